@@ -1,0 +1,149 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::object::ObjectRef;
+use crate::path::FieldPath;
+
+/// How bad a finding is; ordered from least to most severe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown severity `{s}` (expected critical, high, medium, low or info)")
+            })
+    }
+}
+
+/// Where a finding or an error points in a source file (1-based line and column).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub document: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// One problem found in one object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub category: &'static str,
+    pub message: String,
+    pub object: ObjectRef,
+    pub path: FieldPath,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    pub controls: Vec<String>,
+    /// Null unless a suppression applies; suppressed findings stay in reports.
+    pub suppressed: Option<Suppression>,
+    /// The source line the location points at, for code frames. Never set for objects that
+    /// may carry secret values.
+    #[serde(skip)]
+    pub snippet: Option<String>,
+}
+
+/// Why a finding is suppressed: by an `annotation`, a `comment` or the `config`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+/// An input that could not be loaded (or a part of it): the place and what went wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LoadError {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, ":{line}:{column}")?,
+            (Some(line), None) => write!(f, ":{line}")?,
+            _ => {}
+        }
+        if let Some(doc) = self.document {
+            write!(f, " (document {doc})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_parse_case_insensitively_and_order_by_badness() {
+        assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
+        assert!("severe".parse::<Severity>().is_err());
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+    }
+
+    #[test]
+    fn load_errors_print_the_place_first() {
+        let err = LoadError {
+            file: "deploy/bad.yaml".into(),
+            document: Some(2),
+            line: Some(7),
+            column: Some(1),
+            message: "did not find expected key".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "deploy/bad.yaml:7:1 (document 2): did not find expected key"
+        );
+    }
+}

@@ -1,0 +1,104 @@
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::node::Node;
+
+/// Where an object came from: a file (or `-` for stdin), the 0-based document in it, and the
+/// index of the item when the document was a `List`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: Arc<str>,
+    pub document: u32,
+    pub item: Option<u32>,
+}
+
+/// The identity of an object, as reports print it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ObjectRef {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// `Kind namespace/name`, or `Kind name` for cluster-scoped objects.
+    pub fn display_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {}/{}", self.kind, ns, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// One Kubernetes object: its identity and the tree of its fields, as written.
+#[derive(Debug)]
+pub struct Object {
+    pub reference: ObjectRef,
+    pub root: Node,
+    pub origin: Option<Origin>,
+}
+
+impl Object {
+    /// Builds an object from a mapping that has `apiVersion` and `kind`; the name is
+    /// `metadata.name`, or `metadata.generateName` followed by `*`, or `""`.
+    pub fn new(api_version: String, kind: String, root: Node, origin: Option<Origin>) -> Self {
+        let metadata = root.get("metadata");
+        let name = metadata
+            .and_then(|m| m.str_of("name"))
+            .map(str::to_string)
+            .or_else(|| {
+                metadata
+                    .and_then(|m| m.str_of("generateName"))
+                    .map(|g| format!("{g}*"))
+            })
+            .unwrap_or_default();
+        let namespace = metadata
+            .and_then(|m| m.str_of("namespace"))
+            .filter(|ns| !ns.is_empty())
+            .map(str::to_string);
+        Object {
+            reference: ObjectRef {
+                api_version,
+                kind,
+                namespace,
+                name,
+            },
+            root,
+            origin,
+        }
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.reference.kind
+    }
+
+    /// The API group, `""` for the core group.
+    pub fn group(&self) -> &str {
+        self.reference
+            .api_version
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+    }
+
+    pub fn metadata(&self) -> Option<&Node> {
+        self.root.get("metadata")
+    }
+
+    /// The value of an annotation on the object itself.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.metadata()
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.str_of(key))
+    }
+
+    /// The value of a label on the object itself.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.metadata()
+            .and_then(|m| m.get("labels"))
+            .and_then(|a| a.str_of(key))
+    }
+}

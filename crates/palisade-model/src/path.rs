@@ -1,0 +1,150 @@
+use std::fmt;
+
+use crate::node::{Node, Pos, Value};
+
+/// A JSON pointer (RFC 6901) into an object as written, e.g. `/spec/containers/0/image`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FieldPath(String);
+
+impl FieldPath {
+    /// The pointer to the whole object.
+    pub fn root() -> Self {
+        FieldPath(String::new())
+    }
+
+    /// Parses a pointer written as text; `""` is the root.
+    pub fn parse(pointer: &str) -> Self {
+        FieldPath(pointer.to_string())
+    }
+
+    /// The pointer to `key` below this one.
+    pub fn key(&self, key: &str) -> Self {
+        let mut s = String::with_capacity(self.0.len() + key.len() + 1);
+        s.push_str(&self.0);
+        s.push('/');
+        for c in key.chars() {
+            match c {
+                '~' => s.push_str("~0"),
+                '/' => s.push_str("~1"),
+                c => s.push(c),
+            }
+        }
+        FieldPath(s)
+    }
+
+    /// The pointer to item `index` below this one.
+    pub fn index(&self, index: usize) -> Self {
+        FieldPath(format!("{}/{index}", self.0))
+    }
+
+    /// Follows several keys at once.
+    pub fn keys(&self, keys: &[&str]) -> Self {
+        keys.iter().fold(self.clone(), |path, k| path.key(k))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The unescaped segments of the pointer.
+    pub fn segments(&self) -> impl Iterator<Item = String> + '_ {
+        self.0
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+    }
+
+    /// Where this pointer lands in `root`: the position of the addressed key (or sequence item),
+    /// or of the nearest existing parent when the pointer names a missing field. The flag is
+    /// `true` when the whole pointer exists.
+    pub fn locate(&self, root: &Node) -> (Pos, bool) {
+        let mut node = root;
+        let mut pos = root.pos;
+        for segment in self.segments() {
+            let next = match &node.value {
+                Value::Map(entries) => entries
+                    .iter()
+                    .find(|e| e.key == segment)
+                    .map(|e| (&e.value, e.key_pos)),
+                Value::Seq(items) => segment
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| items.get(i))
+                    .map(|item| (item, item.pos)),
+                _ => None,
+            };
+            match next {
+                Some((child, child_pos)) => {
+                    node = child;
+                    pos = child_pos;
+                }
+                None => return (pos, false),
+            }
+        }
+        (pos, true)
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl serde::Serialize for FieldPath {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::Entry;
+
+    fn entry(key: &str, line: u32, value: Node) -> Entry {
+        Entry {
+            key: key.to_string(),
+            key_pos: Pos::new(line, 3),
+            value,
+        }
+    }
+
+    #[test]
+    fn escapes_and_unescapes_segments() {
+        let path = FieldPath::root()
+            .key("metadata")
+            .key("annotations")
+            .key("container.apparmor.security.beta.kubernetes.io/app~x");
+        assert_eq!(
+            path.as_str(),
+            "/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1app~0x"
+        );
+        assert_eq!(
+            path.segments().last().as_deref(),
+            Some("container.apparmor.security.beta.kubernetes.io/app~x")
+        );
+    }
+
+    #[test]
+    fn locates_existing_fields_and_nearest_parents() {
+        let container = Node::new(
+            Value::Map(vec![entry("name", 5, Node::new(Value::Str("app".into()), Pos::new(5, 9)))]),
+            Pos::new(5, 5),
+        );
+        let root = Node::new(
+            Value::Map(vec![entry(
+                "containers",
+                4,
+                Node::new(Value::Seq(vec![container]), Pos::new(5, 3)),
+            )]),
+            Pos::new(1, 1),
+        );
+        let name = FieldPath::root().key("containers").index(0).key("name");
+        assert_eq!(name.locate(&root), (Pos::new(5, 3), true));
+        let missing = FieldPath::root().key("containers").index(0).key("securityContext");
+        assert_eq!(missing.locate(&root), (Pos::new(5, 5), false));
+        let out_of_range = FieldPath::root().key("containers").index(3);
+        assert_eq!(out_of_range.locate(&root), (Pos::new(4, 3), false));
+    }
+}
