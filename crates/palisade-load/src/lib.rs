@@ -1,14 +1,9 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Inputs to objects: files, directories and stdin become [`palisade_model::Object`]s with
+//! positions, and every problem becomes a [`palisade_model::LoadError`], never a panic.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod document;
+mod walk;
+pub mod yaml;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use document::{decode, load_text, split_documents, Loaded};
+pub use walk::{discover, read_input, Input, MAX_FILE_BYTES};

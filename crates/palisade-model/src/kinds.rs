@@ -53,7 +53,10 @@ const BUILT_IN: &[(&str, &[&str])] = &[
             "ServiceCIDR",
         ],
     ),
-    ("policy", &["Eviction", "PodDisruptionBudget", "PodSecurityPolicy"]),
+    (
+        "policy",
+        &["Eviction", "PodDisruptionBudget", "PodSecurityPolicy"],
+    ),
     (
         "storage.k8s.io",
         &[
@@ -135,7 +138,11 @@ pub fn status(group: &str, kind: &str) -> KindStatus {
         None => KindStatus::Custom,
         Some((_, kinds)) if kinds.contains(&kind) => KindStatus::BuiltIn,
         // Every built-in kind has a `<Kind>List` for collections.
-        Some((_, kinds)) if kind.strip_suffix("List").is_some_and(|k| kinds.contains(&k)) => {
+        Some((_, kinds))
+            if kind
+                .strip_suffix("List")
+                .is_some_and(|k| kinds.contains(&k)) =>
+        {
             KindStatus::BuiltIn
         }
         Some(_) => KindStatus::UnknownInBuiltInGroup,
@@ -150,7 +157,10 @@ mod tests {
     fn built_in_custom_and_typo_kinds() {
         assert_eq!(status("apps", "Deployment"), KindStatus::BuiltIn);
         assert_eq!(status("", "PodList"), KindStatus::BuiltIn);
-        assert_eq!(status("apps", "Deploymnet"), KindStatus::UnknownInBuiltInGroup);
+        assert_eq!(
+            status("apps", "Deploymnet"),
+            KindStatus::UnknownInBuiltInGroup
+        );
         assert_eq!(status("argoproj.io", "Rollout"), KindStatus::Custom);
     }
 }

@@ -209,9 +209,15 @@ mod tests {
     fn nested_lookup_and_typed_accessors() {
         let node = map(vec![(
             "spec",
-            map(vec![("hostPID", Node::new(Value::Bool(true), Pos::new(2, 3)))]),
+            map(vec![(
+                "hostPID",
+                Node::new(Value::Bool(true), Pos::new(2, 3)),
+            )]),
         )]);
-        assert_eq!(node.at(&["spec", "hostPID"]).and_then(Node::as_bool), Some(true));
+        assert_eq!(
+            node.at(&["spec", "hostPID"]).and_then(Node::as_bool),
+            Some(true)
+        );
         assert!(node.at(&["spec", "missing"]).is_none());
         assert!(node.get("spec").is_some_and(|s| s.flag("hostPID")));
         assert_eq!(node.size(), 3);
@@ -228,7 +234,10 @@ mod tests {
 
     #[test]
     fn whole_floats_read_as_integers() {
-        assert_eq!(Node::new(Value::Float(1000.0), Pos::default()).as_i64(), Some(1000));
+        assert_eq!(
+            Node::new(Value::Float(1000.0), Pos::default()).as_i64(),
+            Some(1000)
+        );
         assert_eq!(Node::new(Value::Float(0.5), Pos::default()).as_i64(), None);
     }
 }

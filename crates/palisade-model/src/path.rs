@@ -129,7 +129,11 @@ mod tests {
     #[test]
     fn locates_existing_fields_and_nearest_parents() {
         let container = Node::new(
-            Value::Map(vec![entry("name", 5, Node::new(Value::Str("app".into()), Pos::new(5, 9)))]),
+            Value::Map(vec![entry(
+                "name",
+                5,
+                Node::new(Value::Str("app".into()), Pos::new(5, 9)),
+            )]),
             Pos::new(5, 5),
         );
         let root = Node::new(
@@ -142,7 +146,10 @@ mod tests {
         );
         let name = FieldPath::root().key("containers").index(0).key("name");
         assert_eq!(name.locate(&root), (Pos::new(5, 3), true));
-        let missing = FieldPath::root().key("containers").index(0).key("securityContext");
+        let missing = FieldPath::root()
+            .key("containers")
+            .index(0)
+            .key("securityContext");
         assert_eq!(missing.locate(&root), (Pos::new(5, 5), false));
         let out_of_range = FieldPath::root().key("containers").index(3);
         assert_eq!(out_of_range.locate(&root), (Pos::new(4, 3), false));

@@ -239,22 +239,32 @@ impl<'a> PodView<'a> {
 
         let pick = |keys: &[&str]| -> Option<Inherited<&'a Node>> {
             let found = |sc: Option<&'a Node>, path: &FieldPath, from_pod| {
-                sc.and_then(|sc| sc.at(keys)).filter(|n| !n.is_null()).map(|node| Inherited {
-                    value: node,
-                    path: path.keys(keys),
-                    from_pod,
-                })
+                sc.and_then(|sc| sc.at(keys))
+                    .filter(|n| !n.is_null())
+                    .map(|node| Inherited {
+                        value: node,
+                        path: path.keys(keys),
+                        from_pod,
+                    })
             };
             found(own_sc, &own_path, false).or_else(|| found(pod_sc, &pod_path, true))
         };
         let typed = |keys: &[&str]| pick(keys).map(|i| (i.value, i.path, i.from_pod));
 
         let run_as_non_root = typed(&["runAsNonRoot"]).and_then(|(n, path, from_pod)| {
-            n.as_bool().map(|value| Inherited { value, path, from_pod })
+            n.as_bool().map(|value| Inherited {
+                value,
+                path,
+                from_pod,
+            })
         });
         let int = |key: &str| {
             typed(&[key]).and_then(|(n, path, from_pod)| {
-                n.as_i64().map(|value| Inherited { value, path, from_pod })
+                n.as_i64().map(|value| Inherited {
+                    value,
+                    path,
+                    from_pod,
+                })
             })
         };
 
@@ -303,18 +313,22 @@ impl<'a> PodView<'a> {
                 })
             });
 
-        let windows_host_process = typed(&["windowsOptions", "hostProcess"]).and_then(
-            |(n, path, from_pod)| n.as_bool().map(|value| Inherited { value, path, from_pod }),
-        );
-        let windows_run_as_user_name = typed(&["windowsOptions", "runAsUserName"]).and_then(
-            |(n, path, from_pod)| {
+        let windows_host_process =
+            typed(&["windowsOptions", "hostProcess"]).and_then(|(n, path, from_pod)| {
+                n.as_bool().map(|value| Inherited {
+                    value,
+                    path,
+                    from_pod,
+                })
+            });
+        let windows_run_as_user_name =
+            typed(&["windowsOptions", "runAsUserName"]).and_then(|(n, path, from_pod)| {
                 n.as_str().map(|v| Inherited {
                     value: v.to_string(),
                     path,
                     from_pod,
                 })
-            },
-        );
+            });
 
         EffectiveSecurityContext {
             run_as_non_root,

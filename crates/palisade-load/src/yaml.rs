@@ -1,0 +1,551 @@
+//! YAML (and JSON, which is YAML) to positioned [`Node`] trees, as Kubernetes reads them.
+//!
+//! Built directly on saphyr's event stream so that hostile input stays cheap: nesting depth is
+//! capped, alias expansion has a node budget (alias bombs), duplicate keys are errors (as in
+//! the API server's strict decoding), `<<` merge keys are expanded and plain scalars resolve
+//! with YAML 1.1 rules (`yes`, `on`, `0644`), like the Go YAML decoder behind kubectl.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use palisade_model::{Entry, Node, Pos, Value};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+
+/// Deeper documents are rejected; real manifests stay well below 30 levels.
+pub const MAX_DEPTH: usize = 200;
+/// Nodes that alias expansion may add to one document.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+/// A problem at a place in a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// One parsed document: its tree, or why it could not be read.
+pub type Document = Result<Node, YamlError>;
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        pos: Pos,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<Entry>,
+        pending_key: Option<(String, Pos, bool)>,
+        merges: Vec<(Node, Pos)>,
+        pos: Pos,
+        anchor: usize,
+    },
+}
+
+/// Converts a saphyr marker (1-based line, 0-based char column) to a position, shifted by the
+/// line at which this chunk starts in its file.
+fn pos_of(span: &Span, line_offset: u32) -> Pos {
+    let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
+    let col = u32::try_from(span.start.col()).unwrap_or(u32::MAX - 1);
+    Pos::new(line.saturating_add(line_offset), col + 1)
+}
+
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    alias_budget: usize,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Builder {
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            alias_budget: MAX_ALIAS_NODES,
+        }
+    }
+
+    fn error(&self, pos: Pos, message: impl Into<String>) -> YamlError {
+        YamlError {
+            pos,
+            message: message.into(),
+        }
+    }
+
+    fn open(&mut self, frame: Frame, pos: Pos) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.error(pos, format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// Whether the next completed node is a mapping key.
+    fn expecting_key(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame::Map {
+                pending_key: None,
+                ..
+            })
+        )
+    }
+
+    /// Adds a completed node to its parent; returns it when it is the document root.
+    fn complete(&mut self, node: Node, anchor: usize) -> Result<Option<Node>, YamlError> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), node.size()));
+        }
+        match self.stack.last_mut() {
+            None => Ok(Some(node)),
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(None)
+            }
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                merges,
+                ..
+            }) => match pending_key.take() {
+                None => Err(YamlError {
+                    pos: node.pos,
+                    message: "mapping keys must be scalars".into(),
+                }),
+                Some((key, key_pos, is_merge)) => {
+                    if is_merge {
+                        merges.push((node, key_pos));
+                    } else if entries.iter().any(|e| e.key == key) {
+                        return Err(YamlError {
+                            pos: key_pos,
+                            message: format!("duplicate key `{}`", printable(&key)),
+                        });
+                    } else {
+                        entries.push(Entry {
+                            key,
+                            key_pos,
+                            value: node,
+                        });
+                    }
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        text: Cow<'_, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        pos: Pos,
+    ) -> Result<Option<Node>, YamlError> {
+        if self.expecting_key() {
+            let is_merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
+            if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
+                *pending_key = Some((text.into_owned(), pos, is_merge));
+            }
+            return Ok(None);
+        }
+        let value = resolve(text, style, tag);
+        self.complete(Node::new(value, pos), anchor)
+    }
+
+    fn alias(&mut self, id: usize, pos: Pos) -> Result<Option<Node>, YamlError> {
+        let Some((node, size)) = self.anchors.get(&id) else {
+            return Err(self.error(pos, "alias to an unknown anchor"));
+        };
+        if *size > self.alias_budget {
+            return Err(self.error(
+                pos,
+                format!("alias expansion exceeds {MAX_ALIAS_NODES} nodes (possible alias bomb)"),
+            ));
+        }
+        self.alias_budget -= size;
+        let node = node.clone();
+        if self.expecting_key() {
+            let key = node.value.to_string();
+            if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
+                *pending_key = Some((key, pos, false));
+            }
+            return Ok(None);
+        }
+        self.complete(node, 0)
+    }
+
+    fn end_seq(&mut self) -> Result<Option<Node>, YamlError> {
+        match self.stack.pop() {
+            Some(Frame::Seq { items, pos, anchor }) => {
+                self.complete(Node::new(Value::Seq(items), pos), anchor)
+            }
+            _ => Err(self.error(Pos::default(), "unbalanced sequence end")),
+        }
+    }
+
+    fn end_map(&mut self) -> Result<Option<Node>, YamlError> {
+        match self.stack.pop() {
+            Some(Frame::Map {
+                mut entries,
+                merges,
+                pos,
+                anchor,
+                ..
+            }) => {
+                apply_merges(&mut entries, merges)?;
+                self.complete(Node::new(Value::Map(entries), pos), anchor)
+            }
+            _ => Err(self.error(Pos::default(), "unbalanced mapping end")),
+        }
+    }
+}
+
+/// `<<: *base` (or a list of them): keys written in the mapping win, then earlier sources win.
+fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<(Node, Pos)>) -> Result<(), YamlError> {
+    for (mut source, key_pos) in merges {
+        let maps: Vec<Node> = match &mut source.value {
+            Value::Map(_) => vec![source],
+            Value::Seq(items) => std::mem::take(items),
+            _ => {
+                return Err(YamlError {
+                    pos: key_pos,
+                    message: "merge key `<<` needs a mapping or a list of mappings".into(),
+                })
+            }
+        };
+        for mut map in maps {
+            let Value::Map(merged) = &mut map.value else {
+                return Err(YamlError {
+                    pos: key_pos,
+                    message: "merge key `<<` needs a mapping or a list of mappings".into(),
+                });
+            };
+            for entry in std::mem::take(merged) {
+                if !entries.iter().any(|e| e.key == entry.key) {
+                    entries.push(entry);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keys are echoed in errors; keep them short and on one line.
+fn printable(key: &str) -> String {
+    let mut out: String = key.chars().take(60).filter(|c| !c.is_control()).collect();
+    if key.chars().count() > 60 {
+        out.push('…');
+    }
+    out
+}
+
+/// Resolves a scalar the way Go's YAML 1.1 decoder (used by kubectl and client-go) does.
+fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    if let Some(tag) = tag.filter(|t| t.is_yaml_core_schema()) {
+        match tag.suffix.as_str() {
+            "str" | "binary" | "timestamp" => return Value::Str(text.into_owned()),
+            "null" => return Value::Null,
+            _ => {}
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Value::Str(text.into_owned());
+    }
+    match text.as_ref() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Value::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false)
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY)
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let first = text.as_bytes().first().copied().unwrap_or(b'a');
+    if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
+        if let Some(i) = parse_int(&text) {
+            return Value::Int(i);
+        }
+        if let Some(f) = parse_float(&text) {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(text.into_owned())
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    let cleaned = text.replace('_', "");
+    let (negative, digits) = match cleaned.as_bytes().first()? {
+        b'-' => (true, &cleaned[1..]),
+        b'+' => (false, &cleaned[1..]),
+        _ => (false, &cleaned[..]),
+    };
+    let magnitude = if let Some(hex) = digits.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(bin) = digits.strip_prefix("0b") {
+        i64::from_str_radix(bin, 2).ok()?
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        i64::from_str_radix(oct, 8).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        // YAML 1.1: a leading zero means octal (`defaultMode: 0644`).
+        i64::from_str_radix(&digits[1..], 8).ok()?
+    } else {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse::<i64>().ok()?
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+fn parse_float(text: &str) -> Option<f64> {
+    // `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, the YAML 1.1 float form.
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+                && !(int.is_empty() && frac.is_empty())
+        }
+        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let digits = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    });
+    if mantissa_ok && exponent_ok {
+        text.parse::<f64>().ok()
+    } else {
+        None
+    }
+}
+
+/// Parses every document of `text`, whose first line is line `line_offset + 1` of its file.
+/// Documents before a syntax error are kept; the error ends the chunk.
+pub fn parse_documents(text: &str, line_offset: u32) -> Vec<Document> {
+    let mut documents = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    let mut builder = Builder::new();
+    let mut in_document = false;
+    let mut root: Option<Node> = None;
+    let mut document_pos = Pos::new(line_offset + 1, 1);
+    while let Some(event) = parser.next_event() {
+        let (event, span) = match event {
+            Ok(pair) => pair,
+            Err(err) => {
+                let marker = err.marker();
+                let line = u32::try_from(marker.line()).unwrap_or(u32::MAX);
+                let col = u32::try_from(marker.col()).unwrap_or(u32::MAX - 1);
+                documents.push(Err(YamlError {
+                    pos: Pos::new(line.saturating_add(line_offset), col + 1),
+                    message: err.info().to_string(),
+                }));
+                return documents;
+            }
+        };
+        let pos = pos_of(&span, line_offset);
+        let step = match event {
+            Event::DocumentStart(_) => {
+                in_document = true;
+                document_pos = pos;
+                builder = Builder::new();
+                Ok(None)
+            }
+            Event::DocumentEnd => {
+                if in_document {
+                    documents.push(Ok(root
+                        .take()
+                        .unwrap_or_else(|| Node::new(Value::Null, document_pos))));
+                }
+                in_document = false;
+                Ok(None)
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                builder.scalar(text, style, anchor, tag.as_deref(), pos)
+            }
+            Event::Alias(id) => builder.alias(id, pos),
+            Event::SequenceStart(anchor, _) => builder
+                .open(
+                    Frame::Seq {
+                        items: Vec::new(),
+                        pos,
+                        anchor,
+                    },
+                    pos,
+                )
+                .map(|()| None),
+            Event::MappingStart(anchor, _) => builder
+                .open(
+                    Frame::Map {
+                        entries: Vec::new(),
+                        pending_key: None,
+                        merges: Vec::new(),
+                        pos,
+                        anchor,
+                    },
+                    pos,
+                )
+                .map(|()| None),
+            Event::SequenceEnd => builder.end_seq(),
+            Event::MappingEnd => builder.end_map(),
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(None),
+        };
+        match step {
+            Ok(Some(node)) => root = Some(node),
+            Ok(None) => {}
+            Err(err) => {
+                documents.push(Err(err));
+                return documents;
+            }
+        }
+    }
+    documents
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Node {
+        let mut docs = parse_documents(text, 0);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        docs.remove(0).expect("parses")
+    }
+
+    fn err(text: &str) -> YamlError {
+        parse_documents(text, 0)
+            .into_iter()
+            .find_map(Result::err)
+            .expect("an error")
+    }
+
+    #[test]
+    fn positions_point_at_keys_and_values() {
+        let node = one("apiVersion: v1\nkind: Pod\nspec:\n  hostPID: true\n");
+        let spec = node.entry("spec").expect("spec");
+        assert_eq!(spec.key_pos, Pos::new(3, 1));
+        let host_pid = spec.value.entry("hostPID").expect("hostPID");
+        assert_eq!(host_pid.key_pos, Pos::new(4, 3));
+        assert_eq!(host_pid.value.pos, Pos::new(4, 12));
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let node = one("name: \"ünïcödé\"\nx: 1\n");
+        let node2 = one("é: ü\nkey: 1\n");
+        assert_eq!(node.entry("x").map(|e| e.key_pos), Some(Pos::new(2, 1)));
+        assert_eq!(node2.get("é").map(|n| n.pos), Some(Pos::new(1, 4)));
+    }
+
+    #[test]
+    fn line_offset_shifts_positions() {
+        let docs = parse_documents("a: 1\n", 10);
+        let node = docs[0].as_ref().expect("parses");
+        assert_eq!(node.entry("a").map(|e| e.key_pos), Some(Pos::new(11, 1)));
+    }
+
+    #[test]
+    fn yaml_1_1_scalars_resolve_like_kubectl() {
+        let node = one(
+            "a: yes\nb: off\nc: 0644\nd: \"0644\"\ne: 0x1F\nf: 1.5\ng: ~\nh: 1_000\ni: -3\nj: 1e3\nk: abc\nl: !!str 12\n",
+        );
+        assert_eq!(node.get("a").map(|n| &n.value), Some(&Value::Bool(true)));
+        assert_eq!(node.get("b").map(|n| &n.value), Some(&Value::Bool(false)));
+        assert_eq!(node.get("c").map(|n| &n.value), Some(&Value::Int(0o644)));
+        assert_eq!(
+            node.get("d").map(|n| &n.value),
+            Some(&Value::Str("0644".into()))
+        );
+        assert_eq!(node.get("e").map(|n| &n.value), Some(&Value::Int(31)));
+        assert_eq!(node.get("f").map(|n| &n.value), Some(&Value::Float(1.5)));
+        assert_eq!(node.get("g").map(|n| &n.value), Some(&Value::Null));
+        assert_eq!(node.get("h").map(|n| &n.value), Some(&Value::Int(1000)));
+        assert_eq!(node.get("i").map(|n| &n.value), Some(&Value::Int(-3)));
+        assert_eq!(node.get("j").map(|n| &n.value), Some(&Value::Float(1000.0)));
+        assert_eq!(
+            node.get("k").map(|n| &n.value),
+            Some(&Value::Str("abc".into()))
+        );
+        assert_eq!(
+            node.get("l").map(|n| &n.value),
+            Some(&Value::Str("12".into()))
+        );
+    }
+
+    #[test]
+    fn merge_keys_expand_with_explicit_keys_winning() {
+        let node = one(
+            "base: &base\n  privileged: true\n  runAsUser: 0\nsc:\n  <<: *base\n  runAsUser: 1000\n",
+        );
+        let sc = node.get("sc").expect("sc");
+        assert_eq!(sc.get("privileged").and_then(Node::as_bool), Some(true));
+        assert_eq!(sc.get("runAsUser").and_then(Node::as_i64), Some(1000));
+        assert!(sc.get("<<").is_none());
+    }
+
+    #[test]
+    fn aliases_copy_the_anchored_node_with_its_position() {
+        let node = one("a: &x {k: v}\nb: *x\n");
+        assert_eq!(node.at(&["b", "k"]).and_then(Node::as_str), Some("v"));
+        assert_eq!(node.at(&["b", "k"]).map(|n| n.pos), Some(Pos::new(1, 11)));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_at_the_second_key() {
+        let e = err("kind: Pod\nmetadata: {}\nkind: Service\n");
+        assert_eq!(e.pos, Pos::new(3, 1));
+        assert!(e.message.contains("duplicate key `kind`"), "{}", e.message);
+    }
+
+    #[test]
+    fn alias_bombs_are_cut_off() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for name in 'b'..='j' {
+            text.push_str(&format!(
+                "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
+            prev = name;
+        }
+        let e = err(&text);
+        assert!(e.message.contains("alias bomb"), "{}", e.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let block: String = (0..10_000)
+            .map(|depth| format!("{}k:\n", " ".repeat(depth)))
+            .collect();
+        assert!(err(&block).message.contains("nesting deeper"));
+        let flow = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let e = err(&flow);
+        assert!(
+            e.message.contains("nesting deeper") || e.message.contains("recursion limit"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn syntax_errors_keep_earlier_documents() {
+        let docs = parse_documents("a: 1\n---\nb: [1, 2\n", 0);
+        assert_eq!(docs.len(), 2);
+        assert!(docs[0].is_ok());
+        let e = docs[1].as_ref().expect_err("second document is broken");
+        assert!(e.pos.line >= 3, "{e:?}");
+    }
+
+    #[test]
+    fn empty_documents_are_null() {
+        let docs = parse_documents("---\n# only a comment\n", 0);
+        assert!(matches!(docs.as_slice(), [Ok(n)] if n.is_null()));
+    }
+}
