@@ -1,14 +1,6 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Semantic engines shared by rules: each decides a question exactly as Kubernetes does.
+//!
+//! * [`pss`]: the Pod Security Standards, per level and per Kubernetes version, as the
+//!   pod-security-admission library evaluates them.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub mod pss;
