@@ -197,7 +197,8 @@ fn objects_of(file: &Arc<str>, document: u32, mut root: Node, sink: &mut dyn FnM
 
 type Problem = (Pos, String);
 
-/// `Ok(None)` when the mapping has neither `apiVersion` nor `kind`: not an object.
+/// `Ok(None)` when the mapping has no `kind`: not an object (a values file, a Helm `Chart.yaml`
+/// with only `apiVersion`). A `kind` without `apiVersion` claims to be an object: an error.
 fn identity(map: &Node, prefix: &str) -> Result<Option<(String, String)>, Problem> {
     let field = |key: &str| -> Result<Option<String>, Problem> {
         match map.entry(key) {
@@ -216,12 +217,8 @@ fn identity(map: &Node, prefix: &str) -> Result<Option<(String, String)>, Proble
         }
     };
     match (field("apiVersion")?, field("kind")?) {
-        (None, None) => Ok(None),
+        (_, None) => Ok(None),
         (Some(api), Some(kind)) => Ok(Some((api, kind))),
-        (Some(_), None) => Err((
-            map.pos,
-            format!("`{prefix}apiVersion` is set but `{prefix}kind` is missing"),
-        )),
         (None, Some(_)) => Err((
             map.pos,
             format!("`{prefix}kind` is set but `{prefix}apiVersion` is missing"),
@@ -370,6 +367,8 @@ mod tests {
     fn non_objects_are_skipped_and_malformed_objects_are_errors() {
         let loaded = load("replicaCount: 3\nimage: {tag: x}\n");
         assert!(matches!(loaded.as_slice(), [Loaded::Skipped]));
+        let chart = load("apiVersion: v2\nname: shop\nversion: 1.2.0\n");
+        assert!(matches!(chart.as_slice(), [Loaded::Skipped]));
         for (text, needle) in [
             ("- a\n- b\n", "document is a sequence"),
             ("just text\n", "document is a string"),

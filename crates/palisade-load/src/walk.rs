@@ -12,7 +12,7 @@ pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
 /// One thing to read.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Input {
     Stdin,
     File(PathBuf),

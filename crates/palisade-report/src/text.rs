@@ -1,0 +1,174 @@
+//! `--format text`: for people. Each finding with its place, a code frame and its tags, then
+//! the load errors, then a one-line summary. Colour only when asked (the CLI asks on a TTY).
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+use palisade_model::{Finding, Severity};
+
+use crate::Report;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextOptions {
+    pub color: bool,
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, severity: Severity) -> String {
+        let color = match severity {
+            Severity::Critical => AnsiColor::Magenta,
+            Severity::High => AnsiColor::Red,
+            Severity::Medium => AnsiColor::Yellow,
+            Severity::Low => AnsiColor::Blue,
+            Severity::Info => AnsiColor::Cyan,
+        };
+        self.paint(
+            Style::new().bold().fg_color(Some(color.into())),
+            severity.as_str(),
+        )
+    }
+}
+
+/// The key or token at `column` (1-based), for the underline.
+fn token_width(line: &str, column: u32) -> usize {
+    let start = usize::try_from(column.saturating_sub(1)).unwrap_or(0);
+    let width = line
+        .chars()
+        .skip(start)
+        .take_while(|c| *c != ':' && !c.is_whitespace())
+        .count();
+    width.max(1)
+}
+
+fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    let place = match &finding.location {
+        Some(loc) => format!("{}:{}:{}: ", loc.file, loc.line, loc.column),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{}{} [{}] {}",
+        painter.paint(bold, &place),
+        painter.paint(bold, finding.rule),
+        painter.severity(finding.severity),
+        finding.message
+    );
+    if let (Some(loc), Some(line)) = (&finding.location, &finding.snippet) {
+        let number = loc.line.to_string();
+        let gutter = " ".repeat(number.len());
+        let pad = " ".repeat(usize::try_from(loc.column.saturating_sub(1)).unwrap_or(0));
+        let carets = "^".repeat(token_width(line, loc.column));
+        let _ = writeln!(out, "{gutter} {}", painter.paint(dim, "|"));
+        let _ = writeln!(out, "{} {line}", painter.paint(dim, &format!("{number} |")));
+        let _ = writeln!(
+            out,
+            "{gutter} {} {pad}{} {}",
+            painter.paint(dim, "|"),
+            painter.paint(
+                Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+                &carets
+            ),
+            finding.name
+        );
+    }
+    let _ = writeln!(out, "  = object: {}", finding.object.display_name());
+    let _ = writeln!(out, "  = path: {}", finding.path);
+    if !finding.controls.is_empty() {
+        let _ = writeln!(out, "  = controls: {}", finding.controls.join(", "));
+    }
+    out.push('\n');
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Renders the report for a terminal.
+pub fn render_text(report: &Report, options: TextOptions) -> String {
+    let painter = Painter {
+        color: options.color,
+    };
+    let mut out = String::new();
+    for finding in &report.findings {
+        write_finding(&mut out, finding, &painter);
+    }
+    let error_style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+    for error in &report.errors {
+        let _ = writeln!(out, "{}: {error}", painter.paint(error_style, "error"));
+    }
+    if !report.errors.is_empty() {
+        out.push('\n');
+    }
+    let summary = &report.summary;
+    let counts = &summary.findings;
+    let scope = format!(
+        "{} from {}",
+        plural(summary.objects, "object", "objects"),
+        plural(summary.files, "file", "files")
+    );
+    let mut line = if counts.total() == 0 {
+        format!("No findings in {scope}")
+    } else {
+        let by_severity: Vec<String> = Severity::ALL
+            .iter()
+            .filter(|&&s| counts.get(s) > 0)
+            .map(|&s| format!("{} {}", counts.get(s), painter.severity(s)))
+            .collect();
+        format!(
+            "Found {} ({}) in {scope}",
+            plural(counts.total(), "finding", "findings"),
+            by_severity.join(", ")
+        )
+    };
+    if summary.skipped > 0 {
+        let _ = write!(
+            line,
+            "; {} skipped (not Kubernetes objects)",
+            plural(summary.skipped, "document", "documents")
+        );
+    }
+    if summary.errors > 0 {
+        let _ = write!(line, "; {}", plural(summary.errors, "error", "errors"));
+    }
+    let _ = writeln!(out, "{}.", painter.paint(Style::new().bold(), &line));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample;
+
+    #[test]
+    fn text_report_shows_places_frames_errors_and_summary() {
+        insta::assert_snapshot!(render_text(&sample::report(), TextOptions { color: false }));
+    }
+
+    #[test]
+    fn colour_codes_only_when_asked() {
+        let plain = render_text(&sample::report(), TextOptions { color: false });
+        let coloured = render_text(&sample::report(), TextOptions { color: true });
+        assert!(!plain.contains('\u{1b}'));
+        assert!(coloured.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn underline_covers_the_key() {
+        assert_eq!(token_width("            privileged: true", 13), 10);
+        assert_eq!(token_width("- name: x", 50), 1);
+    }
+}

@@ -1,0 +1,146 @@
+use std::sync::OnceLock;
+
+use palisade_analysis::pss::{self, Level, Version, VersionedCheck};
+use palisade_model::{Finding, Location, Object, PodView};
+
+use crate::registry::RULES;
+use crate::{Check, Rule, Selection, SelectionError};
+
+/// What a scan is configured to check.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub pss_level: Level,
+    pub pss_version: Version,
+    pub selection: Selection,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            pss_level: Level::Restricted,
+            pss_version: Version::LATEST,
+            selection: Selection::default(),
+        }
+    }
+}
+
+/// A rule that runs, with what the engine resolved for it.
+struct Active {
+    rule: &'static Rule,
+    pss: &'static VersionedCheck,
+}
+
+/// The selected rules, ready to run on objects. Rules never see where an object came from.
+pub struct Engine {
+    active: Vec<Active>,
+}
+
+/// The text of the file an object came from, for code frames.
+pub struct Source<'a> {
+    text: &'a str,
+    line_starts: OnceLock<Vec<usize>>,
+}
+
+/// Code frames show at most this many characters of a line.
+const SNIPPET_CHARS: usize = 240;
+
+impl<'a> Source<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Source {
+            text,
+            line_starts: OnceLock::new(),
+        }
+    }
+
+    /// Line `line` (1-based) without its newline, cut to a readable length.
+    pub fn line(&self, line: u32) -> Option<String> {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        let start = *starts.get(index)?;
+        let end = starts.get(index + 1).map_or(self.text.len(), |&e| e);
+        let text = self.text.get(start..end)?.trim_end_matches(['\n', '\r']);
+        Some(text.chars().take(SNIPPET_CHARS).collect())
+    }
+}
+
+impl Engine {
+    pub fn new(settings: &Settings) -> Result<Self, SelectionError> {
+        let pss_checks = pss::checks_for(settings.pss_level, settings.pss_version);
+        let active = settings
+            .selection
+            .resolve(RULES)?
+            .into_iter()
+            .filter_map(|rule| match rule.check {
+                Check::Pss(id) => {
+                    pss_checks
+                        .iter()
+                        .find(|(c, _)| c.id == id)
+                        .map(|(_, versioned)| Active {
+                            rule,
+                            pss: versioned,
+                        })
+                }
+            })
+            .collect();
+        Ok(Engine { active })
+    }
+
+    /// The rules this engine runs.
+    pub fn rules(&self) -> impl Iterator<Item = &'static Rule> + '_ {
+        self.active.iter().map(|a| a.rule)
+    }
+
+    /// Runs every active rule on `object`; `source` is the text of its file, if any.
+    pub fn check(&self, object: &Object, source: Option<&Source<'_>>) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        let Some(pod) = PodView::of(object) else {
+            return findings;
+        };
+        for active in &self.active {
+            for violation in (active.pss.check)(&pod) {
+                findings.push(self.finding(active.rule, object, violation, source));
+            }
+        }
+        findings
+    }
+
+    fn finding(
+        &self,
+        rule: &'static Rule,
+        object: &Object,
+        violation: pss::Violation,
+        source: Option<&Source<'_>>,
+    ) -> Finding {
+        let location = object.origin.as_ref().map(|origin| {
+            let (pos, _) = violation.path.locate(&object.root);
+            Location {
+                file: origin.file.to_string(),
+                document: origin.document,
+                line: pos.line,
+                column: pos.column,
+            }
+        });
+        // A Secret's lines may hold its values: never quote them.
+        let snippet = match (&location, source) {
+            (Some(loc), Some(source)) if object.kind() != "Secret" => source.line(loc.line),
+            _ => None,
+        };
+        Finding {
+            rule: rule.meta.code,
+            name: rule.meta.name,
+            severity: rule.meta.severity,
+            category: rule.meta.category,
+            message: violation.message,
+            object: object.reference.clone(),
+            path: violation.path,
+            location,
+            controls: rule.meta.controls.iter().map(|c| c.to_string()).collect(),
+            suppressed: None,
+            snippet,
+        }
+    }
+}

@@ -1,0 +1,92 @@
+use palisade_model::Severity;
+
+/// What a rule looks at, and the function (or engine check) that looks. The engine dispatches
+/// on the variant; later families add variants (object kinds, the whole inventory).
+pub enum Check {
+    /// A Pod Security Standards check, by upstream id, run on every pod spec; the engine picks
+    /// the implementation for the configured Kubernetes version and level.
+    Pss(&'static str),
+}
+
+impl Check {
+    /// A short description of the target, for `palisade rules`.
+    pub fn target(&self) -> &'static str {
+        match self {
+            Check::Pss(_) => "pod spec",
+        }
+    }
+}
+
+/// Everything about a rule except its logic.
+pub struct RuleMeta {
+    /// Stable, never reused: `PAL-<FAMILY>-<NNN>`.
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub category: &'static str,
+    /// Framework tags: `PSS:<level>:<check>`, `CIS-<id>`, `NSA:<section>`, `MITRE:<id>`.
+    pub controls: &'static [&'static str],
+    /// The rule's doc comment, verbatim (one leading space per line, as rustdoc stores it).
+    pub raw_docs: &'static str,
+}
+
+impl RuleMeta {
+    /// The documentation as Markdown.
+    pub fn docs(&self) -> String {
+        let mut out = String::new();
+        for line in self.raw_docs.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out.trim().to_string()
+    }
+
+    /// The first sentence of the docs' first paragraph under `## What it does`.
+    pub fn summary(&self) -> String {
+        let docs = self.docs();
+        let body = docs
+            .split_once("## What it does")
+            .map_or(docs.as_str(), |(_, rest)| rest);
+        body.lines()
+            .map(str::trim)
+            .skip_while(|l| l.is_empty())
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A rule: metadata plus logic.
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub check: Check,
+}
+
+/// Declares a rule; its doc comment becomes its documentation.
+macro_rules! rule {
+    (
+        $(#[doc = $doc:literal])*
+        pub static $id:ident = {
+            code: $code:literal,
+            name: $name:literal,
+            severity: $severity:ident,
+            category: $category:literal,
+            controls: [$($control:literal),* $(,)?],
+            check: $check:expr $(,)?
+        };
+    ) => {
+        $(#[doc = $doc])*
+        pub static $id: $crate::Rule = $crate::Rule {
+            meta: $crate::RuleMeta {
+                code: $code,
+                name: $name,
+                severity: palisade_model::Severity::$severity,
+                category: $category,
+                controls: &[$($control),*],
+                raw_docs: concat!($($doc, "\n"),*),
+            },
+            check: $check,
+        };
+    };
+}
+pub(crate) use rule;

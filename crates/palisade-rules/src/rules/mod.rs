@@ -1,0 +1,3 @@
+//! One file per rule, one folder per family.
+
+pub mod pss;

@@ -1,0 +1,33 @@
+use crate::meta::rule;
+use crate::Check;
+
+rule! {
+    /// ## What it does
+    /// Flags containers that do not set `securityContext.allowPrivilegeEscalation: false`. From
+    /// Kubernetes 1.25, Windows pods (`spec.os.name: windows`) are exempt.
+    ///
+    /// ## Why is this bad?
+    /// Unless it is false, a process can gain more privileges than its parent (setuid binaries,
+    /// file capabilities), which turns a foothold into root inside the container.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext:
+    ///   runAsNonRoot: true   # fails: allowPrivilegeEscalation not set
+    /// ```
+    ///
+    /// ## Remediation
+    /// Set `allowPrivilegeEscalation: false` on every container.
+    ///
+    /// ## References
+    /// - Pod Security Standards, restricted level, check `allowPrivilegeEscalation`:
+    ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>
+    pub static RULE = {
+        code: "PAL-PSS-014",
+        name: "pss-allow-privilege-escalation",
+        severity: Medium,
+        category: "pod-security",
+        controls: ["PSS:restricted:allowPrivilegeEscalation", "CIS-5.2.6", "NSA:pod-security", "MITRE:T1068"],
+        check: Check::Pss("allowPrivilegeEscalation"),
+    };
+}

@@ -1,0 +1,34 @@
+use crate::meta::rule;
+use crate::Check;
+
+rule! {
+    /// ## What it does
+    /// Flags pods and containers that explicitly disable seccomp: `seccompProfile.type: Unconfined`
+    /// (Kubernetes 1.19+), or before 1.19 the `unconfined` value of the seccomp annotations.
+    ///
+    /// ## Why is this bad?
+    /// Without a seccomp filter every system call of the kernel is reachable from the container,
+    /// including the rarely used ones where kernel exploits live.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// securityContext:
+    ///   seccompProfile:
+    ///     type: Unconfined   # fails
+    /// ```
+    ///
+    /// ## Remediation
+    /// Set `seccompProfile.type: RuntimeDefault` on the pod.
+    ///
+    /// ## References
+    /// - Pod Security Standards, baseline level, check `seccompProfile_baseline`:
+    ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>
+    pub static RULE = {
+        code: "PAL-PSS-009",
+        name: "pss-seccomp-baseline",
+        severity: Medium,
+        category: "pod-security",
+        controls: ["PSS:baseline:seccompProfile_baseline", "CIS-5.7.2", "NSA:pod-security", "MITRE:T1611"],
+        check: Check::Pss("seccompProfile_baseline"),
+    };
+}

@@ -1,0 +1,98 @@
+use crate::{Rule, RuleMeta};
+
+/// Which rules run: `--select` (default: all) minus `--ignore`. A token names a rule by code
+/// (`PAL-PSS-002`) or code prefix (`PAL-PSS`), by name, by category, or by framework tag or tag
+/// prefix (`pss`, `PSS:baseline`, `cis`, `CIS-5.2`); case does not matter.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SelectionError {
+    #[error(
+        "`{0}` matches no rule (use a rule code, code prefix, name, category or framework tag \
+         such as pss, PSS:baseline or cis; `palisade rules` lists them)"
+    )]
+    NoMatch(String),
+}
+
+/// `prefix` matches `text` whole or up to a separator, ignoring case.
+fn prefix_matches(text: &str, prefix: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    let prefix = prefix.to_ascii_lowercase();
+    text == prefix
+        || text
+            .strip_prefix(&prefix)
+            .is_some_and(|rest| rest.starts_with([':', '-', '.']))
+}
+
+/// Whether `token` names this rule.
+pub fn matches(meta: &RuleMeta, token: &str) -> bool {
+    prefix_matches(meta.code, token)
+        || meta.name.eq_ignore_ascii_case(token)
+        || meta.category.eq_ignore_ascii_case(token)
+        || meta.controls.iter().any(|c| prefix_matches(c, token))
+}
+
+impl Selection {
+    /// The selected rules, in registry order; a token that matches nothing is an error, so a
+    /// typo cannot silently turn checks off.
+    pub fn resolve(&self, rules: &[&'static Rule]) -> Result<Vec<&'static Rule>, SelectionError> {
+        for token in self.select.iter().chain(&self.ignore) {
+            if !rules.iter().any(|r| matches(&r.meta, token)) {
+                return Err(SelectionError::NoMatch(token.clone()));
+            }
+        }
+        Ok(rules
+            .iter()
+            .copied()
+            .filter(|r| self.select.is_empty() || self.select.iter().any(|t| matches(&r.meta, t)))
+            .filter(|r| !self.ignore.iter().any(|t| matches(&r.meta, t)))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::RULES;
+
+    fn codes(select: &[&str], ignore: &[&str]) -> Result<Vec<&'static str>, SelectionError> {
+        let selection = Selection {
+            select: select.iter().map(|s| s.to_string()).collect(),
+            ignore: ignore.iter().map(|s| s.to_string()).collect(),
+        };
+        Ok(selection
+            .resolve(RULES)?
+            .iter()
+            .map(|r| r.meta.code)
+            .collect())
+    }
+
+    #[test]
+    fn selects_by_code_name_category_and_framework_tag() {
+        assert_eq!(codes(&["PAL-PSS-002"], &[]), Ok(vec!["PAL-PSS-002"]));
+        assert_eq!(codes(&["pss-privileged"], &[]), Ok(vec!["PAL-PSS-002"]));
+        assert_eq!(
+            codes(&["pod-security"], &[]).map(|c| c.len()),
+            Ok(RULES.len())
+        );
+        assert_eq!(codes(&["cis-5.2.2"], &[]), Ok(vec!["PAL-PSS-002"]));
+        let baseline = codes(&["PSS:baseline"], &[]).expect("matches");
+        assert!(baseline.contains(&"PAL-PSS-001") && !baseline.contains(&"PAL-PSS-015"));
+        assert_eq!(codes(&["pss"], &[]).map(|c| c.len()), Ok(RULES.len()));
+    }
+
+    #[test]
+    fn ignore_wins_and_prefixes_stop_at_separators() {
+        let rest = codes(&["PAL-PSS"], &["pss-privileged"]).expect("matches");
+        assert!(!rest.contains(&"PAL-PSS-002") && rest.contains(&"PAL-PSS-001"));
+        assert_eq!(
+            codes(&["PAL-PSS-00"], &[]),
+            Err(SelectionError::NoMatch("PAL-PSS-00".into()))
+        );
+        assert!(codes(&[], &["no-such-rule"]).is_err());
+    }
+}

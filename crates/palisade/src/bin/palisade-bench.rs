@@ -1,0 +1,207 @@
+//! Benchmark: scans a directory (or a corpus it generates) with every rule, and prints files,
+//! objects, MB/s, wall time and peak RSS. Findings are counted, not kept, so the figures show
+//! what loading and checking cost and whether memory stays flat as input grows.
+//!
+//! ```text
+//! cargo run --release --bin palisade-bench -- ../shared/corpus/real
+//! cargo run --release --bin palisade-bench -- --generate 1024 --dir target/bench-1g
+//! ```
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use palisade::{dedup_inputs, scan_input};
+use palisade_load::discover;
+use palisade_rules::{Engine, Settings};
+use rayon::prelude::*;
+
+const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR]";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let target = match args.first().map(String::as_str) {
+        Some("--generate") => {
+            let megabytes: u64 = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
+            let dir = match args.get(2).map(String::as_str) {
+                Some("--dir") => PathBuf::from(args.get(3).context(USAGE)?),
+                None => PathBuf::from(format!("target/bench-corpus-{megabytes}m")),
+                Some(_) => bail!(USAGE),
+            };
+            generate(&dir, megabytes)?;
+            dir
+        }
+        Some(dir) if !dir.starts_with('-') => PathBuf::from(dir),
+        _ => bail!(USAGE),
+    };
+    run(&target)
+}
+
+fn run(dir: &Path) -> Result<()> {
+    let engine = Engine::new(&Settings::default())?;
+    let started = Instant::now();
+    let (inputs, errors) = discover(&[dir.to_string_lossy().into_owned()]);
+    if !errors.is_empty() {
+        bail!("{}", errors[0]);
+    }
+    let inputs = dedup_inputs(inputs);
+    let objects = AtomicUsize::new(0);
+    let findings = AtomicUsize::new(0);
+    let load_errors = AtomicUsize::new(0);
+    let bytes = AtomicUsize::new(0);
+    inputs.par_iter().for_each(|input| {
+        let result = scan_input(input, &engine);
+        objects.fetch_add(result.objects, Ordering::Relaxed);
+        findings.fetch_add(result.findings.len(), Ordering::Relaxed);
+        load_errors.fetch_add(result.errors.len(), Ordering::Relaxed);
+        bytes.fetch_add(result.bytes, Ordering::Relaxed);
+    });
+    let wall = started.elapsed().as_secs_f64();
+    let megabytes = bytes.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0);
+    println!("input:      {}", dir.display());
+    println!("files:      {}", inputs.len());
+    println!("objects:    {}", objects.load(Ordering::Relaxed));
+    println!("findings:   {}", findings.load(Ordering::Relaxed));
+    println!("errors:     {}", load_errors.load(Ordering::Relaxed));
+    println!("size:       {megabytes:.1} MB");
+    println!("wall:       {wall:.3} s");
+    println!("throughput: {:.1} MB/s", megabytes / wall.max(1e-9));
+    println!("threads:    {}", rayon::current_num_threads());
+    match peak_rss_kib() {
+        Some(kib) => println!("peak RSS:   {:.1} MB", kib as f64 / 1024.0),
+        None => println!("peak RSS:   unavailable (no /proc/self/status)"),
+    }
+    Ok(())
+}
+
+/// The process's high-water resident set size, from Linux's /proc.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A small deterministic generator, so corpora are the same on every machine.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        let index = usize::try_from(self.next()).unwrap_or(0) % items.len();
+        items[index]
+    }
+}
+
+/// Writes realistic manifests (Deployments, StatefulSets, CronJobs, DaemonSets, Services,
+/// ConfigMaps, a values file) until the directory holds `megabytes` of YAML; reuses a corpus
+/// generated before with the same size.
+fn generate(dir: &Path, megabytes: u64) -> Result<()> {
+    let marker = dir.join(".complete");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(&megabytes.to_string()) {
+        eprintln!("reusing the corpus in {}", dir.display());
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let target = megabytes * 1024 * 1024;
+    let mut written = 0u64;
+    let mut rng = Lcg(0x5eed);
+    let mut file_index = 0;
+    while written < target {
+        let sub = dir.join(format!("team-{:03}", file_index / 100));
+        std::fs::create_dir_all(&sub)?;
+        let path = sub.join(format!("app-{file_index:05}.yaml"));
+        let mut out = BufWriter::new(std::fs::File::create(&path)?);
+        let mut file_bytes = 0u64;
+        let mut doc = 0;
+        while file_bytes < 256 * 1024 {
+            let text = manifest(&mut rng, file_index, doc);
+            out.write_all(text.as_bytes())?;
+            file_bytes += text.len() as u64;
+            doc += 1;
+        }
+        out.flush()?;
+        written += file_bytes;
+        file_index += 1;
+    }
+    std::fs::write(&marker, megabytes.to_string())?;
+    eprintln!(
+        "generated {file_index} files ({} MB) in {}",
+        written / (1024 * 1024),
+        dir.display()
+    );
+    Ok(())
+}
+
+fn manifest(rng: &mut Lcg, file: usize, doc: usize) -> String {
+    let name = format!("svc-{file}-{doc}");
+    let namespace = rng.pick(&["shop", "payments", "search", "default", "ops"]);
+    let image = rng.pick(&[
+        "registry.example.com/shop/web:1.4.2",
+        "nginx:latest",
+        "ghcr.io/acme/api@sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945",
+        "busybox",
+    ]);
+    let pod_security = rng.pick(&[
+        "      securityContext:\n        runAsNonRoot: true\n        seccompProfile:\n          type: RuntimeDefault\n",
+        "      securityContext:\n        runAsUser: 0\n",
+        "",
+        "      hostNetwork: true\n      hostPID: true\n",
+    ]);
+    let container_security = rng.pick(&[
+        "          securityContext:\n            allowPrivilegeEscalation: false\n            capabilities:\n              drop: [\"ALL\"]\n            readOnlyRootFilesystem: true\n",
+        "          securityContext:\n            privileged: true\n",
+        "          securityContext:\n            capabilities:\n              add: [\"NET_ADMIN\", \"SYS_TIME\"]\n",
+        "",
+    ]);
+    let kind = rng.pick(&[
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "CronJob",
+        "Service",
+        "ConfigMap",
+        "values",
+    ]);
+    let pod = format!(
+        "    metadata:\n      labels:\n        app: {name}\n    spec:\n{pod_security}      serviceAccountName: {name}\n      \
+         initContainers:\n        - name: migrate\n          image: {image}\n          command: [\"/bin/migrate\", \"--wait\"]\n      \
+         containers:\n        - name: app\n          image: {image}\n          ports:\n            - containerPort: 8080\n              name: http\n          \
+         env:\n            - name: LOG_LEVEL\n              value: info\n          resources:\n            requests: {{cpu: 100m, memory: 128Mi}}\n            \
+         limits: {{memory: 256Mi}}\n          livenessProbe:\n            httpGet: {{path: /healthz, port: http}}\n{container_security}      \
+         volumes:\n        - name: cache\n          emptyDir: {{}}\n"
+    );
+    let indented = |text: &str, by: usize| -> String {
+        text.lines()
+            .map(|l| format!("{}{l}\n", " ".repeat(by)))
+            .collect()
+    };
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" => format!(
+            "---\napiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {namespace}\n  labels:\n    app.kubernetes.io/name: {name}\n\
+             spec:\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n{pod}"
+        ),
+        "CronJob" => format!(
+            "---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  schedule: \"*/15 * * * *\"\n  \
+             jobTemplate:\n    spec:\n      template:\n{}",
+            indented(&pod, 4)
+        ),
+        "Service" => format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  type: ClusterIP\n  \
+             selector:\n    app: {name}\n  ports:\n    - port: 80\n      targetPort: http\n"
+        ),
+        "ConfigMap" => format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {namespace}\ndata:\n  \
+             app.properties: |\n    feature.flags=search,checkout\n    cache.ttl=300\n"
+        ),
+        _ => format!("---\n# values for {name}\nreplicaCount: 2\nimage:\n  repository: {image}\n  pullPolicy: IfNotPresent\n"),
+    }
+}

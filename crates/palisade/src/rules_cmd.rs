@@ -1,0 +1,92 @@
+//! `palisade rules` and `palisade explain`.
+
+use std::io::Write;
+
+use anyhow::{bail, Result};
+use palisade_rules::registry::RULES;
+use palisade_rules::{Rule, Selection};
+use serde::Serialize;
+
+use crate::cli::{ExplainArgs, RulesArgs, RulesFormat};
+use crate::split_list;
+
+#[derive(Serialize)]
+struct RuleJson {
+    code: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    category: &'static str,
+    target: &'static str,
+    controls: &'static [&'static str],
+    summary: String,
+    docs: String,
+}
+
+pub fn list(args: &RulesArgs) -> Result<()> {
+    let selection = Selection {
+        select: split_list(&args.select),
+        ignore: Vec::new(),
+    };
+    let rules = selection.resolve(RULES)?;
+    let out = match args.format {
+        RulesFormat::Table => table(&rules),
+        RulesFormat::Json => {
+            let items: Vec<RuleJson> = rules.iter().map(|r| to_json(r)).collect();
+            let mut s = serde_json::to_string_pretty(&items)?;
+            s.push('\n');
+            s
+        }
+        RulesFormat::Markdown => palisade::markdown_reference(&rules),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    Ok(())
+}
+
+fn to_json(rule: &Rule) -> RuleJson {
+    RuleJson {
+        code: rule.meta.code,
+        name: rule.meta.name,
+        severity: rule.meta.severity.as_str(),
+        category: rule.meta.category,
+        target: rule.check.target(),
+        controls: rule.meta.controls,
+        summary: rule.meta.summary(),
+        docs: rule.meta.docs(),
+    }
+}
+
+fn table(rules: &[&Rule]) -> String {
+    let width = |f: fn(&Rule) -> usize| rules.iter().map(|r| f(r)).max().unwrap_or(0);
+    let name_w = width(|r| r.meta.name.len()).max(4);
+    let cat_w = width(|r| r.meta.category.len()).max(8);
+    let mut out = format!(
+        "{:<12} {:<name_w$} {:<9} {:<cat_w$} CONTROLS\n",
+        "CODE", "NAME", "SEVERITY", "CATEGORY"
+    );
+    for rule in rules {
+        out.push_str(&format!(
+            "{:<12} {:<name_w$} {:<9} {:<cat_w$} {}\n",
+            rule.meta.code,
+            rule.meta.name,
+            rule.meta.severity.as_str(),
+            rule.meta.category,
+            rule.meta.controls.join(", ")
+        ));
+    }
+    out
+}
+
+pub fn explain(args: &ExplainArgs) -> Result<u8> {
+    let Some(rule) = RULES.iter().find(|r| {
+        r.meta.code.eq_ignore_ascii_case(&args.rule) || r.meta.name.eq_ignore_ascii_case(&args.rule)
+    }) else {
+        bail!(
+            "no rule is called `{}` (`palisade rules` lists codes and names)",
+            args.rule
+        );
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(palisade::explain_text(rule).as_bytes())?;
+    Ok(0)
+}
