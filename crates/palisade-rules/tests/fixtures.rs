@@ -1,0 +1,133 @@
+//! One generic test over every rule's fixtures (`fixtures/<CODE>/{fail,pass}.*.yaml`): each rule
+//! runs alone, and the lines it reports must be exactly the lines marked `# expect: <CODE>`.
+//! A fixture may set the Pod Security level or version with `# pss-level:` / `# pss-version:`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use palisade_load::{load_text, Loaded};
+use palisade_rules::registry::RULES;
+use palisade_rules::{Engine, Selection, Settings, Source};
+
+fn fixture_dir(code: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(code)
+}
+
+fn directive<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("# ").and_then(|l| l.strip_prefix(key)))
+        .map(str::trim)
+}
+
+/// Lines reported by rule `code` on the fixture, and the lines the fixture expects.
+fn run_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
+    let text = std::fs::read_to_string(path).expect("fixture is readable");
+    let mut settings = Settings {
+        selection: Selection {
+            select: vec![code.to_string()],
+            ignore: Vec::new(),
+        },
+        ..Settings::default()
+    };
+    if let Some(level) = directive(&text, "pss-level:") {
+        settings.pss_level = level.parse().expect("valid pss-level");
+    }
+    if let Some(version) = directive(&text, "pss-version:") {
+        settings.pss_version = version.parse().expect("valid pss-version");
+    }
+    let engine = Engine::new(&settings).expect("rule exists");
+    let source = Source::new(&text);
+    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    let mut reported = Vec::new();
+    load_text(&name, &text, &mut |loaded| match loaded {
+        Loaded::Object(object) => {
+            for finding in engine.check(&object, Some(&source)) {
+                assert_eq!(finding.rule, code);
+                let location = finding.location.expect("fixtures come from files");
+                reported.push(location.line);
+            }
+        }
+        other => panic!(
+            "{}: fixture must load cleanly, got {other:?}",
+            path.display()
+        ),
+    });
+    let marker = format!("# expect: {code}");
+    let expected = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.contains(&marker))
+        .map(|(i, _)| u32::try_from(i + 1).expect("small file"))
+        .collect();
+    reported.sort_unstable();
+    (reported, expected)
+}
+
+#[test]
+fn every_rule_reports_exactly_the_marked_lines_of_its_fixtures() {
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let code = rule.meta.code;
+        let dir = fixture_dir(code);
+        let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
+        for entry in
+            std::fs::read_dir(&dir).unwrap_or_else(|_| panic!("{code} has no fixtures/{code}/"))
+        {
+            let path = entry.expect("dir entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            files.insert(name, path);
+        }
+        let fails = files.keys().filter(|n| n.starts_with("fail.")).count();
+        let passes = files.keys().filter(|n| n.starts_with("pass.")).count();
+        assert!(
+            fails > 0 && passes > 0,
+            "{code} needs at least one fail.* and one pass.* fixture"
+        );
+        for (name, path) in &files {
+            assert!(
+                name.starts_with("fail.") || name.starts_with("pass."),
+                "{code}/{name}: name must start with fail. or pass."
+            );
+            let (reported, expected) = run_fixture(code, path);
+            if name.starts_with("fail.") && expected.is_empty() {
+                failures.push(format!(
+                    "{code}/{name}: a fail fixture must mark an expected line"
+                ));
+            }
+            if name.starts_with("pass.") && !expected.is_empty() {
+                failures.push(format!(
+                    "{code}/{name}: a pass fixture must not expect findings"
+                ));
+            }
+            if reported != expected {
+                failures.push(format!(
+                    "{code}/{name}: reported lines {reported:?}, expected {expected:?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_fixture_folder_belongs_to_a_rule() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for entry in std::fs::read_dir(root).expect("fixtures dir") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            RULES.iter().any(|r| r.meta.code == name),
+            "fixtures/{name} matches no rule"
+        );
+    }
+}

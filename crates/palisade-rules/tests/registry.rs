@@ -1,0 +1,107 @@
+//! The registry's promises: stable unique codes and names, documented rules, and exactly one
+//! rule per Pod Security Standards check, tagged with that check's control.
+
+use std::collections::HashSet;
+
+use palisade_analysis::pss::{self, Level, Version};
+use palisade_rules::registry::RULES;
+use palisade_rules::{Check, Engine, Selection, Settings};
+
+#[test]
+fn codes_and_names_are_unique_and_well_formed() {
+    let mut codes = HashSet::new();
+    let mut names = HashSet::new();
+    for rule in RULES {
+        let meta = &rule.meta;
+        assert!(codes.insert(meta.code), "duplicate code {}", meta.code);
+        assert!(names.insert(meta.name), "duplicate name {}", meta.name);
+        let parts: Vec<&str> = meta.code.split('-').collect();
+        assert!(
+            matches!(parts[..], ["PAL", family, number] if family.chars().all(|c| c.is_ascii_uppercase()) && number.len() == 3 && number.chars().all(|c| c.is_ascii_digit())),
+            "code {} must look like PAL-FAMILY-NNN",
+            meta.code
+        );
+        assert!(
+            meta.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "name {} must be kebab-case",
+            meta.name
+        );
+    }
+}
+
+#[test]
+fn every_rule_is_documented() {
+    for rule in RULES {
+        let docs = rule.meta.docs();
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Remediation",
+            "## References",
+        ] {
+            assert!(
+                docs.contains(section),
+                "{} lacks `{section}`",
+                rule.meta.code
+            );
+        }
+        assert!(
+            !rule.meta.summary().is_empty(),
+            "{} has no summary",
+            rule.meta.code
+        );
+        assert!(
+            !rule.meta.controls.is_empty(),
+            "{} maps to no framework control",
+            rule.meta.code
+        );
+    }
+}
+
+#[test]
+fn each_pss_check_has_exactly_one_rule_tagged_with_its_control() {
+    for check in pss::CHECKS {
+        let rules: Vec<_> = RULES
+            .iter()
+            .filter(|r| matches!(r.check, Check::Pss(id) if id == check.id))
+            .collect();
+        assert_eq!(rules.len(), 1, "check {} needs exactly one rule", check.id);
+        assert!(
+            rules[0].meta.controls.contains(&check.control().as_str()),
+            "{} must carry {}",
+            rules[0].meta.code,
+            check.control()
+        );
+    }
+}
+
+#[test]
+fn pss_level_and_version_decide_which_pss_rules_run() {
+    let codes = |level, version| -> Vec<&str> {
+        let settings = Settings {
+            pss_level: level,
+            pss_version: version,
+            selection: Selection::default(),
+        };
+        Engine::new(&settings)
+            .expect("valid")
+            .rules()
+            .map(|r| r.meta.code)
+            .collect()
+    };
+    let baseline = codes(Level::Baseline, Version::LATEST);
+    assert!(baseline.contains(&"PAL-PSS-002") && !baseline.contains(&"PAL-PSS-015"));
+    let restricted_1_22 = codes(Level::Restricted, Version::new(1, 22));
+    assert!(
+        !restricted_1_22.contains(&"PAL-PSS-016"),
+        "runAsUser starts at 1.23"
+    );
+    assert!(
+        !restricted_1_22.contains(&"PAL-PSS-003"),
+        "capabilities_restricted overrides baseline"
+    );
+    assert!(codes(Level::Restricted, Version::new(1, 23)).contains(&"PAL-PSS-016"));
+}
