@@ -23,8 +23,7 @@ pub fn split_documents(text: &str) -> Vec<(u32, &str)> {
     let mut chunk_start = 0usize;
     let mut chunk_line = 0u32;
     let mut offset = 0usize;
-    let mut line = 0u32;
-    for raw_line in text.split_inclusive('\n') {
+    for (line, raw_line) in (0u32..).zip(text.split_inclusive('\n')) {
         if let Some(rest) = raw_line.strip_prefix("---") {
             let rest = rest.trim();
             if (rest.is_empty() || rest.starts_with('#')) && offset > chunk_start {
@@ -34,7 +33,6 @@ pub fn split_documents(text: &str) -> Vec<(u32, &str)> {
             }
         }
         offset += raw_line.len();
-        line += 1;
     }
     if chunk_start < text.len() {
         chunks.push((chunk_line, &text[chunk_start..]));

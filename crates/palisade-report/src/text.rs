@@ -135,11 +135,15 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
         )
     };
     if summary.skipped > 0 {
-        let _ = write!(
-            line,
-            "; {} skipped (not Kubernetes objects)",
-            plural(summary.skipped, "document", "documents")
-        );
+        let what = if summary.skipped == 1 {
+            "1 document skipped (not a Kubernetes object)".to_string()
+        } else {
+            format!(
+                "{} documents skipped (not Kubernetes objects)",
+                summary.skipped
+            )
+        };
+        let _ = write!(line, "; {what}");
     }
     if summary.errors > 0 {
         let _ = write!(line, "; {}", plural(summary.errors, "error", "errors"));

@@ -1,0 +1,454 @@
+//! End-to-end tests of the `palisade` binary: exit codes, the JSON contract, stdin, rule
+//! selection, Pod Security levels and versions, and bad input that must never crash a scan.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn palisade() -> Command {
+    Command::cargo_bin("palisade").expect("binary is built")
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn examples() -> String {
+    repo_root()
+        .join("examples/shop")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn json_of(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+const PRIVILEGED_POD: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: debug
+  namespace: ops
+spec:
+  containers:
+    - name: shell
+      image: busybox:1.36
+      securityContext:
+        privileged: true
+";
+
+#[test]
+fn scanning_the_example_reports_findings_with_places_and_exits_1() {
+    let output = palisade()
+        .args(["scan", &examples()])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(
+            "node-agent.yaml:21:13: PAL-PSS-002 [critical] container `agent` runs privileged"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("21 |             privileged: true"), "{text}");
+    assert!(text.contains("1 document skipped"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn json_report_follows_the_contract() {
+    let output = palisade()
+        .args(["scan", "--format", "json", &examples()])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_of(&output);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["tool"]["name"], "palisade");
+    let findings = report["findings"].as_array().expect("findings");
+    let privileged = findings
+        .iter()
+        .find(|f| f["rule"] == "PAL-PSS-002")
+        .expect("privileged finding");
+    assert_eq!(privileged["name"], "pss-privileged");
+    assert_eq!(privileged["severity"], "critical");
+    assert_eq!(privileged["category"], "pod-security");
+    assert_eq!(
+        privileged["object"],
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "namespace": "shop", "name": "log-agent"})
+    );
+    assert_eq!(
+        privileged["path"],
+        "/spec/template/spec/containers/0/securityContext/privileged"
+    );
+    assert_eq!(privileged["location"]["line"], 21);
+    assert_eq!(privileged["location"]["column"], 13);
+    assert_eq!(privileged["location"]["document"], 0);
+    assert!(privileged["location"]["file"]
+        .as_str()
+        .is_some_and(|f| f.ends_with("node-agent.yaml")));
+    assert!(privileged["controls"]
+        .as_array()
+        .is_some_and(|c| c.contains(&Value::from("PSS:baseline:privileged"))));
+    assert!(privileged["suppressed"].is_null());
+    assert_eq!(report["summary"]["files"], 6);
+    assert_eq!(report["summary"]["objects"], 6);
+    assert_eq!(report["summary"]["skipped"], 1);
+    assert_eq!(report["summary"]["findings"]["critical"], 1);
+    assert_eq!(report["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn stdin_is_scanned_as_dash() {
+    let output = palisade()
+        .args(["scan", "--format", "json", "-"])
+        .write_stdin(PRIVILEGED_POD)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_of(&output);
+    let finding = report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["rule"] == "PAL-PSS-002"))
+        .expect("privileged")
+        .clone();
+    assert_eq!(finding["location"]["file"], "-");
+    assert_eq!(finding["location"]["line"], 11);
+}
+
+#[test]
+fn fail_on_sets_the_threshold_and_clean_scans_exit_0() {
+    palisade()
+        .args([
+            "scan",
+            "--fail-on",
+            "critical",
+            "--ignore",
+            "pss-privileged",
+            &examples(),
+        ])
+        .assert()
+        .code(0);
+    palisade()
+        .args(["scan", "--fail-on", "critical", &examples()])
+        .assert()
+        .code(1);
+    let clean = palisade()
+        .args(["scan", "--select", "pss-sysctls", &examples()])
+        .output()
+        .expect("runs");
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&clean.stdout).contains("No findings in 6 objects from 6 files")
+    );
+}
+
+#[test]
+fn pss_level_and_version_select_exactly_upstreams_checks() {
+    let pod = "apiVersion: v1
+kind: Pod
+metadata: {name: build, namespace: ci}
+spec:
+  hostUsers: false
+  containers:
+    - name: buildkit
+      image: moby/buildkit:v0.15.2-rootless
+      securityContext:
+        procMount: Unmasked
+        runAsUser: 0
+";
+    let rules = |args: &[&str]| -> Vec<String> {
+        let mut cmd = palisade();
+        cmd.args(["scan", "--format", "json", "--select", "pss"])
+            .args(args)
+            .arg("-");
+        let report = json_of(&cmd.write_stdin(pod).output().expect("runs"));
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(
+        rules(&["--pss-level", "baseline"]),
+        Vec::<String>::new(),
+        "1.35+ baseline allows it"
+    );
+    assert_eq!(
+        rules(&["--pss-level", "baseline", "--pss-version", "v1.34"]),
+        vec!["PAL-PSS-008"]
+    );
+    let restricted = rules(&["--pss-level", "restricted", "--pss-version", "v1.35"]);
+    assert!(
+        restricted.contains(&"PAL-PSS-019".to_string())
+            && restricted.contains(&"PAL-PSS-016".to_string())
+    );
+    let restricted_122 = rules(&["--pss-level", "restricted", "--pss-version", "v1.22"]);
+    assert!(
+        !restricted_122.contains(&"PAL-PSS-016".to_string()),
+        "runAsUser is checked from 1.23"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_message() {
+    let output = palisade()
+        .args(["scan", "--select", "PAL-NOPE", &examples()])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`PAL-NOPE` matches no rule"));
+    palisade()
+        .args(["scan", "--pss-version", "v2.0", &examples()])
+        .assert()
+        .code(2);
+    palisade()
+        .args(["scan", "--pss-level", "privileged", &examples()])
+        .assert()
+        .code(2);
+    palisade()
+        .args(["explain", "no-such-rule"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn rules_and_explain_document_every_rule() {
+    let output = palisade()
+        .args(["rules", "--format", "json"])
+        .output()
+        .expect("runs");
+    let rules = json_of(&output);
+    let rules = rules.as_array().expect("array");
+    assert_eq!(rules.len(), 19);
+    assert!(rules.iter().all(|r| r["docs"]
+        .as_str()
+        .is_some_and(|d| d.contains("## Why is this bad?"))));
+    let table = palisade().args(["rules"]).output().expect("runs");
+    assert!(String::from_utf8_lossy(&table.stdout).contains("PAL-PSS-002  pss-privileged"));
+    let explain = palisade()
+        .args(["explain", "PAL-PSS-002"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(text.starts_with("PAL-PSS-002 pss-privileged"), "{text}");
+    assert!(text.contains("Controls: PSS:baseline:privileged"), "{text}");
+    assert!(text.contains("## Remediation"), "{text}");
+}
+
+#[test]
+fn checked_in_rule_reference_is_current() {
+    let output = palisade()
+        .args(["rules", "--format", "markdown"])
+        .output()
+        .expect("runs");
+    let generated = String::from_utf8_lossy(&output.stdout);
+    let path = repo_root().join("docs/rules.md");
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    if std::env::var_os("PALISADE_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, generated.as_bytes()).expect("write docs/rules.md");
+        return;
+    }
+    assert!(
+        checked_in == generated,
+        "docs/rules.md is stale: run `PALISADE_UPDATE_DOCS=1 cargo test -p palisade --test cli checked_in_rule_reference_is_current`"
+    );
+}
+
+#[test]
+fn output_file_receives_the_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("report.json");
+    palisade()
+        .args(["scan", "--format", "json", "--output"])
+        .arg(&out)
+        .arg(examples())
+        .assert()
+        .code(1)
+        .stdout("");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
+    assert_eq!(report["schema_version"], 1);
+}
+
+#[test]
+fn secret_values_never_reach_any_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let value = "c3VwZXItc2VjcmV0LXBhc3N3b3JkLTQyCg==";
+    std::fs::write(
+        dir.path().join("secret.yaml"),
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: db, namespace: shop}}\ndata:\n  password: {value}\n  password: {value}\n"),
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("pod.yaml"), PRIVILEGED_POD).expect("write");
+    for format in ["text", "json"] {
+        let output = palisade()
+            .args(["scan", "--format", format])
+            .arg(dir.path())
+            .output()
+            .expect("runs");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !all.contains(value),
+            "{format} output leaks the secret value"
+        );
+        assert!(all.contains("duplicate key `password`"), "{all}");
+    }
+}
+
+/// Every kind of bad input gives an error that names the file (and, where there is one, the
+/// document, line and column); the good file next to it is still scanned; the exit code is 2.
+#[test]
+fn bad_input_is_reported_and_never_stops_the_scan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::write(root.join("good.yaml"), PRIVILEGED_POD).expect("write");
+    let mut bomb = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "x{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let deep_block: String = (0..10_000)
+        .map(|d| format!("{}k:\n", " ".repeat(d)))
+        .collect();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "malformed.yaml",
+            b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n".to_vec(),
+            "flow sequence",
+        ),
+        ("alias-bomb.yaml", bomb.into_bytes(), "alias bomb"),
+        (
+            "deep-flow.json",
+            format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+            "",
+        ),
+        ("deep-block.yaml", deep_block.into_bytes(), "nesting deeper"),
+        (
+            "invalid-utf8.yaml",
+            b"apiVersion: v1\nkind: ConfigMap\ndata:\n  k: caf\xe9\n".to_vec(),
+            "invalid UTF-8",
+        ),
+        (
+            "binary.yaml",
+            vec![0x7f, b'E', b'L', b'F', 0, 1, 2, 3, 0, 0],
+            "binary file",
+        ),
+        (
+            "scalar.yaml",
+            b"just a sentence\n".to_vec(),
+            "document is a string",
+        ),
+        (
+            "sequence.json",
+            b"[{\"apiVersion\": \"v1\"}]".to_vec(),
+            "document is a sequence",
+        ),
+        (
+            "duplicate.yaml",
+            b"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {}\nspec: {}\n".to_vec(),
+            "duplicate key `spec`",
+        ),
+        (
+            "unknown-kind.yaml",
+            b"apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: web}\n".to_vec(),
+            "unknown kind `Deploymnet`",
+        ),
+    ];
+    for (name, content, _) in &cases {
+        std::fs::write(root.join(name), content).expect("write");
+    }
+    let output = palisade()
+        .args(["scan", "--format", "json"])
+        .arg(root)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let report = json_of(&output);
+    let errors = report["errors"].as_array().expect("errors");
+    for (name, _, needle) in &cases {
+        let error = errors
+            .iter()
+            .find(|e| e["file"].as_str().is_some_and(|f| f.ends_with(name)))
+            .unwrap_or_else(|| panic!("no error for {name}: {errors:?}"));
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{name}: {message}");
+        let binary_or_encoding = ["binary.yaml"].contains(name);
+        if !binary_or_encoding {
+            assert!(
+                error["line"].as_u64().is_some_and(|l| l >= 1),
+                "{name} has a line: {error}"
+            );
+            assert!(
+                error["column"].as_u64().is_some_and(|c| c >= 1),
+                "{name} has a column: {error}"
+            );
+        }
+    }
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(
+        findings.iter().any(|f| f["rule"] == "PAL-PSS-002"
+            && f["location"]["file"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("good.yaml"))),
+        "the good file is still scanned"
+    );
+    let text = palisade().arg("scan").arg(root).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("error: ")
+            && stdout.contains("duplicate.yaml:5:1 (document 0): duplicate key `spec`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_huge_scalar_is_read_without_trouble() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut content = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big, namespace: ops}\ndata:\n  blob: ",
+    );
+    content.push_str(&"x".repeat(100 * 1024 * 1024));
+    content.push('\n');
+    std::fs::write(dir.path().join("big.yaml"), &content).expect("write");
+    drop(content);
+    std::fs::write(dir.path().join("pod.yaml"), PRIVILEGED_POD).expect("write");
+    let output = palisade()
+        .args(["scan", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let report = json_of(&output);
+    assert_eq!(report["summary"]["objects"], 2, "{}", report["errors"]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn missing_paths_are_errors_and_other_paths_still_scan() {
+    let output = palisade()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "/no/such/manifests",
+            &examples(),
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let report = json_of(&output);
+    assert_eq!(report["errors"][0]["file"], "/no/such/manifests");
+    assert_eq!(report["summary"]["objects"], 6);
+}
