@@ -1,6 +1,11 @@
 //! Semantic engines shared by rules: each decides a question exactly as Kubernetes does.
 //!
 //! * [`pss`]: the Pod Security Standards, per level and per Kubernetes version, as the
-//!   pod-security-admission library evaluates them.
+//!   pod-security-admission library evaluates them;
+//! * [`rbac`]: effective permissions as the RBAC authorizer computes them, can-i / who-can,
+//!   risky grants and escalation paths;
+//! * [`selector`]: label selectors.
 
 pub mod pss;
+pub mod rbac;
+pub mod selector;

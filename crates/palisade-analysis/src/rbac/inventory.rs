@@ -1,0 +1,185 @@
+//! Everything RBAC analysis needs from the input besides roles and bindings: service accounts,
+//! their legacy token Secrets, namespaces with their Pod Security level, and the workloads
+//! that run as each service account. Kept compact so a scan can hold it for any input size.
+
+use palisade_model::{FieldPath, Object, ObjectRef, PodView};
+
+use super::model::Source;
+use super::{Policy, PolicyBuilder};
+use crate::pss::{self, Level, Version};
+
+#[derive(Clone, Debug)]
+pub struct ServiceAccount {
+    pub namespace: String,
+    pub name: String,
+    pub source: Source,
+}
+
+/// A `kubernetes.io/service-account-token` Secret: whoever reads it holds the account's token.
+#[derive(Clone, Debug)]
+pub struct TokenSecret {
+    pub namespace: String,
+    pub name: String,
+    pub service_account: String,
+    pub source: Source,
+}
+
+/// A pod-carrying object and the service account its pods run as.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub object: ObjectRef,
+    pub namespace: String,
+    pub service_account: String,
+    /// Breaks the baseline Pod Security level (privileged, host namespaces, hostPath, ...).
+    pub privileged: bool,
+    /// The `serviceAccountName` field, or the pod spec when the default account is implied.
+    pub source: Source,
+}
+
+#[derive(Clone, Debug)]
+pub struct Namespace {
+    pub name: String,
+    /// `pod-security.kubernetes.io/enforce`.
+    pub enforce: Option<String>,
+}
+
+/// The input as RBAC analysis sees it.
+pub struct Inventory {
+    pub policy: Policy,
+    pub service_accounts: Vec<ServiceAccount>,
+    pub token_secrets: Vec<TokenSecret>,
+    pub workloads: Vec<Workload>,
+    pub namespaces: Vec<Namespace>,
+}
+
+#[derive(Default)]
+pub struct InventoryBuilder {
+    policy: PolicyBuilder,
+    service_accounts: Vec<ServiceAccount>,
+    token_secrets: Vec<TokenSecret>,
+    workloads: Vec<Workload>,
+    namespaces: Vec<Namespace>,
+}
+
+fn namespace_of(object: &Object) -> String {
+    object
+        .reference
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".to_string())
+}
+
+impl InventoryBuilder {
+    /// Takes what RBAC analysis needs from `object`, if anything. Secrets contribute their
+    /// name and account only, never their data.
+    pub fn add(&mut self, object: &Object) {
+        self.policy.add(object);
+        match (object.group(), object.kind()) {
+            ("", "ServiceAccount") => self.service_accounts.push(ServiceAccount {
+                namespace: namespace_of(object),
+                name: object.reference.name.clone(),
+                source: Source::of(object, &FieldPath::root().key("metadata"), false),
+            }),
+            ("", "Secret")
+                if object.root.str_of("type") == Some("kubernetes.io/service-account-token") =>
+            {
+                if let Some(account) = object.annotation("kubernetes.io/service-account.name") {
+                    self.token_secrets.push(TokenSecret {
+                        namespace: namespace_of(object),
+                        name: object.reference.name.clone(),
+                        service_account: account.to_string(),
+                        source: Source::of(object, &FieldPath::root().key("type"), false),
+                    });
+                }
+            }
+            ("", "Namespace") => self.namespaces.push(Namespace {
+                name: object.reference.name.clone(),
+                enforce: object
+                    .label("pod-security.kubernetes.io/enforce")
+                    .map(str::to_string),
+            }),
+            _ => {
+                if let Some(pod) = PodView::of(object) {
+                    let (account, path) = match (
+                        pod.spec.str_of("serviceAccountName"),
+                        pod.spec.str_of("serviceAccount"),
+                    ) {
+                        (Some(name), _) if !name.is_empty() => {
+                            (name, pod.spec_path.key("serviceAccountName"))
+                        }
+                        (_, Some(name)) if !name.is_empty() => {
+                            (name, pod.spec_path.key("serviceAccount"))
+                        }
+                        _ => ("default", pod.spec_path.clone()),
+                    };
+                    let privileged =
+                        !pss::evaluate(&pod, Level::Baseline, Version::LATEST).is_empty();
+                    self.workloads.push(Workload {
+                        object: object.reference.clone(),
+                        namespace: namespace_of(object),
+                        service_account: account.to_string(),
+                        privileged,
+                        source: Source::of(object, &path, false),
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: InventoryBuilder) {
+        self.policy.merge(other.policy);
+        self.service_accounts.extend(other.service_accounts);
+        self.token_secrets.extend(other.token_secrets);
+        self.workloads.extend(other.workloads);
+        self.namespaces.extend(other.namespaces);
+    }
+
+    pub fn build(self, bootstrap: bool) -> Inventory {
+        Inventory {
+            policy: self.policy.build(bootstrap),
+            service_accounts: self.service_accounts,
+            token_secrets: self.token_secrets,
+            workloads: self.workloads,
+            namespaces: self.namespaces,
+        }
+    }
+}
+
+impl Inventory {
+    /// Every namespace the input mentions.
+    pub fn namespace_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .namespaces
+            .iter()
+            .map(|n| n.name.clone())
+            .chain(self.service_accounts.iter().map(|s| s.namespace.clone()))
+            .chain(self.workloads.iter().map(|w| w.namespace.clone()))
+            .chain(self.token_secrets.iter().map(|t| t.namespace.clone()))
+            .chain(
+                self.policy
+                    .bindings()
+                    .iter()
+                    .filter_map(|b| b.namespace.clone()),
+            )
+            .chain(
+                self.policy
+                    .bindings()
+                    .iter()
+                    .flat_map(|b| b.subjects.iter().filter_map(|(s, _)| s.namespace.clone())),
+            )
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Whether Pod Security Admission would stop a privileged pod in `namespace`: only when
+    /// the input has the Namespace with an `enforce` level of baseline or restricted.
+    pub fn forbids_privileged_pods(&self, namespace: &str) -> bool {
+        self.namespaces
+            .iter()
+            .find(|n| n.name == namespace)
+            .and_then(|n| n.enforce.as_deref())
+            .is_some_and(|level| level == "baseline" || level == "restricted")
+    }
+}

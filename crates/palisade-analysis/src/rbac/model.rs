@@ -1,0 +1,307 @@
+//! RBAC objects as the authorizer sees them, extracted from loaded objects.
+
+use std::sync::Arc;
+
+use palisade_model::{FieldPath, Location, Node, Object, ObjectRef};
+
+use crate::selector::{labels_of, LabelSelector};
+
+/// Where an RBAC object (or a part of it) came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    pub object: ObjectRef,
+    pub location: Option<Location>,
+    /// Part of Kubernetes' default policy, not of the input.
+    pub bootstrap: bool,
+}
+
+impl Source {
+    pub(crate) fn of(object: &Object, path: &FieldPath, bootstrap: bool) -> Self {
+        let location = object.origin.as_ref().map(|origin| {
+            let (pos, _) = path.locate(&object.root);
+            Location {
+                file: origin.file.to_string(),
+                document: origin.document,
+                line: pos.line,
+                column: pos.column,
+            }
+        });
+        Source {
+            object: object.reference.clone(),
+            location,
+            bootstrap,
+        }
+    }
+}
+
+/// One rule of a Role or ClusterRole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyRule {
+    pub verbs: Vec<String>,
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub resource_names: Vec<String>,
+    pub non_resource_urls: Vec<String>,
+    /// `/rules/<i>` in the role that holds the rule.
+    pub path: FieldPath,
+    pub source: Source,
+}
+
+/// A Role (namespaced) or ClusterRole.
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub cluster: bool,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub rules: Vec<PolicyRule>,
+    /// `aggregationRule.clusterRoleSelectors`, for aggregated ClusterRoles.
+    pub aggregation: Option<Vec<LabelSelector>>,
+    pub source: Source,
+}
+
+impl Role {
+    pub fn kind(&self) -> &'static str {
+        if self.cluster {
+            "ClusterRole"
+        } else {
+            "Role"
+        }
+    }
+}
+
+/// The kind of a binding subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SubjectKind {
+    User,
+    Group,
+    ServiceAccount,
+}
+
+impl SubjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::User => "User",
+            SubjectKind::Group => "Group",
+            SubjectKind::ServiceAccount => "ServiceAccount",
+        }
+    }
+}
+
+/// A subject of a binding; a ServiceAccount's namespace defaults to the RoleBinding's.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+impl Subject {
+    /// The user name a request carries for this subject (`system:serviceaccount:ns:name`).
+    pub fn user_name(&self) -> String {
+        match self.kind {
+            SubjectKind::ServiceAccount => format!(
+                "system:serviceaccount:{}:{}",
+                self.namespace.as_deref().unwrap_or(""),
+                self.name
+            ),
+            _ => self.name.clone(),
+        }
+    }
+
+    /// Kubernetes' own identities (`system:` users and groups, kube-system service accounts).
+    pub fn is_system(&self) -> bool {
+        match self.kind {
+            SubjectKind::ServiceAccount => self.namespace.as_deref() == Some("kube-system"),
+            _ => self.name.starts_with("system:"),
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match (&self.kind, &self.namespace) {
+            (SubjectKind::ServiceAccount, Some(ns)) => format!("ServiceAccount {ns}/{}", self.name),
+            (kind, _) => format!("{} {}", kind.as_str(), self.name),
+        }
+    }
+}
+
+/// A RoleBinding or ClusterRoleBinding.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub cluster: bool,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// `(is ClusterRole, name)`.
+    pub role_ref: (bool, String),
+    pub subjects: Vec<(Subject, Source)>,
+    pub source: Source,
+}
+
+impl Binding {
+    pub fn kind(&self) -> &'static str {
+        if self.cluster {
+            "ClusterRoleBinding"
+        } else {
+            "RoleBinding"
+        }
+    }
+
+    /// `ClusterRoleBinding name` or `RoleBinding ns/name`.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) if !self.cluster => format!("RoleBinding {ns}/{}", self.name),
+            _ => format!("{} {}", self.kind(), self.name),
+        }
+    }
+}
+
+fn strings(node: Option<&Node>) -> Vec<String> {
+    node.map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect()
+}
+
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+/// Reads a Role or ClusterRole.
+pub(crate) fn role_of(object: &Object, bootstrap: bool) -> Option<Role> {
+    let cluster = match (object.group(), object.kind()) {
+        (RBAC_GROUP, "ClusterRole") => true,
+        (RBAC_GROUP, "Role") => false,
+        _ => return None,
+    };
+    let rules_path = FieldPath::root().key("rules");
+    let rules = object
+        .root
+        .get("rules")
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let path = rules_path.index(i);
+            PolicyRule {
+                verbs: strings(rule.get("verbs")),
+                api_groups: strings(rule.get("apiGroups")),
+                resources: strings(rule.get("resources")),
+                resource_names: strings(rule.get("resourceNames")),
+                non_resource_urls: strings(rule.get("nonResourceURLs")),
+                source: Source::of(object, &path, bootstrap),
+                path,
+            }
+        })
+        .collect();
+    let aggregation = object
+        .root
+        .get("aggregationRule")
+        .filter(|_| cluster)
+        .map(|a| {
+            a.get("clusterRoleSelectors")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .map(LabelSelector::from_node)
+                .collect()
+        });
+    Some(Role {
+        cluster,
+        namespace: if cluster {
+            None
+        } else {
+            object.reference.namespace.clone()
+        },
+        name: object.reference.name.clone(),
+        labels: labels_of(object.metadata().and_then(|m| m.get("labels"))),
+        rules,
+        aggregation,
+        source: Source::of(object, &FieldPath::root(), bootstrap),
+    })
+}
+
+/// Reads a RoleBinding or ClusterRoleBinding.
+pub(crate) fn binding_of(object: &Object, bootstrap: bool) -> Option<Binding> {
+    let cluster = match (object.group(), object.kind()) {
+        (RBAC_GROUP, "ClusterRoleBinding") => true,
+        (RBAC_GROUP, "RoleBinding") => false,
+        _ => return None,
+    };
+    let namespace = if cluster {
+        None
+    } else {
+        object.reference.namespace.clone()
+    };
+    let role_ref = object.root.get("roleRef");
+    let role_is_cluster = role_ref.and_then(|r| r.str_of("kind")) == Some("ClusterRole");
+    let role_name = role_ref
+        .and_then(|r| r.str_of("name"))
+        .unwrap_or_default()
+        .to_string();
+    let subjects_path = FieldPath::root().key("subjects");
+    let subjects = object
+        .root
+        .get("subjects")
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let kind = match s.str_of("kind")? {
+                "User" => SubjectKind::User,
+                "Group" => SubjectKind::Group,
+                "ServiceAccount" => SubjectKind::ServiceAccount,
+                _ => return None,
+            };
+            let own_namespace = s
+                .str_of("namespace")
+                .filter(|n| !n.is_empty())
+                .map(str::to_string);
+            // The authorizer defaults a ServiceAccount subject's namespace to the binding's.
+            let namespace = match kind {
+                SubjectKind::ServiceAccount => own_namespace.or_else(|| namespace.clone()),
+                _ => None,
+            };
+            let subject = Subject {
+                kind,
+                name: s.str_of("name")?.to_string(),
+                namespace,
+            };
+            Some((
+                subject,
+                Source::of(object, &subjects_path.index(i), bootstrap),
+            ))
+        })
+        .collect();
+    Some(Binding {
+        cluster,
+        namespace,
+        name: object.reference.name.clone(),
+        role_ref: (role_is_cluster || cluster, role_name),
+        subjects,
+        source: Source::of(object, &FieldPath::root().key("roleRef"), bootstrap),
+    })
+}
+
+/// The bundled default policy of a Kubernetes API server (1.26).
+pub(crate) fn bootstrap_objects() -> Vec<Object> {
+    const FILES: [(&str, &str); 2] = [
+        (
+            "<bootstrap>/cluster-roles-and-bindings.yaml",
+            include_str!("../../data/rbac-bootstrap/cluster-roles-and-bindings.yaml"),
+        ),
+        (
+            "<bootstrap>/namespace-roles-and-bindings.yaml",
+            include_str!("../../data/rbac-bootstrap/namespace-roles-and-bindings.yaml"),
+        ),
+    ];
+    let mut objects = Vec::new();
+    for (name, text) in FILES {
+        palisade_load::load_text(&Arc::from(name), text, &mut |loaded| {
+            if let palisade_load::Loaded::Object(object) = loaded {
+                objects.push(*object);
+            }
+        });
+    }
+    objects
+}

@@ -1,0 +1,140 @@
+//! Kubernetes label selectors (`matchLabels` and `matchExpressions`), shared by the RBAC
+//! aggregation and NetworkPolicy engines.
+
+use palisade_model::Node;
+
+/// One requirement of a selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    Equals(String, String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    DoesNotExist(String),
+}
+
+/// A label selector. The empty selector matches everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    pub requirements: Vec<Requirement>,
+}
+
+/// Labels as (key, value) pairs.
+pub type Labels = [(String, String)];
+
+fn label<'a>(labels: &'a Labels, key: &str) -> Option<&'a str> {
+    labels
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+impl LabelSelector {
+    /// Reads a `LabelSelector` object; an unknown operator makes the selector match nothing, as
+    /// the API server would have rejected it.
+    pub fn from_node(node: &Node) -> Self {
+        let mut requirements = Vec::new();
+        for entry in node
+            .get("matchLabels")
+            .map(Node::as_map)
+            .unwrap_or_default()
+        {
+            let value = entry
+                .value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| entry.value.value.to_string());
+            requirements.push(Requirement::Equals(entry.key.clone(), value));
+        }
+        for expression in node
+            .get("matchExpressions")
+            .map(Node::as_seq)
+            .unwrap_or_default()
+        {
+            let key = expression.str_of("key").unwrap_or_default().to_string();
+            let values: Vec<String> = expression
+                .get("values")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.value.to_string())
+                })
+                .collect();
+            requirements.push(match expression.str_of("operator") {
+                Some("In") => Requirement::In(key, values),
+                Some("NotIn") => Requirement::NotIn(key, values),
+                Some("Exists") => Requirement::Exists(key),
+                Some("DoesNotExist") => Requirement::DoesNotExist(key),
+                _ => Requirement::In(key, Vec::new()),
+            });
+        }
+        LabelSelector { requirements }
+    }
+
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.requirements.iter().all(|req| match req {
+            Requirement::Equals(k, v) => label(labels, k) == Some(v.as_str()),
+            Requirement::In(k, vs) => label(labels, k).is_some_and(|l| vs.iter().any(|v| v == l)),
+            Requirement::NotIn(k, vs) => label(labels, k).is_none_or(|l| vs.iter().all(|v| v != l)),
+            Requirement::Exists(k) => label(labels, k).is_some(),
+            Requirement::DoesNotExist(k) => label(labels, k).is_none(),
+        })
+    }
+}
+
+/// The labels of an object's `metadata.labels` (or any mapping of strings).
+pub fn labels_of(labels: Option<&Node>) -> Vec<(String, String)> {
+    labels
+        .map(Node::as_map)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            let value = e
+                .value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| e.value.value.to_string());
+            (e.key.clone(), value)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn requirements_follow_kubernetes_semantics() {
+        let tier = labels(&[("app", "web"), ("tier", "frontend")]);
+        let req = |r: Requirement| LabelSelector {
+            requirements: vec![r],
+        };
+        assert!(LabelSelector::default().matches(&tier), "empty selects all");
+        assert!(req(Requirement::Equals("app".into(), "web".into())).matches(&tier));
+        assert!(!req(Requirement::Equals("app".into(), "api".into())).matches(&tier));
+        assert!(req(Requirement::In(
+            "tier".into(),
+            vec!["frontend".into(), "edge".into()]
+        ))
+        .matches(&tier));
+        assert!(!req(Requirement::In("zone".into(), vec!["a".into()])).matches(&tier));
+        assert!(
+            req(Requirement::NotIn("zone".into(), vec!["a".into()])).matches(&tier),
+            "NotIn matches absent keys"
+        );
+        assert!(!req(Requirement::NotIn("tier".into(), vec!["frontend".into()])).matches(&tier));
+        assert!(req(Requirement::Exists("app".into())).matches(&tier));
+        assert!(req(Requirement::DoesNotExist("zone".into())).matches(&tier));
+        assert!(!req(Requirement::DoesNotExist("app".into())).matches(&tier));
+    }
+}

@@ -1,0 +1,734 @@
+//! Truth tables for the RBAC authorizer: each semantic point has a case that must be allowed
+//! and one that must not. Then risky grants and escalation paths of length 1, 2 and 3.
+
+use std::sync::Arc;
+
+use palisade_analysis::rbac::paths::{Graph, Identity};
+use palisade_analysis::rbac::risk::{granting_rules, Risk};
+use palisade_analysis::rbac::{Inventory, InventoryBuilder, Request, UserInfo};
+use palisade_load::{load_text, Loaded};
+
+fn inventory(text: &str, bootstrap: bool) -> Inventory {
+    let mut builder = InventoryBuilder::default();
+    load_text(&Arc::from("rbac.yaml"), text, &mut |loaded| match loaded {
+        Loaded::Object(object) => builder.add(&object),
+        Loaded::Skipped => {}
+        Loaded::Error(e) => panic!("{e}"),
+    });
+    builder.build(bootstrap)
+}
+
+fn res(
+    verb: &str,
+    group: &str,
+    resource: &str,
+    sub: &str,
+    name: &str,
+    ns: Option<&str>,
+) -> Request {
+    Request::Resource {
+        verb: verb.into(),
+        group: group.into(),
+        resource: resource.into(),
+        subresource: sub.into(),
+        name: name.into(),
+        namespace: ns.map(str::to_string),
+    }
+}
+
+fn url(verb: &str, path: &str) -> Request {
+    Request::NonResource {
+        verb: verb.into(),
+        path: path.into(),
+    }
+}
+
+fn user(name: &str) -> UserInfo {
+    UserInfo::new(name, &[])
+}
+
+const POLICY: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: pod-reader}
+rules:
+  - apiGroups: [""]
+    resources: ["pods", "pods/log"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-reads-pods, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
+subjects:
+  - {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: oncall-reads-pods}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
+subjects:
+  - {kind: Group, name: oncall, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: monitoring}
+aggregationRule:
+  clusterRoleSelectors:
+    - matchLabels: {example.com/aggregate-to-monitoring: "true"}
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: monitoring-endpoints
+  labels: {example.com/aggregate-to-monitoring: "true"}
+rules:
+  - apiGroups: [""]
+    resources: ["endpoints"]
+    verbs: ["list"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: monitoring-nested
+  labels: {example.com/aggregate-to-monitoring: "true"}
+aggregationRule:
+  clusterRoleSelectors:
+    - matchExpressions: [{key: example.com/aggregate-to-nested, operator: Exists}]
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: nested-services
+  labels: {example.com/aggregate-to-nested: "yes"}
+rules:
+  - apiGroups: [""]
+    resources: ["services"]
+    verbs: ["watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: unrelated-secrets
+  labels: {example.com/aggregate-to-monitoring: "false"}
+rules:
+  - apiGroups: [""]
+    resources: ["secrets"]
+    verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: prometheus}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: monitoring}
+subjects:
+  - {kind: ServiceAccount, name: prometheus, namespace: monitoring}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ops, namespace: ops}
+rules:
+  - apiGroups: ["*"]
+    resources: ["*"]
+    verbs: ["get"]
+  - apiGroups: [""]
+    resources: ["pods/exec"]
+    verbs: ["create"]
+  - apiGroups: ["apps"]
+    resources: ["*/scale"]
+    verbs: ["update"]
+  - apiGroups: [""]
+    resources: ["pods/*"]
+    verbs: ["delete"]
+  - apiGroups: [""]
+    resources: ["configmaps"]
+    resourceNames: ["app-config"]
+    verbs: ["*"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ops, namespace: ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ops}
+subjects:
+  - {kind: ServiceAccount, name: runner}
+  - {kind: Group, name: "system:serviceaccounts:ci"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: metrics-scraper}
+rules:
+  - nonResourceURLs: ["/metrics", "/healthz/*"]
+    verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: all-sas-scrape}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: metrics-scraper}
+subjects:
+  - {kind: Group, name: "system:serviceaccounts"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: scrape-in-ns, namespace: ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: metrics-scraper}
+subjects:
+  - {kind: User, name: bob}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: read-namespaces}
+rules:
+  - apiGroups: [""]
+    resources: ["namespaces"]
+    verbs: ["list"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: everyone-lists-namespaces}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: read-namespaces}
+subjects:
+  - {kind: Group, name: "system:authenticated"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: public-info}
+rules:
+  - apiGroups: [""]
+    resources: ["configmaps"]
+    resourceNames: ["cluster-info"]
+    verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: anonymous-public-info}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: public-info}
+subjects:
+  - {kind: Group, name: "system:unauthenticated"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dev-edit, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects:
+  - {kind: User, name: dev}
+"#;
+
+fn check(cases: &[(&str, UserInfo, Request, bool)], bootstrap: bool) {
+    let inv = inventory(POLICY, bootstrap);
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(_, u, r, want)| inv.policy.can(u, r) != *want)
+        .map(|(what, _, _, want)| {
+            format!(
+                "{what}: expected {}",
+                if *want { "allowed" } else { "denied" }
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn rolebinding_to_clusterrole_grants_in_its_namespace_only() {
+    check(
+        &[
+            (
+                "alice lists pods in shop",
+                user("alice"),
+                res("list", "", "pods", "", "", Some("shop")),
+                true,
+            ),
+            (
+                "alice lists pods in ops",
+                user("alice"),
+                res("list", "", "pods", "", "", Some("ops")),
+                false,
+            ),
+            (
+                "alice lists pods cluster-wide",
+                user("alice"),
+                res("list", "", "pods", "", "", None),
+                false,
+            ),
+            (
+                "alice deletes pods in shop",
+                user("alice"),
+                res("delete", "", "pods", "", "", Some("shop")),
+                false,
+            ),
+        ],
+        false,
+    );
+}
+
+#[test]
+fn clusterrolebinding_grants_everywhere() {
+    let oncall = UserInfo::new("carol", &["oncall".into()]);
+    check(
+        &[
+            (
+                "oncall lists pods in ops",
+                oncall.clone(),
+                res("list", "", "pods", "", "", Some("ops")),
+                true,
+            ),
+            (
+                "oncall lists pods cluster-wide",
+                oncall.clone(),
+                res("list", "", "pods", "", "", None),
+                true,
+            ),
+            (
+                "oncall reads pod logs",
+                oncall.clone(),
+                res("get", "", "pods", "log", "web-0", Some("ops")),
+                true,
+            ),
+            (
+                "carol without the group",
+                user("carol"),
+                res("list", "", "pods", "", "", None),
+                false,
+            ),
+        ],
+        false,
+    );
+}
+
+#[test]
+fn aggregated_clusterroles_include_matching_roles_transitively() {
+    let prom = user("system:serviceaccount:monitoring:prometheus");
+    check(
+        &[
+            (
+                "aggregated endpoints",
+                prom.clone(),
+                res("list", "", "endpoints", "", "", None),
+                true,
+            ),
+            (
+                "nested aggregation",
+                prom.clone(),
+                res("watch", "", "services", "", "", None),
+                true,
+            ),
+            (
+                "label value does not match",
+                prom.clone(),
+                res("get", "", "secrets", "", "x", None),
+                false,
+            ),
+            (
+                "other verbs",
+                prom.clone(),
+                res("delete", "", "endpoints", "", "", None),
+                false,
+            ),
+        ],
+        false,
+    );
+}
+
+#[test]
+fn wildcards_subresources_and_resource_names() {
+    let runner = user("system:serviceaccount:ops:runner");
+    let ns = Some("ops");
+    check(
+        &[
+            (
+                "* group * resource get",
+                runner.clone(),
+                res("get", "batch", "jobs", "", "j", ns),
+                true,
+            ),
+            (
+                "* does not cover other verbs",
+                runner.clone(),
+                res("list", "batch", "jobs", "", "", ns),
+                false,
+            ),
+            (
+                "pods/exec exact",
+                runner.clone(),
+                res("create", "", "pods", "exec", "web-0", ns),
+                true,
+            ),
+            (
+                "pods does not grant pods/exec",
+                runner.clone(),
+                res("create", "", "pods", "attach", "web-0", ns),
+                false,
+            ),
+            (
+                "*/scale matches any resource's scale",
+                runner.clone(),
+                res("update", "apps", "deployments", "scale", "web", ns),
+                true,
+            ),
+            (
+                "*/scale is not the resource",
+                runner.clone(),
+                res("update", "apps", "deployments", "", "web", ns),
+                false,
+            ),
+            (
+                "pods/* is not a wildcard",
+                runner.clone(),
+                res("delete", "", "pods", "exec", "web-0", ns),
+                false,
+            ),
+            (
+                "resourceNames allow the named object",
+                runner.clone(),
+                res("update", "", "configmaps", "", "app-config", ns),
+                true,
+            ),
+            (
+                "resourceNames deny other objects",
+                runner.clone(),
+                res("update", "", "configmaps", "", "other", ns),
+                false,
+            ),
+            (
+                "resourceNames never allow list",
+                runner.clone(),
+                res("list", "", "configmaps", "", "", ns),
+                false,
+            ),
+        ],
+        false,
+    );
+}
+
+#[test]
+fn non_resource_urls_come_from_clusterrolebindings_only() {
+    let sa = user("system:serviceaccount:shop:web");
+    check(
+        &[
+            ("exact URL", sa.clone(), url("get", "/metrics"), true),
+            (
+                "trailing * prefix",
+                sa.clone(),
+                url("get", "/healthz/etcd"),
+                true,
+            ),
+            (
+                "prefix needs the *",
+                sa.clone(),
+                url("get", "/metrics/cadvisor"),
+                false,
+            ),
+            (
+                "verb must match",
+                sa.clone(),
+                url("post", "/metrics"),
+                false,
+            ),
+            (
+                "a RoleBinding cannot grant URLs",
+                user("bob"),
+                url("get", "/metrics"),
+                false,
+            ),
+        ],
+        false,
+    );
+}
+
+#[test]
+fn subjects_and_implicit_groups() {
+    check(
+        &[
+            (
+                "SA subject without namespace takes the RoleBinding's",
+                user("system:serviceaccount:ops:runner"),
+                res("get", "", "pods", "", "p", Some("ops")),
+                true,
+            ),
+            (
+                "same SA name elsewhere",
+                user("system:serviceaccount:shop:runner"),
+                res("get", "", "pods", "", "p", Some("ops")),
+                false,
+            ),
+            (
+                "system:serviceaccounts:<ns> group",
+                user("system:serviceaccount:ci:builder"),
+                res("get", "", "pods", "", "p", Some("ops")),
+                true,
+            ),
+            (
+                "not in that namespace group",
+                user("system:serviceaccount:qa:builder"),
+                res("get", "", "pods", "", "p", Some("ops")),
+                false,
+            ),
+            (
+                "system:authenticated covers any user",
+                user("mallory"),
+                res("list", "", "namespaces", "", "", None),
+                true,
+            ),
+            (
+                "anonymous is not authenticated",
+                user("system:anonymous"),
+                res("list", "", "namespaces", "", "", None),
+                false,
+            ),
+            (
+                "anonymous is unauthenticated",
+                user("system:anonymous"),
+                res("get", "", "configmaps", "", "cluster-info", None),
+                true,
+            ),
+            (
+                "users are not unauthenticated",
+                user("mallory"),
+                res("get", "", "configmaps", "", "cluster-info", None),
+                false,
+            ),
+            (
+                "extra groups from --as-group",
+                UserInfo::new("x", &["oncall".into()]),
+                res("get", "", "pods", "", "p", None),
+                true,
+            ),
+        ],
+        false,
+    );
+}
+
+#[test]
+fn bootstrap_roles_mean_what_they_mean_in_a_cluster() {
+    let dev = user("dev");
+    let edit_deployments = res("create", "apps", "deployments", "", "", Some("shop"));
+    check(
+        &[(
+            "edit creates deployments",
+            dev.clone(),
+            edit_deployments.clone(),
+            true,
+        )],
+        true,
+    );
+    check(
+        &[(
+            "without bootstrap, edit is unknown",
+            dev.clone(),
+            edit_deployments,
+            false,
+        )],
+        false,
+    );
+    check(
+        &[
+            (
+                "edit cannot touch roles",
+                dev.clone(),
+                res(
+                    "create",
+                    "rbac.authorization.k8s.io",
+                    "roles",
+                    "",
+                    "",
+                    Some("shop"),
+                ),
+                false,
+            ),
+            (
+                "system:masters is cluster-admin",
+                UserInfo::new("root", &["system:masters".into()]),
+                res("delete", "", "nodes", "", "n1", None),
+                true,
+            ),
+        ],
+        true,
+    );
+}
+
+#[test]
+fn who_can_lists_every_allowed_subject_with_the_grant() {
+    let inv = inventory(POLICY, false);
+    let who = inv
+        .policy
+        .who_can(&res("list", "", "pods", "", "", Some("shop")));
+    let names: Vec<String> = who.iter().map(|(s, _)| s.display()).collect();
+    assert_eq!(names, vec!["User alice", "Group oncall"]);
+    let grant = &who[0].1[0];
+    assert_eq!(
+        grant.describe(),
+        "RoleBinding shop/alice-reads-pods binds ClusterRole pod-reader"
+    );
+    assert!(inv
+        .policy
+        .who_can(&res("list", "", "pods", "", "", Some("qa")))
+        .iter()
+        .all(|(s, _)| s.name != "alice"));
+}
+
+const RISKY: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: ci
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: prod
+  labels: {pod-security.kubernetes.io/enforce: restricted}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: ci}
+---
+apiVersion: v1
+kind: Secret
+type: kubernetes.io/service-account-token
+metadata:
+  name: reporter-token
+  namespace: prod
+  annotations: {kubernetes.io/service-account.name: reporter}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: root-for-ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+  - {kind: User, name: ops-lead}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: deployer-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+  - {kind: ServiceAccount, name: deployer, namespace: ci}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dev-edit-ci, namespace: ci}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects:
+  - {kind: User, name: dev}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: secret-reader, namespace: prod}
+rules:
+  - apiGroups: [""]
+    resources: ["secrets"]
+    verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: auditor-secrets, namespace: prod}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}
+subjects:
+  - {kind: User, name: auditor}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-runner, namespace: ci}
+rules:
+  - apiGroups: [""]
+    resources: ["pods"]
+    verbs: ["create"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reporter-runs-pods, namespace: ci}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-runner}
+subjects:
+  - {kind: ServiceAccount, name: reporter, namespace: prod}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: viewer}
+rules:
+  - apiGroups: [""]
+    resources: ["pods"]
+    verbs: ["get", "list"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: intern-view}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: viewer}
+subjects:
+  - {kind: User, name: intern}
+"#;
+
+#[test]
+fn risky_rules_are_found_through_bootstrap_and_aggregation() {
+    let inv = inventory(RISKY, true);
+    let role = |name: &str| {
+        inv.policy
+            .roles()
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("role {name}"))
+    };
+    assert!(!granting_rules(&inv.policy, role("cluster-admin"), Risk::ClusterAdmin).is_empty());
+    assert!(granting_rules(&inv.policy, role("edit"), Risk::ClusterAdmin).is_empty());
+    // `edit` aggregates its rules from system:aggregate-to-edit.
+    assert!(!granting_rules(&inv.policy, role("edit"), Risk::ReadSecrets).is_empty());
+    assert!(!granting_rules(&inv.policy, role("edit"), Risk::CreateWorkloads).is_empty());
+    assert!(!granting_rules(&inv.policy, role("edit"), Risk::PodExec).is_empty());
+    assert!(
+        granting_rules(&inv.policy, role("view"), Risk::ReadSecrets).is_empty(),
+        "view does not read secrets"
+    );
+    assert!(!granting_rules(&inv.policy, role("secret-reader"), Risk::ReadSecrets).is_empty());
+    assert!(granting_rules(&inv.policy, role("viewer"), Risk::CreateWorkloads).is_empty());
+}
+
+#[test]
+fn escalation_paths_of_length_one_two_and_three() {
+    let inv = inventory(RISKY, true);
+    let graph = Graph::build(&inv);
+    let paths = graph.paths_to(&Identity::ClusterAdmin, |s| !s.is_system());
+    let by_start = |name: &str| paths.iter().find(|p| p.start.name == name);
+
+    let ops_lead = by_start("ops-lead").expect("ops-lead is cluster-admin");
+    assert_eq!(ops_lead.steps.len(), 1);
+    assert!(
+        ops_lead.steps[0]
+            .reason
+            .contains("ClusterRoleBinding root-for-ops"),
+        "{:?}",
+        ops_lead.steps
+    );
+
+    let dev = by_start("dev").expect("dev can run a pod as ci/deployer");
+    assert_eq!(dev.steps.len(), 2, "{:#?}", dev.steps);
+    assert!(dev.steps[0]
+        .reason
+        .contains("can create pods in namespace ci"));
+    assert_eq!(dev.steps[0].to.display(), "ServiceAccount ci/deployer");
+
+    let auditor = by_start("auditor").expect("auditor reads a token that runs pods in ci");
+    assert_eq!(auditor.steps.len(), 3, "{:#?}", auditor.steps);
+    assert!(auditor.steps[0]
+        .reason
+        .contains("Secret prod/reporter-token"));
+    assert_eq!(auditor.steps[1].to.display(), "ServiceAccount ci/deployer");
+
+    assert!(by_start("intern").is_none(), "reading pods leads nowhere");
+}
+
+#[test]
+fn privileged_pods_lead_to_nodes_only_where_pod_security_allows_them() {
+    let inv = inventory(RISKY, true);
+    let graph = Graph::build(&inv);
+    let to_node = graph.paths_to(&Identity::Node, |s| s.name == "dev" || s.name == "reporter");
+    let dev = to_node
+        .iter()
+        .find(|p| p.start.name == "dev")
+        .expect("ci has no enforce label");
+    assert_eq!(dev.steps.len(), 1);
+    assert!(dev.steps[0]
+        .reason
+        .contains("Pod Security Admission does not enforce"));
+    assert!(!inv.forbids_privileged_pods("ci"));
+    assert!(inv.forbids_privileged_pods("prod"));
+}
