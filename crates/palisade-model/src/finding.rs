@@ -78,12 +78,25 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     pub controls: Vec<String>,
+    /// Other objects involved (the role and binding behind an RBAC grant), when any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
     /// Null unless a suppression applies; suppressed findings stay in reports.
     pub suppressed: Option<Suppression>,
     /// The source line the location points at, for code frames. Never set for objects that
     /// may carry secret values.
     #[serde(skip)]
     pub snippet: Option<String>,
+}
+
+/// Another object (or part of one) that a finding involves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Related {
+    pub object: ObjectRef,
+    pub path: FieldPath,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    pub message: String,
 }
 
 /// Why a finding is suppressed: by an `annotation`, a `comment` or the `config`.

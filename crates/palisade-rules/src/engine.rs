@@ -1,7 +1,10 @@
 use std::sync::OnceLock;
 
 use palisade_analysis::pss::{self, Level, Version, VersionedCheck};
+use palisade_analysis::rbac::Inventory;
 use palisade_model::{Finding, Location, Object, PodView};
+
+use crate::meta::Emitter;
 
 use crate::registry::RULES;
 use crate::{Check, Rule, Selection, SelectionError};
@@ -12,6 +15,8 @@ pub struct Settings {
     pub pss_level: Level,
     pub pss_version: Version,
     pub selection: Selection,
+    /// Assume Kubernetes' default RBAC roles and bindings exist (`edit`, `cluster-admin`, ...).
+    pub rbac_bootstrap: bool,
 }
 
 impl Default for Settings {
@@ -20,19 +25,29 @@ impl Default for Settings {
             pss_level: Level::Restricted,
             pss_version: Version::LATEST,
             selection: Selection::default(),
+            rbac_bootstrap: true,
         }
     }
 }
 
-/// A rule that runs, with what the engine resolved for it.
+/// A per-object rule that runs, with what the engine resolved for it.
 struct Active {
     rule: &'static Rule,
     pss: &'static VersionedCheck,
 }
 
-/// The selected rules, ready to run on objects. Rules never see where an object came from.
+/// An inventory rule that runs.
+struct ActiveInventory {
+    rule: &'static Rule,
+    check: fn(&Inventory, &mut Emitter),
+}
+
+/// The selected rules, ready to run on objects and on the whole input. Rules never see where
+/// an object came from.
 pub struct Engine {
     active: Vec<Active>,
+    inventory: Vec<ActiveInventory>,
+    rbac_bootstrap: bool,
 }
 
 /// The text of the file an object came from, for code frames.
@@ -70,28 +85,69 @@ impl<'a> Source<'a> {
 impl Engine {
     pub fn new(settings: &Settings) -> Result<Self, SelectionError> {
         let pss_checks = pss::checks_for(settings.pss_level, settings.pss_version);
-        let active = settings
-            .selection
-            .resolve(RULES)?
-            .into_iter()
-            .filter_map(|rule| match rule.check {
+        let mut active = Vec::new();
+        let mut inventory = Vec::new();
+        for rule in settings.selection.resolve(RULES)? {
+            match rule.check {
                 Check::Pss(id) => {
-                    pss_checks
-                        .iter()
-                        .find(|(c, _)| c.id == id)
-                        .map(|(_, versioned)| Active {
+                    if let Some((_, versioned)) = pss_checks.iter().find(|(c, _)| c.id == id) {
+                        active.push(Active {
                             rule,
                             pss: versioned,
-                        })
+                        });
+                    }
                 }
-            })
-            .collect();
-        Ok(Engine { active })
+                Check::Inventory(check) => inventory.push(ActiveInventory { rule, check }),
+            }
+        }
+        Ok(Engine {
+            active,
+            inventory,
+            rbac_bootstrap: settings.rbac_bootstrap,
+        })
     }
 
     /// The rules this engine runs.
     pub fn rules(&self) -> impl Iterator<Item = &'static Rule> + '_ {
-        self.active.iter().map(|a| a.rule)
+        self.active
+            .iter()
+            .map(|a| a.rule)
+            .chain(self.inventory.iter().map(|a| a.rule))
+    }
+
+    /// Whether any selected rule needs the whole input (so the scan must collect it).
+    pub fn needs_inventory(&self) -> bool {
+        !self.inventory.is_empty()
+    }
+
+    /// Whether to assume Kubernetes' default RBAC policy when building the inventory.
+    pub fn rbac_bootstrap(&self) -> bool {
+        self.rbac_bootstrap
+    }
+
+    /// Runs the inventory rules.
+    pub fn check_inventory(&self, inventory: &Inventory) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for active in &self.inventory {
+            let mut emitter = Emitter::default();
+            (active.check)(inventory, &mut emitter);
+            let meta = &active.rule.meta;
+            findings.extend(emitter.hits.into_iter().map(|hit| Finding {
+                rule: meta.code,
+                name: meta.name,
+                severity: meta.severity,
+                category: meta.category,
+                message: hit.message,
+                object: hit.at.object,
+                path: hit.at.path,
+                location: hit.at.location,
+                controls: meta.controls.iter().map(|c| c.to_string()).collect(),
+                related: hit.related,
+                suppressed: None,
+                snippet: None,
+            }));
+        }
+        findings
     }
 
     /// Runs every active rule on `object`; `source` is the text of its file, if any.
@@ -139,6 +195,7 @@ impl Engine {
             path: violation.path,
             location,
             controls: rule.meta.controls.iter().map(|c| c.to_string()).collect(),
+            related: Vec::new(),
             suppressed: None,
             snippet,
         }

@@ -12,5 +12,5 @@ mod rules;
 mod selection;
 
 pub use engine::{Engine, Settings, Source};
-pub use meta::{Check, Rule, RuleMeta};
+pub use meta::{Check, Emitter, Rule, RuleMeta};
 pub use selection::{Selection, SelectionError};

@@ -1,11 +1,14 @@
-use palisade_model::Severity;
+use palisade_analysis::rbac::{Inventory, Source};
+use palisade_model::{Related, Severity};
 
 /// What a rule looks at, and the function (or engine check) that looks. The engine dispatches
-/// on the variant; later families add variants (object kinds, the whole inventory).
+/// on the variant.
 pub enum Check {
     /// A Pod Security Standards check, by upstream id, run on every pod spec; the engine picks
     /// the implementation for the configured Kubernetes version and level.
     Pss(&'static str),
+    /// Runs once over everything the input holds (RBAC policy, service accounts, workloads).
+    Inventory(fn(&Inventory, &mut Emitter)),
 }
 
 impl Check {
@@ -13,7 +16,31 @@ impl Check {
     pub fn target(&self) -> &'static str {
         match self {
             Check::Pss(_) => "pod spec",
+            Check::Inventory(_) => "whole input",
         }
+    }
+}
+
+/// A finding as an inventory rule reports it: the place, what, and what else is involved.
+pub struct Hit {
+    pub at: Source,
+    pub message: String,
+    pub related: Vec<Related>,
+}
+
+/// Collects what one rule reports.
+#[derive(Default)]
+pub struct Emitter {
+    pub(crate) hits: Vec<Hit>,
+}
+
+impl Emitter {
+    pub fn report(&mut self, at: &Source, message: String, related: Vec<Related>) {
+        self.hits.push(Hit {
+            at: at.clone(),
+            message,
+            related,
+        });
     }
 }
 

@@ -1,6 +1,6 @@
 //! The list of every rule. Adding a rule is its file plus one line here.
 
-use crate::rules::pss;
+use crate::rules::{pss, rbac};
 use crate::Rule;
 
 /// Every rule, in code order.
@@ -24,4 +24,19 @@ pub static RULES: &[&Rule] = &[
     &pss::seccomp_profile_restricted::RULE,
     &pss::capabilities_restricted::RULE,
     &pss::proc_mount_restricted::RULE,
+    &rbac::cluster_admin::RULE,
+    &rbac::read_secrets::RULE,
+    &rbac::create_workloads::RULE,
+    &rbac::pod_exec::RULE,
+    &rbac::nodes_proxy::RULE,
+    &rbac::escalate_bind_impersonate::RULE,
+    &rbac::create_tokens::RULE,
+    &rbac::approve_csr::RULE,
+    &rbac::webhook_write::RULE,
+    &rbac::create_persistent_volumes::RULE,
+    &rbac::service_ip_write::RULE,
+    &rbac::anonymous_binding::RULE,
+    &rbac::default_service_account::RULE,
+    &rbac::risky_workload::RULE,
+    &rbac::escalation_path::RULE,
 ];

@@ -75,14 +75,23 @@ mod tests {
     fn selects_by_code_name_category_and_framework_tag() {
         assert_eq!(codes(&["PAL-PSS-002"], &[]), Ok(vec!["PAL-PSS-002"]));
         assert_eq!(codes(&["pss-privileged"], &[]), Ok(vec!["PAL-PSS-002"]));
+        let pss_rules = RULES
+            .iter()
+            .filter(|r| r.meta.code.starts_with("PAL-PSS-"))
+            .count();
+        assert_eq!(pss_rules, 19);
         assert_eq!(
             codes(&["pod-security"], &[]).map(|c| c.len()),
-            Ok(RULES.len())
+            Ok(pss_rules)
+        );
+        assert_eq!(
+            codes(&["rbac"], &[]).map(|c| c.len()),
+            Ok(RULES.len() - pss_rules)
         );
         assert_eq!(codes(&["cis-5.2.2"], &[]), Ok(vec!["PAL-PSS-002"]));
         let baseline = codes(&["PSS:baseline"], &[]).expect("matches");
         assert!(baseline.contains(&"PAL-PSS-001") && !baseline.contains(&"PAL-PSS-015"));
-        assert_eq!(codes(&["pss"], &[]).map(|c| c.len()), Ok(RULES.len()));
+        assert_eq!(codes(&["pss"], &[]).map(|c| c.len()), Ok(pss_rules));
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! One generic test over every rule's fixtures (`fixtures/<CODE>/{fail,pass}.*.yaml`): each rule
 //! runs alone, and the lines it reports must be exactly the lines marked `# expect: <CODE>`.
-//! A fixture may set the Pod Security level or version with `# pss-level:` / `# pss-version:`.
+//! A fixture may set the Pod Security level or version with `# pss-level:` / `# pss-version:`,
+//! and turn the default RBAC policy off with `# rbac-bootstrap: false`. Whole-input rules see
+//! every object of the fixture file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use palisade_analysis::rbac::InventoryBuilder;
 use palisade_load::{load_text, Loaded};
 use palisade_rules::registry::RULES;
 use palisade_rules::{Engine, Selection, Settings, Source};
@@ -38,23 +41,31 @@ fn run_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
     if let Some(version) = directive(&text, "pss-version:") {
         settings.pss_version = version.parse().expect("valid pss-version");
     }
+    if directive(&text, "rbac-bootstrap:") == Some("false") {
+        settings.rbac_bootstrap = false;
+    }
     let engine = Engine::new(&settings).expect("rule exists");
     let source = Source::new(&text);
     let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
-    let mut reported = Vec::new();
+    let mut findings = Vec::new();
+    let mut inventory = InventoryBuilder::default();
     load_text(&name, &text, &mut |loaded| match loaded {
         Loaded::Object(object) => {
-            for finding in engine.check(&object, Some(&source)) {
-                assert_eq!(finding.rule, code);
-                let location = finding.location.expect("fixtures come from files");
-                reported.push(location.line);
-            }
+            findings.extend(engine.check(&object, Some(&source)));
+            inventory.add(&object);
         }
         other => panic!(
             "{}: fixture must load cleanly, got {other:?}",
             path.display()
         ),
     });
+    findings.extend(engine.check_inventory(&inventory.build(engine.rbac_bootstrap())));
+    let mut reported = Vec::new();
+    for finding in findings {
+        assert_eq!(finding.rule, code);
+        let location = finding.location.expect("fixtures come from files");
+        reported.push(location.line);
+    }
     let marker = format!("# expect: {code}");
     let expected = text
         .lines()

@@ -33,6 +33,10 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's documentation.
     Explain(ExplainArgs),
+    /// Ask RBAC questions about manifests or a `kubectl get -A -o yaml` dump: can-i, who-can,
+    /// show, paths.
+    #[command(subcommand)]
+    Rbac(RbacCommand),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,6 +99,137 @@ pub struct ScanArgs {
     /// When to use colours in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Do not assume Kubernetes' default RBAC roles and bindings (admin, edit, view,
+    /// cluster-admin, system:*) exist.
+    #[arg(long)]
+    pub no_bootstrap: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RbacCommand {
+    /// Whether a subject may do something, as `kubectl auth can-i` answers: yes (exit 0) or no
+    /// (exit 1).
+    #[command(after_help = "Examples:\n  \
+        palisade rbac can-i list secrets -n shop --as system:serviceaccount:shop:web k8s/\n  \
+        palisade rbac can-i create deployments.apps --as alice --as-group dev -n shop k8s/\n  \
+        palisade rbac can-i create pods --subresource exec --as bob -n ops dump.yaml\n  \
+        palisade rbac can-i get /metrics --as system:serviceaccount:monitoring:prometheus k8s/\n  \
+        palisade rbac can-i get secrets/db-password --as alice -n shop --format json k8s/\n\n\
+        Without -n the question is cluster-wide: only ClusterRoleBindings count.")]
+    CanI(CanIArgs),
+    /// Every subject allowed to do something, with the binding and role that allow it.
+    #[command(
+        after_help = "Examples:\n  palisade rbac who-can get secrets -n shop k8s/\n  \
+        palisade rbac who-can create pods --subresource exec -n prod --format json dump.yaml"
+    )]
+    WhoCan(WhoCanArgs),
+    /// A subject's effective rules, per namespace.
+    #[command(
+        after_help = "Examples:\n  palisade rbac show system:serviceaccount:ci:deployer k8s/\n  palisade rbac show alice --as-group dev k8s/"
+    )]
+    Show(ShowArgs),
+    /// The shortest escalation path from every non-system subject to cluster-admin.
+    #[command(
+        after_help = "Examples:\n  palisade rbac paths k8s/\n  palisade rbac paths --to node --format dot k8s/ | dot -Tsvg > paths.svg\n  \
+        palisade rbac paths --format mermaid dump.yaml"
+    )]
+    Paths(PathsArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AnswerFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PolicyInput {
+    /// Manifests, directories, `kubectl get -A -o yaml` dumps or `-` [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Do not assume Kubernetes' default RBAC roles and bindings exist.
+    #[arg(long)]
+    pub no_bootstrap: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CanIArgs {
+    /// The verb: get, list, watch, create, update, patch, delete, impersonate, bind, ...
+    pub verb: String,
+    /// TYPE[/NAME] as kubectl takes it (pods, deployments.apps, secrets/db), or a /path.
+    #[arg(value_name = "TYPE[/NAME]")]
+    pub target: String,
+    #[command(flatten)]
+    pub input: PolicyInput,
+    /// The subresource (exec, log, scale, status, token, ...).
+    #[arg(long)]
+    pub subresource: Option<String>,
+    /// The user: a name, or system:serviceaccount:NAMESPACE:NAME.
+    #[arg(long = "as", value_name = "SUBJECT", required = true)]
+    pub as_user: String,
+    /// Groups the user belongs to (repeatable); implicit groups are added as Kubernetes does.
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_groups: Vec<String>,
+    /// The namespace; without it the question is cluster-wide.
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
+    pub format: AnswerFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct WhoCanArgs {
+    pub verb: String,
+    #[arg(value_name = "TYPE[/NAME]")]
+    pub target: String,
+    #[command(flatten)]
+    pub input: PolicyInput,
+    #[arg(long)]
+    pub subresource: Option<String>,
+    /// The namespace; without it only cluster-wide grants count.
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
+    pub format: AnswerFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// A user name, or system:serviceaccount:NAMESPACE:NAME.
+    pub subject: String,
+    #[command(flatten)]
+    pub input: PolicyInput,
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_groups: Vec<String>,
+    #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
+    pub format: AnswerFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PathTarget {
+    ClusterAdmin,
+    Node,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PathsFormat {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Args, Debug)]
+pub struct PathsArgs {
+    #[command(flatten)]
+    pub input: PolicyInput,
+    /// Where the paths lead.
+    #[arg(long, value_enum, default_value_t = PathTarget::ClusterAdmin)]
+    pub to: PathTarget,
+    #[arg(long, value_enum, default_value_t = PathsFormat::Text)]
+    pub format: PathsFormat,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

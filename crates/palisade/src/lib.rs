@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use palisade_analysis::rbac::InventoryBuilder;
 use palisade_load::{decode, load_text, read_input, Input, Loaded};
 use palisade_model::{Finding, LoadError};
 use palisade_report::{Report, SeverityCounts, Summary};
@@ -11,13 +12,15 @@ use palisade_rules::{Engine, Source};
 use rayon::prelude::*;
 
 /// What one input produced.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct FileResult {
     pub findings: Vec<Finding>,
     pub errors: Vec<LoadError>,
     pub objects: usize,
     pub skipped: usize,
     pub bytes: usize,
+    /// What whole-input rules need from this file, when any selected rule needs it.
+    pub inventory: Option<InventoryBuilder>,
 }
 
 /// Reads, parses and checks one input.
@@ -40,14 +43,19 @@ pub fn scan_input(input: &Input, engine: &Engine) -> FileResult {
         }
     };
     let source = Source::new(text);
+    let mut inventory = engine.needs_inventory().then(InventoryBuilder::default);
     load_text(&name, text, &mut |loaded| match loaded {
         Loaded::Object(object) => {
             result.objects += 1;
             result.findings.extend(engine.check(&object, Some(&source)));
+            if let Some(inventory) = inventory.as_mut() {
+                inventory.add(&object);
+            }
         }
         Loaded::Skipped => result.skipped += 1,
         Loaded::Error(e) => result.errors.push(e),
     });
+    result.inventory = inventory;
     result
 }
 
@@ -66,21 +74,100 @@ pub fn scan(inputs: &[Input], engine: &Engine, discovery_errors: Vec<LoadError>)
         files: inputs.len(),
         ..Summary::default()
     };
+    let mut inventory = engine.needs_inventory().then(InventoryBuilder::default);
     for mut result in results {
         summary.objects += result.objects;
         summary.skipped += result.skipped;
-        // Within a file, read top to bottom.
-        result.findings.sort_by(|a, b| {
-            let key = |f: &Finding| f.location.as_ref().map(|l| (l.line, l.column));
-            key(a).cmp(&key(b)).then(a.rule.cmp(b.rule))
-        });
         report.findings.append(&mut result.findings);
         report.errors.append(&mut result.errors);
+        if let (Some(all), Some(part)) = (inventory.as_mut(), result.inventory.take()) {
+            all.merge(part);
+        }
     }
+    if let Some(inventory) = inventory {
+        let inventory = inventory.build(engine.rbac_bootstrap());
+        let mut findings = engine.check_inventory(&inventory);
+        add_snippets(&mut findings);
+        report.findings.extend(findings);
+    }
+    // Files in input order, each read top to bottom.
+    let order: std::collections::HashMap<Arc<str>, usize> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| (input.display_name(), i))
+        .collect();
+    report.findings.sort_by_cached_key(|f| {
+        let place = f.location.as_ref().map(|l| {
+            let file = order.get(l.file.as_str()).copied().unwrap_or(usize::MAX);
+            (file, l.line, l.column)
+        });
+        (place, f.rule)
+    });
     summary.errors = report.errors.len();
     summary.findings = SeverityCounts::count(&report.findings);
     report.summary = summary;
     report
+}
+
+/// Code frames for findings made after their files were dropped (whole-input rules): each file
+/// with such findings is read once more. Secrets never get one.
+fn add_snippets(findings: &mut [Finding]) {
+    let mut by_file: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, finding) in findings.iter().enumerate() {
+        if let Some(location) = &finding.location {
+            if finding.object.kind != "Secret" && location.file != "-" {
+                by_file.entry(location.file.clone()).or_default().push(i);
+            }
+        }
+    }
+    for (file, indexes) in by_file {
+        let Ok(bytes) = read_input(&Input::File(file.clone().into())) else {
+            continue;
+        };
+        let Ok(text) = decode(&file, &bytes) else {
+            continue;
+        };
+        let source = Source::new(text);
+        for i in indexes {
+            let line = findings[i].location.as_ref().map(|l| l.line);
+            findings[i].snippet = line.and_then(|l| source.line(l));
+        }
+    }
+}
+
+/// Loads everything under `paths` into an RBAC inventory (in parallel, one pass per file).
+pub fn load_inventory(
+    paths: &[String],
+    bootstrap: bool,
+) -> (palisade_analysis::rbac::Inventory, Vec<LoadError>) {
+    let (inputs, mut errors) = palisade_load::discover(paths);
+    let inputs = dedup_inputs(inputs);
+    let parts: Vec<(InventoryBuilder, Vec<LoadError>)> = inputs
+        .par_iter()
+        .map(|input| {
+            let mut builder = InventoryBuilder::default();
+            let mut errors = Vec::new();
+            let name = input.display_name();
+            match read_input(input) {
+                Err(e) => errors.push(e),
+                Ok(bytes) => match decode(&name, &bytes) {
+                    Err(e) => errors.push(e),
+                    Ok(text) => load_text(&name, text, &mut |loaded| match loaded {
+                        Loaded::Object(object) => builder.add(&object),
+                        Loaded::Skipped => {}
+                        Loaded::Error(e) => errors.push(e),
+                    }),
+                },
+            }
+            (builder, errors)
+        })
+        .collect();
+    let mut all = InventoryBuilder::default();
+    for (builder, part_errors) in parts {
+        all.merge(builder);
+        errors.extend(part_errors);
+    }
+    (all.build(bootstrap), errors)
 }
 
 /// Removes repeated inputs, keeping the first occurrence.

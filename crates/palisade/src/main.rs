@@ -1,6 +1,7 @@
 //! `palisade`: the command line.
 
 mod cli;
+mod rbac_cmd;
 mod rules_cmd;
 
 use std::io::{IsTerminal, Write};
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(&args),
         Command::Rules(args) => rules_cmd::list(&args).map(|()| EXIT_CLEAN),
         Command::Explain(args) => rules_cmd::explain(&args),
+        Command::Rbac(command) => rbac_cmd::run(&command),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -64,6 +66,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8> {
             select: split_list(&args.select),
             ignore: split_list(&args.ignore),
         },
+        rbac_bootstrap: !args.no_bootstrap,
     };
     let engine = Engine::new(&settings)?;
     let paths = if args.paths.is_empty() {

@@ -10,6 +10,7 @@ use crate::selector::{labels_of, LabelSelector};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
     pub object: ObjectRef,
+    pub path: FieldPath,
     pub location: Option<Location>,
     /// Part of Kubernetes' default policy, not of the input.
     pub bootstrap: bool,
@@ -28,6 +29,7 @@ impl Source {
         });
         Source {
             object: object.reference.clone(),
+            path: path.clone(),
             location,
             bootstrap,
         }

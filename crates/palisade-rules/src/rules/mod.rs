@@ -1,3 +1,4 @@
 //! One file per rule, one folder per family.
 
 pub mod pss;
+pub mod rbac;

@@ -1,0 +1,45 @@
+use palisade_analysis::rbac::risk::Risk;
+use palisade_analysis::rbac::Inventory;
+
+use super::grants::report_risk;
+use crate::meta::rule;
+use crate::{Check, Emitter};
+
+rule! {
+    /// ## What it does
+    /// Flags bindings that let a non-system subject use `pods/exec`, `pods/attach` or
+    /// `pods/portforward` (`create`, or `get` which newer API servers accept for WebSocket
+    /// connections).
+    ///
+    /// ## Why is this bad?
+    /// A shell in a pod is everything the pod has: its service-account token, its mounted Secrets,
+    /// its network position.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Role
+    /// rules:
+    /// - apiGroups: [""]
+    ///   resources: ["pods/exec"]   # fails
+    ///   verbs: ["create"]
+    /// ```
+    ///
+    /// ## Remediation
+    /// Grant exec only for break-glass access, through a separate, audited role.
+    ///
+    /// ## References
+    /// - Kubernetes RBAC good practices:
+    ///   <https://kubernetes.io/docs/concepts/security/rbac-good-practices/>
+    pub static RULE = {
+        code: "PAL-RBAC-004",
+        name: "rbac-pod-exec",
+        severity: High,
+        category: "rbac",
+        controls: ["CIS-5.1.4", "NSA:rbac", "MITRE:T1609"],
+        check: Check::Inventory(check),
+    };
+}
+
+fn check(inventory: &Inventory, out: &mut Emitter) {
+    report_risk(inventory, out, Risk::PodExec);
+}

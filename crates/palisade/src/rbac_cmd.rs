@@ -1,0 +1,387 @@
+//! `palisade rbac can-i | who-can | show | paths`.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use anyhow::{anyhow, Result};
+use palisade::load_inventory;
+use palisade_analysis::rbac::paths::{EscalationPath, Graph, Identity};
+use palisade_analysis::rbac::resources::{parse_target, Target};
+use palisade_analysis::rbac::{Grant, Inventory, Request, Subject, UserInfo};
+use palisade_model::LoadError;
+use serde_json::{json, Value};
+
+use crate::cli::{
+    AnswerFormat, CanIArgs, PathTarget, PathsArgs, PathsFormat, PolicyInput, RbacCommand, ShowArgs,
+    WhoCanArgs,
+};
+
+const EXIT_YES: u8 = 0;
+const EXIT_NO: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+pub fn run(command: &RbacCommand) -> Result<u8> {
+    match command {
+        RbacCommand::CanI(args) => can_i(args),
+        RbacCommand::WhoCan(args) => who_can(args),
+        RbacCommand::Show(args) => show(args),
+        RbacCommand::Paths(args) => paths(args),
+    }
+}
+
+/// Loads the policy; load errors go to stderr and turn the exit code into 2 at the end.
+fn load(input: &PolicyInput) -> (Inventory, Vec<LoadError>) {
+    let paths = if input.paths.is_empty() {
+        vec![".".to_string()]
+    } else {
+        input.paths.clone()
+    };
+    let (inventory, errors) = load_inventory(&paths, !input.no_bootstrap);
+    for error in &errors {
+        eprintln!("palisade: error: {error}");
+    }
+    (inventory, errors)
+}
+
+fn request(
+    verb: &str,
+    target: &str,
+    subresource: Option<&str>,
+    namespace: Option<&str>,
+) -> Result<Request> {
+    Ok(match parse_target(target).map_err(|e| anyhow!(e))? {
+        Target::NonResource(path) => Request::NonResource {
+            verb: verb.to_string(),
+            path,
+        },
+        Target::Resource {
+            group,
+            resource,
+            name,
+        } => Request::Resource {
+            verb: verb.to_string(),
+            group,
+            resource,
+            subresource: subresource.unwrap_or_default().to_string(),
+            name,
+            namespace: namespace.map(str::to_string),
+        },
+    })
+}
+
+fn print(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn grant_json(grant: &Grant<'_>) -> Value {
+    json!({
+        "binding": grant.binding.source.object,
+        "role": {"kind": grant.role.kind(), "name": grant.role.name},
+        "rule": {
+            "object": grant.rule.source.object,
+            "path": grant.rule.path,
+            "location": grant.rule.source.location,
+            "verbs": grant.rule.verbs,
+            "apiGroups": grant.rule.api_groups,
+            "resources": grant.rule.resources,
+            "resourceNames": grant.rule.resource_names,
+            "nonResourceURLs": grant.rule.non_resource_urls,
+        },
+        "bootstrap": grant.binding.source.bootstrap,
+        "description": grant.describe(),
+    })
+}
+
+fn finish(answer: u8, errors: &[LoadError]) -> u8 {
+    if errors.is_empty() {
+        answer
+    } else {
+        EXIT_ERROR
+    }
+}
+
+fn can_i(args: &CanIArgs) -> Result<u8> {
+    let request = request(
+        &args.verb,
+        &args.target,
+        args.subresource.as_deref(),
+        args.namespace.as_deref(),
+    )?;
+    let (inventory, errors) = load(&args.input);
+    let user = UserInfo::new(&args.as_user, &args.as_groups);
+    let grants = inventory.policy.grants(&user, &request);
+    let allowed = !grants.is_empty();
+    match args.format {
+        AnswerFormat::Text => print(if allowed { "yes\n" } else { "no\n" })?,
+        AnswerFormat::Json => {
+            let reasons: Vec<Value> = grants.iter().map(grant_json).collect();
+            let body = json!({"allowed": allowed, "user": {"name": user.name, "groups": user.groups}, "reasons": reasons});
+            print(&format!("{}\n", serde_json::to_string_pretty(&body)?))?;
+        }
+    }
+    Ok(finish(if allowed { EXIT_YES } else { EXIT_NO }, &errors))
+}
+
+fn subject_json(subject: &Subject) -> Value {
+    json!({"kind": subject.kind.as_str(), "name": subject.name, "namespace": subject.namespace})
+}
+
+fn who_can(args: &WhoCanArgs) -> Result<u8> {
+    let request = request(
+        &args.verb,
+        &args.target,
+        args.subresource.as_deref(),
+        args.namespace.as_deref(),
+    )?;
+    let (inventory, errors) = load(&args.input);
+    let found = inventory.policy.who_can(&request);
+    match args.format {
+        AnswerFormat::Json => {
+            let subjects: Vec<Value> = found
+                .iter()
+                .map(|(subject, grants)| {
+                    let mut value = subject_json(subject);
+                    value["via"] = Value::Array(grants.iter().map(grant_json).collect());
+                    value
+                })
+                .collect();
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json!({"subjects": subjects}))?
+            ))?;
+        }
+        AnswerFormat::Text => {
+            let mut out = String::new();
+            if found.is_empty() {
+                out.push_str("No subject is allowed.\n");
+            }
+            for (subject, grants) in &found {
+                let _ = writeln!(out, "{}", subject.display());
+                let mut seen: Vec<String> = Vec::new();
+                for grant in grants {
+                    let line = grant.describe();
+                    if !seen.contains(&line) {
+                        let _ = writeln!(out, "  via {line}");
+                        seen.push(line);
+                    }
+                }
+            }
+            print(&out)?;
+        }
+    }
+    Ok(finish(EXIT_YES, &errors))
+}
+
+fn show(args: &ShowArgs) -> Result<u8> {
+    let (inventory, errors) = load(&args.input);
+    let user = UserInfo::new(&args.subject, &args.as_groups);
+    let policy = &inventory.policy;
+    let mut scopes: Vec<(String, Vec<Value>, Vec<String>)> = Vec::new();
+    for binding in policy.bindings_for(&user) {
+        let scope = match (&binding.namespace, binding.cluster) {
+            (Some(ns), false) => format!("namespace {ns}"),
+            _ => "cluster-wide".to_string(),
+        };
+        let Some(role) = policy.role_of(binding) else {
+            continue;
+        };
+        let index = match scopes.iter().position(|(s, _, _)| *s == scope) {
+            Some(i) => i,
+            None => {
+                scopes.push((scope, Vec::new(), Vec::new()));
+                scopes.len() - 1
+            }
+        };
+        for rule in policy.rules_of(role) {
+            let grant = Grant {
+                binding,
+                role,
+                rule,
+            };
+            let mut line = String::new();
+            if rule.non_resource_urls.is_empty() {
+                let groups: Vec<&str> = rule
+                    .api_groups
+                    .iter()
+                    .map(|g| if g.is_empty() { "core" } else { g.as_str() })
+                    .collect();
+                let _ = write!(
+                    line,
+                    "{} {} ({})",
+                    rule.verbs.join(","),
+                    rule.resources.join(","),
+                    groups.join(",")
+                );
+                if !rule.resource_names.is_empty() {
+                    let _ = write!(line, " named {}", rule.resource_names.join(","));
+                }
+            } else {
+                let _ = write!(
+                    line,
+                    "{} {}",
+                    rule.verbs.join(","),
+                    rule.non_resource_urls.join(",")
+                );
+            }
+            let _ = write!(line, "  via {}", grant.describe());
+            scopes[index].1.push(grant_json(&grant));
+            scopes[index].2.push(line);
+        }
+    }
+    scopes.sort_by(|a, b| (a.0 != "cluster-wide", &a.0).cmp(&(b.0 != "cluster-wide", &b.0)));
+    match args.format {
+        AnswerFormat::Json => {
+            let body: Vec<Value> = scopes
+                .iter()
+                .map(|(scope, rules, _)| json!({"scope": scope, "rules": rules}))
+                .collect();
+            let doc = json!({"user": {"name": user.name, "groups": user.groups}, "scopes": body});
+            print(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        }
+        AnswerFormat::Text => {
+            let mut out = format!("{} (groups: {})\n", user.name, user.groups.join(", "));
+            if scopes.is_empty() {
+                out.push_str("  no bindings apply\n");
+            }
+            for (scope, _, lines) in &scopes {
+                let _ = writeln!(out, "{scope}:");
+                for line in lines {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+            print(&out)?;
+        }
+    }
+    Ok(finish(EXIT_YES, &errors))
+}
+
+fn identity_json(identity: &Identity) -> Value {
+    match identity {
+        Identity::Subject(s) => subject_json(s),
+        Identity::Node => json!({"kind": "Node"}),
+        Identity::ClusterAdmin => json!({"kind": "ClusterAdmin"}),
+    }
+}
+
+fn node_id(identity: &Identity) -> String {
+    let raw = identity.display();
+    let cleaned: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("n_{cleaned}")
+}
+
+fn render_paths(
+    paths: &[EscalationPath],
+    format: PathsFormat,
+    target: &Identity,
+) -> Result<String> {
+    let mut out = String::new();
+    match format {
+        PathsFormat::Text => {
+            if paths.is_empty() {
+                let _ = writeln!(out, "No subject can reach {}.", target.display());
+            }
+            for path in paths {
+                let _ = writeln!(
+                    out,
+                    "{} → {} in {} step{}:",
+                    path.start.display(),
+                    target.display(),
+                    path.steps.len(),
+                    if path.steps.len() == 1 { "" } else { "s" }
+                );
+                for (i, step) in path.steps.iter().enumerate() {
+                    let _ = writeln!(
+                        out,
+                        "  {}. {} {} → {}",
+                        i + 1,
+                        step.from.display(),
+                        step.reason,
+                        step.to.display()
+                    );
+                }
+            }
+        }
+        PathsFormat::Json => {
+            let body: Vec<Value> = paths
+                .iter()
+                .map(|p| {
+                    let steps: Vec<Value> = p
+                        .steps
+                        .iter()
+                        .map(|s| json!({"from": identity_json(&s.from), "to": identity_json(&s.to), "reason": s.reason}))
+                        .collect();
+                    json!({"start": subject_json(&p.start), "steps": steps})
+                })
+                .collect();
+            out = format!(
+                "{}\n",
+                serde_json::to_string_pretty(
+                    &json!({"target": identity_json(target), "paths": body})
+                )?
+            );
+        }
+        PathsFormat::Dot | PathsFormat::Mermaid => {
+            let mut edges: Vec<(&Identity, &Identity, &str)> = Vec::new();
+            for step in paths.iter().flat_map(|p| &p.steps) {
+                if !edges
+                    .iter()
+                    .any(|(f, t, _)| *f == &step.from && *t == &step.to)
+                {
+                    edges.push((&step.from, &step.to, &step.reason));
+                }
+            }
+            let mut nodes: Vec<&Identity> = edges.iter().flat_map(|(f, t, _)| [*f, *t]).collect();
+            nodes.sort();
+            nodes.dedup();
+            let escape = |s: &str| s.replace('"', "'");
+            if format == PathsFormat::Dot {
+                out.push_str("digraph escalation {\n  rankdir=LR;\n  node [shape=box];\n");
+                for node in &nodes {
+                    let _ = writeln!(
+                        out,
+                        "  {} [label=\"{}\"];",
+                        node_id(node),
+                        escape(&node.display())
+                    );
+                }
+                for (from, to, reason) in &edges {
+                    let _ = writeln!(
+                        out,
+                        "  {} -> {} [tooltip=\"{}\"];",
+                        node_id(from),
+                        node_id(to),
+                        escape(reason)
+                    );
+                }
+                out.push_str("}\n");
+            } else {
+                out.push_str("flowchart LR\n");
+                for node in &nodes {
+                    let _ = writeln!(out, "  {}[\"{}\"]", node_id(node), escape(&node.display()));
+                }
+                for (from, to, _) in &edges {
+                    let _ = writeln!(out, "  {} --> {}", node_id(from), node_id(to));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn paths(args: &PathsArgs) -> Result<u8> {
+    let (inventory, errors) = load(&args.input);
+    let target = match args.to {
+        PathTarget::ClusterAdmin => Identity::ClusterAdmin,
+        PathTarget::Node => Identity::Node,
+    };
+    let graph = Graph::build(&inventory);
+    let found = graph.paths_to(&target, |s| !s.is_system());
+    print(&render_paths(&found, args.format, &target)?)?;
+    Ok(finish(EXIT_YES, &errors))
+}

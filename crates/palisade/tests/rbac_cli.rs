@@ -1,0 +1,256 @@
+//! `palisade rbac`: answers and exit codes modelled on kubectl, JSON shapes, and the
+//! escalation paths over the bundled RBAC example.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn rbac(args: &[&str]) -> std::process::Output {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rbac");
+    Command::cargo_bin("palisade")
+        .expect("binary")
+        .arg("rbac")
+        .args(args)
+        .arg(example)
+        .output()
+        .expect("runs")
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn can_i_answers_yes_or_no_with_kubectl_exit_codes() {
+    let yes = rbac(&[
+        "can-i",
+        "get",
+        "nodes",
+        "--subresource",
+        "proxy",
+        "--as",
+        "system:serviceaccount:monitoring:prometheus",
+    ]);
+    assert_eq!(
+        (yes.status.code(), stdout(&yes).as_str()),
+        (Some(0), "yes\n")
+    );
+    let no = rbac(&[
+        "can-i",
+        "list",
+        "secrets",
+        "-n",
+        "shop",
+        "--as",
+        "system:serviceaccount:shop:web",
+    ]);
+    assert_eq!((no.status.code(), stdout(&no).as_str()), (Some(1), "no\n"));
+    // A RoleBinding grants in its namespace only; without -n the question is cluster-wide.
+    let in_ns = rbac(&[
+        "can-i",
+        "list",
+        "secrets",
+        "-n",
+        "shop",
+        "--as",
+        "erin@example.com",
+    ]);
+    assert_eq!(in_ns.status.code(), Some(0));
+    let cluster_wide = rbac(&["can-i", "list", "secrets", "--as", "erin@example.com"]);
+    assert_eq!(cluster_wide.status.code(), Some(1));
+    // Group membership from --as-group, bootstrap `edit` through a RoleBinding.
+    let dev = rbac(&[
+        "can-i",
+        "create",
+        "deployments.apps",
+        "-n",
+        "ci",
+        "--as",
+        "alex",
+        "--as-group",
+        "developers",
+    ]);
+    assert_eq!(dev.status.code(), Some(0));
+    let no_bootstrap = rbac(&[
+        "can-i",
+        "create",
+        "deployments.apps",
+        "-n",
+        "ci",
+        "--as",
+        "alex",
+        "--as-group",
+        "developers",
+        "--no-bootstrap",
+    ]);
+    assert_eq!(no_bootstrap.status.code(), Some(1));
+    // Non-resource URLs and named objects.
+    let metrics = rbac(&[
+        "can-i",
+        "get",
+        "/metrics",
+        "--as",
+        "system:serviceaccount:monitoring:prometheus",
+    ]);
+    assert_eq!(metrics.status.code(), Some(0));
+    let named = rbac(&[
+        "can-i",
+        "update",
+        "configmaps/web-config",
+        "-n",
+        "shop",
+        "--as",
+        "system:serviceaccount:shop:web",
+    ]);
+    assert_eq!(named.status.code(), Some(0));
+    let other = rbac(&[
+        "can-i",
+        "update",
+        "configmaps/other",
+        "-n",
+        "shop",
+        "--as",
+        "system:serviceaccount:shop:web",
+    ]);
+    assert_eq!(other.status.code(), Some(1));
+    // Everyone authenticated may read config maps here: the example binds `view` to them.
+    let everyone = rbac(&[
+        "can-i",
+        "get",
+        "configmaps/other",
+        "-n",
+        "shop",
+        "--as",
+        "someone",
+    ]);
+    assert_eq!(everyone.status.code(), Some(0));
+    let anonymous = rbac(&[
+        "can-i",
+        "get",
+        "configmaps/other",
+        "-n",
+        "shop",
+        "--as",
+        "system:anonymous",
+    ]);
+    assert_eq!(anonymous.status.code(), Some(1));
+}
+
+#[test]
+fn can_i_json_names_the_binding_and_role() {
+    let output = rbac(&[
+        "can-i",
+        "get",
+        "pods",
+        "-n",
+        "shop",
+        "--as",
+        "system:serviceaccount:monitoring:prometheus",
+        "--format",
+        "json",
+    ]);
+    let body: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(body["allowed"], true);
+    let reason = &body["reasons"][0];
+    assert_eq!(reason["binding"]["kind"], "ClusterRoleBinding");
+    assert_eq!(reason["binding"]["name"], "prometheus");
+    assert_eq!(reason["role"]["name"], "prometheus");
+    assert_eq!(
+        reason["rule"]["object"]["name"], "prometheus-targets",
+        "aggregated rule keeps its holder"
+    );
+    assert!(reason["rule"]["location"]["line"].as_u64().is_some());
+}
+
+#[test]
+fn who_can_lists_subjects_with_their_grants() {
+    let output = rbac(&[
+        "who-can", "list", "secrets", "-n", "shop", "--format", "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let body: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let subjects = body["subjects"].as_array().expect("subjects");
+    let erin = subjects
+        .iter()
+        .find(|s| s["name"] == "erin@example.com")
+        .expect("erin");
+    assert_eq!(erin["kind"], "User");
+    assert_eq!(erin["via"][0]["binding"]["name"], "auditors-read-secrets");
+    assert!(subjects
+        .iter()
+        .any(|s| s["name"] == "deployer" && s["namespace"] == "ci"));
+    assert!(
+        subjects.iter().all(|s| s["name"] != "web"),
+        "web only reads its config map"
+    );
+    let text = stdout(&rbac(&["who-can", "list", "secrets", "-n", "shop"]));
+    assert!(text.contains("User erin@example.com\n  via RoleBinding shop/auditors-read-secrets binds Role secret-auditor"), "{text}");
+}
+
+#[test]
+fn show_prints_effective_rules_per_namespace() {
+    let text = stdout(&rbac(&["show", "system:serviceaccount:shop:web"]));
+    assert!(text.contains("namespace ci:"), "{text}");
+    assert!(text.contains("create,get,list jobs (batch)  via RoleBinding ci/web-runs-ci-jobs binds ClusterRole ci-job-runner"), "{text}");
+    assert!(
+        text.contains("get,watch,update configmaps (core) named web-config"),
+        "{text}"
+    );
+}
+
+#[test]
+fn paths_explain_each_step_in_every_format() {
+    let text = stdout(&rbac(&["paths"]));
+    assert!(
+        text.contains("User erin@example.com → cluster-admin in 3 steps:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "can read Secret shop/web-token, the long-lived token of ServiceAccount shop/web"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Group developers → cluster-admin in 2 steps:"),
+        "{text}"
+    );
+
+    let json: Value =
+        serde_json::from_slice(&rbac(&["paths", "--format", "json"]).stdout).expect("json");
+    let erin = json["paths"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["start"]["name"] == "erin@example.com"))
+        .expect("erin's path");
+    assert_eq!(erin["steps"].as_array().map(Vec::len), Some(3));
+    assert_eq!(erin["steps"][2]["to"]["kind"], "ClusterAdmin");
+
+    let dot = stdout(&rbac(&["paths", "--format", "dot"]));
+    assert!(
+        dot.starts_with("digraph escalation {") && dot.contains("->"),
+        "{dot}"
+    );
+    let mermaid = stdout(&rbac(&["paths", "--format", "mermaid"]));
+    assert!(
+        mermaid.starts_with("flowchart LR") && mermaid.contains("-->"),
+        "{mermaid}"
+    );
+
+    let to_node = stdout(&rbac(&["paths", "--to", "node"]));
+    assert!(
+        to_node.contains("Group developers → a node in 1 step"),
+        "{to_node}"
+    );
+    assert!(
+        !to_node.contains("in namespace shop"),
+        "shop enforces restricted: {to_node}"
+    );
+}
+
+#[test]
+fn unknown_resource_types_are_usage_errors() {
+    let output = rbac(&["can-i", "get", "widgets", "--as", "alice"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown resource type `widgets`"));
+}
