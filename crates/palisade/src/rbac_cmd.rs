@@ -263,6 +263,9 @@ fn identity_json(identity: &Identity) -> Value {
         Identity::Subject(s) => subject_json(s),
         Identity::Node => json!({"kind": "Node"}),
         Identity::ClusterAdmin => json!({"kind": "ClusterAdmin"}),
+        Identity::Capability(capability, namespace) => {
+            json!({"kind": "Capability", "capability": format!("{capability:?}"), "namespace": namespace})
+        }
     }
 }
 

@@ -207,9 +207,7 @@ fn paths_explain_each_step_in_every_format() {
         "{text}"
     );
     assert!(
-        text.contains(
-            "can read Secret shop/web-token, the long-lived token of ServiceAccount shop/web"
-        ),
+        text.contains("Secret shop/web-token, the long-lived token of ServiceAccount shop/web"),
         "{text}"
     );
     assert!(
@@ -243,7 +241,7 @@ fn paths_explain_each_step_in_every_format() {
         "{to_node}"
     );
     assert!(
-        !to_node.contains("in namespace shop"),
+        !to_node.contains("enforce baseline in namespace shop"),
         "shop enforces restricted: {to_node}"
     );
 }

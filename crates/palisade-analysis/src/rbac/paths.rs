@@ -1,5 +1,5 @@
 //! Escalation paths: a graph whose edges are the ways one identity becomes another, and the
-//! shortest path from each subject to cluster-admin-equivalent power.
+//! shortest path from each subject to cluster-admin-equivalent power (or to a node).
 //!
 //! Edges (each explained in its step):
 //! * holding `*` on `*` cluster-wide → cluster-admin;
@@ -8,13 +8,27 @@
 //! * reading a legacy token Secret → its service account;
 //! * creating `serviceaccounts/token` → that account;
 //! * impersonating users, groups or service accounts → the impersonated subject;
-//! * `bind`/`escalate` with binding creation → cluster-admin (cluster-wide) or every service
-//!   account of the namespace;
+//! * `bind`/`escalate` with binding creation → cluster-admin (cluster-wide), or the power to
+//!   run pods in the namespace;
 //! * a node → every service account whose pods the input runs (their tokens sit on nodes).
+//!
+//! Fan-out is shared: "can run pods in namespace N" is one vertex with an edge to each account
+//! of N, so the graph stays linear in the input. Such capability vertices cost nothing on a
+//! path (0-1 breadth-first search) and their steps merge into the step that reached them.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use super::{Inventory, Request, Subject, SubjectKind, UserInfo};
+use super::{rule_allows, Binding, Inventory, PolicyRule, Request, Subject, SubjectKind, UserInfo};
+
+/// A power that leads to several identities at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    RunPods,
+    ReadSecrets,
+    CreateTokens,
+    ImpersonateServiceAccounts,
+    ImpersonateAnyone,
+}
 
 /// A vertex of the escalation graph.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,6 +37,8 @@ pub enum Identity {
     /// Control of a node (root on it).
     Node,
     ClusterAdmin,
+    /// A shared capability, in one namespace or (`None`) in all of them.
+    Capability(Capability, Option<String>),
 }
 
 impl Identity {
@@ -31,7 +47,14 @@ impl Identity {
             Identity::Subject(s) => s.display(),
             Identity::Node => "a node".into(),
             Identity::ClusterAdmin => "cluster-admin".into(),
+            Identity::Capability(c, ns) => {
+                format!("{c:?} in {}", ns.as_deref().unwrap_or("every namespace"))
+            }
         }
+    }
+
+    fn is_capability(&self) -> bool {
+        matches!(self, Identity::Capability(..))
     }
 }
 
@@ -43,7 +66,7 @@ pub struct Step {
     pub reason: String,
 }
 
-/// A shortest path from a subject to cluster-admin.
+/// A shortest path from a subject to the target; capability vertices are merged away.
 #[derive(Clone, Debug)]
 pub struct EscalationPath {
     pub start: Subject,
@@ -58,7 +81,7 @@ fn sa(namespace: &str, name: &str) -> Subject {
     }
 }
 
-fn resource(
+fn request(
     verb: &str,
     group: &str,
     resource: &str,
@@ -87,9 +110,25 @@ const WORKLOAD_RESOURCES: &[(&str, &str)] = &[
     ("", "replicationcontrollers"),
 ];
 
+/// Whether `rule` allows `verb` on the resource regardless of object names; and the names it is
+/// restricted to, if any.
+fn allows_any_name<'r>(
+    rule: &'r PolicyRule,
+    verb: &str,
+    group: &str,
+    resource: &str,
+    sub: &str,
+) -> Option<&'r [String]> {
+    let probe = request(verb, group, resource, sub, "", None);
+    let mut unnamed = rule.clone();
+    unnamed.resource_names.clear();
+    rule_allows(&unnamed, &probe).then_some(rule.resource_names.as_slice())
+}
+
 /// The escalation graph of an inventory.
 pub struct Graph {
-    pub edges: HashMap<Identity, Vec<Step>>,
+    /// Ordered, so that ties between equally short paths break the same way every run.
+    pub edges: BTreeMap<Identity, Vec<Step>>,
 }
 
 impl Graph {
@@ -99,17 +138,14 @@ impl Graph {
         // Service accounts per namespace: declared, used by workloads, named in bindings, plus
         // `default`, which every namespace has.
         let mut accounts: HashMap<String, Vec<String>> = HashMap::new();
-        for ns in &namespaces {
-            accounts
-                .entry(ns.clone())
-                .or_default()
-                .push("default".into());
-        }
         fn add_account(ns: &str, name: &str, accounts: &mut HashMap<String, Vec<String>>) {
             let list = accounts.entry(ns.to_string()).or_default();
             if !list.iter().any(|a| a == name) {
                 list.push(name.to_string());
             }
+        }
+        for ns in &namespaces {
+            add_account(ns, "default", &mut accounts);
         }
         for account in &inventory.service_accounts {
             add_account(&account.namespace, &account.name, &mut accounts);
@@ -136,64 +172,242 @@ impl Graph {
         }
         subjects.sort();
         subjects.dedup();
-        let users: Vec<&Subject> = subjects
-            .iter()
-            .filter(|s| s.kind == SubjectKind::User)
-            .collect();
-        let groups: Vec<&Subject> = subjects
-            .iter()
-            .filter(|s| s.kind == SubjectKind::Group)
-            .collect();
 
-        let mut edges: HashMap<Identity, Vec<Step>> = HashMap::new();
+        let mut edges: BTreeMap<Identity, Vec<Step>> = BTreeMap::new();
+        let mut add = |from: &Identity, to: Identity, reason: String| {
+            if &to != from {
+                edges.entry(from.clone()).or_default().push(Step {
+                    from: from.clone(),
+                    to,
+                    reason,
+                });
+            }
+        };
+
+        // Shared fan-out from capabilities to the identities they lead to.
+        for ns in &namespaces {
+            let ns_accounts = accounts.get(ns).map(Vec::as_slice).unwrap_or_default();
+            let in_ns = |c| Identity::Capability(c, Some(ns.clone()));
+            for c in [
+                Capability::RunPods,
+                Capability::ReadSecrets,
+                Capability::CreateTokens,
+                Capability::ImpersonateServiceAccounts,
+            ] {
+                add(&Identity::Capability(c, None), in_ns(c), String::new());
+            }
+            for account in ns_accounts {
+                let to = || Identity::Subject(sa(ns, account));
+                add(
+                    &in_ns(Capability::RunPods),
+                    to(),
+                    format!(
+                        "so it can run a pod in namespace {ns} as ServiceAccount {ns}/{account}"
+                    ),
+                );
+                add(
+                    &in_ns(Capability::CreateTokens),
+                    to(),
+                    format!("so it can request a token for ServiceAccount {ns}/{account}"),
+                );
+                add(
+                    &in_ns(Capability::ImpersonateServiceAccounts),
+                    to(),
+                    format!("so it can act as ServiceAccount {ns}/{account}"),
+                );
+            }
+            if !inventory.forbids_privileged_pods(ns) {
+                add(
+                    &in_ns(Capability::RunPods),
+                    Identity::Node,
+                    format!("and Pod Security Admission does not enforce baseline in namespace {ns}, so it can run a privileged pod there and take over its node"),
+                );
+            }
+            for secret in inventory
+                .token_secrets
+                .iter()
+                .filter(|t| &t.namespace == ns)
+            {
+                add(
+                    &in_ns(Capability::ReadSecrets),
+                    Identity::Subject(sa(ns, &secret.service_account)),
+                    format!(
+                        "including Secret {ns}/{}, the long-lived token of ServiceAccount {ns}/{}",
+                        secret.name, secret.service_account
+                    ),
+                );
+            }
+        }
+        for target in subjects
+            .iter()
+            .filter(|s| s.kind != SubjectKind::ServiceAccount)
+        {
+            add(
+                &Identity::Capability(Capability::ImpersonateAnyone, None),
+                Identity::Subject(target.clone()),
+                format!("so it can act as {}", target.display()),
+            );
+        }
+        for workload in &inventory.workloads {
+            add(
+                &Identity::Node,
+                Identity::Subject(sa(&workload.namespace, &workload.service_account)),
+                format!(
+                    "which holds the tokens of the pods it runs, such as {} {}/{} running as ServiceAccount {}/{}",
+                    workload.object.kind, workload.namespace, workload.object.name, workload.namespace, workload.service_account
+                ),
+            );
+        }
+
+        // Each subject's own edges, from the rules of the bindings that apply to it.
         for subject in &subjects {
             let from = Identity::Subject(subject.clone());
             let user = UserInfo::of_subject(subject);
-            let mut steps = Vec::new();
-            let mut step = |to: Identity, reason: String| {
-                if to != from {
-                    steps.push(Step {
-                        from: from.clone(),
-                        to,
-                        reason,
-                    });
-                }
-            };
-            let via =
+            let describe =
                 |request: &Request| policy.grants(&user, request).first().map(|g| g.describe());
-
-            if let Some(grant) = via(&resource("*", "*", "*", "", "", None)) {
-                step(
+            if let Some(grant) = describe(&request("*", "*", "*", "", "", None)) {
+                add(
+                    &from,
                     Identity::ClusterAdmin,
                     format!("holds `*` on `*` cluster-wide ({grant})"),
                 );
-                edges.insert(from.clone(), steps);
                 continue;
             }
-            let bindings = policy.bindings_for(&user);
-            if bindings.is_empty() {
-                continue;
+            let bindings: Vec<&Binding> = policy.bindings_for(&user);
+            for binding in &bindings {
+                let Some(role) = policy.role_of(binding) else {
+                    continue;
+                };
+                let scope = if binding.cluster {
+                    None
+                } else {
+                    binding.namespace.clone()
+                };
+                let where_ = scope
+                    .as_deref()
+                    .map_or("in every namespace".to_string(), |ns| {
+                        format!("in namespace {ns}")
+                    });
+                let via = format!("{} binds {} {}", binding.display(), role.kind(), role.name);
+                let capability = |c| Identity::Capability(c, scope.clone());
+                for rule in policy.rules_of(role) {
+                    if let Some((_, res)) = WORKLOAD_RESOURCES.iter().find(|(g, r)| {
+                        allows_any_name(rule, "create", g, r, "").is_some_and(<[String]>::is_empty)
+                    }) {
+                        add(
+                            &from,
+                            capability(Capability::RunPods),
+                            format!("can create {res} {where_} ({via})"),
+                        );
+                    }
+                    match allows_any_name(rule, "get", "", "secrets", "") {
+                        Some([]) => add(
+                            &from,
+                            capability(Capability::ReadSecrets),
+                            format!("can read Secrets {where_} ({via})"),
+                        ),
+                        Some(names) => {
+                            for secret in inventory.token_secrets.iter().filter(|t| {
+                                names.contains(&t.name)
+                                    && scope.as_ref().is_none_or(|ns| *ns == t.namespace)
+                            }) {
+                                add(
+                                    &from,
+                                    Identity::Subject(sa(&secret.namespace, &secret.service_account)),
+                                    format!(
+                                        "can read Secret {}/{}, the long-lived token of ServiceAccount {}/{} ({via})",
+                                        secret.namespace, secret.name, secret.namespace, secret.service_account
+                                    ),
+                                );
+                            }
+                        }
+                        None => {}
+                    }
+                    for (verb, sub, capability_kind, what) in [
+                        (
+                            "create",
+                            "token",
+                            Capability::CreateTokens,
+                            "can create tokens for",
+                        ),
+                        (
+                            "impersonate",
+                            "",
+                            Capability::ImpersonateServiceAccounts,
+                            "can impersonate",
+                        ),
+                    ] {
+                        match allows_any_name(rule, verb, "", "serviceaccounts", sub) {
+                            Some([]) => add(
+                                &from,
+                                capability(capability_kind),
+                                format!("{what} service accounts {where_} ({via})"),
+                            ),
+                            Some(names) => {
+                                let namespaces_here: Vec<&String> = match &scope {
+                                    Some(ns) => vec![ns],
+                                    None => namespaces.iter().collect(),
+                                };
+                                for ns in namespaces_here {
+                                    for name in names {
+                                        add(
+                                            &from,
+                                            Identity::Subject(sa(ns, name)),
+                                            format!("{what} ServiceAccount {ns}/{name} ({via})"),
+                                        );
+                                    }
+                                }
+                            }
+                            None => {}
+                        }
+                    }
+                    if binding.cluster {
+                        for (resource, kind) in
+                            [("users", SubjectKind::User), ("groups", SubjectKind::Group)]
+                        {
+                            match allows_any_name(rule, "impersonate", "", resource, "") {
+                                Some([]) => add(
+                                    &from,
+                                    Identity::Capability(Capability::ImpersonateAnyone, None),
+                                    format!(
+                                        "can impersonate any {} ({via})",
+                                        &resource[..resource.len() - 1]
+                                    ),
+                                ),
+                                Some(names) => {
+                                    for name in names {
+                                        let target = Subject {
+                                            kind,
+                                            name: name.clone(),
+                                            namespace: None,
+                                        };
+                                        add(
+                                            &from,
+                                            Identity::Subject(target),
+                                            format!(
+                                                "can impersonate {} {name} ({via})",
+                                                kind.as_str()
+                                            ),
+                                        );
+                                    }
+                                }
+                                None => {}
+                            }
+                        }
+                    }
+                }
             }
-            let cluster_scope = bindings.iter().any(|b| b.cluster);
-            let scope: Vec<&String> = if cluster_scope {
-                namespaces.iter().collect()
-            } else {
-                namespaces
-                    .iter()
-                    .filter(|ns| bindings.iter().any(|b| b.namespace.as_ref() == Some(*ns)))
-                    .collect()
-            };
-
-            for bind_kind in ["bind", "escalate"] {
-                let can_bind = via(&resource(
-                    bind_kind,
+            // bind/escalate need binding creation too.
+            for verb in ["bind", "escalate"] {
+                let role_verb = describe(&request(
+                    verb,
                     "rbac.authorization.k8s.io",
                     "clusterroles",
                     "",
                     "cluster-admin",
                     None,
                 ));
-                let can_create = via(&resource(
+                let create = describe(&request(
                     "create",
                     "rbac.authorization.k8s.io",
                     "clusterrolebindings",
@@ -201,66 +415,20 @@ impl Graph {
                     "",
                     None,
                 ));
-                if let (Some(a), Some(_)) = (can_bind, can_create) {
-                    step(
-                        Identity::ClusterAdmin,
-                        format!("can {bind_kind} ClusterRole cluster-admin and create ClusterRoleBindings ({a})"),
-                    );
+                if let (Some(grant), Some(_)) = (role_verb, create) {
+                    add(&from, Identity::ClusterAdmin, format!("can {verb} ClusterRole cluster-admin and create ClusterRoleBindings ({grant})"));
                 }
             }
-            for group in &groups {
-                if let Some(grant) = via(&resource(
-                    "impersonate",
-                    "",
-                    "groups",
-                    "",
-                    &group.name,
-                    None,
-                )) {
-                    step(
-                        Identity::Subject((*group).clone()),
-                        format!("can impersonate group {} ({grant})", group.name),
-                    );
-                }
-            }
-            for target in &users {
-                if let Some(grant) = via(&resource(
-                    "impersonate",
-                    "",
-                    "users",
-                    "",
-                    &target.name,
-                    None,
-                )) {
-                    step(
-                        Identity::Subject((*target).clone()),
-                        format!("can impersonate user {} ({grant})", target.name),
-                    );
-                }
-            }
-            for ns in scope {
-                let ns_accounts = accounts.get(ns).map(Vec::as_slice).unwrap_or_default();
-                let creates = WORKLOAD_RESOURCES.iter().find_map(|(group, res)| {
-                    via(&resource("create", group, res, "", "", Some(ns))).map(|g| (*res, g))
-                });
-                if let Some((res, grant)) = &creates {
-                    for account in ns_accounts {
-                        step(
-                            Identity::Subject(sa(ns, account)),
-                            format!("can create {res} in namespace {ns} ({grant}), so it can run a pod as ServiceAccount {ns}/{account}"),
-                        );
-                    }
-                    if !inventory.forbids_privileged_pods(ns) {
-                        step(
-                            Identity::Node,
-                            format!(
-                                "can create {res} in namespace {ns} ({grant}), where Pod Security Admission does not enforce baseline, so it can run a privileged pod and take over its node"
-                            ),
-                        );
-                    }
-                }
-                let can_grant_in_ns = ["bind", "escalate"].iter().find_map(|verb| {
-                    via(&resource(
+            let mut role_binding_namespaces: Vec<&str> = bindings
+                .iter()
+                .filter(|b| !b.cluster)
+                .filter_map(|b| b.namespace.as_deref())
+                .collect();
+            role_binding_namespaces.sort_unstable();
+            role_binding_namespaces.dedup();
+            for ns in role_binding_namespaces {
+                let grant = ["bind", "escalate"].iter().find_map(|verb| {
+                    describe(&request(
                         verb,
                         "rbac.authorization.k8s.io",
                         "clusterroles",
@@ -269,7 +437,7 @@ impl Graph {
                         Some(ns),
                     ))
                     .or_else(|| {
-                        via(&resource(
+                        describe(&request(
                             verb,
                             "rbac.authorization.k8s.io",
                             "roles",
@@ -279,7 +447,7 @@ impl Graph {
                         ))
                     })
                 });
-                let can_create_rb = via(&resource(
+                let create = describe(&request(
                     "create",
                     "rbac.authorization.k8s.io",
                     "rolebindings",
@@ -287,82 +455,20 @@ impl Graph {
                     "",
                     Some(ns),
                 ));
-                if let (Some(grant), Some(_), None) = (&can_grant_in_ns, &can_create_rb, &creates) {
-                    for account in ns_accounts {
-                        step(
-                            Identity::Subject(sa(ns, account)),
-                            format!("can grant itself any role in namespace {ns} ({grant}), then run a pod as ServiceAccount {ns}/{account}"),
-                        );
-                    }
-                }
-                for secret in inventory
-                    .token_secrets
-                    .iter()
-                    .filter(|t| &t.namespace == ns)
-                {
-                    if let Some(grant) =
-                        via(&resource("get", "", "secrets", "", &secret.name, Some(ns)))
-                    {
-                        step(
-                            Identity::Subject(sa(ns, &secret.service_account)),
-                            format!(
-                                "can read Secret {ns}/{}, the long-lived token of ServiceAccount {ns}/{} ({grant})",
-                                secret.name, secret.service_account
-                            ),
-                        );
-                    }
-                }
-                for account in ns_accounts {
-                    if let Some(grant) = via(&resource(
-                        "create",
-                        "",
-                        "serviceaccounts",
-                        "token",
-                        account,
-                        Some(ns),
-                    )) {
-                        step(
-                            Identity::Subject(sa(ns, account)),
-                            format!(
-                                "can create tokens for ServiceAccount {ns}/{account} ({grant})"
-                            ),
-                        );
-                    }
-                    if let Some(grant) = via(&resource(
-                        "impersonate",
-                        "",
-                        "serviceaccounts",
-                        "",
-                        account,
-                        Some(ns),
-                    )) {
-                        step(
-                            Identity::Subject(sa(ns, account)),
-                            format!("can impersonate ServiceAccount {ns}/{account} ({grant})"),
-                        );
-                    }
+                if let (Some(grant), Some(_)) = (grant, create) {
+                    add(
+                        &from,
+                        Identity::Capability(Capability::RunPods, Some(ns.to_string())),
+                        format!("can grant itself any role in namespace {ns} ({grant}), including pod creation"),
+                    );
                 }
             }
-            edges.insert(from, steps);
         }
-        let node_steps: Vec<Step> = inventory
-            .workloads
-            .iter()
-            .map(|w| Step {
-                from: Identity::Node,
-                to: Identity::Subject(sa(&w.namespace, &w.service_account)),
-                reason: format!(
-                    "a node holds the tokens of the pods it runs, such as {} {}/{} running as ServiceAccount {}/{}",
-                    w.object.kind, w.namespace, w.object.name, w.namespace, w.service_account
-                ),
-            })
-            .collect();
-        edges.insert(Identity::Node, node_steps);
         Graph { edges }
     }
 
-    /// For every identity that can reach `target`, the first step of a shortest path there
-    /// (one breadth-first search backwards from the target).
+    /// For every vertex that can reach `target`, the first step of a shortest path there, by a
+    /// 0-1 breadth-first search backwards (steps out of capability vertices cost nothing).
     fn next_steps(&self, target: &Identity) -> HashMap<&Identity, &Step> {
         let mut reverse: HashMap<&Identity, Vec<&Step>> = HashMap::new();
         for steps in self.edges.values() {
@@ -370,21 +476,42 @@ impl Graph {
                 reverse.entry(&step.to).or_default().push(step);
             }
         }
+        let mut distance: HashMap<&Identity, usize> = HashMap::from([(target, 0)]);
         let mut next: HashMap<&Identity, &Step> = HashMap::new();
-        let mut queue: VecDeque<&Identity> = VecDeque::from([target]);
-        let mut seen = std::collections::HashSet::from([target]);
-        while let Some(node) = queue.pop_front() {
+        let mut queue: VecDeque<(&Identity, usize)> = VecDeque::from([(target, 0)]);
+        while let Some((node, d)) = queue.pop_front() {
+            if distance.get(node).is_some_and(|&best| best < d) {
+                continue;
+            }
             for step in reverse.get(node).map(Vec::as_slice).unwrap_or_default() {
-                if seen.insert(&step.from) {
+                let weight = usize::from(!step.from.is_capability());
+                let candidate = d + weight;
+                let best = distance.get(&step.from).copied();
+                // Among equally short paths, prefer the step whose target orders first (running
+                // pods before reading Secrets before requesting tokens).
+                if best == Some(candidate)
+                    && next
+                        .get(&step.from)
+                        .is_some_and(|current| step.to < current.to)
+                {
                     next.insert(&step.from, step);
-                    queue.push_back(&step.from);
+                }
+                if best.is_none_or(|best| candidate < best) {
+                    distance.insert(&step.from, candidate);
+                    next.insert(&step.from, step);
+                    if weight == 0 {
+                        queue.push_front((&step.from, candidate));
+                    } else {
+                        queue.push_back((&step.from, candidate));
+                    }
                 }
             }
         }
         next
     }
 
-    /// The shortest path to `target` from every subject for which `start` is true.
+    /// The shortest path to `target` from every subject for which `start` is true, with steps
+    /// through capability vertices merged into one explained step.
     pub fn paths_to(
         &self,
         target: &Identity,
@@ -404,11 +531,29 @@ impl Graph {
             .into_iter()
             .filter_map(|subject| {
                 let mut at = Identity::Subject(subject.clone());
-                let mut steps = Vec::new();
+                let mut steps: Vec<Step> = Vec::new();
+                let mut merging: Option<Step> = None;
                 while &at != target {
                     let step = next.get(&at)?;
-                    steps.push((*step).clone());
+                    let combined = match merging.take() {
+                        Some(mut open) => {
+                            if !step.reason.is_empty() {
+                                open.reason = format!("{}, {}", open.reason, step.reason);
+                            }
+                            open.to = step.to.clone();
+                            open
+                        }
+                        None => (*step).clone(),
+                    };
+                    if combined.to.is_capability() {
+                        merging = Some(combined);
+                    } else {
+                        steps.push(combined);
+                    }
                     at = step.to.clone();
+                    if steps.len() > 64 {
+                        return None;
+                    }
                 }
                 Some(EscalationPath {
                     start: subject.clone(),

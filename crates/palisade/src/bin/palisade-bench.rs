@@ -5,7 +5,12 @@
 //! ```text
 //! cargo run --release --bin palisade-bench -- ../shared/corpus/real
 //! cargo run --release --bin palisade-bench -- --generate 1024 --dir target/bench-1g
+//! cargo run --release --bin palisade-bench -- --rbac 10000 5000
 //! ```
+//!
+//! `--rbac BINDINGS ROLES` generates an RBAC inventory (100 namespaces, service accounts,
+//! workloads, legacy token Secrets), loads it, and times can-i and who-can queries and the
+//! full escalation-path analysis.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -18,11 +23,16 @@ use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
 use rayon::prelude::*;
 
-const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR]";
+const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let target = match args.first().map(String::as_str) {
+        Some("--rbac") => {
+            let bindings: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
+            let roles: usize = args.get(2).and_then(|s| s.parse().ok()).context(USAGE)?;
+            return rbac_bench(bindings, roles);
+        }
         Some("--generate") => {
             let megabytes: u64 = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
             let dir = match args.get(2).map(String::as_str) {
@@ -204,4 +214,197 @@ fn manifest(rng: &mut Lcg, file: usize, doc: usize) -> String {
         ),
         _ => format!("---\n# values for {name}\nreplicaCount: 2\nimage:\n  repository: {image}\n  pullPolicy: IfNotPresent\n"),
     }
+}
+
+/// Generates an RBAC inventory as YAML, loads it like any input, then times the queries.
+fn rbac_bench(bindings: usize, roles: usize) -> Result<()> {
+    use palisade_analysis::rbac::paths::{Graph, Identity};
+    use palisade_analysis::rbac::{InventoryBuilder, Request, UserInfo};
+    use std::sync::Arc;
+
+    const NAMESPACES: usize = 100;
+    let mut rng = Lcg(0xbadc0de);
+    let mut text = String::new();
+    let verbs = [
+        "get", "list", "watch", "create", "update", "patch", "delete",
+    ];
+    let resources = [
+        ("\"\"", "pods"),
+        ("\"\"", "configmaps"),
+        ("\"\"", "secrets"),
+        ("\"\"", "services"),
+        ("apps", "deployments"),
+        ("batch", "jobs"),
+        ("\"\"", "pods/log"),
+        ("\"\"", "pods/exec"),
+        ("networking.k8s.io", "ingresses"),
+        ("\"\"", "events"),
+    ];
+    let cluster_roles = roles / 5;
+    for i in 0..roles {
+        let (kind, meta) = if i < cluster_roles {
+            ("ClusterRole", format!("name: cr-{i}"))
+        } else {
+            (
+                "Role",
+                format!("name: role-{i}\n  namespace: ns-{}", i % NAMESPACES),
+            )
+        };
+        text.push_str(&format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata:\n  {meta}\nrules:\n"));
+        for _ in 0..(2 + rng.next() % 4) {
+            let (group, resource) =
+                resources[usize::try_from(rng.next()).unwrap_or(0) % resources.len()];
+            let verb_a = rng.pick(&verbs);
+            let verb_b = rng.pick(&verbs);
+            text.push_str(&format!("  - apiGroups: [{group}]\n    resources: [\"{resource}\"]\n    verbs: [\"{verb_a}\", \"{verb_b}\"]\n"));
+        }
+    }
+    for i in 0..bindings {
+        let ns = i % NAMESPACES;
+        let subject = match rng.next() % 4 {
+            0 => format!("{{kind: User, name: user-{}}}", rng.next() % 2000),
+            1 => format!("{{kind: Group, name: group-{}}}", rng.next() % 200),
+            _ => format!(
+                "{{kind: ServiceAccount, name: sa-{}, namespace: ns-{ns}}}",
+                rng.next() % 50
+            ),
+        };
+        if i % 5 == 0 {
+            let role = if i % 997 == 0 {
+                "cluster-admin".to_string()
+            } else {
+                format!("cr-{}", rng.next() as usize % cluster_roles.max(1))
+            };
+            text.push_str(&format!(
+                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: crb-{i}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}\nsubjects: [{subject}]\n"
+            ));
+        } else {
+            let (kind, role) = if i % 3 == 0 {
+                (
+                    "ClusterRole",
+                    format!("cr-{}", rng.next() as usize % cluster_roles.max(1)),
+                )
+            } else {
+                (
+                    "Role",
+                    format!(
+                        "role-{}",
+                        cluster_roles
+                            + ns
+                            + NAMESPACES
+                                * (rng.next() as usize
+                                    % ((roles - cluster_roles) / NAMESPACES).max(1))
+                    ),
+                )
+            };
+            text.push_str(&format!(
+                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: rb-{i}, namespace: ns-{ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: {kind}, name: {role}}}\nsubjects: [{subject}]\n"
+            ));
+        }
+    }
+    for ns in 0..NAMESPACES {
+        for sa in 0..50 {
+            text.push_str(&format!("---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: sa-{sa}, namespace: ns-{ns}}}\n"));
+        }
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: Secret\ntype: kubernetes.io/service-account-token\nmetadata: {{name: sa-0-token, namespace: ns-{ns}, annotations: {{kubernetes.io/service-account.name: sa-0}}}}\n"
+        ));
+        text.push_str(&format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: ns-{ns}}}\nspec:\n  template:\n    spec:\n      serviceAccountName: sa-{}\n      containers: [{{name: app, image: app:1}}]\n",
+            ns % 50
+        ));
+    }
+
+    let started = Instant::now();
+    let mut builder = InventoryBuilder::default();
+    palisade_load::load_text(&Arc::from("rbac-bench.yaml"), &text, &mut |loaded| {
+        if let palisade_load::Loaded::Object(object) = loaded {
+            builder.add(&object);
+        }
+    });
+    let inventory = builder.build(true);
+    let load = started.elapsed();
+
+    let queries = 2000;
+    let mut allowed = 0;
+    let started = Instant::now();
+    for q in 0..queries {
+        let user = match q % 3 {
+            0 => UserInfo::new(
+                &format!("user-{}", q % 2000),
+                &[format!("group-{}", q % 200)],
+            ),
+            _ => UserInfo::new(
+                &format!("system:serviceaccount:ns-{}:sa-{}", q % NAMESPACES, q % 50),
+                &[],
+            ),
+        };
+        let (group, resource) = resources[q % resources.len()];
+        let request = Request::Resource {
+            verb: verbs[q % verbs.len()].to_string(),
+            group: group.trim_matches('"').to_string(),
+            resource: resource.split('/').next().unwrap_or(resource).to_string(),
+            subresource: resource
+                .split_once('/')
+                .map(|(_, s)| s.to_string())
+                .unwrap_or_default(),
+            name: String::new(),
+            namespace: Some(format!("ns-{}", q % NAMESPACES)),
+        };
+        if inventory.policy.can(&user, &request) {
+            allowed += 1;
+        }
+    }
+    let can_i = started.elapsed();
+
+    let who_queries = 100;
+    let mut subjects = 0;
+    let started = Instant::now();
+    for q in 0..who_queries {
+        let request = Request::Resource {
+            verb: "get".into(),
+            group: String::new(),
+            resource: "secrets".into(),
+            subresource: String::new(),
+            name: String::new(),
+            namespace: Some(format!("ns-{}", q % NAMESPACES)),
+        };
+        subjects += inventory.policy.who_can(&request).len();
+    }
+    let who_can = started.elapsed();
+
+    let started = Instant::now();
+    let graph = Graph::build(&inventory);
+    let paths = graph.paths_to(&Identity::ClusterAdmin, |s| !s.is_system());
+    let path_time = started.elapsed();
+
+    println!("bindings:       {} (+ bootstrap)", bindings);
+    println!("roles:          {} (+ bootstrap)", roles);
+    println!(
+        "namespaces:     {NAMESPACES}, service accounts: {}",
+        NAMESPACES * 50
+    );
+    println!(
+        "load:           {:.3} s ({:.1} MB of YAML)",
+        load.as_secs_f64(),
+        text.len() as f64 / 1e6
+    );
+    println!(
+        "can-i:          {:.3} ms per query ({queries} queries, {allowed} allowed)",
+        can_i.as_secs_f64() * 1e3 / queries as f64
+    );
+    println!(
+        "who-can:        {:.3} ms per query ({who_queries} queries, {subjects} subjects found)",
+        who_can.as_secs_f64() * 1e3 / who_queries as f64
+    );
+    println!(
+        "paths:          {:.3} s for the full analysis ({} edges, {} subjects reach cluster-admin)",
+        path_time.as_secs_f64(),
+        graph.edges.values().map(Vec::len).sum::<usize>(),
+        paths.len()
+    );
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak RSS:       {:.1} MB", kib as f64 / 1024.0);
+    }
+    Ok(())
 }
