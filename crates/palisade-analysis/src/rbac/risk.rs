@@ -88,10 +88,12 @@ impl Risk {
                 &[(CREATE, "batch", "jobs", "")],
                 &[(CREATE, "batch", "cronjobs", "")],
             ],
+            // Since 1.31 the API server authorizes WebSocket exec as `create` too, so read-all
+            // roles (`get` on `*`) do not grant a shell.
             Risk::PodExec => &[
-                &[(&["create", "get"], "", "pods", "exec")],
-                &[(&["create", "get"], "", "pods", "attach")],
-                &[(&["create", "get"], "", "pods", "portforward")],
+                &[(CREATE, "", "pods", "exec")],
+                &[(CREATE, "", "pods", "attach")],
+                &[(CREATE, "", "pods", "portforward")],
             ],
             Risk::NodesProxy => &[&[(&["get", "create"], "", "nodes", "proxy")]],
             Risk::EscalateBindImpersonate => &[

@@ -8,8 +8,8 @@ use crate::{Check, Emitter};
 rule! {
     /// ## What it does
     /// Flags bindings that let a non-system subject use `pods/exec`, `pods/attach` or
-    /// `pods/portforward` (`create`, or `get` which newer API servers accept for WebSocket
-    /// connections).
+    /// `pods/portforward` with `create`. Since Kubernetes 1.31 WebSocket connections are
+    /// authorized as `create` too, so read-all roles (`get` on `*`) grant no shell.
     ///
     /// ## Why is this bad?
     /// A shell in a pod is everything the pod has: its service-account token, its mounted Secrets,
