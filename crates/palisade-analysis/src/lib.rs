@@ -4,8 +4,12 @@
 //!   pod-security-admission library evaluates them;
 //! * [`rbac`]: effective permissions as the RBAC authorizer computes them, can-i / who-can,
 //!   risky grants and escalation paths;
+//! * [`netpol`]: NetworkPolicy isolation and reachability;
 //! * [`selector`]: label selectors.
 
+mod inventory;
+pub mod netpol;
 pub mod pss;
 pub mod rbac;
 pub mod selector;
+pub use inventory::{Inventory, InventoryBuilder};

@@ -1,7 +1,7 @@
 use std::sync::OnceLock;
 
 use palisade_analysis::pss::{self, Level, Version, VersionedCheck};
-use palisade_analysis::rbac::Inventory;
+use palisade_analysis::Inventory;
 use palisade_model::{Finding, Location, Object, PodView};
 
 use crate::meta::Emitter;

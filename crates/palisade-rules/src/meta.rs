@@ -1,4 +1,5 @@
-use palisade_analysis::rbac::{Inventory, Source};
+use palisade_analysis::rbac::Source;
+use palisade_analysis::Inventory;
 use palisade_model::{Related, Severity};
 
 /// What a rule looks at, and the function (or engine check) that looks. The engine dispatches

@@ -1,6 +1,6 @@
 //! The list of every rule. Adding a rule is its file plus one line here.
 
-use crate::rules::{pss, rbac};
+use crate::rules::{netpol, pss, rbac};
 use crate::Rule;
 
 /// Every rule, in code order.
@@ -39,4 +39,11 @@ pub static RULES: &[&Rule] = &[
     &rbac::default_service_account::RULE,
     &rbac::risky_workload::RULE,
     &rbac::escalation_path::RULE,
+    &netpol::default_deny_ingress::RULE,
+    &netpol::default_deny_egress::RULE,
+    &netpol::not_isolated::RULE,
+    &netpol::dangling::RULE,
+    &netpol::allow_all::RULE,
+    &netpol::metadata_egress::RULE,
+    &netpol::system_reachable::RULE,
 ];

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use palisade_analysis::rbac::InventoryBuilder;
+use palisade_analysis::InventoryBuilder;
 use palisade_load::{load_text, Loaded};
 use palisade_rules::registry::RULES;
 use palisade_rules::{Engine, Selection, Settings, Source};

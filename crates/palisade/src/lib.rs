@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use palisade_analysis::rbac::InventoryBuilder;
+use palisade_analysis::InventoryBuilder;
 use palisade_load::{decode, load_text, read_input, Input, Loaded};
 use palisade_model::{Finding, LoadError};
 use palisade_report::{Report, SeverityCounts, Summary};
@@ -135,11 +135,11 @@ fn add_snippets(findings: &mut [Finding]) {
     }
 }
 
-/// Loads everything under `paths` into an RBAC inventory (in parallel, one pass per file).
+/// Loads everything under `paths` into an inventory (RBAC, network) (in parallel, one pass per file).
 pub fn load_inventory(
     paths: &[String],
     bootstrap: bool,
-) -> (palisade_analysis::rbac::Inventory, Vec<LoadError>) {
+) -> (palisade_analysis::Inventory, Vec<LoadError>) {
     let (inputs, mut errors) = palisade_load::discover(paths);
     let inputs = dedup_inputs(inputs);
     let parts: Vec<(InventoryBuilder, Vec<LoadError>)> = inputs

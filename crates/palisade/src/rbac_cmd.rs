@@ -40,7 +40,7 @@ fn load(input: &PolicyInput) -> (Inventory, Vec<LoadError>) {
     for error in &errors {
         eprintln!("palisade: error: {error}");
     }
-    (inventory, errors)
+    (inventory.rbac, errors)
 }
 
 fn request(

@@ -1,4 +1,5 @@
 //! One file per rule, one folder per family.
 
+pub mod netpol;
 pub mod pss;
 pub mod rbac;

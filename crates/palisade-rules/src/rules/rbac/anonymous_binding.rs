@@ -1,4 +1,5 @@
-use palisade_analysis::rbac::{Inventory, SubjectKind};
+use palisade_analysis::rbac::SubjectKind;
+use palisade_analysis::Inventory;
 
 use crate::meta::rule;
 use crate::{Check, Emitter};
@@ -40,6 +41,7 @@ rule! {
 }
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
+    let inventory = &inventory.rbac;
     let policy = &inventory.policy;
     for binding in policy.bindings().iter().filter(|b| !b.source.bootstrap) {
         for (subject, at) in &binding.subjects {

@@ -1,5 +1,5 @@
 use palisade_analysis::rbac::risk::Risk;
-use palisade_analysis::rbac::Inventory;
+use palisade_analysis::Inventory;
 
 use super::grants::report_risk;
 use crate::meta::rule;
@@ -42,5 +42,5 @@ rule! {
 }
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
-    report_risk(inventory, out, Risk::ClusterAdmin);
+    report_risk(&inventory.rbac, out, Risk::ClusterAdmin);
 }

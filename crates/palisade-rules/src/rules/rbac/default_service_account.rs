@@ -1,4 +1,5 @@
-use palisade_analysis::rbac::{Inventory, SubjectKind};
+use palisade_analysis::rbac::SubjectKind;
+use palisade_analysis::Inventory;
 
 use crate::meta::rule;
 use crate::{Check, Emitter};
@@ -37,6 +38,7 @@ rule! {
 }
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
+    let inventory = &inventory.rbac;
     for binding in inventory
         .policy
         .bindings()

@@ -1,4 +1,4 @@
-use palisade_analysis::rbac::Inventory;
+use palisade_analysis::Inventory;
 
 use super::grants::report_escalation_paths;
 use crate::meta::rule;
@@ -44,5 +44,5 @@ rule! {
 }
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
-    report_escalation_paths(inventory, out);
+    report_escalation_paths(&inventory.rbac, out);
 }

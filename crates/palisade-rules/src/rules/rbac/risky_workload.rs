@@ -1,4 +1,5 @@
-use palisade_analysis::rbac::{Inventory, Subject, SubjectKind};
+use palisade_analysis::rbac::{Subject, SubjectKind};
+use palisade_analysis::Inventory;
 use palisade_model::{FieldPath, Related};
 
 use super::grants::risks_of;
@@ -42,6 +43,7 @@ rule! {
 }
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
+    let inventory = &inventory.rbac;
     for workload in inventory
         .workloads
         .iter()

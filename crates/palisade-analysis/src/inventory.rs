@@ -1,0 +1,39 @@
+//! Everything whole-input analyses read, collected in one pass over the objects and kept
+//! compact (no object trees, no Secret data).
+
+use palisade_model::Object;
+
+use crate::netpol::Network;
+use crate::rbac;
+
+#[derive(Default)]
+pub struct InventoryBuilder {
+    rbac: rbac::InventoryBuilder,
+    network: Network,
+}
+
+impl InventoryBuilder {
+    pub fn add(&mut self, object: &Object) {
+        self.rbac.add(object);
+        self.network.add(object);
+    }
+
+    pub fn merge(&mut self, other: InventoryBuilder) {
+        self.rbac.merge(other.rbac);
+        self.network.merge(other.network);
+    }
+
+    /// `rbac_bootstrap`: assume Kubernetes' default RBAC policy.
+    pub fn build(self, rbac_bootstrap: bool) -> Inventory {
+        Inventory {
+            rbac: self.rbac.build(rbac_bootstrap),
+            network: self.network,
+        }
+    }
+}
+
+/// The whole input, for rules that look across objects.
+pub struct Inventory {
+    pub rbac: rbac::Inventory,
+    pub network: Network,
+}

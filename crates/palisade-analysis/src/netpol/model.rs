@@ -1,0 +1,361 @@
+//! NetworkPolicies, workloads and namespaces as the NetworkPolicy engine sees them.
+
+use std::net::IpAddr;
+
+use palisade_model::{FieldPath, Node, Object, ObjectRef, PodView};
+
+use crate::rbac::Source;
+use crate::selector::{labels_of, LabelSelector};
+
+/// A transport protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "TCP" => Some(Protocol::Tcp),
+            "UDP" => Some(Protocol::Udp),
+            "SCTP" => Some(Protocol::Sctp),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        }
+    }
+}
+
+/// A CIDR block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (addr, prefix) = s.split_once('/').unwrap_or((s, ""));
+        let addr: IpAddr = addr.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = if prefix.is_empty() {
+            max
+        } else {
+            prefix.parse().ok()?
+        };
+        (prefix <= max).then_some(Cidr { addr, prefix })
+    }
+
+    /// The address left-aligned in 128 bits, the prefix length, and whether it is IPv4.
+    fn bits(&self) -> (u128, u32, bool) {
+        match self.addr {
+            IpAddr::V4(a) => (u128::from(u32::from(a)) << 96, u32::from(self.prefix), true),
+            IpAddr::V6(a) => (u128::from(a), u32::from(self.prefix), false),
+        }
+    }
+
+    /// Whether `other` lies entirely inside this block.
+    pub fn contains(&self, other: &Cidr) -> bool {
+        let (a, a_prefix, a_v4) = self.bits();
+        let (b, b_prefix, b_v4) = other.bits();
+        if a_v4 != b_v4 || b_prefix < a_prefix {
+            return false;
+        }
+        let mask = if a_prefix == 0 {
+            0
+        } else {
+            u128::MAX << (128 - a_prefix)
+        };
+        (a & mask) == (b & mask)
+    }
+
+    /// Whether the two blocks share any address.
+    pub fn overlaps(&self, other: &Cidr) -> bool {
+        self.contains(other) || other.contains(self)
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// The port of a policy rule: a number or a container port name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyPort {
+    pub protocol: Protocol,
+    /// `None`: every port of the protocol.
+    pub port: Option<PortRef>,
+    pub end_port: Option<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpBlock {
+    pub cidr: Cidr,
+    pub except: Vec<Cidr>,
+}
+
+/// One entry of `from` / `to`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub pod_selector: Option<LabelSelector>,
+    pub namespace_selector: Option<LabelSelector>,
+    pub ip_block: Option<IpBlock>,
+    pub path: FieldPath,
+    pub source: Source,
+}
+
+/// One ingress or egress rule. `None` peers or ports mean "all" (the field is absent or empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyRule {
+    pub peers: Option<Vec<Peer>>,
+    pub ports: Option<Vec<PolicyPort>>,
+    pub path: FieldPath,
+    pub source: Source,
+}
+
+#[derive(Clone, Debug)]
+pub struct NetworkPolicy {
+    pub namespace: String,
+    pub name: String,
+    pub pod_selector: LabelSelector,
+    /// Empty `podSelector` (selects every pod of the namespace).
+    pub selects_all: bool,
+    pub ingress_type: bool,
+    pub egress_type: bool,
+    pub ingress: Vec<PolicyRule>,
+    pub egress: Vec<PolicyRule>,
+    pub source: Source,
+}
+
+impl NetworkPolicy {
+    pub fn display(&self) -> String {
+        format!("NetworkPolicy {}/{}", self.namespace, self.name)
+    }
+}
+
+/// A named container port of a workload's pods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedPort {
+    pub name: String,
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+/// A workload (or bare pod): its pods' labels and ports.
+#[derive(Clone, Debug)]
+pub struct NetWorkload {
+    pub object: ObjectRef,
+    pub namespace: String,
+    pub labels: Vec<(String, String)>,
+    pub ports: Vec<NamedPort>,
+    pub source: Source,
+}
+
+impl NetWorkload {
+    pub fn id(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.namespace,
+            self.object.kind.to_ascii_lowercase(),
+            self.object.name
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NetNamespace {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub source: Option<Source>,
+}
+
+fn selector(node: Option<&Node>) -> Option<LabelSelector> {
+    node.filter(|n| !n.is_null()).map(LabelSelector::from_node)
+}
+
+fn rules(object: &Object, key: &str, peer_key: &str) -> Vec<PolicyRule> {
+    let base = FieldPath::root().keys(&["spec", key]);
+    object
+        .root
+        .at(&["spec", key])
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let path = base.index(i);
+            let peers = rule
+                .get(peer_key)
+                .map(Node::as_seq)
+                .filter(|p| !p.is_empty())
+                .map(|peers| {
+                    peers
+                        .iter()
+                        .enumerate()
+                        .map(|(j, peer)| Peer {
+                            pod_selector: selector(peer.get("podSelector")),
+                            namespace_selector: selector(peer.get("namespaceSelector")),
+                            ip_block: peer.get("ipBlock").and_then(|b| {
+                                Some(IpBlock {
+                                    cidr: Cidr::parse(b.str_of("cidr")?)?,
+                                    except: b
+                                        .get("except")
+                                        .map(Node::as_seq)
+                                        .unwrap_or_default()
+                                        .iter()
+                                        .filter_map(|e| e.as_str().and_then(Cidr::parse))
+                                        .collect(),
+                                })
+                            }),
+                            source: Source::of(object, &path.key(peer_key).index(j), false),
+                            path: path.key(peer_key).index(j),
+                        })
+                        .collect()
+                });
+            let ports = rule
+                .get("ports")
+                .map(Node::as_seq)
+                .filter(|p| !p.is_empty())
+                .map(|ports| {
+                    ports
+                        .iter()
+                        .map(|p| PolicyPort {
+                            protocol: p
+                                .str_of("protocol")
+                                .and_then(Protocol::parse)
+                                .unwrap_or(Protocol::Tcp),
+                            port: p.get("port").and_then(|port| match port.as_i64() {
+                                Some(n) => u16::try_from(n).ok().map(PortRef::Number),
+                                None => port.as_str().map(|s| PortRef::Name(s.to_string())),
+                            }),
+                            end_port: p
+                                .get("endPort")
+                                .and_then(Node::as_i64)
+                                .and_then(|n| u16::try_from(n).ok()),
+                        })
+                        .collect()
+                });
+            PolicyRule {
+                peers,
+                ports,
+                source: Source::of(object, &path, false),
+                path,
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn policy_of(object: &Object) -> Option<NetworkPolicy> {
+    if (object.group(), object.kind()) != ("networking.k8s.io", "NetworkPolicy") {
+        return None;
+    }
+    let spec = object.root.get("spec");
+    let pod_selector_node = spec.and_then(|s| s.get("podSelector"));
+    let pod_selector = pod_selector_node
+        .map(LabelSelector::from_node)
+        .unwrap_or_default();
+    let ingress = rules(object, "ingress", "from");
+    let egress = rules(object, "egress", "to");
+    let types: Option<Vec<&str>> = spec
+        .and_then(|s| s.get("policyTypes"))
+        .map(|t| t.as_seq().iter().filter_map(Node::as_str).collect());
+    // Kubernetes defaults policyTypes to Ingress, plus Egress when egress rules exist.
+    let (ingress_type, egress_type) = match &types {
+        Some(types) if !types.is_empty() => (types.contains(&"Ingress"), types.contains(&"Egress")),
+        _ => (true, !egress.is_empty()),
+    };
+    Some(NetworkPolicy {
+        namespace: object
+            .reference
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into()),
+        name: object.reference.name.clone(),
+        selects_all: pod_selector.requirements.is_empty(),
+        pod_selector,
+        ingress_type,
+        egress_type,
+        ingress,
+        egress,
+        source: Source::of(
+            object,
+            &FieldPath::root().keys(&["spec", "podSelector"]),
+            false,
+        ),
+    })
+}
+
+pub(crate) fn workload_of(object: &Object) -> Option<NetWorkload> {
+    let pod = PodView::of(object)?;
+    let labels = labels_of(pod.metadata.and_then(|m| m.get("labels")));
+    let ports = pod
+        .containers()
+        .flat_map(|c| {
+            c.node
+                .get("ports")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .to_vec()
+        })
+        .filter_map(|p| {
+            Some(NamedPort {
+                name: p.str_of("name")?.to_string(),
+                port: u16::try_from(p.get("containerPort")?.as_i64()?).ok()?,
+                protocol: p
+                    .str_of("protocol")
+                    .and_then(Protocol::parse)
+                    .unwrap_or(Protocol::Tcp),
+            })
+        })
+        .collect();
+    Some(NetWorkload {
+        object: object.reference.clone(),
+        namespace: object
+            .reference
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into()),
+        labels,
+        ports,
+        source: Source::of(object, &pod.metadata_path.key("labels"), false),
+    })
+}
+
+pub(crate) fn namespace_of(object: &Object) -> Option<NetNamespace> {
+    if (object.group(), object.kind()) != ("", "Namespace") {
+        return None;
+    }
+    let mut labels = labels_of(object.metadata().and_then(|m| m.get("labels")));
+    let name = object.reference.name.clone();
+    if !labels
+        .iter()
+        .any(|(k, _)| k == "kubernetes.io/metadata.name")
+    {
+        labels.push(("kubernetes.io/metadata.name".into(), name.clone()));
+    }
+    Some(NetNamespace {
+        name,
+        labels,
+        source: Some(Source::of(
+            object,
+            &FieldPath::root().key("metadata"),
+            false,
+        )),
+    })
+}

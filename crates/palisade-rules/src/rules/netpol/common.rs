@@ -1,0 +1,73 @@
+//! What the NetworkPolicy coverage rules share: namespaces in scope and where to point.
+
+use palisade_analysis::netpol::{Network, NetworkPolicy};
+use palisade_analysis::rbac::Source;
+
+/// Namespaces the input runs workloads in, sorted.
+pub(crate) fn workload_namespaces(network: &Network) -> Vec<String> {
+    let mut names: Vec<String> = network
+        .workloads
+        .iter()
+        .map(|w| w.namespace.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Where a namespace-level finding points: the Namespace object, or its first workload.
+pub(crate) fn namespace_anchor<'n>(network: &'n Network, namespace: &str) -> Option<&'n Source> {
+    network
+        .namespaces
+        .iter()
+        .find(|n| n.name == namespace)
+        .and_then(|n| n.source.as_ref())
+        .or_else(|| {
+            network
+                .workloads
+                .iter()
+                .find(|w| w.namespace == namespace)
+                .map(|w| &w.source)
+        })
+}
+
+/// The policies of `namespace` that isolate every pod for ingress (`ingress = true`) or egress.
+pub(crate) fn isolating_all<'n>(
+    network: &'n Network,
+    namespace: &str,
+    ingress: bool,
+) -> Vec<&'n NetworkPolicy> {
+    network
+        .policies
+        .iter()
+        .filter(|p| p.namespace == namespace && p.selects_all)
+        .filter(|p| {
+            if ingress {
+                p.ingress_type
+            } else {
+                p.egress_type
+            }
+        })
+        .collect()
+}
+
+/// Reports namespaces where no policy isolates every pod in the direction.
+pub(crate) fn report_missing_default_deny(
+    network: &Network,
+    out: &mut crate::Emitter,
+    ingress: bool,
+) {
+    let direction = if ingress { "ingress" } else { "egress" };
+    for namespace in workload_namespaces(network) {
+        if !isolating_all(network, &namespace, ingress).is_empty() {
+            continue;
+        }
+        let Some(anchor) = namespace_anchor(network, &namespace) else {
+            continue;
+        };
+        let message = format!(
+            "namespace {namespace} has no default-deny {direction} policy: no NetworkPolicy selects every pod (podSelector: {{}}) for {direction}"
+        );
+        out.report(anchor, message, Vec::new());
+    }
+}

@@ -1,0 +1,93 @@
+use palisade_analysis::netpol::{Endpoint, Network, NetworkPolicy, Peer};
+use palisade_analysis::Inventory;
+
+use crate::meta::rule;
+use crate::{Check, Emitter};
+
+rule! {
+    /// ## What it does
+    /// Flags NetworkPolicies whose `podSelector` matches no workload of their namespace, and
+    /// peers (`from`/`to` entries) whose selectors match no workload or namespace of the input.
+    /// Only namespaces whose workloads are in the input are judged.
+    ///
+    /// ## Why is this bad?
+    /// A policy that selects nothing protects nothing; a peer that matches nothing allows
+    /// nothing. Both usually mean a label was renamed, and the traffic someone meant to allow or
+    /// isolate is not.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: NetworkPolicy
+    /// metadata: {name: api, namespace: shop}
+    /// spec:
+    ///   podSelector: {matchLabels: {app: shop-api}}   # fails: the pods say app: api
+    /// ```
+    ///
+    /// ## Remediation
+    /// Fix the selector, or delete the policy.
+    ///
+    /// ## References
+    /// - Kubernetes NetworkPolicy: <https://kubernetes.io/docs/concepts/services-networking/network-policies/>
+    pub static RULE = {
+        code: "PAL-NET-004",
+        name: "netpol-dangling",
+        severity: Low,
+        category: "network",
+        controls: ["NSA:network-separation"],
+        check: Check::Inventory(check),
+    };
+}
+
+fn peer_matches_something(network: &Network, policy: &NetworkPolicy, peer: &Peer) -> bool {
+    if peer.ip_block.is_some() {
+        return true;
+    }
+    let any_workload = network
+        .workloads
+        .iter()
+        .any(|w| network.peer_matches(peer, &policy.namespace, Endpoint::Workload(w)));
+    let namespace_only = peer.pod_selector.is_none();
+    let any_namespace = peer.namespace_selector.as_ref().is_some_and(|selector| {
+        network
+            .namespaces
+            .iter()
+            .any(|n| selector.matches(&n.labels))
+    });
+    any_workload || (namespace_only && any_namespace)
+}
+
+fn check(inventory: &Inventory, out: &mut Emitter) {
+    let network = &inventory.network;
+    for policy in &network.policies {
+        let has_workloads = network
+            .workloads
+            .iter()
+            .any(|w| w.namespace == policy.namespace);
+        if !has_workloads {
+            continue;
+        }
+        if !network
+            .workloads
+            .iter()
+            .any(|w| w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels))
+        {
+            let message = format!(
+                "{} selects no workload of namespace {}",
+                policy.display(),
+                policy.namespace
+            );
+            out.report(&policy.source, message, Vec::new());
+        }
+        for rule in policy.ingress.iter().chain(&policy.egress) {
+            for peer in rule.peers.iter().flatten() {
+                if !peer_matches_something(network, policy, peer) {
+                    let message = format!(
+                        "a peer of {} matches no workload or namespace in the input",
+                        policy.display()
+                    );
+                    out.report(&peer.source, message, Vec::new());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! NetworkPolicy coverage: default deny, isolation, dangling selectors, allow-all rules,
+//! metadata egress, reachable system workloads.
+
+mod common;
+
+pub mod allow_all;
+pub mod dangling;
+pub mod default_deny_egress;
+pub mod default_deny_ingress;
+pub mod metadata_egress;
+pub mod not_isolated;
+pub mod system_reachable;

@@ -1,0 +1,63 @@
+use palisade_analysis::netpol::{Direction, Endpoint};
+use palisade_analysis::Inventory;
+
+use crate::meta::rule;
+use crate::{Check, Emitter};
+
+rule! {
+    /// ## What it does
+    /// Flags workloads that no NetworkPolicy selects for ingress, or for egress: all traffic in
+    /// that direction is allowed to or from their pods. One finding per direction.
+    ///
+    /// ## Why is this bad?
+    /// A pod that is not isolated accepts connections from every pod of the cluster (ingress),
+    /// or reaches anything, the cloud metadata endpoint included (egress).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// # shop has a policy for `app: api` only; this Deployment's pods match no policy
+    /// kind: Deployment
+    /// metadata: {name: web, namespace: shop}
+    /// spec:
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: web}   # fails
+    /// ```
+    ///
+    /// ## Remediation
+    /// Give the namespace a default-deny policy, or a policy selecting these pods.
+    ///
+    /// ## References
+    /// - Kubernetes NetworkPolicy, isolated and non-isolated pods:
+    ///   <https://kubernetes.io/docs/concepts/services-networking/network-policies/#the-two-sorts-of-pod-isolation>
+    pub static RULE = {
+        code: "PAL-NET-003",
+        name: "netpol-workload-not-isolated",
+        severity: Low,
+        category: "network",
+        controls: ["CIS-5.3.2", "NSA:network-separation"],
+        check: Check::Inventory(check),
+    };
+}
+
+fn check(inventory: &Inventory, out: &mut Emitter) {
+    let network = &inventory.network;
+    for workload in &network.workloads {
+        for (direction, word) in [
+            (Direction::Ingress, "ingress"),
+            (Direction::Egress, "egress"),
+        ] {
+            // The peer does not matter for isolation.
+            if !network
+                .verdict(workload, direction, Endpoint::Workload(workload))
+                .isolated
+            {
+                let message = format!(
+                    "{} {}/{} is not selected by any NetworkPolicy for {word}: all {word} traffic of its pods is allowed",
+                    workload.object.kind, workload.namespace, workload.object.name
+                );
+                out.report(&workload.source, message, Vec::new());
+            }
+        }
+    }
+}
