@@ -258,10 +258,8 @@ impl Network {
     /// Workloads grouped by everything policies can see (namespace, labels, named ports): each
     /// group reaches and is reached exactly like each of its members.
     pub fn equivalence_classes(&self) -> Vec<Vec<usize>> {
-        let mut keyed: std::collections::BTreeMap<
-            (String, Vec<(String, String)>, Vec<(String, u16, Protocol)>),
-            Vec<usize>,
-        > = Default::default();
+        type ClassKey = (String, Vec<(String, String)>, Vec<(String, u16, Protocol)>);
+        let mut keyed: std::collections::BTreeMap<ClassKey, Vec<usize>> = Default::default();
         for (i, w) in self.workloads.iter().enumerate() {
             let mut labels = w.labels.clone();
             labels.sort();
