@@ -1,8 +1,9 @@
 use crate::{Rule, RuleMeta};
 
 /// Which rules run: `--select` (default: all) minus `--ignore`. A token names a rule by code
-/// (`PAL-PSS-002`) or code prefix (`PAL-PSS`), by name, by category, or by framework tag or tag
-/// prefix (`pss`, `PSS:baseline`, `cis`, `CIS-5.2`); case does not matter.
+/// (`PAL-PSS-002`) or code prefix (`PAL-PSS`), by name or name prefix (`netpol`), by category,
+/// or by framework tag or tag prefix (`pss`, `PSS:baseline`, `cis`, `CIS-5.2`); case does not
+/// matter.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     pub select: Vec<String>,
@@ -31,7 +32,7 @@ fn prefix_matches(text: &str, prefix: &str) -> bool {
 /// Whether `token` names this rule.
 pub fn matches(meta: &RuleMeta, token: &str) -> bool {
     prefix_matches(meta.code, token)
-        || meta.name.eq_ignore_ascii_case(token)
+        || prefix_matches(meta.name, token)
         || meta.category.eq_ignore_ascii_case(token)
         || meta.controls.iter().any(|c| prefix_matches(c, token))
 }
@@ -93,6 +94,18 @@ mod tests {
         let baseline = codes(&["PSS:baseline"], &[]).expect("matches");
         assert!(baseline.contains(&"PAL-PSS-001") && !baseline.contains(&"PAL-PSS-015"));
         assert_eq!(codes(&["pss"], &[]).map(|c| c.len()), Ok(pss_rules));
+    }
+
+    #[test]
+    fn name_prefixes_select_families() {
+        let netpol = codes(&["netpol"], &[]).expect("matches");
+        assert_eq!(netpol.len(), 7);
+        assert!(netpol.iter().all(|c| c.starts_with("PAL-NET-")));
+        assert_eq!(codes(&["netpol-dangling"], &[]), Ok(vec!["PAL-NET-004"]));
+        assert!(
+            codes(&["netp"], &[]).is_err(),
+            "prefixes stop at a separator"
+        );
     }
 
     #[test]

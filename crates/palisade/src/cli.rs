@@ -37,6 +37,98 @@ pub enum Command {
     /// show, paths.
     #[command(subcommand)]
     Rbac(RbacCommand),
+    /// NetworkPolicy analysis: who can reach whom on which port, and generated policies.
+    #[command(subcommand)]
+    Netpol(NetpolCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NetpolCommand {
+    /// Whether FROM can open a connection to TO: prints allowed (exit 0) or denied (exit 1)
+    /// and the policies and rules that decide each direction.
+    #[command(
+        after_help = "FROM and TO are NS/KIND/NAME of a workload or pod (kind case-insensitive),\n\
+        or a CIDR for traffic from or to outside the cluster.\n\nExamples:\n  \
+        palisade netpol reach shop/deployment/web shop/deployment/api --port 3000 k8s/\n  \
+        palisade netpol reach ops/pod/debug payments/deployment/billing k8s/\n  \
+        palisade netpol reach shop/deployment/api 169.254.169.254/32 --port 80 --format json k8s/\n  \
+        palisade netpol reach 203.0.113.7/32 shop/deployment/web --port 8080 k8s/"
+    )]
+    Reach(ReachArgs),
+    /// The workload × workload reachability matrix with ports.
+    #[command(
+        after_help = "Examples:\n  palisade netpol matrix k8s/\n  palisade netpol matrix -n shop --format csv k8s/\n  \
+        palisade netpol matrix --format dot k8s/ | dot -Tsvg > reach.svg"
+    )]
+    Matrix(MatrixArgs),
+    /// Write a NetworkPolicy: default-deny, quarantine (incident response) or deny-metadata.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct NetInput {
+    /// Manifests, directories, `kubectl get -A -o yaml` dumps or `-` [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReachArgs {
+    /// NS/KIND/NAME or CIDR.
+    pub from: String,
+    /// NS/KIND/NAME or CIDR.
+    pub to: String,
+    #[command(flatten)]
+    pub input: NetInput,
+    /// The destination port, with an optional protocol: 8080, 53/UDP. Without it, any port.
+    #[arg(long, value_name = "PORT[/PROTO]")]
+    pub port: Option<String>,
+    #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
+    pub format: AnswerFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MatrixFormat {
+    Text,
+    Csv,
+    Json,
+    Dot,
+}
+
+#[derive(Args, Debug)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    pub input: NetInput,
+    /// Only workloads of this namespace (both ends).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
+    pub format: MatrixFormat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GenerateCommand {
+    /// Deny all ingress and egress in a namespace, keeping DNS to kube-dns open.
+    DefaultDeny {
+        #[arg(long, short = 'n')]
+        namespace: String,
+    },
+    /// Isolate one workload completely (incident response).
+    #[command(
+        after_help = "Example:\n  palisade netpol generate quarantine shop/deployment/web k8s/ | kubectl apply -f -"
+    )]
+    Quarantine {
+        /// NS/KIND/NAME of the workload.
+        workload: String,
+        #[command(flatten)]
+        input: NetInput,
+    },
+    /// Allow egress anywhere except the cloud metadata endpoint 169.254.169.254.
+    DenyMetadata {
+        #[arg(long, short = 'n')]
+        namespace: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -75,8 +167,8 @@ pub struct ScanArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Only run these rules: codes, code prefixes, names, categories or framework tags
-    /// (`pss`, `PSS:baseline`, `cis`), comma-separated or repeated.
+    /// Only run these rules: codes, code prefixes, names, name prefixes (`rbac`, `netpol`),
+    /// categories or framework tags (`pss`, `PSS:baseline`, `cis`), comma-separated or repeated.
     #[arg(long, value_name = "RULES")]
     pub select: Vec<String>,
 

@@ -1,6 +1,7 @@
 //! `palisade`: the command line.
 
 mod cli;
+mod netpol_cmd;
 mod rbac_cmd;
 mod rules_cmd;
 
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules_cmd::list(&args).map(|()| EXIT_CLEAN),
         Command::Explain(args) => rules_cmd::explain(&args),
         Command::Rbac(command) => rbac_cmd::run(&command),
+        Command::Netpol(command) => netpol_cmd::run(&command),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,359 @@
+//! `palisade netpol reach | matrix | generate`.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use anyhow::{anyhow, bail, Result};
+use palisade::load_inventory;
+use palisade_analysis::netpol::{Cidr, Endpoint, Network, PortSet, Protocol, Verdict};
+use palisade_model::LoadError;
+use serde_json::{json, Value};
+
+use crate::cli::{
+    AnswerFormat, GenerateCommand, MatrixArgs, MatrixFormat, NetInput, NetpolCommand, ReachArgs,
+};
+
+const EXIT_ALLOWED: u8 = 0;
+const EXIT_DENIED: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+pub fn run(command: &NetpolCommand) -> Result<u8> {
+    match command {
+        NetpolCommand::Reach(args) => reach(args),
+        NetpolCommand::Matrix(args) => matrix(args),
+        NetpolCommand::Generate(command) => generate(command),
+    }
+}
+
+fn load(input: &NetInput) -> (Network, Vec<LoadError>) {
+    let paths = if input.paths.is_empty() {
+        vec![".".to_string()]
+    } else {
+        input.paths.clone()
+    };
+    let (inventory, errors) = load_inventory(&paths, false);
+    for error in &errors {
+        eprintln!("palisade: error: {error}");
+    }
+    (inventory.network, errors)
+}
+
+fn print(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// A CIDR, or a workload `NS/KIND/NAME` of the input.
+enum Spec {
+    Cidr(Cidr),
+    Workload(usize),
+}
+
+fn resolve(network: &Network, spec: &str) -> Result<Spec> {
+    if let Some(cidr) = Cidr::parse(spec) {
+        return Ok(Spec::Cidr(cidr));
+    }
+    if spec.split('/').count() != 3 {
+        bail!("`{spec}` is neither NS/KIND/NAME nor a CIDR");
+    }
+    let found = network.workload(spec).ok_or_else(|| {
+        anyhow!("no workload `{spec}` in the input (use NS/KIND/NAME such as shop/deployment/web)")
+    })?;
+    let index = network
+        .workloads
+        .iter()
+        .position(|w| std::ptr::eq(w, found))
+        .ok_or_else(|| anyhow!("workload index"))?;
+    Ok(Spec::Workload(index))
+}
+
+fn endpoint<'n>(network: &'n Network, spec: &'n Spec) -> Endpoint<'n> {
+    match spec {
+        Spec::Cidr(cidr) => Endpoint::External(cidr),
+        Spec::Workload(i) => Endpoint::Workload(&network.workloads[*i]),
+    }
+}
+
+fn describe(network: &Network, spec: &Spec) -> String {
+    match spec {
+        Spec::Cidr(cidr) => cidr.to_string(),
+        Spec::Workload(i) => network.workloads[*i].id(),
+    }
+}
+
+fn parse_port(text: &str) -> Result<(Protocol, u16)> {
+    let (port, protocol) = text.split_once('/').unwrap_or((text, "TCP"));
+    let protocol = Protocol::parse(protocol)
+        .ok_or_else(|| anyhow!("unknown protocol `{protocol}` (TCP, UDP or SCTP)"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| anyhow!("`{text}` is not a port number (PORT or PORT/PROTO)"))?;
+    Ok((protocol, port))
+}
+
+fn verdict_json(verdict: &Verdict, applies: bool) -> Value {
+    let allowing: Vec<Value> = verdict
+        .allowing
+        .iter()
+        .map(|a| json!({"policy": a.policy, "rule": a.rule, "ports": a.ports.to_string()}))
+        .collect();
+    json!({
+        "applies": applies,
+        "isolated": verdict.isolated,
+        "policies": verdict.selecting,
+        "allowing": allowing,
+        "ports": verdict.ports.to_string(),
+    })
+}
+
+fn verdict_text(
+    out: &mut String,
+    direction: &str,
+    who: &str,
+    verdict: &Verdict,
+    port: Option<(Protocol, u16)>,
+) {
+    if !verdict.isolated {
+        let _ = writeln!(out, "  {direction} of {who}: not isolated (no NetworkPolicy selects it for {direction}), all traffic allowed");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {direction} of {who}: isolated by {}",
+        verdict.selecting.join(", ")
+    );
+    let relevant: Vec<_> = verdict
+        .allowing
+        .iter()
+        .filter(|a| port.is_none_or(|(proto, p)| a.ports.contains(proto, p)))
+        .collect();
+    if relevant.is_empty() {
+        let _ = writeln!(out, "    no rule allows this traffic");
+    }
+    for allowing in relevant {
+        let _ = writeln!(
+            out,
+            "    allowed by {} {} ({})",
+            allowing.policy, allowing.rule, allowing.ports
+        );
+    }
+}
+
+fn reach(args: &ReachArgs) -> Result<u8> {
+    let port = args.port.as_deref().map(parse_port).transpose()?;
+    let (network, errors) = load(&args.input);
+    let from = resolve(&network, &args.from)?;
+    let to = resolve(&network, &args.to)?;
+    let result = network.reach(endpoint(&network, &from), endpoint(&network, &to));
+    let allowed = match port {
+        Some((protocol, p)) => result.ports.contains(protocol, p),
+        None => !result.ports.is_empty(),
+    };
+    let (from_name, to_name) = (describe(&network, &from), describe(&network, &to));
+    match args.format {
+        AnswerFormat::Json => {
+            let body = json!({
+                "allowed": allowed,
+                "from": from_name,
+                "to": to_name,
+                "port": port.map(|(proto, p)| format!("{p}/{}", proto.as_str())),
+                "ports": result.ports.to_string(),
+                "egress": verdict_json(&result.egress, matches!(from, Spec::Workload(_))),
+                "ingress": verdict_json(&result.ingress, matches!(to, Spec::Workload(_))),
+            });
+            print(&format!("{}\n", serde_json::to_string_pretty(&body)?))?;
+        }
+        AnswerFormat::Text => {
+            let mut out = String::from(if allowed { "allowed\n" } else { "denied\n" });
+            let _ = writeln!(out, "  {from_name} → {to_name}: {}", result.ports);
+            if matches!(from, Spec::Workload(_)) {
+                verdict_text(&mut out, "egress", &from_name, &result.egress, port);
+            }
+            if matches!(to, Spec::Workload(_)) {
+                verdict_text(&mut out, "ingress", &to_name, &result.ingress, port);
+            }
+            for spec in [&from, &to] {
+                if let Spec::Workload(i) = spec {
+                    let ns = &network.workloads[*i].namespace;
+                    if !network.namespace_labels(ns).1 {
+                        let _ = writeln!(
+                            out,
+                            "  note: namespace {ns} is not in the input; only its kubernetes.io/metadata.name label is known"
+                        );
+                    }
+                }
+            }
+            print(&out)?;
+        }
+    }
+    Ok(if !errors.is_empty() {
+        EXIT_ERROR
+    } else if allowed {
+        EXIT_ALLOWED
+    } else {
+        EXIT_DENIED
+    })
+}
+
+fn matrix(args: &MatrixArgs) -> Result<u8> {
+    let (mut network, errors) = load(&args.input);
+    if let Some(ns) = &args.namespace {
+        network.workloads.retain(|w| &w.namespace == ns);
+    }
+    let classes = network.equivalence_classes();
+    let class_of: Vec<usize> = {
+        let mut class_of = vec![0; network.workloads.len()];
+        for (c, members) in classes.iter().enumerate() {
+            for &m in members {
+                class_of[m] = c;
+            }
+        }
+        class_of
+    };
+    let pairs = network.class_matrix(&classes);
+    let lookup: std::collections::HashMap<(usize, usize), &PortSet> = pairs
+        .iter()
+        .map(|(a, b, ports)| ((*a, *b), ports))
+        .collect();
+    let mut ids: Vec<(String, usize)> = network
+        .workloads
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.id(), i))
+        .collect();
+    ids.sort();
+    let mut edges: Vec<(&str, &str, String)> = Vec::new();
+    for (from_id, from) in &ids {
+        for (to_id, to) in &ids {
+            if let Some(ports) = lookup.get(&(class_of[*from], class_of[*to])) {
+                edges.push((from_id, to_id, ports.to_string()));
+            }
+        }
+    }
+    let mut out = String::new();
+    match args.format {
+        MatrixFormat::Text => {
+            let _ = writeln!(
+                out,
+                "{} workloads, {} allowed pairs",
+                ids.len(),
+                edges.len()
+            );
+            for (from, to, ports) in &edges {
+                let _ = writeln!(out, "{from} → {to}: {ports}");
+            }
+        }
+        MatrixFormat::Csv => {
+            out.push_str("from,to,ports\n");
+            for (from, to, ports) in &edges {
+                let _ = writeln!(out, "{from},{to},\"{ports}\"");
+            }
+        }
+        MatrixFormat::Json => {
+            let workloads: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
+            let edges: Vec<Value> = edges
+                .iter()
+                .map(|(f, t, p)| json!({"from": f, "to": t, "ports": p}))
+                .collect();
+            out = format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json!({"workloads": workloads, "edges": edges}))?
+            );
+        }
+        MatrixFormat::Dot => {
+            out.push_str("digraph reachability {\n  rankdir=LR;\n  node [shape=box];\n");
+            for (id, _) in &ids {
+                let _ = writeln!(out, "  \"{id}\";");
+            }
+            for (from, to, ports) in &edges {
+                let _ = writeln!(out, "  \"{from}\" -> \"{to}\" [label=\"{ports}\"];");
+            }
+            out.push_str("}\n");
+        }
+    }
+    print(&out)?;
+    Ok(if errors.is_empty() { 0 } else { EXIT_ERROR })
+}
+
+const MANAGED: &str = "  labels:\n    app.kubernetes.io/managed-by: palisade\n";
+
+fn default_deny(namespace: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: {namespace}\n{MANAGED}spec:\n  \
+         podSelector: {{}}\n  policyTypes:\n    - Ingress\n    - Egress\n  egress:\n    # DNS stays open, to kube-dns only.\n    - to:\n        \
+         - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: kube-system\n          podSelector:\n            \
+         matchLabels:\n              k8s-app: kube-dns\n      ports:\n        - protocol: UDP\n          port: 53\n        - protocol: TCP\n          port: 53\n"
+    )
+}
+
+fn deny_metadata(namespace: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny-cloud-metadata\n  namespace: {namespace}\n{MANAGED}spec:\n  \
+         podSelector: {{}}\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n        - ipBlock:\n            cidr: 0.0.0.0/0\n            except:\n              \
+         - 169.254.169.254/32\n        # Pods in every namespace stay reachable.\n        - namespaceSelector: {{}}\n"
+    )
+}
+
+fn generate(command: &GenerateCommand) -> Result<u8> {
+    let yaml = match command {
+        GenerateCommand::DefaultDeny { namespace } => default_deny(namespace),
+        GenerateCommand::DenyMetadata { namespace } => deny_metadata(namespace),
+        GenerateCommand::Quarantine { workload, input } => {
+            let (network, errors) = load(input);
+            if !errors.is_empty() {
+                return Ok(EXIT_ERROR);
+            }
+            let Spec::Workload(index) = resolve(&network, workload)? else {
+                bail!("quarantine needs a workload NS/KIND/NAME, not a CIDR");
+            };
+            let target = &network.workloads[index];
+            if target.labels.is_empty() {
+                bail!(
+                    "{} has no pod labels, so no NetworkPolicy can select it alone",
+                    target.id()
+                );
+            }
+            // Policies are additive: others that select the workload keep allowing traffic.
+            for ingress in [true, false] {
+                let allowing: Vec<String> = network
+                    .policies
+                    .iter()
+                    .filter(|p| {
+                        p.namespace == target.namespace && p.pod_selector.matches(&target.labels)
+                    })
+                    .filter(|p| {
+                        if ingress {
+                            p.ingress_type && !p.ingress.is_empty()
+                        } else {
+                            p.egress_type && !p.egress.is_empty()
+                        }
+                    })
+                    .map(|p| p.display())
+                    .collect();
+                if !allowing.is_empty() {
+                    eprintln!(
+                        "palisade: warning: policies are additive; these still allow some {} traffic for {}: {}",
+                        if ingress { "ingress" } else { "egress" },
+                        target.id(),
+                        allowing.join(", ")
+                    );
+                }
+            }
+            let mut labels: Vec<&(String, String)> = target.labels.iter().collect();
+            labels.sort();
+            let mut out = format!(
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: quarantine-{}\n  namespace: {}\n{MANAGED}spec:\n  podSelector:\n    matchLabels:\n",
+                target.object.name, target.namespace
+            );
+            for (key, value) in labels {
+                let _ = writeln!(out, "      {key}: {}", serde_json::to_string(value)?);
+            }
+            out.push_str("  policyTypes:\n    - Ingress\n    - Egress\n");
+            out
+        }
+    };
+    print(&yaml)?;
+    Ok(0)
+}

@@ -1,0 +1,401 @@
+//! `palisade netpol`: reach answers and exit codes, JSON explanations, the matrix formats, and
+//! generated policies that Palisade's own scan accepts and whose effect reach confirms.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/netpol")
+}
+
+fn netpol(args: &[&str], paths: &[&Path]) -> std::process::Output {
+    Command::cargo_bin("palisade")
+        .expect("binary")
+        .arg("netpol")
+        .args(args)
+        .args(paths)
+        .output()
+        .expect("runs")
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn reach_prints_allowed_or_denied_with_exit_codes() {
+    let ex = example();
+    let allowed = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/deployment/api",
+            "--port",
+            "3000",
+        ],
+        &[&ex],
+    );
+    assert_eq!(allowed.status.code(), Some(0));
+    assert!(stdout(&allowed).starts_with("allowed\n"));
+    assert!(stdout(&allowed)
+        .contains("allowed by NetworkPolicy shop/api-from-web /spec/ingress/0 (3000/TCP)"));
+    let wrong_port = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/deployment/api",
+            "--port",
+            "9090",
+        ],
+        &[&ex],
+    );
+    assert_eq!(wrong_port.status.code(), Some(1));
+    assert!(stdout(&wrong_port).starts_with("denied\n"));
+    // namespaceSelector AND podSelector: shop's api may reach billing, shop's web may not.
+    let api = netpol(
+        &[
+            "reach",
+            "shop/deployment/api",
+            "payments/deployment/billing",
+            "--port",
+            "50051",
+        ],
+        &[&ex],
+    );
+    assert_eq!(api.status.code(), Some(0));
+    let web = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "payments/deployment/billing",
+        ],
+        &[&ex],
+    );
+    assert_eq!(web.status.code(), Some(1));
+    // Kind is case-insensitive; an absent namespace is named.
+    let debug = netpol(
+        &[
+            "reach",
+            "ops/Pod/debug",
+            "shop/deployment/web",
+            "--port",
+            "8080",
+        ],
+        &[&ex],
+    );
+    assert_eq!(debug.status.code(), Some(0));
+    assert!(stdout(&debug).contains("namespace ops is not in the input"));
+    // CIDRs: from outside in, and to the metadata endpoint.
+    let outside = netpol(
+        &[
+            "reach",
+            "203.0.113.7/32",
+            "shop/deployment/web",
+            "--port",
+            "8080",
+        ],
+        &[&ex],
+    );
+    assert_eq!(outside.status.code(), Some(0));
+    let metadata = netpol(
+        &[
+            "reach",
+            "payments/deployment/billing",
+            "169.254.169.254/32",
+            "--port",
+            "443",
+        ],
+        &[&ex],
+    );
+    assert_eq!(metadata.status.code(), Some(1));
+    let internet = netpol(
+        &[
+            "reach",
+            "payments/deployment/billing",
+            "93.184.216.34/32",
+            "--port",
+            "443",
+        ],
+        &[&ex],
+    );
+    assert_eq!(internet.status.code(), Some(0));
+    let dns = netpol(
+        &[
+            "reach",
+            "payments/deployment/billing",
+            "kube-system/deployment/coredns",
+            "--port",
+            "53/UDP",
+        ],
+        &[&ex],
+    );
+    assert_eq!(dns.status.code(), Some(0));
+    let dns_tcp = netpol(
+        &[
+            "reach",
+            "payments/deployment/billing",
+            "kube-system/deployment/coredns",
+            "--port",
+            "53/TCP",
+        ],
+        &[&ex],
+    );
+    assert_eq!(dns_tcp.status.code(), Some(1));
+}
+
+#[test]
+fn reach_json_names_the_deciding_policies() {
+    let output = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/statefulset/db",
+            "--port",
+            "5432",
+            "--format",
+            "json",
+        ],
+        &[&example()],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let body: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(body["allowed"], false);
+    assert_eq!(body["egress"]["isolated"], false);
+    assert_eq!(body["ingress"]["isolated"], true);
+    let policies = body["ingress"]["policies"].as_array().expect("policies");
+    assert!(policies.contains(&Value::from("NetworkPolicy shop/db-from-api")));
+    assert_eq!(body["ingress"]["allowing"], serde_json::json!([]));
+}
+
+#[test]
+fn unknown_workloads_are_usage_errors() {
+    let output = netpol(
+        &["reach", "shop/deployment/nope", "shop/deployment/web"],
+        &[&example()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no workload `shop/deployment/nope`"));
+}
+
+#[test]
+fn matrix_in_every_format() {
+    let ex = example();
+    let text = stdout(&netpol(&["matrix"], &[&ex]));
+    assert!(
+        text.contains("shop/deployment/api → shop/statefulset/db: 5432/TCP"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("shop/deployment/web → shop/statefulset/db"),
+        "{text}"
+    );
+    let csv = stdout(&netpol(
+        &["matrix", "-n", "shop", "--format", "csv"],
+        &[&ex],
+    ));
+    assert!(csv.starts_with("from,to,ports\n"));
+    assert!(
+        csv.contains("shop/deployment/web,shop/deployment/api,\"3000/TCP\""),
+        "{csv}"
+    );
+    assert!(!csv.contains("payments"), "-n keeps one namespace");
+    let json: Value =
+        serde_json::from_slice(&netpol(&["matrix", "--format", "json"], &[&ex]).stdout)
+            .expect("json");
+    assert_eq!(json["workloads"].as_array().map(Vec::len), Some(6));
+    assert!(json["edges"].as_array().is_some_and(|e| e
+        .iter()
+        .any(|e| e["from"] == "shop/deployment/api"
+            && e["to"] == "payments/deployment/billing"
+            && e["ports"] == "50051/TCP")));
+    let dot = stdout(&netpol(&["matrix", "--format", "dot"], &[&ex]));
+    assert!(dot.starts_with("digraph reachability {") && dot.contains("[label=\"5432/TCP\"]"));
+}
+
+/// Writes a generated policy next to the example and returns a directory with both.
+fn with_generated(args: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(example()).expect("example") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    let command: Vec<&str> = ["generate"].iter().chain(args).copied().collect();
+    // Only quarantine reads the inventory, to find the workload's labels.
+    let ex = example();
+    let paths: Vec<&Path> = if args[0] == "quarantine" {
+        vec![&ex]
+    } else {
+        vec![]
+    };
+    let output = netpol(&command, &paths);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(dir.path().join("generated.yaml"), &output.stdout).expect("write");
+    // Palisade's own scan accepts it: no load errors.
+    let scan = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args(["scan", "--format", "json", "--select", "netpol"])
+        .arg(dir.path().join("generated.yaml"))
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&scan.stdout).expect("json");
+    assert_eq!(
+        report["errors"],
+        serde_json::json!([]),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(report["summary"]["objects"], 1);
+    dir
+}
+
+#[test]
+fn generated_default_deny_denies_all_but_dns() {
+    let dir = with_generated(&["default-deny", "-n", "payments"]);
+    let before = netpol(
+        &[
+            "reach",
+            "shop/deployment/api",
+            "payments/deployment/billing",
+            "--port",
+            "50051",
+        ],
+        &[&example()],
+    );
+    assert_eq!(before.status.code(), Some(0));
+    // The generated policy isolates; the example's billing policy still allows api (additive).
+    let after_other = netpol(
+        &["reach", "ops/pod/debug", "payments/deployment/billing"],
+        &[dir.path()],
+    );
+    assert_eq!(after_other.status.code(), Some(1));
+    let dir_only = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        dir.path().join("workloads.yaml"),
+        dir_only.path().join("workloads.yaml"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        dir.path().join("generated.yaml"),
+        dir_only.path().join("generated.yaml"),
+    )
+    .expect("copy");
+    let dns = netpol(
+        &[
+            "reach",
+            "payments/deployment/billing",
+            "kube-system/deployment/coredns",
+            "--port",
+            "53/UDP",
+        ],
+        &[dir_only.path()],
+    );
+    assert_eq!(dns.status.code(), Some(0), "DNS to kube-dns stays open");
+    let web = netpol(
+        &[
+            "reach",
+            "payments/deployment/billing",
+            "shop/deployment/web",
+            "--port",
+            "8080",
+        ],
+        &[dir_only.path()],
+    );
+    assert_eq!(web.status.code(), Some(1), "other egress is denied");
+    let inbound = netpol(
+        &[
+            "reach",
+            "shop/deployment/api",
+            "payments/deployment/billing",
+            "--port",
+            "50051",
+        ],
+        &[dir_only.path()],
+    );
+    assert_eq!(inbound.status.code(), Some(1), "ingress is denied");
+}
+
+#[test]
+fn generated_quarantine_isolates_the_workload_and_warns_about_additive_policies() {
+    let output = netpol(
+        &["generate", "quarantine", "shop/deployment/api"],
+        &[&example()],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let yaml = stdout(&output);
+    assert!(
+        yaml.contains("name: quarantine-api") && yaml.contains("app: \"api\""),
+        "{yaml}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("NetworkPolicy shop/api-from-web"),
+        "additive warning"
+    );
+    let dir = with_generated(&["quarantine", "shop/deployment/api"]);
+    // Egress of api was open; the quarantine closes it.
+    let egress = netpol(
+        &["reach", "shop/deployment/api", "ops/pod/debug"],
+        &[dir.path()],
+    );
+    assert_eq!(egress.status.code(), Some(1));
+    let before = netpol(
+        &["reach", "shop/deployment/api", "ops/pod/debug"],
+        &[&example()],
+    );
+    assert_eq!(before.status.code(), Some(0));
+}
+
+#[test]
+fn generated_deny_metadata_blocks_only_the_metadata_endpoint() {
+    let dir = with_generated(&["deny-metadata", "-n", "shop"]);
+    let metadata = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "169.254.169.254/32",
+            "--port",
+            "80",
+        ],
+        &[dir.path()],
+    );
+    assert_eq!(metadata.status.code(), Some(1));
+    let internet = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "93.184.216.34/32",
+            "--port",
+            "443",
+        ],
+        &[dir.path()],
+    );
+    assert_eq!(internet.status.code(), Some(0));
+    let in_cluster = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/deployment/api",
+            "--port",
+            "3000",
+        ],
+        &[dir.path()],
+    );
+    assert_eq!(in_cluster.status.code(), Some(0));
+    let before = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "169.254.169.254/32",
+            "--port",
+            "80",
+        ],
+        &[&example()],
+    );
+    assert_eq!(before.status.code(), Some(0));
+}
