@@ -74,6 +74,17 @@ impl LabelSelector {
         LabelSelector { requirements }
     }
 
+    /// The label keys this selector looks at.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.requirements.iter().map(|r| match r {
+            Requirement::Equals(k, _)
+            | Requirement::In(k, _)
+            | Requirement::NotIn(k, _)
+            | Requirement::Exists(k)
+            | Requirement::DoesNotExist(k) => k.as_str(),
+        })
+    }
+
     pub fn matches(&self, labels: &Labels) -> bool {
         self.requirements.iter().all(|req| match req {
             Requirement::Equals(k, v) => label(labels, k) == Some(v.as_str()),

@@ -171,10 +171,9 @@ impl Network {
         PortSet::ranges(ranges)
     }
 
-    /// The verdict for `pod`'s `direction` toward `peer` (the other end of the connection).
-    pub fn verdict(&self, pod: &NetWorkload, direction: Direction, peer: Endpoint<'_>) -> Verdict {
-        let selecting: Vec<&NetworkPolicy> = self
-            .policies
+    /// The policies of `pod`'s namespace that select it for `direction`.
+    pub fn selecting(&self, pod: &NetWorkload, direction: Direction) -> Vec<&NetworkPolicy> {
+        self.policies
             .iter()
             .filter(|p| p.namespace == pod.namespace)
             .filter(|p| match direction {
@@ -182,7 +181,24 @@ impl Network {
                 Direction::Egress => p.egress_type,
             })
             .filter(|p| p.pod_selector.matches(&pod.labels))
-            .collect();
+            .collect()
+    }
+
+    /// The verdict for `pod`'s `direction` toward `peer` (the other end of the connection).
+    pub fn verdict(&self, pod: &NetWorkload, direction: Direction, peer: Endpoint<'_>) -> Verdict {
+        let selecting = self.selecting(pod, direction);
+        self.verdict_among(pod, direction, peer, &selecting, true)
+    }
+
+    /// The verdict given the selecting policies; `explain` records the allowing rules.
+    fn verdict_among(
+        &self,
+        pod: &NetWorkload,
+        direction: Direction,
+        peer: Endpoint<'_>,
+        selecting: &[&NetworkPolicy],
+        explain: bool,
+    ) -> Verdict {
         if selecting.is_empty() {
             return Verdict {
                 isolated: false,
@@ -197,7 +213,7 @@ impl Network {
         };
         let mut ports = PortSet::none();
         let mut allowing = Vec::new();
-        for policy in &selecting {
+        for policy in selecting {
             let rules = match direction {
                 Direction::Ingress => &policy.ingress,
                 Direction::Egress => &policy.egress,
@@ -216,16 +232,22 @@ impl Network {
                     continue;
                 }
                 ports = ports.union(&rule_ports);
-                allowing.push(Allowing {
-                    policy: policy.display(),
-                    rule: rule.path.clone(),
-                    ports: rule_ports,
-                });
+                if explain {
+                    allowing.push(Allowing {
+                        policy: policy.display(),
+                        rule: rule.path.clone(),
+                        ports: rule_ports,
+                    });
+                }
             }
         }
         Verdict {
             isolated: true,
-            selecting: selecting.iter().map(|p| p.display()).collect(),
+            selecting: if explain {
+                selecting.iter().map(|p| p.display()).collect()
+            } else {
+                Vec::new()
+            },
             allowing,
             ports,
         }
@@ -255,13 +277,30 @@ impl Network {
         }
     }
 
-    /// Workloads grouped by everything policies can see (namespace, labels, named ports): each
-    /// group reaches and is reached exactly like each of its members.
+    /// Workloads grouped by everything policies can see (namespace, the labels that some
+    /// selector mentions, named ports): each group reaches and is reached exactly like each of
+    /// its members, so the matrix is computed per group.
     pub fn equivalence_classes(&self) -> Vec<Vec<usize>> {
+        let mut keys: std::collections::BTreeSet<&str> = Default::default();
+        for policy in &self.policies {
+            keys.extend(policy.pod_selector.keys());
+            for rule in policy.ingress.iter().chain(&policy.egress) {
+                for peer in rule.peers.iter().flatten() {
+                    if let Some(selector) = &peer.pod_selector {
+                        keys.extend(selector.keys());
+                    }
+                }
+            }
+        }
         type ClassKey = (String, Vec<(String, String)>, Vec<(String, u16, Protocol)>);
         let mut keyed: std::collections::BTreeMap<ClassKey, Vec<usize>> = Default::default();
         for (i, w) in self.workloads.iter().enumerate() {
-            let mut labels = w.labels.clone();
+            let mut labels: Vec<(String, String)> = w
+                .labels
+                .iter()
+                .filter(|(k, _)| keys.contains(k.as_str()))
+                .cloned()
+                .collect();
             labels.sort();
             let mut ports: Vec<(String, u16, Protocol)> = w
                 .ports
@@ -280,14 +319,41 @@ impl Network {
     /// The reachability matrix between equivalence classes: (from class, to class, ports) for
     /// every pair with at least one allowed port.
     pub fn class_matrix(&self, classes: &[Vec<usize>]) -> Vec<(usize, usize, PortSet)> {
+        let representatives: Vec<&NetWorkload> =
+            classes.iter().map(|c| &self.workloads[c[0]]).collect();
+        let egress: Vec<Vec<&NetworkPolicy>> = representatives
+            .iter()
+            .map(|w| self.selecting(w, Direction::Egress))
+            .collect();
+        let ingress: Vec<Vec<&NetworkPolicy>> = representatives
+            .iter()
+            .map(|w| self.selecting(w, Direction::Ingress))
+            .collect();
         let mut out = Vec::new();
-        for (a, from) in classes.iter().enumerate() {
-            let source = &self.workloads[from[0]];
-            for (b, to) in classes.iter().enumerate() {
-                let destination = &self.workloads[to[0]];
-                let ports = self
-                    .reach(Endpoint::Workload(source), Endpoint::Workload(destination))
+        for (a, source) in representatives.iter().enumerate() {
+            for (b, destination) in representatives.iter().enumerate() {
+                let out_ports = self
+                    .verdict_among(
+                        source,
+                        Direction::Egress,
+                        Endpoint::Workload(destination),
+                        &egress[a],
+                        false,
+                    )
                     .ports;
+                if out_ports.is_empty() {
+                    continue;
+                }
+                let in_ports = self
+                    .verdict_among(
+                        destination,
+                        Direction::Ingress,
+                        Endpoint::Workload(source),
+                        &ingress[b],
+                        false,
+                    )
+                    .ports;
+                let ports = out_ports.intersect(&in_ports);
                 if !ports.is_empty() {
                     out.push((a, b, ports));
                 }

@@ -6,11 +6,14 @@
 //! cargo run --release --bin palisade-bench -- ../shared/corpus/real
 //! cargo run --release --bin palisade-bench -- --generate 1024 --dir target/bench-1g
 //! cargo run --release --bin palisade-bench -- --rbac 10000 5000
+//! cargo run --release --bin palisade-bench -- --netpol 10000 100 2000
 //! ```
 //!
 //! `--rbac BINDINGS ROLES` generates an RBAC inventory (100 namespaces, service accounts,
 //! workloads, legacy token Secrets), loads it, and times can-i and who-can queries and the
-//! full escalation-path analysis.
+//! full escalation-path analysis. `--netpol PODS NAMESPACES POLICIES` generates pods (ten
+//! replicas per app, each with a unique pod label) and policies, then times single reach
+//! queries and the full matrix.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -23,7 +26,7 @@ use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
 use rayon::prelude::*;
 
-const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES";
+const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +35,14 @@ fn main() -> Result<()> {
             let bindings: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
             let roles: usize = args.get(2).and_then(|s| s.parse().ok()).context(USAGE)?;
             return rbac_bench(bindings, roles);
+        }
+        Some("--netpol") => {
+            let number = |i: usize| {
+                args.get(i)
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .context(USAGE)
+            };
+            return netpol_bench(number(1)?, number(2)?, number(3)?);
         }
         Some("--generate") => {
             let megabytes: u64 = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
@@ -402,6 +413,100 @@ fn rbac_bench(bindings: usize, roles: usize) -> Result<()> {
         path_time.as_secs_f64(),
         graph.edges.values().map(Vec::len).sum::<usize>(),
         paths.len()
+    );
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak RSS:       {:.1} MB", kib as f64 / 1024.0);
+    }
+    Ok(())
+}
+
+/// Generates pods, namespaces and policies as YAML, loads them, and times reach and the matrix.
+fn netpol_bench(pods: usize, namespaces: usize, policies: usize) -> Result<()> {
+    use palisade_analysis::netpol::{Endpoint, Network};
+    use std::sync::Arc;
+
+    let mut rng = Lcg(0x5ca1ab1e);
+    let apps_per_namespace = (pods / namespaces / 10).max(1);
+    let mut text = String::new();
+    for ns in 0..namespaces {
+        let team = ns % 10;
+        text.push_str(&format!("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-{ns}\n  labels: {{team: team-{team}, env: prod}}\n"));
+    }
+    for i in 0..pods {
+        let ns = i % namespaces;
+        let app = (i / namespaces) % apps_per_namespace;
+        let tier = ["web", "api", "db"][app % 3];
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: app-{app}-{i}\n  namespace: ns-{ns}\n  labels: {{app: app-{app}, tier: {tier}, pod-template-hash: h{}, statefulset.kubernetes.io/pod-name: p{i}}}\n\
+             spec:\n  containers:\n    - name: main\n      image: registry.example.com/app:{app}\n      ports:\n        - {{name: http, containerPort: 8080}}\n        - {{name: metrics, containerPort: 9090}}\n",
+            rng.next() % 1000
+        ));
+    }
+    for p in 0..policies {
+        let ns = p % namespaces;
+        let body = match (p / namespaces) % 5 {
+            0 => "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  egress:\n    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n      ports: [{port: 53, protocol: UDP}]\n".to_string(),
+            1 => "  podSelector: {matchLabels: {tier: web}}\n  ingress:\n    - ports: [{port: http}]\n".to_string(),
+            2 => format!(
+                "  podSelector: {{matchLabels: {{tier: api}}}}\n  ingress:\n    - from: [{{podSelector: {{matchLabels: {{tier: web}}}}}}]\n      ports: [{{port: http}}]\n    - from: [{{namespaceSelector: {{matchLabels: {{team: team-{}}}}}, podSelector: {{matchLabels: {{tier: api}}}}}}]\n",
+                rng.next() % 10
+            ),
+            3 => "  podSelector: {matchLabels: {tier: db}}\n  ingress:\n    - from: [{podSelector: {matchLabels: {tier: api}}}]\n      ports: [{port: 5432}]\n  egress:\n    - to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.169.254/32]}}]\n".to_string(),
+            _ => format!(
+                "  podSelector: {{matchLabels: {{app: app-{}}}}}\n  policyTypes: [Egress]\n  egress:\n    - to: [{{namespaceSelector: {{matchExpressions: [{{key: team, operator: In, values: [team-1, team-2]}}]}}}}]\n      ports: [{{port: 8080, endPort: 8090}}]\n",
+                rng.next() as usize % apps_per_namespace
+            ),
+        };
+        text.push_str(&format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: policy-{p}\n  namespace: ns-{ns}\nspec:\n{body}"));
+    }
+
+    let started = Instant::now();
+    let mut network = Network::default();
+    palisade_load::load_text(&Arc::from("netpol-bench.yaml"), &text, &mut |loaded| {
+        if let palisade_load::Loaded::Object(object) = loaded {
+            network.add(&object);
+        }
+    });
+    let load = started.elapsed();
+
+    let queries = 1000;
+    let started = Instant::now();
+    let mut allowed = 0;
+    for q in 0..queries {
+        let from = &network.workloads[(q * 7919) % network.workloads.len()];
+        let to = &network.workloads[(q * 104_729 + 13) % network.workloads.len()];
+        let reach = network.reach(Endpoint::Workload(from), Endpoint::Workload(to));
+        if !reach.ports.is_empty() {
+            allowed += 1;
+        }
+    }
+    let reach_time = started.elapsed();
+
+    let started = Instant::now();
+    let classes = network.equivalence_classes();
+    let matrix = network.class_matrix(&classes);
+    let workload_pairs: usize = matrix
+        .iter()
+        .map(|(a, b, _)| classes[*a].len() * classes[*b].len())
+        .sum();
+    let matrix_time = started.elapsed();
+
+    println!("pods:           {}", network.workloads.len());
+    println!("namespaces:     {namespaces}");
+    println!("policies:       {}", network.policies.len());
+    println!(
+        "load:           {:.3} s ({:.1} MB of YAML)",
+        load.as_secs_f64(),
+        text.len() as f64 / 1e6
+    );
+    println!("reach:          {:.3} ms per query ({queries} queries, {allowed} allowed, with explanations)", reach_time.as_secs_f64() * 1e3 / queries as f64);
+    println!(
+        "matrix:         {:.3} s for all {} pod pairs ({} equivalence classes, {} allowed class pairs, {} allowed pod pairs)",
+        matrix_time.as_secs_f64(),
+        network.workloads.len() * network.workloads.len(),
+        classes.len(),
+        matrix.len(),
+        workload_pairs
     );
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS:       {:.1} MB", kib as f64 / 1024.0);
