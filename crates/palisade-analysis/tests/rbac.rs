@@ -26,14 +26,7 @@ fn res(
     name: &str,
     ns: Option<&str>,
 ) -> Request {
-    Request::Resource {
-        verb: verb.into(),
-        group: group.into(),
-        resource: resource.into(),
-        subresource: sub.into(),
-        name: name.into(),
-        namespace: ns.map(str::to_string),
-    }
+    Request::resource(verb, group, resource, sub, name, ns)
 }
 
 fn url(verb: &str, path: &str) -> Request {

@@ -91,6 +91,25 @@ pub enum Request {
 }
 
 impl Request {
+    /// A resource request; `namespace: None` asks cluster-wide.
+    pub fn resource(
+        verb: &str,
+        group: &str,
+        resource: &str,
+        subresource: &str,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Self {
+        Request::Resource {
+            verb: verb.into(),
+            group: group.into(),
+            resource: resource.into(),
+            subresource: subresource.into(),
+            name: name.into(),
+            namespace: namespace.map(str::to_string),
+        }
+    }
+
     pub fn verb(&self) -> &str {
         match self {
             Request::Resource { verb, .. } | Request::NonResource { verb, .. } => verb,

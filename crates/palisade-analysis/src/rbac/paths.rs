@@ -81,24 +81,6 @@ fn sa(namespace: &str, name: &str) -> Subject {
     }
 }
 
-fn request(
-    verb: &str,
-    group: &str,
-    resource: &str,
-    sub: &str,
-    name: &str,
-    ns: Option<&str>,
-) -> Request {
-    Request::Resource {
-        verb: verb.into(),
-        group: group.into(),
-        resource: resource.into(),
-        subresource: sub.into(),
-        name: name.into(),
-        namespace: ns.map(str::to_string),
-    }
-}
-
 const WORKLOAD_RESOURCES: &[(&str, &str)] = &[
     ("", "pods"),
     ("apps", "deployments"),
@@ -119,7 +101,7 @@ fn allows_any_name<'r>(
     resource: &str,
     sub: &str,
 ) -> Option<&'r [String]> {
-    let probe = request(verb, group, resource, sub, "", None);
+    let probe = Request::resource(verb, group, resource, sub, "", None);
     let mut unnamed = rule.clone();
     unnamed.resource_names.clear();
     rule_allows(&unnamed, &probe).then_some(rule.resource_names.as_slice())
@@ -265,7 +247,7 @@ impl Graph {
             let user = UserInfo::of_subject(subject);
             let describe =
                 |request: &Request| policy.grants(&user, request).first().map(|g| g.describe());
-            if let Some(grant) = describe(&request("*", "*", "*", "", "", None)) {
+            if let Some(grant) = describe(&Request::resource("*", "*", "*", "", "", None)) {
                 add(
                     &from,
                     Identity::ClusterAdmin,
@@ -399,7 +381,7 @@ impl Graph {
             }
             // bind/escalate need binding creation too.
             for verb in ["bind", "escalate"] {
-                let role_verb = describe(&request(
+                let role_verb = describe(&Request::resource(
                     verb,
                     "rbac.authorization.k8s.io",
                     "clusterroles",
@@ -407,7 +389,7 @@ impl Graph {
                     "cluster-admin",
                     None,
                 ));
-                let create = describe(&request(
+                let create = describe(&Request::resource(
                     "create",
                     "rbac.authorization.k8s.io",
                     "clusterrolebindings",
@@ -428,7 +410,7 @@ impl Graph {
             role_binding_namespaces.dedup();
             for ns in role_binding_namespaces {
                 let grant = ["bind", "escalate"].iter().find_map(|verb| {
-                    describe(&request(
+                    describe(&Request::resource(
                         verb,
                         "rbac.authorization.k8s.io",
                         "clusterroles",
@@ -437,7 +419,7 @@ impl Graph {
                         Some(ns),
                     ))
                     .or_else(|| {
-                        describe(&request(
+                        describe(&Request::resource(
                             verb,
                             "rbac.authorization.k8s.io",
                             "roles",
@@ -447,7 +429,7 @@ impl Graph {
                         ))
                     })
                 });
-                let create = describe(&request(
+                let create = describe(&Request::resource(
                     "create",
                     "rbac.authorization.k8s.io",
                     "rolebindings",
