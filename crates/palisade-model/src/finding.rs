@@ -1,5 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -59,7 +60,8 @@ impl FromStr for Severity {
 /// Where a finding or an error points in a source file (1-based line and column).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Location {
-    pub file: String,
+    /// Shared by every finding of the file.
+    pub file: Arc<str>,
     pub document: u32,
     pub line: u32,
     pub column: u32,
@@ -73,11 +75,13 @@ pub struct Finding {
     pub severity: Severity,
     pub category: &'static str,
     pub message: String,
-    pub object: ObjectRef,
+    /// Shared by every finding of the object.
+    pub object: Arc<ObjectRef>,
     pub path: FieldPath,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
-    pub controls: Vec<String>,
+    /// The rule's framework controls.
+    pub controls: &'static [&'static str],
     /// Other objects involved (the role and binding behind an RBAC grant), when any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
@@ -92,7 +96,7 @@ pub struct Finding {
 /// Another object (or part of one) that a finding involves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Related {
-    pub object: ObjectRef,
+    pub object: Arc<ObjectRef>,
     pub path: FieldPath,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,

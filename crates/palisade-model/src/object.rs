@@ -37,7 +37,8 @@ impl ObjectRef {
 /// One Kubernetes object: its identity and the tree of its fields, as written.
 #[derive(Debug)]
 pub struct Object {
-    pub reference: ObjectRef,
+    /// Shared with the findings about the object.
+    pub reference: Arc<ObjectRef>,
     pub root: Node,
     pub origin: Option<Origin>,
 }
@@ -61,12 +62,12 @@ impl Object {
             .filter(|ns| !ns.is_empty())
             .map(str::to_string);
         Object {
-            reference: ObjectRef {
+            reference: Arc::new(ObjectRef {
                 api_version,
                 kind,
                 namespace,
                 name,
-            },
+            }),
             root,
             origin,
         }

@@ -20,9 +20,19 @@ struct JsonReport<'a> {
     summary: &'a Summary,
 }
 
-/// Renders the report as pretty-printed JSON, newline-terminated.
-pub fn render_json(report: &Report, tool_version: &'static str) -> String {
-    let doc = JsonReport {
+/// Writes the report as pretty-printed JSON, newline-terminated, without building it in memory
+/// first (reports of large inputs hold many findings).
+pub fn write_json(
+    report: &Report,
+    tool_version: &'static str,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(report, tool_version))?;
+    out.write_all(b"\n")
+}
+
+fn document<'a>(report: &'a Report, tool_version: &'static str) -> JsonReport<'a> {
+    JsonReport {
         schema_version: 1,
         tool: Tool {
             name: "palisade",
@@ -31,13 +41,15 @@ pub fn render_json(report: &Report, tool_version: &'static str) -> String {
         findings: &report.findings,
         errors: &report.errors,
         summary: &report.summary,
-    };
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {
-        // Serializing plain owned data cannot fail; keep the contract's shape if it ever does.
-        format!("{{\"schema_version\":1,\"errors\":[{{\"message\":\"{e}\"}}]}}")
-    });
-    out.push('\n');
-    out
+    }
+}
+
+/// The report as a JSON string (for tests and small outputs).
+pub fn render_json(report: &Report, tool_version: &'static str) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_json(report, tool_version, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ mod text;
 use palisade_model::{Finding, LoadError, Severity};
 use serde::Serialize;
 
-pub use json::render_json;
+pub use json::{render_json, write_json};
 pub use text::{render_text, TextOptions};
 
 /// Everything a scan produced.
@@ -80,12 +80,12 @@ pub(crate) mod sample {
 
     /// One realistic report used by every format's snapshot.
     pub fn report() -> Report {
-        let web = ObjectRef {
+        let web = std::sync::Arc::new(ObjectRef {
             api_version: "apps/v1".into(),
             kind: "Deployment".into(),
             namespace: Some("shop".into()),
             name: "web".into(),
-        };
+        });
         let findings = vec![
             Finding {
                 rule: "PAL-PSS-002",
@@ -103,7 +103,7 @@ pub(crate) mod sample {
                     line: 21,
                     column: 13,
                 }),
-                controls: vec!["PSS:baseline:privileged".into(), "CIS-5.2.2".into()],
+                controls: &["PSS:baseline:privileged", "CIS-5.2.2"],
                 related: Vec::new(),
                 suppressed: None,
                 snippet: Some("            privileged: true".into()),
@@ -126,7 +126,7 @@ pub(crate) mod sample {
                     line: 14,
                     column: 9,
                 }),
-                controls: vec!["PSS:restricted:runAsNonRoot".into()],
+                controls: &["PSS:restricted:runAsNonRoot"],
                 related: Vec::new(),
                 suppressed: None,
                 snippet: Some("      - name: migrate".into()),

@@ -141,7 +141,7 @@ impl Engine {
                 object: hit.at.object,
                 path: hit.at.path,
                 location: hit.at.location,
-                controls: meta.controls.iter().map(|c| c.to_string()).collect(),
+                controls: meta.controls,
                 related: hit.related,
                 suppressed: None,
                 snippet: None,
@@ -174,7 +174,7 @@ impl Engine {
         let location = object.origin.as_ref().map(|origin| {
             let (pos, _) = violation.path.locate(&object.root);
             Location {
-                file: origin.file.to_string(),
+                file: std::sync::Arc::clone(&origin.file),
                 document: origin.document,
                 line: pos.line,
                 column: pos.column,
@@ -191,10 +191,10 @@ impl Engine {
             severity: rule.meta.severity,
             category: rule.meta.category,
             message: violation.message,
-            object: object.reference.clone(),
+            object: std::sync::Arc::clone(&object.reference),
             path: violation.path,
             location,
-            controls: rule.meta.controls.iter().map(|c| c.to_string()).collect(),
+            controls: rule.meta.controls,
             related: Vec::new(),
             suppressed: None,
             snippet,

@@ -98,7 +98,7 @@ pub fn scan(inputs: &[Input], engine: &Engine, discovery_errors: Vec<LoadError>)
         .collect();
     report.findings.sort_by_cached_key(|f| {
         let place = f.location.as_ref().map(|l| {
-            let file = order.get(l.file.as_str()).copied().unwrap_or(usize::MAX);
+            let file = order.get(&l.file).copied().unwrap_or(usize::MAX);
             (file, l.line, l.column)
         });
         (place, f.rule)
@@ -115,8 +115,11 @@ fn add_snippets(findings: &mut [Finding]) {
     let mut by_file: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
     for (i, finding) in findings.iter().enumerate() {
         if let Some(location) = &finding.location {
-            if finding.object.kind != "Secret" && location.file != "-" {
-                by_file.entry(location.file.clone()).or_default().push(i);
+            if finding.object.kind != "Secret" && &*location.file != "-" {
+                by_file
+                    .entry(location.file.to_string())
+                    .or_default()
+                    .push(i);
             }
         }
     }

@@ -14,7 +14,7 @@ use clap::Parser;
 use cli::{Cli, ColorChoice, Command, OutputFormat, ScanArgs};
 use palisade::{dedup_inputs, scan};
 use palisade_load::discover;
-use palisade_report::{render_json, render_text, TextOptions};
+use palisade_report::{render_text, write_json, TextOptions};
 use palisade_rules::{Engine, Selection, Settings};
 
 /// Exit codes: the contract in the README.
@@ -80,8 +80,15 @@ fn run_scan(args: &ScanArgs) -> Result<u8> {
     let inputs = dedup_inputs(inputs);
     let report = scan(&inputs, &engine, discovery_errors);
 
-    let rendered = match args.format {
-        OutputFormat::Json => render_json(&report, env!("CARGO_PKG_VERSION")),
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("writing the report to {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match args.format {
+        OutputFormat::Json => write_json(&report, env!("CARGO_PKG_VERSION"), &mut out)?,
         OutputFormat::Text => {
             let color = match args.color {
                 ColorChoice::Always => true,
@@ -92,18 +99,10 @@ fn run_scan(args: &ScanArgs) -> Result<u8> {
                         && std::env::var_os("NO_COLOR").is_none()
                 }
             };
-            render_text(&report, TextOptions { color })
-        }
-    };
-    match &args.output {
-        Some(path) => std::fs::write(path, rendered)
-            .with_context(|| format!("writing the report to {}", path.display()))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(rendered.as_bytes())?;
-            stdout.flush()?;
+            out.write_all(render_text(&report, TextOptions { color }).as_bytes())?;
         }
     }
+    out.flush()?;
 
     let failing = report
         .findings

@@ -160,7 +160,7 @@ pub struct NamedPort {
 /// A workload (or bare pod): its pods' labels and ports.
 #[derive(Clone, Debug)]
 pub struct NetWorkload {
-    pub object: ObjectRef,
+    pub object: std::sync::Arc<ObjectRef>,
     pub namespace: String,
     pub labels: Vec<(String, String)>,
     pub ports: Vec<NamedPort>,

@@ -27,7 +27,7 @@ pub struct TokenSecret {
 /// A pod-carrying object and the service account its pods run as.
 #[derive(Clone, Debug)]
 pub struct Workload {
-    pub object: ObjectRef,
+    pub object: std::sync::Arc<ObjectRef>,
     pub namespace: String,
     pub service_account: String,
     /// Breaks the baseline Pod Security level (privileged, host namespaces, hostPath, ...).

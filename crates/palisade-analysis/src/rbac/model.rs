@@ -9,7 +9,7 @@ use crate::selector::{labels_of, LabelSelector};
 /// Where an RBAC object (or a part of it) came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
-    pub object: ObjectRef,
+    pub object: Arc<ObjectRef>,
     pub path: FieldPath,
     pub location: Option<Location>,
     /// Part of Kubernetes' default policy, not of the input.
@@ -21,14 +21,14 @@ impl Source {
         let location = object.origin.as_ref().map(|origin| {
             let (pos, _) = path.locate(&object.root);
             Location {
-                file: origin.file.to_string(),
+                file: std::sync::Arc::clone(&origin.file),
                 document: origin.document,
                 line: pos.line,
                 column: pos.column,
             }
         });
         Source {
-            object: object.reference.clone(),
+            object: Arc::clone(&object.reference),
             path: path.clone(),
             location,
             bootstrap,

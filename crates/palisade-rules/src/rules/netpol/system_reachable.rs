@@ -41,23 +41,19 @@ rule! {
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let network = &inventory.network;
     // A pod in a namespace nobody has labelled: what "any namespace" can do.
+    let reference = std::sync::Arc::new(ObjectRef {
+        api_version: "v1".into(),
+        kind: "Pod".into(),
+        namespace: Some("palisade-any-namespace".into()),
+        name: "any".into(),
+    });
     let stranger = NetWorkload {
-        object: ObjectRef {
-            api_version: "v1".into(),
-            kind: "Pod".into(),
-            namespace: Some("palisade-any-namespace".into()),
-            name: "any".into(),
-        },
+        object: std::sync::Arc::clone(&reference),
         namespace: "palisade-any-namespace".into(),
         labels: Vec::new(),
         ports: Vec::new(),
         source: Source {
-            object: ObjectRef {
-                api_version: "v1".into(),
-                kind: "Pod".into(),
-                namespace: None,
-                name: "any".into(),
-            },
+            object: reference,
             path: palisade_model::FieldPath::root(),
             location: None,
             bootstrap: false,
