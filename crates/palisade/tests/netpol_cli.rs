@@ -399,3 +399,29 @@ fn generated_deny_metadata_blocks_only_the_metadata_endpoint() {
     );
     assert_eq!(before.status.code(), Some(0));
 }
+
+#[test]
+fn broken_inputs_are_named_and_exit_2() {
+    let dir = with_generated(&["default-deny", "-n", "shop"]);
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: x\n",
+    )
+    .expect("write");
+    let output = netpol(
+        &[
+            "reach",
+            "ops/pod/debug",
+            "shop/deployment/web",
+            "--port",
+            "8080",
+        ],
+        &[dir.path()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stdout(&output).starts_with("allowed\n"),
+        "answers from what loaded"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("broken.yaml:"));
+}

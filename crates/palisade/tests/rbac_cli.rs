@@ -252,3 +252,47 @@ fn unknown_resource_types_are_usage_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown resource type `widgets`"));
 }
+
+/// A `kubectl get -A -o yaml` dump is a `List`; a broken file next to it is reported, the answer
+/// still comes from what loaded, and the exit code says something went wrong.
+#[test]
+fn dumps_are_read_and_broken_inputs_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("dump.yaml"),
+        "apiVersion: v1
+kind: List
+items:
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: Role
+  metadata: {name: reader, namespace: shop}
+  rules:
+  - apiGroups: [\"\"]
+    resources: [secrets]
+    verbs: [get]
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: RoleBinding
+  metadata: {name: reader, namespace: shop}
+  roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+  subjects: [{kind: User, name: dana}]
+",
+    )
+    .expect("write");
+    let run = |extra: &[&str]| {
+        Command::cargo_bin("palisade")
+            .expect("binary")
+            .args([
+                "rbac", "can-i", "get", "secrets", "-n", "shop", "--as", "dana",
+            ])
+            .args(extra)
+            .arg(dir.path())
+            .output()
+            .expect("runs")
+    };
+    assert_eq!(run(&[]).status.code(), Some(0));
+    std::fs::write(dir.path().join("broken.yaml"), "kind: Role\nmetadata: [\n").expect("write");
+    let output = run(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "yes\n");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("broken.yaml"));
+}
