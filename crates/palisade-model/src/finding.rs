@@ -87,6 +87,10 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// Null unless a suppression applies; suppressed findings stay in reports.
     pub suppressed: Option<Suppression>,
+    /// Stable identity across runs: survives line shifts and reordering (see [`fingerprint`]);
+    /// set by the scan pipeline once every finding is known.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub fingerprint: String,
     /// The source line the location points at, for code frames. Never set for objects that
     /// may carry secret values.
     #[serde(skip)]
@@ -108,6 +112,34 @@ pub struct Related {
 pub struct Suppression {
     pub kind: &'static str,
     pub reason: String,
+    /// The last day (`YYYY-MM-DD`) the suppression applies, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Where the suppression is written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// The identity of a finding that survives edits elsewhere in its file: rule, file, object kind,
+/// namespace and name, and field path; not the line, the message or the apiVersion (so moving
+/// a Deployment from `extensions/v1beta1` to `apps/v1` keeps its findings). Findings that share
+/// all of these get `:2`, `:3`, ... in report order. FNV-1a, so the value never changes between
+/// builds or platforms.
+pub fn fingerprint(finding: &Finding) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |part: &str| {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    feed(finding.rule);
+    feed(finding.location.as_ref().map_or("", |l| &l.file));
+    feed(&finding.object.kind);
+    feed(finding.object.namespace.as_deref().unwrap_or(""));
+    feed(&finding.object.name);
+    feed(finding.path.as_str());
+    format!("{hash:016x}")
 }
 
 /// An input that could not be loaded (or a part of it): the place and what went wrong.

@@ -15,7 +15,7 @@ mod object;
 mod path;
 mod pod;
 
-pub use finding::{Finding, LoadError, Location, Related, Severity, Suppression};
+pub use finding::{fingerprint, Finding, LoadError, Location, Related, Severity, Suppression};
 pub use node::{Entry, Node, Pos, Value};
 pub use object::{Object, ObjectRef, Origin};
 pub use path::FieldPath;

@@ -1,20 +1,45 @@
 //! Reports: one module per output format over a [`Report`].
 
+mod html;
 mod json;
+mod junit;
+mod markdown;
+mod sarif;
 mod text;
 
 use palisade_model::{Finding, LoadError, Severity};
 use serde::Serialize;
 
+pub use html::write_html;
 pub use json::{render_json, write_json};
+pub use junit::write_junit;
+pub use markdown::write_markdown;
+pub use sarif::{relative_uri, write_sarif, SarifOptions};
 pub use text::{render_text, TextOptions};
 
 /// Everything a scan produced.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
+    /// The rules that ran, for formats that describe them (SARIF, JUnit, HTML).
+    pub rules: Vec<RuleInfo>,
     pub findings: Vec<Finding>,
     pub errors: Vec<LoadError>,
     pub summary: Summary,
+}
+
+/// What a report says about a rule.
+#[derive(Clone, Debug)]
+pub struct RuleInfo {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// After config overrides.
+    pub severity: Severity,
+    pub category: &'static str,
+    pub controls: &'static [&'static str],
+    /// One sentence.
+    pub summary: String,
+    /// Markdown.
+    pub docs: String,
 }
 
 /// Counts over the whole scan.
@@ -25,7 +50,17 @@ pub struct Summary {
     /// Documents that are not Kubernetes objects (values files, workflows), skipped.
     pub skipped: usize,
     pub errors: usize,
+    /// Unsuppressed findings per severity.
     pub findings: SeverityCounts,
+    /// Findings a suppression covers (in the report, marked, not counted above).
+    pub suppressed: usize,
+    /// Findings left out because the baseline has them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub baseline: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Unsuppressed findings per severity, always with all five keys.
@@ -74,15 +109,76 @@ impl SeverityCounts {
 
 #[cfg(test)]
 pub(crate) mod sample {
-    use palisade_model::{FieldPath, Finding, LoadError, Location, ObjectRef, Severity};
+    use palisade_model::{
+        FieldPath, Finding, LoadError, Location, ObjectRef, Related, Severity, Suppression,
+    };
 
-    use crate::{Report, SeverityCounts, Summary};
+    use crate::{Report, RuleInfo, SeverityCounts, Summary};
+
+    fn rule(
+        code: &'static str,
+        name: &'static str,
+        severity: Severity,
+        category: &'static str,
+        controls: &'static [&'static str],
+        summary: &str,
+    ) -> RuleInfo {
+        RuleInfo {
+            code,
+            name,
+            severity,
+            category,
+            controls,
+            summary: summary.into(),
+            docs: format!("## What it does\n{summary}\n\n## Remediation\nFix `{name}`."),
+        }
+    }
 
     /// One realistic report used by every format's snapshot.
     pub fn report() -> Report {
         let web = std::sync::Arc::new(ObjectRef {
             api_version: "apps/v1".into(),
             kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: "web".into(),
+        });
+        let rules = vec![
+            rule(
+                "PAL-PSS-002",
+                "pss-privileged",
+                Severity::Critical,
+                "pod-security",
+                &["PSS:baseline:privileged", "CIS-5.2.2"],
+                "Flags privileged containers.",
+            ),
+            rule(
+                "PAL-PSS-015",
+                "pss-run-as-non-root",
+                Severity::Medium,
+                "pod-security",
+                &["PSS:restricted:runAsNonRoot"],
+                "Flags containers that may run as root.",
+            ),
+            rule(
+                "PAL-PSS-016",
+                "pss-run-as-user",
+                Severity::Medium,
+                "pod-security",
+                &["PSS:restricted:runAsUser"],
+                "Flags containers set to run as UID 0.",
+            ),
+            rule(
+                "PAL-RBAC-002",
+                "rbac-read-secrets",
+                Severity::High,
+                "rbac",
+                &["CIS-5.1.2", "MITRE:T1552.007"],
+                "Flags subjects that can read Secrets.",
+            ),
+        ];
+        let sa = std::sync::Arc::new(ObjectRef {
+            api_version: "v1".into(),
+            kind: "ServiceAccount".into(),
             namespace: Some("shop".into()),
             name: "web".into(),
         });
@@ -106,6 +202,7 @@ pub(crate) mod sample {
                 controls: &["PSS:baseline:privileged", "CIS-5.2.2"],
                 related: Vec::new(),
                 suppressed: None,
+                fingerprint: "1f6e2b0c8d4a9e31".into(),
                 snippet: Some("            privileged: true".into()),
             },
             Finding {
@@ -129,7 +226,78 @@ pub(crate) mod sample {
                 controls: &["PSS:restricted:runAsNonRoot"],
                 related: Vec::new(),
                 suppressed: None,
+                fingerprint: "c3b9a7d2e0f14865".into(),
                 snippet: Some("      - name: migrate".into()),
+            },
+            Finding {
+                rule: "PAL-PSS-016",
+                name: "pss-run-as-user",
+                severity: Severity::Medium,
+                category: "pod-security",
+                message: "container `app` must not set runAsUser to 0".into(),
+                object: std::sync::Arc::new(ObjectRef {
+                    api_version: "apps/v1".into(),
+                    kind: "DaemonSet".into(),
+                    namespace: Some("kube-system".into()),
+                    name: "node-agent".into(),
+                }),
+                path: FieldPath::parse("/spec/template/spec/containers/0/securityContext/runAsUser"),
+                location: Some(Location {
+                    file: "deploy/agent.yaml".into(),
+                    document: 0,
+                    line: 30,
+                    column: 13,
+                }),
+                controls: &["PSS:restricted:runAsUser"],
+                related: Vec::new(),
+                suppressed: Some(Suppression {
+                    kind: "comment",
+                    reason: "reads /var/log as root until the log pipeline moves".into(),
+                    expires: Some("2027-03-31".into()),
+                    location: Some(Location {
+                        file: "deploy/agent.yaml".into(),
+                        document: 0,
+                        line: 30,
+                        column: 27,
+                    }),
+                }),
+                fingerprint: "5d1c0f3a9b2e4c77".into(),
+                snippet: Some("            runAsUser: 0  # palisade:ignore PAL-PSS-016 expires=2027-03-31 reads /var/log as root".into()),
+            },
+            Finding {
+                rule: "PAL-RBAC-002",
+                name: "rbac-read-secrets",
+                severity: Severity::High,
+                category: "rbac",
+                message: "ServiceAccount shop/web can get secrets in namespace shop".into(),
+                object: sa.clone(),
+                path: FieldPath::root(),
+                location: Some(Location {
+                    file: "deploy/rbac.yaml".into(),
+                    document: 0,
+                    line: 2,
+                    column: 1,
+                }),
+                controls: &["CIS-5.1.2", "MITRE:T1552.007"],
+                related: vec![Related {
+                    object: std::sync::Arc::new(ObjectRef {
+                        api_version: "rbac.authorization.k8s.io/v1".into(),
+                        kind: "Role".into(),
+                        namespace: Some("shop".into()),
+                        name: "web-config".into(),
+                    }),
+                    path: FieldPath::parse("/rules/0"),
+                    location: Some(Location {
+                        file: "deploy/rbac.yaml".into(),
+                        document: 1,
+                        line: 12,
+                        column: 3,
+                    }),
+                    message: "Role shop/web-config rule 0 grants get on secrets".into(),
+                }],
+                suppressed: None,
+                fingerprint: "a07e44c2d91f3b58".into(),
+                snippet: Some("apiVersion: v1".into()),
             },
         ];
         let errors = vec![LoadError {
@@ -145,8 +313,11 @@ pub(crate) mod sample {
             skipped: 1,
             errors: errors.len(),
             findings: SeverityCounts::count(&findings),
+            suppressed: 1,
+            ..Summary::default()
         };
         Report {
+            rules,
             findings,
             errors,
             summary,

@@ -87,10 +87,41 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
     }
     let _ = writeln!(out, "  = object: {}", finding.object.display_name());
     let _ = writeln!(out, "  = path: {}", finding.path);
+    for related in &finding.related {
+        let place = related.location.as_ref().map_or(String::new(), |l| {
+            format!(" ({}:{}:{})", l.file, l.line, l.column)
+        });
+        let _ = writeln!(out, "  = related: {}{place}", related.message);
+    }
     if !finding.controls.is_empty() {
         let _ = writeln!(out, "  = controls: {}", finding.controls.join(", "));
     }
     out.push('\n');
+}
+
+/// Suppressed findings: one line each, with who suppressed them and why.
+fn write_suppressed(out: &mut String, finding: &Finding, painter: &Painter) {
+    let Some(suppression) = &finding.suppressed else {
+        return;
+    };
+    let place = finding.location.as_ref().map_or(String::new(), |l| {
+        format!("{}:{}:{}: ", l.file, l.line, l.column)
+    });
+    let expiry = suppression
+        .expires
+        .as_ref()
+        .map_or(String::new(), |e| format!(", until {e}"));
+    let _ = writeln!(
+        out,
+        "{place}{} {} {}",
+        finding.rule,
+        painter.paint(
+            Style::new().dimmed(),
+            &format!("[suppressed by {}{expiry}]", suppression.kind)
+        ),
+        finding.message
+    );
+    let _ = writeln!(out, "  = reason: {}", suppression.reason);
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -103,8 +134,15 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
         color: options.color,
     };
     let mut out = String::new();
-    for finding in &report.findings {
+    for finding in report.findings.iter().filter(|f| f.suppressed.is_none()) {
         write_finding(&mut out, finding, &painter);
+    }
+    if report.summary.suppressed > 0 {
+        let _ = writeln!(out, "{}", painter.paint(Style::new().bold(), "Suppressed:"));
+        for finding in &report.findings {
+            write_suppressed(&mut out, finding, &painter);
+        }
+        out.push('\n');
     }
     let error_style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
     for error in &report.errors {
@@ -144,6 +182,12 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
             )
         };
         let _ = write!(line, "; {what}");
+    }
+    if summary.suppressed > 0 {
+        let _ = write!(line, "; {} suppressed", summary.suppressed);
+    }
+    if summary.baseline > 0 {
+        let _ = write!(line, "; {} in the baseline not shown", summary.baseline);
     }
     if summary.errors > 0 {
         let _ = write!(line, "; {}", plural(summary.errors, "error", "errors"));

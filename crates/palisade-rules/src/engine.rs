@@ -47,6 +47,8 @@ struct ActiveInventory {
 pub struct Engine {
     active: Vec<Active>,
     inventory: Vec<ActiveInventory>,
+    /// Rules the suppression pass reports.
+    suppression: Vec<&'static Rule>,
     rbac_bootstrap: bool,
 }
 
@@ -87,6 +89,7 @@ impl Engine {
         let pss_checks = pss::checks_for(settings.pss_level, settings.pss_version);
         let mut active = Vec::new();
         let mut inventory = Vec::new();
+        let mut suppression = Vec::new();
         for rule in settings.selection.resolve(RULES)? {
             match rule.check {
                 Check::Pss(id) => {
@@ -98,11 +101,13 @@ impl Engine {
                     }
                 }
                 Check::Inventory(check) => inventory.push(ActiveInventory { rule, check }),
+                Check::Suppression => suppression.push(rule),
             }
         }
         Ok(Engine {
             active,
             inventory,
+            suppression,
             rbac_bootstrap: settings.rbac_bootstrap,
         })
     }
@@ -113,6 +118,7 @@ impl Engine {
             .iter()
             .map(|a| a.rule)
             .chain(self.inventory.iter().map(|a| a.rule))
+            .chain(self.suppression.iter().copied())
     }
 
     /// Whether any selected rule needs the whole input (so the scan must collect it).
@@ -144,6 +150,7 @@ impl Engine {
                 controls: meta.controls,
                 related: hit.related,
                 suppressed: None,
+                fingerprint: String::new(),
                 snippet: None,
             }));
         }
@@ -197,6 +204,7 @@ impl Engine {
             controls: rule.meta.controls,
             related: Vec::new(),
             suppressed: None,
+            fingerprint: String::new(),
             snippet,
         }
     }

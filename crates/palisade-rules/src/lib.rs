@@ -10,7 +10,8 @@ mod meta;
 pub mod registry;
 mod rules;
 mod selection;
+pub mod suppress;
 
 pub use engine::{Engine, Settings, Source};
 pub use meta::{Check, Emitter, Rule, RuleMeta};
-pub use selection::{Selection, SelectionError};
+pub use selection::{matches, Selection, SelectionError};

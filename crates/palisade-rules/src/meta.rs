@@ -10,6 +10,8 @@ pub enum Check {
     Pss(&'static str),
     /// Runs once over everything the input holds (RBAC policy, service accounts, workloads).
     Inventory(fn(&Inventory, &mut Emitter)),
+    /// Judges the suppressions themselves, after every other rule has run.
+    Suppression,
 }
 
 impl Check {
@@ -18,6 +20,7 @@ impl Check {
         match self {
             Check::Pss(_) => "pod spec",
             Check::Inventory(_) => "whole input",
+            Check::Suppression => "suppressions",
         }
     }
 }

@@ -53,8 +53,9 @@ fn every_rule_is_documented() {
             "{} has no summary",
             rule.meta.code
         );
+        // Suppression rules judge Palisade's own configuration, which no framework covers.
         assert!(
-            !rule.meta.controls.is_empty(),
+            !rule.meta.controls.is_empty() || rule.meta.category == "suppression",
             "{} maps to no framework control",
             rule.meta.code
         );

@@ -40,6 +40,19 @@ pub enum Command {
     /// NetworkPolicy analysis: who can reach whom on which port, and generated policies.
     #[command(subcommand)]
     Netpol(NetpolCommand),
+    /// The configuration file (`.palisade.yaml`).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print the JSON Schema of `.palisade.yaml` (for editor completion and validation).
+    #[command(
+        after_help = "Example:\n  palisade config schema > .palisade.schema.json\n\n\
+        Then start .palisade.yaml with:\n  # yaml-language-server: $schema=.palisade.schema.json"
+    )]
+    Schema,
 }
 
 #[derive(Subcommand, Debug)]
@@ -133,8 +146,18 @@ pub enum GenerateCommand {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// For people: code frames, colours on a TTY.
     Text,
+    /// The versioned JSON contract (also what --baseline reads).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// Markdown, for pull-request comments.
+    Markdown,
+    /// One self-contained HTML page with charts and a filterable table.
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -151,7 +174,18 @@ pub enum ColorChoice {
     palisade scan --select pss --pss-level baseline --pss-version v1.29 k8s/\n                                              \
     exactly what Pod Security Admission enforces at baseline on Kubernetes 1.29\n  \
     palisade scan --ignore PAL-PSS-015,pss-run-as-user k8s/\n  \
-    palisade scan --fail-on high --format json --output report.json k8s/\n\n\
+    palisade scan --fail-on high --format json --output report.json k8s/\n  \
+    palisade scan --format sarif -o palisade.sarif .      upload to GitHub code scanning\n  \
+    palisade scan --write-baseline .palisade-baseline.json k8s/\n  \
+    palisade scan --baseline .palisade-baseline.json k8s/   only findings that are new\n\n\
+    Configuration: the nearest .palisade.yaml at or above the first PATH (or --config FILE);\n\
+    flags override it. `palisade config schema` prints its JSON Schema.\n\n\
+    Suppressions (each needs a reason; --strict honours only config exceptions):\n  \
+    metadata.annotations:  palisade.dev/ignore: \"PAL-PSS-002,pss-run-as-user\"\n                         \
+    palisade.dev/ignore-reason: \"why\"   palisade.dev/ignore-expires: \"2027-01-31\"\n                         \
+    palisade.dev/ignore.<container>: ...  (one container only)\n  \
+    a comment on the line: privileged: true  # palisade:ignore PAL-PSS-002 expires=2027-01-31 why\n  \
+    config exceptions:     exceptions: [{rules: [...], kind, namespace, name: \"glob*\", labels, reason, expires}]\n\n\
     Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;\n\
     2 usage, configuration or input errors (findings for the inputs that loaded are still reported).")]
 pub struct ScanArgs {
@@ -176,17 +210,45 @@ pub struct ScanArgs {
     #[arg(long, value_name = "RULES")]
     pub ignore: Vec<String>,
 
-    /// Exit with 1 when a finding of this severity or worse is reported.
-    #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = parse_severity)]
-    pub fail_on: Severity,
+    /// Exit with 1 when an unsuppressed finding of this severity or worse is reported
+    /// [default: info, or fail-on in the config].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
 
-    /// Pod Security Standards level to check: baseline, or restricted (which includes baseline).
-    #[arg(long, value_name = "LEVEL", default_value = "restricted", value_parser = parse_level)]
-    pub pss_level: Level,
+    /// Pod Security Standards level to check: baseline, or restricted (which includes
+    /// baseline) [default: restricted].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub pss_level: Option<Level>,
 
-    /// Kubernetes version whose Pod Security Standards apply: v1.0 to v1.37, or latest.
-    #[arg(long, value_name = "VERSION", default_value = "latest", value_parser = parse_version)]
-    pub pss_version: Version,
+    /// Kubernetes version whose Pod Security Standards apply: v1.0 to v1.37, or latest
+    /// [default: latest].
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub pss_version: Option<Version>,
+
+    /// Read the configuration from FILE instead of the nearest .palisade.yaml.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Use no configuration file.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Honour only the config file's exceptions, not annotations or comments in manifests.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Report only findings that are not in FILE (a JSON report from an earlier scan, e.g.
+    /// written by --write-baseline). Findings match by fingerprint, which survives line shifts.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Also write every current finding to FILE as a JSON report, for a later --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Never show a progress bar (it only appears on a terminal, for scans of many files).
+    #[arg(long)]
+    pub no_progress: bool,
 
     /// When to use colours in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

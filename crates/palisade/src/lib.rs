@@ -2,14 +2,63 @@
 //! parallel, one pass per file, and each file's text and trees are dropped as soon as its
 //! findings are made, so memory follows the largest file, not the corpus.
 
+pub mod config;
+
 use std::sync::Arc;
 
 use palisade_analysis::InventoryBuilder;
 use palisade_load::{decode, load_text, read_input, Input, Loaded};
-use palisade_model::{Finding, LoadError};
+use std::collections::HashMap;
+
+use palisade_model::{fingerprint, Finding, LoadError, Severity};
 use palisade_report::{Report, SeverityCounts, Summary};
+use palisade_rules::suppress::{FileSuppressions, SuppressionSettings, Suppressions};
 use palisade_rules::{Engine, Source};
 use rayon::prelude::*;
+
+/// What a scan runs and how it judges the results: the rules, the suppressions and the
+/// severity overrides, resolved once from flags and config.
+pub struct Pipeline {
+    pub engine: Engine,
+    pub suppression: SuppressionSettings,
+    /// Rule code to the severity the config gives it.
+    pub severity: HashMap<&'static str, Severity>,
+}
+
+impl Pipeline {
+    /// A pipeline with the engine's rules and no suppressions or overrides beyond annotations
+    /// and comments in the manifests.
+    pub fn new(engine: Engine) -> Self {
+        Pipeline {
+            engine,
+            suppression: SuppressionSettings::default(),
+            severity: HashMap::new(),
+        }
+    }
+}
+
+/// Resolves severity overrides (`token -> severity`) to rule codes; a code or name beats a
+/// prefix, category or tag.
+pub fn resolve_severity_overrides(
+    overrides: &[(String, Severity)],
+) -> HashMap<&'static str, Severity> {
+    let mut resolved = HashMap::new();
+    for rule in palisade_rules::registry::RULES {
+        let meta = &rule.meta;
+        let exact = overrides.iter().find(|(token, _)| {
+            token.eq_ignore_ascii_case(meta.code) || token.eq_ignore_ascii_case(meta.name)
+        });
+        let broad = || {
+            overrides
+                .iter()
+                .find(|(token, _)| palisade_rules::matches(meta, token))
+        };
+        if let Some((_, severity)) = exact.or_else(broad) {
+            resolved.insert(meta.code, *severity);
+        }
+    }
+    resolved
+}
 
 /// What one input produced.
 #[derive(Default)]
@@ -21,10 +70,12 @@ pub struct FileResult {
     pub bytes: usize,
     /// What whole-input rules need from this file, when any selected rule needs it.
     pub inventory: Option<InventoryBuilder>,
+    pub suppressions: Option<FileSuppressions>,
 }
 
 /// Reads, parses and checks one input.
-pub fn scan_input(input: &Input, engine: &Engine) -> FileResult {
+pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
+    let engine = &pipeline.engine;
     let mut result = FileResult::default();
     let name: Arc<str> = input.display_name();
     let bytes = match read_input(input) {
@@ -44,10 +95,12 @@ pub fn scan_input(input: &Input, engine: &Engine) -> FileResult {
     };
     let source = Source::new(text);
     let mut inventory = engine.needs_inventory().then(InventoryBuilder::default);
+    let mut suppressions = FileSuppressions::new(&name, text, &pipeline.suppression);
     load_text(&name, text, &mut |loaded| match loaded {
         Loaded::Object(object) => {
             result.objects += 1;
             result.findings.extend(engine.check(&object, Some(&source)));
+            suppressions.add_object(&object, &pipeline.suppression);
             if let Some(inventory) = inventory.as_mut() {
                 inventory.add(&object);
             }
@@ -56,15 +109,32 @@ pub fn scan_input(input: &Input, engine: &Engine) -> FileResult {
         Loaded::Error(e) => result.errors.push(e),
     });
     result.inventory = inventory;
+    let suppressions = suppressions.finish();
+    result.suppressions = (!suppressions.is_empty()).then_some(suppressions);
     result
 }
 
 /// Scans every input in parallel and assembles the report; `discovery_errors` (paths that do not
 /// exist, unreadable directories) come first.
-pub fn scan(inputs: &[Input], engine: &Engine, discovery_errors: Vec<LoadError>) -> Report {
+pub fn scan(inputs: &[Input], pipeline: &Pipeline, discovery_errors: Vec<LoadError>) -> Report {
+    scan_with_progress(inputs, pipeline, discovery_errors, &|| {})
+}
+
+/// [`scan`], calling `progress` after each input.
+pub fn scan_with_progress(
+    inputs: &[Input],
+    pipeline: &Pipeline,
+    discovery_errors: Vec<LoadError>,
+    progress: &(dyn Fn() + Sync),
+) -> Report {
+    let engine = &pipeline.engine;
     let results: Vec<FileResult> = inputs
         .par_iter()
-        .map(|input| scan_input(input, engine))
+        .map(|input| {
+            let result = scan_input(input, pipeline);
+            progress();
+            result
+        })
         .collect();
     let mut report = Report {
         errors: discovery_errors,
@@ -75,6 +145,7 @@ pub fn scan(inputs: &[Input], engine: &Engine, discovery_errors: Vec<LoadError>)
         ..Summary::default()
     };
     let mut inventory = engine.needs_inventory().then(InventoryBuilder::default);
+    let mut suppressions = Suppressions::new(&pipeline.suppression);
     for mut result in results {
         summary.objects += result.objects;
         summary.skipped += result.skipped;
@@ -83,15 +154,25 @@ pub fn scan(inputs: &[Input], engine: &Engine, discovery_errors: Vec<LoadError>)
         if let (Some(all), Some(part)) = (inventory.as_mut(), result.inventory.take()) {
             all.merge(part);
         }
+        if let Some(part) = result.suppressions.take() {
+            suppressions.merge(part);
+        }
     }
     if let Some(inventory) = inventory {
         let inventory = inventory.build(engine.rbac_bootstrap());
-        let mut findings = engine.check_inventory(&inventory);
-        add_snippets(&mut findings);
-        report.findings.extend(findings);
+        report.findings.extend(engine.check_inventory(&inventory));
     }
+    let active: Vec<&'static palisade_rules::Rule> = engine.rules().collect();
+    let about_suppressions = suppressions.apply(&mut report.findings, &active);
+    report.findings.extend(about_suppressions);
+    for finding in &mut report.findings {
+        if let Some(&severity) = pipeline.severity.get(finding.rule) {
+            finding.severity = severity;
+        }
+    }
+    add_snippets(&mut report.findings);
     // Files in input order, each read top to bottom.
-    let order: std::collections::HashMap<Arc<str>, usize> = inputs
+    let order: HashMap<Arc<str>, usize> = inputs
         .iter()
         .enumerate()
         .map(|(i, input)| (input.display_name(), i))
@@ -103,10 +184,49 @@ pub fn scan(inputs: &[Input], engine: &Engine, discovery_errors: Vec<LoadError>)
         });
         (place, f.rule)
     });
+    set_fingerprints(&mut report.findings);
     summary.errors = report.errors.len();
     summary.findings = SeverityCounts::count(&report.findings);
+    summary.suppressed = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .count();
     report.summary = summary;
     report
+}
+
+/// Gives every finding its fingerprint; findings that share one are numbered in report order.
+fn set_fingerprints(findings: &mut [Finding]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for finding in findings {
+        let base = fingerprint(finding);
+        let count = seen.entry(base.clone()).or_insert(0);
+        *count += 1;
+        finding.fingerprint = if *count == 1 {
+            base
+        } else {
+            format!("{base}:{count}")
+        };
+    }
+}
+
+/// Drops the findings whose fingerprints are in `baseline` (a previous report's), returning how
+/// many were dropped.
+pub fn apply_baseline(report: &mut Report, baseline: &std::collections::HashSet<String>) -> usize {
+    let before = report.findings.len();
+    report
+        .findings
+        .retain(|f| !baseline.contains(&f.fingerprint));
+    let hidden = before - report.findings.len();
+    report.summary.findings = SeverityCounts::count(&report.findings);
+    report.summary.suppressed = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .count();
+    report.summary.baseline = hidden;
+    hidden
 }
 
 /// Code frames for findings made after their files were dropped (whole-input rules): each file
@@ -114,6 +234,9 @@ pub fn scan(inputs: &[Input], engine: &Engine, discovery_errors: Vec<LoadError>)
 fn add_snippets(findings: &mut [Finding]) {
     let mut by_file: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
     for (i, finding) in findings.iter().enumerate() {
+        if finding.snippet.is_some() {
+            continue;
+        }
         if let Some(location) = &finding.location {
             if finding.object.kind != "Secret" && &*location.file != "-" {
                 by_file

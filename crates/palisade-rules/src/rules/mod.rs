@@ -3,3 +3,4 @@
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
+pub mod suppression;

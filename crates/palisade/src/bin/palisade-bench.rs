@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use palisade::{dedup_inputs, scan_input};
+use palisade::{dedup_inputs, scan_input, Pipeline};
 use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
 use rayon::prelude::*;
@@ -61,7 +61,7 @@ fn main() -> Result<()> {
 }
 
 fn run(dir: &Path) -> Result<()> {
-    let engine = Engine::new(&Settings::default())?;
+    let pipeline = Pipeline::new(Engine::new(&Settings::default())?);
     let started = Instant::now();
     let (inputs, errors) = discover(&[dir.to_string_lossy().into_owned()]);
     if !errors.is_empty() {
@@ -73,7 +73,7 @@ fn run(dir: &Path) -> Result<()> {
     let load_errors = AtomicUsize::new(0);
     let bytes = AtomicUsize::new(0);
     inputs.par_iter().for_each(|input| {
-        let result = scan_input(input, &engine);
+        let result = scan_input(input, &pipeline);
         objects.fetch_add(result.objects, Ordering::Relaxed);
         findings.fetch_add(result.findings.len(), Ordering::Relaxed);
         load_errors.fetch_add(result.errors.len(), Ordering::Relaxed);

@@ -1,0 +1,355 @@
+//! `--format sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
+//!
+//! One `rule` per rule that ran (help from its docs, severity and controls as properties),
+//! results with a physical location (relative URI under `%SRCROOT%`, line, column, snippet), a
+//! logical location naming the object, related locations for the other objects involved,
+//! `partialFingerprints` that survive line shifts, and suppressions.
+
+use serde_json::{json, Map, Value};
+
+use crate::{Report, RuleInfo};
+use palisade_model::{Finding, Location, Severity};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI: &str = "https://github.com/palisade-sec/palisade";
+
+/// How file names become URIs.
+#[derive(Clone, Debug, Default)]
+pub struct SarifOptions {
+    /// The directory relative file names are relative to, as a `file://` URI ending in `/`
+    /// (the working directory); `None` leaves `%SRCROOT%` to the consumer.
+    pub source_root: Option<String>,
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub ranks security alerts by this number (CVSS-like, 0.0-10.0).
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+/// A file name as a relative URI reference: forward slashes, `./` dropped, and every byte
+/// outside RFC 3986's unreserved set and `/` percent-encoded.
+pub fn relative_uri(file: &str) -> String {
+    let file = file.replace('\\', "/");
+    let mut file = file.as_str();
+    while let Some(rest) = file.strip_prefix("./") {
+        file = rest;
+    }
+    let mut out = String::with_capacity(file.len());
+    for byte in file.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn physical_location(location: &Location, snippet: Option<&str>) -> Option<Value> {
+    if &*location.file == "-" {
+        return None;
+    }
+    let absolute = location.file.starts_with('/');
+    let mut artifact = Map::new();
+    if absolute {
+        artifact.insert(
+            "uri".into(),
+            Value::String(format!("file://{}", relative_uri(&location.file))),
+        );
+    } else {
+        artifact.insert("uri".into(), Value::String(relative_uri(&location.file)));
+        artifact.insert("uriBaseId".into(), Value::String("%SRCROOT%".into()));
+    }
+    let mut region = json!({
+        "startLine": location.line,
+        "startColumn": location.column,
+    });
+    if let Some(text) = snippet {
+        region["snippet"] = json!({ "text": text });
+    }
+    Some(json!({ "artifactLocation": artifact, "region": region }))
+}
+
+fn rule_descriptor(rule: &RuleInfo) -> Value {
+    let mut tags = vec![
+        Value::String("security".into()),
+        Value::String(rule.category.into()),
+    ];
+    tags.extend(rule.controls.iter().map(|c| Value::String((*c).into())));
+    json!({
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": { "text": rule.summary },
+        "fullDescription": { "text": rule.summary },
+        "help": { "text": rule.docs, "markdown": rule.docs },
+        "helpUri": format!(
+            "{INFORMATION_URI}/blob/main/docs/rules.md#{}",
+            rule.code.to_ascii_lowercase()
+        ),
+        "defaultConfiguration": { "level": level(rule.severity) },
+        "properties": {
+            "tags": tags,
+            "precision": "high",
+            "security-severity": security_severity(rule.severity),
+            "severity": rule.severity.as_str(),
+            "category": rule.category,
+            "controls": rule.controls,
+        }
+    })
+}
+
+fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
+    let object = finding.object.display_name();
+    let mut location = Map::new();
+    if let Some(physical) = finding
+        .location
+        .as_ref()
+        .and_then(|l| physical_location(l, finding.snippet.as_deref()))
+    {
+        location.insert("physicalLocation".into(), physical);
+    }
+    location.insert(
+        "logicalLocations".into(),
+        json!([{
+            "fullyQualifiedName": format!("{object}{}", finding.path),
+            "name": finding.object.name,
+            "kind": "resource",
+        }]),
+    );
+    let related: Vec<Value> = finding
+        .related
+        .iter()
+        .enumerate()
+        .map(|(i, related)| {
+            let mut entry = json!({
+                "id": i + 1,
+                "message": { "text": related.message },
+                "logicalLocations": [{
+                    "fullyQualifiedName":
+                        format!("{}{}", related.object.display_name(), related.path),
+                    "kind": "resource",
+                }],
+            });
+            if let Some(physical) = related
+                .location
+                .as_ref()
+                .and_then(|l| physical_location(l, None))
+            {
+                entry["physicalLocation"] = physical;
+            }
+            entry
+        })
+        .collect();
+    let mut result = json!({
+        "ruleId": finding.rule,
+        "level": level(finding.severity),
+        "message": { "text": format!("{} ({object})", finding.message) },
+        "locations": [Value::Object(location)],
+        "partialFingerprints": { "palisade/v1": finding.fingerprint },
+        "properties": {
+            "severity": finding.severity.as_str(),
+            "object": *finding.object,
+            "path": finding.path.as_str(),
+            "controls": finding.controls,
+        },
+    });
+    if let Some(index) = rule_index {
+        result["ruleIndex"] = json!(index);
+    }
+    if !related.is_empty() {
+        result["relatedLocations"] = Value::Array(related);
+    }
+    if let Some(suppression) = &finding.suppressed {
+        let kind = if suppression.kind == "config" {
+            "external"
+        } else {
+            "inSource"
+        };
+        let mut entry = json!({
+            "kind": kind,
+            "status": "accepted",
+            "justification": suppression.reason,
+            "properties": { "palisadeKind": suppression.kind },
+        });
+        if let Some(expires) = &suppression.expires {
+            entry["properties"]["expires"] = json!(expires);
+        }
+        if let Some(physical) = suppression
+            .location
+            .as_ref()
+            .and_then(|l| physical_location(l, None))
+        {
+            entry["location"] = json!({ "physicalLocation": physical });
+        }
+        result["suppressions"] = json!([entry]);
+    }
+    result
+}
+
+/// The report as a SARIF 2.1.0 log, pretty-printed.
+pub fn write_sarif(
+    report: &Report,
+    tool_version: &'static str,
+    options: &SarifOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let rules: Vec<Value> = report.rules.iter().map(rule_descriptor).collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let index = report.rules.iter().position(|r| r.code == f.rule);
+            result(f, index)
+        })
+        .collect();
+    let notifications: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|error| {
+            let location = Location {
+                file: error.file.as_str().into(),
+                document: error.document.unwrap_or(0),
+                line: error.line.unwrap_or(1),
+                column: error.column.unwrap_or(1),
+            };
+            let mut entry = json!({
+                "level": "error",
+                "message": { "text": error.to_string() },
+            });
+            if let Some(physical) = physical_location(&location, None) {
+                entry["locations"] = json!([{ "physicalLocation": physical }]);
+            }
+            entry
+        })
+        .collect();
+    let mut run = json!({
+        "tool": {
+            "driver": {
+                "name": "Palisade",
+                "version": tool_version,
+                "semanticVersion": tool_version,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }
+        },
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "invocations": [{
+            "executionSuccessful": report.errors.is_empty(),
+            "toolExecutionNotifications": notifications,
+        }],
+    });
+    if let Some(root) = &options.source_root {
+        run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": root } });
+    }
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [run],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample;
+
+    fn render(report: &Report) -> String {
+        let mut out = Vec::new();
+        let options = SarifOptions {
+            source_root: Some("file:///work/repo/".into()),
+        };
+        write_sarif(report, "0.1.0", &options, &mut out).expect("in memory");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn sarif_report_matches_snapshot() {
+        insta::assert_snapshot!(render(&sample::report()));
+    }
+
+    #[test]
+    fn uris_are_relative_and_escaped() {
+        assert_eq!(relative_uri("./deploy/my app.yaml"), "deploy/my%20app.yaml");
+        assert_eq!(relative_uri("k8s\\prod\\ü.yaml"), "k8s/prod/%C3%BC.yaml");
+    }
+
+    #[test]
+    fn every_result_points_at_a_declared_rule() {
+        let log: Value = serde_json::from_str(&render(&sample::report())).expect("json");
+        let run = &log["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+        for result in run["results"].as_array().expect("results") {
+            let index = result["ruleIndex"].as_u64().expect("index") as usize;
+            assert_eq!(rules[index]["id"], result["ruleId"]);
+            assert!(result["partialFingerprints"]["palisade/v1"].is_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod schema {
+    use super::*;
+    use crate::sample;
+
+    const SCHEMA_ID: &str =
+        "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+    /// Validates `log` against the official SARIF 2.1.0 schema (a copy in tests/data).
+    pub fn validate(log: &Value) -> Result<(), String> {
+        let schema: Value =
+            serde_json::from_str(include_str!("../tests/data/sarif-schema-2.1.0.json"))
+                .map_err(|e| e.to_string())?;
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler
+            .add_resource(SCHEMA_ID, schema)
+            .map_err(|e| e.to_string())?;
+        let index = compiler
+            .compile(SCHEMA_ID, &mut schemas)
+            .map_err(|e| e.to_string())?;
+        schemas.validate(log, index).map_err(|e| format!("{e:#}"))
+    }
+
+    #[test]
+    fn sarif_output_is_valid_against_the_official_schema() {
+        let mut out = Vec::new();
+        let options = SarifOptions {
+            source_root: Some("file:///work/repo/".into()),
+        };
+        write_sarif(&sample::report(), "0.1.0", &options, &mut out).expect("in memory");
+        let log: Value = serde_json::from_slice(&out).expect("json");
+        validate(&log).expect("valid SARIF");
+    }
+
+    #[test]
+    fn the_validator_rejects_what_the_schema_forbids() {
+        let mut out = Vec::new();
+        write_sarif(
+            &sample::report(),
+            "0.1.0",
+            &SarifOptions::default(),
+            &mut out,
+        )
+        .expect("in memory");
+        let mut log: Value = serde_json::from_slice(&out).expect("json");
+        log["runs"][0]["results"][0]["level"] = json!("fatal");
+        assert!(validate(&log).is_err());
+    }
+}

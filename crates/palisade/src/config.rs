@@ -1,0 +1,449 @@
+//! `.palisade.yaml`: rule selection, severity overrides, exceptions and scan defaults.
+//!
+//! Found from the first scanned path upward (the nearest directory that has one, like ruff),
+//! or given with `--config`. The file is read with Palisade's own YAML loader, so an unknown
+//! key or a wrong type is reported at its line and column. The JSON Schema printed by
+//! `palisade config schema` is derived from the same types.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use palisade_model::{FieldPath, Location, Node, Severity, Value};
+use palisade_rules::suppress::{Date, Exception};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// The names the config file may have, in the order they are looked for.
+pub const CONFIG_NAMES: [&str; 2] = [".palisade.yaml", ".palisade.yml"];
+
+/// Palisade configuration (`.palisade.yaml`). Command-line flags override it.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "Palisade configuration")]
+pub struct Config {
+    /// Only run these rules: codes, code prefixes, names, name prefixes, categories or
+    /// framework tags (`pss`, `PSS:baseline`, `rbac`, `CIS-5.2`). Default: every rule.
+    /// `--select` replaces this list.
+    #[serde(default)]
+    pub select: Vec<String>,
+    /// Do not run these rules (same forms as `select`). `--ignore` adds to this list.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Exit with 1 when a finding of this severity or worse is reported. Default: info.
+    pub fail_on: Option<SeverityName>,
+    /// Pod Security Standards level and version.
+    #[serde(default)]
+    pub pss: PssConfig,
+    /// RBAC analysis settings.
+    #[serde(default)]
+    pub rbac: RbacConfig,
+    /// Severity overrides: rule code, name, prefix, category or tag to severity. The most
+    /// specific entry wins: a code or name beats a prefix, category or tag.
+    #[serde(default)]
+    #[schemars(example = severity_example())]
+    pub severity: BTreeMap<String, SeverityName>,
+    /// Findings to accept, by rule and resource; each needs a reason. For third-party charts
+    /// that cannot carry annotations or comments.
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionConfig>,
+    /// Honour only these exceptions: ignore `palisade.dev/ignore` annotations and
+    /// `# palisade:ignore` comments in the manifests (same as `--strict`).
+    #[serde(default)]
+    pub strict: bool,
+}
+
+fn severity_example() -> BTreeMap<String, SeverityName> {
+    BTreeMap::from([
+        ("PAL-NET-003".to_string(), SeverityName::Low),
+        ("suppression-unused".to_string(), SeverityName::Info),
+    ])
+}
+
+/// A severity, lowest to highest: info, low, medium, high, critical.
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityName {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityName> for Severity {
+    fn from(name: SeverityName) -> Self {
+        match name {
+            SeverityName::Info => Severity::Info,
+            SeverityName::Low => Severity::Low,
+            SeverityName::Medium => Severity::Medium,
+            SeverityName::High => Severity::High,
+            SeverityName::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// Pod Security Standards settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PssConfig {
+    /// `baseline`, or `restricted` (which includes baseline). Default: restricted.
+    pub level: Option<PssLevelName>,
+    /// Kubernetes version whose standards apply: `v1.0` to `v1.37`, or `latest` (default).
+    #[schemars(regex(pattern = r"^(latest|v1\.[0-9]+)$"))]
+    pub version: Option<String>,
+}
+
+/// A Pod Security Standards level.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PssLevelName {
+    Baseline,
+    Restricted,
+}
+
+/// RBAC analysis settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RbacConfig {
+    /// Assume Kubernetes' default roles and bindings exist (cluster-admin, edit, view,
+    /// system:*). Default: true.
+    pub bootstrap: Option<bool>,
+}
+
+/// An exception: the rules it suppresses and the resources it covers. Every given selector
+/// must match; an exception without selectors covers every object.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExceptionConfig {
+    /// Rules to suppress (codes, names, prefixes, categories or tags).
+    #[schemars(length(min = 1))]
+    pub rules: Vec<String>,
+    /// Object kind, case-insensitive (`DaemonSet`).
+    pub kind: Option<String>,
+    /// Namespace glob (`kube-*`).
+    pub namespace: Option<String>,
+    /// Object name glob (`cilium-*`).
+    pub name: Option<String>,
+    /// Labels the object must carry (all of them, exact values).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Why the findings are acceptable; required.
+    #[schemars(length(min = 1))]
+    pub reason: String,
+    /// Last day the exception applies (`YYYY-MM-DD`); afterwards it stops suppressing and is
+    /// reported.
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub expires: Option<String>,
+}
+
+/// A config file that could not be used: where and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{place}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    /// `:line:column`, when known.
+    pub place: String,
+    pub message: String,
+}
+
+/// A loaded config and where it came from.
+#[derive(Debug, Default)]
+pub struct LoadedConfig {
+    pub config: Config,
+    /// `None` when no config file was found.
+    pub file: Option<PathBuf>,
+    /// Where each exception is written, in order.
+    pub exception_locations: Vec<Option<Location>>,
+}
+
+impl LoadedConfig {
+    /// The exceptions, ready for the suppression pass.
+    pub fn exceptions(&self) -> Vec<Exception> {
+        self.config
+            .exceptions
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Exception {
+                rules: e.rules.clone(),
+                kind: e.kind.clone(),
+                namespace: e.namespace.clone(),
+                name: e.name.clone(),
+                labels: e.labels.clone(),
+                reason: e.reason.clone(),
+                expires: e.expires.clone(),
+                location: self.exception_locations.get(i).cloned().flatten(),
+                path: FieldPath::root().key("exceptions").index(i),
+            })
+            .collect()
+    }
+}
+
+/// The nearest config file at or above `start` (a file or directory).
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(start).ok()?;
+    let mut dir = if absolute.is_dir() {
+        Some(absolute.as_path())
+    } else {
+        absolute.parent()
+    };
+    while let Some(d) = dir {
+        for name in CONFIG_NAMES {
+            let candidate = d.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// Reads and validates the config at `path`.
+pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
+    let display = path.display().to_string();
+    let fail = |place: String, message: String| ConfigError {
+        file: display.clone(),
+        place,
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(String::new(), e.to_string()))?;
+    let text =
+        palisade_load::decode(&display, &bytes).map_err(|e| fail(String::new(), e.message))?;
+    parse(&display, text)
+}
+
+/// Parses config text; `file` names it in errors and locations.
+pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
+    let fail = |pos: Option<palisade_model::Pos>, message: String| ConfigError {
+        file: file.to_string(),
+        place: pos.map_or(String::new(), |p| format!(":{}:{}", p.line, p.column)),
+        message,
+    };
+    let mut documents = palisade_load::yaml::parse_documents(text, 0).into_iter();
+    let root = match documents.next() {
+        None => return Ok(LoadedConfig::default()),
+        Some(Err(e)) => return Err(fail(Some(e.pos), e.message)),
+        Some(Ok(root)) => root,
+    };
+    if documents.next().is_some() {
+        return Err(fail(None, "a config file holds one YAML document".into()));
+    }
+    if root.is_null() {
+        return Ok(LoadedConfig::default());
+    }
+    let json = to_json(&root);
+    let config: Config = serde_path_to_error::deserialize(&json).map_err(|e| {
+        let path = pointer_of(e.path());
+        let (pos, _) = path.locate(&root);
+        let at = if path.as_str().is_empty() {
+            String::new()
+        } else {
+            format!(" (at `{}`)", e.path())
+        };
+        fail(Some(pos), format!("{}{at}", e.inner()))
+    })?;
+    let file_name: Arc<str> = Arc::from(file);
+    let locate = |path: &FieldPath| {
+        let (pos, _) = path.locate(&root);
+        Location {
+            file: Arc::clone(&file_name),
+            document: 0,
+            line: pos.line,
+            column: pos.column,
+        }
+    };
+    for (key, _) in config.severity.iter() {
+        if !palisade_rules::registry::RULES
+            .iter()
+            .any(|r| palisade_rules::matches(&r.meta, key))
+        {
+            let location = locate(&FieldPath::root().keys(&["severity", key]));
+            return Err(ConfigError {
+                file: file.to_string(),
+                place: format!(":{}:{}", location.line, location.column),
+                message: format!("severity override `{key}` matches no rule"),
+            });
+        }
+    }
+    if let Some(version) = &config.pss.version {
+        if version.parse::<palisade_analysis::pss::Version>().is_err() {
+            let location = locate(&FieldPath::root().keys(&["pss", "version"]));
+            return Err(ConfigError {
+                file: file.to_string(),
+                place: format!(":{}:{}", location.line, location.column),
+                message: format!(
+                    "unknown Kubernetes version `{version}` (v1.0 to v1.37, or latest)"
+                ),
+            });
+        }
+    }
+    for (i, exception) in config.exceptions.iter().enumerate() {
+        if let Some(expires) = &exception.expires {
+            if Date::parse(expires).is_none() {
+                let location = locate(&FieldPath::root().key("exceptions").index(i).key("expires"));
+                return Err(ConfigError {
+                    file: file.to_string(),
+                    place: format!(":{}:{}", location.line, location.column),
+                    message: format!("`{expires}` is not a YYYY-MM-DD date"),
+                });
+            }
+        }
+    }
+    let exception_locations = (0..config.exceptions.len())
+        .map(|i| Some(locate(&FieldPath::root().key("exceptions").index(i))))
+        .collect();
+    Ok(LoadedConfig {
+        config,
+        file: Some(PathBuf::from(file)),
+        exception_locations,
+    })
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> FieldPath {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .fold(FieldPath::root(), |pointer, segment| match segment {
+            Segment::Seq { index } => pointer.index(*index),
+            Segment::Map { key } | Segment::Enum { variant: key } => pointer.key(key),
+            Segment::Unknown => pointer,
+        })
+}
+
+/// The tree as JSON, for serde. Scalars keep the types YAML 1.1 gave them, so `strict: yes`
+/// is a boolean as Kubernetes would read it; a date such as `2027-01-31` stays a string.
+fn to_json(node: &Node) -> serde_json::Value {
+    match &node.value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => serde_json::Value::from(*i),
+        Value::Float(f) => serde_json::Value::from(*f),
+        Value::Str(s) => serde_json::Value::String(s.clone()),
+        Value::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), to_json(&e.value)))
+                .collect(),
+        ),
+    }
+}
+
+/// The JSON Schema of the config file.
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Config);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "\
+select: [pss, rbac, netpol, suppression]
+ignore: [PAL-NET-003]
+fail-on: high
+pss:
+  level: baseline
+  version: v1.30
+rbac:
+  bootstrap: false
+severity:
+  PAL-RBAC-002: critical
+exceptions:
+  - rules: [pss-privileged, PAL-PSS-001]
+    kind: DaemonSet
+    namespace: kube-system
+    name: cilium-*
+    labels: {app.kubernetes.io/part-of: cilium}
+    reason: the CNI agent programs the host network
+    expires: 2027-06-30
+";
+
+    #[test]
+    fn a_full_config_loads_with_exception_locations() {
+        let loaded = parse(".palisade.yaml", SAMPLE).expect("valid");
+        let config = &loaded.config;
+        assert_eq!(config.fail_on, Some(SeverityName::High));
+        assert_eq!(config.pss.level, Some(PssLevelName::Baseline));
+        assert_eq!(config.rbac.bootstrap, Some(false));
+        let exceptions = loaded.exceptions();
+        assert_eq!(exceptions[0].name.as_deref(), Some("cilium-*"));
+        assert_eq!(exceptions[0].expires.as_deref(), Some("2027-06-30"));
+        assert_eq!(exceptions[0].location.as_ref().map(|l| l.line), Some(12));
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_line_and_column() {
+        let err = parse(
+            "c.yaml",
+            "exceptions:\n  - rules: [x]\n    reason: r\n    nmae: web\n",
+        )
+        .expect_err("unknown key");
+        assert_eq!(err.place, ":4:5");
+        assert!(
+            err.message.contains("unknown field `nmae`"),
+            "{}",
+            err.message
+        );
+        let err = parse("c.yaml", "pss:\n  level: strict\n").expect_err("bad level");
+        assert_eq!(err.place, ":2:3");
+        assert!(
+            err.message.contains("unknown variant `strict`"),
+            "{}",
+            err.message
+        );
+        let err = parse("c.yaml", "strict: maybe\n").expect_err("bad bool");
+        assert!(
+            err.to_string()
+                .starts_with("c.yaml:1:1: invalid type: string \"maybe\""),
+            "{err}"
+        );
+        let err = parse("c.yaml", "exceptions:\n  - rules: [x]\n").expect_err("no reason");
+        assert!(
+            err.message.contains("missing field `reason`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.place, ":2:5");
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_value() {
+        let err = parse("c.yaml", "severity:\n  pss-privilegd: low\n").expect_err("typo");
+        assert_eq!(
+            (err.place.as_str(), err.message.as_str()),
+            (":2:3", "severity override `pss-privilegd` matches no rule")
+        );
+        let err = parse("c.yaml", "pss: {version: v2.0}\n").expect_err("version");
+        assert!(err.message.contains("unknown Kubernetes version"));
+        let err = parse(
+            "c.yaml",
+            "exceptions:\n- {rules: [x], reason: r, expires: 2027-02-30}\n",
+        )
+        .expect_err("date");
+        assert!(err.message.contains("not a YYYY-MM-DD date"));
+    }
+
+    #[test]
+    fn empty_files_are_the_default_config() {
+        let loaded = parse("c.yaml", "# nothing yet\n").expect("empty");
+        assert!(loaded.config.select.is_empty() && loaded.config.exceptions.is_empty());
+    }
+
+    #[test]
+    fn discovery_walks_up_from_the_scanned_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let nested = dir.path().join("deploy/prod");
+        std::fs::create_dir_all(&nested).expect("mkdir");
+        std::fs::write(dir.path().join(".palisade.yaml"), "strict: true\n").expect("write");
+        std::fs::write(nested.join("app.yaml"), "kind: Pod\n").expect("write");
+        let found = discover(&nested.join("app.yaml")).expect("found");
+        assert_eq!(
+            found,
+            std::path::absolute(dir.path().join(".palisade.yaml")).expect("abs")
+        );
+    }
+}

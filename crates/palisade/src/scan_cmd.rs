@@ -1,0 +1,265 @@
+//! `palisade scan`: flags and config resolved into one pipeline, the scan, the report.
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use palisade::config::{self, LoadedConfig};
+use palisade::{
+    apply_baseline, dedup_inputs, resolve_severity_overrides, scan_with_progress, Pipeline,
+};
+use palisade_analysis::pss::{Level, Version};
+use palisade_load::discover;
+use palisade_model::{ObjectRef, Severity};
+use palisade_report::{
+    render_text, write_html, write_json, write_junit, write_markdown, write_sarif, Report,
+    RuleInfo, SarifOptions, TextOptions,
+};
+use palisade_rules::suppress::{Date, SuppressionSettings};
+use palisade_rules::{Engine, Selection, Settings};
+
+use crate::cli::{ColorChoice, OutputFormat, ScanArgs};
+use crate::{split_list, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
+
+/// Progress bars only for scans with at least this many files.
+const PROGRESS_MIN_FILES: usize = 200;
+
+fn load_config(args: &ScanArgs, paths: &[String]) -> Result<LoadedConfig> {
+    if args.no_config {
+        return Ok(LoadedConfig::default());
+    }
+    let file = match &args.config {
+        Some(file) => Some(file.clone()),
+        None => {
+            let first = paths.first().map_or(".", String::as_str);
+            let start = if first == "-" { "." } else { first };
+            config::discover(Path::new(start))
+        }
+    };
+    match file {
+        Some(file) => Ok(config::load(&file)?),
+        None => Ok(LoadedConfig::default()),
+    }
+}
+
+/// Flags over config over defaults.
+fn pipeline(args: &ScanArgs, loaded: &LoadedConfig) -> Result<(Pipeline, Severity)> {
+    let config = &loaded.config;
+    let pss_level = args.pss_level.unwrap_or(match config.pss.level {
+        Some(config::PssLevelName::Baseline) => Level::Baseline,
+        _ => Level::Restricted,
+    });
+    let pss_version = match (args.pss_version, &config.pss.version) {
+        (Some(version), _) => version,
+        (None, Some(text)) => text
+            .parse::<Version>()
+            .map_err(anyhow::Error::msg)
+            .context("pss.version in the config")?,
+        (None, None) => Version::LATEST,
+    };
+    let select = if args.select.is_empty() {
+        config.select.clone()
+    } else {
+        split_list(&args.select)
+    };
+    let mut ignore = config.ignore.clone();
+    ignore.extend(split_list(&args.ignore));
+    let settings = Settings {
+        pss_level,
+        pss_version,
+        selection: Selection { select, ignore },
+        rbac_bootstrap: !args.no_bootstrap && config.rbac.bootstrap.unwrap_or(true),
+    };
+    let engine = Engine::new(&settings)?;
+    let overrides: Vec<(String, Severity)> = config
+        .severity
+        .iter()
+        .map(|(token, severity)| (token.clone(), Severity::from(*severity)))
+        .collect();
+    let config_name = loaded
+        .file
+        .as_ref()
+        .map_or(".palisade.yaml".to_string(), |f| f.display().to_string());
+    let suppression = SuppressionSettings {
+        strict: args.strict || config.strict,
+        exceptions: loaded.exceptions(),
+        config_object: Arc::new(ObjectRef {
+            api_version: "palisade.dev/v1".into(),
+            kind: "PalisadeConfig".into(),
+            namespace: None,
+            name: config_name,
+        }),
+        today: Date::today(),
+    };
+    let fail_on = args
+        .fail_on
+        .or(config.fail_on.map(Severity::from))
+        .unwrap_or(Severity::Info);
+    let pipeline = Pipeline {
+        engine,
+        suppression,
+        severity: resolve_severity_overrides(&overrides),
+    };
+    Ok((pipeline, fail_on))
+}
+
+fn rule_infos(pipeline: &Pipeline) -> Vec<RuleInfo> {
+    pipeline
+        .engine
+        .rules()
+        .map(|rule| {
+            let meta = &rule.meta;
+            RuleInfo {
+                code: meta.code,
+                name: meta.name,
+                severity: pipeline
+                    .severity
+                    .get(meta.code)
+                    .copied()
+                    .unwrap_or(meta.severity),
+                category: meta.category,
+                controls: meta.controls,
+                summary: meta.summary(),
+                docs: meta.docs(),
+            }
+        })
+        .collect()
+}
+
+/// The fingerprints of a JSON report written by an earlier scan.
+fn read_baseline(path: &Path) -> Result<HashSet<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the baseline {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "the baseline {} is not a Palisade JSON report",
+            path.display()
+        )
+    })?;
+    let Some(findings) = value.get("findings").and_then(|f| f.as_array()) else {
+        bail!(
+            "the baseline {} has no `findings` list; write one with --write-baseline",
+            path.display()
+        );
+    };
+    Ok(findings
+        .iter()
+        .filter_map(|f| f.get("fingerprint").and_then(|p| p.as_str()))
+        .map(str::to_string)
+        .collect())
+}
+
+fn progress_bar(files: usize, args: &ScanArgs) -> Option<indicatif::ProgressBar> {
+    let show = !args.no_progress
+        && files >= PROGRESS_MIN_FILES
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none();
+    if !show {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(u64::try_from(files).unwrap_or(u64::MAX));
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} scanning {pos}/{len} files [{bar:30}] {elapsed}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// The working directory as a `file://` URI ending in `/`, for SARIF's `%SRCROOT%`.
+fn source_root() -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let text = cwd.to_str()?;
+    let uri = palisade_report::relative_uri(text);
+    Some(format!("file://{}/", uri.trim_end_matches('/')))
+}
+
+fn write_report(report: &Report, args: &ScanArgs, out: &mut dyn Write) -> Result<()> {
+    let version = env!("CARGO_PKG_VERSION");
+    match args.format {
+        OutputFormat::Json => write_json(report, version, out)?,
+        OutputFormat::Sarif => {
+            let options = SarifOptions {
+                source_root: source_root(),
+            };
+            write_sarif(report, version, &options, out)?;
+        }
+        OutputFormat::Junit => write_junit(report, out)?,
+        OutputFormat::Markdown => write_markdown(report, out)?,
+        OutputFormat::Html => write_html(report, version, out)?,
+        OutputFormat::Text => {
+            let color = match args.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    args.output.is_none()
+                        && std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            out.write_all(render_text(report, TextOptions { color }).as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn create(path: &Path, what: &str) -> Result<Box<dyn Write>> {
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("writing the {what} to {}", path.display()))?;
+    Ok(Box::new(std::io::BufWriter::new(file)))
+}
+
+pub fn run(args: &ScanArgs) -> Result<u8> {
+    let paths = if args.paths.is_empty() {
+        vec![".".to_string()]
+    } else {
+        args.paths.clone()
+    };
+    let loaded = load_config(args, &paths)?;
+    let (pipeline, fail_on) = pipeline(args, &loaded)?;
+    let (inputs, discovery_errors) = discover(&paths);
+    let inputs = dedup_inputs(inputs);
+    let bar = progress_bar(inputs.len(), args);
+    let tick = || {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
+    let mut report = scan_with_progress(&inputs, &pipeline, discovery_errors, &tick);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    report.rules = rule_infos(&pipeline);
+
+    if let Some(path) = &args.write_baseline {
+        let mut out = create(path, "baseline")?;
+        write_json(&report, env!("CARGO_PKG_VERSION"), &mut out)?;
+        out.flush()?;
+    }
+    if let Some(path) = &args.baseline {
+        let known = read_baseline(path)?;
+        apply_baseline(&mut report, &known);
+    }
+
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => create(path, "report")?,
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    write_report(&report, args, &mut out)?;
+    out.flush()?;
+
+    let failing = report
+        .findings
+        .iter()
+        .any(|f| f.suppressed.is_none() && f.severity >= fail_on);
+    Ok(if !report.errors.is_empty() {
+        EXIT_ERROR
+    } else if failing {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
