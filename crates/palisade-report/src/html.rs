@@ -1,7 +1,358 @@
+//! `--format html`: one self-contained page (no network) with a summary by severity,
+//! category, namespace and framework, bar charts, a filterable findings table with code
+//! frames, and the load errors.
+//!
+//! The report travels as JSON inside the page and is rendered with `textContent` only, so no
+//! manifest text can become markup. Filters can be preset in the URL fragment
+//! (`report.html#q=privileged&severity=high&suppressed=1`), which makes views shareable.
+
+use serde::Serialize;
+
+use crate::{Report, Summary};
+use palisade_model::{Finding, LoadError};
+
+#[derive(Serialize)]
+struct Page<'a> {
+    version: &'a str,
+    summary: &'a Summary,
+    findings: &'a [PageFinding<'a>],
+    errors: &'a [LoadError],
+    rules: Vec<PageRule<'a>>,
+}
+
+#[derive(Serialize)]
+struct PageRule<'a> {
+    code: &'a str,
+    name: &'a str,
+    summary: &'a str,
+}
+
+#[derive(Serialize)]
+struct PageFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    /// The line the location points at, for the code frame.
+    snippet: Option<&'a str>,
+}
+
+/// Makes JSON safe inside `<script>`: nothing in it can close the element or open a comment.
+fn script_safe(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+/// Writes the report as one HTML page.
 pub fn write_html(
-    _r: &crate::Report,
-    _v: &str,
-    _o: &mut dyn std::io::Write,
+    report: &Report,
+    tool_version: &str,
+    out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    Ok(())
+    let findings: Vec<PageFinding> = report
+        .findings
+        .iter()
+        .map(|finding| PageFinding {
+            finding,
+            snippet: finding.snippet.as_deref(),
+        })
+        .collect();
+    let summaries: Vec<String> = report.rules.iter().map(|r| r.summary.clone()).collect();
+    let page = Page {
+        version: tool_version,
+        summary: &report.summary,
+        findings: &findings,
+        errors: &report.errors,
+        rules: report
+            .rules
+            .iter()
+            .zip(&summaries)
+            .map(|(r, summary)| PageRule {
+                code: r.code,
+                name: r.name,
+                summary,
+            })
+            .collect(),
+    };
+    let data = serde_json::to_string(&page).map_err(std::io::Error::other)?;
+    let (head, tail) = TEMPLATE.split_once("/*DATA*/").unwrap_or((TEMPLATE, ""));
+    out.write_all(head.as_bytes())?;
+    out.write_all(script_safe(&data).as_bytes())?;
+    out.write_all(tail.as_bytes())
+}
+
+const TEMPLATE: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>Palisade report</title>
+<script>
+  // Installed first, so an error anywhere below is recorded where tests and users can see it.
+  window.palisadeErrors = [];
+  window.addEventListener("error", function (e) {
+    window.palisadeErrors.push(String(e.message));
+    document.documentElement.dataset.errors = window.palisadeErrors.join(" | ");
+  });
+</script>
+<style>
+  :root { --critical:#8e24aa; --high:#d32f2f; --medium:#f9a825; --low:#1e88e5; --info:#00897b;
+          --fg:#1d2330; --muted:#5f6b7a; --line:#e3e7ee; --bg:#f6f8fb; }
+  * { box-sizing: border-box; }
+  body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif; color:var(--fg); background:var(--bg); }
+  header { padding:18px 28px; background:#10243e; color:#fff; }
+  header h1 { margin:0; font-size:20px; }
+  header p { margin:4px 0 0; color:#c5d3e8; }
+  main { padding:20px 28px; max-width:1400px; }
+  .cards { display:flex; gap:12px; flex-wrap:wrap; }
+  .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:10px 16px; min-width:120px; }
+  .card b { display:block; font-size:24px; }
+  .card.critical b { color:var(--critical);} .card.high b { color:var(--high);} .card.medium b { color:#b07b00;}
+  .card.low b { color:var(--low);} .card.info b { color:var(--info);}
+  .charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(300px,1fr)); gap:14px; margin:18px 0; }
+  .chart { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 16px; }
+  .chart h2 { font-size:14px; margin:0 0 8px; }
+  .bar { display:grid; grid-template-columns:140px 1fr 44px; gap:8px; align-items:center; margin:3px 0; }
+  .bar span:first-child { overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+  .bar .track { background:var(--line); border-radius:4px; height:12px; }
+  .bar .fill { background:#3d6fb6; border-radius:4px; height:12px; }
+  .filters { display:flex; gap:10px; flex-wrap:wrap; align-items:center; margin:14px 0; }
+  .filters input[type=search] { min-width:320px; padding:6px 8px; border:1px solid #b8c2d1; border-radius:6px; }
+  .filters select { padding:5px; border-radius:6px; }
+  table { width:100%; border-collapse:collapse; background:#fff; border:1px solid var(--line); }
+  th, td { text-align:left; padding:7px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+  th { background:#eef2f7; position:sticky; top:0; }
+  tr.finding { cursor:pointer; }
+  tr.finding:hover { background:#f3f7ff; }
+  tr.suppressed td { color:var(--muted); }
+  .sev { font-weight:600; text-transform:uppercase; font-size:11px; padding:2px 6px; border-radius:4px; color:#fff; }
+  .sev.critical { background:var(--critical);} .sev.high { background:var(--high);} .sev.medium { background:var(--medium); color:#222;}
+  .sev.low { background:var(--low);} .sev.info { background:var(--info);}
+  code, pre { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12.5px; }
+  pre.frame { background:#0f1726; color:#e6edf7; padding:10px 12px; border-radius:6px; overflow:auto; margin:6px 0; }
+  .detail td { background:#fafbfd; }
+  .muted { color:var(--muted); }
+  .errors li { margin:4px 0; }
+</style>
+</head>
+<body>
+<header>
+  <h1>Palisade report</h1>
+  <p id="scope"></p>
+</header>
+<main>
+  <section class="cards" id="cards" aria-label="Findings by severity"></section>
+  <section class="charts">
+    <div class="chart"><h2>By category</h2><div id="by-category"></div></div>
+    <div class="chart"><h2>By namespace</h2><div id="by-namespace"></div></div>
+    <div class="chart"><h2>By framework</h2><div id="by-framework"></div></div>
+    <div class="chart"><h2>By rule</h2><div id="by-rule"></div></div>
+  </section>
+  <section class="filters" aria-label="Filters">
+    <input type="search" id="q" placeholder="Filter: rule, object, file, message, control" aria-label="Filter">
+    <label>Severity at least <select id="severity">
+      <option value="info">info</option><option value="low">low</option><option value="medium">medium</option>
+      <option value="high">high</option><option value="critical">critical</option></select></label>
+    <label>Category <select id="category"><option value="">all</option></select></label>
+    <label><input type="checkbox" id="suppressed"> show suppressed</label>
+    <span id="shown" class="muted"></span>
+  </section>
+  <table>
+    <thead><tr><th>Severity</th><th>Rule</th><th>Object</th><th>Location</th><th>Message</th></tr></thead>
+    <tbody id="rows"></tbody>
+  </table>
+  <section id="errors-section" hidden>
+    <h2>Load errors</h2>
+    <ul class="errors" id="errors"></ul>
+  </section>
+</main>
+<script id="report-data" type="application/json">/*DATA*/</script>
+<script>
+(function () {
+  "use strict";
+  var report = JSON.parse(document.getElementById("report-data").textContent);
+  var ORDER = ["info", "low", "medium", "high", "critical"];
+  var rank = function (s) { return ORDER.indexOf(s); };
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; }
+      else if (k === "class") { node.className = attrs[k]; }
+      else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { node.appendChild(c); });
+    return node;
+  }
+  function objectName(o) { return o.kind + " " + (o.namespace ? o.namespace + "/" : "") + o.name; }
+  function place(l) { return l ? l.file + ":" + l.line + ":" + l.column : ""; }
+  function framework(control) { return control.split(/[-:]/)[0].toUpperCase(); }
+
+  var s = report.summary;
+  document.getElementById("scope").textContent =
+    s.objects + " objects in " + s.files + " files · " + s.suppressed + " suppressed · " +
+    s.errors + " load errors" + (s.baseline ? " · " + s.baseline + " in the baseline not shown" : "") +
+    " · Palisade " + report.version;
+
+  var cards = document.getElementById("cards");
+  ORDER.slice().reverse().forEach(function (sev) {
+    cards.appendChild(el("div", { "class": "card " + sev }, [
+      el("b", { text: String(s.findings[sev]) }), el("span", { text: sev })]));
+  });
+
+  function chart(id, counts) {
+    var host = document.getElementById(id);
+    var entries = Object.keys(counts).map(function (k) { return [k, counts[k]]; })
+      .sort(function (a, b) { return b[1] - a[1] || (a[0] < b[0] ? -1 : 1); }).slice(0, 12);
+    var max = entries.length ? entries[0][1] : 1;
+    if (!entries.length) { host.appendChild(el("p", { "class": "muted", text: "no findings" })); }
+    entries.forEach(function (e) {
+      var fill = el("div", { "class": "fill" });
+      fill.style.width = Math.max(2, Math.round(100 * e[1] / max)) + "%";
+      host.appendChild(el("div", { "class": "bar", title: e[0] + ": " + e[1] }, [
+        el("span", { text: e[0] }), el("div", { "class": "track" }, [fill]), el("span", { text: String(e[1]) })]));
+    });
+  }
+  var open = report.findings.filter(function (f) { return !f.suppressed; });
+  function countBy(list, keys) {
+    var counts = {};
+    list.forEach(function (f) { keys(f).forEach(function (k) { counts[k] = (counts[k] || 0) + 1; }); });
+    return counts;
+  }
+  chart("by-category", countBy(open, function (f) { return [f.category]; }));
+  chart("by-namespace", countBy(open, function (f) { return [f.object.namespace || "(cluster)"]; }));
+  chart("by-framework", countBy(open, function (f) {
+    var seen = {}; f.controls.forEach(function (c) { seen[framework(c)] = 1; }); return Object.keys(seen);
+  }));
+  chart("by-rule", countBy(open, function (f) { return [f.rule]; }));
+
+  var categories = {};
+  report.findings.forEach(function (f) { categories[f.category] = 1; });
+  var categorySelect = document.getElementById("category");
+  Object.keys(categories).sort().forEach(function (c) {
+    categorySelect.appendChild(el("option", { value: c, text: c }));
+  });
+
+  function frame(f) {
+    var lines = [];
+    if (f.snippet && f.location) { lines.push(f.location.line + " | " + f.snippet); }
+    lines.push("object: " + objectName(f.object));
+    lines.push("path:   " + (f.path || "/"));
+    (f.related || []).forEach(function (r) { lines.push("related: " + r.message + (r.location ? " (" + place(r.location) + ")" : "")); });
+    if (f.controls.length) { lines.push("controls: " + f.controls.join(", ")); }
+    if (f.suppressed) {
+      lines.push("suppressed by " + f.suppressed.kind + (f.suppressed.expires ? " until " + f.suppressed.expires : "") + ": " + f.suppressed.reason);
+    }
+    return el("pre", { "class": "frame", text: lines.join("\n") });
+  }
+
+  var rows = document.getElementById("rows");
+  var rendered = report.findings.map(function (f) {
+    var row = el("tr", { "class": "finding" + (f.suppressed ? " suppressed" : ""), "data-rule": f.rule }, [
+      el("td", {}, [el("span", { "class": "sev " + f.severity, text: f.severity })]),
+      el("td", {}, [el("code", { text: f.rule }), el("div", { "class": "muted", text: f.name })]),
+      el("td", { text: objectName(f.object) }),
+      el("td", {}, [el("code", { text: place(f.location) })]),
+      el("td", { text: f.message + (f.suppressed ? " (suppressed)" : "") })]);
+    var detail = el("tr", { "class": "detail", hidden: "" }, [el("td", { colspan: "5" }, [frame(f)])]);
+    row.addEventListener("click", function () { detail.hidden = !detail.hidden; });
+    rows.appendChild(row);
+    rows.appendChild(detail);
+    var haystack = [f.rule, f.name, f.category, objectName(f.object), place(f.location), f.message, f.path]
+      .concat(f.controls).join(" ").toLowerCase();
+    return { finding: f, row: row, detail: detail, haystack: haystack };
+  });
+
+  var q = document.getElementById("q"), sev = document.getElementById("severity"),
+      sup = document.getElementById("suppressed");
+  function apply() {
+    var words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    rendered.forEach(function (r) {
+      var f = r.finding;
+      var visible = rank(f.severity) >= rank(sev.value) &&
+        (!categorySelect.value || f.category === categorySelect.value) &&
+        (sup.checked || !f.suppressed) &&
+        words.every(function (w) { return r.haystack.indexOf(w) >= 0; });
+      r.row.hidden = !visible;
+      if (!visible) { r.detail.hidden = true; }
+      if (visible) { shown += 1; }
+    });
+    document.getElementById("shown").textContent = shown + " of " + rendered.length + " findings shown";
+    document.body.dataset.visibleRows = String(shown);
+    var state = [];
+    if (q.value) { state.push("q=" + encodeURIComponent(q.value)); }
+    if (sev.value !== "info") { state.push("severity=" + sev.value); }
+    if (categorySelect.value) { state.push("category=" + encodeURIComponent(categorySelect.value)); }
+    if (sup.checked) { state.push("suppressed=1"); }
+    if (state.length || location.hash) { history.replaceState(null, "", "#" + state.join("&")); }
+  }
+  location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+    var kv = pair.split("="), value = decodeURIComponent(kv[1] || "");
+    if (kv[0] === "q") { q.value = value; }
+    if (kv[0] === "severity" && rank(value) >= 0) { sev.value = value; }
+    if (kv[0] === "category") { categorySelect.value = value; }
+    if (kv[0] === "suppressed") { sup.checked = value === "1"; }
+  });
+  [q, sev, categorySelect, sup].forEach(function (input) {
+    input.addEventListener("input", apply);
+    input.addEventListener("change", apply);
+  });
+  apply();
+
+  if (report.errors.length) {
+    document.getElementById("errors-section").hidden = false;
+    var list = document.getElementById("errors");
+    report.errors.forEach(function (e) {
+      list.appendChild(el("li", { text: e.file + (e.line ? ":" + e.line + (e.column ? ":" + e.column : "") : "") +
+        (e.document !== undefined ? " (document " + e.document + ")" : "") + ": " + e.message }));
+    });
+  }
+  document.body.dataset.findings = String(rendered.length);
+  document.body.dataset.status = "ready";
+})();
+</script>
+</body>
+</html>
+"##;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample;
+
+    fn render(report: &Report) -> String {
+        let mut out = Vec::new();
+        write_html(report, "0.1.0", &mut out).expect("in memory");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn html_report_matches_snapshot() {
+        insta::assert_snapshot!(render(&sample::report()));
+    }
+
+    #[test]
+    fn manifest_text_cannot_close_the_data_script() {
+        let mut report = sample::report();
+        report.findings[0].message = "</script><script>alert(1)</script><!--".into();
+        let page = render(&report);
+        assert_eq!(
+            page.matches("</script>").count(),
+            3,
+            "only the page's own scripts close"
+        );
+        assert!(!page.contains("<!--"));
+    }
+
+    #[test]
+    fn the_page_loads_nothing_from_the_network() {
+        let page = render(&sample::report());
+        for needle in ["src=\"http", "href=\"http", "@import", "url(http"] {
+            assert!(!page.contains(needle), "{needle}");
+        }
+        assert!(page.contains("default-src 'none'"));
+    }
 }

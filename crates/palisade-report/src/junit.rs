@@ -34,13 +34,14 @@ fn place(finding: &Finding) -> String {
 }
 
 fn test_case(out: &mut String, finding: &Finding) {
-    let name = format!("{}{}", finding.object.display_name(), finding.path);
+    let name = format!("{} {}", finding.object.display_name(), finding.path);
+    let name = name.trim_end();
     let file = finding.location.as_ref().map_or("", |l| &l.file);
     let line = finding.location.as_ref().map_or(0, |l| l.line);
     let _ = writeln!(
         out,
         "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{line}\">",
-        escape(&name),
+        escape(name),
         escape(finding.rule),
         escape(file),
     );
@@ -62,7 +63,7 @@ fn test_case(out: &mut String, finding: &Finding) {
                 escape(&place(finding)),
                 escape(&finding.message),
                 finding.severity,
-                escape(&name),
+                escape(name),
                 escape(&finding.controls.join(", ")),
             );
         }

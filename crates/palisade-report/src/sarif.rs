@@ -84,6 +84,15 @@ fn physical_location(location: &Location, snippet: Option<&str>) -> Option<Value
     Some(json!({ "artifactLocation": artifact, "region": region }))
 }
 
+/// `Deployment shop/web spec.template...` style name: the object, then the field pointer.
+fn qualified(object: &str, path: &str) -> String {
+    if path.is_empty() {
+        object.to_string()
+    } else {
+        format!("{object} {path}")
+    }
+}
+
 fn rule_descriptor(rule: &RuleInfo) -> Value {
     let mut tags = vec![
         Value::String("security".into()),
@@ -125,7 +134,7 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
     location.insert(
         "logicalLocations".into(),
         json!([{
-            "fullyQualifiedName": format!("{object}{}", finding.path),
+            "fullyQualifiedName": qualified(&object, finding.path.as_str()),
             "name": finding.object.name,
             "kind": "resource",
         }]),
@@ -140,7 +149,7 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
                 "message": { "text": related.message },
                 "logicalLocations": [{
                     "fullyQualifiedName":
-                        format!("{}{}", related.object.display_name(), related.path),
+                        qualified(&related.object.display_name(), related.path.as_str()),
                     "kind": "resource",
                 }],
             });
