@@ -166,6 +166,8 @@ fn progress_bar(files: usize, args: &ScanArgs) -> Option<indicatif::ProgressBar>
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
     .progress_chars("=> ");
     bar.set_style(style);
+    // Drawn at once, so even a scan that ends quickly showed where it was.
+    bar.tick();
     Some(bar)
 }
 
