@@ -428,6 +428,23 @@ exceptions:
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_config() {
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split_once("### Configuration (`.palisade.yaml`)")
+            .map(|(_, rest)| rest)
+            .expect("README has the section");
+        let example = section
+            .split_once("```yaml\n")
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .map(|(yaml, _)| yaml)
+            .expect("README has the example");
+        let loaded = parse("README.md", example).expect("README example is valid");
+        assert_eq!(loaded.config.exceptions.len(), 1);
+        assert_eq!(loaded.config.fail_on, Some(SeverityName::High));
+    }
+
+    #[test]
     fn empty_files_are_the_default_config() {
         let loaded = parse("c.yaml", "# nothing yet\n").expect("empty");
         assert!(loaded.config.select.is_empty() && loaded.config.exceptions.is_empty());
