@@ -209,7 +209,11 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
     result
 }
 
-/// The report as a SARIF 2.1.0 log, pretty-printed.
+/// Stands in for the results while the rest of the log is serialized.
+const RESULTS_SLOT: &str = "__palisade_results__";
+
+/// The report as a SARIF 2.1.0 log. Results are written one at a time, so a log of a million
+/// findings never exists in memory as a tree.
 pub fn write_sarif(
     report: &Report,
     tool_version: &'static str,
@@ -217,13 +221,11 @@ pub fn write_sarif(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let rules: Vec<Value> = report.rules.iter().map(rule_descriptor).collect();
-    let results: Vec<Value> = report
-        .findings
+    let rule_index: std::collections::HashMap<&str, usize> = report
+        .rules
         .iter()
-        .map(|f| {
-            let index = report.rules.iter().position(|r| r.code == f.rule);
-            result(f, index)
-        })
+        .enumerate()
+        .map(|(i, r)| (r.code, i))
         .collect();
     let notifications: Vec<Value> = report
         .errors
@@ -255,7 +257,7 @@ pub fn write_sarif(
                 "rules": rules,
             }
         },
-        "results": results,
+        "results": RESULTS_SLOT,
         "columnKind": "unicodeCodePoints",
         "invocations": [{
             "executionSuccessful": report.errors.is_empty(),
@@ -270,7 +272,18 @@ pub fn write_sarif(
         "version": "2.1.0",
         "runs": [run],
     });
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    let frame = serde_json::to_string_pretty(&log).map_err(std::io::Error::other)?;
+    let slot = format!("\"{RESULTS_SLOT}\"");
+    let (head, tail) = frame.split_once(&slot).unwrap_or((&frame, ""));
+    out.write_all(head.as_bytes())?;
+    out.write_all(b"[")?;
+    for (i, finding) in report.findings.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        let value = result(finding, rule_index.get(finding.rule).copied());
+        serde_json::to_writer_pretty(&mut *out, &value)?;
+    }
+    out.write_all(b"\n]")?;
+    out.write_all(tail.as_bytes())?;
     out.write_all(b"\n")
 }
 
