@@ -5,8 +5,10 @@
 //! * [`rbac`]: effective permissions as the RBAC authorizer computes them, can-i / who-can,
 //!   risky grants and escalation paths;
 //! * [`netpol`]: NetworkPolicy isolation and reachability;
-//! * [`selector`]: label selectors.
+//! * [`selector`]: label selectors;
+//! * [`image`]: container image references.
 
+pub mod image;
 mod inventory;
 pub mod netpol;
 pub mod pss;

@@ -1,10 +1,12 @@
 use std::sync::OnceLock;
 
-use palisade_analysis::pss::{self, Level, Version, VersionedCheck};
+use std::collections::HashMap;
+
+use palisade_analysis::pss::{self, Level, Version, VersionedCheck, Violation};
 use palisade_analysis::Inventory;
 use palisade_model::{Finding, Location, Object, PodView};
 
-use crate::meta::Emitter;
+use crate::meta::{Emitter, OptionValues};
 
 use crate::registry::RULES;
 use crate::{Check, Rule, Selection, SelectionError};
@@ -17,6 +19,8 @@ pub struct Settings {
     pub selection: Selection,
     /// Assume Kubernetes' default RBAC roles and bindings exist (`edit`, `cluster-admin`, ...).
     pub rbac_bootstrap: bool,
+    /// Configured rule options, by rule code.
+    pub options: HashMap<&'static str, OptionValues>,
 }
 
 impl Default for Settings {
@@ -26,6 +30,7 @@ impl Default for Settings {
             pss_version: Version::LATEST,
             selection: Selection::default(),
             rbac_bootstrap: true,
+            options: HashMap::new(),
         }
     }
 }
@@ -33,7 +38,15 @@ impl Default for Settings {
 /// A per-object rule that runs, with what the engine resolved for it.
 struct Active {
     rule: &'static Rule,
-    pss: &'static VersionedCheck,
+    check: PodCheck,
+}
+
+enum PodCheck {
+    Pss(&'static VersionedCheck),
+    WithOptions(
+        fn(&PodView<'_>, &OptionValues) -> Vec<Violation>,
+        OptionValues,
+    ),
 }
 
 /// An inventory rule that runs.
@@ -96,12 +109,23 @@ impl Engine {
                     if let Some((_, versioned)) = pss_checks.iter().find(|(c, _)| c.id == id) {
                         active.push(Active {
                             rule,
-                            pss: versioned,
+                            check: PodCheck::Pss(versioned),
                         });
                     }
                 }
                 Check::Inventory(check) => inventory.push(ActiveInventory { rule, check }),
                 Check::Suppression => suppression.push(rule),
+                Check::Pod(check) => {
+                    let options = settings
+                        .options
+                        .get(rule.meta.code)
+                        .cloned()
+                        .unwrap_or_default();
+                    active.push(Active {
+                        rule,
+                        check: PodCheck::WithOptions(check, options),
+                    });
+                }
             }
         }
         Ok(Engine {
@@ -164,7 +188,11 @@ impl Engine {
             return findings;
         };
         for active in &self.active {
-            for violation in (active.pss.check)(&pod) {
+            let violations = match &active.check {
+                PodCheck::Pss(versioned) => (versioned.check)(&pod),
+                PodCheck::WithOptions(check, options) => check(&pod, options),
+            };
+            for violation in violations {
                 findings.push(self.finding(active.rule, object, violation, source));
             }
         }
@@ -175,7 +203,7 @@ impl Engine {
         &self,
         rule: &'static Rule,
         object: &Object,
-        violation: pss::Violation,
+        violation: Violation,
         source: Option<&Source<'_>>,
     ) -> Finding {
         let location = object.origin.as_ref().map(|origin| {

@@ -13,5 +13,5 @@ mod selection;
 pub mod suppress;
 
 pub use engine::{Engine, Settings, Source};
-pub use meta::{Check, Emitter, Rule, RuleMeta};
+pub use meta::{Check, Emitter, OptionKind, OptionValue, OptionValues, Rule, RuleMeta, RuleOption};
 pub use selection::{matches, Selection, SelectionError};

@@ -1,6 +1,9 @@
+use std::collections::HashMap;
+
+use palisade_analysis::pss::Violation;
 use palisade_analysis::rbac::Source;
 use palisade_analysis::Inventory;
-use palisade_model::{Related, Severity};
+use palisade_model::{PodView, Related, Severity};
 
 /// What a rule looks at, and the function (or engine check) that looks. The engine dispatches
 /// on the variant.
@@ -10,6 +13,8 @@ pub enum Check {
     Pss(&'static str),
     /// Runs once over everything the input holds (RBAC policy, service accounts, workloads).
     Inventory(fn(&Inventory, &mut Emitter)),
+    /// Runs on every pod spec with the rule's configured options.
+    Pod(fn(&PodView<'_>, &OptionValues) -> Vec<Violation>),
     /// Judges the suppressions themselves, after every other rule has run.
     Suppression,
 }
@@ -20,6 +25,7 @@ impl Check {
         match self {
             Check::Pss(_) => "pod spec",
             Check::Inventory(_) => "whole input",
+            Check::Pod(_) => "pod spec",
             Check::Suppression => "suppressions",
         }
     }
@@ -59,6 +65,50 @@ pub struct RuleMeta {
     pub controls: &'static [&'static str],
     /// The rule's doc comment, verbatim (one leading space per line, as rustdoc stores it).
     pub raw_docs: &'static str,
+    /// What the rule can be configured with (`rules: {CODE: {option: value}}` in the config).
+    pub options: &'static [RuleOption],
+}
+
+/// One setting a rule takes.
+#[derive(Debug)]
+pub struct RuleOption {
+    pub name: &'static str,
+    pub kind: OptionKind,
+    pub doc: &'static str,
+}
+
+/// The type of an option's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionKind {
+    StringList,
+}
+
+impl OptionKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            OptionKind::StringList => "list of strings",
+        }
+    }
+}
+
+/// An option's configured value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OptionValue {
+    StringList(Vec<String>),
+}
+
+/// One rule's configured options, by name; options not configured are absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OptionValues(pub HashMap<&'static str, OptionValue>);
+
+impl OptionValues {
+    /// A list option's value, empty when not configured.
+    pub fn strings(&self, name: &str) -> &[String] {
+        match self.0.get(name) {
+            Some(OptionValue::StringList(values)) => values,
+            None => &[],
+        }
+    }
 }
 
 impl RuleMeta {
@@ -103,6 +153,7 @@ macro_rules! rule {
             severity: $severity:ident,
             category: $category:literal,
             controls: [$($control:literal),* $(,)?],
+            $(options: [$($option:expr),* $(,)?],)?
             check: $check:expr $(,)?
         };
     ) => {
@@ -115,6 +166,7 @@ macro_rules! rule {
                 category: $category,
                 controls: &[$($control),*],
                 raw_docs: concat!($($doc, "\n"),*),
+                options: &[$($($option),*)?],
             },
             check: $check,
         };

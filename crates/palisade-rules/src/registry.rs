@@ -1,6 +1,6 @@
 //! The list of every rule. Adding a rule is its file plus one line here.
 
-use crate::rules::{netpol, pss, rbac, suppression};
+use crate::rules::{image, netpol, pss, rbac, suppression};
 use crate::Rule;
 
 /// Every rule, in code order.
@@ -46,6 +46,7 @@ pub static RULES: &[&Rule] = &[
     &netpol::allow_all::RULE,
     &netpol::metadata_egress::RULE,
     &netpol::system_reachable::RULE,
+    &image::registry_allowed::RULE,
     &suppression::invalid::RULE,
     &suppression::expired::RULE,
     &suppression::unused::RULE,

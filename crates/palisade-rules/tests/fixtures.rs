@@ -5,7 +5,8 @@
 //! every object of the fixture file. Suppressions (annotations, `# palisade:ignore` comments)
 //! apply as in a scan: suppressed findings do not count as reported. `# select: RULES` runs more
 //! rules next to the one under test (the suppression rules judge suppressions of other rules);
-//! only the findings of the rule under test are compared.
+//! only the findings of the rule under test are compared. `# option: NAME=V1,V2` configures an
+//! option of the rule under test.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use palisade_analysis::InventoryBuilder;
 use palisade_load::{load_text, Loaded};
 use palisade_rules::registry::RULES;
 use palisade_rules::suppress::{FileSuppressions, SuppressionSettings, Suppressions};
-use palisade_rules::{Engine, Selection, Settings, Source};
+use palisade_rules::{Engine, OptionValue, Selection, Settings, Source};
 
 fn fixture_dir(code: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -51,6 +52,23 @@ fn run_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
     }
     if directive(&text, "rbac-bootstrap:") == Some("false") {
         settings.rbac_bootstrap = false;
+    }
+    let rule = RULES.iter().find(|r| r.meta.code == code).expect("rule");
+    for line in text.lines().filter_map(|l| l.strip_prefix("# option: ")) {
+        let (name, values) = line.split_once('=').expect("# option: NAME=V1,V2");
+        let option = rule
+            .meta
+            .options
+            .iter()
+            .find(|o| o.name == name.trim())
+            .unwrap_or_else(|| panic!("{code} has no option {name}"));
+        let values = values.split(',').map(|v| v.trim().to_string()).collect();
+        settings
+            .options
+            .entry(rule.meta.code)
+            .or_default()
+            .0
+            .insert(option.name, OptionValue::StringList(values));
     }
     let engine = Engine::new(&settings).expect("rule exists");
     let source = Source::new(&text);

@@ -86,7 +86,7 @@ fn pss_level_and_version_decide_which_pss_rules_run() {
             pss_level: level,
             pss_version: version,
             selection: Selection::default(),
-            rbac_bootstrap: true,
+            ..Settings::default()
         };
         Engine::new(&settings)
             .expect("valid")

@@ -5,12 +5,13 @@
 //! key or a wrong type is reported at its line and column. The JSON Schema printed by
 //! `palisade config schema` is derived from the same types.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use palisade_model::{FieldPath, Location, Node, Severity, Value};
 use palisade_rules::suppress::{Date, Exception};
+use palisade_rules::{OptionKind, OptionValue, OptionValues};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -43,6 +44,11 @@ pub struct Config {
     #[serde(default)]
     #[schemars(example = severity_example())]
     pub severity: BTreeMap<String, SeverityName>,
+    /// Rule options: rule code or name to its options (`palisade explain RULE` lists what a
+    /// rule takes).
+    #[serde(default)]
+    #[schemars(example = rules_example())]
+    pub rules: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// Findings to accept, by rule and resource; each needs a reason. For third-party charts
     /// that cannot carry annotations or comments.
     #[serde(default)]
@@ -58,6 +64,16 @@ fn severity_example() -> BTreeMap<String, SeverityName> {
         ("PAL-NET-003".to_string(), SeverityName::Low),
         ("suppression-unused".to_string(), SeverityName::Info),
     ])
+}
+
+fn rules_example() -> BTreeMap<String, BTreeMap<String, serde_json::Value>> {
+    BTreeMap::from([(
+        "image-registry-not-allowed".to_string(),
+        BTreeMap::from([(
+            "allowed-registries".to_string(),
+            serde_json::json!(["registry.example.com", "quay.io/cilium"]),
+        )]),
+    )])
 }
 
 /// A severity, lowest to highest: info, low, medium, high, critical.
@@ -155,6 +171,8 @@ pub struct LoadedConfig {
     pub file: Option<PathBuf>,
     /// Where each exception is written, in order.
     pub exception_locations: Vec<Option<Location>>,
+    /// The `rules` section, checked against what each rule declares.
+    pub options: HashMap<&'static str, OptionValues>,
 }
 
 impl LoadedConfig {
@@ -290,6 +308,61 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
             }
         }
     }
+    let mut options: HashMap<&'static str, OptionValues> = HashMap::new();
+    for (key, values) in &config.rules {
+        let at = |path: FieldPath, message: String| {
+            let location = locate(&path);
+            ConfigError {
+                file: file.to_string(),
+                place: format!(":{}:{}", location.line, location.column),
+                message,
+            }
+        };
+        let key_path = FieldPath::root().keys(&["rules", key]);
+        let Some(rule) = palisade_rules::registry::RULES.iter().find(|r| {
+            r.meta.code.eq_ignore_ascii_case(key) || r.meta.name.eq_ignore_ascii_case(key)
+        }) else {
+            return Err(at(key_path, format!("`{key}` is not a rule code or name")));
+        };
+        for (name, value) in values {
+            let Some(option) = rule.meta.options.iter().find(|o| o.name == name) else {
+                let takes: Vec<&str> = rule.meta.options.iter().map(|o| o.name).collect();
+                let takes = if takes.is_empty() {
+                    "it takes no options".to_string()
+                } else {
+                    format!("it takes: {}", takes.join(", "))
+                };
+                return Err(at(
+                    key_path.key(name),
+                    format!("rule {} has no option `{name}`; {takes}", rule.meta.code),
+                ));
+            };
+            let parsed = match option.kind {
+                OptionKind::StringList => value.as_array().and_then(|items| {
+                    items
+                        .iter()
+                        .map(|i| i.as_str().map(str::to_string))
+                        .collect::<Option<Vec<String>>>()
+                        .map(OptionValue::StringList)
+                }),
+            };
+            let Some(parsed) = parsed else {
+                return Err(at(
+                    key_path.key(name),
+                    format!(
+                        "option `{name}` of {} must be a {}",
+                        rule.meta.code,
+                        option.kind.describe()
+                    ),
+                ));
+            };
+            options
+                .entry(rule.meta.code)
+                .or_default()
+                .0
+                .insert(option.name, parsed);
+        }
+    }
     let exception_locations = (0..config.exceptions.len())
         .map(|i| Some(locate(&FieldPath::root().key("exceptions").index(i))))
         .collect();
@@ -297,6 +370,7 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
         config,
         file: Some(PathBuf::from(file)),
         exception_locations,
+        options,
     })
 }
 
@@ -442,6 +516,42 @@ exceptions:
         let loaded = parse("README.md", example).expect("README example is valid");
         assert_eq!(loaded.config.exceptions.len(), 1);
         assert_eq!(loaded.config.fail_on, Some(SeverityName::High));
+    }
+
+    #[test]
+    fn rule_options_are_checked_against_what_the_rule_declares() {
+        let text = "rules:\n  image-registry-not-allowed:\n    allowed-registries: [registry.example.com]\n";
+        let loaded = parse("c.yaml", text).expect("valid");
+        assert_eq!(
+            loaded.options["PAL-IMG-001"].strings("allowed-registries"),
+            ["registry.example.com".to_string()]
+        );
+        let err =
+            parse("c.yaml", "rules:\n  PAL-IMG-001:\n    allowed: [x]\n").expect_err("unknown");
+        assert_eq!(err.place, ":3:5");
+        assert!(
+            err.message.contains("it takes: allowed-registries"),
+            "{}",
+            err.message
+        );
+        let err = parse(
+            "c.yaml",
+            "rules:\n  PAL-IMG-001:\n    allowed-registries: quay.io\n",
+        )
+        .expect_err("type");
+        assert!(
+            err.message.contains("must be a list of strings"),
+            "{}",
+            err.message
+        );
+        let err = parse("c.yaml", "rules:\n  pss-privileged: {x: 1}\n").expect_err("none");
+        assert!(
+            err.message.contains("it takes no options"),
+            "{}",
+            err.message
+        );
+        let err = parse("c.yaml", "rules:\n  no-such-rule: {}\n").expect_err("rule");
+        assert_eq!(err.place, ":2:3");
     }
 
     #[test]

@@ -309,15 +309,24 @@ pub fn dedup_inputs(inputs: Vec<Input>) -> Vec<Input> {
 pub fn explain_text(rule: &palisade_rules::Rule) -> String {
     let meta = &rule.meta;
     format!(
-        "{} {}\n\nSeverity: {}\nCategory: {}\nTarget: {}\nControls: {}\n\n{}\n",
+        "{} {}\n\nSeverity: {}\nCategory: {}\nTarget: {}\nControls: {}\n{}\n{}\n",
         meta.code,
         meta.name,
         meta.severity,
         meta.category,
         rule.check.target(),
         meta.controls.join(", "),
+        options_text(meta),
         meta.docs()
     )
+}
+
+/// `Options:` lines for a rule that takes any (config: `rules: {CODE: {NAME: VALUE}}`).
+fn options_text(meta: &palisade_rules::RuleMeta) -> String {
+    meta.options
+        .iter()
+        .map(|o| format!("Option: {} ({}): {}\n", o.name, o.kind.describe(), o.doc))
+        .collect()
 }
 
 /// The rule reference (`docs/rules.md`), generated from the rules' own docs.
@@ -347,13 +356,17 @@ pub fn markdown_reference(rules: &[&palisade_rules::Rule]) -> String {
             .map_or(docs.clone(), |d| format!("#### {d}"));
         out.push_str(&format!(
             "\n## {code}\n\n`{name}` · severity **{sev}** · category `{cat}` · target: {target}\n\n\
-             Controls: {controls}\n\n{docs}\n",
+             Controls: {controls}\n\n{options}{docs}\n",
             code = meta.code,
             name = meta.name,
             sev = meta.severity,
             cat = meta.category,
             target = rule.check.target(),
             controls = meta.controls.join(", "),
+            options = options_text(meta)
+                .lines()
+                .map(|l| format!("{}\n\n", l.replacen("Option: ", "Option `", 1).replacen(" (", "` (", 1)))
+                .collect::<String>(),
         ));
     }
     out

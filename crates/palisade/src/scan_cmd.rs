@@ -71,6 +71,7 @@ fn pipeline(args: &ScanArgs, loaded: &LoadedConfig) -> Result<(Pipeline, Severit
         pss_version,
         selection: Selection { select, ignore },
         rbac_bootstrap: !args.no_bootstrap && config.rbac.bootstrap.unwrap_or(true),
+        options: loaded.options.clone(),
     };
     let engine = Engine::new(&settings)?;
     let overrides: Vec<(String, Severity)> = config

@@ -227,6 +227,30 @@ fn expired_and_unused_config_exceptions_are_reported_in_the_config_file() {
 }
 
 #[test]
+fn rule_options_come_from_the_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "cilium.yaml", CILIUM);
+    let args = ["--select", "image-registry-not-allowed", "cilium.yaml"];
+    let (report, code) = scan_json(dir.path(), &args);
+    assert_eq!(
+        (findings(&report).len(), code),
+        (0, 0),
+        "off until configured"
+    );
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        "rules:\n  PAL-IMG-001:\n    allowed-registries: [registry.example.com]\n",
+    );
+    let (report, code) = scan_json(dir.path(), &args);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&report).len(), 1);
+    assert!(findings(&report)[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("from `quay.io`")));
+}
+
+#[test]
 fn config_errors_name_the_file_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "cilium.yaml", CILIUM);

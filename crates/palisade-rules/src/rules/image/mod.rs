@@ -1,0 +1,3 @@
+//! Rules about container images.
+
+pub mod registry_allowed;
