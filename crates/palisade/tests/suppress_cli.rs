@@ -95,7 +95,7 @@ spec:
         privileged: true
 ";
 
-const CONFIG: &str = "select: [PAL-PSS-001, PAL-PSS-002, suppression]
+const CONFIG: &str = "select: [PAL-PSS-001, PAL-PSS-002, PAL-PSS-015, suppression]
 severity:
   pss-host-namespaces: low
 exceptions:
@@ -124,6 +124,9 @@ fn config_is_found_above_the_scanned_path_and_its_exceptions_apply() {
         ("PAL-PSS-002", "cilium-agent", "config"),
         ("PAL-PSS-002", "debug", "annotation"),
         ("PAL-PSS-002", "hubble-relay", "-"),
+        ("PAL-PSS-015", "cilium-agent", "-"),
+        ("PAL-PSS-015", "debug", "-"),
+        ("PAL-PSS-015", "hubble-relay", "-"),
     ]
     .iter()
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
@@ -137,7 +140,7 @@ fn config_is_found_above_the_scanned_path_and_its_exceptions_apply() {
     assert_eq!(host["severity"], "low", "severity override from the config");
     let suppressed = findings(&report)
         .iter()
-        .find(|f| f["object"]["name"] == "debug")
+        .find(|f| f["object"]["name"] == "debug" && f["rule"] == "PAL-PSS-002")
         .expect("debug pod");
     assert_eq!(
         suppressed["suppressed"]["reason"],
@@ -160,6 +163,29 @@ fn suppressed_findings_do_not_fail_the_scan_and_strict_mode_ignores_manifest_sup
         "suppressed findings stay in the report"
     );
 
+    let (report, code) = scan_json(dir.path(), &[&args[..], &["--strict"]].concat());
+    assert_eq!(code, 1);
+    assert!(findings(&report)[0]["suppressed"].is_null());
+
+    // Comments too: honoured normally, ignored under --strict.
+    let commented = DEBUG_POD
+        .replace("    palisade.dev/ignore: pss-privileged\n", "")
+        .replace(
+            "privileged: true",
+            "privileged: true # palisade:ignore PAL-PSS-002 break-glass",
+        );
+    write(dir.path(), "commented.yaml", &commented);
+    let args = [
+        "--no-config",
+        "--select",
+        "pss-privileged",
+        "commented.yaml",
+    ];
+    let (report, code) = scan_json(dir.path(), &args);
+    assert_eq!(
+        (code, &findings(&report)[0]["suppressed"]["kind"]),
+        (0, &Value::from("comment"))
+    );
     let (report, code) = scan_json(dir.path(), &[&args[..], &["--strict"]].concat());
     assert_eq!(code, 1);
     assert!(findings(&report)[0]["suppressed"].is_null());
