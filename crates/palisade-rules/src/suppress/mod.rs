@@ -14,6 +14,9 @@
 //! The pass then reports suppressions that are invalid (no reason, unknown rule, bad date),
 //! expired (they stop suppressing the day after their date) or unused.
 //!
+//! In a Secret, only comments on (or above) its first line count: anything inside it may be
+//! part of a secret value.
+//!
 //! Collection happens per file while its objects are in memory ([`FileSuppressions`]); only
 //! objects that carry or match a suppression are remembered, so memory stays flat.
 
@@ -405,6 +408,10 @@ impl FileSuppressions {
             };
             let target = if *first_line == comment.target {
                 Target::Object
+            } else if object.kind == "Secret" {
+                // Inside a Secret, a "comment" may be part of a block scalar holding a secret
+                // value; taking it (and printing its "reason") could leak that value.
+                continue;
             } else {
                 Target::Line(comment.target)
             };
@@ -662,5 +669,37 @@ mod tests {
             comments[1].directive.reason.as_deref(),
             Some("CNI needs it")
         );
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+    use palisade_load::{load_text, Loaded};
+
+    #[test]
+    fn text_inside_a_secret_is_never_taken_for_a_suppression() {
+        let text = "apiVersion: v1 # palisade:ignore PAL-PSS-002 the first line counts\n\
+                    kind: Secret\n\
+                    metadata: {name: db, namespace: shop}\n\
+                    stringData:\n  \
+                      notes: |\n    \
+                        # palisade:ignore PAL-PSS-002 hunter2-is-the-password\n    \
+                        user=admin\n";
+        let file: Arc<str> = Arc::from("secret.yaml");
+        let settings = SuppressionSettings::default();
+        let mut collected = FileSuppressions::new(&file, text, &settings);
+        load_text(&file, text, &mut |loaded| {
+            if let Loaded::Object(object) = loaded {
+                collected.add_object(&object, &settings);
+            }
+        });
+        let collected = collected.finish();
+        let reasons: Vec<&str> = collected
+            .local
+            .iter()
+            .filter_map(|d| d.reason.as_deref())
+            .collect();
+        assert_eq!(reasons, vec!["the first line counts"]);
     }
 }
