@@ -271,58 +271,46 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
             column: pos.column,
         }
     };
+    let fail_at = |path: &FieldPath, message: String| fail(Some(path.locate(&root).0), message);
     for (key, _) in config.severity.iter() {
         if !palisade_rules::registry::RULES
             .iter()
             .any(|r| palisade_rules::matches(&r.meta, key))
         {
-            let location = locate(&FieldPath::root().keys(&["severity", key]));
-            return Err(ConfigError {
-                file: file.to_string(),
-                place: format!(":{}:{}", location.line, location.column),
-                message: format!("severity override `{key}` matches no rule"),
-            });
+            return Err(fail_at(
+                &FieldPath::root().keys(&["severity", key]),
+                format!("severity override `{key}` matches no rule"),
+            ));
         }
     }
     if let Some(version) = &config.pss.version {
         if version.parse::<palisade_analysis::pss::Version>().is_err() {
-            let location = locate(&FieldPath::root().keys(&["pss", "version"]));
-            return Err(ConfigError {
-                file: file.to_string(),
-                place: format!(":{}:{}", location.line, location.column),
-                message: format!(
-                    "unknown Kubernetes version `{version}` (v1.0 to v1.37, or latest)"
-                ),
-            });
+            return Err(fail_at(
+                &FieldPath::root().keys(&["pss", "version"]),
+                format!("unknown Kubernetes version `{version}` (v1.0 to v1.37, or latest)"),
+            ));
         }
     }
     for (i, exception) in config.exceptions.iter().enumerate() {
         if let Some(expires) = &exception.expires {
             if Date::parse(expires).is_none() {
-                let location = locate(&FieldPath::root().key("exceptions").index(i).key("expires"));
-                return Err(ConfigError {
-                    file: file.to_string(),
-                    place: format!(":{}:{}", location.line, location.column),
-                    message: format!("`{expires}` is not a YYYY-MM-DD date"),
-                });
+                return Err(fail_at(
+                    &FieldPath::root().key("exceptions").index(i).key("expires"),
+                    format!("`{expires}` is not a YYYY-MM-DD date"),
+                ));
             }
         }
     }
     let mut options: HashMap<&'static str, OptionValues> = HashMap::new();
     for (key, values) in &config.rules {
-        let at = |path: FieldPath, message: String| {
-            let location = locate(&path);
-            ConfigError {
-                file: file.to_string(),
-                place: format!(":{}:{}", location.line, location.column),
-                message,
-            }
-        };
         let key_path = FieldPath::root().keys(&["rules", key]);
         let Some(rule) = palisade_rules::registry::RULES.iter().find(|r| {
             r.meta.code.eq_ignore_ascii_case(key) || r.meta.name.eq_ignore_ascii_case(key)
         }) else {
-            return Err(at(key_path, format!("`{key}` is not a rule code or name")));
+            return Err(fail_at(
+                &key_path,
+                format!("`{key}` is not a rule code or name"),
+            ));
         };
         for (name, value) in values {
             let Some(option) = rule.meta.options.iter().find(|o| o.name == name) else {
@@ -332,8 +320,8 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
                 } else {
                     format!("it takes: {}", takes.join(", "))
                 };
-                return Err(at(
-                    key_path.key(name),
+                return Err(fail_at(
+                    &key_path.key(name),
                     format!("rule {} has no option `{name}`; {takes}", rule.meta.code),
                 ));
             };
@@ -347,8 +335,8 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
                 }),
             };
             let Some(parsed) = parsed else {
-                return Err(at(
-                    key_path.key(name),
+                return Err(fail_at(
+                    &key_path.key(name),
                     format!(
                         "option `{name}` of {} must be a {}",
                         rule.meta.code,
