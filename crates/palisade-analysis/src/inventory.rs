@@ -5,22 +5,26 @@ use palisade_model::Object;
 
 use crate::netpol::Network;
 use crate::rbac;
+use crate::resources::{Resources, ResourcesBuilder};
 
 #[derive(Default)]
 pub struct InventoryBuilder {
     rbac: rbac::InventoryBuilder,
     network: Network,
+    resources: ResourcesBuilder,
 }
 
 impl InventoryBuilder {
     pub fn add(&mut self, object: &Object) {
         self.rbac.add(object);
         self.network.add(object);
+        self.resources.add(object);
     }
 
     pub fn merge(&mut self, other: InventoryBuilder) {
         self.rbac.merge(other.rbac);
         self.network.merge(other.network);
+        self.resources.merge(other.resources);
     }
 
     /// `rbac_bootstrap`: assume Kubernetes' default RBAC policy.
@@ -28,6 +32,7 @@ impl InventoryBuilder {
         Inventory {
             rbac: self.rbac.build(rbac_bootstrap),
             network: self.network,
+            resources: self.resources.build(),
         }
     }
 }
@@ -36,4 +41,5 @@ impl InventoryBuilder {
 pub struct Inventory {
     pub rbac: rbac::Inventory,
     pub network: Network,
+    pub resources: Resources,
 }

@@ -6,12 +6,16 @@
 //!   risky grants and escalation paths;
 //! * [`netpol`]: NetworkPolicy isolation and reachability;
 //! * [`selector`]: label selectors;
-//! * [`image`]: container image references.
+//! * [`image`]: container image references;
+//! * [`resources`]: container requests and limits after defaulting and LimitRanges;
+//! * [`credentials`]: values that look like credentials, judged without ever showing them.
 
+pub mod credentials;
 pub mod image;
 mod inventory;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
+pub mod resources;
 pub mod selector;
 pub use inventory::{Inventory, InventoryBuilder};

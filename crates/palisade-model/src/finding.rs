@@ -95,6 +95,9 @@ pub struct Finding {
     /// may carry secret values.
     #[serde(skip)]
     pub snippet: Option<String>,
+    /// The finding points at a value that may be a credential: never quote its line.
+    #[serde(skip)]
+    pub sensitive: bool,
 }
 
 /// Another object (or part of one) that a finding involves.

@@ -204,6 +204,7 @@ pub(crate) mod sample {
                 suppressed: None,
                 fingerprint: "1f6e2b0c8d4a9e31".into(),
                 snippet: Some("            privileged: true".into()),
+                sensitive: false,
             },
             Finding {
                 rule: "PAL-PSS-015",
@@ -228,6 +229,7 @@ pub(crate) mod sample {
                 suppressed: None,
                 fingerprint: "c3b9a7d2e0f14865".into(),
                 snippet: Some("      - name: migrate".into()),
+                sensitive: false,
             },
             Finding {
                 rule: "PAL-PSS-016",
@@ -263,6 +265,7 @@ pub(crate) mod sample {
                 }),
                 fingerprint: "5d1c0f3a9b2e4c77".into(),
                 snippet: Some("            runAsUser: 0  # palisade:ignore PAL-PSS-016 expires=2027-03-31 reads /var/log as root".into()),
+                sensitive: false,
             },
             Finding {
                 rule: "PAL-RBAC-002",
@@ -298,6 +301,7 @@ pub(crate) mod sample {
                 suppressed: None,
                 fingerprint: "a07e44c2d91f3b58".into(),
                 snippet: Some("apiVersion: v1".into()),
+                sensitive: false,
             },
         ];
         let errors = vec![LoadError {

@@ -47,6 +47,7 @@ enum PodCheck {
         fn(&PodView<'_>, &OptionValues) -> Vec<Violation>,
         OptionValues,
     ),
+    Object(fn(&Object, &OptionValues) -> Vec<Violation>, OptionValues),
 }
 
 /// An inventory rule that runs.
@@ -115,17 +116,14 @@ impl Engine {
                 }
                 Check::Inventory(check) => inventory.push(ActiveInventory { rule, check }),
                 Check::Suppression => suppression.push(rule),
-                Check::Pod(check) => {
-                    let options = settings
-                        .options
-                        .get(rule.meta.code)
-                        .cloned()
-                        .unwrap_or_default();
-                    active.push(Active {
-                        rule,
-                        check: PodCheck::WithOptions(check, options),
-                    });
-                }
+                Check::Pod(check) => active.push(Active {
+                    rule,
+                    check: PodCheck::WithOptions(check, options_of(settings, rule)),
+                }),
+                Check::Object(check) => active.push(Active {
+                    rule,
+                    check: PodCheck::Object(check, options_of(settings, rule)),
+                }),
             }
         }
         Ok(Engine {
@@ -176,6 +174,7 @@ impl Engine {
                 suppressed: None,
                 fingerprint: String::new(),
                 snippet: None,
+                sensitive: meta.sensitive,
             }));
         }
         findings
@@ -184,13 +183,13 @@ impl Engine {
     /// Runs every active rule on `object`; `source` is the text of its file, if any.
     pub fn check(&self, object: &Object, source: Option<&Source<'_>>) -> Vec<Finding> {
         let mut findings = Vec::new();
-        let Some(pod) = PodView::of(object) else {
-            return findings;
-        };
+        let pod = PodView::of(object);
         for active in &self.active {
-            let violations = match &active.check {
-                PodCheck::Pss(versioned) => (versioned.check)(&pod),
-                PodCheck::WithOptions(check, options) => check(&pod, options),
+            let violations = match (&active.check, &pod) {
+                (PodCheck::Pss(versioned), Some(pod)) => (versioned.check)(pod),
+                (PodCheck::WithOptions(check, options), Some(pod)) => check(pod, options),
+                (PodCheck::Object(check, options), _) => check(object, options),
+                (PodCheck::Pss(_) | PodCheck::WithOptions(..), None) => continue,
             };
             for violation in violations {
                 findings.push(self.finding(active.rule, object, violation, source));
@@ -215,9 +214,13 @@ impl Engine {
                 column: pos.column,
             }
         });
-        // A Secret's lines may hold its values: never quote them.
+        // A Secret's lines, and the lines credential rules point at, may hold secret values:
+        // never quote them.
+        let sensitive = rule.meta.sensitive;
         let snippet = match (&location, source) {
-            (Some(loc), Some(source)) if object.kind() != "Secret" => source.line(loc.line),
+            (Some(loc), Some(source)) if object.kind() != "Secret" && !sensitive => {
+                source.line(loc.line)
+            }
             _ => None,
         };
         Finding {
@@ -234,6 +237,15 @@ impl Engine {
             suppressed: None,
             fingerprint: String::new(),
             snippet,
+            sensitive,
         }
     }
+}
+
+fn options_of(settings: &Settings, rule: &Rule) -> OptionValues {
+    settings
+        .options
+        .get(rule.meta.code)
+        .cloned()
+        .unwrap_or_default()
 }

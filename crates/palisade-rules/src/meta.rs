@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use palisade_analysis::pss::Violation;
 use palisade_analysis::rbac::Source;
 use palisade_analysis::Inventory;
-use palisade_model::{PodView, Related, Severity};
+use palisade_model::{Object, PodView, Related, Severity};
 
 /// What a rule looks at, and the function (or engine check) that looks. The engine dispatches
 /// on the variant.
@@ -15,6 +15,9 @@ pub enum Check {
     Inventory(fn(&Inventory, &mut Emitter)),
     /// Runs on every pod spec with the rule's configured options.
     Pod(fn(&PodView<'_>, &OptionValues) -> Vec<Violation>),
+    /// Runs on every object (the function picks the kinds it applies to) with the rule's
+    /// configured options.
+    Object(fn(&Object, &OptionValues) -> Vec<Violation>),
     /// Judges the suppressions themselves, after every other rule has run.
     Suppression,
 }
@@ -26,6 +29,7 @@ impl Check {
             Check::Pss(_) => "pod spec",
             Check::Inventory(_) => "whole input",
             Check::Pod(_) => "pod spec",
+            Check::Object(_) => "object",
             Check::Suppression => "suppressions",
         }
     }
@@ -67,6 +71,8 @@ pub struct RuleMeta {
     pub raw_docs: &'static str,
     /// What the rule can be configured with (`rules: {CODE: {option: value}}` in the config).
     pub options: &'static [RuleOption],
+    /// Its findings point at values that may be credentials: reports never quote the line.
+    pub sensitive: bool,
 }
 
 /// One setting a rule takes.
@@ -81,12 +87,15 @@ pub struct RuleOption {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OptionKind {
     StringList,
+    /// A whole number, at least 0.
+    Integer,
 }
 
 impl OptionKind {
     pub fn describe(self) -> &'static str {
         match self {
             OptionKind::StringList => "list of strings",
+            OptionKind::Integer => "whole number (0 or more)",
         }
     }
 }
@@ -95,6 +104,7 @@ impl OptionKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OptionValue {
     StringList(Vec<String>),
+    Integer(u64),
 }
 
 /// One rule's configured options, by name; options not configured are absent.
@@ -106,7 +116,15 @@ impl OptionValues {
     pub fn strings(&self, name: &str) -> &[String] {
         match self.0.get(name) {
             Some(OptionValue::StringList(values)) => values,
-            None => &[],
+            _ => &[],
+        }
+    }
+
+    /// A number option's value, or `default` when not configured.
+    pub fn integer(&self, name: &str, default: u64) -> u64 {
+        match self.0.get(name) {
+            Some(OptionValue::Integer(value)) => *value,
+            _ => default,
         }
     }
 }
@@ -154,6 +172,7 @@ macro_rules! rule {
             category: $category:literal,
             controls: [$($control:literal),* $(,)?],
             $(options: [$($option:expr),* $(,)?],)?
+            $(sensitive: $sensitive:literal,)?
             check: $check:expr $(,)?
         };
     ) => {
@@ -167,6 +186,7 @@ macro_rules! rule {
                 controls: &[$($control),*],
                 raw_docs: concat!($($doc, "\n"),*),
                 options: &[$($($option),*)?],
+                sensitive: false $(|| $sensitive)?,
             },
             check: $check,
         };

@@ -5,8 +5,8 @@
 //! every object of the fixture file. Suppressions (annotations, `# palisade:ignore` comments)
 //! apply as in a scan: suppressed findings do not count as reported. `# select: RULES` runs more
 //! rules next to the one under test (the suppression rules judge suppressions of other rules);
-//! only the findings of the rule under test are compared. `# option: NAME=V1,V2` configures an
-//! option of the rule under test.
+//! only the findings of the rule under test are compared. `# option: NAME=V1,V2` (or `NAME=NUMBER`)
+//! configures an option of the rule under test.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use palisade_analysis::InventoryBuilder;
 use palisade_load::{load_text, Loaded};
 use palisade_rules::registry::RULES;
 use palisade_rules::suppress::{FileSuppressions, SuppressionSettings, Suppressions};
-use palisade_rules::{Engine, OptionValue, Selection, Settings, Source};
+use palisade_rules::{Engine, OptionKind, OptionValue, Selection, Settings, Source};
 
 fn fixture_dir(code: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,13 +62,20 @@ fn run_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
             .iter()
             .find(|o| o.name == name.trim())
             .unwrap_or_else(|| panic!("{code} has no option {name}"));
-        let values = values.split(',').map(|v| v.trim().to_string()).collect();
+        let value = match option.kind {
+            OptionKind::StringList => {
+                OptionValue::StringList(values.split(',').map(|v| v.trim().to_string()).collect())
+            }
+            OptionKind::Integer => {
+                OptionValue::Integer(values.trim().parse().expect("# option: NAME=NUMBER"))
+            }
+        };
         settings
             .options
             .entry(rule.meta.code)
             .or_default()
             .0
-            .insert(option.name, OptionValue::StringList(values));
+            .insert(option.name, value);
     }
     let engine = Engine::new(&settings).expect("rule exists");
     let source = Source::new(&text);

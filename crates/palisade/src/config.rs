@@ -333,6 +333,7 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
                         .collect::<Option<Vec<String>>>()
                         .map(OptionValue::StringList)
                 }),
+                OptionKind::Integer => value.as_u64().map(OptionValue::Integer),
             };
             let Some(parsed) = parsed else {
                 return Err(fail_at(

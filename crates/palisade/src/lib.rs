@@ -230,11 +230,12 @@ pub fn apply_baseline(report: &mut Report, baseline: &std::collections::HashSet<
 }
 
 /// Code frames for findings made after their files were dropped (whole-input rules): each file
-/// with such findings is read once more. Secrets never get one.
+/// with such findings is read once more. Secrets, and findings that point at a suspected
+/// credential, never get one.
 fn add_snippets(findings: &mut [Finding]) {
     let mut by_file: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
     for (i, finding) in findings.iter().enumerate() {
-        if finding.snippet.is_some() {
+        if finding.snippet.is_some() || finding.sensitive {
             continue;
         }
         if let Some(location) = &finding.location {

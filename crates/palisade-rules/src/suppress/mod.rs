@@ -627,6 +627,7 @@ fn meta_finding(rule: &'static Rule, directive: &Directive, message: String) -> 
         suppressed: None,
         fingerprint: String::new(),
         snippet: None,
+        sensitive: false,
     }
 }
 

@@ -1,0 +1,440 @@
+//! Does a value look like a credential? Judged by well-known token formats (private keys, cloud
+//! and forge tokens, JWTs, URLs with a password) and by key names (`DB_PASSWORD`,
+//! `clientSecret`) whose value is not a placeholder, a reference or a setting.
+//!
+//! The answer names the kind of credential, never the value: callers put it in messages.
+
+/// What a suspected credential looks like, for messages.
+pub type Suspicion = &'static str;
+
+/// Words of a key name that make its value a credential.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "credential",
+    "credentials",
+    "apikey",
+];
+
+/// Word pairs that name a key: `api_key`, `ACCESS_KEY`, `privateKey`.
+const SECRET_PAIRS: &[(&str, &str)] = &[
+    ("api", "key"),
+    ("access", "key"),
+    ("private", "key"),
+    ("secret", "key"),
+    ("auth", "key"),
+    ("signing", "key"),
+    ("encryption", "key"),
+    ("master", "key"),
+];
+
+/// A key whose last word is one of these holds something about a credential (its file, its
+/// Secret's name, its lifetime), not the credential.
+const SETTING_WORDS: &[&str] = &[
+    "file",
+    "files",
+    "path",
+    "dir",
+    "name",
+    "names",
+    "ref",
+    "url",
+    "uri",
+    "endpoint",
+    "host",
+    "ttl",
+    "expiry",
+    "expiration",
+    "lifetime",
+    "timeout",
+    "seconds",
+    "secs",
+    "length",
+    "size",
+    "enabled",
+    "enable",
+    "required",
+    "mode",
+    "type",
+    "header",
+    "policy",
+    "version",
+    "id",
+    "audience",
+    "audiences",
+    "issuer",
+    "namespace",
+    "mount",
+    "location",
+    "store",
+    "provider",
+    "format",
+    "rotation",
+    "period",
+    "interval",
+    "algorithm",
+    "count",
+    "min",
+    "max",
+    "field",
+    "env",
+    "source",
+    "hash",
+    "label",
+    "selector",
+    "template",
+    "annotation",
+];
+
+/// Values that configure rather than authenticate.
+const PLACEHOLDERS: &[&str] = &[
+    "true", "false", "yes", "no", "on", "off", "none", "null", "nil", "empty", "redacted",
+    "changeit", "example", "required", "optional", "enabled", "disabled",
+];
+
+/// Splits a key into lowercase words at `_`, `-`, `.`, `/`, spaces and camelCase boundaries.
+fn words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous: Option<char> = None;
+    for c in key.chars() {
+        let boundary = !c.is_ascii_alphanumeric();
+        let camel = c.is_ascii_uppercase()
+            && previous.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
+        if (boundary || camel) && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        if !boundary {
+            current.push(c.to_ascii_lowercase());
+        }
+        previous = Some(c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Whether a key names a credential (and not a setting about one).
+pub fn is_credential_name(key: &str) -> bool {
+    let words = words(key);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if SETTING_WORDS.contains(&last.as_str()) {
+        return false;
+    }
+    let joined = words.concat();
+    words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
+        || words
+            .windows(2)
+            .any(|pair| SECRET_PAIRS.contains(&(pair[0].as_str(), pair[1].as_str())))
+        || ["password", "passwd", "apikey", "secretkey", "privatekey", "accesskey"]
+            .iter()
+            .any(|w| joined.contains(w))
+}
+
+/// Whether a value under a credential-looking name is a real value rather than a placeholder,
+/// a template, a reference to elsewhere or a setting.
+fn is_plausible_secret_value(value: &str) -> bool {
+    let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    if value.chars().count() < 6 || value.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let lower = value.to_ascii_lowercase();
+    if PLACEHOLDERS.contains(&lower.as_str())
+        || value.contains("${")
+        || value.contains("{{")
+        || value.contains("$(")
+        || value.contains("%(")
+        || value.starts_with('<')
+        || value.starts_with('/')
+        || value.starts_with("./")
+        || value.starts_with("file:")
+        || value.starts_with("vault:")
+        || value.starts_with("ref+")
+        || value.starts_with("arn:")
+        || value.starts_with("projects/")
+        || value.starts_with("http://")
+        || value.starts_with("https://")
+        || lower.contains("xxxx")
+        || lower.contains("****")
+        || lower.starts_with("your")
+        || lower.starts_with("change")
+        || lower.starts_with("replace")
+        || lower.starts_with("dummy")
+        || lower.starts_with("placeholder")
+    {
+        return false;
+    }
+    // One repeated character, or a number or duration, is a setting.
+    let first = value.chars().next();
+    if value.chars().all(|c| Some(c) == first) {
+        return false;
+    }
+    let numeric = value
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.');
+    !numeric
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+fn all_of(s: &str, class: fn(char) -> bool) -> bool {
+    s.chars().all(class)
+}
+
+/// A token format that is a credential wherever it appears.
+fn known_token(token: &str) -> Option<Suspicion> {
+    let prefixed = |prefix: &str, min: usize| {
+        token
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.len() >= min && all_of(rest, is_token_char))
+    };
+    if (token.starts_with("AKIA") || token.starts_with("ASIA"))
+        && token.len() == 20
+        && all_of(token, |c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        return Some("an AWS access key ID");
+    }
+    if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+        .iter()
+        .any(|p| prefixed(p, 36))
+        || prefixed("github_pat_", 40)
+    {
+        return Some("a GitHub token");
+    }
+    if prefixed("glpat-", 20) {
+        return Some("a GitLab token");
+    }
+    if ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"]
+        .iter()
+        .any(|p| prefixed(p, 10))
+    {
+        return Some("a Slack token");
+    }
+    if prefixed("AIza", 35) {
+        return Some("a Google API key");
+    }
+    if prefixed("sk_live_", 16) || prefixed("rk_live_", 16) {
+        return Some("a Stripe live key");
+    }
+    if prefixed("npm_", 36) {
+        return Some("an npm token");
+    }
+    if token.starts_with("eyJ") {
+        let parts: Vec<&str> = token.split('.').collect();
+        if parts.len() == 3
+            && parts[1].starts_with("eyJ")
+            && parts.iter().all(|p| p.len() >= 10 && all_of(p, is_token_char))
+        {
+            return Some("a JSON Web Token");
+        }
+    }
+    None
+}
+
+/// A password in a URL's user info: `postgres://app:s3cret@db:5432/shop`.
+fn url_password(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let after = &rest[at + 3..];
+        let authority = after
+            .split(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace())
+            .next()
+            .unwrap_or("");
+        let password = authority
+            .rsplit_once('@')
+            .and_then(|(userinfo, _)| userinfo.split_once(':'))
+            .map(|(_, password)| password);
+        if let Some(password) = password {
+            let templated = password.starts_with('$')
+                || password.starts_with('<')
+                || password.contains("{{")
+                || password.chars().all(|c| c == '*' || c == 'x');
+            if !password.is_empty() && !templated {
+                return true;
+            }
+        }
+        rest = after;
+    }
+    false
+}
+
+/// What a value is, if it is a credential by its format alone.
+pub fn suspect_value(value: &str) -> Option<Suspicion> {
+    if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
+        return Some("a private key");
+    }
+    if url_password(value) {
+        return Some("a URL with a password");
+    }
+    value
+        .split(|c: char| !(is_token_char(c) || c == '.'))
+        .find_map(known_token)
+}
+
+/// What the value under `key` is, if it looks like a credential.
+pub fn suspect(key: &str, value: &str) -> Option<Suspicion> {
+    if let Some(found) = suspect_value(value) {
+        return Some(found);
+    }
+    (is_credential_name(key) && is_plausible_secret_value(value))
+        .then_some("a credential (by its name)")
+}
+
+/// A credential inside a configuration file's text (properties, `.env`, YAML, JSON, INI):
+/// the 1-based line and what it looks like. Each line is read as `key = value` or
+/// `key: value`.
+pub fn suspect_in_text(text: &str) -> Option<(usize, Suspicion)> {
+    if !text.contains('\n') {
+        return None;
+    }
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') || trimmed.starts_with("//") || trimmed.starts_with(';') {
+            continue;
+        }
+        if let Some(found) = suspect_value(trimmed) {
+            // A private key spans lines: its header is the line to point at.
+            return Some((i + 1, found));
+        }
+        let split = trimmed
+            .find(['=', ':'])
+            .map(|at| (&trimmed[..at], &trimmed[at + 1..]));
+        if let Some((key, value)) = split {
+            let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+            let key = key.strip_prefix("export ").unwrap_or(key);
+            let value = value.trim().trim_end_matches(',');
+            if is_credential_name(key) && is_plausible_secret_value(value) {
+                return Some((i + 1, "a credential (by its name)"));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_hold_credentials() {
+        for key in [
+            "DB_PASSWORD",
+            "dbPassword",
+            "client-secret",
+            "GITHUB_TOKEN",
+            "api_key",
+            "APIKey",
+            "AWS_SECRET_ACCESS_KEY",
+            "privateKey",
+            "smtp.passwd",
+            "REDIS_PASS_WORD",
+        ] {
+            assert!(is_credential_name(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn names_that_hold_settings_about_credentials() {
+        for key in [
+            "DB_PASSWORD_FILE",
+            "secretName",
+            "token-ttl",
+            "TOKEN_EXPIRY",
+            "jwt.issuer",
+            "TOKEN_URL",
+            "AWS_ACCESS_KEY_ID",
+            "LOG_LEVEL",
+            "tokenizer",
+            "key",
+            "keySelector",
+        ] {
+            assert!(!is_credential_name(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn placeholders_references_and_settings_are_not_credentials() {
+        for value in [
+            "",
+            "true",
+            "changeme-please",
+            "${DB_PASSWORD}",
+            "{{ .Values.password }}",
+            "$(SECRET)",
+            "<your-password>",
+            "/run/secrets/db",
+            "xxxxxxxx",
+            "********",
+            "30s",
+            "3600",
+            "vault:secret/data/db#password",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db",
+            "a sentence with words",
+        ] {
+            assert_eq!(suspect("DB_PASSWORD", value), None, "{value}");
+        }
+        assert_eq!(
+            suspect("DB_PASSWORD", "Sup3r-S3cret!"),
+            Some("a credential (by its name)")
+        );
+    }
+
+    #[test]
+    fn token_formats_are_credentials_under_any_name() {
+        let cases = [
+            ("AKIA", "AKIAIOSFODNN7EXAMPLE", "an AWS access key ID"),
+            (
+                "gh",
+                "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+                "a GitHub token",
+            ),
+            ("slack", "xoxb-123456789012-abcdefghij", "a Slack token"),
+            (
+                "maps",
+                "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+                "a Google API key",
+            ),
+            (
+                "auth",
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlLXZhbHVl",
+                "a JSON Web Token",
+            ),
+            (
+                "DATABASE_URL",
+                "postgres://shop:s3cretpass@db.shop.svc:5432/shop",
+                "a URL with a password",
+            ),
+            (
+                "tls.key",
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+                "a private key",
+            ),
+        ];
+        for (key, value, kind) in cases {
+            assert_eq!(suspect(key, value), Some(kind), "{key}");
+        }
+        assert_eq!(suspect("DATABASE_URL", "postgres://db.shop.svc:5432/shop"), None);
+        assert_eq!(suspect("CA_BUNDLE", "-----BEGIN CERTIFICATE-----\nMIIB"), None);
+    }
+
+    #[test]
+    fn config_file_text_is_read_line_by_line() {
+        let properties = "server.port=8080\n# db.password=old\nspring.datasource.password=Pr0d-Passw0rd\n";
+        assert_eq!(
+            suspect_in_text(properties),
+            Some((3, "a credential (by its name)"))
+        );
+        let clean = "server.port=8080\nspring.datasource.password=${DB_PASSWORD}\n";
+        assert_eq!(suspect_in_text(clean), None);
+    }
+}

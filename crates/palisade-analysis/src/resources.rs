@@ -1,0 +1,190 @@
+//! Container CPU and memory requests and limits as the API server settles them: a request
+//! defaults to the container's limit, pod-level `spec.resources` bound the whole pod, and a
+//! namespace's `LimitRange` fills in what containers leave out at admission.
+//!
+//! Collected in one pass (the gaps of each container, the defaults of each namespace) and
+//! decided once everything is read, since a LimitRange may come after the workloads.
+
+use std::collections::HashMap;
+
+use palisade_model::{ContainerKind, Node, Object, PodView};
+
+use crate::rbac::Source;
+
+/// A compute resource every container should account for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Resource {
+    Cpu,
+    Memory,
+}
+
+impl Resource {
+    pub fn key(self) -> &'static str {
+        match self {
+            Resource::Cpu => "cpu",
+            Resource::Memory => "memory",
+        }
+    }
+}
+
+/// A request or a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Bound {
+    Request,
+    Limit,
+}
+
+/// A container that leaves a resource's request or limit unset.
+#[derive(Clone, Debug)]
+pub struct Gap {
+    pub resource: Resource,
+    pub bound: Bound,
+    pub namespace: String,
+    /// "container `web`", for messages.
+    pub container: String,
+    /// The container's `resources` field, or the container when it has none.
+    pub source: Source,
+}
+
+/// What a namespace's LimitRanges give containers that set nothing.
+#[derive(Clone, Debug, Default)]
+struct Defaults {
+    covered: Vec<(Resource, Bound)>,
+}
+
+#[derive(Default)]
+pub struct ResourcesBuilder {
+    gaps: Vec<Gap>,
+    defaults: HashMap<String, Defaults>,
+}
+
+fn namespace_of(object: &Object) -> String {
+    object
+        .reference
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".to_string())
+}
+
+fn has(list: Option<&Node>, resource: Resource) -> bool {
+    list.and_then(|l| l.get(resource.key()))
+        .is_some_and(|q| !q.is_null())
+}
+
+impl ResourcesBuilder {
+    pub fn add(&mut self, object: &Object) {
+        if object.group().is_empty() && object.kind() == "LimitRange" {
+            self.add_limit_range(object);
+            return;
+        }
+        let Some(pod) = PodView::of(object) else {
+            return;
+        };
+        let pod_resources = pod.spec.get("resources");
+        let pod_limits = pod_resources.and_then(|r| r.get("limits"));
+        let pod_requests = pod_resources.and_then(|r| r.get("requests"));
+        let namespace = namespace_of(object);
+        // Ephemeral containers may not set resources: Kubernetes rejects them.
+        for container in pod
+            .containers()
+            .filter(|c| c.kind != ContainerKind::Ephemeral)
+        {
+            let resources = container.node.get("resources");
+            let limits = resources.and_then(|r| r.get("limits"));
+            let requests = resources.and_then(|r| r.get("requests"));
+            let path = if resources.is_some() {
+                container.path.key("resources")
+            } else {
+                container.path.clone()
+            };
+            for resource in [Resource::Cpu, Resource::Memory] {
+                let limited = has(limits, resource) || has(pod_limits, resource);
+                // An unset request takes the limit's value (API defaulting).
+                let requested = has(requests, resource)
+                    || has(limits, resource)
+                    || has(pod_requests, resource)
+                    || has(pod_limits, resource);
+                for (bound, present) in [(Bound::Request, requested), (Bound::Limit, limited)] {
+                    if !present {
+                        self.gaps.push(Gap {
+                            resource,
+                            bound,
+                            namespace: namespace.clone(),
+                            container: container.describe(),
+                            source: Source::of(object, &path, false),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// LimitRange defaulting (`SetDefaults_LimitRangeItem`): a missing default limit is the
+    /// `max`; a missing default request is the default limit, else the `min`.
+    fn add_limit_range(&mut self, object: &Object) {
+        let defaults = self.defaults.entry(namespace_of(object)).or_default();
+        let limits = object
+            .root
+            .get("spec")
+            .and_then(|s| s.get("limits"))
+            .map(Node::as_seq)
+            .unwrap_or_default();
+        for item in limits
+            .iter()
+            .filter(|i| i.str_of("type") == Some("Container"))
+        {
+            for resource in [Resource::Cpu, Resource::Memory] {
+                let default_limit =
+                    has(item.get("default"), resource) || has(item.get("max"), resource);
+                let default_request = default_limit
+                    || has(item.get("defaultRequest"), resource)
+                    || has(item.get("min"), resource);
+                if default_limit {
+                    defaults.covered.push((resource, Bound::Limit));
+                }
+                if default_request {
+                    defaults.covered.push((resource, Bound::Request));
+                }
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: ResourcesBuilder) {
+        self.gaps.extend(other.gaps);
+        for (namespace, defaults) in other.defaults {
+            self.defaults
+                .entry(namespace)
+                .or_default()
+                .covered
+                .extend(defaults.covered);
+        }
+    }
+
+    pub fn build(self) -> Resources {
+        let ResourcesBuilder { gaps, defaults } = self;
+        let gaps = gaps
+            .into_iter()
+            .filter(|gap| {
+                !defaults.get(&gap.namespace).is_some_and(|d| {
+                    d.covered
+                        .iter()
+                        .any(|&(r, b)| r == gap.resource && b == gap.bound)
+                })
+            })
+            .collect();
+        Resources { gaps }
+    }
+}
+
+/// Requests and limits no container, pod or LimitRange of the input provides.
+pub struct Resources {
+    gaps: Vec<Gap>,
+}
+
+impl Resources {
+    pub fn gaps(&self, resource: Resource, bound: Bound) -> impl Iterator<Item = &Gap> {
+        self.gaps
+            .iter()
+            .filter(move |g| g.resource == resource && g.bound == bound)
+    }
+}
