@@ -133,9 +133,16 @@ pub fn is_credential_name(key: &str) -> bool {
         || words
             .windows(2)
             .any(|pair| SECRET_PAIRS.contains(&(pair[0].as_str(), pair[1].as_str())))
-        || ["password", "passwd", "apikey", "secretkey", "privatekey", "accesskey"]
-            .iter()
-            .any(|w| joined.contains(w))
+        || [
+            "password",
+            "passwd",
+            "apikey",
+            "secretkey",
+            "privatekey",
+            "accesskey",
+        ]
+        .iter()
+        .any(|w| joined.contains(w))
 }
 
 /// Whether a value under a credential-looking name is a real value rather than a placeholder,
@@ -233,7 +240,9 @@ fn known_token(token: &str) -> Option<Suspicion> {
         let parts: Vec<&str> = token.split('.').collect();
         if parts.len() == 3
             && parts[1].starts_with("eyJ")
-            && parts.iter().all(|p| p.len() >= 10 && all_of(p, is_token_char))
+            && parts
+                .iter()
+                .all(|p| p.len() >= 10 && all_of(p, is_token_char))
         {
             return Some("a JSON Web Token");
         }
@@ -423,13 +432,20 @@ mod tests {
         for (key, value, kind) in cases {
             assert_eq!(suspect(key, value), Some(kind), "{key}");
         }
-        assert_eq!(suspect("DATABASE_URL", "postgres://db.shop.svc:5432/shop"), None);
-        assert_eq!(suspect("CA_BUNDLE", "-----BEGIN CERTIFICATE-----\nMIIB"), None);
+        assert_eq!(
+            suspect("DATABASE_URL", "postgres://db.shop.svc:5432/shop"),
+            None
+        );
+        assert_eq!(
+            suspect("CA_BUNDLE", "-----BEGIN CERTIFICATE-----\nMIIB"),
+            None
+        );
     }
 
     #[test]
     fn config_file_text_is_read_line_by_line() {
-        let properties = "server.port=8080\n# db.password=old\nspring.datasource.password=Pr0d-Passw0rd\n";
+        let properties =
+            "server.port=8080\n# db.password=old\nspring.datasource.password=Pr0d-Passw0rd\n";
         assert_eq!(
             suspect_in_text(properties),
             Some((3, "a credential (by its name)"))

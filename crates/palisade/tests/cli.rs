@@ -99,7 +99,8 @@ fn json_report_follows_the_contract() {
     assert_eq!(report["summary"]["files"], 6);
     assert_eq!(report["summary"]["objects"], 6);
     assert_eq!(report["summary"]["skipped"], 1);
-    assert_eq!(report["summary"]["findings"]["critical"], 1);
+    // The privileged agent, and the Docker socket it mounts.
+    assert_eq!(report["summary"]["findings"]["critical"], 2);
     assert_eq!(report["errors"], serde_json::json!([]));
 }
 
@@ -129,7 +130,7 @@ fn fail_on_sets_the_threshold_and_clean_scans_exit_0() {
             "--fail-on",
             "critical",
             "--ignore",
-            "pss-privileged",
+            "pss-privileged,sensitive-host-path",
             &examples(),
         ])
         .assert()
@@ -226,7 +227,7 @@ fn rules_and_explain_document_every_rule() {
         .expect("runs");
     let rules = json_of(&output);
     let rules = rules.as_array().expect("array");
-    assert_eq!(rules.len(), 45);
+    assert_eq!(rules.len(), 83);
     assert!(rules.iter().all(|r| r["docs"]
         .as_str()
         .is_some_and(|d| d.contains("## Why is this bad?"))));

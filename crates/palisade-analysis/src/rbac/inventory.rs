@@ -13,6 +13,8 @@ pub struct ServiceAccount {
     pub namespace: String,
     pub name: String,
     pub source: Source,
+    /// `automountServiceAccountToken` and where it is set, when it is.
+    pub automount: Option<(bool, Source)>,
 }
 
 /// A `kubernetes.io/service-account-token` Secret: whoever reads it holds the account's token.
@@ -34,6 +36,10 @@ pub struct Workload {
     pub privileged: bool,
     /// The `serviceAccountName` field, or the pod spec when the default account is implied.
     pub source: Source,
+    /// The pod spec's `automountServiceAccountToken` and where it is set, when it is.
+    pub automount: Option<(bool, Source)>,
+    /// The pod spec, where a finding about the pod as a whole points.
+    pub spec: Source,
 }
 
 #[derive(Clone, Debug)]
@@ -75,11 +81,19 @@ impl InventoryBuilder {
     pub fn add(&mut self, object: &Object) {
         self.policy.add(object);
         match (object.group(), object.kind()) {
-            ("", "ServiceAccount") => self.service_accounts.push(ServiceAccount {
-                namespace: namespace_of(object),
-                name: object.reference.name.clone(),
-                source: Source::of(object, &FieldPath::root().key("metadata"), false),
-            }),
+            ("", "ServiceAccount") => {
+                let path = FieldPath::root().key("automountServiceAccountToken");
+                self.service_accounts.push(ServiceAccount {
+                    namespace: namespace_of(object),
+                    name: object.reference.name.clone(),
+                    source: Source::of(object, &FieldPath::root().key("metadata"), false),
+                    automount: object
+                        .root
+                        .get("automountServiceAccountToken")
+                        .and_then(|n| n.as_bool())
+                        .map(|value| (value, Source::of(object, &path, false))),
+                })
+            }
             ("", "Secret")
                 if object.root.str_of("type") == Some("kubernetes.io/service-account-token") =>
             {
@@ -120,6 +134,15 @@ impl InventoryBuilder {
                         service_account: account.to_string(),
                         privileged,
                         source: Source::of(object, &path, false),
+                        automount: pod
+                            .spec
+                            .get("automountServiceAccountToken")
+                            .and_then(|n| n.as_bool())
+                            .map(|value| {
+                                let path = pod.spec_path.key("automountServiceAccountToken");
+                                (value, Source::of(object, &path, false))
+                            }),
+                        spec: Source::of(object, &pod.spec_path, false),
                     });
                 }
             }
@@ -175,6 +198,12 @@ impl Inventory {
 
     /// Whether Pod Security Admission would stop a privileged pod in `namespace`: only when
     /// the input has the Namespace with an `enforce` level of baseline or restricted.
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
+        self.service_accounts
+            .iter()
+            .find(|s| s.namespace == namespace && s.name == name)
+    }
+
     pub fn forbids_privileged_pods(&self, namespace: &str) -> bool {
         self.namespaces
             .iter()

@@ -1,7 +1,15 @@
 //! One file per rule, one folder per family.
 
+pub mod admission;
+pub mod exposure;
 pub mod image;
+pub mod mesh;
+pub mod namespace;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
+pub mod resources;
+pub mod secrets;
+pub mod service_account;
 pub mod suppression;
+pub mod workload;

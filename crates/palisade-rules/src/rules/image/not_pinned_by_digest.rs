@@ -1,0 +1,61 @@
+use palisade_analysis::image::ImageRef;
+use palisade_analysis::pss::Violation;
+use palisade_model::PodView;
+
+use crate::meta::rule;
+use crate::{Check, OptionValues};
+
+rule! {
+    /// ## What it does
+    /// Flags containers (init and ephemeral ones included) whose image is not pinned by
+    /// digest (`@sha256:...`).
+    ///
+    /// ## Why is this bad?
+    /// Tags are mutable: whoever can push to the repository can change what a version tag
+    /// points at, and nodes that pull later run the new content. A digest names exactly one
+    /// image, which is also what signatures and SBOMs are attached to.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    /// - name: web
+    ///   image: registry.example.com/shop/web:2.3.1   # fails: tag only
+    /// ```
+    ///
+    /// ## Remediation
+    /// Append the digest the registry reports (`crane digest`, `docker buildx imagetools
+    /// inspect`): `registry.example.com/shop/web:2.3.1@sha256:...`; let a bot (Renovate,
+    /// Dependabot) keep digests current.
+    ///
+    /// ## References
+    /// - NSA/CISA Kubernetes Hardening Guide, "Use of trusted images"
+    /// - CIS Kubernetes Benchmark 5.5.1: configure image provenance
+    pub static RULE = {
+        code: "PAL-IMG-003",
+        name: "image-not-pinned-by-digest",
+        severity: Low,
+        category: "images",
+        controls: ["NSA:supply-chain", "CIS-5.5.1", "MITRE:T1525"],
+        check: Check::Pod(check),
+    };
+}
+
+fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for container in pod.containers() {
+        let Some(image) = container.node.str_of("image") else {
+            continue;
+        };
+        if ImageRef::parse(image).is_some_and(|r| r.digest.is_some()) {
+            continue;
+        }
+        violations.push(Violation {
+            path: container.path.key("image"),
+            message: format!(
+                "{} image `{image}` is not pinned by digest",
+                container.describe()
+            ),
+        });
+    }
+    violations
+}

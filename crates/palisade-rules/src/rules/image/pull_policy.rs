@@ -1,0 +1,78 @@
+use palisade_analysis::image::ImageRef;
+use palisade_analysis::pss::Violation;
+use palisade_model::PodView;
+
+use crate::meta::rule;
+use crate::{Check, OptionValues};
+
+rule! {
+    /// ## What it does
+    /// Flags containers (init and ephemeral ones included) whose `imagePullPolicy` keeps them
+    /// on an image the node happens to have:
+    /// - `Never`: the node's local image is used unverified, whoever put it there;
+    /// - `IfNotPresent` on an image without a tag or with `latest` (and no digest): Kubernetes
+    ///   would default such an image to `Always`; set explicitly, nodes keep whatever `latest`
+    ///   they pulled first.
+    ///
+    /// The default policy is not flagged: Kubernetes sets `Always` for `latest` and untagged
+    /// images and `IfNotPresent` otherwise, which is safe once images are versioned.
+    ///
+    /// ## Why is this bad?
+    /// Cached images skip the registry's authorization: in a shared cluster a pod can run a
+    /// private image another tenant pulled. And a moving tag served from cache means nodes
+    /// run different code.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    /// - name: web
+    ///   image: registry.example.com/shop/web:latest
+    ///   imagePullPolicy: IfNotPresent   # fails
+    /// ```
+    ///
+    /// ## Remediation
+    /// Remove `imagePullPolicy` or set `Always`, and use versioned (better, digest-pinned)
+    /// images. Multi-tenant clusters should also enable the `AlwaysPullImages` admission
+    /// plugin.
+    ///
+    /// ## References
+    /// - Kubernetes docs, Image pull policy:
+    ///   <https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy>
+    /// - CIS Kubernetes Benchmark 1.2.11: AlwaysPullImages admission plugin
+    pub static RULE = {
+        code: "PAL-IMG-004",
+        name: "image-pull-policy-stale",
+        severity: Low,
+        category: "images",
+        controls: ["NSA:supply-chain", "CIS-1.2.11"],
+        check: Check::Pod(check),
+    };
+}
+
+fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for container in pod.containers() {
+        let Some(policy) = container.node.str_of("imagePullPolicy") else {
+            continue;
+        };
+        let image = container.node.str_of("image").unwrap_or("");
+        let moving = ImageRef::parse(image)
+            .is_some_and(|r| r.digest.is_none() && r.tag.as_deref().is_none_or(|t| t == "latest"));
+        let message = match policy {
+            "Never" => format!(
+                "{} never pulls `{image}`: it runs whatever image the node has under that name",
+                container.describe()
+            ),
+            "IfNotPresent" if moving => format!(
+                "{} pulls `{image}` only if absent: nodes keep the first `latest` they pulled",
+                container.describe()
+            ),
+            _ => continue,
+        };
+        violations.push(Violation {
+            path: container.path.key("imagePullPolicy"),
+            message,
+        });
+    }
+    violations
+}

@@ -1,0 +1,77 @@
+use palisade_analysis::Inventory;
+
+use crate::meta::rule;
+use crate::{Check, Emitter};
+
+rule! {
+    /// ## What it does
+    /// Flags pod-carrying objects whose pods get a service account token mounted
+    /// automatically. Decided as the kubelet decides: the pod's
+    /// `automountServiceAccountToken` wins when set; otherwise the ServiceAccount's field
+    /// (when the ServiceAccount is in the input); otherwise the token is mounted.
+    ///
+    /// ## Why is this bad?
+    /// Most applications never call the Kubernetes API, yet every pod gets a token that
+    /// does: whoever compromises the container can use the account's permissions (and the
+    /// default account's, which grow when someone binds a role to it).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Deployment
+    /// spec:
+    ///   template:
+    ///     spec:
+    ///       serviceAccountName: web   # fails unless web's ServiceAccount or the pod sets
+    ///                                 # automountServiceAccountToken: false
+    /// ```
+    ///
+    /// ## Remediation
+    /// Set `automountServiceAccountToken: false` on the ServiceAccount (for every pod using
+    /// it) or on the pod. Pods that need the API can mount a projected token explicitly.
+    ///
+    /// ## References
+    /// - CIS Kubernetes Benchmark 5.1.6: ensure that Service Account Tokens are only mounted
+    ///   where necessary
+    /// - Kubernetes docs: <https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting>
+    pub static RULE = {
+        code: "PAL-SA-001",
+        name: "service-account-token-automount",
+        severity: Medium,
+        category: "service-accounts",
+        controls: ["CIS-5.1.6", "NSA:rbac", "MITRE:T1528"],
+        check: Check::Inventory(check),
+    };
+}
+
+fn check(inventory: &Inventory, out: &mut Emitter) {
+    let rbac = &inventory.rbac;
+    for workload in &rbac.workloads {
+        let account = rbac.service_account(&workload.namespace, &workload.service_account);
+        let message = match (&workload.automount, account.and_then(|a| a.automount.as_ref())) {
+            (Some((true, at)), _) => {
+                out.report(
+                    at,
+                    format!(
+                        "{} sets automountServiceAccountToken: true: its pods carry service account {}'s token",
+                        workload.object.display_name(),
+                        workload.service_account
+                    ),
+                    Vec::new(),
+                );
+                continue;
+            }
+            (Some((false, _)), _) | (None, Some((false, _))) => continue,
+            (None, Some((true, _))) => format!(
+                "the pods of {} mount service account {}'s token: its ServiceAccount sets automountServiceAccountToken: true",
+                workload.object.display_name(),
+                workload.service_account
+            ),
+            (None, None) => format!(
+                "the pods of {} mount service account {}'s token: neither the pod nor the ServiceAccount sets automountServiceAccountToken: false",
+                workload.object.display_name(),
+                workload.service_account
+            ),
+        };
+        out.report(&workload.spec, message, Vec::new());
+    }
+}

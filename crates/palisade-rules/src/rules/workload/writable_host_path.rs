@@ -1,0 +1,82 @@
+use palisade_analysis::pss::Violation;
+use palisade_model::{Node, PodView};
+
+use crate::meta::rule;
+use crate::rules::workload::host_path_volumes;
+use crate::{Check, OptionValues};
+
+rule! {
+    /// ## What it does
+    /// Flags each mount of a `hostPath` volume, in any container (init and ephemeral ones
+    /// included), that is not `readOnly: true`. A hostPath volume that every container mounts
+    /// read-only, or that no container mounts, passes.
+    ///
+    /// ## Why is this bad?
+    /// A writable host directory lets the pod change the node: plant binaries or cron jobs,
+    /// rewrite kubelet or runtime configuration, or (with `/var/log`) trick the kubelet into
+    /// reading arbitrary node files through a symlink.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    /// - name: agent
+    ///   volumeMounts:
+    ///   - name: logs
+    ///     mountPath: /var/log   # fails: readOnly is not true
+    /// volumes:
+    /// - name: logs
+    ///   hostPath: {path: /var/log}
+    /// ```
+    ///
+    /// ## Remediation
+    /// Add `readOnly: true` to the mount. If the workload must write to the node, give it a
+    /// dedicated directory and keep it in a privileged, reviewed namespace.
+    ///
+    /// ## References
+    /// - CIS Kubernetes Benchmark 5.2.12: minimize the admission of HostPath volumes
+    /// - Kubernetes docs, hostPath: <https://kubernetes.io/docs/concepts/storage/volumes/#hostpath>
+    pub static RULE = {
+        code: "PAL-WL-005",
+        name: "writable-host-path",
+        severity: High,
+        category: "workload",
+        controls: ["CIS-5.2.12", "NSA:pod-security", "MITRE:T1611"],
+        check: Check::Pod(check),
+    };
+}
+
+fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
+    let volumes: Vec<(&str, &str)> = host_path_volumes(pod)
+        .map(|(name, host_path, _)| (name, host_path))
+        .collect();
+    if volumes.is_empty() {
+        return Vec::new();
+    }
+    let mut violations = Vec::new();
+    for container in pod.containers() {
+        let mounts = container
+            .node
+            .get("volumeMounts")
+            .map(Node::as_seq)
+            .unwrap_or_default();
+        for (i, mount) in mounts.iter().enumerate() {
+            let Some(&(name, host_path)) = volumes
+                .iter()
+                .find(|(name, _)| mount.str_of("name") == Some(name))
+            else {
+                continue;
+            };
+            if mount.flag("readOnly") {
+                continue;
+            }
+            violations.push(Violation {
+                path: container.path.key("volumeMounts").index(i),
+                message: format!(
+                    "{} mounts hostPath volume `{name}` ({host_path}) writable",
+                    container.describe()
+                ),
+            });
+        }
+    }
+    violations
+}
