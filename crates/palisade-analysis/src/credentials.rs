@@ -96,22 +96,28 @@ const PLACEHOLDERS: &[&str] = &[
     "changeit", "example", "required", "optional", "enabled", "disabled",
 ];
 
-/// Splits a key into lowercase words at `_`, `-`, `.`, `/`, spaces and camelCase boundaries.
+/// Splits a key into lowercase words at `_`, `-`, `.`, `/`, spaces and camelCase boundaries
+/// (`s3AccessKeyIDName` is `s3 access key id name`).
 fn words(key: &str) -> Vec<String> {
+    let chars: Vec<char> = key.chars().collect();
     let mut words = Vec::new();
     let mut current = String::new();
-    let mut previous: Option<char> = None;
-    for c in key.chars() {
+    for (i, &c) in chars.iter().enumerate() {
+        let previous = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
         let boundary = !c.is_ascii_alphanumeric();
         let camel = c.is_ascii_uppercase()
-            && previous.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
+            && previous.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+            });
         if (boundary || camel) && !current.is_empty() {
             words.push(std::mem::take(&mut current));
         }
         if !boundary {
             current.push(c.to_ascii_lowercase());
         }
-        previous = Some(c);
     }
     if !current.is_empty() {
         words.push(current);
@@ -176,6 +182,14 @@ fn is_plausible_secret_value(value: &str) -> bool {
         || lower.starts_with("dummy")
         || lower.starts_with("placeholder")
     {
+        return false;
+    }
+    // The name of an environment variable (`AWS_SECRET_ACCESS_KEY`) points elsewhere.
+    let env_name = value.contains('_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if env_name {
         return false;
     }
     // One repeated character, or a number or duration, is a setting.
@@ -366,6 +380,8 @@ mod tests {
             "tokenizer",
             "key",
             "keySelector",
+            "s3AccessKeyIDName",
+            "s3SecretAccessKeyName",
         ] {
             assert!(!is_credential_name(key), "{key}");
         }
@@ -389,6 +405,7 @@ mod tests {
             "vault:secret/data/db#password",
             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db",
             "a sentence with words",
+            "AWS_SECRET_ACCESS_KEY",
         ] {
             assert_eq!(suspect("DB_PASSWORD", value), None, "{value}");
         }

@@ -10,14 +10,17 @@ const NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 rule! {
     /// ## What it does
-    /// Flags admission webhooks whose selectors let requesters opt out:
-    /// - an `objectSelector` that exempts objects by label (`NotIn`, `DoesNotExist`), or, on
-    ///   a validating webhook, any `objectSelector` at all: whoever creates an object chooses
-    ///   its labels, so whoever wants to skip the webhook can. Opt-in object selectors on
-    ///   mutating webhooks (sidecar injection) are not enforcement and pass;
+    /// Flags validating admission webhooks whose selectors let requesters opt out:
+    /// - an `objectSelector` that exempts objects by label (`NotIn`, `DoesNotExist`):
+    ///   whoever creates an object chooses its labels, so whoever wants to skip the webhook
+    ///   can;
     /// - a `namespaceSelector` that exempts namespaces (`NotIn`, `DoesNotExist`) by any label
     ///   other than `kubernetes.io/metadata.name`: anyone who can label a namespace can
     ///   switch enforcement off for it. Exemptions by name are fine.
+    ///
+    /// Opt-in selectors (`In`, `Exists`, `matchLabels`) scope a webhook to what it is for and
+    /// pass. Mutating webhooks are not judged: their selectors usually decide injection or
+    /// defaulting (an Istio sidecar, say), where opting out is the point.
     ///
     /// ## Why is this bad?
     /// A policy webhook is only as strong as its scope. A label-based exemption turns it into
@@ -64,20 +67,17 @@ fn is_exemption(expression: &Node) -> bool {
 }
 
 fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
-    let validating = object.kind() == "ValidatingWebhookConfiguration";
+    if object.kind() != "ValidatingWebhookConfiguration" {
+        return Vec::new();
+    }
     let mut violations = Vec::new();
     for (hook, path) in webhooks(object) {
         if let Some(selector) = hook.get("objectSelector") {
-            let labels = selector
-                .get("matchLabels")
-                .is_some_and(|m| !m.as_map().is_empty());
-            let exempts = expressions(selector).iter().any(is_exemption);
-            let scoped = labels || !expressions(selector).is_empty();
-            if exempts || (validating && scoped) {
+            if expressions(selector).iter().any(is_exemption) {
                 violations.push(Violation {
                     path: path.key("objectSelector"),
                     message: format!(
-                        "webhook {} selects objects by their own labels: a requester picks labels that skip it",
+                        "webhook {} exempts objects by their own labels: a requester picks labels that skip it",
                         name_of(hook)
                     ),
                 });

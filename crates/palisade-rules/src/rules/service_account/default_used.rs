@@ -44,12 +44,14 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
     let (name, path) = match (named("serviceAccountName"), named("serviceAccount")) {
         (Some(name), _) => (name, pod.spec_path.key("serviceAccountName")),
         (None, Some(name)) => (name, pod.spec_path.key("serviceAccount")),
-        (None, None) => return vec![Violation {
+        (None, None) => {
+            return vec![Violation {
             path: pod.spec_path.clone(),
             message:
                 "the pod runs as the namespace's default service account (no serviceAccountName)"
                     .to_string(),
-        }],
+        }]
+        }
     };
     if name != "default" {
         return Vec::new();

@@ -6,7 +6,7 @@ use crate::rules::workload::host_path_volumes;
 use crate::{Check, OptionValues};
 
 /// Node directories that hold credentials, the kernel's interfaces, the container runtime or
-/// the kubelet's state.
+/// the kubelet's state: sensitive with everything below them.
 const SENSITIVE_DIRECTORIES: &[&str] = &[
     "/etc",
     "/proc",
@@ -15,8 +15,12 @@ const SENSITIVE_DIRECTORIES: &[&str] = &[
     "/boot",
     "/root",
     "/home",
-    "/run",
-    "/var/run",
+    "/run/containerd",
+    "/var/run/containerd",
+    "/run/docker",
+    "/var/run/docker",
+    "/run/crio",
+    "/var/run/crio",
     "/var/lib/kubelet",
     "/var/lib/docker",
     "/var/lib/containerd",
@@ -26,6 +30,10 @@ const SENSITIVE_DIRECTORIES: &[&str] = &[
     "/sbin",
     "/lib",
 ];
+
+/// Directories of runtime state that hold every service's sockets: sensitive themselves (and
+/// through their parents), while an application's own subdirectory (`/run/calico`) is not.
+const SOCKET_PARENTS: &[&str] = &["/run", "/var/run"];
 
 /// Sockets of container runtimes: whoever can talk to one controls every container on the node.
 const RUNTIME_SOCKETS: &[&str] = &[
@@ -63,7 +71,21 @@ fn exposure(path: &str) -> Option<String> {
             "the container runtime socket {file}, which controls every container on the node"
         ));
     }
-    for directory in SENSITIVE_DIRECTORIES {
+    if SOCKET_PARENTS.contains(&path) {
+        return Some(format!(
+            "{path}, which holds the container runtime's socket"
+        ));
+    }
+    for directory in SENSITIVE_DIRECTORIES.iter().chain(SOCKET_PARENTS) {
+        if SOCKET_PARENTS.contains(directory) {
+            let contains = directory
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.starts_with('/'));
+            if contains {
+                return Some(format!("a directory that contains {directory}"));
+            }
+            continue;
+        }
         let inside = path == *directory
             || path
                 .strip_prefix(directory)
@@ -85,10 +107,13 @@ rule! {
     /// ## What it does
     /// Flags `hostPath` volumes that expose the node: the root `/`, container runtime sockets
     /// (`docker.sock`, `containerd.sock`, `crio.sock`, `cri-dockerd.sock`, `podman.sock`)
-    /// wherever they live, and system directories (`/etc`, `/proc`, `/sys`, `/dev`, `/boot`,
-    /// `/root`, `/home`, `/run`, `/var/run`, `/var/lib/kubelet`, `/var/lib/docker`,
-    /// `/var/lib/containerd`, `/var/lib/etcd`, `/usr`, `/bin`, `/sbin`, `/lib`), their
-    /// subdirectories, and the directories that contain them (`/var` holds `/var/run`).
+    /// wherever they live, the runtime directories (`/run/containerd`, `/run/docker`,
+    /// `/run/crio` and their `/var/run` forms), system directories (`/etc`, `/proc`, `/sys`,
+    /// `/dev`, `/boot`, `/root`, `/home`, `/var/lib/kubelet`, `/var/lib/docker`,
+    /// `/var/lib/containerd`, `/var/lib/etcd`, `/usr`, `/bin`, `/sbin`, `/lib`) and their
+    /// subdirectories, `/run` and `/var/run` themselves (but not an application's own
+    /// subdirectory such as `/run/calico`), and the directories that contain any of these
+    /// (`/var` holds `/var/run`).
     /// Paths are resolved lexically first (`/var/run/../run/`, `//etc`).
     ///
     /// `pss-host-path-volumes` flags every hostPath; this rule marks the ones that hand over
@@ -155,6 +180,9 @@ mod tests {
             "/var/lib/kubelet/pods",
             "/opt/docker.sock",
             "/var/lib",
+            "/run",
+            "/var/run/",
+            "/run/containerd/io.containerd.runtime.v2.task",
         ] {
             assert!(judged(sensitive), "{sensitive}");
         }
