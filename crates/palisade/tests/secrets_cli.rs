@@ -83,7 +83,7 @@ fn other_rules_on_the_same_objects_keep_their_code_frames() {
         .expect("runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("resources:"),
+        stdout.contains("15 |         - name: seed"),
         "code frame expected: {stdout}"
     );
 }
