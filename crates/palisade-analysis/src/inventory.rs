@@ -3,6 +3,7 @@
 
 use palisade_model::Object;
 
+use crate::kubelet::{Kubelet, KubeletsBuilder};
 use crate::netpol::Network;
 use crate::rbac;
 use crate::resources::{Resources, ResourcesBuilder};
@@ -12,6 +13,7 @@ pub struct InventoryBuilder {
     rbac: rbac::InventoryBuilder,
     network: Network,
     resources: ResourcesBuilder,
+    kubelets: KubeletsBuilder,
 }
 
 impl InventoryBuilder {
@@ -19,12 +21,14 @@ impl InventoryBuilder {
         self.rbac.add(object);
         self.network.add(object);
         self.resources.add(object);
+        self.kubelets.add(object);
     }
 
     pub fn merge(&mut self, other: InventoryBuilder) {
         self.rbac.merge(other.rbac);
         self.network.merge(other.network);
         self.resources.merge(other.resources);
+        self.kubelets.merge(other.kubelets);
     }
 
     /// `rbac_bootstrap`: assume Kubernetes' default RBAC policy.
@@ -33,6 +37,7 @@ impl InventoryBuilder {
             rbac: self.rbac.build(rbac_bootstrap),
             network: self.network,
             resources: self.resources.build(),
+            kubelets: self.kubelets.build(),
         }
     }
 }
@@ -42,4 +47,5 @@ pub struct Inventory {
     pub rbac: rbac::Inventory,
     pub network: Network,
     pub resources: Resources,
+    pub kubelets: Vec<Kubelet>,
 }

@@ -10,9 +10,12 @@
 //! * [`resources`]: container requests and limits after defaulting and LimitRanges;
 //! * [`credentials`]: values that look like credentials, judged without ever showing them.
 
+pub mod audit_policy;
 pub mod credentials;
+pub mod flags;
 pub mod image;
 mod inventory;
+pub mod kubelet;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;

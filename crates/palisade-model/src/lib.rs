@@ -17,7 +17,7 @@ mod pod;
 
 pub use finding::{fingerprint, Finding, LoadError, Location, Related, Severity, Suppression};
 pub use node::{Entry, Node, Pos, Value};
-pub use object::{Object, ObjectRef, Origin};
+pub use object::{FileRole, NodeFile, Object, ObjectRef, Origin};
 pub use path::FieldPath;
 pub use pod::{
     ContainerKind, ContainerView, EffectiveSecurityContext, Inherited, PodView, SeccompSource,

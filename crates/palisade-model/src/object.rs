@@ -103,3 +103,65 @@ impl Object {
             .and_then(|a| a.str_of(key))
     }
 }
+
+/// A file on a node, as `palisade node` found it: what it is for, and its mode and owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeFile {
+    /// What the file is (`kube-apiserver static pod manifest`, `PKI private key`, ...).
+    pub role: FileRole,
+    /// The path on the node (below `--root`), as reports show it.
+    pub path: Arc<str>,
+    /// Permission bits (`0o644`).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// The uid and gid of the user the file should belong to, when not root (`etcd`), as the
+    /// node's own `/etc/passwd` says; `None` when that user is unknown.
+    pub expected_owner: Option<(u32, u32)>,
+}
+
+/// The kinds of node files the CIS Benchmark sets permissions for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileRole {
+    ApiServerManifest,
+    ControllerManagerManifest,
+    SchedulerManifest,
+    EtcdManifest,
+    EtcdDataDir,
+    AdminKubeconfig,
+    SchedulerKubeconfig,
+    ControllerManagerKubeconfig,
+    PkiDirectory,
+    PkiCertificate,
+    PkiKey,
+    KubeletServiceFile,
+    KubeletKubeconfig,
+    KubeletConfig,
+    ClientCaFile,
+    EncryptionConfig,
+    AuditPolicy,
+}
+
+impl FileRole {
+    pub fn describe(self) -> &'static str {
+        match self {
+            FileRole::ApiServerManifest => "kube-apiserver static pod manifest",
+            FileRole::ControllerManagerManifest => "kube-controller-manager static pod manifest",
+            FileRole::SchedulerManifest => "kube-scheduler static pod manifest",
+            FileRole::EtcdManifest => "etcd static pod manifest",
+            FileRole::EtcdDataDir => "etcd data directory",
+            FileRole::AdminKubeconfig => "administrator kubeconfig",
+            FileRole::SchedulerKubeconfig => "kube-scheduler kubeconfig",
+            FileRole::ControllerManagerKubeconfig => "kube-controller-manager kubeconfig",
+            FileRole::PkiDirectory => "PKI directory",
+            FileRole::PkiCertificate => "PKI certificate",
+            FileRole::PkiKey => "PKI private key",
+            FileRole::KubeletServiceFile => "kubelet service file",
+            FileRole::KubeletKubeconfig => "kubelet kubeconfig",
+            FileRole::KubeletConfig => "kubelet config file",
+            FileRole::ClientCaFile => "kubelet client CA file",
+            FileRole::EncryptionConfig => "encryption provider config",
+            FileRole::AuditPolicy => "audit policy file",
+        }
+    }
+}

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use palisade_analysis::pss::{self, Level, Version, VersionedCheck, Violation};
 use palisade_analysis::Inventory;
-use palisade_model::{Finding, Location, Object, PodView};
+use palisade_model::{Finding, Location, NodeFile, Object, PodView};
 
 use crate::meta::{Emitter, OptionValues};
 
@@ -50,6 +50,9 @@ enum PodCheck {
     Object(fn(&Object, &OptionValues) -> Vec<Violation>, OptionValues),
 }
 
+/// A node file rule's function.
+type FileCheck = fn(&NodeFile) -> Option<String>;
+
 /// An inventory rule that runs.
 struct ActiveInventory {
     rule: &'static Rule,
@@ -63,6 +66,8 @@ pub struct Engine {
     inventory: Vec<ActiveInventory>,
     /// Rules the suppression pass reports.
     suppression: Vec<&'static Rule>,
+    /// Rules on node files.
+    files: Vec<(&'static Rule, FileCheck)>,
     rbac_bootstrap: bool,
 }
 
@@ -104,6 +109,7 @@ impl Engine {
         let mut active = Vec::new();
         let mut inventory = Vec::new();
         let mut suppression = Vec::new();
+        let mut files = Vec::new();
         for rule in settings.selection.resolve(RULES)? {
             match rule.check {
                 Check::Pss(id) => {
@@ -116,6 +122,7 @@ impl Engine {
                 }
                 Check::Inventory(check) => inventory.push(ActiveInventory { rule, check }),
                 Check::Suppression => suppression.push(rule),
+                Check::File(check) => files.push((rule, check)),
                 Check::Pod(check) => active.push(Active {
                     rule,
                     check: PodCheck::WithOptions(check, options_of(settings, rule)),
@@ -130,6 +137,7 @@ impl Engine {
             active,
             inventory,
             suppression,
+            files,
             rbac_bootstrap: settings.rbac_bootstrap,
         })
     }
@@ -140,7 +148,46 @@ impl Engine {
             .iter()
             .map(|a| a.rule)
             .chain(self.inventory.iter().map(|a| a.rule))
+            .chain(self.files.iter().map(|(rule, _)| *rule))
             .chain(self.suppression.iter().copied())
+    }
+
+    /// Runs the node file rules on `file`.
+    pub fn check_file(&self, file: &NodeFile) -> Vec<Finding> {
+        let object = std::sync::Arc::new(palisade_model::ObjectRef {
+            api_version: "v1".to_string(),
+            kind: "File".to_string(),
+            namespace: None,
+            name: file.path.to_string(),
+        });
+        self.files
+            .iter()
+            .filter_map(|(rule, check)| {
+                let message = check(file)?;
+                let meta = &rule.meta;
+                Some(Finding {
+                    rule: meta.code,
+                    name: meta.name,
+                    severity: meta.severity,
+                    category: meta.category,
+                    message,
+                    object: std::sync::Arc::clone(&object),
+                    path: palisade_model::FieldPath::root(),
+                    location: Some(Location {
+                        file: std::sync::Arc::clone(&file.path),
+                        document: 0,
+                        line: 1,
+                        column: 1,
+                    }),
+                    controls: meta.controls,
+                    related: Vec::new(),
+                    suppressed: None,
+                    fingerprint: String::new(),
+                    snippet: None,
+                    sensitive: true,
+                })
+            })
+            .collect()
     }
 
     /// Whether any selected rule needs the whole input (so the scan must collect it).
@@ -218,7 +265,7 @@ impl Engine {
         // never quote them.
         let sensitive = rule.meta.sensitive;
         let snippet = match (&location, source) {
-            (Some(loc), Some(source)) if object.kind() != "Secret" && !sensitive => {
+            (Some(loc), Some(source)) if !holds_secrets(object.kind()) && !sensitive => {
                 source.line(loc.line)
             }
             _ => None,
@@ -248,4 +295,12 @@ fn options_of(settings: &Settings, rule: &Rule) -> OptionValues {
         .get(rule.meta.code)
         .cloned()
         .unwrap_or_default()
+}
+
+/// Kinds whose lines may hold secret values or keys: never quoted.
+pub fn holds_secrets(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Secret" | "EncryptionConfiguration" | "EncryptionConfig"
+    )
 }

@@ -12,6 +12,6 @@ mod rules;
 mod selection;
 pub mod suppress;
 
-pub use engine::{Engine, Settings, Source};
+pub use engine::{holds_secrets, Engine, Settings, Source};
 pub use meta::{Check, Emitter, OptionKind, OptionValue, OptionValues, Rule, RuleMeta, RuleOption};
 pub use selection::{matches, Selection, SelectionError};

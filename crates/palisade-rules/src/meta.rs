@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use palisade_analysis::pss::Violation;
 use palisade_analysis::rbac::Source;
 use palisade_analysis::Inventory;
-use palisade_model::{Object, PodView, Related, Severity};
+use palisade_model::{NodeFile, Object, PodView, Related, Severity};
 
 /// What a rule looks at, and the function (or engine check) that looks. The engine dispatches
 /// on the variant.
@@ -18,6 +18,9 @@ pub enum Check {
     /// Runs on every object (the function picks the kinds it applies to) with the rule's
     /// configured options.
     Object(fn(&Object, &OptionValues) -> Vec<Violation>),
+    /// Judges a node's file (its mode and owner), found by `palisade node`: the message, if
+    /// the file fails.
+    File(fn(&NodeFile) -> Option<String>),
     /// Judges the suppressions themselves, after every other rule has run.
     Suppression,
 }
@@ -30,6 +33,7 @@ impl Check {
             Check::Inventory(_) => "whole input",
             Check::Pod(_) => "pod spec",
             Check::Object(_) => "object",
+            Check::File(_) => "node file",
             Check::Suppression => "suppressions",
         }
     }

@@ -1,8 +1,8 @@
 //! The list of every rule. Adding a rule is its file plus one line here.
 
 use crate::rules::{
-    admission, exposure, image, mesh, namespace, netpol, pss, rbac, resources, secrets,
-    service_account, suppression, workload,
+    admission, audit, control_plane, encryption, exposure, image, kubelet, mesh, namespace, netpol,
+    node_files, pss, rbac, resources, secrets, service_account, suppression, workload,
 };
 use crate::Rule;
 
@@ -88,6 +88,31 @@ pub static RULES: &[&Rule] = &[
     &admission::webhook_selector_bypass::RULE,
     &admission::webhook_timeout::RULE,
     &admission::runtime_class_required::RULE,
+    &control_plane::apiserver_authentication::RULE,
+    &control_plane::apiserver_authorization::RULE,
+    &control_plane::apiserver_admission::RULE,
+    &control_plane::apiserver_audit_log::RULE,
+    &control_plane::apiserver_tls::RULE,
+    &control_plane::apiserver_service_accounts::RULE,
+    &control_plane::apiserver_encryption::RULE,
+    &control_plane::apiserver_insecure_serving::RULE,
+    &control_plane::profiling::RULE,
+    &control_plane::bind_address::RULE,
+    &control_plane::controller_manager::RULE,
+    &control_plane::apiserver_oidc::RULE,
+    &control_plane::etcd_tls::RULE,
+    &kubelet::anonymous_auth::RULE,
+    &kubelet::authorization::RULE,
+    &kubelet::client_ca::RULE,
+    &kubelet::read_only_port::RULE,
+    &kubelet::hardening::RULE,
+    &kubelet::tls::RULE,
+    &encryption::secrets_plaintext::RULE,
+    &encryption::weak_provider::RULE,
+    &audit::logs_secret_values::RULE,
+    &audit::policy_gaps::RULE,
+    &node_files::permissions::RULE,
+    &node_files::ownership::RULE,
     &suppression::invalid::RULE,
     &suppression::expired::RULE,
     &suppression::unused::RULE,

@@ -239,7 +239,7 @@ fn add_snippets(findings: &mut [Finding]) {
             continue;
         }
         if let Some(location) = &finding.location {
-            if finding.object.kind != "Secret" && &*location.file != "-" {
+            if !palisade_rules::holds_secrets(&finding.object.kind) && &*location.file != "-" {
                 by_file
                     .entry(location.file.to_string())
                     .or_default()

@@ -1,11 +1,16 @@
 //! One file per rule, one folder per family.
 
 pub mod admission;
+pub mod audit;
+pub mod control_plane;
+pub mod encryption;
 pub mod exposure;
 pub mod image;
+pub mod kubelet;
 pub mod mesh;
 pub mod namespace;
 pub mod netpol;
+pub mod node_files;
 pub mod pss;
 pub mod rbac;
 pub mod resources;
