@@ -176,6 +176,9 @@ struct Side {
     anchor: Source,
     /// The file a `KubeletFlags` object names with `--config`, or the config file's own path.
     config_file: Option<String>,
+    /// The object's name: flag objects of one name are one kubelet's command line, read from
+    /// several files (a systemd unit, its drop-ins, environment files), in input order.
+    name: String,
 }
 
 impl Side {
@@ -319,6 +322,7 @@ impl KubeletsBuilder {
                     values,
                     anchor: Source::of(object, &FieldPath::root().key("kind"), false),
                     config_file: object.origin.as_ref().map(|o| o.file.to_string()),
+                    name: object.reference.name.clone(),
                 });
             }
             (FLAGS_GROUP, FLAGS_KIND) => {
@@ -340,11 +344,19 @@ impl KubeletsBuilder {
                     .rev()
                     .find(|(k, _, _)| k == "config")
                     .map(|(_, v, _)| v.clone());
-                self.flags.push(Side {
-                    values,
-                    anchor: Source::of(object, &FieldPath::root().key("flags"), false),
-                    config_file,
-                });
+                let name = object.reference.name.clone();
+                match self.flags.iter_mut().find(|side| side.name == name) {
+                    Some(side) => {
+                        side.values.extend(values);
+                        side.config_file = config_file.or(side.config_file.take());
+                    }
+                    None => self.flags.push(Side {
+                        values,
+                        anchor: Source::of(object, &FieldPath::root().key("flags"), false),
+                        config_file,
+                        name,
+                    }),
+                }
             }
             _ => {}
         }
@@ -352,7 +364,15 @@ impl KubeletsBuilder {
 
     pub fn merge(&mut self, other: KubeletsBuilder) {
         self.files.extend(other.files);
-        self.flags.extend(other.flags);
+        for side in other.flags {
+            match self.flags.iter_mut().find(|s| s.name == side.name) {
+                Some(existing) => {
+                    existing.values.extend(side.values);
+                    existing.config_file = side.config_file.or(existing.config_file.take());
+                }
+                None => self.flags.push(side),
+            }
+        }
     }
 
     /// Pairs each flag set with the config file its `--config` names (matched on the path's

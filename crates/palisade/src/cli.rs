@@ -43,6 +43,32 @@ pub enum Command {
     /// The configuration file (`.palisade.yaml`).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check a node's control-plane and kubelet configuration files (CIS sections 1-4):
+    /// static pods, kubelet config and flags, encryption config, audit policy, file modes.
+    Node(NodeArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    sudo palisade node                              check this node (files below /)\n  \
+    palisade node --root ./node-snapshot            a copy of a node's files (tar of /etc/kubernetes, /var/lib/kubelet, ...)\n  \
+    palisade node --select cis --format sarif -o node.sarif\n\n\
+    Looks at: /etc/kubernetes/manifests/*.yaml, /etc/kubernetes/{admin,super-admin,scheduler,controller-manager,kubelet}.conf,\n  \
+    /etc/kubernetes/pki, the kubelet's systemd unit and drop-ins (kubelet.service.d/*.conf), /var/lib/kubelet/kubeadm-flags.env,\n  \
+    /etc/default/kubelet, the kubelet config file (--config, else /var/lib/kubelet/config.yaml), the files the API server\n  \
+    names with --encryption-provider-config and --audit-policy-file, and the etcd data directory.\n  \
+    Absent files are listed as not present (on stderr), never as failures: managed control planes have none.\n\n\
+    Kubelet settings are judged as the kubelet applies them: flags over the config file, then the config file's defaults\n  \
+    (or the flags' defaults when the kubelet runs without a config file).\n\n\
+    By default the control-plane, kubelet, encryption, audit and node rules run; --select widens or narrows that.\n\
+    Exit codes as for scan.")]
+pub struct NodeArgs {
+    /// The directory that holds the node's file tree.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -167,7 +193,7 @@ pub enum ColorChoice {
     Never,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:\n  \
     palisade scan k8s/                          every *.yaml, *.yml, *.json below k8s/ (honours .gitignore)\n  \
     kustomize build overlays/prod | palisade scan -\n  \

@@ -3,6 +3,7 @@
 //! findings are made, so memory follows the largest file, not the corpus.
 
 pub mod config;
+pub mod node;
 
 use std::sync::Arc;
 
@@ -127,6 +128,31 @@ pub fn scan_with_progress(
     discovery_errors: Vec<LoadError>,
     progress: &(dyn Fn() + Sync),
 ) -> Report {
+    scan_with_extras(
+        inputs,
+        pipeline,
+        discovery_errors,
+        progress,
+        Extras::default(),
+    )
+}
+
+/// What a scan checks besides its input files: objects made from other formats (a kubelet's
+/// flags) and node files (their modes and owners).
+#[derive(Default)]
+pub struct Extras {
+    pub objects: Vec<palisade_model::Object>,
+    pub files: Vec<palisade_model::NodeFile>,
+}
+
+/// [`scan_with_progress`], with `extras` checked alongside the inputs.
+pub fn scan_with_extras(
+    inputs: &[Input],
+    pipeline: &Pipeline,
+    discovery_errors: Vec<LoadError>,
+    progress: &(dyn Fn() + Sync),
+    extras: Extras,
+) -> Report {
     let engine = &pipeline.engine;
     let results: Vec<FileResult> = inputs
         .par_iter()
@@ -157,6 +183,16 @@ pub fn scan_with_progress(
         if let Some(part) = result.suppressions.take() {
             suppressions.merge(part);
         }
+    }
+    summary.objects += extras.objects.len();
+    for object in &extras.objects {
+        report.findings.extend(engine.check(object, None));
+        if let Some(inventory) = inventory.as_mut() {
+            inventory.add(object);
+        }
+    }
+    for file in &extras.files {
+        report.findings.extend(engine.check_file(file));
     }
     if let Some(inventory) = inventory {
         let inventory = inventory.build(engine.rbac_bootstrap());

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Scan(args) => scan_cmd::run(&args),
+        Command::Node(args) => scan_cmd::run_node(&args),
         Command::Config(ConfigCommand::Schema) => std::io::stdout()
             .lock()
             .write_all(palisade::config::schema().as_bytes())

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use palisade::config::{self, LoadedConfig};
 use palisade::{
-    apply_baseline, dedup_inputs, resolve_severity_overrides, scan_with_progress, Pipeline,
+    apply_baseline, dedup_inputs, node, resolve_severity_overrides, scan_with_extras,
+    scan_with_progress, Extras, Pipeline,
 };
 use palisade_analysis::pss::{Level, Version};
 use palisade_load::discover;
@@ -20,7 +21,7 @@ use palisade_report::{
 use palisade_rules::suppress::{Date, SuppressionSettings};
 use palisade_rules::{Engine, Selection, Settings};
 
-use crate::cli::{ColorChoice, OutputFormat, ScanArgs};
+use crate::cli::{ColorChoice, NodeArgs, OutputFormat, ScanArgs};
 use crate::{split_list, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
 /// Progress bars only for scans with at least this many files.
@@ -231,11 +232,21 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
             bar.inc(1);
         }
     };
-    let mut report = scan_with_progress(&inputs, &pipeline, discovery_errors, &tick);
+    let report = scan_with_progress(&inputs, &pipeline, discovery_errors, &tick);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    report.rules = rule_infos(&pipeline);
+    finish(report, &pipeline, fail_on, args)
+}
+
+/// Writes the report (and baseline) as `args` ask, and picks the exit code.
+fn finish(
+    mut report: Report,
+    pipeline: &Pipeline,
+    fail_on: Severity,
+    args: &ScanArgs,
+) -> Result<u8> {
+    report.rules = rule_infos(pipeline);
 
     if let Some(path) = &args.write_baseline {
         let mut out = create(path, "baseline")?;
@@ -265,4 +276,32 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     } else {
         EXIT_CLEAN
     })
+}
+
+/// The rule families `palisade node` runs unless told otherwise.
+const NODE_RULES: &[&str] = &["control-plane", "kubelet", "encryption", "audit", "node"];
+
+pub fn run_node(args: &NodeArgs) -> Result<u8> {
+    if !args.scan.paths.is_empty() {
+        bail!("palisade node reads the files below --root DIR; it takes no paths");
+    }
+    if !args.root.is_dir() {
+        bail!("--root {}: not a directory", args.root.display());
+    }
+    let loaded = load_config(&args.scan, &[".".to_string()])?;
+    let mut scan_args = args.scan.clone();
+    if scan_args.select.is_empty() && loaded.config.select.is_empty() {
+        scan_args.select = NODE_RULES.iter().map(|r| r.to_string()).collect();
+    }
+    let (pipeline, fail_on) = pipeline(&scan_args, &loaded)?;
+    let found = node::discover(&args.root);
+    for absent in &found.absent {
+        eprintln!("not present: {absent}");
+    }
+    let extras = Extras {
+        objects: found.objects,
+        files: found.files,
+    };
+    let report = scan_with_extras(&found.inputs, &pipeline, Vec::new(), &|| {}, extras);
+    finish(report, &pipeline, fail_on, &scan_args)
 }
