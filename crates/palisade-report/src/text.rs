@@ -11,6 +11,93 @@ use crate::Report;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TextOptions {
     pub color: bool,
+    /// Group findings under their CIS Kubernetes Benchmark section headings.
+    pub group_by_cis: bool,
+}
+
+/// CIS Kubernetes Benchmark (v1.9) sections, for grouped reports.
+const CIS_SECTIONS: &[(&str, &str)] = &[
+    ("1.1", "Control Plane Node Configuration Files"),
+    ("1.2", "API Server"),
+    ("1.3", "Controller Manager"),
+    ("1.4", "Scheduler"),
+    ("2", "etcd"),
+    ("3.1", "Authentication and Authorization"),
+    ("3.2", "Logging"),
+    ("4.1", "Worker Node Configuration Files"),
+    ("4.2", "Kubelet"),
+    ("5.1", "RBAC and Service Accounts"),
+    ("5.2", "Pod Security Standards"),
+    ("5.3", "Network Policies and CNI"),
+    ("5.4", "Secrets Management"),
+    ("5.5", "Extensible Admission Control"),
+    ("5.7", "General Policies"),
+];
+
+/// The CIS check a finding is about: the one its message names (`CIS 1.2.1: ...`), else the
+/// rule's first CIS control.
+fn cis_check(finding: &Finding) -> Option<String> {
+    let from_message = finding.message.strip_prefix("CIS ").and_then(|rest| {
+        let id = rest.split(':').next()?;
+        // Checks of older benchmark versions are written `v1.6 1.2.19`.
+        Some(id.rsplit(' ').next().unwrap_or(id).to_string())
+    });
+    from_message.or_else(|| {
+        finding
+            .controls
+            .iter()
+            .find_map(|c| c.strip_prefix("CIS-").map(str::to_string))
+    })
+}
+
+/// The section a check belongs to: `1.2` for `1.2.16`, `2` for `2.3`.
+fn cis_section(check: &str) -> &'static str {
+    CIS_SECTIONS
+        .iter()
+        .filter(|(section, _)| {
+            check == *section
+                || check
+                    .strip_prefix(section)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .max_by_key(|(section, _)| section.len())
+        .map_or("", |(section, _)| section)
+}
+
+/// Findings grouped by CIS section (in benchmark order), then those without a CIS check.
+fn write_grouped(out: &mut String, findings: &[&Finding], painter: &Painter) {
+    let mut groups: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    for finding in findings {
+        let section = cis_check(finding).map_or("", |c| cis_section(&c));
+        match groups.iter_mut().find(|(s, _)| *s == section) {
+            Some((_, list)) => list.push(finding),
+            None => groups.push((section, vec![finding])),
+        }
+    }
+    let rank = |section: &str| {
+        CIS_SECTIONS
+            .iter()
+            .position(|(s, _)| *s == section)
+            .unwrap_or(usize::MAX)
+    };
+    groups.sort_by_key(|(section, _)| rank(section));
+    for (section, list) in groups {
+        let title = CIS_SECTIONS
+            .iter()
+            .find(|(s, _)| *s == section)
+            .map_or("Not in the CIS Benchmark".to_string(), |(s, t)| {
+                format!("CIS {s} {t}")
+            });
+        let heading = format!("{title} ({})", plural(list.len(), "finding", "findings"));
+        let _ = writeln!(
+            out,
+            "{}\n",
+            painter.paint(Style::new().bold().underline(), &heading)
+        );
+        for finding in list {
+            write_finding(out, finding, painter);
+        }
+    }
 }
 
 struct Painter {
@@ -134,8 +221,17 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
         color: options.color,
     };
     let mut out = String::new();
-    for finding in report.findings.iter().filter(|f| f.suppressed.is_none()) {
-        write_finding(&mut out, finding, &painter);
+    let active: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
+    if options.group_by_cis {
+        write_grouped(&mut out, &active, &painter);
+    } else {
+        for finding in active {
+            write_finding(&mut out, finding, &painter);
+        }
     }
     if report.summary.suppressed > 0 {
         let _ = writeln!(out, "{}", painter.paint(Style::new().bold(), "Suppressed:"));
@@ -203,15 +299,60 @@ mod tests {
 
     #[test]
     fn text_report_shows_places_frames_errors_and_summary() {
-        insta::assert_snapshot!(render_text(&sample::report(), TextOptions { color: false }));
+        insta::assert_snapshot!(render_text(
+            &sample::report(),
+            TextOptions {
+                color: false,
+                group_by_cis: false,
+            }
+        ));
     }
 
     #[test]
     fn colour_codes_only_when_asked() {
-        let plain = render_text(&sample::report(), TextOptions { color: false });
-        let coloured = render_text(&sample::report(), TextOptions { color: true });
+        let plain = render_text(
+            &sample::report(),
+            TextOptions {
+                color: false,
+                group_by_cis: false,
+            },
+        );
+        let coloured = render_text(
+            &sample::report(),
+            TextOptions {
+                color: true,
+                group_by_cis: false,
+            },
+        );
         assert!(!plain.contains('\u{1b}'));
         assert!(coloured.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn findings_group_under_their_cis_sections() {
+        let text = render_text(
+            &sample::report(),
+            TextOptions {
+                color: false,
+                group_by_cis: true,
+            },
+        );
+        // Benchmark order: the RBAC finding (CIS-5.1.2), the privileged pod (CIS-5.2.2), then
+        // the finding whose rule has no CIS control.
+        let rbac = text
+            .find("CIS 5.1 RBAC and Service Accounts (1 finding)")
+            .expect("5.1");
+        let pss = text
+            .find("CIS 5.2 Pod Security Standards (1 finding)")
+            .expect("5.2");
+        let other = text
+            .find("Not in the CIS Benchmark (1 finding)")
+            .expect("other");
+        assert!(rbac < pss && pss < other, "{text}");
+        assert_eq!(cis_section("1.2.16"), "1.2");
+        assert_eq!(cis_section("2.3"), "2");
+        assert_eq!(cis_section("1.2"), "1.2");
+        assert_eq!(cis_section("9.9"), "");
     }
 
     #[test]

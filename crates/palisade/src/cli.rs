@@ -128,6 +128,12 @@ pub struct ReachArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// CIS Kubernetes Benchmark sections (1.2 API Server, 4.2 Kubelet, ...).
+    Cis,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MatrixFormat {
     Text,
     Csv,
@@ -279,6 +285,10 @@ pub struct ScanArgs {
     /// When to use colours in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Group text output under CIS Kubernetes Benchmark section headings.
+    #[arg(long, value_enum, value_name = "FRAMEWORK")]
+    pub group_by: Option<GroupBy>,
 
     /// Do not assume Kubernetes' default RBAC roles and bindings (admin, edit, view,
     /// cluster-admin, system:*) exist.

@@ -21,7 +21,7 @@ use palisade_report::{
 use palisade_rules::suppress::{Date, SuppressionSettings};
 use palisade_rules::{Engine, Selection, Settings};
 
-use crate::cli::{ColorChoice, NodeArgs, OutputFormat, ScanArgs};
+use crate::cli::{ColorChoice, GroupBy, NodeArgs, OutputFormat, ScanArgs};
 use crate::{split_list, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
 /// Progress bars only for scans with at least this many files.
@@ -204,7 +204,16 @@ fn write_report(report: &Report, args: &ScanArgs, out: &mut dyn Write) -> Result
                         && std::env::var_os("NO_COLOR").is_none()
                 }
             };
-            out.write_all(render_text(report, TextOptions { color }).as_bytes())?;
+            out.write_all(
+                render_text(
+                    report,
+                    TextOptions {
+                        color,
+                        group_by_cis: args.group_by == Some(GroupBy::Cis),
+                    },
+                )
+                .as_bytes(),
+            )?;
         }
     }
     Ok(())

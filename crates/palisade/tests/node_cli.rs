@@ -308,3 +308,34 @@ fn node_reports_a_missing_root_and_rejects_paths() {
         assert!(String::from_utf8_lossy(&output.stderr).contains(message));
     }
 }
+
+#[test]
+fn text_output_groups_by_cis_section() {
+    let node = node_copy("weak", 0o644, 0o755);
+    let output = palisade()
+        .args(["node", "--no-config", "--group-by", "cis", "--root"])
+        .arg(node.path())
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let headings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("CIS "))
+        .map(|l| l.split(" (").next().unwrap_or(l))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "CIS 1.1 Control Plane Node Configuration Files",
+            "CIS 1.2 API Server",
+            "CIS 1.3 Controller Manager",
+            "CIS 1.4 Scheduler",
+            "CIS 2 etcd",
+            "CIS 3.1 Authentication and Authorization",
+            "CIS 3.2 Logging",
+            "CIS 4.1 Worker Node Configuration Files",
+            "CIS 4.2 Kubelet",
+            "CIS 5.2 Pod Security Standards",
+        ]
+    );
+}
