@@ -414,23 +414,12 @@ fn capabilities_baseline(pod: &PodView<'_>) -> Vec<Violation> {
         .collect()
 }
 
-fn volumes<'a>(pod: &PodView<'a>) -> impl Iterator<Item = (FieldPath, &'a Node)> + 'a {
-    let base = pod.spec_path.key("volumes");
-    pod.spec
-        .get("volumes")
-        .map(Node::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .map(move |(i, v)| (base.index(i), v))
-}
-
 fn volume_name(volume: &Node) -> &str {
     volume.str_of("name").unwrap_or("")
 }
 
 fn host_path_volumes(pod: &PodView<'_>) -> Vec<Violation> {
-    volumes(pod)
+    pod.volumes()
         .filter(|(_, v)| present(Some(v), "hostPath").is_some())
         .map(|(path, v)| {
             violation(
@@ -791,7 +780,7 @@ const RESTRICTED_VOLUME_SOURCES: &[&str] = &[
 
 /// A volume with no source at all is defaulted to `emptyDir` by the API server.
 fn restricted_volumes(pod: &PodView<'_>) -> Vec<Violation> {
-    volumes(pod)
+    pod.volumes()
         .filter_map(|(path, volume)| {
             let sources: Vec<&str> = volume
                 .as_map()

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use palisade_model::{ContainerKind, Node, Object, PodView};
 
+use crate::rbac::namespace_of;
 use crate::rbac::Source;
 
 /// A compute resource every container should account for.
@@ -56,14 +57,6 @@ struct Defaults {
 pub struct ResourcesBuilder {
     gaps: Vec<Gap>,
     defaults: HashMap<String, Defaults>,
-}
-
-fn namespace_of(object: &Object) -> String {
-    object
-        .reference
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".to_string())
 }
 
 fn has(list: Option<&Node>, resource: Resource) -> bool {

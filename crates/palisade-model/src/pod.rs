@@ -71,6 +71,19 @@ impl<'a> ContainerView<'a> {
         self.path.key("securityContext")
     }
 
+    /// The items of one of the container's lists (`env`, `envFrom`, `volumeMounts`, `args`),
+    /// each with its path.
+    pub fn items(&self, field: &str) -> impl Iterator<Item = (FieldPath, &'a Node)> + '_ {
+        let base = self.path.key(field);
+        self.node
+            .get(field)
+            .map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(move |(i, item)| (base.index(i), item))
+    }
+
     /// "container `app`", "init container `setup`", for messages.
     pub fn describe(&self) -> String {
         format!("{} `{}`", self.kind.noun(), self.name())
@@ -220,6 +233,18 @@ impl<'a> PodView<'a> {
         self.annotations()
             .find(|(k, _, _)| *k == key)
             .and_then(|(_, v, path)| v.as_str().map(|s| (s, path)))
+    }
+
+    /// The pod's volumes, each with its path.
+    pub fn volumes(&self) -> impl Iterator<Item = (FieldPath, &'a Node)> + '_ {
+        let base = self.spec_path.key("volumes");
+        self.spec
+            .get("volumes")
+            .map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(move |(i, v)| (base.index(i), v))
     }
 
     /// `true` when the pod declares `spec.os.name: windows`.

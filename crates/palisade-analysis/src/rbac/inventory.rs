@@ -67,7 +67,8 @@ pub struct InventoryBuilder {
     namespaces: Vec<Namespace>,
 }
 
-fn namespace_of(object: &Object) -> String {
+/// The object's namespace; `default` for manifests that name none.
+pub(crate) fn namespace_of(object: &Object) -> String {
     object
         .reference
         .namespace

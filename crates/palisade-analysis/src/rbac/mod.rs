@@ -23,6 +23,7 @@ use std::collections::HashMap;
 
 use palisade_model::Object;
 
+pub(crate) use inventory::namespace_of;
 pub use inventory::{
     Inventory, InventoryBuilder, Namespace, ServiceAccount, TokenSecret, Workload,
 };

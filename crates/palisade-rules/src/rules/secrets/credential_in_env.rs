@@ -1,6 +1,6 @@
 use palisade_analysis::credentials;
 use palisade_analysis::pss::Violation;
-use palisade_model::{Node, PodView};
+use palisade_model::PodView;
 
 use crate::meta::rule;
 use crate::{Check, OptionValues};
@@ -49,19 +49,14 @@ rule! {
 fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
     let mut violations = Vec::new();
     for container in pod.containers() {
-        let env = container
-            .node
-            .get("env")
-            .map(Node::as_seq)
-            .unwrap_or_default();
-        for (i, variable) in env.iter().enumerate() {
+        for (path, variable) in container.items("env") {
             let (Some(name), Some(value)) = (variable.str_of("name"), variable.str_of("value"))
             else {
                 continue;
             };
             if let Some(kind) = credentials::suspect(name, value) {
                 violations.push(Violation {
-                    path: container.path.key("env").index(i).key("value"),
+                    path: path.key("value"),
                     message: format!(
                         "{} environment variable {name} holds {kind}",
                         container.describe()
@@ -70,12 +65,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             }
         }
         for field in ["command", "args"] {
-            let items = container
-                .node
-                .get(field)
-                .map(Node::as_seq)
-                .unwrap_or_default();
-            for (i, item) in items.iter().enumerate() {
+            for (path, item) in container.items(field) {
                 let Some((flag, value)) = item.as_str().and_then(|a| a.split_once('=')) else {
                     continue;
                 };
@@ -84,7 +74,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
                 }
                 if let Some(kind) = credentials::suspect(flag.trim_start_matches('-'), value) {
                     violations.push(Violation {
-                        path: container.path.key(field).index(i),
+                        path,
                         message: format!(
                             "{} passes {kind} in {field} flag {flag}",
                             container.describe()

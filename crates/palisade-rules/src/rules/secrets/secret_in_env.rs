@@ -1,5 +1,5 @@
 use palisade_analysis::pss::Violation;
-use palisade_model::{Node, PodView};
+use palisade_model::PodView;
 
 use crate::meta::rule;
 use crate::{Check, OptionValues};
@@ -42,21 +42,12 @@ rule! {
 fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
     let mut violations = Vec::new();
     for container in pod.containers() {
-        let env = container
-            .node
-            .get("env")
-            .map(Node::as_seq)
-            .unwrap_or_default();
-        for (i, variable) in env.iter().enumerate() {
+        for (path, variable) in container.items("env") {
             let Some(reference) = variable.at(&["valueFrom", "secretKeyRef"]) else {
                 continue;
             };
             violations.push(Violation {
-                path: container
-                    .path
-                    .key("env")
-                    .index(i)
-                    .keys(&["valueFrom", "secretKeyRef"]),
+                path: path.keys(&["valueFrom", "secretKeyRef"]),
                 message: format!(
                     "{} reads Secret {} into environment variable {}",
                     container.describe(),
@@ -65,17 +56,12 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
                 ),
             });
         }
-        let env_from = container
-            .node
-            .get("envFrom")
-            .map(Node::as_seq)
-            .unwrap_or_default();
-        for (i, source) in env_from.iter().enumerate() {
+        for (path, source) in container.items("envFrom") {
             let Some(reference) = source.get("secretRef") else {
                 continue;
             };
             violations.push(Violation {
-                path: container.path.key("envFrom").index(i).key("secretRef"),
+                path: path.key("secretRef"),
                 message: format!(
                     "{} loads every key of Secret {} into its environment",
                     container.describe(),

@@ -7,25 +7,14 @@ pub mod sensitive_host_path;
 pub mod share_process_namespace;
 pub mod writable_host_path;
 
-use palisade_model::{FieldPath, Node, PodView};
+use palisade_model::{FieldPath, PodView};
 
 /// The pod's `hostPath` volumes: name, host path, and the volume's path.
 pub(crate) fn host_path_volumes<'a>(
     pod: &'a PodView<'_>,
 ) -> impl Iterator<Item = (&'a str, &'a str, FieldPath)> + 'a {
-    let volumes_path = pod.spec_path.key("volumes");
-    pod.spec
-        .get("volumes")
-        .map(Node::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .filter_map(move |(i, volume)| {
-            let host_path = volume.get("hostPath")?.str_of("path")?;
-            Some((
-                volume.str_of("name").unwrap_or(""),
-                host_path,
-                volumes_path.index(i),
-            ))
-        })
+    pod.volumes().filter_map(|(path, volume)| {
+        let host_path = volume.get("hostPath")?.str_of("path")?;
+        Some((volume.str_of("name").unwrap_or(""), host_path, path))
+    })
 }

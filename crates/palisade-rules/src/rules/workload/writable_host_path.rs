@@ -1,5 +1,5 @@
 use palisade_analysis::pss::Violation;
-use palisade_model::{Node, PodView};
+use palisade_model::PodView;
 
 use crate::meta::rule;
 use crate::rules::workload::host_path_volumes;
@@ -54,12 +54,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
     }
     let mut violations = Vec::new();
     for container in pod.containers() {
-        let mounts = container
-            .node
-            .get("volumeMounts")
-            .map(Node::as_seq)
-            .unwrap_or_default();
-        for (i, mount) in mounts.iter().enumerate() {
+        for (path, mount) in container.items("volumeMounts") {
             let Some(&(name, host_path)) = volumes
                 .iter()
                 .find(|(name, _)| mount.str_of("name") == Some(name))
@@ -70,7 +65,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
                 continue;
             }
             violations.push(Violation {
-                path: container.path.key("volumeMounts").index(i),
+                path,
                 message: format!(
                     "{} mounts hostPath volume `{name}` ({host_path}) writable",
                     container.describe()
