@@ -17,6 +17,8 @@ struct JsonReport<'a> {
     tool: Tool,
     findings: &'a [Finding],
     errors: &'a [LoadError],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    absent: &'a [String],
     summary: &'a Summary,
 }
 
@@ -40,6 +42,7 @@ fn document<'a>(report: &'a Report, tool_version: &'static str) -> JsonReport<'a
         },
         findings: &report.findings,
         errors: &report.errors,
+        absent: &report.absent,
         summary: &report.summary,
     }
 }

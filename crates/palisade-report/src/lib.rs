@@ -25,6 +25,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub errors: Vec<LoadError>,
     pub summary: Summary,
+    /// Files `palisade node` expected and did not find (`/etc/kubernetes/admin.conf
+    /// (administrator kubeconfig)`): not checked, not failures.
+    pub absent: Vec<String>,
 }
 
 /// What a report says about a rule.
@@ -325,6 +328,7 @@ pub(crate) mod sample {
             findings,
             errors,
             summary,
+            absent: Vec::new(),
         }
     }
 }

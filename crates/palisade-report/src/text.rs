@@ -247,6 +247,16 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     if !report.errors.is_empty() {
         out.push('\n');
     }
+    for absent in &report.absent {
+        let _ = writeln!(
+            out,
+            "{}: {absent}",
+            painter.paint(Style::new().dimmed(), "not present")
+        );
+    }
+    if !report.absent.is_empty() {
+        out.push('\n');
+    }
     let summary = &report.summary;
     let counts = &summary.findings;
     let scope = format!(

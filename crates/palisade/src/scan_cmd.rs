@@ -304,13 +304,11 @@ pub fn run_node(args: &NodeArgs) -> Result<u8> {
     }
     let (pipeline, fail_on) = pipeline(&scan_args, &loaded)?;
     let found = node::discover(&args.root);
-    for absent in &found.absent {
-        eprintln!("not present: {absent}");
-    }
     let extras = Extras {
         objects: found.objects,
         files: found.files,
     };
-    let report = scan_with_extras(&found.inputs, &pipeline, Vec::new(), &|| {}, extras);
+    let mut report = scan_with_extras(&found.inputs, &pipeline, Vec::new(), &|| {}, extras);
+    report.absent = found.absent;
     finish(report, &pipeline, fail_on, &scan_args)
 }

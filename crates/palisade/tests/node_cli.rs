@@ -92,7 +92,7 @@ fn a_hardened_kubeadm_control_plane_passes_every_check() {
     let (report, code, stderr) = scan(node.path(), &[]);
     assert_eq!(findings(&report), Vec::<Value>::new(), "{stderr}");
     assert_eq!(code, 0);
-    assert!(!stderr.contains("not present"), "{stderr}");
+    assert!(report.get("absent").is_none(), "{report}");
     // Static pods, kubelet config, encryption config and audit policy, plus the kubelet's
     // flags from its drop-in and kubeadm-flags.env.
     assert_eq!(report["summary"]["files"], 7);
@@ -267,9 +267,23 @@ fn a_kubelet_configured_by_its_file_alone_has_no_false_failures() {
     assert_eq!(findings(&report), Vec::<Value>::new());
     assert_eq!(code, 0);
     // A worker: the control plane's files are reported as not present, not as failures.
-    assert!(stderr.contains(
-        "not present: /etc/kubernetes/manifests/kube-apiserver.yaml (kube-apiserver static pod manifest)"
-    ));
+    let absent: Vec<&str> = report["absent"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        absent.contains(
+            &"/etc/kubernetes/manifests/kube-apiserver.yaml (kube-apiserver static pod manifest)"
+        ),
+        "{absent:?} {stderr}"
+    );
+    let text = palisade()
+        .args(["node", "--no-config", "--root"])
+        .arg(node.path())
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&text.stdout)
+        .contains("not present: /etc/kubernetes/admin.conf (administrator kubeconfig)"));
 
     // The same flags without the config file: the kubelet's flag defaults apply, and they
     // are the insecure ones.
