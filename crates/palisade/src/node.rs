@@ -214,6 +214,12 @@ pub fn discover(root: &Path) -> NodeScan {
             paths.sort();
             for path in paths {
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                // Symbolic links are not followed: a link back up the tree would never end.
+                let linked =
+                    std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+                if linked {
+                    continue;
+                }
                 if path.is_dir() {
                     scan.file(root, &path, FileRole::PkiDirectory, None);
                     pending.push(path);

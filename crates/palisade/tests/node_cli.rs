@@ -309,6 +309,21 @@ fn a_kubelet_configured_by_its_file_alone_has_no_false_failures() {
 }
 
 #[test]
+fn symbolic_links_in_the_pki_directory_are_not_followed() {
+    let node = node_copy("weak", 0o644, 0o755);
+    let count = |root: &Path| {
+        let (report, _, _) = scan(root, &["--select", "PAL-NODE-001"]);
+        findings(&report).len()
+    };
+    let before = count(node.path());
+    // A link back up the tree would otherwise be walked until the kernel refuses (ELOOP),
+    // reporting every file again at each level.
+    let pki = node.path().join("etc/kubernetes/pki");
+    std::os::unix::fs::symlink(&pki, pki.join("loop")).expect("symlink");
+    assert_eq!(count(node.path()), before);
+}
+
+#[test]
 fn node_reports_a_missing_root_and_rejects_paths() {
     for (args, message) in [
         (
