@@ -62,6 +62,7 @@ pub enum Command {
     (or the flags' defaults when the kubelet runs without a config file).\n\n\
     By default the control-plane, kubelet, encryption, audit and node rules run; --select widens or narrows that.\n\
     Exit codes as for scan.")]
+#[command(mut_arg("paths", |arg| arg.hide(true)))]
 pub struct NodeArgs {
     /// The directory that holds the node's file tree.
     #[arg(long, value_name = "DIR", default_value = "/")]

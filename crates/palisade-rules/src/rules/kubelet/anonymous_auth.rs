@@ -9,7 +9,9 @@ use crate::{Check, Emitter};
 rule! {
     /// ## What it does
     /// Flags kubelets that accept anonymous requests on their API (port 10250):
-    /// `authentication.anonymous.enabled` / `--anonymous-auth` effectively true. Judged on the effective setting: a flag overrides the config file; with neither, the
+    /// `authentication.anonymous.enabled` / `--anonymous-auth` effectively true.
+    ///
+    /// Judged on the effective setting: a flag overrides the config file; with neither, the
     /// config file's default applies when the kubelet has one, the flag default otherwise. A kubelet
     /// run on flags alone is anonymous by default; one with a config file is not.
     ///

@@ -9,7 +9,9 @@ use crate::{Check, Emitter};
 rule! {
     /// ## What it does
     /// Flags kubelets whose authorization mode is `AlwaysAllow` (the flag default) or whose
-    /// webhook token authentication is off. Judged on the effective setting: a flag overrides the config file; with neither, the
+    /// webhook token authentication is off.
+    ///
+    /// Judged on the effective setting: a flag overrides the config file; with neither, the
     /// config file's default applies when the kubelet has one, the flag default otherwise.
     ///
     /// ## Why is this bad?

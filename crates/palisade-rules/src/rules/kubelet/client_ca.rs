@@ -9,7 +9,9 @@ use crate::{Check, Emitter};
 rule! {
     /// ## What it does
     /// Flags kubelets without a client CA (`authentication.x509.clientCAFile` /
-    /// `--client-ca-file`). Judged on the effective setting: a flag overrides the config file; with neither, the
+    /// `--client-ca-file`).
+    ///
+    /// Judged on the effective setting: a flag overrides the config file; with neither, the
     /// config file's default applies when the kubelet has one, the flag default otherwise.
     ///
     /// ## Why is this bad?

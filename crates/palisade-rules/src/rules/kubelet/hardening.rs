@@ -11,7 +11,9 @@ rule! {
     /// Flags kubelets with a weakened runtime configuration: `streamingConnectionIdleTimeout` of 0
     /// (sessions never time out), `makeIPTablesUtilChains: false`, `--hostname-override` set,
     /// `protectKernelDefaults` off (CIS v1.8 4.2.6), and no pod PID limit (`podPidsLimit` /
-    /// `--pod-max-pids` unset or negative). Judged on the effective setting: a flag overrides the config file; with neither, the
+    /// `--pod-max-pids` unset or negative).
+    ///
+    /// Judged on the effective setting: a flag overrides the config file; with neither, the
     /// config file's default applies when the kubelet has one, the flag default otherwise.
     ///
     /// ## Why is this bad?

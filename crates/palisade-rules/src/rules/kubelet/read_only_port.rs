@@ -9,7 +9,9 @@ use crate::{Check, Emitter};
 rule! {
     /// ## What it does
     /// Flags kubelets whose read-only port is open: `readOnlyPort` / `--read-only-port` other
-    /// than 0. Judged on the effective setting: a flag overrides the config file; with neither, the
+    /// than 0.
+    ///
+    /// Judged on the effective setting: a flag overrides the config file; with neither, the
     /// config file's default applies when the kubelet has one, the flag default otherwise. The flag default is 10255 (open); the config file default is 0.
     ///
     /// ## Why is this bad?

@@ -11,7 +11,9 @@ rule! {
     /// Flags kubelets with weak TLS: no serving certificate (neither `tlsCertFile` and
     /// `tlsPrivateKeyFile` nor `serverTLSBootstrap`, so the kubelet serves a self-signed
     /// certificate nobody can verify), client certificate rotation off (`rotateCertificates`),
-    /// the `RotateKubeletServerCertificate` feature gate turned off, or weak cipher suites. Judged on the effective setting: a flag overrides the config file; with neither, the
+    /// the `RotateKubeletServerCertificate` feature gate turned off, or weak cipher suites.
+    ///
+    /// Judged on the effective setting: a flag overrides the config file; with neither, the
     /// config file's default applies when the kubelet has one, the flag default otherwise.
     ///
     /// ## Why is this bad?
