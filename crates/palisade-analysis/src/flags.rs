@@ -66,11 +66,6 @@ impl Flags {
     pub fn iter(&self) -> impl Iterator<Item = &Flag> {
         self.flags.iter()
     }
-
-    /// Whether no flag was given.
-    pub fn is_empty(&self) -> bool {
-        self.flags.is_empty()
-    }
 }
 
 fn unquote(value: &str) -> &str {

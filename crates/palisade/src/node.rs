@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use palisade_analysis::flags::{component_flags, shell_words, Component, Flags};
 use palisade_analysis::kubelet::{FLAGS_GROUP, FLAGS_KIND};
-use palisade_load::{decode, load_text, Input, Loaded};
+use palisade_load::{decode, load_text, read_input, Input, Loaded};
 use palisade_model::{
     Entry, FieldPath, FileRole, Node, NodeFile, Object, Origin, PodView, Pos, Value,
 };
@@ -140,7 +140,7 @@ impl NodeScan {
 
 /// The objects of a YAML file (errors are reported when the file is scanned).
 fn objects_in(path: &Path) -> Vec<Object> {
-    let Ok(bytes) = std::fs::read(path) else {
+    let Ok(bytes) = read_input(&Input::File(path.to_path_buf())) else {
         return Vec::new();
     };
     let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());

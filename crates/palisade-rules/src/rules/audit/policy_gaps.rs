@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use palisade_analysis::audit_policy::{evaluate, rule_matches, Level, Match};
 use palisade_analysis::pss::Violation;
 use palisade_model::{FieldPath, Node, Object};
@@ -102,25 +104,16 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
             });
         }
     }
-    let mut unlogged: Vec<(Option<usize>, &str)> = Vec::new();
+    // Unlogged events, grouped by the rule that drops them (`None`: no rule matches them).
+    let mut unlogged: BTreeMap<Option<usize>, Vec<&str>> = BTreeMap::new();
     for (group, resource, what) in MUST_LOG {
         let outcome = evaluate(rules, group, resource);
         if outcome.level() == Level::None {
-            unlogged.push((outcome.decisive.map(|(i, _)| i), what));
+            let decisive = outcome.decisive.map(|(i, _)| i);
+            unlogged.entry(decisive).or_default().push(what);
         }
     }
-    for decisive in [None]
-        .into_iter()
-        .chain(rules.iter().enumerate().map(|(i, _)| Some(i)))
-    {
-        let whats: Vec<&str> = unlogged
-            .iter()
-            .filter(|(d, _)| *d == decisive)
-            .map(|(_, w)| *w)
-            .collect();
-        if whats.is_empty() {
-            continue;
-        }
+    for (decisive, whats) in unlogged {
         let (path, why) = match decisive {
             Some(i) => (
                 rule_path(i).key("level"),
