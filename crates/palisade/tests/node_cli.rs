@@ -309,6 +309,27 @@ fn a_kubelet_configured_by_its_file_alone_has_no_false_failures() {
 }
 
 #[test]
+fn key_material_is_never_quoted() {
+    let node = node_copy("weak", 0o644, 0o755);
+    for format in ["text", "json", "sarif", "html"] {
+        let output = palisade()
+            .args(["node", "--no-config", "--format", format, "--root"])
+            .arg(node.path())
+            .output()
+            .expect("runs");
+        let out = String::from_utf8_lossy(&output.stdout);
+        // The first line of each PKI file and the encryption keys of the weak config.
+        for secret in ["fixture placeholder", "Zml4dHVyZS1rZXk", "c2hvcnQta2V5"] {
+            assert!(!out.contains(secret), "{format} quotes `{secret}`");
+        }
+        assert!(
+            out.contains("PAL-ENC-002") && out.contains("PAL-NODE-001"),
+            "{format}"
+        );
+    }
+}
+
+#[test]
 fn symbolic_links_in_the_pki_directory_are_not_followed() {
     let node = node_copy("weak", 0o644, 0o755);
     let count = |root: &Path| {

@@ -276,6 +276,62 @@ fn rule_options_come_from_the_config() {
         .is_some_and(|m| m.contains("from `quay.io`")));
 }
 
+const VAULT_AGENT: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: vault-agent
+  namespace: shop
+spec:
+  containers:
+    - name: agent
+      image: registry.example.com/vault-agent:1.17.0
+  volumes:
+    - name: vault-token
+      projected:
+        sources:
+          - serviceAccountToken:
+              audience: vault
+              expirationSeconds: 7200
+";
+
+#[test]
+fn number_options_come_from_the_config_and_wrong_types_are_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "vault.yaml", VAULT_AGENT);
+    let args = ["--select", "long-lived-projected-token", "vault.yaml"];
+    let (report, code) = scan_json(dir.path(), &args);
+    assert_eq!(
+        (findings(&report).len(), code),
+        (0, 0),
+        "within the default day"
+    );
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        "rules:\n  long-lived-projected-token:\n    max-expiration-seconds: 3600\n",
+    );
+    let (report, code) = scan_json(dir.path(), &args);
+    assert_eq!((findings(&report).len(), code), (1, 1));
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        "rules:\n  long-lived-projected-token:\n    max-expiration-seconds: an hour\n",
+    );
+    let output = palisade()
+        .current_dir(dir.path())
+        .args(["scan"])
+        .args(args)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(".palisade.yaml:3:5")
+            && stderr.contains("must be a whole number (0 or more)"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn config_errors_name_the_file_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");

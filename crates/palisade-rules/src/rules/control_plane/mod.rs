@@ -208,5 +208,24 @@ mod tests {
         assert!(failure(&Want::Loopback, Some("127.0.0.1")).is_none());
         assert!(failure(&Want::Loopback, Some("0.0.0.0")).is_some());
         assert!(failure(&Want::NotEquals("0"), Some("0")).is_some());
+        assert!(failure(&Want::ZeroOrUnset, None).is_none());
+        assert!(failure(&Want::ZeroOrUnset, Some("0")).is_none());
+        assert!(failure(&Want::ZeroOrUnset, Some("8080")).is_some());
+        assert!(failure(&Want::Positive, Some("4096")).is_none());
+        assert!(failure(&Want::Positive, Some("-1")).is_some());
+        assert!(failure(&Want::Positive, None).is_some());
+        for zero in ["0", "0s", "0m0s", "0h0m0s"] {
+            assert!(
+                failure(&Want::NotZeroDuration, Some(zero)).is_some(),
+                "{zero}"
+            );
+        }
+        for set in ["5m", "4h0m0s", "30s"] {
+            assert!(
+                failure(&Want::NotZeroDuration, Some(set)).is_none(),
+                "{set}"
+            );
+        }
+        assert!(failure(&Want::NotZeroDuration, None).is_none());
     }
 }
