@@ -1,0 +1,93 @@
+//! JSON from the API server into Palisade's object model.
+
+use palisade_model::{Entry, Node, Object, Pos, Value};
+use serde_json::Value as Json;
+
+/// The annotation `kubectl apply` keeps: a copy of what was applied (a Secret's data included).
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// What is dropped from every object as it arrives: `metadata.managedFields` (server-side
+/// bookkeeping, often half an object's size) and the last-applied annotation.
+pub fn strip_arrival(object: &mut Json) {
+    let Some(metadata) = object.get_mut("metadata").and_then(Json::as_object_mut) else {
+        return;
+    };
+    metadata.remove("managedFields");
+    if let Some(annotations) = metadata.get_mut("annotations").and_then(Json::as_object_mut) {
+        annotations.remove(LAST_APPLIED);
+        if annotations.is_empty() {
+            metadata.remove("annotations");
+        }
+    }
+}
+
+/// A JSON value as a [`Node`] tree; live objects have no source, so every position is 0:0.
+pub fn to_node(value: &Json) -> Node {
+    let at = Pos::default();
+    let value = match value {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => Value::Str(s.clone()),
+        Json::Array(items) => Value::Seq(items.iter().map(to_node).collect()),
+        Json::Object(map) => Value::Map(
+            map.iter()
+                .map(|(key, value)| Entry {
+                    key: key.clone(),
+                    key_pos: at,
+                    value: to_node(value),
+                })
+                .collect(),
+        ),
+    };
+    Node::new(value, at)
+}
+
+/// An object read from a cluster (`apiVersion` and `kind` set), without an origin: findings on
+/// it have no file location.
+pub fn to_object(value: &Json) -> Object {
+    let text = |key: &str| value.get(key).and_then(Json::as_str).unwrap_or("").to_string();
+    Object::new(text("apiVersion"), text("kind"), to_node(value), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn arrival_drops_managed_fields_and_the_applied_copy_only() {
+        let mut object = json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {
+                "name": "db", "namespace": "shop",
+                "managedFields": [{"manager": "kubectl"}],
+                "annotations": {
+                    LAST_APPLIED: "{\"data\":{\"password\":\"aHVudGVyMg==\"}}",
+                    "palisade.dev/ignore": "PAL-SEC-001"
+                }
+            }
+        });
+        strip_arrival(&mut object);
+        let text = object.to_string();
+        assert!(!text.contains("managedFields") && !text.contains("aHVudGVyMg"));
+        assert_eq!(object["metadata"]["annotations"]["palisade.dev/ignore"], "PAL-SEC-001");
+    }
+
+    #[test]
+    fn objects_keep_identity_numbers_and_order() {
+        let object = to_object(&json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"replicas": 3, "template": {"spec": {"securityContext": {"runAsUser": 0}, "containers": []}}}
+        }));
+        assert_eq!(object.reference.display_name(), "Deployment shop/web");
+        assert_eq!(object.group(), "apps");
+        let user = object.root.at(&["spec", "template", "spec", "securityContext", "runAsUser"]);
+        assert_eq!(user.and_then(Node::as_i64), Some(0));
+        assert!(object.origin.is_none());
+    }
+}

@@ -1,0 +1,194 @@
+//! What Palisade reads from a cluster: the kinds its rules and analyses look at, and nothing
+//! else, so that its own ClusterRole stays read-only and narrow.
+
+use std::fmt::Write as _;
+
+/// A kind Palisade reads: the API group, the resource (plural), the kind, and whether only its
+/// metadata is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadKind {
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub kind: &'static str,
+    /// Listed as `PartialObjectMetadataList`: values never leave the API server.
+    pub metadata_only: bool,
+}
+
+const fn kind(group: &'static str, resource: &'static str, kind: &'static str) -> ReadKind {
+    ReadKind {
+        group,
+        resource,
+        kind,
+        metadata_only: false,
+    }
+}
+
+/// Every kind a live scan reads, in the order reports and snapshots list them.
+pub const READ_KINDS: &[ReadKind] = &[
+    kind("", "namespaces", "Namespace"),
+    kind("", "pods", "Pod"),
+    kind("", "replicationcontrollers", "ReplicationController"),
+    kind("", "podtemplates", "PodTemplate"),
+    kind("", "services", "Service"),
+    kind("", "serviceaccounts", "ServiceAccount"),
+    kind("", "limitranges", "LimitRange"),
+    kind("", "configmaps", "ConfigMap"),
+    ReadKind {
+        group: "",
+        resource: "secrets",
+        kind: "Secret",
+        metadata_only: true,
+    },
+    kind("apps", "deployments", "Deployment"),
+    kind("apps", "statefulsets", "StatefulSet"),
+    kind("apps", "daemonsets", "DaemonSet"),
+    kind("apps", "replicasets", "ReplicaSet"),
+    kind("batch", "jobs", "Job"),
+    kind("batch", "cronjobs", "CronJob"),
+    kind("rbac.authorization.k8s.io", "clusterroles", "ClusterRole"),
+    kind("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding"),
+    kind("rbac.authorization.k8s.io", "roles", "Role"),
+    kind("rbac.authorization.k8s.io", "rolebindings", "RoleBinding"),
+    kind("networking.k8s.io", "networkpolicies", "NetworkPolicy"),
+    kind("networking.k8s.io", "ingresses", "Ingress"),
+    kind(
+        "admissionregistration.k8s.io",
+        "validatingwebhookconfigurations",
+        "ValidatingWebhookConfiguration",
+    ),
+    kind(
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+        "MutatingWebhookConfiguration",
+    ),
+    kind("node.k8s.io", "runtimeclasses", "RuntimeClass"),
+    kind("security.istio.io", "peerauthentications", "PeerAuthentication"),
+    kind("security.istio.io", "authorizationpolicies", "AuthorizationPolicy"),
+    kind("networking.istio.io", "destinationrules", "DestinationRule"),
+];
+
+/// Read to find the custom resources that carry a pod template (Argo Rollouts, ...); not
+/// scanned itself.
+pub const CRD_KIND: ReadKind = kind(
+    "apiextensions.k8s.io",
+    "customresourcedefinitions",
+    "CustomResourceDefinition",
+);
+
+/// One resource to list, as discovery found it on the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespaced: bool,
+    pub metadata_only: bool,
+}
+
+impl Resource {
+    /// `apps/v1`, or `v1` for the core group.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `deployments.apps`, or `pods`, as kubectl names resources.
+    pub fn display(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// The collection's URL path, across all namespaces or in one.
+    pub(crate) fn url_path(&self, namespace: Option<&str>) -> String {
+        let base = if self.group.is_empty() {
+            format!("/api/{}", self.version)
+        } else {
+            format!("/apis/{}/{}", self.group, self.version)
+        };
+        match namespace {
+            Some(ns) if self.namespaced => format!("{base}/namespaces/{ns}/{}", self.plural),
+            _ => format!("{base}/{}", self.plural),
+        }
+    }
+}
+
+/// The read-only ClusterRole that lets Palisade scan and snapshot a cluster: get, list and watch
+/// on exactly the kinds it reads, as YAML. `extra` adds (group, resource) pairs, such as the
+/// pod-carrying custom resources of one cluster.
+pub fn read_only_role(name: &str, extra: &[(String, String)]) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let pairs = READ_KINDS
+        .iter()
+        .chain(std::iter::once(&CRD_KIND))
+        .map(|k| (k.group.to_string(), k.resource.to_string()))
+        .chain(extra.iter().cloned());
+    for (group, resource) in pairs {
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, resources)) if !resources.contains(&resource) => resources.push(resource),
+            Some(_) => {}
+            None => groups.push((group, vec![resource])),
+        }
+    }
+    let mut out = format!(
+        "# Palisade's read-only access: `palisade scan --cluster`, `rbac --cluster`, `netpol --cluster`\n\
+         # and `palisade snapshot`. Secrets are listed as metadata only, but the API server cannot\n\
+         # grant that alone: `list secrets` also lets a client that asks for full objects read values.\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {name}\nrules:\n"
+    );
+    for (group, resources) in groups {
+        let _ = writeln!(out, "- apiGroups: [\"{group}\"]");
+        let _ = writeln!(out, "  resources: [{}]", resources.join(", "));
+        let _ = writeln!(out, "  verbs: [get, list, watch]");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collection_paths_follow_the_api_layout() {
+        let deployments = Resource {
+            group: "apps".into(),
+            version: "v1".into(),
+            kind: "Deployment".into(),
+            plural: "deployments".into(),
+            namespaced: true,
+            metadata_only: false,
+        };
+        assert_eq!(deployments.url_path(None), "/apis/apps/v1/deployments");
+        assert_eq!(
+            deployments.url_path(Some("shop")),
+            "/apis/apps/v1/namespaces/shop/deployments"
+        );
+        let namespaces = Resource {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "Namespace".into(),
+            plural: "namespaces".into(),
+            namespaced: false,
+            metadata_only: false,
+        };
+        assert_eq!(namespaces.url_path(Some("shop")), "/api/v1/namespaces");
+        assert_eq!(namespaces.display(), "namespaces");
+        assert_eq!(deployments.display(), "deployments.apps");
+    }
+
+    #[test]
+    fn the_role_reads_and_never_writes() {
+        let role = read_only_role("palisade-reader", &[("argoproj.io".into(), "rollouts".into())]);
+        assert!(role.contains("- apiGroups: [\"apps\"]\n  resources: [deployments, statefulsets, daemonsets, replicasets]"));
+        assert!(role.contains("- apiGroups: [\"argoproj.io\"]\n  resources: [rollouts]"));
+        let verbs: Vec<&str> = role.lines().filter(|l| l.contains("verbs:")).collect();
+        assert_eq!(verbs.len(), role.matches("- apiGroups").count());
+        assert!(verbs.iter().all(|v| *v == "  verbs: [get, list, watch]"));
+    }
+}

@@ -1,0 +1,395 @@
+//! Discovery of what to list, and the lists themselves: paginated (`limit`/`continue`), several
+//! kinds at a time, pages handed to the caller as they arrive.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use kube::core::{params::ListParams, Request};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::connect::{describe, with_timeout, Cluster};
+use crate::convert::strip_arrival;
+use crate::kinds::{ReadKind, Resource, CRD_KIND, READ_KINDS};
+use crate::ClusterError;
+
+/// How to read.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Namespaced kinds are listed in these namespaces only (all when empty); cluster-scoped
+    /// kinds are always listed, because the analyses need them.
+    pub namespaces: Vec<String>,
+    /// Lists in flight at once; 1 reads kind after kind, in a fixed order.
+    pub concurrency: usize,
+    /// Items per page.
+    pub page_size: u32,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            namespaces: Vec::new(),
+            concurrency: 4,
+            page_size: 500,
+        }
+    }
+}
+
+/// What a read reports, in arrival order.
+#[derive(Debug)]
+pub enum Message {
+    /// How many lists the read will make.
+    Planned(usize),
+    /// One page of objects, `apiVersion` and `kind` set, arrival fields dropped.
+    Items(Vec<Json>),
+    /// One list is complete: how many objects it gave, and how many it left out because a
+    /// workload that is also read owns them (a Deployment's ReplicaSets and their Pods).
+    Listed {
+        resource: Resource,
+        items: usize,
+        owned: usize,
+    },
+    /// One list failed; the others go on.
+    Error(ClusterError),
+}
+
+#[derive(Deserialize, Default)]
+struct Page {
+    #[serde(default)]
+    metadata: PageMeta,
+    #[serde(default)]
+    items: Vec<Json>,
+}
+
+#[derive(Deserialize, Default)]
+struct PageMeta {
+    #[serde(rename = "continue", default)]
+    continue_token: Option<String>,
+}
+
+/// Kinds whose objects a controller makes from another object's pod template: skipped when
+/// that owner is read too, so one root cause is reported once, on the object a user wrote.
+const POD_CARRYING: &[&str] = &[
+    "Pod",
+    "ReplicaSet",
+    "Job",
+    "ReplicationController",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "CronJob",
+];
+
+/// Everything a read shares between its lists.
+struct Lister {
+    client: kube::Client,
+    context: String,
+    timeout: Option<std::time::Duration>,
+    page_size: u32,
+    /// Kinds whose objects can own pods or pod-carrying objects.
+    owners: HashSet<String>,
+}
+
+impl Cluster {
+    /// Lists every kind Palisade reads (and the custom resources that carry pod templates),
+    /// calling `sink` on this thread for each page, finished list and error.
+    pub fn read(&self, options: &ReadOptions, sink: &mut dyn FnMut(Message)) {
+        let (resources, errors) = self.runtime.block_on(self.plan(options.page_size));
+        for error in errors {
+            sink(Message::Error(error));
+        }
+        let mut jobs: Vec<(Resource, Option<String>)> = Vec::new();
+        for resource in &resources {
+            if resource.namespaced && !options.namespaces.is_empty() {
+                for namespace in &options.namespaces {
+                    jobs.push((resource.clone(), Some(namespace.clone())));
+                }
+            } else {
+                jobs.push((resource.clone(), None));
+            }
+        }
+        sink(Message::Planned(jobs.len()));
+        let owners = resources
+            .iter()
+            .filter(|r| POD_CARRYING.contains(&r.kind.as_str()) || !is_built_in(&r.group))
+            .map(|r| r.kind.clone())
+            .collect();
+        let lister = Arc::new(Lister {
+            client: self.client.clone(),
+            context: self.context.clone(),
+            timeout: self.timeout,
+            page_size: options.page_size,
+            owners,
+        });
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(8);
+        let concurrency = options.concurrency.max(1);
+        self.runtime.spawn(async move {
+            futures::stream::iter(jobs)
+                .for_each_concurrent(concurrency, |(resource, namespace)| {
+                    let lister = Arc::clone(&lister);
+                    let tx = tx.clone();
+                    async move { lister.list(resource, namespace, &tx).await }
+                })
+                .await;
+        });
+        while let Some(message) = rx.blocking_recv() {
+            sink(message);
+        }
+    }
+
+    /// The resources to list: the kinds of [`READ_KINDS`] the server serves, at their preferred
+    /// versions, and the custom resources whose schema has a pod template.
+    async fn plan(&self, page_size: u32) -> (Vec<Resource>, Vec<ClusterError>) {
+        let mut errors = Vec::new();
+        let mut groups: Vec<&str> = READ_KINDS.iter().map(|k| k.group).collect();
+        groups.dedup();
+        let discovery = kube::discovery::Discovery::new(self.client.clone()).filter(&groups);
+        let discovery = match with_timeout(self.timeout, discovery.run()).await {
+            Ok(discovery) => Some(discovery),
+            Err(e) => {
+                errors.push(self.kind_error("discovery", &e));
+                None
+            }
+        };
+        let mut resources: Vec<Resource> = READ_KINDS
+            .iter()
+            .filter_map(|want| served(discovery.as_ref()?, want))
+            .collect();
+        let crds = Resource {
+            group: CRD_KIND.group.into(),
+            version: "v1".into(),
+            kind: CRD_KIND.kind.into(),
+            plural: CRD_KIND.resource.into(),
+            namespaced: false,
+            metadata_only: false,
+        };
+        let lister = Lister {
+            client: self.client.clone(),
+            context: self.context.clone(),
+            timeout: self.timeout,
+            page_size,
+            owners: HashSet::new(),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(8);
+        let listing = async move { lister.list(crds, None, &tx).await };
+        let collecting = async {
+            let mut found = Vec::new();
+            while let Some(message) = rx.recv().await {
+                match message {
+                    Message::Items(items) => found.extend(items.iter().filter_map(pod_carrying)),
+                    Message::Error(e) => errors.push(e),
+                    _ => {}
+                }
+            }
+            found
+        };
+        let ((), found) = futures::join!(listing, collecting);
+        resources.extend(found);
+        (resources, errors)
+    }
+
+    fn kind_error(&self, resource: &str, error: &kube::Error) -> ClusterError {
+        let (status, message) = describe(error);
+        ClusterError::Kind {
+            context: self.context.clone(),
+            resource: resource.to_string(),
+            status,
+            message,
+        }
+    }
+}
+
+fn is_built_in(group: &str) -> bool {
+    group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
+}
+
+/// The resource for `want`, when the server serves it.
+fn served(discovery: &kube::Discovery, want: &ReadKind) -> Option<Resource> {
+    let (resource, capabilities) = discovery.get(want.group)?.recommended_kind(want.kind)?;
+    Some(Resource {
+        group: resource.group,
+        version: resource.version,
+        kind: resource.kind,
+        plural: resource.plural,
+        namespaced: capabilities.scope == kube::discovery::Scope::Namespaced,
+        metadata_only: want.metadata_only,
+    })
+}
+
+/// The custom resource a CustomResourceDefinition defines, when its objects carry a pod
+/// template at `spec.template` (the served version the server stores, else the first served
+/// one that has the template).
+fn pod_carrying(crd: &Json) -> Option<Resource> {
+    let spec = crd.get("spec")?;
+    let has_template = |version: &Json| {
+        version
+            .pointer("/schema/openAPIV3Schema/properties/spec/properties/template")
+            .is_some()
+    };
+    let versions = spec.get("versions")?.as_array()?;
+    let served = |v: &&Json| v.get("served").and_then(Json::as_bool) == Some(true);
+    let version = versions
+        .iter()
+        .filter(served)
+        .find(|v| v.get("storage").and_then(Json::as_bool) == Some(true) && has_template(v))
+        .or_else(|| versions.iter().filter(served).find(|v| has_template(v)))?;
+    let text = |node: &Json, pointer: &str| node.pointer(pointer)?.as_str().map(str::to_string);
+    Some(Resource {
+        group: text(spec, "/group")?,
+        version: text(version, "/name")?,
+        kind: text(spec, "/names/kind")?,
+        plural: text(spec, "/names/plural")?,
+        namespaced: text(spec, "/scope").as_deref() != Some("Cluster"),
+        metadata_only: false,
+    })
+}
+
+impl Lister {
+    async fn list(
+        &self,
+        resource: Resource,
+        namespace: Option<String>,
+        tx: &tokio::sync::mpsc::Sender<Message>,
+    ) {
+        let api_version = resource.api_version();
+        let mut continue_token: Option<String> = None;
+        let mut restarted = false;
+        // UIDs already passed on, so that a list restarted after its continue token expired
+        // does not pass an object twice.
+        let mut seen: HashSet<String> = HashSet::new();
+        let (mut items, mut owned) = (0, 0);
+        let error = |status: Option<u16>, message: String| {
+            let scope = namespace
+                .as_ref()
+                .map_or(String::new(), |ns| format!(" in namespace {ns}"));
+            Message::Error(ClusterError::Kind {
+                context: self.context.clone(),
+                resource: format!("{}{scope}", resource.display()),
+                status,
+                message,
+            })
+        };
+        loop {
+            let mut params = ListParams::default().limit(self.page_size);
+            if let Some(token) = &continue_token {
+                params = params.continue_token(token);
+            }
+            let request = Request::new(resource.url_path(namespace.as_deref()));
+            let request = if resource.metadata_only {
+                request.list_metadata(&params)
+            } else {
+                request.list(&params)
+            };
+            let request = match request {
+                Ok(request) => request,
+                Err(e) => {
+                    let _ = tx.send(error(None, e.to_string())).await;
+                    return;
+                }
+            };
+            let page: Page = match with_timeout(self.timeout, self.client.request(request)).await {
+                Ok(page) => page,
+                Err(kube::Error::Api(status))
+                    if status.code == 410 && continue_token.is_some() && !restarted =>
+                {
+                    // The continue token outlived etcd's compaction: list again from the start.
+                    restarted = true;
+                    continue_token = None;
+                    continue;
+                }
+                Err(e) => {
+                    let (status, message) = describe(&e);
+                    let _ = tx.send(error(status, message)).await;
+                    return;
+                }
+            };
+            let mut batch = Vec::with_capacity(page.items.len());
+            for mut item in page.items {
+                let uid = item
+                    .pointer("/metadata/uid")
+                    .and_then(Json::as_str)
+                    .map(str::to_string);
+                if let Some(uid) = uid {
+                    if !seen.insert(uid) {
+                        continue;
+                    }
+                }
+                if self.is_owned(&resource.kind, &item) {
+                    owned += 1;
+                    continue;
+                }
+                if let Some(map) = item.as_object_mut() {
+                    map.insert("apiVersion".into(), Json::String(api_version.clone()));
+                    map.insert("kind".into(), Json::String(resource.kind.clone()));
+                }
+                strip_arrival(&mut item);
+                batch.push(item);
+            }
+            items += batch.len();
+            if !batch.is_empty() && tx.send(Message::Items(batch)).await.is_err() {
+                return;
+            }
+            continue_token = page.metadata.continue_token.filter(|t| !t.is_empty());
+            if continue_token.is_none() {
+                break;
+            }
+        }
+        let _ = tx
+            .send(Message::Listed {
+                resource,
+                items,
+                owned,
+            })
+            .await;
+    }
+
+    /// Whether a controller made `item` from a pod template that is read too.
+    fn is_owned(&self, kind: &str, item: &Json) -> bool {
+        if !matches!(kind, "Pod" | "ReplicaSet" | "Job") {
+            return false;
+        }
+        let Some(owners) = item.pointer("/metadata/ownerReferences").and_then(Json::as_array) else {
+            return false;
+        };
+        owners.iter().any(|owner| {
+            owner.get("controller").and_then(Json::as_bool) == Some(true)
+                && owner
+                    .get("kind")
+                    .and_then(Json::as_str)
+                    .is_some_and(|k| self.owners.contains(k))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rollouts_carry_pods_and_other_custom_resources_do_not() {
+        let rollout = json!({"spec": {
+            "group": "argoproj.io", "scope": "Namespaced",
+            "names": {"kind": "Rollout", "plural": "rollouts"},
+            "versions": [
+                {"name": "v1alpha1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                    "properties": {"spec": {"properties": {"template": {"type": "object"}}}}}}}
+            ]}});
+        let found = pod_carrying(&rollout).expect("a pod-carrying CRD");
+        assert_eq!(found.api_version(), "argoproj.io/v1alpha1");
+        assert_eq!((found.kind.as_str(), found.namespaced), ("Rollout", true));
+        let certificate = json!({"spec": {
+            "group": "cert-manager.io", "scope": "Namespaced",
+            "names": {"kind": "Certificate", "plural": "certificates"},
+            "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                "properties": {"spec": {"properties": {"secretName": {"type": "string"}}}}}}}]}});
+        assert!(pod_carrying(&certificate).is_none());
+        let unserved = json!({"spec": {
+            "group": "argoproj.io", "scope": "Namespaced",
+            "names": {"kind": "Rollout", "plural": "rollouts"},
+            "versions": [{"name": "v1alpha1", "served": false, "storage": true, "schema": {"openAPIV3Schema": {
+                "properties": {"spec": {"properties": {"template": {}}}}}}}]}});
+        assert!(pod_carrying(&unserved).is_none());
+    }
+}
