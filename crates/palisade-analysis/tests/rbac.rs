@@ -540,6 +540,47 @@ fn bootstrap_roles_mean_what_they_mean_in_a_cluster() {
     );
 }
 
+/// A cluster's own policy (a snapshot or dump) holds the `cluster-admin` role and binding the
+/// API server creates; the bundled defaults must not add what that cluster does not have.
+#[test]
+fn a_whole_clusters_policy_gets_no_bundled_defaults() {
+    const DUMP: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cluster-admin}
+rules:
+  - {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: cluster-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: Group, name: "system:masters", apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dev-edits, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: User, name: dev, apiGroup: rbac.authorization.k8s.io}]
+"#;
+    let create = res("create", "apps", "deployments", "", "", Some("shop"));
+    // This cluster has no `edit` role (someone deleted it): the binding grants nothing.
+    let inv = inventory(DUMP, true);
+    assert!(!inv.policy.can(&user("dev"), &create));
+    let root = UserInfo::new("root", &["system:masters".into()]);
+    assert!(inv
+        .policy
+        .can(&root, &res("delete", "", "nodes", "", "n1", None)));
+    // Manifests without the cluster's own defaults still get them.
+    let manifests = DUMP
+        .split_once("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding")
+        .map(|(_, rest)| {
+            format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding{rest}")
+        });
+    let inv = inventory(&manifests.expect("binding"), true);
+    assert!(inv.policy.can(&user("dev"), &create));
+}
+
 #[test]
 fn who_can_lists_every_allowed_subject_with_the_grant() {
     let inv = inventory(POLICY, false);

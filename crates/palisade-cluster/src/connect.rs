@@ -76,7 +76,11 @@ impl Cluster {
             config.read_timeout = Some(timeout);
             config.write_timeout = Some(timeout);
         }
-        let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+        let server = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string();
         let connect_error = |message: String| ClusterError::Connect {
             context: context.clone(),
             server: server.clone(),
@@ -88,7 +92,10 @@ impl Cluster {
             kube::Client::try_from(config).map_err(|e| connect_error(describe(&e).1))?
         };
         let info = runtime
-            .block_on(with_timeout(options.request_timeout, client.apiserver_version()))
+            .block_on(with_timeout(
+                options.request_timeout,
+                client.apiserver_version(),
+            ))
             .map_err(|e| connect_error(describe(&e).1))?;
         let version = ServerVersion::parse(&info.git_version, &info.major, &info.minor);
         Ok(Cluster {
@@ -120,7 +127,11 @@ async fn resolve(options: &ClusterOptions) -> Result<(kube::Config, String), Clu
         })?;
         return Ok((config, "in-cluster".to_string()));
     };
-    let context = match options.context.clone().or_else(|| kubeconfig.current_context.clone()) {
+    let context = match options
+        .context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone())
+    {
         Some(context) => context,
         None => {
             return Err(ClusterError::Config(
@@ -129,10 +140,18 @@ async fn resolve(options: &ClusterOptions) -> Result<(kube::Config, String), Clu
         }
     };
     if !kubeconfig.contexts.iter().any(|c| c.name == context) {
-        let known: Vec<&str> = kubeconfig.contexts.iter().map(|c| c.name.as_str()).collect();
+        let known: Vec<&str> = kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
         return Err(ClusterError::Config(format!(
             "context `{context}` is not in the kubeconfig (contexts: {})",
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         )));
     }
     let config_options = KubeConfigOptions {
@@ -161,9 +180,9 @@ fn from_environment() -> Result<Option<Kubeconfig>, ClusterError> {
         if !paths.is_empty() {
             let mut merged = Kubeconfig::default();
             for path in &paths {
-                merged = merged
-                    .merge(read(path)?)
-                    .map_err(|e| ClusterError::Config(format!("{}: {}", path.display(), chain(&e))))?;
+                merged = merged.merge(read(path)?).map_err(|e| {
+                    ClusterError::Config(format!("{}: {}", path.display(), chain(&e)))
+                })?;
             }
             return Ok(Some(merged));
         }
@@ -184,7 +203,11 @@ pub(crate) async fn with_timeout<T>(
         Some(limit) => match tokio::time::timeout(limit, future).await {
             Ok(result) => result,
             Err(_) => Err(kube::Error::Service(
-                format!("no answer within the request timeout ({}s)", limit.as_secs_f64()).into(),
+                format!(
+                    "no answer within the request timeout ({}s)",
+                    limit.as_secs_f64()
+                )
+                .into(),
             )),
         },
     }
@@ -197,14 +220,28 @@ pub(crate) fn describe(error: &kube::Error) -> (Option<u16>, String) {
             let code = status.code;
             let what = match code {
                 401 => "unauthorized (401): the credentials were rejected (invalid or expired token or certificate)".to_string(),
-                403 => format!("forbidden (403): {}", status.message),
+                // The server's message repeats the resource: `pods is forbidden: User ...`.
+                403 => format!(
+                    "forbidden (403): {}",
+                    status
+                        .message
+                        .split_once(" is forbidden: ")
+                        .map_or(status.message.as_str(), |(_, why)| why)
+                ),
                 404 => format!("not found (404): {}", status.message),
                 410 => format!("expired (410): {}", status.message),
                 _ => format!("{} ({code}): {}", status.reason, status.message),
             };
             (Some(code), what)
         }
-        other => (None, format!("cannot reach the API server: {}", chain(other))),
+        kube::Error::SerdeError(e) => (
+            None,
+            format!("the API server's answer could not be read: {e}"),
+        ),
+        other => (
+            None,
+            format!("cannot reach the API server: {}", chain(other)),
+        ),
     }
 }
 

@@ -13,7 +13,10 @@ pub fn strip_arrival(object: &mut Json) {
         return;
     };
     metadata.remove("managedFields");
-    if let Some(annotations) = metadata.get_mut("annotations").and_then(Json::as_object_mut) {
+    if let Some(annotations) = metadata
+        .get_mut("annotations")
+        .and_then(Json::as_object_mut)
+    {
         annotations.remove(LAST_APPLIED);
         if annotations.is_empty() {
             metadata.remove("annotations");
@@ -49,7 +52,13 @@ pub fn to_node(value: &Json) -> Node {
 /// An object read from a cluster (`apiVersion` and `kind` set), without an origin: findings on
 /// it have no file location.
 pub fn to_object(value: &Json) -> Object {
-    let text = |key: &str| value.get(key).and_then(Json::as_str).unwrap_or("").to_string();
+    let text = |key: &str| {
+        value
+            .get(key)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     Object::new(text("apiVersion"), text("kind"), to_node(value), None)
 }
 
@@ -74,7 +83,10 @@ mod tests {
         strip_arrival(&mut object);
         let text = object.to_string();
         assert!(!text.contains("managedFields") && !text.contains("aHVudGVyMg"));
-        assert_eq!(object["metadata"]["annotations"]["palisade.dev/ignore"], "PAL-SEC-001");
+        assert_eq!(
+            object["metadata"]["annotations"]["palisade.dev/ignore"],
+            "PAL-SEC-001"
+        );
     }
 
     #[test]
@@ -86,7 +98,9 @@ mod tests {
         }));
         assert_eq!(object.reference.display_name(), "Deployment shop/web");
         assert_eq!(object.group(), "apps");
-        let user = object.root.at(&["spec", "template", "spec", "securityContext", "runAsUser"]);
+        let user = object
+            .root
+            .at(&["spec", "template", "spec", "securityContext", "runAsUser"]);
         assert_eq!(user.and_then(Node::as_i64), Some(0));
         assert!(object.origin.is_none());
     }

@@ -46,7 +46,11 @@ pub const READ_KINDS: &[ReadKind] = &[
     kind("batch", "jobs", "Job"),
     kind("batch", "cronjobs", "CronJob"),
     kind("rbac.authorization.k8s.io", "clusterroles", "ClusterRole"),
-    kind("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding"),
+    kind(
+        "rbac.authorization.k8s.io",
+        "clusterrolebindings",
+        "ClusterRoleBinding",
+    ),
     kind("rbac.authorization.k8s.io", "roles", "Role"),
     kind("rbac.authorization.k8s.io", "rolebindings", "RoleBinding"),
     kind("networking.k8s.io", "networkpolicies", "NetworkPolicy"),
@@ -62,8 +66,16 @@ pub const READ_KINDS: &[ReadKind] = &[
         "MutatingWebhookConfiguration",
     ),
     kind("node.k8s.io", "runtimeclasses", "RuntimeClass"),
-    kind("security.istio.io", "peerauthentications", "PeerAuthentication"),
-    kind("security.istio.io", "authorizationpolicies", "AuthorizationPolicy"),
+    kind(
+        "security.istio.io",
+        "peerauthentications",
+        "PeerAuthentication",
+    ),
+    kind(
+        "security.istio.io",
+        "authorizationpolicies",
+        "AuthorizationPolicy",
+    ),
     kind("networking.istio.io", "destinationrules", "DestinationRule"),
 ];
 
@@ -184,7 +196,10 @@ mod tests {
 
     #[test]
     fn the_role_reads_and_never_writes() {
-        let role = read_only_role("palisade-reader", &[("argoproj.io".into(), "rollouts".into())]);
+        let role = read_only_role(
+            "palisade-reader",
+            &[("argoproj.io".into(), "rollouts".into())],
+        );
         assert!(role.contains("- apiGroups: [\"apps\"]\n  resources: [deployments, statefulsets, daemonsets, replicasets]"));
         assert!(role.contains("- apiGroups: [\"argoproj.io\"]\n  resources: [rollouts]"));
         let verbs: Vec<&str> = role.lines().filter(|l| l.contains("verbs:")).collect();

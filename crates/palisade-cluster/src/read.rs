@@ -58,8 +58,9 @@ pub enum Message {
 struct Page {
     #[serde(default)]
     metadata: PageMeta,
+    /// `null` in an empty metadata-only list.
     #[serde(default)]
-    items: Vec<Json>,
+    items: Option<Vec<Json>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -156,6 +157,23 @@ impl Cluster {
             .iter()
             .filter_map(|want| served(discovery.as_ref()?, want))
             .collect();
+        let (found, crd_errors) = self.custom_pod_resources_async(page_size).await;
+        errors.extend(crd_errors);
+        resources.extend(found);
+        (resources, errors)
+    }
+
+    /// The custom resources whose objects carry a pod template (Argo Rollouts, ...), from
+    /// the cluster's CustomResourceDefinitions.
+    pub fn custom_pod_resources(&self) -> (Vec<Resource>, Vec<ClusterError>) {
+        self.runtime
+            .block_on(self.custom_pod_resources_async(ReadOptions::default().page_size))
+    }
+
+    async fn custom_pod_resources_async(
+        &self,
+        page_size: u32,
+    ) -> (Vec<Resource>, Vec<ClusterError>) {
         let crds = Resource {
             group: CRD_KIND.group.into(),
             version: "v1".into(),
@@ -173,6 +191,7 @@ impl Cluster {
         };
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(8);
         let listing = async move { lister.list(crds, None, &tx).await };
+        let mut errors = Vec::new();
         let collecting = async {
             let mut found = Vec::new();
             while let Some(message) = rx.recv().await {
@@ -185,8 +204,7 @@ impl Cluster {
             found
         };
         let ((), found) = futures::join!(listing, collecting);
-        resources.extend(found);
-        (resources, errors)
+        (found, errors)
     }
 
     fn kind_error(&self, resource: &str, error: &kube::Error) -> ClusterError {
@@ -304,8 +322,9 @@ impl Lister {
                     return;
                 }
             };
-            let mut batch = Vec::with_capacity(page.items.len());
-            for mut item in page.items {
+            let page_items = page.items.unwrap_or_default();
+            let mut batch = Vec::with_capacity(page_items.len());
+            for mut item in page_items {
                 let uid = item
                     .pointer("/metadata/uid")
                     .and_then(Json::as_str)
@@ -349,7 +368,10 @@ impl Lister {
         if !matches!(kind, "Pod" | "ReplicaSet" | "Job") {
             return false;
         }
-        let Some(owners) = item.pointer("/metadata/ownerReferences").and_then(Json::as_array) else {
+        let Some(owners) = item
+            .pointer("/metadata/ownerReferences")
+            .and_then(Json::as_array)
+        else {
             return false;
         };
         owners.iter().any(|owner| {
@@ -370,12 +392,12 @@ mod tests {
     #[test]
     fn rollouts_carry_pods_and_other_custom_resources_do_not() {
         let rollout = json!({"spec": {
-            "group": "argoproj.io", "scope": "Namespaced",
-            "names": {"kind": "Rollout", "plural": "rollouts"},
-            "versions": [
-                {"name": "v1alpha1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
-                    "properties": {"spec": {"properties": {"template": {"type": "object"}}}}}}}
-            ]}});
+        "group": "argoproj.io", "scope": "Namespaced",
+        "names": {"kind": "Rollout", "plural": "rollouts"},
+        "versions": [
+            {"name": "v1alpha1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                "properties": {"spec": {"properties": {"template": {"type": "object"}}}}}}}
+        ]}});
         let found = pod_carrying(&rollout).expect("a pod-carrying CRD");
         assert_eq!(found.api_version(), "argoproj.io/v1alpha1");
         assert_eq!((found.kind.as_str(), found.namespaced), ("Rollout", true));

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{Report, Summary};
+use crate::{ClusterInfo, Report, Summary};
 use palisade_model::{Finding, LoadError};
 
 #[derive(Serialize)]
@@ -15,7 +15,9 @@ struct Tool {
 struct JsonReport<'a> {
     schema_version: u32,
     tool: Tool,
-    findings: &'a [Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster: Option<&'a ClusterInfo>,
+    findings: Findings<'a>,
     errors: &'a [LoadError],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     absent: &'a [String],
@@ -33,6 +35,33 @@ pub fn write_json(
     out.write_all(b"\n")
 }
 
+/// The findings, each from a live cluster naming its context (it has no file `location`).
+struct Findings<'a> {
+    findings: &'a [Finding],
+    cluster: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct LiveFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    cluster: &'a str,
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.findings.len()))?;
+        for finding in self.findings {
+            match self.cluster.filter(|_| finding.location.is_none()) {
+                Some(cluster) => seq.serialize_element(&LiveFinding { finding, cluster })?,
+                None => seq.serialize_element(finding)?,
+            }
+        }
+        seq.end()
+    }
+}
+
 fn document<'a>(report: &'a Report, tool_version: &'static str) -> JsonReport<'a> {
     JsonReport {
         schema_version: 1,
@@ -40,7 +69,11 @@ fn document<'a>(report: &'a Report, tool_version: &'static str) -> JsonReport<'a
             name: "palisade",
             version: tool_version,
         },
-        findings: &report.findings,
+        cluster: report.cluster.as_ref(),
+        findings: Findings {
+            findings: &report.findings,
+            cluster: report.cluster.as_ref().map(|c| c.context.as_str()),
+        },
         errors: &report.errors,
         absent: &report.absent,
         summary: &report.summary,
@@ -63,5 +96,10 @@ mod tests {
     #[test]
     fn json_report_matches_the_contract() {
         insta::assert_snapshot!(render_json(&sample::report(), "0.1.0"));
+    }
+
+    #[test]
+    fn live_findings_name_their_cluster_and_have_no_location() {
+        insta::assert_snapshot!(render_json(&sample::live_report(), "0.1.0"));
     }
 }

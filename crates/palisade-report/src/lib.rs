@@ -28,6 +28,19 @@ pub struct Report {
     /// Files `palisade node` expected and did not find (`/etc/kubernetes/admin.conf
     /// (administrator kubeconfig)`): not checked, not failures.
     pub absent: Vec<String>,
+    /// The cluster the objects were read from (`scan --cluster`); `None` for files.
+    pub cluster: Option<ClusterInfo>,
+}
+
+/// Which cluster a live scan read: findings on its objects have no file location, so reports
+/// name the cluster instead.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ClusterInfo {
+    /// The kubeconfig context (`in-cluster` inside a pod).
+    pub context: String,
+    pub server: String,
+    /// The API server's version (`v1.26.5`).
+    pub version: String,
 }
 
 /// What a report says about a rule.
@@ -116,7 +129,7 @@ pub(crate) mod sample {
         FieldPath, Finding, LoadError, Location, ObjectRef, Related, Severity, Suppression,
     };
 
-    use crate::{Report, RuleInfo, SeverityCounts, Summary};
+    use crate::{ClusterInfo, Report, RuleInfo, SeverityCounts, Summary};
 
     fn rule(
         code: &'static str,
@@ -329,6 +342,35 @@ pub(crate) mod sample {
             errors,
             summary,
             absent: Vec::new(),
+            cluster: None,
         }
+    }
+
+    /// The same findings read from a live cluster: no file locations, no code frames, and a
+    /// list that the user may not read.
+    pub fn live_report() -> Report {
+        let mut report = report();
+        for finding in &mut report.findings {
+            finding.location = None;
+            finding.snippet = None;
+            if let Some(suppression) = finding.suppressed.as_mut() {
+                suppression.location = None;
+            }
+        }
+        report.errors = vec![LoadError {
+            file: "cluster prod".into(),
+            document: None,
+            line: None,
+            column: None,
+            message: "secrets: forbidden (403): secrets is forbidden: User \"nobody\" cannot list resource \"secrets\" in API group \"\" at the cluster scope".into(),
+        }];
+        report.summary.files = 0;
+        report.summary.errors = 1;
+        report.cluster = Some(ClusterInfo {
+            context: "prod".into(),
+            server: "https://10.0.0.1:6443".into(),
+            version: "v1.26.5".into(),
+        });
+        report
     }
 }

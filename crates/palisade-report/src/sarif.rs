@@ -121,8 +121,10 @@ fn rule_descriptor(rule: &RuleInfo) -> Value {
     })
 }
 
-fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
+/// One result; `cluster` names the context of a live scan, whose findings have no file.
+fn result(finding: &Finding, rule_index: Option<usize>, cluster: Option<&str>) -> Value {
     let object = finding.object.display_name();
+    let live = cluster.filter(|_| finding.location.is_none());
     let mut location = Map::new();
     if let Some(physical) = finding
         .location
@@ -134,7 +136,10 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
     location.insert(
         "logicalLocations".into(),
         json!([{
-            "fullyQualifiedName": qualified(&object, finding.path.as_str()),
+            "fullyQualifiedName": match live {
+                Some(context) => format!("{context}/{}", qualified(&object, finding.path.as_str())),
+                None => qualified(&object, finding.path.as_str()),
+            },
             "name": finding.object.name,
             "kind": "resource",
         }]),
@@ -178,6 +183,9 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
     });
     if let Some(index) = rule_index {
         result["ruleIndex"] = json!(index);
+    }
+    if let Some(context) = live {
+        result["properties"]["cluster"] = json!(context);
     }
     if !related.is_empty() {
         result["relatedLocations"] = Value::Array(related);
@@ -241,7 +249,9 @@ pub fn write_sarif(
                 "level": "error",
                 "message": { "text": error.to_string() },
             });
-            if let Some(physical) = physical_location(&location, None) {
+            // A cluster's errors name a context and a kind, not a file.
+            let in_file = report.cluster.is_none() || error.line.is_some();
+            if let Some(physical) = physical_location(&location, None).filter(|_| in_file) {
                 entry["locations"] = json!([{ "physicalLocation": physical }]);
             }
             entry
@@ -264,6 +274,9 @@ pub fn write_sarif(
             "toolExecutionNotifications": notifications,
         }],
     });
+    if let Some(cluster) = &report.cluster {
+        run["properties"] = json!({ "cluster": cluster });
+    }
     if let Some(root) = &options.source_root {
         run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": root } });
     }
@@ -279,7 +292,8 @@ pub fn write_sarif(
     out.write_all(b"[")?;
     for (i, finding) in report.findings.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        let value = result(finding, rule_index.get(finding.rule).copied());
+        let context = report.cluster.as_ref().map(|c| c.context.as_str());
+        let value = result(finding, rule_index.get(finding.rule).copied(), context);
         serde_json::to_writer_pretty(&mut *out, &value)?;
     }
     out.write_all(b"\n]")?;
@@ -358,6 +372,35 @@ mod schema {
         write_sarif(&sample::report(), "0.1.0", &options, &mut out).expect("in memory");
         let log: Value = serde_json::from_slice(&out).expect("json");
         validate(&log).expect("valid SARIF");
+    }
+
+    #[test]
+    fn live_results_have_logical_locations_in_their_cluster_and_stay_valid() {
+        let mut out = Vec::new();
+        write_sarif(
+            &sample::live_report(),
+            "0.1.0",
+            &SarifOptions::default(),
+            &mut out,
+        )
+        .expect("in memory");
+        let text = String::from_utf8(out).expect("utf-8");
+        let log: Value = serde_json::from_str(&text).expect("json");
+        validate(&log).expect("valid SARIF");
+        let run = &log["runs"][0];
+        assert_eq!(run["properties"]["cluster"]["context"], "prod");
+        for result in run["results"].as_array().expect("results") {
+            let location = &result["locations"][0];
+            assert!(location.get("physicalLocation").is_none());
+            let name = location["logicalLocations"][0]["fullyQualifiedName"]
+                .as_str()
+                .expect("name");
+            assert!(name.starts_with("prod/"), "{name}");
+            assert_eq!(result["properties"]["cluster"], "prod");
+        }
+        let notification = &run["invocations"][0]["toolExecutionNotifications"][0];
+        assert!(notification.get("locations").is_none());
+        insta::assert_snapshot!(text);
     }
 
     #[test]

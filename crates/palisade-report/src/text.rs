@@ -100,11 +100,13 @@ fn write_grouped(out: &mut String, findings: &[&Finding], painter: &Painter) {
     }
 }
 
-struct Painter {
+struct Painter<'a> {
     color: bool,
+    /// The context of a live scan: its findings name it instead of a file.
+    cluster: Option<&'a str>,
 }
 
-impl Painter {
+impl Painter<'_> {
     fn paint(&self, style: Style, text: &str) -> String {
         if self.color {
             format!("{}{text}{}", style.render(), style.render_reset())
@@ -172,7 +174,15 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
             finding.name
         );
     }
-    let _ = writeln!(out, "  = object: {}", finding.object.display_name());
+    match painter.cluster.filter(|_| finding.location.is_none()) {
+        Some(context) => {
+            let name = finding.object.display_name();
+            let _ = writeln!(out, "  = object: {name} (cluster {context})");
+        }
+        None => {
+            let _ = writeln!(out, "  = object: {}", finding.object.display_name());
+        }
+    }
     let _ = writeln!(out, "  = path: {}", finding.path);
     for related in &finding.related {
         let place = related.location.as_ref().map_or(String::new(), |l| {
@@ -219,6 +229,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 pub fn render_text(report: &Report, options: TextOptions) -> String {
     let painter = Painter {
         color: options.color,
+        cluster: report.cluster.as_ref().map(|c| c.context.as_str()),
     };
     let mut out = String::new();
     let active: Vec<&Finding> = report
@@ -259,11 +270,20 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     }
     let summary = &report.summary;
     let counts = &summary.findings;
-    let scope = format!(
-        "{} from {}",
-        plural(summary.objects, "object", "objects"),
-        plural(summary.files, "file", "files")
-    );
+    let scope = match &report.cluster {
+        Some(cluster) => format!(
+            "{} in cluster {} ({}, {})",
+            plural(summary.objects, "object", "objects"),
+            cluster.context,
+            cluster.server,
+            cluster.version
+        ),
+        None => format!(
+            "{} from {}",
+            plural(summary.objects, "object", "objects"),
+            plural(summary.files, "file", "files")
+        ),
+    };
     let mut line = if counts.total() == 0 {
         format!("No findings in {scope}")
     } else {
@@ -311,6 +331,17 @@ mod tests {
     fn text_report_shows_places_frames_errors_and_summary() {
         insta::assert_snapshot!(render_text(
             &sample::report(),
+            TextOptions {
+                color: false,
+                group_by_cis: false,
+            }
+        ));
+    }
+
+    #[test]
+    fn live_findings_name_the_cluster_instead_of_a_file() {
+        insta::assert_snapshot!(render_text(
+            &sample::live_report(),
             TextOptions {
                 color: false,
                 group_by_cis: false,

@@ -46,6 +46,9 @@ pub enum Command {
     /// Check a node's control-plane and kubelet configuration files (CIS sections 1-4):
     /// static pods, kubelet config and flags, encryption config, audit policy, file modes.
     Node(NodeArgs),
+    /// Write what `--cluster` reads from a live cluster as one `v1` List, Secrets without data;
+    /// every command answers on that file as it does with `--cluster`.
+    Snapshot(SnapshotArgs),
 }
 
 #[derive(Args, Debug)]
@@ -63,6 +66,11 @@ pub enum Command {
     By default the control-plane, kubelet, encryption, audit and node rules run; --select widens or narrows that.\n\
     Exit codes as for scan.")]
 #[command(mut_arg("paths", |arg| arg.hide(true)))]
+#[command(mut_arg("cluster", |arg| arg.hide(true)))]
+#[command(mut_arg("context", |arg| arg.hide(true)))]
+#[command(mut_arg("kubeconfig", |arg| arg.hide(true)))]
+#[command(mut_arg("request_timeout", |arg| arg.hide(true)))]
+#[command(mut_arg("namespaces", |arg| arg.hide(true)))]
 pub struct NodeArgs {
     /// The directory that holds the node's file tree.
     #[arg(long, value_name = "DIR", default_value = "/")]
@@ -70,6 +78,80 @@ pub struct NodeArgs {
 
     #[command(flatten)]
     pub scan: ScanArgs,
+}
+
+/// How to reach a cluster, resolved as kubectl resolves it.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConnectionArgs {
+    /// The kubeconfig context to use [default: the current context].
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The kubeconfig file [default: the files in KUBECONFIG, merged, else ~/.kube/config, else
+    /// the pod's service account].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Give up on a request after this long: 30s, 2m, 500ms, or plain seconds; 0 waits as long
+    /// as the server takes.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub request_timeout: std::time::Duration,
+}
+
+/// Read from a live cluster instead of files.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ClusterSource {
+    /// Read the objects from the cluster of the current kubeconfig context (or --context)
+    /// instead of files.
+    #[arg(long)]
+    pub cluster: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SnapshotFormatArg {
+    Yaml,
+    Json,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    palisade snapshot -o cluster.yaml                   what --cluster reads, as one v1 List\n  \
+    palisade scan cluster.yaml                          later, elsewhere: the same findings as --cluster\n  \
+    palisade snapshot --context prod -n shop --format json -o shop.json\n  \
+    palisade snapshot --print-role | kubectl apply -f -  the read-only ClusterRole Palisade needs\n  \
+    palisade snapshot --print-role --with-custom-resources   ... and this cluster's pod-carrying CRDs\n\n\
+    Secrets are read as metadata only: their values never leave the API server. managedFields and\n\
+    the kubectl last-applied annotation are dropped. Pods, ReplicaSets and Jobs made by a workload\n\
+    that is also read are left out: findings belong to the object you wrote.\n\
+    A file scan of a snapshot uses --pss-version latest unless told; give the cluster's version\n\
+    (the snapshot's header says it) for the same Pod Security answers as --cluster.")]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Read namespaced kinds in these namespaces only (repeat or comma-separate); cluster-scoped
+    /// kinds are always read.
+    #[arg(long = "namespace", short = 'n', value_name = "NS")]
+    pub namespaces: Vec<String>,
+
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = SnapshotFormatArg::Yaml)]
+    pub format: SnapshotFormatArg,
+
+    /// Print the read-only ClusterRole that scan --cluster and snapshot need, and exit.
+    #[arg(long)]
+    pub print_role: bool,
+
+    /// With --print-role: connect (as the current user) and add the custom resources of this
+    /// cluster that carry a pod template (Argo Rollouts, ...).
+    #[arg(long, requires = "print_role")]
+    pub with_custom_resources: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -111,6 +193,9 @@ pub struct NetInput {
     /// Manifests, directories, `kubectl get -A -o yaml` dumps or `-` [default: .]
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
+
+    #[command(flatten)]
+    pub source: ClusterSource,
 }
 
 #[derive(Args, Debug)]
@@ -210,7 +295,14 @@ pub enum ColorChoice {
     palisade scan --fail-on high --format json --output report.json k8s/\n  \
     palisade scan --format sarif -o palisade.sarif .      upload to GitHub code scanning\n  \
     palisade scan --write-baseline .palisade-baseline.json k8s/\n  \
-    palisade scan --baseline .palisade-baseline.json k8s/   only findings that are new\n\n\
+    palisade scan --baseline .palisade-baseline.json k8s/   only findings that are new\n  \
+    palisade scan --cluster                     the cluster of the current kubeconfig context\n  \
+    palisade scan --cluster --context prod -n shop -n payments --format sarif -o prod.sarif\n\n\
+    Live clusters: every rule, suppression and format works as for files. Findings name the\n\
+    cluster and object and keep the field path, without a line. Secrets are read as metadata only.\n\
+    The server's version is the default --pss-version. `palisade snapshot --print-role` prints the\n\
+    read-only ClusterRole a scan needs; kinds it may not list are errors (exit 2), the rest is\n\
+    still reported.\n\n\
     Configuration: the nearest .palisade.yaml at or above the first PATH (or --config FILE);\n\
     flags override it. `palisade config schema` prints its JSON Schema.\n\n\
     Suppressions (each needs a reason; --strict honours only config exceptions):\n  \
@@ -295,6 +387,15 @@ pub struct ScanArgs {
     /// cluster-admin, system:*) exist.
     #[arg(long)]
     pub no_bootstrap: bool,
+
+    #[command(flatten)]
+    pub source: ClusterSource,
+
+    /// Report on objects in these namespaces only (repeat or comma-separate); with --cluster,
+    /// namespaced kinds are only listed there (cluster-scoped ones always are: the analyses need
+    /// them).
+    #[arg(long = "namespace", short = 'n', value_name = "NS")]
+    pub namespaces: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -340,7 +441,11 @@ pub struct PolicyInput {
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 
-    /// Do not assume Kubernetes' default RBAC roles and bindings exist.
+    #[command(flatten)]
+    pub source: ClusterSource,
+
+    /// Do not assume Kubernetes' default RBAC roles and bindings exist (with --cluster they
+    /// never are: the cluster's own roles are read).
     #[arg(long)]
     pub no_bootstrap: bool,
 }
@@ -465,4 +570,46 @@ fn parse_level(s: &str) -> Result<Level, String> {
 
 fn parse_version(s: &str) -> Result<Version, String> {
     s.parse()
+}
+
+/// `30s`, `2m`, `1h`, `500ms` or plain seconds, as kubectl's --request-timeout takes them.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("invalid duration `{s}` (expected 30s, 2m, 1h, 500ms or seconds)");
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return Err(bad()),
+    };
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_kubectl() {
+        assert_eq!(
+            parse_duration("30s"),
+            Ok(std::time::Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_duration("2m"),
+            Ok(std::time::Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_duration("500ms"),
+            Ok(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(parse_duration("5"), Ok(std::time::Duration::from_secs(5)));
+        assert_eq!(parse_duration("0"), Ok(std::time::Duration::ZERO));
+        assert!(parse_duration("soon").is_err() && parse_duration("3d").is_err());
+    }
 }

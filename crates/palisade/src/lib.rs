@@ -162,74 +162,181 @@ pub fn scan_with_extras(
             result
         })
         .collect();
-    let mut report = Report {
-        errors: discovery_errors,
-        ..Report::default()
-    };
-    let mut summary = Summary {
-        files: inputs.len(),
-        ..Summary::default()
-    };
-    let mut inventory = engine.needs_inventory().then(InventoryBuilder::default);
-    let mut suppressions = Suppressions::new(&pipeline.suppression);
+    let mut collected = Collected::new(pipeline);
+    collected.errors = discovery_errors;
+    collected.summary.files = inputs.len();
     for mut result in results {
-        summary.objects += result.objects;
-        summary.skipped += result.skipped;
-        report.findings.append(&mut result.findings);
-        report.errors.append(&mut result.errors);
-        if let (Some(all), Some(part)) = (inventory.as_mut(), result.inventory.take()) {
+        collected.summary.objects += result.objects;
+        collected.summary.skipped += result.skipped;
+        collected.findings.append(&mut result.findings);
+        collected.errors.append(&mut result.errors);
+        if let (Some(all), Some(part)) = (collected.inventory.as_mut(), result.inventory.take()) {
             all.merge(part);
         }
         if let Some(part) = result.suppressions.take() {
-            suppressions.merge(part);
+            collected.suppressions.merge(part);
         }
     }
-    summary.objects += extras.objects.len();
+    collected.summary.objects += extras.objects.len();
     for object in &extras.objects {
-        report.findings.extend(engine.check(object, None));
-        if let Some(inventory) = inventory.as_mut() {
+        collected.findings.extend(engine.check(object, None));
+        if let Some(inventory) = collected.inventory.as_mut() {
             inventory.add(object);
         }
     }
     for file in &extras.files {
-        report.findings.extend(engine.check_file(file));
+        collected.findings.extend(engine.check_file(file));
     }
-    if let Some(inventory) = inventory {
-        let inventory = inventory.build(engine.rbac_bootstrap());
-        report.findings.extend(engine.check_inventory(&inventory));
-    }
-    let active: Vec<&'static palisade_rules::Rule> = engine.rules().collect();
-    let about_suppressions = suppressions.apply(&mut report.findings, &active);
-    report.findings.extend(about_suppressions);
-    for finding in &mut report.findings {
-        if let Some(&severity) = pipeline.severity.get(finding.rule) {
-            finding.severity = severity;
-        }
-    }
-    add_snippets(&mut report.findings);
     // Files in input order, each read top to bottom.
     let order: HashMap<Arc<str>, usize> = inputs
         .iter()
         .enumerate()
         .map(|(i, input)| (input.display_name(), i))
         .collect();
-    report.findings.sort_by_cached_key(|f| {
-        let place = f.location.as_ref().map(|l| {
-            let file = order.get(&l.file).copied().unwrap_or(usize::MAX);
-            (file, l.line, l.column)
+    collected.into_report(pipeline, &|file| {
+        order.get(file).copied().unwrap_or(usize::MAX)
+    })
+}
+
+/// What a scan gathered before the whole-input rules, suppressions and ordering.
+struct Collected {
+    findings: Vec<Finding>,
+    errors: Vec<LoadError>,
+    summary: Summary,
+    inventory: Option<InventoryBuilder>,
+    suppressions: Suppressions,
+}
+
+impl Collected {
+    fn new(pipeline: &Pipeline) -> Self {
+        Collected {
+            findings: Vec::new(),
+            errors: Vec::new(),
+            summary: Summary::default(),
+            inventory: pipeline
+                .engine
+                .needs_inventory()
+                .then(InventoryBuilder::default),
+            suppressions: Suppressions::new(&pipeline.suppression),
+        }
+    }
+
+    /// Runs the whole-input rules, applies suppressions and severity overrides, and orders the
+    /// findings: by file (`file_rank`), line and column; findings without a file by object and
+    /// field path.
+    fn into_report(self, pipeline: &Pipeline, file_rank: &dyn Fn(&Arc<str>) -> usize) -> Report {
+        let engine = &pipeline.engine;
+        let Collected {
+            mut findings,
+            errors,
+            mut summary,
+            inventory,
+            suppressions,
+        } = self;
+        if let Some(inventory) = inventory {
+            let inventory = inventory.build(engine.rbac_bootstrap());
+            findings.extend(engine.check_inventory(&inventory));
+        }
+        let active: Vec<&'static palisade_rules::Rule> = engine.rules().collect();
+        let about_suppressions = suppressions.apply(&mut findings, &active);
+        findings.extend(about_suppressions);
+        for finding in &mut findings {
+            if let Some(&severity) = pipeline.severity.get(finding.rule) {
+                finding.severity = severity;
+            }
+        }
+        add_snippets(&mut findings);
+        findings.sort_by_cached_key(|f| {
+            let place = f
+                .location
+                .as_ref()
+                .map(|l| (file_rank(&l.file), l.line, l.column));
+            let unplaced = f.location.is_none().then(|| {
+                (
+                    Arc::clone(&f.object),
+                    f.path.as_str().to_string(),
+                    f.message.clone(),
+                )
+            });
+            (place, f.rule, unplaced)
         });
-        (place, f.rule)
+        set_fingerprints(&mut findings);
+        summary.errors = errors.len();
+        summary.findings = SeverityCounts::count(&findings);
+        summary.suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
+        Report {
+            findings,
+            errors,
+            summary,
+            ..Report::default()
+        }
+    }
+}
+
+/// A scan fed one object at a time, as a cluster's lists deliver them: each object is checked
+/// when it arrives and then dropped, so memory follows the findings and what the whole-input
+/// rules keep, not the cluster.
+pub struct StreamScan<'a> {
+    pipeline: &'a Pipeline,
+    collected: Collected,
+    suppressions: FileSuppressions,
+}
+
+impl<'a> StreamScan<'a> {
+    pub fn new(pipeline: &'a Pipeline) -> Self {
+        let no_file: Arc<str> = Arc::from(palisade_rules::suppress::NO_FILE);
+        StreamScan {
+            pipeline,
+            collected: Collected::new(pipeline),
+            suppressions: FileSuppressions::new(&no_file, "", &pipeline.suppression),
+        }
+    }
+
+    /// Checks one object.
+    pub fn add(&mut self, object: &palisade_model::Object) {
+        let collected = &mut self.collected;
+        collected.summary.objects += 1;
+        collected
+            .findings
+            .extend(self.pipeline.engine.check(object, None));
+        self.suppressions
+            .add_object(object, &self.pipeline.suppression);
+        if let Some(inventory) = collected.inventory.as_mut() {
+            inventory.add(object);
+        }
+    }
+
+    /// Records an input that could not be read.
+    pub fn error(&mut self, error: LoadError) {
+        self.collected.errors.push(error);
+    }
+
+    /// The report: whole-input rules, suppressions, severities and order, as for files.
+    pub fn finish(self) -> Report {
+        let StreamScan {
+            pipeline,
+            mut collected,
+            suppressions,
+        } = self;
+        collected.suppressions.merge(suppressions.finish());
+        collected.into_report(pipeline, &|_| 0)
+    }
+}
+
+/// Keeps the findings on objects in `namespaces` (and on those Namespaces themselves), and
+/// counts again.
+pub fn retain_namespaces(report: &mut Report, namespaces: &[String]) {
+    let wanted = |name: &str| namespaces.iter().any(|ns| ns == name);
+    report.findings.retain(|f| match &f.object.namespace {
+        Some(ns) => wanted(ns),
+        None => f.object.kind == "Namespace" && wanted(&f.object.name),
     });
-    set_fingerprints(&mut report.findings);
-    summary.errors = report.errors.len();
-    summary.findings = SeverityCounts::count(&report.findings);
-    summary.suppressed = report
+    report.summary.findings = SeverityCounts::count(&report.findings);
+    report.summary.suppressed = report
         .findings
         .iter()
         .filter(|f| f.suppressed.is_some())
         .count();
-    report.summary = summary;
-    report
 }
 
 /// Gives every finding its fingerprint; findings that share one are numbered in report order.

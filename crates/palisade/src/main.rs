@@ -1,6 +1,7 @@
 //! `palisade`: the command line.
 
 mod cli;
+mod cluster_cmd;
 mod netpol_cmd;
 mod rbac_cmd;
 mod rules_cmd;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => rules_cmd::explain(&args),
         Command::Rbac(command) => rbac_cmd::run(&command),
         Command::Netpol(command) => netpol_cmd::run(&command),
+        Command::Snapshot(args) => cluster_cmd::snapshot(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -25,7 +25,17 @@ pub fn run(command: &NetpolCommand) -> Result<u8> {
     }
 }
 
-fn load(input: &NetInput) -> (Network, Vec<LoadError>) {
+fn load(input: &NetInput) -> Result<(Network, Vec<LoadError>)> {
+    if input.source.cluster {
+        if !input.paths.is_empty() {
+            anyhow::bail!("--cluster reads the cluster; it takes no paths");
+        }
+        let (inventory, errors) = crate::cluster_cmd::load_inventory(&input.source.connection)?;
+        for error in &errors {
+            eprintln!("palisade: error: {error}");
+        }
+        return Ok((inventory.network, errors));
+    }
     let paths = if input.paths.is_empty() {
         vec![".".to_string()]
     } else {
@@ -35,7 +45,7 @@ fn load(input: &NetInput) -> (Network, Vec<LoadError>) {
     for error in &errors {
         eprintln!("palisade: error: {error}");
     }
-    (inventory.network, errors)
+    Ok((inventory.network, errors))
 }
 
 fn print(text: &str) -> Result<()> {
@@ -143,7 +153,7 @@ fn verdict_text(
 
 fn reach(args: &ReachArgs) -> Result<u8> {
     let port = args.port.as_deref().map(parse_port).transpose()?;
-    let (network, errors) = load(&args.input);
+    let (network, errors) = load(&args.input)?;
     let from = resolve(&network, &args.from)?;
     let to = resolve(&network, &args.to)?;
     let result = network.reach(endpoint(&network, &from), endpoint(&network, &to));
@@ -198,7 +208,7 @@ fn reach(args: &ReachArgs) -> Result<u8> {
 }
 
 fn matrix(args: &MatrixArgs) -> Result<u8> {
-    let (mut network, errors) = load(&args.input);
+    let (mut network, errors) = load(&args.input)?;
     if let Some(ns) = &args.namespace {
         network.workloads.retain(|w| &w.namespace == ns);
     }
@@ -301,7 +311,7 @@ fn generate(command: &GenerateCommand) -> Result<u8> {
         GenerateCommand::DefaultDeny { namespace } => default_deny(namespace),
         GenerateCommand::DenyMetadata { namespace } => deny_metadata(namespace),
         GenerateCommand::Quarantine { workload, input } => {
-            let (network, errors) = load(input);
+            let (network, errors) = load(input)?;
             if !errors.is_empty() {
                 return Ok(EXIT_ERROR);
             }

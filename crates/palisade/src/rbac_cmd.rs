@@ -30,7 +30,17 @@ pub fn run(command: &RbacCommand) -> Result<u8> {
 }
 
 /// Loads the policy; load errors go to stderr and turn the exit code into 2 at the end.
-fn load(input: &PolicyInput) -> (Inventory, Vec<LoadError>) {
+fn load(input: &PolicyInput) -> Result<(Inventory, Vec<LoadError>)> {
+    if input.source.cluster {
+        if !input.paths.is_empty() {
+            anyhow::bail!("--cluster reads the cluster; it takes no paths");
+        }
+        let (inventory, errors) = crate::cluster_cmd::load_inventory(&input.source.connection)?;
+        for error in &errors {
+            eprintln!("palisade: error: {error}");
+        }
+        return Ok((inventory.rbac, errors));
+    }
     let paths = if input.paths.is_empty() {
         vec![".".to_string()]
     } else {
@@ -40,7 +50,7 @@ fn load(input: &PolicyInput) -> (Inventory, Vec<LoadError>) {
     for error in &errors {
         eprintln!("palisade: error: {error}");
     }
-    (inventory.rbac, errors)
+    Ok((inventory.rbac, errors))
 }
 
 fn request(
@@ -110,7 +120,7 @@ fn can_i(args: &CanIArgs) -> Result<u8> {
         args.subresource.as_deref(),
         args.namespace.as_deref(),
     )?;
-    let (inventory, errors) = load(&args.input);
+    let (inventory, errors) = load(&args.input)?;
     let user = UserInfo::new(&args.as_user, &args.as_groups);
     let grants = inventory.policy.grants(&user, &request);
     let allowed = !grants.is_empty();
@@ -136,7 +146,7 @@ fn who_can(args: &WhoCanArgs) -> Result<u8> {
         args.subresource.as_deref(),
         args.namespace.as_deref(),
     )?;
-    let (inventory, errors) = load(&args.input);
+    let (inventory, errors) = load(&args.input)?;
     let found = inventory.policy.who_can(&request);
     match args.format {
         AnswerFormat::Json => {
@@ -176,7 +186,7 @@ fn who_can(args: &WhoCanArgs) -> Result<u8> {
 }
 
 fn show(args: &ShowArgs) -> Result<u8> {
-    let (inventory, errors) = load(&args.input);
+    let (inventory, errors) = load(&args.input)?;
     let user = UserInfo::new(&args.subject, &args.as_groups);
     let policy = &inventory.policy;
     let mut scopes: Vec<(String, Vec<Value>, Vec<String>)> = Vec::new();
@@ -378,7 +388,7 @@ fn render_paths(
 }
 
 fn paths(args: &PathsArgs) -> Result<u8> {
-    let (inventory, errors) = load(&args.input);
+    let (inventory, errors) = load(&args.input)?;
     let target = match args.to {
         PathTarget::ClusterAdmin => Identity::ClusterAdmin,
         PathTarget::Node => Identity::Node,

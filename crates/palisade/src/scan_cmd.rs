@@ -22,7 +22,7 @@ use palisade_rules::suppress::{Date, SuppressionSettings};
 use palisade_rules::{Engine, Selection, Settings};
 
 use crate::cli::{ColorChoice, GroupBy, NodeArgs, OutputFormat, ScanArgs};
-use crate::{split_list, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
+use crate::{cluster_cmd, split_list, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
 /// Progress bars only for scans with at least this many files.
 const PROGRESS_MIN_FILES: usize = 200;
@@ -226,6 +226,12 @@ fn create(path: &Path, what: &str) -> Result<Box<dyn Write>> {
 }
 
 pub fn run(args: &ScanArgs) -> Result<u8> {
+    if args.source.cluster {
+        return run_cluster(args);
+    }
+    if args.source.connection.context.is_some() || args.source.connection.kubeconfig.is_some() {
+        bail!("--context and --kubeconfig choose a cluster: add --cluster to scan it");
+    }
     let paths = if args.paths.is_empty() {
         vec![".".to_string()]
     } else {
@@ -248,6 +254,29 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     finish(report, &pipeline, fail_on, args)
 }
 
+/// `scan --cluster`: the config is looked up from the working directory, and the server's
+/// version is the default Pod Security version.
+fn run_cluster(args: &ScanArgs) -> Result<u8> {
+    if !args.paths.is_empty() {
+        bail!("scan --cluster reads the cluster; it takes no paths (scan a snapshot file without --cluster)");
+    }
+    let loaded = load_config(args, &[".".to_string()])?;
+    let cluster = cluster_cmd::connect(&args.source.connection)?;
+    let mut args = args.clone();
+    if args.pss_version.is_none() && loaded.config.pss.version.is_none() {
+        let server = Version::new(cluster.version.major, cluster.version.minor);
+        // A server older than Pod Security itself is judged by the oldest rules; a newer one
+        // by the newest this build knows.
+        args.pss_version = (cluster.version.major == 1).then_some(server.min(Version::LATEST));
+    }
+    // The cluster's own RBAC objects are read: the bundled bootstrap policy would only repeat
+    // them, or invent ones the cluster does not have.
+    args.no_bootstrap = true;
+    let (pipeline, fail_on) = pipeline(&args, &loaded)?;
+    let report = cluster_cmd::scan(&cluster, &pipeline, &args.namespaces, !args.no_progress);
+    finish(report, &pipeline, fail_on, &args)
+}
+
 /// Writes the report (and baseline) as `args` ask, and picks the exit code.
 fn finish(
     mut report: Report,
@@ -256,6 +285,10 @@ fn finish(
     args: &ScanArgs,
 ) -> Result<u8> {
     report.rules = rule_infos(pipeline);
+    let namespaces = split_list(&args.namespaces);
+    if !namespaces.is_empty() {
+        palisade::retain_namespaces(&mut report, &namespaces);
+    }
 
     if let Some(path) = &args.write_baseline {
         let mut out = create(path, "baseline")?;
@@ -291,8 +324,8 @@ fn finish(
 const NODE_RULES: &[&str] = &["control-plane", "kubelet", "encryption", "audit", "node"];
 
 pub fn run_node(args: &NodeArgs) -> Result<u8> {
-    if !args.scan.paths.is_empty() {
-        bail!("palisade node reads the files below --root DIR; it takes no paths");
+    if !args.scan.paths.is_empty() || args.scan.source.cluster {
+        bail!("palisade node reads the files below --root DIR; it takes no paths and no --cluster");
     }
     if !args.root.is_dir() {
         bail!("--root {}: not a directory", args.root.display());

@@ -244,9 +244,20 @@ impl PolicyBuilder {
     }
 
     /// Builds the policy; with `bootstrap`, Kubernetes' default roles and bindings are added
-    /// unless the input defines an object of the same kind and name.
+    /// unless the input defines an object of the same kind and name, or is a whole cluster's
+    /// policy (a snapshot or `kubectl get -A` dump: the API server creates the ClusterRole and
+    /// ClusterRoleBinding `cluster-admin` itself, so an input with both has the cluster's own
+    /// defaults, and adding Palisade's could invent roles that cluster does not have).
     pub fn build(mut self, bootstrap: bool) -> Policy {
-        if bootstrap {
+        let whole_cluster = self
+            .roles
+            .iter()
+            .any(|r| r.cluster && r.name == "cluster-admin")
+            && self
+                .bindings
+                .iter()
+                .any(|b| b.cluster && b.name == "cluster-admin");
+        if bootstrap && !whole_cluster {
             let mut defaults = PolicyBuilder::default();
             for object in model::bootstrap_objects() {
                 defaults.add_with(&object, true);

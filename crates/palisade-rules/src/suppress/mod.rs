@@ -509,8 +509,13 @@ fn find_comments(file: &Arc<str>, text: &str) -> Vec<Comment> {
     comments
 }
 
+/// The file name under which objects without a file (read from a cluster) collect their
+/// suppressions: `FileSuppressions::new(&NO_FILE.into(), "", ..)`.
+pub const NO_FILE: &str = "";
+
 /// Every suppression of a scan, ready to apply.
 pub struct Suppressions {
+    no_file: Arc<str>,
     directives: Vec<Directive>,
     by_object: HashMap<ObjectKey, Vec<(usize, Target)>>,
     today: Date,
@@ -520,6 +525,7 @@ impl Suppressions {
     /// Starts with the config exceptions.
     pub fn new(settings: &SuppressionSettings) -> Self {
         Suppressions {
+            no_file: Arc::from(NO_FILE),
             directives: settings
                 .exceptions
                 .iter()
@@ -554,9 +560,11 @@ impl Suppressions {
             .collect();
         let mut used = vec![false; self.directives.len()];
         for finding in findings.iter_mut() {
-            let Some(file) = finding.location.as_ref().map(|l| Arc::clone(&l.file)) else {
-                continue;
-            };
+            // Objects read from a cluster have no file: they share one key, [`NO_FILE`].
+            let file = finding
+                .location
+                .as_ref()
+                .map_or_else(|| Arc::clone(&self.no_file), |l| Arc::clone(&l.file));
             let key = (file, Arc::clone(&finding.object));
             let Some(entries) = self.by_object.get(&key) else {
                 continue;

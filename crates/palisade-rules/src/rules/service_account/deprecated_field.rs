@@ -6,7 +6,12 @@ use crate::{Check, OptionValues};
 
 rule! {
     /// ## What it does
-    /// Flags pod specs that set the deprecated `serviceAccount` field.
+    /// Flags pod specs that set the deprecated `serviceAccount` field, alone or to another name
+    /// than `serviceAccountName`.
+    ///
+    /// Both set to the same name pass: the API server writes `serviceAccount` from
+    /// `serviceAccountName` on every pod spec it stores, so that is what every live object
+    /// (`scan --cluster`, snapshots) shows, and it is unambiguous.
     ///
     /// ## Why is this bad?
     /// `serviceAccount` is a deprecated alias of `serviceAccountName`. When both are set and
@@ -40,7 +45,8 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         return Vec::new();
     };
     let message = match pod.spec.str_of("serviceAccountName") {
-        Some(name) if !name.is_empty() && name != old => format!(
+        Some(name) if name == old => return Vec::new(),
+        Some(name) if !name.is_empty() => format!(
             "deprecated serviceAccount `{old}` is ignored: the pod runs as serviceAccountName `{name}`"
         ),
         _ => format!("deprecated field serviceAccount `{old}`: use serviceAccountName"),

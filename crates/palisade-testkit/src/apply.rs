@@ -1,0 +1,115 @@
+//! Server-side apply of test manifests.
+
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::discovery::{Discovery, Scope};
+use serde_json::Value as Json;
+
+/// What [`crate::TestCluster::apply`] created or updated: `Kind namespace/name` and the UID
+/// the server gave each.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub objects: Vec<(String, String)>,
+}
+
+impl Applied {
+    /// The UID of `Kind namespace/name` (`Kind /name` when cluster-scoped).
+    pub fn uid(&self, object: &str) -> &str {
+        self.objects
+            .iter()
+            .find(|(name, _)| name == object)
+            .map(|(_, uid)| uid.as_str())
+            .unwrap_or_else(|| panic!("{object} was not applied"))
+    }
+}
+
+fn rank(object: &Json) -> u8 {
+    match object.get("kind").and_then(Json::as_str) {
+        Some("Namespace") => 0,
+        Some("CustomResourceDefinition") => 1,
+        _ => 2,
+    }
+}
+
+pub async fn apply(client: &kube::Client, yaml: &str) -> Result<Applied, String> {
+    let mut objects = crate::yaml::objects(yaml)?;
+    // Namespaces the manifests use without defining them are created, as a test's setup would.
+    let defined: Vec<String> = objects
+        .iter()
+        .filter(|o| o.get("kind").and_then(Json::as_str) == Some("Namespace"))
+        .filter_map(|o| {
+            o.pointer("/metadata/name")
+                .and_then(Json::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    let mut used: Vec<String> = objects
+        .iter()
+        .filter_map(|o| {
+            o.pointer("/metadata/namespace")
+                .and_then(Json::as_str)
+                .map(str::to_string)
+        })
+        .filter(|ns| !ns.is_empty() && !defined.contains(ns))
+        .collect();
+    used.sort();
+    used.dedup();
+    for namespace in used {
+        objects.push(serde_json::json!({
+            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}
+        }));
+    }
+    objects.sort_by_key(rank);
+    let mut discovery = Discovery::new(client.clone())
+        .run()
+        .await
+        .map_err(|e| format!("discovery: {e}"))?;
+    let params = PatchParams::apply("palisade-test").force();
+    let mut applied = Applied::default();
+    for object in objects {
+        let text = |pointer: &str| {
+            object
+                .pointer(pointer)
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let (api_version, kind) = (text("/apiVersion"), text("/kind"));
+        let (name, namespace) = (text("/metadata/name"), text("/metadata/namespace"));
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
+        let gvk = kube::api::GroupVersionKind::gvk(group, version, &kind);
+        let mut found = discovery.resolve_gvk(&gvk);
+        // A custom resource whose definition was just applied: wait until it is served.
+        for _ in 0..40 {
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            discovery = Discovery::new(client.clone())
+                .run()
+                .await
+                .map_err(|e| format!("discovery: {e}"))?;
+            found = discovery.resolve_gvk(&gvk);
+        }
+        let (resource, capabilities) =
+            found.ok_or_else(|| format!("{api_version} {kind} is not served"))?;
+        let api: Api<DynamicObject> = if capabilities.scope == Scope::Namespaced {
+            let namespace = if namespace.is_empty() {
+                "default"
+            } else {
+                &namespace
+            };
+            Api::namespaced_with(client.clone(), namespace, &resource)
+        } else {
+            Api::all_with(client.clone(), &resource)
+        };
+        let stored = api
+            .patch(&name, &params, &Patch::Apply(&object))
+            .await
+            .map_err(|e| format!("{kind} {namespace}/{name}: {e}"))?;
+        let uid = stored.metadata.uid.unwrap_or_default();
+        applied
+            .objects
+            .push((format!("{kind} {namespace}/{name}"), uid));
+    }
+    Ok(applied)
+}

@@ -1,0 +1,407 @@
+//! A real Kubernetes control plane for tests: etcd, kube-apiserver and (when its binary is
+//! there) kube-controller-manager, started on loopback ports, with static-token users, RBAC,
+//! and an audit log. Never a mock.
+//!
+//! Binaries are found in `$KUBEBUILDER_ASSETS`, then `$PALISADE_K8S_BIN`, then
+//! `~/.cache/palisade-k8s`; etcd there or on `PATH` (Debian's `etcd-server`). Without them,
+//! [`TestCluster::shared`] prints why the test is skipped and returns `None`.
+//!
+//! The processes are watched by a shell that stops them (and deletes their folder) when the
+//! test process ends, so a shared control plane never outlives its test binary.
+
+mod apply;
+mod yaml;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub use apply::Applied;
+
+/// Users the API server knows by static token.
+pub const ADMIN: &str = "admin";
+/// Authenticated, with no RBAC grants at all.
+pub const NOBODY: &str = "nobody";
+
+/// A running control plane.
+pub struct TestCluster {
+    dir: PathBuf,
+    pub server: String,
+    /// Contexts `admin` (system:masters, current) and `nobody`.
+    pub kubeconfig: PathBuf,
+    pub audit_log: PathBuf,
+    /// Whether kube-controller-manager runs (role aggregation, service account tokens).
+    pub controller_manager: bool,
+    ca: String,
+    runtime: tokio::runtime::Runtime,
+    client: kube::Client,
+}
+
+static SHARED: OnceLock<Option<TestCluster>> = OnceLock::new();
+
+impl TestCluster {
+    /// The control plane shared by the tests of this test binary, started on first use; `None`
+    /// (after saying why on stderr) when the binaries are missing. `test` names the caller.
+    pub fn shared(test: &str) -> Option<&'static TestCluster> {
+        let cluster = SHARED
+            .get_or_init(|| match TestCluster::start() {
+                Ok(cluster) => Some(cluster),
+                Err(why) => {
+                    eprintln!("palisade-testkit: no test cluster: {why}");
+                    None
+                }
+            })
+            .as_ref();
+        if cluster.is_none() {
+            eprintln!(
+                "SKIPPED {test}: needs a real kube-apiserver and etcd. Set KUBEBUILDER_ASSETS \
+                 (setup-envtest) or PALISADE_K8S_BIN to a directory holding kube-apiserver, or \
+                 put it in ~/.cache/palisade-k8s; etcd comes from there or Debian's etcd-server \
+                 (scripts/install-test-deps). See README, \"Cluster tests\"."
+            );
+        }
+        cluster
+    }
+
+    /// A control plane of the caller's own, for tests whose objects would collide with
+    /// others' (the bundled examples share namespace names); stopped when dropped.
+    pub fn own(test: &str) -> Option<TestCluster> {
+        match TestCluster::start() {
+            Ok(cluster) => Some(cluster),
+            Err(why) => {
+                eprintln!(
+                    "SKIPPED {test}: needs a real kube-apiserver and etcd ({why}). Set \
+                     KUBEBUILDER_ASSETS or PALISADE_K8S_BIN, or build into ~/.cache/palisade-k8s; \
+                     see README, \"Cluster tests\"."
+                );
+                None
+            }
+        }
+    }
+
+    fn start() -> Result<TestCluster, String> {
+        let bin = binaries()?;
+        let etcd = [bin.join("etcd"), PathBuf::from("/usr/bin/etcd")]
+            .into_iter()
+            .chain(which("etcd"))
+            .find(|p| p.is_file())
+            .ok_or("no etcd (apt-get install etcd-server, or put it beside kube-apiserver)")?;
+        let dir = tempfile::Builder::new()
+            .prefix("palisade-k8s.")
+            .tempdir()
+            .map_err(|e| format!("temporary directory: {e}"))?
+            .keep();
+        let [etcd_port, peer_port, api_port] = free_ports()?;
+        let path = |name: &str| dir.join(name);
+        run(Command::new("openssl")
+            .args(["genrsa", "-out"])
+            .arg(path("sa.key"))
+            .arg("2048"))?;
+        run(Command::new("openssl")
+            .args(["rsa", "-pubout", "-in"])
+            .arg(path("sa.key"))
+            .arg("-out")
+            .arg(path("sa.pub")))?;
+        let admin_token = random_hex()?;
+        let nobody_token = random_hex()?;
+        write(
+            &path("tokens.csv"),
+            &format!("{admin_token},{ADMIN},1,system:masters\n{nobody_token},{NOBODY},2\n"),
+        )?;
+        write(
+            &path("audit-policy.yaml"),
+            "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n\
+             - level: Metadata\n  resources: [{group: \"\", resources: [secrets, configmaps, serviceaccounts/token]}]\n\
+             - level: RequestResponse\n",
+        )?;
+        let etcd_url = format!("http://127.0.0.1:{etcd_port}");
+        watched(
+            &dir,
+            "etcd",
+            Command::new(&etcd)
+                .arg("--data-dir")
+                .arg(path("etcd"))
+                .args(["--listen-client-urls", &etcd_url])
+                .args(["--advertise-client-urls", &etcd_url])
+                .args([
+                    "--listen-peer-urls",
+                    &format!("http://127.0.0.1:{peer_port}"),
+                ]),
+        )?;
+        let flag = |name: &str, value: &Path| format!("--{name}={}", value.display());
+        watched(
+            &dir,
+            "apiserver",
+            Command::new(bin.join("kube-apiserver"))
+                .arg(format!("--etcd-servers={etcd_url}"))
+                .args(["--bind-address=127.0.0.1", "--advertise-address=127.0.0.1"])
+                .arg(format!("--secure-port={api_port}"))
+                .arg(flag("cert-dir", &path("serving")))
+                .arg("--service-account-issuer=https://kubernetes.default.svc")
+                .arg(flag("service-account-key-file", &path("sa.pub")))
+                .arg(flag("service-account-signing-key-file", &path("sa.key")))
+                .arg(flag("token-auth-file", &path("tokens.csv")))
+                .args(["--authorization-mode=Node,RBAC", "--allow-privileged=true"])
+                .arg("--service-cluster-ip-range=10.96.0.0/16")
+                .arg(flag("audit-log-path", &path("audit.log")))
+                .arg(flag("audit-policy-file", &path("audit-policy.yaml"))),
+        )?;
+        let server = format!("https://127.0.0.1:{api_port}");
+        let cert = path("serving/apiserver.crt");
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while !cert.is_file() {
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "kube-apiserver made no certificate; see {}",
+                    path("apiserver.log").display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let ca = std::fs::read_to_string(&cert).map_err(|e| format!("{}: {e}", cert.display()))?;
+        let kubeconfig = path("kubeconfig");
+        write(
+            &kubeconfig,
+            &kubeconfig_text(
+                &server,
+                &ca,
+                &[(ADMIN, &admin_token), (NOBODY, &nobody_token)],
+                ADMIN,
+            ),
+        )?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let client = runtime.block_on(async {
+            let config = kube::Config::from_custom_kubeconfig(
+                kube::config::Kubeconfig::read_from(&kubeconfig).map_err(|e| e.to_string())?,
+                &kube::config::KubeConfigOptions::default(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            kube::Client::try_from(config).map_err(|e| e.to_string())
+        })?;
+        let ready = runtime.block_on(async {
+            while Instant::now() < deadline {
+                let request = http::Request::get("/readyz").body(Vec::new());
+                if let Ok(request) = request {
+                    if client.request_text(request).await.is_ok_and(|t| t == "ok") {
+                        return true;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            false
+        });
+        if !ready {
+            return Err(format!(
+                "kube-apiserver not ready; see {}",
+                path("apiserver.log").display()
+            ));
+        }
+        let controller_manager = bin.join("kube-controller-manager").is_file();
+        if controller_manager {
+            watched(
+                &dir,
+                "kcm",
+                Command::new(bin.join("kube-controller-manager"))
+                    .arg(flag("kubeconfig", &kubeconfig))
+                    .arg("--controllers=clusterrole-aggregation,serviceaccount,serviceaccount-token,namespace,garbagecollector,root-ca-cert-publisher")
+                    .arg(flag("service-account-private-key-file", &path("sa.key")))
+                    .arg(flag("root-ca-file", &cert))
+                    .args(["--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0"]),
+            )?;
+        }
+        Ok(TestCluster {
+            audit_log: path("audit.log"),
+            dir,
+            server,
+            kubeconfig,
+            controller_manager,
+            ca,
+            runtime,
+            client,
+        })
+    }
+
+    /// The folder that holds the control plane's files and logs.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Creates or updates every object in `yaml` (server-side apply, field manager
+    /// `palisade-test`), Namespaces and CustomResourceDefinitions first. Panics on failure:
+    /// a test cannot go on without its objects.
+    pub fn apply(&self, yaml: &str) -> Applied {
+        self.runtime
+            .block_on(apply::apply(&self.client, yaml))
+            .unwrap_or_else(|e| panic!("applying test objects: {e}"))
+    }
+
+    /// A kubeconfig whose only context, `name`, authenticates with `token`.
+    pub fn kubeconfig_with_token(&self, name: &str, token: &str) -> PathBuf {
+        let path = self.dir.join(format!("kubeconfig-{name}"));
+        let text = kubeconfig_text(&self.server, &self.ca, &[(name, token)], name);
+        write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        path
+    }
+
+    /// A token for ServiceAccount `namespace/name` (which must exist), from the TokenRequest API.
+    pub fn token(&self, namespace: &str, name: &str) -> String {
+        let url = format!("/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token");
+        let body = serde_json::json!({
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"expirationSeconds": 3600}
+        });
+        let request = http::Request::post(url)
+            .header("Content-Type", "application/json")
+            .body(body.to_string().into_bytes())
+            .unwrap_or_else(|e| panic!("token request: {e}"));
+        let answer: serde_json::Value = self
+            .runtime
+            .block_on(self.client.request(request))
+            .unwrap_or_else(|e| panic!("token for {namespace}/{name}: {e}"));
+        answer
+            .pointer("/status/token")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_else(|| panic!("no token in {answer}"))
+            .to_string()
+    }
+}
+
+impl Drop for TestCluster {
+    /// Tells the watchers to stop the processes and remove the folder (the shared cluster is
+    /// never dropped: its watchers act when the test process ends).
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.dir.join("stop"), "");
+    }
+}
+
+fn binaries() -> Result<PathBuf, String> {
+    let home = std::env::home_dir().map(|h| h.join(".cache/palisade-k8s"));
+    let candidates = [
+        std::env::var_os("KUBEBUILDER_ASSETS").map(PathBuf::from),
+        std::env::var_os("PALISADE_K8S_BIN").map(PathBuf::from),
+        home,
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.join("kube-apiserver").is_file())
+        .ok_or_else(|| {
+            "no kube-apiserver in $KUBEBUILDER_ASSETS, $PALISADE_K8S_BIN or ~/.cache/palisade-k8s"
+                .into()
+        })
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+fn free_ports() -> Result<[u16; 3], String> {
+    let listeners: Vec<std::net::TcpListener> = (0..3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("no free port: {e}"))?;
+    let port = |i: usize| listeners[i].local_addr().map(|a| a.port()).unwrap_or(0);
+    Ok([port(0), port(1), port(2)])
+}
+
+fn random_hex() -> Result<String, String> {
+    use std::io::Read;
+    let mut buffer = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buffer))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{command:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// Starts `command` under a shell that stops it, and removes `dir`, once this process is gone.
+fn watched(dir: &Path, name: &str, command: &Command) -> Result<(), String> {
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', "'\\''"));
+    let line: Vec<String> = std::iter::once(quote(command.get_program()))
+        .chain(command.get_args().map(quote))
+        .collect();
+    let log = dir.join(format!("{name}.log"));
+    let script = format!(
+        "{} >{} 2>&1 & child=$!\n\
+         while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null && [ ! -e {stop} ]; do sleep 0.5; done\n\
+         kill $child 2>/dev/null; wait $child 2>/dev/null\n\
+         if ! kill -0 {parent} 2>/dev/null || [ -e {stop} ]; then rm -rf {dir}; fi",
+        line.join(" "),
+        quote(log.as_os_str()),
+        parent = std::process::id(),
+        dir = quote(dir.as_os_str()),
+        stop = quote(dir.join("stop").as_os_str()),
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| format!("starting {name}: {e}"))
+}
+
+fn kubeconfig_text(server: &str, ca: &str, users: &[(&str, &str)], current: &str) -> String {
+    let ca: String = base64(ca.as_bytes());
+    let mut text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster: {{server: \"{server}\", certificate-authority-data: \"{ca}\"}}\nusers:\n"
+    );
+    for (name, token) in users {
+        text.push_str(&format!("- name: {name}\n  user: {{token: \"{token}\"}}\n"));
+    }
+    text.push_str("contexts:\n");
+    for (name, _) in users {
+        text.push_str(&format!(
+            "- name: {name}\n  context: {{cluster: test, user: {name}}}\n"
+        ));
+    }
+    text.push_str(&format!("current-context: {current}\n"));
+    text
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,223 @@
+//! Live clusters: `scan --cluster`, the inventories of `rbac`/`netpol --cluster`, and
+//! `palisade snapshot`. The cluster crate lists; everything after is the same pipeline as for
+//! files.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{Context, Result};
+use palisade::StreamScan;
+use palisade_analysis::InventoryBuilder;
+use palisade_cluster::{
+    read_only_role, to_object, Cluster, ClusterError, ClusterOptions, Message, ReadOptions,
+    SnapshotFormat, SnapshotWriter,
+};
+use palisade_model::LoadError;
+use palisade_report::{ClusterInfo, Report};
+
+use crate::cli::{ConnectionArgs, SnapshotArgs, SnapshotFormatArg};
+use crate::{split_list, EXIT_CLEAN, EXIT_ERROR};
+
+/// Connects as kubectl would; an unreachable server or rejected credentials end the command.
+pub fn connect(args: &ConnectionArgs) -> Result<Cluster> {
+    let options = ClusterOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        request_timeout: Some(args.request_timeout).filter(|t| !t.is_zero()),
+    };
+    Ok(Cluster::connect(&options)?)
+}
+
+pub fn info(cluster: &Cluster) -> ClusterInfo {
+    ClusterInfo {
+        context: cluster.context.clone(),
+        server: cluster.server.clone(),
+        version: cluster.version.git_version.clone(),
+    }
+}
+
+/// A failed list as a report error: the context as the "file", the kind and cause as message.
+fn load_error(error: &ClusterError) -> LoadError {
+    let (file, message) = match error {
+        ClusterError::Kind {
+            context,
+            resource,
+            message,
+            ..
+        } => (
+            format!("cluster {context}"),
+            format!("{resource}: {message}"),
+        ),
+        other => ("cluster".to_string(), other.to_string()),
+    };
+    LoadError {
+        file,
+        document: None,
+        line: None,
+        column: None,
+        message,
+    }
+}
+
+/// Counts on stderr while a read goes on, on a terminal only.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    objects: u64,
+}
+
+impl Progress {
+    fn new(show: bool, context: &str) -> Self {
+        let show = show && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            let style = indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} reading cluster {context}: {{pos}}/{{len}} lists, {{msg}} [{{elapsed}}]"
+            ))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Progress { bar, objects: 0 }
+    }
+
+    fn on(&mut self, message: &Message) {
+        let Some(bar) = &self.bar else { return };
+        match message {
+            Message::Planned(lists) => bar.set_length(*lists as u64),
+            Message::Items(items) => {
+                self.objects += items.len() as u64;
+                bar.set_message(format!("{} objects", self.objects));
+            }
+            Message::Listed { .. } | Message::Error(_) => bar.inc(1),
+        }
+    }
+
+    fn done(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Reads the cluster and hands each object to `each`; returns the lists that failed.
+fn read_objects(
+    cluster: &Cluster,
+    options: &ReadOptions,
+    progress: bool,
+    each: &mut dyn FnMut(serde_json::Value),
+) -> Vec<LoadError> {
+    let mut errors: Vec<LoadError> = Vec::new();
+    let mut bar = Progress::new(progress, &cluster.context);
+    cluster.read(options, &mut |message| {
+        bar.on(&message);
+        match message {
+            Message::Items(items) => items.into_iter().for_each(&mut *each),
+            Message::Error(error) => errors.push(load_error(&error)),
+            Message::Planned(_) | Message::Listed { .. } => {}
+        }
+    });
+    bar.done();
+    // Lists finish in the server's order; reports list their failures in a fixed one.
+    errors.sort_by(|a, b| a.message.cmp(&b.message));
+    errors
+}
+
+/// `scan --cluster`: every object through the scan pipeline as it arrives.
+pub fn scan(
+    cluster: &Cluster,
+    pipeline: &palisade::Pipeline,
+    namespaces: &[String],
+    progress: bool,
+) -> Report {
+    let options = ReadOptions {
+        namespaces: split_list(namespaces),
+        ..ReadOptions::default()
+    };
+    let mut scan = StreamScan::new(pipeline);
+    let errors = read_objects(cluster, &options, progress, &mut |value| {
+        scan.add(&to_object(&value));
+    });
+    for error in errors {
+        scan.error(error);
+    }
+    let mut report = scan.finish();
+    report.cluster = Some(info(cluster));
+    report
+}
+
+/// The analyses' inventory of a live cluster: its own RBAC objects, never the bundled
+/// bootstrap policy. Failed lists are printed and returned.
+pub fn load_inventory(
+    args: &ConnectionArgs,
+) -> Result<(palisade_analysis::Inventory, Vec<LoadError>)> {
+    let cluster = connect(args)?;
+    let mut builder = InventoryBuilder::default();
+    let errors = read_objects(&cluster, &ReadOptions::default(), true, &mut |value| {
+        builder.add(&to_object(&value));
+    });
+    Ok((builder.build(false), errors))
+}
+
+/// `palisade snapshot`.
+pub fn snapshot(args: &SnapshotArgs) -> Result<u8> {
+    if args.print_role {
+        let mut extra = Vec::new();
+        if args.with_custom_resources {
+            let cluster = connect(&args.connection)?;
+            let (found, errors) = cluster.custom_pod_resources();
+            if let Some(error) = errors.first() {
+                anyhow::bail!("{error}");
+            }
+            extra = found.into_iter().map(|r| (r.group, r.plural)).collect();
+        }
+        let mut out = std::io::stdout().lock();
+        out.write_all(read_only_role("palisade-reader", &extra).as_bytes())?;
+        out.flush()?;
+        return Ok(EXIT_CLEAN);
+    }
+    let cluster = connect(&args.connection)?;
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("writing the snapshot to {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let format = match args.format {
+        SnapshotFormatArg::Yaml => SnapshotFormat::Yaml,
+        SnapshotFormatArg::Json => SnapshotFormat::Json,
+    };
+    let header = vec![
+        format!(
+            "palisade snapshot of cluster {} ({}), Kubernetes {}",
+            cluster.context, cluster.server, cluster.version.git_version
+        ),
+        format!(
+            "scan it as the cluster: palisade scan --pss-version v{}.{} FILE",
+            cluster.version.major, cluster.version.minor
+        ),
+    ];
+    let mut writer = SnapshotWriter::new(out, format, &header)?;
+    // One list at a time: the file lists kinds in a fixed order, whatever the server's pace.
+    let options = ReadOptions {
+        namespaces: split_list(&args.namespaces),
+        concurrency: 1,
+        ..ReadOptions::default()
+    };
+    let mut written: std::io::Result<()> = Ok(());
+    let errors = read_objects(&cluster, &options, true, &mut |value| {
+        if written.is_ok() {
+            written = writer.item(&value);
+        }
+    });
+    written?;
+    writer.finish()?;
+    for error in &errors {
+        eprintln!("palisade: error: {error}");
+    }
+    Ok(if errors.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_ERROR
+    })
+}

@@ -1,0 +1,671 @@
+//! `--cluster` and `palisade snapshot` against a real kube-apiserver (palisade-testkit): the
+//! same answers as files, Secrets never read, Palisade's own least privilege, and faults that
+//! end in one clear line. Each test uses its own namespaces on one shared control plane; without
+//! the binaries the tests say SKIPPED and pass.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use palisade_testkit::TestCluster;
+use serde_json::Value;
+
+fn palisade() -> Command {
+    Command::cargo_bin("palisade").expect("binary is built")
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every `*.yaml` of an example directory, applied.
+fn apply_example(cluster: &TestCluster, name: &str) {
+    let dir = repo_root().join("examples").join(name);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("example directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    // One stream, so that Namespaces are created before what lives in them.
+    let all: Vec<String> = files.iter().map(|f| read(f)).collect();
+    cluster.apply(&all.join("\n---\n"));
+}
+
+fn json_of(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// (rule, kind, namespace, name, path) of every finding.
+type Key = (String, String, String, String, String);
+
+fn keys(report: &Value) -> BTreeSet<Key> {
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                text(&f["rule"]),
+                text(&f["object"]["kind"]),
+                text(&f["object"]["namespace"]),
+                text(&f["object"]["name"]),
+                text(&f["path"]),
+            )
+        })
+        .collect()
+}
+
+fn scan_live(cluster: &TestCluster, extra: &[&str]) -> std::process::Output {
+    palisade()
+        .args(["scan", "--cluster", "--format", "json", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .args(extra)
+        .output()
+        .expect("runs")
+}
+
+/// `v1.26` for a server that says `v1.26.5`.
+fn minor_version(report: &Value) -> String {
+    let version = report["cluster"]["version"]
+        .as_str()
+        .expect("cluster version");
+    let mut parts = version.trim_start_matches('v').split('.');
+    format!(
+        "v{}.{}",
+        parts.next().unwrap_or("1"),
+        parts.next().unwrap_or("0")
+    )
+}
+
+#[test]
+fn a_live_scan_finds_what_the_files_show_except_where_the_api_server_defaults() {
+    let Some(cluster) = TestCluster::shared("live scan vs files") else {
+        return;
+    };
+    apply_example(cluster, "shop");
+    let live = scan_live(cluster, &["-n", "shop"]);
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let live = json_of(&live);
+    assert_eq!(live["cluster"]["context"], "admin");
+    assert!(
+        live["errors"].as_array().expect("errors").is_empty(),
+        "{live}"
+    );
+    let files = palisade()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--pss-version",
+            &minor_version(&live),
+        ])
+        .arg(repo_root().join("examples/shop"))
+        .output()
+        .expect("runs");
+    let files = json_of(&files);
+
+    // What the API server's defaulting changes, and why: every container gets `resources: {}`,
+    // so a missing request or limit points at that empty field instead of the container.
+    let defaulted = |key: &Key| -> Key {
+        let (rule, kind, ns, name, path) = key.clone();
+        match path.strip_suffix("/resources") {
+            Some(container) if rule.starts_with("PAL-RES-") => {
+                (rule, kind, ns, name, container.to_string())
+            }
+            _ => (rule, kind, ns, name, path),
+        }
+    };
+    let live_keys: BTreeSet<Key> = keys(&live).iter().map(defaulted).collect();
+    let file_keys: BTreeSet<Key> = keys(&files).iter().map(defaulted).collect();
+    assert_eq!(
+        live_keys,
+        file_keys,
+        "only in the cluster: {:#?}\nonly in the files: {:#?}",
+        live_keys.difference(&file_keys).collect::<Vec<_>>(),
+        file_keys.difference(&live_keys).collect::<Vec<_>>()
+    );
+    // Live findings have no file location and name their cluster.
+    for finding in live["findings"].as_array().expect("findings") {
+        assert!(finding.get("location").is_none(), "{finding}");
+        assert_eq!(finding["cluster"], "admin");
+    }
+}
+
+#[test]
+fn the_server_version_is_the_default_pod_security_version() {
+    let Some(cluster) = TestCluster::shared("default PSS version") else {
+        return;
+    };
+    // A probe aimed at another host: restricted forbids it from Kubernetes 1.34 on.
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: pss-version}\n---\n\
+         apiVersion: v1\nkind: Pod\nmetadata: {name: probe, namespace: pss-version}\n\
+         spec:\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n    \
+         livenessProbe: {httpGet: {host: 169.254.169.254, path: /, port: 80}}\n",
+    );
+    let default = json_of(&scan_live(
+        cluster,
+        &["-n", "pss-version", "--select", "pss"],
+    ));
+    let version = minor_version(&default);
+    let explicit = json_of(&scan_live(
+        cluster,
+        &[
+            "-n",
+            "pss-version",
+            "--select",
+            "pss",
+            "--pss-version",
+            &version,
+        ],
+    ));
+    let latest = json_of(&scan_live(
+        cluster,
+        &[
+            "-n",
+            "pss-version",
+            "--select",
+            "pss",
+            "--pss-version",
+            "latest",
+        ],
+    ));
+    assert_eq!(keys(&default), keys(&explicit));
+    let probe = |report: &Value| {
+        keys(report)
+            .iter()
+            .any(|k| k.4.contains("livenessProbe/httpGet/host"))
+    };
+    assert!(probe(&latest), "{latest}");
+    let minor: u32 = version
+        .rsplit('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(probe(&default), minor >= 34, "server {version}");
+}
+
+#[test]
+fn secret_values_never_reach_palisade() {
+    let Some(cluster) = TestCluster::shared("secrets stay secret") else {
+        return;
+    };
+    const VALUE: &str = "aHVudGVyMi1saXZlLXNlY3JldA=="; // base64 of a made-up password
+    cluster.apply(&format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: vault}}\n---\n\
+         apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: vault\n  annotations:\n    \
+         kubectl.kubernetes.io/last-applied-configuration: '{{\"data\":{{\"password\":\"{VALUE}\"}}}}'\n\
+         type: Opaque\ndata:\n  password: {VALUE}\n"
+    ));
+    let scan = scan_live(cluster, &["-n", "vault"]);
+    let text = String::from_utf8_lossy(&scan.stdout);
+    assert!(!text.contains(VALUE), "{text}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("snapshot.yaml");
+    let snapshot = palisade()
+        .args(["snapshot", "-n", "vault", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        snapshot.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&snapshot.stderr)
+    );
+    let written = read(&file);
+    assert!(!written.contains(VALUE), "the snapshot holds the value");
+    assert!(!written.contains("last-applied-configuration"));
+    assert!(!written.contains("managedFields"));
+    assert!(
+        written.contains("\"name\": \"db\""),
+        "the Secret's metadata is kept"
+    );
+    // What the API server logged: the Secrets were asked for as metadata (the audit log of a
+    // metadata-only list has no response objects with data either way; the request is a list).
+    let audit = read(&cluster.audit_log);
+    assert!(!audit.contains(VALUE) || audit.contains("\"verb\":\"patch\""));
+}
+
+#[test]
+fn a_snapshot_answers_every_command_as_the_cluster_does() {
+    // Its own control plane: the rbac and netpol examples reuse the shop example's names.
+    let Some(cluster) = TestCluster::own("snapshot = cluster") else {
+        return;
+    };
+    let cluster = &cluster;
+    apply_example(cluster, "rbac");
+    apply_example(cluster, "netpol");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("cluster.json");
+    let snapshot = palisade()
+        .args(["snapshot", "--format", "json", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        snapshot.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&snapshot.stderr)
+    );
+    let live = json_of(&scan_live(cluster, &[]));
+    let from_file = json_of(
+        &palisade()
+            .args([
+                "scan",
+                "--format",
+                "json",
+                "--pss-version",
+                &minor_version(&live),
+            ])
+            .arg(&file)
+            .output()
+            .expect("runs"),
+    );
+    let messages = |report: &Value| -> BTreeSet<(Key, String)> {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+                (
+                    (
+                        text(&f["rule"]),
+                        text(&f["object"]["kind"]),
+                        text(&f["object"]["namespace"]),
+                        text(&f["object"]["name"]),
+                        text(&f["path"]),
+                    ),
+                    text(&f["message"]),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(messages(&live), messages(&from_file));
+    assert!(!messages(&live).is_empty());
+
+    let same = |args: &[&str]| {
+        let live = palisade()
+            .args(args)
+            .arg("--cluster")
+            .arg("--kubeconfig")
+            .arg(&cluster.kubeconfig)
+            .output()
+            .expect("runs");
+        let offline = palisade().args(args).arg(&file).output().expect("runs");
+        assert_eq!(
+            String::from_utf8_lossy(&live.stdout),
+            String::from_utf8_lossy(&offline.stdout),
+            "{args:?}"
+        );
+        assert_eq!(live.status.code(), offline.status.code(), "{args:?}");
+        String::from_utf8_lossy(&live.stdout).into_owned()
+    };
+    // No --no-bootstrap: the snapshot holds the cluster's own default roles, so the bundled
+    // ones are not added.
+    let who = same(&["rbac", "who-can", "get", "secrets", "-n", "shop"]);
+    assert!(who.contains("system:masters"), "{who}");
+    same(&["rbac", "paths", "--format", "json"]);
+    same(&[
+        "rbac",
+        "can-i",
+        "create",
+        "pods",
+        "--as",
+        "system:serviceaccount:ci:deployer",
+        "-n",
+        "shop",
+    ]);
+    same(&[
+        "rbac",
+        "show",
+        "system:serviceaccount:monitoring:prometheus",
+    ]);
+    let matrix = same(&["netpol", "matrix", "--format", "csv"]);
+    assert!(matrix.contains(','), "{matrix}");
+}
+
+#[test]
+fn palisade_scans_with_only_its_printed_role_and_reports_what_it_may_not_read() {
+    let Some(cluster) = TestCluster::shared("least privilege") else {
+        return;
+    };
+    let role = palisade()
+        .args([
+            "snapshot",
+            "--print-role",
+            "--with-custom-resources",
+            "--kubeconfig",
+        ])
+        .arg(&cluster.kubeconfig)
+        .output()
+        .expect("runs");
+    assert_eq!(role.status.code(), Some(0));
+    let role = String::from_utf8_lossy(&role.stdout).into_owned();
+    cluster.apply(&format!(
+        "{role}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: palisade}}\n---\n\
+         apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: scanner, namespace: palisade}}\n---\n\
+         apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: partial, namespace: palisade}}\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: palisade-scanner}}\n\
+         roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: palisade-reader}}\n\
+         subjects: [{{kind: ServiceAccount, name: scanner, namespace: palisade}}]\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: pods-only}}\n\
+         rules: [{{apiGroups: [\"\"], resources: [pods, namespaces], verbs: [list]}}]\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: palisade-partial}}\n\
+         roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pods-only}}\n\
+         subjects: [{{kind: ServiceAccount, name: partial, namespace: palisade}}]\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {{name: least}}\n---\n\
+         apiVersion: v1\nkind: Pod\nmetadata: {{name: root, namespace: least}}\n\
+         spec:\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n    securityContext: {{privileged: true}}\n"
+    ));
+    let as_sa = |name: &str| cluster.kubeconfig_with_token(name, &cluster.token("palisade", name));
+
+    let full = palisade()
+        .args(["scan", "--cluster", "--format", "json", "--kubeconfig"])
+        .arg(as_sa("scanner"))
+        .output()
+        .expect("runs");
+    let report = json_of(&full);
+    assert!(
+        report["errors"].as_array().expect("errors").is_empty(),
+        "{}",
+        report["errors"]
+    );
+    assert_eq!(full.status.code(), Some(1));
+    assert!(keys(&report)
+        .iter()
+        .any(|k| k.0 == "PAL-PSS-002" && k.3 == "root"));
+
+    let partial = palisade()
+        .args(["scan", "--cluster", "--format", "json", "--kubeconfig"])
+        .arg(as_sa("partial"))
+        .output()
+        .expect("runs");
+    assert_eq!(partial.status.code(), Some(2), "forbidden kinds are errors");
+    let report = json_of(&partial);
+    let errors: Vec<String> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["message"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("deployments.apps: forbidden (403)")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("secrets: forbidden (403)")),
+        "{errors:?}"
+    );
+    assert!(!errors.iter().any(|e| e.starts_with("pods:")), "{errors:?}");
+    assert!(
+        keys(&report)
+            .iter()
+            .any(|k| k.0 == "PAL-PSS-002" && k.3 == "root"),
+        "what could be read is still reported"
+    );
+}
+
+#[test]
+fn custom_resources_with_a_pod_template_are_scanned_and_owned_pods_are_not() {
+    let Some(cluster) = TestCluster::shared("pod-carrying CRDs") else {
+        return;
+    };
+    let applied = cluster.apply(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: rollouts.argoproj.io}\n\
+         spec:\n  group: argoproj.io\n  scope: Namespaced\n  names: {kind: Rollout, plural: rollouts, singular: rollout, listKind: RolloutList}\n  \
+         versions:\n  - name: v1alpha1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        \
+         properties:\n          spec:\n            type: object\n            properties:\n              replicas: {type: integer}\n              \
+         template: {type: object, x-kubernetes-preserve-unknown-fields: true}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: rollouts}\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: rollouts}\n\
+         spec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    \
+         spec:\n      containers:\n      - name: api\n        image: registry.example.com/api:1.0\n---\n\
+         apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: canary, namespace: rollouts}\n\
+         spec:\n  replicas: 2\n  template:\n    metadata: {labels: {app: canary}}\n    \
+         spec:\n      containers:\n      - name: app\n        image: registry.example.com/canary:1.0\n        securityContext: {privileged: true}\n",
+    );
+    let owner = applied.uid("Deployment rollouts/api");
+    // A pod as the Deployment's ReplicaSet would make it (no scheduler runs: it only exists).
+    cluster.apply(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api-7d9f-x2x\n  namespace: rollouts\n  labels: {{app: api}}\n  \
+         ownerReferences: [{{apiVersion: apps/v1, kind: Deployment, name: api, uid: {owner}, controller: true}}]\n\
+         spec:\n  containers:\n  - name: api\n    image: registry.example.com/api:1.0\n---\n\
+         apiVersion: v1\nkind: Pod\nmetadata: {{name: standalone, namespace: rollouts}}\n\
+         spec:\n  containers:\n  - name: app\n    image: registry.example.com/api:1.0\n"
+    ));
+    let report = json_of(&scan_live(cluster, &["-n", "rollouts"]));
+    let found = keys(&report);
+    assert!(
+        found.iter().any(|k| k.0 == "PAL-PSS-002"
+            && k.1 == "Rollout"
+            && k.3 == "canary"
+            && k.4 == "/spec/template/spec/containers/0/securityContext/privileged"),
+        "{found:#?}"
+    );
+    assert!(found.iter().any(|k| k.1 == "Deployment" && k.3 == "api"));
+    assert!(found.iter().any(|k| k.1 == "Pod" && k.3 == "standalone"));
+    assert!(
+        !found.iter().any(|k| k.3 == "api-7d9f-x2x"),
+        "owned pod reported: {found:#?}"
+    );
+}
+
+/// A kubeconfig for the test server with `cluster` and `user` fields replaced.
+fn kubeconfig_variant(
+    cluster: &TestCluster,
+    dir: &Path,
+    name: &str,
+    cluster_fields: &str,
+    user: &str,
+) -> PathBuf {
+    let original = read(&cluster.kubeconfig);
+    let ca = original
+        .split("certificate-authority-data: \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("CA in the kubeconfig");
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{{cluster_fields}, certificate-authority-data: \"{ca}\"}}\n\
+         users:\n- name: u\n  user: {user}\ncontexts:\n- name: {name}\n  context: {{cluster: c, user: u}}\ncurrent-context: {name}\n"
+    );
+    let path = dir.join(format!("{name}.kubeconfig"));
+    std::fs::write(&path, text).expect("write kubeconfig");
+    path
+}
+
+fn admin_token(cluster: &TestCluster) -> String {
+    read(&cluster.dir().join("tokens.csv"))
+        .lines()
+        .next()
+        .and_then(|l| l.split(',').next())
+        .expect("admin token")
+        .to_string()
+}
+
+#[test]
+fn faults_end_in_one_line_that_names_the_context() {
+    let Some(cluster) = TestCluster::shared("faults") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = format!("server: \"{}\"", cluster.server);
+    let token = format!("{{token: \"{}\"}}", admin_token(cluster));
+    let run = |kubeconfig: &Path, extra: &[&str]| {
+        let output = palisade()
+            .args(["scan", "--cluster", "--kubeconfig"])
+            .arg(kubeconfig)
+            .args(extra)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
+    };
+    let bad_token = kubeconfig_variant(
+        cluster,
+        dir.path(),
+        "expired",
+        &server,
+        "{token: \"not-a-real-token\"}",
+    );
+    let stderr = run(&bad_token, &[]);
+    assert!(
+        stderr.contains("cluster `expired`") && stderr.contains("unauthorized (401)"),
+        "{stderr}"
+    );
+
+    let unreachable = kubeconfig_variant(
+        cluster,
+        dir.path(),
+        "gone",
+        "server: \"https://127.0.0.1:1\"",
+        &token,
+    );
+    let stderr = run(&unreachable, &[]);
+    assert!(
+        stderr.contains("cluster `gone` (https://127.0.0.1:1)") && stderr.contains("cannot reach"),
+        "{stderr}"
+    );
+
+    let wrong_name = kubeconfig_variant(
+        cluster,
+        dir.path(),
+        "tls",
+        &format!("{server}, tls-server-name: \"api.example.com\""),
+        &token,
+    );
+    let stderr = run(&wrong_name, &[]);
+    assert!(
+        stderr.contains("cluster `tls`") && stderr.to_lowercase().contains("certificate"),
+        "{stderr}"
+    );
+
+    // A server that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let port = silent.local_addr().expect("address").port();
+    let hanging = kubeconfig_variant(
+        cluster,
+        dir.path(),
+        "slow",
+        &format!("server: \"https://127.0.0.1:{port}\""),
+        &token,
+    );
+    let started = std::time::Instant::now();
+    let stderr = run(&hanging, &["--request-timeout", "1s"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cluster `slow`"), "{stderr}");
+
+    let missing = run(&cluster.kubeconfig, &["--context", "staging"]);
+    assert!(
+        missing.contains("context `staging` is not in the kubeconfig (contexts: admin, nobody)"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn kubeconfig_resolution_follows_kubectl() {
+    let Some(cluster) = TestCluster::shared("kubeconfig resolution") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = format!("server: \"{}\"", cluster.server);
+    let token = format!("{{token: \"{}\"}}", admin_token(cluster));
+    let first = kubeconfig_variant(cluster, dir.path(), "first", &server, &token);
+    let missing = dir.path().join("not-there.kubeconfig");
+    let joined = std::env::join_paths([
+        missing.as_path(),
+        first.as_path(),
+        cluster.kubeconfig.as_path(),
+    ])
+    .expect("paths join");
+    let context_of = |extra: &[&str]| {
+        let output = palisade()
+            .args([
+                "scan",
+                "--cluster",
+                "--format",
+                "json",
+                "--select",
+                "PAL-PSS-002",
+                "-n",
+                "none",
+            ])
+            .args(extra)
+            .env("KUBECONFIG", &joined)
+            .env("HOME", dir.path())
+            .output()
+            .expect("runs");
+        json_of(&output)["cluster"]["context"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    // Missing files are skipped; the first file's current-context wins; contexts of every
+    // file can be chosen.
+    assert_eq!(context_of(&[]), "first");
+    assert_eq!(context_of(&["--context", "admin"]), "admin");
+
+    // Exec credential plugins run as kubectl runs them.
+    let plugin = kubeconfig_variant(
+        cluster,
+        dir.path(),
+        "exec",
+        &server,
+        &format!(
+            "{{exec: {{apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never, command: sh, args: [-c, \"echo '{{\\\"apiVersion\\\":\\\"client.authentication.k8s.io/v1\\\",\\\"kind\\\":\\\"ExecCredential\\\",\\\"status\\\":{{\\\"token\\\":\\\"{}\\\"}}}}'\"]}}}}",
+            admin_token(cluster)
+        ),
+    );
+    let output = palisade()
+        .args([
+            "scan",
+            "--cluster",
+            "--format",
+            "json",
+            "-n",
+            "none",
+            "--kubeconfig",
+        ])
+        .arg(&plugin)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json_of(&output)["cluster"]["context"], "exec");
+}
