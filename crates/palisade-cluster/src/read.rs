@@ -263,6 +263,99 @@ fn pod_carrying(crd: &Json) -> Option<Resource> {
     })
 }
 
+/// Secret types read by name (a metadata-only list with a `type=` field selector), because rules
+/// judge them: a metadata-only Secret otherwise has no `type`.
+const SECRET_TYPES: &[&str] = &["kubernetes.io/service-account-token"];
+
+/// Why a list failed: the HTTP status when the server answered, and what went wrong.
+type ListError = (Option<u16>, String);
+
+/// The pages of one list, fetched one at a time.
+struct Pager<'a> {
+    lister: &'a Lister,
+    resource: &'a Resource,
+    namespace: Option<&'a str>,
+    field_selector: Option<String>,
+    continue_token: Option<String>,
+    restarted: bool,
+    done: bool,
+    /// UIDs already passed on, so that a list restarted after its continue token expired does
+    /// not pass an object twice.
+    seen: HashSet<String>,
+}
+
+impl<'a> Pager<'a> {
+    fn new(
+        lister: &'a Lister,
+        resource: &'a Resource,
+        namespace: Option<&'a str>,
+        field_selector: Option<String>,
+    ) -> Self {
+        Pager {
+            lister,
+            resource,
+            namespace,
+            field_selector,
+            continue_token: None,
+            restarted: false,
+            done: false,
+            seen: HashSet::new(),
+        }
+    }
+
+    async fn next(&mut self) -> Option<Result<Vec<Json>, ListError>> {
+        while !self.done {
+            let mut params = ListParams::default().limit(self.lister.page_size);
+            if let Some(selector) = &self.field_selector {
+                params = params.fields(selector);
+            }
+            if let Some(token) = &self.continue_token {
+                params = params.continue_token(token);
+            }
+            let request = Request::new(self.resource.url_path(self.namespace));
+            let request = if self.resource.metadata_only {
+                request.list_metadata(&params)
+            } else {
+                request.list(&params)
+            };
+            let request = match request {
+                Ok(request) => request,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err((None, e.to_string())));
+                }
+            };
+            let answer = with_timeout(self.lister.timeout, self.lister.client.request(request));
+            let page: Page = match answer.await {
+                Ok(page) => page,
+                Err(kube::Error::Api(status))
+                    if status.code == 410 && self.continue_token.is_some() && !self.restarted =>
+                {
+                    // The continue token outlived etcd's compaction: list again from the start.
+                    self.restarted = true;
+                    self.continue_token = None;
+                    continue;
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(describe(&e)));
+                }
+            };
+            self.continue_token = page.metadata.continue_token.filter(|t| !t.is_empty());
+            self.done = self.continue_token.is_none();
+            let mut items = page.items.unwrap_or_default();
+            items.retain(
+                |item| match item.pointer("/metadata/uid").and_then(Json::as_str) {
+                    Some(uid) => self.seen.insert(uid.to_string()),
+                    None => true,
+                },
+            );
+            return Some(Ok(items));
+        }
+        None
+    }
+}
+
 impl Lister {
     async fn list(
         &self,
@@ -270,14 +363,7 @@ impl Lister {
         namespace: Option<String>,
         tx: &tokio::sync::mpsc::Sender<Message>,
     ) {
-        let api_version = resource.api_version();
-        let mut continue_token: Option<String> = None;
-        let mut restarted = false;
-        // UIDs already passed on, so that a list restarted after its continue token expired
-        // does not pass an object twice.
-        let mut seen: HashSet<String> = HashSet::new();
-        let (mut items, mut owned) = (0, 0);
-        let error = |status: Option<u16>, message: String| {
+        let error = |(status, message): ListError| {
             let scope = namespace
                 .as_ref()
                 .map_or(String::new(), |ns| format!(" in namespace {ns}"));
@@ -288,59 +374,58 @@ impl Lister {
                 message,
             })
         };
-        loop {
-            let mut params = ListParams::default().limit(self.page_size);
-            if let Some(token) = &continue_token {
-                params = params.continue_token(token);
-            }
-            let request = Request::new(resource.url_path(namespace.as_deref()));
-            let request = if resource.metadata_only {
-                request.list_metadata(&params)
-            } else {
-                request.list(&params)
-            };
-            let request = match request {
-                Ok(request) => request,
-                Err(e) => {
-                    let _ = tx.send(error(None, e.to_string())).await;
-                    return;
-                }
-            };
-            let page: Page = match with_timeout(self.timeout, self.client.request(request)).await {
-                Ok(page) => page,
-                Err(kube::Error::Api(status))
-                    if status.code == 410 && continue_token.is_some() && !restarted =>
-                {
-                    // The continue token outlived etcd's compaction: list again from the start.
-                    restarted = true;
-                    continue_token = None;
-                    continue;
-                }
-                Err(e) => {
-                    let (status, message) = describe(&e);
-                    let _ = tx.send(error(status, message)).await;
-                    return;
-                }
-            };
-            let page_items = page.items.unwrap_or_default();
-            let mut batch = Vec::with_capacity(page_items.len());
-            for mut item in page_items {
-                let uid = item
-                    .pointer("/metadata/uid")
-                    .and_then(Json::as_str)
-                    .map(str::to_string);
-                if let Some(uid) = uid {
-                    if !seen.insert(uid) {
-                        continue;
+        // The type of each Secret that has one of SECRET_TYPES, by UID.
+        let mut types: std::collections::HashMap<String, &str> = Default::default();
+        if resource.metadata_only && resource.kind == "Secret" {
+            for secret_type in SECRET_TYPES {
+                let selector = format!("type={secret_type}");
+                let mut pager = Pager::new(self, &resource, namespace.as_deref(), Some(selector));
+                while let Some(page) = pager.next().await {
+                    match page {
+                        Ok(items) => {
+                            for item in items {
+                                if let Some(uid) =
+                                    item.pointer("/metadata/uid").and_then(Json::as_str)
+                                {
+                                    types.insert(uid.to_string(), secret_type);
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(error(e)).await;
+                            return;
+                        }
                     }
                 }
+            }
+        }
+        let api_version = resource.api_version();
+        let (mut items, mut owned) = (0, 0);
+        let mut pager = Pager::new(self, &resource, namespace.as_deref(), None);
+        while let Some(page) = pager.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    let _ = tx.send(error(e)).await;
+                    return;
+                }
+            };
+            let mut batch = Vec::with_capacity(page.len());
+            for mut item in page {
                 if self.is_owned(&resource.kind, &item) {
                     owned += 1;
                     continue;
                 }
+                let secret_type = item
+                    .pointer("/metadata/uid")
+                    .and_then(Json::as_str)
+                    .and_then(|uid| types.get(uid).copied());
                 if let Some(map) = item.as_object_mut() {
                     map.insert("apiVersion".into(), Json::String(api_version.clone()));
                     map.insert("kind".into(), Json::String(resource.kind.clone()));
+                    if let Some(secret_type) = secret_type {
+                        map.insert("type".into(), Json::String(secret_type.to_string()));
+                    }
                 }
                 strip_arrival(&mut item);
                 batch.push(item);
@@ -348,10 +433,6 @@ impl Lister {
             items += batch.len();
             if !batch.is_empty() && tx.send(Message::Items(batch)).await.is_err() {
                 return;
-            }
-            continue_token = page.metadata.continue_token.filter(|t| !t.is_empty());
-            if continue_token.is_none() {
-                break;
             }
         }
         let _ = tx

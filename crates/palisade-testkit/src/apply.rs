@@ -30,7 +30,38 @@ fn rank(object: &Json) -> u8 {
     }
 }
 
-pub async fn apply(client: &kube::Client, yaml: &str) -> Result<Applied, String> {
+/// Waits until the controller manager has given `namespace` what it gives every namespace (the
+/// `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap), so that a scan right after
+/// sees the same objects as the next one.
+async fn settled(client: &kube::Client, namespace: &str) -> Result<(), String> {
+    let paths = [
+        format!("/api/v1/namespaces/{namespace}/serviceaccounts/default"),
+        format!("/api/v1/namespaces/{namespace}/configmaps/kube-root-ca.crt"),
+    ];
+    for path in paths {
+        let mut tries = 0;
+        loop {
+            let request = http::Request::get(path.as_str())
+                .body(Vec::new())
+                .map_err(|e| e.to_string())?;
+            if client.request_text(request).await.is_ok() {
+                break;
+            }
+            tries += 1;
+            if tries > 120 {
+                return Err(format!("{path} never appeared"));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    }
+    Ok(())
+}
+
+pub async fn apply(
+    client: &kube::Client,
+    yaml: &str,
+    controller_manager: bool,
+) -> Result<Applied, String> {
     let mut objects = crate::yaml::objects(yaml)?;
     // Namespaces the manifests use without defining them are created, as a test's setup would.
     let defined: Vec<String> = objects

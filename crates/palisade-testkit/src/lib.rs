@@ -237,7 +237,7 @@ impl TestCluster {
     /// a test cannot go on without its objects.
     pub fn apply(&self, yaml: &str) -> Applied {
         self.runtime
-            .block_on(apply::apply(&self.client, yaml))
+            .block_on(apply::apply(&self.client, yaml, self.controller_manager))
             .unwrap_or_else(|e| panic!("applying test objects: {e}"))
     }
 

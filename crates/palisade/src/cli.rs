@@ -96,6 +96,10 @@ pub struct ConnectionArgs {
     /// as the server takes.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub request_timeout: std::time::Duration,
+
+    /// Objects per page of each list (`limit`/`continue`), as kubectl's --chunk-size.
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub chunk_size: u32,
 }
 
 /// Read from a live cluster instead of files.

@@ -127,10 +127,12 @@ pub fn scan(
     cluster: &Cluster,
     pipeline: &palisade::Pipeline,
     namespaces: &[String],
+    connection: &ConnectionArgs,
     progress: bool,
 ) -> Report {
     let options = ReadOptions {
         namespaces: split_list(namespaces),
+        page_size: connection.chunk_size,
         ..ReadOptions::default()
     };
     let mut scan = StreamScan::new(pipeline);
@@ -152,7 +154,11 @@ pub fn load_inventory(
 ) -> Result<(palisade_analysis::Inventory, Vec<LoadError>)> {
     let cluster = connect(args)?;
     let mut builder = InventoryBuilder::default();
-    let errors = read_objects(&cluster, &ReadOptions::default(), true, &mut |value| {
+    let options = ReadOptions {
+        page_size: args.chunk_size,
+        ..ReadOptions::default()
+    };
+    let errors = read_objects(&cluster, &options, true, &mut |value| {
         builder.add(&to_object(&value));
     });
     Ok((builder.build(false), errors))
@@ -202,7 +208,7 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<u8> {
     let options = ReadOptions {
         namespaces: split_list(&args.namespaces),
         concurrency: 1,
-        ..ReadOptions::default()
+        page_size: args.connection.chunk_size,
     };
     let mut written: std::io::Result<()> = Ok(());
     let errors = read_objects(&cluster, &options, true, &mut |value| {

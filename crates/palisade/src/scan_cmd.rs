@@ -273,7 +273,13 @@ fn run_cluster(args: &ScanArgs) -> Result<u8> {
     // them, or invent ones the cluster does not have.
     args.no_bootstrap = true;
     let (pipeline, fail_on) = pipeline(&args, &loaded)?;
-    let report = cluster_cmd::scan(&cluster, &pipeline, &args.namespaces, !args.no_progress);
+    let report = cluster_cmd::scan(
+        &cluster,
+        &pipeline,
+        &args.namespaces,
+        &args.source.connection,
+        !args.no_progress,
+    );
     finish(report, &pipeline, fail_on, &args)
 }
 

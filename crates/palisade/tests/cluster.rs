@@ -140,6 +140,16 @@ fn a_live_scan_finds_what_the_files_show_except_where_the_api_server_defaults() 
         live_keys.difference(&file_keys).collect::<Vec<_>>(),
         file_keys.difference(&live_keys).collect::<Vec<_>>()
     );
+    // Pages of one object: the same answer, read through `continue` tokens.
+    let paged = json_of(&scan_live(cluster, &["-n", "shop", "--chunk-size", "1"]));
+    assert_eq!(keys(&paged), keys(&live));
+    let audit = read(&cluster.audit_log);
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("/clusterroles?\\u0026limit=1\\u0026continue=")),
+        "the API server saw no second page of ClusterRoles"
+    );
     // Live findings have no file location and name their cluster.
     for finding in live["findings"].as_array().expect("findings") {
         assert!(finding.get("location").is_none(), "{finding}");
@@ -213,9 +223,24 @@ fn secret_values_never_reach_palisade() {
          kubectl.kubernetes.io/last-applied-configuration: '{{\"data\":{{\"password\":\"{VALUE}\"}}}}'\n\
          type: Opaque\ndata:\n  password: {VALUE}\n"
     ));
+    // A legacy token Secret: its type is learnt by name, its token never.
+    cluster.apply(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ci, namespace: vault}\n---\n\
+         apiVersion: v1\nkind: Secret\nmetadata:\n  name: ci-token\n  namespace: vault\n  \
+         annotations: {kubernetes.io/service-account.name: ci}\ntype: kubernetes.io/service-account-token\n",
+    );
     let scan = scan_live(cluster, &["-n", "vault"]);
     let text = String::from_utf8_lossy(&scan.stdout);
     assert!(!text.contains(VALUE), "{text}");
+    let report: Value = serde_json::from_str(&text).expect("JSON");
+    let found = keys(&report);
+    assert!(
+        found
+            .iter()
+            .any(|k| k.0 == "PAL-SA-004" && k.3 == "ci-token" && k.4 == "/type"),
+        "{found:#?}"
+    );
+    assert!(!found.iter().any(|k| k.0 == "PAL-SEC-001"), "{found:#?}");
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("snapshot.yaml");
     let snapshot = palisade()

@@ -19,6 +19,10 @@ rule! {
     ///
     /// The finding points at the `data`/`stringData` key and never shows a value.
     ///
+    /// Live clusters (`scan --cluster`, snapshots): Secrets are read as metadata only, so
+    /// this rule never fires there. Values in the cluster are where they belong; the rule is
+    /// about values written into manifests.
+    ///
     /// ## Why is this bad?
     /// Base64 is an encoding, not encryption: a Secret committed to Git is readable by
     /// everyone with access to the repository, its forks, CI logs and backups, forever.

@@ -9,6 +9,10 @@ rule! {
     /// Flags Secrets of type `kubernetes.io/service-account-token`: legacy, long-lived service
     /// account tokens.
     ///
+    /// Live clusters (`scan --cluster`, snapshots): Secrets are read as metadata only, which
+    /// has no `type`; Palisade asks the API server for the names of the Secrets of this type
+    /// (a field selector, again metadata only) and sees exactly these, never a token.
+    ///
     /// ## Why is this bad?
     /// These tokens never expire and are not bound to a pod: anyone who can read the Secret
     /// (or find it in a backup or a log) holds the account's permissions until the Secret is
