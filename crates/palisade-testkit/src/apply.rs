@@ -141,6 +141,9 @@ pub async fn apply(
         applied
             .objects
             .push((format!("{kind} {namespace}/{name}"), uid));
+        if kind == "Namespace" && controller_manager {
+            settled(client, &name).await?;
+        }
     }
     Ok(applied)
 }
