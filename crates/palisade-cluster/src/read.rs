@@ -1,7 +1,8 @@
 //! Discovery of what to list, and the lists themselves: paginated (`limit`/`continue`), several
-//! kinds at a time, pages handed to the caller as they arrive.
+//! kinds at a time. List tasks pass page text; the reading thread parses one page at a time, so
+//! memory holds a page, not a buffer of parsed pages.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -31,7 +32,8 @@ impl Default for ReadOptions {
         ReadOptions {
             namespaces: Vec::new(),
             concurrency: 4,
-            page_size: 500,
+            // Pages of 500 (kubectl's default) read no faster here and hold twice the memory.
+            page_size: 250,
         }
     }
 }
@@ -54,19 +56,39 @@ pub enum Message {
     Error(ClusterError),
 }
 
+/// A page parsed in full, on the reading thread.
 #[derive(Deserialize, Default)]
 struct Page {
-    #[serde(default)]
-    metadata: PageMeta,
     /// `null` in an empty metadata-only list.
     #[serde(default)]
     items: Option<Vec<Json>>,
+}
+
+/// What a list task reads of a page: the continue token and the UIDs; the rest is skipped.
+#[derive(Deserialize, Default)]
+struct PageHead {
+    #[serde(default)]
+    metadata: PageMeta,
+    #[serde(default)]
+    items: Option<Vec<ItemHead>>,
 }
 
 #[derive(Deserialize, Default)]
 struct PageMeta {
     #[serde(rename = "continue", default)]
     continue_token: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ItemHead {
+    #[serde(default)]
+    metadata: ItemMeta,
+}
+
+#[derive(Deserialize, Default)]
+struct ItemMeta {
+    #[serde(default)]
+    uid: Option<String>,
 }
 
 /// Kinds whose objects a controller makes from another object's pod template: skipped when
@@ -82,14 +104,39 @@ const POD_CARRYING: &[&str] = &[
     "CronJob",
 ];
 
-/// Everything a read shares between its lists.
+/// Secret types read by name (a metadata-only list with a `type=` field selector), because rules
+/// judge them: a metadata-only Secret otherwise has no `type`.
+const SECRET_TYPES: &[&str] = &["kubernetes.io/service-account-token"];
+
+/// Why a list failed: the HTTP status when the server answered, and what went wrong.
+type ListError = (Option<u16>, String);
+
+/// One list: a resource, in one namespace or all.
+struct Job {
+    resource: Resource,
+    namespace: Option<String>,
+    /// The type of each Secret that has one of [`SECRET_TYPES`], by UID.
+    secret_types: HashMap<String, &'static str>,
+}
+
+/// What list tasks hand the reading thread.
+enum Wire {
+    Page {
+        job: Arc<Job>,
+        text: String,
+        /// UIDs passed on before the list restarted (its continue token expired).
+        skip: Option<Arc<HashSet<String>>>,
+    },
+    Listed(Arc<Job>),
+    Error(ClusterError),
+}
+
+/// What the list tasks share.
 struct Lister {
     client: kube::Client,
     context: String,
     timeout: Option<std::time::Duration>,
     page_size: u32,
-    /// Kinds whose objects can own pods or pod-carrying objects.
-    owners: HashSet<String>,
 }
 
 impl Cluster {
@@ -111,19 +158,14 @@ impl Cluster {
             }
         }
         sink(Message::Planned(jobs.len()));
-        let owners = resources
+        let owners: HashSet<String> = resources
             .iter()
             .filter(|r| POD_CARRYING.contains(&r.kind.as_str()) || !is_built_in(&r.group))
             .map(|r| r.kind.clone())
             .collect();
-        let lister = Arc::new(Lister {
-            client: self.client.clone(),
-            context: self.context.clone(),
-            timeout: self.timeout,
-            page_size: options.page_size,
-            owners,
-        });
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(8);
+        let lister = Arc::new(self.lister(options.page_size));
+        // Two pages in flight at most: memory holds a few pages of text, whatever the cluster.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Wire>(2);
         let concurrency = options.concurrency.max(1);
         self.runtime.spawn(async move {
             futures::stream::iter(jobs)
@@ -134,8 +176,37 @@ impl Cluster {
                 })
                 .await;
         });
-        while let Some(message) = rx.blocking_recv() {
-            sink(message);
+        let mut counts: HashMap<*const Job, (usize, usize)> = HashMap::new();
+        while let Some(wire) = rx.blocking_recv() {
+            match wire {
+                Wire::Page { job, text, skip } => {
+                    let (items, owned) = counts.entry(Arc::as_ptr(&job)).or_default();
+                    let batch = objects_of_page(&job, &text, skip.as_deref(), &owners, owned);
+                    drop(text);
+                    *items += batch.len();
+                    if !batch.is_empty() {
+                        sink(Message::Items(batch));
+                    }
+                }
+                Wire::Listed(job) => {
+                    let (items, owned) = counts.remove(&Arc::as_ptr(&job)).unwrap_or_default();
+                    sink(Message::Listed {
+                        resource: job.resource.clone(),
+                        items,
+                        owned,
+                    });
+                }
+                Wire::Error(error) => sink(Message::Error(error)),
+            }
+        }
+    }
+
+    fn lister(&self, page_size: u32) -> Lister {
+        Lister {
+            client: self.client.clone(),
+            context: self.context.clone(),
+            timeout: self.timeout,
+            page_size,
         }
     }
 
@@ -182,29 +253,32 @@ impl Cluster {
             namespaced: false,
             metadata_only: false,
         };
-        let lister = Lister {
-            client: self.client.clone(),
-            context: self.context.clone(),
-            timeout: self.timeout,
-            page_size,
-            owners: HashSet::new(),
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(8);
-        let listing = async move { lister.list(crds, None, &tx).await };
-        let mut errors = Vec::new();
-        let collecting = async {
-            let mut found = Vec::new();
-            while let Some(message) = rx.recv().await {
-                match message {
-                    Message::Items(items) => found.extend(items.iter().filter_map(pod_carrying)),
-                    Message::Error(e) => errors.push(e),
-                    _ => {}
+        let lister = self.lister(page_size);
+        let mut pager = Pager::new(&lister, &crds, None, None);
+        let mut found = Vec::new();
+        while let Some(page) = pager.next().await {
+            match page {
+                Ok((text, _)) => {
+                    let page: Page = serde_json::from_str(&text).unwrap_or_default();
+                    found.extend(
+                        page.items
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(pod_carrying),
+                    );
+                }
+                Err((status, message)) => {
+                    let error = ClusterError::Kind {
+                        context: self.context.clone(),
+                        resource: crds.display(),
+                        status,
+                        message,
+                    };
+                    return (found, vec![error]);
                 }
             }
-            found
-        };
-        let ((), found) = futures::join!(listing, collecting);
-        (found, errors)
+        }
+        (found, Vec::new())
     }
 
     fn kind_error(&self, resource: &str, error: &kube::Error) -> ClusterError {
@@ -216,6 +290,63 @@ impl Cluster {
             message,
         }
     }
+}
+
+/// The objects of one page as callers get them: `apiVersion`, `kind` (and a Secret's known
+/// `type`) set, arrival fields dropped, objects a read workload owns left out (counted in
+/// `owned`).
+fn objects_of_page(
+    job: &Job,
+    text: &str,
+    skip: Option<&HashSet<String>>,
+    owners: &HashSet<String>,
+    owned: &mut usize,
+) -> Vec<Json> {
+    let page: Page = serde_json::from_str(text).unwrap_or_default();
+    let api_version = job.resource.api_version();
+    let items = page.items.unwrap_or_default();
+    let mut batch = Vec::with_capacity(items.len());
+    for mut item in items {
+        let uid = item.pointer("/metadata/uid").and_then(Json::as_str);
+        if skip.is_some_and(|seen| uid.is_some_and(|uid| seen.contains(uid))) {
+            continue;
+        }
+        if is_owned(&job.resource.kind, &item, owners) {
+            *owned += 1;
+            continue;
+        }
+        let secret_type = uid.and_then(|uid| job.secret_types.get(uid).copied());
+        if let Some(map) = item.as_object_mut() {
+            map.insert("apiVersion".into(), Json::String(api_version.clone()));
+            map.insert("kind".into(), Json::String(job.resource.kind.clone()));
+            if let Some(secret_type) = secret_type {
+                map.insert("type".into(), Json::String(secret_type.to_string()));
+            }
+        }
+        strip_arrival(&mut item);
+        batch.push(item);
+    }
+    batch
+}
+
+/// Whether a controller made `item` from a pod template that is read too.
+fn is_owned(kind: &str, item: &Json, owners: &HashSet<String>) -> bool {
+    if !matches!(kind, "Pod" | "ReplicaSet" | "Job") {
+        return false;
+    }
+    let Some(references) = item
+        .pointer("/metadata/ownerReferences")
+        .and_then(Json::as_array)
+    else {
+        return false;
+    };
+    references.iter().any(|owner| {
+        owner.get("controller").and_then(Json::as_bool) == Some(true)
+            && owner
+                .get("kind")
+                .and_then(Json::as_str)
+                .is_some_and(|k| owners.contains(k))
+    })
 }
 
 fn is_built_in(group: &str) -> bool {
@@ -263,14 +394,7 @@ fn pod_carrying(crd: &Json) -> Option<Resource> {
     })
 }
 
-/// Secret types read by name (a metadata-only list with a `type=` field selector), because rules
-/// judge them: a metadata-only Secret otherwise has no `type`.
-const SECRET_TYPES: &[&str] = &["kubernetes.io/service-account-token"];
-
-/// Why a list failed: the HTTP status when the server answered, and what went wrong.
-type ListError = (Option<u16>, String);
-
-/// The pages of one list, fetched one at a time.
+/// The pages of one list, fetched one at a time, as text.
 struct Pager<'a> {
     lister: &'a Lister,
     resource: &'a Resource,
@@ -279,9 +403,10 @@ struct Pager<'a> {
     continue_token: Option<String>,
     restarted: bool,
     done: bool,
-    /// UIDs already passed on, so that a list restarted after its continue token expired does
-    /// not pass an object twice.
+    /// UIDs passed on, to leave out after a restart.
     seen: HashSet<String>,
+    /// What was passed on before the restart.
+    skip: Option<Arc<HashSet<String>>>,
 }
 
 impl<'a> Pager<'a> {
@@ -300,10 +425,12 @@ impl<'a> Pager<'a> {
             restarted: false,
             done: false,
             seen: HashSet::new(),
+            skip: None,
         }
     }
 
-    async fn next(&mut self) -> Option<Result<Vec<Json>, ListError>> {
+    /// The next page's text and its items' UIDs.
+    async fn next(&mut self) -> Option<Result<(String, Vec<String>), ListError>> {
         while !self.done {
             let mut params = ListParams::default().limit(self.lister.page_size);
             if let Some(selector) = &self.field_selector {
@@ -325,15 +452,20 @@ impl<'a> Pager<'a> {
                     return Some(Err((None, e.to_string())));
                 }
             };
-            let answer = with_timeout(self.lister.timeout, self.lister.client.request(request));
-            let page: Page = match answer.await {
-                Ok(page) => page,
+            let answer = with_timeout(
+                self.lister.timeout,
+                self.lister.client.request_text(request),
+            );
+            let text = match answer.await {
+                Ok(text) => text,
                 Err(kube::Error::Api(status))
                     if status.code == 410 && self.continue_token.is_some() && !self.restarted =>
                 {
-                    // The continue token outlived etcd's compaction: list again from the start.
+                    // The continue token outlived etcd's compaction: list again from the start,
+                    // leaving out what was already passed on.
                     self.restarted = true;
                     self.continue_token = None;
+                    self.skip = Some(Arc::new(std::mem::take(&mut self.seen)));
                     continue;
                 }
                 Err(e) => {
@@ -341,16 +473,28 @@ impl<'a> Pager<'a> {
                     return Some(Err(describe(&e)));
                 }
             };
-            self.continue_token = page.metadata.continue_token.filter(|t| !t.is_empty());
+            let head: PageHead = match serde_json::from_str(&text) {
+                Ok(head) => head,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err((
+                        None,
+                        format!("the API server's answer could not be read: {e}"),
+                    )));
+                }
+            };
+            self.continue_token = head.metadata.continue_token.filter(|t| !t.is_empty());
             self.done = self.continue_token.is_none();
-            let mut items = page.items.unwrap_or_default();
-            items.retain(
-                |item| match item.pointer("/metadata/uid").and_then(Json::as_str) {
-                    Some(uid) => self.seen.insert(uid.to_string()),
-                    None => true,
-                },
-            );
-            return Some(Ok(items));
+            let uids: Vec<String> = head
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|item| item.metadata.uid)
+                .collect();
+            if !self.done || self.restarted {
+                self.seen.extend(uids.iter().cloned());
+            }
+            return Some(Ok((text, uids)));
         }
         None
     }
@@ -361,35 +505,28 @@ impl Lister {
         &self,
         resource: Resource,
         namespace: Option<String>,
-        tx: &tokio::sync::mpsc::Sender<Message>,
+        tx: &tokio::sync::mpsc::Sender<Wire>,
     ) {
         let error = |(status, message): ListError| {
             let scope = namespace
                 .as_ref()
                 .map_or(String::new(), |ns| format!(" in namespace {ns}"));
-            Message::Error(ClusterError::Kind {
+            Wire::Error(ClusterError::Kind {
                 context: self.context.clone(),
                 resource: format!("{}{scope}", resource.display()),
                 status,
                 message,
             })
         };
-        // The type of each Secret that has one of SECRET_TYPES, by UID.
-        let mut types: std::collections::HashMap<String, &str> = Default::default();
+        let mut secret_types: HashMap<String, &'static str> = HashMap::new();
         if resource.metadata_only && resource.kind == "Secret" {
             for secret_type in SECRET_TYPES {
                 let selector = format!("type={secret_type}");
                 let mut pager = Pager::new(self, &resource, namespace.as_deref(), Some(selector));
                 while let Some(page) = pager.next().await {
                     match page {
-                        Ok(items) => {
-                            for item in items {
-                                if let Some(uid) =
-                                    item.pointer("/metadata/uid").and_then(Json::as_str)
-                                {
-                                    types.insert(uid.to_string(), secret_type);
-                                }
-                            }
+                        Ok((_, uids)) => {
+                            secret_types.extend(uids.into_iter().map(|uid| (uid, *secret_type)));
                         }
                         Err(e) => {
                             let _ = tx.send(error(e)).await;
@@ -399,69 +536,29 @@ impl Lister {
                 }
             }
         }
-        let api_version = resource.api_version();
-        let (mut items, mut owned) = (0, 0);
-        let mut pager = Pager::new(self, &resource, namespace.as_deref(), None);
+        let job = Arc::new(Job {
+            resource: resource.clone(),
+            namespace: namespace.clone(),
+            secret_types,
+        });
+        let mut pager = Pager::new(self, &job.resource, job.namespace.as_deref(), None);
         while let Some(page) = pager.next().await {
-            let page = match page {
-                Ok(page) => page,
+            let wire = match page {
+                Ok((text, _)) => Wire::Page {
+                    job: Arc::clone(&job),
+                    text,
+                    skip: pager.skip.clone(),
+                },
                 Err(e) => {
                     let _ = tx.send(error(e)).await;
                     return;
                 }
             };
-            let mut batch = Vec::with_capacity(page.len());
-            for mut item in page {
-                if self.is_owned(&resource.kind, &item) {
-                    owned += 1;
-                    continue;
-                }
-                let secret_type = item
-                    .pointer("/metadata/uid")
-                    .and_then(Json::as_str)
-                    .and_then(|uid| types.get(uid).copied());
-                if let Some(map) = item.as_object_mut() {
-                    map.insert("apiVersion".into(), Json::String(api_version.clone()));
-                    map.insert("kind".into(), Json::String(resource.kind.clone()));
-                    if let Some(secret_type) = secret_type {
-                        map.insert("type".into(), Json::String(secret_type.to_string()));
-                    }
-                }
-                strip_arrival(&mut item);
-                batch.push(item);
-            }
-            items += batch.len();
-            if !batch.is_empty() && tx.send(Message::Items(batch)).await.is_err() {
+            if tx.send(wire).await.is_err() {
                 return;
             }
         }
-        let _ = tx
-            .send(Message::Listed {
-                resource,
-                items,
-                owned,
-            })
-            .await;
-    }
-
-    /// Whether a controller made `item` from a pod template that is read too.
-    fn is_owned(&self, kind: &str, item: &Json) -> bool {
-        if !matches!(kind, "Pod" | "ReplicaSet" | "Job") {
-            return false;
-        }
-        let Some(owners) = item
-            .pointer("/metadata/ownerReferences")
-            .and_then(Json::as_array)
-        else {
-            return false;
-        };
-        owners.iter().any(|owner| {
-            owner.get("controller").and_then(Json::as_bool) == Some(true)
-                && owner
-                    .get("kind")
-                    .and_then(Json::as_str)
-                    .is_some_and(|k| self.owners.contains(k))
-        })
+        let _ = tx.send(Wire::Listed(job)).await;
     }
 }
 

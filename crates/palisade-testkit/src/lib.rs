@@ -227,6 +227,11 @@ impl TestCluster {
         })
     }
 
+    /// An admin client (system:masters), for tests that talk to the API directly.
+    pub fn client(&self) -> kube::Client {
+        self.client.clone()
+    }
+
     /// The folder that holds the control plane's files and logs.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -98,7 +98,7 @@ pub struct ConnectionArgs {
     pub request_timeout: std::time::Duration,
 
     /// Objects per page of each list (`limit`/`continue`), as kubectl's --chunk-size.
-    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 250, value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk_size: u32,
 }
 

@@ -1,0 +1,432 @@
+//! `palisade-cluster-bench`: loads a realistic cluster into a test API server (10,000 pods and
+//! workloads in 100 namespaces, 2,000 RBAC objects, 500 NetworkPolicies, plus Services,
+//! ServiceAccounts and ConfigMaps), then measures
+//!
+//! 1. the API server's own pace: every list Palisade makes, fetched as raw text with the same
+//!    page size and concurrency, nothing parsed;
+//! 2. `palisade scan --cluster --format json -o /dev/null`: wall time, objects per second and
+//!    peak RSS (VmHWM of the process).
+//!
+//! ```sh
+//! cargo build --release -p palisade -p palisade-testkit
+//! target/release/palisade-cluster-bench [--namespaces 100] [--runs 3]
+//! ```
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use futures_lite::run_concurrently;
+use palisade_testkit::TestCluster;
+
+mod futures_lite {
+    /// Runs `jobs` with at most `limit` in flight.
+    pub async fn run_concurrently<F>(jobs: Vec<F>, limit: usize) -> Vec<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(limit));
+        let mut handles = Vec::new();
+        for job in jobs {
+            let permit = std::sync::Arc::clone(&semaphore);
+            handles.push(tokio::spawn(async move {
+                let _permit = permit.acquire_owned().await;
+                job.await
+            }));
+        }
+        let mut out = Vec::new();
+        for handle in handles {
+            if let Ok(value) = handle.await {
+                out.push(value);
+            }
+        }
+        out
+    }
+}
+
+struct Args {
+    namespaces: usize,
+    runs: usize,
+    /// Measure this cluster instead of starting one (loaded unless `--no-load`).
+    kubeconfig: Option<PathBuf>,
+    load: bool,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        namespaces: 100,
+        runs: 3,
+        kubeconfig: None,
+        load: true,
+    };
+    let mut it = std::env::args().skip(1);
+    let usage = || -> ! {
+        eprintln!(
+            "usage: palisade-cluster-bench [--namespaces N] [--runs N] [--kubeconfig FILE [--no-load]]"
+        );
+        std::process::exit(2)
+    };
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--no-load" => args.load = false,
+            "--kubeconfig" => args.kubeconfig = Some(it.next().unwrap_or_else(|| usage()).into()),
+            "--namespaces" | "--runs" => {
+                let n = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| usage());
+                if flag == "--runs" {
+                    args.runs = n;
+                } else {
+                    args.namespaces = n;
+                }
+            }
+            _ => usage(),
+        }
+    }
+    args
+}
+
+const IMAGE: &str = "registry.example.com/shop/app:1.4.2";
+
+fn pod_spec(app: &str, hardened: bool) -> serde_json::Value {
+    let security = if hardened {
+        serde_json::json!({"runAsNonRoot": true, "allowPrivilegeEscalation": false,
+            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"},
+            "readOnlyRootFilesystem": true})
+    } else {
+        serde_json::json!({})
+    };
+    serde_json::json!({
+        "serviceAccountName": app,
+        "containers": [{
+            "name": "app", "image": IMAGE,
+            "ports": [{"containerPort": 8080, "name": "http"}],
+            "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "DB_HOST", "value": "postgres"}],
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+            "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
+            "securityContext": security
+        }, {
+            "name": "proxy", "image": "registry.example.com/mesh/proxy:1.20.1",
+            "args": ["proxy", "sidecar", "--log-level=warning"],
+            "resources": {"requests": {"cpu": "10m", "memory": "40Mi"}}
+        }]
+    })
+}
+
+/// (URL path, body) of every object of namespace `index`.
+fn namespace_objects(index: usize) -> Vec<(String, serde_json::Value)> {
+    let ns = format!("team-{index:03}");
+    let meta = |name: &str, app: &str| {
+        serde_json::json!({"name": name, "namespace": ns, "labels": {"app": app, "team": ns.clone()},
+            "annotations": {"owner": "platform@example.com"}})
+    };
+    let mut out = Vec::new();
+    let core = |kind: &str| format!("/api/v1/namespaces/{ns}/{kind}");
+    let apps = |kind: &str| format!("/apis/apps/v1/namespaces/{ns}/{kind}");
+    let template = |app: &str, hardened: bool| serde_json::json!({"metadata": {"labels": {"app": app}}, "spec": pod_spec(app, hardened)});
+    for i in 0..10 {
+        let app = format!("svc-{i}");
+        out.push((core("serviceaccounts"), serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(&app, &app)})));
+        out.push((
+            core("services"),
+            serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": meta(&app, &app),
+            "spec": {"selector": {"app": app}, "ports": [{"port": 80, "targetPort": "http"}]}}),
+        ));
+        out.push((core("configmaps"), serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(&format!("{app}-config"), &app),
+            "data": {"config.yaml": "server:\n  port: 8080\n  timeout: 30s\n"}})));
+    }
+    for i in 0..30 {
+        let app = format!("svc-{}", i % 10);
+        out.push((apps("deployments"), serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": meta(&format!("deploy-{i}"), &app),
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": app}}, "template": template(&app, i % 3 == 0)}})));
+    }
+    for i in 0..10 {
+        let app = format!("svc-{i}");
+        out.push((apps("statefulsets"), serde_json::json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": meta(&format!("db-{i}"), &app),
+            "spec": {"serviceName": app, "selector": {"matchLabels": {"app": app}}, "template": template(&app, false)}})));
+    }
+    for i in 0..5 {
+        let app = format!("svc-{i}");
+        out.push((apps("daemonsets"), serde_json::json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": meta(&format!("agent-{i}"), &app),
+            "spec": {"selector": {"matchLabels": {"app": app}}, "template": template(&app, false)}})));
+        out.push((format!("/apis/batch/v1/namespaces/{ns}/cronjobs"), serde_json::json!({"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": meta(&format!("report-{i}"), &app),
+            "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"metadata": {"labels": {"app": app}},
+                "spec": {"restartPolicy": "OnFailure", "containers": pod_spec(&app, true)["containers"].clone()}}}}}})));
+    }
+    for i in 0..50 {
+        let app = format!("svc-{}", i % 10);
+        out.push((
+            core("pods"),
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": meta(&format!("pod-{i}"), &app), "spec": pod_spec(&app, i % 2 == 0)}),
+        ));
+    }
+    let rbac = |kind: &str| format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/{kind}");
+    for i in 0..10 {
+        let app = format!("svc-{i}");
+        out.push((rbac("roles"), serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": meta(&format!("{app}-role"), &app),
+            "rules": [{"apiGroups": [""], "resources": ["configmaps", "pods"], "verbs": ["get", "list", "watch"]},
+                      {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": if i == 0 { serde_json::json!(["*"]) } else { serde_json::json!(["get"]) }}]})));
+        out.push((rbac("rolebindings"), serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": meta(&format!("{app}-binding"), &app),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": format!("{app}-role")},
+            "subjects": [{"kind": "ServiceAccount", "name": app, "namespace": ns}]})));
+    }
+    for i in 0..5 {
+        let app = format!("svc-{i}");
+        out.push((format!("/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies"), serde_json::json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(&format!("{app}-ingress"), &app),
+            "spec": {"podSelector": {"matchLabels": {"app": app}}, "policyTypes": ["Ingress"],
+                "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": format!("svc-{}", (i + 1) % 10)}}}],
+                             "ports": [{"port": 8080, "protocol": "TCP"}]}]}})));
+    }
+    out
+}
+
+fn load(client: &kube::Client, namespaces: usize) -> usize {
+    let client = client.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let post = |client: kube::Client, path: String, body: serde_json::Value| async move {
+        let request = http::Request::post(path)
+            .header("Content-Type", "application/json")
+            .body(body.to_string().into_bytes())
+            .expect("request");
+        client.request_text(request).await.map(|_| ())
+    };
+    runtime.block_on(async {
+        let namespace_jobs: Vec<_> = (0..namespaces)
+            .map(|i| {
+                post(client.clone(), "/api/v1/namespaces".into(),
+                    serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("team-{i:03}"),
+                        "labels": {"pod-security.kubernetes.io/enforce": "baseline"}}}))
+            })
+            .collect();
+        run_concurrently(namespace_jobs, 16).await;
+        // Service accounts before the pods that name them.
+        let (accounts, rest): (Vec<_>, Vec<_>) = (0..namespaces)
+            .flat_map(namespace_objects)
+            .partition(|(path, _)| path.ends_with("/serviceaccounts"));
+        let mut total = namespaces;
+        for phase in [accounts, rest] {
+            let jobs: Vec<_> = phase
+                .into_iter()
+                .map(|(path, body)| post(client.clone(), path, body))
+                .collect();
+            total += jobs.len();
+            let failed = run_concurrently(jobs, 32).await.into_iter().filter(Result::is_err).count();
+            if failed > 0 {
+                eprintln!("{failed} creates failed");
+            }
+        }
+        total
+    })
+}
+
+/// Every list `scan --cluster` makes, fetched as text: the API server's pace.
+fn raw_lists(client: &kube::Client) -> (Duration, usize) {
+    let client = client.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let paths = [
+        "/api/v1/namespaces",
+        "/api/v1/pods",
+        "/api/v1/replicationcontrollers",
+        "/api/v1/podtemplates",
+        "/api/v1/services",
+        "/api/v1/serviceaccounts",
+        "/api/v1/limitranges",
+        "/api/v1/configmaps",
+        "/api/v1/secrets",
+        "/apis/apps/v1/deployments",
+        "/apis/apps/v1/statefulsets",
+        "/apis/apps/v1/daemonsets",
+        "/apis/apps/v1/replicasets",
+        "/apis/batch/v1/jobs",
+        "/apis/batch/v1/cronjobs",
+        "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        "/apis/rbac.authorization.k8s.io/v1/roles",
+        "/apis/rbac.authorization.k8s.io/v1/rolebindings",
+        "/apis/networking.k8s.io/v1/networkpolicies",
+        "/apis/networking.k8s.io/v1/ingresses",
+        "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+        "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+        "/apis/node.k8s.io/v1/runtimeclasses",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+    ];
+    let started = Instant::now();
+    let bytes = runtime.block_on(async {
+        let jobs: Vec<_> = paths
+            .iter()
+            .map(|path| {
+                let client = client.clone();
+                let path = path.to_string();
+                async move {
+                    let mut bytes = 0;
+                    let mut token: Option<String> = None;
+                    loop {
+                        let mut url = format!("{path}?limit=500");
+                        if let Some(t) = &token {
+                            url.push_str(&format!("&continue={t}"));
+                        }
+                        let Ok(request) = http::Request::get(url).body(Vec::new()) else {
+                            break;
+                        };
+                        let Ok(text) = client.request_text(request).await else {
+                            break;
+                        };
+                        bytes += text.len();
+                        // The token is the only thing read from the page.
+                        token = text
+                            .split("\"continue\":\"")
+                            .nth(1)
+                            .and_then(|rest| rest.split('"').next())
+                            .map(str::to_string)
+                            .filter(|t| !t.is_empty());
+                        if token.is_none() {
+                            break;
+                        }
+                    }
+                    bytes
+                }
+            })
+            .collect();
+        run_concurrently(jobs, 4).await.into_iter().sum::<usize>()
+    });
+    (started.elapsed(), bytes)
+}
+
+/// Runs `command`, polling its peak RSS (VmHWM), and returns (wall time, peak RSS in KiB).
+fn measured(mut command: Command) -> (Duration, u64, String) {
+    let started = Instant::now();
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("palisade starts");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_file) {
+            if let Some(kib) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = started.elapsed();
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        use std::io::Read;
+        let _ = err.read_to_string(&mut stderr);
+    }
+    (elapsed, peak, stderr)
+}
+
+fn main() {
+    let args = args();
+    let palisade: PathBuf = std::env::current_exe()
+        .expect("own path")
+        .with_file_name("palisade");
+    if !palisade.is_file() {
+        eprintln!("build palisade first: cargo build --release -p palisade -p palisade-testkit");
+        std::process::exit(2);
+    }
+    let (own, client, kubeconfig) = match &args.kubeconfig {
+        Some(path) => {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            let client = runtime.block_on(async {
+                let config = kube::Config::from_custom_kubeconfig(
+                    kube::config::Kubeconfig::read_from(path).expect("kubeconfig"),
+                    &kube::config::KubeConfigOptions::default(),
+                )
+                .await
+                .expect("kubeconfig");
+                kube::Client::try_from(config).expect("client")
+            });
+            // The client's connections live on this runtime: keep it.
+            std::mem::forget(runtime);
+            (None, client, path.clone())
+        }
+        None => {
+            let Some(cluster) = TestCluster::own("palisade-cluster-bench") else {
+                std::process::exit(2);
+            };
+            let (client, kubeconfig) = (cluster.client(), cluster.kubeconfig.clone());
+            (Some(cluster), client, kubeconfig)
+        }
+    };
+    if args.load {
+        let started = Instant::now();
+        let created = load(&client, args.namespaces);
+        println!(
+            "loaded {created} objects in {} namespaces in {:.1}s",
+            args.namespaces,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    for run in 1..=args.runs {
+        let (raw, bytes) = raw_lists(&client);
+        let mut command = Command::new(&palisade);
+        command
+            .args([
+                "scan",
+                "--cluster",
+                "--format",
+                "json",
+                "-o",
+                "/dev/null",
+                "--kubeconfig",
+            ])
+            .arg(&kubeconfig);
+        let (wall, peak_kib, stderr) = measured(command);
+        let report_objects = {
+            let mut command = Command::new(&palisade);
+            command
+                .args(["scan", "--cluster", "--format", "json", "--kubeconfig"])
+                .arg(&kubeconfig);
+            let output = command.output().expect("palisade runs");
+            let report: serde_json::Value =
+                serde_json::from_slice(&output.stdout).unwrap_or_default();
+            let findings = report["findings"].as_array().map_or(0, Vec::len);
+            (report["summary"]["objects"].as_u64().unwrap_or(0), findings)
+        };
+        if !stderr.trim().is_empty() {
+            eprintln!("{stderr}");
+        }
+        let (objects, findings) = report_objects;
+        println!(
+            "run {run}: API server lists (raw, {:.1} MB): {:.2}s | palisade scan --cluster: {:.2}s, \
+             {objects} objects ({:.0}/s), {findings} findings, peak RSS {:.1} MB | scan/raw {:.2}x",
+            bytes as f64 / 1e6,
+            raw.as_secs_f64(),
+            wall.as_secs_f64(),
+            objects as f64 / wall.as_secs_f64(),
+            peak_kib as f64 / 1024.0,
+            wall.as_secs_f64() / raw.as_secs_f64(),
+        );
+    }
+    drop(own);
+}
