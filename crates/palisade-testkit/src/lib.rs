@@ -103,6 +103,53 @@ impl TestCluster {
             .arg(path("sa.key"))
             .arg("-out")
             .arg(path("sa.pub")))?;
+        // A client CA, and a certificate it signed for user `carol` in group `system:masters`.
+        run(Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=palisade-test-client-ca",
+                "-keyout",
+            ])
+            .arg(path("client-ca.key"))
+            .arg("-out")
+            .arg(path("client-ca.crt")))?;
+        run(Command::new("openssl")
+            .args([
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/O=system:masters/CN=carol",
+                "-keyout",
+            ])
+            .arg(path("carol.key"))
+            .arg("-out")
+            .arg(path("carol.csr")))?;
+        // Extensions make it an X.509 v3 certificate, which rustls requires.
+        write(
+            &path("client.ext"),
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+        )?;
+        run(Command::new("openssl")
+            .args(["x509", "-req", "-days", "2", "-extfile"])
+            .arg(path("client.ext"))
+            .arg("-in")
+            .arg(path("carol.csr"))
+            .arg("-CA")
+            .arg(path("client-ca.crt"))
+            .arg("-CAkey")
+            .arg(path("client-ca.key"))
+            .arg("-CAcreateserial")
+            .arg("-out")
+            .arg(path("carol.crt")))?;
         let admin_token = random_hex()?;
         let nobody_token = random_hex()?;
         write(
@@ -142,6 +189,7 @@ impl TestCluster {
                 .arg(flag("service-account-key-file", &path("sa.pub")))
                 .arg(flag("service-account-signing-key-file", &path("sa.key")))
                 .arg(flag("token-auth-file", &path("tokens.csv")))
+                .arg(flag("client-ca-file", &path("client-ca.crt")))
                 .args(["--authorization-mode=Node,RBAC", "--allow-privileged=true"])
                 .arg("--service-cluster-ip-range=10.96.0.0/16")
                 .arg(flag("audit-log-path", &path("audit.log")))
@@ -250,6 +298,26 @@ impl TestCluster {
     pub fn kubeconfig_with_token(&self, name: &str, token: &str) -> PathBuf {
         let path = self.dir.join(format!("kubeconfig-{name}"));
         let text = kubeconfig_text(&self.server, &self.ca, &[(name, token)], name);
+        write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        path
+    }
+
+    /// A kubeconfig whose only context, `carol`, authenticates with a client certificate
+    /// (user `carol`, group `system:masters`) signed by the CA the API server trusts.
+    pub fn kubeconfig_with_client_certificate(&self) -> PathBuf {
+        let read = |name: &str| {
+            std::fs::read(self.dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+        };
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster: {{server: \"{}\", certificate-authority-data: \"{}\"}}\n\
+             users:\n- name: carol\n  user: {{client-certificate-data: \"{}\", client-key-data: \"{}\"}}\n\
+             contexts:\n- name: carol\n  context: {{cluster: test, user: carol}}\ncurrent-context: carol\n",
+            self.server,
+            base64(self.ca.as_bytes()),
+            base64(&read("carol.crt")),
+            base64(&read("carol.key")),
+        );
+        let path = self.dir.join("kubeconfig-carol");
         write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
         path
     }

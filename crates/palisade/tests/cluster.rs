@@ -662,6 +662,28 @@ fn kubeconfig_resolution_follows_kubectl() {
     assert_eq!(context_of(&[]), "first");
     assert_eq!(context_of(&["--context", "admin"]), "admin");
 
+    // Client certificates signed by the CA the API server trusts.
+    let output = palisade()
+        .args([
+            "scan",
+            "--cluster",
+            "--format",
+            "json",
+            "-n",
+            "none",
+            "--kubeconfig",
+        ])
+        .arg(cluster.kubeconfig_with_client_certificate())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json_of(&output)["cluster"]["context"], "carol");
+
     // Exec credential plugins run as kubectl runs them.
     let plugin = kubeconfig_variant(
         cluster,
