@@ -14,7 +14,7 @@ use palisade_cluster::{
 use palisade_model::LoadError;
 use palisade_report::{ClusterInfo, Report};
 
-use crate::cli::{ConnectionArgs, SnapshotArgs, SnapshotFormatArg};
+use crate::cli::{ClusterSource, ConnectionArgs, SnapshotArgs, SnapshotFormatArg};
 use crate::{split_list, EXIT_CLEAN, EXIT_ERROR};
 
 /// Connects as kubectl would; an unreachable server or rejected credentials end the command.
@@ -151,11 +151,36 @@ pub fn scan(
     report
 }
 
-/// The analyses' inventory of a live cluster: its own RBAC objects, never the bundled
-/// bootstrap policy. Failed lists are printed and returned.
-pub fn load_inventory(
-    args: &ConnectionArgs,
+/// The inventory `rbac` and `netpol` answer from: the cluster's with `--cluster`, else the files
+/// under `paths` (`.` when none). Load errors are printed here and returned, so the command
+/// can answer from what loaded and still exit 2.
+pub fn inventory(
+    source: &ClusterSource,
+    paths: &[String],
+    bootstrap: bool,
 ) -> Result<(palisade_analysis::Inventory, Vec<LoadError>)> {
+    let (inventory, errors) = if source.cluster {
+        if !paths.is_empty() {
+            anyhow::bail!("--cluster reads the cluster; it takes no paths");
+        }
+        load_inventory(&source.connection)?
+    } else {
+        let paths = if paths.is_empty() {
+            vec![".".to_string()]
+        } else {
+            paths.to_vec()
+        };
+        palisade::load_inventory(&paths, bootstrap)
+    };
+    for error in &errors {
+        eprintln!("palisade: error: {error}");
+    }
+    Ok((inventory, errors))
+}
+
+/// The analyses' inventory of a live cluster: its own RBAC objects, never the bundled
+/// bootstrap policy.
+fn load_inventory(args: &ConnectionArgs) -> Result<(palisade_analysis::Inventory, Vec<LoadError>)> {
     let cluster = connect(args)?;
     let mut builder = InventoryBuilder::default();
     let options = ReadOptions {

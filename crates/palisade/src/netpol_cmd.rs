@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use anyhow::{anyhow, bail, Result};
-use palisade::load_inventory;
 use palisade_analysis::netpol::{Cidr, Endpoint, Network, PortSet, Protocol, Verdict};
 use palisade_model::LoadError;
 use serde_json::{json, Value};
@@ -26,25 +25,7 @@ pub fn run(command: &NetpolCommand) -> Result<u8> {
 }
 
 fn load(input: &NetInput) -> Result<(Network, Vec<LoadError>)> {
-    if input.source.cluster {
-        if !input.paths.is_empty() {
-            anyhow::bail!("--cluster reads the cluster; it takes no paths");
-        }
-        let (inventory, errors) = crate::cluster_cmd::load_inventory(&input.source.connection)?;
-        for error in &errors {
-            eprintln!("palisade: error: {error}");
-        }
-        return Ok((inventory.network, errors));
-    }
-    let paths = if input.paths.is_empty() {
-        vec![".".to_string()]
-    } else {
-        input.paths.clone()
-    };
-    let (inventory, errors) = load_inventory(&paths, false);
-    for error in &errors {
-        eprintln!("palisade: error: {error}");
-    }
+    let (inventory, errors) = crate::cluster_cmd::inventory(&input.source, &input.paths, false)?;
     Ok((inventory.network, errors))
 }
 

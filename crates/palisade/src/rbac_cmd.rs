@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use anyhow::{anyhow, Result};
-use palisade::load_inventory;
 use palisade_analysis::rbac::paths::{EscalationPath, Graph, Identity};
 use palisade_analysis::rbac::resources::{parse_target, Target};
 use palisade_analysis::rbac::{Grant, Inventory, Request, Subject, UserInfo};
@@ -31,25 +30,8 @@ pub fn run(command: &RbacCommand) -> Result<u8> {
 
 /// Loads the policy; load errors go to stderr and turn the exit code into 2 at the end.
 fn load(input: &PolicyInput) -> Result<(Inventory, Vec<LoadError>)> {
-    if input.source.cluster {
-        if !input.paths.is_empty() {
-            anyhow::bail!("--cluster reads the cluster; it takes no paths");
-        }
-        let (inventory, errors) = crate::cluster_cmd::load_inventory(&input.source.connection)?;
-        for error in &errors {
-            eprintln!("palisade: error: {error}");
-        }
-        return Ok((inventory.rbac, errors));
-    }
-    let paths = if input.paths.is_empty() {
-        vec![".".to_string()]
-    } else {
-        input.paths.clone()
-    };
-    let (inventory, errors) = load_inventory(&paths, !input.no_bootstrap);
-    for error in &errors {
-        eprintln!("palisade: error: {error}");
-    }
+    let (inventory, errors) =
+        crate::cluster_cmd::inventory(&input.source, &input.paths, !input.no_bootstrap)?;
     Ok((inventory.rbac, errors))
 }
 

@@ -75,6 +75,21 @@ fn scan_live(cluster: &TestCluster, extra: &[&str]) -> std::process::Output {
         .expect("runs")
 }
 
+/// `palisade snapshot ARGS -o FILE`, which must succeed.
+fn snapshot(cluster: &TestCluster, file: &Path, args: &[&str]) {
+    let output = palisade()
+        .arg("snapshot")
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(file)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
+
 /// `v1.26` for a server that says `v1.26.5`.
 fn minor_version(report: &Value) -> String {
     let version = report["cluster"]["version"]
@@ -243,19 +258,7 @@ fn secret_values_never_reach_palisade() {
     assert!(!found.iter().any(|k| k.0 == "PAL-SEC-001"), "{found:#?}");
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("snapshot.yaml");
-    let snapshot = palisade()
-        .args(["snapshot", "-n", "vault", "--kubeconfig"])
-        .arg(&cluster.kubeconfig)
-        .arg("-o")
-        .arg(&file)
-        .output()
-        .expect("runs");
-    assert_eq!(
-        snapshot.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&snapshot.stderr)
-    );
+    snapshot(cluster, &file, &["-n", "vault"]);
     let written = read(&file);
     assert!(!written.contains(VALUE), "the snapshot holds the value");
     assert!(!written.contains("last-applied-configuration"));
@@ -264,10 +267,6 @@ fn secret_values_never_reach_palisade() {
         written.contains("\"name\": \"db\""),
         "the Secret's metadata is kept"
     );
-    // What the API server logged: the Secrets were asked for as metadata (the audit log of a
-    // metadata-only list has no response objects with data either way; the request is a list).
-    let audit = read(&cluster.audit_log);
-    assert!(!audit.contains(VALUE) || audit.contains("\"verb\":\"patch\""));
 }
 
 #[test]
@@ -281,19 +280,7 @@ fn a_snapshot_answers_every_command_as_the_cluster_does() {
     apply_example(cluster, "netpol");
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("cluster.json");
-    let snapshot = palisade()
-        .args(["snapshot", "--format", "json", "--kubeconfig"])
-        .arg(&cluster.kubeconfig)
-        .arg("-o")
-        .arg(&file)
-        .output()
-        .expect("runs");
-    assert_eq!(
-        snapshot.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&snapshot.stderr)
-    );
+    snapshot(cluster, &file, &["--format", "json"]);
     let live = json_of(&scan_live(cluster, &[]));
     let from_file = json_of(
         &palisade()
