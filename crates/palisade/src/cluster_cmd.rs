@@ -5,12 +5,12 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
-use palisade::StreamScan;
 use palisade_analysis::InventoryBuilder;
 use palisade_cluster::{
     read_only_role, to_object, Cluster, ClusterError, ClusterOptions, Message, ReadOptions,
     SnapshotFormat, SnapshotWriter,
 };
+use palisade_engine::StreamScan;
 use palisade_model::LoadError;
 use palisade_report::{ClusterInfo, Report};
 
@@ -125,7 +125,7 @@ fn read_objects(
 /// `scan --cluster`: every object through the scan pipeline as it arrives.
 pub fn scan(
     cluster: &Cluster,
-    pipeline: &palisade::Pipeline,
+    pipeline: &palisade_engine::Pipeline,
     namespaces: &[String],
     connection: &ConnectionArgs,
     progress: bool,
@@ -170,7 +170,7 @@ pub fn inventory(
         } else {
             paths.to_vec()
         };
-        palisade::load_inventory(&paths, bootstrap)
+        palisade_engine::load_inventory(&paths, bootstrap)
     };
     for error in &errors {
         eprintln!("palisade: error: {error}");

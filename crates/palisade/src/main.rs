@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Command::Node(args) => scan_cmd::run_node(&args),
         Command::Config(ConfigCommand::Schema) => std::io::stdout()
             .lock()
-            .write_all(palisade::config::schema().as_bytes())
+            .write_all(palisade_engine::config::schema().as_bytes())
             .map(|()| EXIT_CLEAN)
             .map_err(anyhow::Error::from),
         Command::Rules(args) => rules_cmd::list(&args).map(|()| EXIT_CLEAN),

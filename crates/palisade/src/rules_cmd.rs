@@ -36,7 +36,7 @@ pub fn list(args: &RulesArgs) -> Result<()> {
             s.push('\n');
             s
         }
-        RulesFormat::Markdown => palisade::markdown_reference(&rules),
+        RulesFormat::Markdown => palisade_engine::markdown_reference(&rules),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
@@ -87,6 +87,6 @@ pub fn explain(args: &ExplainArgs) -> Result<u8> {
         );
     };
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(palisade::explain_text(rule).as_bytes())?;
+    stdout.write_all(palisade_engine::explain_text(rule).as_bytes())?;
     Ok(0)
 }

@@ -6,12 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use palisade::config::{self, LoadedConfig};
-use palisade::{
+use palisade_analysis::pss::{Level, Version};
+use palisade_engine::config::{self, LoadedConfig};
+use palisade_engine::{
     apply_baseline, dedup_inputs, node, resolve_severity_overrides, scan_with_extras,
     scan_with_progress, Extras, Pipeline,
 };
-use palisade_analysis::pss::{Level, Version};
 use palisade_load::discover;
 use palisade_model::{ObjectRef, Severity};
 use palisade_report::{
@@ -293,7 +293,7 @@ fn finish(
     report.rules = rule_infos(pipeline);
     let namespaces = split_list(&args.namespaces);
     if !namespaces.is_empty() {
-        palisade::retain_namespaces(&mut report, &namespaces);
+        palisade_engine::retain_namespaces(&mut report, &namespaces);
     }
 
     if let Some(path) = &args.write_baseline {

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use palisade::{dedup_inputs, scan_input, Pipeline};
+use palisade_engine::{dedup_inputs, scan_input, Pipeline};
 use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
 use rayon::prelude::*;

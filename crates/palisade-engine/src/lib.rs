@@ -1,4 +1,4 @@
-//! The scan pipeline behind `palisade scan` and the benchmark: inputs are read and checked in
+//! The scan pipeline behind `palisade scan`, the admission webhook and the benchmark: inputs are read and checked in
 //! parallel, one pass per file, and each file's text and trees are dropped as soon as its
 //! findings are made, so memory follows the largest file, not the corpus.
 
