@@ -11,10 +11,11 @@ use palisade_analysis::InventoryBuilder;
 use palisade_load::{decode, load_text, read_input, Input, Loaded};
 use std::collections::HashMap;
 
-use palisade_model::{fingerprint, Finding, LoadError, Severity};
+use palisade_analysis::pss::{Level, Version};
+use palisade_model::{fingerprint, Finding, LoadError, ObjectRef, Severity};
 use palisade_report::{Report, SeverityCounts, Summary};
-use palisade_rules::suppress::{FileSuppressions, SuppressionSettings, Suppressions};
-use palisade_rules::{Engine, Source};
+use palisade_rules::suppress::{Date, FileSuppressions, SuppressionSettings, Suppressions};
+use palisade_rules::{Engine, Selection, Settings, Source};
 use rayon::prelude::*;
 
 /// What a scan runs and how it judges the results: the rules, the suppressions and the
@@ -36,6 +37,92 @@ impl Pipeline {
             severity: HashMap::new(),
         }
     }
+}
+
+/// What command-line flags set over the config file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub pss_level: Option<Level>,
+    pub pss_version: Option<Version>,
+    /// Replaces the config's `select` when not empty.
+    pub select: Vec<String>,
+    /// Added to the config's `ignore`.
+    pub ignore: Vec<String>,
+    pub strict: bool,
+    pub fail_on: Option<Severity>,
+    pub no_bootstrap: bool,
+}
+
+/// Why a pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Selection(#[from] palisade_rules::SelectionError),
+    #[error("pss.version in the config: {0}")]
+    PssVersion(String),
+}
+
+/// The pipeline and fail threshold that a config and flags describe: flags over config over
+/// defaults (restricted, the latest Pod Security version, every rule, fail on any finding).
+pub fn build_pipeline(
+    loaded: &config::LoadedConfig,
+    flags: &Overrides,
+) -> Result<(Pipeline, Severity), PipelineError> {
+    let config = &loaded.config;
+    let pss_level = flags.pss_level.unwrap_or(match config.pss.level {
+        Some(config::PssLevelName::Baseline) => Level::Baseline,
+        _ => Level::Restricted,
+    });
+    let pss_version = match (flags.pss_version, &config.pss.version) {
+        (Some(version), _) => version,
+        (None, Some(text)) => text.parse::<Version>().map_err(PipelineError::PssVersion)?,
+        (None, None) => Version::LATEST,
+    };
+    let select = if flags.select.is_empty() {
+        config.select.clone()
+    } else {
+        flags.select.clone()
+    };
+    let mut ignore = config.ignore.clone();
+    ignore.extend(flags.ignore.iter().cloned());
+    let settings = Settings {
+        pss_level,
+        pss_version,
+        selection: Selection { select, ignore },
+        rbac_bootstrap: !flags.no_bootstrap && config.rbac.bootstrap.unwrap_or(true),
+        options: loaded.options.clone(),
+    };
+    let engine = Engine::new(&settings)?;
+    let overrides: Vec<(String, Severity)> = config
+        .severity
+        .iter()
+        .map(|(token, severity)| (token.clone(), Severity::from(*severity)))
+        .collect();
+    let config_name = loaded
+        .file
+        .as_ref()
+        .map_or(".palisade.yaml".to_string(), |f| f.display().to_string());
+    let suppression = SuppressionSettings {
+        strict: flags.strict || config.strict,
+        exceptions: loaded.exceptions(),
+        config_object: Arc::new(ObjectRef {
+            api_version: "palisade.dev/v1".into(),
+            kind: "PalisadeConfig".into(),
+            namespace: None,
+            name: config_name,
+        }),
+        today: Date::today(),
+    };
+    let fail_on = flags
+        .fail_on
+        .or(config.fail_on.map(Severity::from))
+        .unwrap_or(Severity::Info);
+    let pipeline = Pipeline {
+        engine,
+        suppression,
+        severity: resolve_severity_overrides(&overrides),
+    };
+    Ok((pipeline, fail_on))
 }
 
 /// Resolves severity overrides (`token -> severity`) to rule codes; a code or name beats a

@@ -3,23 +3,20 @@
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use palisade_analysis::pss::{Level, Version};
+use palisade_analysis::pss::Version;
 use palisade_engine::config::{self, LoadedConfig};
 use palisade_engine::{
-    apply_baseline, dedup_inputs, node, resolve_severity_overrides, scan_with_extras,
-    scan_with_progress, Extras, Pipeline,
+    apply_baseline, dedup_inputs, node, scan_with_extras, scan_with_progress, Extras, Overrides,
+    Pipeline,
 };
 use palisade_load::discover;
-use palisade_model::{ObjectRef, Severity};
+use palisade_model::Severity;
 use palisade_report::{
     render_text, write_html, write_json, write_junit, write_markdown, write_sarif, Report,
     RuleInfo, SarifOptions, TextOptions,
 };
-use palisade_rules::suppress::{Date, SuppressionSettings};
-use palisade_rules::{Engine, Selection, Settings};
 
 use crate::cli::{ColorChoice, GroupBy, NodeArgs, OutputFormat, ScanArgs};
 use crate::{cluster_cmd, split_list, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
@@ -47,64 +44,16 @@ fn load_config(args: &ScanArgs, paths: &[String]) -> Result<LoadedConfig> {
 
 /// Flags over config over defaults.
 fn pipeline(args: &ScanArgs, loaded: &LoadedConfig) -> Result<(Pipeline, Severity)> {
-    let config = &loaded.config;
-    let pss_level = args.pss_level.unwrap_or(match config.pss.level {
-        Some(config::PssLevelName::Baseline) => Level::Baseline,
-        _ => Level::Restricted,
-    });
-    let pss_version = match (args.pss_version, &config.pss.version) {
-        (Some(version), _) => version,
-        (None, Some(text)) => text
-            .parse::<Version>()
-            .map_err(anyhow::Error::msg)
-            .context("pss.version in the config")?,
-        (None, None) => Version::LATEST,
+    let flags = Overrides {
+        pss_level: args.pss_level,
+        pss_version: args.pss_version,
+        select: split_list(&args.select),
+        ignore: split_list(&args.ignore),
+        strict: args.strict,
+        fail_on: args.fail_on,
+        no_bootstrap: args.no_bootstrap,
     };
-    let select = if args.select.is_empty() {
-        config.select.clone()
-    } else {
-        split_list(&args.select)
-    };
-    let mut ignore = config.ignore.clone();
-    ignore.extend(split_list(&args.ignore));
-    let settings = Settings {
-        pss_level,
-        pss_version,
-        selection: Selection { select, ignore },
-        rbac_bootstrap: !args.no_bootstrap && config.rbac.bootstrap.unwrap_or(true),
-        options: loaded.options.clone(),
-    };
-    let engine = Engine::new(&settings)?;
-    let overrides: Vec<(String, Severity)> = config
-        .severity
-        .iter()
-        .map(|(token, severity)| (token.clone(), Severity::from(*severity)))
-        .collect();
-    let config_name = loaded
-        .file
-        .as_ref()
-        .map_or(".palisade.yaml".to_string(), |f| f.display().to_string());
-    let suppression = SuppressionSettings {
-        strict: args.strict || config.strict,
-        exceptions: loaded.exceptions(),
-        config_object: Arc::new(ObjectRef {
-            api_version: "palisade.dev/v1".into(),
-            kind: "PalisadeConfig".into(),
-            namespace: None,
-            name: config_name,
-        }),
-        today: Date::today(),
-    };
-    let fail_on = args
-        .fail_on
-        .or(config.fail_on.map(Severity::from))
-        .unwrap_or(Severity::Info);
-    let pipeline = Pipeline {
-        engine,
-        suppression,
-        severity: resolve_severity_overrides(&overrides),
-    };
-    Ok((pipeline, fail_on))
+    Ok(palisade_engine::build_pipeline(loaded, &flags)?)
 }
 
 fn rule_infos(pipeline: &Pipeline) -> Vec<RuleInfo> {
