@@ -109,6 +109,22 @@ impl Cluster {
     }
 }
 
+/// A client for the cluster `options` choose, and its context's name, on the caller's runtime
+/// (for long-running servers: the webhook's watches).
+pub async fn client(options: &ClusterOptions) -> Result<(kube::Client, String), ClusterError> {
+    let (mut config, context) = resolve(options).await?;
+    if let Some(timeout) = options.request_timeout {
+        config.connect_timeout = Some(timeout);
+    }
+    let server = config.cluster_url.to_string();
+    let client = kube::Client::try_from(config).map_err(|e| ClusterError::Connect {
+        context: context.clone(),
+        server,
+        message: describe(&e).1,
+    })?;
+    Ok((client, context))
+}
+
 async fn resolve(options: &ClusterOptions) -> Result<(kube::Config, String), ClusterError> {
     let kubeconfig = match &options.kubeconfig {
         Some(path) => Some(read(path)?),

@@ -1,6 +1,5 @@
 //! JSON from the API server into Palisade's object model.
 
-use palisade_model::{Entry, Node, Object, Pos, Value};
 use serde_json::Value as Json;
 
 /// The annotation `kubectl apply` keeps: a copy of what was applied (a Secret's data included).
@@ -24,47 +23,11 @@ pub fn strip_arrival(object: &mut Json) {
     }
 }
 
-/// A JSON value as a [`Node`] tree; live objects have no source, so every position is 0:0.
-pub fn to_node(value: &Json) -> Node {
-    let at = Pos::default();
-    let value = match value {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        Json::String(s) => Value::Str(s.clone()),
-        Json::Array(items) => Value::Seq(items.iter().map(to_node).collect()),
-        Json::Object(map) => Value::Map(
-            map.iter()
-                .map(|(key, value)| Entry {
-                    key: key.clone(),
-                    key_pos: at,
-                    value: to_node(value),
-                })
-                .collect(),
-        ),
-    };
-    Node::new(value, at)
-}
-
-/// An object read from a cluster (`apiVersion` and `kind` set), without an origin: findings on
-/// it have no file location.
-pub fn to_object(value: &Json) -> Object {
-    let text = |key: &str| {
-        value
-            .get(key)
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    Object::new(text("apiVersion"), text("kind"), to_node(value), None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use palisade_load::json::to_object;
+    use palisade_model::Node;
     use serde_json::json;
 
     #[test]
@@ -90,7 +53,7 @@ mod tests {
     }
 
     #[test]
-    fn objects_keep_identity_numbers_and_order() {
+    fn objects_keep_identity_and_numbers() {
         let object = to_object(&json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "namespace": "shop"},

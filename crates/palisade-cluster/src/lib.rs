@@ -2,7 +2,7 @@
 //! and paginated, concurrent lists whose items arrive as plain JSON values.
 //!
 //! kube-rs, tokio and HTTP types stay in this crate: callers get [`serde_json::Value`] items and
-//! turn them into [`palisade_model::Object`]s with [`to_object`], so a rule never knows whether
+//! turn them into [`palisade_model::Object`]s with [`to_object`] (from palisade-load), so a rule never knows whether
 //! its object came from a file or a cluster.
 //!
 //! Secrets are listed as metadata only (`PartialObjectMetadataList`): their values never reach
@@ -15,9 +15,10 @@ mod kinds;
 mod read;
 mod snapshot;
 
-pub use connect::{Cluster, ClusterOptions, ServerVersion};
-pub use convert::{strip_arrival, to_node, to_object};
+pub use connect::{client, Cluster, ClusterOptions, ServerVersion};
+pub use convert::strip_arrival;
 pub use kinds::{read_only_role, Resource, READ_KINDS};
+pub use palisade_load::json::{to_node, to_object};
 pub use read::{Message, ReadOptions};
 pub use snapshot::{SnapshotFormat, SnapshotWriter};
 

@@ -54,9 +54,32 @@ pub struct Config {
     #[serde(default)]
     pub exceptions: Vec<ExceptionConfig>,
     /// Honour only these exceptions: ignore `palisade.dev/ignore` annotations and
-    /// `# palisade:ignore` comments in the manifests (same as `--strict`).
+    /// `# palisade:ignore` comments in the manifests (same as `--strict`). At admission this
+    /// keeps a workload from exempting itself.
     #[serde(default)]
     pub strict: bool,
+    /// The admission webhook (`palisade admit`).
+    #[serde(default)]
+    pub admission: AdmissionConfig,
+}
+
+/// Admission webhook settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AdmissionConfig {
+    /// What to do with findings at or above `fail-on` in namespaces without a
+    /// `palisade.dev/mode` label: `enforce` (deny), `warn` (admit with warnings) or `audit`
+    /// (admit with an audit annotation). Default: enforce.
+    pub mode: Option<AdmissionMode>,
+}
+
+/// An admission mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AdmissionMode {
+    Enforce,
+    Warn,
+    Audit,
 }
 
 fn severity_example() -> BTreeMap<String, SeverityName> {

@@ -410,6 +410,34 @@ impl<'a> StreamScan<'a> {
     }
 }
 
+/// The findings on one object judged alone, as admission judges it: its object and pod rules,
+/// with suppression annotations (ignored in strict mode), config exceptions and severity
+/// overrides applied as in a scan, ordered by field path. Rules over the whole inventory
+/// (RBAC, NetworkPolicy coverage) need the other objects and do not run here; findings about the
+/// suppressions themselves are left to `scan`.
+pub fn judge_object(pipeline: &Pipeline, object: &palisade_model::Object) -> Vec<Finding> {
+    let no_file: Arc<str> = Arc::from(palisade_rules::suppress::NO_FILE);
+    let mut file = FileSuppressions::new(&no_file, "", &pipeline.suppression);
+    file.add_object(object, &pipeline.suppression);
+    let mut suppressions = Suppressions::new(&pipeline.suppression);
+    suppressions.merge(file.finish());
+    let mut findings = pipeline.engine.check(object, None);
+    let active: Vec<&'static palisade_rules::Rule> = pipeline.engine.rules().collect();
+    let _about_suppressions = suppressions.apply(&mut findings, &active);
+    for finding in &mut findings {
+        if let Some(&severity) = pipeline.severity.get(finding.rule) {
+            finding.severity = severity;
+        }
+    }
+    findings.sort_by(|a, b| {
+        a.path
+            .as_str()
+            .cmp(b.path.as_str())
+            .then(a.rule.cmp(b.rule))
+    });
+    findings
+}
+
 /// Keeps the findings on objects in `namespaces` (and on those Namespaces themselves), and
 /// counts again.
 pub fn retain_namespaces(report: &mut Report, namespaces: &[String]) {

@@ -2,6 +2,7 @@
 //! positions, and every problem becomes a [`palisade_model::LoadError`], never a panic.
 
 mod document;
+pub mod json;
 mod walk;
 pub mod yaml;
 

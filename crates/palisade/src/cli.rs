@@ -49,6 +49,117 @@ pub enum Command {
     /// Write what `--cluster` reads from a live cluster as one `v1` List, Secrets without data;
     /// every command answers on that file as it does with `--cluster`.
     Snapshot(SnapshotArgs),
+    /// Run the validating admission webhook (the same rules as scan, where the cluster accepts
+    /// objects), or write its certificates and install manifests.
+    Admit(AdmitArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Examples:\n  \
+    palisade admit certs --host palisade-admit.palisade-system.svc -o certs/\n  \
+    palisade admit manifests --ca-bundle certs/ca.crt | kubectl apply -f -\n  \
+    palisade admit --tls-cert certs/tls.crt --tls-key certs/tls.key --config .palisade.yaml\n\n\
+    Verdicts: CREATE and UPDATE are judged by every object and Pod Security rule (DELETE and CONNECT\n\
+    are allowed). A namespace picks its mode with the label palisade.dev/mode: enforce (deny with\n\
+    the findings at or above fail-on), warn (admit; kubectl prints the findings) or audit (admit;\n\
+    the findings go to the audit log as validate.palisade.dev/findings). Suppression annotations and\n\
+    config exceptions apply as in scan; with --strict (or strict: true) annotations are ignored, so\n\
+    a workload cannot exempt itself.\n\n\
+    Endpoints: POST /validate, GET /healthz, /readyz (namespaces read), /metrics (Prometheus).\n\
+    The certificate, key and config are reloaded when their files change."
+)]
+pub struct AdmitArgs {
+    #[command(subcommand)]
+    pub command: Option<AdmitCommand>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdmitCommand {
+    /// Write a CA (ca.crt) and a serving certificate signed by it (tls.crt, tls.key).
+    Certs {
+        /// DNS names and IP addresses the certificate is for (repeat).
+        #[arg(long = "host", value_name = "NAME|IP", required = true)]
+        hosts: Vec<String>,
+        /// The directory to write to.
+        #[arg(long, short = 'o', value_name = "DIR")]
+        output: PathBuf,
+    },
+    /// Print what a cluster needs: Namespace, ServiceAccount, RBAC, Deployment, Service,
+    /// PodDisruptionBudget and the ValidatingWebhookConfiguration.
+    Manifests {
+        #[arg(long, default_value = "palisade-system")]
+        namespace: String,
+        #[arg(long, default_value = "ghcr.io/palisade-sec/palisade:0.1.0")]
+        image: String,
+        /// The CA that signed the serving certificate (PEM), for the webhook's caBundle.
+        #[arg(long, value_name = "FILE")]
+        ca_bundle: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Enforce,
+    Warn,
+    Audit,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The serving certificate (PEM).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The serving certificate's key (PEM).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub tls_key: Option<PathBuf>,
+
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+    pub listen: std::net::SocketAddr,
+
+    /// The config file (rules, severities, exceptions, fail-on, admission.mode).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The mode of namespaces without a palisade.dev/mode label [default: the config's, else
+    /// enforce].
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+
+    /// Findings at or above this severity decide the verdict [default: the config's fail-on,
+    /// else high].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub pss_level: Option<Level>,
+
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub pss_version: Option<Version>,
+
+    #[arg(long, value_name = "RULES")]
+    pub select: Vec<String>,
+
+    #[arg(long, value_name = "RULES")]
+    pub ignore: Vec<String>,
+
+    /// Ignore suppression annotations: only the config's exceptions apply.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Do not read namespaces' palisade.dev/mode labels (every namespace gets the default
+    /// mode); otherwise the cluster comes from the kubeconfig, or the pod's service account.
+    #[arg(long)]
+    pub no_cluster: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 #[derive(Args, Debug)]

@@ -1,5 +1,6 @@
 //! `palisade`: the command line.
 
+mod admit_cmd;
 mod cli;
 mod cluster_cmd;
 mod netpol_cmd;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Rbac(command) => rbac_cmd::run(&command),
         Command::Netpol(command) => netpol_cmd::run(&command),
         Command::Snapshot(args) => cluster_cmd::snapshot(&args),
+        Command::Admit(args) => admit_cmd::run_admit(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

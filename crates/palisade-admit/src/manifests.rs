@@ -1,0 +1,261 @@
+//! `palisade admit manifests`: everything a cluster needs to run the webhook, as YAML.
+
+use std::fmt::Write as _;
+
+/// The kinds the webhook judges: those Palisade has object or pod rules for.
+pub const JUDGED: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "pods",
+            "replicationcontrollers",
+            "podtemplates",
+            "services",
+            "serviceaccounts",
+            "configmaps",
+            "secrets",
+            "namespaces",
+            "limitranges",
+        ],
+    ),
+    (
+        "apps",
+        &["deployments", "statefulsets", "daemonsets", "replicasets"],
+    ),
+    ("batch", &["jobs", "cronjobs"]),
+    (
+        "rbac.authorization.k8s.io",
+        &[
+            "roles",
+            "clusterroles",
+            "rolebindings",
+            "clusterrolebindings",
+        ],
+    ),
+    ("networking.k8s.io", &["networkpolicies", "ingresses"]),
+    (
+        "admissionregistration.k8s.io",
+        &[
+            "validatingwebhookconfigurations",
+            "mutatingwebhookconfigurations",
+        ],
+    ),
+];
+
+/// The name of the webhook (the API server prefixes audit annotations with it:
+/// `validate.palisade.dev/findings`).
+pub const WEBHOOK_NAME: &str = "validate.palisade.dev";
+
+pub struct Install<'a> {
+    pub namespace: &'a str,
+    pub image: &'a str,
+    /// PEM of the CA that signed the serving certificate.
+    pub ca_bundle: Option<&'a str>,
+}
+
+/// The webhook's `rules:` list, indented for a ValidatingWebhookConfiguration.
+pub fn webhook_rules(indent: &str) -> String {
+    let mut out = String::new();
+    for (group, resources) in JUDGED {
+        let _ = writeln!(
+            out,
+            "{indent}- apiGroups: [\"{group}\"]\n{indent}  apiVersions: [\"*\"]\n{indent}  operations: [CREATE, UPDATE]\n{indent}  resources: [{}]\n{indent}  scope: \"*\"",
+            resources.join(", ")
+        );
+    }
+    out
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The CA bundle as the webhook configuration wants it (base64 of the PEM).
+pub fn ca_bundle_field(pem: &str) -> String {
+    base64(pem.as_bytes())
+}
+
+/// Namespace, ServiceAccount, read-only RBAC for the namespace watch, Deployment, Service,
+/// PodDisruptionBudget and ValidatingWebhookConfiguration.
+pub fn render(install: &Install<'_>) -> String {
+    let ns = install.namespace;
+    let image = install.image;
+    let ca = install.ca_bundle.map_or(
+        "# caBundle: base64 of the CA that signed the serving certificate (palisade admit certs)"
+            .to_string(),
+        |pem| format!("caBundle: {}", ca_bundle_field(pem)),
+    );
+    let rules = webhook_rules("  ");
+    format!(
+        r#"# palisade admit: the validating admission webhook. Create the serving certificate first:
+#   palisade admit certs --host palisade-admit.{ns}.svc -o certs/
+#   kubectl -n {ns} create secret tls palisade-admit-tls --cert certs/tls.crt --key certs/tls.key
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {ns}
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/enforce-version: latest
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: palisade-admit
+  namespace: {ns}
+automountServiceAccountToken: true
+---
+# Read-only: the webhook watches Namespaces for their palisade.dev/mode label.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: palisade-admit
+rules:
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: palisade-admit
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: palisade-admit
+subjects:
+- kind: ServiceAccount
+  name: palisade-admit
+  namespace: {ns}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: palisade-admit
+  namespace: {ns}
+  labels:
+    app.kubernetes.io/name: palisade-admit
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: palisade-admit
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: palisade-admit
+    spec:
+      serviceAccountName: palisade-admit
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        runAsGroup: 65532
+        seccompProfile:
+          type: RuntimeDefault
+      affinity:
+        podAntiAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 100
+            podAffinityTerm:
+              topologyKey: kubernetes.io/hostname
+              labelSelector:
+                matchLabels:
+                  app.kubernetes.io/name: palisade-admit
+      containers:
+      - name: webhook
+        image: {image}
+        imagePullPolicy: IfNotPresent
+        args: [admit, --tls-cert, /tls/tls.crt, --tls-key, /tls/tls.key, --listen, "0.0.0.0:8443"]
+        ports:
+        - name: https
+          containerPort: 8443
+        readinessProbe:
+          httpGet: {{path: /readyz, port: https, scheme: HTTPS}}
+          periodSeconds: 5
+        livenessProbe:
+          httpGet: {{path: /healthz, port: https, scheme: HTTPS}}
+          periodSeconds: 10
+        resources:
+          requests: {{cpu: 100m, memory: 64Mi}}
+          limits: {{cpu: "1", memory: 256Mi}}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+        volumeMounts:
+        - name: tls
+          mountPath: /tls
+          readOnly: true
+      volumes:
+      - name: tls
+        secret:
+          secretName: palisade-admit-tls
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: palisade-admit
+  namespace: {ns}
+spec:
+  selector:
+    app.kubernetes.io/name: palisade-admit
+  ports:
+  - name: https
+    port: 443
+    targetPort: https
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: palisade-admit
+  namespace: {ns}
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: palisade-admit
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: palisade
+webhooks:
+- name: {WEBHOOK_NAME}
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: Fail
+  matchPolicy: Equivalent
+  timeoutSeconds: 5
+  clientConfig:
+    service:
+      name: palisade-admit
+      namespace: {ns}
+      path: /validate
+    {ca}
+  namespaceSelector:
+    matchExpressions:
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values: [{ns}, kube-system]
+  rules:
+{rules}"#
+    )
+}

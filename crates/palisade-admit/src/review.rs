@@ -1,0 +1,304 @@
+//! One AdmissionReview in, one verdict out: the same engine, rules, suppressions and severities
+//! as `palisade scan`, on the object the API server is about to store.
+
+use std::fmt::Write as _;
+
+use palisade_engine::{judge_object, Pipeline};
+use palisade_model::{Finding, Severity};
+use serde_json::{json, Value as Json};
+
+/// The Namespace label that picks a namespace's mode.
+pub const MODE_LABEL: &str = "palisade.dev/mode";
+
+/// The key of the audit annotation (the API server prefixes the webhook's name:
+/// `validate.palisade.dev/findings`).
+pub const AUDIT_KEY: &str = "findings";
+
+/// What the webhook does with findings at or above `fail-on`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Deny the request, listing the findings.
+    Enforce,
+    /// Admit it, returning the findings as warnings (kubectl prints them).
+    Warn,
+    /// Admit it, recording the findings in an audit annotation.
+    Audit,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "enforce" => Some(Mode::Enforce),
+            "warn" => Some(Mode::Warn),
+            "audit" => Some(Mode::Audit),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Warn => "warn",
+            Mode::Audit => "audit",
+        }
+    }
+}
+
+/// Everything a verdict needs: the pipeline, the threshold and the mode of namespaces that do
+/// not choose one.
+pub struct Judge {
+    pub pipeline: Pipeline,
+    pub fail_on: Severity,
+    pub default_mode: Mode,
+}
+
+/// Why a body is not a review the webhook can answer (HTTP 400).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BadReview {
+    #[error("the body is not JSON: {0}")]
+    NotJson(String),
+    #[error("not an admission.k8s.io/v1 AdmissionReview: {0}")]
+    NotAReview(String),
+}
+
+/// The answer to one review.
+#[derive(Debug)]
+pub struct Verdict {
+    /// The AdmissionReview to send back.
+    pub review: Json,
+    pub allowed: bool,
+    /// `allowed`, `denied`, `warned`, `audited` or `skipped` (not judged: DELETE, CONNECT, a
+    /// kind without rules), for metrics.
+    pub outcome: &'static str,
+    /// The object's kind, for metrics.
+    pub kind: String,
+    /// The rules that denied the request.
+    pub denied_by: Vec<&'static str>,
+}
+
+/// The kinds Palisade has rules for; others are admitted unjudged (with a warning in warn
+/// mode). Custom resources that carry a pod template are judged too.
+const JUDGED_KINDS: &[&str] = &[
+    "Pod",
+    "ReplicationController",
+    "PodTemplate",
+    "Service",
+    "ServiceAccount",
+    "ConfigMap",
+    "Secret",
+    "Namespace",
+    "LimitRange",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "NetworkPolicy",
+    "Ingress",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "RuntimeClass",
+    "PeerAuthentication",
+    "AuthorizationPolicy",
+    "DestinationRule",
+];
+
+/// Warnings beyond this many are summed up in one more line.
+const MAX_WARNINGS: usize = 20;
+/// The API server truncates longer warnings.
+const MAX_WARNING_CHARS: usize = 256;
+/// The denial message stays readable in kubectl and well within the API server's limits.
+const MAX_MESSAGE_BYTES: usize = 4096;
+
+impl Judge {
+    /// Judges one AdmissionReview body. `mode_of` gives a namespace's mode from its label,
+    /// when it has one.
+    pub fn review(
+        &self,
+        body: &[u8],
+        mode_of: &dyn Fn(&str) -> Option<Mode>,
+    ) -> Result<Verdict, BadReview> {
+        let review: Json =
+            serde_json::from_slice(body).map_err(|e| BadReview::NotJson(e.to_string()))?;
+        let text = |pointer: &str| review.pointer(pointer).and_then(Json::as_str);
+        if text("/apiVersion") != Some("admission.k8s.io/v1")
+            || text("/kind") != Some("AdmissionReview")
+        {
+            return Err(BadReview::NotAReview(
+                "apiVersion must be admission.k8s.io/v1 and kind AdmissionReview".into(),
+            ));
+        }
+        let uid = text("/request/uid")
+            .ok_or_else(|| BadReview::NotAReview("request.uid is missing".into()))?
+            .to_string();
+        let operation = text("/request/operation")
+            .ok_or_else(|| BadReview::NotAReview("request.operation is missing".into()))?;
+        let kind = text("/request/kind/kind").unwrap_or("").to_string();
+        let namespace = text("/request/namespace").unwrap_or("").to_string();
+        let allow = |outcome: &'static str, warnings: Vec<String>| Verdict {
+            review: answer(&uid, true, None, &warnings, None),
+            allowed: true,
+            outcome,
+            kind: kind.clone(),
+            denied_by: Vec::new(),
+        };
+        if !matches!(operation, "CREATE" | "UPDATE") {
+            return Ok(allow("skipped", Vec::new()));
+        }
+        let Some(mut object) = review
+            .pointer("/request/object")
+            .filter(|o| o.is_object())
+            .cloned()
+        else {
+            return Err(BadReview::NotAReview(format!(
+                "{operation} without request.object"
+            )));
+        };
+        // The request knows the namespace even when the object as sent does not say it.
+        if !namespace.is_empty() {
+            if let Some(metadata) = object
+                .as_object_mut()
+                .map(|o| o.entry("metadata").or_insert_with(|| json!({})))
+                .and_then(Json::as_object_mut)
+            {
+                metadata
+                    .entry("namespace")
+                    .or_insert_with(|| Json::String(namespace.clone()));
+            }
+        }
+        let object = palisade_load::json::to_object(&object);
+        let judged =
+            JUDGED_KINDS.contains(&object.kind()) || palisade_model::PodView::of(&object).is_some();
+        let mode = if object.kind() == "Namespace" && object.group().is_empty() {
+            object.label(MODE_LABEL).and_then(Mode::parse)
+        } else if namespace.is_empty() {
+            None
+        } else {
+            mode_of(&namespace)
+        }
+        .unwrap_or(self.default_mode);
+        if !judged {
+            let warnings = match mode {
+                Mode::Warn => vec![format!(
+                    "palisade: no rules for {} {}; admitted without a verdict",
+                    object.reference.api_version,
+                    object.kind()
+                )],
+                _ => Vec::new(),
+            };
+            return Ok(allow("skipped", warnings));
+        }
+        let mut findings: Vec<Finding> = judge_object(&self.pipeline, &object)
+            .into_iter()
+            .filter(|f| f.suppressed.is_none() && f.severity >= self.fail_on)
+            .collect();
+        // The worst first: a long list is cut at the end.
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        if findings.is_empty() {
+            return Ok(allow("allowed", Vec::new()));
+        }
+        let name = object.reference.display_name();
+        Ok(match mode {
+            Mode::Enforce => Verdict {
+                review: answer(&uid, false, Some(&denial(&name, &findings)), &[], None),
+                allowed: false,
+                outcome: "denied",
+                kind,
+                denied_by: findings.iter().map(|f| f.rule).collect(),
+            },
+            Mode::Warn => allow("warned", warnings(&findings)),
+            Mode::Audit => Verdict {
+                review: answer(&uid, true, None, &[], Some(&audit_value(&findings))),
+                allowed: true,
+                outcome: "audited",
+                kind,
+                denied_by: Vec::new(),
+            },
+        })
+    }
+}
+
+fn answer(
+    uid: &str,
+    allowed: bool,
+    message: Option<&str>,
+    warnings: &[String],
+    audit: Option<&str>,
+) -> Json {
+    let mut response = json!({ "uid": uid, "allowed": allowed });
+    if let Some(message) = message {
+        response["status"] = json!({ "code": 403, "reason": "Forbidden", "message": message });
+    }
+    if !warnings.is_empty() {
+        response["warnings"] = json!(warnings);
+    }
+    if let Some(value) = audit {
+        response["auditAnnotations"] = json!({ AUDIT_KEY: value });
+    }
+    json!({ "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response })
+}
+
+fn line(finding: &Finding) -> String {
+    format!(
+        "{} {} ({}) at {}: {}",
+        finding.rule, finding.name, finding.severity, finding.path, finding.message
+    )
+}
+
+/// The denial: one line per finding, cut with a count when it would grow too long.
+fn denial(object: &str, findings: &[Finding]) -> String {
+    let mut message = format!(
+        "palisade: {object} has {} finding(s) at or above the fail-on level:",
+        findings.len()
+    );
+    for (i, finding) in findings.iter().enumerate() {
+        let next = format!("\n- {}", line(finding));
+        if message.len() + next.len() > MAX_MESSAGE_BYTES - 64 {
+            let _ = write!(
+                message,
+                "\n... and {} more (palisade scan shows all)",
+                findings.len() - i
+            );
+            break;
+        }
+        message.push_str(&next);
+    }
+    message
+}
+
+fn warnings(findings: &[Finding]) -> Vec<String> {
+    let mut out: Vec<String> = findings
+        .iter()
+        .take(MAX_WARNINGS)
+        .map(|f| {
+            let text = format!("palisade: {}", line(f));
+            if text.chars().count() > MAX_WARNING_CHARS {
+                let cut: String = text.chars().take(MAX_WARNING_CHARS - 3).collect();
+                format!("{cut}...")
+            } else {
+                text
+            }
+        })
+        .collect();
+    if findings.len() > MAX_WARNINGS {
+        out.push(format!(
+            "palisade: ... and {} more findings",
+            findings.len() - MAX_WARNINGS
+        ));
+    }
+    out
+}
+
+/// The findings as compact JSON: rule, severity, path, message.
+fn audit_value(findings: &[Finding]) -> String {
+    let list: Vec<Json> = findings
+        .iter()
+        .map(|f| json!({"rule": f.rule, "severity": f.severity, "path": f.path.as_str(), "message": f.message}))
+        .collect();
+    Json::Array(list).to_string()
+}

@@ -1,0 +1,332 @@
+//! The HTTPS server: `POST /validate`, `GET /healthz`, `/readyz`, `/metrics`. It reloads its
+//! certificate, key and config when their files change (new connections get the new
+//! certificate; requests in flight finish with the judge they started with), and drains
+//! in-flight requests on SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::core::PartialObjectMeta;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use palisade_engine::config::{self, AdmissionMode};
+use palisade_engine::{build_pipeline, Overrides};
+
+use crate::metrics::Metrics;
+use crate::review::{Judge, Mode, MODE_LABEL};
+
+/// Bodies above this are refused with 413 (the API server sends at most 3 MiB objects).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// How `palisade admit` runs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    /// `.palisade.yaml`: rules, severities, exceptions, `fail-on`, `admission.mode`.
+    pub config: Option<PathBuf>,
+    pub flags: Overrides,
+    /// The mode flag, over the config's.
+    pub mode: Option<Mode>,
+    /// Where namespaces' `palisade.dev/mode` labels are read from; `None`: every namespace has
+    /// the default mode.
+    pub cluster: Option<palisade_cluster::ClusterOptions>,
+    /// How often the certificate, key and config files are checked for changes.
+    pub reload_every: Duration,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("config: {0}")]
+    Config(String),
+    #[error("TLS certificate or key: {0}")]
+    Tls(String),
+    #[error(transparent)]
+    Cluster(#[from] palisade_cluster::ClusterError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The judge a config file and flags describe.
+pub fn load_judge(
+    config_file: Option<&Path>,
+    flags: &Overrides,
+    mode: Option<Mode>,
+) -> Result<Judge, ServeError> {
+    let loaded = match config_file {
+        Some(file) => config::load(file).map_err(|e| ServeError::Config(e.to_string()))?,
+        None => config::LoadedConfig::default(),
+    };
+    // Admission blocks work: unless told otherwise it denies for high and critical findings
+    // only (a scan's default, any finding, would block on a missing digest).
+    let mut flags = flags.clone();
+    if flags.fail_on.is_none() && loaded.config.fail_on.is_none() {
+        flags.fail_on = Some(palisade_model::Severity::High);
+    }
+    let (pipeline, fail_on) =
+        build_pipeline(&loaded, &flags).map_err(|e| ServeError::Config(e.to_string()))?;
+    let default_mode = mode.unwrap_or(match loaded.config.admission.mode {
+        Some(AdmissionMode::Warn) => Mode::Warn,
+        Some(AdmissionMode::Audit) => Mode::Audit,
+        Some(AdmissionMode::Enforce) | None => Mode::Enforce,
+    });
+    Ok(Judge {
+        pipeline,
+        fail_on,
+        default_mode,
+    })
+}
+
+/// What the handlers share.
+pub struct AppState {
+    judge: RwLock<Arc<Judge>>,
+    metrics: Metrics,
+    namespaces: Option<Store<PartialObjectMeta<Namespace>>>,
+    ready: AtomicBool,
+}
+
+impl AppState {
+    /// State for a judge without a cluster: every namespace has the default mode.
+    pub fn new(judge: Judge) -> Arc<AppState> {
+        Arc::new(AppState {
+            judge: RwLock::new(Arc::new(judge)),
+            metrics: Metrics::default(),
+            namespaces: None,
+            ready: AtomicBool::new(true),
+        })
+    }
+
+    fn judge(&self) -> Option<Arc<Judge>> {
+        self.judge.read().ok().map(|j| Arc::clone(&j))
+    }
+
+    fn mode_of(&self, namespace: &str) -> Option<Mode> {
+        let store = self.namespaces.as_ref()?;
+        let object = store.get(&ObjectRef::new(namespace))?;
+        object
+            .metadata
+            .labels
+            .as_ref()?
+            .get(MODE_LABEL)
+            .and_then(|m| Mode::parse(m))
+    }
+}
+
+/// The routes, for the server and for tests that call them without TLS.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/validate", post(validate))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if state.ready.load(Ordering::Relaxed) {
+        "ok".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "namespaces not yet read").into_response()
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
+    let started = Instant::now();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            state.metrics.bad_request(413);
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("palisade: the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+                .into_response();
+        }
+    };
+    let Some(judge) = state.judge() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "palisade: no judge").into_response();
+    };
+    match judge.review(&bytes, &|ns| state.mode_of(ns)) {
+        Ok(verdict) => {
+            state.metrics.review(
+                verdict.outcome,
+                &verdict.kind,
+                &verdict.denied_by,
+                started.elapsed(),
+            );
+            axum::Json(verdict.review).into_response()
+        }
+        Err(bad) => {
+            state.metrics.bad_request(400);
+            (StatusCode::BAD_REQUEST, format!("palisade: {bad}")).into_response()
+        }
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// [`serve`] on a runtime of its own, for callers without one.
+pub fn run(options: ServeOptions) -> Result<(), ServeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(options))
+}
+
+/// Runs the webhook until SIGTERM or Ctrl-C, then drains in-flight requests.
+pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
+    // One crypto provider for the whole process (a second one would panic at the first TLS use).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let judge = load_judge(options.config.as_deref(), &options.flags, options.mode)?;
+    let tls =
+        axum_server::tls_rustls::RustlsConfig::from_pem_file(&options.tls_cert, &options.tls_key)
+            .await
+            .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let mut namespaces = None;
+    let mut watch = None;
+    if let Some(cluster) = &options.cluster {
+        let (client, context) = palisade_cluster::client(cluster).await?;
+        // Metadata only: a Namespace's labels are all the webhook needs.
+        let api: kube::Api<PartialObjectMeta<Namespace>> = kube::Api::all(client);
+        let (reader, writer) = reflector::store();
+        let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
+            .default_backoff()
+            .touched_objects();
+        watch = Some(tokio::spawn(async move {
+            futures::pin_mut!(stream);
+            while let Some(event) = stream.next().await {
+                if let Err(e) = event {
+                    eprintln!("palisade admit: watching namespaces in `{context}`: {e}");
+                }
+            }
+        }));
+        namespaces = Some(reader);
+    }
+    let state = Arc::new(AppState {
+        judge: RwLock::new(Arc::new(judge)),
+        metrics: Metrics::default(),
+        ready: AtomicBool::new(namespaces.is_none()),
+        namespaces,
+    });
+    if let Some(store) = state.namespaces.clone() {
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            if store.wait_until_ready().await.is_ok() {
+                state.ready.store(true, Ordering::Relaxed);
+            }
+        });
+    }
+    tokio::spawn(reload_loop(
+        options.clone(),
+        tls.clone(),
+        Arc::clone(&state),
+    ));
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        stop_signal().await;
+        eprintln!("palisade admit: stopping; finishing requests in flight");
+        shutdown.graceful_shutdown(Some(Duration::from_secs(25)));
+    });
+    eprintln!("palisade admit: listening on https://{}", options.listen);
+    axum_server::bind_rustls(options.listen, tls)
+        .handle(handle)
+        .serve(router(state).into_make_service())
+        .await?;
+    if let Some(watch) = watch {
+        watch.abort();
+    }
+    Ok(())
+}
+
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Checks the certificate, key and config for changes; a file that fails to load leaves the
+/// old one in force (and says why on stderr).
+async fn reload_loop(
+    options: ServeOptions,
+    tls: axum_server::tls_rustls::RustlsConfig,
+    state: Arc<AppState>,
+) {
+    let stamp = |options: &ServeOptions| {
+        (
+            modified(&options.tls_cert),
+            modified(&options.tls_key),
+            options.config.as_deref().and_then(modified),
+        )
+    };
+    let mut last = stamp(&options);
+    loop {
+        tokio::time::sleep(options.reload_every).await;
+        let now = stamp(&options);
+        if (now.0, now.1) != (last.0, last.1) {
+            match tls
+                .reload_from_pem_file(&options.tls_cert, &options.tls_key)
+                .await
+            {
+                Ok(()) => {
+                    state.metrics.reload("certificate");
+                    eprintln!("palisade admit: certificate reloaded");
+                }
+                Err(e) => eprintln!("palisade admit: keeping the old certificate: {e}"),
+            }
+        }
+        if now.2 != last.2 {
+            match load_judge(options.config.as_deref(), &options.flags, options.mode) {
+                Ok(judge) => {
+                    if let Ok(mut slot) = state.judge.write() {
+                        *slot = Arc::new(judge);
+                    }
+                    state.metrics.reload("config");
+                    eprintln!("palisade admit: config reloaded");
+                }
+                Err(e) => eprintln!("palisade admit: keeping the old config: {e}"),
+            }
+        }
+        last = now;
+    }
+}

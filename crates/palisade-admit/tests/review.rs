@@ -1,0 +1,349 @@
+//! Verdicts on AdmissionReviews as the API server sends them: modes, suppressions, strict mode,
+//! operations, unknown kinds, bad bodies; and random or truncated bodies never panic.
+
+use palisade_admit::review::BadReview;
+use palisade_admit::{Judge, Mode};
+use palisade_engine::config::LoadedConfig;
+use palisade_engine::{build_pipeline, Overrides};
+use palisade_model::Severity;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn judge_with(flags: Overrides, config: &str) -> Judge {
+    let dir = std::env::temp_dir().join(format!("palisade-admit-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join(format!(
+        "{:x}.yaml",
+        config.len() * 31 + usize::from(flags.strict)
+    ));
+    let loaded = if config.is_empty() {
+        LoadedConfig::default()
+    } else {
+        std::fs::write(&file, config).expect("config");
+        palisade_engine::config::load(&file).expect("valid config")
+    };
+    let (pipeline, _) = build_pipeline(&loaded, &flags).expect("pipeline");
+    Judge {
+        pipeline,
+        fail_on: Severity::High,
+        default_mode: Mode::Enforce,
+    }
+}
+
+fn judge() -> Judge {
+    judge_with(Overrides::default(), "")
+}
+
+fn review(operation: &str, namespace: &str, object: Value) -> Vec<u8> {
+    let kind = object["kind"].as_str().unwrap_or("").to_string();
+    let api_version = object["apiVersion"].as_str().unwrap_or("v1").to_string();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+            "kind": {"group": group, "version": version, "kind": kind},
+            "resource": {"group": group, "version": version, "resource": format!("{}s", kind.to_lowercase())},
+            "namespace": namespace,
+            "operation": operation,
+            "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+            "object": object,
+            "dryRun": false
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn privileged_pod() -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "debug", "labels": {"app": "debug"}},
+        "spec": {"containers": [{
+            "name": "shell", "image": "registry.example.com/tools/shell:1.36",
+            "securityContext": {"privileged": true}
+        }]}
+    })
+}
+
+fn hardened_deployment() -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "serviceAccountName": "web",
+                    "automountServiceAccountToken": false,
+                    "securityContext": {"runAsNonRoot": true, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "web", "image": "registry.example.com/shop/web:2.4.1",
+                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+                        "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}}
+                    }]
+                }
+            }
+        }
+    })
+}
+
+fn no_labels(_: &str) -> Option<Mode> {
+    None
+}
+
+#[test]
+fn enforce_denies_with_each_finding_and_echoes_the_uid() {
+    let verdict = judge()
+        .review(&review("CREATE", "shop", privileged_pod()), &no_labels)
+        .expect("a review");
+    assert!(!verdict.allowed);
+    assert_eq!(verdict.outcome, "denied");
+    assert!(verdict.denied_by.contains(&"PAL-PSS-002"));
+    insta::assert_snapshot!(serde_json::to_string_pretty(&verdict.review).expect("json"));
+}
+
+#[test]
+fn warn_admits_and_returns_short_warnings() {
+    let verdict = judge()
+        .review(&review("CREATE", "dev", privileged_pod()), &|ns| {
+            (ns == "dev").then_some(Mode::Warn)
+        })
+        .expect("a review");
+    assert!(verdict.allowed);
+    let warnings = verdict.review["response"]["warnings"]
+        .as_array()
+        .expect("warnings");
+    assert!(warnings
+        .iter()
+        .any(|w| w.as_str().is_some_and(|w| w.contains("PAL-PSS-002"))));
+    assert!(warnings
+        .iter()
+        .all(|w| w.as_str().is_some_and(|w| w.chars().count() <= 256)));
+    assert!(verdict.review["response"].get("status").is_none());
+}
+
+#[test]
+fn audit_admits_and_records_the_findings() {
+    let verdict = judge()
+        .review(&review("UPDATE", "legacy", privileged_pod()), &|_| {
+            Some(Mode::Audit)
+        })
+        .expect("a review");
+    assert!(verdict.allowed);
+    assert_eq!(verdict.outcome, "audited");
+    let recorded = verdict.review["response"]["auditAnnotations"]["findings"]
+        .as_str()
+        .expect("annotation");
+    let list: Value = serde_json::from_str(recorded).expect("JSON in the annotation");
+    assert!(list
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|f| f["rule"] == "PAL-PSS-002"
+            && f["path"] == "/spec/containers/0/securityContext/privileged"));
+}
+
+#[test]
+fn a_namespace_object_carries_its_own_mode() {
+    let namespace = json!({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "sandbox", "labels": {"palisade.dev/mode": "warn", "pod-security.kubernetes.io/enforce": "privileged"}}
+    });
+    let verdict = judge()
+        .review(&review("CREATE", "", namespace), &no_labels)
+        .expect("a review");
+    assert!(verdict.allowed, "{}", verdict.review);
+    assert_eq!(verdict.outcome, "warned");
+}
+
+#[test]
+fn clean_objects_deletes_and_connects_are_allowed() {
+    let judge = judge();
+    let clean = judge
+        .review(&review("CREATE", "shop", hardened_deployment()), &no_labels)
+        .expect("review");
+    assert!(clean.allowed, "{}", clean.review);
+    assert_eq!(clean.outcome, "allowed");
+    for operation in ["DELETE", "CONNECT"] {
+        let verdict = judge
+            .review(&review(operation, "shop", privileged_pod()), &no_labels)
+            .expect("review");
+        assert!(
+            verdict.allowed && verdict.outcome == "skipped",
+            "{operation}"
+        );
+    }
+}
+
+#[test]
+fn dry_runs_are_judged_the_same() {
+    let mut body: Value =
+        serde_json::from_slice(&review("CREATE", "shop", privileged_pod())).expect("json");
+    body["request"]["dryRun"] = json!(true);
+    let dry = judge()
+        .review(body.to_string().as_bytes(), &no_labels)
+        .expect("review");
+    let wet = judge()
+        .review(&review("CREATE", "shop", privileged_pod()), &no_labels)
+        .expect("review");
+    assert_eq!(dry.review, wet.review);
+}
+
+#[test]
+fn annotations_suppress_unless_strict_and_config_exceptions_always() {
+    let mut pod = privileged_pod();
+    pod["metadata"]["annotations"] = json!({
+        "palisade.dev/ignore": "PAL-PSS-002,PAL-PSS-014,PAL-PSS-015,PAL-PSS-017,PAL-PSS-018,PAL-WL-001",
+        "palisade.dev/ignore-reason": "node debugging tool, approved in SEC-412"
+    });
+    let body = review("CREATE", "ops", pod);
+    let lenient = judge().review(&body, &no_labels).expect("review");
+    assert!(lenient.allowed, "{}", lenient.review);
+    let strict = judge_with(
+        Overrides {
+            strict: true,
+            ..Overrides::default()
+        },
+        "",
+    )
+    .review(&body, &no_labels)
+    .expect("review");
+    assert!(
+        !strict.allowed,
+        "a workload must not exempt itself in strict mode"
+    );
+
+    let config = "strict: true\nexceptions:\n  - rules: [PAL-PSS-002]\n    namespace: ops\n    name: debug\n    reason: approved in SEC-412\n";
+    let excepted = judge_with(Overrides::default(), config)
+        .review(&review("CREATE", "ops", privileged_pod()), &no_labels)
+        .expect("review");
+    assert!(
+        !excepted.denied_by.contains(&"PAL-PSS-002"),
+        "{}",
+        excepted.review
+    );
+}
+
+#[test]
+fn kinds_without_rules_are_admitted_with_a_warning_in_warn_mode() {
+    let certificate = json!({
+        "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+        "metadata": {"name": "web-tls", "namespace": "shop"},
+        "spec": {"secretName": "web-tls", "dnsNames": ["shop.example.com"]}
+    });
+    let judge = judge();
+    let enforce = judge
+        .review(&review("CREATE", "shop", certificate.clone()), &no_labels)
+        .expect("review");
+    assert!(enforce.allowed && enforce.review["response"].get("warnings").is_none());
+    let warn = judge
+        .review(&review("CREATE", "shop", certificate), &|_| {
+            Some(Mode::Warn)
+        })
+        .expect("review");
+    assert!(warn.allowed);
+    assert!(warn.review["response"]["warnings"][0]
+        .as_str()
+        .is_some_and(|w| w.contains("cert-manager.io/v1 Certificate")));
+}
+
+#[test]
+fn a_long_list_of_findings_stays_within_the_message_limit() {
+    let containers: Vec<Value> = (0..200)
+        .map(|i| json!({"name": format!("c{i}"), "image": "registry.example.com/app:1.0", "securityContext": {"privileged": true}}))
+        .collect();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "many"}, "spec": {"containers": containers}});
+    let verdict = judge()
+        .review(&review("CREATE", "shop", pod), &no_labels)
+        .expect("review");
+    let message = verdict.review["response"]["status"]["message"]
+        .as_str()
+        .expect("message");
+    assert!(message.len() <= 4096, "{}", message.len());
+    assert!(message.contains("more (palisade scan shows all)"));
+    assert!(
+        message.contains("PAL-PSS-002"),
+        "critical findings come first"
+    );
+}
+
+#[test]
+fn bodies_that_are_not_reviews_are_refused_with_a_reason() {
+    let judge = judge();
+    assert!(matches!(
+        judge.review(b"{not json", &no_labels),
+        Err(BadReview::NotJson(_))
+    ));
+    let v1beta1 = json!({"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview", "request": {"uid": "1"}});
+    assert!(matches!(
+        judge.review(v1beta1.to_string().as_bytes(), &no_labels),
+        Err(BadReview::NotAReview(_))
+    ));
+    let no_uid = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"operation": "CREATE"}});
+    assert_eq!(
+        judge
+            .review(no_uid.to_string().as_bytes(), &no_labels)
+            .err()
+            .map(|e| e.to_string()),
+        Some("not an admission.k8s.io/v1 AdmissionReview: request.uid is missing".to_string())
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bodies_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = judge().review(&bytes, &no_labels);
+    }
+
+    #[test]
+    fn truncated_and_mangled_reviews_never_panic(cut in 0usize..2000, flip in 0usize..2000, byte in any::<u8>()) {
+        let mut body = review("CREATE", "shop", hardened_deployment());
+        if flip < body.len() {
+            body[flip] = byte;
+        }
+        body.truncate(cut.min(body.len()));
+        let _ = judge().review(&body, &no_labels);
+    }
+
+    #[test]
+    fn objects_of_any_shape_get_a_verdict(value in json_value()) {
+        let body = json!({
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "x", "operation": "CREATE", "kind": {"kind": "Pod"}, "namespace": "a",
+                        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": value}}
+        });
+        prop_assert!(judge().review(body.to_string().as_bytes(), &no_labels).is_ok());
+    }
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        "[a-zA-Z0-9/_.-]{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 64, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    Just("containers".to_string()),
+                    Just("securityContext".to_string()),
+                    Just("privileged".to_string()),
+                    Just("hostPath".to_string()),
+                    Just("volumes".to_string()),
+                    "[a-z]{1,8}"
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}

@@ -1,0 +1,89 @@
+//! `palisade admit`: the webhook, its certificates and its install manifests.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use palisade_admit::manifests::{render, Install};
+use palisade_admit::server::{run, ServeOptions};
+use palisade_admit::Mode;
+use palisade_cluster::ClusterOptions;
+use palisade_engine::Overrides;
+
+use crate::cli::{AdmitArgs, AdmitCommand, ModeArg};
+use crate::{split_list, EXIT_CLEAN};
+
+pub fn run_admit(args: &AdmitArgs) -> Result<u8> {
+    match &args.command {
+        Some(AdmitCommand::Certs { hosts, output }) => {
+            palisade_admit::certs::write(output, hosts)?;
+            eprintln!(
+                "palisade admit: wrote {} to {}",
+                palisade_admit::certs::FILES.join(", "),
+                output.display()
+            );
+            Ok(EXIT_CLEAN)
+        }
+        Some(AdmitCommand::Manifests {
+            namespace,
+            image,
+            ca_bundle,
+        }) => {
+            let pem = match ca_bundle {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                ),
+                None => None,
+            };
+            let text = render(&Install {
+                namespace,
+                image,
+                ca_bundle: pem.as_deref(),
+            });
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            Ok(EXIT_CLEAN)
+        }
+        None => serve(args),
+    }
+}
+
+fn serve(args: &AdmitArgs) -> Result<u8> {
+    let serve = &args.serve;
+    let (Some(tls_cert), Some(tls_key)) = (&serve.tls_cert, &serve.tls_key) else {
+        anyhow::bail!(
+            "palisade admit needs --tls-cert and --tls-key (palisade admit certs writes them)"
+        );
+    };
+    let cluster = (!serve.no_cluster).then(|| ClusterOptions {
+        kubeconfig: serve.connection.kubeconfig.clone(),
+        context: serve.connection.context.clone(),
+        request_timeout: Some(serve.connection.request_timeout).filter(|t| !t.is_zero()),
+    });
+    let options = ServeOptions {
+        listen: serve.listen,
+        tls_cert: tls_cert.clone(),
+        tls_key: tls_key.clone(),
+        config: serve.config.clone(),
+        flags: Overrides {
+            pss_level: serve.pss_level,
+            pss_version: serve.pss_version,
+            select: split_list(&serve.select),
+            ignore: split_list(&serve.ignore),
+            strict: serve.strict,
+            fail_on: serve.fail_on,
+            no_bootstrap: false,
+        },
+        mode: serve.mode.map(|m| match m {
+            ModeArg::Enforce => Mode::Enforce,
+            ModeArg::Warn => Mode::Warn,
+            ModeArg::Audit => Mode::Audit,
+        }),
+        cluster,
+        reload_every: Duration::from_secs(1),
+    };
+    run(options)?;
+    Ok(EXIT_CLEAN)
+}
