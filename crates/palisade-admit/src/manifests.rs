@@ -93,7 +93,7 @@ pub fn ca_bundle_field(pem: &str) -> String {
 }
 
 /// Namespace, ServiceAccount, read-only RBAC for the namespace watch, Deployment, Service,
-/// PodDisruptionBudget and ValidatingWebhookConfiguration.
+/// NetworkPolicy, PodDisruptionBudget and ValidatingWebhookConfiguration.
 pub fn render(install: &Install<'_>) -> String {
     let ns = install.namespace;
     let image = install.image;
@@ -152,6 +152,9 @@ metadata:
   namespace: {ns}
   labels:
     app.kubernetes.io/name: palisade-admit
+  annotations:
+    palisade.dev/ignore: PAL-SA-001
+    palisade.dev/ignore-reason: the webhook watches Namespaces' labels through the API with this token
 spec:
   replicas: 2
   selector:
@@ -221,6 +224,38 @@ spec:
   - name: https
     port: 443
     targetPort: https
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: {ns}
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress, Egress]
+---
+# The API server calls in on 8443 from the control plane's addresses (unknown here, so any
+# source); the webhook itself only talks to the API server and DNS.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: palisade-admit
+  namespace: {ns}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: palisade-admit
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports:
+    - {{port: 8443, protocol: TCP}}
+  egress:
+  - ports:
+    - {{port: 443, protocol: TCP}}
+    - {{port: 6443, protocol: TCP}}
+  - ports:
+    - {{port: 53, protocol: UDP}}
+    - {{port: 53, protocol: TCP}}
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget

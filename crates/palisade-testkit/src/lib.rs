@@ -294,6 +294,52 @@ impl TestCluster {
             .unwrap_or_else(|e| panic!("applying test objects: {e}"))
     }
 
+    /// [`TestCluster::apply`] that returns the API server's refusal instead of panicking.
+    pub fn try_apply(&self, yaml: &str) -> Result<Applied, String> {
+        self.runtime
+            .block_on(apply::apply(&self.client, yaml, self.controller_manager))
+    }
+
+    /// POSTs `body` (JSON) to `path` as the admin, `?dryRun=All` when `dry_run`: the status,
+    /// the `Warning` headers' texts and the answer's body.
+    pub fn post(&self, path: &str, body: &serde_json::Value, dry_run: bool) -> Posted {
+        let uri = if dry_run {
+            format!("{path}?dryRun=All")
+        } else {
+            path.to_string()
+        };
+        let request = http::Request::post(uri)
+            .header("Content-Type", "application/json")
+            .body(body.to_string().into_bytes())
+            .unwrap_or_else(|e| panic!("request: {e}"));
+        self.runtime.block_on(async {
+            let response = self
+                .client
+                .send(request.map(kube::client::Body::from))
+                .await
+                .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+            let status = response.status().as_u16();
+            let warnings = response
+                .headers()
+                .get_all("warning")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(str::to_string)
+                .collect();
+            let body = response
+                .into_body()
+                .collect_bytes()
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            Posted {
+                status,
+                warnings,
+                body,
+            }
+        })
+    }
+
     /// A kubeconfig whose only context, `name`, authenticates with `token`.
     pub fn kubeconfig_with_token(&self, name: &str, token: &str) -> PathBuf {
         let path = self.dir.join(format!("kubeconfig-{name}"));
@@ -344,6 +390,92 @@ impl TestCluster {
             .unwrap_or_else(|| panic!("no token in {answer}"))
             .to_string()
     }
+}
+
+/// What [`TestCluster::post`] got back.
+#[derive(Debug)]
+pub struct Posted {
+    pub status: u16,
+    /// `Warning` headers as sent (`299 - "text"`).
+    pub warnings: Vec<String>,
+    pub body: String,
+}
+
+/// GETs `url` over HTTPS, trusting only `ca_pem`: the status and body, or why it failed (an
+/// untrusted certificate, nothing listening).
+pub fn https_get(url: &str, ca_pem: &str) -> Result<(u16, String), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+        let base: http::Uri = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or("https"),
+            uri.authority().map_or("", |a| a.as_str())
+        )
+        .parse()
+        .map_err(|e| format!("{url}: {e}"))?;
+        let mut config = kube::Config::new(base);
+        config.root_cert = Some(pem_certificates(ca_pem));
+        config.auth_info = Default::default();
+        config.connect_timeout = Some(Duration::from_secs(5));
+        config.read_timeout = Some(Duration::from_secs(5));
+        let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
+        let request = http::Request::get(uri.path())
+            .body(kube::client::Body::empty())
+            .map_err(|e| e.to_string())?;
+        let response = client.send(request).await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect_bytes()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    })
+}
+
+/// The DER certificates of a PEM bundle.
+fn pem_certificates(pem: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut inside: Option<String> = None;
+    for line in pem.lines() {
+        let line = line.trim();
+        if line.starts_with("-----BEGIN CERTIFICATE") {
+            inside = Some(String::new());
+        } else if line.starts_with("-----END CERTIFICATE") {
+            if let Some(text) = inside.take() {
+                out.push(unbase64(&text));
+            }
+        } else if let Some(text) = inside.as_mut() {
+            text.push_str(line);
+        }
+    }
+    out
+}
+
+fn unbase64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, d)| n | (u32::from(*d) << (18 - 6 * i)));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
+    }
+    out
 }
 
 impl Drop for TestCluster {

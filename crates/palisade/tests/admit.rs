@@ -1,0 +1,396 @@
+//! `palisade admit` behind a real kube-apiserver (palisade-testkit): the API server calls the
+//! webhook over HTTPS with the generated CA, and kubectl-level results are checked: denials
+//! with Palisade's message, warnings, audit annotations, dry runs, config reload, certificate
+//! reload and a graceful stop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use palisade_testkit::{https_get, TestCluster};
+use serde_json::{json, Value};
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_palisade"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn certs(dir: &Path) {
+    let status = Command::new(binary())
+        .args([
+            "admit",
+            "certs",
+            "--host",
+            "127.0.0.1",
+            "--host",
+            "localhost",
+            "-o",
+        ])
+        .arg(dir)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+}
+
+/// The webhook process; stopped (SIGKILL) if a test fails before stopping it.
+struct Webhook {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Webhook {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn wait_ready(url: &str, ca: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok((200, _)) = https_get(&format!("{url}/readyz"), ca) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the webhook never became ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn start(cluster: &TestCluster, dir: &Path, config: &Path) -> Webhook {
+    let port = free_port();
+    let child = Command::new(binary())
+        .args([
+            "admit",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--tls-cert",
+        ])
+        .arg(dir.join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.join("tls.key"))
+        .arg("--config")
+        .arg(config)
+        .arg("--kubeconfig")
+        .arg(&cluster.kubeconfig)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("webhook.log")).expect("log"))
+        .spawn()
+        .expect("palisade admit starts");
+    let url = format!("https://127.0.0.1:{port}");
+    wait_ready(&url, &read(&dir.join("ca.crt")));
+    Webhook { child, url }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+/// Registers the webhook for namespaces that carry a mode label (so the rest of the control
+/// plane keeps working whatever the webhook does).
+fn register(cluster: &TestCluster, url: &str, ca: &str) {
+    cluster.apply(&format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: palisade}}\n\
+         webhooks:\n- name: validate.palisade.dev\n  admissionReviewVersions: [v1]\n  sideEffects: None\n  failurePolicy: Fail\n  \
+         matchPolicy: Equivalent\n  timeoutSeconds: 5\n  clientConfig: {{url: \"{url}/validate\", caBundle: \"{}\"}}\n  \
+         namespaceSelector: {{matchExpressions: [{{key: palisade.dev/mode, operator: Exists}}]}}\n  rules:\n  \
+         - {{apiGroups: [\"\"], apiVersions: [\"*\"], operations: [CREATE, UPDATE], resources: [pods], scope: \"*\"}}\n  \
+         - {{apiGroups: [apps], apiVersions: [\"*\"], operations: [CREATE, UPDATE], resources: [deployments], scope: \"*\"}}\n",
+        base64(ca.as_bytes())
+    ));
+}
+
+fn pod(name: &str, privileged: bool, host_network: bool) -> Value {
+    let mut pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": {
+            "securityContext": {"runAsNonRoot": true, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{
+                "name": "app", "image": "registry.example.com/shop/app:1.4.2",
+                "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+                "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+                                    "capabilities": {"drop": ["ALL"]}, "privileged": privileged}
+            }]
+        }
+    });
+    if privileged {
+        // The API server refuses privileged together with allowPrivilegeEscalation: false.
+        pod["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
+    }
+    if host_network {
+        pod["spec"]["hostNetwork"] = json!(true);
+    }
+    pod
+}
+
+fn create(
+    cluster: &TestCluster,
+    namespace: &str,
+    object: &Value,
+    dry_run: bool,
+) -> palisade_testkit::Posted {
+    cluster.post(
+        &format!("/api/v1/namespaces/{namespace}/pods"),
+        object,
+        dry_run,
+    )
+}
+
+#[test]
+fn the_api_server_enforces_warns_and_audits_through_palisade() {
+    let Some(cluster) = TestCluster::own("admission webhook behind kube-apiserver") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    certs(dir.path());
+    let config = dir.path().join("palisade.yaml");
+    std::fs::write(&config, "fail-on: high\n").expect("config");
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod, labels: {palisade.dev/mode: enforce}}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: dev, labels: {palisade.dev/mode: warn}}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy, labels: {palisade.dev/mode: audit}}\n",
+    );
+    let webhook = start(&cluster, dir.path(), &config);
+    let ca = read(&dir.path().join("ca.crt"));
+    register(&cluster, &webhook.url, &ca);
+
+    // enforce: denied with Palisade's message, which names the rule and the field.
+    let denied = create(&cluster, "prod", &pod("debug", true, false), false);
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    assert!(
+        denied
+            .body
+            .contains("admission webhook \\\"validate.palisade.dev\\\" denied the request"),
+        "{}",
+        denied.body
+    );
+    assert!(denied.body.contains("PAL-PSS-002 pss-privileged (critical) at /spec/containers/0/securityContext/privileged"), "{}", denied.body);
+    // A clean pod is admitted.
+    let clean = create(&cluster, "prod", &pod("web", false, false), false);
+    assert_eq!(clean.status, 201, "{}", clean.body);
+    // A dry run is judged the same, and nothing is stored either way.
+    let dry = create(&cluster, "prod", &pod("debug", true, false), true);
+    assert_eq!(dry.status, 403, "{}", dry.body);
+    assert!(dry.body.contains("PAL-PSS-002"));
+    let dry_clean = create(&cluster, "prod", &pod("dry", false, false), true);
+    assert_eq!(dry_clean.status, 201, "{}", dry_clean.body);
+
+    // warn: admitted, and the client receives the findings as warnings.
+    let warned = create(&cluster, "dev", &pod("debug", true, false), false);
+    assert_eq!(warned.status, 201, "{}", warned.body);
+    assert!(
+        warned.warnings.iter().any(|w| w.contains("PAL-PSS-002")),
+        "{:?}",
+        warned.warnings
+    );
+
+    // audit: admitted, and the API server's audit log carries the findings.
+    let audited = create(&cluster, "legacy", &pod("debug", true, false), false);
+    assert_eq!(audited.status, 201, "{}", audited.body);
+    assert!(audited.warnings.is_empty(), "{:?}", audited.warnings);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = read(&cluster.audit_log);
+        let found = log.lines().any(|l| {
+            l.contains("\"validate.palisade.dev/findings\"")
+                && l.contains("PAL-PSS-002")
+                && l.contains("\"legacy\"")
+        });
+        if found {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no audit annotation in {}",
+            cluster.audit_log.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Config reload: at fail-on critical, the host network (high) no longer denies.
+    let host_network = create(&cluster, "prod", &pod("logs", false, true), true);
+    assert_eq!(host_network.status, 403, "{}", host_network.body);
+    assert!(
+        host_network.body.contains("PAL-PSS-001"),
+        "{}",
+        host_network.body
+    );
+    std::fs::write(&config, "fail-on: critical\n").expect("config");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let after = create(&cluster, "prod", &pod("logs", false, true), true);
+        if after.status == 201 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the config was not reloaded: {}",
+            after.body
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // Metrics count what happened.
+    let (status, metrics) = https_get(&format!("{}/metrics", webhook.url), &ca).expect("metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("palisade_admission_reviews_total{outcome=\"denied\",kind=\"Pod\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("palisade_admission_reviews_total{outcome=\"warned\",kind=\"Pod\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("palisade_admission_reviews_total{outcome=\"audited\",kind=\"Pod\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("palisade_reloads_total{file=\"config\"} 1"),
+        "{metrics}"
+    );
+    stop_gracefully(webhook);
+}
+
+/// SIGTERM: the process drains and exits 0.
+fn stop_gracefully(mut webhook: Webhook) {
+    let pid = webhook.child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Some(exit)) = webhook.child.try_wait() {
+            assert!(exit.success(), "exit status {exit}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "the webhook did not stop");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_new_certificate_is_served_without_a_restart() {
+    let Some(cluster) = TestCluster::own("admission certificate reload") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    certs(dir.path());
+    let config = dir.path().join("palisade.yaml");
+    std::fs::write(&config, "fail-on: high\n").expect("config");
+    let webhook = start(&cluster, dir.path(), &config);
+    let old_ca = read(&dir.path().join("ca.crt"));
+    let renewed = tempfile::tempdir().expect("tempdir");
+    certs(renewed.path());
+    let new_ca = read(&renewed.path().join("ca.crt"));
+    assert!(https_get(&format!("{}/healthz", webhook.url), &new_ca).is_err());
+    for file in ["tls.crt", "tls.key"] {
+        std::fs::copy(renewed.path().join(file), dir.path().join(file)).expect("copy");
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok((200, _)) = https_get(&format!("{}/healthz", webhook.url), &new_ca) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new certificate was never served"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(https_get(&format!("{}/healthz", webhook.url), &old_ca).is_err());
+    stop_gracefully(webhook);
+}
+
+#[test]
+fn the_install_manifests_pass_their_own_scan_at_high() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    certs(dir.path());
+    let manifests = Command::new(binary())
+        .args(["admit", "manifests", "--ca-bundle"])
+        .arg(dir.path().join("ca.crt"))
+        .output()
+        .expect("runs");
+    assert!(manifests.status.success());
+    let text = String::from_utf8_lossy(&manifests.stdout).into_owned();
+    for kind in [
+        "kind: Namespace",
+        "kind: ServiceAccount",
+        "kind: ClusterRole",
+        "kind: ClusterRoleBinding",
+        "kind: Deployment",
+        "kind: Service",
+        "kind: NetworkPolicy",
+        "kind: PodDisruptionBudget",
+        "kind: ValidatingWebhookConfiguration",
+    ] {
+        assert!(text.contains(kind), "{kind} missing");
+    }
+    for setting in [
+        "failurePolicy: Fail",
+        "sideEffects: None",
+        "timeoutSeconds: 5",
+        "matchPolicy: Equivalent",
+        "replicas: 2",
+        "caBundle: ",
+    ] {
+        assert!(text.contains(setting), "{setting} missing");
+    }
+    let file = dir.path().join("install.yaml");
+    std::fs::write(&file, &text).expect("write");
+    let scan = Command::new(binary())
+        .args([
+            "scan",
+            "--no-config",
+            "--fail-on",
+            "high",
+            "--format",
+            "json",
+        ])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&scan.stdout).expect("JSON");
+    let serious: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| matches!(f["severity"].as_str(), Some("high" | "critical")))
+        .collect();
+    assert!(serious.is_empty(), "{serious:#?}");
+    assert_eq!(
+        scan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&scan.stderr)
+    );
+    assert_eq!(report["summary"]["objects"], 10);
+}
