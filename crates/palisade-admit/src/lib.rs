@@ -7,9 +7,10 @@
 //! * [`certs`] and [`manifests`]: what installing it takes.
 
 pub mod certs;
+mod cluster_view;
 pub mod manifests;
 mod metrics;
 pub mod review;
 pub mod server;
 
-pub use review::{Judge, Mode, MODE_LABEL};
+pub use review::{ClusterView, Judge, Mode, MODE_LABEL};

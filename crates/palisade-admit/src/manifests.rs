@@ -122,14 +122,18 @@ metadata:
   namespace: {ns}
 automountServiceAccountToken: true
 ---
-# Read-only: the webhook watches Namespaces for their palisade.dev/mode label.
+# Read-only: the webhook watches Namespaces (their palisade.dev/mode label), ServiceAccounts and
+# RBAC objects (to deny a binding that opens a new escalation path).
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:
   name: palisade-admit
 rules:
 - apiGroups: [""]
-  resources: [namespaces]
+  resources: [namespaces, serviceaccounts]
+  verbs: [get, list, watch]
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [roles, clusterroles, rolebindings, clusterrolebindings]
   verbs: [get, list, watch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -154,7 +158,7 @@ metadata:
     app.kubernetes.io/name: palisade-admit
   annotations:
     palisade.dev/ignore: PAL-SA-001
-    palisade.dev/ignore-reason: the webhook watches Namespaces' labels through the API with this token
+    palisade.dev/ignore-reason: the webhook watches Namespaces and RBAC objects through the API with this token
 spec:
   replicas: 2
   selector:

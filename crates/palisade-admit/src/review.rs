@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use palisade_engine::{judge_object, Pipeline};
-use palisade_model::{Finding, Severity};
+use palisade_engine::{judge_object_with, Pipeline};
+use palisade_model::{Finding, Object, Severity};
 use serde_json::{json, Value as Json};
 
 /// The Namespace label that picks a namespace's mode.
@@ -43,6 +43,17 @@ impl Mode {
         }
     }
 }
+
+/// What the webhook knows of the cluster beyond the object under review.
+pub trait ClusterView: Send + Sync {
+    /// The findings of the whole-cluster RBAC rules (escalation paths, risky grants, workloads
+    /// running as risky service accounts) that storing `object` would add to the cluster's
+    /// current state.
+    fn added_findings(&self, pipeline: &Pipeline, object: &Object) -> Vec<Finding>;
+}
+
+/// Kinds whose admission can change what the RBAC rules find.
+const RBAC_KINDS: &[&str] = &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"];
 
 /// Everything a verdict needs: the pipeline, the threshold and the mode of namespaces that do
 /// not choose one.
@@ -123,6 +134,18 @@ impl Judge {
         body: &[u8],
         mode_of: &dyn Fn(&str) -> Option<Mode>,
     ) -> Result<Verdict, BadReview> {
+        self.review_in(body, mode_of, None)
+    }
+
+    /// [`Judge::review`] with the cluster's state: RBAC objects are judged by what they add to
+    /// it (a new escalation path is denied with the path), and workloads by the grants of the
+    /// service account they run as.
+    pub fn review_in(
+        &self,
+        body: &[u8],
+        mode_of: &dyn Fn(&str) -> Option<Mode>,
+        cluster: Option<&dyn ClusterView>,
+    ) -> Result<Verdict, BadReview> {
         let review: Json =
             serde_json::from_slice(body).map_err(|e| BadReview::NotJson(e.to_string()))?;
         let text = |pointer: &str| review.pointer(pointer).and_then(Json::as_str);
@@ -193,7 +216,17 @@ impl Judge {
             };
             return Ok(allow("skipped", warnings));
         }
-        let mut findings: Vec<Finding> = judge_object(&self.pipeline, &object)
+        let in_cluster = match cluster {
+            Some(view)
+                if (RBAC_KINDS.contains(&object.kind())
+                    && object.group() == "rbac.authorization.k8s.io")
+                    || palisade_model::PodView::of(&object).is_some() =>
+            {
+                view.added_findings(&self.pipeline, &object)
+            }
+            _ => Vec::new(),
+        };
+        let mut findings: Vec<Finding> = judge_object_with(&self.pipeline, &object, in_cluster)
             .into_iter()
             .filter(|f| f.suppressed.is_none() && f.severity >= self.fail_on)
             .collect();

@@ -15,14 +15,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use futures::StreamExt;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::core::PartialObjectMeta;
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{watcher, WatchStreamExt};
 use palisade_engine::config::{self, AdmissionMode};
 use palisade_engine::{build_pipeline, Overrides};
 
+use crate::cluster_view::RbacView;
 use crate::metrics::Metrics;
 use crate::review::{Judge, Mode, MODE_LABEL};
 
@@ -40,8 +36,9 @@ pub struct ServeOptions {
     pub flags: Overrides,
     /// The mode flag, over the config's.
     pub mode: Option<Mode>,
-    /// Where namespaces' `palisade.dev/mode` labels are read from; `None`: every namespace has
-    /// the default mode.
+    /// Where namespaces' `palisade.dev/mode` labels and the RBAC objects that escalation
+    /// checks compare against are read from; `None`: every namespace has the default mode, and
+    /// objects are judged alone.
     pub cluster: Option<palisade_cluster::ClusterOptions>,
     /// How often the certificate, key and config files are checked for changes.
     pub reload_every: Duration,
@@ -94,7 +91,7 @@ pub fn load_judge(
 pub struct AppState {
     judge: RwLock<Arc<Judge>>,
     metrics: Metrics,
-    namespaces: Option<Store<PartialObjectMeta<Namespace>>>,
+    cluster: Option<Arc<RbacView>>,
     ready: AtomicBool,
 }
 
@@ -104,7 +101,7 @@ impl AppState {
         Arc::new(AppState {
             judge: RwLock::new(Arc::new(judge)),
             metrics: Metrics::default(),
-            namespaces: None,
+            cluster: None,
             ready: AtomicBool::new(true),
         })
     }
@@ -114,14 +111,11 @@ impl AppState {
     }
 
     fn mode_of(&self, namespace: &str) -> Option<Mode> {
-        let store = self.namespaces.as_ref()?;
-        let object = store.get(&ObjectRef::new(namespace))?;
-        object
-            .metadata
-            .labels
+        let label = self
+            .cluster
             .as_ref()?
-            .get(MODE_LABEL)
-            .and_then(|m| Mode::parse(m))
+            .namespace_label(namespace, MODE_LABEL)?;
+        Mode::parse(&label)
     }
 }
 
@@ -167,7 +161,11 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
     let Some(judge) = state.judge() else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "palisade: no judge").into_response();
     };
-    match judge.review(&bytes, &|ns| state.mode_of(ns)) {
+    let cluster = state
+        .cluster
+        .as_deref()
+        .map(|view| view as &dyn crate::review::ClusterView);
+    match judge.review_in(&bytes, &|ns| state.mode_of(ns), cluster) {
         Ok(verdict) => {
             state.metrics.review(
                 verdict.outcome,
@@ -205,38 +203,22 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         axum_server::tls_rustls::RustlsConfig::from_pem_file(&options.tls_cert, &options.tls_key)
             .await
             .map_err(|e| ServeError::Tls(e.to_string()))?;
-    let mut namespaces = None;
-    let mut watch = None;
-    if let Some(cluster) = &options.cluster {
-        let (client, context) = palisade_cluster::client(cluster).await?;
-        // Metadata only: a Namespace's labels are all the webhook needs.
-        let api: kube::Api<PartialObjectMeta<Namespace>> = kube::Api::all(client);
-        let (reader, writer) = reflector::store();
-        let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
-            .default_backoff()
-            .touched_objects();
-        watch = Some(tokio::spawn(async move {
-            futures::pin_mut!(stream);
-            while let Some(event) = stream.next().await {
-                if let Err(e) = event {
-                    eprintln!("palisade admit: watching namespaces in `{context}`: {e}");
-                }
-            }
-        }));
-        namespaces = Some(reader);
+    let mut cluster = None;
+    if let Some(options) = &options.cluster {
+        let (client, context) = palisade_cluster::client(options).await?;
+        cluster = Some(Arc::new(RbacView::start(&client, &context)));
     }
     let state = Arc::new(AppState {
         judge: RwLock::new(Arc::new(judge)),
         metrics: Metrics::default(),
-        ready: AtomicBool::new(namespaces.is_none()),
-        namespaces,
+        ready: AtomicBool::new(cluster.is_none()),
+        cluster,
     });
-    if let Some(store) = state.namespaces.clone() {
+    if let Some(view) = state.cluster.clone() {
         let state = Arc::clone(&state);
         tokio::spawn(async move {
-            if store.wait_until_ready().await.is_ok() {
-                state.ready.store(true, Ordering::Relaxed);
-            }
+            view.wait_until_ready().await;
+            state.ready.store(true, Ordering::Relaxed);
         });
     }
     tokio::spawn(reload_loop(
@@ -256,9 +238,6 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         .handle(handle)
         .serve(router(state).into_make_service())
         .await?;
-    if let Some(watch) = watch {
-        watch.abort();
-    }
     Ok(())
 }
 

@@ -416,12 +416,23 @@ impl<'a> StreamScan<'a> {
 /// (RBAC, NetworkPolicy coverage) need the other objects and do not run here; findings about the
 /// suppressions themselves are left to `scan`.
 pub fn judge_object(pipeline: &Pipeline, object: &palisade_model::Object) -> Vec<Finding> {
+    judge_object_with(pipeline, object, Vec::new())
+}
+
+/// [`judge_object`], with findings of whole-inventory rules that the object brings about
+/// (`extra`, from the cluster's state) judged alongside: the object's suppressions cover them.
+pub fn judge_object_with(
+    pipeline: &Pipeline,
+    object: &palisade_model::Object,
+    extra: Vec<Finding>,
+) -> Vec<Finding> {
     let no_file: Arc<str> = Arc::from(palisade_rules::suppress::NO_FILE);
     let mut file = FileSuppressions::new(&no_file, "", &pipeline.suppression);
     file.add_object(object, &pipeline.suppression);
     let mut suppressions = Suppressions::new(&pipeline.suppression);
     suppressions.merge(file.finish());
     let mut findings = pipeline.engine.check(object, None);
+    findings.extend(extra);
     let active: Vec<&'static palisade_rules::Rule> = pipeline.engine.rules().collect();
     let _about_suppressions = suppressions.apply(&mut findings, &active);
     for finding in &mut findings {

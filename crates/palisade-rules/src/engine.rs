@@ -202,8 +202,21 @@ impl Engine {
 
     /// Runs the inventory rules.
     pub fn check_inventory(&self, inventory: &Inventory) -> Vec<Finding> {
+        self.check_inventory_where(inventory, &|_| true)
+    }
+
+    /// Runs the inventory rules of one category (`rbac`).
+    pub fn check_inventory_in(&self, inventory: &Inventory, category: &str) -> Vec<Finding> {
+        self.check_inventory_where(inventory, &|rule| rule.meta.category == category)
+    }
+
+    fn check_inventory_where(
+        &self,
+        inventory: &Inventory,
+        wanted: &dyn Fn(&Rule) -> bool,
+    ) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for active in &self.inventory {
+        for active in self.inventory.iter().filter(|a| wanted(a.rule)) {
             let mut emitter = Emitter::default();
             (active.check)(inventory, &mut emitter);
             let meta = &active.rule.meta;

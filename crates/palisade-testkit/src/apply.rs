@@ -84,10 +84,24 @@ pub async fn apply(
         .collect();
     used.sort();
     used.dedup();
+    // Created when missing, never applied: applying would take away labels the test set.
     for namespace in used {
-        objects.push(serde_json::json!({
+        let body = serde_json::json!({
             "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}
-        }));
+        });
+        let request = http::Request::post("/api/v1/namespaces")
+            .header("Content-Type", "application/json")
+            .body(body.to_string().into_bytes())
+            .map_err(|e| e.to_string())?;
+        match client.request_text(request).await {
+            Ok(_) => {
+                if controller_manager {
+                    settled(client, &namespace).await?;
+                }
+            }
+            Err(kube::Error::Api(status)) if status.code == 409 => {}
+            Err(e) => return Err(format!("namespace {namespace}: {e}")),
+        }
     }
     objects.sort_by_key(rank);
     let mut discovery = Discovery::new(client.clone())

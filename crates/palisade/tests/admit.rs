@@ -120,7 +120,8 @@ fn register(cluster: &TestCluster, url: &str, ca: &str) {
          matchPolicy: Equivalent\n  timeoutSeconds: 5\n  clientConfig: {{url: \"{url}/validate\", caBundle: \"{}\"}}\n  \
          namespaceSelector: {{matchExpressions: [{{key: palisade.dev/mode, operator: Exists}}]}}\n  rules:\n  \
          - {{apiGroups: [\"\"], apiVersions: [\"*\"], operations: [CREATE, UPDATE], resources: [pods], scope: \"*\"}}\n  \
-         - {{apiGroups: [apps], apiVersions: [\"*\"], operations: [CREATE, UPDATE], resources: [deployments], scope: \"*\"}}\n",
+         - {{apiGroups: [apps], apiVersions: [\"*\"], operations: [CREATE, UPDATE], resources: [deployments], scope: \"*\"}}\n  \
+         - {{apiGroups: [rbac.authorization.k8s.io], apiVersions: [\"*\"], operations: [CREATE, UPDATE], resources: [roles, rolebindings, clusterroles, clusterrolebindings], scope: \"*\"}}\n",
         base64(ca.as_bytes())
     ));
 }
@@ -171,6 +172,14 @@ fn the_api_server_enforces_warns_and_audits_through_palisade() {
     certs(dir.path());
     let config = dir.path().join("palisade.yaml");
     std::fs::write(&config, "fail-on: high\n").expect("config");
+    // Before the webhook: a service account that is cluster-admin (the cluster's own business).
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: ci, labels: {palisade.dev/mode: enforce}}\n---\n\
+         apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: deployer, namespace: ci}\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ci-deployer-admin}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n\
+         subjects: [{kind: ServiceAccount, name: deployer, namespace: ci}]\n",
+    );
     cluster.apply(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod, labels: {palisade.dev/mode: enforce}}\n---\n\
          apiVersion: v1\nkind: Namespace\nmetadata: {name: dev, labels: {palisade.dev/mode: warn}}\n---\n\
@@ -232,6 +241,47 @@ fn the_api_server_enforces_warns_and_audits_through_palisade() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+
+    // RBAC: a binding that lets `dev` run pods in `ci` opens a path to cluster-admin (through
+    // the deployer service account's token): denied, and the message shows the path.
+    let escalation = cluster.try_apply(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: dev-edit, namespace: ci}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\n\
+         subjects: [{kind: User, name: dev, apiGroup: rbac.authorization.k8s.io}]\n",
+    );
+    let refusal = escalation.expect_err("the escalating binding is denied");
+    assert!(refusal.contains("validate.palisade.dev"), "{refusal}");
+    assert!(
+        refusal.contains("PAL-RBAC-015") && refusal.contains("User dev can become cluster-admin"),
+        "{refusal}"
+    );
+    assert!(
+        refusal.contains("as ServiceAccount ci/deployer"),
+        "{refusal}"
+    );
+    // A direct cluster-admin grant is denied by the rule that reports it in scans.
+    let direct = cluster.try_apply(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: mallory-admin}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n\
+         subjects: [{kind: User, name: mallory, apiGroup: rbac.authorization.k8s.io}]\n",
+    );
+    assert!(direct.expect_err("denied").contains("mallory"));
+    // A clean pod that runs as the cluster-admin service account is judged as scan judges it.
+    let mut runner = pod("runner", false, false);
+    runner["spec"]["serviceAccountName"] = json!("deployer");
+    let risky = create(&cluster, "ci", &runner, true);
+    assert_eq!(risky.status, 403, "{}", risky.body);
+    assert!(
+        risky.body.contains("PAL-RBAC-") && risky.body.contains("deployer"),
+        "{}",
+        risky.body
+    );
+    // Reading pods in `ci` opens no path: admitted.
+    cluster.apply(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: auditor-view, namespace: ci}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n\
+         subjects: [{kind: User, name: auditor, apiGroup: rbac.authorization.k8s.io}]\n",
+    );
 
     // Config reload: at fail-on critical, the host network (high) no longer denies.
     let host_network = create(&cluster, "prod", &pod("logs", false, true), true);
