@@ -93,6 +93,8 @@ pub struct AppState {
     metrics: Metrics,
     cluster: Option<Arc<RbacView>>,
     ready: AtomicBool,
+    /// Every review's time in the handler, when asked for (the load benchmark).
+    samples: Option<std::sync::Mutex<Vec<Duration>>>,
 }
 
 impl AppState {
@@ -103,7 +105,27 @@ impl AppState {
             metrics: Metrics::default(),
             cluster: None,
             ready: AtomicBool::new(true),
+            samples: None,
         })
+    }
+
+    /// [`AppState::new`] that keeps every review's time in the handler, for [`AppState::samples`].
+    pub fn sampled(judge: Judge) -> Arc<AppState> {
+        Arc::new(AppState {
+            judge: RwLock::new(Arc::new(judge)),
+            metrics: Metrics::default(),
+            cluster: None,
+            ready: AtomicBool::new(true),
+            samples: Some(std::sync::Mutex::new(Vec::new())),
+        })
+    }
+
+    /// The times kept so far (empty unless built with [`AppState::sampled`]).
+    pub fn samples(&self) -> Vec<Duration> {
+        self.samples
+            .as_ref()
+            .and_then(|s| s.lock().ok().map(|s| s.clone()))
+            .unwrap_or_default()
     }
 
     fn judge(&self) -> Option<Arc<Judge>> {
@@ -167,12 +189,15 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
         .map(|view| view as &dyn crate::review::ClusterView);
     match judge.review_in(&bytes, &|ns| state.mode_of(ns), cluster) {
         Ok(verdict) => {
-            state.metrics.review(
-                verdict.outcome,
-                &verdict.kind,
-                &verdict.denied_by,
-                started.elapsed(),
-            );
+            let took = started.elapsed();
+            state
+                .metrics
+                .review(verdict.outcome, &verdict.kind, &verdict.denied_by, took);
+            if let Some(samples) = &state.samples {
+                if let Ok(mut samples) = samples.lock() {
+                    samples.push(took);
+                }
+            }
             axum::Json(verdict.review).into_response()
         }
         Err(bad) => {
@@ -213,6 +238,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         metrics: Metrics::default(),
         ready: AtomicBool::new(cluster.is_none()),
         cluster,
+        samples: None,
     });
     if let Some(view) = state.cluster.clone() {
         let state = Arc::clone(&state);
