@@ -19,7 +19,7 @@ pub use connect::{client, Cluster, ClusterOptions, ServerVersion};
 pub use convert::strip_arrival;
 pub use kinds::{read_only_role, Resource, READ_KINDS};
 pub use palisade_load::json::{to_node, to_object};
-pub use read::{Message, ReadOptions};
+pub use read::{owned_by_workload, Message, ReadOptions};
 pub use snapshot::{SnapshotFormat, SnapshotWriter};
 
 /// What went wrong talking to a cluster; each names the context, and the kind when there is one.

@@ -329,6 +329,13 @@ fn objects_of_page(
     batch
 }
 
+/// Whether a controller made `item` (a Pod, ReplicaSet or Job) from the pod template of a
+/// workload kind Palisade reads, so its findings belong to that workload.
+pub fn owned_by_workload(kind: &str, item: &Json) -> bool {
+    let owners: HashSet<String> = POD_CARRYING.iter().map(|k| k.to_string()).collect();
+    is_owned(kind, item, &owners)
+}
+
 /// Whether a controller made `item` from a pod template that is read too.
 fn is_owned(kind: &str, item: &Json, owners: &HashSet<String>) -> bool {
     if !matches!(kind, "Pod" | "ReplicaSet" | "Job") {

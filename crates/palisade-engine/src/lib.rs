@@ -393,6 +393,19 @@ impl<'a> StreamScan<'a> {
         }
     }
 
+    /// Adds an object whose object-rule findings are already known (kept from an earlier
+    /// evaluation of the same version): only suppressions and the whole-input rules see it.
+    pub fn add_checked(&mut self, object: &palisade_model::Object, findings: Vec<Finding>) {
+        let collected = &mut self.collected;
+        collected.summary.objects += 1;
+        collected.findings.extend(findings);
+        self.suppressions
+            .add_object(object, &self.pipeline.suppression);
+        if let Some(inventory) = collected.inventory.as_mut() {
+            inventory.add(object);
+        }
+    }
+
     /// Records an input that could not be read.
     pub fn error(&mut self, error: LoadError) {
         self.collected.errors.push(error);

@@ -52,6 +52,63 @@ pub enum Command {
     /// Run the validating admission webhook (the same rules as scan, where the cluster accepts
     /// objects), or write its certificates and install manifests.
     Admit(AdmitArgs),
+    /// Watch a cluster and keep its findings current as PolicyReports (wgpolicyk8s.io), or
+    /// print the CRDs and manifests it needs.
+    Operator(OperatorArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  \
+    palisade operator manifests | kubectl apply -f -      CRDs, RBAC, Deployment (2 replicas)\n  \
+    palisade operator --kubeconfig ~/.kube/config        run outside the cluster\n  \
+    kubectl get policyreports -A                          what it wrote\n\n\
+    One PolicyReport named palisade per namespace (split into palisade-2, ... past 1,000 results)\n\
+    and one ClusterPolicyReport for cluster-scoped objects; each result names the rule (policy),\n\
+    severity, category, message, the object, and the field path and controls (properties).\n\
+    Reports are written with server-side apply (field manager palisade) only when their results\n\
+    change. Replicas elect a leader with a Lease; only the leader writes."
+)]
+pub struct OperatorArgs {
+    #[command(subcommand)]
+    pub command: Option<OperatorCommand>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// The config file (rules, severities, exceptions).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// /healthz, /readyz and /metrics.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+
+    /// The namespace of the leader-election Lease.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    pub lease_namespace: String,
+
+    /// This replica's name in the Lease [default: $POD_NAME, else host and process id].
+    #[arg(long, value_name = "NAME")]
+    pub identity: Option<String>,
+
+    /// Wait this long after a change for more before evaluating.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "300ms")]
+    pub debounce: std::time::Duration,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OperatorCommand {
+    /// Print the PolicyReport CRDs, RBAC, Deployment and metrics Service.
+    Manifests {
+        #[arg(long, default_value = "palisade-system")]
+        namespace: String,
+        #[arg(long, default_value = "ghcr.io/palisade-sec/palisade:0.1.0")]
+        image: String,
+    },
+    /// Print only the PolicyReport and ClusterPolicyReport CRDs.
+    Crds,
 }
 
 #[derive(Args, Debug)]

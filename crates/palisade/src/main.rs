@@ -4,6 +4,7 @@ mod admit_cmd;
 mod cli;
 mod cluster_cmd;
 mod netpol_cmd;
+mod operator_cmd;
 mod rbac_cmd;
 mod rules_cmd;
 mod scan_cmd;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Netpol(command) => netpol_cmd::run(&command),
         Command::Snapshot(args) => cluster_cmd::snapshot(&args),
         Command::Admit(args) => admit_cmd::run_admit(&args),
+        Command::Operator(args) => operator_cmd::run_operator(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,298 @@
+//! `palisade operator manifests`: the wg-policy PolicyReport CRDs (v1alpha2, with structural
+//! schemas written from the API definition), the operator's least-privilege RBAC, Deployment
+//! and metrics Service.
+
+use std::fmt::Write as _;
+
+/// The CRD for `kind` (`PolicyReport` or `ClusterPolicyReport`).
+fn crd(kind: &str, plural: &str, short: &str, scope: &str) -> String {
+    format!(
+        r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: {plural}.wgpolicyk8s.io
+spec:
+  group: wgpolicyk8s.io
+  names:
+    kind: {kind}
+    listKind: {kind}List
+    plural: {plural}
+    singular: {singular}
+    shortNames: [{short}]
+  scope: {scope}
+  versions:
+  - name: v1alpha2
+    served: true
+    storage: true
+    additionalPrinterColumns:
+    - {{name: Pass, type: integer, jsonPath: .summary.pass}}
+    - {{name: Fail, type: integer, jsonPath: .summary.fail}}
+    - {{name: Warn, type: integer, jsonPath: .summary.warn}}
+    - {{name: Error, type: integer, jsonPath: .summary.error}}
+    - {{name: Skip, type: integer, jsonPath: .summary.skip}}
+    - {{name: Age, type: date, jsonPath: .metadata.creationTimestamp}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        description: {kind} is the report of policy results for the resources of {scope_text}.
+        properties:
+          apiVersion: {{type: string}}
+          kind: {{type: string}}
+          metadata: {{type: object}}
+          scope:
+            type: object
+            description: The resource the report is about, when it is about one.
+            x-kubernetes-preserve-unknown-fields: true
+          scopeSelector:
+            type: object
+            description: The resources the report is about, by label.
+            x-kubernetes-preserve-unknown-fields: true
+          summary:
+            type: object
+            properties:
+              pass: {{type: integer}}
+              fail: {{type: integer}}
+              warn: {{type: integer}}
+              error: {{type: integer}}
+              skip: {{type: integer}}
+          results:
+            type: array
+            items:
+              type: object
+              required: [policy]
+              properties:
+                source: {{type: string}}
+                policy: {{type: string}}
+                rule: {{type: string}}
+                category: {{type: string}}
+                severity: {{type: string, enum: [critical, high, low, medium, info]}}
+                result: {{type: string, enum: [pass, fail, warn, error, skip]}}
+                scored: {{type: boolean}}
+                message: {{type: string}}
+                timestamp:
+                  type: object
+                  properties:
+                    seconds: {{type: integer, format: int64}}
+                    nanos: {{type: integer, format: int32}}
+                properties:
+                  type: object
+                  additionalProperties: {{type: string}}
+                resources:
+                  type: array
+                  items:
+                    type: object
+                    properties:
+                      apiVersion: {{type: string}}
+                      kind: {{type: string}}
+                      namespace: {{type: string}}
+                      name: {{type: string}}
+                      uid: {{type: string}}
+                      resourceVersion: {{type: string}}
+                      fieldPath: {{type: string}}
+                resourceSelector:
+                  type: object
+                  x-kubernetes-preserve-unknown-fields: true
+    subresources: {{}}
+"#,
+        singular = kind.to_lowercase(),
+        scope_text = if scope == "Namespaced" {
+            "one namespace"
+        } else {
+            "the cluster"
+        },
+    )
+}
+
+/// The PolicyReport and ClusterPolicyReport CRDs.
+pub fn crds() -> String {
+    format!(
+        "{}---\n{}",
+        crd("PolicyReport", "policyreports", "polr", "Namespaced"),
+        crd(
+            "ClusterPolicyReport",
+            "clusterpolicyreports",
+            "cpolr",
+            "Cluster"
+        )
+    )
+}
+
+/// Everything the operator needs, in `namespace`, running `image`.
+pub fn render(namespace: &str, image: &str) -> String {
+    let ns = namespace;
+    let mut read = palisade_cluster::read_only_role("palisade-operator-read", &[]);
+    // The reader role's comment header is for scan; the operator's own follows.
+    read = read
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out =
+        String::from("# palisade operator: keeps PolicyReports of every namespace current.\n");
+    out.push_str(&crds());
+    let _ = write!(
+        out,
+        r#"---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {ns}
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: palisade-operator
+  namespace: {ns}
+---
+# Read: every kind Palisade judges (Secrets are watched as metadata only).
+{read}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: palisade-operator-read
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: palisade-operator-read}}
+subjects:
+- {{kind: ServiceAccount, name: palisade-operator, namespace: {ns}}}
+---
+# Write: its own reports, nothing else.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: palisade-operator-reports
+rules:
+- apiGroups: [wgpolicyk8s.io]
+  resources: [policyreports, clusterpolicyreports]
+  verbs: [get, list, watch, create, patch, update, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: palisade-operator-reports
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: palisade-operator-reports}}
+subjects:
+- {{kind: ServiceAccount, name: palisade-operator, namespace: {ns}}}
+---
+# Leader election, in its own namespace only.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: palisade-operator-lease
+  namespace: {ns}
+rules:
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [get, create, update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: palisade-operator-lease
+  namespace: {ns}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: palisade-operator-lease}}
+subjects:
+- {{kind: ServiceAccount, name: palisade-operator, namespace: {ns}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: palisade-operator
+  namespace: {ns}
+  labels:
+    app.kubernetes.io/name: palisade-operator
+  annotations:
+    palisade.dev/ignore: PAL-SA-001,PAL-RBAC-014
+    palisade.dev/ignore-reason: the operator reads the cluster through the API with this token; it can read Secrets' metadata only by design
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: palisade-operator
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: palisade-operator
+    spec:
+      serviceAccountName: palisade-operator
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        runAsGroup: 65532
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+      - name: operator
+        image: {image}
+        imagePullPolicy: IfNotPresent
+        args: [operator, --listen, "0.0.0.0:8080", --lease-namespace, {ns}]
+        env:
+        - name: POD_NAME
+          valueFrom:
+            fieldRef: {{fieldPath: metadata.name}}
+        ports:
+        - name: metrics
+          containerPort: 8080
+        readinessProbe:
+          httpGet: {{path: /readyz, port: metrics}}
+          periodSeconds: 5
+        livenessProbe:
+          httpGet: {{path: /healthz, port: metrics}}
+          periodSeconds: 10
+        resources:
+          requests: {{cpu: 100m, memory: 128Mi}}
+          limits: {{cpu: "1", memory: 512Mi}}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: palisade-operator-metrics
+  namespace: {ns}
+spec:
+  selector:
+    app.kubernetes.io/name: palisade-operator
+  ports:
+  - name: metrics
+    port: 8080
+    targetPort: metrics
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: {ns}
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress, Egress]
+---
+# Metrics scrapes in on 8080; the operator talks to the API server and DNS.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: palisade-operator
+  namespace: {ns}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: palisade-operator
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports:
+    - {{port: 8080, protocol: TCP}}
+  egress:
+  - ports:
+    - {{port: 443, protocol: TCP}}
+    - {{port: 6443, protocol: TCP}}
+  - ports:
+    - {{port: 53, protocol: UDP}}
+    - {{port: 53, protocol: TCP}}
+"#
+    );
+    out
+}

@@ -1,0 +1,464 @@
+//! The operator's loop: watch, evaluate what changed (debounced), write the reports that
+//! changed when leading; and `/healthz`, `/readyz`, `/metrics` beside it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use palisade_cluster::{owned_by_workload, ClusterOptions};
+use palisade_engine::config::{self, LoadedConfig};
+use palisade_engine::{build_pipeline, Overrides, Pipeline, StreamScan};
+use palisade_model::{Finding, Object, Severity};
+use serde_json::{json, Value as Json};
+
+use crate::lease::Elector;
+use crate::reports::{self, Report, ReportKey, MANAGED_BY};
+use crate::watch::{self, Watched};
+
+/// How the operator runs.
+#[derive(Clone, Debug)]
+pub struct OperatorOptions {
+    pub cluster: ClusterOptions,
+    pub config: Option<PathBuf>,
+    pub flags: Overrides,
+    /// `/healthz`, `/readyz` and `/metrics` (plain HTTP).
+    pub listen: SocketAddr,
+    /// This replica's name in the Lease (the pod name in a cluster).
+    pub identity: String,
+    /// Where the Lease lives.
+    pub lease_namespace: String,
+    /// How long to wait for more changes before evaluating.
+    pub debounce: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    #[error("config: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Cluster(#[from] palisade_cluster::ClusterError),
+    #[error("cluster: {0}")]
+    Api(#[from] kube::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Default)]
+struct Metrics {
+    objects: AtomicU64,
+    evaluations: AtomicU64,
+    writes: AtomicU64,
+    deletes: AtomicU64,
+    api_errors: AtomicU64,
+    leader: AtomicBool,
+    ready: AtomicBool,
+    last_evaluation_micros: AtomicU64,
+    findings: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Metrics {
+    fn render(&self) -> String {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let mut out = format!(
+            "# HELP palisade_operator_objects Objects watched.\n# TYPE palisade_operator_objects gauge\npalisade_operator_objects {}\n\
+             # HELP palisade_operator_evaluations_total Evaluations of the cluster.\n# TYPE palisade_operator_evaluations_total counter\npalisade_operator_evaluations_total {}\n\
+             # HELP palisade_operator_evaluation_seconds Duration of the last evaluation.\n# TYPE palisade_operator_evaluation_seconds gauge\npalisade_operator_evaluation_seconds {}\n\
+             # HELP palisade_operator_report_writes_total Reports written (only when their results changed).\n# TYPE palisade_operator_report_writes_total counter\npalisade_operator_report_writes_total {}\n\
+             # HELP palisade_operator_report_deletes_total Reports deleted (no findings left).\n# TYPE palisade_operator_report_deletes_total counter\npalisade_operator_report_deletes_total {}\n\
+             # HELP palisade_operator_api_errors_total Failed API requests and watch errors.\n# TYPE palisade_operator_api_errors_total counter\npalisade_operator_api_errors_total {}\n\
+             # HELP palisade_operator_leader Whether this replica writes reports.\n# TYPE palisade_operator_leader gauge\npalisade_operator_leader {}\n\
+             # HELP palisade_operator_findings Unsuppressed findings by severity.\n# TYPE palisade_operator_findings gauge\n",
+            get(&self.objects),
+            get(&self.evaluations),
+            get(&self.last_evaluation_micros) as f64 / 1e6,
+            get(&self.writes),
+            get(&self.deletes),
+            get(&self.api_errors),
+            u8::from(self.leader.load(Ordering::Relaxed)),
+        );
+        if let Ok(findings) = self.findings.lock() {
+            for (severity, n) in findings.iter() {
+                out.push_str(&format!(
+                    "palisade_operator_findings{{severity=\"{severity}\"}} {n}\n"
+                ));
+            }
+        }
+        out
+    }
+}
+
+async fn metrics_page(State(m): State<Arc<Metrics>>) -> Response {
+    m.render().into_response()
+}
+
+async fn readyz(State(m): State<Arc<Metrics>>) -> Response {
+    if m.ready.load(Ordering::Relaxed) {
+        "ok".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "first evaluation not done").into_response()
+    }
+}
+
+/// One object's findings for one version of it.
+struct Cached {
+    version: String,
+    findings: Vec<Finding>,
+}
+
+/// Runs until SIGTERM or Ctrl-C.
+pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
+    let loaded = match &options.config {
+        Some(file) => config::load(file).map_err(|e| OperatorError::Config(e.to_string()))?,
+        None => LoadedConfig::default(),
+    };
+    let (pipeline, _) = build_pipeline(&loaded, &options.flags)
+        .map_err(|e| OperatorError::Config(e.to_string()))?;
+    let (client, context) = palisade_cluster::client(&options.cluster).await?;
+    let metrics = Arc::new(Metrics::default());
+
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_page))
+        .with_state(Arc::clone(&metrics));
+    let listener = tokio::net::TcpListener::bind(options.listen).await?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let (changed_tx, mut changed) = tokio::sync::mpsc::unbounded_channel();
+    let errors = Arc::clone(&metrics);
+    let context_for_errors = context.clone();
+    let on_error: Arc<dyn Fn(String) + Send + Sync> = Arc::new(move |message| {
+        errors.api_errors.fetch_add(1, Ordering::Relaxed);
+        eprintln!("palisade operator: watching in `{context_for_errors}`: {message}");
+    });
+    let watched = watch::start(&client, changed_tx, on_error).await?;
+    for kind in &watched {
+        kind.wait_until_ready().await;
+    }
+    eprintln!(
+        "palisade operator: watching {} kinds in `{context}` as {}",
+        watched.len(),
+        options.identity
+    );
+
+    let mut elector = Elector::new(
+        client.clone(),
+        &options.lease_namespace,
+        "palisade-operator",
+        &options.identity,
+    );
+    let mut writer = Writer {
+        client: client.clone(),
+        written: HashMap::new(),
+        first_seen: HashMap::new(),
+        seeded: false,
+    };
+    let mut cache: HashMap<(String, String, String), Cached> = HashMap::new();
+    let stop = tokio::spawn(stop_signal());
+    let mut lease_tick = tokio::time::interval(Duration::from_secs(2));
+    let mut pending = true;
+    loop {
+        tokio::select! {
+            _ = lease_tick.tick() => {
+                match elector.round().await {
+                    Ok(leading) => {
+                        let was = metrics.leader.swap(leading, Ordering::Relaxed);
+                        if leading && !was {
+                            eprintln!("palisade operator: leading; writing reports");
+                            writer.seeded = false;
+                            pending = true;
+                        }
+                    }
+                    Err(e) => {
+                        metrics.api_errors.fetch_add(1, Ordering::Relaxed);
+                        metrics.leader.store(false, Ordering::Relaxed);
+                        eprintln!("palisade operator: lease: {e}");
+                    }
+                }
+            }
+            Some(()) = changed.recv() => {
+                pending = true;
+                // Debounce: a burst of changes is one evaluation.
+                tokio::time::sleep(options.debounce).await;
+                while changed.try_recv().is_ok() {}
+            }
+            _ = tokio::time::sleep(Duration::from_millis(200)), if pending => {}
+        }
+        if stop.is_finished() {
+            break;
+        }
+        if !pending {
+            continue;
+        }
+        pending = false;
+        let started = Instant::now();
+        let (findings, owners, objects) = evaluate(&pipeline, &watched, &mut cache);
+        metrics.objects.store(objects as u64, Ordering::Relaxed);
+        metrics.evaluations.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut counts) = metrics.findings.lock() {
+            counts.clear();
+            for severity in Severity::ALL {
+                counts.insert(severity.as_str(), 0);
+            }
+            for f in findings.iter().filter(|f| f.suppressed.is_none()) {
+                *counts.entry(f.severity.as_str()).or_default() += 1;
+            }
+        }
+        if metrics.leader.load(Ordering::Relaxed) {
+            match writer.write(&findings, &owners, &metrics).await {
+                Ok(()) => {}
+                Err(e) => {
+                    metrics.api_errors.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("palisade operator: writing reports: {e}");
+                    pending = true;
+                    // Exponential backoff would be finer; a pause keeps a failing API server
+                    // from being hammered.
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+        metrics
+            .last_evaluation_micros
+            .store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        metrics.ready.store(true, Ordering::Relaxed);
+    }
+    eprintln!("palisade operator: stopping");
+    elector.release().await;
+    Ok(())
+}
+
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        let _ = interrupt.await;
+        return;
+    };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Every finding of the cluster as it is now: object rules only for objects that changed since
+/// they were last checked; suppressions and whole-cluster rules over everything. Returns the
+/// findings, the namespaces' UIDs and how many objects were judged.
+fn evaluate(
+    pipeline: &Pipeline,
+    watched: &[Watched],
+    cache: &mut HashMap<(String, String, String), Cached>,
+) -> (Vec<Finding>, HashMap<String, String>, usize) {
+    let mut scan = StreamScan::new(pipeline);
+    let mut owners = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut count = 0;
+    for kind in watched {
+        for value in kind.objects() {
+            let object_kind = value["kind"].as_str().unwrap_or("").to_string();
+            if owned_by_workload(&object_kind, &value) {
+                continue;
+            }
+            let namespace = value
+                .pointer("/metadata/namespace")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
+            let name = value
+                .pointer("/metadata/name")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
+            let version = value
+                .pointer("/metadata/resourceVersion")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
+            if object_kind == "Namespace" {
+                if let Some(uid) = value.pointer("/metadata/uid").and_then(Json::as_str) {
+                    owners.insert(name.clone(), uid.to_string());
+                }
+            }
+            let object: Object = palisade_load::json::to_object(&value);
+            let key = (object_kind, namespace, name);
+            let findings = match cache.get(&key) {
+                Some(cached) if cached.version == version && !version.is_empty() => {
+                    cached.findings.clone()
+                }
+                _ => {
+                    let findings = pipeline.engine.check(&object, None);
+                    cache.insert(
+                        key.clone(),
+                        Cached {
+                            version,
+                            findings: findings.clone(),
+                        },
+                    );
+                    findings
+                }
+            };
+            seen.insert(key);
+            scan.add_checked(&object, findings);
+            count += 1;
+        }
+    }
+    cache.retain(|key, _| seen.contains(key));
+    let report = scan.finish();
+    (report.findings, owners, count)
+}
+
+/// What the leader wrote, so that only changed reports are written again.
+struct Writer {
+    client: kube::Client,
+    /// Digest of each report as last written (or found at start).
+    written: HashMap<ReportKey, u64>,
+    first_seen: HashMap<String, i64>,
+    /// Whether `written` reflects the cluster (read once after becoming leader).
+    seeded: bool,
+}
+
+fn path(key: &ReportKey, collection: bool) -> String {
+    match &key.0 {
+        Some(ns) => {
+            let base = format!("/apis/wgpolicyk8s.io/v1alpha2/namespaces/{ns}/policyreports");
+            if collection {
+                base
+            } else {
+                format!("{base}/{}", key.1)
+            }
+        }
+        None => {
+            let base = "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports".to_string();
+            if collection {
+                base
+            } else {
+                format!("{base}/{}", key.1)
+            }
+        }
+    }
+}
+
+impl Writer {
+    async fn request(
+        &self,
+        method: http::Method,
+        uri: &str,
+        content_type: &str,
+        body: Option<&Json>,
+    ) -> Result<Json, kube::Error> {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("Content-Type", content_type)
+            .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
+            .map_err(kube::Error::HttpError)?;
+        self.client.request::<Json>(request).await
+    }
+
+    /// Reads the reports Palisade wrote before (by another replica or an earlier run).
+    async fn seed(&mut self) -> Result<(), kube::Error> {
+        self.written.clear();
+        let selector = format!("labelSelector={}%3D{}", MANAGED_BY.0, MANAGED_BY.1);
+        for collection in [
+            "/apis/wgpolicyk8s.io/v1alpha2/policyreports",
+            "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports",
+        ] {
+            let list = self
+                .request(
+                    http::Method::GET,
+                    &format!("{collection}?{selector}"),
+                    "application/json",
+                    None,
+                )
+                .await?;
+            for item in list["items"].as_array().into_iter().flatten() {
+                let key = (
+                    item["metadata"]["namespace"].as_str().map(str::to_string),
+                    item["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                );
+                let digest = reports::digest_of_written(item, &mut self.first_seen);
+                self.written.insert(key, digest);
+            }
+        }
+        self.seeded = true;
+        Ok(())
+    }
+
+    async fn write(
+        &mut self,
+        findings: &[Finding],
+        owners: &HashMap<String, String>,
+        metrics: &Metrics,
+    ) -> Result<(), kube::Error> {
+        if !self.seeded {
+            self.seed().await?;
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let wanted: BTreeMap<ReportKey, Report> =
+            reports::build(findings, &mut self.first_seen, now, owners);
+        for (key, report) in &wanted {
+            if self.written.get(key) == Some(&report.digest) {
+                continue;
+            }
+            let uri = format!("{}?fieldManager=palisade&force=true", path(key, false));
+            match self
+                .request(
+                    http::Method::PATCH,
+                    &uri,
+                    "application/apply-patch+yaml",
+                    Some(&report.body),
+                )
+                .await
+            {
+                Ok(_) => {}
+                // The namespace is being deleted: its reports go with it.
+                Err(kube::Error::Api(status))
+                    if status.code == 404
+                        || status.code == 403 && status.message.contains("terminat") =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e),
+            }
+            metrics.writes.fetch_add(1, Ordering::Relaxed);
+            self.written.insert(key.clone(), report.digest);
+        }
+        let gone: Vec<ReportKey> = self
+            .written
+            .keys()
+            .filter(|key| !wanted.contains_key(*key))
+            .cloned()
+            .collect();
+        for key in gone {
+            match self
+                .request(
+                    http::Method::DELETE,
+                    &path(&key, false),
+                    "application/json",
+                    Some(&json!({})),
+                )
+                .await
+            {
+                Ok(_) => {
+                    metrics.deletes.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+            self.written.remove(&key);
+        }
+        Ok(())
+    }
+}
