@@ -135,10 +135,17 @@ impl Resource {
 /// on exactly the kinds it reads, as YAML. `extra` adds (group, resource) pairs, such as the
 /// pod-carrying custom resources of one cluster.
 pub fn read_only_role(name: &str, extra: &[(String, String)]) -> String {
+    read_only_role_without(name, extra, &[])
+}
+
+/// [`read_only_role`] without the resources in `without` (`secrets`: a long-running component
+/// that should not be able to read Secret values).
+pub fn read_only_role_without(name: &str, extra: &[(String, String)], without: &[&str]) -> String {
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     let pairs = READ_KINDS
         .iter()
         .chain(std::iter::once(&CRD_KIND))
+        .filter(|k| !without.contains(&k.resource))
         .map(|k| (k.group.to_string(), k.resource.to_string()))
         .chain(extra.iter().cloned());
     for (group, resource) in pairs {

@@ -120,7 +120,8 @@ pub fn crds() -> String {
 /// Everything the operator needs, in `namespace`, running `image`.
 pub fn render(namespace: &str, image: &str) -> String {
     let ns = namespace;
-    let mut read = palisade_cluster::read_only_role("palisade-operator-read", &[]);
+    let mut read =
+        palisade_cluster::read_only_role_without("palisade-operator-read", &[], &["secrets"]);
     // The reader role's comment header is for scan; the operator's own follows.
     read = read
         .lines()
@@ -146,7 +147,8 @@ metadata:
   name: palisade-operator
   namespace: {ns}
 ---
-# Read: every kind Palisade judges (Secrets are watched as metadata only).
+# Read: every kind Palisade judges but Secrets: listing Secrets, even as metadata, is permission
+# to read their values. Add `list, watch` on secrets to judge legacy token Secrets live.
 {read}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -203,8 +205,8 @@ metadata:
   labels:
     app.kubernetes.io/name: palisade-operator
   annotations:
-    palisade.dev/ignore: PAL-SA-001,PAL-RBAC-014
-    palisade.dev/ignore-reason: the operator reads the cluster through the API with this token; it can read Secrets' metadata only by design
+    palisade.dev/ignore: PAL-SA-001
+    palisade.dev/ignore-reason: the operator reads the cluster through the API with this token
 spec:
   replicas: 2
   selector:

@@ -95,6 +95,22 @@ pub async fn start(
         else {
             continue;
         };
+        // A kind the credentials may not list is left out (once, said), rather than retried
+        // forever: the operator's default role does not read Secrets.
+        let probe: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        match probe
+            .list_metadata(&kube::api::ListParams::default().limit(1))
+            .await
+        {
+            Err(kube::Error::Api(status)) if status.code == 403 => {
+                on_error(format!(
+                    "{}: not permitted to list; not watched",
+                    resource.plural
+                ));
+                continue;
+            }
+            _ => {}
+        }
         let tx = changed.clone();
         let errors = Arc::clone(&on_error);
         let plural = resource.plural.clone();

@@ -340,6 +340,33 @@ impl TestCluster {
         })
     }
 
+    /// GETs `path` as the admin: the object, or `None` when it does not exist.
+    pub fn get(&self, path: &str) -> Option<serde_json::Value> {
+        let request = http::Request::get(path)
+            .body(Vec::new())
+            .unwrap_or_else(|e| panic!("request: {e}"));
+        match self
+            .runtime
+            .block_on(self.client.request::<serde_json::Value>(request))
+        {
+            Ok(value) => Some(value),
+            Err(kube::Error::Api(status)) if status.code == 404 => None,
+            Err(e) => panic!("GET {path}: {e}"),
+        }
+    }
+
+    /// DELETEs `path` as the admin (absent is fine).
+    pub fn delete(&self, path: &str) {
+        let request = http::Request::delete(path)
+            .body(Vec::new())
+            .unwrap_or_else(|e| panic!("request: {e}"));
+        match self.runtime.block_on(self.client.request_text(request)) {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(e) => panic!("DELETE {path}: {e}"),
+        }
+    }
+
     /// A kubeconfig whose only context, `name`, authenticates with `token`.
     pub fn kubeconfig_with_token(&self, name: &str, token: &str) -> PathBuf {
         let path = self.dir.join(format!("kubeconfig-{name}"));

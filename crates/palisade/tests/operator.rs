@@ -1,0 +1,283 @@
+//! `palisade operator` against a real kube-apiserver (palisade-testkit): results appear and
+//! disappear with the objects, within 10 s; namespaces take their reports with them; an RBAC
+//! change that opens an escalation path adds a result; a restart rewrites nothing; of two
+//! replicas one writes. The manifests pass their own scan.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use palisade_testkit::TestCluster;
+use serde_json::Value;
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_palisade"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Operator {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+impl Operator {
+    /// Runs as the operator's own ServiceAccount, with only the RBAC its manifests grant.
+    fn start(kubeconfig: &std::path::Path, identity: &str, log: &std::path::Path) -> Operator {
+        let port = free_port();
+        let child = Command::new(binary())
+            .args([
+                "operator",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--identity",
+                identity,
+            ])
+            .args(["--lease-namespace", "palisade-system", "--kubeconfig"])
+            .arg(kubeconfig)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).expect("log"))
+            .spawn()
+            .expect("palisade operator starts");
+        Operator { child, port }
+    }
+
+    /// One line of /metrics (the value), once the operator answers.
+    fn metric(&self, name: &str) -> Option<f64> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        use std::io::{Read, Write};
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text).ok()?;
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
+    fn wait_evaluated(&self) {
+        eventually("the first evaluation", 30, || {
+            self.metric("palisade_operator_evaluations_total")
+                .unwrap_or(0.0)
+                >= 1.0
+        });
+    }
+
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "{status}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the operator did not stop");
+    }
+}
+
+fn eventually(what: &str, seconds: u64, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if check() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {seconds} s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The results of the namespace's report about `name` for `rule`.
+fn results(cluster: &TestCluster, namespace: &str, rule: &str, name: &str) -> Vec<Value> {
+    let Some(report) = cluster.get(&format!(
+        "/apis/wgpolicyk8s.io/v1alpha2/namespaces/{namespace}/policyreports/palisade"
+    )) else {
+        return Vec::new();
+    };
+    report["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["policy"] == rule && r["resources"][0]["name"] == name)
+        .cloned()
+        .collect()
+}
+
+fn daemonset(privileged: bool) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: log-agent, namespace: web}}\n\
+         spec:\n  selector: {{matchLabels: {{app: log-agent}}}}\n  template:\n    metadata: {{labels: {{app: log-agent}}}}\n    \
+         spec:\n      containers:\n      - name: agent\n        image: registry.example.com/infra/log-agent:3.1.0\n        \
+         securityContext: {{privileged: {privileged}}}\n"
+    )
+}
+
+#[test]
+fn reports_follow_the_cluster() {
+    let Some(cluster) = TestCluster::own("operator behind kube-apiserver") else {
+        return;
+    };
+    // The install manifests as they are: the API server accepts the CRDs' schemas and the RBAC.
+    let manifests = Command::new(binary())
+        .args(["operator", "manifests"])
+        .output()
+        .expect("runs");
+    cluster.apply(&String::from_utf8_lossy(&manifests.stdout));
+    cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n");
+    let token = cluster.token("palisade-system", "palisade-operator");
+    let kubeconfig = cluster.kubeconfig_with_token("palisade-operator", &token);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let operator = Operator::start(&kubeconfig, "one", &dir.path().join("one.log"));
+    operator.wait_evaluated();
+
+    // A privileged DaemonSet: a fail result for the privileged rule, pointing at it.
+    cluster.apply(&daemonset(true));
+    eventually("the privileged result", 10, || {
+        !results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()
+    });
+    let result = &results(&cluster, "web", "PAL-PSS-002", "log-agent")[0];
+    assert_eq!(result["result"], "fail");
+    assert_eq!(result["severity"], "critical");
+    assert_eq!(result["rule"], "pss-privileged");
+    assert_eq!(result["resources"][0]["kind"], "DaemonSet");
+    assert_eq!(
+        result["properties"]["path"],
+        "/spec/template/spec/containers/0/securityContext/privileged"
+    );
+    assert!(result["properties"]["controls"]
+        .as_str()
+        .is_some_and(|c| c.contains("CIS-5.2.2")));
+
+    // Fixed: the result goes.
+    cluster.apply(&daemonset(false));
+    eventually("the fixed result to go", 10, || {
+        results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()
+    });
+
+    // An RBAC change that opens an escalation path adds a result.
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: ci}\n---\n\
+         apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: deployer, namespace: ci}\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ci-deployer-admin}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n\
+         subjects: [{kind: ServiceAccount, name: deployer, namespace: ci}]\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: dev-edit, namespace: ci}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\n\
+         subjects: [{kind: User, name: dev, apiGroup: rbac.authorization.k8s.io}]\n",
+    );
+    eventually("the escalation path result", 10, || {
+        results(&cluster, "ci", "PAL-RBAC-015", "dev-edit")
+            .iter()
+            .any(|r| {
+                r["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("User dev can become cluster-admin"))
+            })
+    });
+
+    // A restart rewrites nothing that did not change.
+    let writes_before = operator
+        .metric("palisade_operator_report_writes_total")
+        .unwrap_or(0.0);
+    assert!(writes_before >= 3.0, "{writes_before}");
+    operator.stop();
+    let restarted = Operator::start(&kubeconfig, "one", &dir.path().join("restarted.log"));
+    restarted.wait_evaluated();
+    eventually("leading again", 10, || {
+        restarted.metric("palisade_operator_leader") == Some(1.0)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        restarted.metric("palisade_operator_report_writes_total"),
+        Some(0.0)
+    );
+
+    // Two replicas: one leads and writes.
+    let second = Operator::start(&kubeconfig, "two", &dir.path().join("two.log"));
+    second.wait_evaluated();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(restarted.metric("palisade_operator_leader"), Some(1.0));
+    assert_eq!(second.metric("palisade_operator_leader"), Some(0.0));
+    cluster.apply(&daemonset(true));
+    eventually("the privileged result again", 10, || {
+        !results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        second.metric("palisade_operator_report_writes_total"),
+        Some(0.0)
+    );
+    assert!(
+        restarted
+            .metric("palisade_operator_report_writes_total")
+            .unwrap_or(0.0)
+            >= 1.0
+    );
+
+    // Deleting a namespace removes its reports.
+    cluster.delete("/api/v1/namespaces/web");
+    eventually("the namespace's report to go", 30, || {
+        cluster
+            .get("/apis/wgpolicyk8s.io/v1alpha2/namespaces/web/policyreports/palisade")
+            .is_none()
+    });
+    // The leader that stops hands over at once.
+    restarted.stop();
+    eventually("the second replica to lead", 10, || {
+        second.metric("palisade_operator_leader") == Some(1.0)
+    });
+}
+
+#[test]
+fn the_operator_manifests_pass_their_own_scan_at_high() {
+    let manifests = Command::new(binary())
+        .args(["operator", "manifests"])
+        .output()
+        .expect("runs");
+    assert!(manifests.status.success());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("operator.yaml");
+    std::fs::write(&file, &manifests.stdout).expect("write");
+    let scan = Command::new(binary())
+        .args([
+            "scan",
+            "--no-config",
+            "--fail-on",
+            "high",
+            "--format",
+            "json",
+        ])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&scan.stdout).expect("JSON");
+    let serious: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["suppressed"].is_null() && matches!(f["severity"].as_str(), Some("high" | "critical"))
+        })
+        .collect();
+    assert!(serious.is_empty(), "{serious:#?}");
+    assert!(
+        report["errors"].as_array().expect("errors").is_empty(),
+        "{}",
+        report["errors"]
+    );
+}
