@@ -15,199 +15,294 @@ pub const GROUP_VERSION: &str = "wgpolicyk8s.io/v1alpha2";
 pub const SOURCE: &str = "palisade";
 /// The label on every report Palisade writes.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "palisade");
-/// Results per report object (about 600 bytes each: well under etcd's 1.5 MiB).
-pub const MAX_RESULTS: usize = 1000;
+/// Results per report object (about 600 bytes each): small enough that the API server parses a
+/// server-side apply of one part in milliseconds, and far under its object size limit.
+pub const MAX_RESULTS: usize = 200;
 
 /// Where a report lives: its namespace (`None` for the ClusterPolicyReport) and name.
 pub type ReportKey = (Option<String>, String);
 
-/// A report ready to write, and the digest of what it says (timestamps left out), which decides
-/// whether it must be written.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub body: Json,
+/// One report: its findings, and the digest of what it says (timestamps left out), which
+/// decides whether it must be written. The body is rendered only when it is written, so an
+/// evaluation of a big cluster holds findings, not a second copy of them as JSON.
+#[derive(Debug)]
+pub struct Report<'a> {
+    findings: Vec<&'a Finding>,
+    seen: Vec<i64>,
+    namespace: Option<String>,
+    name: String,
+    owner: Option<String>,
     pub digest: u64,
 }
 
 /// The identity of one result across evaluations: rule, object, field path.
 pub fn result_identity(finding: &Finding) -> String {
-    format!(
-        "{}|{}|{}|{}|{}",
+    identity(
         finding.rule,
-        finding.object.kind,
+        &finding.object.kind,
         finding.object.namespace.as_deref().unwrap_or(""),
-        finding.object.name,
-        finding.path.as_str()
+        &finding.object.name,
+        finding.path.as_str(),
     )
 }
 
-fn result(finding: &Finding, seen: i64) -> Json {
-    let mut properties = serde_json::Map::new();
-    properties.insert(
-        "path".into(),
-        Json::String(finding.path.as_str().to_string()),
-    );
-    if !finding.controls.is_empty() {
-        properties.insert("controls".into(), Json::String(finding.controls.join(",")));
-    }
-    let outcome = match &finding.suppressed {
-        Some(suppression) => {
-            properties.insert(
-                "suppressed".into(),
-                Json::String(format!("{}: {}", suppression.kind, suppression.reason)),
-            );
-            "skip"
-        }
-        None => "fail",
-    };
-    let mut resource = json!({
-        "apiVersion": finding.object.api_version,
-        "kind": finding.object.kind,
-        "name": finding.object.name,
-    });
-    if let Some(namespace) = &finding.object.namespace {
-        resource["namespace"] = Json::String(namespace.clone());
-    }
-    json!({
-        "source": SOURCE,
-        "policy": finding.rule,
-        "rule": finding.name,
-        "result": outcome,
-        "severity": finding.severity.as_str(),
-        "category": finding.category,
-        "message": finding.message,
-        "scored": true,
-        "resources": [resource],
-        "properties": properties,
-        "timestamp": {"seconds": seen, "nanos": 0},
-    })
+fn identity(rule: &str, kind: &str, namespace: &str, name: &str, path: &str) -> String {
+    format!("{rule}|{kind}|{namespace}|{name}|{path}")
 }
 
-fn digest(value: &Json) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in value.to_string().bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+/// What a result says, as one line: the same from a finding and from a written result.
+#[allow(clippy::too_many_arguments)]
+fn canonical(
+    policy: &str,
+    rule: &str,
+    outcome: &str,
+    severity: &str,
+    category: &str,
+    message: &str,
+    resource: (&str, &str, &str, &str),
+    properties: (&str, &str, &str),
+) -> String {
+    format!(
+        "{policy}\u{1f}{rule}\u{1f}{outcome}\u{1f}{severity}\u{1f}{category}\u{1f}{message}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\n",
+        resource.0, resource.1, resource.2, resource.3, properties.0, properties.1, properties.2
+    )
+}
+
+struct Digest(u64);
+
+impl Digest {
+    fn new() -> Self {
+        Digest(0xcbf2_9ce4_8422_2325)
     }
-    hash
+
+    fn feed(&mut self, text: &str) {
+        for byte in text.bytes() {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+fn outcome(finding: &Finding) -> &'static str {
+    if finding.suppressed.is_some() {
+        "skip"
+    } else {
+        "fail"
+    }
+}
+
+fn suppressed_text(finding: &Finding) -> String {
+    finding
+        .suppressed
+        .as_ref()
+        .map_or(String::new(), |s| format!("{}: {}", s.kind, s.reason))
+}
+
+fn canonical_finding(finding: &Finding) -> String {
+    canonical(
+        finding.rule,
+        finding.name,
+        outcome(finding),
+        finding.severity.as_str(),
+        finding.category,
+        &finding.message,
+        (
+            &finding.object.api_version,
+            &finding.object.kind,
+            finding.object.namespace.as_deref().unwrap_or(""),
+            &finding.object.name,
+        ),
+        (
+            finding.path.as_str(),
+            &finding.controls.join(","),
+            &suppressed_text(finding),
+        ),
+    )
+}
+
+impl Report<'_> {
+    pub fn key(&self) -> ReportKey {
+        (self.namespace.clone(), self.name.clone())
+    }
+
+    /// The report object to apply.
+    pub fn body(&self) -> Json {
+        let results: Vec<Json> = self
+            .findings
+            .iter()
+            .zip(&self.seen)
+            .map(|(finding, seen)| {
+                let mut properties = serde_json::Map::new();
+                properties.insert(
+                    "path".into(),
+                    Json::String(finding.path.as_str().to_string()),
+                );
+                if !finding.controls.is_empty() {
+                    properties.insert("controls".into(), Json::String(finding.controls.join(",")));
+                }
+                if finding.suppressed.is_some() {
+                    properties.insert("suppressed".into(), Json::String(suppressed_text(finding)));
+                }
+                let mut resource = json!({
+                    "apiVersion": finding.object.api_version,
+                    "kind": finding.object.kind,
+                    "name": finding.object.name,
+                });
+                if let Some(namespace) = &finding.object.namespace {
+                    resource["namespace"] = Json::String(namespace.clone());
+                }
+                json!({
+                    "source": SOURCE,
+                    "policy": finding.rule,
+                    "rule": finding.name,
+                    "result": outcome(finding),
+                    "severity": finding.severity.as_str(),
+                    "category": finding.category,
+                    "message": finding.message,
+                    "scored": true,
+                    "resources": [resource],
+                    "properties": properties,
+                    "timestamp": {"seconds": seen, "nanos": 0},
+                })
+            })
+            .collect();
+        let skip = self
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_some())
+            .count();
+        let summary = json!({"pass": 0, "fail": self.findings.len() - skip, "warn": 0, "error": 0, "skip": skip});
+        let mut metadata = json!({
+            "name": self.name,
+            "labels": {MANAGED_BY.0: MANAGED_BY.1},
+        });
+        let kind = match &self.namespace {
+            Some(ns) => {
+                metadata["namespace"] = Json::String(ns.clone());
+                if let Some(uid) = &self.owner {
+                    metadata["ownerReferences"] = json!([{
+                        "apiVersion": "v1", "kind": "Namespace", "name": ns, "uid": uid
+                    }]);
+                }
+                "PolicyReport"
+            }
+            None => "ClusterPolicyReport",
+        };
+        json!({
+            "apiVersion": GROUP_VERSION,
+            "kind": kind,
+            "metadata": metadata,
+            "summary": summary,
+            "results": results,
+        })
+    }
 }
 
 /// The reports for `findings`. `first_seen` keeps when each result was first reported (so an
 /// unchanged result keeps its timestamp and an unchanged report its digest); `owners` gives a
 /// namespace's UID for the owner reference that lets garbage collection remove its reports.
-pub fn build(
-    findings: &[Finding],
+pub fn build<'a>(
+    findings: &'a [Finding],
     first_seen: &mut HashMap<String, i64>,
     now: i64,
     owners: &HashMap<String, String>,
-) -> BTreeMap<ReportKey, Report> {
-    let mut by_namespace: BTreeMap<Option<String>, Vec<&Finding>> = BTreeMap::new();
+) -> BTreeMap<ReportKey, Report<'a>> {
+    let mut by_namespace: BTreeMap<Option<&str>, Vec<&Finding>> = BTreeMap::new();
     for finding in findings {
         by_namespace
-            .entry(finding.object.namespace.clone())
+            .entry(finding.object.namespace.as_deref())
             .or_default()
             .push(finding);
     }
     let mut live: HashMap<String, i64> = HashMap::new();
     let mut out = BTreeMap::new();
     for (namespace, list) in by_namespace {
-        for (part, chunk) in list.chunks(MAX_RESULTS).enumerate() {
+        let owner = namespace.and_then(|ns| owners.get(ns).cloned());
+        // An object's results always land in the same part (by a hash of its identity), so a
+        // change rewrites the one part that holds the object, not every part after it. Parts
+        // are sized for three quarters of MAX_RESULTS, so hashing's unevenness stays under it.
+        let parts = list.len().div_ceil(MAX_RESULTS * 3 / 4).max(1);
+        let mut chunks: Vec<Vec<&Finding>> = vec![Vec::new(); parts];
+        for finding in list {
+            let mut hash = Digest::new();
+            hash.feed(&finding.object.kind);
+            hash.feed("/");
+            hash.feed(&finding.object.name);
+            chunks[(hash.0 % parts as u64) as usize].push(finding);
+        }
+        for (part, chunk) in chunks.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
             let name = if part == 0 {
                 SOURCE.to_string()
             } else {
                 format!("{SOURCE}-{}", part + 1)
             };
-            let mut results = Vec::with_capacity(chunk.len());
-            let mut timeless = Vec::with_capacity(chunk.len());
-            let (mut fail, mut skip) = (0, 0);
+            let mut digest = Digest::new();
+            digest.feed(owner.as_deref().unwrap_or(""));
+            let mut seen = Vec::with_capacity(chunk.len());
             for finding in chunk {
                 let identity = result_identity(finding);
-                let seen = *first_seen.get(&identity).unwrap_or(&now);
-                live.insert(identity, seen);
-                let mut value = result(finding, seen);
-                if finding.suppressed.is_some() {
-                    skip += 1;
-                } else {
-                    fail += 1;
-                }
-                results.push(value.clone());
-                if let Some(map) = value.as_object_mut() {
-                    map.remove("timestamp");
-                }
-                timeless.push(value);
+                let at = *first_seen.get(&identity).unwrap_or(&now);
+                live.insert(identity, at);
+                seen.push(at);
+                digest.feed(&canonical_finding(finding));
             }
-            let summary = json!({"pass": 0, "fail": fail, "warn": 0, "error": 0, "skip": skip});
-            let mut metadata = json!({
-                "name": name,
-                "labels": {MANAGED_BY.0: MANAGED_BY.1},
-            });
-            let kind = match &namespace {
-                Some(ns) => {
-                    metadata["namespace"] = Json::String(ns.clone());
-                    if let Some(uid) = owners.get(ns) {
-                        metadata["ownerReferences"] = json!([{
-                            "apiVersion": "v1", "kind": "Namespace", "name": ns, "uid": uid
-                        }]);
-                    }
-                    "PolicyReport"
-                }
-                None => "ClusterPolicyReport",
-            };
-            let digest =
-                digest(&json!({"summary": summary, "results": timeless, "metadata": metadata}));
-            let body = json!({
-                "apiVersion": GROUP_VERSION,
-                "kind": kind,
-                "metadata": metadata,
-                "summary": summary,
-                "results": results,
-            });
-            out.insert((namespace.clone(), name), Report { body, digest });
+            let namespace = namespace.map(str::to_string);
+            out.insert(
+                (namespace.clone(), name.clone()),
+                Report {
+                    findings: chunk.clone(),
+                    seen,
+                    namespace,
+                    name,
+                    owner: owner.clone(),
+                    digest: digest.0,
+                },
+            );
         }
     }
     *first_seen = live;
     out
 }
 
-/// The digest a written report would have been built with (for reports found at start: an
-/// operator that restarts rewrites nothing that did not change), and its results' timestamps.
+/// The digest of a report as written (for reports found at start: an operator that restarts
+/// rewrites nothing that did not change), and its results' timestamps into `first_seen`.
 pub fn digest_of_written(body: &Json, first_seen: &mut HashMap<String, i64>) -> u64 {
-    let results = body["results"].as_array().cloned().unwrap_or_default();
-    let mut timeless = Vec::with_capacity(results.len());
-    for mut value in results {
-        let identity = format!(
-            "{}|{}|{}|{}|{}",
-            value["policy"].as_str().unwrap_or(""),
-            value["resources"][0]["kind"].as_str().unwrap_or(""),
-            value["resources"][0]["namespace"].as_str().unwrap_or(""),
-            value["resources"][0]["name"].as_str().unwrap_or(""),
-            value["properties"]["path"].as_str().unwrap_or("")
+    let mut digest = Digest::new();
+    let owner = body["metadata"]["ownerReferences"][0]["uid"]
+        .as_str()
+        .unwrap_or("");
+    digest.feed(owner);
+    for value in body["results"].as_array().into_iter().flatten() {
+        let text = |v: &Json| v.as_str().unwrap_or("").to_string();
+        let resource = &value["resources"][0];
+        let (kind, namespace, name) = (
+            text(&resource["kind"]),
+            text(&resource["namespace"]),
+            text(&resource["name"]),
         );
+        let path = text(&value["properties"]["path"]);
         if let Some(seconds) = value["timestamp"]["seconds"].as_i64() {
-            first_seen.insert(identity, seconds);
+            first_seen.insert(
+                identity(&text(&value["policy"]), &kind, &namespace, &name, &path),
+                seconds,
+            );
         }
-        if let Some(map) = value.as_object_mut() {
-            map.remove("timestamp");
-        }
-        timeless.push(value);
+        digest.feed(&canonical(
+            &text(&value["policy"]),
+            &text(&value["rule"]),
+            &text(&value["result"]),
+            &text(&value["severity"]),
+            &text(&value["category"]),
+            &text(&value["message"]),
+            (&text(&resource["apiVersion"]), &kind, &namespace, &name),
+            (
+                &path,
+                &text(&value["properties"]["controls"]),
+                &text(&value["properties"]["suppressed"]),
+            ),
+        ));
     }
-    let mut metadata = json!({
-        "name": body["metadata"]["name"],
-        "labels": {MANAGED_BY.0: MANAGED_BY.1},
-    });
-    if let Some(ns) = body["metadata"]["namespace"].as_str() {
-        metadata["namespace"] = Json::String(ns.to_string());
-    }
-    if let Some(owners) = body["metadata"].get("ownerReferences") {
-        let kept: Vec<Json> = owners
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|o| json!({"apiVersion": o["apiVersion"], "kind": o["kind"], "name": o["name"], "uid": o["uid"]}))
-            .collect();
-        metadata["ownerReferences"] = Json::Array(kept);
-    }
-    digest(&json!({"summary": body["summary"], "results": timeless, "metadata": metadata}))
+    digest.0
 }
 
 #[cfg(test)]
@@ -252,45 +347,55 @@ mod tests {
         let first = build(&findings, &mut seen, 1000, &owners);
         assert_eq!(first.len(), 3);
         let shop = &first[&(Some("shop".into()), "palisade".into())];
-        assert_eq!(shop.body["kind"], "PolicyReport");
-        assert_eq!(shop.body["summary"]["fail"], 1);
-        assert_eq!(shop.body["results"][0]["policy"], "PAL-PSS-002");
-        assert_eq!(shop.body["results"][0]["resources"][0]["name"], "agent");
-        assert_eq!(shop.body["results"][0]["properties"]["path"], "/spec");
+        let body = shop.body();
+        assert_eq!(body["kind"], "PolicyReport");
+        assert_eq!(body["summary"]["fail"], 1);
+        assert_eq!(body["results"][0]["policy"], "PAL-PSS-002");
+        assert_eq!(body["results"][0]["resources"][0]["name"], "agent");
+        assert_eq!(body["results"][0]["properties"]["path"], "/spec");
+        assert_eq!(body["metadata"]["ownerReferences"][0]["uid"], "uid-shop");
         assert_eq!(
-            shop.body["metadata"]["ownerReferences"][0]["uid"],
-            "uid-shop"
-        );
-        assert_eq!(
-            first[&(None, "palisade".into())].body["kind"],
+            first[&(None, "palisade".into())].body()["kind"],
             "ClusterPolicyReport"
         );
         // Later, unchanged: same digest and timestamps, though the clock moved.
         let second = build(&findings, &mut seen, 2000, &owners);
-        assert_eq!(
-            shop.digest,
-            second[&(Some("shop".into()), "palisade".into())].digest
-        );
-        assert_eq!(
-            second[&(Some("shop".into()), "palisade".into())].body["results"][0]["timestamp"]
-                ["seconds"],
-            1000
-        );
-        // What a restarted operator reads back gives the same digest.
+        let again = &second[&(Some("shop".into()), "palisade".into())];
+        assert_eq!(shop.digest, again.digest);
+        assert_eq!(again.body()["results"][0]["timestamp"]["seconds"], 1000);
+        // What a restarted operator reads back gives the same digest and timestamps.
         let mut reread = HashMap::new();
-        assert_eq!(digest_of_written(&shop.body, &mut reread), shop.digest);
+        assert_eq!(digest_of_written(&body, &mut reread), shop.digest);
+        assert_eq!(reread.values().copied().collect::<Vec<_>>(), vec![1000]);
+        // A changed message changes the digest.
+        let mut changed = findings.clone();
+        changed[0].message.push('!');
+        let third = build(&changed, &mut seen, 3000, &owners);
+        assert_ne!(
+            third[&(Some("shop".into()), "palisade".into())].digest,
+            shop.digest
+        );
     }
 
     #[test]
     fn busy_namespaces_are_split() {
-        let findings: Vec<Finding> = (0..2500)
+        let findings: Vec<Finding> = (0..2 * MAX_RESULTS + 100)
             .map(|i| finding(Some("big"), &format!("w{i}"), "PAL-PSS-002"))
             .collect();
         let reports = build(&findings, &mut HashMap::new(), 1, &HashMap::new());
-        let names: Vec<&str> = reports.keys().map(|(_, n)| n.as_str()).collect();
-        assert_eq!(names, ["palisade", "palisade-2", "palisade-3"]);
-        assert!(reports.values().all(|r| r.body["results"]
+        assert!(reports.len() >= 3, "{}", reports.len());
+        assert!(reports.keys().any(|(_, n)| n == "palisade"));
+        assert!(reports.values().all(|r| r.body()["results"]
             .as_array()
             .is_some_and(|a| a.len() <= MAX_RESULTS)));
+        // One object changes: only the part that holds it changes.
+        let mut changed = findings.clone();
+        changed[7].message.push('!');
+        let after = build(&changed, &mut HashMap::new(), 1, &HashMap::new());
+        let differing = reports
+            .iter()
+            .filter(|(key, report)| after.get(*key).map(|r| r.digest) != Some(report.digest))
+            .count();
+        assert_eq!(differing, 1);
     }
 }

@@ -13,15 +13,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use palisade_cluster::{owned_by_workload, ClusterOptions};
+use palisade_cluster::ClusterOptions;
 use palisade_engine::config::{self, LoadedConfig};
 use palisade_engine::{build_pipeline, Overrides, Pipeline, StreamScan};
-use palisade_model::{Finding, Object, Severity};
+use palisade_model::{Finding, Severity};
 use serde_json::{json, Value as Json};
 
 use crate::lease::Elector;
 use crate::reports::{self, Report, ReportKey, MANAGED_BY};
-use crate::watch::{self, Watched};
+use crate::watch::{self, Shared};
 
 /// How the operator runs.
 #[derive(Clone, Debug)]
@@ -60,6 +60,8 @@ struct Metrics {
     api_errors: AtomicU64,
     leader: AtomicBool,
     ready: AtomicBool,
+    /// The leader's reports say what the last evaluation found.
+    synced: AtomicBool,
     last_evaluation_micros: AtomicU64,
     findings: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -75,6 +77,7 @@ impl Metrics {
              # HELP palisade_operator_report_deletes_total Reports deleted (no findings left).\n# TYPE palisade_operator_report_deletes_total counter\npalisade_operator_report_deletes_total {}\n\
              # HELP palisade_operator_api_errors_total Failed API requests and watch errors.\n# TYPE palisade_operator_api_errors_total counter\npalisade_operator_api_errors_total {}\n\
              # HELP palisade_operator_leader Whether this replica writes reports.\n# TYPE palisade_operator_leader gauge\npalisade_operator_leader {}\n\
+             # HELP palisade_operator_synced Whether the reports say what the last evaluation found.\n# TYPE palisade_operator_synced gauge\npalisade_operator_synced {}\n\
              # HELP palisade_operator_findings Unsuppressed findings by severity.\n# TYPE palisade_operator_findings gauge\n",
             get(&self.objects),
             get(&self.evaluations),
@@ -83,6 +86,7 @@ impl Metrics {
             get(&self.deletes),
             get(&self.api_errors),
             u8::from(self.leader.load(Ordering::Relaxed)),
+            u8::from(self.synced.load(Ordering::Relaxed)),
         );
         if let Ok(findings) = self.findings.lock() {
             for (severity, n) in findings.iter() {
@@ -105,12 +109,6 @@ async fn readyz(State(m): State<Arc<Metrics>>) -> Response {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "first evaluation not done").into_response()
     }
-}
-
-/// One object's findings for one version of it.
-struct Cached {
-    version: String,
-    findings: Vec<Finding>,
 }
 
 /// Runs until SIGTERM or Ctrl-C.
@@ -141,9 +139,15 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         errors.api_errors.fetch_add(1, Ordering::Relaxed);
         eprintln!("palisade operator: watching in `{context_for_errors}`: {message}");
     });
-    let watched = watch::start(&client, changed_tx, on_error).await?;
-    for kind in &watched {
-        kind.wait_until_ready().await;
+    let state: Shared = Default::default();
+    let watched = watch::start(&client, Arc::clone(&state), changed_tx, on_error).await?;
+    // Every kind listed once before the first evaluation: reports never show a half-read cluster.
+    loop {
+        let synced = state.lock().map(|s| s.synced.len()).unwrap_or(0);
+        if synced >= watched.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     eprintln!(
         "palisade operator: watching {} kinds in `{context}` as {}",
@@ -163,7 +167,6 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         first_seen: HashMap::new(),
         seeded: false,
     };
-    let mut cache: HashMap<(String, String, String), Cached> = HashMap::new();
     let stop = tokio::spawn(stop_signal());
     let mut lease_tick = tokio::time::interval(Duration::from_secs(2));
     let mut pending = true;
@@ -202,7 +205,7 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         }
         pending = false;
         let started = Instant::now();
-        let (findings, owners, objects) = evaluate(&pipeline, &watched, &mut cache);
+        let (findings, owners, objects) = evaluate(&pipeline, &state);
         metrics.objects.store(objects as u64, Ordering::Relaxed);
         metrics.evaluations.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut counts) = metrics.findings.lock() {
@@ -214,9 +217,10 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
                 *counts.entry(f.severity.as_str()).or_default() += 1;
             }
         }
+        metrics.synced.store(false, Ordering::Relaxed);
         if metrics.leader.load(Ordering::Relaxed) {
             match writer.write(&findings, &owners, &metrics).await {
-                Ok(()) => {}
+                Ok(()) => metrics.synced.store(true, Ordering::Relaxed),
                 Err(e) => {
                     metrics.api_errors.fetch_add(1, Ordering::Relaxed);
                     eprintln!("palisade operator: writing reports: {e}");
@@ -253,67 +257,22 @@ async fn stop_signal() {
 /// Every finding of the cluster as it is now: object rules only for objects that changed since
 /// they were last checked; suppressions and whole-cluster rules over everything. Returns the
 /// findings, the namespaces' UIDs and how many objects were judged.
-fn evaluate(
-    pipeline: &Pipeline,
-    watched: &[Watched],
-    cache: &mut HashMap<(String, String, String), Cached>,
-) -> (Vec<Finding>, HashMap<String, String>, usize) {
+fn evaluate(pipeline: &Pipeline, state: &Shared) -> (Vec<Finding>, HashMap<String, String>, usize) {
     let mut scan = StreamScan::new(pipeline);
-    let mut owners = HashMap::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut count = 0;
-    for kind in watched {
-        for value in kind.objects() {
-            let object_kind = value["kind"].as_str().unwrap_or("").to_string();
-            if owned_by_workload(&object_kind, &value) {
-                continue;
-            }
-            let namespace = value
-                .pointer("/metadata/namespace")
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_string();
-            let name = value
-                .pointer("/metadata/name")
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_string();
-            let version = value
-                .pointer("/metadata/resourceVersion")
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_string();
-            if object_kind == "Namespace" {
-                if let Some(uid) = value.pointer("/metadata/uid").and_then(Json::as_str) {
-                    owners.insert(name.clone(), uid.to_string());
-                }
-            }
-            let object: Object = palisade_load::json::to_object(&value);
-            let key = (object_kind, namespace, name);
-            let findings = match cache.get(&key) {
-                Some(cached) if cached.version == version && !version.is_empty() => {
-                    cached.findings.clone()
-                }
-                _ => {
-                    let findings = pipeline.engine.check(&object, None);
-                    cache.insert(
-                        key.clone(),
-                        Cached {
-                            version,
-                            findings: findings.clone(),
-                        },
-                    );
-                    findings
-                }
-            };
-            seen.insert(key);
-            scan.add_checked(&object, findings);
-            count += 1;
-        }
+    let Ok(mut state) = state.lock() else {
+        return (Vec::new(), HashMap::new(), 0);
+    };
+    let count = state.objects.len();
+    for entry in state.objects.values_mut() {
+        let findings = entry
+            .findings
+            .get_or_insert_with(|| pipeline.engine.check(&entry.object, None))
+            .clone();
+        scan.add_checked(&entry.object, findings);
     }
-    cache.retain(|key, _| seen.contains(key));
-    let report = scan.finish();
-    (report.findings, owners, count)
+    let owners = state.namespace_uids.clone();
+    drop(state);
+    (scan.finish().findings, owners, count)
 }
 
 /// What the leader wrote, so that only changed reports are written again.
@@ -372,21 +331,31 @@ impl Writer {
             "/apis/wgpolicyk8s.io/v1alpha2/policyreports",
             "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports",
         ] {
-            let list = self
-                .request(
-                    http::Method::GET,
-                    &format!("{collection}?{selector}"),
-                    "application/json",
-                    None,
-                )
-                .await?;
-            for item in list["items"].as_array().into_iter().flatten() {
-                let key = (
-                    item["metadata"]["namespace"].as_str().map(str::to_string),
-                    item["metadata"]["name"].as_str().unwrap_or("").to_string(),
-                );
-                let digest = reports::digest_of_written(item, &mut self.first_seen);
-                self.written.insert(key, digest);
+            // Page by page, keeping digests only: the reports of a big cluster are large.
+            let mut token = String::new();
+            loop {
+                let mut uri = format!("{collection}?{selector}&limit=20");
+                if !token.is_empty() {
+                    uri.push_str(&format!("&continue={token}"));
+                }
+                let list = self
+                    .request(http::Method::GET, &uri, "application/json", None)
+                    .await?;
+                for item in list["items"].as_array().into_iter().flatten() {
+                    let key = (
+                        item["metadata"]["namespace"].as_str().map(str::to_string),
+                        item["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                    );
+                    let digest = reports::digest_of_written(item, &mut self.first_seen);
+                    self.written.insert(key, digest);
+                }
+                token = list["metadata"]["continue"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
+                if token.is_empty() {
+                    break;
+                }
             }
         }
         self.seeded = true;
@@ -418,7 +387,7 @@ impl Writer {
                     http::Method::PATCH,
                     &uri,
                     "application/apply-patch+yaml",
-                    Some(&report.body),
+                    Some(&report.body()),
                 )
                 .await
             {

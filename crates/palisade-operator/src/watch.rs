@@ -1,86 +1,172 @@
-//! Reflectors over the kinds Palisade reads: each keeps its kind's objects current, and every
-//! event wakes the evaluator.
+//! Watches over the kinds Palisade reads, kept as Palisade's own objects (converted once, when
+//! they change, with `managedFields`, the last-applied copy and `status` dropped), so memory
+//! holds one compact tree per object and an evaluation converts nothing.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::core::PartialObjectMeta;
-use kube::runtime::reflector::{self, store::Writer, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use palisade_cluster::READ_KINDS;
+use palisade_model::{Finding, Object};
 use serde_json::Value as Json;
 
-/// One watched kind.
-pub enum Watched {
-    Full(ApiResource, Store<DynamicObject>),
-    /// Secrets of one type, by metadata only (their type is known from the field selector).
-    Typed(
-        ApiResource,
-        &'static str,
-        Store<PartialObjectMeta<DynamicObject>>,
-    ),
+/// (kind, namespace, name).
+pub type Key = (String, String, String);
+
+/// One object as the operator keeps it.
+pub struct Entry {
+    pub version: String,
+    pub object: Arc<Object>,
+    /// Its object-rule findings, once evaluated for this version.
+    pub findings: Option<Vec<Finding>>,
 }
 
-impl Watched {
-    pub fn resource(&self) -> &ApiResource {
-        match self {
-            Watched::Full(r, _) | Watched::Typed(r, _, _) => r,
+/// Every watched object, and which kinds have listed once.
+#[derive(Default)]
+pub struct State {
+    pub objects: HashMap<Key, Entry>,
+    pub synced: HashSet<String>,
+    /// The Namespaces' UIDs (owners of their reports).
+    pub namespace_uids: HashMap<String, String>,
+}
+
+pub type Shared = Arc<Mutex<State>>;
+
+fn convert(
+    resource: &ApiResource,
+    mut value: Json,
+    secret_type: Option<&str>,
+) -> Option<(Key, Entry, Option<String>)> {
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "apiVersion".into(),
+            Json::String(resource.api_version.clone()),
+        );
+        map.insert("kind".into(), Json::String(resource.kind.clone()));
+        // No rule reads status; it is often most of a pod.
+        map.remove("status");
+        if let Some(secret_type) = secret_type {
+            map.insert("type".into(), Json::String(secret_type.to_string()));
         }
     }
-
-    /// Every object as JSON, `apiVersion` and `kind` set, arrival fields dropped.
-    pub fn objects(&self) -> Vec<Json> {
-        let resource = self.resource();
-        let mut values: Vec<Json> = match self {
-            Watched::Full(_, store) => store
-                .state()
-                .iter()
-                .filter_map(|o| serde_json::to_value(&**o).ok())
-                .collect(),
-            Watched::Typed(_, secret_type, store) => store
-                .state()
-                .iter()
-                .filter_map(|o| {
-                    let mut value =
-                        serde_json::json!({ "metadata": serde_json::to_value(&o.metadata).ok()? });
-                    value["type"] = Json::String(secret_type.to_string());
-                    Some(value)
-                })
-                .collect(),
-        };
-        for value in &mut values {
-            if let Some(map) = value.as_object_mut() {
-                map.insert(
-                    "apiVersion".into(),
-                    Json::String(resource.api_version.clone()),
-                );
-                map.insert("kind".into(), Json::String(resource.kind.clone()));
-            }
-            palisade_cluster::strip_arrival(value);
-        }
-        values
+    palisade_cluster::strip_arrival(&mut value);
+    if palisade_cluster::owned_by_workload(&resource.kind, &value) {
+        return None;
     }
+    let text = |p: &str| {
+        value
+            .pointer(p)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let key = (
+        resource.kind.clone(),
+        text("/metadata/namespace"),
+        text("/metadata/name"),
+    );
+    let uid = (resource.kind == "Namespace").then(|| text("/metadata/uid"));
+    let entry = Entry {
+        version: text("/metadata/resourceVersion"),
+        object: Arc::new(palisade_load::json::to_object(&value)),
+        findings: None,
+    };
+    Some((key, entry, uid))
+}
 
-    pub async fn wait_until_ready(&self) {
-        match self {
-            Watched::Full(_, store) => {
-                let _ = store.wait_until_ready().await;
+fn map_event<K>(event: watcher::Event<K>, f: impl Fn(K) -> Json) -> watcher::Event<Json> {
+    match event {
+        watcher::Event::Apply(o) => watcher::Event::Apply(f(o)),
+        watcher::Event::Delete(o) => watcher::Event::Delete(f(o)),
+        watcher::Event::Init => watcher::Event::Init,
+        watcher::Event::InitApply(o) => watcher::Event::InitApply(f(o)),
+        watcher::Event::InitDone => watcher::Event::InitDone,
+    }
+}
+
+fn key_of(resource: &ApiResource, value: &Json) -> Key {
+    let text = |p: &str| {
+        value
+            .pointer(p)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    (
+        resource.kind.clone(),
+        text("/metadata/namespace"),
+        text("/metadata/name"),
+    )
+}
+
+/// Applies one watch event to the state; `listing` gathers a relist (Init ... InitDone) so
+/// objects deleted while the watch was down disappear too.
+fn apply(
+    state: &Shared,
+    resource: &ApiResource,
+    secret_type: Option<&str>,
+    event: watcher::Event<Json>,
+    listing: &mut Option<HashSet<Key>>,
+) {
+    let Ok(mut state) = state.lock() else { return };
+    let upsert = |state: &mut State, value: Json| {
+        if let Some((key, entry, uid)) = convert(resource, value, secret_type) {
+            if let Some(uid) = uid {
+                state.namespace_uids.insert(key.2.clone(), uid);
             }
-            Watched::Typed(_, _, store) => {
-                let _ = store.wait_until_ready().await;
+            let unchanged = state
+                .objects
+                .get(&key)
+                .is_some_and(|old| old.version == entry.version && !entry.version.is_empty());
+            if !unchanged {
+                state.objects.insert(key.clone(), entry);
             }
+            Some(key)
+        } else {
+            None
+        }
+    };
+    match event {
+        watcher::Event::Apply(value) => {
+            upsert(&mut state, value);
+        }
+        watcher::Event::Delete(value) => {
+            let key = key_of(resource, &value);
+            if resource.kind == "Namespace" {
+                state.namespace_uids.remove(&key.2);
+            }
+            state.objects.remove(&key);
+        }
+        watcher::Event::Init => *listing = Some(HashSet::new()),
+        watcher::Event::InitApply(value) => {
+            if let Some(key) = upsert(&mut state, value) {
+                if let Some(seen) = listing.as_mut() {
+                    seen.insert(key);
+                }
+            }
+        }
+        watcher::Event::InitDone => {
+            if let Some(seen) = listing.take() {
+                state
+                    .objects
+                    .retain(|key, _| key.0 != resource.kind || seen.contains(key));
+            }
+            state.synced.insert(resource.plural.clone());
         }
     }
 }
 
-/// Starts a reflector for every kind of [`READ_KINDS`] that the server serves; each event
-/// sends on `changed`. Errors go to `on_error` (the reflector retries with backoff).
+/// Starts a watch for every kind of [`READ_KINDS`] that the server serves and the credentials
+/// may list; each event updates `state` and sends on `changed`. Returns the kinds watched.
 pub async fn start(
     client: &kube::Client,
+    state: Shared,
     changed: tokio::sync::mpsc::UnboundedSender<()>,
     on_error: Arc<dyn Fn(String) + Send + Sync>,
-) -> Result<Vec<Watched>, kube::Error> {
+) -> Result<Vec<String>, kube::Error> {
     let mut groups: Vec<&str> = READ_KINDS.iter().map(|k| k.group).collect();
     groups.dedup();
     let discovery = kube::Discovery::new(client.clone())
@@ -95,63 +181,68 @@ pub async fn start(
         else {
             continue;
         };
-        // A kind the credentials may not list is left out (once, said), rather than retried
+        // A kind the credentials may not list is left out (said once) rather than retried
         // forever: the operator's default role does not read Secrets.
         let probe: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-        match probe
+        if let Err(kube::Error::Api(status)) = probe
             .list_metadata(&kube::api::ListParams::default().limit(1))
             .await
         {
-            Err(kube::Error::Api(status)) if status.code == 403 => {
+            if status.code == 403 {
                 on_error(format!(
                     "{}: not permitted to list; not watched",
                     resource.plural
                 ));
                 continue;
             }
-            _ => {}
         }
+        watched.push(resource.plural.clone());
         let tx = changed.clone();
         let errors = Arc::clone(&on_error);
-        let plural = resource.plural.clone();
+        let state = Arc::clone(&state);
         if want.metadata_only {
-            // Secrets: never their values. Only the types rules judge are watched, by name.
+            // Secrets: never their values; only the types rules judge, by name.
             let secret_type = "kubernetes.io/service-account-token";
             let api: Api<PartialObjectMeta<DynamicObject>> =
                 Api::all_with(client.clone(), &resource);
-            let writer = Writer::new(resource.clone());
-            let reader = writer.as_reader();
             let config = watcher::Config::default().fields(&format!("type={secret_type}"));
-            let stream = reflector::reflector(writer, watcher(api, config))
-                .default_backoff()
-                .touched_objects();
+            let stream = watcher(api, config).default_backoff();
             tokio::spawn(async move {
                 futures::pin_mut!(stream);
+                let mut listing = None;
                 while let Some(event) = stream.next().await {
-                    if let Err(e) = event {
-                        errors(format!("{plural}: {e}"));
+                    match event {
+                        Ok(event) => {
+                            let event = map_event(event, |o| {
+                                serde_json::json!({
+                                    "metadata": serde_json::to_value(&o.metadata).unwrap_or_default()
+                                })
+                            });
+                            apply(&state, &resource, Some(secret_type), event, &mut listing);
+                        }
+                        Err(e) => errors(format!("{}: {e}", resource.plural)),
                     }
                     let _ = tx.send(());
                 }
             });
-            watched.push(Watched::Typed(resource, secret_type, reader));
         } else {
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-            let writer = Writer::new(resource.clone());
-            let reader = writer.as_reader();
-            let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
-                .default_backoff()
-                .touched_objects();
+            let stream = watcher(api, watcher::Config::default()).default_backoff();
             tokio::spawn(async move {
                 futures::pin_mut!(stream);
+                let mut listing = None;
                 while let Some(event) = stream.next().await {
-                    if let Err(e) = event {
-                        errors(format!("{plural}: {e}"));
+                    match event {
+                        Ok(event) => {
+                            let event =
+                                map_event(event, |o| serde_json::to_value(&o).unwrap_or_default());
+                            apply(&state, &resource, None, event, &mut listing);
+                        }
+                        Err(e) => errors(format!("{}: {e}", resource.plural)),
                     }
                     let _ = tx.send(());
                 }
             });
-            watched.push(Watched::Full(resource, reader));
         }
     }
     Ok(watched)

@@ -19,6 +19,12 @@ use std::time::{Duration, Instant};
 
 pub use apply::Applied;
 
+/// Applies `yaml` with `client` (as [`TestCluster::apply`] does), for benchmarks that talk to a
+/// cluster they did not start.
+pub async fn apply_with(client: &kube::Client, yaml: &str) -> Result<Applied, String> {
+    apply::apply(client, yaml, false).await
+}
+
 /// Users the API server knows by static token.
 pub const ADMIN: &str = "admin";
 /// Authenticated, with no RBAC grants at all.

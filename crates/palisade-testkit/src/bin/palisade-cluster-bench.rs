@@ -48,6 +48,8 @@ mod futures_lite {
 struct Args {
     namespaces: usize,
     runs: usize,
+    /// Measure `palisade operator` instead of `scan --cluster`.
+    operator: bool,
     /// Measure this cluster instead of starting one (loaded unless `--no-load`).
     kubeconfig: Option<PathBuf>,
     load: bool,
@@ -57,19 +59,21 @@ fn args() -> Args {
     let mut args = Args {
         namespaces: 100,
         runs: 3,
+        operator: false,
         kubeconfig: None,
         load: true,
     };
     let mut it = std::env::args().skip(1);
     let usage = || -> ! {
         eprintln!(
-            "usage: palisade-cluster-bench [--namespaces N] [--runs N] [--kubeconfig FILE [--no-load]]"
+            "usage: palisade-cluster-bench [--namespaces N] [--runs N] [--operator] [--kubeconfig FILE [--no-load]]"
         );
         std::process::exit(2)
     };
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--no-load" => args.load = false,
+            "--operator" => args.operator = true,
             "--kubeconfig" => args.kubeconfig = Some(it.next().unwrap_or_else(|| usage()).into()),
             "--namespaces" | "--runs" => {
                 let n = it
@@ -387,6 +391,11 @@ fn main() {
             started.elapsed().as_secs_f64()
         );
     }
+    if args.operator {
+        operator_bench(&palisade, &client, &kubeconfig, args.namespaces.min(100));
+        drop(own);
+        return;
+    }
     for run in 1..=args.runs {
         let (raw, bytes) = raw_lists(&client);
         let mut command = Command::new(&palisade);
@@ -449,4 +458,168 @@ fn main() {
         );
     }
     drop(own);
+}
+
+/// A /metrics value of a server on loopback.
+fn metric(port: u16, name: &str) -> Option<f64> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+fn peak_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// `palisade operator` on the loaded cluster: time to the first complete set of reports, peak
+/// RSS, latency from a change to its report, writes per change.
+fn operator_bench(
+    palisade: &std::path::Path,
+    client: &kube::Client,
+    kubeconfig: &std::path::Path,
+    changes: usize,
+) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let crds = Command::new(palisade)
+        .args(["operator", "crds"])
+        .output()
+        .expect("palisade runs");
+    runtime
+        .block_on(palisade_testkit::apply_with(
+            client,
+            &String::from_utf8_lossy(&crds.stdout),
+        ))
+        .expect("CRDs");
+    std::thread::sleep(Duration::from_secs(2));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let started = Instant::now();
+    let mut child = Command::new(palisade)
+        .args([
+            "operator",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--identity",
+            "bench",
+            "--kubeconfig",
+        ])
+        .arg(kubeconfig)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("operator starts");
+    let mut peak = 0;
+    loop {
+        peak = peak.max(peak_kib(child.id()));
+        if metric(port, "palisade_operator_leader") == Some(1.0)
+            && metric(port, "palisade_operator_synced") == Some(1.0)
+        {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            eprintln!("no reports after 300 s");
+            let _ = child.kill();
+            let _ = child.wait();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let first = started.elapsed();
+    let objects = metric(port, "palisade_operator_objects").unwrap_or(0.0);
+    let evaluation = metric(port, "palisade_operator_evaluation_seconds").unwrap_or(0.0);
+    let writes_start = metric(port, "palisade_operator_report_writes_total").unwrap_or(0.0);
+    let evaluations_start = metric(port, "palisade_operator_evaluations_total").unwrap_or(0.0);
+    let mut latencies = Vec::new();
+    for i in 0..changes {
+        let namespace = format!("team-{i:03}");
+        let path = format!(
+            "/apis/apps/v1/namespaces/{namespace}/deployments/deploy-{}",
+            i % 30
+        );
+        let patch = serde_json::json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "app", "securityContext": {"privileged": true, "allowPrivilegeEscalation": true}}
+        ]}}}});
+        let request = http::Request::patch(path)
+            .header("Content-Type", "application/strategic-merge-patch+json")
+            .body(patch.to_string().into_bytes())
+            .expect("request");
+        let changed = Instant::now();
+        if runtime.block_on(client.request_text(request)).is_err() {
+            continue;
+        }
+        // Every part of the namespace's report (a busy namespace's is split).
+        let report = format!("/apis/wgpolicyk8s.io/v1alpha2/namespaces/{namespace}/policyreports");
+        let deployment = format!("deploy-{}", i % 30);
+        loop {
+            peak = peak.max(peak_kib(child.id()));
+            let request = http::Request::get(report.as_str())
+                .body(Vec::new())
+                .expect("request");
+            let found = runtime
+                .block_on(client.request::<serde_json::Value>(request))
+                .ok()
+                .is_some_and(|list| {
+                    list["items"].as_array().into_iter().flatten().any(|r| {
+                        r["results"].as_array().into_iter().flatten().any(|x| {
+                            x["policy"] == "PAL-PSS-002"
+                                && x["resources"][0]["name"] == deployment.as_str()
+                        })
+                    })
+                });
+            if found {
+                latencies.push(changed.elapsed());
+                break;
+            }
+            if changed.elapsed() > Duration::from_secs(30) {
+                eprintln!("change {i}: no result after 30 s");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let writes =
+        metric(port, "palisade_operator_report_writes_total").unwrap_or(0.0) - writes_start;
+    peak = peak.max(peak_kib(child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
+    latencies.sort();
+    let pick = |p: f64| {
+        latencies
+            .get(((latencies.len().max(1) - 1) as f64 * p).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "operator: {objects} objects; first complete reports after {:.1} s (one evaluation {:.2} s); peak RSS {:.1} MB; \
+         {} changes: change-to-report p50 {:.0} ms, p99 {:.0} ms; {:.2} report writes and {:.2} evaluations per change",
+        first.as_secs_f64(),
+        evaluation,
+        peak as f64 / 1024.0,
+        latencies.len(),
+        pick(0.5),
+        pick(0.99),
+        writes / latencies.len().max(1) as f64,
+        evaluations / latencies.len().max(1) as f64
+    );
 }
