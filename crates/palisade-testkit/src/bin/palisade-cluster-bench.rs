@@ -551,7 +551,6 @@ fn operator_bench(
     let evaluation = metric(port, "palisade_operator_evaluation_seconds").unwrap_or(0.0);
     let writes_start = metric(port, "palisade_operator_report_writes_total").unwrap_or(0.0);
     let evaluations_start = metric(port, "palisade_operator_evaluations_total").unwrap_or(0.0);
-    let evaluations_start = metric(port, "palisade_operator_evaluations_total").unwrap_or(0.0);
     let mut latencies = Vec::new();
     for i in 0..changes {
         let namespace = format!("team-{i:03}");
