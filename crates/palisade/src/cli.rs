@@ -64,7 +64,7 @@ pub enum Command {
     palisade operator manifests | kubectl apply -f -      CRDs, RBAC, Deployment (2 replicas)\n  \
     palisade operator --kubeconfig ~/.kube/config        run outside the cluster\n  \
     kubectl get policyreports -A                          what it wrote\n\n\
-    One PolicyReport named palisade per namespace (split into palisade-2, ... past 1,000 results)\n\
+    One PolicyReport named palisade per namespace (split into palisade-2, ... of at most 200 results)\n\
     and one ClusterPolicyReport for cluster-scoped objects; each result names the rule (policy),\n\
     severity, category, message, the object, and the field path and controls (properties).\n\
     Reports are written with server-side apply (field manager palisade) only when their results\n\
