@@ -596,7 +596,7 @@ fn operator_bench(
                 eprintln!("change {i}: no result after 30 s");
                 break;
             }
-            std::thread::sleep(Duration::from_millis(10));
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
     let writes =
