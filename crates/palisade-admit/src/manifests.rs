@@ -66,30 +66,10 @@ pub fn webhook_rules(indent: &str) -> String {
     out
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// The CA bundle as the webhook configuration wants it (base64 of the PEM).
 pub fn ca_bundle_field(pem: &str) -> String {
-    base64(pem.as_bytes())
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(pem.as_bytes())
 }
 
 /// Namespace, ServiceAccount, read-only RBAC for the namespace watch, Deployment, Service,

@@ -471,44 +471,13 @@ pub fn https_get(url: &str, ca_pem: &str) -> Result<(u16, String), String> {
 }
 
 /// The DER certificates of a PEM bundle.
-fn pem_certificates(pem: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut inside: Option<String> = None;
-    for line in pem.lines() {
-        let line = line.trim();
-        if line.starts_with("-----BEGIN CERTIFICATE") {
-            inside = Some(String::new());
-        } else if line.starts_with("-----END CERTIFICATE") {
-            if let Some(text) = inside.take() {
-                out.push(unbase64(&text));
-            }
-        } else if let Some(text) = inside.as_mut() {
-            text.push_str(line);
-        }
-    }
-    out
-}
-
-fn unbase64(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    for chunk in digits.chunks(4) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, d)| n | (u32::from(*d) << (18 - 6 * i)));
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
-    }
-    out
+fn pem_certificates(text: &str) -> Vec<Vec<u8>> {
+    pem::parse_many(text)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|block| block.tag() == "CERTIFICATE")
+        .map(|block| block.into_contents())
+        .collect()
 }
 
 impl Drop for TestCluster {
@@ -624,22 +593,6 @@ fn kubeconfig_text(server: &str, ca: &str, users: &[(&str, &str)], current: &str
 }
 
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -220,25 +220,8 @@ async fn post(client: &kube::Client, body: String) -> bool {
 }
 
 /// The DER bytes of a one-certificate PEM.
-fn der(pem: &str) -> Vec<u8> {
-    let text: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
-    let mut out = Vec::new();
-    for chunk in digits.chunks(4) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, d)| n | (u32::from(*d) << (18 - 6 * i)));
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
-    }
-    out
+fn der(text: &str) -> Vec<u8> {
+    pem::parse(text)
+        .map(|block| block.into_contents())
+        .unwrap_or_default()
 }
