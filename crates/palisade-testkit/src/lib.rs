@@ -425,6 +425,55 @@ impl TestCluster {
     }
 }
 
+/// A free TCP port on loopback (free when asked; good enough for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// Polls `check` until it holds, failing the test after `seconds`.
+pub fn eventually(what: &str, seconds: u64, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if check() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {seconds} s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// One value from the plain-HTTP `/metrics` of a server on loopback.
+pub fn metric(port: u16, name: &str) -> Option<f64> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Sends SIGTERM and waits for the process to exit, which it must do with status 0.
+pub fn stop_gracefully(child: &mut std::process::Child, what: &str) {
+    let pid = child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(status.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+    eventually(&format!("{what} to stop"), 30, || match child.try_wait() {
+        Ok(Some(exit)) => {
+            assert!(exit.success(), "{what} exited with {exit}");
+            true
+        }
+        _ => false,
+    });
+}
+
 /// What [`TestCluster::post`] got back.
 #[derive(Debug)]
 pub struct Posted {

@@ -5,20 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use palisade_testkit::{https_get, TestCluster};
+use palisade_testkit::{eventually, free_port, https_get, stop_gracefully, TestCluster};
 use serde_json::{json, Value};
 
 fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_palisade"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn read(path: &Path) -> String {
@@ -55,14 +47,9 @@ impl Drop for Webhook {
 }
 
 fn wait_ready(url: &str, ca: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok((200, _)) = https_get(&format!("{url}/readyz"), ca) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the webhook never became ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually("the webhook to be ready", 30, || {
+        matches!(https_get(&format!("{url}/readyz"), ca), Ok((200, _)))
+    });
 }
 
 fn start(cluster: &TestCluster, dir: &Path, config: &Path) -> Webhook {
@@ -207,24 +194,17 @@ fn the_api_server_enforces_warns_and_audits_through_palisade() {
     let audited = create(&cluster, "legacy", &pod("debug", true, false), false);
     assert_eq!(audited.status, 201, "{}", audited.body);
     assert!(audited.warnings.is_empty(), "{:?}", audited.warnings);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let log = read(&cluster.audit_log);
-        let found = log.lines().any(|l| {
-            l.contains("\"validate.palisade.dev/findings\"")
-                && l.contains("PAL-PSS-002")
-                && l.contains("\"legacy\"")
-        });
-        if found {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no audit annotation in {}",
-            cluster.audit_log.display()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    eventually(
+        "the audit annotation in the API server's audit log",
+        10,
+        || {
+            read(&cluster.audit_log).lines().any(|l| {
+                l.contains("\"validate.palisade.dev/findings\"")
+                    && l.contains("PAL-PSS-002")
+                    && l.contains("\"legacy\"")
+            })
+        },
+    );
 
     // RBAC: a binding that lets `dev` run pods in `ci` opens a path to cluster-admin (through
     // the deployer service account's token): denied, and the message shows the path.
@@ -276,19 +256,9 @@ fn the_api_server_enforces_warns_and_audits_through_palisade() {
         host_network.body
     );
     std::fs::write(&config, "fail-on: critical\n").expect("config");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let after = create(&cluster, "prod", &pod("logs", false, true), true);
-        if after.status == 201 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the config was not reloaded: {}",
-            after.body
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    eventually("the reloaded config to admit the host network", 15, || {
+        create(&cluster, "prod", &pod("logs", false, true), true).status == 201
+    });
 
     // Metrics count what happened.
     let (status, metrics) = https_get(&format!("{}/metrics", webhook.url), &ca).expect("metrics");
@@ -309,26 +279,12 @@ fn the_api_server_enforces_warns_and_audits_through_palisade() {
         metrics.contains("palisade_reloads_total{file=\"config\"} 1"),
         "{metrics}"
     );
-    stop_gracefully(webhook);
+    stop(webhook);
 }
 
 /// SIGTERM: the process drains and exits 0.
-fn stop_gracefully(mut webhook: Webhook) {
-    let pid = webhook.child.id().to_string();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(Some(exit)) = webhook.child.try_wait() {
-            assert!(exit.success(), "exit status {exit}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "the webhook did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn stop(mut webhook: Webhook) {
+    stop_gracefully(&mut webhook.child, "the webhook");
 }
 
 #[test]
@@ -349,19 +305,15 @@ fn a_new_certificate_is_served_without_a_restart() {
     for file in ["tls.crt", "tls.key"] {
         std::fs::copy(renewed.path().join(file), dir.path().join(file)).expect("copy");
     }
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Ok((200, _)) = https_get(&format!("{}/healthz", webhook.url), &new_ca) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the new certificate was never served"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    eventually("the new certificate to be served", 15, || {
+        matches!(
+            https_get(&format!("{}/healthz", webhook.url), &new_ca),
+            Ok((200, _))
+        )
+    });
+
     assert!(https_get(&format!("{}/healthz", webhook.url), &old_ca).is_err());
-    stop_gracefully(webhook);
+    stop(webhook);
 }
 
 #[test]

@@ -5,20 +5,13 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use palisade_testkit::TestCluster;
+use palisade_testkit::{eventually, free_port, metric, stop_gracefully, TestCluster};
 use serde_json::Value;
 
 fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_palisade"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 struct Operator {
@@ -53,19 +46,9 @@ impl Operator {
         Operator { child, port }
     }
 
-    /// One line of /metrics (the value), once the operator answers.
+    /// One value of its /metrics, once it answers.
     fn metric(&self, name: &str) -> Option<f64> {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        use std::io::{Read, Write};
-        stream
-            .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .ok()?;
-        let mut text = String::new();
-        stream.read_to_string(&mut text).ok()?;
-        text.lines()
-            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
+        metric(self.port, name)
     }
 
     fn wait_evaluated(&self) {
@@ -77,28 +60,7 @@ impl Operator {
     }
 
     fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                assert!(status.success(), "{status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the operator did not stop");
-    }
-}
-
-fn eventually(what: &str, seconds: u64, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    loop {
-        if check() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {seconds} s");
-        std::thread::sleep(Duration::from_millis(200));
+        stop_gracefully(&mut self.child, "the operator");
     }
 }
 
