@@ -83,6 +83,7 @@ pub fn render(install: &Install<'_>) -> String {
         |pem| format!("caBundle: {}", ca_bundle_field(pem)),
     );
     let rules = webhook_rules("  ");
+    let network = palisade_cluster::component_network_policies(ns, "palisade-admit", 8443);
     format!(
         r#"# palisade admit: the validating admission webhook. Create the serving certificate first:
 #   palisade admit certs --host palisade-admit.{ns}.svc -o certs/
@@ -209,38 +210,7 @@ spec:
     port: 443
     targetPort: https
 ---
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: default-deny
-  namespace: {ns}
-spec:
-  podSelector: {{}}
-  policyTypes: [Ingress, Egress]
----
-# The API server calls in on 8443 from the control plane's addresses (unknown here, so any
-# source); the webhook itself only talks to the API server and DNS.
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: palisade-admit
-  namespace: {ns}
-spec:
-  podSelector:
-    matchLabels:
-      app.kubernetes.io/name: palisade-admit
-  policyTypes: [Ingress, Egress]
-  ingress:
-  - ports:
-    - {{port: 8443, protocol: TCP}}
-  egress:
-  - ports:
-    - {{port: 443, protocol: TCP}}
-    - {{port: 6443, protocol: TCP}}
-  - ports:
-    - {{port: 53, protocol: UDP}}
-    - {{port: 53, protocol: TCP}}
----
+{network}---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:

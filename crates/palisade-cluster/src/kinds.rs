@@ -169,6 +169,44 @@ pub fn read_only_role_without(name: &str, extra: &[(String, String)], without: &
     out
 }
 
+/// The NetworkPolicies of a Palisade component running in `namespace`: default deny for the
+/// namespace, then the component's own traffic: in on `port` (from anywhere: the API server and
+/// scrapers come from addresses unknown here), out to the API server and DNS only.
+pub fn component_network_policies(namespace: &str, app: &str, port: u16) -> String {
+    format!(
+        r#"apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: {namespace}
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress, Egress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {app}
+  namespace: {namespace}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: {app}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports:
+    - {{port: {port}, protocol: TCP}}
+  egress:
+  - ports:
+    - {{port: 443, protocol: TCP}}
+    - {{port: 6443, protocol: TCP}}
+  - ports:
+    - {{port: 53, protocol: UDP}}
+    - {{port: 53, protocol: TCP}}
+"#
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -470,12 +470,7 @@ pub fn retain_namespaces(report: &mut Report, namespaces: &[String]) {
         Some(ns) => wanted(ns),
         None => f.object.kind == "Namespace" && wanted(&f.object.name),
     });
-    report.summary.findings = SeverityCounts::count(&report.findings);
-    report.summary.suppressed = report
-        .findings
-        .iter()
-        .filter(|f| f.suppressed.is_some())
-        .count();
+    report.recount();
 }
 
 /// Gives every finding its fingerprint; findings that share one are numbered in report order.
@@ -501,12 +496,7 @@ pub fn apply_baseline(report: &mut Report, baseline: &std::collections::HashSet<
         .findings
         .retain(|f| !baseline.contains(&f.fingerprint));
     let hidden = before - report.findings.len();
-    report.summary.findings = SeverityCounts::count(&report.findings);
-    report.summary.suppressed = report
-        .findings
-        .iter()
-        .filter(|f| f.suppressed.is_some())
-        .count();
+    report.recount();
     report.summary.baseline = hidden;
     hidden
 }

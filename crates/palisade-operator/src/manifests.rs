@@ -120,6 +120,7 @@ pub fn crds() -> String {
 /// Everything the operator needs, in `namespace`, running `image`.
 pub fn render(namespace: &str, image: &str) -> String {
     let ns = namespace;
+    let network = palisade_cluster::component_network_policies(ns, "palisade-operator", 8080);
     let mut read =
         palisade_cluster::read_only_role_without("palisade-operator-read", &[], &["secrets"]);
     // The reader role's comment header is for scan; the operator's own follows.
@@ -264,37 +265,7 @@ spec:
     port: 8080
     targetPort: metrics
 ---
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: default-deny
-  namespace: {ns}
-spec:
-  podSelector: {{}}
-  policyTypes: [Ingress, Egress]
----
-# Metrics scrapes in on 8080; the operator talks to the API server and DNS.
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: palisade-operator
-  namespace: {ns}
-spec:
-  podSelector:
-    matchLabels:
-      app.kubernetes.io/name: palisade-operator
-  policyTypes: [Ingress, Egress]
-  ingress:
-  - ports:
-    - {{port: 8080, protocol: TCP}}
-  egress:
-  - ports:
-    - {{port: 443, protocol: TCP}}
-    - {{port: 6443, protocol: TCP}}
-  - ports:
-    - {{port: 53, protocol: UDP}}
-    - {{port: 53, protocol: TCP}}
-"#
+{network}"#
     );
     out
 }

@@ -43,6 +43,19 @@ pub struct ClusterInfo {
     pub version: String,
 }
 
+impl Report {
+    /// Counts the findings again (unsuppressed per severity, and suppressed) after findings
+    /// were dropped.
+    pub fn recount(&mut self) {
+        self.summary.findings = SeverityCounts::count(&self.findings);
+        self.summary.suppressed = self
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_some())
+            .count();
+    }
+}
+
 /// What a report says about a rule.
 #[derive(Clone, Debug)]
 pub struct RuleInfo {

@@ -3,15 +3,14 @@
 //! with Palisade's message, warnings, audit annotations, dry runs, config reload, certificate
 //! reload and a graceful stop.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+mod common;
+
+use common::binary;
 use palisade_testkit::{eventually, free_port, https_get, stop_gracefully, TestCluster};
 use serde_json::{json, Value};
-
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_palisade"))
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -352,31 +351,6 @@ fn the_install_manifests_pass_their_own_scan_at_high() {
     }
     let file = dir.path().join("install.yaml");
     std::fs::write(&file, &text).expect("write");
-    let scan = Command::new(binary())
-        .args([
-            "scan",
-            "--no-config",
-            "--fail-on",
-            "high",
-            "--format",
-            "json",
-        ])
-        .arg(&file)
-        .output()
-        .expect("runs");
-    let report: Value = serde_json::from_slice(&scan.stdout).expect("JSON");
-    let serious: Vec<&Value> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| matches!(f["severity"].as_str(), Some("high" | "critical")))
-        .collect();
-    assert!(serious.is_empty(), "{serious:#?}");
-    assert_eq!(
-        scan.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&scan.stderr)
-    );
+    let report = common::assert_clean_at_high(&file);
     assert_eq!(report["summary"]["objects"], 10);
 }

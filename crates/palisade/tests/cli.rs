@@ -453,3 +453,32 @@ fn missing_paths_are_errors_and_other_paths_still_scan() {
     assert_eq!(report["errors"][0]["file"], "/no/such/manifests");
     assert_eq!(report["summary"]["objects"], 6);
 }
+
+#[test]
+fn namespace_flags_keep_findings_on_objects_there_and_on_those_namespaces() {
+    let shop = palisade()
+        .args(["scan", "--format", "json", "-n", "shop", &examples()])
+        .output()
+        .expect("runs");
+    let report = json_of(&shop);
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty());
+    assert!(findings.iter().all(|f| f["object"]["namespace"] == "shop"
+        || (f["object"]["kind"] == "Namespace" && f["object"]["name"] == "shop")));
+    assert!(findings.iter().any(|f| f["object"]["kind"] == "Namespace"));
+    let elsewhere = palisade()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "-n",
+            "payments,ops",
+            &examples(),
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(elsewhere.status.code(), Some(0));
+    let report = json_of(&elsewhere);
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(0));
+    assert_eq!(report["summary"]["findings"]["critical"], 0);
+}

@@ -3,16 +3,14 @@
 //! change that opens an escalation path adds a result; a restart rewrites nothing; of two
 //! replicas one writes. The manifests pass their own scan.
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod common;
+
+use common::binary;
 use palisade_testkit::{eventually, free_port, metric, stop_gracefully, TestCluster};
 use serde_json::Value;
-
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_palisade"))
-}
 
 struct Operator {
     child: Child,
@@ -215,31 +213,6 @@ fn the_operator_manifests_pass_their_own_scan_at_high() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("operator.yaml");
     std::fs::write(&file, &manifests.stdout).expect("write");
-    let scan = Command::new(binary())
-        .args([
-            "scan",
-            "--no-config",
-            "--fail-on",
-            "high",
-            "--format",
-            "json",
-        ])
-        .arg(&file)
-        .output()
-        .expect("runs");
-    let report: Value = serde_json::from_slice(&scan.stdout).expect("JSON");
-    let serious: Vec<&Value> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| {
-            f["suppressed"].is_null() && matches!(f["severity"].as_str(), Some("high" | "critical"))
-        })
-        .collect();
-    assert!(serious.is_empty(), "{serious:#?}");
-    assert!(
-        report["errors"].as_array().expect("errors").is_empty(),
-        "{}",
-        report["errors"]
-    );
+    let report = common::assert_clean_at_high(&file);
+    assert_eq!(report["summary"]["objects"], 14);
 }
