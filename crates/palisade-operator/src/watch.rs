@@ -63,11 +63,7 @@ fn convert(
             .unwrap_or("")
             .to_string()
     };
-    let key = (
-        resource.kind.clone(),
-        text("/metadata/namespace"),
-        text("/metadata/name"),
-    );
+    let key = key_of(resource, &value);
     let uid = (resource.kind == "Namespace").then(|| text("/metadata/uid"));
     let entry = Entry {
         version: text("/metadata/resourceVersion"),
@@ -200,50 +196,43 @@ pub async fn start(
         let tx = changed.clone();
         let errors = Arc::clone(&on_error);
         let state = Arc::clone(&state);
-        if want.metadata_only {
+        // Both kinds of watch as one stream of JSON events.
+        let (stream, secret_type) = if want.metadata_only {
             // Secrets: never their values; only the types rules judge, by name.
             let secret_type = "kubernetes.io/service-account-token";
             let api: Api<PartialObjectMeta<DynamicObject>> =
                 Api::all_with(client.clone(), &resource);
             let config = watcher::Config::default().fields(&format!("type={secret_type}"));
-            let stream = watcher(api, config).default_backoff();
-            tokio::spawn(async move {
-                futures::pin_mut!(stream);
-                let mut listing = None;
-                while let Some(event) = stream.next().await {
-                    match event {
-                        Ok(event) => {
-                            let event = map_event(event, |o| {
-                                serde_json::json!({
-                                    "metadata": serde_json::to_value(&o.metadata).unwrap_or_default()
-                                })
-                            });
-                            apply(&state, &resource, Some(secret_type), event, &mut listing);
-                        }
-                        Err(e) => errors(format!("{}: {e}", resource.plural)),
-                    }
-                    let _ = tx.send(());
-                }
+            let stream = watcher(api, config).default_backoff().map(|event| {
+                event.map(|event| {
+                    map_event(event, |o| {
+                        serde_json::json!({ "metadata": serde_json::to_value(&o.metadata).unwrap_or_default() })
+                    })
+                })
             });
+            (stream.boxed(), Some(secret_type))
         } else {
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-            let stream = watcher(api, watcher::Config::default()).default_backoff();
-            tokio::spawn(async move {
-                futures::pin_mut!(stream);
-                let mut listing = None;
-                while let Some(event) = stream.next().await {
-                    match event {
-                        Ok(event) => {
-                            let event =
-                                map_event(event, |o| serde_json::to_value(&o).unwrap_or_default());
-                            apply(&state, &resource, None, event, &mut listing);
-                        }
-                        Err(e) => errors(format!("{}: {e}", resource.plural)),
-                    }
-                    let _ = tx.send(());
+            let stream = watcher(api, watcher::Config::default())
+                .default_backoff()
+                .map(|event| {
+                    event.map(|event| {
+                        map_event(event, |o| serde_json::to_value(&o).unwrap_or_default())
+                    })
+                });
+            (stream.boxed(), None)
+        };
+        tokio::spawn(async move {
+            futures::pin_mut!(stream);
+            let mut listing = None;
+            while let Some(event) = stream.next().await {
+                match event {
+                    Ok(event) => apply(&state, &resource, secret_type, event, &mut listing),
+                    Err(e) => errors(format!("{}: {e}", resource.plural)),
                 }
-            });
-        }
+                let _ = tx.send(());
+            }
+        });
     }
     Ok(watched)
 }
