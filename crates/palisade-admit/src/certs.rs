@@ -33,6 +33,21 @@ pub fn write(dir: &Path, hosts: &[String]) -> Result<(), CertError> {
     Ok(())
 }
 
+/// A DNS name as a certificate may carry it: dot-separated labels of letters, digits and
+/// hyphens (the first may be `*`), none empty or longer than 63.
+fn is_dns_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').enumerate().all(|(i, label)| {
+            (i == 0 && label == "*")
+                || (!label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        })
+}
+
 /// (CA certificate, serving certificate, serving key), PEM.
 pub fn generate(hosts: &[String]) -> Result<(String, String, String), CertError> {
     let mut ca_params = CertificateParams::default();
@@ -61,6 +76,7 @@ pub fn generate(hosts: &[String]) -> Result<(String, String, String), CertError>
     for host in hosts {
         let san = match host.parse::<std::net::IpAddr>() {
             Ok(ip) => SanType::IpAddress(ip),
+            Err(_) if !is_dns_name(host) => return Err(CertError::Host(host.clone())),
             Err(_) => SanType::DnsName(
                 host.clone()
                     .try_into()
@@ -76,4 +92,31 @@ pub fn generate(hosts: &[String]) -> Result<(String, String, String), CertError>
     let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
     let cert = params.signed_by(&key, &issuer)?;
     Ok((ca.pem(), cert.pem(), key.serialize_pem()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_dns_names_or_ip_addresses() {
+        let hosts = [
+            "palisade-admit.palisade-system.svc",
+            "127.0.0.1",
+            "::1",
+            "*.example.com",
+        ];
+        let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        let (ca, cert, key) = generate(&hosts).expect("certificates");
+        assert!(
+            ca.starts_with("-----BEGIN CERTIFICATE") && cert.starts_with("-----BEGIN CERTIFICATE")
+        );
+        assert!(key.contains("PRIVATE KEY"));
+        for bad in ["not a host!", "", "a..b", "-x.example.com", "exa_mple.com"] {
+            assert!(
+                matches!(generate(&[bad.to_string()]), Err(CertError::Host(_))),
+                "{bad:?} accepted"
+            );
+        }
+    }
 }
