@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use palisade_analysis::pss::Version;
 use palisade_analysis::rbac::paths::{Graph, Identity};
-use palisade_analysis::rbac::risk::{granting_rules, Risk};
-use palisade_analysis::rbac::{Inventory, InventoryBuilder, Request, UserInfo};
+use palisade_analysis::rbac::risk::{granting_rules, Reach, Risk};
+use palisade_analysis::rbac::{Inventory, InventoryBuilder, PolicyRule, Request, UserInfo};
 use palisade_load::{load_text, Loaded};
 
 fn inventory(text: &str, bootstrap: bool) -> Inventory {
@@ -588,8 +589,12 @@ fn who_can_lists_every_allowed_subject_with_the_grant() {
         .policy
         .who_can(&res("list", "", "pods", "", "", Some("shop")));
     let names: Vec<String> = who.iter().map(|(s, _)| s.display()).collect();
-    assert_eq!(names, vec!["User alice", "Group oncall"]);
-    let grant = &who[0].1[0];
+    assert_eq!(
+        names,
+        vec!["Group system:masters", "User alice", "Group oncall"]
+    );
+    assert!(who[0].1[0].describe().contains("before RBAC is asked"));
+    let grant = &who[1].1[0];
     assert_eq!(
         grant.describe(),
         "RoleBinding shop/alice-reads-pods binds ClusterRole pod-reader"
@@ -692,28 +697,32 @@ subjects:
   - {kind: User, name: intern}
 "#;
 
+/// The rules of the named role that grant `risk` through a ClusterRoleBinding.
+fn risk<'i>(inv: &'i Inventory, role: &str, risk: Risk) -> Vec<&'i PolicyRule> {
+    let role = inv
+        .policy
+        .roles()
+        .iter()
+        .find(|r| r.name == role)
+        .unwrap_or_else(|| panic!("role {role}"));
+    granting_rules(&inv.policy, role, Reach::ClusterWide, risk, Version::LATEST)
+}
+
 #[test]
 fn risky_rules_are_found_through_bootstrap_and_aggregation() {
     let inv = inventory(RISKY, true);
-    let role = |name: &str| {
-        inv.policy
-            .roles()
-            .iter()
-            .find(|r| r.name == name)
-            .unwrap_or_else(|| panic!("role {name}"))
-    };
-    assert!(!granting_rules(&inv.policy, role("cluster-admin"), Risk::ClusterAdmin).is_empty());
-    assert!(granting_rules(&inv.policy, role("edit"), Risk::ClusterAdmin).is_empty());
+    assert!(!risk(&inv, "cluster-admin", Risk::ClusterAdmin).is_empty());
+    assert!(risk(&inv, "edit", Risk::ClusterAdmin).is_empty());
     // `edit` aggregates its rules from system:aggregate-to-edit.
-    assert!(!granting_rules(&inv.policy, role("edit"), Risk::ReadSecrets).is_empty());
-    assert!(!granting_rules(&inv.policy, role("edit"), Risk::CreateWorkloads).is_empty());
-    assert!(!granting_rules(&inv.policy, role("edit"), Risk::PodExec).is_empty());
+    assert!(!risk(&inv, "edit", Risk::ReadSecrets).is_empty());
+    assert!(!risk(&inv, "edit", Risk::CreateWorkloads).is_empty());
+    assert!(!risk(&inv, "edit", Risk::PodExec).is_empty());
     assert!(
-        granting_rules(&inv.policy, role("view"), Risk::ReadSecrets).is_empty(),
+        risk(&inv, "view", Risk::ReadSecrets).is_empty(),
         "view does not read secrets"
     );
-    assert!(!granting_rules(&inv.policy, role("secret-reader"), Risk::ReadSecrets).is_empty());
-    assert!(granting_rules(&inv.policy, role("viewer"), Risk::CreateWorkloads).is_empty());
+    assert!(!risk(&inv, "secret-reader", Risk::ReadSecrets).is_empty());
+    assert!(risk(&inv, "viewer", Risk::CreateWorkloads).is_empty());
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use palisade_analysis::rbac::paths::{EscalationPath, Graph, Identity};
 use palisade_analysis::rbac::resources::{parse_target, Target};
 use palisade_analysis::rbac::{Grant, Inventory, Request, Subject, UserInfo};
@@ -35,13 +35,41 @@ fn load(input: &PolicyInput) -> Result<(Inventory, Vec<LoadError>)> {
     Ok((inventory.rbac, errors))
 }
 
+/// The request a kubectl-style question asks, with kubectl's warnings on stderr: a type
+/// Palisade does not know is asked about as written, and `-n` on a cluster-scoped resource
+/// is ignored (a real request for it carries no namespace, so no RoleBinding grants it).
 fn request(
     verb: &str,
     target: &str,
     subresource: Option<&str>,
     namespace: Option<&str>,
 ) -> Result<Request> {
-    Ok(match parse_target(target).map_err(|e| anyhow!(e))? {
+    const KNOWN_VERBS: &[&str] = &[
+        "get",
+        "list",
+        "watch",
+        "create",
+        "update",
+        "patch",
+        "delete",
+        "deletecollection",
+        "use",
+        "bind",
+        "impersonate",
+        "escalate",
+        "approve",
+        "sign",
+        "proxy",
+        "*",
+    ];
+    if !KNOWN_VERBS.contains(&verb) {
+        eprintln!("Warning: verb '{verb}' is not a known verb");
+    }
+    let parsed = parse_target(target);
+    if let Some(warning) = &parsed.warning {
+        eprintln!("Warning: {warning}");
+    }
+    Ok(match parsed.target {
         Target::NonResource(path) => Request::NonResource {
             verb: verb.to_string(),
             path,
@@ -50,14 +78,25 @@ fn request(
             group,
             resource,
             name,
-        } => Request::Resource {
-            verb: verb.to_string(),
-            group,
-            resource,
-            subresource: subresource.unwrap_or_default().to_string(),
-            name,
-            namespace: namespace.map(str::to_string),
-        },
+        } => {
+            let request = Request::Resource {
+                verb: verb.to_string(),
+                group: group.clone(),
+                resource: resource.clone(),
+                subresource: subresource.unwrap_or_default().to_string(),
+                name,
+                namespace: namespace.map(str::to_string),
+            };
+            if namespace.is_some() && request.is_cluster_scoped() {
+                let in_group = if group.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in group '{group}'")
+                };
+                eprintln!("Warning: resource '{resource}' is not namespace scoped{in_group}");
+            }
+            request
+        }
     })
 }
 

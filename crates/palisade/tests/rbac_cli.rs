@@ -246,11 +246,93 @@ fn paths_explain_each_step_in_every_format() {
     );
 }
 
+/// Like kubectl: a type Palisade does not know is asked about as written with a warning
+/// (`users` and `groups` without one), `RESOURCE.VERSION.GROUP` drops the version, `-n` on a
+/// cluster-scoped resource warns, and an unknown verb warns.
 #[test]
-fn unknown_resource_types_are_usage_errors() {
-    let output = rbac(&["can-i", "get", "widgets", "--as", "alice"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown resource type `widgets`"));
+fn resource_arguments_are_read_as_kubectl_reads_them() {
+    let unknown = rbac(&["can-i", "get", "widgets", "--as", "alice"]);
+    assert_eq!(
+        unknown.status.code(),
+        Some(1),
+        "an answer, not a usage error"
+    );
+    assert_eq!(stdout(&unknown), "no\n");
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("Warning: Palisade does not know a resource type 'widgets'"),
+        "{stderr}"
+    );
+
+    let users = rbac(&["can-i", "impersonate", "users", "--as", "alice"]);
+    assert!(
+        users.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&users.stderr)
+    );
+
+    let versioned = rbac(&[
+        "can-i",
+        "create",
+        "deployments.v1.apps",
+        "-n",
+        "shop",
+        "--as",
+        "alice",
+        "--format",
+        "json",
+    ]);
+    let plain = rbac(&[
+        "can-i",
+        "create",
+        "deployments.apps",
+        "-n",
+        "shop",
+        "--as",
+        "alice",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(stdout(&versioned), stdout(&plain));
+    assert!(versioned.stderr.is_empty());
+
+    let nodes = rbac(&["can-i", "get", "nodes", "-n", "shop", "--as", "alice"]);
+    let stderr = String::from_utf8_lossy(&nodes.stderr);
+    assert!(
+        stderr.contains("Warning: resource 'nodes' is not namespace scoped"),
+        "{stderr}"
+    );
+
+    let verb = rbac(&["can-i", "gett", "pods", "-n", "shop", "--as", "alice"]);
+    let stderr = String::from_utf8_lossy(&verb.stderr);
+    assert!(
+        stderr.contains("Warning: verb 'gett' is not a known verb"),
+        "{stderr}"
+    );
+}
+
+/// `system:masters` is allowed everything by the API server itself: `can-i` says yes even
+/// without RBAC defaults, and `who-can` lists it first.
+#[test]
+fn system_masters_comes_first_and_is_always_allowed() {
+    let yes = rbac(&[
+        "can-i",
+        "delete",
+        "nodes",
+        "--as",
+        "root",
+        "--as-group",
+        "system:masters",
+        "--no-bootstrap",
+    ]);
+    assert_eq!(
+        yes.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&yes.stderr)
+    );
+    let who = stdout(&rbac(&["who-can", "get", "secrets", "-n", "shop"]));
+    assert!(who.starts_with("Group system:masters\n  via group system:masters, which the API server allows everything"), "{who}");
 }
 
 /// A `kubectl get -A -o yaml` dump is a `List`; a broken file next to it is reported, the answer

@@ -56,6 +56,8 @@ pub struct Inventory {
     pub token_secrets: Vec<TokenSecret>,
     pub workloads: Vec<Workload>,
     pub namespaces: Vec<Namespace>,
+    /// The Kubernetes version whose semantics apply where they changed between versions.
+    pub kubernetes_version: Version,
 }
 
 #[derive(Default)]
@@ -165,6 +167,7 @@ impl InventoryBuilder {
             token_secrets: self.token_secrets,
             workloads: self.workloads,
             namespaces: self.namespaces,
+            kubernetes_version: Version::LATEST,
         }
     }
 }

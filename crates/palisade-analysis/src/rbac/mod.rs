@@ -2,16 +2,23 @@
 //!
 //! * A RoleBinding grants its role's rules in its own namespace only, also when it binds a
 //!   ClusterRole; a ClusterRoleBinding grants them in every namespace and for non-resource URLs.
-//! * Aggregated ClusterRoles hold the rules of every ClusterRole their selectors match,
-//!   transitively, as the aggregation controller writes them.
+//! * A request for a cluster-scoped resource carries no namespace, so RoleBindings never grant
+//!   it (a named `namespaces` request carries its own name as the namespace; `bind` and
+//!   `escalate` on roles are asked in the namespace of the binding or role being written).
+//! * An aggregated ClusterRole's rules are the union of the rules of the other ClusterRoles its
+//!   selectors match, as the aggregation controller writes them (transitively, since it reads
+//!   their written rules); its own rules survive only while no role matches.
+//! * Bootstrap roles and bindings (`cluster-admin`, `admin`, `system:*`, ...) are reconciled
+//!   by the API server at start: a missing default rule or subject comes back unless the
+//!   object is annotated `rbac.authorization.kubernetes.io/autoupdate: "false"`.
+//! * `system:masters` is allowed everything before RBAC is asked.
 //! * `*` matches any verb, API group or resource; `*/scale` matches the `scale` subresource of
 //!   any resource; `pods/*` is not a wildcard (it only names a subresource called `*`).
 //! * `resourceNames` restrict a rule to requests that name one of those objects, so they never
 //!   allow `list`, `watch` or `create` of a collection.
 //! * `nonResourceURLs` match exactly or by a trailing `*` prefix.
-//! * A request's user carries groups: service accounts are in `system:serviceaccounts` and
-//!   `system:serviceaccounts:<ns>`; every user but `system:anonymous` is in
-//!   `system:authenticated`; `system:anonymous` is in `system:unauthenticated`.
+//! * A request's user carries groups as the impersonation filter builds them (see
+//!   [`UserInfo::new`]).
 
 mod inventory;
 mod model;
@@ -27,7 +34,7 @@ pub(crate) use inventory::namespace_of;
 pub use inventory::{
     Inventory, InventoryBuilder, Namespace, ServiceAccount, TokenSecret, Workload,
 };
-pub use model::{Binding, PolicyRule, Role, Source, Subject, SubjectKind};
+pub use model::{Binding, PolicyRule, Role, Source, Subject, SubjectKind, PRIVILEGED_GROUP};
 
 /// Who is asking.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,20 +44,28 @@ pub struct UserInfo {
 }
 
 impl UserInfo {
-    /// A user as the API server sees an impersonated one: `system:serviceaccount:NS:NAME` gets
-    /// its service-account groups, everyone but `system:anonymous` gets `system:authenticated`.
-    pub fn new(name: &str, extra_groups: &[String]) -> Self {
-        let mut groups: Vec<String> = extra_groups.to_vec();
+    /// The user the API server's impersonation filter builds for `--as NAME --as-group G...`:
+    /// a service account (`system:serviceaccount:NS:NAME`) gets `system:serviceaccounts` and
+    /// `system:serviceaccounts:NS` only when no group is given; a user other than
+    /// `system:anonymous` gets `system:authenticated` unless the given groups hold
+    /// `system:authenticated` or `system:unauthenticated`; `system:anonymous` gets
+    /// `system:unauthenticated` unless given.
+    pub fn new(name: &str, given_groups: &[String]) -> Self {
+        let mut groups: Vec<String> = given_groups.to_vec();
+        let given = |group: &str| given_groups.iter().any(|g| g == group);
         if let Some((ns, _)) = name
             .strip_prefix("system:serviceaccount:")
             .and_then(|rest| rest.split_once(':'))
+            .filter(|_| given_groups.is_empty())
         {
             groups.push("system:serviceaccounts".into());
             groups.push(format!("system:serviceaccounts:{ns}"));
         }
         if name == "system:anonymous" {
-            groups.push("system:unauthenticated".into());
-        } else {
+            if !given("system:unauthenticated") {
+                groups.push("system:unauthenticated".into());
+            }
+        } else if !given("system:authenticated") && !given("system:unauthenticated") {
             groups.push("system:authenticated".into());
         }
         groups.sort();
@@ -71,6 +86,14 @@ impl UserInfo {
             _ => UserInfo::new(&subject.user_name(), &[]),
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    Cluster,
+    /// `namespaces/NAME`: the API server takes the name as the request's namespace.
+    NamedNamespace,
+    Namespaced,
 }
 
 /// What is being asked.
@@ -114,6 +137,54 @@ impl Request {
     pub fn verb(&self) -> &str {
         match self {
             Request::Resource { verb, .. } | Request::NonResource { verb, .. } => verb,
+        }
+    }
+
+    /// The namespace the authorizer sees for this request: none for a cluster-scoped resource
+    /// (a real request for a node never names a namespace), the object's own name for a named
+    /// `namespaces` request, the given one otherwise. `bind` and `escalate` on roles keep it:
+    /// the API server asks them in the namespace of the binding or role being written.
+    pub fn authorizer_namespace(&self) -> Option<&str> {
+        match self {
+            Request::NonResource { .. } => None,
+            Request::Resource {
+                name, namespace, ..
+            } => match self.scope() {
+                Scope::Cluster => None,
+                Scope::NamedNamespace => Some(name.as_str()),
+                Scope::Namespaced => namespace.as_deref(),
+            },
+        }
+    }
+
+    /// Whether no RoleBinding can grant this request, whatever namespace it names.
+    pub fn is_cluster_scoped(&self) -> bool {
+        self.scope() == Scope::Cluster
+    }
+
+    fn scope(&self) -> Scope {
+        let Request::Resource {
+            verb,
+            group,
+            resource,
+            name,
+            ..
+        } = self
+        else {
+            return Scope::Cluster;
+        };
+        let role_write =
+            group == "rbac.authorization.k8s.io" && (verb == "bind" || verb == "escalate");
+        if group.is_empty() && resource == "namespaces" {
+            if name.is_empty() {
+                Scope::Cluster
+            } else {
+                Scope::NamedNamespace
+            }
+        } else if resources::is_cluster_scoped(group, resource) && !role_write {
+            Scope::Cluster
+        } else {
+            Scope::Namespaced
         }
     }
 }
@@ -187,6 +258,11 @@ pub struct Grant<'p> {
 
 impl Grant<'_> {
     pub fn describe(&self) -> String {
+        if self.binding.privileged {
+            return format!(
+                "group {PRIVILEGED_GROUP}, which the API server allows everything before RBAC is asked"
+            );
+        }
         let rule_holder = if self.rule.source.object.name != self.role.name {
             format!(
                 " (aggregated from ClusterRole {})",
@@ -215,6 +291,8 @@ pub struct Policy {
     effective: Vec<Vec<(usize, usize)>>,
     /// Subject (kind, name or user name) -> bindings that name it.
     by_subject: HashMap<(SubjectKind, String), Vec<usize>>,
+    /// `system:masters`, as a binding and role that allow everything.
+    privileged: Box<(Binding, Role)>,
 }
 
 /// Collects RBAC objects, then builds a [`Policy`].
@@ -222,6 +300,28 @@ pub struct Policy {
 pub struct PolicyBuilder {
     roles: Vec<Role>,
     bindings: Vec<Binding>,
+}
+
+type Key = (bool, Option<String>, String);
+
+fn role_key(role: &Role) -> Key {
+    (role.cluster, role.namespace.clone(), role.name.clone())
+}
+
+fn binding_key(binding: &Binding) -> Key {
+    (
+        binding.cluster,
+        binding.namespace.clone(),
+        binding.name.clone(),
+    )
+}
+
+fn same_rule(a: &PolicyRule, b: &PolicyRule) -> bool {
+    a.verbs == b.verbs
+        && a.api_groups == b.api_groups
+        && a.resources == b.resources
+        && a.resource_names == b.resource_names
+        && a.non_resource_urls == b.non_resource_urls
 }
 
 impl PolicyBuilder {
@@ -248,6 +348,11 @@ impl PolicyBuilder {
     /// policy (a snapshot or `kubectl get -A` dump: the API server creates the ClusterRole and
     /// ClusterRoleBinding `cluster-admin` itself, so an input with both has the cluster's own
     /// defaults, and adding Palisade's could invent roles that cluster does not have).
+    ///
+    /// An input object that redefines a default one is reconciled as the API server does at
+    /// start: the default rules (and aggregation selectors, and binding subjects) it lacks are
+    /// added back, unless it is annotated `rbac.authorization.kubernetes.io/autoupdate: "false"`.
+    /// A whole cluster's policy is taken as it is: its server has reconciled it already.
     pub fn build(mut self, bootstrap: bool) -> Policy {
         let whole_cluster = self
             .roles
@@ -262,25 +367,69 @@ impl PolicyBuilder {
             for object in model::bootstrap_objects() {
                 defaults.add_with(&object, true);
             }
-            let role_keys: std::collections::HashSet<_> = self
+            let role_keys: HashMap<Key, usize> = self
                 .roles
                 .iter()
-                .map(|r| (r.cluster, r.namespace.clone(), r.name.clone()))
+                .enumerate()
+                .map(|(i, r)| (role_key(r), i))
                 .collect();
-            let binding_keys: std::collections::HashSet<_> = self
+            let binding_keys: HashMap<Key, usize> = self
                 .bindings
                 .iter()
-                .map(|b| (b.cluster, b.namespace.clone(), b.name.clone()))
+                .enumerate()
+                .map(|(i, b)| (binding_key(b), i))
                 .collect();
-            self.roles.extend(defaults.roles.into_iter().filter(|r| {
-                !role_keys.contains(&(r.cluster, r.namespace.clone(), r.name.clone()))
-            }));
-            self.bindings
-                .extend(defaults.bindings.into_iter().filter(|b| {
-                    !binding_keys.contains(&(b.cluster, b.namespace.clone(), b.name.clone()))
-                }));
+            for default in defaults.roles {
+                match role_keys.get(&role_key(&default)) {
+                    None => self.roles.push(default),
+                    Some(&i) => reconcile_role(&mut self.roles[i], default),
+                }
+            }
+            for default in defaults.bindings {
+                match binding_keys.get(&binding_key(&default)) {
+                    None => self.bindings.push(default),
+                    Some(&i) => reconcile_binding(&mut self.bindings[i], default),
+                }
+            }
         }
         Policy::new(self.roles, self.bindings)
+    }
+}
+
+/// Adds the default's rules and aggregation selectors that `role` lacks.
+fn reconcile_role(role: &mut Role, default: Role) {
+    if !role.auto_update {
+        return;
+    }
+    for rule in default.rules {
+        if !role.rules.iter().any(|r| same_rule(r, &rule)) {
+            role.rules.push(rule);
+        }
+    }
+    if let Some(selectors) = default.aggregation {
+        let own = role.aggregation.get_or_insert_with(Vec::new);
+        for selector in selectors {
+            if !own.contains(&selector) {
+                own.push(selector);
+            }
+        }
+    }
+}
+
+/// Adds the default's subjects that `binding` lacks (when both refer to the same role: the
+/// API server recreates a binding whose role changed).
+fn reconcile_binding(binding: &mut Binding, default: Binding) {
+    if !binding.auto_update {
+        return;
+    }
+    if binding.role_ref != default.role_ref {
+        *binding = default;
+        return;
+    }
+    for (subject, source) in default.subjects {
+        if !binding.subjects.iter().any(|(s, _)| *s == subject) {
+            binding.subjects.push((subject, source));
+        }
     }
 }
 
@@ -288,9 +437,7 @@ impl Policy {
     fn new(roles: Vec<Role>, bindings: Vec<Binding>) -> Self {
         let mut role_index = HashMap::new();
         for (i, role) in roles.iter().enumerate() {
-            role_index
-                .entry((role.cluster, role.namespace.clone(), role.name.clone()))
-                .or_insert(i);
+            role_index.entry(role_key(role)).or_insert(i);
         }
         let effective = aggregate(&roles);
         let mut by_subject: HashMap<(SubjectKind, String), Vec<usize>> = HashMap::new();
@@ -312,6 +459,7 @@ impl Policy {
             role_index,
             effective,
             by_subject,
+            privileged: Box::new(model::privileged_group()),
         }
     }
 
@@ -325,6 +473,9 @@ impl Policy {
 
     /// The role a binding refers to, if it exists.
     pub fn role_of(&self, binding: &Binding) -> Option<&Role> {
+        if binding.privileged {
+            return Some(&self.privileged.1);
+        }
         let (cluster, name) = &binding.role_ref;
         let namespace = if *cluster {
             None
@@ -338,58 +489,91 @@ impl Policy {
 
     /// A role's rules after aggregation.
     pub fn rules_of<'p>(&'p self, role: &'p Role) -> impl Iterator<Item = &'p PolicyRule> + 'p {
-        let key = (role.cluster, role.namespace.clone(), role.name.clone());
-        let index = self.role_index.get(&key).copied();
-        index
-            .map(|i| self.effective[i].as_slice())
+        let index = self.role_index.get(&role_key(role)).copied();
+        let aggregated = index
+            .filter(|&i| std::ptr::eq(&self.roles[i], role))
+            .map(|i| self.effective[i].as_slice());
+        let own = match aggregated {
+            Some(_) => [].iter(),
+            None => role.rules.iter(),
+        };
+        aggregated
             .unwrap_or_default()
             .iter()
             .map(|&(holder, rule)| &self.roles[holder].rules[rule])
+            .chain(own)
     }
 
-    /// Whether `binding` applies to a request in `namespace` (`None` = cluster-wide).
-    fn in_scope(binding: &Binding, namespace: Option<&str>) -> bool {
-        binding.cluster || (namespace.is_some() && binding.namespace.as_deref() == namespace)
-    }
-
-    /// Every grant that allows `request` for `user`; empty means denied.
-    pub fn grants<'p>(&'p self, user: &UserInfo, request: &Request) -> Vec<Grant<'p>> {
-        let mut candidates: Vec<usize> = Vec::new();
-        let mut push = |key: (SubjectKind, String)| {
-            if let Some(list) = self.by_subject.get(&key) {
-                candidates.extend(list);
-            }
-        };
-        if !user.name.is_empty() {
-            push((SubjectKind::User, user.name.clone()));
-        }
-        for group in &user.groups {
-            push((SubjectKind::Group, group.clone()));
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        let namespace = match request {
-            Request::Resource { namespace, .. } => namespace.as_deref(),
-            Request::NonResource { .. } => None,
-        };
-        let mut grants = Vec::new();
-        for i in candidates {
-            let binding = &self.bindings[i];
-            let non_resource = matches!(request, Request::NonResource { .. });
-            if (non_resource && !binding.cluster) || !Self::in_scope(binding, namespace) {
-                continue;
-            }
-            let Some(role) = self.role_of(binding) else {
-                continue;
+    /// The rules of `binding`'s role that allow `request`, asked as the authorizer asks:
+    /// RoleBindings only for a namespaced request in their own namespace, ClusterRoleBindings
+    /// for everything, non-resource URLs from ClusterRoleBindings only.
+    pub fn rules_allowing<'p>(
+        &'p self,
+        binding: &'p Binding,
+        request: &Request,
+    ) -> Vec<&'p PolicyRule> {
+        let in_scope = binding.cluster
+            || match request {
+                Request::NonResource { .. } => false,
+                Request::Resource { .. } => {
+                    let namespace = request.authorizer_namespace();
+                    namespace.is_some() && binding.namespace.as_deref() == namespace
+                }
             };
-            for rule in self.rules_of(role) {
-                if rule_allows(rule, request) {
-                    grants.push(Grant {
+        match self.role_of(binding) {
+            Some(role) if in_scope => self.role_rules_allowing(role, request, false),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The rules of `role` (after aggregation) that allow `request`, wherever it is bound.
+    /// With `any_name`, a rule's `resourceNames` do not matter: it grants the request for some
+    /// object.
+    pub fn role_rules_allowing<'p>(
+        &'p self,
+        role: &'p Role,
+        request: &Request,
+        any_name: bool,
+    ) -> Vec<&'p PolicyRule> {
+        self.rules_of(role)
+            .filter(|rule| {
+                if any_name && !rule.resource_names.is_empty() {
+                    let mut unnamed = (*rule).clone();
+                    unnamed.resource_names.clear();
+                    rule_allows(&unnamed, request)
+                } else {
+                    rule_allows(rule, request)
+                }
+            })
+            .collect()
+    }
+
+    /// Every grant that allows `request` for `user`; empty means denied. A member of
+    /// `system:masters` is allowed by that group first.
+    pub fn grants<'p>(&'p self, user: &UserInfo, request: &Request) -> Vec<Grant<'p>> {
+        let mut grants = Vec::new();
+        if user.groups.iter().any(|g| g == PRIVILEGED_GROUP) {
+            let (binding, role) = &*self.privileged;
+            grants.extend(
+                self.rules_allowing(binding, request)
+                    .into_iter()
+                    .map(|rule| Grant {
                         binding,
                         role,
                         rule,
-                    });
-                }
+                    }),
+            );
+        }
+        for binding in self.bindings_for(user) {
+            let Some(role) = self.role_of(binding) else {
+                continue;
+            };
+            for rule in self.rules_allowing(binding, request) {
+                grants.push(Grant {
+                    binding,
+                    role,
+                    rule,
+                });
             }
         }
         grants
@@ -399,28 +583,20 @@ impl Policy {
         !self.grants(user, request).is_empty()
     }
 
-    /// Every binding subject allowed to make `request`, with the grants that allow it.
+    /// Every subject allowed to make `request`, with the grants that allow it: first the group
+    /// `system:masters` (the API server's subject locator lists it first too), then the
+    /// bindings' subjects in order.
     pub fn who_can<'p>(&'p self, request: &Request) -> Vec<(&'p Subject, Vec<Grant<'p>>)> {
-        let namespace = match request {
-            Request::Resource { namespace, .. } => namespace.as_deref(),
-            Request::NonResource { .. } => None,
-        };
-        let non_resource = matches!(request, Request::NonResource { .. });
         let mut found: Vec<(&Subject, Vec<Grant>)> = Vec::new();
-        for binding in &self.bindings {
-            if (non_resource && !binding.cluster) || !Self::in_scope(binding, namespace) {
+        let privileged = std::iter::once(&self.privileged.0);
+        for binding in privileged.chain(&self.bindings) {
+            let allowing = self.rules_allowing(binding, request);
+            if allowing.is_empty() {
                 continue;
             }
             let Some(role) = self.role_of(binding) else {
                 continue;
             };
-            let allowing: Vec<&PolicyRule> = self
-                .rules_of(role)
-                .filter(|r| rule_allows(r, request))
-                .collect();
-            if allowing.is_empty() {
-                continue;
-            }
             for (subject, _) in &binding.subjects {
                 let grants = allowing.iter().map(|&rule| Grant {
                     binding,
@@ -433,7 +609,9 @@ impl Policy {
                 }
             }
         }
-        found.sort_by(|a, b| a.0.cmp(b.0));
+        if let Some((_, rest)) = found.split_first_mut() {
+            rest.sort_by(|a, b| a.0.cmp(b.0));
+        }
         found
     }
 
@@ -462,47 +640,61 @@ impl Policy {
     }
 }
 
-/// Each ClusterRole with an aggregation rule holds the rules of the ClusterRoles its selectors
-/// match, transitively (the controller converges to this fixpoint).
+/// The rules each ClusterRole holds once the aggregation controller has run: an aggregated
+/// role holds the written rules of the other ClusterRoles its selectors match (which, for an
+/// aggregated one, are its aggregated rules), or its own rules while none matches.
 fn aggregate(roles: &[Role]) -> Vec<Vec<(usize, usize)>> {
-    let own: Vec<Vec<(usize, usize)>> = roles
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (0..r.rules.len()).map(|j| (i, j)).collect())
-        .collect();
-    let mut effective = own.clone();
-    for (i, role) in roles.iter().enumerate() {
-        let Some(selectors) = &role.aggregation else {
-            continue;
-        };
-        // Depth-first over aggregation, guarding against cycles.
-        let mut visited = vec![false; roles.len()];
-        visited[i] = true;
-        let mut stack: Vec<usize> = Vec::new();
-        let select =
-            |selectors: &[crate::selector::LabelSelector], visited: &[bool]| -> Vec<usize> {
-                roles
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, r)| {
-                        r.cluster && !visited[*j] && selectors.iter().any(|s| s.matches(&r.labels))
-                    })
-                    .map(|(j, _)| j)
-                    .collect()
-            };
-        for j in select(selectors, &visited) {
-            visited[j] = true;
-            stack.push(j);
+    fn resolve(
+        i: usize,
+        roles: &[Role],
+        effective: &mut [Option<Vec<(usize, usize)>>],
+        visiting: &mut [bool],
+    ) -> Vec<(usize, usize)> {
+        if let Some(done) = &effective[i] {
+            return done.clone();
         }
-        while let Some(j) = stack.pop() {
-            effective[i].extend(own[j].iter().copied());
-            if let Some(inner) = &roles[j].aggregation {
-                for k in select(inner, &visited) {
-                    visited[k] = true;
-                    stack.push(k);
+        let own: Vec<(usize, usize)> = (0..roles[i].rules.len()).map(|j| (i, j)).collect();
+        let Some(selectors) = &roles[i].aggregation else {
+            return own;
+        };
+        // A cycle of aggregated roles has no fixed point; the controller's last write would
+        // win. Stop at the role already being resolved and take its written rules.
+        if visiting[i] {
+            return own;
+        }
+        visiting[i] = true;
+        let mut matched = false;
+        let mut union: Vec<(usize, usize)> = Vec::new();
+        for selector in selectors {
+            let mut selected: Vec<usize> = (0..roles.len())
+                .filter(|&j| {
+                    roles[j].cluster
+                        && roles[j].name != roles[i].name
+                        && selector.matches(&roles[j].labels)
+                })
+                .collect();
+            selected.sort_by(|&a, &b| roles[a].name.cmp(&roles[b].name));
+            for j in selected {
+                matched = true;
+                for (holder, rule) in resolve(j, roles, effective, visiting) {
+                    let candidate = &roles[holder].rules[rule];
+                    if !union
+                        .iter()
+                        .any(|&(h, r)| same_rule(&roles[h].rules[r], candidate))
+                    {
+                        union.push((holder, rule));
+                    }
                 }
             }
         }
+        visiting[i] = false;
+        let result = if matched { union } else { own };
+        effective[i] = Some(result.clone());
+        result
     }
-    effective
+    let mut effective: Vec<Option<Vec<(usize, usize)>>> = vec![None; roles.len()];
+    let mut visiting = vec![false; roles.len()];
+    (0..roles.len())
+        .map(|i| resolve(i, roles, &mut effective, &mut visiting))
+        .collect()
 }

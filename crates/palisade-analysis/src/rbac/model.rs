@@ -59,6 +59,9 @@ pub struct Role {
     pub rules: Vec<PolicyRule>,
     /// `aggregationRule.clusterRoleSelectors`, for aggregated ClusterRoles.
     pub aggregation: Option<Vec<LabelSelector>>,
+    /// The API server reconciles bootstrap roles unless they are annotated
+    /// `rbac.authorization.kubernetes.io/autoupdate: "false"`.
+    pub auto_update: bool,
     pub source: Source,
 }
 
@@ -136,6 +139,11 @@ pub struct Binding {
     /// `(is ClusterRole, name)`.
     pub role_ref: (bool, String),
     pub subjects: Vec<(Subject, Source)>,
+    /// See [`Role::auto_update`].
+    pub auto_update: bool,
+    /// Not a binding at all: the API server's privileged group (`system:masters`), which is
+    /// allowed everything before RBAC is asked.
+    pub privileged: bool,
     pub source: Source,
 }
 
@@ -151,6 +159,7 @@ impl Binding {
     /// `ClusterRoleBinding name` or `RoleBinding ns/name`.
     pub fn display(&self) -> String {
         match &self.namespace {
+            _ if self.privileged => format!("group {}", self.name),
             Some(ns) if !self.cluster => format!("RoleBinding {ns}/{}", self.name),
             _ => format!("{} {}", self.kind(), self.name),
         }
@@ -166,6 +175,69 @@ fn strings(node: Option<&Node>) -> Vec<String> {
 }
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+fn auto_update(object: &Object) -> bool {
+    object.annotation("rbac.authorization.kubernetes.io/autoupdate") != Some("false")
+}
+
+/// The group the API server allows everything, whatever RBAC says.
+pub const PRIVILEGED_GROUP: &str = "system:masters";
+
+/// `system:masters` as a binding of a role that allows everything, so that answers about it
+/// have the same shape as every other answer.
+pub(crate) fn privileged_group() -> (Binding, Role) {
+    let object = Arc::new(ObjectRef {
+        api_version: format!("{RBAC_GROUP}/v1"),
+        kind: "Group".into(),
+        namespace: None,
+        name: PRIVILEGED_GROUP.into(),
+    });
+    let source = |path: FieldPath| Source {
+        object: Arc::clone(&object),
+        path,
+        location: None,
+        bootstrap: true,
+    };
+    let rule = |i: usize, resource: bool| {
+        let path = FieldPath::root().key("rules").index(i);
+        let all = vec!["*".to_string()];
+        PolicyRule {
+            verbs: all.clone(),
+            api_groups: if resource { all.clone() } else { Vec::new() },
+            resources: if resource { all.clone() } else { Vec::new() },
+            resource_names: Vec::new(),
+            non_resource_urls: if resource { Vec::new() } else { all },
+            source: source(path.clone()),
+            path,
+        }
+    };
+    let role = Role {
+        cluster: true,
+        namespace: None,
+        name: PRIVILEGED_GROUP.into(),
+        labels: Vec::new(),
+        rules: vec![rule(0, true), rule(1, false)],
+        aggregation: None,
+        auto_update: false,
+        source: source(FieldPath::root()),
+    };
+    let subject = Subject {
+        kind: SubjectKind::Group,
+        name: PRIVILEGED_GROUP.into(),
+        namespace: None,
+    };
+    let binding = Binding {
+        cluster: true,
+        namespace: None,
+        name: PRIVILEGED_GROUP.into(),
+        role_ref: (true, PRIVILEGED_GROUP.into()),
+        subjects: vec![(subject, source(FieldPath::root()))],
+        auto_update: false,
+        privileged: true,
+        source: source(FieldPath::root()),
+    };
+    (binding, role)
+}
 
 /// Reads a Role or ClusterRole.
 pub(crate) fn role_of(object: &Object, bootstrap: bool) -> Option<Role> {
@@ -218,6 +290,7 @@ pub(crate) fn role_of(object: &Object, bootstrap: bool) -> Option<Role> {
         labels: labels_of(object.metadata().and_then(|m| m.get("labels"))),
         rules,
         aggregation,
+        auto_update: auto_update(object),
         source: Source::of(object, &FieldPath::root(), bootstrap),
     })
 }
@@ -281,6 +354,8 @@ pub(crate) fn binding_of(object: &Object, bootstrap: bool) -> Option<Binding> {
         name: object.reference.name.clone(),
         role_ref: (role_is_cluster || cluster, role_name),
         subjects,
+        auto_update: auto_update(object),
+        privileged: false,
         source: Source::of(object, &FieldPath::root().key("roleRef"), bootstrap),
     })
 }

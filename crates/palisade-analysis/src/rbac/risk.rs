@@ -1,6 +1,7 @@
 //! Dangerous permissions: which rules of a role grant each one.
 
-use super::{resource_matches, Policy, PolicyRule, Role};
+use super::{Policy, PolicyRule, Request, Role};
+use crate::pss::Version;
 
 /// A permission that is dangerous to hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,6 +37,11 @@ type Probe = (
 const READ: &[&str] = &["get", "list", "watch"];
 const CREATE: &[&str] = &["create"];
 const WRITE: &[&str] = &["create", "update", "patch", "delete"];
+const GET_OR_CREATE: &[&str] = &["get", "create"];
+
+/// From this version the API server authorizes a WebSocket exec, attach or port-forward as
+/// `create`; before it, as `get` (the verb of the HTTP GET that opens the WebSocket).
+pub const EXEC_NEEDS_CREATE: Version = Version::new(1, 31);
 
 impl Risk {
     pub const ALL: [Risk; 11] = [
@@ -73,8 +79,28 @@ impl Risk {
         }
     }
 
+    /// Whether holding the risk depends on the Kubernetes version, and how: for messages.
+    pub fn version_note(self, version: Version) -> Option<String> {
+        match self {
+            Risk::PodExec if version < EXEC_NEEDS_CREATE => Some(format!(
+                "assuming Kubernetes {version}: before v1.31 `get` on pods/exec opens a shell over WebSocket"
+            )),
+            Risk::PodExec => Some(format!(
+                "assuming Kubernetes {version}: from v1.31 only `create` on pods/exec opens a shell"
+            )),
+            _ => None,
+        }
+    }
+
     /// Each inner list is one alternative; a risk needs every probe of one alternative.
-    fn alternatives(self) -> &'static [&'static [Probe]] {
+    fn alternatives(self, version: Version) -> &'static [&'static [Probe]] {
+        if self == Risk::PodExec && version < EXEC_NEEDS_CREATE {
+            return &[
+                &[(GET_OR_CREATE, "", "pods", "exec")],
+                &[(GET_OR_CREATE, "", "pods", "attach")],
+                &[(GET_OR_CREATE, "", "pods", "portforward")],
+            ];
+        }
         match self {
             Risk::ClusterAdmin => &[],
             Risk::ReadSecrets => &[&[(READ, "", "secrets", "")]],
@@ -89,7 +115,7 @@ impl Risk {
                 &[(CREATE, "batch", "cronjobs", "")],
             ],
             // Since 1.31 the API server authorizes WebSocket exec as `create` too, so read-all
-            // roles (`get` on `*`) do not grant a shell.
+            // roles (`get` on `*`) do not grant a shell there.
             Risk::PodExec => &[
                 &[(CREATE, "", "pods", "exec")],
                 &[(CREATE, "", "pods", "attach")],
@@ -158,12 +184,28 @@ impl Risk {
     }
 }
 
-fn probe_matches(rule: &PolicyRule, (verbs, group, resource, subresource): &Probe) -> bool {
-    rule.verbs
-        .iter()
-        .any(|v| v == "*" || verbs.contains(&v.as_str()))
-        && rule.api_groups.iter().any(|g| g == "*" || g == group)
-        && resource_matches(rule, resource, subresource)
+/// The rules of `role` that allow the probe for some object, as the authorizer decides it;
+/// none when the probe is for a cluster-scoped resource and the grant is namespaced.
+fn probe_rules<'p>(
+    policy: &'p Policy,
+    role: &'p Role,
+    (verbs, group, resource, subresource): &Probe,
+    cluster_wide: bool,
+) -> Vec<&'p PolicyRule> {
+    let mut found: Vec<&PolicyRule> = Vec::new();
+    for verb in *verbs {
+        // The namespace only decides scope here: any namespace stands for the grant's own.
+        let request = Request::resource(verb, group, resource, subresource, "", Some(""));
+        if !cluster_wide && request.is_cluster_scoped() {
+            continue;
+        }
+        for rule in policy.role_rules_allowing(role, &request, true) {
+            if rule.non_resource_urls.is_empty() && !found.iter().any(|f| std::ptr::eq(*f, rule)) {
+                found.push(rule);
+            }
+        }
+    }
+    found
 }
 
 /// Whether a rule is literally `*` on `*` in `*`.
@@ -173,23 +215,34 @@ pub fn is_wildcard_rule(rule: &PolicyRule) -> bool {
         && rule.resources.iter().any(|r| r == "*")
 }
 
-/// The rules of `role` (after aggregation) that together grant `risk`, or nothing.
-pub fn granting_rules<'p>(policy: &'p Policy, role: &'p Role, risk: Risk) -> Vec<&'p PolicyRule> {
-    let rules: Vec<&PolicyRule> = policy
-        .rules_of(role)
-        .filter(|r| r.non_resource_urls.is_empty())
-        .collect();
+/// How a role is (or would be) granted: through a ClusterRoleBinding, it reaches
+/// cluster-scoped resources too; through a RoleBinding, only its namespace's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    ClusterWide,
+    Namespace,
+}
+
+/// The rules of `role` (after aggregation) that together grant `risk` when bound with `reach`,
+/// at Kubernetes `version`, or nothing. The authorizer decides each probe, as for `can-i`.
+pub fn granting_rules<'p>(
+    policy: &'p Policy,
+    role: &'p Role,
+    reach: Reach,
+    risk: Risk,
+    version: Version,
+) -> Vec<&'p PolicyRule> {
     if risk == Risk::ClusterAdmin {
-        return rules.into_iter().filter(|r| is_wildcard_rule(r)).collect();
+        return policy
+            .rules_of(role)
+            .filter(|r| r.non_resource_urls.is_empty() && is_wildcard_rule(r))
+            .collect();
     }
-    for alternative in risk.alternatives() {
+    let cluster_wide = reach == Reach::ClusterWide;
+    for alternative in risk.alternatives(version) {
         let mut used: Vec<&PolicyRule> = Vec::new();
         let complete = alternative.iter().all(|probe| {
-            let found: Vec<&PolicyRule> = rules
-                .iter()
-                .copied()
-                .filter(|r| probe_matches(r, probe))
-                .collect();
+            let found = probe_rules(policy, role, probe, cluster_wide);
             let any = !found.is_empty();
             for rule in found {
                 if !used.iter().any(|u| std::ptr::eq(*u, rule)) {

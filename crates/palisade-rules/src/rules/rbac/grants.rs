@@ -1,7 +1,7 @@
 //! The template behind the risky-grant rules: one implementation, one rule entry per risk.
 
 use palisade_analysis::rbac::paths::{Graph, Identity};
-use palisade_analysis::rbac::risk::{granting_rules, Risk};
+use palisade_analysis::rbac::risk::{granting_rules, Reach, Risk};
 use palisade_analysis::rbac::{Binding, Inventory, PolicyRule, Role, Subject, UserInfo};
 use palisade_model::Related;
 
@@ -9,9 +9,44 @@ use crate::Emitter;
 
 fn scope(binding: &Binding) -> String {
     match (&binding.namespace, binding.cluster) {
+        (_, true) => "cluster-wide".to_string(),
         (Some(ns), false) => format!("in namespace {ns}"),
-        _ => "cluster-wide".to_string(),
+        (None, false) => "in the namespace it is applied to".to_string(),
     }
+}
+
+pub(crate) fn reach(binding: &Binding) -> Reach {
+    if binding.cluster {
+        Reach::ClusterWide
+    } else {
+        Reach::Namespace
+    }
+}
+
+/// The rules of `binding`'s role that grant `risk`; none when the role grants everything and
+/// `risk` is not cluster-admin (holding everything is reported once, by the cluster-admin
+/// rule).
+pub(crate) fn binding_risk<'p>(
+    inventory: &'p Inventory,
+    binding: &Binding,
+    role: &'p Role,
+    risk: Risk,
+) -> Vec<&'p PolicyRule> {
+    let policy = &inventory.policy;
+    let version = inventory.kubernetes_version;
+    let everything = risk != Risk::ClusterAdmin
+        && !granting_rules(policy, role, reach(binding), Risk::ClusterAdmin, version).is_empty();
+    if everything {
+        return Vec::new();
+    }
+    granting_rules(policy, role, reach(binding), risk, version)
+}
+
+/// ` (assuming Kubernetes v1.30: ...)` for risks whose meaning changed between versions.
+pub(crate) fn version_suffix(inventory: &Inventory, risk: Risk) -> String {
+    risk.version_note(inventory.kubernetes_version)
+        .map(|note| format!(" ({note})"))
+        .unwrap_or_default()
 }
 
 fn rule_summary(rule: &PolicyRule) -> String {
@@ -65,22 +100,20 @@ pub(crate) fn report_risk(inventory: &Inventory, out: &mut Emitter, risk: Risk) 
         let Some(role) = policy.role_of(binding) else {
             continue;
         };
-        let rules = granting_rules(policy, role, risk);
-        // Holding everything is reported once, by the cluster-admin rule.
-        let everything = risk != Risk::ClusterAdmin
-            && !granting_rules(policy, role, Risk::ClusterAdmin).is_empty();
-        if rules.is_empty() || everything {
+        let rules = binding_risk(inventory, binding, role, risk);
+        if rules.is_empty() {
             continue;
         }
         for (subject, at) in binding.subjects.iter().filter(|(s, _)| !s.is_system()) {
             let message = format!(
-                "{} {} {} via {} → {} {}",
+                "{} {} {} via {} → {} {}{}",
                 subject.display(),
                 risk.describe(),
                 scope(binding),
                 binding.display(),
                 role.kind(),
-                role.name
+                role.name,
+                version_suffix(inventory, risk)
             );
             out.report(at, message, related_rules(role, &rules));
         }
@@ -95,26 +128,18 @@ pub(crate) fn risks_of<'i>(
     let policy = &inventory.policy;
     let user = UserInfo::of_subject(subject);
     let bindings = policy.bindings_for(&user);
-    let admin = bindings.iter().find(|b| {
+    let holds = |binding: &Binding, risk: Risk| {
         policy
-            .role_of(b)
-            .is_some_and(|role| !granting_rules(policy, role, Risk::ClusterAdmin).is_empty())
-    });
+            .role_of(binding)
+            .is_some_and(|role| !binding_risk(inventory, binding, role, risk).is_empty())
+    };
+    let admin = bindings.iter().find(|b| holds(b, Risk::ClusterAdmin));
     if let Some(binding) = admin {
         return vec![(Risk::ClusterAdmin, *binding)];
     }
     Risk::ALL
         .into_iter()
-        .filter_map(|risk| {
-            bindings
-                .iter()
-                .find(|b| {
-                    policy
-                        .role_of(b)
-                        .is_some_and(|role| !granting_rules(policy, role, risk).is_empty())
-                })
-                .map(|b| (risk, *b))
-        })
+        .filter_map(|risk| bindings.iter().find(|b| holds(b, risk)).map(|b| (risk, *b)))
         .collect()
 }
 
