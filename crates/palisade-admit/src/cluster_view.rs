@@ -153,7 +153,7 @@ impl RbacView {
                 }
             }
         }
-        let inventory = self.inventory(None).build(pipeline.engine.rbac_bootstrap());
+        let inventory = pipeline.engine.build_inventory(self.inventory(None));
         let keyed: Arc<Keyed> = Arc::new(
             pipeline
                 .engine
@@ -179,7 +179,7 @@ impl ClusterView for RbacView {
         let before = self.findings_now(pipeline);
         let mut with = self.inventory(Some(&object.reference));
         with.add(object);
-        let inventory = with.build(pipeline.engine.rbac_bootstrap());
+        let inventory = pipeline.engine.build_inventory(with);
         pipeline
             .engine
             .check_inventory_in(&inventory, "rbac")

@@ -33,6 +33,10 @@ pub struct Config {
     pub ignore: Vec<String>,
     /// Exit with 1 when a finding of this severity or worse is reported. Default: info.
     pub fail_on: Option<SeverityName>,
+    /// The Kubernetes version the manifests are for (`v1.30`): semantics that changed between
+    /// versions follow it (exec through `get` before v1.31, the default Pod Security version).
+    /// `--kubernetes-version` overrides it; with `--cluster`, the server's version is used.
+    pub kubernetes_version: Option<String>,
     /// Pod Security Standards level and version.
     #[serde(default)]
     pub pss: PssConfig,

@@ -44,6 +44,7 @@ impl Pipeline {
 pub struct Overrides {
     pub pss_level: Option<Level>,
     pub pss_version: Option<Version>,
+    pub kubernetes_version: Option<Version>,
     /// Replaces the config's `select` when not empty.
     pub select: Vec<String>,
     /// Added to the config's `ignore`.
@@ -60,6 +61,8 @@ pub enum PipelineError {
     Selection(#[from] palisade_rules::SelectionError),
     #[error("pss.version in the config: {0}")]
     PssVersion(String),
+    #[error("kubernetes-version in the config: {0}")]
+    KubernetesVersion(String),
 }
 
 /// The pipeline and fail threshold that a config and flags describe: flags over config over
@@ -73,10 +76,19 @@ pub fn build_pipeline(
         Some(config::PssLevelName::Baseline) => Level::Baseline,
         _ => Level::Restricted,
     });
+    let kubernetes_version = match (flags.kubernetes_version, &config.kubernetes_version) {
+        (Some(version), _) => Some(version),
+        (None, Some(text)) => Some(
+            text.parse::<Version>()
+                .map_err(PipelineError::KubernetesVersion)?,
+        ),
+        (None, None) => None,
+    };
+    // The Pod Security version follows the Kubernetes version unless it is set itself.
     let pss_version = match (flags.pss_version, &config.pss.version) {
         (Some(version), _) => version,
         (None, Some(text)) => text.parse::<Version>().map_err(PipelineError::PssVersion)?,
-        (None, None) => Version::LATEST,
+        (None, None) => kubernetes_version.unwrap_or(Version::LATEST),
     };
     let select = if flags.select.is_empty() {
         config.select.clone()
@@ -90,6 +102,7 @@ pub fn build_pipeline(
         pss_version,
         selection: Selection { select, ignore },
         rbac_bootstrap: !flags.no_bootstrap && config.rbac.bootstrap.unwrap_or(true),
+        kubernetes_version: kubernetes_version.unwrap_or(Version::LATEST),
         options: loaded.options.clone(),
     };
     let engine = Engine::new(&settings)?;
@@ -321,7 +334,7 @@ impl Collected {
             suppressions,
         } = self;
         if let Some(inventory) = inventory {
-            let inventory = inventory.build(engine.rbac_bootstrap());
+            let inventory = engine.build_inventory(inventory);
             findings.extend(engine.check_inventory(&inventory));
         }
         let active: Vec<&'static palisade_rules::Rule> = engine.rules().collect();

@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 use std::collections::HashMap;
 
 use palisade_analysis::pss::{self, Level, Version, VersionedCheck, Violation};
-use palisade_analysis::Inventory;
+use palisade_analysis::{Inventory, InventoryBuilder};
 use palisade_model::{Finding, Location, NodeFile, Object, PodView};
 
 use crate::meta::{Emitter, OptionValues};
@@ -19,6 +19,8 @@ pub struct Settings {
     pub selection: Selection,
     /// Assume Kubernetes' default RBAC roles and bindings exist (`edit`, `cluster-admin`, ...).
     pub rbac_bootstrap: bool,
+    /// The Kubernetes version whose semantics apply where they changed between versions.
+    pub kubernetes_version: Version,
     /// Configured rule options, by rule code.
     pub options: HashMap<&'static str, OptionValues>,
 }
@@ -30,6 +32,7 @@ impl Default for Settings {
             pss_version: Version::LATEST,
             selection: Selection::default(),
             rbac_bootstrap: true,
+            kubernetes_version: Version::LATEST,
             options: HashMap::new(),
         }
     }
@@ -69,6 +72,7 @@ pub struct Engine {
     /// Rules on node files.
     files: Vec<(&'static Rule, FileCheck)>,
     rbac_bootstrap: bool,
+    kubernetes_version: Version,
 }
 
 /// The text of the file an object came from, for code frames.
@@ -139,6 +143,7 @@ impl Engine {
             suppression,
             files,
             rbac_bootstrap: settings.rbac_bootstrap,
+            kubernetes_version: settings.kubernetes_version,
         })
     }
 
@@ -198,6 +203,14 @@ impl Engine {
     /// Whether to assume Kubernetes' default RBAC policy when building the inventory.
     pub fn rbac_bootstrap(&self) -> bool {
         self.rbac_bootstrap
+    }
+
+    /// The whole-input view the inventory rules judge, as this engine is configured: with or
+    /// without the default RBAC policy, at its Kubernetes version.
+    pub fn build_inventory(&self, builder: InventoryBuilder) -> Inventory {
+        let mut inventory = builder.build(self.rbac_bootstrap);
+        inventory.rbac.kubernetes_version = self.kubernetes_version;
+        inventory
     }
 
     /// Runs the inventory rules.

@@ -42,6 +42,7 @@ pub static RULES: &[&Rule] = &[
     &rbac::default_service_account::RULE,
     &rbac::risky_workload::RULE,
     &rbac::escalation_path::RULE,
+    &rbac::unbound_role::RULE,
     &netpol::default_deny_ingress::RULE,
     &netpol::default_deny_egress::RULE,
     &netpol::not_isolated::RULE,

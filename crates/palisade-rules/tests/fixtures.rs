@@ -2,7 +2,8 @@
 //! runs alone, and the lines it reports must be exactly the lines marked `# expect: <CODE>`
 //! (`# expect: <CODE>, <CODE>` for two findings on one line).
 //! A fixture may set the Pod Security level or version with `# pss-level:` / `# pss-version:`,
-//! and turn the default RBAC policy off with `# rbac-bootstrap: false`. Whole-input rules see
+//! set the Kubernetes version with `# kubernetes-version:`, and turn the default RBAC policy off
+//! with `# rbac-bootstrap: false`. Whole-input rules see
 //! every object of the fixture file. Suppressions (annotations, `# palisade:ignore` comments)
 //! apply as in a scan: suppressed findings do not count as reported. `# select: RULES` runs more
 //! rules next to the one under test (the suppression rules judge suppressions of other rules);
@@ -51,6 +52,9 @@ fn run_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
     if let Some(version) = directive(&text, "pss-version:") {
         settings.pss_version = version.parse().expect("valid pss-version");
     }
+    if let Some(version) = directive(&text, "kubernetes-version:") {
+        settings.kubernetes_version = version.parse().expect("valid kubernetes-version");
+    }
     if directive(&text, "rbac-bootstrap:") == Some("false") {
         settings.rbac_bootstrap = false;
     }
@@ -96,7 +100,7 @@ fn run_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
             path.display()
         ),
     });
-    findings.extend(engine.check_inventory(&inventory.build(engine.rbac_bootstrap())));
+    findings.extend(engine.check_inventory(&engine.build_inventory(inventory)));
     let mut suppressions = Suppressions::new(&suppression);
     suppressions.merge(file_suppressions.finish());
     let active: Vec<_> = engine.rules().collect();

@@ -1,5 +1,6 @@
 //! `palisade admit`: the webhook, its certificates and its install manifests.
 
+use palisade_analysis::pss::Version;
 use std::io::Write;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use palisade_engine::Overrides;
 use crate::cli::{AdmitArgs, AdmitCommand, ModeArg};
 use crate::{split_list, EXIT_CLEAN};
 
-pub fn run_admit(args: &AdmitArgs) -> Result<u8> {
+pub fn run_admit(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     match &args.command {
         Some(AdmitCommand::Certs { hosts, output }) => {
             palisade_admit::certs::write(output, hosts)?;
@@ -46,11 +47,11 @@ pub fn run_admit(args: &AdmitArgs) -> Result<u8> {
             out.flush()?;
             Ok(EXIT_CLEAN)
         }
-        None => serve(args),
+        None => serve(args, kubernetes_version),
     }
 }
 
-fn serve(args: &AdmitArgs) -> Result<u8> {
+fn serve(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     let serve = &args.serve;
     let (Some(tls_cert), Some(tls_key)) = (&serve.tls_cert, &serve.tls_key) else {
         anyhow::bail!(
@@ -70,6 +71,7 @@ fn serve(args: &AdmitArgs) -> Result<u8> {
         flags: Overrides {
             pss_level: serve.pss_level,
             pss_version: serve.pss_version,
+            kubernetes_version,
             select: split_list(&serve.select),
             ignore: split_list(&serve.ignore),
             strict: serve.strict,

@@ -23,6 +23,13 @@ use palisade_model::Severity;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The Kubernetes version the input is for (v1.30): rules whose meaning changed between
+    /// versions follow it (before v1.31 `get` on pods/exec opens a shell), and it is the
+    /// default --pss-version. Default: `kubernetes-version` in the config, the server's
+    /// version with --cluster, else the latest this build knows. Findings that depend on it
+    /// name the version they assumed.
+    #[arg(long, global = true, value_name = "vMAJOR.MINOR")]
+    pub kubernetes_version: Option<Version>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -298,8 +305,9 @@ pub enum SnapshotFormatArg {
     Secrets are read as metadata only: their values never leave the API server. managedFields and\n\
     the kubectl last-applied annotation are dropped. Pods, ReplicaSets and Jobs made by a workload\n\
     that is also read are left out: findings belong to the object you wrote.\n\
-    A file scan of a snapshot uses --pss-version latest unless told; give the cluster's version\n\
-    (the snapshot's header says it) for the same Pod Security answers as --cluster.")]
+    A file scan of a snapshot assumes the latest Kubernetes unless told; give the cluster's\n\
+    version with --kubernetes-version (the snapshot's header says it) for the same answers as\n\
+    --cluster.")]
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,

@@ -230,7 +230,7 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<u8> {
             cluster.context, cluster.server, cluster.version.git_version
         ),
         format!(
-            "scan it as the cluster: palisade scan --pss-version v{}.{} FILE",
+            "scan it as the cluster: palisade scan --kubernetes-version v{}.{} FILE",
             cluster.version.major, cluster.version.minor
         ),
     ];

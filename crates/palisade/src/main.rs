@@ -24,7 +24,7 @@ pub(crate) const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Scan(args) => scan_cmd::run(&args),
+        Command::Scan(args) => scan_cmd::run(&args, cli.kubernetes_version),
         Command::Node(args) => scan_cmd::run_node(&args),
         Command::Config(ConfigCommand::Schema) => std::io::stdout()
             .lock()
@@ -36,8 +36,8 @@ fn main() -> ExitCode {
         Command::Rbac(command) => rbac_cmd::run(&command),
         Command::Netpol(command) => netpol_cmd::run(&command),
         Command::Snapshot(args) => cluster_cmd::snapshot(&args),
-        Command::Admit(args) => admit_cmd::run_admit(&args),
-        Command::Operator(args) => operator_cmd::run_operator(&args),
+        Command::Admit(args) => admit_cmd::run_admit(&args, cli.kubernetes_version),
+        Command::Operator(args) => operator_cmd::run_operator(&args, cli.kubernetes_version),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -1,5 +1,6 @@
 //! `palisade operator`: the operator and its manifests.
 
+use palisade_analysis::pss::Version;
 use std::io::Write;
 
 use anyhow::Result;
@@ -10,13 +11,13 @@ use palisade_operator::{manifests, run, OperatorOptions};
 use crate::cli::{OperatorArgs, OperatorCommand};
 use crate::EXIT_CLEAN;
 
-pub fn run_operator(args: &OperatorArgs) -> Result<u8> {
+pub fn run_operator(args: &OperatorArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     let text = match &args.command {
         Some(OperatorCommand::Manifests { namespace, image }) => {
             manifests::render(namespace, image)
         }
         Some(OperatorCommand::Crds) => manifests::crds(),
-        None => return serve(args),
+        None => return serve(args, kubernetes_version),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
@@ -24,7 +25,7 @@ pub fn run_operator(args: &OperatorArgs) -> Result<u8> {
     Ok(EXIT_CLEAN)
 }
 
-fn serve(args: &OperatorArgs) -> Result<u8> {
+fn serve(args: &OperatorArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     let identity = args
         .identity
         .clone()
@@ -40,7 +41,10 @@ fn serve(args: &OperatorArgs) -> Result<u8> {
             request_timeout: Some(args.connection.request_timeout).filter(|t| !t.is_zero()),
         },
         config: args.config.clone(),
-        flags: Overrides::default(),
+        flags: Overrides {
+            kubernetes_version,
+            ..Overrides::default()
+        },
         listen: args.listen,
         identity,
         lease_namespace: args.lease_namespace.clone(),

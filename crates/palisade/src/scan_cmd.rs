@@ -43,10 +43,15 @@ fn load_config(args: &ScanArgs, paths: &[String]) -> Result<LoadedConfig> {
 }
 
 /// Flags over config over defaults.
-fn pipeline(args: &ScanArgs, loaded: &LoadedConfig) -> Result<(Pipeline, Severity)> {
+fn pipeline(
+    args: &ScanArgs,
+    loaded: &LoadedConfig,
+    kubernetes_version: Option<Version>,
+) -> Result<(Pipeline, Severity)> {
     let flags = Overrides {
         pss_level: args.pss_level,
         pss_version: args.pss_version,
+        kubernetes_version,
         select: split_list(&args.select),
         ignore: split_list(&args.ignore),
         strict: args.strict,
@@ -174,9 +179,9 @@ fn create(path: &Path, what: &str) -> Result<Box<dyn Write>> {
     Ok(Box::new(std::io::BufWriter::new(file)))
 }
 
-pub fn run(args: &ScanArgs) -> Result<u8> {
+pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     if args.source.cluster {
-        return run_cluster(args);
+        return run_cluster(args, kubernetes_version);
     }
     if args.source.connection.context.is_some() || args.source.connection.kubeconfig.is_some() {
         bail!("--context and --kubeconfig choose a cluster: add --cluster to scan it");
@@ -187,7 +192,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
         args.paths.clone()
     };
     let loaded = load_config(args, &paths)?;
-    let (pipeline, fail_on) = pipeline(args, &loaded)?;
+    let (pipeline, fail_on) = pipeline(args, &loaded, kubernetes_version)?;
     let (inputs, discovery_errors) = discover(&paths);
     let inputs = dedup_inputs(inputs);
     let bar = progress_bar(inputs.len(), args);
@@ -205,7 +210,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
 
 /// `scan --cluster`: the config is looked up from the working directory, and the server's
 /// version is the default Pod Security version.
-fn run_cluster(args: &ScanArgs) -> Result<u8> {
+fn run_cluster(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     if !args.paths.is_empty() {
         bail!("scan --cluster reads the cluster; it takes no paths (scan a snapshot file without --cluster)");
     }
@@ -221,7 +226,10 @@ fn run_cluster(args: &ScanArgs) -> Result<u8> {
     // The cluster's own RBAC objects are read: the bundled bootstrap policy would only repeat
     // them, or invent ones the cluster does not have.
     args.no_bootstrap = true;
-    let (pipeline, fail_on) = pipeline(&args, &loaded)?;
+    let server = (cluster.version.major == 1)
+        .then(|| Version::new(1, cluster.version.minor).min(Version::LATEST));
+    let kubernetes_version = kubernetes_version.or(server);
+    let (pipeline, fail_on) = pipeline(&args, &loaded, kubernetes_version)?;
     let report = cluster_cmd::scan(
         &cluster,
         &pipeline,
@@ -290,7 +298,7 @@ pub fn run_node(args: &NodeArgs) -> Result<u8> {
     if scan_args.select.is_empty() && loaded.config.select.is_empty() {
         scan_args.select = NODE_RULES.iter().map(|r| r.to_string()).collect();
     }
-    let (pipeline, fail_on) = pipeline(&scan_args, &loaded)?;
+    let (pipeline, fail_on) = pipeline(&scan_args, &loaded, None)?;
     let found = node::discover(&args.root);
     let extras = Extras {
         objects: found.objects,

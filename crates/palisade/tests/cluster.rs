@@ -127,7 +127,7 @@ fn a_live_scan_finds_what_the_files_show_except_where_the_api_server_defaults() 
             "scan",
             "--format",
             "json",
-            "--pss-version",
+            "--kubernetes-version",
             &minor_version(&live),
         ])
         .arg(repo_root().join("examples/shop"))
@@ -288,7 +288,7 @@ fn a_snapshot_answers_every_command_as_the_cluster_does() {
                 "scan",
                 "--format",
                 "json",
-                "--pss-version",
+                "--kubernetes-version",
                 &minor_version(&live),
             ])
             .arg(&file)

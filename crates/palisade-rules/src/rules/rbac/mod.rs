@@ -16,4 +16,5 @@ pub mod pod_exec;
 pub mod read_secrets;
 pub mod risky_workload;
 pub mod service_ip_write;
+pub mod unbound_role;
 pub mod webhook_write;

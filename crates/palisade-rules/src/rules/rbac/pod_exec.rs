@@ -8,8 +8,11 @@ use crate::{Check, Emitter};
 rule! {
     /// ## What it does
     /// Flags bindings that let a non-system subject use `pods/exec`, `pods/attach` or
-    /// `pods/portforward` with `create`. Since Kubernetes 1.31 WebSocket connections are
-    /// authorized as `create` too, so read-all roles (`get` on `*`) grant no shell.
+    /// `pods/portforward`. Which verb opens a shell depends on the Kubernetes version
+    /// (`--kubernetes-version`, `kubernetes-version:` in the config, the server's with
+    /// `--cluster`): before 1.31 the API server authorizes a WebSocket exec (what kubectl uses)
+    /// as `get`, so `get` on `pods/exec` is a shell too; from 1.31 only `create` is, and
+    /// read-all roles (`get` on `*`) grant none. Each finding names the version it assumed.
     ///
     /// ## Why is this bad?
     /// A shell in a pod is everything the pod has: its service-account token, its mounted Secrets,
