@@ -291,6 +291,8 @@ pub struct Policy {
     effective: Vec<Vec<(usize, usize)>>,
     /// Subject (kind, name or user name) -> bindings that name it.
     by_subject: HashMap<(SubjectKind, String), Vec<usize>>,
+    /// Per binding, the index of the role it refers to.
+    binding_roles: Vec<Option<usize>>,
     /// `system:masters`, as a binding and role that allow everything.
     privileged: Box<(Binding, Role)>,
 }
@@ -453,12 +455,27 @@ impl Policy {
                 }
             }
         }
+        let binding_roles = bindings
+            .iter()
+            .map(|binding| {
+                let (cluster, name) = &binding.role_ref;
+                let namespace = if *cluster {
+                    None
+                } else {
+                    binding.namespace.clone()
+                };
+                role_index
+                    .get(&(*cluster, namespace, name.clone()))
+                    .copied()
+            })
+            .collect();
         Policy {
             roles,
             bindings,
             role_index,
             effective,
             by_subject,
+            binding_roles,
             privileged: Box::new(model::privileged_group()),
         }
     }
@@ -512,16 +529,9 @@ impl Policy {
         binding: &'p Binding,
         request: &Request,
     ) -> Vec<&'p PolicyRule> {
-        let in_scope = binding.cluster
-            || match request {
-                Request::NonResource { .. } => false,
-                Request::Resource { .. } => {
-                    let namespace = request.authorizer_namespace();
-                    namespace.is_some() && binding.namespace.as_deref() == namespace
-                }
-            };
+        let scope = RequestScope::of(request);
         match self.role_of(binding) {
-            Some(role) if in_scope => self.role_rules_allowing(role, request, false),
+            Some(role) if scope.reaches(binding) => self.role_rules_allowing(role, request, false),
             _ => Vec::new(),
         }
     }
@@ -548,33 +558,63 @@ impl Policy {
             .collect()
     }
 
-    /// Every grant that allows `request` for `user`; empty means denied. A member of
-    /// `system:masters` is allowed by that group first.
-    pub fn grants<'p>(&'p self, user: &UserInfo, request: &Request) -> Vec<Grant<'p>> {
-        let mut grants = Vec::new();
-        if user.groups.iter().any(|g| g == PRIVILEGED_GROUP) {
-            let (binding, role) = &*self.privileged;
-            grants.extend(
-                self.rules_allowing(binding, request)
-                    .into_iter()
-                    .map(|rule| Grant {
-                        binding,
-                        role,
-                        rule,
-                    }),
-            );
+    /// The role the binding at `index` refers to and its rules after aggregation, by index
+    /// (no lookup by name on the query path).
+    fn bound_rules(&self, index: usize) -> Option<(&Role, &[(usize, usize)])> {
+        self.binding_roles[index].map(|role| (&self.roles[role], self.effective[role].as_slice()))
+    }
+
+    /// The grants of one binding for `request`, when it is in scope.
+    fn binding_grants<'p>(
+        &'p self,
+        index: usize,
+        request: &Request,
+        scope: &RequestScope<'_>,
+        out: &mut Vec<Grant<'p>>,
+    ) {
+        let binding = &self.bindings[index];
+        if !scope.reaches(binding) {
+            return;
         }
-        for binding in self.bindings_for(user) {
-            let Some(role) = self.role_of(binding) else {
-                continue;
-            };
-            for rule in self.rules_allowing(binding, request) {
-                grants.push(Grant {
+        let Some((role, rules)) = self.bound_rules(index) else {
+            return;
+        };
+        for &(holder, rule) in rules {
+            let rule = &self.roles[holder].rules[rule];
+            if rule_allows(rule, request) {
+                out.push(Grant {
                     binding,
                     role,
                     rule,
                 });
             }
+        }
+    }
+
+    /// The grants of `system:masters` for `request` (always some: it is allowed everything).
+    fn privileged_grants(&self, request: &Request) -> Vec<Grant<'_>> {
+        let (binding, role) = &*self.privileged;
+        role.rules
+            .iter()
+            .filter(|rule| rule_allows(rule, request))
+            .map(|rule| Grant {
+                binding,
+                role,
+                rule,
+            })
+            .collect()
+    }
+
+    /// Every grant that allows `request` for `user`; empty means denied. A member of
+    /// `system:masters` is allowed by that group first.
+    pub fn grants<'p>(&'p self, user: &UserInfo, request: &Request) -> Vec<Grant<'p>> {
+        let mut grants = Vec::new();
+        if user.groups.iter().any(|g| g == PRIVILEGED_GROUP) {
+            grants.extend(self.privileged_grants(request));
+        }
+        let scope = RequestScope::of(request);
+        for index in self.binding_indexes_for(user) {
+            self.binding_grants(index, request, &scope, &mut grants);
         }
         grants
     }
@@ -587,25 +627,21 @@ impl Policy {
     /// `system:masters` (the API server's subject locator lists it first too), then the
     /// bindings' subjects in order.
     pub fn who_can<'p>(&'p self, request: &Request) -> Vec<(&'p Subject, Vec<Grant<'p>>)> {
-        let mut found: Vec<(&Subject, Vec<Grant>)> = Vec::new();
-        let privileged = std::iter::once(&self.privileged.0);
-        for binding in privileged.chain(&self.bindings) {
-            let allowing = self.rules_allowing(binding, request);
+        let privileged = &self.privileged.0.subjects[0].0;
+        let mut found: Vec<(&Subject, Vec<Grant>)> =
+            vec![(privileged, self.privileged_grants(request))];
+        let scope = RequestScope::of(request);
+        let mut allowing = Vec::new();
+        for (index, binding) in self.bindings.iter().enumerate() {
+            allowing.clear();
+            self.binding_grants(index, request, &scope, &mut allowing);
             if allowing.is_empty() {
                 continue;
             }
-            let Some(role) = self.role_of(binding) else {
-                continue;
-            };
             for (subject, _) in &binding.subjects {
-                let grants = allowing.iter().map(|&rule| Grant {
-                    binding,
-                    role,
-                    rule,
-                });
                 match found.iter_mut().find(|(s, _)| *s == subject) {
-                    Some((_, list)) => list.extend(grants),
-                    None => found.push((subject, grants.collect())),
+                    Some((_, list)) => list.extend(allowing.iter().copied()),
+                    None => found.push((subject, allowing.clone())),
                 }
             }
         }
@@ -615,8 +651,15 @@ impl Policy {
         found
     }
 
-    /// The bindings that apply to `user`, each with the namespace it grants in (`None`: all).
+    /// The bindings that apply to `user`.
     pub fn bindings_for<'p>(&'p self, user: &UserInfo) -> Vec<&'p Binding> {
+        self.binding_indexes_for(user)
+            .into_iter()
+            .map(|i| &self.bindings[i])
+            .collect()
+    }
+
+    fn binding_indexes_for(&self, user: &UserInfo) -> Vec<usize> {
         let mut indexes: Vec<usize> = Vec::new();
         if !user.name.is_empty() {
             indexes.extend(
@@ -636,7 +679,30 @@ impl Policy {
         }
         indexes.sort_unstable();
         indexes.dedup();
-        indexes.into_iter().map(|i| &self.bindings[i]).collect()
+        indexes
+    }
+}
+
+/// Where a request applies, worked out once per question.
+struct RequestScope<'r> {
+    non_resource: bool,
+    namespace: Option<&'r str>,
+}
+
+impl<'r> RequestScope<'r> {
+    fn of(request: &'r Request) -> Self {
+        RequestScope {
+            non_resource: matches!(request, Request::NonResource { .. }),
+            namespace: request.authorizer_namespace(),
+        }
+    }
+
+    /// Whether `binding` can grant the request at all.
+    fn reaches(&self, binding: &Binding) -> bool {
+        binding.cluster
+            || (!self.non_resource
+                && self.namespace.is_some()
+                && binding.namespace.as_deref() == self.namespace)
     }
 }
 
