@@ -51,6 +51,7 @@ enum PodCheck {
         OptionValues,
     ),
     Object(fn(&Object, &OptionValues) -> Vec<Violation>, OptionValues),
+    Versioned(fn(&Object, Version) -> Vec<Violation>, Version),
 }
 
 /// A node file rule's function.
@@ -134,6 +135,10 @@ impl Engine {
                 Check::Object(check) => active.push(Active {
                     rule,
                     check: PodCheck::Object(check, options_of(settings, rule)),
+                }),
+                Check::Versioned(check) => active.push(Active {
+                    rule,
+                    check: PodCheck::Versioned(check, settings.kubernetes_version),
                 }),
             }
         }
@@ -262,6 +267,7 @@ impl Engine {
                 (PodCheck::Pss(versioned), Some(pod)) => (versioned.check)(pod),
                 (PodCheck::WithOptions(check, options), Some(pod)) => check(pod, options),
                 (PodCheck::Object(check, options), _) => check(object, options),
+                (PodCheck::Versioned(check, version), _) => check(object, *version),
                 (PodCheck::Pss(_) | PodCheck::WithOptions(..), None) => continue,
             };
             for violation in violations {

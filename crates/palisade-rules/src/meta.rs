@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use palisade_analysis::pss::Violation;
+use palisade_analysis::pss::{Version, Violation};
 use palisade_analysis::rbac::Source;
 use palisade_analysis::Inventory;
 use palisade_model::{NodeFile, Object, PodView, Related, Severity};
@@ -18,6 +18,8 @@ pub enum Check {
     /// Runs on every object (the function picks the kinds it applies to) with the rule's
     /// configured options.
     Object(fn(&Object, &OptionValues) -> Vec<Violation>),
+    /// Runs on every object at the configured Kubernetes version (`--kubernetes-version`).
+    Versioned(fn(&Object, Version) -> Vec<Violation>),
     /// Judges a node's file (its mode and owner), found by `palisade node`: the message, if
     /// the file fails.
     File(fn(&NodeFile) -> Option<String>),
@@ -32,7 +34,7 @@ impl Check {
             Check::Pss(_) => "pod spec",
             Check::Inventory(_) => "whole input",
             Check::Pod(_) => "pod spec",
-            Check::Object(_) => "object",
+            Check::Object(_) | Check::Versioned(_) => "object",
             Check::File(_) => "node file",
             Check::Suppression => "suppressions",
         }

@@ -1,8 +1,8 @@
 //! The list of every rule. Adding a rule is its file plus one line here.
 
 use crate::rules::{
-    admission, audit, control_plane, encryption, exposure, image, kubelet, mesh, namespace, netpol,
-    node_files, pss, rbac, resources, secrets, service_account, suppression, workload,
+    admission, api, audit, control_plane, encryption, exposure, image, kubelet, mesh, namespace,
+    netpol, node_files, pss, rbac, resources, secrets, service_account, suppression, workload,
 };
 use crate::Rule;
 
@@ -112,6 +112,7 @@ pub static RULES: &[&Rule] = &[
     &encryption::weak_provider::RULE,
     &audit::logs_secret_values::RULE,
     &audit::policy_gaps::RULE,
+    &api::removed_version::RULE,
     &node_files::permissions::RULE,
     &node_files::ownership::RULE,
     &suppression::invalid::RULE,

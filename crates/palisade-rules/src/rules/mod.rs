@@ -1,6 +1,7 @@
 //! One file per rule, one folder per family.
 
 pub mod admission;
+pub mod api;
 pub mod audit;
 pub mod control_plane;
 pub mod encryption;

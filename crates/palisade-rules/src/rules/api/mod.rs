@@ -1,0 +1,3 @@
+//! API versions: objects written against APIs the target Kubernetes version no longer serves.
+
+pub mod removed_version;
