@@ -107,15 +107,21 @@ impl AuditEvent {
     }
 
     pub fn subresource(&self) -> &str {
-        self.object_ref.as_ref().map_or("", |o| o.subresource.as_str())
+        self.object_ref
+            .as_ref()
+            .map_or("", |o| o.subresource.as_str())
     }
 
     pub fn namespace(&self) -> &str {
-        self.object_ref.as_ref().map_or("", |o| o.namespace.as_str())
+        self.object_ref
+            .as_ref()
+            .map_or("", |o| o.namespace.as_str())
     }
 
     pub fn api_group(&self) -> &str {
-        self.object_ref.as_ref().map_or("", |o| o.api_group.as_str())
+        self.object_ref
+            .as_ref()
+            .map_or("", |o| o.api_group.as_str())
     }
 
     pub fn name(&self) -> &str {
@@ -300,9 +306,8 @@ fn kind_of(group: &str, resource: &str) -> String {
 
 /// `2026-11-30T04:45:56.123456Z` (or with an offset) as seconds since the Unix epoch.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        text.get(range)?.parse::<i64>().ok()
-    };
+    let number =
+        |range: std::ops::Range<usize>| -> Option<i64> { text.get(range)?.parse::<i64>().ok() };
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
     if text.get(4..5)? != "-" || text.get(10..11).is_none_or(|t| t != "T" && t != " ") {

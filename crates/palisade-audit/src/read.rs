@@ -283,9 +283,7 @@ fn number_is_first(index: &mut u32) -> bool {
 /// A line that opens an `EventList` (all on one line, or a pretty-printed one's first line).
 fn starts_list(text: &str) -> bool {
     text == "{"
-        || (text.starts_with('{')
-            && text.contains("\"EventList\"")
-            && text.contains("\"kind\""))
+        || (text.starts_with('{') && text.contains("\"EventList\"") && text.contains("\"kind\""))
 }
 
 /// Reads an `EventList` document whose first line is `first`, whole (up to

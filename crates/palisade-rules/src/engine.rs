@@ -4,6 +4,9 @@ use std::collections::HashMap;
 
 use palisade_analysis::pss::{self, Level, Version, VersionedCheck, Violation};
 use palisade_analysis::{Inventory, InventoryBuilder};
+use palisade_audit::{At, AuditEvent};
+
+use crate::meta::{AuditDetector, AuditHit};
 use palisade_model::{Finding, Location, NodeFile, Object, PodView};
 
 use crate::meta::{Emitter, OptionValues};
@@ -57,6 +60,13 @@ enum PodCheck {
 /// A node file rule's function.
 type FileCheck = fn(&NodeFile) -> Option<String>;
 
+/// An audit-log rule's function, or the detector it starts per run.
+#[derive(Clone, Copy)]
+enum AuditCheck {
+    Event(fn(&AuditEvent) -> Vec<AuditHit>),
+    Stream(fn() -> Box<dyn AuditDetector>),
+}
+
 /// An inventory rule that runs.
 struct ActiveInventory {
     rule: &'static Rule,
@@ -72,6 +82,8 @@ pub struct Engine {
     suppression: Vec<&'static Rule>,
     /// Rules on node files.
     files: Vec<(&'static Rule, FileCheck)>,
+    /// Rules on audit events.
+    audit: Vec<(&'static Rule, AuditCheck)>,
     rbac_bootstrap: bool,
     kubernetes_version: Version,
 }
@@ -115,6 +127,7 @@ impl Engine {
         let mut inventory = Vec::new();
         let mut suppression = Vec::new();
         let mut files = Vec::new();
+        let mut audit = Vec::new();
         for rule in settings.selection.resolve(RULES)? {
             match rule.check {
                 Check::Pss(id) => {
@@ -136,6 +149,8 @@ impl Engine {
                     rule,
                     check: PodCheck::Object(check, options_of(settings, rule)),
                 }),
+                Check::AuditEvent(check) => audit.push((rule, AuditCheck::Event(check))),
+                Check::AuditStream(start) => audit.push((rule, AuditCheck::Stream(start))),
                 Check::Versioned(check) => active.push(Active {
                     rule,
                     check: PodCheck::Versioned(check, settings.kubernetes_version),
@@ -147,6 +162,7 @@ impl Engine {
             inventory,
             suppression,
             files,
+            audit,
             rbac_bootstrap: settings.rbac_bootstrap,
             kubernetes_version: settings.kubernetes_version,
         })
@@ -159,6 +175,7 @@ impl Engine {
             .map(|a| a.rule)
             .chain(self.inventory.iter().map(|a| a.rule))
             .chain(self.files.iter().map(|(rule, _)| *rule))
+            .chain(self.audit.iter().map(|(rule, _)| *rule))
             .chain(self.suppression.iter().copied())
     }
 
@@ -206,6 +223,29 @@ impl Engine {
     }
 
     /// Whether to assume Kubernetes' default RBAC policy when building the inventory.
+    /// Whether any audit-log rule is selected.
+    pub fn checks_audit_events(&self) -> bool {
+        !self.audit.is_empty()
+    }
+
+    /// A run of the audit-log rules over one log (or several, in order).
+    pub fn audit_session(&self) -> AuditSession<'_> {
+        AuditSession {
+            rules: self
+                .audit
+                .iter()
+                .map(|&(rule, check)| {
+                    let state = match check {
+                        AuditCheck::Event(check) => AuditState::Event(check),
+                        AuditCheck::Stream(start) => AuditState::Stream(start()),
+                    };
+                    (rule, state)
+                })
+                .collect(),
+            _engine: std::marker::PhantomData,
+        }
+    }
+
     pub fn rbac_bootstrap(&self) -> bool {
         self.rbac_bootstrap
     }
@@ -335,4 +375,56 @@ pub fn holds_secrets(kind: &str) -> bool {
         kind,
         "Secret" | "EncryptionConfiguration" | "EncryptionConfig"
     )
+}
+
+enum AuditState {
+    Event(fn(&AuditEvent) -> Vec<AuditHit>),
+    Stream(Box<dyn AuditDetector>),
+}
+
+/// The audit-log rules of one run, with the state of the stream detectors.
+pub struct AuditSession<'e> {
+    rules: Vec<(&'static Rule, AuditState)>,
+    _engine: std::marker::PhantomData<&'e Engine>,
+}
+
+impl AuditSession<'_> {
+    /// The findings on one event, which was read `at`. Audit findings never quote their line:
+    /// a logged request body may hold what should not be printed.
+    pub fn observe(&mut self, event: &AuditEvent, at: &At) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (rule, state) in &mut self.rules {
+            let hits = match state {
+                AuditState::Event(check) => check(event),
+                AuditState::Stream(detector) => detector.observe(event),
+            };
+            if hits.is_empty() {
+                continue;
+            }
+            let object = std::sync::Arc::new(event.object());
+            let meta = &rule.meta;
+            findings.extend(hits.into_iter().map(|hit| Finding {
+                rule: meta.code,
+                name: meta.name,
+                severity: meta.severity,
+                category: meta.category,
+                message: hit.message,
+                object: std::sync::Arc::clone(&object),
+                path: hit.path,
+                location: Some(Location {
+                    file: std::sync::Arc::clone(&at.file),
+                    document: at.index,
+                    line: at.line,
+                    column: 1,
+                }),
+                controls: meta.controls,
+                related: Vec::new(),
+                suppressed: None,
+                fingerprint: String::new(),
+                snippet: None,
+                sensitive: true,
+            }));
+        }
+        findings
+    }
 }

@@ -12,6 +12,10 @@ mod rules;
 mod selection;
 pub mod suppress;
 
+pub use engine::AuditSession;
 pub use engine::{holds_secrets, Engine, Settings, Source};
-pub use meta::{Check, Emitter, OptionKind, OptionValue, OptionValues, Rule, RuleMeta, RuleOption};
+pub use meta::{
+    AuditDetector, AuditHit, Check, Emitter, OptionKind, OptionValue, OptionValues, Rule, RuleMeta,
+    RuleOption,
+};
 pub use selection::{matches, Selection, SelectionError};

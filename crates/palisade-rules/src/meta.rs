@@ -3,7 +3,8 @@ use std::collections::HashMap;
 use palisade_analysis::pss::{Version, Violation};
 use palisade_analysis::rbac::Source;
 use palisade_analysis::Inventory;
-use palisade_model::{NodeFile, Object, PodView, Related, Severity};
+use palisade_audit::AuditEvent;
+use palisade_model::{FieldPath, NodeFile, Object, PodView, Related, Severity};
 
 /// What a rule looks at, and the function (or engine check) that looks. The engine dispatches
 /// on the variant.
@@ -25,6 +26,33 @@ pub enum Check {
     File(fn(&NodeFile) -> Option<String>),
     /// Judges the suppressions themselves, after every other rule has run.
     Suppression,
+    /// Judges one API server audit event (`palisade audit detect`).
+    AuditEvent(fn(&AuditEvent) -> Vec<AuditHit>),
+    /// Judges the audit log as a stream (bursts, sequences): a fresh detector per run.
+    AuditStream(fn() -> Box<dyn AuditDetector>),
+}
+
+/// What an audit-log rule reports about an event: the message, and the field of the request
+/// body it points at (the root when the event as a whole is the problem).
+#[derive(Clone, Debug)]
+pub struct AuditHit {
+    pub path: FieldPath,
+    pub message: String,
+}
+
+impl AuditHit {
+    pub fn new(message: String) -> Self {
+        AuditHit {
+            path: FieldPath::root(),
+            message,
+        }
+    }
+}
+
+/// An audit-log rule that keeps state across events, in log order.
+pub trait AuditDetector: Send {
+    /// Judges the next event.
+    fn observe(&mut self, event: &AuditEvent) -> Vec<AuditHit>;
 }
 
 impl Check {
@@ -37,6 +65,7 @@ impl Check {
             Check::Object(_) | Check::Versioned(_) => "object",
             Check::File(_) => "node file",
             Check::Suppression => "suppressions",
+            Check::AuditEvent(_) | Check::AuditStream(_) => "audit event",
         }
     }
 }

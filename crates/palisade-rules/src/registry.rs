@@ -1,8 +1,9 @@
 //! The list of every rule. Adding a rule is its file plus one line here.
 
 use crate::rules::{
-    admission, api, audit, control_plane, encryption, exposure, image, kubelet, mesh, namespace,
-    netpol, node_files, pss, rbac, resources, secrets, service_account, suppression, workload,
+    admission, api, audit, audit_log, control_plane, encryption, exposure, image, kubelet, mesh,
+    namespace, netpol, node_files, pss, rbac, resources, secrets, service_account, suppression,
+    workload,
 };
 use crate::Rule;
 
@@ -113,6 +114,18 @@ pub static RULES: &[&Rule] = &[
     &audit::logs_secret_values::RULE,
     &audit::policy_gaps::RULE,
     &api::removed_version::RULE,
+    &audit_log::exec_into_pod::RULE,
+    &audit_log::secret_read::RULE,
+    &audit_log::secret_list::RULE,
+    &audit_log::anonymous_allowed::RULE,
+    &audit_log::rbac_escalation::RULE,
+    &audit_log::impersonation::RULE,
+    &audit_log::privileged_pod::RULE,
+    &audit_log::token_for_other_account::RULE,
+    &audit_log::csr_approval::RULE,
+    &audit_log::nodes_proxy::RULE,
+    &audit_log::webhook_change::RULE,
+    &audit_log::auth_failure_burst::RULE,
     &node_files::permissions::RULE,
     &node_files::ownership::RULE,
     &suppression::invalid::RULE,

@@ -8,7 +8,8 @@
 //! apply as in a scan: suppressed findings do not count as reported. `# select: RULES` runs more
 //! rules next to the one under test (the suppression rules judge suppressions of other rules);
 //! only the findings of the rule under test are compared. `# option: NAME=V1,V2` (or `NAME=NUMBER`)
-//! configures an option of the rule under test.
+//! configures an option of the rule under test. Audit-log rules take `.jsonl` audit logs instead,
+//! whose expected events carry the annotation `"palisade.dev/expect": "<CODE>"`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,8 +33,49 @@ fn directive<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// Lines reported by an audit-log rule on a `.jsonl` audit log fixture, and the lines whose
+/// event carries the annotation `"palisade.dev/expect": "<CODE>[, <CODE>]"`.
+fn run_audit_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
+    let settings = Settings {
+        selection: Selection {
+            select: vec![code.to_string()],
+            ignore: Vec::new(),
+        },
+        ..Settings::default()
+    };
+    let engine = Engine::new(&settings).expect("rule exists");
+    let mut session = engine.audit_session();
+    let mut reported = Vec::new();
+    let paths = [path.to_string_lossy().into_owned()];
+    let (_, errors) = palisade_audit::read_events(&paths, &mut |event, at| {
+        for finding in session.observe(&event, at) {
+            reported.push(finding.location.expect("audit findings have a place").line);
+        }
+    });
+    assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    let text = std::fs::read_to_string(path).expect("fixture is readable");
+    let expected = text
+        .lines()
+        .enumerate()
+        .flat_map(|(i, line)| {
+            let codes = line
+                .split_once("\"palisade.dev/expect\":")
+                .and_then(|(_, rest)| rest.split('"').nth(1))
+                .unwrap_or_default();
+            let count = codes.split([',', ' ']).filter(|c| *c == code).count();
+            let line = u32::try_from(i + 1).expect("small file");
+            std::iter::repeat_n(line, count)
+        })
+        .collect();
+    reported.sort_unstable();
+    (reported, expected)
+}
+
 /// Lines reported by rule `code` on the fixture, and the lines the fixture expects.
 fn run_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
+    if path.extension().is_some_and(|e| e == "jsonl") {
+        return run_audit_fixture(code, path);
+    }
     let text = std::fs::read_to_string(path).expect("fixture is readable");
     let mut select = vec![code.to_string()];
     if let Some(more) = directive(&text, "select:") {

@@ -3,6 +3,7 @@
 pub mod admission;
 pub mod api;
 pub mod audit;
+pub mod audit_log;
 pub mod control_plane;
 pub mod encryption;
 pub mod exposure;
