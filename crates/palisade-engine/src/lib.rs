@@ -419,6 +419,11 @@ impl<'a> StreamScan<'a> {
         }
     }
 
+    /// Adds findings about something that is not an object of the input (an audit event).
+    pub fn add_findings(&mut self, findings: Vec<Finding>) {
+        self.collected.findings.extend(findings);
+    }
+
     /// Records an input that could not be read.
     pub fn error(&mut self, error: LoadError) {
         self.collected.errors.push(error);
@@ -426,14 +431,41 @@ impl<'a> StreamScan<'a> {
 
     /// The report: whole-input rules, suppressions, severities and order, as for files.
     pub fn finish(self) -> Report {
+        self.finish_in_order(&[])
+    }
+
+    /// [`Self::finish`], with findings in the order of `files` (then line and column).
+    pub fn finish_in_order(self, files: &[Arc<str>]) -> Report {
         let StreamScan {
             pipeline,
             mut collected,
             suppressions,
         } = self;
         collected.suppressions.merge(suppressions.finish());
-        collected.into_report(pipeline, &|_| 0)
+        let rank = |file: &Arc<str>| files.iter().position(|f| f == file).unwrap_or(usize::MAX);
+        collected.into_report(pipeline, &rank)
     }
+}
+
+/// Runs the selected audit-log rules over audit logs (files, directories, `.gz`, `-`), one
+/// event at a time, into a report like a scan's: `objects` counts the events read.
+pub fn scan_audit_logs(paths: &[String], pipeline: &Pipeline) -> Report {
+    let mut stream = StreamScan::new(pipeline);
+    let mut session = pipeline.engine.audit_session();
+    let mut files: Vec<Arc<str>> = Vec::new();
+    let (read, errors) = palisade_audit::read_events(paths, &mut |event, at| {
+        if files.last() != Some(&at.file) {
+            files.push(Arc::clone(&at.file));
+        }
+        stream.add_findings(session.observe(&event, at));
+    });
+    for error in errors {
+        stream.error(error);
+    }
+    let mut report = stream.finish_in_order(&files);
+    report.summary.files = read.files;
+    report.summary.objects = read.events;
+    report
 }
 
 /// The findings on one object judged alone, as admission judges it: its object and pod rules,

@@ -401,6 +401,44 @@ impl TestCluster {
         path
     }
 
+    /// Sends one request authenticated with `token` (a service account's, say), as a client
+    /// of that identity would: the HTTP status the API server answered.
+    pub fn request_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> u16 {
+        let kubeconfig = self.kubeconfig_with_token("caller", token);
+        self.runtime.block_on(async {
+            let config = kube::Config::from_custom_kubeconfig(
+                kube::config::Kubeconfig::read_from(&kubeconfig)
+                    .unwrap_or_else(|e| panic!("kubeconfig: {e}")),
+                &kube::config::KubeConfigOptions::default(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("kubeconfig: {e}"));
+            let client = kube::Client::try_from(config).unwrap_or_else(|e| panic!("client: {e}"));
+            let content_type = if method == "PATCH" {
+                "application/merge-patch+json"
+            } else {
+                "application/json"
+            };
+            let request = http::Request::builder()
+                .method(method)
+                .uri(path)
+                .header("Content-Type", content_type)
+                .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("request: {e}"));
+            match client.request_text(request).await {
+                Ok(_) => 200,
+                Err(kube::Error::Api(status)) => status.code,
+                Err(e) => panic!("{method} {path}: {e}"),
+            }
+        })
+    }
+
     /// A token for ServiceAccount `namespace/name` (which must exist), from the TokenRequest API.
     pub fn token(&self, namespace: &str, name: &str) -> String {
         let url = format!("/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token");

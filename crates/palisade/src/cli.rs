@@ -62,6 +62,98 @@ pub enum Command {
     /// Watch a cluster and keep its findings current as PolicyReports (wgpolicyk8s.io), or
     /// print the CRDs and manifests it needs.
     Operator(OperatorArgs),
+    /// Read API server audit logs: detect attacks, write least-privilege roles from what a
+    /// subject did, list what it was granted and never used.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Report what looks like an attack in audit logs (the audit-log rules, PAL-AL-*).
+    Detect(AuditDetectArgs),
+    /// Print Roles, ClusterRoles and bindings that allow exactly what a subject was seen doing.
+    Roles(AuditRolesArgs),
+    /// List the rules a subject is granted but never used in the log's time window.
+    Unused(AuditUnusedArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    palisade audit detect /var/log/kubernetes/audit/          every file under the directory, .gz too\n  \
+    palisade audit detect --format sarif -o audit.sarif audit.log audit-2026-11-29.log.gz\n  \
+    kubectl get --raw /apis/audit.k8s.io/... | palisade audit detect -\n\n\
+    Input: audit.k8s.io/v1 Event JSON lines as --audit-log-path writes them (rotated and gzipped files\n  \
+    included), or an EventList document. A line that is not an event is an error with file and line;\n  \
+    the rest is still read. Findings point at the event (file:line, the document is the event's\n  \
+    number in its file) and never quote it: logged bodies may hold secrets.\n\n\
+    Reports, config (.palisade.yaml), exceptions, severities, baselines and exit codes are those of\n  \
+    scan. Only the audit-log rules run unless --select says otherwise. Some rules read request bodies\n  \
+    (RBAC escalation, privileged pods): log those resources at the Request level or above.")]
+#[command(mut_arg("cluster", |arg| arg.hide(true)))]
+#[command(mut_arg("context", |arg| arg.hide(true)))]
+#[command(mut_arg("kubeconfig", |arg| arg.hide(true)))]
+#[command(mut_arg("request_timeout", |arg| arg.hide(true)))]
+#[command(mut_arg("pss_level", |arg| arg.hide(true)))]
+#[command(mut_arg("pss_version", |arg| arg.hide(true)))]
+#[command(mut_arg("no_bootstrap", |arg| arg.hide(true)))]
+#[command(mut_arg("group_by", |arg| arg.hide(true)))]
+#[command(mut_arg("paths", |arg| arg.help("Audit logs: files, directories (every file under them), .gz, or - for stdin")))]
+pub struct AuditDetectArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    palisade audit roles --for system:serviceaccount:shop:web audit.log > web-rbac.yaml\n  \
+    palisade audit roles --for alice@example.com --names /var/log/kubernetes/audit/\n\n\
+    Only allowed requests count, made as the subject or impersonating it. Verbs are merged per\n  \
+    resource; namespaced requests give a Role and RoleBinding per namespace; cluster-scoped,\n  \
+    cluster-wide and non-resource requests a ClusterRole and ClusterRoleBinding. With --names, get,\n  \
+    update, patch and delete are restricted to the objects named (list, watch and create cannot be).\n  \
+    A log covers a time window: review the roles before replacing broader ones.")]
+pub struct AuditRolesArgs {
+    /// The subject, as the API server names it: a user name, or
+    /// system:serviceaccount:NAMESPACE:NAME.
+    #[arg(long = "for", value_name = "SUBJECT")]
+    pub subject: String,
+    /// Restrict get, update, patch and delete to the object names seen (resourceNames).
+    #[arg(long)]
+    pub names: bool,
+    /// Write the YAML to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Audit logs: files, directories, .gz, or - for stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    palisade audit unused --for system:serviceaccount:ci:deployer --rbac k8s/ audit.log\n  \
+    palisade audit unused --for alice@example.com --cluster /var/log/kubernetes/audit/ --format json\n\n\
+    The grants come from the RBAC engine (as `rbac show` lists them): every rule of every binding\n  \
+    that names the subject or one of its groups. A rule is used when it allows one of the subject's\n  \
+    allowed requests in the binding's scope. Exit 0 when every rule was used, 1 when some were not,\n  \
+    2 on errors.")]
+pub struct AuditUnusedArgs {
+    /// The subject, as the API server names it.
+    #[arg(long = "for", value_name = "SUBJECT")]
+    pub subject: String,
+    /// Where the RBAC objects are: manifests, directories, dumps (repeat for several).
+    #[arg(long, value_name = "PATH", required_unless_present = "cluster")]
+    pub rbac: Vec<String>,
+    #[command(flatten)]
+    pub source: ClusterSource,
+    /// Do not assume Kubernetes' default RBAC roles and bindings exist.
+    #[arg(long)]
+    pub no_bootstrap: bool,
+    #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
+    pub format: AnswerFormat,
+    /// Audit logs: files, directories, .gz, or - for stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! `palisade`: the command line.
 
 mod admit_cmd;
+mod audit_cmd;
 mod cli;
 mod cluster_cmd;
 mod netpol_cmd;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Command::Snapshot(args) => cluster_cmd::snapshot(&args),
         Command::Admit(args) => admit_cmd::run_admit(&args, cli.kubernetes_version),
         Command::Operator(args) => operator_cmd::run_operator(&args, cli.kubernetes_version),
+        Command::Audit(command) => audit_cmd::run(&command),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

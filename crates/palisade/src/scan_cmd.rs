@@ -18,7 +18,7 @@ use palisade_report::{
     RuleInfo, SarifOptions, TextOptions,
 };
 
-use crate::cli::{ColorChoice, GroupBy, NodeArgs, OutputFormat, ScanArgs};
+use crate::cli::{AuditDetectArgs, ColorChoice, GroupBy, NodeArgs, OutputFormat, ScanArgs};
 use crate::{cluster_cmd, split_list, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
 /// Progress bars only for scans with at least this many files.
@@ -281,6 +281,25 @@ fn finish(
     } else {
         EXIT_CLEAN
     })
+}
+
+/// `palisade audit detect`: the audit-log rules over audit logs, reported as a scan is.
+pub fn run_audit_detect(args: &AuditDetectArgs) -> Result<u8> {
+    let scan = &args.scan;
+    if scan.paths.is_empty() {
+        bail!("palisade audit detect needs audit logs: files, directories, or - for stdin");
+    }
+    let loaded = load_config(scan, &[".".to_string()])?;
+    let mut scan_args = scan.clone();
+    if scan_args.select.is_empty() {
+        scan_args.select = vec!["audit-log".to_string()];
+    }
+    let (pipeline, fail_on) = pipeline(&scan_args, &loaded, None)?;
+    if !pipeline.engine.checks_audit_events() {
+        bail!("--select leaves no audit-log rule (PAL-AL-*) to run");
+    }
+    let report = palisade_engine::scan_audit_logs(&scan.paths, &pipeline);
+    finish(report, &pipeline, fail_on, &scan_args)
 }
 
 /// The rule families `palisade node` runs unless told otherwise.
