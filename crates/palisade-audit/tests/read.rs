@@ -1,0 +1,149 @@
+//! The audit-log reader on what real logs hold: rotated gzip files, directories, EventLists,
+//! long-running requests logged twice, and lines that are not events, which are reported with
+//! file and line while the rest is still read.
+
+use std::io::Write;
+
+use palisade_audit::observed::{roles_yaml, Observed};
+use palisade_audit::{read_events, AuditEvent};
+
+fn event(line: u32, verb: &str, resource: &str, namespace: &str, name: &str) -> String {
+    format!(
+        r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a-{line}","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/{namespace}/{resource}/{name}","verb":"{verb}","user":{{"username":"system:serviceaccount:shop:web","groups":["system:serviceaccounts","system:serviceaccounts:shop","system:authenticated"]}},"sourceIPs":["10.244.1.7"],"objectRef":{{"resource":"{resource}","namespace":"{namespace}","name":"{name}","apiVersion":"v1"}},"responseStatus":{{"metadata":{{}},"code":200}},"requestReceivedTimestamp":"2026-11-30T08:00:{:02}.000000Z","annotations":{{"authorization.k8s.io/decision":"allow"}}}}"#,
+        line % 60
+    )
+}
+
+fn read(paths: &[String]) -> (Vec<(String, u32, String)>, Vec<String>) {
+    let mut seen = Vec::new();
+    let (_, errors) = read_events(paths, &mut |event: AuditEvent, at| {
+        seen.push((at.file.to_string(), at.line, event.verb.clone()));
+    });
+    (seen, errors.iter().map(ToString::to_string).collect())
+}
+
+#[test]
+fn bad_lines_are_errors_with_file_and_line_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit.log");
+    let mut text = format!(
+        "{}\n{{\"kind\":\"Event\",\"verb\":\n\n",
+        event(1, "get", "configmaps", "shop", "web")
+    )
+    .into_bytes();
+    text.extend_from_slice(b"\xff\xfe\n");
+    text.extend_from_slice(format!("{}\n", event(5, "list", "pods", "shop", "")).as_bytes());
+    std::fs::write(&path, text).expect("write");
+    let name = path.to_string_lossy().into_owned();
+    let (seen, errors) = read(&[name.clone()]);
+    assert_eq!(
+        seen,
+        vec![
+            (name.clone(), 1, "get".into()),
+            (name.clone(), 5, "list".into())
+        ]
+    );
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].starts_with(&format!("{name}:2")), "{errors:?}");
+    assert!(errors[1].starts_with(&format!("{name}:4")) && errors[1].contains("UTF-8"));
+}
+
+#[test]
+fn gzip_directories_and_stdin_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rotated = dir.path().join("audit-2026-11-29T23-59-59.000.log.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    writeln!(gz, "{}", event(1, "watch", "pods", "shop", "")).expect("gzip");
+    std::fs::write(&rotated, gz.finish().expect("gzip")).expect("write");
+    std::fs::write(
+        dir.path().join("audit.log"),
+        format!("{}\n", event(1, "create", "events", "shop", "")),
+    )
+    .expect("write");
+    let (seen, errors) = read(&[dir.path().to_string_lossy().into_owned()]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let verbs: Vec<&str> = seen.iter().map(|(_, _, v)| v.as_str()).collect();
+    // Sorted by name: the rotated file first.
+    assert_eq!(verbs, ["watch", "create"]);
+    let (_, errors) = read(&[dir
+        .path()
+        .join("missing.log")
+        .to_string_lossy()
+        .into_owned()]);
+    assert!(errors[0].contains("no such file"), "{errors:?}");
+}
+
+#[test]
+fn long_running_requests_count_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started =
+        event(1, "watch", "pods", "shop", "").replace("ResponseComplete", "ResponseStarted");
+    let received =
+        event(2, "get", "pods", "shop", "web").replace("ResponseComplete", "RequestReceived");
+    let text = format!(
+        "{started}\n{received}\n{}\n",
+        event(1, "watch", "pods", "shop", "")
+    );
+    let path = dir.path().join("audit.log");
+    std::fs::write(&path, text).expect("write");
+    let (seen, _) = read(&[path.to_string_lossy().into_owned()]);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+}
+
+#[test]
+fn event_lists_are_read_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("events.json");
+    let list = format!(
+        "{{\n  \"kind\": \"EventList\",\n  \"apiVersion\": \"audit.k8s.io/v1\",\n  \"items\": [\n{},\n{}\n  ]\n}}\n",
+        event(1, "get", "configmaps", "shop", "web"),
+        event(2, "delete", "pods", "shop", "web-0")
+    );
+    std::fs::write(&path, list).expect("write");
+    let (seen, errors) = read(&[path.to_string_lossy().into_owned()]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let verbs: Vec<&str> = seen.iter().map(|(_, _, v)| v.as_str()).collect();
+    assert_eq!(verbs, ["get", "delete"]);
+}
+
+#[test]
+fn roles_merge_verbs_per_resource_and_split_by_scope() {
+    let mut observed = Observed::new("system:serviceaccount:shop:web");
+    let lines = [
+        event(1, "get", "configmaps", "shop", "web-config"),
+        event(2, "get", "configmaps", "shop", "web-flags"),
+        event(3, "list", "pods", "shop", ""),
+        event(4, "watch", "pods", "shop", ""),
+        event(5, "get", "nodes", "", "worker-1"),
+    ];
+    for line in &lines {
+        observed.observe(&AuditEvent::parse(line).expect("event"));
+    }
+    let mut forbidden = AuditEvent::parse(&event(6, "delete", "pods", "shop", "x")).expect("event");
+    forbidden
+        .annotations
+        .insert("authorization.k8s.io/decision".into(), "forbid".into());
+    observed.observe(&forbidden);
+    let plain = roles_yaml(&observed, false);
+    assert!(plain.contains("kind: Role\nmetadata:\n  name: palisade-observed-system-serviceaccount-shop-web\n  namespace: \"shop\""), "{plain}");
+    assert!(
+        plain.contains("resources: [\"pods\"]\n    verbs: [\"list\", \"watch\"]"),
+        "{plain}"
+    );
+    assert!(plain.contains("kind: ClusterRole\n"), "{plain}");
+    assert!(
+        plain.contains("resources: [\"nodes\"]\n    verbs: [\"get\"]"),
+        "{plain}"
+    );
+    assert!(
+        !plain.contains("delete"),
+        "forbidden requests are not granted: {plain}"
+    );
+    assert!(plain.contains("  - kind: ServiceAccount\n    name: \"web\"\n    namespace: \"shop\""));
+    let named = roles_yaml(&observed, true);
+    assert!(
+        named.contains("resources: [\"configmaps\"]\n    verbs: [\"get\"]\n    resourceNames: [\"web-config\", \"web-flags\"]"),
+        "{named}"
+    );
+    assert!(!named.contains("resourceNames: [\"\"]"));
+}
