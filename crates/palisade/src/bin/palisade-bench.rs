@@ -26,7 +26,7 @@ use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
 use rayon::prelude::*;
 
-const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES";
+const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +35,10 @@ fn main() -> Result<()> {
             let bindings: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
             let roles: usize = args.get(2).and_then(|s| s.parse().ok()).context(USAGE)?;
             return rbac_bench(bindings, roles);
+        }
+        Some("--audit") => {
+            let events: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
+            return audit_bench(events);
         }
         Some("--netpol") => {
             let number = |i: usize| {
@@ -114,6 +118,11 @@ impl Lcg {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         self.0 >> 33
+    }
+
+    /// A number in `0..bound`.
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound
     }
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -507,6 +516,144 @@ fn netpol_bench(pods: usize, namespaces: usize, policies: usize) -> Result<()> {
         classes.len(),
         matrix.len(),
         workload_pairs
+    );
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak RSS:       {:.1} MB", kib as f64 / 1024.0);
+    }
+    Ok(())
+}
+
+/// Writes `events` audit events as an API server with a `RequestResponse` policy for workloads
+/// would (controllers' lists and watches, kubelets' reads, users' writes with bodies, a few
+/// exec and Secret reads), then runs the audit-log rules over them.
+fn audit_bench(events: usize) -> Result<()> {
+    let path = PathBuf::from(format!("target/bench-audit-{events}.log"));
+    let mut rng = Lcg(7);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    for i in 0..events {
+        let ns = format!("team-{}", rng.below(50));
+        let (user, groups) = match rng.below(10) {
+            0..=3 => (
+                format!(
+                    "system:serviceaccount:kube-system:{}-controller",
+                    ["replicaset", "deployment", "endpointslice", "job"][rng.below(4) as usize]
+                ),
+                r#"["system:serviceaccounts","system:serviceaccounts:kube-system","system:authenticated"]"#,
+            ),
+            4..=6 => (
+                format!("system:node:worker-{}", rng.below(40)),
+                r#"["system:nodes","system:authenticated"]"#,
+            ),
+            7..=8 => (
+                format!("system:serviceaccount:{ns}:app"),
+                r#"["system:serviceaccounts","system:authenticated"]"#,
+            ),
+            _ => (
+                format!("dev{}@example.com", rng.below(30)),
+                r#"["developers","system:authenticated"]"#,
+            ),
+        };
+        let (verb, resource, sub, name, body) = match rng.below(20) {
+            0..=5 => ("list", "pods", "", String::new(), String::new()),
+            6..=8 => ("watch", "endpointslices", "", String::new(), String::new()),
+            9..=11 => (
+                "get",
+                "configmaps",
+                "",
+                format!("cfg-{}", rng.below(100)),
+                String::new(),
+            ),
+            12..=13 => (
+                "update",
+                "pods",
+                "status",
+                format!("app-{}", rng.below(1000)),
+                String::new(),
+            ),
+            14 => (
+                "get",
+                "secrets",
+                "",
+                format!("db-{}", rng.below(100)),
+                String::new(),
+            ),
+            15 => (
+                "create",
+                "pods",
+                "exec",
+                format!("app-{}", rng.below(1000)),
+                String::new(),
+            ),
+            16..=17 => {
+                let host = if rng.below(20) == 0 {
+                    r#""hostPID":true,"#
+                } else {
+                    ""
+                };
+                let body = format!(
+                    r#","requestObject":{{"kind":"Pod","apiVersion":"v1","metadata":{{"name":"app-{i}","namespace":"{ns}","labels":{{"app":"app"}}}},"spec":{{{host}"serviceAccountName":"app","containers":[{{"name":"app","image":"registry.example.com/app:1.{}","resources":{{"requests":{{"cpu":"100m","memory":"128Mi"}}}},"securityContext":{{"runAsNonRoot":true,"allowPrivilegeEscalation":false}}}}]}}}}"#,
+                    rng.below(9)
+                );
+                ("create", "pods", "", format!("app-{i}"), body)
+            }
+            _ => (
+                "patch",
+                "deployments",
+                "",
+                format!("web-{}", rng.below(100)),
+                String::new(),
+            ),
+        };
+        let group = if resource == "deployments" {
+            "apps"
+        } else if resource == "endpointslices" {
+            "discovery.k8s.io"
+        } else {
+            ""
+        };
+        let code = if rng.below(50) == 0 { 403 } else { 200 };
+        let decision = if code == 403 { "forbid" } else { "allow" };
+        writeln!(
+            out,
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"{i:08x}-6c1f-4e2a-9b7d-3f5e8a2c{i:04x}","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/{ns}/{resource}/{name}","verb":"{verb}","user":{{"username":"{user}","groups":{groups}}},"sourceIPs":["10.0.{}.{}"],"userAgent":"kube-controller-manager/v1.30.2 (linux/amd64) kubernetes/7c2e3b1","objectRef":{{"resource":"{resource}","namespace":"{ns}","name":"{name}","apiGroup":"{group}","apiVersion":"v1","subresource":"{sub}"}},"responseStatus":{{"metadata":{{}},"code":{code}}}{body},"requestReceivedTimestamp":"2026-11-30T{:02}:{:02}:{:02}.{:06}Z","stageTimestamp":"2026-11-30T10:00:00.000000Z","annotations":{{"authorization.k8s.io/decision":"{decision}","authorization.k8s.io/reason":"RBAC: allowed"}}}}"#,
+            rng.below(4),
+            rng.below(250),
+            (i / 3_600_000) % 24,
+            (i / 60_000) % 60,
+            (i / 1000) % 60,
+            i % 1000,
+        )?;
+    }
+    out.flush()?;
+    drop(out);
+    let bytes = std::fs::metadata(&path)?.len();
+    let settings = Settings {
+        selection: palisade_rules::Selection {
+            select: vec!["audit-log".into()],
+            ignore: Vec::new(),
+        },
+        ..Settings::default()
+    };
+    let pipeline = Pipeline::new(Engine::new(&settings)?);
+    let started = Instant::now();
+    let report =
+        palisade_engine::scan_audit_logs(&[path.to_string_lossy().into_owned()], &pipeline);
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "audit log:      {} ({:.1} MB, {} events)",
+        path.display(),
+        bytes as f64 / 1e6,
+        report.summary.objects
+    );
+    println!(
+        "detect:         {seconds:.2} s, {:.0} events/s, {:.1} MB/s",
+        report.summary.objects as f64 / seconds,
+        bytes as f64 / 1e6 / seconds
+    );
+    println!(
+        "findings:       {} ({} errors)",
+        report.findings.len(),
+        report.errors.len()
     );
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS:       {:.1} MB", kib as f64 / 1024.0);
