@@ -35,7 +35,7 @@ fn bad_lines_are_errors_with_file_and_line_and_the_rest_is_read() {
     text.extend_from_slice(format!("{}\n", event(5, "list", "pods", "shop", "")).as_bytes());
     std::fs::write(&path, text).expect("write");
     let name = path.to_string_lossy().into_owned();
-    let (seen, errors) = read(&[name.clone()]);
+    let (seen, errors) = read(std::slice::from_ref(&name));
     assert_eq!(
         seen,
         vec![
