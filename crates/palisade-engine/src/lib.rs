@@ -171,16 +171,22 @@ pub struct FileResult {
     pub bytes: usize,
     /// What whole-input rules need from this file, when any selected rule needs it.
     pub inventory: Option<InventoryBuilder>,
-    pub suppressions: Option<FileSuppressions>,
+    pub suppressions: Vec<FileSuppressions>,
 }
+
+/// Files larger than this are read piece by piece ([`scan_streamed`]): a `List` item by item,
+/// other documents one at a time, in parallel, without holding the file. Smaller files are
+/// read whole, which gives their findings code frames and comment suppressions.
+pub const STREAM_BYTES: u64 = 32 << 20;
 
 /// Reads, parses and checks one input.
 pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
     let engine = &pipeline.engine;
     let mut result = FileResult::default();
     let name: Arc<str> = input.display_name();
-    let bytes = match read_input(input) {
-        Ok(bytes) => bytes,
+    let bytes = match reading(input) {
+        Ok(Reading::Whole(bytes)) => bytes,
+        Ok(Reading::Streamed(reader)) => return scan_streamed(&name, reader, pipeline),
         Err(e) => {
             result.errors.push(e);
             return result;
@@ -211,8 +217,146 @@ pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
     });
     result.inventory = inventory;
     let suppressions = suppressions.finish();
-    result.suppressions = (!suppressions.is_empty()).then_some(suppressions);
+    if !suppressions.is_empty() {
+        result.suppressions.push(suppressions);
+    }
     result
+}
+
+/// Runs `each` on every piece of a large input, in parallel, and returns the results in file
+/// order (so that everything assembled from them is deterministic).
+fn in_pieces<T: Send>(
+    name: &Arc<str>,
+    reader: Box<dyn std::io::BufRead + Send>,
+    each: impl Fn(Result<palisade_load::Piece, LoadError>) -> T + Sync + Send,
+) -> Vec<T> {
+    let splitter = palisade_load::Splitter::new(Arc::clone(name), reader);
+    let mut parts: Vec<(usize, T)> = splitter
+        .enumerate()
+        .par_bridge()
+        .map(|(sequence, piece)| (sequence, each(piece)))
+        .collect();
+    parts.sort_unstable_by_key(|(sequence, _)| *sequence);
+    parts.into_iter().map(|(_, part)| part).collect()
+}
+
+/// What one piece of a streamed file produced.
+struct PieceResult {
+    findings: Vec<Finding>,
+    errors: Vec<LoadError>,
+    objects: usize,
+    skipped: usize,
+    inventory: Option<InventoryBuilder>,
+    suppressions: Option<FileSuppressions>,
+}
+
+/// Reads, parses and checks one input piece by piece (see [`palisade_load::stream`]): each
+/// document, and each item of a large `List`, is parsed and checked on its own, in parallel,
+/// and dropped; memory follows the largest piece and what the findings and whole-input rules
+/// keep, not the file. Results are assembled in file order, so the report is the same as for a
+/// whole read, without code frames (the file's text is not kept) and without `#
+/// palisade:ignore` comments (annotations and config exceptions still apply).
+pub fn scan_streamed(
+    name: &Arc<str>,
+    reader: Box<dyn std::io::BufRead + Send>,
+    pipeline: &Pipeline,
+) -> FileResult {
+    let engine = &pipeline.engine;
+    let parts = in_pieces(name, reader, |piece| {
+        let mut part = PieceResult {
+            findings: Vec::new(),
+            errors: Vec::new(),
+            objects: 0,
+            skipped: 0,
+            inventory: engine.needs_inventory().then(InventoryBuilder::default),
+            suppressions: None,
+        };
+        let piece = match piece {
+            Ok(piece) => piece,
+            Err(e) => {
+                part.errors.push(e);
+                return part;
+            }
+        };
+        let mut suppressions = FileSuppressions::new(name, "", &pipeline.suppression);
+        palisade_load::load_piece(name, &piece, &mut |loaded| match loaded {
+            Loaded::Object(object) => {
+                part.objects += 1;
+                part.findings.extend(engine.check(&object, None));
+                suppressions.add_object(&object, &pipeline.suppression);
+                if let Some(inventory) = part.inventory.as_mut() {
+                    inventory.add(&object);
+                }
+            }
+            Loaded::Skipped => part.skipped += 1,
+            Loaded::Error(e) => part.errors.push(e),
+        });
+        let suppressions = suppressions.finish();
+        part.suppressions = (!suppressions.is_empty()).then_some(suppressions);
+        part
+    });
+    let mut result = FileResult {
+        inventory: engine.needs_inventory().then(InventoryBuilder::default),
+        ..FileResult::default()
+    };
+    for part in parts {
+        result.findings.extend(part.findings);
+        result.errors.extend(part.errors);
+        result.objects += part.objects;
+        result.skipped += part.skipped;
+        if let (Some(all), Some(piece)) = (result.inventory.as_mut(), part.inventory) {
+            all.merge(piece);
+        }
+        result.suppressions.extend(part.suppressions);
+    }
+    result
+}
+
+/// How an input is read: whole, or piece by piece when it is larger than [`STREAM_BYTES`] (a
+/// file by its size; stdin when more than that arrives, what was read so far coming first).
+enum Reading {
+    Whole(Vec<u8>),
+    Streamed(Box<dyn std::io::BufRead + Send>),
+}
+
+fn reading(input: &Input) -> Result<Reading, LoadError> {
+    use std::io::Read;
+    let name = input.display_name();
+    let error = |message: String| LoadError {
+        file: name.to_string(),
+        document: None,
+        line: None,
+        column: None,
+        message,
+    };
+    match input {
+        Input::File(path) => {
+            let size = std::fs::metadata(path)
+                .map_err(|e| error(e.to_string()))?
+                .len();
+            if size <= STREAM_BYTES {
+                return read_input(input).map(Reading::Whole);
+            }
+            let file = std::fs::File::open(path).map_err(|e| error(e.to_string()))?;
+            Ok(Reading::Streamed(Box::new(
+                std::io::BufReader::with_capacity(1 << 20, file),
+            )))
+        }
+        Input::Stdin => {
+            let mut prefix = Vec::new();
+            std::io::stdin()
+                .take(STREAM_BYTES + 1)
+                .read_to_end(&mut prefix)
+                .map_err(|e| error(e.to_string()))?;
+            if prefix.len() as u64 <= STREAM_BYTES {
+                return Ok(Reading::Whole(prefix));
+            }
+            let rest = std::io::BufReader::with_capacity(1 << 20, std::io::stdin());
+            Ok(Reading::Streamed(Box::new(
+                std::io::Cursor::new(prefix).chain(rest),
+            )))
+        }
+    }
 }
 
 /// Scans every input in parallel and assembles the report; `discovery_errors` (paths that do not
@@ -273,7 +417,7 @@ pub fn scan_with_extras(
         if let (Some(all), Some(part)) = (collected.inventory.as_mut(), result.inventory.take()) {
             all.merge(part);
         }
-        if let Some(part) = result.suppressions.take() {
+        for part in result.suppressions.drain(..) {
             collected.suppressions.merge(part);
         }
     }
@@ -592,9 +736,9 @@ pub fn load_inventory(
             let mut builder = InventoryBuilder::default();
             let mut errors = Vec::new();
             let name = input.display_name();
-            match read_input(input) {
+            match reading(input) {
                 Err(e) => errors.push(e),
-                Ok(bytes) => match decode(&name, &bytes) {
+                Ok(Reading::Whole(bytes)) => match decode(&name, &bytes) {
                     Err(e) => errors.push(e),
                     Ok(text) => load_text(&name, text, &mut |loaded| match loaded {
                         Loaded::Object(object) => builder.add(&object),
@@ -602,6 +746,28 @@ pub fn load_inventory(
                         Loaded::Error(e) => errors.push(e),
                     }),
                 },
+                Ok(Reading::Streamed(reader)) => {
+                    let parts = in_pieces(&name, reader, |piece| {
+                        let mut builder = InventoryBuilder::default();
+                        let mut errors = Vec::new();
+                        match piece {
+                            Err(e) => errors.push(e),
+                            Ok(piece) => {
+                                palisade_load::load_piece(&name, &piece, &mut |loaded| match loaded
+                                {
+                                    Loaded::Object(object) => builder.add(&object),
+                                    Loaded::Skipped => {}
+                                    Loaded::Error(e) => errors.push(e),
+                                })
+                            }
+                        }
+                        (builder, errors)
+                    });
+                    for (part, part_errors) in parts {
+                        builder.merge(part);
+                        errors.extend(part_errors);
+                    }
+                }
             }
             (builder, errors)
         })

@@ -160,37 +160,75 @@ fn objects_of(file: &Arc<str>, document: u32, mut root: Node, sink: &mut dyn FnM
             .unwrap_or_default(),
         _ => Vec::new(),
     };
+    let list = ListIdentity {
+        api_version,
+        item_kind,
+    };
     for (index, item) in items.into_iter().enumerate() {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
-        if !item.is_map() {
-            let message = format!("`items/{index}` is a {}, not an object", item.type_name());
-            sink(ctx.error(item.pos, message));
-            continue;
-        }
-        // Typed lists (`PodList`) may leave apiVersion and kind out of their items.
-        let inherited = match (item_kind.as_str(), item.get("kind")) {
-            ("", _) | (_, Some(_)) => None,
-            (k, None) => Some((api_version.clone(), k.to_string())),
-        };
-        let identity = match identity(&item, &format!("items/{index}/")) {
-            Ok(Some(id)) => Ok(id),
-            Ok(None) => inherited.ok_or((
-                item.pos,
-                format!("`items/{index}` has no apiVersion and kind"),
-            )),
-            Err(e) => Err(e),
-        };
-        let checked = identity.and_then(|(item_api, item_kind)| {
-            validate(&item, &item_api, &item_kind).map(|()| (item_api, item_kind))
-        });
-        match checked {
-            Ok((item_api, item_kind)) => {
-                let object = Object::new(item_api, item_kind, item, ctx.origin(Some(index)));
-                sink(Loaded::Object(Box::new(object)));
-            }
-            Err((pos, message)) => sink(ctx.error(pos, message)),
-        }
+        list_item(file, document, index, item, Some(&list), sink);
     }
+}
+
+/// What a `List` passes on to items that leave out their own apiVersion and kind.
+pub(crate) struct ListIdentity {
+    pub api_version: String,
+    /// `Pod` for a `PodList`; empty for a generic `List`.
+    pub item_kind: String,
+}
+
+/// One item of a `List` (at `items/<index>` of document `document`) as an object, or the
+/// reason it is not one. `list` is `None` when the list's own identity is not known yet (a
+/// large list read item by item, whose `kind` comes after its items).
+pub(crate) fn list_item(
+    file: &Arc<str>,
+    document: u32,
+    index: u32,
+    item: Node,
+    list: Option<&ListIdentity>,
+    sink: &mut dyn FnMut(Loaded),
+) {
+    let ctx = DocContext { file, document };
+    if !item.is_map() {
+        let message = format!("`items/{index}` is a {}, not an object", item.type_name());
+        sink(ctx.error(item.pos, message));
+        return;
+    }
+    // Typed lists (`PodList`) may leave apiVersion and kind out of their items.
+    let inherited = match (list, item.get("kind")) {
+        (Some(list), None) if !list.item_kind.is_empty() => {
+            Some((list.api_version.clone(), list.item_kind.clone()))
+        }
+        _ => None,
+    };
+    let identity = match identity(&item, &format!("items/{index}/")) {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => inherited.ok_or((
+            item.pos,
+            format!("`items/{index}` has no apiVersion and kind"),
+        )),
+        Err(e) => Err(e),
+    };
+    let checked = identity.and_then(|(item_api, item_kind)| {
+        validate(&item, &item_api, &item_kind).map(|()| (item_api, item_kind))
+    });
+    match checked {
+        Ok((item_api, item_kind)) => {
+            let object = Object::new(item_api, item_kind, item, ctx.origin(Some(index)));
+            sink(Loaded::Object(Box::new(object)));
+        }
+        Err((pos, message)) => sink(ctx.error(pos, message)),
+    }
+}
+
+/// Loads one document's tree (not a list item).
+pub(crate) fn document_objects(
+    file: &Arc<str>,
+    document: u32,
+    root: Node,
+    sink: &mut dyn FnMut(Loaded),
+) {
+    objects_of(file, document, root, sink);
 }
 
 type Problem = (Pos, String);

@@ -3,8 +3,10 @@
 
 mod document;
 pub mod json;
+pub mod stream;
 mod walk;
 pub mod yaml;
 
 pub use document::{decode, load_text, split_documents, Loaded};
+pub use stream::{load_piece, Piece, Splitter};
 pub use walk::{discover, read_input, Input, MAX_FILE_BYTES};

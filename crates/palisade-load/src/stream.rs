@@ -1,0 +1,628 @@
+//! Large inputs read piece by piece: `kubectl get -A -o yaml` (or `-o json`) of a big cluster is
+//! one `List` document of a gigabyte or more. A [`Splitter`] reads lines from any reader and
+//! yields each ordinary document whole and each item of a top-level `items` sequence on its
+//! own, with the line it starts at, so that every piece is parsed, checked and dropped in turn
+//! and positions stay exact in the big file. The size limit applies to one piece, not to the
+//! file; the hostile-input limits of the parser apply per piece.
+//!
+//! Items are recognised by layout, as kubectl and the API server write lists: a line `items:`
+//! at column 0 followed by `- ` entries at one indentation (YAML), or `"items": [` followed by
+//! `{ ... }` entries each opening and closing on their own lines at one indentation (pretty
+//! JSON). Anything else (flow-style YAML, one-line JSON) is read as an ordinary document.
+
+use std::io::BufRead;
+use std::sync::Arc;
+
+use palisade_model::LoadError;
+
+use crate::document::{document_objects, list_item, ListIdentity, Loaded};
+use crate::yaml;
+
+/// One piece, or one document past this size, is refused.
+pub const MAX_PIECE_BYTES: usize = 256 << 20;
+
+/// A piece of a large input, parsed on its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub text: String,
+    /// Lines before the piece in the file.
+    pub line_offset: u32,
+    /// The document (0-based) the piece belongs to.
+    pub document: u32,
+    /// `Some(i)` for item `i` of a list, read on its own.
+    pub item: Option<u32>,
+    /// The list's apiVersion and kind, when they came before its items.
+    pub list: Option<(String, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Syntax {
+    Yaml,
+    Json,
+}
+
+enum State {
+    /// Collecting an ordinary document (or the header of a list).
+    Document,
+    /// Just after `items:` / `"items": [`: the next content line says whether items follow.
+    ItemsStart { key_line: usize },
+    /// Inside the items, which start at this column.
+    Items { column: usize },
+    /// After the items: the rest of the list document.
+    Trailer,
+    /// Skipping the rest of an oversized document.
+    Skipping,
+}
+
+/// Yields the pieces of one input, in order.
+pub struct Splitter<R: BufRead> {
+    reader: R,
+    file: Arc<str>,
+    line: u32,
+    document: u32,
+    state: State,
+    syntax: Option<Syntax>,
+    /// The current document's lines (or a list's header), and the line they start at.
+    buffer: String,
+    buffer_line: u32,
+    /// The current item.
+    item: String,
+    item_line: u32,
+    item_index: u32,
+    /// The list's identity, from its header lines.
+    list: (Option<String>, Option<String>),
+    /// Lines of the items opening, kept in case no items follow after all.
+    pending: Vec<String>,
+    /// The indentation of a JSON document's top-level keys.
+    top_indent: Option<usize>,
+    ready: std::collections::VecDeque<Result<Piece, LoadError>>,
+    done: bool,
+    raw: Vec<u8>,
+}
+
+fn indentation(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+fn is_blank_or_comment(line: &str) -> bool {
+    let trimmed = line.trim();
+    trimmed.is_empty() || trimmed.starts_with('#')
+}
+
+/// `key: value` at column 0 (YAML) or `"key": value,` (JSON) with quotes stripped.
+fn header_value<'l>(line: &'l str, key: &str) -> Option<&'l str> {
+    let trimmed = line.trim();
+    let rest = trimmed
+        .strip_prefix(key)
+        .and_then(|r| r.strip_prefix(':'))
+        .or_else(|| {
+            trimmed
+                .strip_prefix('"')
+                .and_then(|r| r.strip_prefix(key))
+                .and_then(|r| r.strip_prefix("\":"))
+        })?;
+    let value = rest.trim().trim_end_matches(',').trim();
+    let value = value.split(" #").next().unwrap_or(value).trim();
+    Some(value.trim_matches(|c| c == '"' || c == '\''))
+}
+
+impl<R: BufRead> Splitter<R> {
+    pub fn new(file: Arc<str>, reader: R) -> Self {
+        Splitter {
+            reader,
+            file,
+            line: 0,
+            document: 0,
+            state: State::Document,
+            syntax: None,
+            buffer: String::new(),
+            buffer_line: 0,
+            item: String::new(),
+            item_line: 0,
+            item_index: 0,
+            list: (None, None),
+            pending: Vec::new(),
+            top_indent: None,
+            ready: std::collections::VecDeque::new(),
+            done: false,
+            raw: Vec::new(),
+        }
+    }
+
+    fn error(&self, line: u32, message: String) -> LoadError {
+        LoadError {
+            file: self.file.to_string(),
+            document: Some(self.document),
+            line: Some(line),
+            column: None,
+            message,
+        }
+    }
+
+    fn list_identity(&self) -> Option<(String, String)> {
+        match &self.list {
+            (Some(api), Some(kind)) => Some((api.clone(), kind.clone())),
+            _ => None,
+        }
+    }
+
+    fn push_item(&mut self) {
+        if self.item.is_empty() {
+            return;
+        }
+        let text = std::mem::take(&mut self.item);
+        if text.len() > MAX_PIECE_BYTES {
+            let error = self.error(
+                self.item_line + 1,
+                format!(
+                    "`items/{}` is larger than {} MiB, not read",
+                    self.item_index,
+                    MAX_PIECE_BYTES >> 20
+                ),
+            );
+            self.ready.push_back(Err(error));
+        } else {
+            self.ready.push_back(Ok(Piece {
+                text,
+                line_offset: self.item_line,
+                document: self.document,
+                item: Some(self.item_index),
+                list: self.list_identity(),
+            }));
+        }
+        self.item_index += 1;
+    }
+
+    /// Ends the current document (at a `---` line or the end of the input).
+    fn end_document(&mut self) {
+        match self.state {
+            State::Document | State::ItemsStart { .. } => {
+                for line in self.pending.drain(..) {
+                    self.buffer.push_str(&line);
+                }
+                let text = std::mem::take(&mut self.buffer);
+                if !text.lines().all(is_blank_or_comment) {
+                    self.ready.push_back(Ok(Piece {
+                        text,
+                        line_offset: self.buffer_line,
+                        document: self.document,
+                        item: None,
+                        list: None,
+                    }));
+                }
+            }
+            State::Items { .. } | State::Trailer => {
+                self.push_item();
+                self.buffer.clear();
+            }
+            State::Skipping => self.buffer.clear(),
+        }
+        self.state = State::Document;
+        self.syntax = None;
+        self.list = (None, None);
+        self.item_index = 0;
+        self.pending.clear();
+        self.top_indent = None;
+        self.document += 1;
+    }
+
+    /// Takes one line (with its newline).
+    fn take_line(&mut self, line: String) {
+        let number = self.line;
+        self.line += 1;
+        if let Some(rest) = line.strip_prefix("---") {
+            let rest = rest.trim();
+            if rest.is_empty() || rest.starts_with('#') {
+                let empty = self.buffer.trim().is_empty()
+                    && self.item.is_empty()
+                    && matches!(self.state, State::Document);
+                if !empty {
+                    self.end_document();
+                } else {
+                    self.buffer.clear();
+                }
+                self.buffer_line = number;
+                self.buffer.push_str(&line);
+                return;
+            }
+        }
+        if self.syntax.is_none() && !is_blank_or_comment(&line) && line.trim() != "---" {
+            self.syntax = Some(if line.trim_start().starts_with('{') {
+                Syntax::Json
+            } else {
+                Syntax::Yaml
+            });
+        }
+        match self.state {
+            State::Skipping => {}
+            State::Document => {
+                if self.buffer.is_empty() {
+                    self.buffer_line = number;
+                }
+                if self.syntax == Some(Syntax::Json)
+                    && self.top_indent.is_none()
+                    && !is_blank_or_comment(&line)
+                    && line.trim() != "{"
+                {
+                    self.top_indent = Some(indentation(&line));
+                }
+                let header = match self.syntax {
+                    Some(Syntax::Yaml) => indentation(&line) == 0,
+                    Some(Syntax::Json) => Some(indentation(&line)) == self.top_indent,
+                    None => false,
+                };
+                if header {
+                    if let Some(v) = header_value(&line, "apiVersion") {
+                        self.list.0.get_or_insert_with(|| v.to_string());
+                    }
+                    if let Some(v) = header_value(&line, "kind") {
+                        self.list.1.get_or_insert_with(|| v.to_string());
+                    }
+                }
+                let opens_items = match self.syntax {
+                    Some(Syntax::Yaml) => {
+                        let trimmed = line.trim_end();
+                        trimmed == "items:" || trimmed.starts_with("items: #")
+                    }
+                    Some(Syntax::Json) => {
+                        line.trim() == "\"items\": [" && header && indentation(&line) > 0
+                    }
+                    None => false,
+                };
+                if opens_items {
+                    self.state = State::ItemsStart {
+                        key_line: indentation(&line),
+                    };
+                    self.pending.push(line);
+                    return;
+                }
+                self.buffer.push_str(&line);
+                if self.buffer.len() > MAX_PIECE_BYTES {
+                    let error = self.error(
+                        self.buffer_line + 1,
+                        format!(
+                            "document larger than {} MiB (and not a list read item by item), not read",
+                            MAX_PIECE_BYTES >> 20
+                        ),
+                    );
+                    self.ready.push_back(Err(error));
+                    self.buffer.clear();
+                    self.state = State::Skipping;
+                }
+            }
+            State::ItemsStart { key_line } => {
+                if is_blank_or_comment(&line) {
+                    self.pending.push(line);
+                    return;
+                }
+                let column = indentation(&line);
+                let content = line[column..].trim_end();
+                let starts = match self.syntax {
+                    Some(Syntax::Json) => content == "{" && column > key_line,
+                    _ => content == "-" || content.starts_with("- "),
+                };
+                if starts {
+                    self.pending.clear();
+                    self.state = State::Items { column };
+                    self.start_item(number, line);
+                } else {
+                    // Not a block sequence of items after all: an ordinary document.
+                    for pending in self.pending.drain(..) {
+                        self.buffer.push_str(&pending);
+                    }
+                    self.buffer.push_str(&line);
+                    self.state = State::Document;
+                }
+            }
+            State::Items { column } => {
+                if is_blank_or_comment(&line) {
+                    self.item.push_str(&line);
+                    return;
+                }
+                let indent = indentation(&line);
+                let content = line[indent..].trim_end();
+                match self.syntax {
+                    Some(Syntax::Json) => {
+                        if indent == column && content == "{" {
+                            self.start_item(number, line);
+                        } else if indent == column && (content == "}" || content == "},") {
+                            self.item.push_str(&line[..indent]);
+                            self.item.push_str("}\n");
+                            self.push_item();
+                        } else if indent < column {
+                            self.push_item();
+                            self.state = State::Trailer;
+                            self.trailer_line(&line);
+                        } else {
+                            self.item.push_str(&line);
+                        }
+                    }
+                    _ => {
+                        if indent == column && (content == "-" || content.starts_with("- ")) {
+                            self.start_item(number, line);
+                        } else if indent <= column {
+                            self.push_item();
+                            self.state = State::Trailer;
+                            self.trailer_line(&line);
+                        } else {
+                            self.item.push_str(&line);
+                        }
+                    }
+                }
+            }
+            State::Trailer => self.trailer_line(&line),
+        }
+    }
+
+    fn trailer_line(&mut self, line: &str) {
+        let top = match self.syntax {
+            Some(Syntax::Json) => self.top_indent,
+            _ => Some(0),
+        };
+        if Some(indentation(line)) != top {
+            return;
+        }
+        if let Some(v) = header_value(line, "apiVersion") {
+            self.list.0.get_or_insert_with(|| v.to_string());
+        }
+        if let Some(v) = header_value(line, "kind") {
+            self.list.1.get_or_insert_with(|| v.to_string());
+        }
+    }
+
+    /// Starts an item at `line`; a YAML item's `- ` becomes spaces, so columns stay exact.
+    fn start_item(&mut self, number: u32, mut line: String) {
+        self.push_item();
+        self.item_line = number;
+        if self.syntax != Some(Syntax::Json) {
+            let column = indentation(&line);
+            line.replace_range(column..column + 1, " ");
+        }
+        self.item = line;
+    }
+
+    fn fill(&mut self) {
+        while self.ready.is_empty() && !self.done {
+            self.raw.clear();
+            match self.reader.read_until(b'\n', &mut self.raw) {
+                Ok(0) => {
+                    self.end_document();
+                    self.done = true;
+                }
+                Ok(_) => {
+                    if self.line == 0 && self.raw.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                        self.raw.drain(..3);
+                    }
+                    if !self.raw.ends_with(b"\n") {
+                        self.raw.push(b'\n');
+                    }
+                    match String::from_utf8(std::mem::take(&mut self.raw)) {
+                        Ok(line) => self.take_line(line),
+                        Err(e) => {
+                            let error = self.error(
+                                self.line + 1,
+                                format!(
+                                    "invalid UTF-8 at byte {} of the line",
+                                    e.utf8_error().valid_up_to()
+                                ),
+                            );
+                            self.ready.push_back(Err(error));
+                            self.take_line("\n".to_string());
+                        }
+                    }
+                }
+                Err(e) => {
+                    let error = self.error(self.line + 1, format!("cannot read: {e}"));
+                    self.ready.push_back(Err(error));
+                    self.end_document();
+                    self.done = true;
+                }
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Splitter<R> {
+    type Item = Result<Piece, LoadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.fill();
+        self.ready.pop_front()
+    }
+}
+
+/// Parses one piece and passes on what it holds, as [`crate::load_text`] does for a whole file.
+pub fn load_piece(file: &Arc<str>, piece: &Piece, sink: &mut dyn FnMut(Loaded)) {
+    let documents = yaml::parse_documents(&piece.text, piece.line_offset);
+    let list = piece.list.as_ref().map(|(api_version, kind)| ListIdentity {
+        api_version: api_version.clone(),
+        item_kind: kind.strip_suffix("List").unwrap_or_default().to_string(),
+    });
+    for (extra, parsed) in documents.into_iter().enumerate() {
+        let document = piece.document + u32::try_from(extra).unwrap_or(u32::MAX);
+        match (parsed, piece.item) {
+            (Ok(root), None) => document_objects(file, document, root, sink),
+            (Ok(root), Some(index)) => list_item(file, document, index, root, list.as_ref(), sink),
+            (Err(yaml::YamlError { pos, message }), _) => sink(Loaded::Error(LoadError {
+                file: file.to_string(),
+                document: Some(document),
+                line: Some(pos.line),
+                column: Some(pos.column),
+                message,
+            })),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load_text;
+    use palisade_model::Object;
+
+    fn pieces(text: &str) -> Vec<Piece> {
+        Splitter::new(Arc::from("t.yaml"), text.as_bytes())
+            .map(|p| p.expect("piece"))
+            .collect()
+    }
+
+    /// (kind, name, line, column of metadata.name, item) for every object.
+    fn objects_streamed(text: &str) -> Vec<(String, String, u32, u32, Option<u32>)> {
+        let file: Arc<str> = Arc::from("t.yaml");
+        let mut out = Vec::new();
+        for piece in Splitter::new(Arc::clone(&file), text.as_bytes()) {
+            let piece = piece.expect("piece");
+            load_piece(&file, &piece, &mut |loaded| {
+                if let Loaded::Object(object) = loaded {
+                    out.push(describe(&object));
+                }
+            });
+        }
+        out
+    }
+
+    fn describe(object: &Object) -> (String, String, u32, u32, Option<u32>) {
+        let name = object
+            .root
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .expect("name");
+        (
+            object.kind().to_string(),
+            object.reference.name.clone(),
+            name.pos.line,
+            name.pos.column,
+            object.origin.as_ref().and_then(|o| o.item),
+        )
+    }
+
+    fn objects_whole(text: &str) -> Vec<(String, String, u32, u32, Option<u32>)> {
+        let mut out = Vec::new();
+        load_text(&Arc::from("t.yaml"), text, &mut |loaded| {
+            if let Loaded::Object(object) = loaded {
+                out.push(describe(&object));
+            }
+        });
+        out
+    }
+
+    const KUBECTL_YAML: &str = "apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-0
+    namespace: shop
+  spec:
+    containers:
+    - name: web
+      image: nginx:1.27
+      args:
+      - |
+        - not an item
+        multi-line
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: api
+    namespace: shop
+kind: List
+metadata:
+  resourceVersion: \"\"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: after
+";
+
+    #[test]
+    fn kubectl_yaml_lists_are_read_item_by_item_with_exact_positions() {
+        let split = pieces(KUBECTL_YAML);
+        assert_eq!(split.len(), 3, "{split:#?}");
+        assert_eq!(split[0].item, Some(0));
+        assert_eq!(split[1].item, Some(1));
+        assert_eq!(split[2].item, None);
+        assert_eq!(objects_streamed(KUBECTL_YAML), objects_whole(KUBECTL_YAML));
+    }
+
+    const KUBECTL_JSON: &str = r#"{
+    "apiVersion": "v1",
+    "items": [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "web-0",
+                "namespace": "shop"
+            }
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "web",
+                "namespace": "shop"
+            }
+        }
+    ],
+    "kind": "List",
+    "metadata": {
+        "resourceVersion": ""
+    }
+}
+"#;
+
+    #[test]
+    fn kubectl_json_lists_are_read_item_by_item_with_exact_positions() {
+        let split = pieces(KUBECTL_JSON);
+        assert_eq!(split.len(), 2, "{split:#?}");
+        assert_eq!(objects_streamed(KUBECTL_JSON), objects_whole(KUBECTL_JSON));
+    }
+
+    #[test]
+    fn typed_lists_pass_their_kind_on_when_it_comes_first() {
+        let text = "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a, namespace: x}\n  spec: {containers: []}\n";
+        let streamed = objects_streamed(text);
+        assert_eq!(streamed, objects_whole(text));
+        assert_eq!(streamed[0].0, "Pod");
+    }
+
+    #[test]
+    fn a_broken_item_is_an_error_and_the_next_items_still_load() {
+        let text = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: [unclosed\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: ok, namespace: x}\nkind: List\n";
+        let file: Arc<str> = Arc::from("t.yaml");
+        let mut objects = 0;
+        let mut errors = Vec::new();
+        for piece in Splitter::new(Arc::clone(&file), text.as_bytes()) {
+            load_piece(&file, &piece.expect("piece"), &mut |loaded| match loaded {
+                Loaded::Object(_) => objects += 1,
+                Loaded::Error(e) => errors.push(e),
+                Loaded::Skipped => {}
+            });
+        }
+        assert_eq!(objects, 1);
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].line.is_some_and(|l| (5..=6).contains(&l)),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn items_that_are_not_a_block_sequence_stay_one_document() {
+        let text =
+            "apiVersion: example.com/v1\nkind: Menu\nmetadata: {name: m}\nitems:\n  soup: 1\n";
+        assert_eq!(pieces(text).len(), 1);
+        assert_eq!(objects_streamed(text), objects_whole(text));
+        let flow = "apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Namespace, metadata: {name: a}}]\n";
+        assert_eq!(pieces(flow).len(), 1);
+        assert_eq!(objects_streamed(flow), objects_whole(flow));
+    }
+
+    #[test]
+    fn ordinary_multi_document_streams_match_the_whole_file_reader() {
+        let text = "# leading comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n";
+        assert_eq!(objects_streamed(text), objects_whole(text));
+    }
+}
