@@ -76,22 +76,32 @@ pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
     })
 }
 
-/// Loads every object of one file's text, calling `sink` in order.
+/// Loads every object of one file's text, calling `sink` in order. Documents are split at `---`
+/// lines and a `List` is read item by item (see [`crate::stream`]), so memory follows the
+/// largest document or item, not the file.
 pub fn load_text(file: &Arc<str>, text: &str, sink: &mut dyn FnMut(Loaded)) {
-    let mut document = 0u32;
-    for (line_offset, chunk) in split_documents(text) {
-        for parsed in yaml::parse_documents(chunk, line_offset) {
-            match parsed {
-                Ok(root) => objects_of(file, document, root, sink),
-                Err(YamlError { pos, message }) => sink(Loaded::Error(LoadError {
-                    file: file.to_string(),
-                    document: Some(document),
-                    line: Some(pos.line),
-                    column: Some(pos.column),
-                    message,
-                })),
+    let mut next_document = 0u32;
+    // (the splitter's number for the list being read, the number its items carry)
+    let mut list: Option<(u32, u32)> = None;
+    for piece in crate::stream::Splitter::new(Arc::clone(file), text.as_bytes()) {
+        match piece {
+            Err(error) => sink(Loaded::Error(error)),
+            Ok(piece) if piece.item.is_some() => {
+                let document = match list {
+                    Some((splitter, document)) if splitter == piece.document => document,
+                    _ => {
+                        let document = next_document;
+                        next_document += 1;
+                        list = Some((piece.document, document));
+                        document
+                    }
+                };
+                crate::stream::load_piece_at(file, &piece, document, sink);
             }
-            document += 1;
+            Ok(piece) => {
+                let count = crate::stream::load_piece_at(file, &piece, next_document, sink);
+                next_document = next_document.saturating_add(count);
+            }
         }
     }
 }

@@ -175,6 +175,8 @@ impl<R: BufRead> Splitter<R> {
 
     /// Ends the current document (at a `---` line or the end of the input).
     fn end_document(&mut self) {
+        let pieces = self.ready.len();
+        let items = self.item_index;
         match self.state {
             State::Document | State::ItemsStart { .. } => {
                 for line in self.pending.drain(..) {
@@ -197,13 +199,16 @@ impl<R: BufRead> Splitter<R> {
             }
             State::Skipping => self.buffer.clear(),
         }
+        let produced = self.ready.len() > pieces || items > 0 || self.item_index > items;
         self.state = State::Document;
         self.syntax = None;
         self.list = (None, None);
         self.item_index = 0;
         self.pending.clear();
         self.top_indent = None;
-        self.document += 1;
+        if produced {
+            self.document += 1;
+        }
     }
 
     /// Takes one line (with its newline).
@@ -259,16 +264,19 @@ impl<R: BufRead> Splitter<R> {
                         self.list.1.get_or_insert_with(|| v.to_string());
                     }
                 }
-                let opens_items = match self.syntax {
-                    Some(Syntax::Yaml) => {
-                        let trimmed = line.trim_end();
-                        trimmed == "items:" || trimmed.starts_with("items: #")
-                    }
-                    Some(Syntax::Json) => {
-                        line.trim() == "\"items\": [" && header && indentation(&line) > 0
-                    }
-                    None => false,
-                };
+                // Only an object's `items` (its apiVersion came first, as kubectl and the API
+                // server write lists) is read item by item: a values file's `items:` is not.
+                let opens_items = self.list.0.is_some()
+                    && match self.syntax {
+                        Some(Syntax::Yaml) => {
+                            let trimmed = line.trim_end();
+                            trimmed == "items:" || trimmed.starts_with("items: #")
+                        }
+                        Some(Syntax::Json) => {
+                            line.trim() == "\"items\": [" && header && indentation(&line) > 0
+                        }
+                        None => false,
+                    };
                 if opens_items {
                     self.state = State::ItemsStart {
                         key_line: indentation(&line),
@@ -433,13 +441,24 @@ impl<R: BufRead> Iterator for Splitter<R> {
 
 /// Parses one piece and passes on what it holds, as [`crate::load_text`] does for a whole file.
 pub fn load_piece(file: &Arc<str>, piece: &Piece, sink: &mut dyn FnMut(Loaded)) {
+    load_piece_at(file, piece, piece.document, sink);
+}
+
+/// [`load_piece`], numbering the piece's documents from `document`; returns how many it held.
+pub(crate) fn load_piece_at(
+    file: &Arc<str>,
+    piece: &Piece,
+    first_document: u32,
+    sink: &mut dyn FnMut(Loaded),
+) -> u32 {
     let documents = yaml::parse_documents(&piece.text, piece.line_offset);
+    let count = u32::try_from(documents.len()).unwrap_or(u32::MAX);
     let list = piece.list.as_ref().map(|(api_version, kind)| ListIdentity {
         api_version: api_version.clone(),
         item_kind: kind.strip_suffix("List").unwrap_or_default().to_string(),
     });
     for (extra, parsed) in documents.into_iter().enumerate() {
-        let document = piece.document + u32::try_from(extra).unwrap_or(u32::MAX);
+        let document = first_document.saturating_add(u32::try_from(extra).unwrap_or(u32::MAX));
         match (parsed, piece.item) {
             (Ok(root), None) => document_objects(file, document, root, sink),
             (Ok(root), Some(index)) => list_item(file, document, index, root, list.as_ref(), sink),
@@ -452,6 +471,7 @@ pub fn load_piece(file: &Arc<str>, piece: &Piece, sink: &mut dyn FnMut(Loaded)) 
             })),
         }
     }
+    count
 }
 
 #[cfg(test)]
@@ -496,7 +516,26 @@ mod tests {
         )
     }
 
+    /// The reference: every document parsed whole into one tree, lists unwrapped from it.
     fn objects_whole(text: &str) -> Vec<(String, String, u32, u32, Option<u32>)> {
+        let file: Arc<str> = Arc::from("t.yaml");
+        let mut out = Vec::new();
+        let mut document = 0;
+        for (line_offset, chunk) in crate::split_documents(text) {
+            for root in yaml::parse_documents(chunk, line_offset) {
+                document_objects(&file, document, root.expect("parses"), &mut |loaded| {
+                    if let Loaded::Object(object) = loaded {
+                        out.push(describe(&object));
+                    }
+                });
+                document += 1;
+            }
+        }
+        out
+    }
+
+    /// What `load_text` (the splitter, sequentially) yields.
+    fn objects_loaded(text: &str) -> Vec<(String, String, u32, u32, Option<u32>)> {
         let mut out = Vec::new();
         load_text(&Arc::from("t.yaml"), text, &mut |loaded| {
             if let Loaded::Object(object) = loaded {
@@ -544,6 +583,7 @@ metadata:
         assert_eq!(split[1].item, Some(1));
         assert_eq!(split[2].item, None);
         assert_eq!(objects_streamed(KUBECTL_YAML), objects_whole(KUBECTL_YAML));
+        assert_eq!(objects_loaded(KUBECTL_YAML), objects_whole(KUBECTL_YAML));
     }
 
     const KUBECTL_JSON: &str = r#"{
@@ -578,6 +618,7 @@ metadata:
         let split = pieces(KUBECTL_JSON);
         assert_eq!(split.len(), 2, "{split:#?}");
         assert_eq!(objects_streamed(KUBECTL_JSON), objects_whole(KUBECTL_JSON));
+        assert_eq!(objects_loaded(KUBECTL_JSON), objects_whole(KUBECTL_JSON));
     }
 
     #[test]
@@ -618,6 +659,15 @@ metadata:
         let flow = "apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Namespace, metadata: {name: a}}]\n";
         assert_eq!(pieces(flow).len(), 1);
         assert_eq!(objects_streamed(flow), objects_whole(flow));
+    }
+
+    #[test]
+    fn a_values_files_items_are_not_a_list() {
+        let text = "replicaCount: 2\nitems:\n- a\n- b\n";
+        assert_eq!(pieces(text).len(), 1);
+        let mut loaded = Vec::new();
+        load_text(&Arc::from("values.yaml"), text, &mut |l| loaded.push(l));
+        assert!(matches!(loaded.as_slice(), [Loaded::Skipped]), "{loaded:?}");
     }
 
     #[test]

@@ -26,7 +26,7 @@ use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
 use rayon::prelude::*;
 
-const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS";
+const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS | palisade-bench --snapshot OBJECTS [FILE] | palisade-bench --parse FILE";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +35,18 @@ fn main() -> Result<()> {
             let bindings: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
             let roles: usize = args.get(2).and_then(|s| s.parse().ok()).context(USAGE)?;
             return rbac_bench(bindings, roles);
+        }
+        Some("--snapshot") => {
+            let objects: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
+            let path = args
+                .get(2)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(format!("target/bench-snapshot-{objects}.yaml")));
+            return snapshot(objects, &path);
+        }
+        Some("--parse") => {
+            let path = PathBuf::from(args.get(1).context(USAGE)?);
+            return parse_only(&path);
         }
         Some("--audit") => {
             let events: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
@@ -658,5 +670,96 @@ fn audit_bench(events: usize) -> Result<()> {
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS:       {:.1} MB", kib as f64 / 1024.0);
     }
+    Ok(())
+}
+
+/// Writes a cluster snapshot as `kubectl get -A -o yaml` prints it: one `List` of `objects`
+/// objects (800 namespaces' worth of pods, workloads, Services, Endpoints, ConfigMaps, Secrets,
+/// service accounts, RBAC and NetworkPolicies, with `managedFields` and `status`).
+fn snapshot(objects: usize, path: &Path) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    writeln!(out, "apiVersion: v1\nitems:")?;
+    let mut rng = Lcg(11);
+    let namespaces = (objects / 125).max(1);
+    let mut written = 0usize;
+    let managed = |manager: &str, fields: &str| {
+        format!("    managedFields:\n    - apiVersion: v1\n      fieldsType: FieldsV1\n      fieldsV1:\n{fields}      manager: {manager}\n      operation: Update\n      time: \"2026-11-30T08:00:00Z\"\n")
+    };
+    let pod_fields = "        f:metadata:\n          f:generateName: {}\n          f:labels:\n            .: {}\n            f:app: {}\n            f:pod-template-hash: {}\n          f:ownerReferences:\n            .: {}\n        f:spec:\n          f:containers:\n            k:{\"name\":\"app\"}:\n              .: {}\n              f:image: {}\n              f:imagePullPolicy: {}\n              f:name: {}\n              f:ports: {}\n              f:resources: {}\n              f:securityContext: {}\n              f:terminationMessagePath: {}\n              f:terminationMessagePolicy: {}\n          f:dnsPolicy: {}\n          f:enableServiceLinks: {}\n          f:restartPolicy: {}\n          f:schedulerName: {}\n          f:securityContext: {}\n          f:terminationGracePeriodSeconds: {}\n";
+    let mut kinds = Vec::new();
+    for i in 0..objects {
+        let ns = format!("team-{:03}", i % namespaces);
+        let slot = (i / namespaces) % 125;
+        let uid = format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            rng.next(),
+            i % 65536,
+            rng.below(4096),
+            rng.below(4096),
+            i
+        );
+        let app = format!("app-{}", slot % 12);
+        let text = match slot {
+            0 => format!("- apiVersion: v1\n  kind: Namespace\n  metadata:\n    creationTimestamp: \"2026-01-10T08:00:00Z\"\n    labels:\n      kubernetes.io/metadata.name: {ns}\n{}    name: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n  spec:\n    finalizers:\n    - kubernetes\n  status:\n    phase: Active\n", managed("kubectl-create", "        f:metadata:\n          f:labels:\n            .: {}\n            f:kubernetes.io/metadata.name: {}\n")),
+            1..=25 => {
+                let host = if rng.below(200) == 0 { "    hostNetwork: true\n" } else { "" };
+                let run_as = if rng.below(3) == 0 { "      securityContext:\n        allowPrivilegeEscalation: false\n        capabilities:\n          drop:\n          - ALL\n        readOnlyRootFilesystem: true\n        runAsNonRoot: true\n" } else { "      securityContext: {}\n" };
+                format!("- apiVersion: v1\n  kind: Pod\n  metadata:\n    creationTimestamp: \"2026-11-29T10:00:00Z\"\n    generateName: {app}-5d8f7c9b4-\n    labels:\n      app: {app}\n      pod-template-hash: 5d8f7c9b4\n{}    name: {app}-5d8f7c9b4-{:05x}\n    namespace: {ns}\n    ownerReferences:\n    - apiVersion: apps/v1\n      blockOwnerDeletion: true\n      controller: true\n      kind: ReplicaSet\n      name: {app}-5d8f7c9b4\n      uid: {uid}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n  spec:\n    containers:\n    - env:\n      - name: LOG_LEVEL\n        value: info\n      - name: DATABASE_URL\n        valueFrom:\n          secretKeyRef:\n            key: url\n            name: {app}-db\n      image: registry.example.com/{ns}/{app}:1.{}.{}\n      imagePullPolicy: IfNotPresent\n      livenessProbe:\n        failureThreshold: 3\n        httpGet:\n          path: /healthz\n          port: 8080\n          scheme: HTTP\n        periodSeconds: 10\n        successThreshold: 1\n        timeoutSeconds: 1\n      name: app\n      ports:\n      - containerPort: 8080\n        name: http\n        protocol: TCP\n      resources:\n        limits:\n          memory: 256Mi\n        requests:\n          cpu: 100m\n          memory: 128Mi\n{run_as}      terminationMessagePath: /dev/termination-log\n      terminationMessagePolicy: File\n      volumeMounts:\n      - mountPath: /var/run/secrets/kubernetes.io/serviceaccount\n        name: kube-api-access-{:05x}\n        readOnly: true\n    dnsPolicy: ClusterFirst\n    enableServiceLinks: true\n{host}    nodeName: worker-{}\n    preemptionPolicy: PreemptLowerPriority\n    priority: 0\n    restartPolicy: Always\n    schedulerName: default-scheduler\n    securityContext: {{}}\n    serviceAccount: {app}\n    serviceAccountName: {app}\n    terminationGracePeriodSeconds: 30\n    tolerations:\n    - effect: NoExecute\n      key: node.kubernetes.io/not-ready\n      operator: Exists\n      tolerationSeconds: 300\n    volumes:\n    - name: kube-api-access-{:05x}\n      projected:\n        defaultMode: 420\n        sources:\n        - serviceAccountToken:\n            expirationSeconds: 3607\n            path: token\n        - configMap:\n            items:\n            - key: ca.crt\n              path: ca.crt\n            name: kube-root-ca.crt\n  status:\n    conditions:\n    - lastProbeTime: null\n      lastTransitionTime: \"2026-11-29T10:00:02Z\"\n      status: \"True\"\n      type: Initialized\n    - lastProbeTime: null\n      lastTransitionTime: \"2026-11-29T10:00:09Z\"\n      status: \"True\"\n      type: Ready\n    containerStatuses:\n    - containerID: containerd://{:016x}{:016x}\n      image: registry.example.com/{ns}/{app}:1.4.2\n      imageID: registry.example.com/{ns}/{app}@sha256:{:016x}{:016x}{:016x}{:016x}\n      lastState: {{}}\n      name: app\n      ready: true\n      restartCount: 0\n      started: true\n      state:\n        running:\n          startedAt: \"2026-11-29T10:00:05Z\"\n    hostIP: 10.0.{}.{}\n    phase: Running\n    podIP: 10.244.{}.{}\n    podIPs:\n    - ip: 10.244.{}.{}\n    qosClass: Burstable\n    startTime: \"2026-11-29T10:00:02Z\"\n",
+                    managed("kube-controller-manager", pod_fields), i, rng.below(9), rng.below(20), i, rng.below(200), i, rng.next(), rng.next(), rng.next(), rng.next(), rng.next(), rng.next(), rng.below(4), rng.below(250), rng.below(250), rng.below(250), rng.below(250), rng.below(250))
+            }
+            26..=30 => format!("- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    annotations:\n      deployment.kubernetes.io/revision: \"3\"\n    creationTimestamp: \"2026-11-01T10:00:00Z\"\n    generation: 3\n    labels:\n      app: {app}\n{}    name: {app}-{slot}\n    namespace: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n  spec:\n    progressDeadlineSeconds: 600\n    replicas: 2\n    revisionHistoryLimit: 10\n    selector:\n      matchLabels:\n        app: {app}\n    strategy:\n      rollingUpdate:\n        maxSurge: 25%\n        maxUnavailable: 25%\n      type: RollingUpdate\n    template:\n      metadata:\n        creationTimestamp: null\n        labels:\n          app: {app}\n      spec:\n        containers:\n        - image: registry.example.com/{ns}/{app}:1.4.2\n          imagePullPolicy: IfNotPresent\n          name: app\n          ports:\n          - containerPort: 8080\n            protocol: TCP\n          resources:\n            requests:\n              cpu: 100m\n          terminationMessagePath: /dev/termination-log\n          terminationMessagePolicy: File\n        dnsPolicy: ClusterFirst\n        restartPolicy: Always\n        schedulerName: default-scheduler\n        securityContext: {{}}\n        serviceAccountName: {app}\n        terminationGracePeriodSeconds: 30\n  status:\n    availableReplicas: 2\n    conditions:\n    - lastTransitionTime: \"2026-11-01T10:00:30Z\"\n      lastUpdateTime: \"2026-11-01T10:00:30Z\"\n      message: Deployment has minimum availability.\n      reason: MinimumReplicasAvailable\n      status: \"True\"\n      type: Available\n    observedGeneration: 3\n    readyReplicas: 2\n    replicas: 2\n    updatedReplicas: 2\n", managed("kubectl-client-side-apply", "        f:spec:\n          f:replicas: {}\n          f:template:\n            f:spec:\n              f:containers: {}\n")),
+            31..=40 => format!("- apiVersion: v1\n  kind: Service\n  metadata:\n    creationTimestamp: \"2026-11-01T10:00:00Z\"\n    labels:\n      app: {app}\n{}    name: {app}-svc-{slot}\n    namespace: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n  spec:\n    clusterIP: 10.96.{}.{}\n    clusterIPs:\n    - 10.96.{}.{}\n    internalTrafficPolicy: Cluster\n    ipFamilies:\n    - IPv4\n    ipFamilyPolicy: SingleStack\n    ports:\n    - name: http\n      port: 80\n      protocol: TCP\n      targetPort: http\n    selector:\n      app: {app}\n    sessionAffinity: None\n    type: {}\n  status:\n    loadBalancer: {{}}\n", managed("kubectl-client-side-apply", "        f:spec:\n          f:ports: {}\n"), rng.below(250), rng.below(250), rng.below(250), rng.below(250), if rng.below(40) == 0 { "NodePort" } else { "ClusterIP" }),
+            41..=60 => format!("- apiVersion: v1\n  data:\n    config.yaml: |\n      server:\n        port: 8080\n        timeout: 30s\n      features:\n        beta: false\n  kind: ConfigMap\n  metadata:\n    creationTimestamp: \"2026-11-01T10:00:00Z\"\n{}    name: {app}-config-{slot}\n    namespace: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n", managed("kubectl-client-side-apply", "        f:data:\n          .: {}\n          f:config.yaml: {}\n")),
+            61..=75 => format!("- apiVersion: v1\n  data:\n    url: cG9zdGdyZXM6Ly9hcHA6c2VjcmV0QGRiOjU0MzIvYXBw\n  kind: Secret\n  metadata:\n    creationTimestamp: \"2026-11-01T10:00:00Z\"\n{}    name: {app}-db-{slot}\n    namespace: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n  type: Opaque\n", managed("kubectl-create", "        f:data:\n          .: {}\n          f:url: {}\n")),
+            76..=81 => format!("- apiVersion: v1\n  kind: ServiceAccount\n  metadata:\n    creationTimestamp: \"2026-11-01T10:00:00Z\"\n    name: app-{}\n    namespace: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n", slot - 76),
+            82..=85 => format!("- apiVersion: rbac.authorization.k8s.io/v1\n  kind: Role\n  metadata:\n    creationTimestamp: \"2026-11-01T10:00:00Z\"\n    name: {app}-role-{slot}\n    namespace: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n  rules:\n  - apiGroups:\n    - \"\"\n    resources:\n    - configmaps\n    - {}\n    verbs:\n    - get\n    - list\n    - watch\n", if rng.below(10) == 0 { "secrets" } else { "endpoints" }),
+            86..=89 => format!("- apiVersion: rbac.authorization.k8s.io/v1\n  kind: RoleBinding\n  metadata:\n    creationTimestamp: \"2026-11-01T10:00:00Z\"\n    name: {app}-binding-{slot}\n    namespace: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n  roleRef:\n    apiGroup: rbac.authorization.k8s.io\n    kind: {}\n    name: {}\n  subjects:\n  - kind: ServiceAccount\n    name: app-{}\n    namespace: {ns}\n", if slot == 89 { "ClusterRole" } else { "Role" }, if slot == 89 { "edit".to_string() } else { format!("app-{}-role-{}", (slot - 4) % 12, slot - 4) }, slot % 6),
+            90..=92 => format!("- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata:\n    creationTimestamp: \"2026-11-01T10:00:00Z\"\n    generation: 1\n    name: {app}-allow-{slot}\n    namespace: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n  spec:\n    ingress:\n    - from:\n      - podSelector:\n          matchLabels:\n            app: app-{}\n      ports:\n      - port: 8080\n        protocol: TCP\n    podSelector:\n      matchLabels:\n        app: {app}\n    policyTypes:\n    - Ingress\n", rng.below(12)),
+            _ => format!("- apiVersion: v1\n  kind: Endpoints\n  metadata:\n    creationTimestamp: \"2026-11-01T10:00:00Z\"\n    name: {app}-svc-{slot}\n    namespace: {ns}\n    resourceVersion: \"{i}\"\n    uid: {uid}\n  subsets:\n  - addresses:\n    - ip: 10.244.{}.{}\n      nodeName: worker-{}\n      targetRef:\n        kind: Pod\n        name: {app}-5d8f7c9b4-{:05x}\n        namespace: {ns}\n    ports:\n    - name: http\n      port: 8080\n      protocol: TCP\n", rng.below(250), rng.below(250), rng.below(200), i),
+        };
+        kinds.push(slot);
+        out.write_all(text.as_bytes())?;
+        written += 1;
+    }
+    writeln!(out, "kind: List\nmetadata:\n  resourceVersion: \"\"")?;
+    out.flush()?;
+    let bytes = std::fs::metadata(path)?.len();
+    println!(
+        "wrote {} ({written} objects in {namespaces} namespaces, {:.1} MB)",
+        path.display(),
+        bytes as f64 / 1e6
+    );
+    println!("measure with:\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade-bench --parse {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade scan --no-config --format json -o /dev/null {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade rbac paths --format json {0} > /dev/null\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade rbac who-can get secrets -n team-001 {0} > /dev/null\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade scan --no-config --select netpol --format json -o /dev/null {0}", path.display());
+    Ok(())
+}
+
+/// Parses `path` piece by piece in parallel, as scan reads a large file, without checking
+/// anything: the floor for a scan of the same bytes.
+fn parse_only(path: &Path) -> Result<()> {
+    use rayon::prelude::*;
+    use std::sync::Arc;
+    let started = Instant::now();
+    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let objects: usize = palisade_load::Splitter::new(Arc::clone(&name), reader)
+        .par_bridge()
+        .map(|piece| {
+            let mut count = 0;
+            if let Ok(piece) = piece {
+                palisade_load::load_piece(&name, &piece, &mut |loaded| {
+                    if matches!(loaded, palisade_load::Loaded::Object(_)) {
+                        count += 1;
+                    }
+                });
+            }
+            count
+        })
+        .sum();
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(path)?.len() as f64;
+    println!(
+        "parse:          {seconds:.2} s, {objects} objects, {:.1} MB/s",
+        bytes / 1e6 / seconds
+    );
     Ok(())
 }
