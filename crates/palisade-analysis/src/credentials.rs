@@ -127,6 +127,13 @@ fn words(key: &str) -> Vec<String> {
 
 /// Whether a key names a credential (and not a setting about one).
 pub fn is_credential_name(key: &str) -> bool {
+    // Every credential name holds one of these; most keys (and config-file lines) hold none,
+    // and are answered without splitting them into words.
+    const TRIGGERS: &[&str] = &["pass", "pwd", "secret", "token", "credential", "key"];
+    let lower = key.to_ascii_lowercase();
+    if !TRIGGERS.iter().any(|t| lower.contains(t)) {
+        return false;
+    }
     let words = words(key);
     let Some(last) = words.last() else {
         return false;
@@ -212,8 +219,14 @@ fn all_of(s: &str, class: fn(char) -> bool) -> bool {
     s.chars().all(class)
 }
 
+/// The shortest token [`known_token`] recognises (a Slack token's prefix and ten characters).
+const SHORTEST_TOKEN: usize = 15;
+
 /// A token format that is a credential wherever it appears.
 fn known_token(token: &str) -> Option<Suspicion> {
+    if token.len() < SHORTEST_TOKEN {
+        return None;
+    }
     let prefixed = |prefix: &str, min: usize| {
         token
             .strip_prefix(prefix)

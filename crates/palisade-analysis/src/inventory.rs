@@ -16,7 +16,43 @@ pub struct InventoryBuilder {
     kubelets: KubeletsBuilder,
 }
 
+/// Built-in kinds no whole-input analysis reads (RBAC, NetworkPolicy, resources, kubelets):
+/// a reader that only builds the inventory may skip them unparsed.
+const IGNORED_KINDS: &[&str] = &[
+    "ConfigMap",
+    "Service",
+    "Endpoints",
+    "EndpointSlice",
+    "Event",
+    "Ingress",
+    "IngressClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "StorageClass",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "Lease",
+    "ControllerRevision",
+    "ResourceQuota",
+    "PriorityClass",
+    "CustomResourceDefinition",
+    "APIService",
+    "CertificateSigningRequest",
+    "CSIDriver",
+    "CSINode",
+    "VolumeAttachment",
+    "RuntimeClass",
+    "FlowSchema",
+    "PriorityLevelConfiguration",
+    "Node",
+];
+
 impl InventoryBuilder {
+    /// Whether objects of `kind` never contribute to the inventory.
+    pub fn ignores_kind(kind: &str) -> bool {
+        IGNORED_KINDS.contains(&kind)
+    }
+
     pub fn add(&mut self, object: &Object) {
         self.rbac.add(object);
         self.network.add(object);

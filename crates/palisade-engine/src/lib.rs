@@ -223,21 +223,52 @@ pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
     result
 }
 
-/// Runs `each` on every piece of a large input, in parallel, and returns the results in file
-/// order (so that everything assembled from them is deterministic).
+/// Runs `each` on every piece of a large input, in parallel, and hands the results to `merge`
+/// in file order as they complete (so that everything assembled from them is deterministic,
+/// and no more than a few pieces' results wait at a time).
 fn in_pieces<T: Send>(
     name: &Arc<str>,
     reader: Box<dyn std::io::BufRead + Send>,
     each: impl Fn(Result<palisade_load::Piece, LoadError>) -> T + Sync + Send,
-) -> Vec<T> {
-    let splitter = palisade_load::Splitter::new(Arc::clone(name), reader);
-    let mut parts: Vec<(usize, T)> = splitter
-        .enumerate()
-        .par_bridge()
-        .map(|(sequence, piece)| (sequence, each(piece)))
-        .collect();
-    parts.sort_unstable_by_key(|(sequence, _)| *sequence);
-    parts.into_iter().map(|(_, part)| part).collect()
+    mut merge: impl FnMut(T),
+) {
+    /// Pieces are handed out in batches of about this much text: one hand-off per piece would
+    /// spend more time waking threads than parsing small objects.
+    const BATCH_BYTES: usize = 256 << 10;
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<(usize, Vec<T>)>(16);
+    std::thread::scope(|scope| {
+        let each = &each;
+        scope.spawn(move || {
+            let mut pieces = palisade_load::Splitter::new(Arc::clone(name), reader).peekable();
+            let batches = std::iter::from_fn(move || {
+                let mut batch = Vec::new();
+                let mut bytes = 0;
+                while bytes < BATCH_BYTES {
+                    let Some(piece) = pieces.next() else { break };
+                    bytes += piece.as_ref().map_or(0, |p| p.text.len());
+                    batch.push(piece);
+                }
+                (!batch.is_empty()).then_some(batch)
+            });
+            batches
+                .enumerate()
+                .par_bridge()
+                .for_each_with(sender, |sender, (sequence, batch)| {
+                    let results = batch.into_iter().map(each).collect();
+                    // The receiver only stops when every batch is in.
+                    let _ = sender.send((sequence, results));
+                });
+        });
+        let mut next = 0usize;
+        let mut waiting: std::collections::BTreeMap<usize, Vec<T>> = Default::default();
+        for (sequence, results) in receiver {
+            waiting.insert(sequence, results);
+            while let Some(results) = waiting.remove(&next) {
+                results.into_iter().for_each(&mut merge);
+                next += 1;
+            }
+        }
+    });
 }
 
 /// What one piece of a streamed file produced.
@@ -262,13 +293,13 @@ pub fn scan_streamed(
     pipeline: &Pipeline,
 ) -> FileResult {
     let engine = &pipeline.engine;
-    let parts = in_pieces(name, reader, |piece| {
+    let each = |piece: Result<palisade_load::Piece, LoadError>| {
         let mut part = PieceResult {
             findings: Vec::new(),
             errors: Vec::new(),
             objects: 0,
             skipped: 0,
-            inventory: engine.needs_inventory().then(InventoryBuilder::default),
+            inventory: None,
             suppressions: None,
         };
         let piece = match piece {
@@ -278,28 +309,30 @@ pub fn scan_streamed(
                 return part;
             }
         };
+        let mut inventory = engine.needs_inventory().then(InventoryBuilder::default);
         let mut suppressions = FileSuppressions::new(name, "", &pipeline.suppression);
         palisade_load::load_piece(name, &piece, &mut |loaded| match loaded {
             Loaded::Object(object) => {
                 part.objects += 1;
                 part.findings.extend(engine.check(&object, None));
                 suppressions.add_object(&object, &pipeline.suppression);
-                if let Some(inventory) = part.inventory.as_mut() {
+                if let Some(inventory) = inventory.as_mut() {
                     inventory.add(&object);
                 }
             }
             Loaded::Skipped => part.skipped += 1,
             Loaded::Error(e) => part.errors.push(e),
         });
+        part.inventory = inventory;
         let suppressions = suppressions.finish();
         part.suppressions = (!suppressions.is_empty()).then_some(suppressions);
         part
-    });
+    };
     let mut result = FileResult {
         inventory: engine.needs_inventory().then(InventoryBuilder::default),
         ..FileResult::default()
     };
-    for part in parts {
+    in_pieces(name, reader, each, |part: PieceResult| {
         result.findings.extend(part.findings);
         result.errors.extend(part.errors);
         result.objects += part.objects;
@@ -308,7 +341,7 @@ pub fn scan_streamed(
             all.merge(piece);
         }
         result.suppressions.extend(part.suppressions);
-    }
+    });
     result
 }
 
@@ -409,6 +442,8 @@ pub fn scan_with_extras(
     let mut collected = Collected::new(pipeline);
     collected.errors = discovery_errors;
     collected.summary.files = inputs.len();
+    let total: usize = results.iter().map(|r| r.findings.len()).sum();
+    collected.findings.reserve_exact(total);
     for mut result in results {
         collected.summary.objects += result.objects;
         collected.summary.skipped += result.skipped;
@@ -709,6 +744,11 @@ fn add_snippets(findings: &mut [Finding]) {
         }
     }
     for (file, indexes) in by_file {
+        // The text of a file read piece by piece is not kept, nor read again.
+        let large = std::fs::metadata(&file).is_ok_and(|m| m.len() > STREAM_BYTES);
+        if large {
+            continue;
+        }
         let Ok(bytes) = read_input(&Input::File(file.clone().into())) else {
             continue;
         };
@@ -747,11 +787,16 @@ pub fn load_inventory(
                     }),
                 },
                 Ok(Reading::Streamed(reader)) => {
-                    let parts = in_pieces(&name, reader, |piece| {
+                    let each = |piece: Result<palisade_load::Piece, LoadError>| {
                         let mut builder = InventoryBuilder::default();
                         let mut errors = Vec::new();
                         match piece {
                             Err(e) => errors.push(e),
+                            // Kinds no analysis reads are not even parsed.
+                            Ok(piece)
+                                if piece
+                                    .kind_hint()
+                                    .is_some_and(InventoryBuilder::ignores_kind) => {}
                             Ok(piece) => {
                                 palisade_load::load_piece(&name, &piece, &mut |loaded| match loaded
                                 {
@@ -762,11 +807,11 @@ pub fn load_inventory(
                             }
                         }
                         (builder, errors)
-                    });
-                    for (part, part_errors) in parts {
+                    };
+                    in_pieces(&name, reader, each, |(part, part_errors)| {
                         builder.merge(part);
                         errors.extend(part_errors);
-                    }
+                    });
                 }
             }
             (builder, errors)

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use palisade_model::kinds::{self, KindStatus};
 use palisade_model::{LoadError, Node, Object, Origin, Pos, Value};
 
-
 /// What loading a file yields, in file order.
 #[derive(Debug)]
 pub enum Loaded {

@@ -35,6 +35,35 @@ pub struct Piece {
     pub list: Option<(String, String)>,
 }
 
+impl Piece {
+    /// The item's `kind`, read from its text without parsing it: the value of the `kind` key at
+    /// the item's top level (YAML or JSON), when there is one. Lets a reader that needs only
+    /// some kinds skip the others' parse.
+    pub fn kind_hint(&self) -> Option<&str> {
+        self.item?;
+        let mut lines = self.text.lines().filter(|l| !is_blank_or_comment(l));
+        let first = lines.next()?;
+        let (top, json) = if first.trim() == "{" {
+            (None, true)
+        } else {
+            (Some(indentation(first)), false)
+        };
+        let mut top = top;
+        for line in std::iter::once(first).chain(lines) {
+            if json && top.is_none() && line.trim() != "{" {
+                top = Some(indentation(line));
+            }
+            if Some(indentation(line)) != top {
+                continue;
+            }
+            if let Some(kind) = header_value(line, "kind") {
+                return Some(kind);
+            }
+        }
+        None
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Syntax {
     Yaml,
@@ -659,6 +688,20 @@ metadata:
         let flow = "apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: Namespace, metadata: {name: a}}]\n";
         assert_eq!(pieces(flow).len(), 1);
         assert_eq!(objects_streamed(flow), objects_whole(flow));
+    }
+
+    #[test]
+    fn items_name_their_kind_before_they_are_parsed() {
+        let kinds: Vec<Option<String>> = pieces(KUBECTL_YAML)
+            .iter()
+            .map(|p| p.kind_hint().map(str::to_string))
+            .collect();
+        assert_eq!(kinds, [Some("Pod".into()), Some("Deployment".into()), None]);
+        let kinds: Vec<Option<String>> = pieces(KUBECTL_JSON)
+            .iter()
+            .map(|p| p.kind_hint().map(str::to_string))
+            .collect();
+        assert_eq!(kinds, [Some("Pod".into()), Some("Service".into())]);
     }
 
     #[test]

@@ -273,29 +273,40 @@ impl Engine {
         inventory: &Inventory,
         wanted: &dyn Fn(&Rule) -> bool,
     ) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for active in self.inventory.iter().filter(|a| wanted(a.rule)) {
-            let mut emitter = Emitter::default();
-            (active.check)(inventory, &mut emitter);
-            let meta = &active.rule.meta;
-            findings.extend(emitter.hits.into_iter().map(|hit| Finding {
-                rule: meta.code,
-                name: meta.name,
-                severity: meta.severity,
-                category: meta.category,
-                message: hit.message,
-                object: hit.at.object,
-                path: hit.at.path,
-                location: hit.at.location,
-                controls: meta.controls,
-                related: hit.related,
-                suppressed: None,
-                fingerprint: String::new(),
-                snippet: None,
-                sensitive: meta.sensitive,
-            }));
-        }
-        findings
+        use rayon::prelude::*;
+        let active: Vec<&ActiveInventory> =
+            self.inventory.iter().filter(|a| wanted(a.rule)).collect();
+        // Independent analyses over a shared, read-only inventory: one per core, results in
+        // rule order.
+        let per_rule: Vec<Vec<Finding>> = active
+            .par_iter()
+            .map(|active| {
+                let mut emitter = Emitter::default();
+                (active.check)(inventory, &mut emitter);
+                let meta = &active.rule.meta;
+                emitter
+                    .hits
+                    .into_iter()
+                    .map(|hit| Finding {
+                        rule: meta.code,
+                        name: meta.name,
+                        severity: meta.severity,
+                        category: meta.category,
+                        message: hit.message,
+                        object: hit.at.object,
+                        path: hit.at.path,
+                        location: hit.at.location,
+                        controls: meta.controls,
+                        related: hit.related,
+                        suppressed: None,
+                        fingerprint: String::new(),
+                        snippet: None,
+                        sensitive: meta.sensitive,
+                    })
+                    .collect()
+            })
+            .collect();
+        per_rule.into_iter().flatten().collect()
     }
 
     /// Runs every active rule on `object`; `source` is the text of its file, if any.
