@@ -44,6 +44,8 @@ rule! {
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let inventory = &inventory.rbac;
+    // Many workloads share a service account: judge each account once.
+    let mut judged: std::collections::HashMap<(&str, &str), Vec<_>> = Default::default();
     for workload in inventory
         .workloads
         .iter()
@@ -54,7 +56,9 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
             name: workload.service_account.clone(),
             namespace: Some(workload.namespace.clone()),
         };
-        let risks = risks_of(inventory, &account);
+        let risks = judged
+            .entry((&workload.namespace, &workload.service_account))
+            .or_insert_with(|| risks_of(inventory, &account));
         if risks.is_empty() {
             continue;
         }
@@ -68,7 +72,7 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
             described.join("; ")
         );
         let mut related: Vec<Related> = Vec::new();
-        for (_, binding) in &risks {
+        for (_, binding) in risks.iter() {
             if related.iter().any(|r| r.object == binding.source.object) {
                 continue;
             }
