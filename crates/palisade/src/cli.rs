@@ -657,6 +657,12 @@ pub struct ScanArgs {
 
     /// Do not assume Kubernetes' default RBAC roles and bindings (admin, edit, view,
     /// cluster-admin, system:*) exist.
+    /// Exit 0 when the input holds no Kubernetes object at all (by default that is an error,
+    /// exit 2: an empty file, an empty stdin or a directory without manifests in CI usually
+    /// means the wrong path).
+    #[arg(long)]
+    pub allow_empty: bool,
+
     #[arg(long)]
     pub no_bootstrap: bool,
 

@@ -25,6 +25,9 @@ pub fn run(command: &NetpolCommand) -> Result<u8> {
 }
 
 fn load(input: &NetInput) -> Result<(Network, Vec<LoadError>)> {
+    if input.paths.is_empty() && !input.source.cluster {
+        anyhow::bail!("no input: give manifests, a directory, a dump, - for stdin, or --cluster");
+    }
     let (inventory, errors) = crate::cluster_cmd::inventory(&input.source, &input.paths, false)?;
     Ok((inventory.network, errors))
 }

@@ -30,9 +30,19 @@ pub fn run(command: &RbacCommand) -> Result<u8> {
 
 /// Loads the policy; load errors go to stderr and turn the exit code into 2 at the end.
 fn load(input: &PolicyInput) -> Result<(Inventory, Vec<LoadError>)> {
+    require_input(input)?;
     let (inventory, errors) =
         crate::cluster_cmd::inventory(&input.source, &input.paths, !input.no_bootstrap)?;
     Ok((inventory.rbac, errors))
+}
+
+/// `rbac` and `netpol` answer about what they are given: a path, `-` or `--cluster`, never the
+/// current directory by default (an answer about nothing looks like a real "no").
+pub(crate) fn require_input(input: &PolicyInput) -> Result<()> {
+    if input.paths.is_empty() && !input.source.cluster {
+        anyhow::bail!("no input: give manifests, a directory, a dump, - for stdin, or --cluster");
+    }
+    Ok(())
 }
 
 /// The request a kubectl-style question asks, with kubectl's warnings on stderr: a type
@@ -417,5 +427,9 @@ fn paths(args: &PathsArgs) -> Result<u8> {
     let graph = Graph::build(&inventory);
     let found = graph.paths_to(&target, |s| !s.is_system());
     print(&render_paths(&found, args.format, &target)?)?;
-    Ok(finish(EXIT_YES, &errors))
+    // Like can-i: 1 says "yes, there is a way there", which CI should see.
+    Ok(finish(
+        if found.is_empty() { EXIT_YES } else { EXIT_NO },
+        &errors,
+    ))
 }

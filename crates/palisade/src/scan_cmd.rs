@@ -241,11 +241,17 @@ fn run_cluster(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u
 }
 
 /// Writes the report (and baseline) as `args` ask, and picks the exit code.
-fn finish(
+fn finish(report: Report, pipeline: &Pipeline, fail_on: Severity, args: &ScanArgs) -> Result<u8> {
+    finish_with(report, pipeline, fail_on, args, None)
+}
+
+/// [`finish`], with what to say when nothing was found to check.
+fn finish_with(
     mut report: Report,
     pipeline: &Pipeline,
     fail_on: Severity,
     args: &ScanArgs,
+    empty_message: Option<&str>,
 ) -> Result<u8> {
     report.rules = rule_infos(pipeline);
     let namespaces = split_list(&args.namespaces);
@@ -274,7 +280,18 @@ fn finish(
         .findings
         .iter()
         .any(|f| f.suppressed.is_none() && f.severity >= fail_on);
-    Ok(if !report.errors.is_empty() {
+    let empty = report.summary.objects == 0
+        && report.errors.is_empty()
+        && report.findings.is_empty()
+        && !args.allow_empty;
+    if empty {
+        eprintln!(
+            "palisade: error: {}",
+            empty_message
+                .unwrap_or("no Kubernetes object in the input (--allow-empty accepts that)")
+        );
+    }
+    Ok(if !report.errors.is_empty() || empty {
         EXIT_ERROR
     } else if failing {
         EXIT_FINDINGS
@@ -299,7 +316,13 @@ pub fn run_audit_detect(args: &AuditDetectArgs) -> Result<u8> {
         bail!("--select leaves no audit-log rule (PAL-AL-*) to run");
     }
     let report = palisade_engine::scan_audit_logs(&scan.paths, &pipeline);
-    finish(report, &pipeline, fail_on, &scan_args)
+    finish_with(
+        report,
+        &pipeline,
+        fail_on,
+        &scan_args,
+        Some("no audit event in the input (--allow-empty accepts that)"),
+    )
 }
 
 /// The rule families `palisade node` runs unless told otherwise.
@@ -325,5 +348,16 @@ pub fn run_node(args: &NodeArgs) -> Result<u8> {
     };
     let mut report = scan_with_extras(&found.inputs, &pipeline, Vec::new(), &|| {}, extras);
     report.absent = found.absent;
-    finish(report, &pipeline, fail_on, &scan_args)
+    let not_a_node = format!(
+        "{} holds no control-plane or kubelet file Palisade knows: not a Kubernetes node (or the wrong --root)",
+        args.root.display()
+    );
+    let empty = report.summary.objects == 0 && report.findings.is_empty();
+    finish_with(
+        report,
+        &pipeline,
+        fail_on,
+        &scan_args,
+        empty.then_some(not_a_node.as_str()),
+    )
 }

@@ -482,3 +482,77 @@ fn namespace_flags_keep_findings_on_objects_there_and_on_those_namespaces() {
     assert_eq!(report["findings"].as_array().map(Vec::len), Some(0));
     assert_eq!(report["summary"]["findings"]["critical"], 0);
 }
+
+/// Nothing to check is an error, not a clean bill of health: an empty directory, an empty
+/// stdin, `rbac` or `netpol` without an input, `node` on a machine that is not a node.
+#[test]
+fn nothing_to_check_is_an_error_unless_allowed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("README.md"), "# not a manifest\n").expect("write");
+    let empty = palisade()
+        .arg("scan")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("no Kubernetes object in the input"));
+    palisade()
+        .args(["scan", "--allow-empty"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    palisade()
+        .args(["scan", "-"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+
+    for command in [
+        &["rbac", "who-can", "get", "secrets"][..],
+        &["netpol", "matrix"][..],
+    ] {
+        let output = palisade()
+            .args(command)
+            .current_dir(repo_root().join("examples/rbac"))
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{command:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("no input"),
+            "{command:?}"
+        );
+    }
+
+    let node = palisade()
+        .args(["node", "--root"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(node.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&node.stderr).contains("not a Kubernetes node"));
+}
+
+/// `rbac paths` exits 1 when a path to the target exists, as `can-i` exits 1 for "no": CI can
+/// gate on it.
+#[test]
+fn rbac_paths_exit_1_when_a_path_exists() {
+    let rbac = repo_root().join("examples/rbac");
+    palisade()
+        .args(["rbac", "paths"])
+        .arg(&rbac)
+        .assert()
+        .code(1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("view.yaml"),
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: viewers, namespace: shop}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n\
+         subjects: [{kind: User, name: alice}]\n",
+    )
+    .expect("write");
+    palisade()
+        .args(["rbac", "paths"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+}
