@@ -18,6 +18,8 @@ const SECRET_WORDS: &[&str] = &[
     "credential",
     "credentials",
     "apikey",
+    "authorization",
+    "bearer",
 ];
 
 /// Word pairs that name a key: `api_key`, `ACCESS_KEY`, `privateKey`.
@@ -30,11 +32,22 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
     ("signing", "key"),
     ("encryption", "key"),
     ("master", "key"),
+    // Azure storage and account keys (`AccountKey`, `AZURE_STORAGE_KEY`).
+    ("account", "key"),
+    ("storage", "key"),
+    ("shared", "key"),
+    // OCI API signing keys written inline (`key_content`).
+    ("key", "content"),
+    // GCP service-account JSON (`GCP_SERVICE_ACCOUNT_JSON`, `sa_json`).
+    ("account", "json"),
+    ("sa", "json"),
+    ("sa", "key"),
 ];
 
 /// A key whose last word is one of these holds something about a credential (its file, its
 /// Secret's name, its lifetime), not the credential.
 const SETTING_WORDS: &[&str] = &[
+    "volume",
     "file",
     "files",
     "path",
@@ -93,7 +106,7 @@ const SETTING_WORDS: &[&str] = &[
 /// Values that configure rather than authenticate.
 const PLACEHOLDERS: &[&str] = &[
     "true", "false", "yes", "no", "on", "off", "none", "null", "nil", "empty", "redacted",
-    "changeit", "example", "required", "optional", "enabled", "disabled",
+    "example", "required", "optional", "enabled", "disabled",
 ];
 
 /// Splits a key into lowercase words at `_`, `-`, `.`, `/`, spaces and camelCase boundaries
@@ -129,7 +142,17 @@ fn words(key: &str) -> Vec<String> {
 pub fn is_credential_name(key: &str) -> bool {
     // Every credential name holds one of these; most keys (and config-file lines) hold none,
     // and are answered without splitting them into words.
-    const TRIGGERS: &[&str] = &["pass", "pwd", "secret", "token", "credential", "key"];
+    const TRIGGERS: &[&str] = &[
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "credential",
+        "key",
+        "json",
+        "auth",
+        "bearer",
+    ];
     let lower = key.to_ascii_lowercase();
     if !TRIGGERS.iter().any(|t| lower.contains(t)) {
         return false;
@@ -159,10 +182,16 @@ pub fn is_credential_name(key: &str) -> bool {
 }
 
 /// Whether a value under a credential-looking name is a real value rather than a placeholder,
-/// a template, a reference to elsewhere or a setting.
+/// a template, a reference to elsewhere or a setting. However short or weak (`admin`,
+/// `letmein`, `changeme`, `123456`: the worst kind), a literal value is a credential.
 fn is_plausible_secret_value(value: &str) -> bool {
     let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-    if value.chars().count() < 6 || value.chars().any(char::is_whitespace) {
+    if value.is_empty() || value.chars().any(char::is_whitespace) {
+        return false;
+    }
+    // The start of a block scalar or a structure on the next lines, not a value.
+    const OPENERS: &[&str] = &["|", "|-", "|+", ">", ">-", ">+", "{", "[", "{}", "[]"];
+    if OPENERS.contains(&value) {
         return false;
     }
     let lower = value.to_ascii_lowercase();
@@ -184,7 +213,6 @@ fn is_plausible_secret_value(value: &str) -> bool {
         || lower.contains("xxxx")
         || lower.contains("****")
         || lower.starts_with("your")
-        || lower.starts_with("change")
         || lower.starts_with("replace")
         || lower.starts_with("dummy")
         || lower.starts_with("placeholder")
@@ -199,16 +227,25 @@ fn is_plausible_secret_value(value: &str) -> bool {
     if env_name {
         return false;
     }
-    // One repeated character, or a number or duration, is a setting.
+    // One repeated character (`--------`) is a mask, not a value.
     let first = value.chars().next();
-    if value.chars().all(|c| Some(c) == first) {
-        return false;
+    value.chars().count() < 4 || !value.chars().all(|c| Some(c) == first)
+}
+
+/// `Bearer <token>` (an `Authorization` header's value), with a token long enough to be real.
+fn bearer_token(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find("Bearer ") {
+        let token: String = rest[at + 7..]
+            .chars()
+            .take_while(|c| is_token_char(*c) || matches!(c, '.' | '~' | '+' | '/' | '='))
+            .collect();
+        if token.len() >= 16 && !token.contains("xxxx") {
+            return true;
+        }
+        rest = &rest[at + 7..];
     }
-    let numeric = value
-        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '.');
-    !numeric
+    false
 }
 
 fn is_token_char(c: char) -> bool {
@@ -312,6 +349,12 @@ pub fn suspect_value(value: &str) -> Option<Suspicion> {
     if url_password(value) {
         return Some("a URL with a password");
     }
+    if bearer_token(value) {
+        return Some("a bearer token");
+    }
+    if value.contains("\"type\"") && value.contains("\"service_account\"") {
+        return Some("a GCP service-account key");
+    }
     value
         .split(|c: char| !(is_token_char(c) || c == '.'))
         .find_map(known_token)
@@ -405,7 +448,6 @@ mod tests {
         for value in [
             "",
             "true",
-            "changeme-please",
             "${DB_PASSWORD}",
             "{{ .Values.password }}",
             "$(SECRET)",
@@ -413,18 +455,61 @@ mod tests {
             "/run/secrets/db",
             "xxxxxxxx",
             "********",
-            "30s",
-            "3600",
+            "--------",
             "vault:secret/data/db#password",
             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db",
             "a sentence with words",
             "AWS_SECRET_ACCESS_KEY",
+            "|-",
+            "{",
         ] {
             assert_eq!(suspect("DB_PASSWORD", value), None, "{value}");
         }
         assert_eq!(
             suspect("DB_PASSWORD", "Sup3r-S3cret!"),
             Some("a credential (by its name)")
+        );
+        // Weak is still a credential: the worst kind.
+        for value in [
+            "admin",
+            "letmein",
+            "changeme",
+            "changeit",
+            "supersecret",
+            "123456",
+            "pw",
+        ] {
+            assert_eq!(
+                suspect("DB_PASSWORD", value),
+                Some("a credential (by its name)"),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn vendor_credentials_and_bearer_tokens() {
+        for key in [
+            "AZURE_STORAGE_KEY",
+            "AccountKey",
+            "storageAccountKey",
+            "key_content",
+            "GCP_SERVICE_ACCOUNT_JSON",
+            "Authorization",
+        ] {
+            assert!(is_credential_name(key), "{key}");
+        }
+        for key in ["serviceAccount", "serviceAccountName", "authorizationMode"] {
+            assert!(!is_credential_name(key), "{key}");
+        }
+        assert_eq!(
+            suspect_value("Authorization: Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9x"),
+            Some("a bearer token")
+        );
+        assert_eq!(suspect_value("Authorization: Bearer $TOKEN"), None);
+        assert_eq!(
+            suspect_value(r#"{"type": "service_account", "project_id": "shop"}"#),
+            Some("a GCP service-account key")
         );
     }
 

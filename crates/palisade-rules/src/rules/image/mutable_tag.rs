@@ -56,7 +56,7 @@ fn check(pod: &PodView<'_>, options: &OptionValues) -> Vec<Violation> {
         let Some(reference) = ImageRef::parse(image) else {
             continue;
         };
-        if reference.digest.is_some() {
+        if reference.has_valid_digest() {
             continue;
         }
         let problem = match reference.tag.as_deref() {

@@ -8,7 +8,8 @@ use crate::{Check, OptionValues};
 rule! {
     /// ## What it does
     /// Flags containers (init and ephemeral ones included) whose image is not pinned by
-    /// digest (`@sha256:...`).
+    /// digest (`@sha256:...`), and digests that are malformed (`@sha256:abc`, cut short when
+    /// copied): those pin nothing, and the runtime refuses them.
     ///
     /// ## Why is this bad?
     /// Tags are mutable: whoever can push to the repository can change what a version tag
@@ -46,15 +47,23 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         let Some(image) = container.node.str_of("image") else {
             continue;
         };
-        if ImageRef::parse(image).is_some_and(|r| r.digest.is_some()) {
+        let reference = ImageRef::parse(image);
+        if reference.as_ref().is_some_and(ImageRef::has_valid_digest) {
             continue;
         }
-        violations.push(Violation {
-            path: container.path.key("image"),
-            message: format!(
+        let message = match reference.and_then(|r| r.digest) {
+            Some(digest) => format!(
+                "{} image `{image}` has a malformed digest `{digest}` (expected sha256: and 64 hex digits): it pins nothing and the runtime refuses it",
+                container.describe()
+            ),
+            None => format!(
                 "{} image `{image}` is not pinned by digest",
                 container.describe()
             ),
+        };
+        violations.push(Violation {
+            path: container.path.key("image"),
+            message,
         });
     }
     violations

@@ -66,6 +66,21 @@ fn exposure(path: &str) -> Option<String> {
         return Some("the node's whole file system".to_string());
     }
     let file = path.rsplit('/').next().unwrap_or("");
+    // Cloud and cluster credentials, wherever a home directory lives.
+    let components: Vec<&str> = path.split('/').collect();
+    for (i, component) in components.iter().enumerate() {
+        let credentials = match *component {
+            ".aws" => Some("AWS credentials"),
+            ".azure" => Some("Azure credentials"),
+            ".kube" => Some("kubeconfig credentials"),
+            ".docker" => Some("registry credentials"),
+            ".config" if components.get(i + 1) == Some(&"gcloud") => Some("Google Cloud credentials"),
+            _ => None,
+        };
+        if let Some(what) = credentials {
+            return Some(format!("{path}, which holds {what}"));
+        }
+    }
     if RUNTIME_SOCKETS.contains(&file) {
         return Some(format!(
             "the container runtime socket {file}, which controls every container on the node"
@@ -113,7 +128,8 @@ rule! {
     /// `/var/lib/containerd`, `/var/lib/etcd`, `/usr`, `/bin`, `/sbin`, `/lib`) and their
     /// subdirectories, `/run` and `/var/run` themselves (but not an application's own
     /// subdirectory such as `/run/calico`), and the directories that contain any of these
-    /// (`/var` holds `/var/run`).
+    /// (`/var` holds `/var/run`). Credential directories are sensitive wherever the home
+    /// directory they belong to lives: `.aws`, `.azure`, `.config/gcloud`, `.kube`, `.docker`.
     /// Paths are resolved lexically first (`/var/run/../run/`, `//etc`).
     ///
     /// `pss-host-path-volumes` flags every hostPath; this rule marks the ones that hand over
