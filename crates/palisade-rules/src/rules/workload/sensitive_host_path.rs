@@ -74,7 +74,9 @@ fn exposure(path: &str) -> Option<String> {
             ".azure" => Some("Azure credentials"),
             ".kube" => Some("kubeconfig credentials"),
             ".docker" => Some("registry credentials"),
-            ".config" if components.get(i + 1) == Some(&"gcloud") => Some("Google Cloud credentials"),
+            ".config" if components.get(i + 1) == Some(&"gcloud") => {
+                Some("Google Cloud credentials")
+            }
             _ => None,
         };
         if let Some(what) = credentials {
