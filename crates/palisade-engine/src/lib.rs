@@ -25,6 +25,9 @@ pub struct Pipeline {
     pub suppression: SuppressionSettings,
     /// Rule code to the severity the config gives it.
     pub severity: HashMap<&'static str, Severity>,
+    /// Keep each finding's source line for code frames. Reports that show none (JSON, JUnit,
+    /// Markdown) turn this off and hold a line less per finding.
+    pub code_frames: bool,
 }
 
 impl Pipeline {
@@ -35,6 +38,7 @@ impl Pipeline {
             engine,
             suppression: SuppressionSettings::default(),
             severity: HashMap::new(),
+            code_frames: true,
         }
     }
 }
@@ -134,6 +138,7 @@ pub fn build_pipeline(
         engine,
         suppression,
         severity: resolve_severity_overrides(&overrides),
+        code_frames: true,
     };
     Ok((pipeline, fail_on))
 }
@@ -206,7 +211,8 @@ pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
     load_text(&name, text, &mut |loaded| match loaded {
         Loaded::Object(object) => {
             result.objects += 1;
-            result.findings.extend(engine.check(&object, Some(&source)));
+            let source = pipeline.code_frames.then_some(&source);
+            result.findings.extend(engine.check(&object, source));
             suppressions.add_object(&object, &pipeline.suppression);
             if let Some(inventory) = inventory.as_mut() {
                 inventory.add(&object);
@@ -223,52 +229,66 @@ pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
     result
 }
 
-/// Runs `each` on every piece of a large input, in parallel, and hands the results to `merge`
-/// in file order as they complete (so that everything assembled from them is deterministic,
-/// and no more than a few pieces' results wait at a time).
+/// Runs `each` on every item, in parallel, and hands the results to `merge` in the items' order
+/// as they complete (so that everything assembled from them is deterministic, and no more than
+/// a few results wait at a time).
+fn in_order<I: Send, T: Send>(
+    items: impl Iterator<Item = I> + Send,
+    each: impl Fn(I) -> T + Sync + Send,
+    mut merge: impl FnMut(T),
+) {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<(usize, T)>(16);
+    std::thread::scope(|scope| {
+        let each = &each;
+        scope.spawn(move || {
+            items
+                .enumerate()
+                .par_bridge()
+                .for_each_with(sender, |sender, (sequence, item)| {
+                    // The receiver only stops when every item is in.
+                    let _ = sender.send((sequence, each(item)));
+                });
+        });
+        let mut next = 0usize;
+        let mut waiting: std::collections::BTreeMap<usize, T> = Default::default();
+        // Never called on a rayon worker (large inputs are read from the calling thread), so
+        // blocking here takes no thread from the work.
+        for (sequence, result) in receiver {
+            waiting.insert(sequence, result);
+            while let Some(result) = waiting.remove(&next) {
+                merge(result);
+                next += 1;
+            }
+        }
+    });
+}
+
+/// [`in_order`] over the pieces of a large input, handed out in batches of about 256 KiB of
+/// text: one hand-off per piece would spend more time waking threads than parsing small
+/// objects.
 fn in_pieces<T: Send>(
     name: &Arc<str>,
     reader: Box<dyn std::io::BufRead + Send>,
     each: impl Fn(Result<palisade_load::Piece, LoadError>) -> T + Sync + Send,
     mut merge: impl FnMut(T),
 ) {
-    /// Pieces are handed out in batches of about this much text: one hand-off per piece would
-    /// spend more time waking threads than parsing small objects.
     const BATCH_BYTES: usize = 256 << 10;
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<(usize, Vec<T>)>(16);
-    std::thread::scope(|scope| {
-        let each = &each;
-        scope.spawn(move || {
-            let mut pieces = palisade_load::Splitter::new(Arc::clone(name), reader).peekable();
-            let batches = std::iter::from_fn(move || {
-                let mut batch = Vec::new();
-                let mut bytes = 0;
-                while bytes < BATCH_BYTES {
-                    let Some(piece) = pieces.next() else { break };
-                    bytes += piece.as_ref().map_or(0, |p| p.text.len());
-                    batch.push(piece);
-                }
-                (!batch.is_empty()).then_some(batch)
-            });
-            batches
-                .enumerate()
-                .par_bridge()
-                .for_each_with(sender, |sender, (sequence, batch)| {
-                    let results = batch.into_iter().map(each).collect();
-                    // The receiver only stops when every batch is in.
-                    let _ = sender.send((sequence, results));
-                });
-        });
-        let mut next = 0usize;
-        let mut waiting: std::collections::BTreeMap<usize, Vec<T>> = Default::default();
-        for (sequence, results) in receiver {
-            waiting.insert(sequence, results);
-            while let Some(results) = waiting.remove(&next) {
-                results.into_iter().for_each(&mut merge);
-                next += 1;
-            }
+    let mut pieces = palisade_load::Splitter::new(Arc::clone(name), reader);
+    let batches = std::iter::from_fn(move || {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        while bytes < BATCH_BYTES {
+            let Some(piece) = pieces.next() else { break };
+            bytes += piece.as_ref().map_or(0, |p| p.text.len());
+            batch.push(piece);
         }
+        (!batch.is_empty()).then_some(batch)
     });
+    in_order(
+        batches,
+        |batch: Vec<_>| batch.into_iter().map(&each).collect::<Vec<T>>(),
+        |results| results.into_iter().for_each(&mut merge),
+    );
 }
 
 /// What one piece of a streamed file produced.
@@ -343,6 +363,15 @@ pub fn scan_streamed(
         result.suppressions.extend(part.suppressions);
     });
     result
+}
+
+/// Whether `input` will be read piece by piece: a file over [`STREAM_BYTES`], or stdin (which
+/// may be).
+fn is_large(input: &Input) -> bool {
+    match input {
+        Input::Stdin => true,
+        Input::File(path) => std::fs::metadata(path).is_ok_and(|m| m.len() > STREAM_BYTES),
+    }
 }
 
 /// How an input is read: whole, or piece by piece when it is larger than [`STREAM_BYTES`] (a
@@ -431,20 +460,20 @@ pub fn scan_with_extras(
     extras: Extras,
 ) -> Report {
     let engine = &pipeline.engine;
-    let results: Vec<FileResult> = inputs
-        .par_iter()
-        .map(|input| {
-            let result = scan_input(input, pipeline);
-            progress();
-            result
-        })
-        .collect();
     let mut collected = Collected::new(pipeline);
     collected.errors = discovery_errors;
     collected.summary.files = inputs.len();
-    let total: usize = results.iter().map(|r| r.findings.len()).sum();
-    collected.findings.reserve_exact(total);
-    for mut result in results {
+    // Each file's results join the report as soon as the files before it are in: no moment
+    // holds every file's findings twice.
+    let each = |input: &Input| {
+        let result = scan_input(input, pipeline);
+        progress();
+        result
+    };
+    // A large input is read piece by piece with every core: it runs from this thread, never
+    // from a worker of the parallel loop over the other files (which would idle that worker).
+    let (large, small): (Vec<&Input>, Vec<&Input>) = inputs.iter().partition(|i| is_large(i));
+    let mut merge = |mut result: FileResult| {
         collected.summary.objects += result.objects;
         collected.summary.skipped += result.skipped;
         collected.findings.append(&mut result.findings);
@@ -455,7 +484,11 @@ pub fn scan_with_extras(
         for part in result.suppressions.drain(..) {
             collected.suppressions.merge(part);
         }
+    };
+    for input in large {
+        merge(each(input));
     }
+    in_order(small.into_iter(), each, merge);
     collected.summary.objects += extras.objects.len();
     for object in &extras.objects {
         collected.findings.extend(engine.check(object, None));
@@ -524,7 +557,9 @@ impl Collected {
                 finding.severity = severity;
             }
         }
-        add_snippets(&mut findings);
+        if pipeline.code_frames {
+            add_snippets(&mut findings);
+        }
         findings.sort_by_cached_key(|f| {
             let place = f
                 .location

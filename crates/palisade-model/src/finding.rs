@@ -86,7 +86,7 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
     /// Null unless a suppression applies; suppressed findings stay in reports.
-    pub suppressed: Option<Suppression>,
+    pub suppressed: Option<Box<Suppression>>,
     /// Stable identity across runs: survives line shifts and reordering (see [`fingerprint`]);
     /// set by the scan pipeline once every finding is known.
     #[serde(skip_serializing_if = "String::is_empty")]

@@ -281,7 +281,7 @@ pub(crate) mod sample {
                 }),
                 controls: &["PSS:restricted:runAsUser"],
                 related: Vec::new(),
-                suppressed: Some(Suppression {
+                suppressed: Some(Box::new(Suppression {
                     kind: "comment",
                     reason: "reads /var/log as root until the log pipeline moves".into(),
                     expires: Some("2027-03-31".into()),
@@ -291,7 +291,7 @@ pub(crate) mod sample {
                         line: 30,
                         column: 27,
                     }),
-                }),
+                })),
                 fingerprint: "5d1c0f3a9b2e4c77".into(),
                 snippet: Some("            runAsUser: 0  # palisade:ignore PAL-PSS-016 expires=2027-03-31 reads /var/log as root".into()),
                 sensitive: false,

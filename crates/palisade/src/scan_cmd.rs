@@ -58,7 +58,12 @@ fn pipeline(
         fail_on: args.fail_on,
         no_bootstrap: args.no_bootstrap,
     };
-    Ok(palisade_engine::build_pipeline(loaded, &flags)?)
+    let (mut pipeline, fail_on) = palisade_engine::build_pipeline(loaded, &flags)?;
+    pipeline.code_frames = matches!(
+        args.format,
+        OutputFormat::Text | OutputFormat::Sarif | OutputFormat::Html
+    );
+    Ok((pipeline, fail_on))
 }
 
 fn rule_infos(pipeline: &Pipeline) -> Vec<RuleInfo> {

@@ -578,12 +578,12 @@ impl Suppressions {
             if let Some((id, _)) = applying {
                 used[*id] = true;
                 let directive = &self.directives[*id];
-                finding.suppressed = Some(Suppression {
+                finding.suppressed = Some(Box::new(Suppression {
                     kind: directive.origin.kind(),
                     reason: directive.reason.clone().unwrap_or_default(),
                     expires: directive.expires.clone(),
                     location: directive.location.clone(),
-                });
+                }));
             }
         }
         let is_active = |rule: &Rule| active.iter().any(|a| a.meta.code == rule.meta.code);
