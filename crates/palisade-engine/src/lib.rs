@@ -805,53 +805,59 @@ pub fn load_inventory(
 ) -> (palisade_analysis::Inventory, Vec<LoadError>) {
     let (inputs, mut errors) = palisade_load::discover(paths);
     let inputs = dedup_inputs(inputs);
-    let parts: Vec<(InventoryBuilder, Vec<LoadError>)> = inputs
-        .par_iter()
-        .map(|input| {
-            let mut builder = InventoryBuilder::default();
-            let mut errors = Vec::new();
-            let name = input.display_name();
-            match reading(input) {
+    let each = |input: &Input| {
+        let mut builder = InventoryBuilder::default();
+        let mut errors = Vec::new();
+        let name = input.display_name();
+        match reading(input) {
+            Err(e) => errors.push(e),
+            Ok(Reading::Whole(bytes)) => match decode(&name, &bytes) {
                 Err(e) => errors.push(e),
-                Ok(Reading::Whole(bytes)) => match decode(&name, &bytes) {
-                    Err(e) => errors.push(e),
-                    Ok(text) => load_text(&name, text, &mut |loaded| match loaded {
-                        Loaded::Object(object) => builder.add(&object),
-                        Loaded::Skipped => {}
-                        Loaded::Error(e) => errors.push(e),
-                    }),
-                },
-                Ok(Reading::Streamed(reader)) => {
-                    let each = |piece: Result<palisade_load::Piece, LoadError>| {
-                        let mut builder = InventoryBuilder::default();
-                        let mut errors = Vec::new();
-                        match piece {
-                            Err(e) => errors.push(e),
-                            // Kinds no analysis reads are not even parsed.
-                            Ok(piece)
-                                if piece
-                                    .kind_hint()
-                                    .is_some_and(InventoryBuilder::ignores_kind) => {}
-                            Ok(piece) => {
-                                palisade_load::load_piece(&name, &piece, &mut |loaded| match loaded
-                                {
-                                    Loaded::Object(object) => builder.add(&object),
-                                    Loaded::Skipped => {}
-                                    Loaded::Error(e) => errors.push(e),
-                                })
-                            }
+                Ok(text) => load_text(&name, text, &mut |loaded| match loaded {
+                    Loaded::Object(object) => builder.add(&object),
+                    Loaded::Skipped => {}
+                    Loaded::Error(e) => errors.push(e),
+                }),
+            },
+            Ok(Reading::Streamed(reader)) => {
+                let each = |piece: Result<palisade_load::Piece, LoadError>| {
+                    let mut builder = InventoryBuilder::default();
+                    let mut errors = Vec::new();
+                    match piece {
+                        Err(e) => errors.push(e),
+                        // Kinds no analysis reads are not even parsed.
+                        Ok(piece)
+                            if piece
+                                .kind_hint()
+                                .is_some_and(InventoryBuilder::ignores_kind) => {}
+                        Ok(piece) => {
+                            palisade_load::load_piece(&name, &piece, &mut |loaded| match loaded {
+                                Loaded::Object(object) => builder.add(&object),
+                                Loaded::Skipped => {}
+                                Loaded::Error(e) => errors.push(e),
+                            })
                         }
-                        (builder, errors)
-                    };
-                    in_pieces(&name, reader, each, |(part, part_errors)| {
-                        builder.merge(part);
-                        errors.extend(part_errors);
-                    });
-                }
+                    }
+                    (builder, errors)
+                };
+                in_pieces(&name, reader, each, |(part, part_errors)| {
+                    builder.merge(part);
+                    errors.extend(part_errors);
+                });
             }
-            (builder, errors)
-        })
-        .collect();
+        }
+        (builder, errors)
+    };
+    // Large inputs from this thread (they use every core themselves), then the rest in
+    // parallel; both in input order.
+    let (large, small): (Vec<&Input>, Vec<&Input>) = inputs.iter().partition(|i| is_large(i));
+    let mut parts: Vec<(InventoryBuilder, Vec<LoadError>)> = large.into_iter().map(each).collect();
+    parts.extend(
+        small
+            .par_iter()
+            .map(|input| each(input))
+            .collect::<Vec<_>>(),
+    );
     let mut all = InventoryBuilder::default();
     for (builder, part_errors) in parts {
         all.merge(builder);
