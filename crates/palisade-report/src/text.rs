@@ -183,7 +183,10 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
             let _ = writeln!(out, "  = object: {}", finding.object.display_name());
         }
     }
-    let _ = writeln!(out, "  = path: {}", finding.path);
+    // The root path is the whole object (an audit event, a node file): nothing to add.
+    if !finding.path.as_str().is_empty() {
+        let _ = writeln!(out, "  = path: {}", finding.path);
+    }
     for related in &finding.related {
         let place = related.location.as_ref().map_or(String::new(), |l| {
             format!(" ({}:{}:{})", l.file, l.line, l.column)
