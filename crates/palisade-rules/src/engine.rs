@@ -192,26 +192,20 @@ impl Engine {
             .filter_map(|(rule, check)| {
                 let message = check(file)?;
                 let meta = &rule.meta;
+                // A node file's first line is not worth quoting (and may be a key).
                 Some(Finding {
-                    rule: meta.code,
-                    name: meta.name,
-                    severity: meta.severity,
-                    category: meta.category,
-                    message,
-                    object: std::sync::Arc::clone(&object),
-                    path: palisade_model::FieldPath::root(),
-                    location: Some(Location {
-                        file: std::sync::Arc::clone(&file.path),
-                        document: 0,
-                        line: 1,
-                        column: 1,
-                    }),
-                    controls: meta.controls,
-                    related: Vec::new(),
-                    suppressed: None,
-                    fingerprint: String::new(),
-                    snippet: None,
                     sensitive: true,
+                    ..meta.finding(
+                        message,
+                        std::sync::Arc::clone(&object),
+                        palisade_model::FieldPath::root(),
+                        Some(Location {
+                            file: std::sync::Arc::clone(&file.path),
+                            document: 0,
+                            line: 1,
+                            column: 1,
+                        }),
+                    )
                 })
             })
             .collect()
@@ -288,20 +282,8 @@ impl Engine {
                     .hits
                     .into_iter()
                     .map(|hit| Finding {
-                        rule: meta.code,
-                        name: meta.name,
-                        severity: meta.severity,
-                        category: meta.category,
-                        message: hit.message,
-                        object: hit.at.object,
-                        path: hit.at.path,
-                        location: hit.at.location,
-                        controls: meta.controls,
                         related: hit.related,
-                        suppressed: None,
-                        fingerprint: String::new(),
-                        snippet: None,
-                        sensitive: meta.sensitive,
+                        ..meta.finding(hit.message, hit.at.object, hit.at.path, hit.at.location)
                     })
                     .collect()
             })
@@ -354,20 +336,14 @@ impl Engine {
             _ => None,
         };
         Finding {
-            rule: rule.meta.code,
-            name: rule.meta.name,
-            severity: rule.meta.severity,
-            category: rule.meta.category,
-            message: violation.message,
-            object: std::sync::Arc::clone(&object.reference),
-            path: violation.path,
-            location,
-            controls: rule.meta.controls,
-            related: Vec::new(),
-            suppressed: None,
-            fingerprint: String::new(),
             snippet,
             sensitive,
+            ..rule.meta.finding(
+                violation.message,
+                std::sync::Arc::clone(&object.reference),
+                violation.path,
+                location,
+            )
         }
     }
 }
@@ -414,26 +390,22 @@ impl AuditSession<'_> {
             }
             let object = std::sync::Arc::new(event.object());
             let meta = &rule.meta;
-            findings.extend(hits.into_iter().map(|hit| Finding {
-                rule: meta.code,
-                name: meta.name,
-                severity: meta.severity,
-                category: meta.category,
-                message: hit.message,
-                object: std::sync::Arc::clone(&object),
-                path: hit.path,
-                location: Some(Location {
+            findings.extend(hits.into_iter().map(|hit| {
+                let location = Location {
                     file: std::sync::Arc::clone(&at.file),
                     document: at.index,
                     line: at.line,
                     column: 1,
-                }),
-                controls: meta.controls,
-                related: Vec::new(),
-                suppressed: None,
-                fingerprint: String::new(),
-                snippet: None,
-                sensitive: true,
+                };
+                Finding {
+                    sensitive: true,
+                    ..meta.finding(
+                        hit.message,
+                        std::sync::Arc::clone(&object),
+                        hit.path,
+                        Some(location),
+                    )
+                }
             }));
         }
         findings

@@ -110,6 +110,35 @@ pub struct RuleMeta {
     pub sensitive: bool,
 }
 
+impl RuleMeta {
+    /// A finding of this rule, before suppressions, fingerprints and code frames; it is
+    /// sensitive (never quoted) when the rule is.
+    pub fn finding(
+        &self,
+        message: String,
+        object: std::sync::Arc<palisade_model::ObjectRef>,
+        path: FieldPath,
+        location: Option<palisade_model::Location>,
+    ) -> palisade_model::Finding {
+        palisade_model::Finding {
+            rule: self.code,
+            name: self.name,
+            severity: self.severity,
+            category: self.category,
+            message,
+            object,
+            path,
+            location,
+            controls: self.controls,
+            related: Vec::new(),
+            suppressed: None,
+            fingerprint: String::new(),
+            snippet: None,
+            sensitive: self.sensitive,
+        }
+    }
+}
+
 /// One setting a rule takes.
 #[derive(Debug)]
 pub struct RuleOption {
