@@ -1,44 +1,20 @@
 //! Truth tables for the RBAC authorizer: each semantic point has a case that must be allowed
 //! and one that must not. Then risky grants and escalation paths of length 1, 2 and 3.
 
-use std::sync::Arc;
+mod common;
+
+use common::{inventory, res, user};
 
 use palisade_analysis::pss::Version;
 use palisade_analysis::rbac::paths::{Graph, Identity};
 use palisade_analysis::rbac::risk::{granting_rules, Reach, Risk};
-use palisade_analysis::rbac::{Inventory, InventoryBuilder, PolicyRule, Request, UserInfo};
-use palisade_load::{load_text, Loaded};
-
-fn inventory(text: &str, bootstrap: bool) -> Inventory {
-    let mut builder = InventoryBuilder::default();
-    load_text(&Arc::from("rbac.yaml"), text, &mut |loaded| match loaded {
-        Loaded::Object(object) => builder.add(&object),
-        Loaded::Skipped => {}
-        Loaded::Error(e) => panic!("{e}"),
-    });
-    builder.build(bootstrap)
-}
-
-fn res(
-    verb: &str,
-    group: &str,
-    resource: &str,
-    sub: &str,
-    name: &str,
-    ns: Option<&str>,
-) -> Request {
-    Request::resource(verb, group, resource, sub, name, ns)
-}
+use palisade_analysis::rbac::{Inventory, PolicyRule, Request, UserInfo};
 
 fn url(verb: &str, path: &str) -> Request {
     Request::NonResource {
         verb: verb.into(),
         path: path.into(),
     }
-}
-
-fn user(name: &str) -> UserInfo {
-    UserInfo::new(name, &[])
 }
 
 const POLICY: &str = r#"

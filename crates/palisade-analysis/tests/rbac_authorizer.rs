@@ -2,39 +2,15 @@
 //! which an earlier Palisade disagreed with Kubernetes (1.26) has a truth table with an allowed
 //! and a denied case, and property tests pin the invariants over random inventories.
 
+mod common;
+
+use common::{inventory, res, user};
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use palisade_analysis::pss::Version;
 use palisade_analysis::rbac::risk::{granting_rules, Reach, Risk, EXEC_NEEDS_CREATE};
-use palisade_analysis::rbac::{Inventory, InventoryBuilder, Request, SubjectKind, UserInfo};
-use palisade_load::{load_text, Loaded};
+use palisade_analysis::rbac::{Request, SubjectKind, UserInfo};
 use proptest::prelude::*;
-
-fn inventory(text: &str, bootstrap: bool) -> Inventory {
-    let mut builder = InventoryBuilder::default();
-    load_text(&Arc::from("rbac.yaml"), text, &mut |loaded| match loaded {
-        Loaded::Object(object) => builder.add(&object),
-        Loaded::Skipped => {}
-        Loaded::Error(e) => panic!("{e}"),
-    });
-    builder.build(bootstrap)
-}
-
-fn res(
-    verb: &str,
-    group: &str,
-    resource: &str,
-    sub: &str,
-    name: &str,
-    ns: Option<&str>,
-) -> Request {
-    Request::resource(verb, group, resource, sub, name, ns)
-}
-
-fn user(name: &str) -> UserInfo {
-    UserInfo::new(name, &[])
-}
 
 fn table(text: &str, bootstrap: bool, cases: &[(&str, UserInfo, Request, bool)]) {
     let inv = inventory(text, bootstrap);
