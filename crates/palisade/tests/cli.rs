@@ -556,3 +556,69 @@ fn rbac_paths_exit_1_when_a_path_exists() {
         .assert()
         .code(0);
 }
+
+/// `--kubernetes-version` (and `kubernetes-version:` in the config) decide what changed between
+/// versions: before v1.31 `get` on pods/exec opens a shell; the finding says what it assumed.
+#[test]
+fn the_kubernetes_version_comes_from_the_flag_or_the_config() {
+    let fixture =
+        repo_root().join("crates/palisade-rules/fixtures/PAL-RBAC-004/pass.from-1-31.yaml");
+    let exec_findings = |output: std::process::Output| -> Vec<String> {
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let scan = |extra: &[&str], dir: &Path| {
+        palisade()
+            .current_dir(dir)
+            .args(extra)
+            .args(["scan", "--select", "rbac-pod-exec", "--format", "json"])
+            .arg(&fixture)
+            .output()
+            .expect("runs")
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(
+        exec_findings(scan(&[], dir.path())).is_empty(),
+        "latest: get is no shell"
+    );
+    let flagged = exec_findings(scan(&["--kubernetes-version", "v1.30"], dir.path()));
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    assert!(
+        flagged[0].contains("assuming Kubernetes v1.30"),
+        "{flagged:?}"
+    );
+    // The config is looked up next to the scanned files; here it is named.
+    let config = dir.path().join("palisade.yaml");
+    let scan_with_config = || {
+        palisade()
+            .args([
+                "scan",
+                "--select",
+                "rbac-pod-exec",
+                "--format",
+                "json",
+                "--config",
+            ])
+            .arg(&config)
+            .arg(&fixture)
+            .output()
+            .expect("runs")
+    };
+    std::fs::write(&config, "kubernetes-version: v1.29\n").expect("write");
+    let configured = exec_findings(scan_with_config());
+    assert!(
+        configured
+            .iter()
+            .any(|m| m.contains("assuming Kubernetes v1.29")),
+        "{configured:?}"
+    );
+    std::fs::write(&config, "kubernetes-version: one-thirty\n").expect("write");
+    let bad = scan_with_config();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("kubernetes-version in the config"));
+}
