@@ -8,7 +8,7 @@ use crate::netpol::Network;
 use crate::rbac;
 use crate::resources::{Resources, ResourcesBuilder};
 
-#[derive(Default)]
+#[derive(Clone, Default, PartialEq)]
 pub struct InventoryBuilder {
     rbac: rbac::InventoryBuilder,
     network: Network,

@@ -170,7 +170,7 @@ pub struct Resolved {
 }
 
 /// One side of a kubelet: its file or its flags, as flat `key -> (value, source)` pairs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Side {
     values: Vec<(String, String, Source)>,
     anchor: Source,
@@ -297,7 +297,7 @@ impl Kubelet {
 }
 
 /// Collects kubelet config files and flag objects, and pairs them.
-#[derive(Default)]
+#[derive(Clone, Default, PartialEq)]
 pub struct KubeletsBuilder {
     files: Vec<Side>,
     flags: Vec<Side>,

@@ -36,7 +36,7 @@ pub enum Bound {
 }
 
 /// A container that leaves a resource's request or limit unset.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Gap {
     pub resource: Resource,
     pub bound: Bound,
@@ -48,12 +48,12 @@ pub struct Gap {
 }
 
 /// What a namespace's LimitRanges give containers that set nothing.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Defaults {
     covered: Vec<(Resource, Bound)>,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ResourcesBuilder {
     gaps: Vec<Gap>,
     defaults: HashMap<String, Defaults>,

@@ -7,7 +7,7 @@ pub mod node;
 
 use std::sync::Arc;
 
-use palisade_analysis::InventoryBuilder;
+pub use palisade_analysis::InventoryBuilder;
 use palisade_load::{decode, load_text, read_input, Input, Loaded};
 use std::collections::HashMap;
 
@@ -517,6 +517,9 @@ struct Collected {
     summary: Summary,
     inventory: Option<InventoryBuilder>,
     suppressions: Suppressions,
+    /// Part of a larger input: the config file's exceptions are judged over all its parts
+    /// ([`config_exception_findings`]), not here.
+    partial: bool,
 }
 
 impl Collected {
@@ -530,6 +533,7 @@ impl Collected {
                 .needs_inventory()
                 .then(InventoryBuilder::default),
             suppressions: Suppressions::new(&pipeline.suppression),
+            partial: false,
         }
     }
 
@@ -537,6 +541,15 @@ impl Collected {
     /// findings: by file (`file_rank`), line and column; findings without a file by object and
     /// field path.
     fn into_report(self, pipeline: &Pipeline, file_rank: &dyn Fn(&Arc<str>) -> usize) -> Report {
+        self.into_report_and_use(pipeline, file_rank).0
+    }
+
+    /// [`Self::into_report`], and which of the config file's exceptions suppressed a finding.
+    fn into_report_and_use(
+        self,
+        pipeline: &Pipeline,
+        file_rank: &dyn Fn(&Arc<str>) -> usize,
+    ) -> (Report, Vec<bool>) {
         let engine = &pipeline.engine;
         let Collected {
             mut findings,
@@ -544,14 +557,21 @@ impl Collected {
             mut summary,
             inventory,
             suppressions,
+            partial,
         } = self;
         if let Some(inventory) = inventory {
             let inventory = engine.build_inventory(inventory);
             findings.extend(engine.check_inventory(&inventory));
         }
         let active: Vec<&'static palisade_rules::Rule> = engine.rules().collect();
-        let about_suppressions = suppressions.apply(&mut findings, &active);
-        findings.extend(about_suppressions);
+        let mut used = suppressions.mark(&mut findings);
+        let judged = if partial {
+            suppressions.config_directives()..used.len()
+        } else {
+            0..used.len()
+        };
+        findings.extend(suppressions.report(&used, &active, judged));
+        used.truncate(suppressions.config_directives());
         for finding in &mut findings {
             if let Some(&severity) = pipeline.severity.get(finding.rule) {
                 finding.severity = severity;
@@ -578,12 +598,13 @@ impl Collected {
         summary.errors = errors.len();
         summary.findings = SeverityCounts::count(&findings);
         summary.suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
-        Report {
+        let report = Report {
             findings,
             errors,
             summary,
             ..Report::default()
-        }
+        };
+        (report, used)
     }
 }
 
@@ -604,6 +625,29 @@ impl<'a> StreamScan<'a> {
             collected: Collected::new(pipeline),
             suppressions: FileSuppressions::new(&no_file, "", &pipeline.suppression),
         }
+    }
+
+    /// A scan of one part of a larger input (the operator scans a cluster namespace by
+    /// namespace): no whole-input rules ([`whole_input_findings`] runs them over all parts, and
+    /// their findings about this part come in through [`Self::add_findings`]) and no judgement
+    /// of the config file's exceptions ([`Self::finish_part`] says which it used).
+    pub fn part(pipeline: &'a Pipeline) -> Self {
+        let mut scan = StreamScan::new(pipeline);
+        scan.collected.inventory = None;
+        scan.collected.partial = true;
+        scan
+    }
+
+    /// Ends a [`Self::part`]: its report, and which of the config file's exceptions
+    /// suppressed a finding in it.
+    pub fn finish_part(self) -> (Report, Vec<bool>) {
+        let StreamScan {
+            pipeline,
+            mut collected,
+            suppressions,
+        } = self;
+        collected.suppressions.merge(suppressions.finish());
+        collected.into_report_and_use(pipeline, &|_| usize::MAX)
     }
 
     /// Checks one object.
@@ -659,6 +703,45 @@ impl<'a> StreamScan<'a> {
         let rank = |file: &Arc<str>| files.iter().position(|f| f == file).unwrap_or(usize::MAX);
         collected.into_report(pipeline, &rank)
     }
+}
+
+/// What the whole-input rules read of `objects` (nothing when none is selected): parts of an
+/// input collected apart, merged later for [`whole_input_findings`].
+pub fn whole_input_part<'o>(
+    pipeline: &Pipeline,
+    objects: impl IntoIterator<Item = &'o palisade_model::Object>,
+) -> InventoryBuilder {
+    let mut builder = InventoryBuilder::default();
+    if pipeline.engine.needs_inventory() {
+        for object in objects {
+            builder.add(object);
+        }
+    }
+    builder
+}
+
+/// The whole-input rules' findings over the merged parts (before suppressions and severity
+/// overrides, which the scan of each part applies).
+pub fn whole_input_findings(pipeline: &Pipeline, whole: InventoryBuilder) -> Vec<Finding> {
+    let engine = &pipeline.engine;
+    if !engine.needs_inventory() {
+        return Vec::new();
+    }
+    engine.check_inventory(&engine.build_inventory(whole))
+}
+
+/// The findings about the config file's exceptions (invalid, expired, unused) when `used`
+/// says which of them suppressed a finding in any part of the input.
+pub fn config_exception_findings(pipeline: &Pipeline, used: &[bool]) -> Vec<Finding> {
+    let suppressions = Suppressions::new(&pipeline.suppression);
+    let active: Vec<&'static palisade_rules::Rule> = pipeline.engine.rules().collect();
+    let mut findings = suppressions.report(used, &active, 0..suppressions.config_directives());
+    for finding in &mut findings {
+        if let Some(&severity) = pipeline.severity.get(finding.rule) {
+            finding.severity = severity;
+        }
+    }
+    findings
 }
 
 /// Runs the selected audit-log rules over audit logs (files, directories, `.gz`, `-`), one

@@ -7,10 +7,12 @@
 //! * [`lease`]: leader election, so that of several replicas one writes;
 //! * [`manifests`]: the CRDs, RBAC and Deployment a cluster needs.
 
+mod evaluate;
 pub mod lease;
 pub mod manifests;
 pub mod reports;
 mod run;
 pub mod watch;
 
+pub use evaluate::{Evaluation, Evaluator, Group};
 pub use run::{run, OperatorError, OperatorOptions};

@@ -1,7 +1,7 @@
 //! The operator's loop: watch, evaluate what changed (debounced), write the reports that
 //! changed when leading; and `/healthz`, `/readyz`, `/metrics` beside it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,10 +15,10 @@ use axum::routing::get;
 use axum::Router;
 use palisade_cluster::ClusterOptions;
 use palisade_engine::config::{self, LoadedConfig};
-use palisade_engine::{build_pipeline, Overrides, Pipeline, StreamScan};
-use palisade_model::{Finding, Severity};
+use palisade_engine::{build_pipeline, Overrides};
 use serde_json::{json, Value as Json};
 
+use crate::evaluate::{Evaluation, Evaluator, Group};
 use crate::lease::Elector;
 use crate::reports::{self, Report, ReportKey, MANAGED_BY};
 use crate::watch::{self, Shared};
@@ -167,6 +167,7 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         first_seen: HashMap::new(),
         seeded: false,
     };
+    let mut evaluator = Evaluator::default();
     let stop = tokio::spawn(stop_signal());
     let mut lease_tick = tokio::time::interval(Duration::from_secs(2));
     let mut pending = true;
@@ -205,25 +206,31 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         }
         pending = false;
         let started = Instant::now();
-        let (findings, owners, objects) = evaluate(&pipeline, &state);
-        metrics.objects.store(objects as u64, Ordering::Relaxed);
+        let leading = metrics.leader.load(Ordering::Relaxed);
+        // A new leader writes every report once (what it read of the written ones decides which
+        // need it); after that, only the groups that changed.
+        let complete = leading && !writer.seeded;
+        let evaluation = match state.lock() {
+            Ok(mut state) => evaluator.evaluate(&pipeline, &mut state, complete),
+            Err(_) => break,
+        };
+        metrics
+            .objects
+            .store(evaluation.objects as u64, Ordering::Relaxed);
         metrics.evaluations.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut counts) = metrics.findings.lock() {
-            counts.clear();
-            for severity in Severity::ALL {
-                counts.insert(severity.as_str(), 0);
-            }
-            for f in findings.iter().filter(|f| f.suppressed.is_none()) {
-                *counts.entry(f.severity.as_str()).or_default() += 1;
-            }
+            *counts = evaluation.counts.clone();
         }
         metrics.synced.store(false, Ordering::Relaxed);
-        if metrics.leader.load(Ordering::Relaxed) {
-            match writer.write(&findings, &owners, &metrics).await {
+        if leading {
+            match writer.write(&evaluation, &metrics).await {
                 Ok(()) => metrics.synced.store(true, Ordering::Relaxed),
                 Err(e) => {
                     metrics.api_errors.fetch_add(1, Ordering::Relaxed);
                     eprintln!("palisade operator: writing reports: {e}");
+                    // Read the written reports again and judge every group: what failed is
+                    // written next time.
+                    writer.seeded = false;
                     pending = true;
                     // Exponential backoff would be finer; a pause keeps a failing API server
                     // from being hammered.
@@ -254,33 +261,13 @@ async fn stop_signal() {
     }
 }
 
-/// Every finding of the cluster as it is now: object rules only for objects that changed since
-/// they were last checked; suppressions and whole-cluster rules over everything. Returns the
-/// findings, the namespaces' UIDs and how many objects were judged.
-fn evaluate(pipeline: &Pipeline, state: &Shared) -> (Vec<Finding>, HashMap<String, String>, usize) {
-    let mut scan = StreamScan::new(pipeline);
-    let Ok(mut state) = state.lock() else {
-        return (Vec::new(), HashMap::new(), 0);
-    };
-    let count = state.objects.len();
-    for entry in state.objects.values_mut() {
-        let findings = entry
-            .findings
-            .get_or_insert_with(|| pipeline.engine.check(&entry.object, None))
-            .clone();
-        scan.add_checked(&entry.object, findings);
-    }
-    let owners = state.namespace_uids.clone();
-    drop(state);
-    (scan.finish().findings, owners, count)
-}
-
 /// What the leader wrote, so that only changed reports are written again.
 struct Writer {
     client: kube::Client,
     /// Digest of each report as last written (or found at start).
     written: HashMap<ReportKey, u64>,
-    first_seen: HashMap<String, i64>,
+    /// When each result of a group was first reported.
+    first_seen: HashMap<Group, HashMap<String, i64>>,
     /// Whether `written` reflects the cluster (read once after becoming leader).
     seeded: bool,
 }
@@ -346,7 +333,8 @@ impl Writer {
                         item["metadata"]["namespace"].as_str().map(str::to_string),
                         item["metadata"]["name"].as_str().unwrap_or("").to_string(),
                     );
-                    let digest = reports::digest_of_written(item, &mut self.first_seen);
+                    let first_seen = self.first_seen.entry(key.0.clone()).or_default();
+                    let digest = reports::digest_of_written(item, first_seen);
                     self.written.insert(key, digest);
                 }
                 token = list["metadata"]["continue"]
@@ -364,8 +352,7 @@ impl Writer {
 
     async fn write(
         &mut self,
-        findings: &[Finding],
-        owners: &HashMap<String, String>,
+        evaluation: &Evaluation,
         metrics: &Metrics,
     ) -> Result<(), kube::Error> {
         if !self.seeded {
@@ -375,39 +362,52 @@ impl Writer {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let wanted: BTreeMap<ReportKey, Report> =
-            reports::build(findings, &mut self.first_seen, now, owners);
-        for (key, report) in &wanted {
-            if self.written.get(key) == Some(&report.digest) {
-                continue;
-            }
-            let uri = format!("{}?fieldManager=palisade&force=true", path(key, false));
-            match self
-                .request(
-                    http::Method::PATCH,
-                    &uri,
-                    "application/apply-patch+yaml",
-                    Some(&report.body()),
-                )
-                .await
-            {
-                Ok(_) => {}
-                // The namespace is being deleted: its reports go with it.
-                Err(kube::Error::Api(status))
-                    if status.code == 404
-                        || status.code == 403 && status.message.contains("terminat") =>
-                {
-                    continue
+        let mut wanted_keys: HashSet<ReportKey> = HashSet::new();
+        for (group, findings) in &evaluation.groups {
+            let first_seen = self.first_seen.entry(group.clone()).or_default();
+            let wanted: BTreeMap<ReportKey, Report> =
+                reports::build(findings, first_seen, now, &evaluation.owners);
+            for (key, report) in &wanted {
+                wanted_keys.insert(key.clone());
+                if self.written.get(key) == Some(&report.digest) {
+                    continue;
                 }
-                Err(e) => return Err(e),
+                let uri = format!("{}?fieldManager=palisade&force=true", path(key, false));
+                match self
+                    .request(
+                        http::Method::PATCH,
+                        &uri,
+                        "application/apply-patch+yaml",
+                        Some(&report.body()),
+                    )
+                    .await
+                {
+                    Ok(_) => {}
+                    // The namespace is being deleted: its reports go with it.
+                    Err(kube::Error::Api(status))
+                        if status.code == 404
+                            || status.code == 403 && status.message.contains("terminat") =>
+                    {
+                        continue
+                    }
+                    Err(e) => return Err(e),
+                }
+                metrics.writes.fetch_add(1, Ordering::Relaxed);
+                self.written.insert(key.clone(), report.digest);
             }
-            metrics.writes.fetch_add(1, Ordering::Relaxed);
-            self.written.insert(key.clone(), report.digest);
+            if findings.is_empty() {
+                self.first_seen.remove(group);
+            }
         }
+        // Reports of the groups judged that no longer have those results; after a complete
+        // evaluation, every report not wanted (a namespace deleted while no one was leading).
         let gone: Vec<ReportKey> = self
             .written
             .keys()
-            .filter(|key| !wanted.contains_key(*key))
+            .filter(|key| {
+                !wanted_keys.contains(*key)
+                    && (evaluation.complete || evaluation.groups.contains_key(&key.0))
+            })
             .cloned()
             .collect();
         for key in gone {

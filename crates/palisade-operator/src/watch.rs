@@ -31,6 +31,9 @@ pub struct State {
     pub synced: HashSet<String>,
     /// The Namespaces' UIDs (owners of their reports).
     pub namespace_uids: HashMap<String, String>,
+    /// Namespaces (`""` for cluster-scoped objects) with an object added, changed or deleted
+    /// since the last evaluation.
+    pub dirty: HashSet<String>,
 }
 
 pub type Shared = Arc<Mutex<State>>;
@@ -118,6 +121,7 @@ fn apply(
                 .get(&key)
                 .is_some_and(|old| old.version == entry.version && !entry.version.is_empty());
             if !unchanged {
+                state.dirty.insert(key.1.clone());
                 state.objects.insert(key.clone(), entry);
             }
             Some(key)
@@ -134,6 +138,7 @@ fn apply(
             if resource.kind == "Namespace" {
                 state.namespace_uids.remove(&key.2);
             }
+            state.dirty.insert(key.1.clone());
             state.objects.remove(&key);
         }
         watcher::Event::Init => *listing = Some(HashSet::new()),
@@ -146,9 +151,14 @@ fn apply(
         }
         watcher::Event::InitDone => {
             if let Some(seen) = listing.take() {
-                state
-                    .objects
-                    .retain(|key, _| key.0 != resource.kind || seen.contains(key));
+                let State { objects, dirty, .. } = &mut *state;
+                objects.retain(|key, _| {
+                    let keep = key.0 != resource.kind || seen.contains(key);
+                    if !keep {
+                        dirty.insert(key.1.clone());
+                    }
+                    keep
+                });
             }
             state.synced.insert(resource.plural.clone());
         }

@@ -10,6 +10,7 @@
 //! test process ends, so a shared control plane never outlives its test binary.
 
 mod apply;
+pub mod fleet;
 mod yaml;
 
 use std::path::{Path, PathBuf};

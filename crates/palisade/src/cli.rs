@@ -192,8 +192,9 @@ pub struct OperatorArgs {
     #[arg(long, value_name = "NAME")]
     pub identity: Option<String>,
 
-    /// Wait this long after a change for more before evaluating.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "300ms")]
+    /// Wait this long after a change for more before evaluating (changes that arrive during an
+    /// evaluation are taken together by the next one).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "100ms")]
     pub debounce: std::time::Duration,
 }
 

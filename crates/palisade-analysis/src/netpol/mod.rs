@@ -70,7 +70,7 @@ pub struct Reach {
 }
 
 /// Everything the NetworkPolicy engine reads from the input.
-#[derive(Default)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Network {
     pub policies: Vec<NetworkPolicy>,
     pub workloads: Vec<NetWorkload>,

@@ -129,7 +129,7 @@ pub struct PolicyRule {
     pub source: Source,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NetworkPolicy {
     pub namespace: String,
     pub name: String,
@@ -158,7 +158,7 @@ pub struct NamedPort {
 }
 
 /// A workload (or bare pod): its pods' labels and ports.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NetWorkload {
     pub object: std::sync::Arc<ObjectRef>,
     pub namespace: String,
@@ -178,7 +178,7 @@ impl NetWorkload {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NetNamespace {
     pub name: String,
     pub labels: Vec<(String, String)>,

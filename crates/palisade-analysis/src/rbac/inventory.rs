@@ -8,7 +8,7 @@ use super::model::Source;
 use super::{Policy, PolicyBuilder};
 use crate::pss::{self, Level, Version};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServiceAccount {
     pub namespace: String,
     pub name: String,
@@ -18,7 +18,7 @@ pub struct ServiceAccount {
 }
 
 /// A `kubernetes.io/service-account-token` Secret: whoever reads it holds the account's token.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TokenSecret {
     pub namespace: String,
     pub name: String,
@@ -27,7 +27,7 @@ pub struct TokenSecret {
 }
 
 /// A pod-carrying object and the service account its pods run as.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Workload {
     pub object: std::sync::Arc<ObjectRef>,
     pub namespace: String,
@@ -42,7 +42,7 @@ pub struct Workload {
     pub spec: Source,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Namespace {
     pub name: String,
     /// `pod-security.kubernetes.io/enforce`.
@@ -60,7 +60,7 @@ pub struct Inventory {
     pub kubernetes_version: Version,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default, PartialEq)]
 pub struct InventoryBuilder {
     policy: PolicyBuilder,
     service_accounts: Vec<ServiceAccount>,

@@ -298,7 +298,7 @@ pub struct Policy {
 }
 
 /// Collects RBAC objects, then builds a [`Policy`].
-#[derive(Default)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PolicyBuilder {
     roles: Vec<Role>,
     bindings: Vec<Binding>,

@@ -50,7 +50,7 @@ pub struct PolicyRule {
 }
 
 /// A Role (namespaced) or ClusterRole.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Role {
     pub cluster: bool,
     pub namespace: Option<String>,
@@ -131,7 +131,7 @@ impl Subject {
 }
 
 /// A RoleBinding or ClusterRoleBinding.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Binding {
     pub cluster: bool,
     pub namespace: Option<String>,

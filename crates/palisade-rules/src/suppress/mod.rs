@@ -553,6 +553,20 @@ impl Suppressions {
     /// for the rules in `active` (the selected rules: unused suppressions are only judged when
     /// a rule they name ran).
     pub fn apply(&self, findings: &mut [Finding], active: &[&'static Rule]) -> Vec<Finding> {
+        let used = self.mark(findings);
+        self.report(&used, active, 0..self.directives.len())
+    }
+
+    /// How many directives come from the config file's exceptions (the first ones).
+    pub fn config_directives(&self) -> usize {
+        self.directives
+            .iter()
+            .take_while(|d| matches!(d.origin, Origin::Config))
+            .count()
+    }
+
+    /// Marks suppressed findings; returns which directives suppressed one.
+    pub fn mark(&self, findings: &mut [Finding]) -> Vec<bool> {
         let usable: Vec<bool> = self
             .directives
             .iter()
@@ -586,9 +600,22 @@ impl Suppressions {
                 }));
             }
         }
+        used
+    }
+
+    /// The findings about the directives in `which` (invalid, expired, unused given `used`).
+    pub fn report(
+        &self,
+        used: &[bool],
+        active: &[&'static Rule],
+        which: std::ops::Range<usize>,
+    ) -> Vec<Finding> {
         let is_active = |rule: &Rule| active.iter().any(|a| a.meta.code == rule.meta.code);
         let mut reports = Vec::new();
         for (id, directive) in self.directives.iter().enumerate() {
+            if !which.contains(&id) {
+                continue;
+            }
             let report = if let Some(problem) = directive.problem() {
                 Some((&invalid::RULE, problem))
             } else if directive.expired(self.today) {
@@ -600,7 +627,7 @@ impl Suppressions {
                         directive.expires.as_deref().unwrap_or("")
                     ),
                 ))
-            } else if !used[id]
+            } else if !used.get(id).copied().unwrap_or(false)
                 && active.iter().any(|rule| {
                     directive.names(rule) && !matches!(rule.check, crate::Check::Suppression)
                 })

@@ -11,12 +11,17 @@
 //! cargo build --release -p palisade -p palisade-testkit
 //! target/release/palisade-cluster-bench [--namespaces 100] [--runs 3]
 //! ```
+//!
+//! `--operator` measures `palisade operator` on the loaded cluster instead; `--evaluate`
+//! measures the operator's evaluations alone, in this process and without an API server, on
+//! the same objects: the first one, one with nothing changed, and one after each of 20 changes.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_lite::run_concurrently;
+use palisade_testkit::fleet::namespace_objects;
 use palisade_testkit::TestCluster;
 
 mod futures_lite {
@@ -50,6 +55,8 @@ struct Args {
     runs: usize,
     /// Measure `palisade operator` instead of `scan --cluster`.
     operator: bool,
+    /// Measure the operator's evaluations in this process, without an API server.
+    evaluate: bool,
     /// Measure this cluster instead of starting one (loaded unless `--no-load`).
     kubeconfig: Option<PathBuf>,
     load: bool,
@@ -60,13 +67,14 @@ fn args() -> Args {
         namespaces: 100,
         runs: 3,
         operator: false,
+        evaluate: false,
         kubeconfig: None,
         load: true,
     };
     let mut it = std::env::args().skip(1);
     let usage = || -> ! {
         eprintln!(
-            "usage: palisade-cluster-bench [--namespaces N] [--runs N] [--operator] [--kubeconfig FILE [--no-load]]"
+            "usage: palisade-cluster-bench [--namespaces N] [--runs N] [--operator | --evaluate] [--kubeconfig FILE [--no-load]]"
         );
         std::process::exit(2)
     };
@@ -74,6 +82,7 @@ fn args() -> Args {
         match flag.as_str() {
             "--no-load" => args.load = false,
             "--operator" => args.operator = true,
+            "--evaluate" => args.evaluate = true,
             "--kubeconfig" => args.kubeconfig = Some(it.next().unwrap_or_else(|| usage()).into()),
             "--namespaces" | "--runs" => {
                 let n = it
@@ -90,108 +99,6 @@ fn args() -> Args {
         }
     }
     args
-}
-
-const IMAGE: &str = "registry.example.com/shop/app:1.4.2";
-
-fn pod_spec(app: &str, hardened: bool) -> serde_json::Value {
-    let security = if hardened {
-        serde_json::json!({"runAsNonRoot": true, "allowPrivilegeEscalation": false,
-            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"},
-            "readOnlyRootFilesystem": true})
-    } else {
-        serde_json::json!({})
-    };
-    serde_json::json!({
-        "serviceAccountName": app,
-        "containers": [{
-            "name": "app", "image": IMAGE,
-            "ports": [{"containerPort": 8080, "name": "http"}],
-            "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "DB_HOST", "value": "postgres"}],
-            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
-            "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
-            "securityContext": security
-        }, {
-            "name": "proxy", "image": "registry.example.com/mesh/proxy:1.20.1",
-            "args": ["proxy", "sidecar", "--log-level=warning"],
-            "resources": {"requests": {"cpu": "10m", "memory": "40Mi"}}
-        }]
-    })
-}
-
-/// (URL path, body) of every object of namespace `index`.
-fn namespace_objects(index: usize) -> Vec<(String, serde_json::Value)> {
-    let ns = format!("team-{index:03}");
-    let meta = |name: &str, app: &str| {
-        serde_json::json!({"name": name, "namespace": ns, "labels": {"app": app, "team": ns.clone()},
-            "annotations": {"owner": "platform@example.com"}})
-    };
-    let mut out = Vec::new();
-    let core = |kind: &str| format!("/api/v1/namespaces/{ns}/{kind}");
-    let apps = |kind: &str| format!("/apis/apps/v1/namespaces/{ns}/{kind}");
-    let template = |app: &str, hardened: bool| serde_json::json!({"metadata": {"labels": {"app": app}}, "spec": pod_spec(app, hardened)});
-    for i in 0..10 {
-        let app = format!("svc-{i}");
-        out.push((core("serviceaccounts"), serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(&app, &app)})));
-        out.push((
-            core("services"),
-            serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": meta(&app, &app),
-            "spec": {"selector": {"app": app}, "ports": [{"port": 80, "targetPort": "http"}]}}),
-        ));
-        out.push((core("configmaps"), serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(&format!("{app}-config"), &app),
-            "data": {"config.yaml": "server:\n  port: 8080\n  timeout: 30s\n"}})));
-    }
-    for i in 0..30 {
-        let app = format!("svc-{}", i % 10);
-        out.push((apps("deployments"), serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": meta(&format!("deploy-{i}"), &app),
-            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": app}}, "template": template(&app, i % 3 == 0)}})));
-    }
-    for i in 0..10 {
-        let app = format!("svc-{i}");
-        out.push((apps("statefulsets"), serde_json::json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
-            "metadata": meta(&format!("db-{i}"), &app),
-            "spec": {"serviceName": app, "selector": {"matchLabels": {"app": app}}, "template": template(&app, false)}})));
-    }
-    for i in 0..5 {
-        let app = format!("svc-{i}");
-        out.push((apps("daemonsets"), serde_json::json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
-            "metadata": meta(&format!("agent-{i}"), &app),
-            "spec": {"selector": {"matchLabels": {"app": app}}, "template": template(&app, false)}})));
-        out.push((format!("/apis/batch/v1/namespaces/{ns}/cronjobs"), serde_json::json!({"apiVersion": "batch/v1", "kind": "CronJob",
-            "metadata": meta(&format!("report-{i}"), &app),
-            "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"metadata": {"labels": {"app": app}},
-                "spec": {"restartPolicy": "OnFailure", "containers": pod_spec(&app, true)["containers"].clone()}}}}}})));
-    }
-    for i in 0..50 {
-        let app = format!("svc-{}", i % 10);
-        out.push((
-            core("pods"),
-            serde_json::json!({"apiVersion": "v1", "kind": "Pod",
-            "metadata": meta(&format!("pod-{i}"), &app), "spec": pod_spec(&app, i % 2 == 0)}),
-        ));
-    }
-    let rbac = |kind: &str| format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/{kind}");
-    for i in 0..10 {
-        let app = format!("svc-{i}");
-        out.push((rbac("roles"), serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-            "metadata": meta(&format!("{app}-role"), &app),
-            "rules": [{"apiGroups": [""], "resources": ["configmaps", "pods"], "verbs": ["get", "list", "watch"]},
-                      {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": if i == 0 { serde_json::json!(["*"]) } else { serde_json::json!(["get"]) }}]})));
-        out.push((rbac("rolebindings"), serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": meta(&format!("{app}-binding"), &app),
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": format!("{app}-role")},
-            "subjects": [{"kind": "ServiceAccount", "name": app, "namespace": ns}]})));
-    }
-    for i in 0..5 {
-        let app = format!("svc-{i}");
-        out.push((format!("/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies"), serde_json::json!({
-            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(&format!("{app}-ingress"), &app),
-            "spec": {"podSelector": {"matchLabels": {"app": app}}, "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": format!("svc-{}", (i + 1) % 10)}}}],
-                             "ports": [{"port": 8080, "protocol": "TCP"}]}]}})));
-    }
-    out
 }
 
 fn load(client: &kube::Client, namespaces: usize) -> usize {
@@ -351,6 +258,10 @@ fn measured(mut command: Command) -> (Duration, u64, String) {
 
 fn main() {
     let args = args();
+    if args.evaluate {
+        evaluate_bench(args.namespaces);
+        return;
+    }
     let palisade: PathBuf = std::env::current_exe()
         .expect("own path")
         .with_file_name("palisade");
@@ -607,5 +518,121 @@ fn operator_bench(
         pick(0.99),
         writes / latencies.len().max(1) as f64,
         evaluations / latencies.len().max(1) as f64
+    );
+}
+
+/// The operator's evaluations in this process: the cluster's objects as the watches keep them,
+/// evaluated first from nothing, then with nothing changed, then after each of 20 changes
+/// (a Deployment made privileged), with the reports built from each.
+fn evaluate_bench(namespaces: usize) {
+    use palisade_operator::watch::{Entry, State};
+    use std::sync::Arc;
+    let (pipeline, _) = palisade_engine::build_pipeline(
+        &palisade_engine::config::LoadedConfig::default(),
+        &palisade_engine::Overrides::default(),
+    )
+    .expect("default pipeline");
+    let entry = |value: &serde_json::Value, version: usize| {
+        let text = |p: &str| {
+            value
+                .pointer(p)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        (
+            (
+                text("/kind"),
+                text("/metadata/namespace"),
+                text("/metadata/name"),
+            ),
+            Entry {
+                version: version.to_string(),
+                object: Arc::new(palisade_load::json::to_object(value)),
+                findings: None,
+            },
+        )
+    };
+    let mut state = State::default();
+    let mut version = 0;
+    for index in 0..namespaces {
+        let name = format!("team-{index:03}");
+        let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "uid": format!("uid-{index}")}});
+        let mut objects = vec![namespace];
+        objects.extend(namespace_objects(index).into_iter().map(|(_, body)| body));
+        for mut value in objects {
+            version += 1;
+            value["metadata"]["resourceVersion"] = version.to_string().into();
+            let (key, entry) = entry(&value, version);
+            state
+                .namespace_uids
+                .insert(name.clone(), format!("uid-{index}"));
+            state.objects.insert(key, entry);
+        }
+    }
+    let mut evaluator = palisade_operator::Evaluator::default();
+    let mut measure = |state: &mut State| {
+        let started = Instant::now();
+        let evaluation = evaluator.evaluate(&pipeline, state, false);
+        let evaluated = started.elapsed();
+        let mut reports = 0;
+        let mut findings = 0;
+        for group in evaluation.groups.values() {
+            let mut first_seen = std::collections::HashMap::new();
+            reports +=
+                palisade_operator::reports::build(group, &mut first_seen, 0, &evaluation.owners)
+                    .len();
+            findings += group.len();
+        }
+        (evaluated, started.elapsed() - evaluated, findings, reports)
+    };
+    let (first, built, findings, reports) = measure(&mut state);
+    println!(
+        "evaluate: {} objects, {findings} findings, {reports} reports; first evaluation {:.0} ms (+{:.0} ms reports)",
+        state.objects.len(),
+        first.as_secs_f64() * 1000.0,
+        built.as_secs_f64() * 1000.0
+    );
+    let (again, built, ..) = measure(&mut state);
+    println!(
+        "nothing changed: {:.0} ms (+{:.0} ms reports)",
+        again.as_secs_f64() * 1000.0,
+        built.as_secs_f64() * 1000.0
+    );
+    let mut times = Vec::new();
+    for i in 0..20 {
+        let deployment = format!("deploy-{}", i % 30);
+        let Some(mut value) = namespace_objects(i % namespaces.max(1))
+            .into_iter()
+            .map(|(_, body)| body)
+            .find(|body| {
+                body["kind"] == "Deployment" && body["metadata"]["name"] == deployment.as_str()
+            })
+        else {
+            continue;
+        };
+        value["spec"]["template"]["spec"]["containers"][0]["securityContext"] =
+            serde_json::json!({"privileged": true, "allowPrivilegeEscalation": true});
+        version += 1;
+        value["metadata"]["resourceVersion"] = version.to_string().into();
+        let (key, entry) = entry(&value, version);
+        state.dirty.insert(key.1.clone());
+        state.objects.insert(key, entry);
+        let (evaluated, built, ..) = measure(&mut state);
+        times.push(evaluated + built);
+    }
+    times.sort();
+    let pick = |p: f64| {
+        times
+            .get(((times.len().max(1) - 1) as f64 * p).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "{} changes: evaluation and reports p50 {:.0} ms, p99 {:.0} ms; peak RSS {:.1} MB",
+        times.len(),
+        pick(0.5),
+        pick(0.99),
+        peak_kib(std::process::id()) as f64 / 1024.0
     );
 }
