@@ -171,6 +171,7 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
     let stop = tokio::spawn(stop_signal());
     let mut lease_tick = tokio::time::interval(Duration::from_secs(2));
     let mut pending = true;
+    let mut last_evaluation = Instant::now();
     loop {
         tokio::select! {
             _ = lease_tick.tick() => {
@@ -192,8 +193,11 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
             }
             Some(()) = changed.recv() => {
                 pending = true;
-                // Debounce: a burst of changes is one evaluation.
-                tokio::time::sleep(options.debounce).await;
+                // A change after a quiet spell is evaluated at once; one that follows an
+                // evaluation closely waits for the rest of its burst.
+                if last_evaluation.elapsed() < options.debounce * 2 {
+                    tokio::time::sleep(options.debounce).await;
+                }
                 while changed.try_recv().is_ok() {}
             }
             _ = tokio::time::sleep(Duration::from_millis(200)), if pending => {}
@@ -223,7 +227,7 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         }
         metrics.synced.store(false, Ordering::Relaxed);
         if leading {
-            match writer.write(&evaluation, &metrics).await {
+            match writer.write(&evaluation, &evaluator, &metrics).await {
                 Ok(()) => metrics.synced.store(true, Ordering::Relaxed),
                 Err(e) => {
                     metrics.api_errors.fetch_add(1, Ordering::Relaxed);
@@ -241,6 +245,7 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         metrics
             .last_evaluation_micros
             .store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        last_evaluation = Instant::now();
         metrics.ready.store(true, Ordering::Relaxed);
     }
     eprintln!("palisade operator: stopping");
@@ -353,6 +358,7 @@ impl Writer {
     async fn write(
         &mut self,
         evaluation: &Evaluation,
+        evaluator: &Evaluator,
         metrics: &Metrics,
     ) -> Result<(), kube::Error> {
         if !self.seeded {
@@ -363,7 +369,8 @@ impl Writer {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         let mut wanted_keys: HashSet<ReportKey> = HashSet::new();
-        for (group, findings) in &evaluation.groups {
+        for group in &evaluation.groups {
+            let findings = evaluator.findings(group);
             let first_seen = self.first_seen.entry(group.clone()).or_default();
             let wanted: BTreeMap<ReportKey, Report> =
                 reports::build(findings, first_seen, now, &evaluation.owners);
@@ -406,7 +413,7 @@ impl Writer {
             .keys()
             .filter(|key| {
                 !wanted_keys.contains(*key)
-                    && (evaluation.complete || evaluation.groups.contains_key(&key.0))
+                    && (evaluation.complete || evaluation.groups.contains(&key.0))
             })
             .cloned()
             .collect();

@@ -10,7 +10,7 @@ use kube::api::{Api, ApiResource, DynamicObject};
 use kube::core::PartialObjectMeta;
 use kube::runtime::{watcher, WatchStreamExt};
 use palisade_cluster::READ_KINDS;
-use palisade_model::{Finding, Object};
+use palisade_model::Object;
 use serde_json::Value as Json;
 
 /// (kind, namespace, name).
@@ -20,8 +20,6 @@ pub type Key = (String, String, String);
 pub struct Entry {
     pub version: String,
     pub object: Arc<Object>,
-    /// Its object-rule findings, once evaluated for this version.
-    pub findings: Option<Vec<Finding>>,
 }
 
 /// Every watched object, and which kinds have listed once.
@@ -71,7 +69,6 @@ fn convert(
     let entry = Entry {
         version: text("/metadata/resourceVersion"),
         object: Arc::new(palisade_load::json::to_object(&value)),
-        findings: None,
     };
     Some((key, entry, uid))
 }

@@ -192,7 +192,8 @@ pub struct OperatorArgs {
     #[arg(long, value_name = "NAME")]
     pub identity: Option<String>,
 
-    /// Wait this long after a change for more before evaluating (changes that arrive during an
+    /// Wait this long for more changes before evaluating, when the last evaluation was recent
+    /// (a change after a quiet spell is evaluated at once; changes that arrive during an
     /// evaluation are taken together by the next one).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "100ms")]
     pub debounce: std::time::Duration,

@@ -365,10 +365,17 @@ impl PolicyBuilder {
                 .iter()
                 .any(|b| b.cluster && b.name == "cluster-admin");
         if bootstrap && !whole_cluster {
-            let mut defaults = PolicyBuilder::default();
-            for object in model::bootstrap_objects() {
-                defaults.add_with(&object, true);
-            }
+            // Read once per process: the operator builds a policy at every change.
+            static DEFAULTS: std::sync::OnceLock<PolicyBuilder> = std::sync::OnceLock::new();
+            let defaults = DEFAULTS
+                .get_or_init(|| {
+                    let mut defaults = PolicyBuilder::default();
+                    for object in model::bootstrap_objects() {
+                        defaults.add_with(&object, true);
+                    }
+                    defaults
+                })
+                .clone();
             let role_keys: HashMap<Key, usize> = self
                 .roles
                 .iter()

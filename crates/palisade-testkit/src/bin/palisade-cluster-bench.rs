@@ -373,12 +373,20 @@ fn main() {
 
 use palisade_testkit::metric;
 
+fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
 fn peak_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM:")
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse().ok())
         })
@@ -549,7 +557,6 @@ fn evaluate_bench(namespaces: usize) {
             Entry {
                 version: version.to_string(),
                 object: Arc::new(palisade_load::json::to_object(value)),
-                findings: None,
             },
         )
     };
@@ -571,6 +578,10 @@ fn evaluate_bench(namespaces: usize) {
             state.objects.insert(key, entry);
         }
     }
+    println!(
+        "objects held: {:.1} MB RSS",
+        rss_kib(std::process::id()) as f64 / 1024.0
+    );
     let mut evaluator = palisade_operator::Evaluator::default();
     let mut measure = |state: &mut State| {
         let started = Instant::now();
@@ -578,7 +589,8 @@ fn evaluate_bench(namespaces: usize) {
         let evaluated = started.elapsed();
         let mut reports = 0;
         let mut findings = 0;
-        for group in evaluation.groups.values() {
+        for group in &evaluation.groups {
+            let group = evaluator.findings(group);
             let mut first_seen = std::collections::HashMap::new();
             reports +=
                 palisade_operator::reports::build(group, &mut first_seen, 0, &evaluation.owners)
