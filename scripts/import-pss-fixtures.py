@@ -4,7 +4,7 @@
 Source: kubernetes/pod-security-admission, test/testdata (Apache-2.0), as copied into
 ../shared/corpus/pss/ (commit and license in that corpus' SOURCES.tsv and LICENSE).
 
-Writes crates/palisade-analysis/tests/data/pss/:
+Writes crates/palisade-rules/tests/data/pss/:
   objects.yaml  every distinct fixture content once, each document introduced by
                 `--- # <hash>`;
   index.tsv     level, expect, fixture name, content hash and the Kubernetes versions
@@ -17,7 +17,7 @@ import shutil
 import sys
 
 src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/corpus/pss")
-dst = pathlib.Path("crates/palisade-analysis/tests/data/pss")
+dst = pathlib.Path("crates/palisade-rules/tests/data/pss")
 dst.mkdir(parents=True, exist_ok=True)
 
 index = json.loads((src / "expected_index.json").read_text())

@@ -305,6 +305,22 @@ pub fn checks_for(
         .collect()
 }
 
+/// The checks a scan reports at `level` and `version`: those of [`checks_for`] and the
+/// baseline checks that restricted ones override. A baseline problem keeps its own check (and
+/// rule, and severity) at every level; the overriding check leaves out what the baseline
+/// check reports at the same field (see [`VersionedCheck::overrides`]), so an object still
+/// passes exactly when [`checks_for`]'s checks find nothing.
+pub fn checks_reported(
+    level: Level,
+    version: Version,
+) -> Vec<(&'static Check, &'static VersionedCheck)> {
+    CHECKS
+        .iter()
+        .filter(|c| c.level <= level)
+        .filter_map(|c| c.at(version).map(|v| (c, v)))
+        .collect()
+}
+
 /// Evaluates `pod` at `level` and `version`: every violation, with the check that found it.
 pub fn evaluate(
     pod: &PodView<'_>,

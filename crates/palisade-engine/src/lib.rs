@@ -577,6 +577,7 @@ impl Collected {
                 finding.severity = severity;
             }
         }
+        palisade_rules::fold_restated(&mut findings);
         if pipeline.code_frames {
             add_snippets(&mut findings);
         }
@@ -795,6 +796,7 @@ pub fn judge_object_with(
             finding.severity = severity;
         }
     }
+    palisade_rules::fold_restated(&mut findings);
     findings.sort_by(|a, b| {
         a.path
             .as_str()

@@ -98,6 +98,61 @@ pub struct Finding {
     /// The finding points at a value that may be a credential: never quote its line.
     #[serde(skip)]
     pub sensitive: bool,
+    /// What the finding is about when that is not its own path: a hostPath mount's finding
+    /// is about the volume it mounts; a workload's missing isolation is about its namespace's
+    /// missing default deny. Findings of overlapping rules about the same thing are one
+    /// finding (see `also`).
+    #[serde(skip)]
+    pub about: Option<Box<About>>,
+    /// Findings of other rules with the same root cause (the same field of the same object),
+    /// reported with this one rather than on their own: this one is the most severe of them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Restated>,
+}
+
+/// What a finding is about: a field (of its object, or of another), and which aspect of it
+/// when several rules judge one field for different reasons (ingress, egress).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct About {
+    pub object: Arc<ObjectRef>,
+    pub file: Option<Arc<str>>,
+    pub path: FieldPath,
+    pub aspect: &'static str,
+}
+
+impl Finding {
+    /// What the finding is about: [`Finding::about`], else its own object and path.
+    pub fn subject(&self) -> (&Arc<ObjectRef>, Option<&Arc<str>>, &FieldPath, &'static str) {
+        match &self.about {
+            Some(about) => (
+                &about.object,
+                about.file.as_ref(),
+                &about.path,
+                about.aspect,
+            ),
+            None => (
+                &self.object,
+                self.location.as_ref().map(|l| &l.file),
+                &self.path,
+                "",
+            ),
+        }
+    }
+}
+
+/// A finding listed with another that has the same root cause.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Restated {
+    pub rule: &'static str,
+    /// The object it is about (another one than the finding's when the root cause is shared:
+    /// the workloads of a namespace without a default deny).
+    pub object: Arc<ObjectRef>,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub path: FieldPath,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
 }
 
 /// Another object (or part of one) that a finding involves.

@@ -15,7 +15,9 @@ mod object;
 mod path;
 mod pod;
 
-pub use finding::{fingerprint, Finding, LoadError, Location, Related, Severity, Suppression};
+pub use finding::{
+    fingerprint, About, Finding, LoadError, Location, Related, Restated, Severity, Suppression,
+};
 pub use node::{Entry, Node, Pos, Value};
 pub use object::{FileRole, NodeFile, Object, ObjectRef, Origin};
 pub use path::FieldPath;

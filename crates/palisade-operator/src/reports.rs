@@ -60,11 +60,11 @@ fn canonical(
     category: &str,
     message: &str,
     resource: (&str, &str, &str, &str),
-    properties: (&str, &str, &str),
+    properties: (&str, &str, &str, &str),
 ) -> String {
     format!(
-        "{policy}\u{1f}{rule}\u{1f}{outcome}\u{1f}{severity}\u{1f}{category}\u{1f}{message}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\n",
-        resource.0, resource.1, resource.2, resource.3, properties.0, properties.1, properties.2
+        "{policy}\u{1f}{rule}\u{1f}{outcome}\u{1f}{severity}\u{1f}{category}\u{1f}{message}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\n",
+        resource.0, resource.1, resource.2, resource.3, properties.0, properties.1, properties.2, properties.3
     )
 }
 
@@ -98,6 +98,12 @@ fn suppressed_text(finding: &Finding) -> String {
         .map_or(String::new(), |s| format!("{}: {}", s.kind, s.reason))
 }
 
+/// The rules of the findings listed with this one (same root cause), comma-separated.
+fn also_text(finding: &Finding) -> String {
+    let codes: Vec<&str> = finding.also.iter().map(|a| a.rule).collect();
+    codes.join(",")
+}
+
 fn canonical_finding(finding: &Finding) -> String {
     canonical(
         finding.rule,
@@ -116,6 +122,7 @@ fn canonical_finding(finding: &Finding) -> String {
             finding.path.as_str(),
             &finding.controls.join(","),
             &suppressed_text(finding),
+            &also_text(finding),
         ),
     )
 }
@@ -142,6 +149,9 @@ impl Report<'_> {
                 }
                 if finding.suppressed.is_some() {
                     properties.insert("suppressed".into(), Json::String(suppressed_text(finding)));
+                }
+                if !finding.also.is_empty() {
+                    properties.insert("also".into(), Json::String(also_text(finding)));
                 }
                 let mut resource = json!({
                     "apiVersion": finding.object.api_version,
@@ -299,6 +309,7 @@ pub fn digest_of_written(body: &Json, first_seen: &mut HashMap<String, i64>) -> 
                 &path,
                 &text(&value["properties"]["controls"]),
                 &text(&value["properties"]["suppressed"]),
+                &text(&value["properties"]["also"]),
             ),
         ));
     }
@@ -332,6 +343,8 @@ mod tests {
             fingerprint: String::new(),
             snippet: None,
             sensitive: false,
+            about: None,
+            also: Vec::new(),
         }
     }
 

@@ -241,6 +241,7 @@ const TEMPLATE: &str = r##"<!doctype html>
     lines.push("object: " + objectName(f.object));
     lines.push("path:   " + (f.path || "/"));
     (f.related || []).forEach(function (r) { lines.push("related: " + r.message + (r.location ? " (" + place(r.location) + ")" : "")); });
+    (f.also || []).forEach(function (a) { lines.push("also: " + a.rule + " " + a.name + " (" + a.severity + "): " + a.message + (a.location ? " (" + place(a.location) + ")" : "")); });
     if (f.controls.length) { lines.push("controls: " + f.controls.join(", ")); }
     if (f.suppressed) {
       lines.push("suppressed by " + f.suppressed.kind + (f.suppressed.expires ? " until " + f.suppressed.expires : "") + ": " + f.suppressed.reason);

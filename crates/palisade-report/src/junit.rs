@@ -57,7 +57,7 @@ fn test_case(out: &mut String, finding: &Finding) {
         None => {
             let _ = writeln!(
                 out,
-                "      <failure message=\"{}\" type=\"{}\">{}: {} [{}]\n{}\ncontrols: {}</failure>",
+                "      <failure message=\"{}\" type=\"{}\">{}: {} [{}]\n{}\ncontrols: {}{}</failure>",
                 escape(&finding.message),
                 finding.severity,
                 escape(&place(finding)),
@@ -65,6 +65,11 @@ fn test_case(out: &mut String, finding: &Finding) {
                 finding.severity,
                 escape(name),
                 escape(&finding.controls.join(", ")),
+                finding
+                    .also
+                    .iter()
+                    .map(|a| format!("\nalso: {}", escape(&crate::restated_line(a))))
+                    .collect::<String>(),
             );
         }
     }

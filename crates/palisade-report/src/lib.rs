@@ -88,6 +88,18 @@ pub struct Summary {
     pub baseline: usize,
 }
 
+/// One line about a finding listed with another (same root cause): rule, severity, message
+/// and where it points.
+fn restated_line(restated: &palisade_model::Restated) -> String {
+    let place = restated.location.as_ref().map_or(String::new(), |l| {
+        format!(" ({}:{}:{})", l.file, l.line, l.column)
+    });
+    format!(
+        "{} {} ({}): {}{place}",
+        restated.rule, restated.name, restated.severity, restated.message
+    )
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -173,6 +185,14 @@ pub(crate) mod sample {
         });
         let rules = vec![
             rule(
+                "PAL-IMG-002",
+                "image-tag-mutable",
+                Severity::Medium,
+                "images",
+                &["NSA:supply-chain"],
+                "Flags images that use a mutable tag.",
+            ),
+            rule(
                 "PAL-PSS-002",
                 "pss-privileged",
                 Severity::Critical,
@@ -234,6 +254,44 @@ pub(crate) mod sample {
                 fingerprint: "1f6e2b0c8d4a9e31".into(),
                 snippet: Some("            privileged: true".into()),
                 sensitive: false,
+                about: None,
+                also: Vec::new(),
+            },
+            Finding {
+                rule: "PAL-IMG-002",
+                name: "image-tag-mutable",
+                severity: Severity::Medium,
+                category: "images",
+                message: "container `app` image `registry.example.com/shop/web:latest` uses the tag `latest`".into(),
+                object: web.clone(),
+                path: FieldPath::parse("/spec/template/spec/containers/0/image"),
+                location: Some(Location {
+                    file: "deploy/web.yaml".into(),
+                    document: 0,
+                    line: 18,
+                    column: 16,
+                }),
+                controls: &["NSA:supply-chain"],
+                related: Vec::new(),
+                suppressed: None,
+                fingerprint: "7d0e5c2b9a4f1836".into(),
+                snippet: Some("        image: registry.example.com/shop/web:latest".into()),
+                sensitive: false,
+                about: None,
+                also: vec![palisade_model::Restated {
+                    rule: "PAL-IMG-003",
+                    object: web.clone(),
+                    name: "image-not-pinned-by-digest",
+                    severity: Severity::Low,
+                    message: "container `app` image `registry.example.com/shop/web:latest` is not pinned by digest".into(),
+                    path: FieldPath::parse("/spec/template/spec/containers/0/image"),
+                    location: Some(Location {
+                        file: "deploy/web.yaml".into(),
+                        document: 0,
+                        line: 18,
+                        column: 16,
+                    }),
+                }],
             },
             Finding {
                 rule: "PAL-PSS-015",
@@ -259,6 +317,8 @@ pub(crate) mod sample {
                 fingerprint: "c3b9a7d2e0f14865".into(),
                 snippet: Some("      - name: migrate".into()),
                 sensitive: false,
+                about: None,
+                also: Vec::new(),
             },
             Finding {
                 rule: "PAL-PSS-016",
@@ -295,6 +355,8 @@ pub(crate) mod sample {
                 fingerprint: "5d1c0f3a9b2e4c77".into(),
                 snippet: Some("            runAsUser: 0  # palisade:ignore PAL-PSS-016 expires=2027-03-31 reads /var/log as root".into()),
                 sensitive: false,
+                about: None,
+                also: Vec::new(),
             },
             Finding {
                 rule: "PAL-RBAC-002",
@@ -331,6 +393,8 @@ pub(crate) mod sample {
                 fingerprint: "a07e44c2d91f3b58".into(),
                 snippet: Some("apiVersion: v1".into()),
                 sensitive: false,
+                about: None,
+                also: Vec::new(),
             },
         ];
         let errors = vec![LoadError {
@@ -366,6 +430,9 @@ pub(crate) mod sample {
         for finding in &mut report.findings {
             finding.location = None;
             finding.snippet = None;
+            for restated in &mut finding.also {
+                restated.location = None;
+            }
             if let Some(suppression) = finding.suppressed.as_mut() {
                 suppression.location = None;
             }

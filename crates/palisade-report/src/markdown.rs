@@ -31,6 +31,11 @@ fn code(text: &str) -> String {
 }
 
 fn row(out: &mut String, finding: &Finding) {
+    let mut message = finding.message.clone();
+    if !finding.also.is_empty() {
+        let codes: Vec<&str> = finding.also.iter().map(|a| a.rule).collect();
+        message.push_str(&format!(" (also: {})", codes.join(", ")));
+    }
     let place = finding.location.as_ref().map_or(String::new(), |l| {
         code(&format!("{}:{}:{}", l.file, l.line, l.column))
     });
@@ -44,7 +49,7 @@ fn row(out: &mut String, finding: &Finding) {
         code(finding.rule),
         cell(finding.name),
         cell(&finding.object.display_name()),
-        cell(&finding.message),
+        cell(&message),
     );
 }
 

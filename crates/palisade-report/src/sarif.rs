@@ -190,6 +190,9 @@ fn result(finding: &Finding, rule_index: Option<usize>, cluster: Option<&str>) -
     if !related.is_empty() {
         result["relatedLocations"] = Value::Array(related);
     }
+    if !finding.also.is_empty() {
+        result["properties"]["also"] = json!(finding.also);
+    }
     if let Some(suppression) = &finding.suppressed {
         let kind = if suppression.kind == "config" {
             "external"

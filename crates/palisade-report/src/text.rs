@@ -193,6 +193,9 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
         });
         let _ = writeln!(out, "  = related: {}{place}", related.message);
     }
+    for restated in &finding.also {
+        let _ = writeln!(out, "  = also: {}", crate::restated_line(restated));
+    }
     if !finding.controls.is_empty() {
         let _ = writeln!(out, "  = controls: {}", finding.controls.join(", "));
     }
@@ -390,7 +393,7 @@ mod tests {
             .find("CIS 5.2 Pod Security Standards (1 finding)")
             .expect("5.2");
         let other = text
-            .find("Not in the CIS Benchmark (1 finding)")
+            .find("Not in the CIS Benchmark (2 findings)")
             .expect("other");
         assert!(rbac < pss && pss < other, "{text}");
         assert_eq!(cis_section("1.2.16"), "1.2");

@@ -45,6 +45,9 @@ impl Default for Settings {
 struct Active {
     rule: &'static Rule,
     check: PodCheck,
+    /// For a restricted Pod Security check: the active baseline checks (indexes into the
+    /// engine's `active`) it overrides. What they report at a field, it does not repeat.
+    overrides: Vec<usize>,
 }
 
 enum PodCheck {
@@ -122,7 +125,7 @@ impl<'a> Source<'a> {
 
 impl Engine {
     pub fn new(settings: &Settings) -> Result<Self, SelectionError> {
-        let pss_checks = pss::checks_for(settings.pss_level, settings.pss_version);
+        let pss_checks = pss::checks_reported(settings.pss_level, settings.pss_version);
         let mut active = Vec::new();
         let mut inventory = Vec::new();
         let mut suppression = Vec::new();
@@ -135,6 +138,7 @@ impl Engine {
                         active.push(Active {
                             rule,
                             check: PodCheck::Pss(versioned),
+                            overrides: Vec::new(),
                         });
                     }
                 }
@@ -144,18 +148,34 @@ impl Engine {
                 Check::Pod(check) => active.push(Active {
                     rule,
                     check: PodCheck::WithOptions(check, options_of(settings, rule)),
+                    overrides: Vec::new(),
                 }),
                 Check::Object(check) => active.push(Active {
                     rule,
                     check: PodCheck::Object(check, options_of(settings, rule)),
+                    overrides: Vec::new(),
                 }),
                 Check::AuditEvent(check) => audit.push((rule, AuditCheck::Event(check))),
                 Check::AuditStream(start) => audit.push((rule, AuditCheck::Stream(start))),
                 Check::Versioned(check) => active.push(Active {
                     rule,
                     check: PodCheck::Versioned(check, settings.kubernetes_version),
+                    overrides: Vec::new(),
                 }),
             }
+        }
+        let pss_id = |a: &Active| match (&a.rule.check, &a.check) {
+            (Check::Pss(id), PodCheck::Pss(_)) => Some(*id),
+            _ => None,
+        };
+        for i in 0..active.len() {
+            let PodCheck::Pss(versioned) = active[i].check else {
+                continue;
+            };
+            let overridden: Vec<usize> = (0..active.len())
+                .filter(|&j| pss_id(&active[j]).is_some_and(|id| versioned.overrides.contains(&id)))
+                .collect();
+            active[i].overrides = overridden;
         }
         Ok(Engine {
             active,
@@ -283,6 +303,7 @@ impl Engine {
                     .into_iter()
                     .map(|hit| Finding {
                         related: hit.related,
+                        about: hit.about.map(Box::new),
                         ..meta.finding(hit.message, hit.at.object, hit.at.path, hit.at.location)
                     })
                     .collect()
@@ -293,16 +314,31 @@ impl Engine {
 
     /// Runs every active rule on `object`; `source` is the text of its file, if any.
     pub fn check(&self, object: &Object, source: Option<&Source<'_>>) -> Vec<Finding> {
-        let mut findings = Vec::new();
         let pod = PodView::of(object);
-        for active in &self.active {
-            let violations = match (&active.check, &pod) {
+        let mut found: Vec<Vec<Violation>> = self
+            .active
+            .iter()
+            .map(|active| match (&active.check, &pod) {
                 (PodCheck::Pss(versioned), Some(pod)) => (versioned.check)(pod),
                 (PodCheck::WithOptions(check, options), Some(pod)) => check(pod, options),
                 (PodCheck::Object(check, options), _) => check(object, options),
                 (PodCheck::Versioned(check, version), _) => check(object, *version),
-                (PodCheck::Pss(_) | PodCheck::WithOptions(..), None) => continue,
-            };
+                (PodCheck::Pss(_) | PodCheck::WithOptions(..), None) => Vec::new(),
+            })
+            .collect();
+        for (i, active) in self.active.iter().enumerate() {
+            if active.overrides.is_empty() || found[i].is_empty() {
+                continue;
+            }
+            let reported: Vec<palisade_model::FieldPath> = active
+                .overrides
+                .iter()
+                .flat_map(|&j| found[j].iter().map(|v| v.path.clone()))
+                .collect();
+            found[i].retain(|v| !reported.contains(&v.path));
+        }
+        let mut findings = Vec::new();
+        for (active, violations) in self.active.iter().zip(found) {
             for violation in violations {
                 findings.push(self.finding(active.rule, object, violation, source));
             }
@@ -329,6 +365,18 @@ impl Engine {
         // A Secret's lines, and the lines credential rules point at, may hold secret values:
         // never quote them.
         let sensitive = rule.meta.sensitive;
+        let about = rule
+            .meta
+            .about
+            .and_then(|about| about(object, &violation.path))
+            .map(|path| {
+                Box::new(palisade_model::About {
+                    object: std::sync::Arc::clone(&object.reference),
+                    file: location.as_ref().map(|l| std::sync::Arc::clone(&l.file)),
+                    path,
+                    aspect: "",
+                })
+            });
         let snippet = match (&location, source) {
             (Some(loc), Some(source)) if !holds_secrets(object.kind()) && !sensitive => {
                 source.line(loc.line)
@@ -338,6 +386,7 @@ impl Engine {
         Finding {
             snippet,
             sensitive,
+            about,
             ..rule.meta.finding(
                 violation.message,
                 std::sync::Arc::clone(&object.reference),

@@ -6,6 +6,7 @@
 //! [`Check`] targets; adding a rule is its file plus one line in [`registry::RULES`].
 
 mod engine;
+mod fold;
 mod meta;
 pub mod registry;
 mod rules;
@@ -14,6 +15,7 @@ pub mod suppress;
 
 pub use engine::AuditSession;
 pub use engine::{holds_secrets, Engine, Settings, Source};
+pub use fold::fold_restated;
 pub use meta::{
     AuditDetector, AuditHit, Check, Emitter, OptionKind, OptionValue, OptionValues, Rule, RuleMeta,
     RuleOption,

@@ -75,6 +75,8 @@ pub struct Hit {
     pub at: Source,
     pub message: String,
     pub related: Vec<Related>,
+    /// What it is about, when not `at` (see [`palisade_model::Finding::about`]).
+    pub about: Option<palisade_model::About>,
 }
 
 /// Collects what one rule reports.
@@ -89,6 +91,32 @@ impl Emitter {
             at: at.clone(),
             message,
             related,
+            about: None,
+        });
+    }
+
+    /// [`Self::report`], for a finding about `aspect` of the field `about` points at: findings
+    /// of overlapping rules about the same thing are reported as one.
+    pub fn report_about(
+        &mut self,
+        at: &Source,
+        about: &Source,
+        aspect: &'static str,
+        message: String,
+    ) {
+        self.hits.push(Hit {
+            at: at.clone(),
+            message,
+            related: Vec::new(),
+            about: Some(palisade_model::About {
+                object: std::sync::Arc::clone(&about.object),
+                file: about
+                    .location
+                    .as_ref()
+                    .map(|l| std::sync::Arc::clone(&l.file)),
+                path: about.path.clone(),
+                aspect,
+            }),
         });
     }
 }
@@ -108,7 +136,17 @@ pub struct RuleMeta {
     pub options: &'static [RuleOption],
     /// Its findings point at values that may be credentials: reports never quote the line.
     pub sensitive: bool,
+    /// Rules whose findings this rule's restate when both are about the same field of the same
+    /// object (one a prefix of the other): one root cause, one finding. The more severe of the
+    /// two is kept, this rule's on a tie, and the other is listed with it.
+    pub subsumes: &'static [&'static str],
+    /// What a finding at a path is about, when that is another field (a hostPath mount is about
+    /// its volume).
+    pub about: Option<AboutFn>,
 }
+
+/// What a finding at a path is about (see [`RuleMeta::about`]).
+pub type AboutFn = fn(&Object, &FieldPath) -> Option<FieldPath>;
 
 impl RuleMeta {
     /// A finding of this rule, before suppressions, fingerprints and code frames; it is
@@ -135,6 +173,8 @@ impl RuleMeta {
             fingerprint: String::new(),
             snippet: None,
             sensitive: self.sensitive,
+            about: None,
+            also: Vec::new(),
         }
     }
 }
@@ -237,6 +277,8 @@ macro_rules! rule {
             controls: [$($control:literal),* $(,)?],
             $(options: [$($option:expr),* $(,)?],)?
             $(sensitive: $sensitive:literal,)?
+            $(subsumes: [$($subsumed:literal),* $(,)?],)?
+            $(about: $about:expr,)?
             check: $check:expr $(,)?
         };
     ) => {
@@ -251,9 +293,22 @@ macro_rules! rule {
                 raw_docs: concat!($($doc, "\n"),*),
                 options: &[$($($option),*)?],
                 sensitive: false $(|| $sensitive)?,
+                subsumes: &[$($($subsumed),*)?],
+                about: $crate::meta::optional_about!($($about)?),
             },
             check: $check,
         };
     };
 }
 pub(crate) use rule;
+
+/// `None`, or `Some` of the rule's `about` function.
+macro_rules! optional_about {
+    () => {
+        None
+    };
+    ($about:expr) => {
+        Some($about)
+    };
+}
+pub(crate) use optional_about;

@@ -51,6 +51,7 @@ pub static RULES: &[&Rule] = &[
     &netpol::allow_all::RULE,
     &netpol::metadata_egress::RULE,
     &netpol::system_reachable::RULE,
+    &netpol::host_network::RULE,
     &workload::read_only_root_filesystem::RULE,
     &workload::dangerous_capabilities::RULE,
     &workload::share_process_namespace::RULE,

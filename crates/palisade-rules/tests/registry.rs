@@ -102,8 +102,8 @@ fn pss_level_and_version_decide_which_pss_rules_run() {
         "runAsUser starts at 1.23"
     );
     assert!(
-        !restricted_1_22.contains(&"PAL-PSS-003"),
-        "capabilities_restricted overrides baseline"
+        restricted_1_22.contains(&"PAL-PSS-003") && restricted_1_22.contains(&"PAL-PSS-018"),
+        "a baseline problem keeps its rule at restricted level; the restricted rule runs too"
     );
     assert!(codes(Level::Restricted, Version::new(1, 23)).contains(&"PAL-PSS-016"));
 }

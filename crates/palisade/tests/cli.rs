@@ -190,9 +190,9 @@ spec:
         restricted.contains(&"PAL-PSS-019".to_string())
             && restricted.contains(&"PAL-PSS-016".to_string())
     );
-    let restricted_122 = rules(&["--pss-level", "restricted", "--pss-version", "v1.22"]);
+    let restricted_123 = rules(&["--pss-level", "restricted", "--pss-version", "v1.22"]);
     assert!(
-        !restricted_122.contains(&"PAL-PSS-016".to_string()),
+        !restricted_123.contains(&"PAL-PSS-016".to_string()),
         "runAsUser is checked from 1.23"
     );
 }
@@ -227,7 +227,7 @@ fn rules_and_explain_document_every_rule() {
         .expect("runs");
     let rules = json_of(&output);
     let rules = rules.as_array().expect("array");
-    assert_eq!(rules.len(), 122);
+    assert_eq!(rules.len(), 123);
     assert!(rules.iter().all(|r| r["docs"]
         .as_str()
         .is_some_and(|d| d.contains("## Why is this bad?"))));

@@ -165,6 +165,9 @@ pub struct NetWorkload {
     pub labels: Vec<(String, String)>,
     pub ports: Vec<NamedPort>,
     pub source: Source,
+    /// Where the pods ask for the node's network (`hostNetwork: true`): NetworkPolicies do not
+    /// apply to them.
+    pub host_network: Option<Source>,
 }
 
 impl NetWorkload {
@@ -334,6 +337,10 @@ pub(crate) fn workload_of(object: &Object) -> Option<NetWorkload> {
         labels,
         ports,
         source: Source::of(object, &pod.metadata_path.key("labels"), false),
+        host_network: pod
+            .spec
+            .flag("hostNetwork")
+            .then(|| Source::of(object, &pod.spec_path.key("hostNetwork"), false)),
     })
 }
 

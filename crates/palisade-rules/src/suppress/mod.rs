@@ -663,6 +663,8 @@ fn meta_finding(rule: &'static Rule, directive: &Directive, message: String) -> 
         fingerprint: String::new(),
         snippet: None,
         sensitive: false,
+        about: None,
+        also: Vec::new(),
     }
 }
 

@@ -42,6 +42,7 @@ rule! {
             kind: OptionKind::StringList,
             doc: "tags treated like `latest`, besides `latest` itself",
         }],
+        subsumes: ["PAL-IMG-003"],
         check: Check::Pod(check),
     };
 }

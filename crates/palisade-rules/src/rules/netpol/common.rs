@@ -5,9 +5,11 @@ use palisade_analysis::rbac::Source;
 
 /// Namespaces the input runs workloads in, sorted.
 pub(crate) fn workload_namespaces(network: &Network) -> Vec<String> {
+    // A namespace of host-network pods only has nothing a default deny would isolate.
     let mut names: Vec<String> = network
         .workloads
         .iter()
+        .filter(|w| w.host_network.is_none())
         .map(|w| w.namespace.clone())
         .collect();
     names.sort();
@@ -68,6 +70,6 @@ pub(crate) fn report_missing_default_deny(
         let message = format!(
             "namespace {namespace} has no default-deny {direction} policy: no NetworkPolicy selects every pod (podSelector: {{}}) for {direction}"
         );
-        out.report(anchor, message, Vec::new());
+        out.report_about(anchor, anchor, direction, message);
     }
 }

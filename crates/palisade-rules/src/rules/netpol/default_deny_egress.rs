@@ -39,6 +39,7 @@ rule! {
         severity: Medium,
         category: "network",
         controls: ["CIS-5.3.2", "NSA:network-separation", "MITRE:T1041"],
+        subsumes: ["PAL-NET-003"],
         check: Check::Inventory(check),
     };
 }

@@ -36,6 +36,7 @@ rule! {
         severity: Medium,
         category: "network",
         controls: ["CIS-5.3.2", "NSA:network-separation", "MITRE:T1046"],
+        subsumes: ["PAL-NET-003"],
         check: Check::Inventory(check),
     };
 }

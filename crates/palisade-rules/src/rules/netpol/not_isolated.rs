@@ -2,6 +2,7 @@ use palisade_analysis::netpol::{Direction, Endpoint};
 use palisade_analysis::Inventory;
 
 use crate::meta::rule;
+use crate::rules::netpol::common::namespace_anchor;
 use crate::{Check, Emitter};
 
 rule! {
@@ -42,7 +43,12 @@ rule! {
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let network = &inventory.network;
-    for workload in &network.workloads {
+    // NetworkPolicies do not apply to host-network pods: `netpol-host-network` says so.
+    for workload in network
+        .workloads
+        .iter()
+        .filter(|w| w.host_network.is_none())
+    {
         for (direction, word) in [
             (Direction::Ingress, "ingress"),
             (Direction::Egress, "egress"),
@@ -56,7 +62,11 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
                     "{} {}/{} is not selected by any NetworkPolicy for {word}: all {word} traffic of its pods is allowed",
                     workload.object.kind, workload.namespace, workload.object.name
                 );
-                out.report(&workload.source, message, Vec::new());
+                // The namespace's missing default deny is the root cause, when that is reported.
+                match namespace_anchor(network, &workload.namespace) {
+                    Some(anchor) => out.report_about(&workload.source, anchor, word, message),
+                    None => out.report(&workload.source, message, Vec::new()),
+                }
             }
         }
     }

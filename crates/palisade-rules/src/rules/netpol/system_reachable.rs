@@ -58,11 +58,13 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
             location: None,
             bootstrap: false,
         },
+        host_network: None,
     };
     for workload in network
         .workloads
         .iter()
-        .filter(|w| w.namespace == "kube-system")
+        // NetworkPolicies do not apply to host-network pods: `netpol-host-network` says so.
+        .filter(|w| w.namespace == "kube-system" && w.host_network.is_none())
     {
         let reach = network.reach(Endpoint::Workload(&stranger), Endpoint::Workload(workload));
         if !reach.ports.is_empty() {

@@ -79,6 +79,7 @@ rule! {
         severity: High,
         category: "workload",
         controls: ["CIS-5.2.8", "CIS-5.2.9", "NSA:pod-security", "MITRE:T1611"],
+        subsumes: ["PAL-PSS-003", "PAL-PSS-018"],
         check: Check::Pod(check),
     };
 }

@@ -164,6 +164,7 @@ rule! {
         severity: Critical,
         category: "workload",
         controls: ["CIS-5.2.12", "NSA:pod-security", "MITRE:T1611"],
+        subsumes: ["PAL-PSS-004", "PAL-PSS-013", "PAL-WL-005"],
         check: Check::Pod(check),
     };
 }

@@ -1,5 +1,5 @@
 use palisade_analysis::pss::Violation;
-use palisade_model::PodView;
+use palisade_model::{FieldPath, Object, PodView};
 
 use crate::meta::rule;
 use crate::rules::workload::host_path_volumes;
@@ -41,6 +41,8 @@ rule! {
         severity: High,
         category: "workload",
         controls: ["CIS-5.2.12", "NSA:pod-security", "MITRE:T1611"],
+        subsumes: ["PAL-PSS-004", "PAL-PSS-013"],
+        about: mounted_volume,
         check: Check::Pod(check),
     };
 }
@@ -74,4 +76,21 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         }
     }
     violations
+}
+
+/// A mount is about the hostPath of the volume it mounts: the Pod Security hostPath rule and
+/// `sensitive-host-path` report that volume.
+fn mounted_volume(object: &Object, mount_path: &FieldPath) -> Option<FieldPath> {
+    let pod = PodView::of(object)?;
+    let name = pod.containers().find_map(|container| {
+        container
+            .items("volumeMounts")
+            .find(|(path, _)| path == mount_path)
+            .and_then(|(_, mount)| mount.str_of("name"))
+    })?;
+    let volume = pod
+        .volumes()
+        .find(|(_, volume)| volume.str_of("name") == Some(name))
+        .map(|(path, _)| path.key("hostPath"));
+    volume
 }

@@ -131,3 +131,49 @@ fn fail_fixtures_are_caught_by_the_check_they_are_named_for() {
     }
     assert!(misattributed.is_empty(), "{}", misattributed.join("\n"));
 }
+
+/// The scan reports a baseline problem by its baseline rule at every level, and the restricted
+/// rule that overrides it leaves that field out: an object must still pass exactly when
+/// upstream admits it.
+#[test]
+fn the_scan_reports_a_pod_security_finding_exactly_when_upstream_rejects() {
+    use palisade_rules::{Engine, Selection, Settings};
+    let objects = fixtures_by_hash();
+    let mut engines = HashMap::new();
+    let mut disagreements = Vec::new();
+    for line in INDEX.lines().filter(|l| !l.starts_with('#')) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [level, expect, name, hash, ranges] = fields[..] else {
+            panic!("bad index line {line}");
+        };
+        let level: Level = level.parse().expect("level");
+        for version in versions(ranges) {
+            let engine = engines.entry((level, version)).or_insert_with(|| {
+                Engine::new(&Settings {
+                    pss_level: level,
+                    pss_version: version,
+                    selection: Selection {
+                        select: vec!["pss".into()],
+                        ignore: Vec::new(),
+                    },
+                    ..Settings::default()
+                })
+                .expect("pss selects")
+            });
+            let findings = engine.check(&objects[hash], None);
+            if findings.is_empty() != (expect == "pass") {
+                let found: Vec<String> = findings
+                    .iter()
+                    .map(|f| format!("{}@{}", f.rule, f.path))
+                    .collect();
+                disagreements.push(format!("{level} {version} {expect} {name}: {found:?}"));
+            }
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} disagree:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}

@@ -1,0 +1,133 @@
+//! One root cause, one finding: findings of rules that restate each other (declared with
+//! `subsumes`) about the same field of the same object become one finding, the most severe,
+//! with the others listed in its `also`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use palisade_model::{FieldPath, Finding, ObjectRef, Restated};
+
+use crate::registry::RULES;
+use crate::RuleMeta;
+
+fn meta(code: &str) -> Option<&'static RuleMeta> {
+    static BY_CODE: OnceLock<HashMap<&'static str, &'static RuleMeta>> = OnceLock::new();
+    BY_CODE
+        .get_or_init(|| RULES.iter().map(|r| (r.meta.code, &r.meta)).collect())
+        .get(code)
+        .copied()
+}
+
+/// Whether `rule` declares that it restates `other`.
+fn subsumes(rule: &str, other: &str) -> bool {
+    meta(rule).is_some_and(|m| m.subsumes.contains(&other))
+}
+
+/// The same field, or one inside the other.
+fn nested(a: &FieldPath, b: &FieldPath) -> bool {
+    let (a, b) = (a.as_str(), b.as_str());
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long == short || long.starts_with(short) && long[short.len()..].starts_with('/')
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// Folds the findings that restate another into it. Suppressed findings are left alone: a
+/// suppression is a decision about one rule.
+pub fn fold_restated(findings: &mut Vec<Finding>) {
+    if !findings
+        .iter()
+        .any(|f| meta(f.rule).is_some_and(|m| !m.subsumes.is_empty()))
+    {
+        return;
+    }
+    type Key = (Arc<ObjectRef>, Option<Arc<str>>, &'static str);
+    let mut by_subject: HashMap<Key, Vec<usize>> = HashMap::new();
+    for (i, finding) in findings.iter().enumerate() {
+        if finding.suppressed.is_none() {
+            let (object, file, _, aspect) = finding.subject();
+            by_subject
+                .entry((Arc::clone(object), file.cloned(), aspect))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut parent: Vec<usize> = (0..findings.len()).collect();
+    let mut folded_any = false;
+    for members in by_subject.values() {
+        for (n, &i) in members.iter().enumerate() {
+            for &j in &members[n + 1..] {
+                let (a, b) = (&findings[i], &findings[j]);
+                if a.rule != b.rule
+                    && (subsumes(a.rule, b.rule) || subsumes(b.rule, a.rule))
+                    && nested(a.subject().2, b.subject().2)
+                {
+                    let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
+                    if ri != rj {
+                        parent[rj] = ri;
+                        folded_any = true;
+                    }
+                }
+            }
+        }
+    }
+    if !folded_any {
+        return;
+    }
+    let mut components: HashMap<usize, Vec<usize>> = HashMap::new();
+    for i in 0..findings.len() {
+        let root = find(&mut parent, i);
+        components.entry(root).or_default().push(i);
+    }
+    let mut keeper_of: HashMap<usize, usize> = HashMap::new();
+    for members in components.into_values().filter(|m| m.len() > 1) {
+        // The most severe; on a tie, the one that restates the most of the others (the most
+        // specific), then the first.
+        let restates = |i: usize| {
+            members
+                .iter()
+                .filter(|&&j| subsumes(findings[i].rule, findings[j].rule))
+                .count()
+        };
+        let Some(&keeper) = members
+            .iter()
+            .max_by_key(|&&i| (findings[i].severity, restates(i), std::cmp::Reverse(i)))
+        else {
+            continue;
+        };
+        for &i in &members {
+            if i != keeper {
+                keeper_of.insert(i, keeper);
+            }
+        }
+    }
+    let mut also: HashMap<usize, Vec<Restated>> = HashMap::new();
+    let mut kept = Vec::with_capacity(findings.len());
+    for (i, finding) in std::mem::take(findings).into_iter().enumerate() {
+        match keeper_of.get(&i) {
+            Some(&keeper) => also.entry(keeper).or_default().push(Restated {
+                rule: finding.rule,
+                object: finding.object,
+                name: finding.name,
+                severity: finding.severity,
+                message: finding.message,
+                path: finding.path,
+                location: finding.location,
+            }),
+            None => kept.push((i, finding)),
+        }
+    }
+    for (i, mut finding) in kept {
+        if let Some(mut restated) = also.remove(&i) {
+            restated.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.path.cmp(&b.path)));
+            finding.also.extend(restated);
+        }
+        findings.push(finding);
+    }
+}
