@@ -828,7 +828,13 @@ fn allow_privilege_escalation_1_8(pod: &PodView<'_>) -> Vec<Violation> {
         .filter_map(|(c, sc)| {
             let value = present(sc, "allowPrivilegeEscalation").and_then(Node::as_bool);
             (value != Some(false)).then(|| {
+                // The API server rejects allowPrivilegeEscalation: false beside privileged: true.
+                let privileged = present(sc, "privileged").and_then(Node::as_bool) == Some(true);
                 let message = match value {
+                    _ if privileged => format!(
+                        "{} runs privileged, which always allows privilege escalation: drop privileged first, then set allowPrivilegeEscalation: false",
+                        c.describe()
+                    ),
                     Some(true) => format!("{} sets allowPrivilegeEscalation: true", c.describe()),
                     _ => format!(
                         "{} must set securityContext.allowPrivilegeEscalation: false",
@@ -947,12 +953,25 @@ fn capabilities_restricted_1_22(pod: &PodView<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
     for (c, sc) in with_security_context(pod) {
         let capabilities = present(sc, "capabilities");
+        let drop_path = c.security_context_path().keys(&["capabilities", "drop"]);
         let drops_all = strings(present(capabilities, "drop")).any(|(_, cap)| cap == "ALL");
+        // Capability names are case-sensitive: `all` drops nothing.
+        let miscased = strings(present(capabilities, "drop"))
+            .find(|(_, cap)| cap.eq_ignore_ascii_case("ALL") && *cap != "ALL");
         if !drops_all {
-            out.push(violation(
-                c.security_context_path().keys(&["capabilities", "drop"]),
-                format!("{} must drop ALL capabilities", c.describe()),
-            ));
+            out.push(match miscased {
+                Some((i, cap)) => violation(
+                    drop_path.index(i),
+                    format!(
+                        "{} drops `{cap}`, which is not ALL: capability names are case-sensitive, so it drops nothing; write ALL",
+                        c.describe()
+                    ),
+                ),
+                None => violation(
+                    drop_path,
+                    format!("{} must drop ALL capabilities", c.describe()),
+                ),
+            });
         }
         for (path, cap) in added_capabilities(&c, sc) {
             if cap != "NET_BIND_SERVICE" {
@@ -976,6 +995,50 @@ fn capabilities_restricted_1_25(pod: &PodView<'_>) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pod_object(text: &str) -> palisade_model::Object {
+        let mut objects = Vec::new();
+        palisade_load::load_text(&std::sync::Arc::from("pod.yaml"), text, &mut |loaded| {
+            if let palisade_load::Loaded::Object(object) = loaded {
+                objects.push(*object);
+            }
+        });
+        objects.remove(0)
+    }
+
+    #[test]
+    fn a_privileged_container_is_told_to_drop_privileged_first() {
+        let object = pod_object(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: agent}\nspec:\n  containers:\n  - name: agent\n    image: agent:1\n    securityContext: {privileged: true}\n",
+        );
+        let pod = PodView::of(&object).expect("pod");
+        let found = allow_privilege_escalation_1_8(&pod);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("drop privileged first"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn a_lowercase_all_is_named_as_a_case_problem() {
+        let object = pod_object(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: web\n    image: web:1\n    securityContext:\n      capabilities: {drop: [NET_RAW, all]}\n",
+        );
+        let pod = PodView::of(&object).expect("pod");
+        let found = capabilities_restricted_1_22(&pod);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].path.as_str(),
+            "/spec/containers/0/securityContext/capabilities/drop/1"
+        );
+        assert!(
+            found[0].message.contains("case-sensitive"),
+            "{}",
+            found[0].message
+        );
+    }
 
     #[test]
     fn versions_parse_and_clamp_to_latest() {

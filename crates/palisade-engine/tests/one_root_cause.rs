@@ -285,3 +285,30 @@ spec:
     );
     assert_eq!(findings.len(), 3, "{:?}", shape(&findings));
 }
+
+#[test]
+fn objects_without_a_namespace_are_in_the_namespace_they_are_applied_to() {
+    let text = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: registry.example.com/shop/web:1.4.2}]
+"#;
+    let findings = scan_text(
+        text,
+        &["memory-limit-missing", "netpol-no-default-deny-ingress"],
+    );
+    assert_eq!(findings.len(), 2, "{:?}", shape(&findings));
+    for finding in &findings {
+        assert!(
+            finding.message.contains("the namespace it is applied to")
+                && !finding.message.contains("namespace default"),
+            "{}",
+            finding.message
+        );
+    }
+}

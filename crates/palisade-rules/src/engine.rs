@@ -304,6 +304,7 @@ impl Engine {
                     .map(|hit| Finding {
                         related: hit.related,
                         about: hit.about.map(Box::new),
+                        severity: hit.severity.unwrap_or(meta.severity),
                         ..meta.finding(hit.message, hit.at.object, hit.at.path, hit.at.location)
                     })
                     .collect()

@@ -77,6 +77,8 @@ pub struct Hit {
     pub related: Vec<Related>,
     /// What it is about, when not `at` (see [`palisade_model::Finding::about`]).
     pub about: Option<palisade_model::About>,
+    /// Lower than the rule's when the case is milder (a deliberate choice).
+    pub severity: Option<Severity>,
 }
 
 /// Collects what one rule reports.
@@ -92,6 +94,18 @@ impl Emitter {
             message,
             related,
             about: None,
+            severity: None,
+        });
+    }
+
+    /// [`Self::report`] at another severity than the rule's: a milder case of the problem.
+    pub fn report_at(&mut self, at: &Source, severity: Severity, message: String) {
+        self.hits.push(Hit {
+            at: at.clone(),
+            message,
+            related: Vec::new(),
+            about: None,
+            severity: Some(severity),
         });
     }
 
@@ -117,6 +131,7 @@ impl Emitter {
                 path: about.path.clone(),
                 aspect,
             }),
+            severity: None,
         });
     }
 }

@@ -33,9 +33,12 @@ fn directive<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// (line, severity) of each finding.
+type Marks = Vec<(u32, String)>;
+
 /// Lines reported by an audit-log rule on a `.jsonl` audit log fixture, and the lines whose
 /// event carries the annotation `"palisade.dev/expect": "<CODE>[, <CODE>]"`.
-fn run_audit_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
+fn run_audit_fixture(code: &str, path: &Path) -> (Marks, Marks) {
     let settings = Settings {
         selection: Selection {
             select: vec![code.to_string()],
@@ -44,12 +47,17 @@ fn run_audit_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
         ..Settings::default()
     };
     let engine = Engine::new(&settings).expect("rule exists");
+    let severity = engine
+        .rules()
+        .next()
+        .map_or("", |r| r.meta.severity.as_str());
     let mut session = engine.audit_session();
     let mut reported = Vec::new();
     let paths = [path.to_string_lossy().into_owned()];
     let (_, errors) = palisade_audit::read_events(&paths, &mut |event, at| {
         for finding in session.observe(&event, at) {
-            reported.push(finding.location.expect("audit findings have a place").line);
+            let line = finding.location.expect("audit findings have a place").line;
+            reported.push((line, finding.severity.as_str().to_string()));
         }
     });
     assert!(errors.is_empty(), "{}: {errors:?}", path.display());
@@ -64,7 +72,7 @@ fn run_audit_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
                 .unwrap_or_default();
             let count = codes.split([',', ' ']).filter(|c| *c == code).count();
             let line = u32::try_from(i + 1).expect("small file");
-            std::iter::repeat_n(line, count)
+            std::iter::repeat_n((line, severity.to_string()), count)
         })
         .collect();
     reported.sort_unstable();
@@ -72,7 +80,7 @@ fn run_audit_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// Lines reported by rule `code` on the fixture, and the lines the fixture expects.
-fn run_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
+fn run_fixture(code: &str, path: &Path) -> (Marks, Marks) {
     if path.extension().is_some_and(|e| e == "jsonl") {
         return run_audit_fixture(code, path);
     }
@@ -154,22 +162,34 @@ fn run_fixture(code: &str, path: &Path) -> (Vec<u32>, Vec<u32>) {
         .filter(|f| f.rule == code && f.suppressed.is_none())
     {
         let location = finding.location.expect("fixtures come from files");
-        reported.push(location.line);
+        reported.push((location.line, finding.severity.as_str().to_string()));
     }
-    // A line expects one finding per mention of the code after `# expect:`.
+    // A line expects one finding per mention of the code after `# expect:`, at the rule's
+    // severity unless written `CODE@severity`.
     let expected = text
         .lines()
         .enumerate()
         .flat_map(|(i, line)| {
-            let count = line.split_once("# expect:").map_or(0, |(_, codes)| {
-                codes.split([',', ' ']).filter(|c| *c == code).count()
-            });
-            let line = u32::try_from(i + 1).expect("small file");
-            std::iter::repeat_n(line, count)
+            let number = u32::try_from(i + 1).expect("small file");
+            line_marks(number, line, code, rule.meta.severity.as_str())
         })
         .collect();
     reported.sort_unstable();
     (reported, expected)
+}
+
+/// The findings line number `line` (`content`) expects of `code`: (line, severity) per mention.
+fn line_marks(line: u32, content: &str, code: &str, default: &str) -> Marks {
+    let Some((_, codes)) = content.split_once("# expect:") else {
+        return Vec::new();
+    };
+    codes
+        .split([',', ' '])
+        .filter_map(|mark| {
+            let (mark_code, severity) = mark.split_once('@').unwrap_or((mark, default));
+            (mark_code == code).then(|| (line, severity.to_string()))
+        })
+        .collect()
 }
 
 #[test]

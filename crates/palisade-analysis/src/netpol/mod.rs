@@ -75,6 +75,9 @@ pub struct Network {
     pub policies: Vec<NetworkPolicy>,
     pub workloads: Vec<NetWorkload>,
     pub namespaces: Vec<NetNamespace>,
+    /// Namespaced custom resources (`Prometheus monitoring/k8s`), by namespace: an operator
+    /// may create pods for them at runtime that the input does not hold.
+    pub pod_makers: Vec<(String, String)>,
 }
 
 impl Network {
@@ -86,6 +89,13 @@ impl Network {
             self.namespaces.push(namespace);
         } else if let Some(workload) = model::workload_of(object) {
             self.workloads.push(workload);
+        } else if let Some(namespace) = &object.reference.namespace {
+            let custom = palisade_model::kinds::status(object.group(), object.kind())
+                == palisade_model::kinds::KindStatus::Custom;
+            if custom {
+                self.pod_makers
+                    .push((namespace.clone(), object.reference.display_name()));
+            }
         }
     }
 
@@ -93,6 +103,16 @@ impl Network {
         self.policies.extend(other.policies);
         self.workloads.extend(other.workloads);
         self.namespaces.extend(other.namespaces);
+        self.pod_makers.extend(other.pod_makers);
+    }
+
+    /// A custom resource in `namespace` (any namespace when `None`) that an operator may
+    /// create pods for: what makes "no pod in the input" unknowable.
+    pub fn pod_maker_in(&self, namespace: Option<&str>) -> Option<&str> {
+        self.pod_makers
+            .iter()
+            .find(|(ns, _)| namespace.is_none_or(|n| n == ns))
+            .map(|(_, name)| name.as_str())
     }
 
     /// The labels of namespace `name`, and whether the input holds it (otherwise only the

@@ -16,6 +16,7 @@
 //! of N, so the graph stays linear in the input. Such capability vertices cost nothing on a
 //! path (0-1 breadth-first search) and their steps merge into the step that reached them.
 
+use crate::rbac::Source;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::{rule_allows, Binding, Inventory, PolicyRule, Request, Subject, SubjectKind, UserInfo};
@@ -64,6 +65,8 @@ pub struct Step {
     pub from: Identity,
     pub to: Identity,
     pub reason: String,
+    /// The binding that grants a subject this step, when it is one of the subject's own.
+    pub granted_by: Option<Source>,
 }
 
 /// A shortest path from a subject to the target; capability vertices are merged away.
@@ -105,6 +108,16 @@ fn allows_any_name<'r>(
     let mut unnamed = rule.clone();
     unnamed.resource_names.clear();
     rule_allows(&unnamed, &probe).then_some(rule.resource_names.as_slice())
+}
+
+/// Where `binding` names `subject` (its entry in `subjects`), or the binding when it names
+/// the subject only through a group.
+fn entry_of(binding: &Binding, subject: &Subject) -> Source {
+    binding
+        .subjects
+        .iter()
+        .find(|(s, _)| s == subject)
+        .map_or_else(|| binding.source.clone(), |(_, at)| at.clone())
 }
 
 /// The escalation graph of an inventory.
@@ -156,12 +169,15 @@ impl Graph {
         subjects.dedup();
 
         let mut edges: BTreeMap<Identity, Vec<Step>> = BTreeMap::new();
+        // The binding whose rules are being read: it grants the steps added meanwhile.
+        let granted_by: std::cell::RefCell<Option<Source>> = std::cell::RefCell::new(None);
         let mut add = |from: &Identity, to: Identity, reason: String| {
             if &to != from {
                 edges.entry(from.clone()).or_default().push(Step {
                     from: from.clone(),
                     to,
                     reason,
+                    granted_by: granted_by.borrow().clone(),
                 });
             }
         };
@@ -243,10 +259,15 @@ impl Graph {
 
         // Each subject's own edges, from the rules of the bindings that apply to it.
         for subject in &subjects {
+            *granted_by.borrow_mut() = None;
             let from = Identity::Subject(subject.clone());
             let user = UserInfo::of_subject(subject);
-            let describe =
-                |request: &Request| policy.grants(&user, request).first().map(|g| g.describe());
+            let describe = |request: &Request| {
+                policy.grants(&user, request).first().map(|g| {
+                    *granted_by.borrow_mut() = Some(entry_of(g.binding, subject));
+                    g.describe()
+                })
+            };
             if let Some(grant) = describe(&Request::resource("*", "*", "*", "", "", None)) {
                 add(
                     &from,
@@ -260,6 +281,7 @@ impl Graph {
                 let Some(role) = policy.role_of(binding) else {
                     continue;
                 };
+                *granted_by.borrow_mut() = Some(entry_of(binding, subject));
                 let scope = if binding.cluster {
                     None
                 } else {
@@ -445,6 +467,7 @@ impl Graph {
                     );
                 }
             }
+            *granted_by.borrow_mut() = None;
         }
         Graph { edges }
     }

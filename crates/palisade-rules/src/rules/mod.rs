@@ -20,3 +20,14 @@ pub mod secrets;
 pub mod service_account;
 pub mod suppression;
 pub mod workload;
+
+/// How a message names the namespace of `object` (`namespace` is the one the analyses assumed):
+/// an object that sets none lands in the namespace it is applied to (`kubectl -n`, or the
+/// context's), which is not always `default`.
+pub(crate) fn namespace_phrase(object: &palisade_model::ObjectRef, namespace: &str) -> String {
+    if object.namespace.is_some() || object.kind == "Namespace" {
+        format!("namespace {namespace}")
+    } else {
+        "the namespace it is applied to".to_string()
+    }
+}

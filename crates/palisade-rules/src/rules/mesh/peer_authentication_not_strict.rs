@@ -57,9 +57,15 @@ fn scope(object: &Object, root_namespace: &str) -> String {
         .is_some_and(|s| !s.is_null());
     let namespace = object.reference.namespace.as_deref().unwrap_or("default");
     match (selector, namespace == root_namespace) {
-        (true, _) => format!("for the selected workloads of namespace {namespace}"),
+        (true, _) => format!(
+            "for the selected workloads of {}",
+            crate::rules::namespace_phrase(&object.reference, namespace)
+        ),
         (false, true) => "mesh-wide".to_string(),
-        (false, false) => format!("for namespace {namespace}"),
+        (false, false) => format!(
+            "for {}",
+            crate::rules::namespace_phrase(&object.reference, namespace)
+        ),
     }
 }
 

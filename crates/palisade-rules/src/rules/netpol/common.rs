@@ -68,7 +68,8 @@ pub(crate) fn report_missing_default_deny(
             continue;
         };
         let message = format!(
-            "namespace {namespace} has no default-deny {direction} policy: no NetworkPolicy selects every pod (podSelector: {{}}) for {direction}"
+            "{} has no default-deny {direction} policy: no NetworkPolicy selects every pod (podSelector: {{}}) for {direction}",
+            crate::rules::namespace_phrase(&anchor.object, &namespace)
         );
         out.report_about(anchor, anchor, direction, message);
     }

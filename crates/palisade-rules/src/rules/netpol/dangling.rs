@@ -1,5 +1,6 @@
 use palisade_analysis::netpol::{Endpoint, Network, NetworkPolicy, Peer};
 use palisade_analysis::Inventory;
+use palisade_model::Severity;
 
 use crate::meta::rule;
 use crate::{Check, Emitter};
@@ -9,6 +10,12 @@ rule! {
     /// Flags NetworkPolicies whose `podSelector` matches no workload of their namespace, and
     /// peers (`from`/`to` entries) whose selectors match no workload or namespace of the input.
     /// Only namespaces whose workloads are in the input are judged.
+    ///
+    /// Operators create pods the manifests do not hold (Prometheus and Alertmanager for their
+    /// custom resources, a database operator for its clusters). Where the input holds a custom
+    /// resource in the namespace the selector can reach (any namespace, for a peer with a
+    /// `namespaceSelector`), "matches nothing" cannot be known: the finding says "no pod in the
+    /// input", names the resource, and is `info` rather than `low`.
     ///
     /// ## Why is this bad?
     /// A policy that selects nothing protects nothing; a peer that matches nothing allows
@@ -71,21 +78,51 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
             .iter()
             .any(|w| w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels))
         {
-            let message = format!(
-                "{} selects no workload of namespace {}",
-                policy.display(),
-                policy.namespace
-            );
-            out.report(&policy.source, message, Vec::new());
+            let namespace =
+                crate::rules::namespace_phrase(&policy.source.object, &policy.namespace);
+            match network.pod_maker_in(Some(&policy.namespace)) {
+                Some(maker) => out.report_at(
+                    &policy.source,
+                    Severity::Info,
+                    format!(
+                        "{} selects no pod in the input; {maker} may have an operator create matching pods at runtime",
+                        policy.display()
+                    ),
+                ),
+                None => out.report(
+                    &policy.source,
+                    format!("{} selects no workload of {namespace}", policy.display()),
+                    Vec::new(),
+                ),
+            }
         }
         for rule in policy.ingress.iter().chain(&policy.egress) {
             for peer in rule.peers.iter().flatten() {
-                if !peer_matches_something(network, policy, peer) {
-                    let message = format!(
-                        "a peer of {} matches no workload or namespace in the input",
-                        policy.display()
-                    );
-                    out.report(&peer.source, message, Vec::new());
+                if peer_matches_something(network, policy, peer) {
+                    continue;
+                }
+                // A peer with a namespace selector may select pods anywhere.
+                let scope = match peer.namespace_selector {
+                    Some(_) => None,
+                    None => Some(policy.namespace.as_str()),
+                };
+                match network.pod_maker_in(scope) {
+                    Some(maker) => out.report_at(
+                        &peer.source,
+                        Severity::Info,
+                        format!(
+                            "a peer of {} matches no pod in the input; {maker} may have an operator create matching pods at runtime",
+                            policy.display()
+                        ),
+                    ),
+                    None => out.report(
+                        &peer.source,
+                        format!(
+                            "a peer of {} matches no workload or namespace in the input",
+                            policy.display()
+                        ),
+                        Vec::new(),
+                    ),
                 }
             }
         }

@@ -48,8 +48,8 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
     for workload in &inventory.network.workloads {
         if let Some(at) = &workload.host_network {
             let message = format!(
-                "{} {}/{} runs its pods on the node's network (hostNetwork: true): NetworkPolicies do not apply to them",
-                workload.object.kind, workload.namespace, workload.object.name
+                "{} runs its pods on the node's network (hostNetwork: true): NetworkPolicies do not apply to them",
+                workload.object.display_name()
             );
             out.report(at, message, Vec::new());
         }

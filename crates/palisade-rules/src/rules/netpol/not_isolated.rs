@@ -59,8 +59,8 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
                 .isolated
             {
                 let message = format!(
-                    "{} {}/{} is not selected by any NetworkPolicy for {word}: all {word} traffic of its pods is allowed",
-                    workload.object.kind, workload.namespace, workload.object.name
+                    "{} is not selected by any NetworkPolicy for {word}: all {word} traffic of its pods is allowed",
+                    workload.object.display_name()
                 );
                 // The namespace's missing default deny is the root cause, when that is reported.
                 match namespace_anchor(network, &workload.namespace) {

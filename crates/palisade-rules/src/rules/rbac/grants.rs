@@ -164,7 +164,12 @@ pub(crate) fn report_escalation_paths(inventory: &Inventory, out: &mut Emitter) 
         !s.is_system() && first_mention(s).is_some()
     });
     for path in paths.iter().filter(|p| p.steps.len() >= 2) {
-        let Some(at) = first_mention(&path.start) else {
+        // At the binding that grants the first step: where the path is cut.
+        let first_step = path.steps.first().and_then(|s| s.granted_by.as_ref());
+        let Some(at) = first_step
+            .filter(|source| !source.bootstrap)
+            .or_else(|| first_mention(&path.start))
+        else {
             continue;
         };
         let steps: Vec<String> = path

@@ -23,10 +23,10 @@ pub(crate) fn report_gaps(
     };
     for gap in inventory.resources.gaps(resource, bound) {
         let message = format!(
-            "{} has no {} {what}, and no LimitRange of namespace {} sets a default",
+            "{} has no {} {what}, and no LimitRange of {} sets a default",
             gap.container,
             resource.key(),
-            gap.namespace
+            crate::rules::namespace_phrase(&gap.source.object, &gap.namespace)
         );
         out.report(&gap.source, message, Vec::new());
     }

@@ -1,4 +1,5 @@
 use palisade_analysis::Inventory;
+use palisade_model::Severity;
 
 use crate::meta::rule;
 use crate::{Check, Emitter};
@@ -9,6 +10,10 @@ rule! {
     /// automatically. Decided as the kubelet decides: the pod's
     /// `automountServiceAccountToken` wins when set; otherwise the ServiceAccount's field
     /// (when the ServiceAccount is in the input); otherwise the token is mounted.
+    ///
+    /// A pod that sets `automountServiceAccountToken: true` itself (even over its
+    /// ServiceAccount's `false`) made a decision rather than missed a default: it is reported
+    /// at low severity, so the decision is reviewed without drowning the oversights.
     ///
     /// ## Why is this bad?
     /// Most applications never call the Kubernetes API, yet every pod gets a token that
@@ -48,15 +53,24 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
     for workload in &rbac.workloads {
         let account = rbac.service_account(&workload.namespace, &workload.service_account);
         let message = match (&workload.automount, account.and_then(|a| a.automount.as_ref())) {
-            (Some((true, at)), _) => {
-                out.report(
+            // The pod asks for the token itself: a decision, reported at low severity so it is
+            // reviewed, not as an oversight.
+            (Some((true, at)), account_says) => {
+                let overriding = match account_says {
+                    Some((false, _)) => format!(
+                        ", overriding its ServiceAccount {}'s automountServiceAccountToken: false",
+                        workload.service_account
+                    ),
+                    _ => String::new(),
+                };
+                out.report_at(
                     at,
+                    Severity::Low,
                     format!(
-                        "{} sets automountServiceAccountToken: true: its pods carry service account {}'s token",
+                        "{} sets automountServiceAccountToken: true{overriding}: its pods carry service account {}'s token (a deliberate choice: check that they call the API)",
                         workload.object.display_name(),
                         workload.service_account
                     ),
-                    Vec::new(),
                 );
                 continue;
             }
