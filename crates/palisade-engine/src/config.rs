@@ -293,7 +293,7 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
         let (pos, _) = path.locate(&root);
         Location {
             file: Arc::clone(&file_name),
-            document: 0,
+            document: 1,
             line: pos.line,
             column: pos.column,
         }

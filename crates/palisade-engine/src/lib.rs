@@ -177,6 +177,9 @@ pub struct FileResult {
     /// What whole-input rules need from this file, when any selected rule needs it.
     pub inventory: Option<InventoryBuilder>,
     pub suppressions: Vec<FileSuppressions>,
+    /// The text of standard input, kept for the code frames of whole-input findings (a file
+    /// is read again instead; stdin cannot be).
+    pub stdin_text: Option<String>,
 }
 
 /// Files larger than this are read piece by piece ([`scan_streamed`]): a `List` item by item,
@@ -225,6 +228,9 @@ pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
     let suppressions = suppressions.finish();
     if !suppressions.is_empty() {
         result.suppressions.push(suppressions);
+    }
+    if pipeline.code_frames && matches!(input, Input::Stdin) && engine.needs_inventory() {
+        result.stdin_text = Some(text.to_string());
     }
     result
 }
@@ -478,6 +484,9 @@ pub fn scan_with_extras(
         collected.summary.skipped += result.skipped;
         collected.findings.append(&mut result.findings);
         collected.errors.append(&mut result.errors);
+        if result.stdin_text.is_some() {
+            collected.stdin_text = result.stdin_text.take();
+        }
         if let (Some(all), Some(part)) = (collected.inventory.as_mut(), result.inventory.take()) {
             all.merge(part);
         }
@@ -517,6 +526,8 @@ struct Collected {
     summary: Summary,
     inventory: Option<InventoryBuilder>,
     suppressions: Suppressions,
+    /// Standard input's text, for code frames (see [`FileResult::stdin_text`]).
+    stdin_text: Option<String>,
     /// Part of a larger input: the config file's exceptions are judged over all its parts
     /// ([`config_exception_findings`]), not here.
     partial: bool,
@@ -533,6 +544,7 @@ impl Collected {
                 .needs_inventory()
                 .then(InventoryBuilder::default),
             suppressions: Suppressions::new(&pipeline.suppression),
+            stdin_text: None,
             partial: false,
         }
     }
@@ -557,6 +569,7 @@ impl Collected {
             mut summary,
             inventory,
             suppressions,
+            stdin_text,
             partial,
         } = self;
         if let Some(inventory) = inventory {
@@ -579,7 +592,7 @@ impl Collected {
         }
         palisade_rules::fold_restated(&mut findings);
         if pipeline.code_frames {
-            add_snippets(&mut findings);
+            add_snippets(&mut findings, stdin_text.as_deref());
         }
         findings.sort_by_cached_key(|f| {
             let place = f
@@ -848,14 +861,14 @@ pub fn apply_baseline(report: &mut Report, baseline: &std::collections::HashSet<
 /// Code frames for findings made after their files were dropped (whole-input rules): each file
 /// with such findings is read once more. Secrets, and findings that point at a suspected
 /// credential, never get one.
-fn add_snippets(findings: &mut [Finding]) {
+fn add_snippets(findings: &mut [Finding], stdin_text: Option<&str>) {
     let mut by_file: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
     for (i, finding) in findings.iter().enumerate() {
         if finding.snippet.is_some() || finding.sensitive {
             continue;
         }
         if let Some(location) = &finding.location {
-            if !palisade_rules::holds_secrets(&finding.object.kind) && &*location.file != "-" {
+            if !palisade_rules::holds_secrets(&finding.object.kind) {
                 by_file
                     .entry(location.file.to_string())
                     .or_default()
@@ -864,16 +877,24 @@ fn add_snippets(findings: &mut [Finding]) {
         }
     }
     for (file, indexes) in by_file {
-        // The text of a file read piece by piece is not kept, nor read again.
-        let large = std::fs::metadata(&file).is_ok_and(|m| m.len() > STREAM_BYTES);
-        if large {
-            continue;
-        }
-        let Ok(bytes) = read_input(&Input::File(file.clone().into())) else {
-            continue;
-        };
-        let Ok(text) = decode(&file, &bytes) else {
-            continue;
+        let bytes;
+        let text = if file == "-" {
+            let Some(text) = stdin_text else { continue };
+            text
+        } else {
+            // The text of a file read piece by piece is not kept, nor read again.
+            let large = std::fs::metadata(&file).is_ok_and(|m| m.len() > STREAM_BYTES);
+            if large {
+                continue;
+            }
+            let Ok(read) = read_input(&Input::File(file.clone().into())) else {
+                continue;
+            };
+            bytes = read;
+            let Ok(text) = decode(&file, &bytes) else {
+                continue;
+            };
+            text
         };
         let source = Source::new(text);
         for i in indexes {

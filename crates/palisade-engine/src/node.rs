@@ -419,7 +419,7 @@ fn flags_object(path: &Path, words_of: fn(&str) -> Vec<String>) -> Option<Object
     );
     let origin = Origin {
         file: Arc::from(path.to_string_lossy().as_ref()),
-        document: 0,
+        document: 1,
         item: None,
     };
     Some(Object::new(

@@ -78,7 +78,7 @@ pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
 /// lines and a `List` is read item by item (see [`crate::stream`]), so memory follows the
 /// largest document or item, not the file.
 pub fn load_text(file: &Arc<str>, text: &str, sink: &mut dyn FnMut(Loaded)) {
-    let mut next_document = 0u32;
+    let mut next_document = 1u32;
     // (the splitter's number for the list being read, the number its items carry)
     let mut list: Option<(u32, u32)> = None;
     for piece in crate::stream::Splitter::new(Arc::clone(file), text.as_bytes()) {
@@ -370,7 +370,10 @@ mod tests {
         assert_eq!(objs.len(), 2);
         assert_eq!(objs[1].reference.display_name(), "Service shop/b");
         let origin = objs[1].origin.as_ref().expect("origin");
-        assert_eq!(origin.document, 2);
+        assert_eq!(
+            origin.document, 3,
+            "documents count from 1, the empty one too"
+        );
         assert_eq!(objs[1].root.entry("kind").map(|e| e.key_pos.line), Some(7));
     }
 
@@ -380,7 +383,7 @@ mod tests {
             "apiVersion: v1\nkind: Pod\nmetadata: {name: a\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\n",
         );
         assert_eq!(errors(&loaded).len(), 1);
-        assert_eq!(errors(&loaded)[0].document, Some(0));
+        assert_eq!(errors(&loaded)[0].document, Some(1));
         assert_eq!(objects(&loaded)[0].reference.name, "b");
     }
 

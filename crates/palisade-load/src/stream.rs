@@ -27,7 +27,7 @@ pub struct Piece {
     pub text: String,
     /// Lines before the piece in the file.
     pub line_offset: u32,
-    /// The document (0-based) the piece belongs to.
+    /// The document (1-based, like lines) the piece belongs to.
     pub document: u32,
     /// `Some(i)` for item `i` of a list, read on its own.
     pub item: Option<u32>,
@@ -141,7 +141,7 @@ impl<R: BufRead> Splitter<R> {
             reader,
             file,
             line: 0,
-            document: 0,
+            document: 1,
             state: State::Document,
             syntax: None,
             buffer: String::new(),

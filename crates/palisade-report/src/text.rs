@@ -274,6 +274,22 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     if !report.absent.is_empty() {
         out.push('\n');
     }
+    let line = summary_sentence(report, &painter);
+    let _ = writeln!(out, "{}.", painter.paint(Style::new().bold(), &line));
+    out
+}
+
+/// The report's one-line summary ("Found 3 findings (1 critical, 2 medium) in 12 objects from
+/// 4 files; 1 error"), without colours and the final full stop.
+pub fn summary_line(report: &Report) -> String {
+    let painter = Painter {
+        color: false,
+        cluster: None,
+    };
+    summary_sentence(report, &painter)
+}
+
+fn summary_sentence(report: &Report, painter: &Painter) -> String {
     let summary = &report.summary;
     let counts = &summary.findings;
     let scope = match &report.cluster {
@@ -324,8 +340,7 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     if summary.errors > 0 {
         let _ = write!(line, "; {}", plural(summary.errors, "error", "errors"));
     }
-    let _ = writeln!(out, "{}.", painter.paint(Style::new().bold(), &line));
-    out
+    line
 }
 
 #[cfg(test)]

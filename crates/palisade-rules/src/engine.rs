@@ -221,7 +221,7 @@ impl Engine {
                         palisade_model::FieldPath::root(),
                         Some(Location {
                             file: std::sync::Arc::clone(&file.path),
-                            document: 0,
+                            document: 1,
                             line: 1,
                             column: 1,
                         }),

@@ -488,6 +488,14 @@ pub struct ReachArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SortOrder {
+    /// The most severe findings first (then by place).
+    Severity,
+    /// By file, line and column (findings without a file: by object and path).
+    Location,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GroupBy {
     /// CIS Kubernetes Benchmark sections (1.2 API Server, 4.2 Kubelet, ...).
     Cis,
@@ -657,14 +665,19 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_name = "FRAMEWORK")]
     pub group_by: Option<GroupBy>,
 
-    /// Do not assume Kubernetes' default RBAC roles and bindings (admin, edit, view,
-    /// cluster-admin, system:*) exist.
+    /// Order of the findings [default: severity for text, markdown and html; location for
+    /// json, sarif and junit].
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub sort: Option<SortOrder>,
+
     /// Exit 0 when the input holds no Kubernetes object at all (by default that is an error,
     /// exit 2: an empty file, an empty stdin or a directory without manifests in CI usually
     /// means the wrong path).
     #[arg(long)]
     pub allow_empty: bool,
 
+    /// Do not assume Kubernetes' default RBAC roles and bindings (admin, edit, view,
+    /// cluster-admin, system:*) exist.
     #[arg(long)]
     pub no_bootstrap: bool,
 

@@ -14,11 +14,13 @@ use palisade_engine::{
 use palisade_load::discover;
 use palisade_model::Severity;
 use palisade_report::{
-    render_text, write_html, write_json, write_junit, write_markdown, write_sarif, Report,
-    RuleInfo, SarifOptions, TextOptions,
+    render_text, summary_line, write_html, write_json, write_junit, write_markdown, write_sarif,
+    Report, RuleInfo, SarifOptions, TextOptions,
 };
 
-use crate::cli::{AuditDetectArgs, ColorChoice, GroupBy, NodeArgs, OutputFormat, ScanArgs};
+use crate::cli::{
+    AuditDetectArgs, ColorChoice, GroupBy, NodeArgs, OutputFormat, ScanArgs, SortOrder,
+};
 use crate::{cluster_cmd, split_list, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
 /// Progress bars only for scans with at least this many files.
@@ -274,12 +276,35 @@ fn finish_with(
         apply_baseline(&mut report, &known);
     }
 
+    // People read reports top down: the most severe first. Machines get the documented
+    // order, by place.
+    let by_severity = match args.sort {
+        Some(order) => order == SortOrder::Severity,
+        None => matches!(
+            args.format,
+            OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Html
+        ),
+    };
+    if by_severity {
+        report
+            .findings
+            .sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
+
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => create(path, "report")?,
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     write_report(&report, args, &mut out)?;
     out.flush()?;
+    if let Some(path) = &args.output {
+        // The report went to a file: the terminal still hears how it went.
+        eprintln!(
+            "palisade: {}; report written to {}",
+            summary_line(&report),
+            path.display()
+        );
+    }
 
     let failing = report
         .findings

@@ -88,7 +88,7 @@ fn json_report_follows_the_contract() {
     );
     assert_eq!(privileged["location"]["line"], 21);
     assert_eq!(privileged["location"]["column"], 13);
-    assert_eq!(privileged["location"]["document"], 0);
+    assert_eq!(privileged["location"]["document"], 1);
     assert!(privileged["location"]["file"]
         .as_str()
         .is_some_and(|f| f.ends_with("node-agent.yaml")));
@@ -120,6 +120,37 @@ fn stdin_is_scanned_as_dash() {
         .clone();
     assert_eq!(finding["location"]["file"], "-");
     assert_eq!(finding["location"]["line"], 11);
+    // Documents count from 1, like lines: the pod after a ConfigMap is document 2.
+    let two = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\n---\n{PRIVILEGED_POD}"
+    );
+    let output = palisade()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--select",
+            "pss-privileged",
+            "-",
+        ])
+        .write_stdin(two)
+        .output()
+        .expect("runs");
+    let report = json_of(&output);
+    assert_eq!(report["findings"][0]["location"]["document"], 2);
+    assert_eq!(report["findings"][0]["location"]["line"], 15);
+}
+
+#[test]
+fn stdin_keeps_code_frames_for_whole_input_findings() {
+    let output = palisade()
+        .args(["scan", "--select", "netpol-no-default-deny-ingress", "-"])
+        .write_stdin(PRIVILEGED_POD)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("PAL-NET-001"), "{text}");
+    assert!(text.contains(" | "), "a code frame from stdin: {text}");
 }
 
 #[test]
@@ -266,16 +297,63 @@ fn checked_in_rule_reference_is_current() {
 fn output_file_receives_the_report() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("report.json");
-    palisade()
+    let output = palisade()
         .args(["scan", "--format", "json", "--output"])
         .arg(&out)
         .arg(examples())
-        .assert()
-        .code(1)
-        .stdout("");
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    // The terminal still hears how it went, in one line.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("palisade: Found ")
+            && stderr.contains(" critical, ")
+            && stderr.trim_end().ends_with("report.json")
+            && stderr.lines().count() == 1,
+        "{stderr}"
+    );
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
     assert_eq!(report["schema_version"], 1);
+}
+
+#[test]
+fn text_lists_the_most_severe_findings_first_unless_asked_otherwise() {
+    let severities = |extra: &[&str]| -> Vec<String> {
+        let output = palisade()
+            .args(["scan", "--no-config"])
+            .args(extra)
+            .arg(examples())
+            .output()
+            .expect("runs");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| {
+                l.split_once(" [")
+                    .and_then(|(_, rest)| rest.split_once(']'))
+            })
+            .map(|(severity, _)| severity.to_string())
+            .filter(|s| ["critical", "high", "medium", "low", "info"].contains(&s.as_str()))
+            .collect()
+    };
+    let rank = |s: &String| {
+        ["info", "low", "medium", "high", "critical"]
+            .iter()
+            .position(|x| x == s)
+    };
+    let by_severity = severities(&[]);
+    assert!(by_severity.len() > 10);
+    assert!(
+        by_severity.windows(2).all(|w| rank(&w[0]) >= rank(&w[1])),
+        "{by_severity:?}"
+    );
+    let by_place = severities(&["--sort", "location"]);
+    assert!(
+        !by_place.windows(2).all(|w| rank(&w[0]) >= rank(&w[1])),
+        "file order mixes severities"
+    );
 }
 
 #[test]
@@ -410,7 +488,7 @@ fn bad_input_is_reported_and_never_stops_the_scan() {
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(
         stdout.contains("error: ")
-            && stdout.contains("duplicate.yaml:5:1 (document 0): duplicate key `spec`"),
+            && stdout.contains("duplicate.yaml:5:1 (document 1): duplicate key `spec`"),
         "{stdout}"
     );
 }
@@ -621,4 +699,25 @@ fn the_kubernetes_version_comes_from_the_flag_or_the_config() {
     let bad = scan_with_config();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("kubernetes-version in the config"));
+}
+
+#[test]
+fn kubernetes_own_roles_are_named_not_located_in_a_file_the_user_lacks() {
+    let output = palisade()
+        .args(["scan", "--no-config", "--format", "json"])
+        .arg(repo_root().join("examples"))
+        .output()
+        .expect("runs");
+    let report = json_of(&output);
+    let related: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .flat_map(|f| f["related"].as_array().into_iter().flatten())
+        .collect();
+    assert!(related.iter().any(|r| r["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("part of Kubernetes' default RBAC policy"))));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains("<bootstrap>"), "no built-in file named");
 }

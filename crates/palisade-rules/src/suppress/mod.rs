@@ -499,7 +499,7 @@ fn find_comments(file: &Arc<str>, text: &str) -> Vec<Comment> {
                 path: FieldPath::root(),
                 location: Some(Location {
                     file: Arc::clone(file),
-                    document: 0,
+                    document: 1,
                     line: line_number,
                     column: u32::try_from(line[..hash].chars().count() + 1).unwrap_or(1),
                 }),

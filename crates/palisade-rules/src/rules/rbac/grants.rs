@@ -76,11 +76,8 @@ fn rule_summary(rule: &PolicyRule) -> String {
 pub(crate) fn related_rules(role: &Role, rules: &[&PolicyRule]) -> Vec<Related> {
     rules
         .iter()
-        .map(|rule| Related {
-            object: rule.source.object.clone(),
-            path: rule.path.clone(),
-            location: rule.source.location.clone(),
-            message: if rule.source.object.name == role.name {
+        .map(|rule| {
+            let mut message = if rule.source.object.name == role.name {
                 rule_summary(rule)
             } else {
                 format!(
@@ -88,7 +85,23 @@ pub(crate) fn related_rules(role: &Role, rules: &[&PolicyRule]) -> Vec<Related> 
                     rule_summary(rule),
                     role.name
                 )
-            },
+            };
+            // Kubernetes' own roles are in no file of the user's: say whose they are instead.
+            let location = if rule.source.bootstrap {
+                message.push_str(&format!(
+                    ", in {} {}, part of Kubernetes' default RBAC policy",
+                    rule.source.object.kind, rule.source.object.name
+                ));
+                None
+            } else {
+                rule.source.location.clone()
+            };
+            Related {
+                object: rule.source.object.clone(),
+                path: rule.path.clone(),
+                location,
+                message,
+            }
         })
         .collect()
 }

@@ -76,11 +76,16 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
             if related.iter().any(|r| r.object == binding.source.object) {
                 continue;
             }
+            let (location, whose) = if binding.source.bootstrap {
+                (None, ", part of Kubernetes' default RBAC policy")
+            } else {
+                (binding.source.location.clone(), "")
+            };
             related.push(Related {
                 object: binding.source.object.clone(),
                 path: FieldPath::root().key("roleRef"),
-                location: binding.source.location.clone(),
-                message: format!("{} grants {}", binding.display(), binding.role_ref.1),
+                location,
+                message: format!("{} grants {}{whose}", binding.display(), binding.role_ref.1),
             });
         }
         out.report(&workload.source, message, related);
