@@ -20,4 +20,4 @@ pub use meta::{
     AuditDetector, AuditHit, Check, Emitter, OptionKind, OptionValue, OptionValues, Rule, RuleMeta,
     RuleOption,
 };
-pub use selection::{matches, Selection, SelectionError};
+pub use selection::{did_you_mean, matches, Selection, SelectionError};

@@ -13,10 +13,46 @@ pub struct Selection {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SelectionError {
     #[error(
-        "`{0}` matches no rule (use a rule code, code prefix, name, category or framework tag \
-         such as pss, PSS:baseline or cis; `palisade rules` lists them)"
+        "`{0}` matches no rule{hint} (use a rule code, code prefix, name, category or framework \
+         tag such as pss, PSS:baseline or cis; `palisade rules` lists them)",
+        hint = did_you_mean_hint(.1)
     )]
-    NoMatch(String),
+    NoMatch(String, Option<&'static str>),
+}
+
+fn did_you_mean_hint(suggestion: &Option<&'static str>) -> String {
+    suggestion.map_or(String::new(), |s| format!(": did you mean `{s}`?"))
+}
+
+/// Edits (insertions, deletions, substitutions) between `a` and `b`, ignoring case.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// The candidate closest to a mistyped `word`, when one is close enough to be what was meant
+/// (a third of its letters wrong at most).
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 /// `prefix` matches `text` whole or up to a separator, ignoring case.
@@ -43,7 +79,13 @@ impl Selection {
     pub fn resolve(&self, rules: &[&'static Rule]) -> Result<Vec<&'static Rule>, SelectionError> {
         for token in self.select.iter().chain(&self.ignore) {
             if !rules.iter().any(|r| matches(&r.meta, token)) {
-                return Err(SelectionError::NoMatch(token.clone()));
+                let names = rules
+                    .iter()
+                    .flat_map(|r| [r.meta.code, r.meta.name, r.meta.category]);
+                return Err(SelectionError::NoMatch(
+                    token.clone(),
+                    did_you_mean(token, names),
+                ));
             }
         }
         Ok(rules
@@ -97,6 +139,29 @@ mod tests {
     }
 
     #[test]
+    fn a_typo_gets_a_suggestion() {
+        assert_eq!(
+            codes(&["pss-privilegd"], &[]),
+            Err(SelectionError::NoMatch(
+                "pss-privilegd".into(),
+                Some("pss-privileged")
+            ))
+        );
+        assert_eq!(
+            codes(&["PAL-PSS-0002"], &[]),
+            Err(SelectionError::NoMatch(
+                "PAL-PSS-0002".into(),
+                Some("PAL-PSS-002")
+            ))
+        );
+        let far = codes(&["kubernetes"], &[]);
+        assert_eq!(far, Err(SelectionError::NoMatch("kubernetes".into(), None)));
+        assert!(SelectionError::NoMatch("x".into(), Some("y"))
+            .to_string()
+            .contains("did you mean `y`?"));
+    }
+
+    #[test]
     fn name_prefixes_select_families() {
         let netpol = codes(&["netpol"], &[]).expect("matches");
         assert_eq!(netpol.len(), 8);
@@ -112,10 +177,10 @@ mod tests {
     fn ignore_wins_and_prefixes_stop_at_separators() {
         let rest = codes(&["PAL-PSS"], &["pss-privileged"]).expect("matches");
         assert!(!rest.contains(&"PAL-PSS-002") && rest.contains(&"PAL-PSS-001"));
-        assert_eq!(
+        assert!(matches!(
             codes(&["PAL-PSS-00"], &[]),
-            Err(SelectionError::NoMatch("PAL-PSS-00".into()))
-        );
+            Err(SelectionError::NoMatch(token, _)) if token == "PAL-PSS-00"
+        ));
         assert!(codes(&[], &["no-such-rule"]).is_err());
     }
 }

@@ -340,6 +340,10 @@ pub struct ServeArgs {
 #[command(mut_arg("kubeconfig", |arg| arg.hide(true)))]
 #[command(mut_arg("request_timeout", |arg| arg.hide(true)))]
 #[command(mut_arg("namespaces", |arg| arg.hide(true)))]
+#[command(mut_arg("pss_level", |arg| arg.hide(true)))]
+#[command(mut_arg("pss_version", |arg| arg.hide(true)))]
+#[command(mut_arg("no_bootstrap", |arg| arg.hide(true)))]
+#[command(mut_arg("strict", |arg| arg.hide(true)))]
 pub struct NodeArgs {
     /// The directory that holds the node's file tree.
     #[arg(long, value_name = "DIR", default_value = "/")]

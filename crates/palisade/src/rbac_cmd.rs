@@ -73,7 +73,9 @@ fn request(
         "*",
     ];
     if !KNOWN_VERBS.contains(&verb) {
-        eprintln!("Warning: verb '{verb}' is not a known verb");
+        let hint = palisade_rules::did_you_mean(verb, KNOWN_VERBS.iter().copied())
+            .map_or(String::new(), |s| format!(" (did you mean '{s}'?)"));
+        eprintln!("Warning: verb '{verb}' is not a known verb{hint}");
     }
     let parsed = parse_target(target);
     if let Some(warning) = &parsed.warning {

@@ -81,8 +81,11 @@ pub fn explain(args: &ExplainArgs) -> Result<u8> {
     let Some(rule) = RULES.iter().find(|r| {
         r.meta.code.eq_ignore_ascii_case(&args.rule) || r.meta.name.eq_ignore_ascii_case(&args.rule)
     }) else {
+        let names = RULES.iter().flat_map(|r| [r.meta.code, r.meta.name]);
+        let hint = palisade_rules::did_you_mean(&args.rule, names)
+            .map_or(String::new(), |s| format!(": did you mean `{s}`?"));
         bail!(
-            "no rule is called `{}` (`palisade rules` lists codes and names)",
+            "no rule is called `{}`{hint} (`palisade rules` lists codes and names)",
             args.rule
         );
     };

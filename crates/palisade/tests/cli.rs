@@ -721,3 +721,45 @@ fn kubernetes_own_roles_are_named_not_located_in_a_file_the_user_lacks() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(!text.contains("<bootstrap>"), "no built-in file named");
 }
+
+#[test]
+fn typos_in_rule_names_get_a_suggestion() {
+    let output = palisade()
+        .args(["explain", "pss-privilegd"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("did you mean `pss-privileged`?"));
+    let output = palisade()
+        .args(["scan", "--select", "PAL-PSS-0002"])
+        .arg(examples())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("did you mean `PAL-PSS-002`?"));
+}
+
+#[test]
+fn node_does_not_offer_flags_that_do_not_apply() {
+    let output = palisade().args(["node", "--help"]).output().expect("runs");
+    let help = String::from_utf8_lossy(&output.stdout);
+    // A flag is offered where a line of the help starts with it, followed by its value.
+    let offered = |flag: &str| {
+        help.lines().any(|l| {
+            l.trim_start()
+                .strip_prefix(flag)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\n']))
+                && l.starts_with("  ")
+                && !l.starts_with("          ")
+        })
+    };
+    for hidden in [
+        "--pss-level",
+        "--pss-version",
+        "--no-bootstrap",
+        "--cluster",
+    ] {
+        assert!(!offered(hidden), "{hidden} in node --help");
+    }
+    assert!(offered("--root"));
+}

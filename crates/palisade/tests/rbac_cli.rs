@@ -306,7 +306,7 @@ fn resource_arguments_are_read_as_kubectl_reads_them() {
     let verb = rbac(&["can-i", "gett", "pods", "-n", "shop", "--as", "alice"]);
     let stderr = String::from_utf8_lossy(&verb.stderr);
     assert!(
-        stderr.contains("Warning: verb 'gett' is not a known verb"),
+        stderr.contains("Warning: verb 'gett' is not a known verb (did you mean 'get'?)"),
         "{stderr}"
     );
 }
