@@ -66,6 +66,32 @@ pub enum Command {
     /// subject did, list what it was granted and never used.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Print a shell completion script: `palisade completions bash > /etc/bash_completion.d/palisade`.
+    #[command(after_help = "Examples:\n  \
+        palisade completions bash > ~/.local/share/bash-completion/completions/palisade\n  \
+        palisade completions zsh > \"${fpath[1]}/_palisade\"\n  \
+        palisade completions fish > ~/.config/fish/completions/palisade.fish\n  \
+        palisade completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+    /// Write the manual pages (palisade.1 and one per subcommand) into a directory.
+    #[command(
+        after_help = "Example:\n  palisade man --dir /usr/local/share/man/man1 && man palisade-scan"
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Where to write the pages (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "man")]
+    pub dir: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -468,12 +494,17 @@ pub enum NetpolCommand {
 
 #[derive(Args, Debug)]
 pub struct NetInput {
-    /// Manifests, directories, `kubectl get -A -o yaml` dumps or `-` [default: .]
+    /// Manifests, directories, `kubectl get -A -o yaml` dumps or `-` (one of them, or
+    /// --cluster, is required).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 
     #[command(flatten)]
     pub source: ClusterSource,
+
+    /// Write the answer to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -484,7 +515,8 @@ pub struct ReachArgs {
     pub to: String,
     #[command(flatten)]
     pub input: NetInput,
-    /// The destination port, with an optional protocol: 8080, 53/UDP. Without it, any port.
+    /// The destination port, with an optional protocol: 8080, 53/UDP, or a container port's
+    /// name on the destination (http). Without it, any port.
     #[arg(long, value_name = "PORT[/PROTO]")]
     pub port: Option<String>,
     #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
@@ -528,6 +560,7 @@ pub struct MatrixArgs {
 pub enum GenerateCommand {
     /// Deny all ingress and egress in a namespace, keeping DNS to kube-dns open.
     DefaultDeny {
+        /// The namespace the policy is for.
         #[arg(long, short = 'n')]
         namespace: String,
     },
@@ -543,6 +576,7 @@ pub enum GenerateCommand {
     },
     /// Allow egress anywhere except the cloud metadata endpoint 169.254.169.254.
     DenyMetadata {
+        /// The namespace the policy is for.
         #[arg(long, short = 'n')]
         namespace: String,
     },
@@ -734,12 +768,17 @@ pub enum AnswerFormat {
 
 #[derive(Args, Debug, Clone)]
 pub struct PolicyInput {
-    /// Manifests, directories, `kubectl get -A -o yaml` dumps or `-` [default: .]
+    /// Manifests, directories, `kubectl get -A -o yaml` dumps or `-` (one of them, or
+    /// --cluster, is required).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 
     #[command(flatten)]
     pub source: ClusterSource,
+
+    /// Write the answer to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// Do not assume Kubernetes' default RBAC roles and bindings exist (with --cluster they
     /// never are: the cluster's own roles are read).
@@ -827,8 +866,13 @@ pub struct PathsArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum RulesFormat {
+    /// One line per rule: code, severity, name, category (`text` also works, as for the other
+    /// commands).
+    #[value(alias = "text")]
     Table,
+    /// The rules and their metadata, for tools.
     Json,
+    /// The reference page (docs/rules.md).
     Markdown,
 }
 

@@ -40,6 +40,18 @@ fn main() -> ExitCode {
         Command::Admit(args) => admit_cmd::run_admit(&args, cli.kubernetes_version),
         Command::Operator(args) => operator_cmd::run_operator(&args, cli.kubernetes_version),
         Command::Audit(command) => audit_cmd::run(&command),
+        Command::Completions(args) => {
+            let mut command = <cli::Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "palisade", &mut script);
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(&script).and_then(|()| stdout.flush()) {
+                // `palisade completions bash | head` closed the pipe: nothing left to say.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_CLEAN),
+                other => other.map(|()| EXIT_CLEAN).map_err(Into::into),
+            }
+        }
+        Command::Man(args) => write_man_pages(&args.dir).map(|()| EXIT_CLEAN),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -68,4 +80,51 @@ pub(crate) fn split_list(values: &[String]) -> Vec<String> {
         .filter(|v| !v.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// `palisade.1`, and `palisade-<sub>.1` for every subcommand (and theirs), into `dir`.
+fn write_man_pages(dir: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let command = <cli::Cli as clap::CommandFactory>::command();
+    let mut pending = vec![("palisade".to_string(), command)];
+    let mut written = 0;
+    while let Some((name, command)) = pending.pop() {
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            let sub_name = format!("{name}-{}", sub.get_name());
+            pending.push((sub_name, sub.clone()));
+        }
+        let path = dir.join(format!("{name}.1"));
+        let mut out = Vec::new();
+        clap_mangen::Man::new(command.clone().display_name(name.clone()))
+            .title(name.to_uppercase())
+            .render(&mut out)?;
+        std::fs::write(&path, out).with_context(|| format!("writing {}", path.display()))?;
+        written += 1;
+    }
+    eprintln!(
+        "palisade: wrote {written} manual pages to {}",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// Writes a command's answer to `output` (a file) or to standard output; a closed pipe
+/// (`| head`) ends the answer quietly.
+pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("writing the answer to {}", path.display())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.map_err(Into::into),
+            }
+        }
+    }
 }

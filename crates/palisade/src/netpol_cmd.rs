@@ -1,7 +1,6 @@
 //! `palisade netpol reach | matrix | generate`.
 
 use std::fmt::Write as _;
-use std::io::Write;
 
 use anyhow::{anyhow, bail, Result};
 use palisade_analysis::netpol::{Cidr, Endpoint, Network, PortSet, Protocol, Verdict};
@@ -30,13 +29,6 @@ fn load(input: &NetInput) -> Result<(Network, Vec<LoadError>)> {
     }
     let (inventory, errors) = crate::cluster_cmd::inventory(&input.source, &input.paths, false)?;
     Ok((inventory.network, errors))
-}
-
-fn print(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
 }
 
 /// A CIDR, or a workload `NS/KIND/NAME` of the input.
@@ -77,14 +69,34 @@ fn describe(network: &Network, spec: &Spec) -> String {
     }
 }
 
-fn parse_port(text: &str) -> Result<(Protocol, u16)> {
+/// `--port`: a number (8080, 53/UDP), or a container port's name (http), which the
+/// destination workload's containers resolve as Kubernetes resolves named ports.
+fn parse_port(text: &str, network: &Network, to: &Spec) -> Result<(Protocol, u16)> {
     let (port, protocol) = text.split_once('/').unwrap_or((text, "TCP"));
     let protocol = Protocol::parse(protocol)
         .ok_or_else(|| anyhow!("unknown protocol `{protocol}` (TCP, UDP or SCTP)"))?;
-    let port: u16 = port
-        .parse()
-        .map_err(|_| anyhow!("`{text}` is not a port number (PORT or PORT/PROTO)"))?;
-    Ok((protocol, port))
+    if let Ok(number) = port.parse::<u16>() {
+        return Ok((protocol, number));
+    }
+    let Spec::Workload(i) = to else {
+        bail!("`{text}` is not a port number, and a named port needs a workload as destination");
+    };
+    let workload = &network.workloads[*i];
+    match workload.ports.iter().find(|p| p.name == port) {
+        Some(named) => Ok((named.protocol, named.port)),
+        None => {
+            let names: Vec<&str> = workload.ports.iter().map(|p| p.name.as_str()).collect();
+            bail!(
+                "{} has no container port named `{port}` (named ports: {})",
+                workload.id(),
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+    }
 }
 
 fn verdict_json(verdict: &Verdict, applies: bool) -> Value {
@@ -136,10 +148,15 @@ fn verdict_text(
 }
 
 fn reach(args: &ReachArgs) -> Result<u8> {
-    let port = args.port.as_deref().map(parse_port).transpose()?;
+    let output = args.input.output.as_deref();
     let (network, errors) = load(&args.input)?;
     let from = resolve(&network, &args.from)?;
     let to = resolve(&network, &args.to)?;
+    let port = args
+        .port
+        .as_deref()
+        .map(|text| parse_port(text, &network, &to))
+        .transpose()?;
     let result = network.reach(endpoint(&network, &from), endpoint(&network, &to));
     let allowed = match port {
         Some((protocol, p)) => result.ports.contains(protocol, p),
@@ -157,7 +174,10 @@ fn reach(args: &ReachArgs) -> Result<u8> {
                 "egress": verdict_json(&result.egress, matches!(from, Spec::Workload(_))),
                 "ingress": verdict_json(&result.ingress, matches!(to, Spec::Workload(_))),
             });
-            print(&format!("{}\n", serde_json::to_string_pretty(&body)?))?;
+            crate::emit(
+                output,
+                &format!("{}\n", serde_json::to_string_pretty(&body)?),
+            )?;
         }
         AnswerFormat::Text => {
             let mut out = String::from(if allowed { "allowed\n" } else { "denied\n" });
@@ -179,7 +199,7 @@ fn reach(args: &ReachArgs) -> Result<u8> {
                     }
                 }
             }
-            print(&out)?;
+            crate::emit(output, &out)?;
         }
     }
     Ok(if !errors.is_empty() {
@@ -192,6 +212,7 @@ fn reach(args: &ReachArgs) -> Result<u8> {
 }
 
 fn matrix(args: &MatrixArgs) -> Result<u8> {
+    let output = args.input.output.as_deref();
     let (mut network, errors) = load(&args.input)?;
     if let Some(ns) = &args.namespace {
         network.workloads.retain(|w| &w.namespace == ns);
@@ -267,7 +288,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
             out.push_str("}\n");
         }
     }
-    print(&out)?;
+    crate::emit(output, &out)?;
     Ok(if errors.is_empty() { 0 } else { EXIT_ERROR })
 }
 
@@ -291,6 +312,10 @@ fn deny_metadata(namespace: &str) -> String {
 }
 
 fn generate(command: &GenerateCommand) -> Result<u8> {
+    let output = match command {
+        GenerateCommand::Quarantine { input, .. } => input.output.as_deref(),
+        _ => None,
+    };
     let yaml = match command {
         GenerateCommand::DefaultDeny { namespace } => default_deny(namespace),
         GenerateCommand::DenyMetadata { namespace } => deny_metadata(namespace),
@@ -348,6 +373,6 @@ fn generate(command: &GenerateCommand) -> Result<u8> {
             out
         }
     };
-    print(&yaml)?;
+    crate::emit(output, &yaml)?;
     Ok(0)
 }

@@ -1,7 +1,6 @@
 //! `palisade rbac can-i | who-can | show | paths`.
 
 use std::fmt::Write as _;
-use std::io::Write;
 
 use anyhow::Result;
 use palisade_analysis::rbac::paths::{EscalationPath, Graph, Identity};
@@ -112,13 +111,6 @@ fn request(
     })
 }
 
-fn print(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
-}
-
 fn grant_json(grant: &Grant<'_>) -> Value {
     json!({
         "binding": grant.binding.source.object,
@@ -147,6 +139,7 @@ fn finish(answer: u8, errors: &[LoadError]) -> u8 {
 }
 
 fn can_i(args: &CanIArgs) -> Result<u8> {
+    let output = args.input.output.as_deref();
     let request = request(
         &args.verb,
         &args.target,
@@ -158,11 +151,14 @@ fn can_i(args: &CanIArgs) -> Result<u8> {
     let grants = inventory.policy.grants(&user, &request);
     let allowed = !grants.is_empty();
     match args.format {
-        AnswerFormat::Text => print(if allowed { "yes\n" } else { "no\n" })?,
+        AnswerFormat::Text => crate::emit(output, if allowed { "yes\n" } else { "no\n" })?,
         AnswerFormat::Json => {
             let reasons: Vec<Value> = grants.iter().map(grant_json).collect();
             let body = json!({"allowed": allowed, "user": {"name": user.name, "groups": user.groups}, "reasons": reasons});
-            print(&format!("{}\n", serde_json::to_string_pretty(&body)?))?;
+            crate::emit(
+                output,
+                &format!("{}\n", serde_json::to_string_pretty(&body)?),
+            )?;
         }
     }
     Ok(finish(if allowed { EXIT_YES } else { EXIT_NO }, &errors))
@@ -173,6 +169,7 @@ fn subject_json(subject: &Subject) -> Value {
 }
 
 fn who_can(args: &WhoCanArgs) -> Result<u8> {
+    let output = args.input.output.as_deref();
     let request = request(
         &args.verb,
         &args.target,
@@ -191,10 +188,13 @@ fn who_can(args: &WhoCanArgs) -> Result<u8> {
                     value
                 })
                 .collect();
-            print(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&json!({"subjects": subjects}))?
-            ))?;
+            crate::emit(
+                output,
+                &format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&json!({"subjects": subjects}))?
+                ),
+            )?;
         }
         AnswerFormat::Text => {
             let mut out = String::new();
@@ -212,13 +212,14 @@ fn who_can(args: &WhoCanArgs) -> Result<u8> {
                     }
                 }
             }
-            print(&out)?;
+            crate::emit(output, &out)?;
         }
     }
     Ok(finish(EXIT_YES, &errors))
 }
 
 fn show(args: &ShowArgs) -> Result<u8> {
+    let output = args.input.output.as_deref();
     let (inventory, errors) = load(&args.input)?;
     let user = UserInfo::new(&args.subject, &args.as_groups);
     let policy = &inventory.policy;
@@ -282,7 +283,10 @@ fn show(args: &ShowArgs) -> Result<u8> {
                 .map(|(scope, rules, _)| json!({"scope": scope, "rules": rules}))
                 .collect();
             let doc = json!({"user": {"name": user.name, "groups": user.groups}, "scopes": body});
-            print(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+            crate::emit(
+                output,
+                &format!("{}\n", serde_json::to_string_pretty(&doc)?),
+            )?;
         }
         AnswerFormat::Text => {
             let mut out = format!("{} (groups: {})\n", user.name, user.groups.join(", "));
@@ -295,7 +299,7 @@ fn show(args: &ShowArgs) -> Result<u8> {
                     let _ = writeln!(out, "  {line}");
                 }
             }
-            print(&out)?;
+            crate::emit(output, &out)?;
         }
     }
     Ok(finish(EXIT_YES, &errors))
@@ -421,6 +425,7 @@ fn render_paths(
 }
 
 fn paths(args: &PathsArgs) -> Result<u8> {
+    let output = args.input.output.as_deref();
     let (inventory, errors) = load(&args.input)?;
     let target = match args.to {
         PathTarget::ClusterAdmin => Identity::ClusterAdmin,
@@ -428,7 +433,7 @@ fn paths(args: &PathsArgs) -> Result<u8> {
     };
     let graph = Graph::build(&inventory);
     let found = graph.paths_to(&target, |s| !s.is_system());
-    print(&render_paths(&found, args.format, &target)?)?;
+    crate::emit(output, &render_paths(&found, args.format, &target)?)?;
     // Like can-i: 1 says "yes, there is a way there", which CI should see.
     Ok(finish(
         if found.is_empty() { EXIT_YES } else { EXIT_NO },

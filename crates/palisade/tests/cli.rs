@@ -763,3 +763,29 @@ fn node_does_not_offer_flags_that_do_not_apply() {
     }
     assert!(offered("--root"));
 }
+
+#[test]
+fn completions_and_manual_pages_are_generated() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let output = palisade()
+            .args(["completions", shell])
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            script.contains("palisade") && script.contains("pss-level"),
+            "{shell}"
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = palisade()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    let scan = std::fs::read_to_string(dir.path().join("palisade-scan.1")).expect("page");
+    assert!(scan.contains("palisade\\-scan") && scan.contains("\\-\\-fail\\-on"));
+    assert!(dir.path().join("palisade-rbac-can-i.1").is_file());
+}

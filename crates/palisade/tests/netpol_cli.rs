@@ -425,3 +425,34 @@ fn broken_inputs_are_named_and_exit_2() {
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("broken.yaml:"));
 }
+
+#[test]
+fn reach_takes_the_destinations_named_ports() {
+    let ex = example();
+    // api's container port `http` is 3000, which api-from-web allows.
+    let named = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/deployment/api",
+            "--port",
+            "http",
+        ],
+        &[&ex],
+    );
+    assert_eq!(named.status.code(), Some(0), "{}", stdout(&named));
+    assert!(stdout(&named).contains("3000/TCP"));
+    let unknown = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/deployment/api",
+            "--port",
+            "grpc",
+        ],
+        &[&ex],
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr)
+        .contains("has no container port named `grpc` (named ports: http, metrics)"));
+}

@@ -378,3 +378,18 @@ items:
     assert_eq!(stdout(&output), "yes\n");
     assert!(String::from_utf8_lossy(&output.stderr).contains("broken.yaml"));
 }
+
+#[test]
+fn answers_can_go_to_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("who.json");
+    let out_arg = out.to_string_lossy().into_owned();
+    let output = rbac(&[
+        "who-can", "get", "secrets", "-n", "shop", "--format", "json", "-o", &out_arg,
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty());
+    let answer: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
+    assert!(answer.to_string().contains("erin@example.com"), "{answer}");
+}
