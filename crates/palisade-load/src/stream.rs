@@ -491,13 +491,23 @@ pub(crate) fn load_piece_at(
         match (parsed, piece.item) {
             (Ok(root), None) => document_objects(file, document, root, sink),
             (Ok(root), Some(index)) => list_item(file, document, index, root, list.as_ref(), sink),
-            (Err(yaml::YamlError { pos, message }), _) => sink(Loaded::Error(LoadError {
-                file: file.to_string(),
-                document: Some(document),
-                line: Some(pos.line),
-                column: Some(pos.column),
-                message,
-            })),
+            (Err(yaml::YamlError { pos, message }), _) => {
+                // Go templates break YAML in ways whose parser message says nothing useful.
+                let message = if piece.text.contains("{{") {
+                    format!(
+                        "{message}: this is a template (`{{{{ ... }}}}`), not a manifest; render it and pipe the result (`helm template RELEASE CHART | palisade scan -`), or use `palisade scan --render DIR`"
+                    )
+                } else {
+                    message
+                };
+                sink(Loaded::Error(LoadError {
+                    file: file.to_string(),
+                    document: Some(document),
+                    line: Some(pos.line),
+                    column: Some(pos.column),
+                    message,
+                }))
+            }
         }
     }
     count

@@ -80,7 +80,95 @@ fn walk_dir(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<LoadError>) {
             }
         }
     }
+    let (found, notes) = without_unrendered(found);
+    errors.extend(notes);
     inputs.extend(found);
+}
+
+/// The names Kustomize reads its configuration from.
+const KUSTOMIZATIONS: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Leaves out what is not a manifest until rendered: a Helm chart's files (one error per chart,
+/// with the command that renders it) and the patch files of Kustomize directories (partial
+/// objects that Kustomize merges into the resources, which are scanned as they are).
+fn without_unrendered(found: Vec<Input>) -> (Vec<Input>, Vec<LoadError>) {
+    let path_of = |input: &Input| match input {
+        Input::File(path) => Some(path.clone()),
+        Input::Stdin => None,
+    };
+    let mut charts: Vec<PathBuf> = found
+        .iter()
+        .filter_map(path_of)
+        .filter(|p| p.file_name().is_some_and(|n| n == "Chart.yaml"))
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    charts.sort();
+    let mut patches: Vec<PathBuf> = Vec::new();
+    for input in &found {
+        let Some(path) = path_of(input) else { continue };
+        let is_kustomization = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| KUSTOMIZATIONS.contains(&n));
+        if let (true, Some(dir)) = (is_kustomization, path.parent()) {
+            patches.extend(kustomize_patches(&path).into_iter().map(|p| dir.join(p)));
+        }
+    }
+    let notes = charts
+        .iter()
+        .map(|chart| {
+            let dir = chart.to_string_lossy();
+            error(
+                dir.as_ref(),
+                format!(
+                    "a Helm chart: its templates are not manifests until rendered, so it was not scanned; run `helm template RELEASE {dir} | palisade scan -`, or `palisade scan --render {dir}`"
+                ),
+            )
+        })
+        .collect();
+    let kept = found
+        .into_iter()
+        .filter(|input| {
+            path_of(input).is_none_or(|path| {
+                !charts.iter().any(|chart| path.starts_with(chart))
+                    && !patches.iter().any(|patch| same_file(patch, &path))
+            })
+        })
+        .collect();
+    (kept, notes)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || std::fs::canonicalize(a)
+            .ok()
+            .is_some_and(|a| Some(a) == std::fs::canonicalize(b).ok())
+}
+
+/// The patch files a kustomization names (`patches[].path`, `patchesStrategicMerge[]`,
+/// `patchesJson6902[].path`), relative to its directory.
+fn kustomize_patches(kustomization: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(kustomization) else {
+        return Vec::new();
+    };
+    let Some(Ok(root)) = crate::yaml::parse_documents(&text, 0).into_iter().next() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for field in ["patches", "patchesStrategicMerge", "patchesJson6902"] {
+        for item in root
+            .get(field)
+            .map(palisade_model::Node::as_seq)
+            .unwrap_or_default()
+        {
+            let path = item.as_str().or_else(|| item.str_of("path"));
+            // An inline patch is text, not a file name.
+            if let Some(path) = path.filter(|p| !p.contains('\n')) {
+                out.push(path.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Reads one input fully, refusing files over [`MAX_FILE_BYTES`].
@@ -140,6 +228,57 @@ mod tests {
             })
             .collect();
         assert_eq!(names, vec!["app/a.yaml", "app/c.json", "app/sub/b.yml"]);
+    }
+
+    #[test]
+    fn charts_are_named_not_scanned_and_kustomize_patches_are_left_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let files = [
+            ("shop/Chart.yaml", "apiVersion: v2\nname: shop\nversion: 0.1.0\n"),
+            ("shop/values.yaml", "replicaCount: 2\n"),
+            ("shop/templates/web.yaml", "metadata:\n  name: {{ .Release.Name }}\n"),
+            (
+                "overlay/kustomization.yaml",
+                "resources: [web.yaml]\npatches:\n  - path: replicas.yaml\npatchesStrategicMerge:\n  - probes.yaml\n",
+            ),
+            ("overlay/web.yaml", "kind: Deployment\n"),
+            ("overlay/replicas.yaml", "kind: Deployment\n"),
+            ("overlay/probes.yaml", "kind: Deployment\n"),
+            ("plain/pod.yaml", "kind: Pod\n"),
+        ];
+        for (file, text) in files {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let (inputs, errors) = discover(&[root.to_string_lossy().into_owned()]);
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|i| match i {
+                Input::File(p) => p
+                    .strip_prefix(root)
+                    .expect("under")
+                    .to_string_lossy()
+                    .into_owned(),
+                Input::Stdin => "-".into(),
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "overlay/kustomization.yaml",
+                "overlay/web.yaml",
+                "plain/pod.yaml"
+            ]
+        );
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].file.ends_with("shop"));
+        assert!(
+            errors[0].message.contains("helm template RELEASE"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]

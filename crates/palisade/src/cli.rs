@@ -708,6 +708,12 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_name = "ORDER")]
     pub sort: Option<SortOrder>,
 
+    /// Render a Helm chart (`helm template`) or Kustomize directory (`kubectl kustomize`) and
+    /// scan the result; findings point at the chart's templates. Repeatable; needs helm or
+    /// kubectl on PATH.
+    #[arg(long, value_name = "DIR")]
+    pub render: Vec<PathBuf>,
+
     /// Exit 0 when the input holds no Kubernetes object at all (by default that is an error,
     /// exit 2: an empty file, an empty stdin or a directory without manifests in CI usually
     /// means the wrong path).

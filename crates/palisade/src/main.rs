@@ -7,6 +7,7 @@ mod cluster_cmd;
 mod netpol_cmd;
 mod operator_cmd;
 mod rbac_cmd;
+mod render;
 mod rules_cmd;
 mod scan_cmd;
 

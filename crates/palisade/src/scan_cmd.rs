@@ -193,14 +193,24 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     if args.source.connection.context.is_some() || args.source.connection.kubeconfig.is_some() {
         bail!("--context and --kubeconfig choose a cluster: add --cluster to scan it");
     }
-    let paths = if args.paths.is_empty() {
+    let paths = if args.paths.is_empty() && args.render.is_empty() {
         vec![".".to_string()]
     } else {
         args.paths.clone()
     };
     let loaded = load_config(args, &paths)?;
     let (pipeline, fail_on) = pipeline(args, &loaded, kubernetes_version)?;
-    let (inputs, discovery_errors) = discover(&paths);
+    let (mut inputs, discovery_errors) = discover(&paths);
+    let rendered: Vec<crate::render::Rendered> = args
+        .render
+        .iter()
+        .map(|dir| crate::render::render(dir))
+        .collect::<Result<_>>()?;
+    inputs.extend(
+        rendered
+            .iter()
+            .map(|r| palisade_load::Input::File(r.path().to_path_buf())),
+    );
     let inputs = dedup_inputs(inputs);
     let bar = progress_bar(inputs.len(), args);
     let tick = || {
@@ -208,9 +218,12 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
             bar.inc(1);
         }
     };
-    let report = scan_with_progress(&inputs, &pipeline, discovery_errors, &tick);
+    let mut report = scan_with_progress(&inputs, &pipeline, discovery_errors, &tick);
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    for rendered in &rendered {
+        rendered.map_back(&mut report);
     }
     finish(report, &pipeline, fail_on, args)
 }

@@ -389,3 +389,23 @@ fn text_output_groups_by_cis_section() {
         ]
     );
 }
+
+/// The README's walk-through: `scripts/node-example` gives a bundled tree its modes.
+#[test]
+fn the_node_example_script_prepares_trees_for_node_root() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/node-example");
+    for (tree, failing) in [("weak", true), ("hardened", false)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join(tree);
+        let status = std::process::Command::new("bash")
+            .arg(&script)
+            .arg(tree)
+            .arg(&target)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("bash runs");
+        assert!(status.success(), "{tree}");
+        let (report, code, _) = scan(&target, &[]);
+        assert_eq!(code, i32::from(failing), "{tree}: {report}");
+    }
+}

@@ -1,0 +1,200 @@
+//! `scan --render DIR`: a Helm chart or Kustomize directory rendered by the tool that owns it
+//! (`helm template`, `kubectl kustomize`), scanned with everything else, and its findings
+//! pointed back at the chart's templates (named by the `# Source:` comments Helm writes).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use palisade_model::Location;
+use palisade_report::Report;
+
+/// One rendered directory: where its output was written for the scan, and how to map places.
+pub struct Rendered {
+    /// The rendered manifests (removed on drop).
+    file: tempfile::NamedTempFile,
+    dir: PathBuf,
+    kind: Kind,
+    text: String,
+}
+
+enum Kind {
+    Helm,
+    Kustomize,
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+}
+
+/// Renders `dir` with the tool it is written for.
+pub fn render(dir: &Path) -> Result<Rendered> {
+    let shown = dir.display();
+    let (kind, mut command) = if dir.join("Chart.yaml").is_file() {
+        if !on_path("helm") {
+            bail!("{shown} is a Helm chart, and helm is not on PATH: install it, or render elsewhere and pipe (`helm template RELEASE {shown} | palisade scan -`)");
+        }
+        let mut command = Command::new("helm");
+        command.arg("template").arg("palisade").arg(dir);
+        (Kind::Helm, command)
+    } else if ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .any(|name| dir.join(name).is_file())
+    {
+        if !on_path("kubectl") {
+            bail!("{shown} is a Kustomize directory, and kubectl is not on PATH: install it, or render elsewhere and pipe (`kustomize build {shown} | palisade scan -`)");
+        }
+        let mut command = Command::new("kubectl");
+        command.arg("kustomize").arg(dir);
+        (Kind::Kustomize, command)
+    } else {
+        bail!("--render {shown}: neither a Helm chart (Chart.yaml) nor a Kustomize directory (kustomization.yaml)");
+    };
+    let output = command
+        .output()
+        .with_context(|| format!("rendering {shown}"))?;
+    if !output.status.success() {
+        bail!(
+            "rendering {shown} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let text = String::from_utf8(output.stdout)
+        .with_context(|| format!("the rendering of {shown} is not UTF-8"))?;
+    let mut file = tempfile::Builder::new()
+        .prefix("palisade-rendered-")
+        .suffix(".yaml")
+        .tempfile()?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    Ok(Rendered {
+        file,
+        dir: dir.to_path_buf(),
+        kind,
+        text,
+    })
+}
+
+impl Rendered {
+    /// The rendered manifests, to scan.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// The template each rendered line came from (Helm's `# Source: CHART/templates/x.yaml`,
+    /// the chart's own name first), by the rendered line where its section starts.
+    fn sources(&self) -> Vec<(u32, PathBuf)> {
+        let mut out = Vec::new();
+        for (number, line) in (1u32..).zip(self.text.lines()) {
+            if let Some(source) = line.strip_prefix("# Source: ") {
+                let within_chart: PathBuf = Path::new(source.trim()).components().skip(1).collect();
+                out.push((number, self.dir.join(within_chart)));
+            }
+        }
+        out
+    }
+
+    /// Points the findings and errors about the rendered output at what the user has: Helm's
+    /// templates (the line of the finding's field, found by its key), or the command that
+    /// rendered a Kustomize directory (with the rendered lines, and their code frames).
+    pub fn map_back(&self, report: &mut Report) {
+        let rendered: Arc<str> = Arc::from(self.path().to_string_lossy().as_ref());
+        let shown: Arc<str> = Arc::from(match self.kind {
+            Kind::Helm => format!("helm template {}", self.dir.display()),
+            Kind::Kustomize => format!("kubectl kustomize {}", self.dir.display()),
+        });
+        let sources = self.sources();
+        let mut templates: Vec<(PathBuf, Option<String>)> = Vec::new();
+        // Where a place in the rendered output points for the user, and that line's text.
+        let mut map = |location: &mut Location, path: &palisade_model::FieldPath| {
+            if location.file != rendered {
+                return None;
+            }
+            let source = sources
+                .iter()
+                .rev()
+                .find(|(start, _)| *start <= location.line)
+                .map(|(_, path)| path.clone());
+            let (Kind::Helm, Some(template)) = (&self.kind, source) else {
+                location.file = Arc::clone(&shown);
+                return None;
+            };
+            let text = match templates.iter().find(|(p, _)| *p == template) {
+                Some((_, text)) => text.clone(),
+                None => {
+                    let text = std::fs::read_to_string(&template).ok();
+                    templates.push((template.clone(), text.clone()));
+                    text
+                }
+            };
+            let key = path
+                .segments()
+                .filter(|s| s.parse::<usize>().is_err())
+                .last();
+            let place = text
+                .as_deref()
+                .and_then(|text| key.as_deref().and_then(|key| key_place(text, key)));
+            let (line, column) = place.unwrap_or((1, 1));
+            *location = Location {
+                file: Arc::from(template.to_string_lossy().as_ref()),
+                document: location.document,
+                line,
+                column,
+            };
+            Some(
+                text.as_deref()
+                    .and_then(|t| t.lines().nth(line as usize - 1))
+                    .map(str::to_string),
+            )
+        };
+        for finding in &mut report.findings {
+            if let Some(location) = finding.location.as_mut() {
+                if let Some(snippet) = map(location, &finding.path) {
+                    finding.snippet = snippet;
+                }
+            }
+            for restated in &mut finding.also {
+                if let Some(location) = restated.location.as_mut() {
+                    map(location, &restated.path);
+                }
+            }
+            for related in &mut finding.related {
+                if let Some(location) = related.location.as_mut() {
+                    map(location, &related.path);
+                }
+            }
+        }
+        for error in &mut report.errors {
+            if *error.file == *rendered {
+                error.file = shown.to_string();
+            }
+        }
+    }
+}
+
+/// The first line of `text` whose key is `key` (`key:` after indentation or a list dash), as
+/// (line, column), 1-based.
+fn key_place(text: &str, key: &str) -> Option<(u32, u32)> {
+    let wanted = format!("{key}:");
+    (1u32..).zip(text.lines()).find_map(|(number, line)| {
+        let rest = line.trim_start_matches([' ', '-']);
+        rest.starts_with(&wanted).then(|| {
+            let column = u32::try_from(line.len() - rest.len() + 1).unwrap_or(1);
+            (number, column)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_place;
+
+    #[test]
+    fn keys_are_found_after_indentation_and_dashes() {
+        let text = "spec:\n  containers:\n    - name: web\n      securityContext:\n        privileged: {{ .Values.privileged }}\n";
+        assert_eq!(key_place(text, "privileged"), Some((5, 9)));
+        assert_eq!(key_place(text, "name"), Some((3, 7)));
+        assert_eq!(key_place(text, "image"), None);
+    }
+}

@@ -1,0 +1,201 @@
+//! Helm charts and Kustomize directories: named with the command that renders them when
+//! scanned as files, rendered and mapped back with `--render`.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn write(root: &Path, file: &str, text: &str) {
+    let path = root.join(file);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+const CHART_TEMPLATE: &str = "apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: {{ .Release.Name }}-agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      containers:
+        - name: agent
+          image: \"{{ .Values.image }}\"
+          securityContext:
+            privileged: {{ .Values.privileged }}
+";
+
+fn chart(root: &Path) {
+    write(
+        root,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: agent\nversion: 0.1.0\n",
+    );
+    write(
+        root,
+        "chart/values.yaml",
+        "image: registry.example.com/agent:1.2.0\nprivileged: true\n",
+    );
+    write(root, "chart/templates/daemonset.yaml", CHART_TEMPLATE);
+}
+
+#[test]
+fn a_chart_scanned_as_files_is_named_with_the_command_that_renders_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    chart(dir.path());
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args(["scan", "--no-config"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("a Helm chart"), "{text}");
+    assert!(text.contains("palisade scan --render"), "{text}");
+    assert!(
+        !text.contains("mapping keys must be scalars"),
+        "templates are not parsed: {text}"
+    );
+    // A template on its own says what it is.
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args(["scan", "--no-config"])
+        .arg(dir.path().join("chart/templates/daemonset.yaml"))
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("this is a template"), "{text}");
+}
+
+/// A stand-in for helm, which no package registry this project installs from carries: it
+/// prints what `helm template` prints for the chart above (a `# Source:` comment per
+/// document), so that the mapping back to templates is what is tested.
+fn fake_helm(bin: &Path) {
+    let rendered = CHART_TEMPLATE
+        .replace("{{ .Release.Name }}", "palisade")
+        .replace(
+            "\"{{ .Values.image }}\"",
+            "registry.example.com/agent:1.2.0",
+        )
+        .replace("{{ .Values.privileged }}", "true");
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = template ] || exit 3\ncat <<'EOF'\n---\n# Source: agent/templates/daemonset.yaml\n{rendered}EOF\n"
+    );
+    write(bin, "helm", &script);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(bin.join("helm"), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+}
+
+#[test]
+fn rendered_charts_point_back_at_their_templates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    chart(dir.path());
+    let bin = dir.path().join("bin");
+    fake_helm(&bin);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .env("PATH", path)
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "pss-privileged",
+            "--format",
+            "json",
+            "--render",
+        ])
+        .arg(dir.path().join("chart"))
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "PAL-PSS-002");
+    let location = &finding["location"];
+    assert!(
+        location["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("chart/templates/daemonset.yaml")),
+        "{location}"
+    );
+    // `privileged: {{ .Values.privileged }}` in the template.
+    assert_eq!(location["line"], 16);
+    assert_eq!(location["column"], 13);
+}
+
+#[test]
+fn kustomize_directories_render_with_kubectl_and_their_patches_are_not_objects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("overlay");
+    write(
+        &root,
+        "kustomization.yaml",
+        "resources: [web.yaml]\npatches:\n  - path: privileged.yaml\n",
+    );
+    write(
+        &root,
+        "web.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n        - name: web\n          image: registry.example.com/shop/web:1.4.2\n",
+    );
+    write(
+        &root,
+        "privileged.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext: {privileged: true}\n",
+    );
+    let scan = |extra: &[&str]| {
+        let output = Command::cargo_bin("palisade")
+            .expect("binary")
+            .args([
+                "scan",
+                "--no-config",
+                "--select",
+                "pss-privileged",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .output()
+            .expect("runs");
+        serde_json::from_slice::<Value>(&output.stdout).expect("json")
+    };
+    let root_arg = root.to_string_lossy().into_owned();
+    // As files: the patch is not an object of its own, so nothing is privileged.
+    let files = scan(&[&root_arg]);
+    assert_eq!(files["findings"], serde_json::json!([]), "{files}");
+    let kubectl = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join("kubectl").is_file())
+    });
+    if !kubectl {
+        eprintln!(
+            "SKIPPED: kubectl is not on PATH, so --render of a Kustomize directory is not tested"
+        );
+        return;
+    }
+    let rendered = scan(&["--render", &root_arg]);
+    let finding = &rendered["findings"][0];
+    assert_eq!(finding["rule"], "PAL-PSS-002", "{rendered}");
+    assert_eq!(
+        finding["location"]["file"],
+        format!("kubectl kustomize {}", root.display())
+    );
+}
