@@ -13,7 +13,7 @@ fn kubelets(files: &[(&str, &str)]) -> Vec<Kubelet> {
         load_text(&Arc::from(*name), text, &mut |loaded| match loaded {
             Loaded::Object(object) => builder.add(&object),
             Loaded::Skipped => {}
-            Loaded::Error(e) => panic!("{e}"),
+            Loaded::Error(e) | Loaded::Warning(e) => panic!("{e}"),
         });
     }
     builder.build()

@@ -14,7 +14,7 @@ fn network(text: &str) -> Network {
         &mut |loaded| match loaded {
             Loaded::Object(object) => network.add(&object),
             Loaded::Skipped => {}
-            Loaded::Error(e) => panic!("{e}"),
+            Loaded::Error(e) | Loaded::Warning(e) => panic!("{e}"),
         },
     );
     network

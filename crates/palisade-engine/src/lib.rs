@@ -171,6 +171,7 @@ pub fn resolve_severity_overrides(
 pub struct FileResult {
     pub findings: Vec<Finding>,
     pub errors: Vec<LoadError>,
+    pub warnings: Vec<LoadError>,
     pub objects: usize,
     pub skipped: usize,
     pub bytes: usize,
@@ -223,6 +224,7 @@ pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
         }
         Loaded::Skipped => result.skipped += 1,
         Loaded::Error(e) => result.errors.push(e),
+        Loaded::Warning(w) => result.warnings.push(w),
     });
     result.inventory = inventory;
     let suppressions = suppressions.finish();
@@ -301,6 +303,7 @@ fn in_pieces<T: Send>(
 struct PieceResult {
     findings: Vec<Finding>,
     errors: Vec<LoadError>,
+    warnings: Vec<LoadError>,
     objects: usize,
     skipped: usize,
     inventory: Option<InventoryBuilder>,
@@ -323,6 +326,7 @@ pub fn scan_streamed(
         let mut part = PieceResult {
             findings: Vec::new(),
             errors: Vec::new(),
+            warnings: Vec::new(),
             objects: 0,
             skipped: 0,
             inventory: None,
@@ -348,6 +352,7 @@ pub fn scan_streamed(
             }
             Loaded::Skipped => part.skipped += 1,
             Loaded::Error(e) => part.errors.push(e),
+            Loaded::Warning(w) => part.warnings.push(w),
         });
         part.inventory = inventory;
         let suppressions = suppressions.finish();
@@ -361,6 +366,7 @@ pub fn scan_streamed(
     in_pieces(name, reader, each, |part: PieceResult| {
         result.findings.extend(part.findings);
         result.errors.extend(part.errors);
+        result.warnings.extend(part.warnings);
         result.objects += part.objects;
         result.skipped += part.skipped;
         if let (Some(all), Some(piece)) = (result.inventory.as_mut(), part.inventory) {
@@ -484,6 +490,7 @@ pub fn scan_with_extras(
         collected.summary.skipped += result.skipped;
         collected.findings.append(&mut result.findings);
         collected.errors.append(&mut result.errors);
+        collected.warnings.append(&mut result.warnings);
         if result.stdin_text.is_some() {
             collected.stdin_text = result.stdin_text.take();
         }
@@ -523,6 +530,7 @@ pub fn scan_with_extras(
 struct Collected {
     findings: Vec<Finding>,
     errors: Vec<LoadError>,
+    warnings: Vec<LoadError>,
     summary: Summary,
     inventory: Option<InventoryBuilder>,
     suppressions: Suppressions,
@@ -538,6 +546,7 @@ impl Collected {
         Collected {
             findings: Vec::new(),
             errors: Vec::new(),
+            warnings: Vec::new(),
             summary: Summary::default(),
             inventory: pipeline
                 .engine
@@ -566,6 +575,7 @@ impl Collected {
         let Collected {
             mut findings,
             errors,
+            warnings,
             mut summary,
             inventory,
             suppressions,
@@ -610,11 +620,13 @@ impl Collected {
         });
         set_fingerprints(&mut findings);
         summary.errors = errors.len();
+        summary.warnings = warnings.len();
         summary.findings = SeverityCounts::count(&findings);
         summary.suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
         let report = Report {
             findings,
             errors,
+            warnings,
             summary,
             ..Report::default()
         };
@@ -923,6 +935,7 @@ pub fn load_inventory(
                     Loaded::Object(object) => builder.add(&object),
                     Loaded::Skipped => {}
                     Loaded::Error(e) => errors.push(e),
+                    Loaded::Warning(_) => {}
                 }),
             },
             Ok(Reading::Streamed(reader)) => {
@@ -941,6 +954,7 @@ pub fn load_inventory(
                                 Loaded::Object(object) => builder.add(&object),
                                 Loaded::Skipped => {}
                                 Loaded::Error(e) => errors.push(e),
+                                Loaded::Warning(_) => {}
                             })
                         }
                     }

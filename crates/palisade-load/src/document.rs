@@ -12,6 +12,8 @@ pub enum Loaded {
     /// A document that is not a Kubernetes object (no `apiVersion` and no `kind`).
     Skipped,
     Error(LoadError),
+    /// Read, but not as written: a duplicate key, whose last value is used (as kubectl does).
+    Warning(LoadError),
 }
 
 /// Splits a stream into chunks at `---` lines, as Kubernetes' own YAML reader does, so that

@@ -480,8 +480,18 @@ pub(crate) fn load_piece_at(
     first_document: u32,
     sink: &mut dyn FnMut(Loaded),
 ) -> u32 {
-    let documents = yaml::parse_documents(&piece.text, piece.line_offset);
+    let (documents, warnings) = yaml::parse_manifests(&piece.text, piece.line_offset);
     let count = u32::try_from(documents.len()).unwrap_or(u32::MAX);
+    for (index, warning) in warnings {
+        let document = first_document.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
+        sink(Loaded::Warning(LoadError {
+            file: file.to_string(),
+            document: Some(document),
+            line: Some(warning.pos.line),
+            column: Some(warning.pos.column),
+            message: warning.message,
+        }));
+    }
     let list = piece.list.as_ref().map(|(api_version, kind)| ListIdentity {
         api_version: api_version.clone(),
         item_kind: kind.strip_suffix("List").unwrap_or_default().to_string(),
@@ -678,7 +688,7 @@ metadata:
             load_piece(&file, &piece.expect("piece"), &mut |loaded| match loaded {
                 Loaded::Object(_) => objects += 1,
                 Loaded::Error(e) => errors.push(e),
-                Loaded::Skipped => {}
+                Loaded::Skipped | Loaded::Warning(_) => {}
             });
         }
         assert_eq!(objects, 1);

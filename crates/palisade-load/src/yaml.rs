@@ -53,14 +53,20 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
     alias_budget: usize,
+    /// Duplicate keys: the last value wins, with a warning (kubectl's decoder), rather than an
+    /// error (strict, for Palisade's own config).
+    lenient: bool,
+    warnings: Vec<YamlError>,
 }
 
 impl Builder {
-    fn new() -> Self {
+    fn new(lenient: bool) -> Self {
         Builder {
             stack: Vec::new(),
             anchors: HashMap::new(),
             alias_budget: MAX_ALIAS_NODES,
+            lenient,
+            warnings: Vec::new(),
         }
     }
 
@@ -114,11 +120,23 @@ impl Builder {
                 Some((key, key_pos, is_merge)) => {
                     if is_merge {
                         merges.push((node, key_pos));
-                    } else if entries.iter().any(|e| e.key == key) {
-                        return Err(YamlError {
+                    } else if let Some(earlier) = entries.iter_mut().find(|e| e.key == key) {
+                        if !self.lenient {
+                            return Err(YamlError {
+                                pos: key_pos,
+                                message: format!("duplicate key `{}`", printable(&key)),
+                            });
+                        }
+                        self.warnings.push(YamlError {
                             pos: key_pos,
-                            message: format!("duplicate key `{}`", printable(&key)),
+                            message: format!(
+                                "duplicate key `{}` (first at line {}): the last value is used, as kubectl does",
+                                printable(&key),
+                                earlier.key_pos.line
+                            ),
                         });
+                        earlier.key_pos = key_pos;
+                        earlier.value = node;
                     } else {
                         entries.push(Entry {
                             key,
@@ -331,9 +349,119 @@ fn parse_float(text: &str) -> Option<f64> {
 /// Parses every document of `text`, whose first line is line `line_offset + 1` of its file.
 /// Documents before a syntax error are kept; the error ends the chunk.
 pub fn parse_documents(text: &str, line_offset: u32) -> Vec<Document> {
+    parse(text, line_offset, false).0
+}
+
+/// [`parse_documents`] as kubectl reads manifests: a duplicate key keeps its last value, and
+/// is returned as a warning (with the index of its document) instead of failing the document.
+pub fn parse_manifests(text: &str, line_offset: u32) -> (Vec<Document>, Vec<(usize, YamlError)>) {
+    parse(text, line_offset, true)
+}
+
+/// How many lines one piece may have re-indented (go-yaml's leniencies) before its error
+/// stands.
+const MAX_REINDENTED: usize = 64;
+
+fn parse(text: &str, line_offset: u32, lenient: bool) -> (Vec<Document>, Vec<(usize, YamlError)>) {
+    let mut warnings = Vec::new();
+    let mut documents = parse_into(text, line_offset, lenient, &mut warnings);
+    if !lenient {
+        return (documents, warnings);
+    }
+    // go-yaml, behind kubectl, accepts two indentations YAML 1.2 does not, and real
+    // repositories rely on them: a flow collection's closing bracket at its key's indentation,
+    // and the continuation lines of a quoted scalar indented less than the key. Leading
+    // spaces mean nothing on either kind of line, so such a line is indented one column past
+    // the line before it and the piece read again: every node keeps its line and column.
+    let mut patched: Option<String> = None;
+    let mut reindented = Vec::new();
+    while reindented.len() < MAX_REINDENTED {
+        let Some(Err(error)) = documents.last() else {
+            break;
+        };
+        let current = patched.as_deref().unwrap_or(text);
+        let Some(line) = error.pos.line.checked_sub(line_offset + 1) else {
+            break;
+        };
+        let Some(fixed) = reindent(current, line as usize, &error.message) else {
+            break;
+        };
+        reindented.push(error.pos.line);
+        warnings.clear();
+        documents = parse_into(&fixed, line_offset, lenient, &mut warnings);
+        patched = Some(fixed);
+    }
+    if documents.last().is_some_and(Result::is_ok) {
+        for line in reindented {
+            let index = documents.len().saturating_sub(1);
+            warnings.push((
+                index,
+                YamlError {
+                    pos: Pos::new(line, 1),
+                    message: "indented less than YAML allows (a closing bracket, or a quoted line); read as kubectl reads it".to_string(),
+                },
+            ));
+        }
+    }
+    (documents, warnings)
+}
+
+/// `text` with the lines go-yaml accepts under-indented indented one column past their key:
+/// a closing `]` or `}` at line `line` (0-based, where the parser stopped), or the
+/// continuation lines of the quoted scalar that starts on it.
+fn reindent(text: &str, line: usize, message: &str) -> Option<String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let indent_of = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let target = lines.get(line)?;
+    let mut fix: Vec<(usize, usize)> = Vec::new();
+    if !message.contains("indentation") {
+        return None;
+    }
+    if message.contains("quoted scalar") {
+        // The scalar starts on `line`; its under-indented continuation lines follow, up to the
+        // one that closes it.
+        let key_indent = indent_of(target);
+        let quote = if target.contains('"') { '"' } else { '\'' };
+        for (i, l) in lines.iter().enumerate().skip(line + 1) {
+            if indent_of(l) <= key_indent && !l.trim().is_empty() {
+                fix.push((i, key_indent + 1));
+            }
+            if l.contains(quote) {
+                break;
+            }
+        }
+    } else if target.trim_start_matches(' ').starts_with([']', '}']) {
+        let previous = lines[..line].iter().rev().find(|l| !l.trim().is_empty())?;
+        let indent = indent_of(previous) + 1;
+        if indent_of(target) < indent {
+            fix.push((line, indent));
+        }
+    }
+    if fix.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 8 * fix.len());
+    for (i, l) in lines.iter().enumerate() {
+        match fix.iter().find(|(at, _)| *at == i) {
+            Some((_, indent)) => {
+                out.push_str(&" ".repeat(*indent));
+                out.push_str(l.trim_start_matches(' '));
+            }
+            None => out.push_str(l),
+        }
+    }
+    Some(out)
+}
+
+fn parse_into(
+    text: &str,
+    line_offset: u32,
+    lenient: bool,
+    warnings: &mut Vec<(usize, YamlError)>,
+) -> Vec<Document> {
     let mut documents = Vec::new();
     let mut parser = Parser::new_from_str(text);
-    let mut builder = Builder::new();
+    let mut builder = Builder::new(lenient);
     let mut in_document = false;
     let mut root: Option<Node> = None;
     let mut document_pos = Pos::new(line_offset + 1, 1);
@@ -356,10 +484,12 @@ pub fn parse_documents(text: &str, line_offset: u32) -> Vec<Document> {
             Event::DocumentStart(_) => {
                 in_document = true;
                 document_pos = pos;
-                builder = Builder::new();
+                builder = Builder::new(lenient);
                 Ok(None)
             }
             Event::DocumentEnd => {
+                let index = documents.len();
+                warnings.extend(builder.warnings.drain(..).map(|w| (index, w)));
                 if in_document {
                     documents.push(Ok(root
                         .take()
@@ -503,6 +633,82 @@ mod tests {
         let e = err("kind: Pod\nmetadata: {}\nkind: Service\n");
         assert_eq!(e.pos, Pos::new(3, 1));
         assert!(e.message.contains("duplicate key `kind`"), "{}", e.message);
+    }
+
+    /// A manifest as kubectl reads it: the one document, and the warnings.
+    fn manifest(text: &str) -> (Node, Vec<YamlError>) {
+        let (mut documents, warnings) = parse_manifests(text, 0);
+        assert_eq!(documents.len(), 1, "{documents:?}");
+        let root = documents.remove(0).expect("kubectl reads it");
+        (root, warnings.into_iter().map(|(_, w)| w).collect())
+    }
+
+    #[test]
+    fn in_manifests_a_duplicate_key_keeps_its_last_value_with_a_warning() {
+        let (root, warnings) = manifest(
+            "kind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n    image: nginx:latest\n",
+        );
+        let container = &root.at(&["spec", "containers"]).expect("list").as_seq()[0];
+        assert_eq!(container.str_of("image"), Some("nginx:latest"));
+        assert_eq!(
+            container.entry("image").map(|e| e.key_pos),
+            Some(Pos::new(5, 5))
+        );
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].pos, Pos::new(5, 5));
+        assert!(
+            warnings[0].message.contains("first at line 4"),
+            "{}",
+            warnings[0].message
+        );
+    }
+
+    #[test]
+    fn a_closing_bracket_at_its_keys_indentation_reads_as_kubectl_reads_it() {
+        let (root, warnings) = manifest(
+            "spec:\n  containers:\n  - name: web\n    args: [\n      \"--port=80\",\n      \"--verbose\"\n    ]\n    image: nginx:1.27\n",
+        );
+        let container = &root.at(&["spec", "containers"]).expect("list").as_seq()[0];
+        let args: Vec<&str> = container
+            .get("args")
+            .expect("args")
+            .as_seq()
+            .iter()
+            .filter_map(Node::as_str)
+            .collect();
+        assert_eq!(args, vec!["--port=80", "--verbose"]);
+        assert_eq!(
+            container.entry("image").map(|e| e.key_pos),
+            Some(Pos::new(8, 5))
+        );
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].pos.line, 7);
+    }
+
+    #[test]
+    fn an_under_indented_quoted_line_reads_as_kubectl_reads_it() {
+        let (root, warnings) = manifest(
+            "metadata:\n  annotations:\n    note: \"this is a long\n  note that continues\"\ndata:\n  x: \"1\"\n",
+        );
+        assert_eq!(
+            root.at(&["metadata", "annotations", "note"])
+                .and_then(Node::as_str),
+            Some("this is a long note that continues")
+        );
+        assert_eq!(root.entry("data").map(|e| e.key_pos), Some(Pos::new(5, 1)));
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn what_kubectl_rejects_stays_an_error() {
+        // A key indented between its siblings and their children.
+        let (documents, _) = parse_manifests("metadata:\n  name: a\n labels: {}\n", 0);
+        assert!(documents[0].is_err(), "{documents:?}");
+        // An unclosed flow sequence.
+        let (documents, _) = parse_manifests("args: [a, b\nkind: Pod\n", 0);
+        assert!(documents.last().is_some_and(Result::is_err));
+        // Palisade's own config stays strict about duplicates.
+        assert!(parse_documents("a: 1\na: 2\n", 0)[0].is_err());
     }
 
     #[test]

@@ -19,6 +19,8 @@ struct JsonReport<'a> {
     cluster: Option<&'a ClusterInfo>,
     findings: Findings<'a>,
     errors: &'a [LoadError],
+    #[serde(skip_serializing_if = "<[LoadError]>::is_empty")]
+    warnings: &'a [LoadError],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     absent: &'a [String],
     summary: &'a Summary,
@@ -75,6 +77,7 @@ fn document<'a>(report: &'a Report, tool_version: &'static str) -> JsonReport<'a
             cluster: report.cluster.as_ref().map(|c| c.context.as_str()),
         },
         errors: &report.errors,
+        warnings: &report.warnings,
         absent: &report.absent,
         summary: &report.summary,
     }

@@ -24,6 +24,9 @@ pub struct Report {
     pub rules: Vec<RuleInfo>,
     pub findings: Vec<Finding>,
     pub errors: Vec<LoadError>,
+    /// Inputs read, but not as written (a duplicate key, whose last value is used as kubectl
+    /// uses it): said, never failing the scan.
+    pub warnings: Vec<LoadError>,
     pub summary: Summary,
     /// Files `palisade node` expected and did not find (`/etc/kubernetes/admin.conf
     /// (administrator kubeconfig)`): not checked, not failures.
@@ -79,6 +82,8 @@ pub struct Summary {
     /// Documents that are not Kubernetes objects (values files, workflows), skipped.
     pub skipped: usize,
     pub errors: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub warnings: usize,
     /// Unsuppressed findings per severity.
     pub findings: SeverityCounts,
     /// Findings a suppression covers (in the report, marked, not counted above).
@@ -417,6 +422,7 @@ pub(crate) mod sample {
             rules,
             findings,
             errors,
+            warnings: Vec::new(),
             summary,
             absent: Vec::new(),
             cluster: None,

@@ -241,7 +241,9 @@ pub fn write_sarif(
     let notifications: Vec<Value> = report
         .errors
         .iter()
-        .map(|error| {
+        .map(|e| ("error", e))
+        .chain(report.warnings.iter().map(|w| ("warning", w)))
+        .map(|(level, error)| {
             let location = Location {
                 file: error.file.as_str().into(),
                 document: error.document.unwrap_or(0),
@@ -249,7 +251,7 @@ pub fn write_sarif(
                 column: error.column.unwrap_or(1),
             };
             let mut entry = json!({
-                "level": "error",
+                "level": level,
                 "message": { "text": error.to_string() },
             });
             // A cluster's errors name a context and a kind, not a file.

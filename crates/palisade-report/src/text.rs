@@ -264,6 +264,17 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     if !report.errors.is_empty() {
         out.push('\n');
     }
+    let warning_style = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
+    for warning in &report.warnings {
+        let _ = writeln!(
+            out,
+            "{}: {warning}",
+            painter.paint(warning_style, "warning")
+        );
+    }
+    if !report.warnings.is_empty() {
+        out.push('\n');
+    }
     for absent in &report.absent {
         let _ = writeln!(
             out,
@@ -339,6 +350,13 @@ fn summary_sentence(report: &Report, painter: &Painter) -> String {
     }
     if summary.errors > 0 {
         let _ = write!(line, "; {}", plural(summary.errors, "error", "errors"));
+    }
+    if summary.warnings > 0 {
+        let _ = write!(
+            line,
+            "; {}",
+            plural(summary.warnings, "warning", "warnings")
+        );
     }
     line
 }

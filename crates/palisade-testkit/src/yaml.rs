@@ -15,7 +15,7 @@ pub fn objects(yaml: &str) -> Result<Vec<Json>, String> {
     load_text(&name, yaml, &mut |loaded| match loaded {
         Loaded::Object(object) => objects.push(to_json(&object.root)),
         Loaded::Skipped => {}
-        Loaded::Error(e) => errors.push(e.to_string()),
+        Loaded::Error(e) | Loaded::Warning(e) => errors.push(e.to_string()),
     });
     if errors.is_empty() {
         Ok(objects)

@@ -436,11 +436,6 @@ fn bad_input_is_reported_and_never_stops_the_scan() {
             "document is a sequence",
         ),
         (
-            "duplicate.yaml",
-            b"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {}\nspec: {}\n".to_vec(),
-            "duplicate key `spec`",
-        ),
-        (
             "unknown-kind.yaml",
             b"apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: web}\n".to_vec(),
             "unknown kind `Deploymnet`",
@@ -449,6 +444,12 @@ fn bad_input_is_reported_and_never_stops_the_scan() {
     for (name, content, _) in &cases {
         std::fs::write(root.join(name), content).expect("write");
     }
+    // kubectl reads a duplicate key with its last value: a warning, not a lost object.
+    std::fs::write(
+        root.join("duplicate.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {}\nspec: {}\n",
+    )
+    .expect("write");
     let output = palisade()
         .args(["scan", "--format", "json"])
         .arg(root)
@@ -484,11 +485,25 @@ fn bad_input_is_reported_and_never_stops_the_scan() {
                 .is_some_and(|p| p.ends_with("good.yaml"))),
         "the good file is still scanned"
     );
+    assert!(
+        !errors.iter().any(|e| e["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("duplicate.yaml"))),
+        "{errors:?}"
+    );
+    let warning = &report["warnings"][0];
+    assert!(warning["file"]
+        .as_str()
+        .is_some_and(|f| f.ends_with("duplicate.yaml")));
+    assert_eq!(warning["line"], 5);
     let text = palisade().arg("scan").arg(root).output().expect("runs");
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(
         stdout.contains("error: ")
-            && stdout.contains("duplicate.yaml:5:1 (document 1): duplicate key `spec`"),
+            && stdout.contains("warning: ")
+            && stdout.contains(
+                "duplicate.yaml:5:1 (document 1): duplicate key `spec` (first at line 4)"
+            ),
         "{stdout}"
     );
 }

@@ -10,7 +10,7 @@ pub fn inventory(text: &str, bootstrap: bool) -> Inventory {
     load_text(&Arc::from("rbac.yaml"), text, &mut |loaded| match loaded {
         Loaded::Object(object) => builder.add(&object),
         Loaded::Skipped => {}
-        Loaded::Error(e) => panic!("{e}"),
+        Loaded::Error(e) | Loaded::Warning(e) => panic!("{e}"),
     });
     builder.build(bootstrap)
 }
