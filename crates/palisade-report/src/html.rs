@@ -25,6 +25,19 @@ struct PageRule<'a> {
     code: &'a str,
     name: &'a str,
     summary: &'a str,
+    /// The "Remediation" section of the rule's docs.
+    remediation: String,
+    /// The rule's reference page.
+    help: String,
+}
+
+/// The "## Remediation" section of a rule's Markdown docs, as one paragraph.
+fn remediation(docs: &str) -> String {
+    let Some((_, rest)) = docs.split_once("## Remediation") else {
+        return String::new();
+    };
+    let section = rest.split("\n## ").next().unwrap_or("");
+    section.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[derive(Serialize)]
@@ -72,6 +85,8 @@ pub fn write_html(
                 code: r.code,
                 name: r.name,
                 summary,
+                remediation: remediation(&r.docs),
+                help: crate::rule_help_uri(r.code),
             })
             .collect(),
     };
@@ -125,6 +140,11 @@ const TEMPLATE: &str = r##"<!doctype html>
   th, td { text-align:left; padding:7px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
   th { background:#eef2f7; position:sticky; top:0; }
   tr.finding { cursor:pointer; }
+  tr.finding td.toggle { width:1.2em; color:var(--muted); }
+  tr.finding td.toggle::before { content:"\25B8"; }
+  tr.finding.open td.toggle::before { content:"\25BE"; }
+  .fix { margin:6px 0 2px; }
+  .fix a { margin-left:8px; }
   tr.finding:hover { background:#f3f7ff; }
   tr.suppressed td { color:var(--muted); }
   .sev { font-weight:600; text-transform:uppercase; font-size:11px; padding:2px 6px; border-radius:4px; color:#fff; }
@@ -160,7 +180,7 @@ const TEMPLATE: &str = r##"<!doctype html>
     <span id="shown" class="muted"></span>
   </section>
   <table>
-    <thead><tr><th>Severity</th><th>Rule</th><th>Object</th><th>Location</th><th>Message</th></tr></thead>
+    <thead><tr><th></th><th>Severity</th><th>Rule</th><th>Object</th><th>Location</th><th>Message</th></tr></thead>
     <tbody id="rows"></tbody>
   </table>
   <section id="errors-section" hidden>
@@ -186,6 +206,8 @@ const TEMPLATE: &str = r##"<!doctype html>
     (children || []).forEach(function (c) { node.appendChild(c); });
     return node;
   }
+  var rules = {};
+  (report.rules || []).forEach(function (r) { rules[r.code] = r; });
   function objectName(o) { return o.kind + " " + (o.namespace ? o.namespace + "/" : "") + o.name; }
   function place(l) { return l ? l.file + ":" + l.line + ":" + l.column : ""; }
   function framework(control) { return control.split(/[-:]/)[0].toUpperCase(); }
@@ -226,7 +248,7 @@ const TEMPLATE: &str = r##"<!doctype html>
   chart("by-framework", countBy(open, function (f) {
     var seen = {}; f.controls.forEach(function (c) { seen[framework(c)] = 1; }); return Object.keys(seen);
   }));
-  chart("by-rule", countBy(open, function (f) { return [f.rule]; }));
+  chart("by-rule", countBy(open, function (f) { return [f.rule + " " + f.name]; }));
 
   var categories = {};
   report.findings.forEach(function (f) { categories[f.category] = 1; });
@@ -246,19 +268,35 @@ const TEMPLATE: &str = r##"<!doctype html>
     if (f.suppressed) {
       lines.push("suppressed by " + f.suppressed.kind + (f.suppressed.expires ? " until " + f.suppressed.expires : "") + ": " + f.suppressed.reason);
     }
-    return el("pre", { "class": "frame", text: lines.join("\n") });
+    var parts = [el("pre", { "class": "frame", text: lines.join("\n") })];
+    var rule = rules[f.rule];
+    if (rule) {
+      var fix = el("p", { "class": "fix" }, [el("b", { text: "Fix: " }),
+        el("span", { text: rule.remediation || rule.summary })]);
+      fix.appendChild(el("a", { href: rule.help, text: "docs for " + f.rule, target: "_blank", rel: "noopener" }));
+      parts.push(fix);
+    }
+    return el("div", {}, parts);
   }
 
   var rows = document.getElementById("rows");
   var rendered = report.findings.map(function (f) {
-    var row = el("tr", { "class": "finding" + (f.suppressed ? " suppressed" : ""), "data-rule": f.rule }, [
+    var row = el("tr", { "class": "finding" + (f.suppressed ? " suppressed" : ""), "data-rule": f.rule,
+        title: "show the code frame and the fix", "aria-expanded": "false", tabindex: "0" }, [
+      el("td", { "class": "toggle" }),
       el("td", {}, [el("span", { "class": "sev " + f.severity, text: f.severity })]),
       el("td", {}, [el("code", { text: f.rule }), el("div", { "class": "muted", text: f.name })]),
       el("td", { text: objectName(f.object) }),
       el("td", {}, [el("code", { text: place(f.location) })]),
       el("td", { text: f.message + (f.suppressed ? " (suppressed)" : "") })]);
-    var detail = el("tr", { "class": "detail", hidden: "" }, [el("td", { colspan: "5" }, [frame(f)])]);
-    row.addEventListener("click", function () { detail.hidden = !detail.hidden; });
+    var detail = el("tr", { "class": "detail", hidden: "" }, [el("td", { colspan: "6" }, [frame(f)])]);
+    function toggle() {
+      detail.hidden = !detail.hidden;
+      row.classList.toggle("open", !detail.hidden);
+      row.setAttribute("aria-expanded", String(!detail.hidden));
+    }
+    row.addEventListener("click", toggle);
+    row.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); } });
     rows.appendChild(row);
     rows.appendChild(detail);
     var haystack = [f.rule, f.name, f.category, objectName(f.object), place(f.location), f.message, f.path]

@@ -105,6 +105,17 @@ fn restated_line(restated: &palisade_model::Restated) -> String {
     )
 }
 
+/// Where Palisade's source and documentation live.
+const INFORMATION_URI: &str = "https://github.com/palisade-sec/palisade";
+
+/// A rule's entry in the rule reference (docs/rules.md).
+fn rule_help_uri(code: &str) -> String {
+    format!(
+        "{INFORMATION_URI}/blob/main/docs/rules.md#{}",
+        code.to_ascii_lowercase()
+    )
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }

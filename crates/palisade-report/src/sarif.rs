@@ -11,7 +11,7 @@ use crate::{Report, RuleInfo};
 use palisade_model::{Finding, Location, Severity};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-const INFORMATION_URI: &str = "https://github.com/palisade-sec/palisade";
+use crate::INFORMATION_URI;
 
 /// How file names become URIs.
 #[derive(Clone, Debug, Default)]
@@ -105,10 +105,7 @@ fn rule_descriptor(rule: &RuleInfo) -> Value {
         "shortDescription": { "text": rule.summary },
         "fullDescription": { "text": rule.summary },
         "help": { "text": rule.docs, "markdown": rule.docs },
-        "helpUri": format!(
-            "{INFORMATION_URI}/blob/main/docs/rules.md#{}",
-            rule.code.to_ascii_lowercase()
-        ),
+        "helpUri": crate::rule_help_uri(rule.code),
         "defaultConfiguration": { "level": level(rule.severity) },
         "properties": {
             "tags": tags,

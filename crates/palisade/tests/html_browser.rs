@@ -154,6 +154,22 @@ fn the_html_report_renders_every_finding_without_script_errors() {
         "manifest text never becomes markup"
     );
     assert!(dom.contains("&lt;img id=pwned"), "it is shown as text");
+    // Rows say they expand, and what they expand to says how to fix and where to read more.
+    assert_eq!(
+        dom.matches("aria-expanded=\"false\"").count(),
+        findings.len()
+    );
+    assert_eq!(dom.matches("<p class=\"fix\">").count(), findings.len());
+    assert!(dom.contains("docs/rules.md#pal-pss-002"), "a docs link");
+    let chart_labels: Vec<&str> = dom
+        .split("title=\"PAL-")
+        .skip(1)
+        .filter_map(|rest| rest.split(':').next())
+        .collect();
+    assert!(
+        !chart_labels.is_empty() && chart_labels.iter().all(|l| l.contains(' ')),
+        "the by-rule chart names its rules: {chart_labels:?}"
+    );
 
     let dom = dump_dom(&browser, &page, "#severity=critical");
     assert_eq!(
