@@ -75,8 +75,9 @@ pub struct Network {
     pub policies: Vec<NetworkPolicy>,
     pub workloads: Vec<NetWorkload>,
     pub namespaces: Vec<NetNamespace>,
-    /// Namespaced custom resources (`Prometheus monitoring/k8s`), by namespace: an operator
-    /// may create pods for them at runtime that the input does not hold.
+    /// Namespaced custom resources (`Prometheus monitoring/k8s`), by namespace, and the
+    /// operators the input installs (by their CustomResourceDefinitions, in every namespace:
+    /// `""`): they may create pods at runtime that the input does not hold.
     pub pod_makers: Vec<(String, String)>,
 }
 
@@ -89,6 +90,12 @@ impl Network {
             self.namespaces.push(namespace);
         } else if let Some(workload) = model::workload_of(object) {
             self.workloads.push(workload);
+        } else if object.kind() == "CustomResourceDefinition" {
+            // An operator ships its CRDs; the pods it makes for them run wherever it is told.
+            self.pod_makers.push((
+                String::new(),
+                format!("the operator of {}", object.reference.display_name()),
+            ));
         } else if let Some(namespace) = &object.reference.namespace {
             let custom = palisade_model::kinds::status(object.group(), object.kind())
                 == palisade_model::kinds::KindStatus::Custom;
@@ -111,7 +118,7 @@ impl Network {
     pub fn pod_maker_in(&self, namespace: Option<&str>) -> Option<&str> {
         self.pod_makers
             .iter()
-            .find(|(ns, _)| namespace.is_none_or(|n| n == ns))
+            .find(|(ns, _)| ns.is_empty() || namespace.is_none_or(|n| n == ns))
             .map(|(_, name)| name.as_str())
     }
 

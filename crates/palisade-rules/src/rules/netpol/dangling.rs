@@ -12,10 +12,11 @@ rule! {
     /// Only namespaces whose workloads are in the input are judged.
     ///
     /// Operators create pods the manifests do not hold (Prometheus and Alertmanager for their
-    /// custom resources, a database operator for its clusters). Where the input holds a custom
-    /// resource in the namespace the selector can reach (any namespace, for a peer with a
-    /// `namespaceSelector`), "matches nothing" cannot be known: the finding says "no pod in the
-    /// input", names the resource, and is `info` rather than `low`.
+    /// custom resources, a storage operator for its instance managers). Where the input holds a
+    /// custom resource in the namespace the selector can reach (any namespace, for a peer with
+    /// a `namespaceSelector`), or installs an operator (a CustomResourceDefinition), "matches
+    /// nothing" cannot be known: the finding says "no pod in the input", names what may make
+    /// them, and is `info` rather than `low`.
     ///
     /// ## Why is this bad?
     /// A policy that selects nothing protects nothing; a peer that matches nothing allows
