@@ -13,12 +13,14 @@ use palisade_model::Severity;
     about = "Kubernetes security posture checks for manifests, with exact Pod Security Standards",
     long_about = "Palisade checks Kubernetes manifests for security problems with the semantics \
                   Kubernetes itself applies, and points at the file, line and column of each one.",
-    after_help = "Examples:\n  palisade scan deploy/                 scan a directory of manifests\n  \
-                  helm template app ./chart | palisade scan -\n  \
-                  palisade scan --format json -o report.json k8s/\n  \
-                  palisade rules                        list every rule\n  \
-                  palisade explain pss-privileged       show one rule's documentation\n\n\
-                  Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input errors."
+    after_help = "Examples:\n  \
+        palisade scan deploy/                 scan a directory of manifests\n  \
+        helm template app ./chart | palisade scan -\n  \
+        palisade scan --format json -o report.json k8s/\n  \
+        palisade rules                        list every rule\n  \
+        palisade explain pss-privileged       show one rule's documentation\n\
+        \n\
+        Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input errors."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -68,15 +70,15 @@ pub enum Command {
     Audit(AuditCommand),
     /// Print a shell completion script: `palisade completions bash > /etc/bash_completion.d/palisade`.
     #[command(after_help = "Examples:\n  \
-        palisade completions bash > ~/.local/share/bash-completion/completions/palisade\n  \
+        palisade completions bash > \\\n      \
+        ~/.local/share/bash-completion/completions/palisade\n  \
         palisade completions zsh > \"${fpath[1]}/_palisade\"\n  \
         palisade completions fish > ~/.config/fish/completions/palisade.fish\n  \
         palisade completions powershell >> $PROFILE")]
     Completions(CompletionsArgs),
     /// Write the manual pages (palisade.1 and one per subcommand) into a directory.
-    #[command(
-        after_help = "Example:\n  palisade man --dir /usr/local/share/man/man1 && man palisade-scan"
-    )]
+    #[command(after_help = "Example:\n  \
+        palisade man --dir /usr/local/share/man/man1 && man palisade-scan")]
     Man(ManArgs),
 }
 
@@ -106,16 +108,20 @@ pub enum AuditCommand {
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    palisade audit detect /var/log/kubernetes/audit/          every file under the directory, .gz too\n  \
-    palisade audit detect --format sarif -o audit.sarif audit.log audit-2026-11-29.log.gz\n  \
-    kubectl get --raw /apis/audit.k8s.io/... | palisade audit detect -\n\n\
-    Input: audit.k8s.io/v1 Event JSON lines as --audit-log-path writes them (rotated and gzipped files\n  \
-    included), or an EventList document. A line that is not an event is an error with file and line;\n  \
-    the rest is still read. Findings point at the event (file:line, the document is the event's\n  \
-    number in its file) and never quote it: logged bodies may hold secrets.\n\n\
-    Reports, config (.palisade.yaml), exceptions, severities, baselines and exit codes are those of\n  \
-    scan. Only the audit-log rules run unless --select says otherwise. Some rules read request bodies\n  \
-    (RBAC escalation, privileged pods): log those resources at the Request level or above.")]
+        # every file under the directory, .gz too\n  \
+        palisade audit detect /var/log/kubernetes/audit/\n  \
+        palisade audit detect --format sarif -o audit.sarif audit.log \\\n      \
+        audit-2026-11-29.log.gz\n  \
+        kubectl get --raw /apis/audit.k8s.io/... | palisade audit detect -\n\
+        \n\
+        Input: audit.k8s.io/v1 Event JSON lines as --audit-log-path writes them (rotated and gzipped files\n  \
+        included), or an EventList document. A line that is not an event is an error with file and line;\n  \
+        the rest is still read. Findings point at the event (file:line, the document is the event's\n  \
+        number in its file) and never quote it: logged bodies may hold secrets.\n\
+        \n\
+        Reports, config (.palisade.yaml), exceptions, severities, baselines and exit codes are those of\n  \
+        scan. Only the audit-log rules run unless --select says otherwise. Some rules read request bodies\n  \
+        (RBAC escalation, privileged pods): log those resources at the Request level or above.")]
 #[command(mut_arg("cluster", |arg| arg.hide(true)))]
 #[command(mut_arg("context", |arg| arg.hide(true)))]
 #[command(mut_arg("kubeconfig", |arg| arg.hide(true)))]
@@ -132,13 +138,16 @@ pub struct AuditDetectArgs {
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    palisade audit roles --for system:serviceaccount:shop:web audit.log > web-rbac.yaml\n  \
-    palisade audit roles --for alice@example.com --names /var/log/kubernetes/audit/\n\n\
-    Only allowed requests count, made as the subject or impersonating it. Verbs are merged per\n  \
-    resource; namespaced requests give a Role and RoleBinding per namespace; cluster-scoped,\n  \
-    cluster-wide and non-resource requests a ClusterRole and ClusterRoleBinding. With --names, get,\n  \
-    update, patch and delete are restricted to the objects named (list, watch and create cannot be).\n  \
-    A log covers a time window: review the roles before replacing broader ones.")]
+        palisade audit roles --for system:serviceaccount:shop:web audit.log > \\\n      \
+        web-rbac.yaml\n  \
+        palisade audit roles --for alice@example.com --names \\\n      \
+        /var/log/kubernetes/audit/\n\
+        \n\
+        Only allowed requests count, made as the subject or impersonating it. Verbs are merged per\n  \
+        resource; namespaced requests give a Role and RoleBinding per namespace; cluster-scoped,\n  \
+        cluster-wide and non-resource requests a ClusterRole and ClusterRoleBinding. With --names, get,\n  \
+        update, patch and delete are restricted to the objects named (list, watch and create cannot be).\n  \
+        A log covers a time window: review the roles before replacing broader ones.")]
 pub struct AuditRolesArgs {
     /// The subject, as the API server names it: a user name, or
     /// system:serviceaccount:NAMESPACE:NAME.
@@ -157,12 +166,15 @@ pub struct AuditRolesArgs {
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    palisade audit unused --for system:serviceaccount:ci:deployer --rbac k8s/ audit.log\n  \
-    palisade audit unused --for alice@example.com --cluster /var/log/kubernetes/audit/ --format json\n\n\
-    The grants come from the RBAC engine (as `rbac show` lists them): every rule of every binding\n  \
-    that names the subject or one of its groups. A rule is used when it allows one of the subject's\n  \
-    allowed requests in the binding's scope. Exit 0 when every rule was used, 1 when some were not,\n  \
-    2 on errors.")]
+        palisade audit unused --for system:serviceaccount:ci:deployer --rbac k8s/ \\\n      \
+        audit.log\n  \
+        palisade audit unused --for alice@example.com --cluster \\\n      \
+        /var/log/kubernetes/audit/ --format json\n\
+        \n\
+        The grants come from the RBAC engine (as `rbac show` lists them): every rule of every binding\n  \
+        that names the subject or one of its groups. A rule is used when it allows one of the subject's\n  \
+        allowed requests in the binding's scope. Exit 0 when every rule was used, 1 when some were not,\n  \
+        2 on errors.")]
 pub struct AuditUnusedArgs {
     /// The subject, as the API server names it.
     #[arg(long = "for", value_name = "SUBJECT")]
@@ -186,14 +198,12 @@ pub struct AuditUnusedArgs {
 #[command(
     args_conflicts_with_subcommands = true,
     after_help = "Examples:\n  \
-    palisade operator manifests | kubectl apply -f -      CRDs, RBAC, Deployment (2 replicas)\n  \
-    palisade operator --kubeconfig ~/.kube/config        run outside the cluster\n  \
-    kubectl get policyreports -A                          what it wrote\n\n\
-    One PolicyReport named palisade per namespace (split into palisade-2, ... of at most 200 results)\n\
-    and one ClusterPolicyReport for cluster-scoped objects; each result names the rule (policy),\n\
-    severity, category, message, the object, and the field path and controls (properties).\n\
-    Reports are written with server-side apply (field manager palisade) only when their results\n\
-    change. Replicas elect a leader with a Lease; only the leader writes."
+        # CRDs, RBAC, Deployment (2 replicas)\n  \
+        palisade operator manifests | kubectl apply -f -\n  \
+        palisade operator --kubeconfig ~/.kube/config        run outside the cluster\n  \
+        kubectl get policyreports -A                          what it wrote\n\
+        \n\
+        One PolicyReport named palisade per namespace (split into palisade-2, ... of at most 200 results) and one ClusterPolicyReport for cluster-scoped objects; each result names the rule (policy), severity, category, message, the object, and the field path and controls (properties). Reports are written with server-side apply (field manager palisade) only when their results change. Replicas elect a leader with a Lease; only the leader writes."
 )]
 pub struct OperatorArgs {
     #[command(subcommand)]
@@ -243,17 +253,14 @@ pub enum OperatorCommand {
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = "Examples:\n  \
-    palisade admit certs --host palisade-admit.palisade-system.svc -o certs/\n  \
-    palisade admit manifests --ca-bundle certs/ca.crt | kubectl apply -f -\n  \
-    palisade admit --tls-cert certs/tls.crt --tls-key certs/tls.key --config .palisade.yaml\n\n\
-    Verdicts: CREATE and UPDATE are judged by every object and Pod Security rule (DELETE and CONNECT\n\
-    are allowed). A namespace picks its mode with the label palisade.dev/mode: enforce (deny with\n\
-    the findings at or above fail-on), warn (admit; kubectl prints the findings) or audit (admit;\n\
-    the findings go to the audit log as validate.palisade.dev/findings). Suppression annotations and\n\
-    config exceptions apply as in scan; with --strict (or strict: true) annotations are ignored, so\n\
-    a workload cannot exempt itself.\n\n\
-    Endpoints: POST /validate, GET /healthz, /readyz (namespaces read), /metrics (Prometheus).\n\
-    The certificate, key and config are reloaded when their files change."
+        palisade admit certs --host palisade-admit.palisade-system.svc -o certs/\n  \
+        palisade admit manifests --ca-bundle certs/ca.crt | kubectl apply -f -\n  \
+        palisade admit --tls-cert certs/tls.crt --tls-key certs/tls.key --config \\\n      \
+        .palisade.yaml\n\
+        \n\
+        Verdicts: CREATE and UPDATE are judged by every object and Pod Security rule (DELETE and CONNECT are allowed). A namespace picks its mode with the label palisade.dev/mode: enforce (deny with the findings at or above fail-on), warn (admit; kubectl prints the findings) or audit (admit; the findings go to the audit log as validate.palisade.dev/findings). Suppression annotations and config exceptions apply as in scan; with --strict (or strict: true) annotations are ignored, so a workload cannot exempt itself.\n\
+        \n\
+        Endpoints: POST /validate, GET /healthz, /readyz (namespaces read), /metrics (Prometheus). The certificate, key and config are reloaded when their files change."
 )]
 pub struct AdmitArgs {
     #[command(subcommand)]
@@ -348,18 +355,22 @@ pub struct ServeArgs {
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    sudo palisade node                              check this node (files below /)\n  \
-    palisade node --root ./node-snapshot            a copy of a node's files (tar of /etc/kubernetes, /var/lib/kubelet, ...)\n  \
-    palisade node --select cis --format sarif -o node.sarif\n\n\
-    Looks at: /etc/kubernetes/manifests/*.yaml, /etc/kubernetes/{admin,super-admin,scheduler,controller-manager,kubelet}.conf,\n  \
-    /etc/kubernetes/pki, the kubelet's systemd unit and drop-ins (kubelet.service.d/*.conf), /var/lib/kubelet/kubeadm-flags.env,\n  \
-    /etc/default/kubelet, the kubelet config file (--config, else /var/lib/kubelet/config.yaml), the files the API server\n  \
-    names with --encryption-provider-config and --audit-policy-file, and the etcd data directory.\n  \
-    Absent files are listed as not present (on stderr), never as failures: managed control planes have none.\n\n\
-    Kubelet settings are judged as the kubelet applies them: flags over the config file, then the config file's defaults\n  \
-    (or the flags' defaults when the kubelet runs without a config file).\n\n\
-    By default the control-plane, kubelet, encryption, audit and node rules run; --select widens or narrows that.\n\
-    Exit codes as for scan.")]
+        # check this node (files below /)\n  \
+        sudo palisade node\n  \
+        # a copy of a node's files (tar of /etc/kubernetes, /var/lib/kubelet, ...)\n  \
+        palisade node --root ./node-snapshot\n  \
+        palisade node --select cis --format sarif -o node.sarif\n\
+        \n\
+        Looks at: /etc/kubernetes/manifests/*.yaml, /etc/kubernetes/{admin,super-admin,scheduler,controller-manager,kubelet}.conf,\n  \
+        /etc/kubernetes/pki, the kubelet's systemd unit and drop-ins (kubelet.service.d/*.conf), /var/lib/kubelet/kubeadm-flags.env,\n  \
+        /etc/default/kubelet, the kubelet config file (--config, else /var/lib/kubelet/config.yaml), the files the API server\n  \
+        names with --encryption-provider-config and --audit-policy-file, and the etcd data directory.\n  \
+        Absent files are listed as not present (on stderr), never as failures: managed control planes have none.\n\
+        \n\
+        Kubelet settings are judged as the kubelet applies them: flags over the config file, then the config file's defaults\n  \
+        (or the flags' defaults when the kubelet runs without a config file).\n\
+        \n\
+        By default the control-plane, kubelet, encryption, audit and node rules run; --select widens or narrows that. Exit codes as for scan.")]
 #[command(mut_arg("paths", |arg| arg.hide(true)))]
 #[command(mut_arg("cluster", |arg| arg.hide(true)))]
 #[command(mut_arg("context", |arg| arg.hide(true)))]
@@ -421,17 +432,17 @@ pub enum SnapshotFormatArg {
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
-    palisade snapshot -o cluster.yaml                   what --cluster reads, as one v1 List\n  \
-    palisade scan cluster.yaml                          later, elsewhere: the same findings as --cluster\n  \
-    palisade snapshot --context prod -n shop --format json -o shop.json\n  \
-    palisade snapshot --print-role | kubectl apply -f -  the read-only ClusterRole Palisade needs\n  \
-    palisade snapshot --print-role --with-custom-resources   ... and this cluster's pod-carrying CRDs\n\n\
-    Secrets are read as metadata only: their values never leave the API server. managedFields and\n\
-    the kubectl last-applied annotation are dropped. Pods, ReplicaSets and Jobs made by a workload\n\
-    that is also read are left out: findings belong to the object you wrote.\n\
-    A file scan of a snapshot assumes the latest Kubernetes unless told; give the cluster's\n\
-    version with --kubernetes-version (the snapshot's header says it) for the same answers as\n\
-    --cluster.")]
+        # what --cluster reads, as one v1 List\n  \
+        palisade snapshot -o cluster.yaml\n  \
+        # later, elsewhere: the same findings as --cluster\n  \
+        palisade scan cluster.yaml\n  \
+        palisade snapshot --context prod -n shop --format json -o shop.json\n  \
+        # the read-only ClusterRole Palisade needs\n  \
+        palisade snapshot --print-role | kubectl apply -f -\n  \
+        # ... and this cluster's pod-carrying CRDs\n  \
+        palisade snapshot --print-role --with-custom-resources\n\
+        \n\
+        Secrets are read as metadata only: their values never leave the API server. managedFields and the kubectl last-applied annotation are dropped. Pods, ReplicaSets and Jobs made by a workload that is also read are left out: findings belong to the object you wrote. A file scan of a snapshot assumes the latest Kubernetes unless told; give the cluster's version with --kubernetes-version (the snapshot's header says it) for the same answers as --cluster.")]
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -461,10 +472,11 @@ pub struct SnapshotArgs {
 #[derive(Subcommand, Debug)]
 pub enum ConfigCommand {
     /// Print the JSON Schema of `.palisade.yaml` (for editor completion and validation).
-    #[command(
-        after_help = "Example:\n  palisade config schema > .palisade.schema.json\n\n\
-        Then start .palisade.yaml with:\n  # yaml-language-server: $schema=.palisade.schema.json"
-    )]
+    #[command(after_help = "Example:\n  \
+        palisade config schema > .palisade.schema.json\n\
+        \n\
+        Then start .palisade.yaml with:\n  \
+        # yaml-language-server: $schema=.palisade.schema.json")]
     Schema,
 }
 
@@ -473,19 +485,22 @@ pub enum NetpolCommand {
     /// Whether FROM can open a connection to TO: prints allowed (exit 0) or denied (exit 1)
     /// and the policies and rules that decide each direction.
     #[command(
-        after_help = "FROM and TO are NS/KIND/NAME of a workload or pod (kind case-insensitive),\n\
-        or a CIDR for traffic from or to outside the cluster.\n\nExamples:\n  \
-        palisade netpol reach shop/deployment/web shop/deployment/api --port 3000 k8s/\n  \
+        after_help = "FROM and TO are NS/KIND/NAME of a workload or pod (kind case-insensitive), or a CIDR for traffic from or to outside the cluster.\n\
+        \n\
+        Examples:\n  \
+        palisade netpol reach shop/deployment/web shop/deployment/api --port 3000 \\\n      \
+        k8s/\n  \
         palisade netpol reach ops/pod/debug payments/deployment/billing k8s/\n  \
-        palisade netpol reach shop/deployment/api 169.254.169.254/32 --port 80 --format json k8s/\n  \
+        palisade netpol reach shop/deployment/api 169.254.169.254/32 --port 80 \\\n      \
+        --format json k8s/\n  \
         palisade netpol reach 203.0.113.7/32 shop/deployment/web --port 8080 k8s/"
     )]
     Reach(ReachArgs),
     /// The workload × workload reachability matrix with ports.
-    #[command(
-        after_help = "Examples:\n  palisade netpol matrix k8s/\n  palisade netpol matrix -n shop --format csv k8s/\n  \
-        palisade netpol matrix --format dot k8s/ | dot -Tsvg > reach.svg"
-    )]
+    #[command(after_help = "Examples:\n  \
+        palisade netpol matrix k8s/\n  \
+        palisade netpol matrix -n shop --format csv k8s/\n  \
+        palisade netpol matrix --format dot k8s/ | dot -Tsvg > reach.svg")]
     Matrix(MatrixArgs),
     /// Write a NetworkPolicy: default-deny, quarantine (incident response) or deny-metadata.
     #[command(subcommand)]
@@ -565,9 +580,9 @@ pub enum GenerateCommand {
         namespace: String,
     },
     /// Isolate one workload completely (incident response).
-    #[command(
-        after_help = "Example:\n  palisade netpol generate quarantine shop/deployment/web k8s/ | kubectl apply -f -"
-    )]
+    #[command(after_help = "Example:\n  \
+        palisade netpol generate quarantine shop/deployment/web k8s/ | kubectl \\\n      \
+        apply -f -")]
     Quarantine {
         /// NS/KIND/NAME of the workload.
         workload: String,
@@ -607,32 +622,35 @@ pub enum ColorChoice {
 
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:\n  \
-    palisade scan k8s/                          every *.yaml, *.yml, *.json below k8s/ (honours .gitignore)\n  \
-    kustomize build overlays/prod | palisade scan -\n  \
-    palisade scan --select pss --pss-level baseline --pss-version v1.29 k8s/\n                                              \
-    exactly what Pod Security Admission enforces at baseline on Kubernetes 1.29\n  \
-    palisade scan --ignore PAL-PSS-015,pss-run-as-user k8s/\n  \
-    palisade scan --fail-on high --format json --output report.json k8s/\n  \
-    palisade scan --format sarif -o palisade.sarif .      upload to GitHub code scanning\n  \
-    palisade scan --write-baseline .palisade-baseline.json k8s/\n  \
-    palisade scan --baseline .palisade-baseline.json k8s/   only findings that are new\n  \
-    palisade scan --cluster                     the cluster of the current kubeconfig context\n  \
-    palisade scan --cluster --context prod -n shop -n payments --format sarif -o prod.sarif\n\n\
-    Live clusters: every rule, suppression and format works as for files. Findings name the\n\
-    cluster and object and keep the field path, without a line. Secrets are read as metadata only.\n\
-    The server's version is the default --pss-version. `palisade snapshot --print-role` prints the\n\
-    read-only ClusterRole a scan needs; kinds it may not list are errors (exit 2), the rest is\n\
-    still reported.\n\n\
-    Configuration: the nearest .palisade.yaml at or above the first PATH (or --config FILE);\n\
-    flags override it. `palisade config schema` prints its JSON Schema.\n\n\
-    Suppressions (each needs a reason; --strict honours only config exceptions):\n  \
-    metadata.annotations:  palisade.dev/ignore: \"PAL-PSS-002,pss-run-as-user\"\n                         \
-    palisade.dev/ignore-reason: \"why\"   palisade.dev/ignore-expires: \"2027-01-31\"\n                         \
-    palisade.dev/ignore.<container>: ...  (one container only)\n  \
-    a comment on the line: privileged: true  # palisade:ignore PAL-PSS-002 expires=2027-01-31 why\n  \
-    config exceptions:     exceptions: [{rules: [...], kind, namespace, name: \"glob*\", labels, reason, expires}]\n\n\
-    Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;\n\
-    2 usage, configuration or input errors (findings for the inputs that loaded are still reported).")]
+        # every *.yaml, *.yml, *.json below k8s/ (honours .gitignore)\n  \
+        palisade scan k8s/\n  \
+        kustomize build overlays/prod | palisade scan -\n  \
+        # exactly what Pod Security Admission enforces at baseline on Kubernetes 1.29\n  \
+        palisade scan --select pss --pss-level baseline --pss-version v1.29 k8s/\n  \
+        palisade scan --ignore PAL-PSS-015,pss-run-as-user k8s/\n  \
+        palisade scan --fail-on high --format json --output report.json k8s/\n  \
+        # upload to GitHub code scanning\n  \
+        palisade scan --format sarif -o palisade.sarif .\n  \
+        palisade scan --write-baseline .palisade-baseline.json k8s/\n  \
+        # only findings that are new\n  \
+        palisade scan --baseline .palisade-baseline.json k8s/\n  \
+        # the cluster of the current kubeconfig context\n  \
+        palisade scan --cluster\n  \
+        palisade scan --cluster --context prod -n shop -n payments --format sarif \\\n      \
+        -o prod.sarif\n\
+        \n\
+        Live clusters: every rule, suppression and format works as for files. Findings name the cluster and object and keep the field path, without a line. Secrets are read as metadata only. The server's version is the default --pss-version. `palisade snapshot --print-role` prints the read-only ClusterRole a scan needs; kinds it may not list are errors (exit 2), the rest is still reported.\n\
+        \n\
+        Configuration: the nearest .palisade.yaml at or above the first PATH (or --config FILE); flags override it. `palisade config schema` prints its JSON Schema.\n\
+        \n\
+        Suppressions (each needs a reason; --strict honours only config exceptions):\n  \
+        metadata.annotations:  palisade.dev/ignore: \"PAL-PSS-002,pss-run-as-user\"\n                         \
+        palisade.dev/ignore-reason: \"why\"   palisade.dev/ignore-expires: \"2027-01-31\"\n                         \
+        palisade.dev/ignore.<container>: ...  (one container only)\n  \
+        a comment on the line: privileged: true  # palisade:ignore PAL-PSS-002 expires=2027-01-31 why\n  \
+        config exceptions:     exceptions: [{rules: [...], kind, namespace, name: \"glob*\", labels, reason, expires}]\n\
+        \n\
+        Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage, configuration or input errors (findings for the inputs that loaded are still reported).")]
 pub struct ScanArgs {
     /// Files, directories or `-` for stdin [default: .]
     #[arg(value_name = "PATH")]
@@ -740,29 +758,34 @@ pub enum RbacCommand {
     /// Whether a subject may do something, as `kubectl auth can-i` answers: yes (exit 0) or no
     /// (exit 1).
     #[command(after_help = "Examples:\n  \
-        palisade rbac can-i list secrets -n shop --as system:serviceaccount:shop:web k8s/\n  \
-        palisade rbac can-i create deployments.apps --as alice --as-group dev -n shop k8s/\n  \
+        palisade rbac can-i list secrets -n shop --as \\\n      \
+        system:serviceaccount:shop:web k8s/\n  \
+        palisade rbac can-i create deployments.apps --as alice --as-group dev -n \\\n      \
+        shop k8s/\n  \
         palisade rbac can-i create pods --subresource exec --as bob -n ops dump.yaml\n  \
-        palisade rbac can-i get /metrics --as system:serviceaccount:monitoring:prometheus k8s/\n  \
-        palisade rbac can-i get secrets/db-password --as alice -n shop --format json k8s/\n\n\
+        palisade rbac can-i get /metrics --as \\\n      \
+        system:serviceaccount:monitoring:prometheus k8s/\n  \
+        palisade rbac can-i get secrets/db-password --as alice -n shop --format \\\n      \
+        json k8s/\n\
+        \n\
         Without -n the question is cluster-wide: only ClusterRoleBindings count.")]
     CanI(CanIArgs),
     /// Every subject allowed to do something, with the binding and role that allow it.
-    #[command(
-        after_help = "Examples:\n  palisade rbac who-can get secrets -n shop k8s/\n  \
-        palisade rbac who-can create pods --subresource exec -n prod --format json dump.yaml"
-    )]
+    #[command(after_help = "Examples:\n  \
+        palisade rbac who-can get secrets -n shop k8s/\n  \
+        palisade rbac who-can create pods --subresource exec -n prod --format json \\\n      \
+        dump.yaml")]
     WhoCan(WhoCanArgs),
     /// A subject's effective rules, per namespace.
-    #[command(
-        after_help = "Examples:\n  palisade rbac show system:serviceaccount:ci:deployer k8s/\n  palisade rbac show alice --as-group dev k8s/"
-    )]
+    #[command(after_help = "Examples:\n  \
+        palisade rbac show system:serviceaccount:ci:deployer k8s/\n  \
+        palisade rbac show alice --as-group dev k8s/")]
     Show(ShowArgs),
     /// The shortest escalation path from every non-system subject to cluster-admin.
-    #[command(
-        after_help = "Examples:\n  palisade rbac paths k8s/\n  palisade rbac paths --to node --format dot k8s/ | dot -Tsvg > paths.svg\n  \
-        palisade rbac paths --format mermaid dump.yaml"
-    )]
+    #[command(after_help = "Examples:\n  \
+        palisade rbac paths k8s/\n  \
+        palisade rbac paths --to node --format dot k8s/ | dot -Tsvg > paths.svg\n  \
+        palisade rbac paths --format mermaid dump.yaml")]
     Paths(PathsArgs),
 }
 
@@ -883,10 +906,10 @@ pub enum RulesFormat {
 }
 
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Examples:\n  palisade rules\n  palisade rules --select PSS:restricted\n  \
-    palisade rules --format markdown > docs/rules.md"
-)]
+#[command(after_help = "Examples:\n  \
+        palisade rules\n  \
+        palisade rules --select PSS:restricted\n  \
+        palisade rules --format markdown > docs/rules.md")]
 pub struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
@@ -898,9 +921,9 @@ pub struct RulesArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(
-    after_help = "Examples:\n  palisade explain PAL-PSS-002\n  palisade explain pss-privileged"
-)]
+#[command(after_help = "Examples:\n  \
+        palisade explain PAL-PSS-002\n  \
+        palisade explain pss-privileged")]
 pub struct ExplainArgs {
     /// A rule code or name.
     #[arg(value_name = "CODE|NAME")]

@@ -804,3 +804,45 @@ fn completions_and_manual_pages_are_generated() {
     assert!(scan.contains("palisade\\-scan") && scan.contains("\\-\\-fail\\-on"));
     assert!(dir.path().join("palisade-rbac-can-i.1").is_file());
 }
+
+/// Examples are written to fit 80 columns, long commands split with `\`: a terminal of 80
+/// columns shows them exactly as written (clap re-wraps what is longer, and a re-wrapped
+/// command cannot be pasted).
+#[test]
+fn help_examples_fit_80_columns_and_are_not_rewrapped() {
+    let commands: &[&[&str]] = &[
+        &[],
+        &["scan"],
+        &["node"],
+        &["rbac", "can-i"],
+        &["rbac", "who-can"],
+        &["rbac", "paths"],
+        &["netpol", "reach"],
+        &["netpol", "generate", "quarantine"],
+        &["operator"],
+        &["admit"],
+        &["snapshot"],
+        &["audit", "detect"],
+        &["audit", "roles"],
+        &["audit", "unused"],
+        &["completions"],
+    ];
+    for command in commands {
+        let help = |columns: &str| {
+            let output = palisade()
+                .env("COLUMNS", columns)
+                .args(*command)
+                .arg("--help")
+                .output()
+                .expect("runs");
+            String::from_utf8_lossy(&output.stdout)
+                .split_once("Example")
+                .map(|(_, examples)| examples.split("\n\n").next().unwrap_or("").to_string())
+                .unwrap_or_default()
+        };
+        let narrow = help("80");
+        assert!(!narrow.is_empty(), "{command:?} has examples");
+        assert_eq!(narrow, help("200"), "{command:?}: examples re-wrapped at 80 columns");
+        assert!(narrow.lines().all(|l| l.chars().count() <= 80), "{command:?}");
+    }
+}
