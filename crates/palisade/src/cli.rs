@@ -187,6 +187,7 @@ pub struct AuditUnusedArgs {
     /// Do not assume Kubernetes' default RBAC roles and bindings exist.
     #[arg(long)]
     pub no_bootstrap: bool,
+    /// Answer as text (yes/no and why) or JSON.
     #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
     pub format: AnswerFormat,
     /// Audit logs: files, directories, .gz, or - for stdin.
@@ -239,8 +240,10 @@ pub struct OperatorArgs {
 pub enum OperatorCommand {
     /// Print the PolicyReport CRDs, RBAC, Deployment and metrics Service.
     Manifests {
+        /// The namespace to install into.
         #[arg(long, default_value = "palisade-system")]
         namespace: String,
+        /// The Palisade image the Deployment runs (pin it by digest in production).
         #[arg(long, default_value = "ghcr.io/palisade-sec/palisade:0.1.0")]
         image: String,
     },
@@ -284,8 +287,10 @@ pub enum AdmitCommand {
     /// Print what a cluster needs: Namespace, ServiceAccount, RBAC, Deployment, Service,
     /// PodDisruptionBudget and the ValidatingWebhookConfiguration.
     Manifests {
+        /// The namespace to install into.
         #[arg(long, default_value = "palisade-system")]
         namespace: String,
+        /// The Palisade image the Deployment runs (pin it by digest in production).
         #[arg(long, default_value = "ghcr.io/palisade-sec/palisade:0.1.0")]
         image: String,
         /// The CA that signed the serving certificate (PEM), for the webhook's caBundle.
@@ -311,6 +316,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", required = true)]
     pub tls_key: Option<PathBuf>,
 
+    /// Where to serve HTTPS (the API server calls /validate here).
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
     pub listen: std::net::SocketAddr,
 
@@ -328,15 +334,21 @@ pub struct ServeArgs {
     #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
 
+    /// Pod Security Standards level: baseline, or restricted (which includes baseline) [default:
+    /// the config's, else restricted].
     #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
     pub pss_level: Option<Level>,
 
+    /// Kubernetes version whose Pod Security Standards apply: v1.0 to v1.37, or latest [default:
+    /// the config's, else latest].
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     pub pss_version: Option<Version>,
 
+    /// Only run these rules (codes, names, categories or framework tags, as for scan).
     #[arg(long, value_name = "RULES")]
     pub select: Vec<String>,
 
+    /// Do not run these rules (same forms as --select).
     #[arg(long, value_name = "RULES")]
     pub ignore: Vec<String>,
 
@@ -456,6 +468,7 @@ pub struct SnapshotArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// yaml (what `kubectl get -o yaml` prints) or json.
     #[arg(long, value_enum, default_value_t = SnapshotFormatArg::Yaml)]
     pub format: SnapshotFormatArg,
 
@@ -534,6 +547,7 @@ pub struct ReachArgs {
     /// name on the destination (http). Without it, any port.
     #[arg(long, value_name = "PORT[/PROTO]")]
     pub port: Option<String>,
+    /// Answer as text (allowed/denied and why) or JSON.
     #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
     pub format: AnswerFormat,
 }
@@ -567,6 +581,7 @@ pub struct MatrixArgs {
     /// Only workloads of this namespace (both ends).
     #[arg(long, short = 'n')]
     pub namespace: Option<String>,
+    /// text (a table), csv, json, or dot (Graphviz).
     #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
     pub format: MatrixFormat,
 }
@@ -836,22 +851,27 @@ pub struct CanIArgs {
     /// The namespace; without it the question is cluster-wide.
     #[arg(long, short = 'n')]
     pub namespace: Option<String>,
+    /// Answer as text (yes/no) or JSON (the SubjectAccessReview-style answer and the grants).
     #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
     pub format: AnswerFormat,
 }
 
 #[derive(Args, Debug)]
 pub struct WhoCanArgs {
+    /// The verb: get, list, watch, create, update, patch, delete, impersonate, bind, ...
     pub verb: String,
+    /// TYPE[/NAME] as kubectl takes it (pods, deployments.apps, secrets/db), or a /path.
     #[arg(value_name = "TYPE[/NAME]")]
     pub target: String,
     #[command(flatten)]
     pub input: PolicyInput,
+    /// The subresource (exec, log, scale, status, token, ...).
     #[arg(long)]
     pub subresource: Option<String>,
     /// The namespace; without it only cluster-wide grants count.
     #[arg(long, short = 'n')]
     pub namespace: Option<String>,
+    /// Answer as text (the subjects and the bindings that allow them) or JSON.
     #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
     pub format: AnswerFormat,
 }
@@ -862,8 +882,10 @@ pub struct ShowArgs {
     pub subject: String,
     #[command(flatten)]
     pub input: PolicyInput,
+    /// Groups the subject is a member of (repeatable), as kubectl's --as-group.
     #[arg(long = "as-group", value_name = "GROUP")]
     pub as_groups: Vec<String>,
+    /// Answer as text (rules per namespace) or JSON.
     #[arg(long, value_enum, default_value_t = AnswerFormat::Text)]
     pub format: AnswerFormat,
 }
@@ -889,6 +911,7 @@ pub struct PathsArgs {
     /// Where the paths lead.
     #[arg(long, value_enum, default_value_t = PathTarget::ClusterAdmin)]
     pub to: PathTarget,
+    /// text (the steps), json, dot (Graphviz) or mermaid.
     #[arg(long, value_enum, default_value_t = PathsFormat::Text)]
     pub format: PathsFormat,
 }
@@ -981,5 +1004,32 @@ mod tests {
         assert_eq!(parse_duration("5"), Ok(std::time::Duration::from_secs(5)));
         assert_eq!(parse_duration("0"), Ok(std::time::Duration::ZERO));
         assert!(parse_duration("soon").is_err() && parse_duration("3d").is_err());
+    }
+}
+
+#[cfg(test)]
+mod help_tests {
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every subcommand says what it is for.
+    #[test]
+    fn every_argument_has_help() {
+        let mut missing = Vec::new();
+        let mut pending = vec![(String::from("palisade"), super::Cli::command())];
+        while let Some((name, command)) = pending.pop() {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" || arg.is_hide_set() {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{name} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                pending.push((format!("{name} {}", sub.get_name()), sub.clone()));
+            }
+        }
+        assert!(missing.is_empty(), "without help: {missing:?}");
     }
 }

@@ -842,7 +842,14 @@ fn help_examples_fit_80_columns_and_are_not_rewrapped() {
         };
         let narrow = help("80");
         assert!(!narrow.is_empty(), "{command:?} has examples");
-        assert_eq!(narrow, help("200"), "{command:?}: examples re-wrapped at 80 columns");
-        assert!(narrow.lines().all(|l| l.chars().count() <= 80), "{command:?}");
+        assert_eq!(
+            narrow,
+            help("200"),
+            "{command:?}: examples re-wrapped at 80 columns"
+        );
+        assert!(
+            narrow.lines().all(|l| l.chars().count() <= 80),
+            "{command:?}"
+        );
     }
 }
