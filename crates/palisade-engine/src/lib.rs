@@ -583,8 +583,11 @@ impl Collected {
             partial,
         } = self;
         if let Some(inventory) = inventory {
-            let inventory = engine.build_inventory(inventory);
-            findings.extend(engine.check_inventory(&inventory));
+            let whole = engine.check_inventory(&engine.build_inventory(inventory));
+            // Exactly what is needed: the findings of a large input are most of the memory a
+            // scan keeps, and doubling them would be the peak.
+            findings.reserve_exact(whole.len());
+            findings.extend(whole);
         }
         let active: Vec<&'static palisade_rules::Rule> = engine.rules().collect();
         let mut used = suppressions.mark(&mut findings);
@@ -601,6 +604,7 @@ impl Collected {
             }
         }
         palisade_rules::fold_restated(&mut findings);
+        findings.shrink_to_fit();
         if pipeline.code_frames {
             add_snippets(&mut findings, stdin_text.as_deref());
         }

@@ -310,7 +310,12 @@ impl Engine {
                     .collect()
             })
             .collect();
-        per_rule.into_iter().flatten().collect()
+        // Sized once: on a large input these are tens of thousands of findings.
+        let mut all = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
+        for findings in per_rule {
+            all.extend(findings);
+        }
+        all
     }
 
     /// Runs every active rule on `object`; `source` is the text of its file, if any.

@@ -107,27 +107,29 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
             }
         }
     }
+    // In place: the findings of a large input are most of a scan's memory, and a second list
+    // of them would double its peak.
     let mut also: HashMap<usize, Vec<Restated>> = HashMap::new();
-    let mut kept = Vec::with_capacity(findings.len());
-    for (i, finding) in std::mem::take(findings).into_iter().enumerate() {
-        match keeper_of.get(&i) {
-            Some(&keeper) => also.entry(keeper).or_default().push(Restated {
-                rule: finding.rule,
-                object: finding.object,
-                name: finding.name,
-                severity: finding.severity,
-                message: finding.message,
-                path: finding.path,
-                location: finding.location,
-            }),
-            None => kept.push((i, finding)),
-        }
+    for (&i, &keeper) in &keeper_of {
+        let finding = &mut findings[i];
+        also.entry(keeper).or_default().push(Restated {
+            rule: finding.rule,
+            object: Arc::clone(&finding.object),
+            name: finding.name,
+            severity: finding.severity,
+            message: std::mem::take(&mut finding.message),
+            path: std::mem::take(&mut finding.path),
+            location: finding.location.take(),
+        });
     }
-    for (i, mut finding) in kept {
-        if let Some(mut restated) = also.remove(&i) {
-            restated.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.path.cmp(&b.path)));
-            finding.also.extend(restated);
-        }
-        findings.push(finding);
+    for (keeper, mut restated) in also {
+        restated.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.path.cmp(&b.path)));
+        findings[keeper].also.extend(restated);
     }
+    let mut index = 0;
+    findings.retain(|_| {
+        let keep = !keeper_of.contains_key(&index);
+        index += 1;
+        keep
+    });
 }
