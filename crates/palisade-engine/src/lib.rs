@@ -954,6 +954,8 @@ pub fn load_inventory(
                                 .kind_hint()
                                 .is_some_and(InventoryBuilder::ignores_kind) => {}
                         Ok(piece) => {
+                            // Nor what the server writes into each object.
+                            let piece = piece.without_server_fields();
                             palisade_load::load_piece(&name, &piece, &mut |loaded| match loaded {
                                 Loaded::Object(object) => builder.add(&object),
                                 Loaded::Skipped => {}

@@ -36,6 +36,55 @@ pub struct Piece {
 }
 
 impl Piece {
+    /// The piece with the blocks the server writes and no inventory analysis reads blanked:
+    /// `managedFields` anywhere and the object's own `status`, which are most of a kubectl
+    /// dump's pods. Lines are kept (blank), so every other node keeps its line and column.
+    /// YAML items only; anything else is returned as it is.
+    pub fn without_server_fields(&self) -> std::borrow::Cow<'_, Piece> {
+        let Some(first) = self.text.lines().find(|l| !is_blank_or_comment(l)) else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        if self.item.is_none() || first.trim_start().starts_with('{') {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let top = indentation(first);
+        let mut text = String::with_capacity(self.text.len());
+        let mut skipping: Option<usize> = None;
+        let mut blanked = false;
+        for line in self.text.split_inclusive('\n') {
+            let indent = indentation(line);
+            let content = line.trim();
+            if let Some(key_indent) = skipping {
+                let inside = content.is_empty()
+                    || indent > key_indent
+                    || indent == key_indent && (content == "-" || content.starts_with("- "));
+                if inside {
+                    text.push('\n');
+                    continue;
+                }
+                skipping = None;
+            }
+            let server_block = content.starts_with("managedFields:")
+                || indent == top && content.starts_with("status:");
+            if server_block {
+                blanked = true;
+                text.push('\n');
+                if content.ends_with(':') {
+                    skipping = Some(indent);
+                }
+                continue;
+            }
+            text.push_str(line);
+        }
+        if !blanked {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        std::borrow::Cow::Owned(Piece {
+            text,
+            ..self.clone()
+        })
+    }
+
     /// The item's `kind`, read from its text without parsing it: the value of the `kind` key at
     /// the item's top level (YAML or JSON), when there is one. Lets a reader that needs only
     /// some kinds skip the others' parse.
@@ -533,6 +582,57 @@ mod tests {
         Splitter::new(Arc::from("t.yaml"), text.as_bytes())
             .map(|p| p.expect("piece"))
             .collect()
+    }
+
+    #[test]
+    fn server_fields_are_blanked_and_every_other_node_keeps_its_place() {
+        let text = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n    managedFields:\n    - apiVersion: v1\n      fieldsV1:\n        f:spec: {}\n    namespace: shop\n    labels: {status: up}\n  spec:\n    serviceAccountName: web\n    containers:\n    - name: c\n      image: x\n  status:\n    phase: Running\n    conditions:\n    - type: Ready\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: web, namespace: shop}\nkind: List\n";
+        let file: Arc<str> = Arc::from("t.yaml");
+        let load = |piece: &Piece| {
+            let mut objects: Vec<Object> = Vec::new();
+            load_piece(&file, piece, &mut |loaded| {
+                if let Loaded::Object(object) = loaded {
+                    objects.push(*object);
+                }
+            });
+            objects
+        };
+        let all = pieces(text);
+        assert_eq!(all.len(), 2);
+        let pod = &all[0];
+        let blanked = pod.without_server_fields();
+        assert_eq!(blanked.text.lines().count(), pod.text.lines().count());
+        let (before, after) = (load(pod), load(&blanked));
+        let (before, after) = (&before[0], &after[0]);
+        assert!(before
+            .metadata()
+            .and_then(|m| m.get("managedFields"))
+            .is_some());
+        assert!(after
+            .metadata()
+            .and_then(|m| m.get("managedFields"))
+            .is_none());
+        assert!(before.root.get("status").is_some() && after.root.get("status").is_none());
+        // A label named status, and the spec, are untouched, at the same places.
+        let label = |o: &Object| {
+            o.root
+                .at(&["metadata", "labels", "status"])
+                .map(|n| (n.as_str().map(str::to_string), n.pos))
+        };
+        assert_eq!(label(before), label(after));
+        let account = |o: &Object| {
+            o.root
+                .at(&["spec"])
+                .and_then(|s| s.entry("serviceAccountName"))
+                .map(|e| (e.key_pos, e.value.as_str().map(str::to_string)))
+        };
+        assert_eq!(account(before), account(after));
+        assert_eq!(before.reference, after.reference);
+        // Nothing to blank: the same piece.
+        assert!(matches!(
+            all[1].without_server_fields(),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     /// (kind, name, line, column of metadata.name, item) for every object.
