@@ -341,6 +341,9 @@ pub fn scan_streamed(
         };
         let mut inventory = engine.needs_inventory().then(InventoryBuilder::default);
         let mut suppressions = FileSuppressions::new(name, "", &pipeline.suppression);
+        // No rule reads what the server writes into an object (its managedFields and status,
+        // as a live scan drops them too): not parsed.
+        let piece = piece.without_server_fields();
         palisade_load::load_piece(name, &piece, &mut |loaded| match loaded {
             Loaded::Object(object) => {
                 part.objects += 1;
