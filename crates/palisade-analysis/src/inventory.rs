@@ -20,7 +20,6 @@ pub struct InventoryBuilder {
 /// a reader that only builds the inventory may skip them unparsed.
 const IGNORED_KINDS: &[&str] = &[
     "ConfigMap",
-    "Service",
     "Endpoints",
     "EndpointSlice",
     "Event",

@@ -147,10 +147,150 @@ fn verdict_text(
     }
 }
 
+/// `NS/service/NAME`, when `spec` names a Service.
+fn service_spec(spec: &str) -> Option<(&str, &str)> {
+    let mut parts = spec.splitn(3, '/');
+    let (ns, kind, name) = (parts.next()?, parts.next()?, parts.next()?);
+    ["service", "services", "svc"]
+        .iter()
+        .any(|k| kind.eq_ignore_ascii_case(k))
+        .then_some((ns, name))
+}
+
+/// `reach FROM NS/service/NAME`: the Service's selector picks the pods, its port maps to a
+/// target port on each (a number, or a container port's name, per pod), and each backend is
+/// judged on that port. Allowed when every backend is.
+fn reach_service(
+    args: &ReachArgs,
+    network: &Network,
+    from: &Spec,
+    (namespace, name): (&str, &str),
+    errors: &[LoadError],
+) -> Result<u8> {
+    let output = args.input.output.as_deref();
+    let service = network
+        .service(namespace, name)
+        .ok_or_else(|| anyhow!("no Service {namespace}/{name} in the input"))?;
+    if service.selector.is_none() {
+        bail!("Service {namespace}/{name} has no selector: its endpoints are managed by hand, so the input does not say which pods it reaches");
+    }
+    let ports: Vec<&palisade_analysis::netpol::ServicePort> = match args.port.as_deref() {
+        Some(wanted) => {
+            let port = service.port(wanted).ok_or_else(|| {
+                let known: Vec<String> = service
+                    .ports
+                    .iter()
+                    .map(|p| match &p.name {
+                        Some(n) => format!("{} ({n})", p.port),
+                        None => p.port.to_string(),
+                    })
+                    .collect();
+                anyhow!(
+                    "Service {namespace}/{name} has no port `{wanted}` (ports: {})",
+                    known.join(", ")
+                )
+            })?;
+            vec![port]
+        }
+        None => service.ports.iter().collect(),
+    };
+    let backends = network.backends(service);
+    let from_name = describe(network, from);
+    let mut judged = Vec::new();
+    for &i in &backends {
+        let workload = &network.workloads[i];
+        let result = network.reach(endpoint(network, from), Endpoint::Workload(workload));
+        for port in &ports {
+            let target = port.target_on(workload);
+            let allowed = target.is_some_and(|(protocol, p)| result.ports.contains(protocol, p));
+            judged.push((workload, *port, target, allowed, result.ingress.clone()));
+        }
+    }
+    let allowed = !judged.is_empty() && judged.iter().all(|j| j.3);
+    let mapping = |port: &palisade_analysis::netpol::ServicePort,
+                   target: Option<(Protocol, u16)>| {
+        let wanted = match &port.target {
+            palisade_analysis::netpol::TargetPort::Number(n) => n.to_string(),
+            palisade_analysis::netpol::TargetPort::Name(n) => n.clone(),
+        };
+        match target {
+            Some((protocol, p)) => format!(
+                "port {}/{} → targetPort {wanted} = {p}/{}",
+                port.port,
+                port.protocol.as_str(),
+                protocol.as_str()
+            ),
+            None => format!(
+                "port {}/{} → targetPort {wanted}: no container port of that name (not an endpoint)",
+                port.port,
+                port.protocol.as_str()
+            ),
+        }
+    };
+    match args.format {
+        AnswerFormat::Json => {
+            let backends: Vec<Value> = judged
+                .iter()
+                .map(|(workload, port, target, allowed, ingress)| {
+                    json!({
+                        "workload": workload.id(),
+                        "port": port.port,
+                        "protocol": port.protocol.as_str(),
+                        "targetPort": target.map(|(_, p)| p),
+                        "mapping": mapping(port, *target),
+                        "allowed": allowed,
+                        "ingress": verdict_json(ingress, true),
+                    })
+                })
+                .collect();
+            let body = json!({
+                "allowed": allowed,
+                "from": from_name,
+                "to": format!("{namespace}/service/{name}"),
+                "backends": backends,
+            });
+            crate::emit(
+                output,
+                &format!("{}\n", serde_json::to_string_pretty(&body)?),
+            )?;
+        }
+        AnswerFormat::Text => {
+            let mut out = String::from(if allowed { "allowed\n" } else { "denied\n" });
+            if judged.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  Service {namespace}/{name} selects no pod in the input"
+                );
+            }
+            for (workload, port, target, ok, ingress) in &judged {
+                let _ = writeln!(
+                    out,
+                    "  {from_name} → {namespace}/service/{name} {}: backend {} {}",
+                    mapping(port, *target),
+                    workload.id(),
+                    if *ok { "allowed" } else { "denied" }
+                );
+                verdict_text(&mut out, "ingress", &workload.id(), ingress, *target);
+            }
+            crate::emit(output, &out)?;
+        }
+    }
+    Ok(if !errors.is_empty() {
+        EXIT_ERROR
+    } else if allowed {
+        EXIT_ALLOWED
+    } else {
+        EXIT_DENIED
+    })
+}
+
 fn reach(args: &ReachArgs) -> Result<u8> {
     let output = args.input.output.as_deref();
     let (network, errors) = load(&args.input)?;
     let from = resolve(&network, &args.from)?;
+    if let Some(service) = service_spec(&args.to) {
+        return reach_service(args, &network, &from, service, &errors);
+    }
     let to = resolve(&network, &args.to)?;
     let port = args
         .port

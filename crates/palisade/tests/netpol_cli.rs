@@ -456,3 +456,188 @@ fn reach_takes_the_destinations_named_ports() {
     assert!(String::from_utf8_lossy(&unknown.stderr)
         .contains("has no container port named `grpc` (named ports: http, metrics)"));
 }
+
+const SERVICE_CASE: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {kubernetes.io/metadata.name: shop}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: registry.example.com/shop/web:1.4.2}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api-v1, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api, version: v1}}
+  template:
+    metadata: {labels: {app: api, version: v1}}
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/shop/api:1.0.0
+          ports: [{name: http, containerPort: 3000}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api-v2, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api, version: v2}}
+  template:
+    metadata: {labels: {app: api, version: v2}}
+    spec:
+      containers:
+        - name: api
+          image: registry.example.com/shop/api:2.0.0
+          ports: [{name: http, containerPort: 3001}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {app: api}
+  ports:
+    - {name: web, port: 80, targetPort: http}
+    - {name: admin, port: 9000, targetPort: 9000}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: external-db, namespace: shop}
+spec:
+  ports: [{port: 5432}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-from-web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: 3000}]
+";
+
+#[test]
+fn reach_to_a_service_maps_its_port_to_each_backends_target_port() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shop.yaml");
+    std::fs::write(&file, SERVICE_CASE).expect("write");
+    // Port 80 → targetPort http: 3000 on v1 (allowed), 3001 on v2 (not allowed): denied.
+    let mixed = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/service/api",
+            "--port",
+            "80",
+        ],
+        &[&file],
+    );
+    assert_eq!(mixed.status.code(), Some(1), "{}", stdout(&mixed));
+    let text = stdout(&mixed);
+    assert!(text.starts_with("denied\n"), "{text}");
+    assert!(
+        text.contains(
+            "port 80/TCP → targetPort http = 3000/TCP: backend shop/deployment/api-v1 allowed"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "port 80/TCP → targetPort http = 3001/TCP: backend shop/deployment/api-v2 denied"
+        ),
+        "{text}"
+    );
+    // The Service port by name, in JSON.
+    let json = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/svc/api",
+            "--port",
+            "web",
+            "--format",
+            "json",
+        ],
+        &[&file],
+    );
+    let body: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(body["allowed"], false);
+    let targets: Vec<_> = body["backends"]
+        .as_array()
+        .expect("backends")
+        .iter()
+        .map(|b| {
+            (
+                b["workload"].clone(),
+                b["targetPort"].clone(),
+                b["allowed"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        vec![
+            ("shop/deployment/api-v1".into(), 3000.into(), true.into()),
+            ("shop/deployment/api-v2".into(), 3001.into(), false.into()),
+        ]
+    );
+    // A numeric targetPort no policy allows: denied everywhere.
+    let admin = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/service/api",
+            "--port",
+            "9000",
+        ],
+        &[&file],
+    );
+    assert_eq!(admin.status.code(), Some(1));
+    // A Service without a selector says why it cannot answer; an unknown port lists the ports.
+    let manual = netpol(
+        &["reach", "shop/deployment/web", "shop/service/external-db"],
+        &[&file],
+    );
+    assert_eq!(manual.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&manual.stderr).contains("has no selector"));
+    let unknown = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/service/api",
+            "--port",
+            "8080",
+        ],
+        &[&file],
+    );
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("ports: 80 (web), 9000 (admin)"));
+}
+
+#[test]
+fn reach_to_a_service_is_allowed_when_every_backend_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shop.yaml");
+    std::fs::write(
+        &file,
+        SERVICE_CASE.replace("ports: [{port: 3000}]", "ports: [{port: http}]"),
+    )
+    .expect("write");
+    let output = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/service/api",
+            "--port",
+            "80",
+        ],
+        &[&file],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}

@@ -20,8 +20,8 @@ mod model;
 pub mod ports;
 
 pub use model::{
-    Cidr, IpBlock, NamedPort, NetNamespace, NetWorkload, NetworkPolicy, Peer, PolicyPort,
-    PolicyRule, PortRef, Protocol,
+    Cidr, IpBlock, NamedPort, NetNamespace, NetService, NetWorkload, NetworkPolicy, Peer,
+    PolicyPort, PolicyRule, PortRef, Protocol, ServicePort, TargetPort,
 };
 use palisade_model::{FieldPath, Object};
 pub use ports::{PortRange, PortSet};
@@ -79,6 +79,8 @@ pub struct Network {
     /// operators the input installs (by their CustomResourceDefinitions, in every namespace:
     /// `""`): they may create pods at runtime that the input does not hold.
     pub pod_makers: Vec<(String, String)>,
+    /// Services: the pods they send to and how their ports map (`reach` to a Service).
+    pub services: Vec<NetService>,
 }
 
 impl Network {
@@ -90,6 +92,8 @@ impl Network {
             self.namespaces.push(namespace);
         } else if let Some(workload) = model::workload_of(object) {
             self.workloads.push(workload);
+        } else if let Some(service) = model::service_of(object) {
+            self.services.push(service);
         } else if object.kind() == "CustomResourceDefinition" {
             // An operator ships its CRDs; the pods it makes for them run wherever it is told.
             self.pod_makers.push((
@@ -111,6 +115,31 @@ impl Network {
         self.workloads.extend(other.workloads);
         self.namespaces.extend(other.namespaces);
         self.pod_makers.extend(other.pod_makers);
+        self.services.extend(other.services);
+    }
+
+    /// The Service `namespace/name`.
+    pub fn service(&self, namespace: &str, name: &str) -> Option<&NetService> {
+        self.services
+            .iter()
+            .find(|s| s.namespace == namespace && s.name == name)
+    }
+
+    /// The workloads (indexes into `workloads`) whose pods `service` sends to: those of its
+    /// namespace whose labels carry every label of its selector.
+    pub fn backends(&self, service: &NetService) -> Vec<usize> {
+        let Some(selector) = &service.selector else {
+            return Vec::new();
+        };
+        self.workloads
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| {
+                w.namespace == service.namespace
+                    && selector.iter().all(|pair| w.labels.contains(pair))
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// A custom resource in `namespace` (any namespace when `None`) that an operator may

@@ -366,3 +366,111 @@ pub(crate) fn namespace_of(object: &Object) -> Option<NetNamespace> {
         )),
     })
 }
+
+/// Where a Service port sends traffic on its pods: a number, or a container port's name,
+/// resolved per pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetPort {
+    Number(u16),
+    Name(String),
+}
+
+/// One port of a Service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: Protocol,
+    pub target: TargetPort,
+}
+
+/// A Service, as far as reachability goes: which pods it sends to, and how its ports map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetService {
+    pub namespace: String,
+    pub name: String,
+    /// `None` for a Service without a selector (its endpoints are managed by hand).
+    pub selector: Option<Vec<(String, String)>>,
+    pub ports: Vec<ServicePort>,
+}
+
+impl NetService {
+    /// The port a client names: a number (the Service port) or a Service port's name.
+    pub fn port(&self, wanted: &str) -> Option<&ServicePort> {
+        match wanted.parse::<u16>() {
+            Ok(number) => self.ports.iter().find(|p| p.port == number),
+            Err(_) => self
+                .ports
+                .iter()
+                .find(|p| p.name.as_deref() == Some(wanted)),
+        }
+    }
+}
+
+impl ServicePort {
+    /// The port this Service port reaches on `workload`'s pods: the number, or the container
+    /// port of that name (`None` when the pods have none: the endpoint is not ready).
+    pub fn target_on(&self, workload: &NetWorkload) -> Option<(Protocol, u16)> {
+        match &self.target {
+            TargetPort::Number(n) => Some((self.protocol, *n)),
+            TargetPort::Name(name) => workload
+                .ports
+                .iter()
+                .find(|p| &p.name == name && p.protocol == self.protocol)
+                .map(|p| (p.protocol, p.port)),
+        }
+    }
+}
+
+pub(crate) fn service_of(object: &Object) -> Option<NetService> {
+    if (object.group(), object.kind()) != ("", "Service") {
+        return None;
+    }
+    let spec = object.root.get("spec");
+    let selector = spec
+        .and_then(|s| s.get("selector"))
+        .filter(|s| !s.as_map().is_empty())
+        .map(|s| labels_of(Some(s)));
+    let ports = spec
+        .and_then(|s| s.get("ports"))
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| {
+            let port = u16::try_from(p.get("port")?.as_i64()?).ok()?;
+            let protocol = p
+                .str_of("protocol")
+                .and_then(Protocol::parse)
+                .unwrap_or(Protocol::Tcp);
+            let target = match p.get("targetPort") {
+                Some(t) => match t.as_i64() {
+                    Some(n) => TargetPort::Number(u16::try_from(n).ok()?),
+                    None => match t.as_str() {
+                        Some(s) => match s.parse::<u16>() {
+                            Ok(n) => TargetPort::Number(n),
+                            Err(_) => TargetPort::Name(s.to_string()),
+                        },
+                        None => TargetPort::Number(port),
+                    },
+                },
+                None => TargetPort::Number(port),
+            };
+            Some(ServicePort {
+                name: p.str_of("name").map(str::to_string),
+                port,
+                protocol,
+                target,
+            })
+        })
+        .collect();
+    Some(NetService {
+        namespace: object
+            .reference
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into()),
+        name: object.reference.name.clone(),
+        selector,
+        ports,
+    })
+}
