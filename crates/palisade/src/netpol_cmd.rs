@@ -305,6 +305,16 @@ fn reach(args: &ReachArgs) -> Result<u8> {
     let (from_name, to_name) = (describe(&network, &from), describe(&network, &to));
     match args.format {
         AnswerFormat::Json => {
+            // Ends on the node's network: NetworkPolicies do not apply to them.
+            let host_network: Vec<String> = [&from, &to]
+                .iter()
+                .filter_map(|spec| match spec {
+                    Spec::Workload(i) if network.workloads[*i].host_network.is_some() => {
+                        Some(network.workloads[*i].id())
+                    }
+                    _ => None,
+                })
+                .collect();
             let body = json!({
                 "allowed": allowed,
                 "from": from_name,
@@ -313,6 +323,7 @@ fn reach(args: &ReachArgs) -> Result<u8> {
                 "ports": result.ports.to_string(),
                 "egress": verdict_json(&result.egress, matches!(from, Spec::Workload(_))),
                 "ingress": verdict_json(&result.ingress, matches!(to, Spec::Workload(_))),
+                "hostNetwork": host_network,
             });
             crate::emit(
                 output,
@@ -330,6 +341,13 @@ fn reach(args: &ReachArgs) -> Result<u8> {
             }
             for spec in [&from, &to] {
                 if let Spec::Workload(i) = spec {
+                    if network.workloads[*i].host_network.is_some() {
+                        let _ = writeln!(
+                            out,
+                            "  note: {} runs on the node's network (hostNetwork: true): NetworkPolicies do not apply to its pods, whatever this answer says",
+                            network.workloads[*i].id()
+                        );
+                    }
                     let ns = &network.workloads[*i].namespace;
                     if !network.namespace_labels(ns).1 {
                         let _ = writeln!(

@@ -641,3 +641,42 @@ fn reach_to_a_service_is_allowed_when_every_backend_is() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }
+
+#[test]
+fn reach_says_when_an_end_bypasses_network_policies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("agents.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: exporter, namespace: monitoring}\nspec:\n  selector: {matchLabels: {app: exporter}}\n  template:\n    metadata: {labels: {app: exporter}}\n    spec:\n      hostNetwork: true\n      containers: [{name: exporter, image: quay.io/prometheus/node-exporter:v1.8.2}]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: registry.example.com/shop/web:1.4.2}]\n",
+    )
+    .expect("write");
+    let text = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "monitoring/daemonset/exporter",
+        ],
+        &[&file],
+    );
+    assert!(
+        stdout(&text).contains("note: monitoring/daemonset/exporter runs on the node's network"),
+        "{}",
+        stdout(&text)
+    );
+    let json = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "monitoring/daemonset/exporter",
+            "--format",
+            "json",
+        ],
+        &[&file],
+    );
+    let body: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(
+        body["hostNetwork"],
+        serde_json::json!(["monitoring/daemonset/exporter"])
+    );
+}
