@@ -183,6 +183,64 @@ pub struct FileResult {
     pub stdin_text: Option<String>,
 }
 
+impl FileResult {
+    /// An empty result that collects what the pipeline's whole-input rules need.
+    fn for_pipeline(pipeline: &Pipeline) -> Self {
+        FileResult {
+            inventory: pipeline
+                .engine
+                .needs_inventory()
+                .then(InventoryBuilder::default),
+            ..FileResult::default()
+        }
+    }
+
+    /// Takes one loaded document or list item: an object is checked (with code frames from
+    /// `source`) and what suppressions and whole-input rules need of it is kept.
+    fn take(
+        &mut self,
+        loaded: Loaded,
+        pipeline: &Pipeline,
+        source: Option<&Source<'_>>,
+        suppressions: &mut FileSuppressions,
+    ) {
+        match loaded {
+            Loaded::Object(object) => {
+                self.objects += 1;
+                self.findings.extend(pipeline.engine.check(&object, source));
+                suppressions.add_object(&object, &pipeline.suppression);
+                if let Some(inventory) = self.inventory.as_mut() {
+                    inventory.add(&object);
+                }
+            }
+            Loaded::Skipped => self.skipped += 1,
+            Loaded::Error(e) => self.errors.push(e),
+            Loaded::Warning(w) => self.warnings.push(w),
+        }
+    }
+
+    /// Keeps what a file's suppressions say, when they say anything.
+    fn keep_suppressions(&mut self, suppressions: FileSuppressions) {
+        let suppressions = suppressions.finish();
+        if !suppressions.is_empty() {
+            self.suppressions.push(suppressions);
+        }
+    }
+
+    /// Adds what another part of the same input produced (a piece of a streamed file).
+    fn absorb(&mut self, part: FileResult) {
+        self.findings.extend(part.findings);
+        self.errors.extend(part.errors);
+        self.warnings.extend(part.warnings);
+        self.objects += part.objects;
+        self.skipped += part.skipped;
+        if let (Some(all), Some(piece)) = (self.inventory.as_mut(), part.inventory) {
+            all.merge(piece);
+        }
+        self.suppressions.extend(part.suppressions);
+    }
+}
+
 /// Files larger than this are read piece by piece ([`scan_streamed`]): a `List` item by item,
 /// other documents one at a time, in parallel, without holding the file. Smaller files are
 /// read whole, which gives their findings code frames and comment suppressions.
@@ -190,8 +248,7 @@ pub const STREAM_BYTES: u64 = 32 << 20;
 
 /// Reads, parses and checks one input.
 pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
-    let engine = &pipeline.engine;
-    let mut result = FileResult::default();
+    let mut result = FileResult::for_pipeline(pipeline);
     let name: Arc<str> = input.display_name();
     let bytes = match reading(input) {
         Ok(Reading::Whole(bytes)) => bytes,
@@ -210,28 +267,13 @@ pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
         }
     };
     let source = Source::new(text);
-    let mut inventory = engine.needs_inventory().then(InventoryBuilder::default);
+    let frames = pipeline.code_frames.then_some(&source);
     let mut suppressions = FileSuppressions::new(&name, text, &pipeline.suppression);
-    load_text(&name, text, &mut |loaded| match loaded {
-        Loaded::Object(object) => {
-            result.objects += 1;
-            let source = pipeline.code_frames.then_some(&source);
-            result.findings.extend(engine.check(&object, source));
-            suppressions.add_object(&object, &pipeline.suppression);
-            if let Some(inventory) = inventory.as_mut() {
-                inventory.add(&object);
-            }
-        }
-        Loaded::Skipped => result.skipped += 1,
-        Loaded::Error(e) => result.errors.push(e),
-        Loaded::Warning(w) => result.warnings.push(w),
+    load_text(&name, text, &mut |loaded| {
+        result.take(loaded, pipeline, frames, &mut suppressions)
     });
-    result.inventory = inventory;
-    let suppressions = suppressions.finish();
-    if !suppressions.is_empty() {
-        result.suppressions.push(suppressions);
-    }
-    if pipeline.code_frames && matches!(input, Input::Stdin) && engine.needs_inventory() {
+    result.keep_suppressions(suppressions);
+    if pipeline.code_frames && matches!(input, Input::Stdin) && result.inventory.is_some() {
         result.stdin_text = Some(text.to_string());
     }
     result
@@ -299,17 +341,6 @@ fn in_pieces<T: Send>(
     );
 }
 
-/// What one piece of a streamed file produced.
-struct PieceResult {
-    findings: Vec<Finding>,
-    errors: Vec<LoadError>,
-    warnings: Vec<LoadError>,
-    objects: usize,
-    skipped: usize,
-    inventory: Option<InventoryBuilder>,
-    suppressions: Option<FileSuppressions>,
-}
-
 /// Reads, parses and checks one input piece by piece (see [`palisade_load::stream`]): each
 /// document, and each item of a large `List`, is parsed and checked on its own, in parallel,
 /// and dropped; memory follows the largest piece and what the findings and whole-input rules
@@ -321,17 +352,8 @@ pub fn scan_streamed(
     reader: Box<dyn std::io::BufRead + Send>,
     pipeline: &Pipeline,
 ) -> FileResult {
-    let engine = &pipeline.engine;
     let each = |piece: Result<palisade_load::Piece, LoadError>| {
-        let mut part = PieceResult {
-            findings: Vec::new(),
-            errors: Vec::new(),
-            warnings: Vec::new(),
-            objects: 0,
-            skipped: 0,
-            inventory: None,
-            suppressions: None,
-        };
+        let mut part = FileResult::for_pipeline(pipeline);
         let piece = match piece {
             Ok(piece) => piece,
             Err(e) => {
@@ -339,44 +361,18 @@ pub fn scan_streamed(
                 return part;
             }
         };
-        let mut inventory = engine.needs_inventory().then(InventoryBuilder::default);
         let mut suppressions = FileSuppressions::new(name, "", &pipeline.suppression);
         // No rule reads what the server writes into an object (its managedFields and status,
         // as a live scan drops them too): not parsed.
         let piece = piece.without_server_fields();
-        palisade_load::load_piece(name, &piece, &mut |loaded| match loaded {
-            Loaded::Object(object) => {
-                part.objects += 1;
-                part.findings.extend(engine.check(&object, None));
-                suppressions.add_object(&object, &pipeline.suppression);
-                if let Some(inventory) = inventory.as_mut() {
-                    inventory.add(&object);
-                }
-            }
-            Loaded::Skipped => part.skipped += 1,
-            Loaded::Error(e) => part.errors.push(e),
-            Loaded::Warning(w) => part.warnings.push(w),
+        palisade_load::load_piece(name, &piece, &mut |loaded| {
+            part.take(loaded, pipeline, None, &mut suppressions)
         });
-        part.inventory = inventory;
-        let suppressions = suppressions.finish();
-        part.suppressions = (!suppressions.is_empty()).then_some(suppressions);
+        part.keep_suppressions(suppressions);
         part
     };
-    let mut result = FileResult {
-        inventory: engine.needs_inventory().then(InventoryBuilder::default),
-        ..FileResult::default()
-    };
-    in_pieces(name, reader, each, |part: PieceResult| {
-        result.findings.extend(part.findings);
-        result.errors.extend(part.errors);
-        result.warnings.extend(part.warnings);
-        result.objects += part.objects;
-        result.skipped += part.skipped;
-        if let (Some(all), Some(piece)) = (result.inventory.as_mut(), part.inventory) {
-            all.merge(piece);
-        }
-        result.suppressions.extend(part.suppressions);
-    });
+    let mut result = FileResult::for_pipeline(pipeline);
+    in_pieces(name, reader, each, |part: FileResult| result.absorb(part));
     result
 }
 
@@ -690,19 +686,6 @@ impl<'a> StreamScan<'a> {
         collected
             .findings
             .extend(self.pipeline.engine.check(object, None));
-        self.suppressions
-            .add_object(object, &self.pipeline.suppression);
-        if let Some(inventory) = collected.inventory.as_mut() {
-            inventory.add(object);
-        }
-    }
-
-    /// Adds an object whose object-rule findings are already known (kept from an earlier
-    /// evaluation of the same version): only suppressions and the whole-input rules see it.
-    pub fn add_checked(&mut self, object: &palisade_model::Object, findings: Vec<Finding>) {
-        let collected = &mut self.collected;
-        collected.summary.objects += 1;
-        collected.findings.extend(findings);
         self.suppressions
             .add_object(object, &self.pipeline.suppression);
         if let Some(inventory) = collected.inventory.as_mut() {
