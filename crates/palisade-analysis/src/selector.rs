@@ -30,6 +30,16 @@ fn label<'a>(labels: &'a Labels, key: &str) -> Option<&'a str> {
 }
 
 impl LabelSelector {
+    /// A plain label map as a selector (a Service's `spec.selector`): every label must match.
+    pub fn from_map(node: &Node) -> Self {
+        LabelSelector {
+            requirements: labels_of(Some(node))
+                .into_iter()
+                .map(|(key, value)| Requirement::Equals(key, value))
+                .collect(),
+        }
+    }
+
     /// Reads a `LabelSelector` object; an unknown operator makes the selector match nothing, as
     /// the API server would have rejected it.
     pub fn from_node(node: &Node) -> Self {

@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 
 use anyhow::{anyhow, bail, Result};
-use palisade_analysis::netpol::{Cidr, Endpoint, Network, PortSet, Protocol, Verdict};
+use palisade_analysis::netpol::{
+    Cidr, Endpoint, Network, PortSet, Protocol, ServicePort, TargetPort, Verdict,
+};
 use palisade_model::LoadError;
 use serde_json::{json, Value};
 
@@ -147,6 +149,17 @@ fn verdict_text(
     }
 }
 
+/// `reach`'s exit code: 2 when an input could not be read, else 0 for allowed, 1 for denied.
+fn reach_exit(errors: &[LoadError], allowed: bool) -> u8 {
+    if !errors.is_empty() {
+        EXIT_ERROR
+    } else if allowed {
+        EXIT_ALLOWED
+    } else {
+        EXIT_DENIED
+    }
+}
+
 /// `NS/service/NAME`, when `spec` names a Service.
 fn service_spec(spec: &str) -> Option<(&str, &str)> {
     let mut parts = spec.splitn(3, '/');
@@ -174,9 +187,19 @@ fn reach_service(
     if service.selector.is_none() {
         bail!("Service {namespace}/{name} has no selector: its endpoints are managed by hand, so the input does not say which pods it reaches");
     }
-    let ports: Vec<&palisade_analysis::netpol::ServicePort> = match args.port.as_deref() {
-        Some(wanted) => {
-            let port = service.port(wanted).ok_or_else(|| {
+    let ports: Vec<&ServicePort> = match args.port.as_deref() {
+        Some(text) => {
+            let (wanted, protocol) =
+                match text.split_once('/') {
+                    Some((port, proto)) => (
+                        port,
+                        Some(Protocol::parse(proto).ok_or_else(|| {
+                            anyhow!("unknown protocol `{proto}` (TCP, UDP or SCTP)")
+                        })?),
+                    ),
+                    None => (text, None),
+                };
+            let port = service.port(wanted, protocol).ok_or_else(|| {
                 let known: Vec<String> = service
                     .ports
                     .iter()
@@ -207,11 +230,10 @@ fn reach_service(
         }
     }
     let allowed = !judged.is_empty() && judged.iter().all(|j| j.3);
-    let mapping = |port: &palisade_analysis::netpol::ServicePort,
-                   target: Option<(Protocol, u16)>| {
+    let mapping = |port: &ServicePort, target: Option<(Protocol, u16)>| {
         let wanted = match &port.target {
-            palisade_analysis::netpol::TargetPort::Number(n) => n.to_string(),
-            palisade_analysis::netpol::TargetPort::Name(n) => n.clone(),
+            TargetPort::Number(n) => n.to_string(),
+            TargetPort::Name(n) => n.clone(),
         };
         match target {
             Some((protocol, p)) => format!(
@@ -275,13 +297,7 @@ fn reach_service(
             crate::emit(output, &out)?;
         }
     }
-    Ok(if !errors.is_empty() {
-        EXIT_ERROR
-    } else if allowed {
-        EXIT_ALLOWED
-    } else {
-        EXIT_DENIED
-    })
+    Ok(reach_exit(errors, allowed))
 }
 
 fn reach(args: &ReachArgs) -> Result<u8> {
@@ -360,13 +376,7 @@ fn reach(args: &ReachArgs) -> Result<u8> {
             crate::emit(output, &out)?;
         }
     }
-    Ok(if !errors.is_empty() {
-        EXIT_ERROR
-    } else if allowed {
-        EXIT_ALLOWED
-    } else {
-        EXIT_DENIED
-    })
+    Ok(reach_exit(&errors, allowed))
 }
 
 fn matrix(args: &MatrixArgs) -> Result<u8> {

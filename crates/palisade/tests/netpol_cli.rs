@@ -618,6 +618,19 @@ fn reach_to_a_service_maps_its_port_to_each_backends_target_port() {
         &[&file],
     );
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("ports: 80 (web), 9000 (admin)"));
+    // The Service's port 80 is TCP: 80/UDP is no port of it.
+    let udp = netpol(
+        &[
+            "reach",
+            "shop/deployment/web",
+            "shop/service/api",
+            "--port",
+            "80/UDP",
+        ],
+        &[&file],
+    );
+    assert_eq!(udp.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&udp.stderr).contains("has no port `80`"));
 }
 
 #[test]

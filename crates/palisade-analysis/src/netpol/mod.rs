@@ -134,10 +134,7 @@ impl Network {
         self.workloads
             .iter()
             .enumerate()
-            .filter(|(_, w)| {
-                w.namespace == service.namespace
-                    && selector.iter().all(|pair| w.labels.contains(pair))
-            })
+            .filter(|(_, w)| w.namespace == service.namespace && selector.matches(&w.labels))
             .map(|(i, _)| i)
             .collect()
     }

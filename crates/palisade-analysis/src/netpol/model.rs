@@ -284,11 +284,7 @@ pub(crate) fn policy_of(object: &Object) -> Option<NetworkPolicy> {
         _ => (true, !egress.is_empty()),
     };
     Some(NetworkPolicy {
-        namespace: object
-            .reference
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".into()),
+        namespace: crate::rbac::namespace_of(object),
         name: object.reference.name.clone(),
         selects_all: pod_selector.requirements.is_empty(),
         pod_selector,
@@ -329,11 +325,7 @@ pub(crate) fn workload_of(object: &Object) -> Option<NetWorkload> {
         .collect();
     Some(NetWorkload {
         object: object.reference.clone(),
-        namespace: object
-            .reference
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".into()),
+        namespace: crate::rbac::namespace_of(object),
         labels,
         ports,
         source: Source::of(object, &pod.metadata_path.key("labels"), false),
@@ -390,20 +382,22 @@ pub struct NetService {
     pub namespace: String,
     pub name: String,
     /// `None` for a Service without a selector (its endpoints are managed by hand).
-    pub selector: Option<Vec<(String, String)>>,
+    pub selector: Option<LabelSelector>,
     pub ports: Vec<ServicePort>,
 }
 
 impl NetService {
-    /// The port a client names: a number (the Service port) or a Service port's name.
-    pub fn port(&self, wanted: &str) -> Option<&ServicePort> {
-        match wanted.parse::<u16>() {
-            Ok(number) => self.ports.iter().find(|p| p.port == number),
-            Err(_) => self
-                .ports
-                .iter()
-                .find(|p| p.name.as_deref() == Some(wanted)),
-        }
+    /// The port a client names: a number (the Service port) or a Service port's name, of
+    /// `protocol` when given.
+    pub fn port(&self, wanted: &str, protocol: Option<Protocol>) -> Option<&ServicePort> {
+        let number = wanted.parse::<u16>().ok();
+        self.ports.iter().find(|p| {
+            let named = match number {
+                Some(n) => p.port == n,
+                None => p.name.as_deref() == Some(wanted),
+            };
+            named && protocol.is_none_or(|proto| proto == p.protocol)
+        })
     }
 }
 
@@ -430,7 +424,7 @@ pub(crate) fn service_of(object: &Object) -> Option<NetService> {
     let selector = spec
         .and_then(|s| s.get("selector"))
         .filter(|s| !s.as_map().is_empty())
-        .map(|s| labels_of(Some(s)));
+        .map(LabelSelector::from_map);
     let ports = spec
         .and_then(|s| s.get("ports"))
         .map(Node::as_seq)
@@ -464,11 +458,7 @@ pub(crate) fn service_of(object: &Object) -> Option<NetService> {
         })
         .collect();
     Some(NetService {
-        namespace: object
-            .reference
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".into()),
+        namespace: crate::rbac::namespace_of(object),
         name: object.reference.name.clone(),
         selector,
         ports,
