@@ -47,6 +47,9 @@ struct Judged {
     whole_input: u64,
     /// Which of the config file's exceptions suppressed a finding in the group.
     used: Vec<bool>,
+    /// Where the findings about the config file's exceptions start (the cluster-scoped group
+    /// carries them; they change when any group's use of an exception does).
+    config_from: usize,
 }
 
 /// Evaluations that remember what the last one judged.
@@ -189,16 +192,13 @@ impl Evaluator {
         }
         dirty.retain(|group| present.contains(group));
 
-        // Namespaces first: the cluster-scoped group carries the config file's findings,
-        // judged over every group.
-        let mut order: Vec<Group> = dirty.into_iter().collect();
-        order.sort_by_key(|group| (group.is_none(), group.clone()));
         let no_objects = Vec::new();
-        for group in order {
+        for group in dirty {
             let objects = members.get(&group).unwrap_or(&no_objects);
             let whole = self.whole.get(&group).map_or(&[][..], Vec::as_slice);
             let (findings, used) = judge(pipeline, objects.iter().map(|(_, o)| *o), whole);
             let judged = Judged {
+                config_from: findings.len(),
                 findings,
                 whole_input: digest(whole),
                 used,
@@ -215,22 +215,15 @@ impl Evaluator {
                 *all |= *this;
             }
         }
-        if used != self.used && !judged_now.contains(&None) {
-            // Another group's use of an exception changed what is said about the config file:
-            // the cluster-scoped group is judged again.
-            let objects = members.get(&None).unwrap_or(&no_objects);
-            let whole = self.whole.get(&None).map_or(&[][..], Vec::as_slice);
-            let (findings, _) = judge(pipeline, objects.iter().map(|(_, o)| *o), whole);
+        // What is said about the config file's exceptions, when any group's use of them (or the
+        // cluster-scoped group itself) changed.
+        if used != self.used || judged_now.contains(&None) {
             if let Some(judged) = self.judged.get_mut(&None) {
-                judged.findings = findings;
-            }
-            judged_now.insert(None);
-        }
-        if judged_now.contains(&None) {
-            if let Some(judged) = self.judged.get_mut(&None) {
+                judged.findings.truncate(judged.config_from);
                 judged
                     .findings
                     .extend(config_exception_findings(pipeline, &used));
+                judged_now.insert(None);
             }
         }
         self.used = used;
@@ -276,28 +269,13 @@ mod tests {
             .0
     }
 
-    fn put(state: &mut State, value: Json) {
-        let text = |p: &str| {
-            value
-                .pointer(p)
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let key = (
-            text("/kind"),
-            text("/metadata/namespace"),
-            text("/metadata/name"),
-        );
+    /// Adds or changes an object, as a watch event would (every put is a new version).
+    fn put(state: &mut State, mut value: Json) {
+        value["metadata"]["resourceVersion"] = Json::String(state.objects.len().to_string());
+        let kind = value["kind"].as_str().unwrap_or("").to_string();
+        let (key, entry) = crate::watch::keyed(&kind, &value);
         state.dirty.insert(key.1.clone());
-        let version = state.objects.len().to_string() + &text("/metadata/name");
-        state.objects.insert(
-            key,
-            Entry {
-                version,
-                object: Arc::new(palisade_load::json::to_object(&value)),
-            },
-        );
+        state.objects.insert(key, entry);
     }
 
     fn remove(state: &mut State, kind: &str, namespace: &str, name: &str) {

@@ -57,20 +57,33 @@ fn convert(
     if palisade_cluster::owned_by_workload(&resource.kind, &value) {
         return None;
     }
-    let text = |p: &str| {
-        value
-            .pointer(p)
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let key = key_of(resource, &value);
-    let uid = (resource.kind == "Namespace").then(|| text("/metadata/uid"));
-    let entry = Entry {
-        version: text("/metadata/resourceVersion"),
-        object: Arc::new(palisade_load::json::to_object(&value)),
-    };
+    let uid = (resource.kind == "Namespace").then(|| text_at(&value, "/metadata/uid"));
+    let (key, entry) = keyed(&resource.kind, &value);
     Some((key, entry, uid))
+}
+
+/// The string at `pointer` in `value`, or `""`.
+fn text_at(value: &Json, pointer: &str) -> String {
+    value
+        .pointer(pointer)
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+/// An object of kind `kind` as the state keeps it: its key, and its tree with the
+/// resourceVersion it was read at.
+pub fn keyed(kind: &str, value: &Json) -> (Key, Entry) {
+    let key = (
+        kind.to_string(),
+        text_at(value, "/metadata/namespace"),
+        text_at(value, "/metadata/name"),
+    );
+    let entry = Entry {
+        version: text_at(value, "/metadata/resourceVersion"),
+        object: Arc::new(palisade_load::json::to_object(value)),
+    };
+    (key, entry)
 }
 
 fn map_event<K>(event: watcher::Event<K>, f: impl Fn(K) -> Json) -> watcher::Event<Json> {
@@ -84,17 +97,10 @@ fn map_event<K>(event: watcher::Event<K>, f: impl Fn(K) -> Json) -> watcher::Eve
 }
 
 fn key_of(resource: &ApiResource, value: &Json) -> Key {
-    let text = |p: &str| {
-        value
-            .pointer(p)
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
     (
         resource.kind.clone(),
-        text("/metadata/namespace"),
-        text("/metadata/name"),
+        text_at(value, "/metadata/namespace"),
+        text_at(value, "/metadata/name"),
     )
 }
 

@@ -533,32 +533,16 @@ fn operator_bench(
 /// evaluated first from nothing, then with nothing changed, then after each of 20 changes
 /// (a Deployment made privileged), with the reports built from each.
 fn evaluate_bench(namespaces: usize) {
-    use palisade_operator::watch::{Entry, State};
-    use std::sync::Arc;
+    use palisade_operator::watch::State;
     let (pipeline, _) = palisade_engine::build_pipeline(
         &palisade_engine::config::LoadedConfig::default(),
         &palisade_engine::Overrides::default(),
     )
     .expect("default pipeline");
-    let entry = |value: &serde_json::Value, version: usize| {
-        let text = |p: &str| {
-            value
-                .pointer(p)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
-        (
-            (
-                text("/kind"),
-                text("/metadata/namespace"),
-                text("/metadata/name"),
-            ),
-            Entry {
-                version: version.to_string(),
-                object: Arc::new(palisade_load::json::to_object(value)),
-            },
-        )
+    // As the watches keep them: every object with its resourceVersion.
+    let entry = |value: &serde_json::Value| {
+        let kind = value["kind"].as_str().unwrap_or("");
+        palisade_operator::watch::keyed(kind, value)
     };
     let mut state = State::default();
     let mut version = 0;
@@ -571,7 +555,7 @@ fn evaluate_bench(namespaces: usize) {
         for mut value in objects {
             version += 1;
             value["metadata"]["resourceVersion"] = version.to_string().into();
-            let (key, entry) = entry(&value, version);
+            let (key, entry) = entry(&value);
             state
                 .namespace_uids
                 .insert(name.clone(), format!("uid-{index}"));
@@ -628,7 +612,7 @@ fn evaluate_bench(namespaces: usize) {
             serde_json::json!({"privileged": true, "allowPrivilegeEscalation": true});
         version += 1;
         value["metadata"]["resourceVersion"] = version.to_string().into();
-        let (key, entry) = entry(&value, version);
+        let (key, entry) = entry(&value);
         state.dirty.insert(key.1.clone());
         state.objects.insert(key, entry);
         let (evaluated, built, ..) = measure(&mut state);
