@@ -57,21 +57,52 @@ fn versions(ranges: &str) -> Vec<Version> {
         .collect()
 }
 
+/// One line of the index: a fixture, the level it is for, whether upstream admits it, and
+/// the versions it holds for.
+struct Case<'i> {
+    level: Level,
+    expect: &'i str,
+    name: &'i str,
+    hash: &'i str,
+    versions: Vec<Version>,
+}
+
+fn cases() -> Vec<Case<'static>> {
+    INDEX
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let [level, expect, name, hash, ranges] = fields[..] else {
+                panic!("bad index line {line}");
+            };
+            Case {
+                level: level.parse().expect("level"),
+                expect,
+                name,
+                hash,
+                versions: versions(ranges),
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn every_upstream_fixture_agrees() {
     let objects = fixtures_by_hash();
     assert_eq!(objects.len(), 380, "distinct fixture contents");
     let mut total = 0;
     let mut disagreements = Vec::new();
-    for line in INDEX.lines().filter(|l| !l.starts_with('#')) {
-        let fields: Vec<&str> = line.split('\t').collect();
-        let [level, expect, name, hash, ranges] = fields[..] else {
-            panic!("bad index line {line}");
-        };
-        let level: Level = level.parse().expect("level");
-        let object = &objects[hash];
-        let pod = PodView::of(object).expect("fixtures are pods");
-        for version in versions(ranges) {
+    for Case {
+        level,
+        expect,
+        name,
+        hash,
+        versions,
+    } in cases()
+    {
+        let pod = PodView::of(&objects[hash]).expect("fixtures are pods");
+        for version in versions {
             total += 1;
             let violations = pss::evaluate(&pod, level, version);
             let allowed = violations.is_empty();
@@ -97,15 +128,11 @@ fn every_upstream_fixture_agrees() {
 fn fail_fixtures_are_caught_by_the_check_they_are_named_for() {
     let objects = fixtures_by_hash();
     let mut misattributed = Vec::new();
-    for line in INDEX.lines().filter(|l| !l.starts_with('#')) {
-        let fields: Vec<&str> = line.split('\t').collect();
-        let [level, "fail", name, hash, ranges] = fields[..] else {
-            continue;
-        };
-        let level: Level = level.parse().expect("level");
-        let pod = PodView::of(&objects[hash]).expect("pod");
+    for case in cases().into_iter().filter(|c| c.expect == "fail") {
+        let (level, name) = (case.level, case.name);
+        let pod = PodView::of(&objects[case.hash]).expect("pod");
         let check_name = name.trim_end_matches(|c: char| c.is_ascii_digit());
-        for version in versions(ranges) {
+        for version in case.versions {
             let ids: Vec<String> = pss::evaluate(&pod, level, version)
                 .iter()
                 .map(|(c, _)| c.id.to_ascii_lowercase())
@@ -141,13 +168,15 @@ fn the_scan_reports_a_pod_security_finding_exactly_when_upstream_rejects() {
     let objects = fixtures_by_hash();
     let mut engines = HashMap::new();
     let mut disagreements = Vec::new();
-    for line in INDEX.lines().filter(|l| !l.starts_with('#')) {
-        let fields: Vec<&str> = line.split('\t').collect();
-        let [level, expect, name, hash, ranges] = fields[..] else {
-            panic!("bad index line {line}");
-        };
-        let level: Level = level.parse().expect("level");
-        for version in versions(ranges) {
+    for Case {
+        level,
+        expect,
+        name,
+        hash,
+        versions,
+    } in cases()
+    {
+        for version in versions {
             let engine = engines.entry((level, version)).or_insert_with(|| {
                 Engine::new(&Settings {
                     pss_level: level,
