@@ -853,3 +853,14 @@ fn help_examples_fit_80_columns_and_are_not_rewrapped() {
         );
     }
 }
+
+#[test]
+fn rules_take_format_text_like_every_other_command() {
+    let table = palisade().args(["rules"]).output().expect("runs");
+    let text = palisade()
+        .args(["rules", "--format", "text"])
+        .output()
+        .expect("runs");
+    assert_eq!(text.status.code(), Some(0));
+    assert_eq!(text.stdout, table.stdout);
+}

@@ -30,6 +30,27 @@ spec:
             privileged: {{ .Values.privileged }}
 ";
 
+/// `palisade scan --no-config --select pss-privileged --format json ARGS`, with `PATH` when
+/// given.
+fn scan_privileged(path: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut command = Command::cargo_bin("palisade").expect("binary");
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    command
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "pss-privileged",
+            "--format",
+            "json",
+        ])
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
 fn chart(root: &Path) {
     write(
         root,
@@ -107,21 +128,8 @@ fn rendered_charts_point_back_at_their_templates() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let output = Command::cargo_bin("palisade")
-        .expect("binary")
-        .env("PATH", path)
-        .args([
-            "scan",
-            "--no-config",
-            "--select",
-            "pss-privileged",
-            "--format",
-            "json",
-            "--render",
-        ])
-        .arg(dir.path().join("chart"))
-        .output()
-        .expect("runs");
+    let chart = dir.path().join("chart").to_string_lossy().into_owned();
+    let output = scan_privileged(Some(&path), &["--render", &chart]);
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -163,19 +171,7 @@ fn kustomize_directories_render_with_kubectl_and_their_patches_are_not_objects()
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext: {privileged: true}\n",
     );
     let scan = |extra: &[&str]| {
-        let output = Command::cargo_bin("palisade")
-            .expect("binary")
-            .args([
-                "scan",
-                "--no-config",
-                "--select",
-                "pss-privileged",
-                "--format",
-                "json",
-            ])
-            .args(extra)
-            .output()
-            .expect("runs");
+        let output = scan_privileged(None, extra);
         serde_json::from_slice::<Value>(&output.stdout).expect("json")
     };
     let root_arg = root.to_string_lossy().into_owned();
@@ -198,4 +194,32 @@ fn kustomize_directories_render_with_kubectl_and_their_patches_are_not_objects()
         finding["location"]["file"],
         format!("kubectl kustomize {}", root.display())
     );
+}
+
+#[test]
+fn rendering_without_the_tool_says_which_one_and_how_to_do_without() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    chart(dir.path());
+    let chart = dir.path().join("chart").to_string_lossy().into_owned();
+    // A PATH with neither helm nor kubectl.
+    let empty = dir.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let output = scan_privileged(Some(&empty.to_string_lossy()), &["--render", &chart]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is a Helm chart, and helm is not on PATH")
+            && stderr.contains("helm template RELEASE"),
+        "{stderr}"
+    );
+    // Neither a chart nor an overlay.
+    let plain = dir.path().join("plain");
+    write(
+        &plain,
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n",
+    );
+    let output = scan_privileged(None, &["--render", &plain.to_string_lossy()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("neither a Helm chart"));
 }
