@@ -170,7 +170,11 @@ pub fn inventory(
         } else {
             paths.to_vec()
         };
-        palisade_engine::load_inventory(&paths, bootstrap)
+        let read = palisade_engine::load_inventory(&paths, bootstrap);
+        for warning in &read.warnings {
+            eprintln!("palisade: warning: {warning}");
+        }
+        (read.inventory, read.errors)
     };
     for error in &errors {
         eprintln!("palisade: error: {error}");

@@ -393,3 +393,28 @@ fn answers_can_go_to_a_file() {
         serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
     assert!(answer.to_string().contains("erin@example.com"), "{answer}");
 }
+
+#[test]
+fn inputs_read_as_kubectl_reads_them_are_said_on_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // `verbs` twice: kubectl keeps the last, and so does the answer.
+    std::fs::write(
+        dir.path().join("role.yaml"),
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: shop}\nrules:\n  - apiGroups: [\"\"]\n    resources: [secrets]\n    verbs: [list]\n    verbs: [get]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: reader, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}\nsubjects: [{kind: User, name: alice}]\n",
+    )
+    .expect("write");
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args([
+            "rbac", "can-i", "get", "secrets", "-n", "shop", "--as", "alice",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "the last `verbs` counts");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("palisade: warning: ") && stderr.contains("duplicate key `verbs`"),
+        "{stderr}"
+    );
+}
