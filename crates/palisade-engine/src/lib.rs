@@ -1014,7 +1014,7 @@ pub fn dedup_inputs(inputs: Vec<Input>) -> Vec<Input> {
 pub fn explain_text(rule: &palisade_rules::Rule) -> String {
     let meta = &rule.meta;
     format!(
-        "{} {}\n\nSeverity: {}\nCategory: {}\nTarget: {}\nControls: {}\n{}\n{}\n",
+        "{} {}\n\nSeverity: {}\nCategory: {}\nTarget: {}\nControls: {}\n{}{}\n{}\n",
         meta.code,
         meta.name,
         meta.severity,
@@ -1022,8 +1022,62 @@ pub fn explain_text(rule: &palisade_rules::Rule) -> String {
         rule.check.target(),
         meta.controls.join(", "),
         options_text(meta),
+        overlap_text(rule),
         meta.docs()
     )
+}
+
+/// How a rule shares findings with others, one sentence a line: the rules whose findings it
+/// lists with its own (`subsumes`), the rules that list its findings, and, for a restricted
+/// Pod Security rule, the baseline rules whose fields it leaves to them.
+fn overlap_text(rule: &palisade_rules::Rule) -> String {
+    use palisade_rules::registry::RULES;
+    let name_of = |code: &str| {
+        RULES
+            .iter()
+            .find(|r| r.meta.code == code)
+            .map_or(code.to_string(), |r| {
+                format!("{} ({})", r.meta.code, r.meta.name)
+            })
+    };
+    let meta = &rule.meta;
+    let mut out = String::new();
+    if !meta.subsumes.is_empty() {
+        let listed: Vec<String> = meta.subsumes.iter().map(|c| name_of(c)).collect();
+        out.push_str(&format!(
+            "Lists with its findings: {}, about the same field (the most severe finding is kept).\n",
+            listed.join(", ")
+        ));
+    }
+    let by: Vec<String> = RULES
+        .iter()
+        .filter(|r| r.meta.subsumes.contains(&meta.code))
+        .map(|r| name_of(r.meta.code))
+        .collect();
+    if !by.is_empty() {
+        out.push_str(&format!(
+            "Listed with the findings of: {}, about the same field (the most severe finding is kept).\n",
+            by.join(", ")
+        ));
+    }
+    if let palisade_rules::Check::Pss(id) = rule.check {
+        let overridden: Vec<&str> = palisade_analysis::pss::check(id)
+            .into_iter()
+            .flat_map(|c| c.versions.iter().flat_map(|v| v.overrides.iter().copied()))
+            .collect();
+        let baseline: Vec<String> = RULES
+            .iter()
+            .filter(|r| matches!(r.check, palisade_rules::Check::Pss(b) if overridden.contains(&b)))
+            .map(|r| name_of(r.meta.code))
+            .collect();
+        if !baseline.is_empty() {
+            out.push_str(&format!(
+                "Leaves to {}: what that baseline rule reports at a field, this rule does not report again.\n",
+                baseline.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// `Options:` lines for a rule that takes any (config: `rules: {CODE: {NAME: VALUE}}`).
@@ -1061,13 +1115,17 @@ pub fn markdown_reference(rules: &[&palisade_rules::Rule]) -> String {
             .map_or(docs.clone(), |d| format!("#### {d}"));
         out.push_str(&format!(
             "\n## {code}\n\n`{name}` · severity **{sev}** · category `{cat}` · target: {target}\n\n\
-             Controls: {controls}\n\n{options}{docs}\n",
+             Controls: {controls}\n\n{options}{overlap}{docs}\n",
             code = meta.code,
             name = meta.name,
             sev = meta.severity,
             cat = meta.category,
             target = rule.check.target(),
             controls = meta.controls.join(", "),
+            overlap = overlap_text(rule)
+                .lines()
+                .map(|l| format!("{l}\n\n"))
+                .collect::<String>(),
             options = options_text(meta)
                 .lines()
                 .map(|l| format!("{}\n\n", l.replacen("Option: ", "Option `", 1).replacen(" (", "` (", 1)))

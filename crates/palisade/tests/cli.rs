@@ -864,3 +864,18 @@ fn rules_take_format_text_like_every_other_command() {
     assert_eq!(text.status.code(), Some(0));
     assert_eq!(text.stdout, table.stdout);
 }
+
+#[test]
+fn explain_says_which_rules_share_a_finding() {
+    let explain = |rule: &str| {
+        let output = palisade().args(["explain", rule]).output().expect("runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(explain("image-tag-mutable")
+        .contains("Lists with its findings: PAL-IMG-003 (image-not-pinned-by-digest)"));
+    assert!(explain("PAL-IMG-003")
+        .contains("Listed with the findings of: PAL-IMG-002 (image-tag-mutable)"));
+    assert!(
+        explain("pss-restricted-volumes").contains("Leaves to PAL-PSS-004 (pss-host-path-volumes)")
+    );
+}
