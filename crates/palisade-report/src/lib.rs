@@ -418,13 +418,23 @@ pub(crate) mod sample {
             document: Some(1),
             line: Some(7),
             column: Some(3),
-            message: "duplicate key `image`".into(),
+            message: "invalid indentation".into(),
+        }];
+        let warnings = vec![LoadError {
+            file: "deploy/web.yaml".into(),
+            document: Some(1),
+            line: Some(19),
+            column: Some(9),
+            message:
+                "duplicate key `image` (first at line 18): the last value is used, as kubectl does"
+                    .into(),
         }];
         let summary = Summary {
             files: 2,
             objects: 3,
             skipped: 1,
             errors: errors.len(),
+            warnings: warnings.len(),
             findings: SeverityCounts::count(&findings),
             suppressed: 1,
             ..Summary::default()
@@ -433,7 +443,7 @@ pub(crate) mod sample {
             rules,
             findings,
             errors,
-            warnings: Vec::new(),
+            warnings,
             summary,
             absent: Vec::new(),
             cluster: None,
