@@ -50,6 +50,7 @@ impl Piece {
         let top = indentation(first);
         let mut text = String::with_capacity(self.text.len());
         let mut skipping: Option<usize> = None;
+        let mut in_metadata = false;
         let mut blanked = false;
         for line in self.text.split_inclusive('\n') {
             let indent = indentation(line);
@@ -64,8 +65,14 @@ impl Piece {
                 }
                 skipping = None;
             }
-            let server_block = content.starts_with("managedFields:")
-                || indent == top && content.starts_with("status:");
+            if indent == top && !content.is_empty() {
+                in_metadata = content.starts_with("metadata:");
+            }
+            // Only the object's own fields: a key of that name deeper in (a ConfigMap's data,
+            // a CRD's spec) is the author's.
+            let server_block =
+                in_metadata && indent == top + 2 && content.starts_with("managedFields:")
+                    || indent == top && content.starts_with("status:");
             if server_block {
                 blanked = true;
                 text.push('\n');
@@ -586,7 +593,7 @@ mod tests {
 
     #[test]
     fn server_fields_are_blanked_and_every_other_node_keeps_its_place() {
-        let text = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n    managedFields:\n    - apiVersion: v1\n      fieldsV1:\n        f:spec: {}\n    namespace: shop\n    labels: {status: up}\n  spec:\n    serviceAccountName: web\n    containers:\n    - name: c\n      image: x\n  status:\n    phase: Running\n    conditions:\n    - type: Ready\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: web, namespace: shop}\nkind: List\n";
+        let text = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: notes}\n  data:\n    managedFields: kept\n    status: kept\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n    managedFields:\n    - apiVersion: v1\n      fieldsV1:\n        f:spec: {}\n    namespace: shop\n    labels: {status: up}\n  spec:\n    serviceAccountName: web\n    containers:\n    - name: c\n      image: x\n  status:\n    phase: Running\n    conditions:\n    - type: Ready\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: web, namespace: shop}\nkind: List\n";
         let file: Arc<str> = Arc::from("t.yaml");
         let load = |piece: &Piece| {
             let mut objects: Vec<Object> = Vec::new();
@@ -598,8 +605,13 @@ mod tests {
             objects
         };
         let all = pieces(text);
-        assert_eq!(all.len(), 2);
-        let pod = &all[0];
+        assert_eq!(all.len(), 3);
+        // The author's keys of those names are not the server's.
+        assert!(matches!(
+            all[0].without_server_fields(),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let pod = &all[1];
         let blanked = pod.without_server_fields();
         assert_eq!(blanked.text.lines().count(), pod.text.lines().count());
         let (before, after) = (load(pod), load(&blanked));
