@@ -642,7 +642,7 @@ mod tests {
         assert_eq!(before.reference, after.reference);
         // Nothing to blank: the same piece.
         assert!(matches!(
-            all[1].without_server_fields(),
+            all[2].without_server_fields(),
             std::borrow::Cow::Borrowed(_)
         ));
     }
