@@ -96,12 +96,18 @@ impl LabelSelector {
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
+        self.matches_lookup(|key| label(labels, key))
+    }
+
+    /// Matches labels that `label` looks up by key (labels made up on the fly, such as the
+    /// namespace labels Cilium gives pods).
+    pub fn matches_lookup<'a>(&self, label: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.requirements.iter().all(|req| match req {
-            Requirement::Equals(k, v) => label(labels, k) == Some(v.as_str()),
-            Requirement::In(k, vs) => label(labels, k).is_some_and(|l| vs.iter().any(|v| v == l)),
-            Requirement::NotIn(k, vs) => label(labels, k).is_none_or(|l| vs.iter().all(|v| v != l)),
-            Requirement::Exists(k) => label(labels, k).is_some(),
-            Requirement::DoesNotExist(k) => label(labels, k).is_none(),
+            Requirement::Equals(k, v) => label(k) == Some(v.as_str()),
+            Requirement::In(k, vs) => label(k).is_some_and(|l| vs.iter().any(|v| v == l)),
+            Requirement::NotIn(k, vs) => label(k).is_none_or(|l| vs.iter().all(|v| v != l)),
+            Requirement::Exists(k) => label(k).is_some(),
+            Requirement::DoesNotExist(k) => label(k).is_none(),
         })
     }
 }

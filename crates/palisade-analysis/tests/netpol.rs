@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use palisade_analysis::netpol::{Cidr, Endpoint, Network, Protocol};
+use palisade_analysis::netpol::{Action, Cidr, Endpoint, Network, Protocol, Tier};
 use palisade_load::{load_text, Loaded};
 
 fn network(text: &str) -> Network {
@@ -713,11 +713,976 @@ spec:
             "NetworkPolicy shop/web-from-api"
         ]
     );
-    assert_eq!(reach.ingress.allowing.len(), 1);
-    assert_eq!(
-        reach.ingress.allowing[0].policy,
-        "NetworkPolicy shop/web-from-api"
-    );
-    assert_eq!(reach.ingress.allowing[0].rule.as_str(), "/spec/ingress/0");
+    let allowing: Vec<_> = reach.ingress.allowing().collect();
+    assert_eq!(allowing.len(), 1);
+    assert_eq!(allowing[0].policy, "NetworkPolicy shop/web-from-api");
+    assert_eq!(allowing[0].rule.as_str(), "/spec/ingress/0");
     assert_eq!(reach.ports.to_string(), "8080/TCP");
+}
+
+// ---- AdminNetworkPolicy and BaselineAdminNetworkPolicy ----
+
+/// An AdminNetworkPolicy `name` at `priority` over `subject`, with `rules` under `spec`.
+fn anp(name: &str, priority: u32, subject: &str, rules: &str) -> String {
+    format!(
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {{name: {name}}}\nspec:\n  priority: {priority}\n  subject: {subject}\n{rules}"
+    )
+}
+
+fn banp(subject: &str, rules: &str) -> String {
+    format!(
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {{name: default}}\nspec:\n  subject: {subject}\n{rules}"
+    )
+}
+
+const SHOP: &str = "{namespaces: {matchLabels: {team: shop}}}";
+const FROM_ALL: &str = "[{namespaces: {}}]";
+const FROM_OPS: &str = "[{namespaces: {matchLabels: {kubernetes.io/metadata.name: ops}}}]";
+const ALLOW_ALL_SHOP: &str = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-all, namespace: shop}
+spec:
+  podSelector: {}
+  ingress: [{}]
+";
+
+fn ingress_rule(action: &str, from: &str) -> String {
+    format!("    - {{action: {action}, from: {from}}}\n")
+}
+
+fn join(parts: &[&str]) -> String {
+    parts.join("\n---\n")
+}
+
+#[test]
+fn admin_tiers_decide_before_and_after_network_policies() {
+    let deny_all_to_shop = anp(
+        "deny-shop",
+        10,
+        SHOP,
+        &format!("  ingress:\n{}", ingress_rule("Deny", FROM_ALL)),
+    );
+    let allow_ops_to_shop = anp(
+        "allow-ops",
+        10,
+        SHOP,
+        &format!("  ingress:\n{}", ingress_rule("Allow", FROM_OPS)),
+    );
+    let baseline_deny = banp(
+        SHOP,
+        &format!("  ingress:\n{}", ingress_rule("Deny", FROM_ALL)),
+    );
+    let pass_ops = anp(
+        "pass-ops",
+        5,
+        SHOP,
+        &format!("  ingress:\n{}", ingress_rule("Pass", FROM_OPS)),
+    );
+    let deny_over_np = join(&[ALLOW_ALL_SHOP, &deny_all_to_shop]);
+    let allow_over_np = join(&[DENY_INGRESS_SHOP, &allow_ops_to_shop]);
+    let baseline_and_np = join(&[&baseline_deny, ALLOW_ALL_SHOP]);
+    let pass = join(&[&pass_ops, &deny_all_to_shop]);
+    let pass_to_baseline = join(&[&pass_ops, &deny_all_to_shop, &baseline_deny]);
+    let (debug, web, billing) = (
+        "ops/pod/debug",
+        "shop/deployment/web",
+        "payments/deployment/billing",
+    );
+    check(&[
+        (
+            "ANP Deny wins over a NetworkPolicy allow",
+            &deny_over_np,
+            debug,
+            web,
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…only for its subject",
+            &deny_over_np,
+            debug,
+            billing,
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "ANP Allow wins over a NetworkPolicy default deny",
+            &allow_over_np,
+            debug,
+            web,
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…only for its peers: the NetworkPolicy decides the rest",
+            &allow_over_np,
+            billing,
+            web,
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "BANP Deny applies where no NetworkPolicy isolates",
+            &baseline_deny,
+            debug,
+            web,
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…and not where one does",
+            &baseline_and_np,
+            debug,
+            web,
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "Pass skips the other ANPs, to the NetworkPolicy tier",
+            &pass,
+            debug,
+            web,
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "Pass goes on to the baseline when no NetworkPolicy isolates",
+            &pass_to_baseline,
+            debug,
+            web,
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…while other peers meet the lower ANP",
+            &pass,
+            billing,
+            web,
+            TCP,
+            8080,
+            false,
+        ),
+    ]);
+}
+
+#[test]
+fn admin_priorities_and_rule_order() {
+    let allow = |p| {
+        anp(
+            "allow-ops",
+            p,
+            SHOP,
+            &format!("  ingress:\n{}", ingress_rule("Allow", FROM_OPS)),
+        )
+    };
+    let deny = |p| {
+        anp(
+            "deny-all",
+            p,
+            SHOP,
+            &format!("  ingress:\n{}", ingress_rule("Deny", FROM_ALL)),
+        )
+    };
+    let ordered = anp(
+        "ordered",
+        10,
+        SHOP,
+        &format!(
+            "  ingress:\n{}{}",
+            ingress_rule("Deny", FROM_OPS),
+            ingress_rule("Allow", FROM_ALL)
+        ),
+    );
+    let lower_allows = join(&[&allow(10), &deny(20)]);
+    let lower_denies = join(&[&allow(20), &deny(10)]);
+    check(&[
+        (
+            "the lower priority number goes first (Allow)",
+            &lower_allows,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "the lower priority number goes first (Deny)",
+            &lower_denies,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "within a policy, the first matching rule decides (Deny)",
+            &ordered,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…and a later rule decides for others (Allow)",
+            &ordered,
+            "payments/deployment/billing",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+    ]);
+}
+
+#[test]
+fn admin_subjects_peers_and_ports() {
+    let rule = |extra: &str| {
+        anp(
+            "ports",
+            10,
+            SHOP,
+            &format!("  ingress:\n    - {{action: Deny, from: {FROM_ALL}, ports: [{extra}]}}\n"),
+        )
+    };
+    let by_number = rule("{portNumber: {protocol: TCP, port: 8080}}");
+    let by_range = rule("{portRange: {protocol: TCP, start: 9000, end: 9100}}");
+    let by_name = rule("{namedPort: http}");
+    let pods_subject = anp(
+        "web-only",
+        10,
+        "{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}",
+        &format!("  ingress:\n{}", ingress_rule("Deny", FROM_ALL)),
+    );
+    let pods_peer = anp(
+        "deny-api",
+        10,
+        SHOP,
+        "  ingress:\n    - {action: Deny, from: [{pods: {namespaceSelector: {matchLabels: {team: shop}}, podSelector: {matchLabels: {app: api}}}}]}\n",
+    );
+    check(&[
+        (
+            "portNumber denies its port",
+            &by_number,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…and not another",
+            &by_number,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            9090,
+            true,
+        ),
+        (
+            "portRange denies inside the range",
+            &by_range,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            9090,
+            false,
+        ),
+        (
+            "…and not outside",
+            &by_range,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "namedPort resolves on the destination pod",
+            &by_name,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…and no other port",
+            &by_name,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            9090,
+            true,
+        ),
+        (
+            "a pods subject holds its pods",
+            &pods_subject,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…and not the others of the namespace",
+            &pods_subject,
+            "ops/pod/debug",
+            "shop/deployment/api",
+            TCP,
+            3000,
+            true,
+        ),
+        (
+            "a pods peer matches namespace AND pod",
+            &pods_peer,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…and not another pod of that namespace",
+            &pods_peer,
+            "shop/deployment/web",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+    ]);
+}
+
+#[test]
+fn admin_egress_networks_nodes_and_failing_closed() {
+    let egress = |action: &str, to: &str| {
+        anp(
+            "egress",
+            10,
+            SHOP,
+            &format!("  egress:\n    - {{action: {action}, to: {to}}}\n"),
+        )
+    };
+    let metadata = egress("Deny", "[{networks: [169.254.169.254/32]}]");
+    let everything = egress("Deny", "[{networks: [0.0.0.0/0]}]");
+    let nodes = egress("Deny", "[{nodes: {}}]");
+    let unknown_deny = egress("Deny", "[{someFutureField: {}}]");
+    let unknown_allow = join(&[
+        &egress("Allow", "[{someFutureField: {}}]"),
+        &banp(
+            SHOP,
+            "  egress:\n    - {action: Deny, to: [{namespaces: {}}]}\n",
+        ),
+    ]);
+    let host_network = join(&[
+        &anp("deny-all", 10, "{namespaces: {}}", &format!("  ingress:\n{}", ingress_rule("Deny", FROM_ALL))),
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: shop}\nspec:\n  template:\n    metadata:\n      labels: {app: agent}\n    spec:\n      hostNetwork: true\n      containers: [{name: agent}]\n",
+    ]);
+    check(&[
+        (
+            "networks deny their addresses",
+            &metadata,
+            "shop/deployment/web",
+            "169.254.169.254/32",
+            TCP,
+            80,
+            false,
+        ),
+        (
+            "…and no other",
+            &metadata,
+            "shop/deployment/web",
+            "8.8.8.8/32",
+            TCP,
+            443,
+            true,
+        ),
+        (
+            "…nor pods (their addresses are not in the input)",
+            &metadata,
+            "shop/deployment/web",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            true,
+        ),
+        (
+            "a network of every address holds the pods too",
+            &everything,
+            "shop/deployment/web",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            false,
+        ),
+        (
+            "a nodes peer matches no pod",
+            &nodes,
+            "shop/deployment/web",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            true,
+        ),
+        (
+            "an unknown peer fails closed: Deny matches everything",
+            &unknown_deny,
+            "shop/deployment/web",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            false,
+        ),
+        (
+            "…and Allow matches nothing (the baseline denies)",
+            &unknown_allow,
+            "shop/deployment/web",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            false,
+        ),
+        (
+            "host-network pods are no subject",
+            &host_network,
+            "ops/pod/debug",
+            "shop/daemonset/agent",
+            TCP,
+            80,
+            true,
+        ),
+        (
+            "…while the others are",
+            &host_network,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+    ]);
+}
+
+#[test]
+fn admin_decisions_name_tier_policy_and_rule() {
+    let network = network(&format!(
+        "{WORKLOADS}\n---\n{}",
+        join(&[
+            &anp(
+                "guard",
+                7,
+                SHOP,
+                "  ingress:\n    - {name: keep-ops-out, action: Deny, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: ops}}}], ports: [{portNumber: {port: 8080}}]}\n",
+            ),
+            DENY_INGRESS_SHOP,
+        ])
+    ));
+    let debug = network.workload("ops/pod/debug").expect("debug");
+    let web = network.workload("shop/deployment/web").expect("web");
+    let reach = network.reach(Endpoint::Workload(debug), Endpoint::Workload(web));
+    let decisions = &reach.ingress.decisions;
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    assert_eq!(decisions[0].tier, Tier::Admin);
+    assert_eq!(decisions[0].action, Action::Deny);
+    assert_eq!(decisions[0].policy, "AdminNetworkPolicy guard (priority 7)");
+    assert_eq!(decisions[0].rule.as_str(), "/spec/ingress/0");
+    assert_eq!(decisions[0].rule_name.as_deref(), Some("keep-ops-out"));
+    assert_eq!(decisions[0].ports.to_string(), "8080/TCP");
+    assert!(
+        reach.ingress.isolated,
+        "the NetworkPolicy isolates the rest"
+    );
+    assert!(reach.ports.is_empty());
+}
+
+// ---- Cilium ----
+
+fn cnp(namespace: &str, name: &str, spec: &str) -> String {
+    format!("apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n{spec}")
+}
+
+fn ccnp(name: &str, spec: &str) -> String {
+    format!("apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {{name: {name}}}\nspec:\n{spec}")
+}
+
+const WEB: &str = "  endpointSelector: {matchLabels: {app: web}}\n";
+
+#[test]
+fn cilium_endpoints_namespaces_and_entities() {
+    let from_api = cnp(
+        "shop",
+        "web",
+        &format!("{WEB}  ingress:\n    - fromEndpoints: [{{matchLabels: {{app: api}}}}]\n"),
+    );
+    let from_own_namespace = cnp(
+        "shop",
+        "web",
+        &format!("{WEB}  ingress:\n    - fromEndpoints: [{{}}]\n"),
+    );
+    let from_payments = cnp("shop", "web", &format!("{WEB}  ingress:\n    - fromEndpoints: [{{matchLabels: {{k8s:io.kubernetes.pod.namespace: payments}}}}]\n"));
+    let by_namespace_label = cnp("shop", "web", &format!("{WEB}  ingress:\n    - fromEndpoints: [{{matchLabels: {{io.cilium.k8s.namespace.labels.team: payments}}}}]\n"));
+    let from_cluster = cnp(
+        "shop",
+        "web",
+        &format!("{WEB}  ingress:\n    - fromEntities: [cluster]\n"),
+    );
+    let from_world = cnp(
+        "shop",
+        "web",
+        &format!("{WEB}  ingress:\n    - fromEntities: [world]\n"),
+    );
+    let all_of_shop = cnp(
+        "shop",
+        "all",
+        "  endpointSelector: {}\n  ingress:\n    - {}\n",
+    );
+    let clusterwide = ccnp("from-shop", "  endpointSelector: {}\n  ingress:\n    - fromEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: shop}}]\n");
+    let node_rule = ccnp("host", "  nodeSelector: {}\n  ingress:\n    - {}\n");
+    let specs = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: two, namespace: shop}\nspecs:\n  - endpointSelector: {matchLabels: {app: api}}\n    ingress: [{fromEntities: [cluster]}]\n  - endpointSelector: {matchLabels: {app: web}}\n    ingress: [{}]\n";
+    check(&[
+        (
+            "selected: only what a rule allows",
+            &from_api,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…the rest is denied (default deny)",
+            &from_api,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "fromEndpoints {} in a namespaced policy: its namespace",
+            &from_own_namespace,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…not other namespaces",
+            &from_own_namespace,
+            "payments/deployment/billing",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "a namespace label (k8s: prefix) reaches across",
+            &from_payments,
+            "payments/deployment/billing",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…that namespace only",
+            &from_payments,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "namespace labels as io.cilium.k8s.namespace.labels.*",
+            &by_namespace_label,
+            "payments/deployment/billing",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…not matching",
+            &by_namespace_label,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "entity cluster: every pod",
+            &from_cluster,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…not the world",
+            &from_cluster,
+            "203.0.113.0/24",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "entity world: outside addresses",
+            &from_world,
+            "203.0.113.0/24",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…not pods",
+            &from_world,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "an empty rule isolates and allows nothing",
+            &all_of_shop,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "a namespaced policy selects in its namespace only",
+            &all_of_shop,
+            "ops/pod/debug",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            true,
+        ),
+        (
+            "a clusterwide policy selects everywhere",
+            &clusterwide,
+            "ops/pod/debug",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            false,
+        ),
+        (
+            "…and its peers match everywhere",
+            &clusterwide,
+            "shop/deployment/web",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            true,
+        ),
+        (
+            "a node rule selects no pod",
+            &node_rule,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "every rule of specs applies (second)",
+            specs,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "every rule of specs applies (first)",
+            specs,
+            "ops/pod/debug",
+            "shop/deployment/api",
+            TCP,
+            3000,
+            true,
+        ),
+    ]);
+}
+
+#[test]
+fn cilium_cidrs_and_ports() {
+    let cidr_set = cnp(
+        "shop",
+        "out",
+        &format!(
+            "{WEB}  egress:\n    - toCIDRSet: [{{cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]\n"
+        ),
+    );
+    let every_address = cnp(
+        "shop",
+        "out",
+        &format!("{WEB}  egress:\n    - toCIDR: [0.0.0.0/0]\n"),
+    );
+    let dns_any = cnp("shop", "dns", &format!("{WEB}  egress:\n    - toEntities: [all]\n      toPorts: [{{ports: [{{port: \"53\"}}]}}]\n"));
+    let dns_tcp = cnp("shop", "dns", &format!("{WEB}  egress:\n    - toEntities: [all]\n      toPorts: [{{ports: [{{port: \"53\", protocol: TCP}}]}}]\n"));
+    let layer4_only = cnp("shop", "web", &format!("{WEB}  ingress:\n    - toPorts: [{{ports: [{{port: \"8080\", protocol: TCP}}], rules: {{http: [{{method: GET}}]}}}}]\n"));
+    let named = cnp("shop", "web", &format!("{WEB}  ingress:\n    - fromEntities: [cluster]\n      toPorts: [{{ports: [{{port: http, protocol: TCP}}]}}]\n"));
+    let range = cnp("shop", "web", &format!("{WEB}  ingress:\n    - fromEntities: [cluster]\n      toPorts: [{{ports: [{{port: \"9000\", endPort: 9100, protocol: TCP}}]}}]\n"));
+    check(&[
+        (
+            "toCIDRSet allows inside the block",
+            &cidr_set,
+            "shop/deployment/web",
+            "10.2.0.0/16",
+            TCP,
+            443,
+            true,
+        ),
+        (
+            "…not inside an exception",
+            &cidr_set,
+            "shop/deployment/web",
+            "10.1.2.3/32",
+            TCP,
+            443,
+            false,
+        ),
+        (
+            "CIDR rules never match pods",
+            &every_address,
+            "shop/deployment/web",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            false,
+        ),
+        (
+            "…only addresses outside the cluster",
+            &every_address,
+            "shop/deployment/web",
+            "8.8.8.8/32",
+            TCP,
+            443,
+            true,
+        ),
+        (
+            "no protocol: ANY (UDP)",
+            &dns_any,
+            "shop/deployment/web",
+            "ops/pod/debug",
+            UDP,
+            53,
+            true,
+        ),
+        (
+            "no protocol: ANY (TCP)",
+            &dns_any,
+            "shop/deployment/web",
+            "ops/pod/debug",
+            TCP,
+            53,
+            true,
+        ),
+        (
+            "…that port only",
+            &dns_any,
+            "shop/deployment/web",
+            "ops/pod/debug",
+            TCP,
+            54,
+            false,
+        ),
+        (
+            "protocol TCP: not UDP",
+            &dns_tcp,
+            "shop/deployment/web",
+            "ops/pod/debug",
+            UDP,
+            53,
+            false,
+        ),
+        (
+            "toPorts without peers: every peer, layer 7 counted as its port",
+            &layer4_only,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…not other ports",
+            &layer4_only,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            9090,
+            false,
+        ),
+        (
+            "a port name resolves on the destination",
+            &named,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…and no other port",
+            &named,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            9090,
+            false,
+        ),
+        (
+            "endPort: a range",
+            &range,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            9090,
+            true,
+        ),
+        (
+            "…not outside it",
+            &range,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+    ]);
+}
+
+#[test]
+fn cilium_denies_win_and_allows_add_up_with_network_policies() {
+    let deny_api = |default_deny: &str| {
+        cnp("shop", "no-api", &format!("{WEB}{default_deny}  ingressDeny:\n    - fromEndpoints: [{{matchLabels: {{app: api}}}}]\n"))
+    };
+    let deny_only = deny_api("");
+    let deny_without_default = deny_api("  enableDefaultDeny: {ingress: false}\n");
+    let deny_over_np = join(&[
+        ALLOW_ALL_SHOP,
+        &deny_api("  enableDefaultDeny: {ingress: false}\n"),
+    ]);
+    let deny_over_allow = cnp(
+        "shop",
+        "web",
+        &format!("{WEB}  ingress:\n    - fromEntities: [cluster]\n  ingressDeny:\n    - fromEndpoints: [{{matchLabels: {{app: api}}}}]\n      toPorts: [{{ports: [{{port: \"8080\"}}]}}]\n"),
+    );
+    let additive = join(&[
+        DENY_INGRESS_SHOP,
+        &cnp("shop", "ops", &format!("{WEB}  ingress:\n    - fromEndpoints: [{{matchLabels: {{io.kubernetes.pod.namespace: ops}}}}]\n")),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-api, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n    - from: [{podSelector: {matchLabels: {app: api}}}]\n",
+    ]);
+    check(&[
+        (
+            "a deny-only policy isolates too",
+            &deny_only,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "enableDefaultDeny false: the deny alone applies",
+            &deny_without_default,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…and denies",
+            &deny_without_default,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "a Cilium deny wins over a NetworkPolicy allow",
+            &deny_over_np,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…for its peers only",
+            &deny_over_np,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "a deny wins over an allow of the same policy, on its port",
+            &deny_over_allow,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+        (
+            "…not on other ports",
+            &deny_over_allow,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            9090,
+            true,
+        ),
+        (
+            "Cilium and NetworkPolicy allows add up (Cilium's)",
+            &additive,
+            "ops/pod/debug",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "Cilium and NetworkPolicy allows add up (the NetworkPolicy's)",
+            &additive,
+            "shop/deployment/api",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            true,
+        ),
+        (
+            "…and the rest stays denied",
+            &additive,
+            "payments/deployment/billing",
+            "shop/deployment/web",
+            TCP,
+            8080,
+            false,
+        ),
+    ]);
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use anyhow::{anyhow, bail, Result};
 use palisade_analysis::netpol::{
-    Cidr, Endpoint, Network, PortSet, Protocol, ServicePort, TargetPort, Verdict,
+    Action, Cidr, Decision, Endpoint, Network, PortSet, Protocol, ServicePort, TargetPort, Verdict,
 };
 use palisade_model::LoadError;
 use serde_json::{json, Value};
@@ -101,10 +101,21 @@ fn parse_port(text: &str, network: &Network, to: &Spec) -> Result<(Protocol, u16
     }
 }
 
+fn decision_json(decision: &Decision) -> Value {
+    json!({
+        "tier": decision.tier.as_str(),
+        "action": decision.action.as_str(),
+        "policy": decision.policy,
+        "rule": decision.rule,
+        "name": decision.rule_name,
+        "ports": decision.ports.to_string(),
+        "note": decision.note,
+    })
+}
+
 fn verdict_json(verdict: &Verdict, applies: bool) -> Value {
     let allowing: Vec<Value> = verdict
-        .allowing
-        .iter()
+        .allowing()
         .map(|a| json!({"policy": a.policy, "rule": a.rule, "ports": a.ports.to_string()}))
         .collect();
     json!({
@@ -112,6 +123,8 @@ fn verdict_json(verdict: &Verdict, applies: bool) -> Value {
         "isolated": verdict.isolated,
         "policies": verdict.selecting,
         "allowing": allowing,
+        "decisions": verdict.decisions.iter().map(decision_json).collect::<Vec<_>>(),
+        "openByDefault": verdict.open_by_default.to_string(),
         "ports": verdict.ports.to_string(),
     })
 }
@@ -123,28 +136,58 @@ fn verdict_text(
     verdict: &Verdict,
     port: Option<(Protocol, u16)>,
 ) {
-    if !verdict.isolated {
-        let _ = writeln!(out, "  {direction} of {who}: not isolated (no NetworkPolicy selects it for {direction}), all traffic allowed");
+    if !verdict.isolated && verdict.decisions.is_empty() {
+        let _ = writeln!(out, "  {direction} of {who}: not isolated (no policy selects it for {direction}), all traffic allowed");
         return;
     }
-    let _ = writeln!(
-        out,
-        "  {direction} of {who}: isolated by {}",
-        verdict.selecting.join(", ")
-    );
-    let relevant: Vec<_> = verdict
-        .allowing
-        .iter()
-        .filter(|a| port.is_none_or(|(proto, p)| a.ports.contains(proto, p)))
-        .collect();
-    if relevant.is_empty() {
-        let _ = writeln!(out, "    no rule allows this traffic");
-    }
-    for allowing in relevant {
+    if verdict.isolated {
         let _ = writeln!(
             out,
-            "    allowed by {} {} ({})",
-            allowing.policy, allowing.rule, allowing.ports
+            "  {direction} of {who}: isolated by {}",
+            verdict.selecting.join(", ")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  {direction} of {who}: not isolated by a NetworkPolicy; administrator policies decide"
+        );
+    }
+    let relevant: Vec<&Decision> = verdict
+        .decisions
+        .iter()
+        .filter(|d| port.is_none_or(|(proto, p)| d.ports.contains(proto, p)))
+        .collect();
+    let open = port.map_or(!verdict.open_by_default.is_empty(), |(proto, p)| {
+        verdict.open_by_default.contains(proto, p)
+    });
+    if relevant.is_empty() && !open {
+        let _ = writeln!(out, "    no rule allows this traffic");
+    }
+    for decision in relevant {
+        let verb = match decision.action {
+            Action::Allow => "allowed",
+            Action::Deny => "denied",
+            Action::Pass => "passed to the NetworkPolicy tier",
+        };
+        let name = decision
+            .rule_name
+            .as_ref()
+            .map(|n| format!(" \"{n}\""))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    {verb} by {} {}{name} ({})",
+            decision.policy, decision.rule, decision.ports
+        );
+        if let Some(note) = &decision.note {
+            let _ = writeln!(out, "      note: {note}");
+        }
+    }
+    if open && !verdict.decisions.is_empty() {
+        let _ = writeln!(
+            out,
+            "    allowed: {} (no rule decides it, and nothing isolates the pod)",
+            verdict.open_by_default
         );
     }
 }

@@ -16,15 +16,27 @@
 //! * Namespace labels come from Namespace objects in the input, plus the automatic
 //!   `kubernetes.io/metadata.name`; a namespace absent from the input is said to be.
 
+pub mod admin;
+pub mod cilium;
 mod model;
 pub mod ports;
 
+pub use admin::{Action, AdminPeer, AdminPolicy, AdminRule, AdminTier, Subject};
+pub use cilium::{CiliumPeers, CiliumRule, CiliumSection};
 pub use model::{
     Cidr, IpBlock, NamedPort, NetNamespace, NetService, NetWorkload, NetworkPolicy, Peer,
     PolicyPort, PolicyRule, PortRef, Protocol, ServicePort, TargetPort,
 };
 use palisade_model::{FieldPath, Object};
+
+use crate::selector::LabelSelector;
 pub use ports::{PortRange, PortSet};
+
+/// Whether an `ipBlock` (or Cilium CIDR set) holds the whole of `cidr`: inside the block and
+/// outside every exception.
+fn block_holds(block: &IpBlock, cidr: &Cidr) -> bool {
+    block.cidr.contains(cidr) && !block.except.iter().any(|e| e.overlaps(cidr))
+}
 
 /// One end of a connection.
 #[derive(Clone, Copy, Debug)]
@@ -40,24 +52,71 @@ pub enum Direction {
     Egress,
 }
 
-/// A policy rule that allowed part of a connection.
+/// The tiers a connection is judged in, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// AdminNetworkPolicies, by priority.
+    Admin,
+    /// NetworkPolicies, and Cilium's policies, which Cilium enforces in the same tier.
+    NetworkPolicy,
+    /// The BaselineAdminNetworkPolicy: what NetworkPolicies leave open.
+    Baseline,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Admin => "AdminNetworkPolicy",
+            Tier::NetworkPolicy => "NetworkPolicy",
+            Tier::Baseline => "BaselineAdminNetworkPolicy",
+        }
+    }
+}
+
+/// A policy rule that decided part of a connection: the ports it allowed, denied or passed on.
 #[derive(Clone, Debug)]
-pub struct Allowing {
+pub struct Decision {
+    pub tier: Tier,
+    pub action: Action,
     pub policy: String,
     pub rule: FieldPath,
+    /// The rule's `name` (AdminNetworkPolicy rules have one).
+    pub rule_name: Option<String>,
     pub ports: PortSet,
+    /// What the engine did not evaluate (layer 7 filters, FQDN peers).
+    pub note: Option<String>,
 }
 
 /// The verdict for one direction (the source's egress, or the destination's ingress).
 #[derive(Clone, Debug)]
 pub struct Verdict {
-    /// `false` when no policy selects the pod for this direction (all traffic allowed), or when
-    /// the endpoint is outside the cluster (no policy applies).
+    /// Whether a NetworkPolicy (or a Cilium policy) selects the pod for this direction: then
+    /// only what they allow passes that tier. `false` as well for an end outside the cluster.
     pub isolated: bool,
-    /// The policies that select the pod for this direction.
+    /// The NetworkPolicies and Cilium policies that select the pod for this direction.
     pub selecting: Vec<String>,
-    pub allowing: Vec<Allowing>,
+    /// Every rule that decided some ports, in evaluation order.
+    pub decisions: Vec<Decision>,
+    /// Ports no rule decided, allowed because nothing isolates the pod.
+    pub open_by_default: PortSet,
     pub ports: PortSet,
+}
+
+impl Verdict {
+    /// The rules that allowed some ports.
+    pub fn allowing(&self) -> impl Iterator<Item = &Decision> {
+        self.decisions.iter().filter(|d| d.action == Action::Allow)
+    }
+
+    fn outside() -> Self {
+        Verdict {
+            isolated: false,
+            selecting: Vec::new(),
+            decisions: Vec::new(),
+            open_by_default: PortSet::All,
+            ports: PortSet::All,
+        }
+    }
 }
 
 /// The answer to "can A reach B".
@@ -67,6 +126,44 @@ pub struct Reach {
     pub ingress: Verdict,
     /// Ports allowed both ways.
     pub ports: PortSet,
+}
+
+/// One direction being judged, tier by tier.
+struct Judging<'e> {
+    ingress: bool,
+    peer: Endpoint<'e>,
+    /// Where named ports resolve.
+    destination: Endpoint<'e>,
+    allowed: PortSet,
+    /// Ports no rule has decided yet.
+    undecided: PortSet,
+    /// Ports an AdminNetworkPolicy passed on to the NetworkPolicy tier.
+    passed: PortSet,
+    explain: bool,
+    decisions: Vec<Decision>,
+}
+
+impl Judging<'_> {
+    /// Keeps `decision` (named by `policy`) for the explanation, if it decided any port.
+    fn record(&mut self, mut decision: Decision, policy: impl FnOnce() -> String) {
+        if self.explain && !decision.ports.is_empty() {
+            decision.policy = policy();
+            self.decisions.push(decision);
+        }
+    }
+}
+
+/// The policies of every tier that apply to one pod in one direction.
+#[derive(Clone, Debug, Default)]
+pub struct Selected<'n> {
+    /// AdminNetworkPolicies, by priority (then name: same priorities have no defined order).
+    pub admin: Vec<&'n AdminPolicy>,
+    pub policies: Vec<&'n NetworkPolicy>,
+    pub cilium: Vec<&'n CiliumRule>,
+    pub baseline: Vec<&'n AdminPolicy>,
+    /// Whether the NetworkPolicy tier isolates the pod (a NetworkPolicy of that type, or a
+    /// Cilium rule in default deny).
+    pub isolated: bool,
 }
 
 /// Everything the NetworkPolicy engine reads from the input.
@@ -81,6 +178,10 @@ pub struct Network {
     pub pod_makers: Vec<(String, String)>,
     /// Services: the pods they send to and how their ports map (`reach` to a Service).
     pub services: Vec<NetService>,
+    /// AdminNetworkPolicies and BaselineAdminNetworkPolicies.
+    pub admin: Vec<AdminPolicy>,
+    /// The rules of CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies.
+    pub cilium: Vec<CiliumRule>,
 }
 
 impl Network {
@@ -94,6 +195,10 @@ impl Network {
             self.workloads.push(workload);
         } else if let Some(service) = model::service_of(object) {
             self.services.push(service);
+        } else if let Some(admin) = admin::admin_policy_of(object) {
+            self.admin.push(admin);
+        } else if object.group() == "cilium.io" && object.kind().ends_with("NetworkPolicy") {
+            self.cilium.extend(cilium::cilium_rules_of(object));
         } else if object.kind() == "CustomResourceDefinition" {
             // An operator ships its CRDs; the pods it makes for them run wherever it is told.
             self.pod_makers.push((
@@ -116,6 +221,8 @@ impl Network {
         self.namespaces.extend(other.namespaces);
         self.pod_makers.extend(other.pod_makers);
         self.services.extend(other.services);
+        self.admin.extend(other.admin);
+        self.cilium.extend(other.cilium);
     }
 
     /// The Service `namespace/name`.
@@ -172,23 +279,122 @@ impl Network {
     /// Whether `peer` of a policy in `policy_ns` matches `endpoint`.
     pub fn peer_matches(&self, peer: &Peer, policy_ns: &str, endpoint: Endpoint<'_>) -> bool {
         match endpoint {
-            Endpoint::External(cidr) => peer.ip_block.as_ref().is_some_and(|b| {
-                b.cidr.contains(cidr) && !b.except.iter().any(|e| e.overlaps(cidr))
-            }),
+            Endpoint::External(cidr) => {
+                peer.ip_block.as_ref().is_some_and(|b| block_holds(b, cidr))
+            }
             Endpoint::Workload(w) => match (&peer.pod_selector, &peer.namespace_selector) {
                 (None, None) => false,
                 (Some(pods), None) => w.namespace == policy_ns && pods.matches(&w.labels),
                 (pods, Some(namespaces)) => {
-                    namespaces.matches(&self.namespace_labels(&w.namespace).0)
+                    self.namespace_selected(namespaces, &w.namespace)
                         && pods.as_ref().is_none_or(|p| p.matches(&w.labels))
                 }
             },
         }
     }
 
-    /// The ports a rule allows toward `destination` (named ports resolve against its pods).
-    fn rule_ports(rule: &PolicyRule, destination: Endpoint<'_>) -> PortSet {
-        let Some(ports) = &rule.ports else {
+    /// Whether the labels of namespace `name` (as far as the input knows them) match.
+    fn namespace_selected(&self, selector: &LabelSelector, name: &str) -> bool {
+        match self.namespaces.iter().find(|n| n.name == name) {
+            Some(ns) => selector.matches(&ns.labels),
+            None => selector
+                .matches_lookup(|key| (key == "kubernetes.io/metadata.name").then_some(name)),
+        }
+    }
+
+    /// The label `key` of namespace `name`.
+    fn namespace_label<'a>(&'a self, name: &'a str, key: &str) -> Option<&'a str> {
+        match self.namespaces.iter().find(|n| n.name == name) {
+            Some(ns) => ns
+                .labels
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str()),
+            None => (key == "kubernetes.io/metadata.name").then_some(name),
+        }
+    }
+
+    /// Whether a subject or peer of an admin policy (namespace selector, and pod selector when
+    /// given) holds `pod`. Host-network pods are never held.
+    fn admin_holds(
+        &self,
+        namespaces: &LabelSelector,
+        pods: Option<&LabelSelector>,
+        pod: &NetWorkload,
+    ) -> bool {
+        pod.host_network.is_none()
+            && self.namespace_selected(namespaces, &pod.namespace)
+            && pods.is_none_or(|p| p.matches(&pod.labels))
+    }
+
+    fn admin_subject_holds(&self, policy: &AdminPolicy, pod: &NetWorkload) -> bool {
+        match &policy.subject {
+            Subject::Namespaces(namespaces) => self.admin_holds(namespaces, None, pod),
+            Subject::Pods { namespaces, pods } => self.admin_holds(namespaces, Some(pods), pod),
+            Subject::Unknown => false,
+        }
+    }
+
+    fn admin_peer_matches(&self, peer: &AdminPeer, action: Action, endpoint: Endpoint<'_>) -> bool {
+        match (peer, endpoint) {
+            // A field this version does not know: fail closed.
+            (AdminPeer::Unknown, _) => action != Action::Allow,
+            (AdminPeer::Namespaces(namespaces), Endpoint::Workload(w)) => {
+                self.admin_holds(namespaces, None, w)
+            }
+            (AdminPeer::Pods { namespaces, pods }, Endpoint::Workload(w)) => {
+                self.admin_holds(namespaces, Some(pods), w)
+            }
+            (AdminPeer::Networks(cidrs), Endpoint::External(cidr)) => {
+                cidrs.iter().any(|c| c.contains(cidr))
+            }
+            // Pod addresses are not in the input; a network of every address holds them all.
+            (AdminPeer::Networks(cidrs), Endpoint::Workload(_)) => {
+                cidrs.iter().any(|c| c.prefix == 0)
+            }
+            _ => false,
+        }
+    }
+
+    /// The labels Cilium sees on `pod`: its own, its namespace, and its namespace's labels.
+    fn cilium_label<'a>(&'a self, pod: &'a NetWorkload, key: &str) -> Option<&'a str> {
+        if key == cilium::NAMESPACE_LABEL {
+            return Some(&pod.namespace);
+        }
+        if let Some(namespace_key) = key.strip_prefix(cilium::NAMESPACE_LABELS_PREFIX) {
+            return self.namespace_label(&pod.namespace, namespace_key);
+        }
+        pod.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn cilium_selects(&self, selector: &LabelSelector, pod: &NetWorkload) -> bool {
+        selector.matches_lookup(|key| self.cilium_label(pod, key))
+    }
+
+    fn cilium_peer_matches(&self, peers: Option<&CiliumPeers>, endpoint: Endpoint<'_>) -> bool {
+        let Some(peers) = peers else {
+            return true;
+        };
+        let entity = |names: &[&str]| peers.entities.iter().any(|e| names.contains(&e.as_str()));
+        match endpoint {
+            Endpoint::Workload(w) => {
+                entity(&["all", "cluster"])
+                    || peers.endpoints.iter().any(|s| self.cilium_selects(s, w))
+            }
+            Endpoint::External(cidr) => {
+                entity(&["all", "world", "world-ipv4", "world-ipv6"])
+                    || peers.cidrs.iter().any(|b| block_holds(b, cidr))
+            }
+        }
+    }
+
+    /// The ports `ports` names toward `destination` (named ports resolve against its pods);
+    /// `None` is every port.
+    fn listed_ports(ports: Option<&[PolicyPort]>, destination: Endpoint<'_>) -> PortSet {
+        let Some(ports) = ports else {
             return PortSet::All;
         };
         let mut ranges = Vec::new();
@@ -237,90 +443,265 @@ impl Network {
             .collect()
     }
 
-    /// The verdict for `pod`'s `direction` toward `peer` (the other end of the connection).
-    pub fn verdict(&self, pod: &NetWorkload, direction: Direction, peer: Endpoint<'_>) -> Verdict {
-        let selecting = self.selecting(pod, direction);
-        self.verdict_among(pod, direction, peer, &selecting, true)
+    /// The policies of every tier that apply to `pod` in `direction`.
+    pub fn selected(&self, pod: &NetWorkload, direction: Direction) -> Selected<'_> {
+        let ingress = direction == Direction::Ingress;
+        let admin_rules = |p: &AdminPolicy| {
+            let rules = if ingress { &p.ingress } else { &p.egress };
+            !rules.is_empty() && self.admin_subject_holds(p, pod)
+        };
+        let mut admin: Vec<&AdminPolicy> = self
+            .admin
+            .iter()
+            .filter(|p| matches!(p.tier, AdminTier::Admin(_)) && admin_rules(p))
+            .collect();
+        admin.sort_by(|a, b| (a.tier, &a.name).cmp(&(b.tier, &b.name)));
+        let baseline = self
+            .admin
+            .iter()
+            .filter(|p| p.tier == AdminTier::Baseline && admin_rules(p))
+            .collect();
+        let cilium: Vec<&CiliumRule> = self
+            .cilium
+            .iter()
+            .filter(|r| {
+                r.selector
+                    .as_ref()
+                    .is_some_and(|s| self.cilium_selects(s, pod))
+            })
+            .collect();
+        let policies = self.selecting(pod, direction);
+        let isolated = !policies.is_empty()
+            || cilium.iter().any(|r| {
+                if ingress {
+                    r.default_deny_ingress
+                } else {
+                    r.default_deny_egress
+                }
+            });
+        Selected {
+            admin,
+            policies,
+            cilium,
+            baseline,
+            isolated,
+        }
     }
 
-    /// The verdict given the selecting policies; `explain` records the allowing rules.
-    fn verdict_among(
+    /// The verdict for `pod`'s `direction` toward `peer` (the other end of the connection).
+    pub fn verdict(&self, pod: &NetWorkload, direction: Direction, peer: Endpoint<'_>) -> Verdict {
+        let selected = self.selected(pod, direction);
+        self.judge(pod, direction, peer, &selected, true)
+    }
+
+    /// Judges one direction through the tiers: AdminNetworkPolicy rules by priority (the first
+    /// matching rule decides its ports; Pass hands them on), then the NetworkPolicy tier
+    /// (NetworkPolicies and Cilium policies: if they isolate the pod, only what they allow,
+    /// minus Cilium denies), then the BaselineAdminNetworkPolicy, then allowed.
+    /// `explain` records the decisions.
+    pub fn judge(
         &self,
         pod: &NetWorkload,
         direction: Direction,
         peer: Endpoint<'_>,
-        selecting: &[&NetworkPolicy],
+        selected: &Selected<'_>,
         explain: bool,
     ) -> Verdict {
-        if selecting.is_empty() {
-            return Verdict {
-                isolated: false,
-                selecting: Vec::new(),
-                allowing: Vec::new(),
-                ports: PortSet::All,
-            };
-        }
-        let destination = match direction {
-            Direction::Ingress => Endpoint::Workload(pod),
-            Direction::Egress => peer,
+        let ingress = direction == Direction::Ingress;
+        let mut state = Judging {
+            ingress,
+            peer,
+            destination: if ingress {
+                Endpoint::Workload(pod)
+            } else {
+                peer
+            },
+            allowed: PortSet::none(),
+            undecided: PortSet::All,
+            passed: PortSet::none(),
+            explain,
+            decisions: Vec::new(),
         };
-        let mut ports = PortSet::none();
-        let mut allowing = Vec::new();
-        for policy in selecting {
-            let rules = match direction {
-                Direction::Ingress => &policy.ingress,
-                Direction::Egress => &policy.egress,
+        self.judge_admin_tier(&selected.admin, Tier::Admin, &mut state);
+        state.undecided = state.undecided.union(&state.passed);
+        self.judge_network_policy_tier(selected, &mut state);
+        self.judge_admin_tier(&selected.baseline, Tier::Baseline, &mut state);
+        let open_by_default = std::mem::replace(&mut state.undecided, PortSet::none());
+        let mut selecting = Vec::new();
+        if explain {
+            selecting.extend(selected.policies.iter().map(|p| p.display()));
+            selecting.extend(selected.cilium.iter().map(|r| r.display()));
+        }
+        Verdict {
+            isolated: selected.isolated,
+            selecting,
+            decisions: state.decisions,
+            ports: state.allowed.union(&open_by_default),
+            open_by_default,
+        }
+    }
+
+    /// An administrator tier: ordered rules, the first that matches decides its ports.
+    fn judge_admin_tier(&self, policies: &[&AdminPolicy], tier: Tier, state: &mut Judging<'_>) {
+        for policy in policies {
+            let rules = if state.ingress {
+                &policy.ingress
+            } else {
+                &policy.egress
+            };
+            for rule in rules {
+                if state.undecided.is_empty() {
+                    return;
+                }
+                if !rule
+                    .peers
+                    .iter()
+                    .any(|p| self.admin_peer_matches(p, rule.action, state.peer))
+                {
+                    continue;
+                }
+                let listed = Self::listed_ports(rule.ports.as_deref(), state.destination);
+                let ports = state.undecided.intersect(&listed);
+                match rule.action {
+                    Action::Allow => state.allowed = state.allowed.union(&ports),
+                    Action::Pass => state.passed = state.passed.union(&ports),
+                    Action::Deny => {}
+                }
+                state.undecided = state.undecided.subtract(&listed);
+                state.record(
+                    Decision {
+                        tier,
+                        action: rule.action,
+                        policy: String::new(),
+                        rule: rule.path.clone(),
+                        rule_name: rule.name.clone(),
+                        ports,
+                        note: None,
+                    },
+                    || policy.display(),
+                );
+            }
+        }
+    }
+
+    /// NetworkPolicies and Cilium policies: Cilium denies win; if they isolate the pod, only
+    /// what some of them allow passes, and nothing is left to the baseline.
+    fn judge_network_policy_tier(&self, selected: &Selected<'_>, state: &mut Judging<'_>) {
+        if state.undecided.is_empty() {
+            return;
+        }
+        let mut denied = PortSet::none();
+        for rule in &selected.cilium {
+            let denies = if state.ingress {
+                &rule.ingress_deny
+            } else {
+                &rule.egress_deny
+            };
+            for section in denies {
+                if self.cilium_peer_matches(section.peers.as_ref(), state.peer) {
+                    let listed = Self::listed_ports(section.ports.as_deref(), state.destination);
+                    let ports = state.undecided.intersect(&listed).subtract(&denied);
+                    denied = denied.union(&listed);
+                    state.record(
+                        Decision {
+                            tier: Tier::NetworkPolicy,
+                            action: Action::Deny,
+                            policy: String::new(),
+                            rule: section.path.clone(),
+                            rule_name: None,
+                            ports,
+                            note: None,
+                        },
+                        || rule.display(),
+                    );
+                }
+            }
+        }
+        state.undecided = state.undecided.subtract(&denied);
+        if !selected.isolated {
+            return;
+        }
+        let remaining = std::mem::replace(&mut state.undecided, PortSet::none());
+        for policy in &selected.policies {
+            let rules = if state.ingress {
+                &policy.ingress
+            } else {
+                &policy.egress
             };
             for rule in rules {
                 let peer_ok = rule.peers.as_ref().is_none_or(|peers| {
                     peers
                         .iter()
-                        .any(|p| self.peer_matches(p, &policy.namespace, peer))
+                        .any(|p| self.peer_matches(p, &policy.namespace, state.peer))
                 });
                 if !peer_ok {
                     continue;
                 }
-                let rule_ports = Self::rule_ports(rule, destination);
-                if rule_ports.is_empty() {
-                    continue;
-                }
-                ports = ports.union(&rule_ports);
-                if explain {
-                    allowing.push(Allowing {
-                        policy: policy.display(),
+                let ports = Self::listed_ports(rule.ports.as_deref(), state.destination)
+                    .intersect(&remaining);
+                state.allowed = state.allowed.union(&ports);
+                state.record(
+                    Decision {
+                        tier: Tier::NetworkPolicy,
+                        action: Action::Allow,
+                        policy: String::new(),
                         rule: rule.path.clone(),
-                        ports: rule_ports,
-                    });
-                }
+                        rule_name: None,
+                        ports,
+                        note: None,
+                    },
+                    || policy.display(),
+                );
             }
         }
-        Verdict {
-            isolated: true,
-            selecting: if explain {
-                selecting.iter().map(|p| p.display()).collect()
+        for rule in &selected.cilium {
+            let allows = if state.ingress {
+                &rule.ingress
             } else {
-                Vec::new()
-            },
-            allowing,
-            ports,
+                &rule.egress
+            };
+            for section in allows {
+                if !self.cilium_peer_matches(section.peers.as_ref(), state.peer) {
+                    continue;
+                }
+                let ports = Self::listed_ports(section.ports.as_deref(), state.destination)
+                    .intersect(&remaining);
+                state.allowed = state.allowed.union(&ports);
+                let mut notes = Vec::new();
+                if section.layer7 {
+                    notes.push(
+                        "layer 7 rules filter requests on these ports (not evaluated: counted as allowed)"
+                            .to_string(),
+                    );
+                }
+                if !section.unmodelled.is_empty() {
+                    notes.push(format!("not evaluated: {}", section.unmodelled.join(", ")));
+                }
+                state.record(
+                    Decision {
+                        tier: Tier::NetworkPolicy,
+                        action: Action::Allow,
+                        policy: String::new(),
+                        rule: section.path.clone(),
+                        rule_name: None,
+                        ports,
+                        note: (!notes.is_empty()).then(|| notes.join("; ")),
+                    },
+                    || rule.display(),
+                );
+            }
         }
     }
 
     /// Which ports `from` may open to `to`: the source's egress and the destination's ingress.
     pub fn reach(&self, from: Endpoint<'_>, to: Endpoint<'_>) -> Reach {
-        let outside = || Verdict {
-            isolated: false,
-            selecting: Vec::new(),
-            allowing: Vec::new(),
-            ports: PortSet::All,
-        };
         let egress = match from {
             Endpoint::Workload(w) => self.verdict(w, Direction::Egress, to),
-            Endpoint::External(_) => outside(),
+            Endpoint::External(_) => Verdict::outside(),
         };
         let ingress = match to {
             Endpoint::Workload(w) => self.verdict(w, Direction::Ingress, from),
-            Endpoint::External(_) => outside(),
+            Endpoint::External(_) => Verdict::outside(),
         };
         let ports = egress.ports.intersect(&ingress.ports);
         Reach {
@@ -330,10 +711,9 @@ impl Network {
         }
     }
 
-    /// Workloads grouped by everything policies can see (namespace, the labels that some
-    /// selector mentions, named ports): each group reaches and is reached exactly like each of
-    /// its members, so the matrix is computed per group.
-    pub fn equivalence_classes(&self) -> Vec<Vec<usize>> {
+    /// The pod label keys some policy's selector looks at: pods that differ only in other
+    /// labels are judged alike.
+    pub fn selector_keys(&self) -> std::collections::BTreeSet<&str> {
         let mut keys: std::collections::BTreeSet<&str> = Default::default();
         for policy in &self.policies {
             keys.extend(policy.pod_selector.keys());
@@ -345,24 +725,68 @@ impl Network {
                 }
             }
         }
-        type ClassKey = (String, Vec<(String, String)>, Vec<(String, u16, Protocol)>);
-        let mut keyed: std::collections::BTreeMap<ClassKey, Vec<usize>> = Default::default();
+        for policy in &self.admin {
+            if let Subject::Pods { pods, .. } = &policy.subject {
+                keys.extend(pods.keys());
+            }
+            for rule in policy.ingress.iter().chain(&policy.egress) {
+                for peer in &rule.peers {
+                    if let AdminPeer::Pods { pods, .. } = peer {
+                        keys.extend(pods.keys());
+                    }
+                }
+            }
+        }
+        for rule in &self.cilium {
+            keys.extend(rule.selector.iter().flat_map(LabelSelector::keys));
+            for section in rule
+                .ingress
+                .iter()
+                .chain(&rule.ingress_deny)
+                .chain(&rule.egress)
+                .chain(&rule.egress_deny)
+            {
+                for selector in section.peers.iter().flat_map(|p| &p.endpoints) {
+                    keys.extend(selector.keys());
+                }
+            }
+        }
+        keys
+    }
+
+    /// Workloads grouped by everything policies can see (namespace, the labels that some
+    /// selector mentions, named ports, the node's network): each group reaches and is reached
+    /// exactly like each of its members, so the matrix is computed per group.
+    pub fn equivalence_classes(&self) -> Vec<Vec<usize>> {
+        let keys = self.selector_keys();
+        type ClassKey<'a> = (
+            &'a str,
+            Vec<(&'a str, &'a str)>,
+            Vec<(&'a str, u16, Protocol)>,
+            bool,
+        );
+        let mut keyed: std::collections::BTreeMap<ClassKey<'_>, Vec<usize>> = Default::default();
         for (i, w) in self.workloads.iter().enumerate() {
-            let mut labels: Vec<(String, String)> = w
+            let mut labels: Vec<(&str, &str)> = w
                 .labels
                 .iter()
                 .filter(|(k, _)| keys.contains(k.as_str()))
-                .cloned()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
             labels.sort();
-            let mut ports: Vec<(String, u16, Protocol)> = w
+            let mut ports: Vec<(&str, u16, Protocol)> = w
                 .ports
                 .iter()
-                .map(|p| (p.name.clone(), p.port, p.protocol))
+                .map(|p| (p.name.as_str(), p.port, p.protocol))
                 .collect();
             ports.sort();
             keyed
-                .entry((w.namespace.clone(), labels, ports))
+                .entry((
+                    w.namespace.as_str(),
+                    labels,
+                    ports,
+                    w.host_network.is_some(),
+                ))
                 .or_default()
                 .push(i);
         }
@@ -370,23 +794,34 @@ impl Network {
     }
 
     /// The reachability matrix between equivalence classes: (from class, to class, ports) for
-    /// every pair with at least one allowed port.
+    /// every pair with at least one allowed port, in class order.
     pub fn class_matrix(&self, classes: &[Vec<usize>]) -> Vec<(usize, usize, PortSet)> {
+        let mut out = Vec::new();
+        self.for_each_class_pair(classes, |a, b, ports| out.push((a, b, ports)));
+        out
+    }
+
+    /// Calls `found` for every pair of classes (from, to) with some allowed port, in class
+    /// order, holding nothing but the policies selected per class.
+    pub fn for_each_class_pair(
+        &self,
+        classes: &[Vec<usize>],
+        mut found: impl FnMut(usize, usize, PortSet),
+    ) {
         let representatives: Vec<&NetWorkload> =
             classes.iter().map(|c| &self.workloads[c[0]]).collect();
-        let egress: Vec<Vec<&NetworkPolicy>> = representatives
+        let egress: Vec<Selected<'_>> = representatives
             .iter()
-            .map(|w| self.selecting(w, Direction::Egress))
+            .map(|w| self.selected(w, Direction::Egress))
             .collect();
-        let ingress: Vec<Vec<&NetworkPolicy>> = representatives
+        let ingress: Vec<Selected<'_>> = representatives
             .iter()
-            .map(|w| self.selecting(w, Direction::Ingress))
+            .map(|w| self.selected(w, Direction::Ingress))
             .collect();
-        let mut out = Vec::new();
         for (a, source) in representatives.iter().enumerate() {
             for (b, destination) in representatives.iter().enumerate() {
                 let out_ports = self
-                    .verdict_among(
+                    .judge(
                         source,
                         Direction::Egress,
                         Endpoint::Workload(destination),
@@ -398,7 +833,7 @@ impl Network {
                     continue;
                 }
                 let in_ports = self
-                    .verdict_among(
+                    .judge(
                         destination,
                         Direction::Ingress,
                         Endpoint::Workload(source),
@@ -408,10 +843,9 @@ impl Network {
                     .ports;
                 let ports = out_ports.intersect(&in_ports);
                 if !ports.is_empty() {
-                    out.push((a, b, ports));
+                    found(a, b, ports);
                 }
             }
         }
-        out
     }
 }

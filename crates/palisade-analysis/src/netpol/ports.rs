@@ -94,6 +94,60 @@ impl PortSet {
         }
     }
 
+    /// Every port of every protocol, as ranges.
+    fn all_ranges() -> Vec<PortRange> {
+        [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
+            .into_iter()
+            .map(|protocol| PortRange {
+                protocol,
+                start: 1,
+                end: u16::MAX,
+            })
+            .collect()
+    }
+
+    /// The ports of `self` that are not in `other`.
+    pub fn subtract(&self, other: &PortSet) -> PortSet {
+        let mine = match (self, other) {
+            (_, PortSet::All) => return PortSet::none(),
+            (PortSet::All, _) => Self::all_ranges(),
+            (PortSet::Ranges(r), _) => r.clone(),
+        };
+        let PortSet::Ranges(theirs) = other else {
+            return PortSet::none();
+        };
+        let mut out = Vec::new();
+        for range in mine {
+            // Cut every range of `other` out of `range`, left to right (both are sorted).
+            let mut start = u32::from(range.start);
+            let end = u32::from(range.end);
+            for cut in theirs.iter().filter(|c| c.protocol == range.protocol) {
+                let (cut_start, cut_end) = (u32::from(cut.start), u32::from(cut.end));
+                if cut_end < start || cut_start > end {
+                    continue;
+                }
+                if cut_start > start {
+                    out.push((range.protocol, start, cut_start - 1));
+                }
+                start = cut_end + 1;
+            }
+            if start <= end {
+                out.push((range.protocol, start, end));
+            }
+        }
+        Self::normalized(
+            out.into_iter()
+                .filter_map(|(protocol, start, end)| {
+                    Some(PortRange {
+                        protocol,
+                        start: u16::try_from(start).ok()?,
+                        end: u16::try_from(end).ok()?,
+                    })
+                })
+                .collect(),
+        )
+    }
+
     pub fn contains(&self, protocol: Protocol, port: u16) -> bool {
         match self {
             PortSet::All => true,
@@ -121,5 +175,34 @@ impl fmt::Display for PortSet {
                 f.write_str(&parts.join(", "))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tcp(start: u16, end: u16) -> PortRange {
+        PortRange {
+            protocol: Protocol::Tcp,
+            start,
+            end,
+        }
+    }
+
+    #[test]
+    fn subtract_cuts_ranges_and_keeps_other_protocols() {
+        let some = PortSet::ranges(vec![tcp(80, 90), tcp(443, 443)]);
+        let cut = PortSet::ranges(vec![tcp(85, 85), tcp(443, 500)]);
+        assert_eq!(some.subtract(&cut).to_string(), "80-84/TCP, 86-90/TCP");
+        assert_eq!(
+            PortSet::All
+                .subtract(&PortSet::ranges(vec![tcp(1, 79), tcp(81, 65535)]))
+                .to_string(),
+            "80/TCP, UDP/*, SCTP/*"
+        );
+        assert!(some.subtract(&PortSet::All).is_empty());
+        assert_eq!(some.subtract(&PortSet::none()), some);
+        assert_eq!(PortSet::All.subtract(&PortSet::none()), PortSet::All);
     }
 }

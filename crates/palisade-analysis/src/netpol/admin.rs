@@ -1,0 +1,253 @@
+//! AdminNetworkPolicy and BaselineAdminNetworkPolicy (`policy.networking.k8s.io/v1alpha1`), the
+//! cluster administrator's tiers around NetworkPolicy, as the sig-network policy API defines
+//! them.
+//!
+//! * Cluster-scoped. The subject is `namespaces` (a namespace selector: every pod of those
+//!   namespaces) or `pods` (namespace selector AND pod selector); host-network pods are never
+//!   subjects nor peers.
+//! * Rules are ordered: within a policy the first rule matching a connection decides; across
+//!   AdminNetworkPolicies the lower `priority` number goes first. Actions are `Allow`, `Deny`
+//!   and `Pass` (skip the remaining AdminNetworkPolicies, leave the decision to the
+//!   NetworkPolicy tier). A BaselineAdminNetworkPolicy (only one, named `default`) has `Allow`
+//!   and `Deny` and decides what NetworkPolicies leave open: traffic of pods that no
+//!   NetworkPolicy isolates.
+//! * Peers: `namespaces`, `pods`, and for egress `nodes` and `networks` (CIDRs). `ports` is a
+//!   list of `portNumber`, `namedPort` (resolved on the destination pod) or `portRange`;
+//!   absent, every port.
+//! * A peer with no field this version knows fails closed: an `Allow` rule matches nothing,
+//!   `Deny` and `Pass` rules match everything.
+
+use palisade_model::{FieldPath, Node, Object};
+
+use super::model::{Cidr, PolicyPort, PortRef, Protocol};
+use crate::rbac::Source;
+use crate::selector::LabelSelector;
+
+/// Which of the two cluster tiers a policy belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AdminTier {
+    /// AdminNetworkPolicy, with its priority.
+    Admin(i64),
+    /// BaselineAdminNetworkPolicy.
+    Baseline,
+}
+
+/// What a rule does with the traffic it matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Allow,
+    Deny,
+    Pass,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "Allow",
+            Action::Deny => "Deny",
+            Action::Pass => "Pass",
+        }
+    }
+}
+
+/// The pods a policy applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Namespaces(LabelSelector),
+    Pods {
+        namespaces: LabelSelector,
+        pods: LabelSelector,
+    },
+    /// Neither field (a newer API version's field): selects nothing.
+    Unknown,
+}
+
+/// One entry of a rule's `from` / `to`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdminPeer {
+    Namespaces(LabelSelector),
+    Pods {
+        namespaces: LabelSelector,
+        pods: LabelSelector,
+    },
+    /// Node addresses: no workload of the input is one.
+    Nodes(LabelSelector),
+    Networks(Vec<Cidr>),
+    /// A field this version does not know (or `domainNames`, resolved at runtime).
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminRule {
+    pub name: Option<String>,
+    pub action: Action,
+    pub peers: Vec<AdminPeer>,
+    /// `None`: every port.
+    pub ports: Option<Vec<PolicyPort>>,
+    pub path: FieldPath,
+    pub source: Source,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminPolicy {
+    pub tier: AdminTier,
+    pub name: String,
+    pub subject: Subject,
+    pub ingress: Vec<AdminRule>,
+    pub egress: Vec<AdminRule>,
+    /// Where the policy's subject is written.
+    pub source: Source,
+}
+
+impl AdminPolicy {
+    pub fn kind(&self) -> &'static str {
+        match self.tier {
+            AdminTier::Admin(_) => "AdminNetworkPolicy",
+            AdminTier::Baseline => "BaselineAdminNetworkPolicy",
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self.tier {
+            AdminTier::Admin(priority) => {
+                format!("AdminNetworkPolicy {} (priority {priority})", self.name)
+            }
+            AdminTier::Baseline => format!("BaselineAdminNetworkPolicy {}", self.name),
+        }
+    }
+}
+
+fn selector(node: Option<&Node>) -> LabelSelector {
+    node.map(LabelSelector::from_node).unwrap_or_default()
+}
+
+fn namespaced_pods(node: &Node) -> (LabelSelector, LabelSelector) {
+    (
+        selector(node.get("namespaceSelector")),
+        selector(node.get("podSelector")),
+    )
+}
+
+fn peer_of(node: &Node) -> AdminPeer {
+    if let Some(namespaces) = node.get("namespaces") {
+        AdminPeer::Namespaces(LabelSelector::from_node(namespaces))
+    } else if let Some(pods) = node.get("pods") {
+        let (namespaces, pods) = namespaced_pods(pods);
+        AdminPeer::Pods { namespaces, pods }
+    } else if let Some(nodes) = node.get("nodes") {
+        AdminPeer::Nodes(LabelSelector::from_node(nodes))
+    } else if let Some(networks) = node.get("networks") {
+        AdminPeer::Networks(
+            networks
+                .as_seq()
+                .iter()
+                .filter_map(|n| n.as_str().and_then(Cidr::parse))
+                .collect(),
+        )
+    } else {
+        AdminPeer::Unknown
+    }
+}
+
+fn port_of(node: &Node) -> Option<PolicyPort> {
+    let protocol = |n: &Node| {
+        n.str_of("protocol")
+            .and_then(Protocol::parse)
+            .unwrap_or(Protocol::Tcp)
+    };
+    let number = |n: &Node, key: &str| n.get(key)?.as_i64().and_then(|p| u16::try_from(p).ok());
+    if let Some(n) = node.get("portNumber") {
+        Some(PolicyPort {
+            protocol: protocol(n),
+            port: Some(PortRef::Number(number(n, "port")?)),
+            end_port: None,
+        })
+    } else if let Some(name) = node.str_of("namedPort") {
+        Some(PolicyPort {
+            protocol: Protocol::Tcp,
+            port: Some(PortRef::Name(name.to_string())),
+            end_port: None,
+        })
+    } else if let Some(n) = node.get("portRange") {
+        Some(PolicyPort {
+            protocol: protocol(n),
+            port: Some(PortRef::Number(number(n, "start")?)),
+            end_port: Some(number(n, "end")?),
+        })
+    } else {
+        None
+    }
+}
+
+fn rules_of(object: &Object, key: &str, peers_key: &str, baseline: bool) -> Vec<AdminRule> {
+    let base = FieldPath::root().keys(&["spec", key]);
+    object
+        .root
+        .at(&["spec", key])
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let path = base.index(i);
+            let action = match rule.str_of("action") {
+                Some("Allow") => Action::Allow,
+                Some("Pass") if !baseline => Action::Pass,
+                // Deny, and what the API server would reject: fail closed.
+                _ => Action::Deny,
+            };
+            AdminRule {
+                name: rule.str_of("name").map(str::to_string),
+                action,
+                peers: rule
+                    .get(peers_key)
+                    .map(Node::as_seq)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(peer_of)
+                    .collect(),
+                ports: rule
+                    .get("ports")
+                    .map(|ports| ports.as_seq().iter().filter_map(port_of).collect()),
+                source: Source::of(object, &path, false),
+                path,
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn admin_policy_of(object: &Object) -> Option<AdminPolicy> {
+    if object.group() != "policy.networking.k8s.io" {
+        return None;
+    }
+    let spec = object.root.get("spec");
+    let tier = match object.kind() {
+        "AdminNetworkPolicy" => AdminTier::Admin(
+            spec.and_then(|s| s.get("priority"))
+                .and_then(Node::as_i64)
+                .unwrap_or(1000),
+        ),
+        "BaselineAdminNetworkPolicy" => AdminTier::Baseline,
+        _ => return None,
+    };
+    let subject_node = spec.and_then(|s| s.get("subject"));
+    let subject = match subject_node {
+        Some(s) if s.get("namespaces").is_some() => {
+            Subject::Namespaces(selector(s.get("namespaces")))
+        }
+        Some(s) if s.get("pods").is_some() => {
+            let (namespaces, pods) = s.get("pods").map(namespaced_pods).unwrap_or_default();
+            Subject::Pods { namespaces, pods }
+        }
+        _ => Subject::Unknown,
+    };
+    let baseline = tier == AdminTier::Baseline;
+    Some(AdminPolicy {
+        tier,
+        name: object.reference.name.clone(),
+        subject,
+        ingress: rules_of(object, "ingress", "from", baseline),
+        egress: rules_of(object, "egress", "to", baseline),
+        source: Source::of(object, &FieldPath::root().keys(&["spec", "subject"]), false),
+    })
+}
