@@ -515,7 +515,7 @@ pub enum NetpolCommand {
         palisade netpol matrix -n shop --format csv k8s/\n  \
         palisade netpol matrix --format dot k8s/ | dot -Tsvg > reach.svg")]
     Matrix(MatrixArgs),
-    /// Write a NetworkPolicy: default-deny, quarantine (incident response) or deny-metadata.
+    /// Write a policy: default-deny, quarantine (incident response) or deny-metadata.
     #[command(subcommand)]
     Generate(GenerateCommand),
 }
@@ -586,21 +586,55 @@ pub struct MatrixArgs {
     pub format: MatrixFormat,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DefaultDenyStyle {
+    /// A NetworkPolicy in the namespace.
+    Networkpolicy,
+    /// The cluster's BaselineAdminNetworkPolicy.
+    Baseline,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum QuarantineStyle {
+    /// An AdminNetworkPolicy at priority 0.
+    Admin,
+    /// A CiliumNetworkPolicy with ingressDeny and egressDeny.
+    Cilium,
+    /// A deny-all NetworkPolicy (additive: others still allow).
+    Networkpolicy,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum GenerateCommand {
     /// Deny all ingress and egress in a namespace, keeping DNS to kube-dns open.
+    #[command(after_help = "Examples:\n  \
+        palisade netpol generate default-deny -n shop\n  \
+        # a cluster default that the namespace's own NetworkPolicies open\n  \
+        palisade netpol generate default-deny -n shop --style baseline")]
     DefaultDeny {
         /// The namespace the policy is for.
         #[arg(long, short = 'n')]
         namespace: String,
+        /// networkpolicy (a NetworkPolicy in the namespace) or baseline (the cluster's
+        /// BaselineAdminNetworkPolicy: applies where no NetworkPolicy isolates a pod, so the
+        /// namespace opens what it needs with its own NetworkPolicies).
+        #[arg(long, value_enum, default_value_t = DefaultDenyStyle::Networkpolicy)]
+        style: DefaultDenyStyle,
     },
     /// Isolate one workload completely (incident response).
-    #[command(after_help = "Example:\n  \
+    #[command(after_help = "Examples:\n  \
         palisade netpol generate quarantine shop/deployment/web k8s/ | kubectl \\\n      \
-        apply -f -")]
+        apply -f -\n  \
+        # on a Cilium cluster without AdminNetworkPolicy\n  \
+        palisade netpol generate quarantine shop/deployment/web --style cilium k8s/")]
     Quarantine {
         /// NS/KIND/NAME of the workload.
         workload: String,
+        /// admin (an AdminNetworkPolicy at the highest priority: no NetworkPolicy can open
+        /// it), cilium (a CiliumNetworkPolicy deny, which wins over every allow) or
+        /// networkpolicy (a deny-all NetworkPolicy, which other NetworkPolicies still open).
+        #[arg(long, value_enum, default_value_t = QuarantineStyle::Admin)]
+        style: QuarantineStyle,
         #[command(flatten)]
         input: NetInput,
     },

@@ -4,13 +4,15 @@ use std::fmt::Write as _;
 
 use anyhow::{anyhow, bail, Result};
 use palisade_analysis::netpol::{
-    Action, Cidr, Decision, Endpoint, Network, PortSet, Protocol, ServicePort, TargetPort, Verdict,
+    Action, AdminTier, Cidr, Decision, Endpoint, Network, PortSet, Protocol, ServicePort,
+    TargetPort, Verdict,
 };
 use palisade_model::LoadError;
 use serde_json::{json, Value};
 
 use crate::cli::{
-    AnswerFormat, GenerateCommand, MatrixArgs, MatrixFormat, NetInput, NetpolCommand, ReachArgs,
+    AnswerFormat, DefaultDenyStyle, GenerateCommand, MatrixArgs, MatrixFormat, NetInput,
+    NetpolCommand, QuarantineStyle, ReachArgs,
 };
 
 const EXIT_ALLOWED: u8 = 0;
@@ -522,67 +524,150 @@ fn deny_metadata(namespace: &str) -> String {
     )
 }
 
+/// The cluster's BaselineAdminNetworkPolicy (there is one, named `default`): deny by default
+/// in `namespace`, DNS to kube-dns open; the namespace's own NetworkPolicies open the rest.
+fn baseline_default_deny(namespace: &str) -> String {
+    format!(
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata:\n  name: default\n{MANAGED}spec:\n  \
+         subject:\n    namespaces:\n      matchLabels:\n        kubernetes.io/metadata.name: {namespace}\n  \
+         ingress:\n    - name: default-deny-ingress\n      action: Deny\n      from:\n        - namespaces: {{}}\n  \
+         egress:\n    - name: allow-dns\n      action: Allow\n      to:\n        - pods:\n            namespaceSelector:\n              \
+         matchLabels:\n                kubernetes.io/metadata.name: kube-system\n            podSelector:\n              matchLabels:\n                \
+         k8s-app: kube-dns\n      ports:\n        - portNumber: {{protocol: UDP, port: 53}}\n        - portNumber: {{protocol: TCP, port: 53}}\n    \
+         - name: default-deny-egress\n      action: Deny\n      to:\n        - namespaces: {{}}\n        - networks: [0.0.0.0/0, \"::/0\"]\n"
+    )
+}
+
+/// `matchLabels` lines for `labels`, indented by `indent` spaces, sorted.
+fn match_labels(labels: &[(String, String)], indent: usize) -> Result<String> {
+    let mut sorted: Vec<&(String, String)> = labels.iter().collect();
+    sorted.sort();
+    let mut out = String::new();
+    for (key, value) in sorted {
+        let _ = writeln!(
+            out,
+            "{:indent$}{key}: {}",
+            "",
+            serde_json::to_string(value)?
+        );
+    }
+    Ok(out)
+}
+
+/// Policies that still allow traffic of `target` in the NetworkPolicy tier (they are additive).
+fn warn_additive(network: &Network, target: &palisade_analysis::netpol::NetWorkload) {
+    for ingress in [true, false] {
+        let allowing: Vec<String> = network
+            .policies
+            .iter()
+            .filter(|p| p.namespace == target.namespace && p.pod_selector.matches(&target.labels))
+            .filter(|p| {
+                if ingress {
+                    p.ingress_type && !p.ingress.is_empty()
+                } else {
+                    p.egress_type && !p.egress.is_empty()
+                }
+            })
+            .map(|p| p.display())
+            .collect();
+        if !allowing.is_empty() {
+            eprintln!(
+                "palisade: warning: policies are additive; these still allow some {} traffic for {}: {} (--style admin or cilium writes a quarantine that holds)",
+                if ingress { "ingress" } else { "egress" },
+                target.id(),
+                allowing.join(", ")
+            );
+        }
+    }
+}
+
+fn quarantine(input: &NetInput, workload: &str, style: QuarantineStyle) -> Result<Option<String>> {
+    let (network, errors) = load(input)?;
+    if !errors.is_empty() {
+        return Ok(None);
+    }
+    let Spec::Workload(index) = resolve(&network, workload)? else {
+        bail!("quarantine needs a workload NS/KIND/NAME, not a CIDR");
+    };
+    let target = &network.workloads[index];
+    if target.host_network.is_some() {
+        bail!(
+            "{} runs on the node's network (hostNetwork: true): no network policy isolates its pods; cordon the node or scale the workload down",
+            target.id()
+        );
+    }
+    if target.labels.is_empty() {
+        bail!(
+            "{} has no pod labels, so no policy can select it alone",
+            target.id()
+        );
+    }
+    let (namespace, name) = (&target.namespace, &target.object.name);
+    Ok(Some(match style {
+        QuarantineStyle::Networkpolicy => {
+            warn_additive(&network, target);
+            format!(
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: quarantine-{name}\n  namespace: {namespace}\n{MANAGED}spec:\n  podSelector:\n    matchLabels:\n{}  policyTypes:\n    - Ingress\n    - Egress\n",
+                match_labels(&target.labels, 6)?
+            )
+        }
+        QuarantineStyle::Admin => {
+            // Priority 0 goes first; another policy there makes the order undefined.
+            let rivals: Vec<String> = network
+                .admin
+                .iter()
+                .filter(|p| p.tier == AdminTier::Admin(0))
+                .filter(|p| !p.name.starts_with("quarantine-"))
+                .map(|p| p.display())
+                .collect();
+            if !rivals.is_empty() {
+                eprintln!(
+                    "palisade: warning: {} also has priority 0: which of the two decides is undefined; move it to a higher number",
+                    rivals.join(", ")
+                );
+            }
+            eprintln!(
+                "palisade: note: AdminNetworkPolicy ingress rules name pods and namespaces only: connections from outside the cluster to {} are left to NetworkPolicies",
+                target.id()
+            );
+            format!(
+                "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata:\n  name: quarantine-{namespace}-{name}\n{MANAGED}spec:\n  \
+                 # 0 goes before every other AdminNetworkPolicy, and every NetworkPolicy.\n  priority: 0\n  subject:\n    pods:\n      \
+                 namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {namespace}\n      podSelector:\n        matchLabels:\n{}  \
+                 ingress:\n    - name: quarantine-ingress\n      action: Deny\n      from:\n        - namespaces: {{}}\n  \
+                 egress:\n    - name: quarantine-egress\n      action: Deny\n      to:\n        - namespaces: {{}}\n        - networks: [0.0.0.0/0, \"::/0\"]\n",
+                match_labels(&target.labels, 10)?
+            )
+        }
+        QuarantineStyle::Cilium => format!(
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: quarantine-{name}\n  namespace: {namespace}\n{MANAGED}spec:\n  \
+             endpointSelector:\n    matchLabels:\n{}  \
+             # Denies win over every allow, Cilium's and NetworkPolicies' alike.\n  \
+             ingressDeny:\n    - fromEntities: [all]\n  egressDeny:\n    - toEntities: [all]\n",
+            match_labels(&target.labels, 6)?
+        ),
+    }))
+}
+
 fn generate(command: &GenerateCommand) -> Result<u8> {
     let output = match command {
         GenerateCommand::Quarantine { input, .. } => input.output.as_deref(),
         _ => None,
     };
     let yaml = match command {
-        GenerateCommand::DefaultDeny { namespace } => default_deny(namespace),
+        GenerateCommand::DefaultDeny { namespace, style } => match style {
+            DefaultDenyStyle::Networkpolicy => default_deny(namespace),
+            DefaultDenyStyle::Baseline => baseline_default_deny(namespace),
+        },
         GenerateCommand::DenyMetadata { namespace } => deny_metadata(namespace),
-        GenerateCommand::Quarantine { workload, input } => {
-            let (network, errors) = load(input)?;
-            if !errors.is_empty() {
-                return Ok(EXIT_ERROR);
-            }
-            let Spec::Workload(index) = resolve(&network, workload)? else {
-                bail!("quarantine needs a workload NS/KIND/NAME, not a CIDR");
-            };
-            let target = &network.workloads[index];
-            if target.labels.is_empty() {
-                bail!(
-                    "{} has no pod labels, so no NetworkPolicy can select it alone",
-                    target.id()
-                );
-            }
-            // Policies are additive: others that select the workload keep allowing traffic.
-            for ingress in [true, false] {
-                let allowing: Vec<String> = network
-                    .policies
-                    .iter()
-                    .filter(|p| {
-                        p.namespace == target.namespace && p.pod_selector.matches(&target.labels)
-                    })
-                    .filter(|p| {
-                        if ingress {
-                            p.ingress_type && !p.ingress.is_empty()
-                        } else {
-                            p.egress_type && !p.egress.is_empty()
-                        }
-                    })
-                    .map(|p| p.display())
-                    .collect();
-                if !allowing.is_empty() {
-                    eprintln!(
-                        "palisade: warning: policies are additive; these still allow some {} traffic for {}: {}",
-                        if ingress { "ingress" } else { "egress" },
-                        target.id(),
-                        allowing.join(", ")
-                    );
-                }
-            }
-            let mut labels: Vec<&(String, String)> = target.labels.iter().collect();
-            labels.sort();
-            let mut out = format!(
-                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: quarantine-{}\n  namespace: {}\n{MANAGED}spec:\n  podSelector:\n    matchLabels:\n",
-                target.object.name, target.namespace
-            );
-            for (key, value) in labels {
-                let _ = writeln!(out, "      {key}: {}", serde_json::to_string(value)?);
-            }
-            out.push_str("  policyTypes:\n    - Ingress\n    - Egress\n");
-            out
-        }
+        GenerateCommand::Quarantine {
+            workload,
+            style,
+            input,
+        } => match quarantine(input, workload, *style)? {
+            Some(yaml) => yaml,
+            None => return Ok(EXIT_ERROR),
+        },
     };
     crate::emit(output, &yaml)?;
     Ok(0)

@@ -324,7 +324,13 @@ fn generated_default_deny_denies_all_but_dns() {
 #[test]
 fn generated_quarantine_isolates_the_workload_and_warns_about_additive_policies() {
     let output = netpol(
-        &["generate", "quarantine", "shop/deployment/api"],
+        &[
+            "generate",
+            "quarantine",
+            "shop/deployment/api",
+            "--style",
+            "networkpolicy",
+        ],
         &[&example()],
     );
     assert_eq!(output.status.code(), Some(0));
@@ -337,7 +343,12 @@ fn generated_quarantine_isolates_the_workload_and_warns_about_additive_policies(
         String::from_utf8_lossy(&output.stderr).contains("NetworkPolicy shop/api-from-web"),
         "additive warning"
     );
-    let dir = with_generated(&["quarantine", "shop/deployment/api"]);
+    let dir = with_generated(&[
+        "quarantine",
+        "shop/deployment/api",
+        "--style",
+        "networkpolicy",
+    ]);
     // Egress of api was open; the quarantine closes it.
     let egress = netpol(
         &["reach", "shop/deployment/api", "ops/pod/debug"],
@@ -349,6 +360,103 @@ fn generated_quarantine_isolates_the_workload_and_warns_about_additive_policies(
         &[&example()],
     );
     assert_eq!(before.status.code(), Some(0));
+}
+
+#[test]
+fn generated_quarantine_holds_against_policies_that_allow() {
+    let web_to_api = [
+        "reach",
+        "shop/deployment/web",
+        "shop/deployment/api",
+        "--port",
+        "3000",
+    ];
+    let before = netpol(&web_to_api, &[&example()]);
+    assert_eq!(before.status.code(), Some(0), "shop/api-from-web allows it");
+    for (style, deciding) in [
+        ("admin", "denied by AdminNetworkPolicy quarantine-shop-api (priority 0) /spec/ingress/0 \"quarantine-ingress\""),
+        ("cilium", "denied by CiliumNetworkPolicy shop/quarantine-api /spec/ingressDeny/0"),
+    ] {
+        let dir = with_generated(&["quarantine", "shop/deployment/api", "--style", style]);
+        let after = netpol(&web_to_api, &[dir.path()]);
+        assert_eq!(after.status.code(), Some(1), "{style}: {}", stdout(&after));
+        assert!(stdout(&after).contains(deciding), "{style}: {}", stdout(&after));
+        let egress = netpol(&["reach", "shop/deployment/api", "ops/pod/debug"], &[dir.path()]);
+        assert_eq!(egress.status.code(), Some(1), "{style}: egress closed");
+        let outside = netpol(&["reach", "shop/deployment/api", "8.8.8.8/32"], &[dir.path()]);
+        assert_eq!(outside.status.code(), Some(1), "{style}: the internet closed");
+        let others = netpol(&["reach", "ops/pod/debug", "shop/deployment/web", "--port", "8080"], &[dir.path()]);
+        assert_eq!(others.status.code(), Some(0), "{style}: other workloads untouched");
+    }
+}
+
+#[test]
+fn generated_baseline_default_deny_leaves_the_namespace_its_own_policies() {
+    let dir = with_generated(&["default-deny", "-n", "payments", "--style", "baseline"]);
+    let yaml = std::fs::read_to_string(dir.path().join("generated.yaml")).expect("read");
+    assert!(yaml.contains("kind: BaselineAdminNetworkPolicy") && yaml.contains("name: default"));
+    // The example's payments/billing NetworkPolicy isolates billing and allows shop's api.
+    let api = netpol(
+        &[
+            "reach",
+            "shop/deployment/api",
+            "payments/deployment/billing",
+            "--port",
+            "50051",
+        ],
+        &[dir.path()],
+    );
+    assert_eq!(api.status.code(), Some(0), "{}", stdout(&api));
+    let dir_only = tempfile::tempdir().expect("tempdir");
+    for file in ["workloads.yaml", "generated.yaml"] {
+        std::fs::copy(dir.path().join(file), dir_only.path().join(file)).expect("copy");
+    }
+    let denied = netpol(
+        &[
+            "reach",
+            "shop/deployment/api",
+            "payments/deployment/billing",
+            "--port",
+            "50051",
+        ],
+        &[dir_only.path()],
+    );
+    assert_eq!(
+        denied.status.code(),
+        Some(1),
+        "without the namespace's policy: the baseline denies"
+    );
+    assert!(
+        stdout(&denied).contains("denied by BaselineAdminNetworkPolicy default /spec/ingress/0"),
+        "{}",
+        stdout(&denied)
+    );
+    let dns = netpol(
+        &[
+            "reach",
+            "payments/deployment/billing",
+            "kube-system/deployment/coredns",
+            "--port",
+            "53/UDP",
+        ],
+        &[dir_only.path()],
+    );
+    assert_eq!(dns.status.code(), Some(0), "DNS to kube-dns stays open");
+    let shop = netpol(
+        &[
+            "reach",
+            "ops/pod/debug",
+            "shop/deployment/web",
+            "--port",
+            "8080",
+        ],
+        &[dir_only.path()],
+    );
+    assert_eq!(
+        shop.status.code(),
+        Some(0),
+        "other namespaces are not its subject"
+    );
 }
 
 #[test]
