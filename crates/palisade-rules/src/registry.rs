@@ -52,6 +52,7 @@ pub static RULES: &[&Rule] = &[
     &netpol::metadata_egress::RULE,
     &netpol::system_reachable::RULE,
     &netpol::host_network::RULE,
+    &netpol::admin_priority::RULE,
     &workload::read_only_root_filesystem::RULE,
     &workload::dangerous_capabilities::RULE,
     &workload::share_process_namespace::RULE,

@@ -327,7 +327,8 @@ impl Network {
             && pods.is_none_or(|p| p.matches(&pod.labels))
     }
 
-    fn admin_subject_holds(&self, policy: &AdminPolicy, pod: &NetWorkload) -> bool {
+    /// Whether `policy`'s subject holds `pod`.
+    pub fn admin_subject_holds(&self, policy: &AdminPolicy, pod: &NetWorkload) -> bool {
         match &policy.subject {
             Subject::Namespaces(namespaces) => self.admin_holds(namespaces, None, pod),
             Subject::Pods { namespaces, pods } => self.admin_holds(namespaces, Some(pods), pod),
@@ -486,6 +487,52 @@ impl Network {
             baseline,
             isolated,
         }
+    }
+
+    /// What isolates `pod` in `direction`, named: the NetworkPolicies (and Cilium rules) that
+    /// select it for that direction, or else the administrator policies that leave a stranger
+    /// (an unlabelled pod of an unlabelled namespace; for egress, the internet too) no port.
+    /// Empty when its traffic in that direction is open by default.
+    pub fn isolation(&self, pod: &NetWorkload, direction: Direction) -> Vec<String> {
+        let selected = self.selected(pod, direction);
+        if selected.isolated {
+            let ingress = direction == Direction::Ingress;
+            let mut names: Vec<String> = selected.policies.iter().map(|p| p.display()).collect();
+            names.extend(
+                selected
+                    .cilium
+                    .iter()
+                    .filter(|r| {
+                        if ingress {
+                            r.default_deny_ingress
+                        } else {
+                            r.default_deny_egress
+                        }
+                    })
+                    .map(|r| r.display()),
+            );
+            return names;
+        }
+        if selected.admin.is_empty() && selected.baseline.is_empty() {
+            return Vec::new();
+        }
+        let stranger = NetWorkload::stranger();
+        let internet = Cidr::parse("0.0.0.0/0");
+        let mut peers = vec![Endpoint::Workload(&stranger)];
+        if let (Direction::Egress, Some(internet)) = (direction, &internet) {
+            peers.push(Endpoint::External(internet));
+        }
+        let mut names = Vec::new();
+        for peer in peers {
+            let verdict = self.judge(pod, direction, peer, &selected, true);
+            if !verdict.ports.is_empty() {
+                return Vec::new();
+            }
+            names.extend(verdict.decisions.into_iter().map(|d| d.policy));
+        }
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The verdict for `pod`'s `direction` toward `peer` (the other end of the connection).

@@ -171,6 +171,38 @@ pub struct NetWorkload {
 }
 
 impl NetWorkload {
+    /// The namespace of [`NetWorkload::stranger`].
+    pub const STRANGER_NAMESPACE: &'static str = "palisade-any-namespace";
+
+    /// A pod without labels in a namespace nobody has labelled: what "any pod" can do, and
+    /// what a policy meant for everyone must catch.
+    pub fn stranger() -> Self {
+        Self::probe(Self::STRANGER_NAMESPACE)
+    }
+
+    /// A pod without labels or ports in `namespace`.
+    pub fn probe(namespace: &str) -> Self {
+        let reference = std::sync::Arc::new(ObjectRef {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: Some(namespace.to_string()),
+            name: "any".into(),
+        });
+        NetWorkload {
+            object: std::sync::Arc::clone(&reference),
+            namespace: namespace.to_string(),
+            labels: Vec::new(),
+            ports: Vec::new(),
+            source: Source {
+                object: reference,
+                path: FieldPath::root(),
+                location: None,
+                bootstrap: false,
+            },
+            host_network: None,
+        }
+    }
+
     pub fn id(&self) -> String {
         format!(
             "{}/{}/{}",

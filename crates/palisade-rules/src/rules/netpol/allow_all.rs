@@ -60,7 +60,7 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
                 let message = format!(
                     "{} allows all {word} to the pods it selects, cancelling the default deny of {}",
                     policy.display(),
-                    deny.display()
+                    deny
                 );
                 out.report(&rule.source, message, Vec::new());
             }

@@ -1,6 +1,6 @@
 //! What the NetworkPolicy coverage rules share: namespaces in scope and where to point.
 
-use palisade_analysis::netpol::{Network, NetworkPolicy};
+use palisade_analysis::netpol::{Direction, NetWorkload, Network};
 use palisade_analysis::rbac::Source;
 
 /// Namespaces the input runs workloads in, sorted.
@@ -33,13 +33,11 @@ pub(crate) fn namespace_anchor<'n>(network: &'n Network, namespace: &str) -> Opt
         })
 }
 
-/// The policies of `namespace` that isolate every pod for ingress (`ingress = true`) or egress.
-pub(crate) fn isolating_all<'n>(
-    network: &'n Network,
-    namespace: &str,
-    ingress: bool,
-) -> Vec<&'n NetworkPolicy> {
-    network
+/// What isolates every pod of `namespace` for ingress (`ingress = true`) or egress, named:
+/// NetworkPolicies with an empty `podSelector`, else Cilium rules or administrator policies
+/// that isolate a pod without labels there.
+pub(crate) fn isolating_all(network: &Network, namespace: &str, ingress: bool) -> Vec<String> {
+    let policies: Vec<String> = network
         .policies
         .iter()
         .filter(|p| p.namespace == namespace && p.selects_all)
@@ -50,7 +48,17 @@ pub(crate) fn isolating_all<'n>(
                 p.egress_type
             }
         })
-        .collect()
+        .map(|p| p.display())
+        .collect();
+    if !policies.is_empty() || (network.cilium.is_empty() && network.admin.is_empty()) {
+        return policies;
+    }
+    let direction = if ingress {
+        Direction::Ingress
+    } else {
+        Direction::Egress
+    };
+    network.isolation(&NetWorkload::probe(namespace), direction)
 }
 
 /// Reports namespaces where no policy isolates every pod in the direction.
@@ -68,7 +76,7 @@ pub(crate) fn report_missing_default_deny(
             continue;
         };
         let message = format!(
-            "{} has no default-deny {direction} policy: no NetworkPolicy selects every pod (podSelector: {{}}) for {direction}",
+            "{} has no default-deny {direction} policy: no NetworkPolicy selects every pod (podSelector: {{}}) for {direction}, and no Cilium or AdminNetworkPolicy isolates them",
             crate::rules::namespace_phrase(&anchor.object, &namespace)
         );
         out.report_about(anchor, anchor, direction, message);

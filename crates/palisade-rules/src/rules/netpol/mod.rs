@@ -1,8 +1,9 @@
 //! NetworkPolicy coverage: default deny, isolation, dangling selectors, allow-all rules,
-//! metadata egress, reachable system workloads.
+//! metadata egress, reachable system workloads, host-network pods, AdminNetworkPolicy priorities.
 
 mod common;
 
+pub mod admin_priority;
 pub mod allow_all;
 pub mod dangling;
 pub mod default_deny_egress;

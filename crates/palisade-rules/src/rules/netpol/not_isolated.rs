@@ -1,4 +1,4 @@
-use palisade_analysis::netpol::{Direction, Endpoint};
+use palisade_analysis::netpol::Direction;
 use palisade_analysis::Inventory;
 
 use crate::meta::rule;
@@ -8,7 +8,10 @@ use crate::{Check, Emitter};
 rule! {
     /// ## What it does
     /// Flags workloads that no NetworkPolicy selects for ingress, or for egress: all traffic in
-    /// that direction is allowed to or from their pods. One finding per direction.
+    /// that direction is allowed to or from their pods. One finding per direction. A
+    /// CiliumNetworkPolicy in default deny isolates as well, and so do AdminNetworkPolicies or
+    /// the BaselineAdminNetworkPolicy when they leave a stranger (an unlabelled pod of an
+    /// unlabelled namespace; for egress, the internet too) no port.
     ///
     /// ## Why is this bad?
     /// A pod that is not isolated accepts connections from every pod of the cluster (ingress),
@@ -53,11 +56,7 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
             (Direction::Ingress, "ingress"),
             (Direction::Egress, "egress"),
         ] {
-            // The peer does not matter for isolation.
-            if !network
-                .verdict(workload, direction, Endpoint::Workload(workload))
-                .isolated
-            {
+            if network.isolation(workload, direction).is_empty() {
                 let message = format!(
                     "{} is not selected by any NetworkPolicy for {word}: all {word} traffic of its pods is allowed",
                     workload.object.display_name()

@@ -1,7 +1,5 @@
 use palisade_analysis::netpol::{Endpoint, NetWorkload};
-use palisade_analysis::rbac::Source;
 use palisade_analysis::Inventory;
-use palisade_model::ObjectRef;
 
 use crate::meta::rule;
 use crate::{Check, Emitter};
@@ -40,26 +38,7 @@ rule! {
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let network = &inventory.network;
-    // A pod in a namespace nobody has labelled: what "any namespace" can do.
-    let reference = std::sync::Arc::new(ObjectRef {
-        api_version: "v1".into(),
-        kind: "Pod".into(),
-        namespace: Some("palisade-any-namespace".into()),
-        name: "any".into(),
-    });
-    let stranger = NetWorkload {
-        object: std::sync::Arc::clone(&reference),
-        namespace: "palisade-any-namespace".into(),
-        labels: Vec::new(),
-        ports: Vec::new(),
-        source: Source {
-            object: reference,
-            path: palisade_model::FieldPath::root(),
-            location: None,
-            bootstrap: false,
-        },
-        host_network: None,
-    };
+    let stranger = NetWorkload::stranger();
     for workload in network
         .workloads
         .iter()
