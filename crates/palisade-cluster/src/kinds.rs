@@ -56,6 +56,22 @@ pub const READ_KINDS: &[ReadKind] = &[
     kind("networking.k8s.io", "networkpolicies", "NetworkPolicy"),
     kind("networking.k8s.io", "ingresses", "Ingress"),
     kind(
+        "policy.networking.k8s.io",
+        "adminnetworkpolicies",
+        "AdminNetworkPolicy",
+    ),
+    kind(
+        "policy.networking.k8s.io",
+        "baselineadminnetworkpolicies",
+        "BaselineAdminNetworkPolicy",
+    ),
+    kind("cilium.io", "ciliumnetworkpolicies", "CiliumNetworkPolicy"),
+    kind(
+        "cilium.io",
+        "ciliumclusterwidenetworkpolicies",
+        "CiliumClusterwideNetworkPolicy",
+    ),
+    kind(
         "admissionregistration.k8s.io",
         "validatingwebhookconfigurations",
         "ValidatingWebhookConfiguration",
