@@ -1686,3 +1686,58 @@ fn cilium_denies_win_and_allows_add_up_with_network_policies() {
         ),
     ]);
 }
+
+// ---- The matrix over groups ----
+
+/// Every pair of workloads, judged one by one, against the matrix judged once per group pair.
+fn assert_groups_agree_with_pairs(network: &Network) {
+    let members: Vec<usize> = (0..network.workloads.len()).collect();
+    let groups = network.matrix_groups(&members);
+    let mut source_of = vec![0; network.workloads.len()];
+    let mut destination_of = vec![0; network.workloads.len()];
+    for (g, group) in groups.sources.iter().enumerate() {
+        group.iter().for_each(|&m| source_of[m] = g);
+    }
+    for (g, group) in groups.destinations.iter().enumerate() {
+        group.iter().for_each(|&m| destination_of[m] = g);
+    }
+    let mut by_groups = std::collections::HashMap::new();
+    network.for_each_group_pair(&groups, |a, b, ports| {
+        by_groups.insert((a, b), ports);
+    });
+    for (i, from) in network.workloads.iter().enumerate() {
+        for (j, to) in network.workloads.iter().enumerate() {
+            let direct = network
+                .reach(Endpoint::Workload(from), Endpoint::Workload(to))
+                .ports;
+            let grouped = by_groups
+                .get(&(source_of[i], destination_of[j]))
+                .cloned()
+                .unwrap_or_else(palisade_analysis::netpol::PortSet::none);
+            assert_eq!(direct, grouped, "{} → {}", from.id(), to.id());
+        }
+    }
+}
+
+#[test]
+fn the_grouped_matrix_agrees_with_every_pair_judged_alone() {
+    let policy_sets = [
+        String::new(),
+        join(&[DENY_INGRESS_SHOP, ALLOW_ALL_SHOP]),
+        join(&[
+            DENY_INGRESS_SHOP,
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n    - from: [{namespaceSelector: {matchLabels: {env: prod}}, podSelector: {matchLabels: {app: billing}}}]\n      ports: [{port: http}]\n  egress:\n    - to: [{podSelector: {matchLabels: {app: api}}}]\n      ports: [{port: dns, protocol: UDP}, {port: 3000}]\n",
+            &anp("ops-out", 3, "{namespaces: {}}", &format!("  ingress:\n{}", ingress_rule("Deny", FROM_OPS))),
+            &banp("{namespaces: {matchLabels: {team: payments}}}", "  ingress:\n    - {action: Deny, from: [{namespaces: {}}]}\n"),
+        ]),
+        join(&[
+            &cnp("shop", "web", &format!("{WEB}  ingress:\n    - fromEndpoints: [{{matchLabels: {{io.kubernetes.pod.namespace: payments, app: ledger}}}}]\n      toPorts: [{{ports: [{{port: metrics}}]}}]\n  egressDeny:\n    - toEntities: [cluster]\n      toPorts: [{{ports: [{{port: \"53\"}}]}}]\n")),
+            &ccnp("payments", "  endpointSelector: {matchLabels: {io.cilium.k8s.namespace.labels.team: payments}}\n  egress:\n    - toEndpoints: [{matchLabels: {tier: frontend}}]\n"),
+            &anp("pass-shop", 1, SHOP, &format!("  ingress:\n{}", ingress_rule("Pass", FROM_ALL))),
+        ]),
+    ];
+    for policies in policy_sets {
+        let network = network(&format!("{WORKLOADS}\n---\n{policies}"));
+        assert_groups_agree_with_pairs(&network);
+    }
+}

@@ -510,10 +510,18 @@ pub enum NetpolCommand {
     )]
     Reach(ReachArgs),
     /// The workload × workload reachability matrix with ports.
-    #[command(after_help = "Examples:\n  \
+    #[command(
+        after_help = "Workloads are grouped as sources and destinations that every policy \
+        treats alike, and each pair of groups is judged once; --by class prints those groups, \
+        --by workload expands them (refused past --max-pairs allowed pairs).\n\
+        \n\
+        Examples:\n  \
         palisade netpol matrix k8s/\n  \
         palisade netpol matrix -n shop --format csv k8s/\n  \
-        palisade netpol matrix --format dot k8s/ | dot -Tsvg > reach.svg")]
+        palisade netpol matrix --format dot k8s/ | dot -Tsvg > reach.svg\n  \
+        # a whole cluster\n  \
+        palisade netpol matrix --by class --format json --cluster -o m.json"
+    )]
     Matrix(MatrixArgs),
     /// Write a policy: default-deny, quarantine (incident response) or deny-metadata.
     #[command(subcommand)]
@@ -584,6 +592,21 @@ pub struct MatrixArgs {
     /// text (a table), csv, json, or dot (Graphviz).
     #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
     pub format: MatrixFormat,
+    /// workload (one row per pair of workloads) or class (one row per pair of groups that
+    /// every policy treats alike: the only readable answer for a whole cluster).
+    #[arg(long, value_enum, default_value_t = MatrixBy::Workload)]
+    pub by: MatrixBy,
+    /// Refuse a workload matrix with more allowed pairs than this (use --by class, or -n).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub max_pairs: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MatrixBy {
+    /// One row per pair of workloads.
+    Workload,
+    /// One row per pair of groups (sources and destinations that policies treat alike).
+    Class,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

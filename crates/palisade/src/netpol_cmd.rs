@@ -1,17 +1,18 @@
 //! `palisade netpol reach | matrix | generate`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use anyhow::{anyhow, bail, Result};
 use palisade_analysis::netpol::{
-    Action, AdminTier, Cidr, Decision, Endpoint, Network, PortSet, Protocol, ServicePort,
+    Action, AdminTier, Cidr, Decision, Endpoint, Groups, Network, PortSet, Protocol, ServicePort,
     TargetPort, Verdict,
 };
 use palisade_model::LoadError;
 use serde_json::{json, Value};
 
 use crate::cli::{
-    AnswerFormat, DefaultDenyStyle, GenerateCommand, MatrixArgs, MatrixFormat, NetInput,
+    AnswerFormat, DefaultDenyStyle, GenerateCommand, MatrixArgs, MatrixBy, MatrixFormat, NetInput,
     NetpolCommand, QuarantineStyle, ReachArgs,
 };
 
@@ -424,85 +425,289 @@ fn reach(args: &ReachArgs) -> Result<u8> {
     Ok(reach_exit(&errors, allowed))
 }
 
+/// Where a streamed answer goes: the file of `-o`, or standard output.
+fn answer_writer(output: Option<&std::path::Path>) -> Result<Box<dyn std::io::Write>> {
+    use anyhow::Context;
+    Ok(match output {
+        Some(path) => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::fs::File::create(path)
+                .with_context(|| format!("writing the answer to {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        )),
+    })
+}
+
+/// A closed pipe (`| head`) ends the answer quietly.
+fn quiet_pipe(result: std::io::Result<()>) -> Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Into::into),
+    }
+}
+
 fn matrix(args: &MatrixArgs) -> Result<u8> {
-    let output = args.input.output.as_deref();
-    let (mut network, errors) = load(&args.input)?;
-    if let Some(ns) = &args.namespace {
-        network.workloads.retain(|w| &w.namespace == ns);
-    }
-    let classes = network.equivalence_classes();
-    let class_of: Vec<usize> = {
-        let mut class_of = vec![0; network.workloads.len()];
-        for (c, members) in classes.iter().enumerate() {
-            for &m in members {
-                class_of[m] = c;
+    let (network, errors) = load(&args.input)?;
+    let members: Vec<usize> = (0..network.workloads.len())
+        .filter(|&i| {
+            args.namespace
+                .as_ref()
+                .is_none_or(|ns| &network.workloads[i].namespace == ns)
+        })
+        .collect();
+    let groups = network.matrix_groups(&members);
+    let mut edges: Vec<(usize, usize, PortSet)> = Vec::new();
+    network.for_each_group_pair(&groups, |a, b, ports| edges.push((a, b, ports)));
+    let pairs: u64 = edges
+        .iter()
+        .map(|(a, b, _)| (groups.sources[*a].len() * groups.destinations[*b].len()) as u64)
+        .sum();
+    let mut out = answer_writer(args.input.output.as_deref())?;
+    match args.by {
+        MatrixBy::Class => quiet_pipe(write_class_matrix(
+            &mut out,
+            args.format,
+            &network,
+            &groups,
+            &edges,
+            members.len(),
+            pairs,
+        ))?,
+        MatrixBy::Workload => {
+            if pairs > args.max_pairs {
+                bail!(
+                    "the workload matrix has {pairs} allowed pairs ({} workloads; limit --max-pairs {}): use --by class ({} source and {} destination groups, {} allowed group pairs), -n NAMESPACE, or a higher --max-pairs",
+                    members.len(),
+                    args.max_pairs,
+                    groups.sources.len(),
+                    groups.destinations.len(),
+                    edges.len()
+                );
             }
+            quiet_pipe(write_workload_matrix(
+                &mut out,
+                args.format,
+                &network,
+                &groups,
+                &edges,
+                &members,
+                pairs,
+            ))?;
         }
-        class_of
-    };
-    let pairs = network.class_matrix(&classes);
-    let lookup: std::collections::HashMap<(usize, usize), &PortSet> = pairs
-        .iter()
-        .map(|(a, b, ports)| ((*a, *b), ports))
-        .collect();
-    let mut ids: Vec<(String, usize)> = network
-        .workloads
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.id(), i))
-        .collect();
+    }
+    Ok(if errors.is_empty() { 0 } else { EXIT_ERROR })
+}
+
+/// One row per allowed pair of workloads, sorted by source then destination, streamed.
+fn write_workload_matrix(
+    out: &mut dyn std::io::Write,
+    format: MatrixFormat,
+    network: &Network,
+    groups: &Groups,
+    edges: &[(usize, usize, PortSet)],
+    members: &[usize],
+    pairs: u64,
+) -> std::io::Result<()> {
+    let id = |i: usize| network.workloads[i].id();
+    let mut ids: Vec<(String, usize)> = members.iter().map(|&i| (id(i), i)).collect();
     ids.sort();
-    let mut edges: Vec<(&str, &str, String)> = Vec::new();
-    for (from_id, from) in &ids {
-        for (to_id, to) in &ids {
-            if let Some(ports) = lookup.get(&(class_of[*from], class_of[*to])) {
-                edges.push((from_id, to_id, ports.to_string()));
-            }
+    let mut source_of = vec![usize::MAX; network.workloads.len()];
+    for (g, group) in groups.sources.iter().enumerate() {
+        for &m in group {
+            source_of[m] = g;
         }
     }
-    let mut out = String::new();
-    match args.format {
+    let mut by_source: Vec<Vec<(usize, String)>> = vec![Vec::new(); groups.sources.len()];
+    for (a, b, ports) in edges {
+        by_source[*a].push((*b, ports.to_string()));
+    }
+    let position: HashMap<usize, &str> = ids.iter().map(|(s, i)| (*i, s.as_str())).collect();
+    let rows_of = |from: usize| {
+        let mut rows: Vec<(&str, &str)> = Vec::new();
+        for (b, ports) in &by_source[source_of[from]] {
+            for m in &groups.destinations[*b] {
+                if let Some(to) = position.get(m) {
+                    rows.push((to, ports.as_str()));
+                }
+            }
+        }
+        rows.sort_unstable();
+        rows
+    };
+    match format {
         MatrixFormat::Text => {
-            let _ = writeln!(
-                out,
-                "{} workloads, {} allowed pairs",
-                ids.len(),
-                edges.len()
-            );
-            for (from, to, ports) in &edges {
-                let _ = writeln!(out, "{from} → {to}: {ports}");
+            writeln!(out, "{} workloads, {pairs} allowed pairs", ids.len())?;
+            for (from_id, from) in &ids {
+                for (to, ports) in rows_of(*from) {
+                    writeln!(out, "{from_id} → {to}: {ports}")?;
+                }
             }
         }
         MatrixFormat::Csv => {
-            out.push_str("from,to,ports\n");
-            for (from, to, ports) in &edges {
-                let _ = writeln!(out, "{from},{to},\"{ports}\"");
+            writeln!(out, "from,to,ports")?;
+            for (from_id, from) in &ids {
+                for (to, ports) in rows_of(*from) {
+                    writeln!(out, "{from_id},{to},\"{ports}\"")?;
+                }
             }
         }
         MatrixFormat::Json => {
             let workloads: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
-            let edges: Vec<Value> = edges
-                .iter()
-                .map(|(f, t, p)| json!({"from": f, "to": t, "ports": p}))
-                .collect();
-            out = format!(
-                "{}\n",
-                serde_json::to_string_pretty(&json!({"workloads": workloads, "edges": edges}))?
-            );
+            let mut edges = Vec::new();
+            for (from_id, from) in &ids {
+                for (to, ports) in rows_of(*from) {
+                    edges.push(json!({"from": from_id, "to": to, "ports": ports}));
+                }
+            }
+            let body = json!({"workloads": workloads, "edges": edges});
+            writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
         }
         MatrixFormat::Dot => {
-            out.push_str("digraph reachability {\n  rankdir=LR;\n  node [shape=box];\n");
+            writeln!(
+                out,
+                "digraph reachability {{\n  rankdir=LR;\n  node [shape=box];"
+            )?;
             for (id, _) in &ids {
-                let _ = writeln!(out, "  \"{id}\";");
+                writeln!(out, "  \"{id}\";")?;
             }
-            for (from, to, ports) in &edges {
-                let _ = writeln!(out, "  \"{from}\" -> \"{to}\" [label=\"{ports}\"];");
+            for (from_id, from) in &ids {
+                for (to, ports) in rows_of(*from) {
+                    writeln!(out, "  \"{from_id}\" -> \"{to}\" [label=\"{ports}\"];")?;
+                }
             }
-            out.push_str("}\n");
+            writeln!(out, "}}")?;
         }
     }
-    crate::emit(output, &out)?;
-    Ok(if errors.is_empty() { 0 } else { EXIT_ERROR })
+    out.flush()
+}
+
+/// One row per allowed pair of groups; groups listed with their members.
+fn write_class_matrix(
+    out: &mut dyn std::io::Write,
+    format: MatrixFormat,
+    network: &Network,
+    groups: &Groups,
+    edges: &[(usize, usize, PortSet)],
+    workloads: usize,
+    pairs: u64,
+) -> std::io::Result<()> {
+    let names = |members: &Vec<usize>| {
+        let mut names: Vec<String> = members.iter().map(|&m| network.workloads[m].id()).collect();
+        names.sort();
+        names
+    };
+    let label = |prefix: char, g: usize, members: &Vec<usize>| {
+        let first = members
+            .iter()
+            .map(|&m| network.workloads[m].id())
+            .min()
+            .unwrap_or_default();
+        match members.len() {
+            1 => format!("{prefix}{} ({first})", g + 1),
+            n => format!("{prefix}{} ({first} and {} more)", g + 1, n - 1),
+        }
+    };
+    let summary = format!(
+        "{workloads} workloads in {} source and {} destination groups; {} allowed group pairs ({pairs} workload pairs)",
+        groups.sources.len(),
+        groups.destinations.len(),
+        edges.len()
+    );
+    match format {
+        MatrixFormat::Text => {
+            writeln!(out, "{summary}")?;
+            for (a, b, ports) in edges {
+                writeln!(
+                    out,
+                    "{} → {}: {ports}",
+                    label('S', *a, &groups.sources[*a]),
+                    label('D', *b, &groups.destinations[*b])
+                )?;
+            }
+            for (prefix, title, list) in [
+                ('S', "source groups", &groups.sources),
+                ('D', "destination groups", &groups.destinations),
+            ] {
+                writeln!(out, "\n{title}:")?;
+                for (g, members) in list.iter().enumerate() {
+                    writeln!(out, "  {prefix}{}: {}", g + 1, names(members).join(", "))?;
+                }
+            }
+        }
+        MatrixFormat::Csv => {
+            writeln!(
+                out,
+                "from,from_workloads,from_example,to,to_workloads,to_example,ports"
+            )?;
+            for (a, b, ports) in edges {
+                let (from, to) = (&groups.sources[*a], &groups.destinations[*b]);
+                let example = |m: &Vec<usize>| {
+                    m.iter()
+                        .map(|&i| network.workloads[i].id())
+                        .min()
+                        .unwrap_or_default()
+                };
+                writeln!(
+                    out,
+                    "S{},{},{},D{},{},{},\"{ports}\"",
+                    a + 1,
+                    from.len(),
+                    example(from),
+                    b + 1,
+                    to.len(),
+                    example(to)
+                )?;
+            }
+        }
+        MatrixFormat::Json => {
+            let list = |prefix: char, list: &Vec<Vec<usize>>| -> Vec<Value> {
+                list.iter()
+                    .enumerate()
+                    .map(|(g, m)| json!({"group": format!("{prefix}{}", g + 1), "workloads": names(m)}))
+                    .collect()
+            };
+            let edges: Vec<Value> = edges
+                .iter()
+                .map(|(a, b, p)| json!({"from": format!("S{}", a + 1), "to": format!("D{}", b + 1), "ports": p.to_string()}))
+                .collect();
+            let body = json!({
+                "sources": list('S', &groups.sources),
+                "destinations": list('D', &groups.destinations),
+                "edges": edges,
+                "summary": {"workloads": workloads, "workloadPairs": pairs},
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
+        }
+        MatrixFormat::Dot => {
+            writeln!(
+                out,
+                "digraph reachability {{\n  rankdir=LR;\n  node [shape=box];"
+            )?;
+            for (prefix, list) in [('S', &groups.sources), ('D', &groups.destinations)] {
+                for (g, members) in list.iter().enumerate() {
+                    writeln!(
+                        out,
+                        "  \"{prefix}{}\" [label=\"{}\"];",
+                        g + 1,
+                        label(prefix, g, members)
+                    )?;
+                }
+            }
+            for (a, b, ports) in edges {
+                writeln!(
+                    out,
+                    "  \"S{}\" -> \"D{}\" [label=\"{ports}\"];",
+                    a + 1,
+                    b + 1
+                )?;
+            }
+            writeln!(out, "}}")?;
+        }
+    }
+    out.flush()
 }
 
 const MANAGED: &str = "  labels:\n    app.kubernetes.io/managed-by: palisade\n";

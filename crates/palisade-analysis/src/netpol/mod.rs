@@ -18,11 +18,13 @@
 
 pub mod admin;
 pub mod cilium;
+mod matrix;
 mod model;
 pub mod ports;
 
 pub use admin::{Action, AdminPeer, AdminPolicy, AdminRule, AdminTier, Subject};
 pub use cilium::{CiliumPeers, CiliumRule, CiliumSection};
+pub use matrix::Groups;
 pub use model::{
     Cidr, IpBlock, NamedPort, NetNamespace, NetService, NetWorkload, NetworkPolicy, Peer,
     PolicyPort, PolicyRule, PortRef, Protocol, ServicePort, TargetPort,
@@ -182,6 +184,24 @@ pub struct Network {
     pub admin: Vec<AdminPolicy>,
     /// The rules of CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies.
     pub cilium: Vec<CiliumRule>,
+    /// `namespaces` by name, built on first use.
+    namespace_index: NamespaceIndex,
+}
+
+/// Namespaces by name: a cache, equal whatever it holds, emptied whenever namespaces change.
+#[derive(Default)]
+struct NamespaceIndex(std::sync::OnceLock<std::collections::HashMap<String, usize>>);
+
+impl Clone for NamespaceIndex {
+    fn clone(&self) -> Self {
+        NamespaceIndex::default()
+    }
+}
+
+impl PartialEq for NamespaceIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Network {
@@ -191,6 +211,7 @@ impl Network {
             self.policies.push(policy);
         } else if let Some(namespace) = model::namespace_of(object) {
             self.namespaces.push(namespace);
+            self.namespace_index = NamespaceIndex::default();
         } else if let Some(workload) = model::workload_of(object) {
             self.workloads.push(workload);
         } else if let Some(service) = model::service_of(object) {
@@ -219,6 +240,7 @@ impl Network {
         self.policies.extend(other.policies);
         self.workloads.extend(other.workloads);
         self.namespaces.extend(other.namespaces);
+        self.namespace_index = NamespaceIndex::default();
         self.pod_makers.extend(other.pod_makers);
         self.services.extend(other.services);
         self.admin.extend(other.admin);
@@ -255,10 +277,22 @@ impl Network {
             .map(|(_, name)| name.as_str())
     }
 
+    /// The Namespace object `name` of the input (the first, if it holds several).
+    pub fn namespace(&self, name: &str) -> Option<&NetNamespace> {
+        let index = self.namespace_index.0.get_or_init(|| {
+            let mut index = std::collections::HashMap::new();
+            for (i, namespace) in self.namespaces.iter().enumerate() {
+                index.entry(namespace.name.clone()).or_insert(i);
+            }
+            index
+        });
+        index.get(name).map(|&i| &self.namespaces[i])
+    }
+
     /// The labels of namespace `name`, and whether the input holds it (otherwise only the
     /// automatic `kubernetes.io/metadata.name` label is known).
     pub fn namespace_labels(&self, name: &str) -> (Vec<(String, String)>, bool) {
-        match self.namespaces.iter().find(|n| n.name == name) {
+        match self.namespace(name) {
             Some(ns) => (ns.labels.clone(), true),
             None => (
                 vec![("kubernetes.io/metadata.name".to_string(), name.to_string())],
@@ -295,7 +329,7 @@ impl Network {
 
     /// Whether the labels of namespace `name` (as far as the input knows them) match.
     fn namespace_selected(&self, selector: &LabelSelector, name: &str) -> bool {
-        match self.namespaces.iter().find(|n| n.name == name) {
+        match self.namespace(name) {
             Some(ns) => selector.matches(&ns.labels),
             None => selector
                 .matches_lookup(|key| (key == "kubernetes.io/metadata.name").then_some(name)),
@@ -304,7 +338,7 @@ impl Network {
 
     /// The label `key` of namespace `name`.
     fn namespace_label<'a>(&'a self, name: &'a str, key: &str) -> Option<&'a str> {
-        match self.namespaces.iter().find(|n| n.name == name) {
+        match self.namespace(name) {
             Some(ns) => ns
                 .labels
                 .iter()
@@ -799,100 +833,5 @@ impl Network {
             }
         }
         keys
-    }
-
-    /// Workloads grouped by everything policies can see (namespace, the labels that some
-    /// selector mentions, named ports, the node's network): each group reaches and is reached
-    /// exactly like each of its members, so the matrix is computed per group.
-    pub fn equivalence_classes(&self) -> Vec<Vec<usize>> {
-        let keys = self.selector_keys();
-        type ClassKey<'a> = (
-            &'a str,
-            Vec<(&'a str, &'a str)>,
-            Vec<(&'a str, u16, Protocol)>,
-            bool,
-        );
-        let mut keyed: std::collections::BTreeMap<ClassKey<'_>, Vec<usize>> = Default::default();
-        for (i, w) in self.workloads.iter().enumerate() {
-            let mut labels: Vec<(&str, &str)> = w
-                .labels
-                .iter()
-                .filter(|(k, _)| keys.contains(k.as_str()))
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            labels.sort();
-            let mut ports: Vec<(&str, u16, Protocol)> = w
-                .ports
-                .iter()
-                .map(|p| (p.name.as_str(), p.port, p.protocol))
-                .collect();
-            ports.sort();
-            keyed
-                .entry((
-                    w.namespace.as_str(),
-                    labels,
-                    ports,
-                    w.host_network.is_some(),
-                ))
-                .or_default()
-                .push(i);
-        }
-        keyed.into_values().collect()
-    }
-
-    /// The reachability matrix between equivalence classes: (from class, to class, ports) for
-    /// every pair with at least one allowed port, in class order.
-    pub fn class_matrix(&self, classes: &[Vec<usize>]) -> Vec<(usize, usize, PortSet)> {
-        let mut out = Vec::new();
-        self.for_each_class_pair(classes, |a, b, ports| out.push((a, b, ports)));
-        out
-    }
-
-    /// Calls `found` for every pair of classes (from, to) with some allowed port, in class
-    /// order, holding nothing but the policies selected per class.
-    pub fn for_each_class_pair(
-        &self,
-        classes: &[Vec<usize>],
-        mut found: impl FnMut(usize, usize, PortSet),
-    ) {
-        let representatives: Vec<&NetWorkload> =
-            classes.iter().map(|c| &self.workloads[c[0]]).collect();
-        let egress: Vec<Selected<'_>> = representatives
-            .iter()
-            .map(|w| self.selected(w, Direction::Egress))
-            .collect();
-        let ingress: Vec<Selected<'_>> = representatives
-            .iter()
-            .map(|w| self.selected(w, Direction::Ingress))
-            .collect();
-        for (a, source) in representatives.iter().enumerate() {
-            for (b, destination) in representatives.iter().enumerate() {
-                let out_ports = self
-                    .judge(
-                        source,
-                        Direction::Egress,
-                        Endpoint::Workload(destination),
-                        &egress[a],
-                        false,
-                    )
-                    .ports;
-                if out_ports.is_empty() {
-                    continue;
-                }
-                let in_ports = self
-                    .judge(
-                        destination,
-                        Direction::Ingress,
-                        Endpoint::Workload(source),
-                        &ingress[b],
-                        false,
-                    )
-                    .ports;
-                let ports = out_ports.intersect(&in_ports);
-                if !ports.is_empty() {
-                    found(a, b, ports);
-                }
-            }
-        }
     }
 }

@@ -504,12 +504,14 @@ fn netpol_bench(pods: usize, namespaces: usize, policies: usize) -> Result<()> {
     let reach_time = started.elapsed();
 
     let started = Instant::now();
-    let classes = network.equivalence_classes();
-    let matrix = network.class_matrix(&classes);
-    let workload_pairs: usize = matrix
-        .iter()
-        .map(|(a, b, _)| classes[*a].len() * classes[*b].len())
-        .sum();
+    let members: Vec<usize> = (0..network.workloads.len()).collect();
+    let groups = network.matrix_groups(&members);
+    let mut group_pairs = 0usize;
+    let mut workload_pairs = 0usize;
+    network.for_each_group_pair(&groups, |a, b, _| {
+        group_pairs += 1;
+        workload_pairs += groups.sources[a].len() * groups.destinations[b].len();
+    });
     let matrix_time = started.elapsed();
 
     println!("pods:           {}", network.workloads.len());
@@ -522,12 +524,11 @@ fn netpol_bench(pods: usize, namespaces: usize, policies: usize) -> Result<()> {
     );
     println!("reach:          {:.3} ms per query ({queries} queries, {allowed} allowed, with explanations)", reach_time.as_secs_f64() * 1e3 / queries as f64);
     println!(
-        "matrix:         {:.3} s for all {} pod pairs ({} equivalence classes, {} allowed class pairs, {} allowed pod pairs)",
+        "matrix:         {:.3} s for all {} pod pairs ({} source and {} destination groups, {group_pairs} allowed group pairs, {workload_pairs} allowed pod pairs)",
         matrix_time.as_secs_f64(),
         network.workloads.len() * network.workloads.len(),
-        classes.len(),
-        matrix.len(),
-        workload_pairs
+        groups.sources.len(),
+        groups.destinations.len(),
     );
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS:       {:.1} MB", kib as f64 / 1024.0);
@@ -746,7 +747,7 @@ fn snapshot(objects: usize, path: &Path) -> Result<()> {
         path.display(),
         bytes as f64 / 1e6
     );
-    println!("measure with:\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade-bench --parse {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade scan --no-config --format json -o /dev/null {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade rbac paths --format json {0} > /dev/null\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade rbac who-can get secrets -n team-001 {0} > /dev/null\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade scan --no-config --select netpol --format json -o /dev/null {0}", path.display());
+    println!("measure with:\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade-bench --parse {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade scan --no-config --format json -o /dev/null {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade rbac paths --format json {0} > /dev/null\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade rbac who-can get secrets -n team-001 {0} > /dev/null\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade scan --no-config --select netpol --format json -o /dev/null {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade netpol matrix --by class --format json -o /dev/null {0}", path.display());
     Ok(())
 }
 

@@ -1,0 +1,240 @@
+//! The reachability matrix at cluster scale, over groups of workloads that every policy treats
+//! alike.
+//!
+//! Whether A reaches B is the egress of A toward B and the ingress of B from A. A's egress
+//! depends only on the policies that select A for egress and on which of their peers B
+//! matches (and B's named ports); B's ingress only on the policies selecting B for ingress and
+//! on which of their peers A matches. So workloads are grouped twice: as sources, by the
+//! egress policies selecting them and the ingress peers (of any policy) they match; as
+//! destinations, by the ingress policies selecting them, the egress peers they match and their
+//! named ports. One judgement per (source group, destination group) holds for every member.
+//! Most workloads match no peer and few policies: a cluster of 20,000 pods gives a few
+//! thousand groups, not 400 million pairs.
+
+use std::collections::HashMap;
+
+use super::{Direction, Endpoint, NetWorkload, Network, PortSet, Protocol, Selected};
+
+/// Workloads (indexes into [`Network::workloads`]) grouped as sources and as destinations.
+#[derive(Clone, Debug, Default)]
+pub struct Groups {
+    pub sources: Vec<Vec<usize>>,
+    pub destinations: Vec<Vec<usize>>,
+}
+
+/// A policy set as pointers: equal sets, same key.
+fn selected_key(selected: &Selected<'_>) -> Vec<usize> {
+    let mut key = vec![usize::from(selected.isolated)];
+    let address = |p: *const ()| p as usize;
+    key.extend(
+        selected
+            .admin
+            .iter()
+            .map(|p| address(std::ptr::from_ref(*p).cast())),
+    );
+    key.push(0);
+    key.extend(
+        selected
+            .policies
+            .iter()
+            .map(|p| address(std::ptr::from_ref(*p).cast())),
+    );
+    key.push(0);
+    key.extend(
+        selected
+            .cilium
+            .iter()
+            .map(|p| address(std::ptr::from_ref(*p).cast())),
+    );
+    key.push(0);
+    key.extend(
+        selected
+            .baseline
+            .iter()
+            .map(|p| address(std::ptr::from_ref(*p).cast())),
+    );
+    key
+}
+
+impl Network {
+    /// The numbers of the peers of `direction` rules (of every policy kind) that `endpoint`
+    /// matches, in a fixed order: what a rule of that direction can tell about it.
+    fn peers_matched(&self, direction: Direction, endpoint: Endpoint<'_>) -> Vec<u32> {
+        let ingress = direction == Direction::Ingress;
+        let mut matched = Vec::new();
+        let mut number = 0u32;
+        let mut note = |hit: bool| {
+            if hit {
+                matched.push(number);
+            }
+            number += 1;
+        };
+        for policy in &self.policies {
+            let rules = if ingress {
+                &policy.ingress
+            } else {
+                &policy.egress
+            };
+            for peer in rules.iter().flat_map(|r| r.peers.iter().flatten()) {
+                note(self.peer_matches(peer, &policy.namespace, endpoint));
+            }
+        }
+        for policy in &self.admin {
+            let rules = if ingress {
+                &policy.ingress
+            } else {
+                &policy.egress
+            };
+            for rule in rules {
+                for peer in &rule.peers {
+                    note(self.admin_peer_matches(peer, rule.action, endpoint));
+                }
+            }
+        }
+        for rule in &self.cilium {
+            let sections = if ingress {
+                rule.ingress.iter().chain(&rule.ingress_deny)
+            } else {
+                rule.egress.iter().chain(&rule.egress_deny)
+            };
+            for section in sections {
+                note(self.cilium_peer_matches(section.peers.as_ref(), endpoint));
+            }
+        }
+        matched
+    }
+
+    /// Groups `members` (indexes into `workloads`) as sources and as destinations: members of
+    /// one group are judged alike by every policy of the input.
+    pub fn matrix_groups(&self, members: &[usize]) -> Groups {
+        type SourceKey = (Vec<usize>, Vec<u32>);
+        type DestinationKey = (Vec<usize>, Vec<u32>, Vec<(String, u16, Protocol)>);
+        let mut sources: HashMap<SourceKey, usize> = HashMap::new();
+        let mut destinations: HashMap<DestinationKey, usize> = HashMap::new();
+        let mut groups = Groups::default();
+        // Workloads with the same namespace, selector-visible labels, named ports and network
+        // have the same keys: compute them once per such class.
+        let keys = self.selector_keys();
+        type ClassKey<'a> = (
+            &'a str,
+            Vec<(&'a str, &'a str)>,
+            Vec<(&'a str, u16, Protocol)>,
+            bool,
+        );
+        let mut classes: HashMap<ClassKey<'_>, (usize, usize)> = HashMap::new();
+        for &i in members {
+            let w = &self.workloads[i];
+            let mut labels: Vec<(&str, &str)> = w
+                .labels
+                .iter()
+                .filter(|(k, _)| keys.contains(k.as_str()))
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            labels.sort_unstable();
+            let mut ports: Vec<(&str, u16, Protocol)> = w
+                .ports
+                .iter()
+                .map(|p| (p.name.as_str(), p.port, p.protocol))
+                .collect();
+            ports.sort_unstable();
+            let class = (
+                w.namespace.as_str(),
+                labels,
+                ports,
+                w.host_network.is_some(),
+            );
+            let (source, destination) = *classes.entry(class).or_insert_with(|| {
+                let source_key = (
+                    selected_key(&self.selected(w, Direction::Egress)),
+                    self.peers_matched(Direction::Ingress, Endpoint::Workload(w)),
+                );
+                let next = sources.len();
+                let source = *sources.entry(source_key).or_insert(next);
+                if source == groups.sources.len() {
+                    groups.sources.push(Vec::new());
+                }
+                let mut named: Vec<(String, u16, Protocol)> = w
+                    .ports
+                    .iter()
+                    .map(|p| (p.name.clone(), p.port, p.protocol))
+                    .collect();
+                named.sort_unstable();
+                let destination_key = (
+                    selected_key(&self.selected(w, Direction::Ingress)),
+                    self.peers_matched(Direction::Egress, Endpoint::Workload(w)),
+                    named,
+                );
+                let next = destinations.len();
+                let destination = *destinations.entry(destination_key).or_insert(next);
+                if destination == groups.destinations.len() {
+                    groups.destinations.push(Vec::new());
+                }
+                (source, destination)
+            });
+            groups.sources[source].push(i);
+            groups.destinations[destination].push(i);
+        }
+        groups
+    }
+
+    /// Calls `found` with every (source group, destination group) pair that some port
+    /// connects, in group order. Holds one policy selection per group and nothing per pair.
+    pub fn for_each_group_pair(
+        &self,
+        groups: &Groups,
+        mut found: impl FnMut(usize, usize, PortSet),
+    ) {
+        let representative = |members: &Vec<usize>| &self.workloads[members[0]];
+        let sources: Vec<&NetWorkload> = groups.sources.iter().map(representative).collect();
+        let destinations: Vec<&NetWorkload> =
+            groups.destinations.iter().map(representative).collect();
+        let egress: Vec<Selected<'_>> = sources
+            .iter()
+            .map(|w| self.selected(w, Direction::Egress))
+            .collect();
+        let ingress: Vec<Selected<'_>> = destinations
+            .iter()
+            .map(|w| self.selected(w, Direction::Ingress))
+            .collect();
+        // Nothing selects it: open whatever the other end is.
+        let open = |s: &Selected<'_>| {
+            !s.isolated && s.admin.is_empty() && s.cilium.is_empty() && s.baseline.is_empty()
+        };
+        for (a, source) in sources.iter().enumerate() {
+            let source_open = open(&egress[a]);
+            for (b, destination) in destinations.iter().enumerate() {
+                let out_ports = if source_open {
+                    PortSet::All
+                } else {
+                    self.judge(
+                        source,
+                        Direction::Egress,
+                        Endpoint::Workload(destination),
+                        &egress[a],
+                        false,
+                    )
+                    .ports
+                };
+                if out_ports.is_empty() {
+                    continue;
+                }
+                let in_ports = if open(&ingress[b]) {
+                    PortSet::All
+                } else {
+                    self.judge(
+                        destination,
+                        Direction::Ingress,
+                        Endpoint::Workload(source),
+                        &ingress[b],
+                        false,
+                    )
+                    .ports
+                };
+                let ports = out_ports.intersect(&in_ports);
+                if !ports.is_empty() {
+                    found(a, b, ports);
+                }
+            }
+        }
+    }
+}
