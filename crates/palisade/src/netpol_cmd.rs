@@ -599,12 +599,26 @@ fn write_class_matrix(
         names.sort();
         names
     };
+    // A group is shown by its first workload (by name) and its size, computed once.
+    let examples = |list: &Vec<Vec<usize>>| -> Vec<String> {
+        list.iter()
+            .map(|members| {
+                members
+                    .iter()
+                    .map(|&m| network.workloads[m].id())
+                    .min()
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let (source_examples, destination_examples) =
+        (examples(&groups.sources), examples(&groups.destinations));
+    let example = |prefix: char, g: usize| match prefix {
+        'S' => source_examples[g].as_str(),
+        _ => destination_examples[g].as_str(),
+    };
     let label = |prefix: char, g: usize, members: &Vec<usize>| {
-        let first = members
-            .iter()
-            .map(|&m| network.workloads[m].id())
-            .min()
-            .unwrap_or_default();
+        let first = example(prefix, g);
         match members.len() {
             1 => format!("{prefix}{} ({first})", g + 1),
             n => format!("{prefix}{} ({first} and {} more)", g + 1, n - 1),
@@ -643,22 +657,15 @@ fn write_class_matrix(
                 "from,from_workloads,from_example,to,to_workloads,to_example,ports"
             )?;
             for (a, b, ports) in edges {
-                let (from, to) = (&groups.sources[*a], &groups.destinations[*b]);
-                let example = |m: &Vec<usize>| {
-                    m.iter()
-                        .map(|&i| network.workloads[i].id())
-                        .min()
-                        .unwrap_or_default()
-                };
                 writeln!(
                     out,
                     "S{},{},{},D{},{},{},\"{ports}\"",
                     a + 1,
-                    from.len(),
-                    example(from),
+                    groups.sources[*a].len(),
+                    example('S', *a),
                     b + 1,
-                    to.len(),
-                    example(to)
+                    groups.destinations[*b].len(),
+                    example('D', *b)
                 )?;
             }
         }

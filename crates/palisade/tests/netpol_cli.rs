@@ -214,6 +214,53 @@ fn matrix_in_every_format() {
     assert!(dot.starts_with("digraph reachability {") && dot.contains("[label=\"5432/TCP\"]"));
 }
 
+#[test]
+fn matrix_by_class_groups_what_policies_treat_alike_and_big_workload_matrices_are_refused() {
+    let ex = example();
+    let output = netpol(&["matrix", "--by", "class", "--format", "json"], &[&ex]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let group_of = |list: &str, workload: &str| {
+        json[list]
+            .as_array()
+            .and_then(|groups| {
+                groups.iter().find(|g| {
+                    g["workloads"]
+                        .as_array()
+                        .is_some_and(|w| w.iter().any(|w| w == workload))
+                })
+            })
+            .map(|g| g["group"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_else(|| panic!("{workload} in no {list} group: {json}"))
+    };
+    let api = group_of("sources", "shop/deployment/api");
+    let db = group_of("destinations", "shop/statefulset/db");
+    assert!(json["edges"].as_array().is_some_and(|edges| edges
+        .iter()
+        .any(|e| e["from"] == api.as_str() && e["to"] == db.as_str() && e["ports"] == "5432/TCP")));
+    // The workload pairs the groups stand for are those the workload matrix lists.
+    let workloads: Value =
+        serde_json::from_slice(&netpol(&["matrix", "--format", "json"], &[&ex]).stdout)
+            .expect("json");
+    assert_eq!(
+        json["summary"]["workloadPairs"].as_u64(),
+        workloads["edges"].as_array().map(|e| e.len() as u64)
+    );
+    let text = stdout(&netpol(&["matrix", "--by", "class"], &[&ex]));
+    assert!(
+        text.contains("source groups:") && text.contains("destination groups:"),
+        "{text}"
+    );
+    let refused = netpol(&["matrix", "--max-pairs", "3"], &[&ex]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("allowed pairs (6 workloads; limit --max-pairs 3): use --by class"),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty(), "nothing half-written");
+}
+
 /// Writes a generated policy next to the example and returns a directory with both.
 fn with_generated(args: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -478,8 +478,18 @@ fn netpol_bench(pods: usize, namespaces: usize, policies: usize) -> Result<()> {
                 rng.next() as usize % apps_per_namespace
             ),
         };
-        text.push_str(&format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: policy-{p}\n  namespace: ns-{ns}\nspec:\n{body}"));
+        if p % 10 == 9 {
+            // Every tenth policy as Cilium writes it: default deny for the app, web allowed.
+            text.push_str(&format!("---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: cilium-{p}\n  namespace: ns-{ns}\nspec:\n  endpointSelector: {{matchLabels: {{app: app-{}}}}}\n  ingress:\n    - fromEndpoints: [{{matchLabels: {{tier: web}}}}]\n      toPorts: [{{ports: [{{port: http, protocol: TCP}}]}}]\n  egressDeny:\n    - toEntities: [world]\n", rng.next() as usize % apps_per_namespace));
+        } else {
+            text.push_str(&format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: policy-{p}\n  namespace: ns-{ns}\nspec:\n{body}"));
+        }
     }
+    // The administrator's tiers: monitoring may scrape, team-9 is fenced off, the rest passes
+    // to NetworkPolicies, and the baseline denies what no NetworkPolicy isolates.
+    text.push_str("---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: allow-monitoring}\nspec:\n  priority: 5\n  subject: {namespaces: {}}\n  ingress:\n    - {name: scrape, action: Allow, from: [{namespaces: {matchLabels: {team: team-0}}}], ports: [{portNumber: {port: 9090}}]}\n");
+    text.push_str("---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: fence-team-9}\nspec:\n  priority: 10\n  subject: {namespaces: {matchLabels: {team: team-9}}}\n  ingress:\n    - {name: same-team, action: Pass, from: [{namespaces: {matchLabels: {team: team-9}}}]}\n    - {name: others, action: Deny, from: [{namespaces: {}}]}\n");
+    text.push_str("---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec:\n  subject: {namespaces: {matchLabels: {env: prod}}}\n  ingress:\n    - {name: deny, action: Deny, from: [{namespaces: {}}]}\n");
 
     let started = Instant::now();
     let mut network = Network::default();
@@ -516,7 +526,12 @@ fn netpol_bench(pods: usize, namespaces: usize, policies: usize) -> Result<()> {
 
     println!("pods:           {}", network.workloads.len());
     println!("namespaces:     {namespaces}");
-    println!("policies:       {}", network.policies.len());
+    println!(
+        "policies:       {} NetworkPolicies, {} Cilium rules, {} administrator policies",
+        network.policies.len(),
+        network.cilium.len(),
+        network.admin.len()
+    );
     println!(
         "load:           {:.3} s ({:.1} MB of YAML)",
         load.as_secs_f64(),
