@@ -425,6 +425,31 @@ fn reach(args: &ReachArgs) -> Result<u8> {
     Ok(reach_exit(&errors, allowed))
 }
 
+/// What lets `from` reach `to`, per direction: the allowing rules ("Kind name /rule"), or that
+/// nothing isolates that end.
+fn deciding(
+    network: &Network,
+    from: &palisade_analysis::netpol::NetWorkload,
+    to: &palisade_analysis::netpol::NetWorkload,
+) -> Value {
+    let reach = network.reach(Endpoint::Workload(from), Endpoint::Workload(to));
+    let side = |verdict: &Verdict| -> Vec<String> {
+        let mut by: Vec<String> = verdict
+            .allowing()
+            .filter(|d| !d.ports.intersect(&reach.ports).is_empty())
+            .map(|d| match &d.rule_name {
+                Some(name) => format!("{} {} \"{name}\"", d.policy, d.rule),
+                None => format!("{} {}", d.policy, d.rule),
+            })
+            .collect();
+        if !verdict.open_by_default.intersect(&reach.ports).is_empty() {
+            by.push("open: no policy isolates it".to_string());
+        }
+        by
+    };
+    json!({"egress": side(&reach.egress), "ingress": side(&reach.ingress)})
+}
+
 /// Where a streamed answer goes: the file of `-o`, or standard output.
 fn answer_writer(output: Option<&std::path::Path>) -> Result<Box<dyn std::io::Write>> {
     use anyhow::Context;
@@ -465,6 +490,23 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
         .iter()
         .map(|(a, b, _)| (groups.sources[*a].len() * groups.destinations[*b].len()) as u64)
         .sum();
+    // Why each pair of groups connects: judged again, with explanations, once per pair.
+    let explained = matches!(args.format, MatrixFormat::Json)
+        || (args.by == MatrixBy::Class && args.format == MatrixFormat::Text);
+    let why: Vec<Value> = if explained {
+        edges
+            .iter()
+            .map(|(a, b, _)| {
+                deciding(
+                    &network,
+                    &network.workloads[groups.sources[*a][0]],
+                    &network.workloads[groups.destinations[*b][0]],
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut out = answer_writer(args.input.output.as_deref())?;
     match args.by {
         MatrixBy::Class => quiet_pipe(write_class_matrix(
@@ -472,7 +514,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
             args.format,
             &network,
             &groups,
-            &edges,
+            (&edges, &why),
             members.len(),
             pairs,
         ))?,
@@ -492,7 +534,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
                 args.format,
                 &network,
                 &groups,
-                &edges,
+                (&edges, &why),
                 &members,
                 pairs,
             ))?;
@@ -507,7 +549,7 @@ fn write_workload_matrix(
     format: MatrixFormat,
     network: &Network,
     groups: &Groups,
-    edges: &[(usize, usize, PortSet)],
+    (edges, why): (&[(usize, usize, PortSet)], &[Value]),
     members: &[usize],
     pairs: u64,
 ) -> std::io::Result<()> {
@@ -520,17 +562,17 @@ fn write_workload_matrix(
             source_of[m] = g;
         }
     }
-    let mut by_source: Vec<Vec<(usize, String)>> = vec![Vec::new(); groups.sources.len()];
-    for (a, b, ports) in edges {
-        by_source[*a].push((*b, ports.to_string()));
+    let mut by_source: Vec<Vec<(usize, String, usize)>> = vec![Vec::new(); groups.sources.len()];
+    for (e, (a, b, ports)) in edges.iter().enumerate() {
+        by_source[*a].push((*b, ports.to_string(), e));
     }
     let position: HashMap<usize, &str> = ids.iter().map(|(s, i)| (*i, s.as_str())).collect();
     let rows_of = |from: usize| {
-        let mut rows: Vec<(&str, &str)> = Vec::new();
-        for (b, ports) in &by_source[source_of[from]] {
+        let mut rows: Vec<(&str, &str, usize)> = Vec::new();
+        for (b, ports, e) in &by_source[source_of[from]] {
             for m in &groups.destinations[*b] {
                 if let Some(to) = position.get(m) {
-                    rows.push((to, ports.as_str()));
+                    rows.push((to, ports.as_str(), *e));
                 }
             }
         }
@@ -541,7 +583,7 @@ fn write_workload_matrix(
         MatrixFormat::Text => {
             writeln!(out, "{} workloads, {pairs} allowed pairs", ids.len())?;
             for (from_id, from) in &ids {
-                for (to, ports) in rows_of(*from) {
+                for (to, ports, _) in rows_of(*from) {
                     writeln!(out, "{from_id} → {to}: {ports}")?;
                 }
             }
@@ -549,7 +591,7 @@ fn write_workload_matrix(
         MatrixFormat::Csv => {
             writeln!(out, "from,to,ports")?;
             for (from_id, from) in &ids {
-                for (to, ports) in rows_of(*from) {
+                for (to, ports, _) in rows_of(*from) {
                     writeln!(out, "{from_id},{to},\"{ports}\"")?;
                 }
             }
@@ -558,8 +600,10 @@ fn write_workload_matrix(
             let workloads: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
             let mut edges = Vec::new();
             for (from_id, from) in &ids {
-                for (to, ports) in rows_of(*from) {
-                    edges.push(json!({"from": from_id, "to": to, "ports": ports}));
+                for (to, ports, e) in rows_of(*from) {
+                    edges.push(
+                        json!({"from": from_id, "to": to, "ports": ports, "allowedBy": why[e]}),
+                    );
                 }
             }
             let body = json!({"workloads": workloads, "edges": edges});
@@ -574,7 +618,7 @@ fn write_workload_matrix(
                 writeln!(out, "  \"{id}\";")?;
             }
             for (from_id, from) in &ids {
-                for (to, ports) in rows_of(*from) {
+                for (to, ports, _) in rows_of(*from) {
                     writeln!(out, "  \"{from_id}\" -> \"{to}\" [label=\"{ports}\"];")?;
                 }
             }
@@ -590,7 +634,7 @@ fn write_class_matrix(
     format: MatrixFormat,
     network: &Network,
     groups: &Groups,
-    edges: &[(usize, usize, PortSet)],
+    (edges, why): (&[(usize, usize, PortSet)], &[Value]),
     workloads: usize,
     pairs: u64,
 ) -> std::io::Result<()> {
@@ -633,13 +677,20 @@ fn write_class_matrix(
     match format {
         MatrixFormat::Text => {
             writeln!(out, "{summary}")?;
-            for (a, b, ports) in edges {
+            for (e, (a, b, ports)) in edges.iter().enumerate() {
                 writeln!(
                     out,
                     "{} → {}: {ports}",
                     label('S', *a, &groups.sources[*a]),
                     label('D', *b, &groups.destinations[*b])
                 )?;
+                for direction in ["egress", "ingress"] {
+                    let by: Vec<&str> = why[e][direction]
+                        .as_array()
+                        .map(|l| l.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    writeln!(out, "    {direction}: {}", by.join("; "))?;
+                }
             }
             for (prefix, title, list) in [
                 ('S', "source groups", &groups.sources),
@@ -678,7 +729,15 @@ fn write_class_matrix(
             };
             let edges: Vec<Value> = edges
                 .iter()
-                .map(|(a, b, p)| json!({"from": format!("S{}", a + 1), "to": format!("D{}", b + 1), "ports": p.to_string()}))
+                .zip(why)
+                .map(|((a, b, p), why)| {
+                    json!({
+                        "from": format!("S{}", a + 1),
+                        "to": format!("D{}", b + 1),
+                        "ports": p.to_string(),
+                        "allowedBy": why,
+                    })
+                })
                 .collect();
             let body = json!({
                 "sources": list('S', &groups.sources),

@@ -235,9 +235,20 @@ fn matrix_by_class_groups_what_policies_treat_alike_and_big_workload_matrices_ar
     };
     let api = group_of("sources", "shop/deployment/api");
     let db = group_of("destinations", "shop/statefulset/db");
-    assert!(json["edges"].as_array().is_some_and(|edges| edges
-        .iter()
-        .any(|e| e["from"] == api.as_str() && e["to"] == db.as_str() && e["ports"] == "5432/TCP")));
+    let edge = json["edges"]
+        .as_array()
+        .and_then(|edges| {
+            edges
+                .iter()
+                .find(|e| e["from"] == api.as_str() && e["to"] == db.as_str())
+        })
+        .unwrap_or_else(|| panic!("no edge {api} → {db}: {json}"));
+    assert_eq!(edge["ports"], "5432/TCP");
+    assert_eq!(
+        edge["allowedBy"]["ingress"],
+        serde_json::json!(["NetworkPolicy shop/db-from-api /spec/ingress/0"]),
+        "{edge}"
+    );
     // The workload pairs the groups stand for are those the workload matrix lists.
     let workloads: Value =
         serde_json::from_slice(&netpol(&["matrix", "--format", "json"], &[&ex]).stdout)
