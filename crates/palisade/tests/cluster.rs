@@ -703,3 +703,91 @@ fn kubeconfig_resolution_follows_kubectl() {
     );
     assert_eq!(json_of(&output)["cluster"]["context"], "exec");
 }
+
+/// A CustomResourceDefinition that keeps whatever `spec` (and `specs`) it is given. Groups
+/// under `k8s.io` need the approval annotation, as the upstream CRDs carry it.
+fn open_crd(group: &str, kind: &str, plural: &str, scope: &str, version: &str) -> String {
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\n  \
+         annotations: {{api-approved.kubernetes.io: \"https://github.com/kubernetes-sigs/network-policy-api/pull/30\"}}\n\
+         spec:\n  group: {group}\n  scope: {scope}\n  names: {{kind: {kind}, plural: {plural}, listKind: {kind}List}}\n  \
+         versions:\n  - name: {version}\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        \
+         properties:\n          spec: {{type: object, x-kubernetes-preserve-unknown-fields: true}}\n          \
+         specs: {{type: array, items: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n"
+    )
+}
+
+#[test]
+fn netpol_reads_administrator_and_cilium_policies_from_the_cluster() {
+    // Its own control plane: cluster-wide policies would change what other tests read.
+    let Some(cluster) = TestCluster::own("policy tiers") else {
+        return;
+    };
+    let cluster = &cluster;
+    cluster.apply(&format!(
+        "{}---\n{}",
+        open_crd(
+            "policy.networking.k8s.io",
+            "AdminNetworkPolicy",
+            "adminnetworkpolicies",
+            "Cluster",
+            "v1alpha1"
+        ),
+        open_crd(
+            "cilium.io",
+            "CiliumNetworkPolicy",
+            "ciliumnetworkpolicies",
+            "Namespaced",
+            "v2"
+        ),
+    ));
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: tiers-a}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: tiers-b}\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: tiers-a}\n\
+         spec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    \
+         spec:\n      containers:\n      - name: web\n        image: registry.example.com/web:1.0\n---\n\
+         apiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: tiers-b, labels: {app: client}}\n\
+         spec:\n  containers:\n  - name: client\n    image: registry.example.com/client:1.0\n---\n\
+         apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: fence-a}\n\
+         spec:\n  priority: 3\n  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: tiers-a}}}\n  \
+         ingress:\n  - {name: not-from-b, action: Deny, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: tiers-b}}}]}\n---\n\
+         apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: no-world, namespace: tiers-b}\n\
+         spec:\n  endpointSelector: {matchLabels: {app: client}}\n  enableDefaultDeny: {egress: false}\n  egressDeny:\n  - toEntities: [world]\n",
+    );
+    let reach = |from: &str, to: &str| {
+        palisade()
+            .args(["netpol", "reach", from, to, "--cluster", "--kubeconfig"])
+            .arg(&cluster.kubeconfig)
+            .output()
+            .expect("runs")
+    };
+    let fenced = reach("tiers-b/pod/client", "tiers-a/deployment/web");
+    let text = String::from_utf8_lossy(&fenced.stdout);
+    assert_eq!(
+        fenced.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&fenced.stderr)
+    );
+    assert!(
+        text.contains(
+            "denied by AdminNetworkPolicy fence-a (priority 3) /spec/ingress/0 \"not-from-b\""
+        ),
+        "{text}"
+    );
+    let world = reach("tiers-b/pod/client", "8.8.8.8/32");
+    let text = String::from_utf8_lossy(&world.stdout);
+    assert_eq!(world.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("denied by CiliumNetworkPolicy tiers-b/no-world /spec/egressDeny/0"),
+        "{text}"
+    );
+    let back = reach("tiers-a/deployment/web", "tiers-b/pod/client");
+    assert_eq!(
+        back.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&back.stdout)
+    );
+}
