@@ -146,24 +146,14 @@ fn cidr_blocks(section: &Node, prefix: &str) -> Vec<IpBlock> {
             except: Vec::new(),
         })
         .collect();
-    for set in section
-        .get(&format!("{prefix}CIDRSet"))
-        .map(Node::as_seq)
-        .unwrap_or_default()
-    {
-        if let Some(cidr) = set.str_of("cidr").and_then(Cidr::parse) {
-            blocks.push(IpBlock {
-                cidr,
-                except: set
-                    .get("except")
-                    .map(Node::as_seq)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|e| e.as_str().and_then(Cidr::parse))
-                    .collect(),
-            });
-        }
-    }
+    blocks.extend(
+        section
+            .get(&format!("{prefix}CIDRSet"))
+            .map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(IpBlock::from_node),
+    );
     blocks
 }
 

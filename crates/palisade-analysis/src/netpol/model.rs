@@ -110,6 +110,22 @@ pub struct IpBlock {
     pub except: Vec<Cidr>,
 }
 
+impl IpBlock {
+    /// `{cidr, except}`, as NetworkPolicy's `ipBlock` and Cilium's `CIDRSet` write it.
+    pub(crate) fn from_node(node: &Node) -> Option<Self> {
+        Some(IpBlock {
+            cidr: Cidr::parse(node.str_of("cidr")?)?,
+            except: node
+                .get("except")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|e| e.as_str().and_then(Cidr::parse))
+                .collect(),
+        })
+    }
+}
+
 /// One entry of `from` / `to`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Peer {
@@ -246,18 +262,7 @@ fn rules(object: &Object, key: &str, peer_key: &str) -> Vec<PolicyRule> {
                         .map(|(j, peer)| Peer {
                             pod_selector: selector(peer.get("podSelector")),
                             namespace_selector: selector(peer.get("namespaceSelector")),
-                            ip_block: peer.get("ipBlock").and_then(|b| {
-                                Some(IpBlock {
-                                    cidr: Cidr::parse(b.str_of("cidr")?)?,
-                                    except: b
-                                        .get("except")
-                                        .map(Node::as_seq)
-                                        .unwrap_or_default()
-                                        .iter()
-                                        .filter_map(|e| e.as_str().and_then(Cidr::parse))
-                                        .collect(),
-                                })
-                            }),
+                            ip_block: peer.get("ipBlock").and_then(IpBlock::from_node),
                             source: Source::of(object, &path.key(peer_key).index(j), false),
                             path: path.key(peer_key).index(j),
                         })
