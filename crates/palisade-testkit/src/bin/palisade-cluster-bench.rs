@@ -468,38 +468,42 @@ fn operator_bench(
             .header("Content-Type", "application/strategic-merge-patch+json")
             .body(patch.to_string().into_bytes())
             .expect("request");
-        let changed = Instant::now();
-        if runtime.block_on(client.request_text(request)).is_err() {
-            continue;
-        }
-        // Every part of the namespace's report (a busy namespace's is split).
+        // Every part of the namespace's report (a busy namespace's is split), watched from
+        // before the change: the result is seen the moment it is written, not at the next poll.
         let report = format!("/apis/wgpolicyk8s.io/v1alpha2/namespaces/{namespace}/policyreports");
         let deployment = format!("deploy-{}", i % 30);
-        loop {
-            peak = peak.max(peak_kib(child.id()));
-            let request = http::Request::get(report.as_str())
-                .body(Vec::new())
-                .expect("request");
-            let found = runtime
-                .block_on(client.request::<serde_json::Value>(request))
-                .ok()
-                .is_some_and(|list| {
-                    list["items"].as_array().into_iter().flatten().any(|r| {
-                        r["results"].as_array().into_iter().flatten().any(|x| {
-                            x["policy"] == "PAL-PSS-002"
-                                && x["resources"][0]["name"] == deployment.as_str()
-                        })
-                    })
-                });
-            if found {
-                latencies.push(changed.elapsed());
-                break;
+        let shows_result = |report: &serde_json::Value| {
+            report["results"].as_array().into_iter().flatten().any(|x| {
+                x["policy"] == "PAL-PSS-002" && x["resources"][0]["name"] == deployment.as_str()
+            })
+        };
+        let latency = runtime.block_on(async {
+            use futures::TryStreamExt;
+            let list = http::Request::get(report.as_str()).body(Vec::new()).ok()?;
+            let list: serde_json::Value = client.request(list).await.ok()?;
+            let version = list["metadata"]["resourceVersion"].as_str()?.to_string();
+            let watch = http::Request::get(format!(
+                "{report}?watch=true&resourceVersion={version}&timeoutSeconds=30"
+            ))
+            .body(Vec::new())
+            .ok()?;
+            let events = client.request_events::<serde_json::Value>(watch).await.ok()?;
+            let changed = Instant::now();
+            client.request_text(request).await.ok()?;
+            let mut events = std::pin::pin!(events);
+            while let Ok(Some(event)) = events.try_next().await {
+                if let kube::core::WatchEvent::Added(object) | kube::core::WatchEvent::Modified(object) = event {
+                    if shows_result(&object) {
+                        return Some(changed.elapsed());
+                    }
+                }
             }
-            if changed.elapsed() > Duration::from_secs(30) {
-                eprintln!("change {i}: no result after 30 s");
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+            None
+        });
+        peak = peak.max(peak_kib(child.id()));
+        match latency {
+            Some(latency) => latencies.push(latency),
+            None => eprintln!("change {i}: no result within 30 s"),
         }
     }
     let writes =
