@@ -19,7 +19,7 @@ use palisade_engine::{
 };
 use palisade_model::{Finding, Object, Severity};
 
-use crate::watch::{Key, State};
+use crate::watch::{Entry, Key, State};
 
 /// A namespace, or `None` for the cluster-scoped objects.
 pub type Group = Option<String>;
@@ -89,11 +89,7 @@ fn digest(findings: &[Finding]) -> u64 {
 
 /// One group's scan: its objects checked, the whole-cluster findings about it added,
 /// suppressions and severities applied. Returns the findings and the config exceptions used.
-fn judge<'o>(
-    pipeline: &Pipeline,
-    objects: impl Iterator<Item = &'o Object>,
-    whole: &[Finding],
-) -> (Vec<Finding>, Vec<bool>) {
+fn judge(pipeline: &Pipeline, objects: &[Object], whole: &[Finding]) -> (Vec<Finding>, Vec<bool>) {
     let mut scan = StreamScan::part(pipeline);
     for object in objects {
         scan.add(object);
@@ -120,13 +116,18 @@ impl Evaluator {
         let complete = complete || self.judged.is_empty();
         let mut dirty: HashSet<Group> = state.dirty.drain().map(|ns| group_of(&ns)).collect();
         let first = self.parts.is_empty();
-        let mut members: HashMap<Group, Vec<(&Key, &Object)>> = HashMap::new();
+        let mut members: HashMap<Group, Vec<(&Key, &Entry)>> = HashMap::new();
         for (key, entry) in &state.objects {
             members
                 .entry(group_of(&key.1))
                 .or_default()
-                .push((key, &entry.object));
+                .push((key, entry));
         }
+        // Trees are made for the group at hand and dropped: they are several times the size
+        // of what the state keeps.
+        let trees = |entries: &[(&Key, &Entry)]| -> Vec<Object> {
+            entries.iter().map(|(_, entry)| entry.object()).collect()
+        };
         // In a fixed order, so that what the rules say does not depend on the order objects
         // arrived in.
         for objects in members.values_mut() {
@@ -143,7 +144,7 @@ impl Evaluator {
         }
         for (group, objects) in &members {
             if first || dirty.contains(group) {
-                let part = whole_input_part(pipeline, objects.iter().map(|(_, o)| *o));
+                let part = whole_input_part(pipeline, &trees(objects));
                 if self.parts.get(group) != Some(&part) {
                     read_changed = true;
                     self.parts.insert(group.clone(), part);
@@ -196,7 +197,7 @@ impl Evaluator {
         for group in dirty {
             let objects = members.get(&group).unwrap_or(&no_objects);
             let whole = self.whole.get(&group).map_or(&[][..], Vec::as_slice);
-            let (findings, used) = judge(pipeline, objects.iter().map(|(_, o)| *o), whole);
+            let (findings, used) = judge(pipeline, &trees(objects), whole);
             let judged = Judged {
                 config_from: findings.len(),
                 findings,
@@ -249,14 +250,12 @@ impl Evaluator {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use palisade_engine::config::{self, LoadedConfig};
     use palisade_engine::{build_pipeline, Overrides};
     use serde_json::{json, Value as Json};
 
     use super::*;
-    use crate::watch::Entry;
 
     fn pipeline(config: &str) -> Pipeline {
         let loaded = if config.is_empty() {
@@ -318,13 +317,7 @@ mod tests {
     fn from_scratch(pipeline: &Pipeline, state: &State) -> BTreeMap<Group, Vec<Finding>> {
         let mut copy = State::default();
         for (key, entry) in &state.objects {
-            copy.objects.insert(
-                key.clone(),
-                Entry {
-                    version: entry.version.clone(),
-                    object: Arc::clone(&entry.object),
-                },
-            );
+            copy.objects.insert(key.clone(), entry.clone());
         }
         let mut evaluator = Evaluator::default();
         run(&mut evaluator, pipeline, &mut copy, true).1

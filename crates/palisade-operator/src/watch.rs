@@ -17,9 +17,20 @@ use serde_json::Value as Json;
 pub type Key = (String, String, String);
 
 /// One object as the operator keeps it.
+#[derive(Clone)]
 pub struct Entry {
     pub version: String,
-    pub object: Arc<Object>,
+    /// The object as compact JSON: its tree, with a position for every node, is several times
+    /// larger, and only the namespaces being judged need theirs.
+    json: Arc<[u8]>,
+}
+
+impl Entry {
+    /// The object's tree, read from the kept JSON.
+    pub fn object(&self) -> Object {
+        let value: Json = serde_json::from_slice(&self.json).unwrap_or_default();
+        palisade_load::json::to_object(&value)
+    }
 }
 
 /// Every watched object, and which kinds have listed once.
@@ -71,7 +82,7 @@ fn text_at(value: &Json, pointer: &str) -> String {
         .to_string()
 }
 
-/// An object of kind `kind` as the state keeps it: its key, and its tree with the
+/// An object of kind `kind` as the state keeps it: its key, and its JSON with the
 /// resourceVersion it was read at.
 pub fn keyed(kind: &str, value: &Json) -> (Key, Entry) {
     let key = (
@@ -81,7 +92,7 @@ pub fn keyed(kind: &str, value: &Json) -> (Key, Entry) {
     );
     let entry = Entry {
         version: text_at(value, "/metadata/resourceVersion"),
-        object: Arc::new(palisade_load::json::to_object(value)),
+        json: serde_json::to_vec(value).unwrap_or_default().into(),
     };
     (key, entry)
 }
