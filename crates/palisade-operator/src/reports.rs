@@ -36,7 +36,7 @@ pub struct Report<'a> {
 }
 
 /// The identity of one result across evaluations: rule, object, field path.
-pub fn result_identity(finding: &Finding) -> String {
+pub fn result_identity(finding: &Finding) -> u64 {
     identity(
         finding.rule,
         &finding.object.kind,
@@ -46,8 +46,15 @@ pub fn result_identity(finding: &Finding) -> String {
     )
 }
 
-fn identity(rule: &str, kind: &str, namespace: &str, name: &str, path: &str) -> String {
-    format!("{rule}|{kind}|{namespace}|{name}|{path}")
+/// A result's identity as a 64-bit digest: an operator keeps one per result of the cluster,
+/// and the text would be ten times the size.
+fn identity(rule: &str, kind: &str, namespace: &str, name: &str, path: &str) -> u64 {
+    let mut digest = Digest::new();
+    for part in [rule, kind, namespace, name, path] {
+        digest.feed(part);
+        digest.feed("|");
+    }
+    digest.0
 }
 
 /// What a result says, as one line: the same from a finding and from a written result.
@@ -213,7 +220,7 @@ impl Report<'_> {
 /// namespace's UID for the owner reference that lets garbage collection remove its reports.
 pub fn build<'a>(
     findings: &'a [Finding],
-    first_seen: &mut HashMap<String, i64>,
+    first_seen: &mut HashMap<u64, i64>,
     now: i64,
     owners: &HashMap<String, String>,
 ) -> BTreeMap<ReportKey, Report<'a>> {
@@ -224,7 +231,7 @@ pub fn build<'a>(
             .or_default()
             .push(finding);
     }
-    let mut live: HashMap<String, i64> = HashMap::new();
+    let mut live: HashMap<u64, i64> = HashMap::new();
     let mut out = BTreeMap::new();
     for (namespace, list) in by_namespace {
         let owner = namespace.and_then(|ns| owners.get(ns).cloned());
@@ -276,7 +283,7 @@ pub fn build<'a>(
 
 /// The digest of a report as written (for reports found at start: an operator that restarts
 /// rewrites nothing that did not change), and its results' timestamps into `first_seen`.
-pub fn digest_of_written(body: &Json, first_seen: &mut HashMap<String, i64>) -> u64 {
+pub fn digest_of_written(body: &Json, first_seen: &mut HashMap<u64, i64>) -> u64 {
     let mut digest = Digest::new();
     let owner = body["metadata"]["ownerReferences"][0]["uid"]
         .as_str()

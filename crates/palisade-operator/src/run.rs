@@ -272,7 +272,7 @@ struct Writer {
     /// Digest of each report as last written (or found at start).
     written: HashMap<ReportKey, u64>,
     /// When each result of a group was first reported.
-    first_seen: HashMap<Group, HashMap<String, i64>>,
+    first_seen: HashMap<Group, HashMap<u64, i64>>,
     /// Whether `written` reflects the cluster (read once after becoming leader).
     seeded: bool,
 }
