@@ -621,7 +621,11 @@ impl Collected {
             });
             (place, f.rule, unplaced)
         });
-        set_fingerprints(&mut findings);
+        // A part's findings go into PolicyReports, which carry no fingerprints (they identify
+        // a finding across a report's runs, and a part is never a whole report).
+        if !partial {
+            set_fingerprints(&mut findings);
+        }
         summary.errors = errors.len();
         summary.warnings = warnings.len();
         summary.findings = SeverityCounts::count(&findings);

@@ -118,7 +118,17 @@ pub fn crds() -> String {
 }
 
 /// Everything the operator needs, in `namespace`, running `image`.
+/// The operator's environment besides its pod name, as the Deployment sets it (and the
+/// benchmark runs it): glibc's allocator keeps an arena per thread by default, and the memory
+/// freed in one is not reused by another; two arenas hold the peak about 40 MB lower on a
+/// 16,000-object cluster.
+pub const ENVIRONMENT: &[(&str, &str)] = &[("MALLOC_ARENA_MAX", "2")];
+
 pub fn render(namespace: &str, image: &str) -> String {
+    let environment: String = ENVIRONMENT
+        .iter()
+        .map(|(name, value)| format!("        - name: {name}\n          value: \"{value}\"\n"))
+        .collect();
     let ns = namespace;
     let network = palisade_cluster::component_network_policies(ns, "palisade-operator", 8080);
     let mut read =
@@ -234,7 +244,7 @@ spec:
         - name: POD_NAME
           valueFrom:
             fieldRef: {{fieldPath: metadata.name}}
-        ports:
+{environment}        ports:
         - name: metrics
           containerPort: 8080
         readinessProbe:

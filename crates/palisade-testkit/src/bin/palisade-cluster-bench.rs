@@ -429,6 +429,8 @@ fn operator_bench(
             "--kubeconfig",
         ])
         .arg(kubeconfig)
+        // As the operator's Deployment runs it.
+        .envs(palisade_operator::manifests::ENVIRONMENT.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -487,12 +489,17 @@ fn operator_bench(
             ))
             .body(Vec::new())
             .ok()?;
-            let events = client.request_events::<serde_json::Value>(watch).await.ok()?;
+            let events = client
+                .request_events::<serde_json::Value>(watch)
+                .await
+                .ok()?;
             let changed = Instant::now();
             client.request_text(request).await.ok()?;
             let mut events = std::pin::pin!(events);
             while let Ok(Some(event)) = events.try_next().await {
-                if let kube::core::WatchEvent::Added(object) | kube::core::WatchEvent::Modified(object) = event {
+                if let kube::core::WatchEvent::Added(object)
+                | kube::core::WatchEvent::Modified(object) = event
+                {
                     if shows_result(&object) {
                         return Some(changed.elapsed());
                     }
