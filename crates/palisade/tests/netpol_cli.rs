@@ -313,6 +313,30 @@ fn with_generated(args: &[&str]) -> tempfile::TempDir {
     dir
 }
 
+/// The example's workloads with the generated policy alone (none of the example's policies).
+fn generated_alone(dir: &tempfile::TempDir) -> tempfile::TempDir {
+    let alone = tempfile::tempdir().expect("tempdir");
+    for file in ["workloads.yaml", "generated.yaml"] {
+        std::fs::copy(dir.path().join(file), alone.path().join(file)).expect("copy");
+    }
+    alone
+}
+
+/// billing in payments still resolves names: DNS to kube-dns stays open.
+fn assert_dns_to_kube_dns_open(dir: &Path) {
+    let dns = netpol(
+        &[
+            "reach",
+            "payments/deployment/billing",
+            "kube-system/deployment/coredns",
+            "--port",
+            "53/UDP",
+        ],
+        &[dir],
+    );
+    assert_eq!(dns.status.code(), Some(0), "DNS to kube-dns stays open");
+}
+
 #[test]
 fn generated_default_deny_denies_all_but_dns() {
     let dir = with_generated(&["default-deny", "-n", "payments"]);
@@ -333,28 +357,8 @@ fn generated_default_deny_denies_all_but_dns() {
         &[dir.path()],
     );
     assert_eq!(after_other.status.code(), Some(1));
-    let dir_only = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(
-        dir.path().join("workloads.yaml"),
-        dir_only.path().join("workloads.yaml"),
-    )
-    .expect("copy");
-    std::fs::copy(
-        dir.path().join("generated.yaml"),
-        dir_only.path().join("generated.yaml"),
-    )
-    .expect("copy");
-    let dns = netpol(
-        &[
-            "reach",
-            "payments/deployment/billing",
-            "kube-system/deployment/coredns",
-            "--port",
-            "53/UDP",
-        ],
-        &[dir_only.path()],
-    );
-    assert_eq!(dns.status.code(), Some(0), "DNS to kube-dns stays open");
+    let dir_only = generated_alone(&dir);
+    assert_dns_to_kube_dns_open(dir_only.path());
     let web = netpol(
         &[
             "reach",
@@ -465,10 +469,7 @@ fn generated_baseline_default_deny_leaves_the_namespace_its_own_policies() {
         &[dir.path()],
     );
     assert_eq!(api.status.code(), Some(0), "{}", stdout(&api));
-    let dir_only = tempfile::tempdir().expect("tempdir");
-    for file in ["workloads.yaml", "generated.yaml"] {
-        std::fs::copy(dir.path().join(file), dir_only.path().join(file)).expect("copy");
-    }
+    let dir_only = generated_alone(&dir);
     let denied = netpol(
         &[
             "reach",
@@ -489,17 +490,7 @@ fn generated_baseline_default_deny_leaves_the_namespace_its_own_policies() {
         "{}",
         stdout(&denied)
     );
-    let dns = netpol(
-        &[
-            "reach",
-            "payments/deployment/billing",
-            "kube-system/deployment/coredns",
-            "--port",
-            "53/UDP",
-        ],
-        &[dir_only.path()],
-    );
-    assert_eq!(dns.status.code(), Some(0), "DNS to kube-dns stays open");
+    assert_dns_to_kube_dns_open(dir_only.path());
     let shop = netpol(
         &[
             "reach",
