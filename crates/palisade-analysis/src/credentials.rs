@@ -153,8 +153,20 @@ pub fn is_credential_name(key: &str) -> bool {
         "auth",
         "bearer",
     ];
-    let lower = key.to_ascii_lowercase();
-    if !TRIGGERS.iter().any(|t| lower.contains(t)) {
+    // Case-insensitive, without a lowercase copy, looking further only where a trigger could
+    // start: a config file's every line comes here.
+    let bytes = key.as_bytes();
+    let triggered = (0..bytes.len()).any(|at| {
+        matches!(
+            bytes[at].to_ascii_lowercase(),
+            b'p' | b's' | b't' | b'c' | b'k' | b'j' | b'a' | b'b'
+        ) && TRIGGERS.iter().any(|trigger| {
+            bytes
+                .get(at..at + trigger.len())
+                .is_some_and(|window| window.eq_ignore_ascii_case(trigger.as_bytes()))
+        })
+    });
+    if !triggered {
         return false;
     }
     let words = words(key);
@@ -355,8 +367,13 @@ pub fn suspect_value(value: &str) -> Option<Suspicion> {
     if value.contains("\"type\"") && value.contains("\"service_account\"") {
         return Some("a GCP service-account key");
     }
+    // Tokens are ASCII: split the bytes (no character decoding over a config file's text), and
+    // only tokens long enough to be one are looked at.
     value
-        .split(|c: char| !(is_token_char(c) || c == '.'))
+        .as_bytes()
+        .split(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+        .filter(|token| token.len() >= SHORTEST_TOKEN)
+        .filter_map(|token| std::str::from_utf8(token).ok())
         .find_map(known_token)
 }
 
@@ -373,6 +390,19 @@ pub fn suspect(key: &str, value: &str) -> Option<Suspicion> {
 /// the 1-based line and what it looks like. Each line is read as `key = value` or
 /// `key: value`.
 pub fn suspect_in_text(text: &str) -> Option<(usize, Suspicion)> {
+    // A line holds a credential format only if the whole text does (every format lies within
+    // one line): most texts are read once for formats, not once per line.
+    lines_in_text(text, suspect_value(text).is_some())
+}
+
+/// [`suspect_in_text`] for a text already known to hold no credential format anywhere (after
+/// [`suspect`] said nothing of it): only the lines' key names are judged.
+pub fn suspect_by_name_in_text(text: &str) -> Option<(usize, Suspicion)> {
+    lines_in_text(text, false)
+}
+
+/// Reads `text` line by line; `formats`: whether some line may hold a credential format.
+fn lines_in_text(text: &str, formats: bool) -> Option<(usize, Suspicion)> {
     if !text.contains('\n') {
         return None;
     }
@@ -381,7 +411,7 @@ pub fn suspect_in_text(text: &str) -> Option<(usize, Suspicion)> {
         if trimmed.starts_with('#') || trimmed.starts_with("//") || trimmed.starts_with(';') {
             continue;
         }
-        if let Some(found) = suspect_value(trimmed) {
+        if let Some(found) = formats.then(|| suspect_value(trimmed)).flatten() {
             // A private key spans lines: its header is the line to point at.
             return Some((i + 1, found));
         }
@@ -392,7 +422,10 @@ pub fn suspect_in_text(text: &str) -> Option<(usize, Suspicion)> {
             let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
             let key = key.strip_prefix("export ").unwrap_or(key);
             let value = value.trim().trim_end_matches(',');
-            if is_credential_name(key) && is_plausible_secret_value(value) {
+            // Braces, semicolons or parentheses before the separator make the line code
+            // (`location / { proxy_pass http://...`), not `key: value`.
+            let code = key.contains(['{', '}', ';', '(', ')']);
+            if !code && is_credential_name(key) && is_plausible_secret_value(value) {
                 return Some((i + 1, "a credential (by its name)"));
             }
         }
@@ -554,6 +587,19 @@ mod tests {
         assert_eq!(
             suspect("CA_BUNDLE", "-----BEGIN CERTIFICATE-----\nMIIB"),
             None
+        );
+    }
+
+    #[test]
+    fn code_lines_are_not_key_value_lines() {
+        let nginx = "server {\n  location /api { proxy_pass http://backend:8080; }\n  proxy_set_header X-Token $token;\n}\n";
+        assert_eq!(suspect_in_text(nginx), None);
+        // A credential format is found on any line, code or not.
+        let with_header = "location / {\n  proxy_set_header Authorization \"Bearer abcdefghijklmnopqrstuvwxyz012345\";\n}\n";
+        assert_eq!(suspect_in_text(with_header), Some((2, "a bearer token")));
+        assert_eq!(
+            suspect_in_text("[db]\npassword = hunter2hunter2\n"),
+            Some((2, "a credential (by its name)"))
         );
     }
 
