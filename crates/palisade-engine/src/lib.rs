@@ -582,11 +582,9 @@ impl Collected {
             partial,
         } = self;
         if let Some(inventory) = inventory {
-            let whole = engine.check_inventory(&engine.build_inventory(inventory));
-            // Exactly what is needed: the findings of a large input are most of the memory a
-            // scan keeps, and doubling them would be the peak.
-            findings.reserve_exact(whole.len());
-            findings.extend(whole);
+            // Appended in place, sized exactly: the findings of a large input are most of the
+            // memory a scan keeps, and a second array of them would be the peak.
+            engine.check_inventory_into(&engine.build_inventory(inventory), &mut findings);
         }
         let active: Vec<&'static palisade_rules::Rule> = engine.rules().collect();
         let mut used = suppressions.mark(&mut findings);

@@ -274,19 +274,26 @@ impl Engine {
 
     /// Runs the inventory rules.
     pub fn check_inventory(&self, inventory: &Inventory) -> Vec<Finding> {
-        self.check_inventory_where(inventory, &|_| true)
+        let mut all = Vec::new();
+        self.check_inventory_into(inventory, &mut all);
+        all
     }
 
     /// Runs the inventory rules of one category (`rbac`).
     pub fn check_inventory_in(&self, inventory: &Inventory, category: &str) -> Vec<Finding> {
-        self.check_inventory_where(inventory, &|rule| rule.meta.category == category)
+        let mut all = Vec::new();
+        append_all(
+            &mut all,
+            self.check_inventory_where(inventory, &|rule| rule.meta.category == category),
+        );
+        all
     }
 
     fn check_inventory_where(
         &self,
         inventory: &Inventory,
         wanted: &dyn Fn(&Rule) -> bool,
-    ) -> Vec<Finding> {
+    ) -> Vec<Vec<Finding>> {
         use rayon::prelude::*;
         let active: Vec<&ActiveInventory> =
             self.inventory.iter().filter(|a| wanted(a.rule)).collect();
@@ -310,12 +317,13 @@ impl Engine {
                     .collect()
             })
             .collect();
-        // Sized once: on a large input these are tens of thousands of findings.
-        let mut all = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
-        for findings in per_rule {
-            all.extend(findings);
-        }
-        all
+        per_rule
+    }
+
+    /// Runs the inventory rules, their findings appended to `out`: on a large input these are
+    /// tens of thousands, and a second array of them would be a scan's peak.
+    pub fn check_inventory_into(&self, inventory: &Inventory, out: &mut Vec<Finding>) {
+        append_all(out, self.check_inventory_where(inventory, &|_| true));
     }
 
     /// Runs every active rule on `object`; `source` is the text of its file, if any.
@@ -464,5 +472,13 @@ impl AuditSession<'_> {
             }));
         }
         findings
+    }
+}
+
+/// Moves every rule's findings into `out`, sized once, each rule's array freed once moved.
+fn append_all(out: &mut Vec<Finding>, per_rule: Vec<Vec<Finding>>) {
+    out.reserve_exact(per_rule.iter().map(Vec::len).sum());
+    for findings in per_rule {
+        out.extend(findings);
     }
 }
