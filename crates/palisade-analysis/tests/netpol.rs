@@ -1741,3 +1741,34 @@ fn the_grouped_matrix_agrees_with_every_pair_judged_alone() {
         assert_groups_agree_with_pairs(&network);
     }
 }
+
+#[test]
+fn cilium_layer7_and_unmodelled_peers_are_noted_on_the_allow() {
+    let network = network(&format!(
+        "{WORKLOADS}\n---\n{}",
+        cnp(
+            "shop",
+            "web",
+            &format!("{WEB}  ingress:\n    - fromEndpoints: [{{matchLabels: {{app: api}}}}]\n      toPorts: [{{ports: [{{port: \"8080\", protocol: TCP}}], rules: {{http: [{{method: GET, path: /healthz}}]}}}}]\n  egress:\n    - toFQDNs: [{{matchName: api.example.com}}]\n      toEntities: [world]\n"),
+        )
+    ));
+    let api = network.workload("shop/deployment/api").expect("api");
+    let web = network.workload("shop/deployment/web").expect("web");
+    let inbound = network.reach(Endpoint::Workload(api), Endpoint::Workload(web));
+    let allowing: Vec<_> = inbound.ingress.allowing().collect();
+    assert_eq!(allowing.len(), 1);
+    assert_eq!(allowing[0].ports.to_string(), "8080/TCP");
+    assert!(
+        allowing[0]
+            .note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("layer 7 rules")),
+        "{:?}",
+        allowing[0].note
+    );
+    let outside = Cidr::parse("203.0.113.9/32").expect("cidr");
+    let outbound = network.reach(Endpoint::Workload(web), Endpoint::External(&outside));
+    let allowing: Vec<_> = outbound.egress.allowing().collect();
+    assert_eq!(allowing.len(), 1, "world allows it");
+    assert_eq!(allowing[0].note.as_deref(), Some("not evaluated: toFQDNs"));
+}
