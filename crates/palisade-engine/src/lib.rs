@@ -581,6 +581,9 @@ impl Collected {
             stdin_text,
             partial,
         } = self;
+        // The array grew by doubling while files came in: its spare half is given back before
+        // the whole-input rules, the scan's peak.
+        findings.shrink_to_fit();
         if let Some(inventory) = inventory {
             // Appended in place, sized exactly: the findings of a large input are most of the
             // memory a scan keeps, and a second array of them would be the peak.
