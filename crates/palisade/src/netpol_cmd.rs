@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use anyhow::{anyhow, bail, Result};
 use palisade_analysis::netpol::{
     Action, AdminTier, Cidr, Decision, Endpoint, Groups, Network, PortSet, Protocol, ServicePort,
-    TargetPort, Verdict,
+    TargetPort, Tier, Verdict,
 };
 use palisade_model::LoadError;
 use serde_json::{json, Value};
@@ -143,7 +143,20 @@ fn verdict_text(
         let _ = writeln!(out, "  {direction} of {who}: not isolated (no policy selects it for {direction}), all traffic allowed");
         return;
     }
-    if verdict.isolated {
+    let relevant: Vec<&Decision> = verdict
+        .decisions
+        .iter()
+        .filter(|d| port.is_none_or(|(proto, p)| d.ports.contains(proto, p)))
+        .collect();
+    // An AdminNetworkPolicy decided before the NetworkPolicies that isolate the pod had a say.
+    let admin_first = !relevant.is_empty() && relevant.iter().all(|d| d.tier == Tier::Admin);
+    if verdict.isolated && admin_first {
+        let _ = writeln!(
+            out,
+            "  {direction} of {who}: decided by an AdminNetworkPolicy before the policies that isolate it ({})",
+            verdict.selecting.join(", ")
+        );
+    } else if verdict.isolated {
         let _ = writeln!(
             out,
             "  {direction} of {who}: isolated by {}",
@@ -155,11 +168,6 @@ fn verdict_text(
             "  {direction} of {who}: not isolated by a NetworkPolicy; administrator policies decide"
         );
     }
-    let relevant: Vec<&Decision> = verdict
-        .decisions
-        .iter()
-        .filter(|d| port.is_none_or(|(proto, p)| d.ports.contains(proto, p)))
-        .collect();
     let open = port.map_or(!verdict.open_by_default.is_empty(), |(proto, p)| {
         verdict.open_by_default.contains(proto, p)
     });

@@ -443,6 +443,13 @@ fn generated_quarantine_holds_against_policies_that_allow() {
         let after = netpol(&web_to_api, &[dir.path()]);
         assert_eq!(after.status.code(), Some(1), "{style}: {}", stdout(&after));
         assert!(stdout(&after).contains(deciding), "{style}: {}", stdout(&after));
+        if style == "admin" {
+            assert!(
+                stdout(&after).contains("ingress of shop/deployment/api: decided by an AdminNetworkPolicy before the policies that isolate it"),
+                "{}",
+                stdout(&after)
+            );
+        }
         let egress = netpol(&["reach", "shop/deployment/api", "ops/pod/debug"], &[dir.path()]);
         assert_eq!(egress.status.code(), Some(1), "{style}: egress closed");
         let outside = netpol(&["reach", "shop/deployment/api", "8.8.8.8/32"], &[dir.path()]);
