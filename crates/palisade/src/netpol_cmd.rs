@@ -564,12 +564,7 @@ fn write_workload_matrix(
     let id = |i: usize| network.workloads[i].id();
     let mut ids: Vec<(String, usize)> = members.iter().map(|&i| (id(i), i)).collect();
     ids.sort();
-    let mut source_of = vec![usize::MAX; network.workloads.len()];
-    for (g, group) in groups.sources.iter().enumerate() {
-        for &m in group {
-            source_of[m] = g;
-        }
-    }
+    let source_of = groups.source_of(network.workloads.len());
     let mut by_source: Vec<Vec<(usize, String, usize)>> = vec![Vec::new(); groups.sources.len()];
     for (e, (a, b, ports)) in edges.iter().enumerate() {
         by_source[*a].push((*b, ports.to_string(), e));

@@ -110,9 +110,9 @@ impl AdminPolicy {
     pub fn display(&self) -> String {
         match self.tier {
             AdminTier::Admin(priority) => {
-                format!("AdminNetworkPolicy {} (priority {priority})", self.name)
+                format!("{} {} (priority {priority})", self.kind(), self.name)
             }
-            AdminTier::Baseline => format!("BaselineAdminNetworkPolicy {}", self.name),
+            AdminTier::Baseline => format!("{} {}", self.kind(), self.name),
         }
     }
 }

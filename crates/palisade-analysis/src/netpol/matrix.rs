@@ -22,6 +22,30 @@ pub struct Groups {
     pub destinations: Vec<Vec<usize>>,
 }
 
+impl Groups {
+    /// For each of `workloads` workloads, the group it is in (`usize::MAX`: none, as for a
+    /// workload left out of the matrix).
+    fn group_of(groups: &[Vec<usize>], workloads: usize) -> Vec<usize> {
+        let mut group_of = vec![usize::MAX; workloads];
+        for (g, members) in groups.iter().enumerate() {
+            for &m in members {
+                group_of[m] = g;
+            }
+        }
+        group_of
+    }
+
+    /// The source group of each workload (see [`Self::group_of`]).
+    pub fn source_of(&self, workloads: usize) -> Vec<usize> {
+        Self::group_of(&self.sources, workloads)
+    }
+
+    /// The destination group of each workload.
+    pub fn destination_of(&self, workloads: usize) -> Vec<usize> {
+        Self::group_of(&self.destinations, workloads)
+    }
+}
+
 /// A policy set as pointers: equal sets, same key.
 fn selected_key(selected: &Selected<'_>) -> Vec<usize> {
     let mut key = vec![usize::from(selected.isolated)];
