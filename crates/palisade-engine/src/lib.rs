@@ -322,18 +322,7 @@ fn in_pieces<T: Send>(
     each: impl Fn(Result<palisade_load::Piece, LoadError>) -> T + Sync + Send,
     mut merge: impl FnMut(T),
 ) {
-    const BATCH_BYTES: usize = 256 << 10;
-    let mut pieces = palisade_load::Splitter::new(Arc::clone(name), reader);
-    let batches = std::iter::from_fn(move || {
-        let mut batch = Vec::new();
-        let mut bytes = 0;
-        while bytes < BATCH_BYTES {
-            let Some(piece) = pieces.next() else { break };
-            bytes += piece.as_ref().map_or(0, |p| p.text.len());
-            batch.push(piece);
-        }
-        (!batch.is_empty()).then_some(batch)
-    });
+    let batches = palisade_load::Splitter::new(Arc::clone(name), reader).batches();
     in_order(
         batches,
         |batch: Vec<_>| batch.into_iter().map(&each).collect::<Vec<T>>(),

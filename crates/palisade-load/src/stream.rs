@@ -515,6 +515,26 @@ impl<R: BufRead> Splitter<R> {
     }
 }
 
+/// Pieces handed out for parallel work: about this many bytes of text at a time, since one
+/// hand-off per small object costs more in waking threads than parsing it.
+pub const BATCH_BYTES: usize = 256 << 10;
+
+impl<R: BufRead> Splitter<R> {
+    /// The pieces in batches of about [`BATCH_BYTES`] of text, in order.
+    pub fn batches(mut self) -> impl Iterator<Item = Vec<Result<Piece, LoadError>>> {
+        std::iter::from_fn(move || {
+            let mut batch = Vec::new();
+            let mut bytes = 0;
+            while bytes < BATCH_BYTES {
+                let Some(piece) = self.next() else { break };
+                bytes += piece.as_ref().map_or(0, |p| p.text.len());
+                batch.push(piece);
+            }
+            (!batch.is_empty()).then_some(batch)
+        })
+    }
+}
+
 impl<R: BufRead> Iterator for Splitter<R> {
     type Item = Result<Piece, LoadError>;
 
@@ -589,6 +609,33 @@ mod tests {
         Splitter::new(Arc::from("t.yaml"), text.as_bytes())
             .map(|p| p.expect("piece"))
             .collect()
+    }
+
+    #[test]
+    fn batches_hold_every_piece_in_order_and_about_batch_bytes_each() {
+        let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
+        let items = 3000;
+        for i in 0..items {
+            text.push_str(&format!(
+                "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: c{i}, namespace: shop}}\n  data: {{payload: \"{}\"}}\n",
+                "x".repeat(200)
+            ));
+        }
+        let batches: Vec<Vec<Result<Piece, LoadError>>> =
+            Splitter::new(Arc::from("t.yaml"), text.as_bytes())
+                .batches()
+                .collect();
+        let all: Vec<Piece> = batches
+            .iter()
+            .flatten()
+            .map(|p| p.clone().expect("piece"))
+            .collect();
+        assert_eq!(all, pieces(&text), "the same pieces, in the same order");
+        assert!(batches.len() > 1, "{} bytes in one batch", text.len());
+        for batch in &batches[..batches.len() - 1] {
+            let bytes: usize = batch.iter().flatten().map(|p| p.text.len()).sum();
+            assert!((BATCH_BYTES..BATCH_BYTES + 1024).contains(&bytes), "{bytes}");
+        }
     }
 
     #[test]

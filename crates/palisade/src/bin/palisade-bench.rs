@@ -771,24 +771,13 @@ fn snapshot(objects: usize, path: &Path) -> Result<()> {
 fn parse_only(path: &Path) -> Result<()> {
     use rayon::prelude::*;
     use std::sync::Arc;
-    // As scan reads a large file: pieces in batches of about 256 KiB across the cores, each
-    // piece without the fields the server writes (managedFields, status), parsed to trees.
-    const BATCH_BYTES: usize = 256 << 10;
+    // As scan reads a large file: pieces in batches across the cores, each piece without the
+    // fields the server writes (managedFields, status), parsed to trees.
     let started = Instant::now();
     let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
     let reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
-    let mut pieces = palisade_load::Splitter::new(Arc::clone(&name), reader);
-    let batches = std::iter::from_fn(move || {
-        let mut batch = Vec::new();
-        let mut bytes = 0;
-        while bytes < BATCH_BYTES {
-            let Some(piece) = pieces.next() else { break };
-            bytes += piece.as_ref().map_or(0, |p| p.text.len());
-            batch.push(piece);
-        }
-        (!batch.is_empty()).then_some(batch)
-    });
-    let objects: usize = batches
+    let objects: usize = palisade_load::Splitter::new(Arc::clone(&name), reader)
+        .batches()
         .par_bridge()
         .map(|batch| {
             let mut count = 0;
