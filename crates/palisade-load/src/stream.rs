@@ -634,7 +634,10 @@ mod tests {
         assert!(batches.len() > 1, "{} bytes in one batch", text.len());
         for batch in &batches[..batches.len() - 1] {
             let bytes: usize = batch.iter().flatten().map(|p| p.text.len()).sum();
-            assert!((BATCH_BYTES..BATCH_BYTES + 1024).contains(&bytes), "{bytes}");
+            assert!(
+                (BATCH_BYTES..BATCH_BYTES + 1024).contains(&bytes),
+                "{bytes}"
+            );
         }
     }
 

@@ -119,13 +119,48 @@ pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> anyhow::Resu
             .with_context(|| format!("writing the answer to {}", path.display())),
         None => {
             let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                other => other.map_err(Into::into),
-            }
+            quiet_pipe(
+                stdout
+                    .write_all(text.as_bytes())
+                    .and_then(|()| stdout.flush()),
+            )
         }
+    }
+}
+
+/// [`emit`] of a JSON answer, pretty-printed, with a final newline.
+pub(crate) fn emit_json(
+    output: Option<&std::path::Path>,
+    body: &serde_json::Value,
+) -> anyhow::Result<()> {
+    emit(
+        output,
+        &format!("{}\n", serde_json::to_string_pretty(body)?),
+    )
+}
+
+/// Where a streamed answer goes: the file of `-o`, or standard output.
+pub(crate) fn answer_writer(
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<Box<dyn std::io::Write>> {
+    use anyhow::Context;
+    Ok(match output {
+        Some(path) => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::fs::File::create(path)
+                .with_context(|| format!("writing the answer to {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        )),
+    })
+}
+
+/// A closed pipe (`| head`) ends an answer quietly.
+pub(crate) fn quiet_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Into::into),
     }
 }

@@ -325,10 +325,7 @@ fn reach_service(
                 "to": format!("{namespace}/service/{name}"),
                 "backends": backends,
             });
-            crate::emit(
-                output,
-                &format!("{}\n", serde_json::to_string_pretty(&body)?),
-            )?;
+            crate::emit_json(output, &body)?;
         }
         AnswerFormat::Text => {
             let mut out = String::from(if allowed { "allowed\n" } else { "denied\n" });
@@ -395,10 +392,7 @@ fn reach(args: &ReachArgs) -> Result<u8> {
                 "ingress": verdict_json(&result.ingress, matches!(to, Spec::Workload(_))),
                 "hostNetwork": host_network,
             });
-            crate::emit(
-                output,
-                &format!("{}\n", serde_json::to_string_pretty(&body)?),
-            )?;
+            crate::emit_json(output, &body)?;
         }
         AnswerFormat::Text => {
             let mut out = String::from(if allowed { "allowed\n" } else { "denied\n" });
@@ -458,30 +452,6 @@ fn deciding(
     json!({"egress": side(&reach.egress), "ingress": side(&reach.ingress)})
 }
 
-/// Where a streamed answer goes: the file of `-o`, or standard output.
-fn answer_writer(output: Option<&std::path::Path>) -> Result<Box<dyn std::io::Write>> {
-    use anyhow::Context;
-    Ok(match output {
-        Some(path) => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::fs::File::create(path)
-                .with_context(|| format!("writing the answer to {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout(),
-        )),
-    })
-}
-
-/// A closed pipe (`| head`) ends the answer quietly.
-fn quiet_pipe(result: std::io::Result<()>) -> Result<()> {
-    match result {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(Into::into),
-    }
-}
-
 fn matrix(args: &MatrixArgs) -> Result<u8> {
     let (network, errors) = load(&args.input)?;
     let members: Vec<usize> = (0..network.workloads.len())
@@ -515,9 +485,9 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
     } else {
         Vec::new()
     };
-    let mut out = answer_writer(args.input.output.as_deref())?;
+    let mut out = crate::answer_writer(args.input.output.as_deref())?;
     match args.by {
-        MatrixBy::Class => quiet_pipe(write_class_matrix(
+        MatrixBy::Class => crate::quiet_pipe(write_class_matrix(
             &mut out,
             args.format,
             &network,
@@ -537,7 +507,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
                     edges.len()
                 );
             }
-            quiet_pipe(write_workload_matrix(
+            crate::quiet_pipe(write_workload_matrix(
                 &mut out,
                 args.format,
                 &network,

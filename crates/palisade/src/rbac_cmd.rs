@@ -155,10 +155,7 @@ fn can_i(args: &CanIArgs) -> Result<u8> {
         AnswerFormat::Json => {
             let reasons: Vec<Value> = grants.iter().map(grant_json).collect();
             let body = json!({"allowed": allowed, "user": {"name": user.name, "groups": user.groups}, "reasons": reasons});
-            crate::emit(
-                output,
-                &format!("{}\n", serde_json::to_string_pretty(&body)?),
-            )?;
+            crate::emit_json(output, &body)?;
         }
     }
     Ok(finish(if allowed { EXIT_YES } else { EXIT_NO }, &errors))
@@ -188,13 +185,7 @@ fn who_can(args: &WhoCanArgs) -> Result<u8> {
                     value
                 })
                 .collect();
-            crate::emit(
-                output,
-                &format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&json!({"subjects": subjects}))?
-                ),
-            )?;
+            crate::emit_json(output, &json!({"subjects": subjects}))?;
         }
         AnswerFormat::Text => {
             let mut out = String::new();
@@ -283,10 +274,7 @@ fn show(args: &ShowArgs) -> Result<u8> {
                 .map(|(scope, rules, _)| json!({"scope": scope, "rules": rules}))
                 .collect();
             let doc = json!({"user": {"name": user.name, "groups": user.groups}, "scopes": body});
-            crate::emit(
-                output,
-                &format!("{}\n", serde_json::to_string_pretty(&doc)?),
-            )?;
+            crate::emit_json(output, &doc)?;
         }
         AnswerFormat::Text => {
             let mut out = format!("{} (groups: {})\n", user.name, user.groups.join(", "));
