@@ -857,3 +857,38 @@ fn reach_says_when_an_end_bypasses_network_policies() {
         serde_json::json!(["monitoring/daemonset/exporter"])
     );
 }
+
+#[test]
+fn quarantine_refuses_host_network_pods_and_warns_of_a_rival_at_priority_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: exporter, namespace: monitoring}\nspec:\n  selector: {matchLabels: {app: exporter}}\n  template:\n    metadata: {labels: {app: exporter}}\n    spec:\n      hostNetwork: true\n      containers: [{name: exporter, image: quay.io/prometheus/node-exporter:v1.8.2}]\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: registry.example.com/shop/web:1.4.2}]\n---\n\
+         apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: allow-monitoring}\nspec:\n  priority: 0\n  subject: {namespaces: {}}\n  ingress:\n  - {action: Allow, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]}\n",
+    )
+    .expect("write");
+    let host = netpol(
+        &["generate", "quarantine", "monitoring/daemonset/exporter"],
+        &[&file],
+    );
+    assert_eq!(host.status.code(), Some(2));
+    assert!(host.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&host.stderr);
+    assert!(
+        stderr.contains("monitoring/daemonset/exporter runs on the node's network (hostNetwork: true): no network policy isolates its pods"),
+        "{stderr}"
+    );
+    let web = netpol(&["generate", "quarantine", "shop/deployment/web"], &[&file]);
+    assert_eq!(web.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&web.stderr);
+    assert!(
+        stderr.contains("AdminNetworkPolicy allow-monitoring (priority 0) also has priority 0: which of the two decides is undefined"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("connections from outside the cluster to shop/deployment/web are left to NetworkPolicies"),
+        "{stderr}"
+    );
+}
