@@ -7,6 +7,7 @@
 //! cargo run --release --bin palisade-bench -- --generate 1024 --dir target/bench-1g
 //! cargo run --release --bin palisade-bench -- --rbac 10000 5000
 //! cargo run --release --bin palisade-bench -- --netpol 10000 100 2000
+//! cargo run --release --bin palisade-bench -- --copies 10 ../shared/corpus/real
 //! ```
 //!
 //! `--rbac BINDINGS ROLES` generates an RBAC inventory (100 namespaces, service accounts,
@@ -26,7 +27,7 @@ use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
 use rayon::prelude::*;
 
-const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS | palisade-bench --snapshot OBJECTS [FILE] | palisade-bench --parse FILE";
+const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS | palisade-bench --snapshot OBJECTS [FILE] | palisade-bench --parse FILE | palisade-bench --copies N DIR";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +44,11 @@ fn main() -> Result<()> {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(format!("target/bench-snapshot-{objects}.yaml")));
             return snapshot(objects, &path);
+        }
+        Some("--copies") => {
+            let copies: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
+            let source = PathBuf::from(args.get(2).context(USAGE)?);
+            return copies_of(copies, &source);
         }
         Some("--parse") => {
             let path = PathBuf::from(args.get(1).context(USAGE)?);
@@ -763,6 +769,40 @@ fn snapshot(objects: usize, path: &Path) -> Result<()> {
         bytes as f64 / 1e6
     );
     println!("measure with:\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade-bench --parse {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade scan --no-config --format json -o /dev/null {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade rbac paths --format json {0} > /dev/null\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade rbac who-can get secrets -n team-001 {0} > /dev/null\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade scan --no-config --select netpol --format json -o /dev/null {0}\n  /usr/bin/time -f '%e s, %M KB peak' target/release/palisade netpol matrix --by class --format json -o /dev/null {0}", path.display());
+    Ok(())
+}
+
+/// Writes `copies` copies of the directory `source` under `target/bench-copies-N` and prints
+/// the commands that compare a scan of them with a scan of one: time should grow with the
+/// copies, memory should not.
+fn copies_of(copies: usize, source: &Path) -> Result<()> {
+    fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from).with_context(|| from.display().to_string())? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy_tree(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), &target)?;
+            }
+        }
+        Ok(())
+    }
+    let dir = PathBuf::from(format!("target/bench-copies-{copies}"));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    for i in 0..copies {
+        copy_tree(source, &dir.join(format!("copy-{i}")))?;
+    }
+    println!(
+        "wrote {copies} copies of {} in {}\nmeasure with:\n  /usr/bin/time -f '%e s, %U s CPU, %M KB peak' target/release/palisade scan --no-config --format json -o /dev/null {}\n  /usr/bin/time -f '%e s, %U s CPU, %M KB peak' target/release/palisade scan --no-config --format json -o /dev/null {}",
+        source.display(),
+        dir.display(),
+        source.display(),
+        dir.display()
+    );
     Ok(())
 }
 
