@@ -7,7 +7,9 @@ use crate::{Check, Emitter};
 rule! {
     /// ## What it does
     /// Flags namespaces that run workloads but have no NetworkPolicy selecting every pod for
-    /// egress.
+    /// egress. A Cilium policy in egress default deny for every pod of the namespace counts,
+    /// and so do administrator policies that leave a pod without labels there no port toward
+    /// a stranger or the internet.
     ///
     /// ## Why is this bad?
     /// Without egress control a compromised pod reaches the cloud metadata endpoint, the API

@@ -7,7 +7,10 @@ use crate::{Check, Emitter};
 rule! {
     /// ## What it does
     /// Flags namespaces that run workloads but have no NetworkPolicy selecting every pod
-    /// (`podSelector: {}`) for ingress: a default deny.
+    /// (`podSelector: {}`) for ingress: a default deny. A CiliumNetworkPolicy (or clusterwide
+    /// one) in default deny for every pod of the namespace counts, and so do administrator
+    /// policies (AdminNetworkPolicy, BaselineAdminNetworkPolicy) that leave a pod without
+    /// labels there no port from a stranger.
     ///
     /// ## Why is this bad?
     /// Without it, every pod accepts connections from every other pod of the cluster, and a new
