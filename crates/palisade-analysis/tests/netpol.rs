@@ -1078,6 +1078,11 @@ fn admin_egress_networks_nodes_and_failing_closed() {
     let everything = egress("Deny", "[{networks: [0.0.0.0/0]}]");
     let nodes = egress("Deny", "[{nodes: {}}]");
     let unknown_deny = egress("Deny", "[{someFutureField: {}}]");
+    let misspelt = egress("Allw", "[{namespaces: {}}]");
+    let baseline_pass = banp(
+        SHOP,
+        "  egress:\n    - {action: Pass, to: [{namespaces: {}}]}\n",
+    );
     let unknown_allow = join(&[
         &egress("Allow", "[{someFutureField: {}}]"),
         &banp(
@@ -1147,6 +1152,24 @@ fn admin_egress_networks_nodes_and_failing_closed() {
         (
             "…and Allow matches nothing (the baseline denies)",
             &unknown_allow,
+            "shop/deployment/web",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            false,
+        ),
+        (
+            "an action the API server rejects is taken as Deny",
+            &misspelt,
+            "shop/deployment/web",
+            "payments/deployment/billing",
+            TCP,
+            80,
+            false,
+        ),
+        (
+            "…and Pass in the baseline too",
+            &baseline_pass,
             "shop/deployment/web",
             "payments/deployment/billing",
             TCP,
