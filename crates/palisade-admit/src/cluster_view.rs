@@ -46,10 +46,10 @@ type Keyed = HashSet<(&'static str, Arc<ObjectRef>, String, String)>;
 
 fn key(finding: &Finding) -> (&'static str, Arc<ObjectRef>, String, String) {
     (
-        finding.rule,
+        finding.rule.code,
         Arc::clone(&finding.object),
         finding.path.as_str().to_string(),
-        finding.message.clone(),
+        finding.message.to_string(),
     )
 }
 

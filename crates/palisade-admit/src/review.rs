@@ -242,7 +242,7 @@ impl Judge {
                 allowed: false,
                 outcome: "denied",
                 kind,
-                denied_by: findings.iter().map(|f| f.rule).collect(),
+                denied_by: findings.iter().map(|f| f.rule.code).collect(),
             },
             Mode::Warn => allow("warned", warnings(&findings)),
             Mode::Audit => Verdict {
@@ -279,7 +279,7 @@ fn answer(
 fn line(finding: &Finding) -> String {
     format!(
         "{} {} ({}) at {}: {}",
-        finding.rule, finding.name, finding.severity, finding.path, finding.message
+        finding.rule.code, finding.rule.name, finding.severity, finding.path, finding.message
     )
 }
 
@@ -331,7 +331,7 @@ fn warnings(findings: &[Finding]) -> Vec<String> {
 fn audit_value(findings: &[Finding]) -> String {
     let list: Vec<Json> = findings
         .iter()
-        .map(|f| json!({"rule": f.rule, "severity": f.severity, "path": f.path.as_str(), "message": f.message}))
+        .map(|f| json!({"rule": f.rule.code, "severity": f.severity, "path": f.path.as_str(), "message": f.message}))
         .collect();
     Json::Array(list).to_string()
 }

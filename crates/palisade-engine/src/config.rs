@@ -332,7 +332,7 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
     for (key, values) in &config.rules {
         let key_path = FieldPath::root().keys(&["rules", key]);
         let Some(rule) = palisade_rules::registry::RULES.iter().find(|r| {
-            r.meta.code.eq_ignore_ascii_case(key) || r.meta.name.eq_ignore_ascii_case(key)
+            r.meta.info.code.eq_ignore_ascii_case(key) || r.meta.info.name.eq_ignore_ascii_case(key)
         }) else {
             return Err(fail_at(
                 &key_path,
@@ -349,7 +349,10 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
                 };
                 return Err(fail_at(
                     &key_path.key(name),
-                    format!("rule {} has no option `{name}`; {takes}", rule.meta.code),
+                    format!(
+                        "rule {} has no option `{name}`; {takes}",
+                        rule.meta.info.code
+                    ),
                 ));
             };
             let parsed = match option.kind {
@@ -367,13 +370,13 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
                     &key_path.key(name),
                     format!(
                         "option `{name}` of {} must be a {}",
-                        rule.meta.code,
+                        rule.meta.info.code,
                         option.kind.describe()
                     ),
                 ));
             };
             options
-                .entry(rule.meta.code)
+                .entry(rule.meta.info.code)
                 .or_default()
                 .0
                 .insert(option.name, parsed);

@@ -12,7 +12,7 @@ use palisade_load::{decode, load_text, read_input, Input, Loaded};
 use std::collections::HashMap;
 
 use palisade_analysis::pss::{Level, Version};
-use palisade_model::{fingerprint, Finding, LoadError, ObjectRef, Severity};
+use palisade_model::{fingerprint, Finding, Fingerprint, LoadError, ObjectRef, Severity};
 use palisade_report::{Report, SeverityCounts, Summary};
 use palisade_rules::suppress::{Date, FileSuppressions, SuppressionSettings, Suppressions};
 use palisade_rules::{Engine, Selection, Settings, Source};
@@ -152,7 +152,7 @@ pub fn resolve_severity_overrides(
     for rule in palisade_rules::registry::RULES {
         let meta = &rule.meta;
         let exact = overrides.iter().find(|(token, _)| {
-            token.eq_ignore_ascii_case(meta.code) || token.eq_ignore_ascii_case(meta.name)
+            token.eq_ignore_ascii_case(meta.info.code) || token.eq_ignore_ascii_case(meta.info.name)
         });
         let broad = || {
             overrides
@@ -160,7 +160,7 @@ pub fn resolve_severity_overrides(
                 .find(|(token, _)| palisade_rules::matches(meta, token))
         };
         if let Some((_, severity)) = exact.or_else(broad) {
-            resolved.insert(meta.code, *severity);
+            resolved.insert(meta.info.code, *severity);
         }
     }
     resolved
@@ -588,7 +588,7 @@ impl Collected {
         findings.extend(suppressions.report(&used, &active, judged));
         used.truncate(suppressions.config_directives());
         for finding in &mut findings {
-            if let Some(&severity) = pipeline.severity.get(finding.rule) {
+            if let Some(&severity) = pipeline.severity.get(finding.rule.code) {
                 finding.severity = severity;
             }
         }
@@ -609,7 +609,7 @@ impl Collected {
                     f.message.clone(),
                 )
             });
-            (place, f.rule, unplaced)
+            (place, f.rule.code, unplaced)
         });
         // A part's findings go into PolicyReports, which carry no fingerprints (they identify
         // a finding across a report's runs, and a part is never a whole report).
@@ -747,7 +747,7 @@ pub fn config_exception_findings(pipeline: &Pipeline, used: &[bool]) -> Vec<Find
     let active: Vec<&'static palisade_rules::Rule> = pipeline.engine.rules().collect();
     let mut findings = suppressions.report(used, &active, 0..suppressions.config_directives());
     for finding in &mut findings {
-        if let Some(&severity) = pipeline.severity.get(finding.rule) {
+        if let Some(&severity) = pipeline.severity.get(finding.rule.code) {
             finding.severity = severity;
         }
     }
@@ -801,7 +801,7 @@ pub fn judge_object_with(
     let active: Vec<&'static palisade_rules::Rule> = pipeline.engine.rules().collect();
     let _about_suppressions = suppressions.apply(&mut findings, &active);
     for finding in &mut findings {
-        if let Some(&severity) = pipeline.severity.get(finding.rule) {
+        if let Some(&severity) = pipeline.severity.get(finding.rule.code) {
             finding.severity = severity;
         }
     }
@@ -810,7 +810,7 @@ pub fn judge_object_with(
         a.path
             .as_str()
             .cmp(b.path.as_str())
-            .then(a.rule.cmp(b.rule))
+            .then(a.rule.code.cmp(b.rule.code))
     });
     findings
 }
@@ -828,16 +828,14 @@ pub fn retain_namespaces(report: &mut Report, namespaces: &[String]) {
 
 /// Gives every finding its fingerprint; findings that share one are numbered in report order.
 fn set_fingerprints(findings: &mut [Finding]) {
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: HashMap<u64, std::num::NonZeroU32> = HashMap::with_capacity(findings.len());
     for finding in findings {
-        let base = fingerprint(finding);
-        let count = seen.entry(base.clone()).or_insert(0);
-        *count += 1;
-        finding.fingerprint = if *count == 1 {
-            base
-        } else {
-            format!("{base}:{count}")
-        };
+        let hash = fingerprint(finding);
+        let occurrence = *seen
+            .entry(hash)
+            .and_modify(|n| *n = n.saturating_add(1))
+            .or_insert(std::num::NonZeroU32::MIN);
+        finding.fingerprint = Some(Fingerprint { hash, occurrence });
     }
 }
 
@@ -845,9 +843,10 @@ fn set_fingerprints(findings: &mut [Finding]) {
 /// many were dropped.
 pub fn apply_baseline(report: &mut Report, baseline: &std::collections::HashSet<String>) -> usize {
     let before = report.findings.len();
-    report
-        .findings
-        .retain(|f| !baseline.contains(&f.fingerprint));
+    report.findings.retain(|f| {
+        f.fingerprint
+            .is_none_or(|fingerprint| !baseline.contains(&fingerprint.to_string()))
+    });
     let hidden = before - report.findings.len();
     report.recount();
     report.summary.baseline = hidden;
@@ -895,7 +894,9 @@ fn add_snippets(findings: &mut [Finding], stdin_text: Option<&str>) {
         let source = Source::new(text);
         for i in indexes {
             let line = findings[i].location.as_ref().map(|l| l.line);
-            findings[i].snippet = line.and_then(|l| source.line(l));
+            findings[i].snippet = line
+                .and_then(|l| source.line(l))
+                .map(String::into_boxed_str);
         }
     }
 }
@@ -1009,12 +1010,12 @@ pub fn explain_text(rule: &palisade_rules::Rule) -> String {
     let meta = &rule.meta;
     format!(
         "{} {}\n\nSeverity: {}\nCategory: {}\nTarget: {}\nControls: {}\n{}{}\n{}\n",
-        meta.code,
-        meta.name,
+        meta.info.code,
+        meta.info.name,
         meta.severity,
-        meta.category,
+        meta.info.category,
         rule.check.target(),
-        meta.controls.join(", "),
+        meta.info.controls.join(", "),
         options_text(meta),
         overlap_text(rule),
         meta.docs()
@@ -1029,9 +1030,9 @@ fn overlap_text(rule: &palisade_rules::Rule) -> String {
     let name_of = |code: &str| {
         RULES
             .iter()
-            .find(|r| r.meta.code == code)
+            .find(|r| r.meta.info.code == code)
             .map_or(code.to_string(), |r| {
-                format!("{} ({})", r.meta.code, r.meta.name)
+                format!("{} ({})", r.meta.info.code, r.meta.info.name)
             })
     };
     let meta = &rule.meta;
@@ -1045,8 +1046,8 @@ fn overlap_text(rule: &palisade_rules::Rule) -> String {
     }
     let by: Vec<String> = RULES
         .iter()
-        .filter(|r| r.meta.subsumes.contains(&meta.code))
-        .map(|r| name_of(r.meta.code))
+        .filter(|r| r.meta.subsumes.contains(&meta.info.code))
+        .map(|r| name_of(r.meta.info.code))
         .collect();
     if !by.is_empty() {
         out.push_str(&format!(
@@ -1062,7 +1063,7 @@ fn overlap_text(rule: &palisade_rules::Rule) -> String {
         let baseline: Vec<String> = RULES
             .iter()
             .filter(|r| matches!(r.check, palisade_rules::Check::Pss(b) if overridden.contains(&b)))
-            .map(|r| name_of(r.meta.code))
+            .map(|r| name_of(r.meta.info.code))
             .collect();
         if !baseline.is_empty() {
             out.push_str(&format!(
@@ -1092,12 +1093,12 @@ pub fn markdown_reference(rules: &[&palisade_rules::Rule]) -> String {
         let meta = &rule.meta;
         out.push_str(&format!(
             "| [{code}](#{anchor}) | {name} | {sev} | {cat} | {controls} |\n",
-            code = meta.code,
-            anchor = meta.code.to_ascii_lowercase(),
-            name = meta.name,
+            code = meta.info.code,
+            anchor = meta.info.code.to_ascii_lowercase(),
+            name = meta.info.name,
             sev = meta.severity,
-            cat = meta.category,
-            controls = meta.controls.join(", ")
+            cat = meta.info.category,
+            controls = meta.info.controls.join(", ")
         ));
     }
     for rule in rules {
@@ -1110,12 +1111,12 @@ pub fn markdown_reference(rules: &[&palisade_rules::Rule]) -> String {
         out.push_str(&format!(
             "\n## {code}\n\n`{name}` · severity **{sev}** · category `{cat}` · target: {target}\n\n\
              Controls: {controls}\n\n{options}{overlap}{docs}\n",
-            code = meta.code,
-            name = meta.name,
+            code = meta.info.code,
+            name = meta.info.name,
             sev = meta.severity,
-            cat = meta.category,
+            cat = meta.info.category,
             target = rule.check.target(),
-            controls = meta.controls.join(", "),
+            controls = meta.info.controls.join(", "),
             overlap = overlap_text(rule)
                 .lines()
                 .map(|l| format!("{l}\n\n"))

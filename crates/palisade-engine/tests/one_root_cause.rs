@@ -37,7 +37,7 @@ fn shape(findings: &[Finding]) -> Vec<(&'static str, String, Vec<&'static str>)>
         .iter()
         .map(|f| {
             (
-                f.rule,
+                f.rule.code,
                 f.path.as_str().to_string(),
                 f.also.iter().map(|a| a.rule).collect(),
             )
@@ -254,7 +254,7 @@ spec:
     let listed = |rule: &str| -> Vec<(String, &'static str)> {
         let finding = findings
             .iter()
-            .find(|f| f.rule == rule)
+            .find(|f| f.rule.code == rule)
             .unwrap_or_else(|| panic!("{rule} reported: {:?}", shape(&findings)));
         let mut out: Vec<_> = finding
             .also
@@ -273,7 +273,7 @@ spec:
     assert_eq!(listed("PAL-NET-001"), workloads("PAL-NET-003"));
     assert_eq!(listed("PAL-NET-002"), workloads("PAL-NET-003"));
     assert!(
-        findings.iter().all(|f| f.rule != "PAL-NET-003"),
+        findings.iter().all(|f| f.rule.code != "PAL-NET-003"),
         "no workload is reported not isolated on its own: {:?}",
         shape(&findings)
     );

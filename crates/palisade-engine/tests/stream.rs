@@ -25,12 +25,12 @@ fn seen(result: &FileResult, pipeline: &Pipeline) -> Seen {
         .map(|f| {
             let location = f.location.as_ref().expect("from a file");
             (
-                f.rule.to_string(),
+                f.rule.code.to_string(),
                 f.object.display_name(),
                 f.path.as_str().to_string(),
                 location.line,
                 location.column,
-                f.message.clone(),
+                f.message.to_string(),
             )
         })
         .collect();
@@ -63,7 +63,7 @@ fn compare(file: &str) {
             .iter()
             .map(|f| {
                 let l = f.location.as_ref().map(|l| (l.line, l.column));
-                format!("{} {:?} {}", f.rule, l, f.message)
+                format!("{} {:?} {}", f.rule.code, l, f.message)
             })
             .collect();
         findings.sort();

@@ -1,4 +1,5 @@
 use std::fmt;
+use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -67,47 +68,112 @@ pub struct Location {
     pub column: u32,
 }
 
-/// One problem found in one object.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub rule: &'static str,
+/// What every finding of one rule shares: its code, name, category and framework controls,
+/// held once per rule (a large input has hundreds of thousands of findings and a hundred
+/// rules).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct RuleRef {
+    /// Stable, never reused: `PAL-<FAMILY>-<NNN>`.
+    pub code: &'static str,
     pub name: &'static str,
-    pub severity: Severity,
     pub category: &'static str,
-    pub message: String,
+    /// Framework tags: `PSS:<level>:<check>`, `CIS-<id>`, `NSA:<section>`, `MITRE:<id>`.
+    pub controls: &'static [&'static str],
+}
+
+/// One problem found in one object. Serialized (JSON, the PolicyReport's source) as `rule`,
+/// `name`, `severity`, `category`, `message`, `object`, `path`, `location`, `controls`,
+/// `related`, `suppressed`, `fingerprint`, `also`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static RuleRef,
+    pub severity: Severity,
+    /// The finding points at a value that may be a credential: never quote its line.
+    pub sensitive: bool,
+    pub message: Box<str>,
     /// Shared by every finding of the object.
     pub object: Arc<ObjectRef>,
     pub path: FieldPath,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
-    /// The rule's framework controls.
-    pub controls: &'static [&'static str],
     /// Other objects involved (the role and binding behind an RBAC grant), when any.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub related: Vec<Related>,
+    pub related: Box<[Related]>,
     /// Null unless a suppression applies; suppressed findings stay in reports.
     pub suppressed: Option<Box<Suppression>>,
     /// Stable identity across runs: survives line shifts and reordering (see [`fingerprint`]);
     /// set by the scan pipeline once every finding is known.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub fingerprint: String,
+    pub fingerprint: Option<Fingerprint>,
     /// The source line the location points at, for code frames. Never set for objects that
     /// may carry secret values.
-    #[serde(skip)]
-    pub snippet: Option<String>,
-    /// The finding points at a value that may be a credential: never quote its line.
-    #[serde(skip)]
-    pub sensitive: bool,
+    pub snippet: Option<Box<str>>,
     /// What the finding is about when that is not its own path: a hostPath mount's finding
     /// is about the volume it mounts; a workload's missing isolation is about its namespace's
     /// missing default deny. Findings of overlapping rules about the same thing are one
     /// finding (see `also`).
-    #[serde(skip)]
     pub about: Option<Box<About>>,
     /// Findings of other rules with the same root cause (the same field of the same object),
     /// reported with this one rather than on their own: this one is the most severe of them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub also: Vec<Restated>,
+    pub also: Box<[Restated]>,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Finding", 13)?;
+        out.serialize_field("rule", self.rule.code)?;
+        out.serialize_field("name", self.rule.name)?;
+        out.serialize_field("severity", &self.severity)?;
+        out.serialize_field("category", self.rule.category)?;
+        out.serialize_field("message", &self.message)?;
+        out.serialize_field("object", &self.object)?;
+        out.serialize_field("path", &self.path)?;
+        match &self.location {
+            Some(location) => out.serialize_field("location", location)?,
+            None => out.skip_field("location")?,
+        }
+        out.serialize_field("controls", self.rule.controls)?;
+        if self.related.is_empty() {
+            out.skip_field("related")?;
+        } else {
+            out.serialize_field("related", &self.related)?;
+        }
+        out.serialize_field("suppressed", &self.suppressed)?;
+        match &self.fingerprint {
+            Some(fingerprint) => out.serialize_field("fingerprint", fingerprint)?,
+            None => out.skip_field("fingerprint")?,
+        }
+        if self.also.is_empty() {
+            out.skip_field("also")?;
+        } else {
+            out.serialize_field("also", &self.also)?;
+        }
+        out.end()
+    }
+}
+
+/// A finding's stable identity (see [`fingerprint`]): the hash of what identifies it, and which
+/// of the findings sharing that hash it is, in report order. Written `<16 hex digits>`, or
+/// `<16 hex digits>:<n>` from the second on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fingerprint {
+    pub hash: u64,
+    /// 1 for the first finding with this hash.
+    pub occurrence: NonZeroU32,
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.hash)?;
+        if self.occurrence.get() > 1 {
+            write!(f, ":{}", self.occurrence)?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// What a finding is about: a field (of its object, or of another), and which aspect of it
@@ -181,9 +247,9 @@ pub struct Suppression {
 /// The identity of a finding that survives edits elsewhere in its file: rule, file, object kind,
 /// namespace and name, and field path; not the line, the message or the apiVersion (so moving
 /// a Deployment from `extensions/v1beta1` to `apps/v1` keeps its findings). Findings that share
-/// all of these get `:2`, `:3`, ... in report order. FNV-1a, so the value never changes between
+/// all of these get `:2`, `:3`, ... in report order ([`Fingerprint`]). FNV-1a, so the value never changes between
 /// builds or platforms.
-pub fn fingerprint(finding: &Finding) -> String {
+pub fn fingerprint(finding: &Finding) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |part: &str| {
         for byte in part.bytes().chain(std::iter::once(0)) {
@@ -191,13 +257,13 @@ pub fn fingerprint(finding: &Finding) -> String {
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
     };
-    feed(finding.rule);
+    feed(finding.rule.code);
     feed(finding.location.as_ref().map_or("", |l| &l.file));
     feed(&finding.object.kind);
     feed(finding.object.namespace.as_deref().unwrap_or(""));
     feed(&finding.object.name);
     feed(finding.path.as_str());
-    format!("{hash:016x}")
+    hash
 }
 
 /// An input that could not be loaded (or a part of it): the place and what went wrong.
@@ -231,6 +297,35 @@ impl fmt::Display for LoadError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large input's findings are most of a scan's memory: the rule's shared data sits
+    /// behind one reference and the rare parts behind boxes.
+    #[test]
+    fn findings_stay_compact() {
+        assert!(
+            std::mem::size_of::<Finding>() <= 168,
+            "{}",
+            std::mem::size_of::<Finding>()
+        );
+    }
+
+    #[test]
+    fn fingerprints_number_repeats_after_the_first() {
+        let first = Fingerprint {
+            hash: 0x1f6e_2b0c_8d4a_9e31,
+            occurrence: NonZeroU32::MIN,
+        };
+        assert_eq!(first.to_string(), "1f6e2b0c8d4a9e31");
+        let third = Fingerprint {
+            occurrence: NonZeroU32::MIN.saturating_add(2),
+            ..first
+        };
+        assert_eq!(third.to_string(), "1f6e2b0c8d4a9e31:3");
+        assert_eq!(
+            serde_json::to_string(&third).ok().as_deref(),
+            Some("\"1f6e2b0c8d4a9e31:3\"")
+        );
+    }
 
     #[test]
     fn severities_parse_case_insensitively_and_order_by_badness() {

@@ -4,17 +4,17 @@ use crate::node::{Node, Pos, Value};
 
 /// A JSON pointer (RFC 6901) into an object as written, e.g. `/spec/containers/0/image`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FieldPath(String);
+pub struct FieldPath(Box<str>);
 
 impl FieldPath {
     /// The pointer to the whole object.
     pub fn root() -> Self {
-        FieldPath(String::new())
+        FieldPath(Box::default())
     }
 
     /// Parses a pointer written as text; `""` is the root.
     pub fn parse(pointer: &str) -> Self {
-        FieldPath(pointer.to_string())
+        FieldPath(pointer.into())
     }
 
     /// The pointer to `key` below this one.
@@ -29,12 +29,12 @@ impl FieldPath {
                 c => s.push(c),
             }
         }
-        FieldPath(s)
+        FieldPath(s.into_boxed_str())
     }
 
     /// The pointer to item `index` below this one.
     pub fn index(&self, index: usize) -> Self {
-        FieldPath(format!("{}/{index}", self.0))
+        FieldPath(format!("{}/{index}", self.0).into_boxed_str())
     }
 
     /// Follows several keys at once.

@@ -73,7 +73,7 @@ fn digest(findings: &[Finding]) -> u64 {
     findings.iter().fold(0u64, |sum, finding| {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         (
-            finding.rule,
+            finding.rule.code,
             &*finding.object,
             finding.path.as_str(),
             &finding.message,
@@ -342,7 +342,7 @@ mod tests {
     fn rules(findings: &[Finding]) -> Vec<(&'static str, String)> {
         let mut out: Vec<_> = findings
             .iter()
-            .map(|f| (f.rule, f.object.display_name()))
+            .map(|f| (f.rule.code, f.object.display_name()))
             .collect();
         out.sort();
         out
@@ -365,7 +365,7 @@ mod tests {
         let shop = &next.1[&Some("shop".to_string())];
         assert!(shop
             .iter()
-            .any(|f| f.rule == "PAL-PSS-002" && f.object.name == "web"));
+            .any(|f| f.rule.code == "PAL-PSS-002" && f.object.name == "web"));
         let reference = from_scratch(&pipeline, &state);
         assert_eq!(rules(shop), rules(&reference[&Some("shop".to_string())]));
 
@@ -435,7 +435,7 @@ mod tests {
         let unused = |groups: &BTreeMap<Group, Vec<Finding>>| {
             groups
                 .get(&None)
-                .is_some_and(|f| f.iter().any(|f| f.name == "suppression-unused"))
+                .is_some_and(|f| f.iter().any(|f| f.rule.name == "suppression-unused"))
         };
         assert!(
             !unused(&first.1),
@@ -446,13 +446,13 @@ mod tests {
                 .1
                 .values()
                 .flatten()
-                .all(|f| f.name != "suppression-unused"),
+                .all(|f| f.rule.name != "suppression-unused"),
             "payments does not use the exception, and is not where that is judged"
         );
         let shop = &first.1[&Some("shop".to_string())];
         assert!(shop
             .iter()
-            .any(|f| f.rule == "PAL-PSS-002" && f.suppressed.is_some()));
+            .any(|f| f.rule.code == "PAL-PSS-002" && f.suppressed.is_some()));
 
         // Fixed: the exception suppresses nothing any more, which is said in the cluster group
         // although only shop changed.

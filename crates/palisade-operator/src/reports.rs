@@ -38,7 +38,7 @@ pub struct Report<'a> {
 /// The identity of one result across evaluations: rule, object, field path.
 pub fn result_identity(finding: &Finding) -> u64 {
     identity(
-        finding.rule,
+        finding.rule.code,
         &finding.object.kind,
         finding.object.namespace.as_deref().unwrap_or(""),
         &finding.object.name,
@@ -113,11 +113,11 @@ fn also_text(finding: &Finding) -> String {
 
 fn canonical_finding(finding: &Finding) -> String {
     canonical(
-        finding.rule,
-        finding.name,
+        finding.rule.code,
+        finding.rule.name,
         outcome(finding),
         finding.severity.as_str(),
-        finding.category,
+        finding.rule.category,
         &finding.message,
         (
             &finding.object.api_version,
@@ -127,7 +127,7 @@ fn canonical_finding(finding: &Finding) -> String {
         ),
         (
             finding.path.as_str(),
-            &finding.controls.join(","),
+            &finding.rule.controls.join(","),
             &suppressed_text(finding),
             &also_text(finding),
         ),
@@ -151,8 +151,11 @@ impl Report<'_> {
                     "path".into(),
                     Json::String(finding.path.as_str().to_string()),
                 );
-                if !finding.controls.is_empty() {
-                    properties.insert("controls".into(), Json::String(finding.controls.join(",")));
+                if !finding.rule.controls.is_empty() {
+                    properties.insert(
+                        "controls".into(),
+                        Json::String(finding.rule.controls.join(",")),
+                    );
                 }
                 if finding.suppressed.is_some() {
                     properties.insert("suppressed".into(), Json::String(suppressed_text(finding)));
@@ -170,11 +173,11 @@ impl Report<'_> {
                 }
                 json!({
                     "source": SOURCE,
-                    "policy": finding.rule,
-                    "rule": finding.name,
+                    "policy": finding.rule.code,
+                    "rule": finding.rule.name,
                     "result": outcome(finding),
                     "severity": finding.severity.as_str(),
-                    "category": finding.category,
+                    "category": finding.rule.category,
                     "message": finding.message,
                     "scored": true,
                     "resources": [resource],
@@ -326,16 +329,27 @@ pub fn digest_of_written(body: &Json, first_seen: &mut HashMap<u64, i64>) -> u64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_model::{FieldPath, ObjectRef, Severity};
+    use palisade_model::{FieldPath, ObjectRef, RuleRef, Severity};
     use std::sync::Arc;
 
-    fn finding(namespace: Option<&str>, name: &str, rule: &'static str) -> Finding {
+    static PRIVILEGED: RuleRef = RuleRef {
+        code: "PAL-PSS-002",
+        name: "pss-privileged",
+        category: "pod-security",
+        controls: &["PSS:baseline:privileged", "CIS-5.2.2"],
+    };
+    static CLUSTER_ADMIN: RuleRef = RuleRef {
+        code: "PAL-RBAC-001",
+        name: "rbac-cluster-admin",
+        category: "rbac",
+        controls: &["CIS-5.1.1"],
+    };
+
+    fn finding(namespace: Option<&str>, name: &str, rule: &'static RuleRef) -> Finding {
         Finding {
             rule,
-            name: "pss-privileged",
             severity: Severity::Critical,
-            category: "pod-security",
-            message: format!("container `app` of {name} runs privileged"),
+            message: format!("container `app` of {name} runs privileged").into(),
             object: Arc::new(ObjectRef {
                 api_version: "apps/v1".into(),
                 kind: "DaemonSet".into(),
@@ -344,23 +358,22 @@ mod tests {
             }),
             path: FieldPath::root().key("spec"),
             location: None,
-            controls: &["PSS:baseline:privileged", "CIS-5.2.2"],
-            related: Vec::new(),
+            related: Box::default(),
             suppressed: None,
-            fingerprint: String::new(),
+            fingerprint: None,
             snippet: None,
             sensitive: false,
             about: None,
-            also: Vec::new(),
+            also: Box::default(),
         }
     }
 
     #[test]
     fn one_report_per_namespace_and_a_cluster_report_with_stable_digests() {
         let findings = vec![
-            finding(Some("shop"), "agent", "PAL-PSS-002"),
-            finding(Some("ops"), "debug", "PAL-PSS-002"),
-            finding(None, "cluster-thing", "PAL-RBAC-001"),
+            finding(Some("shop"), "agent", &PRIVILEGED),
+            finding(Some("ops"), "debug", &PRIVILEGED),
+            finding(None, "cluster-thing", &CLUSTER_ADMIN),
         ];
         let mut seen = HashMap::new();
         let owners = HashMap::from([("shop".to_string(), "uid-shop".to_string())]);
@@ -389,7 +402,7 @@ mod tests {
         assert_eq!(reread.values().copied().collect::<Vec<_>>(), vec![1000]);
         // A changed message changes the digest.
         let mut changed = findings.clone();
-        changed[0].message.push('!');
+        changed[0].message = format!("{}!", changed[0].message).into();
         let third = build(&changed, &mut seen, 3000, &owners);
         assert_ne!(
             third[&(Some("shop".into()), "palisade".into())].digest,
@@ -400,7 +413,7 @@ mod tests {
     #[test]
     fn busy_namespaces_are_split() {
         let findings: Vec<Finding> = (0..2 * MAX_RESULTS + 100)
-            .map(|i| finding(Some("big"), &format!("w{i}"), "PAL-PSS-002"))
+            .map(|i| finding(Some("big"), &format!("w{i}"), &PRIVILEGED))
             .collect();
         let reports = build(&findings, &mut HashMap::new(), 1, &HashMap::new());
         assert!(reports.len() >= 3, "{}", reports.len());
@@ -410,7 +423,7 @@ mod tests {
             .is_some_and(|a| a.len() <= MAX_RESULTS)));
         // One object changes: only the part that holds it changes.
         let mut changed = findings.clone();
-        changed[7].message.push('!');
+        changed[7].message = format!("{}!", changed[7].message).into();
         let after = build(&changed, &mut HashMap::new(), 1, &HashMap::new());
         let differing = reports
             .iter()

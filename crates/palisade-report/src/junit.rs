@@ -42,7 +42,7 @@ fn test_case(out: &mut String, finding: &Finding) {
         out,
         "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{line}\">",
         escape(name),
-        escape(finding.rule),
+        escape(finding.rule.code),
         escape(file),
     );
     match &finding.suppressed {
@@ -64,7 +64,7 @@ fn test_case(out: &mut String, finding: &Finding) {
                 escape(&finding.message),
                 finding.severity,
                 escape(name),
-                escape(&finding.controls.join(", ")),
+                escape(&finding.rule.controls.join(", ")),
                 finding
                     .also
                     .iter()
@@ -83,12 +83,16 @@ pub fn write_junit(report: &Report, out: &mut dyn std::io::Write) -> std::io::Re
     let (mut tests, mut failures, mut skipped) = (0, 0, 0);
     let mut codes: Vec<&str> = report.rules.iter().map(|r| r.code).collect();
     for finding in &report.findings {
-        if !codes.contains(&finding.rule) {
-            codes.push(finding.rule);
+        if !codes.contains(&finding.rule.code) {
+            codes.push(finding.rule.code);
         }
     }
     for code in codes {
-        let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.rule == code).collect();
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule.code == code)
+            .collect();
         let name = report
             .rules
             .iter()

@@ -167,7 +167,8 @@ impl SeverityCounts {
 #[cfg(test)]
 pub(crate) mod sample {
     use palisade_model::{
-        FieldPath, Finding, LoadError, Location, ObjectRef, Related, Severity, Suppression,
+        FieldPath, Finding, Fingerprint, LoadError, Location, ObjectRef, Related, RuleRef,
+        Severity, Suppression,
     };
 
     use crate::{ClusterInfo, Report, RuleInfo, SeverityCounts, Summary};
@@ -249,10 +250,13 @@ pub(crate) mod sample {
         });
         let findings = vec![
             Finding {
-                rule: "PAL-PSS-002",
-                name: "pss-privileged",
+                rule: &RuleRef {
+                    code: "PAL-PSS-002",
+                    name: "pss-privileged",
+                    category: "pod-security",
+                    controls: &["PSS:baseline:privileged", "CIS-5.2.2"],
+                },
                 severity: Severity::Critical,
-                category: "pod-security",
                 message: "container `app` runs privileged".into(),
                 object: web.clone(),
                 path: FieldPath::parse(
@@ -264,20 +268,25 @@ pub(crate) mod sample {
                     line: 21,
                     column: 13,
                 }),
-                controls: &["PSS:baseline:privileged", "CIS-5.2.2"],
-                related: Vec::new(),
+                related: Box::default(),
                 suppressed: None,
-                fingerprint: "1f6e2b0c8d4a9e31".into(),
+                fingerprint: Some(Fingerprint {
+                    hash: 0x1f6e2b0c8d4a9e31,
+                    occurrence: std::num::NonZeroU32::MIN,
+                }),
                 snippet: Some("            privileged: true".into()),
                 sensitive: false,
                 about: None,
-                also: Vec::new(),
+                also: Box::default(),
             },
             Finding {
-                rule: "PAL-IMG-002",
-                name: "image-tag-mutable",
+                rule: &RuleRef {
+                    code: "PAL-IMG-002",
+                    name: "image-tag-mutable",
+                    category: "images",
+                    controls: &["NSA:supply-chain"],
+                },
                 severity: Severity::Medium,
-                category: "images",
                 message: "container `app` image `registry.example.com/shop/web:latest` uses the tag `latest`".into(),
                 object: web.clone(),
                 path: FieldPath::parse("/spec/template/spec/containers/0/image"),
@@ -287,14 +296,16 @@ pub(crate) mod sample {
                     line: 18,
                     column: 16,
                 }),
-                controls: &["NSA:supply-chain"],
-                related: Vec::new(),
+                related: Box::default(),
                 suppressed: None,
-                fingerprint: "7d0e5c2b9a4f1836".into(),
+                fingerprint: Some(Fingerprint {
+                    hash: 0x7d0e5c2b9a4f1836,
+                    occurrence: std::num::NonZeroU32::MIN,
+                }),
                 snippet: Some("        image: registry.example.com/shop/web:latest".into()),
                 sensitive: false,
                 about: None,
-                also: vec![palisade_model::Restated {
+                also: Box::new([palisade_model::Restated {
                     rule: "PAL-IMG-003",
                     object: web.clone(),
                     name: "image-not-pinned-by-digest",
@@ -307,13 +318,16 @@ pub(crate) mod sample {
                         line: 18,
                         column: 16,
                     }),
-                }],
+                }]),
             },
             Finding {
-                rule: "PAL-PSS-015",
-                name: "pss-run-as-non-root",
+                rule: &RuleRef {
+                    code: "PAL-PSS-015",
+                    name: "pss-run-as-non-root",
+                    category: "pod-security",
+                    controls: &["PSS:restricted:runAsNonRoot"],
+                },
                 severity: Severity::Medium,
-                category: "pod-security",
                 message:
                     "init container `migrate` must set runAsNonRoot: true (on itself or on the pod)"
                         .into(),
@@ -327,20 +341,25 @@ pub(crate) mod sample {
                     line: 14,
                     column: 9,
                 }),
-                controls: &["PSS:restricted:runAsNonRoot"],
-                related: Vec::new(),
+                related: Box::default(),
                 suppressed: None,
-                fingerprint: "c3b9a7d2e0f14865".into(),
+                fingerprint: Some(Fingerprint {
+                    hash: 0xc3b9a7d2e0f14865,
+                    occurrence: std::num::NonZeroU32::MIN,
+                }),
                 snippet: Some("      - name: migrate".into()),
                 sensitive: false,
                 about: None,
-                also: Vec::new(),
+                also: Box::default(),
             },
             Finding {
-                rule: "PAL-PSS-016",
-                name: "pss-run-as-user",
+                rule: &RuleRef {
+                    code: "PAL-PSS-016",
+                    name: "pss-run-as-user",
+                    category: "pod-security",
+                    controls: &["PSS:restricted:runAsUser"],
+                },
                 severity: Severity::Medium,
-                category: "pod-security",
                 message: "container `app` must not set runAsUser to 0".into(),
                 object: std::sync::Arc::new(ObjectRef {
                     api_version: "apps/v1".into(),
@@ -355,8 +374,7 @@ pub(crate) mod sample {
                     line: 30,
                     column: 13,
                 }),
-                controls: &["PSS:restricted:runAsUser"],
-                related: Vec::new(),
+                related: Box::default(),
                 suppressed: Some(Box::new(Suppression {
                     kind: "comment",
                     reason: "reads /var/log as root until the log pipeline moves".into(),
@@ -368,17 +386,23 @@ pub(crate) mod sample {
                         column: 27,
                     }),
                 })),
-                fingerprint: "5d1c0f3a9b2e4c77".into(),
+                fingerprint: Some(Fingerprint {
+                    hash: 0x5d1c0f3a9b2e4c77,
+                    occurrence: std::num::NonZeroU32::MIN,
+                }),
                 snippet: Some("            runAsUser: 0  # palisade:ignore PAL-PSS-016 expires=2027-03-31 reads /var/log as root".into()),
                 sensitive: false,
                 about: None,
-                also: Vec::new(),
+                also: Box::default(),
             },
             Finding {
-                rule: "PAL-RBAC-002",
-                name: "rbac-read-secrets",
+                rule: &RuleRef {
+                    code: "PAL-RBAC-002",
+                    name: "rbac-read-secrets",
+                    category: "rbac",
+                    controls: &["CIS-5.1.2", "MITRE:T1552.007"],
+                },
                 severity: Severity::High,
-                category: "rbac",
                 message: "ServiceAccount shop/web can get secrets in namespace shop".into(),
                 object: sa.clone(),
                 path: FieldPath::root(),
@@ -388,8 +412,7 @@ pub(crate) mod sample {
                     line: 2,
                     column: 1,
                 }),
-                controls: &["CIS-5.1.2", "MITRE:T1552.007"],
-                related: vec![Related {
+                related: Box::new([Related {
                     object: std::sync::Arc::new(ObjectRef {
                         api_version: "rbac.authorization.k8s.io/v1".into(),
                         kind: "Role".into(),
@@ -404,13 +427,16 @@ pub(crate) mod sample {
                         column: 3,
                     }),
                     message: "Role shop/web-config rule 0 grants get on secrets".into(),
-                }],
+                }]),
                 suppressed: None,
-                fingerprint: "a07e44c2d91f3b58".into(),
+                fingerprint: Some(Fingerprint {
+                    hash: 0xa07e44c2d91f3b58,
+                    occurrence: std::num::NonZeroU32::MIN,
+                }),
                 snippet: Some("apiVersion: v1".into()),
                 sensitive: false,
                 about: None,
-                also: Vec::new(),
+                also: Box::default(),
             },
         ];
         let errors = vec![LoadError {

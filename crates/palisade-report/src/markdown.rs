@@ -31,7 +31,7 @@ fn code(text: &str) -> String {
 }
 
 fn row(out: &mut String, finding: &Finding) {
-    let mut message = finding.message.clone();
+    let mut message = finding.message.to_string();
     if !finding.also.is_empty() {
         let codes: Vec<&str> = finding.also.iter().map(|a| a.rule).collect();
         message.push_str(&format!(" (also: {})", codes.join(", ")));
@@ -46,8 +46,8 @@ fn row(out: &mut String, finding: &Finding) {
     let _ = writeln!(
         out,
         "| {severity} | {} {} | {} | {place} | {} |",
-        code(finding.rule),
-        cell(finding.name),
+        code(finding.rule.code),
+        cell(finding.rule.name),
         cell(&finding.object.display_name()),
         cell(&message),
     );
@@ -134,7 +134,7 @@ pub fn write_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io:
             let _ = writeln!(
                 md,
                 "| {} | {} | {place} | {} | {}{expiry} |",
-                code(finding.rule),
+                code(finding.rule.code),
                 cell(&finding.object.display_name()),
                 suppression.kind,
                 cell(&suppression.reason),

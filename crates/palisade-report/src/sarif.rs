@@ -166,7 +166,7 @@ fn result(finding: &Finding, rule_index: Option<usize>, cluster: Option<&str>) -
         })
         .collect();
     let mut result = json!({
-        "ruleId": finding.rule,
+        "ruleId": finding.rule.code,
         "level": level(finding.severity),
         "message": { "text": format!("{} ({object})", finding.message) },
         "locations": [Value::Object(location)],
@@ -175,7 +175,7 @@ fn result(finding: &Finding, rule_index: Option<usize>, cluster: Option<&str>) -
             "severity": finding.severity.as_str(),
             "object": *finding.object,
             "path": finding.path.as_str(),
-            "controls": finding.controls,
+            "controls": finding.rule.controls,
         },
     });
     if let Some(index) = rule_index {
@@ -295,7 +295,7 @@ pub fn write_sarif(
     for (i, finding) in report.findings.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
         let context = report.cluster.as_ref().map(|c| c.context.as_str());
-        let value = result(finding, rule_index.get(finding.rule).copied(), context);
+        let value = result(finding, rule_index.get(finding.rule.code).copied(), context);
         serde_json::to_writer_pretty(&mut *out, &value)?;
     }
     out.write_all(b"\n]")?;

@@ -44,6 +44,7 @@ fn cis_check(finding: &Finding) -> Option<String> {
     });
     from_message.or_else(|| {
         finding
+            .rule
             .controls
             .iter()
             .find_map(|c| c.strip_prefix("CIS-").map(str::to_string))
@@ -152,7 +153,7 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
         out,
         "{}{} [{}] {}",
         painter.paint(bold, &place),
-        painter.paint(bold, finding.rule),
+        painter.paint(bold, finding.rule.code),
         painter.severity(finding.severity),
         finding.message
     );
@@ -171,7 +172,7 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
                 Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
                 &carets
             ),
-            finding.name
+            finding.rule.name
         );
     }
     match painter.cluster.filter(|_| finding.location.is_none()) {
@@ -196,8 +197,8 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
     for restated in &finding.also {
         let _ = writeln!(out, "  = also: {}", crate::restated_line(restated));
     }
-    if !finding.controls.is_empty() {
-        let _ = writeln!(out, "  = controls: {}", finding.controls.join(", "));
+    if !finding.rule.controls.is_empty() {
+        let _ = writeln!(out, "  = controls: {}", finding.rule.controls.join(", "));
     }
     out.push('\n');
 }
@@ -217,7 +218,7 @@ fn write_suppressed(out: &mut String, finding: &Finding, painter: &Painter) {
     let _ = writeln!(
         out,
         "{place}{} {} {}",
-        finding.rule,
+        finding.rule.code,
         painter.paint(
             Style::new().dimmed(),
             &format!("[suppressed by {}{expiry}]", suppression.kind)

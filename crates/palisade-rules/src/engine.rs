@@ -284,7 +284,7 @@ impl Engine {
         let mut all = Vec::new();
         append_all(
             &mut all,
-            self.check_inventory_where(inventory, &|rule| rule.meta.category == category),
+            self.check_inventory_where(inventory, &|rule| rule.meta.info.category == category),
         );
         all
     }
@@ -309,7 +309,7 @@ impl Engine {
                     .hits
                     .into_iter()
                     .map(|hit| Finding {
-                        related: hit.related,
+                        related: hit.related.into(),
                         about: hit.about.map(Box::new),
                         severity: hit.severity.unwrap_or(meta.severity),
                         ..meta.finding(hit.message, hit.at.object, hit.at.path, hit.at.location)
@@ -393,7 +393,7 @@ impl Engine {
             });
         let snippet = match (&location, source) {
             (Some(loc), Some(source)) if !holds_secrets(object.kind()) && !sensitive => {
-                source.line(loc.line)
+                source.line(loc.line).map(String::into_boxed_str)
             }
             _ => None,
         };
@@ -414,7 +414,7 @@ impl Engine {
 fn options_of(settings: &Settings, rule: &Rule) -> OptionValues {
     settings
         .options
-        .get(rule.meta.code)
+        .get(rule.meta.info.code)
         .cloned()
         .unwrap_or_default()
 }

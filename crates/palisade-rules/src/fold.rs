@@ -13,7 +13,7 @@ use crate::RuleMeta;
 fn meta(code: &str) -> Option<&'static RuleMeta> {
     static BY_CODE: OnceLock<HashMap<&'static str, &'static RuleMeta>> = OnceLock::new();
     BY_CODE
-        .get_or_init(|| RULES.iter().map(|r| (r.meta.code, &r.meta)).collect())
+        .get_or_init(|| RULES.iter().map(|r| (r.meta.info.code, &r.meta)).collect())
         .get(code)
         .copied()
 }
@@ -43,7 +43,7 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 pub fn fold_restated(findings: &mut Vec<Finding>) {
     if !findings
         .iter()
-        .any(|f| meta(f.rule).is_some_and(|m| !m.subsumes.is_empty()))
+        .any(|f| meta(f.rule.code).is_some_and(|m| !m.subsumes.is_empty()))
     {
         return;
     }
@@ -65,7 +65,7 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
             for &j in &members[n + 1..] {
                 let (a, b) = (&findings[i], &findings[j]);
                 if a.rule != b.rule
-                    && (subsumes(a.rule, b.rule) || subsumes(b.rule, a.rule))
+                    && (subsumes(a.rule.code, b.rule.code) || subsumes(b.rule.code, a.rule.code))
                     && nested(a.subject().2, b.subject().2)
                 {
                     let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
@@ -92,7 +92,7 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
         let restates = |i: usize| {
             members
                 .iter()
-                .filter(|&&j| subsumes(findings[i].rule, findings[j].rule))
+                .filter(|&&j| subsumes(findings[i].rule.code, findings[j].rule.code))
                 .count()
         };
         let Some(&keeper) = members
@@ -113,18 +113,20 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     for (&i, &keeper) in &keeper_of {
         let finding = &mut findings[i];
         also.entry(keeper).or_default().push(Restated {
-            rule: finding.rule,
+            rule: finding.rule.code,
             object: Arc::clone(&finding.object),
-            name: finding.name,
+            name: finding.rule.name,
             severity: finding.severity,
-            message: std::mem::take(&mut finding.message),
+            message: std::mem::take(&mut finding.message).into_string(),
             path: std::mem::take(&mut finding.path),
             location: finding.location.take(),
         });
     }
     for (keeper, mut restated) in also {
         restated.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.path.cmp(&b.path)));
-        findings[keeper].also.extend(restated);
+        let mut all = std::mem::take(&mut findings[keeper].also).into_vec();
+        all.extend(restated);
+        findings[keeper].also = all.into_boxed_slice();
     }
     let mut index = 0;
     findings.retain(|_| {

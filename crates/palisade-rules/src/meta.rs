@@ -4,7 +4,7 @@ use palisade_analysis::pss::{Version, Violation};
 use palisade_analysis::rbac::Source;
 use palisade_analysis::Inventory;
 use palisade_audit::AuditEvent;
-use palisade_model::{FieldPath, NodeFile, Object, PodView, Related, Severity};
+use palisade_model::{FieldPath, NodeFile, Object, PodView, Related, RuleRef, Severity};
 
 /// What a rule looks at, and the function (or engine check) that looks. The engine dispatches
 /// on the variant.
@@ -138,13 +138,9 @@ impl Emitter {
 
 /// Everything about a rule except its logic.
 pub struct RuleMeta {
-    /// Stable, never reused: `PAL-<FAMILY>-<NNN>`.
-    pub code: &'static str,
-    pub name: &'static str,
+    /// Code, name, category and controls: what each finding of the rule refers to.
+    pub info: RuleRef,
     pub severity: Severity,
-    pub category: &'static str,
-    /// Framework tags: `PSS:<level>:<check>`, `CIS-<id>`, `NSA:<section>`, `MITRE:<id>`.
-    pub controls: &'static [&'static str],
     /// The rule's doc comment, verbatim (one leading space per line, as rustdoc stores it).
     pub raw_docs: &'static str,
     /// What the rule can be configured with (`rules: {CODE: {option: value}}` in the config).
@@ -167,29 +163,26 @@ impl RuleMeta {
     /// A finding of this rule, before suppressions, fingerprints and code frames; it is
     /// sensitive (never quoted) when the rule is.
     pub fn finding(
-        &self,
+        &'static self,
         message: String,
         object: std::sync::Arc<palisade_model::ObjectRef>,
         path: FieldPath,
         location: Option<palisade_model::Location>,
     ) -> palisade_model::Finding {
         palisade_model::Finding {
-            rule: self.code,
-            name: self.name,
+            rule: &self.info,
             severity: self.severity,
-            category: self.category,
-            message,
+            sensitive: self.sensitive,
+            message: message.into_boxed_str(),
             object,
             path,
             location,
-            controls: self.controls,
-            related: Vec::new(),
+            related: Box::default(),
             suppressed: None,
-            fingerprint: String::new(),
+            fingerprint: None,
             snippet: None,
-            sensitive: self.sensitive,
             about: None,
-            also: Vec::new(),
+            also: Box::default(),
         }
     }
 }
@@ -300,11 +293,13 @@ macro_rules! rule {
         $(#[doc = $doc])*
         pub static $id: $crate::Rule = $crate::Rule {
             meta: $crate::RuleMeta {
-                code: $code,
-                name: $name,
+                info: palisade_model::RuleRef {
+                    code: $code,
+                    name: $name,
+                    category: $category,
+                    controls: &[$($control),*],
+                },
                 severity: palisade_model::Severity::$severity,
-                category: $category,
-                controls: &[$($control),*],
                 raw_docs: concat!($($doc, "\n"),*),
                 options: &[$($($option),*)?],
                 sensitive: false $(|| $sensitive)?,

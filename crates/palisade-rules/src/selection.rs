@@ -67,10 +67,10 @@ fn prefix_matches(text: &str, prefix: &str) -> bool {
 
 /// Whether `token` names this rule.
 pub fn matches(meta: &RuleMeta, token: &str) -> bool {
-    prefix_matches(meta.code, token)
-        || prefix_matches(meta.name, token)
-        || meta.category.eq_ignore_ascii_case(token)
-        || meta.controls.iter().any(|c| prefix_matches(c, token))
+    prefix_matches(meta.info.code, token)
+        || prefix_matches(meta.info.name, token)
+        || meta.info.category.eq_ignore_ascii_case(token)
+        || meta.info.controls.iter().any(|c| prefix_matches(c, token))
 }
 
 impl Selection {
@@ -81,7 +81,7 @@ impl Selection {
             if !rules.iter().any(|r| matches(&r.meta, token)) {
                 let names = rules
                     .iter()
-                    .flat_map(|r| [r.meta.code, r.meta.name, r.meta.category]);
+                    .flat_map(|r| [r.meta.info.code, r.meta.info.name, r.meta.info.category]);
                 return Err(SelectionError::NoMatch(
                     token.clone(),
                     did_you_mean(token, names),
@@ -110,7 +110,7 @@ mod tests {
         Ok(selection
             .resolve(RULES)?
             .iter()
-            .map(|r| r.meta.code)
+            .map(|r| r.meta.info.code)
             .collect())
     }
 
@@ -120,7 +120,7 @@ mod tests {
         assert_eq!(codes(&["pss-privileged"], &[]), Ok(vec!["PAL-PSS-002"]));
         let pss_rules = RULES
             .iter()
-            .filter(|r| r.meta.code.starts_with("PAL-PSS-"))
+            .filter(|r| r.meta.info.code.starts_with("PAL-PSS-"))
             .count();
         assert_eq!(pss_rules, 19);
         assert_eq!(
@@ -129,7 +129,7 @@ mod tests {
         );
         let rbac_rules = RULES
             .iter()
-            .filter(|r| r.meta.code.starts_with("PAL-RBAC-"))
+            .filter(|r| r.meta.info.code.starts_with("PAL-RBAC-"))
             .count();
         assert_eq!(codes(&["rbac"], &[]).map(|c| c.len()), Ok(rbac_rules));
         assert_eq!(codes(&["cis-5.2.2"], &[]), Ok(vec!["PAL-PSS-002"]));

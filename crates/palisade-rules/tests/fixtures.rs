@@ -108,7 +108,10 @@ fn run_fixture(code: &str, path: &Path) -> (Marks, Marks) {
     if directive(&text, "rbac-bootstrap:") == Some("false") {
         settings.rbac_bootstrap = false;
     }
-    let rule = RULES.iter().find(|r| r.meta.code == code).expect("rule");
+    let rule = RULES
+        .iter()
+        .find(|r| r.meta.info.code == code)
+        .expect("rule");
     for line in text.lines().filter_map(|l| l.strip_prefix("# option: ")) {
         let (name, values) = line.split_once('=').expect("# option: NAME=V1,V2");
         let option = rule
@@ -127,7 +130,7 @@ fn run_fixture(code: &str, path: &Path) -> (Marks, Marks) {
         };
         settings
             .options
-            .entry(rule.meta.code)
+            .entry(rule.meta.info.code)
             .or_default()
             .0
             .insert(option.name, value);
@@ -159,7 +162,7 @@ fn run_fixture(code: &str, path: &Path) -> (Marks, Marks) {
     let mut reported = Vec::new();
     for finding in findings
         .into_iter()
-        .filter(|f| f.rule == code && f.suppressed.is_none())
+        .filter(|f| f.rule.code == code && f.suppressed.is_none())
     {
         let location = finding.location.expect("fixtures come from files");
         reported.push((location.line, finding.severity.as_str().to_string()));
@@ -201,7 +204,7 @@ fn every_rule_reports_exactly_the_marked_lines_of_its_fixtures() {
         .iter()
         .filter(|r| !matches!(r.check, palisade_rules::Check::File(_)))
     {
-        let code = rule.meta.code;
+        let code = rule.meta.info.code;
         let dir = fixture_dir(code);
         let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
         for entry in
@@ -257,7 +260,7 @@ fn every_fixture_folder_belongs_to_a_rule() {
             .to_string_lossy()
             .into_owned();
         assert!(
-            RULES.iter().any(|r| r.meta.code == name),
+            RULES.iter().any(|r| r.meta.info.code == name),
             "fixtures/{name} matches no rule"
         );
     }

@@ -193,7 +193,7 @@ fn the_scan_reports_a_pod_security_finding_exactly_when_upstream_rejects() {
             if findings.is_empty() != (expect == "pass") {
                 let found: Vec<String> = findings
                     .iter()
-                    .map(|f| format!("{}@{}", f.rule, f.path))
+                    .map(|f| format!("{}@{}", f.rule.code, f.path))
                     .collect();
                 disagreements.push(format!("{level} {version} {expect} {name}: {found:?}"));
             }

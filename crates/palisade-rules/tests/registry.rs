@@ -13,20 +13,29 @@ fn codes_and_names_are_unique_and_well_formed() {
     let mut names = HashSet::new();
     for rule in RULES {
         let meta = &rule.meta;
-        assert!(codes.insert(meta.code), "duplicate code {}", meta.code);
-        assert!(names.insert(meta.name), "duplicate name {}", meta.name);
-        let parts: Vec<&str> = meta.code.split('-').collect();
+        assert!(
+            codes.insert(meta.info.code),
+            "duplicate code {}",
+            meta.info.code
+        );
+        assert!(
+            names.insert(meta.info.name),
+            "duplicate name {}",
+            meta.info.name
+        );
+        let parts: Vec<&str> = meta.info.code.split('-').collect();
         assert!(
             matches!(parts[..], ["PAL", family, number] if family.chars().all(|c| c.is_ascii_uppercase()) && number.len() == 3 && number.chars().all(|c| c.is_ascii_digit())),
             "code {} must look like PAL-FAMILY-NNN",
-            meta.code
+            meta.info.code
         );
         assert!(
-            meta.name
+            meta.info
+                .name
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
             "name {} must be kebab-case",
-            meta.name
+            meta.info.name
         );
     }
 }
@@ -45,19 +54,19 @@ fn every_rule_is_documented() {
             assert!(
                 docs.contains(section),
                 "{} lacks `{section}`",
-                rule.meta.code
+                rule.meta.info.code
             );
         }
         assert!(
             !rule.meta.summary().is_empty(),
             "{} has no summary",
-            rule.meta.code
+            rule.meta.info.code
         );
         // Suppression rules judge Palisade's own configuration, which no framework covers.
         assert!(
-            !rule.meta.controls.is_empty() || rule.meta.category == "suppression",
+            !rule.meta.info.controls.is_empty() || rule.meta.info.category == "suppression",
             "{} maps to no framework control",
-            rule.meta.code
+            rule.meta.info.code
         );
     }
 }
@@ -71,9 +80,13 @@ fn each_pss_check_has_exactly_one_rule_tagged_with_its_control() {
             .collect();
         assert_eq!(rules.len(), 1, "check {} needs exactly one rule", check.id);
         assert!(
-            rules[0].meta.controls.contains(&check.control().as_str()),
+            rules[0]
+                .meta
+                .info
+                .controls
+                .contains(&check.control().as_str()),
             "{} must carry {}",
-            rules[0].meta.code,
+            rules[0].meta.info.code,
             check.control()
         );
     }
@@ -91,7 +104,7 @@ fn pss_level_and_version_decide_which_pss_rules_run() {
         Engine::new(&settings)
             .expect("valid")
             .rules()
-            .map(|r| r.meta.code)
+            .map(|r| r.meta.info.code)
             .collect()
     };
     let baseline = codes(Level::Baseline, Version::LATEST);

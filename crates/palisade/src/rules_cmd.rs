@@ -45,12 +45,12 @@ pub fn list(args: &RulesArgs) -> Result<()> {
 
 fn to_json(rule: &Rule) -> RuleJson {
     RuleJson {
-        code: rule.meta.code,
-        name: rule.meta.name,
+        code: rule.meta.info.code,
+        name: rule.meta.info.name,
         severity: rule.meta.severity.as_str(),
-        category: rule.meta.category,
+        category: rule.meta.info.category,
         target: rule.check.target(),
-        controls: rule.meta.controls,
+        controls: rule.meta.info.controls,
         summary: rule.meta.summary(),
         docs: rule.meta.docs(),
     }
@@ -58,8 +58,8 @@ fn to_json(rule: &Rule) -> RuleJson {
 
 fn table(rules: &[&Rule]) -> String {
     let width = |f: fn(&Rule) -> usize| rules.iter().map(|r| f(r)).max().unwrap_or(0);
-    let name_w = width(|r| r.meta.name.len()).max(4);
-    let cat_w = width(|r| r.meta.category.len()).max(8);
+    let name_w = width(|r| r.meta.info.name.len()).max(4);
+    let cat_w = width(|r| r.meta.info.category.len()).max(8);
     let mut out = format!(
         "{:<12} {:<name_w$} {:<9} {:<cat_w$} CONTROLS\n",
         "CODE", "NAME", "SEVERITY", "CATEGORY"
@@ -67,11 +67,11 @@ fn table(rules: &[&Rule]) -> String {
     for rule in rules {
         out.push_str(&format!(
             "{:<12} {:<name_w$} {:<9} {:<cat_w$} {}\n",
-            rule.meta.code,
-            rule.meta.name,
+            rule.meta.info.code,
+            rule.meta.info.name,
             rule.meta.severity.as_str(),
-            rule.meta.category,
-            rule.meta.controls.join(", ")
+            rule.meta.info.category,
+            rule.meta.info.controls.join(", ")
         ));
     }
     out
@@ -79,9 +79,12 @@ fn table(rules: &[&Rule]) -> String {
 
 pub fn explain(args: &ExplainArgs) -> Result<u8> {
     let Some(rule) = RULES.iter().find(|r| {
-        r.meta.code.eq_ignore_ascii_case(&args.rule) || r.meta.name.eq_ignore_ascii_case(&args.rule)
+        r.meta.info.code.eq_ignore_ascii_case(&args.rule)
+            || r.meta.info.name.eq_ignore_ascii_case(&args.rule)
     }) else {
-        let names = RULES.iter().flat_map(|r| [r.meta.code, r.meta.name]);
+        let names = RULES
+            .iter()
+            .flat_map(|r| [r.meta.info.code, r.meta.info.name]);
         let hint = palisade_rules::did_you_mean(&args.rule, names)
             .map_or(String::new(), |s| format!(": did you mean `{s}`?"));
         bail!(

@@ -75,15 +75,15 @@ fn rule_infos(pipeline: &Pipeline) -> Vec<RuleInfo> {
         .map(|rule| {
             let meta = &rule.meta;
             RuleInfo {
-                code: meta.code,
-                name: meta.name,
+                code: meta.info.code,
+                name: meta.info.name,
                 severity: pipeline
                     .severity
-                    .get(meta.code)
+                    .get(meta.info.code)
                     .copied()
                     .unwrap_or(meta.severity),
-                category: meta.category,
-                controls: meta.controls,
+                category: meta.info.category,
+                controls: meta.info.controls,
                 summary: meta.summary(),
                 docs: meta.docs(),
             }

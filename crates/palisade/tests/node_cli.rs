@@ -225,17 +225,17 @@ fn a_weak_control_plane_fails_every_check_at_its_file_line_and_flag() {
     ] {
         let listed = palisade_rules::registry::RULES
             .iter()
-            .filter(|r| r.meta.code.starts_with(family));
+            .filter(|r| r.meta.info.code.starts_with(family));
         for rule in listed {
             // The flag-missing variant of encryption at rest is pinned by its fixture: this
             // API server names a (weak) encryption config.
-            if rule.meta.code == "PAL-CP-007" {
+            if rule.meta.info.code == "PAL-CP-007" {
                 continue;
             }
             assert!(
-                rules.contains(rule.meta.code),
+                rules.contains(rule.meta.info.code),
                 "{} did not fire",
-                rule.meta.code
+                rule.meta.info.code
             );
         }
     }

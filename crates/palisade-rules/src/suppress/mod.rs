@@ -583,7 +583,7 @@ impl Suppressions {
             let Some(entries) = self.by_object.get(&key) else {
                 continue;
             };
-            let Some(rule) = RULES.iter().find(|r| r.meta.code == finding.rule) else {
+            let Some(rule) = RULES.iter().find(|r| r.meta.info.code == finding.rule.code) else {
                 continue;
             };
             let applying = entries.iter().find(|(id, target)| {
@@ -610,7 +610,11 @@ impl Suppressions {
         active: &[&'static Rule],
         which: std::ops::Range<usize>,
     ) -> Vec<Finding> {
-        let is_active = |rule: &Rule| active.iter().any(|a| a.meta.code == rule.meta.code);
+        let is_active = |rule: &Rule| {
+            active
+                .iter()
+                .any(|a| a.meta.info.code == rule.meta.info.code)
+        };
         let mut reports = Vec::new();
         for (id, directive) in self.directives.iter().enumerate() {
             if !which.contains(&id) {
@@ -649,22 +653,13 @@ impl Suppressions {
 
 fn meta_finding(rule: &'static Rule, directive: &Directive, message: String) -> Finding {
     Finding {
-        rule: rule.meta.code,
-        name: rule.meta.name,
-        severity: rule.meta.severity,
-        category: rule.meta.category,
-        message,
-        object: Arc::clone(&directive.object),
-        path: directive.path.clone(),
-        location: directive.location.clone(),
-        controls: rule.meta.controls,
-        related: Vec::new(),
-        suppressed: None,
-        fingerprint: String::new(),
-        snippet: None,
         sensitive: false,
-        about: None,
-        also: Vec::new(),
+        ..rule.meta.finding(
+            message,
+            Arc::clone(&directive.object),
+            directive.path.clone(),
+            directive.location.clone(),
+        )
     }
 }
 
