@@ -299,31 +299,26 @@ impl Engine {
             self.inventory.iter().filter(|a| wanted(a.rule)).collect();
         // Independent analyses over a shared, read-only inventory: one per core, results in
         // rule order.
-        let per_rule: Vec<Vec<Finding>> = active
+        active
             .par_iter()
-            .map(|active| {
-                let mut emitter = Emitter::default();
-                (active.check)(inventory, &mut emitter);
-                let meta = &active.rule.meta;
-                emitter
-                    .hits
-                    .into_iter()
-                    .map(|hit| Finding {
-                        related: hit.related.into(),
-                        about: hit.about.map(Box::new),
-                        severity: hit.severity.unwrap_or(meta.severity),
-                        ..meta.finding(hit.message, hit.at.object, hit.at.path, hit.at.location)
-                    })
-                    .collect()
-            })
-            .collect();
-        per_rule
+            .map(|active| run_inventory_rule(active, inventory))
+            .collect()
     }
 
     /// Runs the inventory rules, their findings appended to `out`: on a large input these are
-    /// tens of thousands, and a second array of them would be a scan's peak.
+    /// tens of thousands, so the rules run a few at a time (two per core), each group's
+    /// findings moved into `out` before the next starts, rather than all at once with every
+    /// rule's array alive beside `out`.
     pub fn check_inventory_into(&self, inventory: &Inventory, out: &mut Vec<Finding>) {
-        append_all(out, self.check_inventory_where(inventory, &|_| true));
+        use rayon::prelude::*;
+        let width = 2 * rayon::current_num_threads().max(1);
+        for group in self.inventory.chunks(width) {
+            let per_rule: Vec<Vec<Finding>> = group
+                .par_iter()
+                .map(|active| run_inventory_rule(active, inventory))
+                .collect();
+            append_all(out, per_rule);
+        }
     }
 
     /// Runs every active rule on `object`; `source` is the text of its file, if any.
@@ -473,6 +468,23 @@ impl AuditSession<'_> {
         }
         findings
     }
+}
+
+/// Runs one inventory rule: its findings, in the order it reported them.
+fn run_inventory_rule(active: &ActiveInventory, inventory: &Inventory) -> Vec<Finding> {
+    let mut emitter = Emitter::default();
+    (active.check)(inventory, &mut emitter);
+    let meta = &active.rule.meta;
+    emitter
+        .hits
+        .into_iter()
+        .map(|hit| Finding {
+            related: hit.related.into(),
+            about: hit.about.map(Box::new),
+            severity: hit.severity.unwrap_or(meta.severity),
+            ..meta.finding(hit.message, hit.at.object, hit.at.path, hit.at.location)
+        })
+        .collect()
 }
 
 /// Moves every rule's findings into `out`, sized once, each rule's array freed once moved.
