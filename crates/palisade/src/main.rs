@@ -1,6 +1,7 @@
 //! `palisade`: the command line.
 
 mod admit_cmd;
+mod allocator;
 mod audit_cmd;
 mod cli;
 mod cluster_cmd;
@@ -24,6 +25,7 @@ pub(crate) const EXIT_FINDINGS: u8 = 1;
 pub(crate) const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    allocator::return_large_allocations_when_freed();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Scan(args) => scan_cmd::run(&args, cli.kubernetes_version),

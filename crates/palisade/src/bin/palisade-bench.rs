@@ -22,6 +22,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+
+#[path = "../allocator.rs"]
+mod allocator;
 use palisade_engine::{dedup_inputs, scan_input, Pipeline};
 use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
@@ -30,6 +33,8 @@ use rayon::prelude::*;
 const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS | palisade-bench --snapshot OBJECTS [FILE] | palisade-bench --parse FILE | palisade-bench --copies N DIR";
 
 fn main() -> Result<()> {
+    // The allocator as `palisade` has it, so that the two compare.
+    allocator::return_large_allocations_when_freed();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let target = match args.first().map(String::as_str) {
         Some("--rbac") => {
