@@ -35,11 +35,27 @@ pub enum Bound {
     Limit,
 }
 
-/// A container that leaves a resource's request or limit unset.
+impl Resource {
+    /// The bit of `(self, bound)` in a [`Gap`]'s set of what is missing.
+    fn bit(self, bound: Bound) -> u8 {
+        let resource = match self {
+            Resource::Cpu => 0,
+            Resource::Memory => 1,
+        };
+        let bound = match bound {
+            Bound::Request => 0,
+            Bound::Limit => 2,
+        };
+        1 << (resource + bound)
+    }
+}
+
+/// A container that leaves some resources' requests or limits unset: one per container
+/// (a large input has tens of thousands), whatever it misses.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gap {
-    pub resource: Resource,
-    pub bound: Bound,
+    /// What is missing: a bit per resource and bound ([`Resource::bit`]).
+    missing: u8,
     pub namespace: String,
     /// "container `web`", for messages.
     pub container: String,
@@ -47,10 +63,11 @@ pub struct Gap {
     pub source: Source,
 }
 
-/// What a namespace's LimitRanges give containers that set nothing.
+/// What a namespace's LimitRanges give containers that set nothing: a bit per resource and
+/// bound ([`Resource::bit`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Defaults {
-    covered: Vec<(Resource, Bound)>,
+    covered: u8,
 }
 
 #[derive(Clone, Default, PartialEq)]
@@ -90,6 +107,7 @@ impl ResourcesBuilder {
             } else {
                 container.path.clone()
             };
+            let mut missing = 0;
             for resource in [Resource::Cpu, Resource::Memory] {
                 let limited = has(limits, resource) || has(pod_limits, resource);
                 // An unset request takes the limit's value (API defaulting).
@@ -99,15 +117,17 @@ impl ResourcesBuilder {
                     || has(pod_limits, resource);
                 for (bound, present) in [(Bound::Request, requested), (Bound::Limit, limited)] {
                     if !present {
-                        self.gaps.push(Gap {
-                            resource,
-                            bound,
-                            namespace: namespace.clone(),
-                            container: container.describe(),
-                            source: Source::of(object, &path, false),
-                        });
+                        missing |= resource.bit(bound);
                     }
                 }
+            }
+            if missing != 0 {
+                self.gaps.push(Gap {
+                    missing,
+                    namespace: namespace.clone(),
+                    container: container.describe(),
+                    source: Source::of(object, &path, false),
+                });
             }
         }
     }
@@ -133,10 +153,10 @@ impl ResourcesBuilder {
                     || has(item.get("defaultRequest"), resource)
                     || has(item.get("min"), resource);
                 if default_limit {
-                    defaults.covered.push((resource, Bound::Limit));
+                    defaults.covered |= resource.bit(Bound::Limit);
                 }
                 if default_request {
-                    defaults.covered.push((resource, Bound::Request));
+                    defaults.covered |= resource.bit(Bound::Request);
                 }
             }
         }
@@ -148,8 +168,7 @@ impl ResourcesBuilder {
             self.defaults
                 .entry(namespace)
                 .or_default()
-                .covered
-                .extend(defaults.covered);
+                .covered |= defaults.covered;
         }
     }
 
@@ -157,12 +176,11 @@ impl ResourcesBuilder {
         let ResourcesBuilder { gaps, defaults } = self;
         let gaps = gaps
             .into_iter()
-            .filter(|gap| {
-                !defaults.get(&gap.namespace).is_some_and(|d| {
-                    d.covered
-                        .iter()
-                        .any(|&(r, b)| r == gap.resource && b == gap.bound)
-                })
+            .filter_map(|mut gap| {
+                if let Some(defaults) = defaults.get(&gap.namespace) {
+                    gap.missing &= !defaults.covered;
+                }
+                (gap.missing != 0).then_some(gap)
             })
             .collect();
         Resources { gaps }
@@ -178,6 +196,6 @@ impl Resources {
     pub fn gaps(&self, resource: Resource, bound: Bound) -> impl Iterator<Item = &Gap> {
         self.gaps
             .iter()
-            .filter(move |g| g.resource == resource && g.bound == bound)
+            .filter(move |g| g.missing & resource.bit(bound) != 0)
     }
 }
