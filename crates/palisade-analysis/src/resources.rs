@@ -165,10 +165,7 @@ impl ResourcesBuilder {
     pub fn merge(&mut self, other: ResourcesBuilder) {
         self.gaps.extend(other.gaps);
         for (namespace, defaults) in other.defaults {
-            self.defaults
-                .entry(namespace)
-                .or_default()
-                .covered |= defaults.covered;
+            self.defaults.entry(namespace).or_default().covered |= defaults.covered;
         }
     }
 

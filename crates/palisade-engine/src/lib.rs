@@ -597,20 +597,27 @@ impl Collected {
         if pipeline.code_frames {
             add_snippets(&mut findings, stdin_text.as_deref());
         }
+        // Keys of a few words (a file's rank is looked up once per finding); findings without a
+        // place, which share the key `(None, rule)`, are then ordered by object, path and
+        // message, without copies.
         findings.sort_by_cached_key(|f| {
             let place = f
                 .location
                 .as_ref()
                 .map(|l| (file_rank(&l.file), l.line, l.column));
-            let unplaced = f.location.is_none().then(|| {
-                (
-                    Arc::clone(&f.object),
-                    f.path.as_str().to_string(),
-                    f.message.clone(),
-                )
-            });
-            (place, f.rule.code, unplaced)
+            (place, f.rule.code)
         });
+        for unplaced in findings.chunk_by_mut(|a, b| {
+            a.location.is_none() && b.location.is_none() && a.rule.code == b.rule.code
+        }) {
+            unplaced.sort_by(|a, b| {
+                (&a.object, a.path.as_str(), &a.message).cmp(&(
+                    &b.object,
+                    b.path.as_str(),
+                    &b.message,
+                ))
+            });
+        }
         // A part's findings go into PolicyReports, which carry no fingerprints (they identify
         // a finding across a report's runs, and a part is never a whole report).
         if !partial {

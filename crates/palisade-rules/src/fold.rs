@@ -18,6 +18,22 @@ fn meta(code: &str) -> Option<&'static RuleMeta> {
         .copied()
 }
 
+/// Whether `rule` restates another rule or is restated by one: only such findings can fold.
+fn folds(rule: &str) -> bool {
+    static FOLDING: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    FOLDING
+        .get_or_init(|| {
+            RULES
+                .iter()
+                .filter(|r| !r.meta.subsumes.is_empty())
+                .flat_map(|r| {
+                    std::iter::once(r.meta.info.code).chain(r.meta.subsumes.iter().copied())
+                })
+                .collect()
+        })
+        .contains(rule)
+}
+
 /// Whether `rule` declares that it restates `other`.
 fn subsumes(rule: &str, other: &str) -> bool {
     meta(rule).is_some_and(|m| m.subsumes.contains(&other))
@@ -50,7 +66,9 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     type Key = (Arc<ObjectRef>, Option<Arc<str>>, &'static str);
     let mut by_subject: HashMap<Key, Vec<usize>> = HashMap::new();
     for (i, finding) in findings.iter().enumerate() {
-        if finding.suppressed.is_none() {
+        // Most findings are of rules that restate none and that none restates: not indexed (on
+        // a large input this index would be a tenth of the scan's memory).
+        if finding.suppressed.is_none() && folds(finding.rule.code) {
             let (object, file, _, aspect) = finding.subject();
             by_subject
                 .entry((Arc::clone(object), file.cloned(), aspect))
