@@ -193,7 +193,13 @@ impl Builder {
 
     fn end_seq(&mut self) -> Result<Option<Node>, YamlError> {
         match self.stack.pop() {
-            Some(Frame::Seq { items, pos, anchor }) => {
+            Some(Frame::Seq {
+                mut items,
+                pos,
+                anchor,
+            }) => {
+                // The tree of a large document is many times its text: no spare room in it.
+                items.shrink_to_fit();
                 self.complete(Node::new(Value::Seq(items), pos), anchor)
             }
             _ => Err(self.error(Pos::default(), "unbalanced sequence end")),
@@ -210,6 +216,7 @@ impl Builder {
                 ..
             }) => {
                 apply_merges(&mut entries, merges)?;
+                entries.shrink_to_fit();
                 self.complete(Node::new(Value::Map(entries), pos), anchor)
             }
             _ => Err(self.error(Pos::default(), "unbalanced mapping end")),
