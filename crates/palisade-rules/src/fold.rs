@@ -82,7 +82,7 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
         for (n, &i) in members.iter().enumerate() {
             for &j in &members[n + 1..] {
                 let (a, b) = (&findings[i], &findings[j]);
-                if a.rule != b.rule
+                if a.rule.code != b.rule.code
                     && (subsumes(a.rule.code, b.rule.code) || subsumes(b.rule.code, a.rule.code))
                     && nested(a.subject().2, b.subject().2)
                 {
@@ -98,8 +98,11 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     if !folded_any {
         return;
     }
+    // Only indexed findings were ever joined to another: the rest stay alone.
+    let mut candidates: Vec<usize> = by_subject.into_values().flatten().collect();
+    candidates.sort_unstable();
     let mut components: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..findings.len() {
+    for i in candidates {
         let root = find(&mut parent, i);
         components.entry(root).or_default().push(i);
     }
