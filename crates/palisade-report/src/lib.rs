@@ -15,7 +15,7 @@ pub use json::{render_json, write_json};
 pub use junit::write_junit;
 pub use markdown::write_markdown;
 pub use sarif::{relative_uri, write_sarif, SarifOptions};
-pub use text::{render_text, summary_line, TextOptions};
+pub use text::{render_text, summary_line, write_text, TextOptions};
 
 /// Everything a scan produced.
 #[derive(Clone, Debug, Default)]

@@ -234,11 +234,29 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Renders the report for a terminal.
 pub fn render_text(report: &Report, options: TextOptions) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_text(report, options, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes the report for a terminal, a finding at a time: the text of a large report is never
+/// held whole.
+pub fn write_text(
+    report: &Report,
+    options: TextOptions,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let painter = Painter {
         color: options.color,
         cluster: report.cluster.as_ref().map(|c| c.context.as_str()),
     };
     let mut out = String::new();
+    let mut flush = |out: &mut String| {
+        let written = sink.write_all(out.as_bytes());
+        out.clear();
+        written
+    };
     let active: Vec<&Finding> = report
         .findings
         .iter()
@@ -249,12 +267,14 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     } else {
         for finding in active {
             write_finding(&mut out, finding, &painter);
+            flush(&mut out)?;
         }
     }
     if report.summary.suppressed > 0 {
         let _ = writeln!(out, "{}", painter.paint(Style::new().bold(), "Suppressed:"));
         for finding in &report.findings {
             write_suppressed(&mut out, finding, &painter);
+            flush(&mut out)?;
         }
         out.push('\n');
     }
@@ -288,7 +308,7 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
     }
     let line = summary_sentence(report, &painter);
     let _ = writeln!(out, "{}.", painter.paint(Style::new().bold(), &line));
-    out
+    flush(&mut out)
 }
 
 /// The report's one-line summary ("Found 3 findings (1 critical, 2 medium) in 12 objects from
@@ -376,6 +396,36 @@ mod tests {
                 group_by_cis: false,
             }
         ));
+    }
+
+    /// Records each write, to see what was handed over when.
+    struct Writes(Vec<String>);
+
+    impl std::io::Write for Writes {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.push(String::from_utf8_lossy(bytes).into_owned());
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn findings_are_written_one_at_a_time_and_add_up_to_the_rendered_text() {
+        let options = TextOptions {
+            color: false,
+            group_by_cis: false,
+        };
+        let report = sample::report();
+        let mut writes = Writes(Vec::new());
+        write_text(&report, options, &mut writes).expect("writes to memory");
+        let first = &report.findings[0];
+        assert!(writes.0[0].contains(&*first.message));
+        assert!(!writes.0[0].contains(&*report.findings[1].message));
+        assert!(writes.0.len() > report.findings.len());
+        assert_eq!(writes.0.concat(), render_text(&report, options));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use palisade_engine::{
 use palisade_load::discover;
 use palisade_model::Severity;
 use palisade_report::{
-    render_text, summary_line, write_html, write_json, write_junit, write_markdown, write_sarif,
+    summary_line, write_html, write_json, write_junit, write_markdown, write_sarif, write_text,
     Report, RuleInfo, SarifOptions, TextOptions,
 };
 
@@ -165,15 +165,13 @@ fn write_report(report: &Report, args: &ScanArgs, out: &mut dyn Write) -> Result
                         && std::env::var_os("NO_COLOR").is_none()
                 }
             };
-            out.write_all(
-                render_text(
-                    report,
-                    TextOptions {
-                        color,
-                        group_by_cis: args.group_by == Some(GroupBy::Cis),
-                    },
-                )
-                .as_bytes(),
+            write_text(
+                report,
+                TextOptions {
+                    color,
+                    group_by_cis: args.group_by == Some(GroupBy::Cis),
+                },
+                out,
             )?;
         }
     }
