@@ -184,21 +184,41 @@ pub struct Network {
     pub admin: Vec<AdminPolicy>,
     /// The rules of CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies.
     pub cilium: Vec<CiliumRule>,
-    /// `namespaces` by name, built on first use.
-    namespace_index: NamespaceIndex,
+    /// `namespaces` by name and `policies` by namespace, built on first use.
+    index: Index,
 }
 
-/// Namespaces by name: a cache, equal whatever it holds, emptied whenever namespaces change.
+/// Lookups asked once per workload (of tens of thousands, against thousands of policies): a
+/// cache, equal whatever it holds, emptied whenever what it indexes changes.
 #[derive(Default)]
-struct NamespaceIndex(std::sync::OnceLock<std::collections::HashMap<String, usize>>);
+struct Index {
+    /// The first Namespace object of each name.
+    namespaces: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    /// The NetworkPolicies of each namespace, in input order.
+    policies: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+    /// The workloads of each namespace, in input order.
+    workloads: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+}
 
-impl Clone for NamespaceIndex {
+/// Positions of `items` by the key `of` gives each, in order.
+fn positions<T>(
+    items: &[T],
+    of: impl Fn(&T) -> &str,
+) -> std::collections::HashMap<String, Vec<usize>> {
+    let mut index: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    for (i, item) in items.iter().enumerate() {
+        index.entry(of(item).to_string()).or_default().push(i);
+    }
+    index
+}
+
+impl Clone for Index {
     fn clone(&self) -> Self {
-        NamespaceIndex::default()
+        Index::default()
     }
 }
 
-impl PartialEq for NamespaceIndex {
+impl PartialEq for Index {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -209,11 +229,13 @@ impl Network {
     pub fn add(&mut self, object: &Object) {
         if let Some(policy) = model::policy_of(object) {
             self.policies.push(policy);
+            self.index = Index::default();
         } else if let Some(namespace) = model::namespace_of(object) {
             self.namespaces.push(namespace);
-            self.namespace_index = NamespaceIndex::default();
+            self.index = Index::default();
         } else if let Some(workload) = model::workload_of(object) {
             self.workloads.push(workload);
+            self.index = Index::default();
         } else if let Some(service) = model::service_of(object) {
             self.services.push(service);
         } else if let Some(admin) = admin::admin_policy_of(object) {
@@ -240,7 +262,7 @@ impl Network {
         self.policies.extend(other.policies);
         self.workloads.extend(other.workloads);
         self.namespaces.extend(other.namespaces);
-        self.namespace_index = NamespaceIndex::default();
+        self.index = Index::default();
         self.pod_makers.extend(other.pod_makers);
         self.services.extend(other.services);
         self.admin.extend(other.admin);
@@ -277,9 +299,21 @@ impl Network {
             .map(|(_, name)| name.as_str())
     }
 
+    /// The workloads of namespace `name`, in input order.
+    pub fn workloads_in(&self, name: &str) -> impl Iterator<Item = &NetWorkload> {
+        self.index
+            .workloads
+            .get_or_init(|| positions(&self.workloads, |w| &w.namespace))
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| self.workloads.get(i))
+    }
+
     /// The Namespace object `name` of the input (the first, if it holds several).
     pub fn namespace(&self, name: &str) -> Option<&NetNamespace> {
-        let index = self.namespace_index.0.get_or_init(|| {
+        let index = self.index.namespaces.get_or_init(|| {
             let mut index = std::collections::HashMap::new();
             for (i, namespace) in self.namespaces.iter().enumerate() {
                 index.entry(namespace.name.clone()).or_insert(i);
@@ -467,9 +501,14 @@ impl Network {
 
     /// The policies of `pod`'s namespace that select it for `direction`.
     pub fn selecting(&self, pod: &NetWorkload, direction: Direction) -> Vec<&NetworkPolicy> {
-        self.policies
+        self.index
+            .policies
+            .get_or_init(|| positions(&self.policies, |p| &p.namespace))
+            .get(&pod.namespace)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
-            .filter(|p| p.namespace == pod.namespace)
+            .filter_map(|&i| self.policies.get(i))
             .filter(|p| match direction {
                 Direction::Ingress => p.ingress_type,
                 Direction::Egress => p.egress_type,

@@ -67,18 +67,11 @@ fn peer_matches_something(network: &Network, policy: &NetworkPolicy, peer: &Peer
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let network = &inventory.network;
     for policy in &network.policies {
-        let has_workloads = network
-            .workloads
-            .iter()
-            .any(|w| w.namespace == policy.namespace);
-        if !has_workloads {
+        let mut in_namespace = network.workloads_in(&policy.namespace).peekable();
+        if in_namespace.peek().is_none() {
             continue;
         }
-        if !network
-            .workloads
-            .iter()
-            .any(|w| w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels))
-        {
+        if !in_namespace.any(|w| policy.pod_selector.matches(&w.labels)) {
             let namespace =
                 crate::rules::namespace_phrase(&policy.source.object, &policy.namespace);
             match network.pod_maker_in(Some(&policy.namespace)) {
