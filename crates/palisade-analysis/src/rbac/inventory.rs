@@ -58,6 +58,8 @@ pub struct Inventory {
     pub namespaces: Vec<Namespace>,
     /// The Kubernetes version whose semantics apply where they changed between versions.
     pub kubernetes_version: Version,
+    /// `service_accounts` by namespace and name (the first of each), asked once per workload.
+    accounts_by_name: std::collections::HashMap<(String, String), usize>,
 }
 
 #[derive(Clone, Default, PartialEq)]
@@ -161,7 +163,14 @@ impl InventoryBuilder {
     }
 
     pub fn build(self, bootstrap: bool) -> Inventory {
+        let mut accounts_by_name = std::collections::HashMap::new();
+        for (i, account) in self.service_accounts.iter().enumerate() {
+            accounts_by_name
+                .entry((account.namespace.clone(), account.name.clone()))
+                .or_insert(i);
+        }
         Inventory {
+            accounts_by_name,
             policy: self.policy.build(bootstrap),
             service_accounts: self.service_accounts,
             token_secrets: self.token_secrets,
@@ -203,9 +212,9 @@ impl Inventory {
     /// Whether Pod Security Admission would stop a privileged pod in `namespace`: only when
     /// the input has the Namespace with an `enforce` level of baseline or restricted.
     pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
-        self.service_accounts
-            .iter()
-            .find(|s| s.namespace == namespace && s.name == name)
+        self.accounts_by_name
+            .get(&(namespace.to_string(), name.to_string()))
+            .and_then(|&i| self.service_accounts.get(i))
     }
 
     pub fn forbids_privileged_pods(&self, namespace: &str) -> bool {

@@ -2,7 +2,7 @@
 
 use palisade_analysis::rbac::paths::{Graph, Identity};
 use palisade_analysis::rbac::risk::{granting_rules, Reach, Risk};
-use palisade_analysis::rbac::{Binding, Inventory, PolicyRule, Role, Subject, UserInfo};
+use palisade_analysis::rbac::{Binding, Inventory, PolicyRule, Role, Source, Subject, UserInfo};
 use palisade_model::Related;
 
 use crate::Emitter;
@@ -134,17 +134,27 @@ pub(crate) fn report_risk(inventory: &Inventory, out: &mut Emitter, risk: Risk) 
 }
 
 /// The risks a subject holds through any binding, each with one binding that grants it.
+/// Whether a binding (by address, within one inventory) grants a risk: the same cluster-wide
+/// bindings (to `system:serviceaccounts`, say) apply to every service account, and are judged
+/// once.
+pub(crate) type RiskMemo = std::collections::HashMap<(usize, Risk), bool>;
+
 pub(crate) fn risks_of<'i>(
     inventory: &'i Inventory,
     subject: &Subject,
+    judged: &mut RiskMemo,
 ) -> Vec<(Risk, &'i Binding)> {
     let policy = &inventory.policy;
     let user = UserInfo::of_subject(subject);
     let bindings = policy.bindings_for(&user);
-    let holds = |binding: &Binding, risk: Risk| {
-        policy
-            .role_of(binding)
-            .is_some_and(|role| !binding_risk(inventory, binding, role, risk).is_empty())
+    let mut holds = |binding: &Binding, risk: Risk| {
+        *judged
+            .entry((std::ptr::from_ref(binding) as usize, risk))
+            .or_insert_with(|| {
+                policy
+                    .role_of(binding)
+                    .is_some_and(|role| !binding_risk(inventory, binding, role, risk).is_empty())
+            })
     };
     let admin = bindings.iter().find(|b| holds(b, Risk::ClusterAdmin));
     if let Some(binding) = admin {
@@ -159,19 +169,20 @@ pub(crate) fn risks_of<'i>(
 /// Reports non-system subjects of input bindings that can reach cluster-admin in two or more
 /// steps (one step is a direct grant, reported by the cluster-admin rule).
 pub(crate) fn report_escalation_paths(inventory: &Inventory, out: &mut Emitter) {
-    let policy = &inventory.policy;
-    let first_mention = |subject: &Subject| {
-        policy
-            .bindings()
-            .iter()
-            .filter(|b| !b.source.bootstrap)
-            .find_map(|b| {
-                b.subjects
-                    .iter()
-                    .find(|(s, _)| s == subject)
-                    .map(|(_, at)| at)
-            })
-    };
+    // Where each subject is first bound in the input, indexed once: asked of every subject
+    // the graph holds, a scan of the bindings per subject was most of this rule's time.
+    let mut first_mentions: std::collections::HashMap<&Subject, &Source> = Default::default();
+    for binding in inventory
+        .policy
+        .bindings()
+        .iter()
+        .filter(|b| !b.source.bootstrap)
+    {
+        for (subject, at) in &binding.subjects {
+            first_mentions.entry(subject).or_insert(at);
+        }
+    }
+    let first_mention = |subject: &Subject| first_mentions.get(subject).copied();
     let graph = Graph::build(inventory);
     let paths = graph.paths_to(&Identity::ClusterAdmin, |s| {
         !s.is_system() && first_mention(s).is_some()

@@ -46,6 +46,7 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
     let inventory = &inventory.rbac;
     // Many workloads share a service account: judge each account once.
     let mut judged: std::collections::HashMap<(&str, &str), Vec<_>> = Default::default();
+    let mut bindings_judged = super::grants::RiskMemo::default();
     for workload in inventory
         .workloads
         .iter()
@@ -58,7 +59,7 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
         };
         let risks = judged
             .entry((&workload.namespace, &workload.service_account))
-            .or_insert_with(|| risks_of(inventory, &account));
+            .or_insert_with(|| risks_of(inventory, &account, &mut bindings_judged));
         if risks.is_empty() {
             continue;
         }
