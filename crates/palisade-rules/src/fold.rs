@@ -82,7 +82,7 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
         for (n, &i) in members.iter().enumerate() {
             for &j in &members[n + 1..] {
                 let (a, b) = (&findings[i], &findings[j]);
-                if a.rule.code != b.rule.code
+                if !std::ptr::eq(a.rule, b.rule)
                     && (subsumes(a.rule.code, b.rule.code) || subsumes(b.rule.code, a.rule.code))
                     && nested(a.subject().2, b.subject().2)
                 {
