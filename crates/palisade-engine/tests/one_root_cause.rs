@@ -287,6 +287,27 @@ spec:
 }
 
 #[test]
+fn restated_findings_keep_the_order_of_the_input() {
+    let mut text = String::from("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+    let names: Vec<String> = (0..12).map(|i| format!("worker-{i:02}")).collect();
+    for name in &names {
+        text.push_str(&format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers: [{{name: app, image: registry.example.com/shop/{name}:1.0.0}}]\n"
+        ));
+    }
+    let findings = scan_text(&text, &["netpol"]);
+    let deny = findings
+        .iter()
+        .find(|f| f.rule.code == "PAL-NET-001")
+        .unwrap_or_else(|| panic!("default deny reported: {:?}", shape(&findings)));
+    let listed: Vec<String> = deny.also.iter().map(|a| a.object.name.clone()).collect();
+    assert_eq!(
+        listed, names,
+        "the workloads in the order they are written, every run"
+    );
+}
+
+#[test]
 fn objects_without_a_namespace_are_in_the_namespace_they_are_applied_to() {
     let text = r#"apiVersion: apps/v1
 kind: Deployment

@@ -78,18 +78,28 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     }
     let mut parent: Vec<usize> = (0..findings.len()).collect();
     let mut folded_any = false;
-    for members in by_subject.values() {
-        for (n, &i) in members.iter().enumerate() {
-            for &j in &members[n + 1..] {
-                let (a, b) = (&findings[i], &findings[j]);
-                if !std::ptr::eq(a.rule, b.rule)
-                    && (subsumes(a.rule.code, b.rule.code) || subsumes(b.rule.code, a.rule.code))
-                    && nested(a.subject().2, b.subject().2)
-                {
-                    let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
-                    if ri != rj {
-                        parent[rj] = ri;
-                        folded_any = true;
+    for members in by_subject.values_mut() {
+        // By rule: only findings of two rules that restate one another are compared (a subject
+        // such as a namespace's missing default deny gathers hundreds of one rule's findings).
+        members.sort_by_key(|&i| (findings[i].rule.code, i));
+        let by_rule: Vec<&[usize]> = members
+            .chunk_by(|&i, &j| findings[i].rule.code == findings[j].rule.code)
+            .collect();
+        for (n, these) in by_rule.iter().enumerate() {
+            for those in &by_rule[n + 1..] {
+                let (a, b) = (findings[these[0]].rule.code, findings[those[0]].rule.code);
+                if !subsumes(a, b) && !subsumes(b, a) {
+                    continue;
+                }
+                for &i in *these {
+                    for &j in *those {
+                        if nested(findings[i].subject().2, findings[j].subject().2) {
+                            let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
+                            if ri != rj {
+                                parent[rj] = ri;
+                                folded_any = true;
+                            }
+                        }
                     }
                 }
             }
@@ -110,11 +120,27 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     for members in components.into_values().filter(|m| m.len() > 1) {
         // The most severe; on a tie, the one that restates the most of the others (the most
         // specific), then the first.
+        // Counted per rule, not per pair of members: a component may hold thousands.
+        let mut per_rule: HashMap<&str, usize> = HashMap::new();
+        for &j in &members {
+            *per_rule.entry(findings[j].rule.code).or_default() += 1;
+        }
+        let restated_by: HashMap<&str, usize> = per_rule
+            .keys()
+            .map(|&rule| {
+                let count = per_rule
+                    .iter()
+                    .filter(|(&other, _)| subsumes(rule, other))
+                    .map(|(_, &n)| n)
+                    .sum();
+                (rule, count)
+            })
+            .collect();
         let restates = |i: usize| {
-            members
-                .iter()
-                .filter(|&&j| subsumes(findings[i].rule.code, findings[j].rule.code))
-                .count()
+            restated_by
+                .get(findings[i].rule.code)
+                .copied()
+                .unwrap_or_default()
         };
         let Some(&keeper) = members
             .iter()
@@ -131,7 +157,11 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     // In place: the findings of a large input are most of a scan's memory, and a second list
     // of them would double its peak.
     let mut also: HashMap<usize, Vec<Restated>> = HashMap::new();
-    for (&i, &keeper) in &keeper_of {
+    // In the findings' order, so that restated findings of one severity and path keep it (a
+    // map's order would differ between runs).
+    let mut folded: Vec<(usize, usize)> = keeper_of.iter().map(|(&i, &k)| (i, k)).collect();
+    folded.sort_unstable();
+    for (i, keeper) in folded {
         let finding = &mut findings[i];
         also.entry(keeper).or_default().push(Restated {
             rule: finding.rule.code,
