@@ -495,6 +495,11 @@ impl Policy {
         &self.bindings
     }
 
+    /// The bindings the input holds, without Kubernetes' default ones.
+    pub fn input_bindings(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().filter(|b| !b.source.bootstrap)
+    }
+
     /// The role a binding refers to, if it exists.
     pub fn role_of(&self, binding: &Binding) -> Option<&Role> {
         if binding.privileged {

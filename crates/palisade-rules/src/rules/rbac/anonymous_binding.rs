@@ -43,7 +43,7 @@ rule! {
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let inventory = &inventory.rbac;
     let policy = &inventory.policy;
-    for binding in policy.bindings().iter().filter(|b| !b.source.bootstrap) {
+    for binding in policy.input_bindings() {
         for (subject, at) in &binding.subjects {
             let who = match (subject.kind, subject.name.as_str()) {
                 (SubjectKind::User, "system:anonymous") => "anonymous requests",

@@ -39,12 +39,7 @@ rule! {
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let inventory = &inventory.rbac;
-    for binding in inventory
-        .policy
-        .bindings()
-        .iter()
-        .filter(|b| !b.source.bootstrap)
-    {
+    for binding in inventory.policy.input_bindings() {
         for (subject, at) in &binding.subjects {
             if subject.kind == SubjectKind::ServiceAccount && subject.name == "default" {
                 let ns = subject.namespace.as_deref().unwrap_or("?");

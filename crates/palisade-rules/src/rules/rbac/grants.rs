@@ -109,7 +109,7 @@ pub(crate) fn related_rules(role: &Role, rules: &[&PolicyRule]) -> Vec<Related> 
 /// Reports every non-system subject of an input binding whose role grants `risk`.
 pub(crate) fn report_risk(inventory: &Inventory, out: &mut Emitter, risk: Risk) {
     let policy = &inventory.policy;
-    for binding in policy.bindings().iter().filter(|b| !b.source.bootstrap) {
+    for binding in policy.input_bindings() {
         let Some(role) = policy.role_of(binding) else {
             continue;
         };
@@ -172,12 +172,7 @@ pub(crate) fn report_escalation_paths(inventory: &Inventory, out: &mut Emitter) 
     // Where each subject is first bound in the input, indexed once: asked of every subject
     // the graph holds, a scan of the bindings per subject was most of this rule's time.
     let mut first_mentions: std::collections::HashMap<&Subject, &Source> = Default::default();
-    for binding in inventory
-        .policy
-        .bindings()
-        .iter()
-        .filter(|b| !b.source.bootstrap)
-    {
+    for binding in inventory.policy.input_bindings() {
         for (subject, at) in &binding.subjects {
             first_mentions.entry(subject).or_insert(at);
         }
