@@ -24,6 +24,13 @@ fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// What the command said on stderr, once it is known to have exited with `code`.
+fn stderr_after(output: &std::process::Output, code: i32) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    stderr
+}
+
 #[test]
 fn reach_prints_allowed_or_denied_with_exit_codes() {
     let ex = example();
@@ -175,8 +182,7 @@ fn unknown_workloads_are_usage_errors() {
         &["reach", "shop/deployment/nope", "shop/deployment/web"],
         &[&example()],
     );
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no workload `shop/deployment/nope`"));
+    assert!(stderr_after(&output, 2).contains("no workload `shop/deployment/nope`"));
 }
 
 #[test]
@@ -263,8 +269,7 @@ fn matrix_by_class_groups_what_policies_treat_alike_and_big_workload_matrices_ar
         "{text}"
     );
     let refused = netpol(&["matrix", "--max-pairs", "3"], &[&ex]);
-    assert_eq!(refused.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&refused.stderr);
+    let stderr = stderr_after(&refused, 2);
     assert!(
         stderr.contains("allowed pairs (6 workloads; limit --max-pairs 3): use --by class"),
         "{stderr}"
@@ -616,8 +621,7 @@ fn reach_takes_the_destinations_named_ports() {
         ],
         &[&ex],
     );
-    assert_eq!(unknown.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&unknown.stderr)
+    assert!(stderr_after(&unknown, 2)
         .contains("has no container port named `grpc` (named ports: http, metrics)"));
 }
 
@@ -769,8 +773,7 @@ fn reach_to_a_service_maps_its_port_to_each_backends_target_port() {
         &["reach", "shop/deployment/web", "shop/service/external-db"],
         &[&file],
     );
-    assert_eq!(manual.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&manual.stderr).contains("has no selector"));
+    assert!(stderr_after(&manual, 2).contains("has no selector"));
     let unknown = netpol(
         &[
             "reach",
@@ -793,8 +796,7 @@ fn reach_to_a_service_maps_its_port_to_each_backends_target_port() {
         ],
         &[&file],
     );
-    assert_eq!(udp.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&udp.stderr).contains("has no port `80`"));
+    assert!(stderr_after(&udp, 2).contains("has no port `80`"));
 }
 
 #[test]
@@ -873,16 +875,14 @@ fn quarantine_refuses_host_network_pods_and_warns_of_a_rival_at_priority_zero() 
         &["generate", "quarantine", "monitoring/daemonset/exporter"],
         &[&file],
     );
-    assert_eq!(host.status.code(), Some(2));
+    let stderr = stderr_after(&host, 2);
     assert!(host.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&host.stderr);
     assert!(
         stderr.contains("monitoring/daemonset/exporter runs on the node's network (hostNetwork: true): no network policy isolates its pods"),
         "{stderr}"
     );
     let web = netpol(&["generate", "quarantine", "shop/deployment/web"], &[&file]);
-    assert_eq!(web.status.code(), Some(0));
-    let stderr = String::from_utf8_lossy(&web.stderr);
+    let stderr = stderr_after(&web, 0);
     assert!(
         stderr.contains("AdminNetworkPolicy allow-monitoring (priority 0) also has priority 0: which of the two decides is undefined"),
         "{stderr}"
