@@ -78,28 +78,18 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     }
     let mut parent: Vec<usize> = (0..findings.len()).collect();
     let mut folded_any = false;
-    for members in by_subject.values_mut() {
-        // By rule: only findings of two rules that restate one another are compared (a subject
-        // such as a namespace's missing default deny gathers hundreds of one rule's findings).
-        members.sort_by_key(|&i| (findings[i].rule.code, i));
-        let by_rule: Vec<&[usize]> = members
-            .chunk_by(|&i, &j| findings[i].rule.code == findings[j].rule.code)
-            .collect();
-        for (n, these) in by_rule.iter().enumerate() {
-            for those in &by_rule[n + 1..] {
-                let (a, b) = (findings[these[0]].rule.code, findings[those[0]].rule.code);
-                if !subsumes(a, b) && !subsumes(b, a) {
-                    continue;
-                }
-                for &i in *these {
-                    for &j in *those {
-                        if nested(findings[i].subject().2, findings[j].subject().2) {
-                            let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
-                            if ri != rj {
-                                parent[rj] = ri;
-                                folded_any = true;
-                            }
-                        }
+    for members in by_subject.values() {
+        for (n, &i) in members.iter().enumerate() {
+            for &j in &members[n + 1..] {
+                let (a, b) = (&findings[i], &findings[j]);
+                if !std::ptr::eq(a.rule, b.rule)
+                    && (subsumes(a.rule.code, b.rule.code) || subsumes(b.rule.code, a.rule.code))
+                    && nested(a.subject().2, b.subject().2)
+                {
+                    let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
+                    if ri != rj {
+                        parent[rj] = ri;
+                        folded_any = true;
                     }
                 }
             }
