@@ -878,19 +878,6 @@ fn add_snippets(findings: &mut [Finding], stdin_text: Option<&str>) {
             }
         }
     }
-    // The lines already quoted by findings of the same files, shared rather than read again.
-    let mut quoted: HashMap<String, HashMap<u32, Arc<str>>> = HashMap::new();
-    for finding in findings.iter() {
-        if let (Some(location), Some(text)) = (&finding.location, &finding.snippet) {
-            if by_file.contains_key(location.file.as_ref()) {
-                quoted
-                    .entry(location.file.to_string())
-                    .or_default()
-                    .entry(location.line)
-                    .or_insert_with(|| Arc::clone(text));
-            }
-        }
-    }
     for (file, indexes) in by_file {
         let bytes;
         let text = if file == "-" {
@@ -912,20 +899,11 @@ fn add_snippets(findings: &mut [Finding], stdin_text: Option<&str>) {
             text
         };
         let source = Source::new(text);
-        let mut lines = quoted.remove(&file).unwrap_or_default();
         for i in indexes {
-            let Some(line) = findings[i].location.as_ref().map(|l| l.line) else {
-                continue;
-            };
-            let text = match lines.get(&line) {
-                Some(text) => Some(Arc::clone(text)),
-                None => source.line(line).map(|text| {
-                    let text: Arc<str> = text.into();
-                    lines.insert(line, Arc::clone(&text));
-                    text
-                }),
-            };
-            findings[i].snippet = text;
+            let line = findings[i].location.as_ref().map(|l| l.line);
+            findings[i].snippet = line
+                .and_then(|l| source.line(l))
+                .map(String::into_boxed_str);
         }
     }
 }

@@ -333,35 +333,3 @@ spec:
         );
     }
 }
-
-#[test]
-fn findings_on_one_line_share_its_code_frame() {
-    let mut file = tempfile::Builder::new()
-        .suffix(".yaml")
-        .tempfile()
-        .expect("temp file");
-    file.write_all(NODE_AGENT.as_bytes()).expect("write");
-    let mut pipeline = Pipeline::new(Engine::new(&Settings::default()).expect("engine"));
-    pipeline.code_frames = true;
-    let findings = scan(
-        &[Input::File(file.path().to_path_buf())],
-        &pipeline,
-        Vec::new(),
-    )
-    .findings;
-    let mut by_line: std::collections::HashMap<u32, Vec<&Finding>> = Default::default();
-    for finding in &findings {
-        if let (Some(location), Some(_)) = (&finding.location, &finding.snippet) {
-            by_line.entry(location.line).or_default().push(finding);
-        }
-    }
-    let shared = by_line
-        .values()
-        .find(|on_line| on_line.len() > 1)
-        .unwrap_or_else(|| panic!("several findings on one line: {:?}", shape(&findings)));
-    let first = shared[0].snippet.as_ref().expect("frame");
-    assert!(shared.iter().all(|f| f
-        .snippet
-        .as_ref()
-        .is_some_and(|s| std::sync::Arc::ptr_eq(s, first))));
-}

@@ -102,9 +102,9 @@ pub struct Finding {
     /// Stable identity across runs: survives line shifts and reordering (see [`fingerprint`]);
     /// set by the scan pipeline once every finding is known.
     pub fingerprint: Option<Fingerprint>,
-    /// The source line the location points at, for code frames, shared by the findings on
-    /// that line. Never set for objects that may carry secret values.
-    pub snippet: Option<Arc<str>>,
+    /// The source line the location points at, for code frames. Never set for objects that
+    /// may carry secret values.
+    pub snippet: Option<Box<str>>,
     /// What the finding is about when that is not its own path: a hostPath mount's finding
     /// is about the volume it mounts; a workload's missing isolation is about its namespace's
     /// missing default deny. Findings of overlapping rules about the same thing are one

@@ -347,12 +347,9 @@ impl Engine {
             found[i].retain(|v| !reported.contains(&v.path));
         }
         let mut findings = Vec::new();
-        // Several rules often point at one line (a container without a security context):
-        // its text is held once.
-        let mut lines: Vec<(u32, std::sync::Arc<str>)> = Vec::new();
         for (active, violations) in self.active.iter().zip(found) {
             for violation in violations {
-                findings.push(self.finding(active.rule, object, violation, source, &mut lines));
+                findings.push(self.finding(active.rule, object, violation, source));
             }
         }
         findings
@@ -364,7 +361,6 @@ impl Engine {
         object: &Object,
         violation: Violation,
         source: Option<&Source<'_>>,
-        lines: &mut Vec<(u32, std::sync::Arc<str>)>,
     ) -> Finding {
         let location = object.origin.as_ref().map(|origin| {
             let (pos, _) = violation.path.locate(&object.root);
@@ -392,14 +388,7 @@ impl Engine {
             });
         let snippet = match (&location, source) {
             (Some(loc), Some(source)) if !holds_secrets(object.kind()) && !sensitive => {
-                match lines.iter().find(|(line, _)| *line == loc.line) {
-                    Some((_, text)) => Some(std::sync::Arc::clone(text)),
-                    None => source.line(loc.line).map(|text| {
-                        let text: std::sync::Arc<str> = text.into();
-                        lines.push((loc.line, std::sync::Arc::clone(&text)));
-                        text
-                    }),
-                }
+                source.line(loc.line).map(String::into_boxed_str)
             }
             _ => None,
         };

@@ -151,7 +151,7 @@ impl Rendered {
         for finding in &mut report.findings {
             if let Some(location) = finding.location.as_mut() {
                 if let Some(snippet) = map(location, &finding.path) {
-                    finding.snippet = snippet.map(std::sync::Arc::from);
+                    finding.snippet = snippet.map(String::into_boxed_str);
                 }
             }
             for restated in &mut finding.also {
