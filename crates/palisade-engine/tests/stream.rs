@@ -83,3 +83,35 @@ fn yaml_dumps_read_item_by_item_report_what_a_whole_read_reports() {
 fn json_dumps_read_item_by_item_report_what_a_whole_read_reports() {
     compare("cluster-list.json");
 }
+
+/// Objects from a cluster have no file: their findings are ordered by object, then path and
+/// message, whatever order the lists delivered them in.
+#[test]
+fn findings_without_a_place_are_ordered_by_object() {
+    let pipeline = Pipeline::new(Engine::new(&Settings::default()).expect("engine"));
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/shop/app:1.0.0\n    securityContext: {{privileged: true}}\n"
+        )
+    };
+    let mut stream = palisade_engine::StreamScan::new(&pipeline);
+    for name in ["worker-c", "worker-a", "worker-b"] {
+        let text = pod(name);
+        let name: Arc<str> = Arc::from("cluster");
+        palisade_load::load_text(&name, &text, &mut |loaded| {
+            if let palisade_load::Loaded::Object(mut object) = loaded {
+                object.origin = None;
+                stream.add(&object);
+            }
+        });
+    }
+    let report = stream.finish();
+    let privileged: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "PAL-PSS-002")
+        .map(|f| f.object.name.as_str())
+        .collect();
+    assert_eq!(privileged, ["worker-a", "worker-b", "worker-c"]);
+    assert!(report.findings.iter().all(|f| f.location.is_none()));
+}
