@@ -151,6 +151,9 @@ fn objects_of(file: &Arc<str>, document: u32, mut root: Node, sink: &mut dyn FnM
         Err((pos, message)) => return sink(ctx.error(pos, message)),
     };
     let list_items = kind.ends_with("List") && root.get("items").is_some_and(Node::is_seq);
+    if let Some((pos, message)) = not_a_list(&root, &kind) {
+        return sink(ctx.error(pos, message));
+    }
     if !list_items {
         if let Err((pos, message)) = validate(&root, &api_version, &kind) {
             return sink(ctx.error(pos, message));
@@ -177,6 +180,32 @@ fn objects_of(file: &Arc<str>, document: u32, mut root: Node, sink: &mut dyn FnM
     for (index, item) in items.into_iter().enumerate() {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
         list_item(file, document, index, item, Some(&list), sink);
+    }
+}
+
+/// A list whose `items` is not a sequence (`items: 42`, a mapping, `null`) or, for a plain
+/// `List`, missing: read as empty it would pass as clean, so it is an error. A kind that only
+/// ends in `List` (a custom resource may be called `IPAllowList`) is held to it only when it
+/// has a top-level `items`.
+fn not_a_list(root: &Node, kind: &str) -> Option<Problem> {
+    if !kind.ends_with("List") {
+        return None;
+    }
+    match root.entry("items") {
+        Some(entry) if !entry.value.is_seq() => Some((
+            entry.key_pos,
+            format!(
+                "`items` of a {} must be a sequence of objects, found a {}: nothing in it was read",
+                crate::yaml::printable(kind),
+                entry.value.type_name()
+            ),
+        )),
+        None if kind == "List" => Some((
+            root.entry("kind").map_or(root.pos, |e| e.key_pos),
+            "a `List` without `items`: nothing in it was read (an empty list is `items: []`)"
+                .to_string(),
+        )),
+        _ => None,
     }
 }
 

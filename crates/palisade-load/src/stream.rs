@@ -17,6 +17,7 @@ use palisade_model::LoadError;
 
 use crate::document::{document_objects, list_item, ListIdentity, Loaded};
 use crate::yaml;
+use palisade_model::Node;
 
 /// One piece, or one document past this size, is refused.
 pub const MAX_PIECE_BYTES: usize = 256 << 20;
@@ -133,8 +134,9 @@ enum State {
     ItemsStart { key_line: usize },
     /// Inside the items, which start at this column.
     Items { column: usize },
-    /// After the items: the rest of the list document.
-    Trailer,
+    /// After the items: the rest of the list document, or lines between items (broken ones),
+    /// after which items at `column` are read again.
+    Trailer { column: usize },
     /// Skipping the rest of an oversized document.
     Skipping,
 }
@@ -160,6 +162,9 @@ pub struct Splitter<R: BufRead> {
     pending: Vec<String>,
     /// The indentation of a JSON document's top-level keys.
     top_indent: Option<usize>,
+    /// Lines after the items (or between them), checked when they end, and where they start.
+    trailer: String,
+    trailer_start: u32,
     ready: std::collections::VecDeque<Result<Piece, LoadError>>,
     done: bool,
     raw: Vec<u8>,
@@ -208,6 +213,8 @@ impl<R: BufRead> Splitter<R> {
             list: (None, None),
             pending: Vec::new(),
             top_indent: None,
+            trailer: String::new(),
+            trailer_start: 0,
             ready: std::collections::VecDeque::new(),
             done: false,
             raw: Vec::new(),
@@ -278,9 +285,11 @@ impl<R: BufRead> Splitter<R> {
                     }));
                 }
             }
-            State::Items { .. } | State::Trailer => {
+            State::Items { .. } | State::Trailer { .. } => {
                 self.push_item();
                 self.buffer.clear();
+                self.check_trailer();
+                self.check_list_kind();
             }
             State::Skipping => self.buffer.clear(),
         }
@@ -291,6 +300,7 @@ impl<R: BufRead> Splitter<R> {
         self.item_index = 0;
         self.pending.clear();
         self.top_indent = None;
+        self.trailer.clear();
         if produced {
             self.document += 1;
         }
@@ -396,6 +406,7 @@ impl<R: BufRead> Splitter<R> {
                 };
                 if starts {
                     self.pending.clear();
+                    self.check_header();
                     self.state = State::Items { column };
                     self.start_item(number, line);
                 } else {
@@ -414,6 +425,12 @@ impl<R: BufRead> Splitter<R> {
                 }
                 let indent = indentation(&line);
                 let content = line[indent..].trim_end();
+                // A tab where indentation belongs is the item's own (broken) line: the item's
+                // parse names it, and the items after it are still read.
+                if content.starts_with('\t') {
+                    self.item.push_str(&line);
+                    return;
+                }
                 match self.syntax {
                     Some(Syntax::Json) => {
                         if indent == column && content == "{" {
@@ -424,8 +441,7 @@ impl<R: BufRead> Splitter<R> {
                             self.push_item();
                         } else if indent < column {
                             self.push_item();
-                            self.state = State::Trailer;
-                            self.trailer_line(&line);
+                            self.start_trailer(number, column, line);
                         } else {
                             self.item.push_str(&line);
                         }
@@ -435,15 +451,32 @@ impl<R: BufRead> Splitter<R> {
                             self.start_item(number, line);
                         } else if indent <= column {
                             self.push_item();
-                            self.state = State::Trailer;
-                            self.trailer_line(&line);
+                            self.start_trailer(number, column, line);
                         } else {
                             self.item.push_str(&line);
                         }
                     }
                 }
             }
-            State::Trailer => self.trailer_line(&line),
+            State::Trailer { column } => {
+                let indent = indentation(&line);
+                let content = line[indent..].trim_end();
+                let resumes = indent == column
+                    && match self.syntax {
+                        Some(Syntax::Json) => content == "{",
+                        _ => content == "-" || content.starts_with("- "),
+                    };
+                if resumes {
+                    // Items again after lines that belong to none: those lines are broken
+                    // (a key between items); say so and read on.
+                    self.stray_lines(number);
+                    self.state = State::Items { column };
+                    self.start_item(number, line);
+                    return;
+                }
+                self.trailer_line(&line);
+                self.trailer.push_str(&line);
+            }
         }
     }
 
@@ -461,6 +494,100 @@ impl<R: BufRead> Splitter<R> {
         if let Some(v) = header_value(line, "kind") {
             self.list.1.get_or_insert_with(|| v.to_string());
         }
+    }
+
+    fn start_trailer(&mut self, number: u32, column: usize, line: String) {
+        self.state = State::Trailer { column };
+        self.trailer_start = number;
+        self.trailer_line(&line);
+        self.trailer.clear();
+        self.trailer.push_str(&line);
+    }
+
+    /// Lines between two items, at the indentation of the list's own keys.
+    fn stray_lines(&mut self, next_item: u32) {
+        let text = std::mem::take(&mut self.trailer);
+        if text.lines().all(is_blank_or_comment) {
+            return;
+        }
+        let first = self.trailer_start + 1;
+        let last = next_item;
+        let lines = if first == last {
+            format!("line {first} is")
+        } else {
+            format!("lines {first}-{last} are")
+        };
+        let error = self.error(
+            first,
+            format!(
+                "{lines} not part of any item of `items` (indented like the list's own keys, between items `items/{}` and `items/{}`): not read",
+                self.item_index.saturating_sub(1),
+                self.item_index
+            ),
+        );
+        self.ready.push_back(Err(error));
+    }
+
+    /// The list's own lines before its items parse (they are not otherwise read).
+    fn check_header(&mut self) {
+        let closing = match self.syntax {
+            Some(Syntax::Json) => "\"items\": []}\n",
+            _ => "items: []\n",
+        };
+        let mut text = std::mem::take(&mut self.buffer);
+        text.push_str(closing);
+        self.check_parses(&text, self.buffer_line, "before its items");
+    }
+
+    /// The list's own lines after its items parse.
+    fn check_trailer(&mut self) {
+        let trailer = std::mem::take(&mut self.trailer);
+        if trailer.lines().all(is_blank_or_comment) {
+            return;
+        }
+        match self.syntax {
+            // The trailer of a JSON list closes the items' bracket and the list's brace.
+            Some(Syntax::Json) => {
+                let text = format!("{{\"items\": [\n{trailer}");
+                self.check_parses(
+                    &text,
+                    self.trailer_start.saturating_sub(1),
+                    "after its items",
+                );
+            }
+            _ => self.check_parses(&trailer, self.trailer_start, "after its items"),
+        }
+    }
+
+    fn check_parses(&mut self, text: &str, line_offset: u32, place: &str) {
+        if let Some(Err(problem)) = yaml::parse_manifests(text, line_offset).0.pop() {
+            let mut error = self.error(
+                problem.pos.line,
+                format!("the list's own lines {place}: {}", problem.message),
+            );
+            error.column = Some(problem.pos.column);
+            self.ready.push_back(Err(error));
+        }
+    }
+
+    /// Items read one by one belong to a list: a document whose kind is not one was misread.
+    fn check_list_kind(&mut self) {
+        let kind = self.list.1.as_deref().unwrap_or("");
+        if kind.ends_with("List") {
+            return;
+        }
+        let kind = if kind.is_empty() {
+            "no kind".to_string()
+        } else {
+            format!("kind `{}`", yaml::printable(kind))
+        };
+        let error = self.error(
+            self.buffer_line + 1,
+            format!(
+                "`items` was read as the objects of a list (its apiVersion came first, as lists are written), but the document has {kind}, not a `List`: each item was judged as an object"
+            ),
+        );
+        self.ready.push_back(Err(error));
     }
 
     /// Starts an item at `line`; a YAML item's `- ` becomes spaces, so columns stay exact.
@@ -556,47 +683,116 @@ pub(crate) fn load_piece_at(
     first_document: u32,
     sink: &mut dyn FnMut(Loaded),
 ) -> u32 {
-    let (documents, warnings) = yaml::parse_manifests(&piece.text, piece.line_offset);
-    let count = u32::try_from(documents.len()).unwrap_or(u32::MAX);
-    for (index, warning) in warnings {
-        let document = first_document.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
-        sink(Loaded::Warning(LoadError {
-            file: file.to_string(),
-            document: Some(document),
-            line: Some(warning.pos.line),
-            column: Some(warning.pos.column),
-            message: warning.message,
-        }));
-    }
-    let list = piece.list.as_ref().map(|(api_version, kind)| ListIdentity {
-        api_version: api_version.clone(),
-        item_kind: kind.strip_suffix("List").unwrap_or_default().to_string(),
-    });
-    for (extra, parsed) in documents.into_iter().enumerate() {
-        let document = first_document.saturating_add(u32::try_from(extra).unwrap_or(u32::MAX));
-        match (parsed, piece.item) {
-            (Ok(root), None) => document_objects(file, document, root, sink),
-            (Ok(root), Some(index)) => list_item(file, document, index, root, list.as_ref(), sink),
-            (Err(yaml::YamlError { pos, message }), _) => {
-                // Go templates break YAML in ways whose parser message says nothing useful.
-                let message = if piece.text.contains("{{") {
-                    format!(
-                        "{message}: this is a template (`{{{{ ... }}}}`), not a manifest; render it and pipe the result (`helm template RELEASE CHART | palisade scan -`), or use `palisade scan --render DIR`"
-                    )
-                } else {
-                    message
-                };
-                sink(Loaded::Error(LoadError {
-                    file: file.to_string(),
-                    document: Some(document),
-                    line: Some(pos.line),
-                    column: Some(pos.column),
-                    message,
-                }))
+    let list = piece
+        .list
+        .as_ref()
+        .map(|(api_version, kind)| list_identity(api_version, kind));
+    let document_at =
+        |index: usize| first_document.saturating_add(u32::try_from(index).unwrap_or(u32::MAX));
+    let located = |document: usize, pos: palisade_model::Pos, message: String| LoadError {
+        file: file.to_string(),
+        document: Some(document_at(document)),
+        line: Some(pos.line),
+        column: Some(pos.column),
+        message,
+    };
+    // Items of a list document that the splitter does not read item by item (flow style, one
+    // line of JSON) are still handed on one at a time; `streamed` notes the document that gave
+    // them, so that one whose kind turns out not to be a list is said to have been misread.
+    let mut streamed: Option<usize> = None;
+    let mut documents = 0usize;
+    let (error, warnings) = yaml::parse_manifests_streaming(
+        &piece.text,
+        piece.line_offset,
+        piece.item.is_none(),
+        &mut |parsed| match (parsed, piece.item) {
+            (yaml::Parsed::Document(index, root), None) => {
+                documents = index + 1;
+                if streamed == Some(index) {
+                    if let Some((pos, message)) = streamed_items_misread(&root) {
+                        sink(Loaded::Error(located(index, pos, message)));
+                    }
+                }
+                document_objects(file, document_at(index), root, sink);
             }
-        }
+            (yaml::Parsed::Document(index, root), Some(item)) => {
+                documents = index + 1;
+                list_item(file, document_at(index), item, root, list.as_ref(), sink);
+            }
+            (
+                yaml::Parsed::Item {
+                    document,
+                    index,
+                    list: identity,
+                    node,
+                },
+                _,
+            ) => {
+                streamed = Some(document);
+                let identity = identity.map(|(api, kind)| list_identity(&api, &kind));
+                list_item(
+                    file,
+                    document_at(document),
+                    index,
+                    node,
+                    identity.as_ref(),
+                    sink,
+                );
+            }
+        },
+    );
+    for (index, warning) in warnings {
+        sink(Loaded::Warning(located(
+            index,
+            warning.pos,
+            warning.message,
+        )));
     }
-    count
+    if let Some(yaml::YamlError { pos, message }) = error {
+        // Go templates break YAML in ways whose parser message says nothing useful.
+        let message = if piece.text.contains("{{") {
+            format!(
+                "{message}: this is a template (`{{{{ ... }}}}`), not a manifest; render it and pipe the result (`helm template RELEASE CHART | palisade scan -`), or use `palisade scan --render DIR`"
+            )
+        } else {
+            message
+        };
+        let message = match piece.item {
+            Some(item) => format!("`items/{item}`: {message}"),
+            None => message,
+        };
+        sink(Loaded::Error(located(documents, pos, message)));
+        documents += 1;
+    }
+    u32::try_from(documents).unwrap_or(u32::MAX)
+}
+
+fn list_identity(api_version: &str, kind: &str) -> ListIdentity {
+    ListIdentity {
+        api_version: api_version.to_string(),
+        item_kind: kind.strip_suffix("List").unwrap_or_default().to_string(),
+    }
+}
+
+/// A document whose items were read as a list's objects (its apiVersion came before them, as
+/// lists are written) but whose kind is not a list: say so rather than let it pass.
+fn streamed_items_misread(root: &Node) -> Option<(palisade_model::Pos, String)> {
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+    if kind.ends_with("List") {
+        return None;
+    }
+    let pos = root.entry("items").map_or(root.pos, |e| e.key_pos);
+    let kind = if kind.is_empty() {
+        "no kind".to_string()
+    } else {
+        format!("kind `{}`", crate::yaml::printable(kind))
+    };
+    Some((
+        pos,
+        format!(
+            "`items` was read as the objects of a list (its apiVersion came first, as lists are written), but the document has {kind}, not a `List`: each item was judged as an object"
+        ),
+    ))
 }
 
 #[cfg(test)]
@@ -899,5 +1095,124 @@ metadata:
     fn ordinary_multi_document_streams_match_the_whole_file_reader() {
         let text = "# leading comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n";
         assert_eq!(objects_streamed(text), objects_whole(text));
+    }
+
+    /// Objects (kind, name) and errors (line, message) that loading `text` yields.
+    fn outcome(text: &str) -> (Vec<(String, String)>, Vec<(Option<u32>, String)>) {
+        let mut objects = Vec::new();
+        let mut errors = Vec::new();
+        load_text(&Arc::from("t.yaml"), text, &mut |loaded| match loaded {
+            Loaded::Object(o) => objects.push((o.kind().to_string(), o.reference.name.clone())),
+            Loaded::Error(e) => errors.push((e.line, e.message)),
+            Loaded::Skipped | Loaded::Warning(_) => {}
+        });
+        (objects, errors)
+    }
+
+    const TAB_IN_ITEM: &str = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: settings, namespace: shop}\n\tdata: {mode: fast}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: agent, namespace: shop}\n  spec:\n    containers:\n    - name: agent\n      image: agent:1.0\n      securityContext: {privileged: true}\n";
+
+    #[test]
+    fn a_tab_inside_an_item_is_that_items_error_and_the_items_after_it_load() {
+        let (objects, errors) = outcome(TAB_IN_ITEM);
+        assert_eq!(objects, [("Pod".to_string(), "agent".to_string())]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, Some(7), "{errors:?}");
+        assert!(errors[0].1.starts_with("`items/0`: "), "{errors:?}");
+        // The same in pretty JSON, where a tab is legal whitespace: nothing is lost.
+        let json = "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\n      \"apiVersion\": \"v1\",\n\t\"kind\": \"ConfigMap\",\n      \"metadata\": {\"name\": \"a\"}\n    },\n    {\n      \"apiVersion\": \"v1\",\n      \"kind\": \"Pod\",\n      \"metadata\": {\"name\": \"b\"}\n    }\n  ],\n  \"kind\": \"List\"\n}\n";
+        let (objects, errors) = outcome(json);
+        assert_eq!(objects.len(), 2, "{objects:?} {errors:?}");
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn lines_between_items_are_an_error_and_the_items_after_them_load() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\nstray: line\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: b}\n";
+        let (objects, errors) = outcome(text);
+        assert_eq!(objects.len(), 2, "{objects:?}");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, Some(7));
+        assert!(errors[0].1.contains("not part of any item"), "{errors:?}");
+    }
+
+    #[test]
+    fn the_lists_own_lines_are_checked_before_and_after_the_items() {
+        let broken_trailer = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\nkind: List\nmetadata: {resourceVersion: [\n";
+        let (objects, errors) = outcome(broken_trailer);
+        assert_eq!(objects.len(), 1);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].1.contains("after its items"), "{errors:?}");
+        let broken_header = "apiVersion: v1\nkind: List\nmetadata: {a: [\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n";
+        let (_, errors) = outcome(broken_header);
+        assert!(
+            errors.iter().any(|e| e.1.contains("before its items")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn items_read_one_by_one_from_a_document_that_is_not_a_list_are_an_error() {
+        let text = "apiVersion: example.com/v1\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\nkind: Menu\n";
+        let (_, errors) = outcome(text);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.1.contains("kind `Menu`, not a `List`")),
+            "{errors:?}"
+        );
+        let flow = "apiVersion: example.com/v1\nitems: [{apiVersion: v1, kind: Namespace, metadata: {name: a}}]\nkind: Menu\n";
+        let (_, errors) = outcome(flow);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.1.contains("kind `Menu`, not a `List`")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn items_that_are_not_a_sequence_are_an_error() {
+        for items in ["42", "{a: 1}", "text", "null", ""] {
+            let text = format!("apiVersion: v1\nkind: List\nitems: {items}\n");
+            let (objects, errors) = outcome(&text);
+            assert!(objects.is_empty(), "{items}: {objects:?}");
+            assert_eq!(errors.len(), 1, "{items}: {errors:?}");
+            assert_eq!(errors[0].0, Some(3), "{items}: {errors:?}");
+            assert!(errors[0].1.contains("must be a sequence"), "{errors:?}");
+        }
+        let (_, errors) = outcome("apiVersion: v1\nkind: List\nmetadata: {}\n");
+        assert!(errors[0].1.contains("without `items`"), "{errors:?}");
+        // A custom kind that merely ends in `List`, without items, is an object like any other.
+        let (objects, errors) = outcome(
+            "apiVersion: example.com/v1\nkind: IPAllowList\nmetadata: {name: office}\nspec: {cidrs: []}\n",
+        );
+        assert_eq!(objects.len(), 1, "{errors:?}");
+    }
+
+    #[test]
+    fn flow_and_one_line_lists_are_handed_on_an_item_at_a_time() {
+        let flow = "apiVersion: v1\nitems: [{apiVersion: v1, kind: Namespace, metadata: {name: a}}, {apiVersion: v1, kind: Namespace, metadata: {name: b}}]\nkind: List\n";
+        let json = r#"{"apiVersion":"v1","items":[{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"}},{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"b"}}],"kind":"List"}"#;
+        for text in [flow, json] {
+            let mut order = Vec::new();
+            let (error, _) =
+                yaml::parse_manifests_streaming(text, 0, true, &mut |parsed| match parsed {
+                    yaml::Parsed::Item { index, node, .. } => {
+                        order.push(format!("item {index}"));
+                        assert!(node.is_map());
+                    }
+                    yaml::Parsed::Document(_, root) => {
+                        let items = match root.get("items").map(|i| &i.value) {
+                            Some(palisade_model::Value::Seq(items)) => items.len(),
+                            other => panic!("items: {other:?}"),
+                        };
+                        order.push(format!("document, {items} items kept"));
+                    }
+                });
+            assert!(error.is_none());
+            assert_eq!(order, ["item 0", "item 1", "document, 0 items kept"]);
+            assert_eq!(objects_loaded(text), objects_whole(text), "{text}");
+            assert_eq!(objects_loaded(text).len(), 2);
+        }
     }
 }

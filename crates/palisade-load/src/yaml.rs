@@ -57,17 +57,64 @@ struct Builder {
     /// error (strict, for Palisade's own config).
     lenient: bool,
     warnings: Vec<YamlError>,
+    /// Whether the items of a list document are handed on one at a time (see [`Parsed::Item`]).
+    stream_items: bool,
+    /// An item completed by the last event, and how many of the document's items came before.
+    ready_item: Option<(u32, Node)>,
+    streamed_items: u32,
 }
 
 impl Builder {
-    fn new(lenient: bool) -> Self {
+    fn new(lenient: bool, stream_items: bool) -> Self {
         Builder {
             stack: Vec::new(),
             anchors: HashMap::new(),
             alias_budget: MAX_ALIAS_NODES,
             lenient,
             warnings: Vec::new(),
+            stream_items,
+            ready_item: None,
+            streamed_items: 0,
         }
+    }
+
+    /// Whether a node completed now is an item of the root's `items`, in a document that
+    /// named its apiVersion first (as kubectl and the API server write lists; a values file's
+    /// `items` is not a list of objects).
+    fn completes_a_list_item(&self) -> bool {
+        if !self.stream_items || self.stack.len() != 2 {
+            return false;
+        }
+        let (
+            Frame::Map {
+                entries,
+                pending_key: Some((key, _, false)),
+                ..
+            },
+            Frame::Seq { .. },
+        ) = (&self.stack[0], &self.stack[1])
+        else {
+            return false;
+        };
+        key == "items"
+            && entries
+                .iter()
+                .any(|e| e.key == "apiVersion" && e.value.as_str().is_some())
+    }
+
+    /// The root's apiVersion and kind, when both came before its items.
+    fn list_identity(&self) -> Option<(String, String)> {
+        let Some(Frame::Map { entries, .. }) = self.stack.first() else {
+            return None;
+        };
+        let text = |key: &str| {
+            entries
+                .iter()
+                .find(|e| e.key == key)
+                .and_then(|e| e.value.as_str())
+                .map(str::to_string)
+        };
+        Some((text("apiVersion")?, text("kind")?))
     }
 
     fn error(&self, pos: Pos, message: impl Into<String>) -> YamlError {
@@ -100,6 +147,11 @@ impl Builder {
     fn complete(&mut self, node: Node, anchor: usize) -> Result<Option<Node>, YamlError> {
         if anchor != 0 {
             self.anchors.insert(anchor, (node.clone(), node.size()));
+        }
+        if self.completes_a_list_item() {
+            self.ready_item = Some((self.streamed_items, node));
+            self.streamed_items = self.streamed_items.saturating_add(1);
+            return Ok(None);
         }
         match self.stack.last_mut() {
             None => Ok(Some(node)),
@@ -255,7 +307,7 @@ fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<(Node, Pos)>) -> Result<()
 }
 
 /// Keys are echoed in errors; keep them short and on one line.
-fn printable(key: &str) -> String {
+pub(crate) fn printable(key: &str) -> String {
     let mut out: String = key.chars().take(60).filter(|c| !c.is_control()).collect();
     if key.chars().count() > 60 {
         out.push('…');
@@ -353,27 +405,105 @@ fn parse_float(text: &str) -> Option<f64> {
     }
 }
 
+/// What a parse hands on, in input order.
+#[derive(Debug)]
+pub enum Parsed {
+    /// Document `index` of the text, whole (a list document's streamed items left out).
+    Document(usize, Node),
+    /// One item of document `document`'s `items`, handed on as soon as it is complete, so a
+    /// flow-style or one-line list is never one tree in memory. `list` is the document's
+    /// apiVersion and kind when both came before the items.
+    Item {
+        document: usize,
+        index: u32,
+        list: Option<(String, String)>,
+        node: Node,
+    },
+}
+
 /// Parses every document of `text`, whose first line is line `line_offset + 1` of its file.
 /// Documents before a syntax error are kept; the error ends the chunk.
 pub fn parse_documents(text: &str, line_offset: u32) -> Vec<Document> {
-    parse(text, line_offset, false).0
+    collect(text, line_offset, false).0
 }
 
 /// [`parse_documents`] as kubectl reads manifests: a duplicate key keeps its last value, and
 /// is returned as a warning (with the index of its document) instead of failing the document.
 pub fn parse_manifests(text: &str, line_offset: u32) -> (Vec<Document>, Vec<(usize, YamlError)>) {
-    parse(text, line_offset, true)
+    collect(text, line_offset, true)
+}
+
+fn collect(
+    text: &str,
+    line_offset: u32,
+    lenient: bool,
+) -> (Vec<Document>, Vec<(usize, YamlError)>) {
+    let mut documents = Vec::new();
+    let (error, warnings) = parse(text, line_offset, lenient, false, &mut |parsed| {
+        if let Parsed::Document(_, node) = parsed {
+            documents.push(Ok(node));
+        }
+    });
+    if let Some(error) = error {
+        documents.push(Err(error));
+    }
+    (documents, warnings)
+}
+
+/// [`parse_manifests`], handing each document (and, with `stream_items`, each item of a list
+/// document) to `out` as soon as it is read. Returns the error that ended the text (its document is the one after
+/// the last handed on), and the warnings with their document's index.
+pub fn parse_manifests_streaming(
+    text: &str,
+    line_offset: u32,
+    stream_items: bool,
+    out: &mut dyn FnMut(Parsed),
+) -> (Option<YamlError>, Vec<(usize, YamlError)>) {
+    parse(text, line_offset, true, stream_items, out)
 }
 
 /// How many lines one piece may have re-indented (go-yaml's leniencies) before its error
 /// stands.
 const MAX_REINDENTED: usize = 64;
 
-fn parse(text: &str, line_offset: u32, lenient: bool) -> (Vec<Document>, Vec<(usize, YamlError)>) {
+fn parse(
+    text: &str,
+    line_offset: u32,
+    lenient: bool,
+    stream_items: bool,
+    out: &mut dyn FnMut(Parsed),
+) -> (Option<YamlError>, Vec<(usize, YamlError)>) {
     let mut warnings = Vec::new();
-    let mut documents = parse_into(text, line_offset, lenient, &mut warnings);
+    // A reparse (below) hands on again what came before the line it changed: hand on only
+    // what is past the furthest point already reached.
+    let mut documents_out = 0usize;
+    let mut items_out: (usize, u32) = (0, 0);
+    let mut once = |parsed: Parsed| match &parsed {
+        Parsed::Document(index, _) => {
+            if *index >= documents_out {
+                documents_out = index + 1;
+                out(parsed);
+            }
+        }
+        Parsed::Item {
+            document, index, ..
+        } => {
+            if (*document, *index) >= items_out {
+                items_out = (*document, index + 1);
+                out(parsed);
+            }
+        }
+    };
+    let (mut count, mut error) = parse_into(
+        text,
+        line_offset,
+        lenient,
+        stream_items,
+        &mut warnings,
+        &mut once,
+    );
     if !lenient {
-        return (documents, warnings);
+        return (error, warnings);
     }
     // go-yaml, behind kubectl, accepts two indentations YAML 1.2 does not, and real
     // repositories rely on them: a flow collection's closing bracket at its key's indentation,
@@ -383,24 +513,31 @@ fn parse(text: &str, line_offset: u32, lenient: bool) -> (Vec<Document>, Vec<(us
     let mut patched: Option<String> = None;
     let mut reindented = Vec::new();
     while reindented.len() < MAX_REINDENTED {
-        let Some(Err(error)) = documents.last() else {
+        let Some(failure) = &error else {
             break;
         };
         let current = patched.as_deref().unwrap_or(text);
-        let Some(line) = error.pos.line.checked_sub(line_offset + 1) else {
+        let Some(line) = failure.pos.line.checked_sub(line_offset + 1) else {
             break;
         };
-        let Some(fixed) = reindent(current, line as usize, &error.message) else {
+        let Some(fixed) = reindent(current, line as usize, &failure.message) else {
             break;
         };
-        reindented.push(error.pos.line);
+        reindented.push(failure.pos.line);
         warnings.clear();
-        documents = parse_into(&fixed, line_offset, lenient, &mut warnings);
+        (count, error) = parse_into(
+            &fixed,
+            line_offset,
+            lenient,
+            stream_items,
+            &mut warnings,
+            &mut once,
+        );
         patched = Some(fixed);
     }
-    if documents.last().is_some_and(Result::is_ok) {
+    if error.is_none() {
         for line in reindented {
-            let index = documents.len().saturating_sub(1);
+            let index = count.saturating_sub(1);
             warnings.push((
                 index,
                 YamlError {
@@ -410,7 +547,7 @@ fn parse(text: &str, line_offset: u32, lenient: bool) -> (Vec<Document>, Vec<(us
             ));
         }
     }
-    (documents, warnings)
+    (error, warnings)
 }
 
 /// `text` with the lines go-yaml accepts under-indented indented one column past their key:
@@ -460,15 +597,19 @@ fn reindent(text: &str, line: usize, message: &str) -> Option<String> {
     Some(out)
 }
 
+/// Parses `text`, handing on each document (and, with `stream_items`, each list item) as it
+/// completes; returns how many documents were handed on and the error that ended the text.
 fn parse_into(
     text: &str,
     line_offset: u32,
     lenient: bool,
+    stream_items: bool,
     warnings: &mut Vec<(usize, YamlError)>,
-) -> Vec<Document> {
-    let mut documents = Vec::new();
+    out: &mut dyn FnMut(Parsed),
+) -> (usize, Option<YamlError>) {
+    let mut documents = 0usize;
     let mut parser = Parser::new_from_str(text);
-    let mut builder = Builder::new(lenient);
+    let mut builder = Builder::new(lenient, stream_items);
     let mut in_document = false;
     let mut root: Option<Node> = None;
     let mut document_pos = Pos::new(line_offset + 1, 1);
@@ -479,11 +620,11 @@ fn parse_into(
                 let marker = err.marker();
                 let line = u32::try_from(marker.line()).unwrap_or(u32::MAX);
                 let col = u32::try_from(marker.col()).unwrap_or(u32::MAX - 1);
-                documents.push(Err(YamlError {
+                let error = YamlError {
                     pos: Pos::new(line.saturating_add(line_offset), col + 1),
                     message: err.info().to_string(),
-                }));
-                return documents;
+                };
+                return (documents, Some(error));
             }
         };
         let pos = pos_of(&span, line_offset);
@@ -491,16 +632,17 @@ fn parse_into(
             Event::DocumentStart(_) => {
                 in_document = true;
                 document_pos = pos;
-                builder = Builder::new(lenient);
+                builder = Builder::new(lenient, stream_items);
                 Ok(None)
             }
             Event::DocumentEnd => {
-                let index = documents.len();
-                warnings.extend(builder.warnings.drain(..).map(|w| (index, w)));
+                warnings.extend(builder.warnings.drain(..).map(|w| (documents, w)));
                 if in_document {
-                    documents.push(Ok(root
+                    let node = root
                         .take()
-                        .unwrap_or_else(|| Node::new(Value::Null, document_pos))));
+                        .unwrap_or_else(|| Node::new(Value::Null, document_pos));
+                    out(Parsed::Document(documents, node));
+                    documents += 1;
                 }
                 in_document = false;
                 Ok(None)
@@ -535,16 +677,21 @@ fn parse_into(
             Event::MappingEnd => builder.end_map(),
             Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(None),
         };
+        if let Some((index, node)) = builder.ready_item.take() {
+            out(Parsed::Item {
+                document: documents,
+                index,
+                list: builder.list_identity(),
+                node,
+            });
+        }
         match step {
             Ok(Some(node)) => root = Some(node),
             Ok(None) => {}
-            Err(err) => {
-                documents.push(Err(err));
-                return documents;
-            }
+            Err(err) => return (documents, Some(err)),
         }
     }
-    documents
+    (documents, None)
 }
 
 #[cfg(test)]
