@@ -43,6 +43,8 @@ pub struct EventStatus {
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
     pub kind: String,
     #[serde(default)]
     pub level: String,
@@ -89,6 +91,30 @@ impl AuditEvent {
         let mut event: AuditEvent = serde_json::from_str(line)?;
         event.forget_secret_bodies();
         Ok(event)
+    }
+
+    /// Why this is not an `audit.k8s.io` Event, if it is not. Items of an `EventList` may leave
+    /// their apiVersion and kind to the list (`inherited`); a line of a log may not, since a
+    /// `{}` or a core `v1` Event would otherwise be judged as a request that never happened.
+    pub fn not_an_audit_event(&self, inherited: bool) -> Option<String> {
+        if inherited && self.api_version.is_empty() && self.kind.is_empty() {
+            return None;
+        }
+        let group_ok = self
+            .api_version
+            .strip_prefix("audit.k8s.io/")
+            .is_some_and(|version| matches!(version, "v1" | "v1beta1" | "v1alpha1"));
+        match (group_ok, self.kind.as_str()) {
+            (true, "Event") => None,
+            _ if self.api_version.is_empty() && self.kind.is_empty() => {
+                Some("no apiVersion and kind: not an audit event".to_string())
+            }
+            _ => Some(format!(
+                "a {} {} is not an audit event (audit.k8s.io/v1 Event)",
+                shown(&self.api_version, "(no apiVersion)"),
+                shown(&self.kind, "(no kind)"),
+            )),
+        }
     }
 
     pub(crate) fn forget_secret_bodies(&mut self) {
@@ -225,6 +251,18 @@ impl AuditEvent {
     pub fn received_at(&self) -> Option<i64> {
         parse_timestamp(&self.request_received_timestamp)
     }
+}
+
+/// Text from the log, short and on one line, for an error message.
+fn shown(text: &str, empty: &str) -> String {
+    if text.is_empty() {
+        return empty.to_string();
+    }
+    let mut out: String = text.chars().filter(|c| !c.is_control()).take(60).collect();
+    if text.chars().count() > 60 {
+        out.push('…');
+    }
+    out
 }
 
 fn display_user(name: &str) -> String {

@@ -117,6 +117,33 @@ fn open(path: Option<&Path>) -> std::io::Result<Box<dyn BufRead>> {
     })
 }
 
+/// Consumes the blank lines (`\n`, `\r\n`) ahead, a buffer at a time, and returns how many:
+/// stretches of them cost what reading them costs, not a line's work each.
+fn skip_blank_lines(reader: &mut dyn BufRead) -> std::io::Result<u32> {
+    let mut lines = 0u32;
+    loop {
+        let buffer = reader.fill_buf()?;
+        let blank = buffer
+            .iter()
+            .position(|&b| b != b'\n' && b != b'\r')
+            .unwrap_or(buffer.len());
+        // Stop before a `\r` that may begin the next line's text rather than end a blank one.
+        let run = &buffer[..blank];
+        let through = run.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        lines =
+            lines.saturating_add(u32::try_from(newlines_in(&run[..through])).unwrap_or(u32::MAX));
+        let at_end = blank == buffer.len() && !buffer.is_empty();
+        reader.consume(through);
+        if !at_end || through == 0 {
+            return Ok(lines);
+        }
+    }
+}
+
+fn newlines_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
 /// Reads the next line into `line` (without its newline); `Ok(false)` at the end. A line over
 /// [`MAX_LINE_BYTES`] is consumed but not kept: `Err(len)` says how long it was.
 fn next_line(reader: &mut dyn BufRead, line: &mut Vec<u8>) -> std::io::Result<Result<bool, usize>> {
@@ -156,8 +183,13 @@ fn next_line(reader: &mut dyn BufRead, line: &mut Vec<u8>) -> std::io::Result<Re
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct EventList {
     #[serde(default)]
+    api_version: String,
+    #[serde(default)]
+    kind: String,
+    /// Required: a document without it (a pretty-printed single Event, say) is not a list.
     items: Vec<AuditEvent>,
 }
 
@@ -224,6 +256,13 @@ pub fn read_events(
         let mut line = Vec::new();
         let mut number = 0u32;
         loop {
+            match skip_blank_lines(&mut *reader) {
+                Ok(skipped) => number = number.saturating_add(skipped),
+                Err(e) => {
+                    errors.push(line_error(&name, number + 1, format!("cannot read: {e}")));
+                    break;
+                }
+            }
             let read = next_line(&mut *reader, &mut line);
             number += 1;
             match read {
@@ -253,14 +292,12 @@ pub fn read_events(
                         break;
                     }
                     match AuditEvent::parse(text) {
-                        Ok(event) if event.kind == "Event" || event.kind.is_empty() => {
-                            emit(event, number, &mut index)
-                        }
-                        Ok(event) => errors.push(line_error(
-                            &name,
-                            number,
-                            format!("a {} is not an audit event, skipped", event.kind),
-                        )),
+                        Ok(event) => match event.not_an_audit_event(false) {
+                            None => emit(event, number, &mut index),
+                            Some(why) => {
+                                errors.push(line_error(&name, number, format!("{why}, skipped")))
+                            }
+                        },
                         // serde_json's messages name positions, never the text.
                         Err(e) => errors.push(line_error(
                             &name,
@@ -303,8 +340,35 @@ fn read_list(
         return;
     }
     match serde_json::from_str::<EventList>(&text) {
+        Ok(list) if list.kind != "EventList" || !list.api_version.starts_with("audit.k8s.io/") => {
+            errors.push(line_error(
+                name,
+                line,
+                format!(
+                    "a document of kind `{}` ({}) is not an audit EventList, not read",
+                    list.kind
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(60)
+                        .collect::<String>(),
+                    list.api_version
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(60)
+                        .collect::<String>()
+                ),
+            ))
+        }
         Ok(list) => {
-            for mut event in list.items {
+            for (position, mut event) in list.items.into_iter().enumerate() {
+                if let Some(why) = event.not_an_audit_event(true) {
+                    errors.push(line_error(
+                        name,
+                        line,
+                        format!("`items/{position}` of the EventList: {why}, skipped"),
+                    ));
+                    continue;
+                }
                 event.forget_secret_bodies();
                 emit(event);
             }

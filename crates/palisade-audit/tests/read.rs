@@ -147,3 +147,87 @@ fn roles_merge_verbs_per_resource_and_split_by_scope() {
     );
     assert!(!named.contains("resourceNames: [\"\"]"));
 }
+
+#[test]
+fn only_audit_events_are_judged_and_everything_else_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit.log");
+    let core_event = r#"{"apiVersion":"v1","kind":"Event","metadata":{"name":"web.17a","namespace":"shop"},"reason":"Pulled","verb":"get"}"#;
+    let events_api =
+        r#"{"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"x"},"verb":"get"}"#;
+    let numeric = r#"{"apiVersion":42,"kind":"Event","verb":"get"}"#;
+    let text = format!(
+        "{}\n{{}}\n{core_event}\n{events_api}\n{numeric}\n{}\n",
+        event(1, "get", "configmaps", "shop", "web"),
+        event(6, "delete", "pods", "shop", "web"),
+    );
+    std::fs::write(&path, text).expect("write");
+    let name = path.to_string_lossy().into_owned();
+    let (seen, errors) = read(std::slice::from_ref(&name));
+    assert_eq!(
+        seen,
+        vec![
+            (name.clone(), 1, "get".into()),
+            (name.clone(), 6, "delete".into())
+        ]
+    );
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    for (error, line) in errors.iter().zip(2..) {
+        assert!(error.starts_with(&format!("{name}:{line}")), "{errors:?}");
+    }
+    assert!(errors[0].contains("no apiVersion and kind"), "{errors:?}");
+    assert!(
+        errors[1].contains("a v1 Event is not an audit event"),
+        "{errors:?}"
+    );
+    assert!(errors[2].contains("events.k8s.io/v1 Event"), "{errors:?}");
+    assert!(errors[3].contains("not an audit event ("), "{errors:?}");
+}
+
+#[test]
+fn event_lists_of_other_kinds_are_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("events.json");
+    let list = format!(
+        "{{\n  \"kind\": \"EventList\",\n  \"apiVersion\": \"v1\",\n  \"items\": [\n{}\n  ]\n}}\n",
+        event(1, "get", "pods", "shop", "a")
+    );
+    std::fs::write(&path, list).expect("write");
+    let name = path.to_string_lossy().into_owned();
+    let (seen, errors) = read(std::slice::from_ref(&name));
+    assert!(seen.is_empty(), "{seen:?}");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("not an audit EventList"), "{errors:?}");
+    // A pretty-printed single event is not a list either: said, not read as an empty one.
+    std::fs::write(
+        &path,
+        "{\n  \"kind\": \"Event\",\n  \"apiVersion\": \"audit.k8s.io/v1\"\n}\n",
+    )
+    .expect("write");
+    let (seen, errors) = read(std::slice::from_ref(&name));
+    assert!(seen.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+}
+
+#[test]
+fn blank_lines_are_skipped_and_lines_still_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit.log");
+    // More blank lines than one read buffer holds, some of them `\r\n`.
+    let mut text = "\n".repeat(300_000);
+    text.push_str(&event(1, "get", "pods", "shop", "a"));
+    text.push_str("\r\n\r\n\n");
+    text.push_str(&event(2, "list", "pods", "shop", ""));
+    text.push('\n');
+    std::fs::write(&path, text).expect("write");
+    let name = path.to_string_lossy().into_owned();
+    let (seen, errors) = read(std::slice::from_ref(&name));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        seen,
+        vec![
+            (name.clone(), 300_001, "get".into()),
+            (name.clone(), 300_004, "list".into())
+        ]
+    );
+}
