@@ -1,7 +1,7 @@
 //! Kubernetes label selectors (`matchLabels` and `matchExpressions`), shared by the RBAC
 //! aggregation and NetworkPolicy engines.
 
-use palisade_model::Node;
+use palisade_model::{FieldPath, Node, Value};
 
 /// One requirement of a selector.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +30,94 @@ fn label<'a>(labels: &'a Labels, key: &str) -> Option<&'a str> {
 }
 
 impl LabelSelector {
+    /// Why the API server would refuse `node` as a `LabelSelector` (at `path`): not a mapping,
+    /// `matchLabels` not a map of strings, an expression without a key, an unknown operator, `In`
+    /// and `NotIn` without values, `Exists` and `DoesNotExist` with some.
+    pub fn problems(node: &Node, path: &FieldPath) -> Vec<(FieldPath, String)> {
+        let mut out = Vec::new();
+        if !node.is_map() {
+            out.push((
+                path.clone(),
+                format!(
+                    "must be a label selector (a mapping), found a {}",
+                    node.type_name()
+                ),
+            ));
+            return out;
+        }
+        if let Some(labels) = node.get("matchLabels").filter(|n| !n.is_null()) {
+            match &labels.value {
+                Value::Map(entries) => {
+                    for entry in entries {
+                        if entry.value.as_str().is_none() && !entry.value.is_null() {
+                            out.push((
+                                path.keys(&["matchLabels", &entry.key]),
+                                format!("must be a string, found a {}", entry.value.type_name()),
+                            ));
+                        }
+                    }
+                }
+                _ => out.push((
+                    path.key("matchLabels"),
+                    format!("must be a mapping, found a {}", labels.type_name()),
+                )),
+            }
+        }
+        let Some(expressions) = node.get("matchExpressions").filter(|n| !n.is_null()) else {
+            return out;
+        };
+        let Value::Seq(expressions) = &expressions.value else {
+            out.push((
+                path.key("matchExpressions"),
+                format!("must be a list, found a {}", expressions.type_name()),
+            ));
+            return out;
+        };
+        for (i, expression) in expressions.iter().enumerate() {
+            let at = path.key("matchExpressions").index(i);
+            if !expression.is_map() {
+                out.push((
+                    at,
+                    format!("must be a mapping, found a {}", expression.type_name()),
+                ));
+                continue;
+            }
+            if expression.str_of("key").is_none_or(str::is_empty) {
+                out.push((at.key("key"), "required".to_string()));
+            }
+            let values = expression.get("values").filter(|n| !n.is_null());
+            let count = match values.map(|v| &v.value) {
+                None => 0,
+                Some(Value::Seq(items)) => {
+                    if let Some(j) = items.iter().position(|v| v.as_str().is_none()) {
+                        out.push((at.key("values").index(j), "must be a string".to_string()));
+                    }
+                    items.len()
+                }
+                Some(_) => {
+                    out.push((at.key("values"), "must be a list of strings".to_string()));
+                    0
+                }
+            };
+            match expression.str_of("operator") {
+                Some("In" | "NotIn") if count == 0 => out.push((
+                    at.key("values"),
+                    "must be non-empty when `operator` is In or NotIn".to_string(),
+                )),
+                Some("Exists" | "DoesNotExist") if count > 0 => out.push((
+                    at.key("values"),
+                    "must be empty when `operator` is Exists or DoesNotExist".to_string(),
+                )),
+                Some("In" | "NotIn" | "Exists" | "DoesNotExist") => {}
+                _ => out.push((
+                    at.key("operator"),
+                    "not a selector operator: In, NotIn, Exists or DoesNotExist".to_string(),
+                )),
+            }
+        }
+        out
+    }
+
     /// A plain label map as a selector (a Service's `spec.selector`): every label must match.
     pub fn from_map(node: &Node) -> Self {
         LabelSelector {

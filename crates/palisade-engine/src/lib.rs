@@ -207,6 +207,7 @@ impl FileResult {
         match loaded {
             Loaded::Object(object) => {
                 self.objects += 1;
+                self.warnings.extend(analysis_warnings(&object));
                 self.findings.extend(pipeline.engine.check(&object, source));
                 suppressions.add_object(&object, &pipeline.suppression);
                 if let Some(inventory) = self.inventory.as_mut() {
@@ -908,6 +909,29 @@ fn add_snippets(findings: &mut [Finding], stdin_text: Option<&str>) {
     }
 }
 
+/// What an analysis reads otherwise than the API server would (it would refuse it), located:
+/// a ClusterRole's malformed aggregation selectors.
+fn analysis_warnings(object: &palisade_model::Object) -> Vec<LoadError> {
+    palisade_analysis::rbac::aggregation_problems(object)
+        .into_iter()
+        .map(|(path, message)| {
+            let (pos, _) = path.locate(&object.root);
+            let origin = object.origin.as_ref();
+            LoadError {
+                file: origin.map_or_else(|| object.reference.display_name(), |o| o.file.to_string()),
+                document: origin.map(|o| o.document),
+                line: origin.map(|_| pos.line),
+                column: origin.map(|_| pos.column),
+                message: format!(
+                    "{}: `{}`: {message}: the API server would refuse this ClusterRole; its aggregation is read as far as it can be (a selector that cannot be read selects every labelled ClusterRole), which may overstate what it grants",
+                    object.reference.display_name(),
+                    path.as_str()
+                ),
+            }
+        })
+        .collect()
+}
+
 /// What whole-input analyses read of some inputs, and what could not be read.
 #[derive(Default)]
 struct InventoryPart {
@@ -919,7 +943,10 @@ struct InventoryPart {
 impl InventoryPart {
     fn take(&mut self, loaded: Loaded) {
         match loaded {
-            Loaded::Object(object) => self.builder.add(&object),
+            Loaded::Object(object) => {
+                self.warnings.extend(analysis_warnings(&object));
+                self.builder.add(&object)
+            }
             Loaded::Skipped => {}
             Loaded::Error(e) => self.errors.push(e),
             Loaded::Warning(w) => self.warnings.push(w),

@@ -1097,8 +1097,12 @@ metadata:
         assert_eq!(objects_streamed(text), objects_whole(text));
     }
 
-    /// Objects (kind, name) and errors (line, message) that loading `text` yields.
-    fn outcome(text: &str) -> (Vec<(String, String)>, Vec<(Option<u32>, String)>) {
+    /// (kind, name) of an object; (line, message) of an error.
+    type Named = (String, String);
+    type Located = (Option<u32>, String);
+
+    /// Objects and errors that loading `text` yields.
+    fn outcome(text: &str) -> (Vec<Named>, Vec<Located>) {
         let mut objects = Vec::new();
         let mut errors = Vec::new();
         load_text(&Arc::from("t.yaml"), text, &mut |loaded| match loaded {

@@ -53,6 +53,7 @@ pub static RULES: &[&Rule] = &[
     &netpol::system_reachable::RULE,
     &netpol::host_network::RULE,
     &netpol::admin_priority::RULE,
+    &netpol::invalid::RULE,
     &workload::read_only_root_filesystem::RULE,
     &workload::dangerous_capabilities::RULE,
     &workload::share_process_namespace::RULE,

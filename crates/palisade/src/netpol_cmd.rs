@@ -32,7 +32,30 @@ fn load(input: &NetInput) -> Result<(Network, Vec<LoadError>)> {
     if input.paths.is_empty() && !input.source.cluster {
         anyhow::bail!("no input: give manifests, a directory, a dump, - for stdin, or --cluster");
     }
-    let (inventory, errors) = crate::cluster_cmd::inventory(&input.source, &input.paths, false)?;
+    let (inventory, mut errors) =
+        crate::cluster_cmd::inventory(&input.source, &input.paths, false)?;
+    // A policy the API server would refuse is an error of the input (exit 2), and the answer
+    // says it was judged without it.
+    for invalid in &inventory.network.invalid {
+        let location = invalid.source.location.as_ref();
+        let error = LoadError {
+            file: location.map_or_else(
+                || invalid.source.object.display_name(),
+                |l| l.file.to_string(),
+            ),
+            document: location.map(|l| l.document),
+            line: location.map(|l| l.line),
+            column: location.map(|l| l.column),
+            message: format!("{}: {}", invalid.policy, invalid.message),
+        };
+        eprintln!("palisade: error: {error}");
+        eprintln!(
+            "palisade: warning: {} left out: {}",
+            invalid.policy,
+            invalid.consequence()
+        );
+        errors.push(error);
+    }
     Ok((inventory.network, errors))
 }
 

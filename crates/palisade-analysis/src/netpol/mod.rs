@@ -21,6 +21,7 @@ pub mod cilium;
 mod matrix;
 mod model;
 pub mod ports;
+pub mod validate;
 
 pub use admin::{Action, AdminPeer, AdminPolicy, AdminRule, AdminTier, Subject};
 pub use cilium::{CiliumPeers, CiliumRule, CiliumSection};
@@ -184,6 +185,9 @@ pub struct Network {
     pub admin: Vec<AdminPolicy>,
     /// The rules of CiliumNetworkPolicies and CiliumClusterwideNetworkPolicies.
     pub cilium: Vec<CiliumRule>,
+    /// Policies the API server would refuse, left out of the analysis as the cluster leaves
+    /// them out.
+    pub invalid: Vec<InvalidPolicy>,
     /// `namespaces` by name and `policies` by namespace, built on first use.
     index: Index,
 }
@@ -224,9 +228,45 @@ impl PartialEq for Index {
     }
 }
 
+/// A policy the API server would refuse: where, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvalidPolicy {
+    /// `NetworkPolicy shop/web`.
+    pub policy: String,
+    /// At the first refused field.
+    pub source: crate::rbac::Source,
+    /// Every reason, `path: message`, joined.
+    pub message: String,
+}
+
+impl InvalidPolicy {
+    /// What leaving the policy out changes, for a warning.
+    pub fn consequence(&self) -> &'static str {
+        "the cluster would refuse it, so the analysis leaves it out: the pods it means to isolate or admit are judged without it"
+    }
+}
+
 impl Network {
     /// Takes the object if it is a NetworkPolicy, a Namespace or carries pods.
     pub fn add(&mut self, object: &Object) {
+        let problems = validate::problems(object);
+        if let Some(first) = problems.first() {
+            let policy = match &object.reference.namespace {
+                Some(ns) => format!("{} {ns}/{}", object.kind(), object.reference.name),
+                None => format!("{} {}", object.kind(), object.reference.name),
+            };
+            let message = problems
+                .iter()
+                .map(|p| format!("`{}`: {}", p.path.as_str(), p.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.invalid.push(InvalidPolicy {
+                policy,
+                source: crate::rbac::Source::of(object, &first.path, false),
+                message,
+            });
+            return;
+        }
         if let Some(policy) = model::policy_of(object) {
             self.policies.push(policy);
             self.index = Index::default();
@@ -259,14 +299,28 @@ impl Network {
     }
 
     pub fn merge(&mut self, other: Network) {
-        self.policies.extend(other.policies);
-        self.workloads.extend(other.workloads);
-        self.namespaces.extend(other.namespaces);
+        // Taken apart whole, so that a field added later cannot be forgotten here (and its
+        // contents silently dropped from every parallel read).
+        let Network {
+            policies,
+            workloads,
+            namespaces,
+            pod_makers,
+            services,
+            admin,
+            cilium,
+            invalid,
+            index: _,
+        } = other;
+        self.policies.extend(policies);
+        self.workloads.extend(workloads);
+        self.namespaces.extend(namespaces);
         self.index = Index::default();
-        self.pod_makers.extend(other.pod_makers);
-        self.services.extend(other.services);
-        self.admin.extend(other.admin);
-        self.cilium.extend(other.cilium);
+        self.pod_makers.extend(pod_makers);
+        self.services.extend(services);
+        self.admin.extend(admin);
+        self.cilium.extend(cilium);
+        self.invalid.extend(invalid);
     }
 
     /// The Service `namespace/name`.

@@ -34,7 +34,9 @@ pub(crate) use inventory::namespace_of;
 pub use inventory::{
     Inventory, InventoryBuilder, Namespace, ServiceAccount, TokenSecret, Workload,
 };
-pub use model::{Binding, PolicyRule, Role, Source, Subject, SubjectKind, PRIVILEGED_GROUP};
+pub use model::{
+    aggregation_problems, Binding, PolicyRule, Role, Source, Subject, SubjectKind, PRIVILEGED_GROUP,
+};
 
 /// Who is asking.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -295,6 +295,35 @@ pub(crate) fn role_of(object: &Object, bootstrap: bool) -> Option<Role> {
     })
 }
 
+/// What is malformed in a ClusterRole's `aggregationRule`, as `path: message`. Such a
+/// selector is still read as the engine reads it (an unreadable one selects every labelled
+/// ClusterRole, which overstates access: the safe direction), and the caller says so.
+pub fn aggregation_problems(object: &Object) -> Vec<(FieldPath, String)> {
+    if (object.group(), object.kind()) != ("rbac.authorization.k8s.io", "ClusterRole") {
+        return Vec::new();
+    }
+    let Some(rule) = object.root.get("aggregationRule").filter(|n| !n.is_null()) else {
+        return Vec::new();
+    };
+    let path = FieldPath::root().key("aggregationRule");
+    if !rule.is_map() {
+        return vec![(
+            path,
+            format!("must be a mapping, found a {}", rule.type_name()),
+        )];
+    }
+    let path = path.key("clusterRoleSelectors");
+    match rule.get("clusterRoleSelectors").map(|n| &n.value) {
+        None | Some(palisade_model::Value::Null) => Vec::new(),
+        Some(palisade_model::Value::Seq(selectors)) => selectors
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| LabelSelector::problems(s, &path.index(i)))
+            .collect(),
+        Some(_) => vec![(path, "must be a list of label selectors".to_string())],
+    }
+}
+
 /// Reads a RoleBinding or ClusterRoleBinding.
 pub(crate) fn binding_of(object: &Object, bootstrap: bool) -> Option<Binding> {
     let cluster = match (object.group(), object.kind()) {

@@ -9,6 +9,7 @@ pub mod dangling;
 pub mod default_deny_egress;
 pub mod default_deny_ingress;
 pub mod host_network;
+pub mod invalid;
 pub mod metadata_egress;
 pub mod not_isolated;
 pub mod system_reachable;
