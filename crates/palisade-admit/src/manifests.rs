@@ -2,12 +2,16 @@
 
 use std::fmt::Write as _;
 
-/// The kinds the webhook judges: those Palisade has object or pod rules for.
+/// The kinds the webhook judges: those Palisade has object or pod rules for, and the
+/// subresource that changes what a pod runs (`kubectl debug` adds ephemeral containers through
+/// it, past any rule on `pods` alone). Webhook configurations are not listed: the API server
+/// never sends them to webhooks.
 pub const JUDGED: &[(&str, &[&str])] = &[
     (
         "",
         &[
             "pods",
+            "pods/ephemeralcontainers",
             "replicationcontrollers",
             "podtemplates",
             "services",
@@ -33,13 +37,12 @@ pub const JUDGED: &[(&str, &[&str])] = &[
         ],
     ),
     ("networking.k8s.io", &["networkpolicies", "ingresses"]),
+    ("node.k8s.io", &["runtimeclasses"]),
     (
-        "admissionregistration.k8s.io",
-        &[
-            "validatingwebhookconfigurations",
-            "mutatingwebhookconfigurations",
-        ],
+        "security.istio.io",
+        &["peerauthentications", "authorizationpolicies"],
     ),
+    ("networking.istio.io", &["destinationrules"]),
 ];
 
 /// The name of the webhook (the API server prefixes audit annotations with it:
@@ -247,4 +250,26 @@ webhooks:
   rules:
 {rules}"#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_webhook_sees_ephemeral_containers_and_asks_for_nothing_it_never_gets() {
+        let text = render(&Install {
+            namespace: "palisade-system",
+            image: "palisade:test",
+            ca_bundle: None,
+        });
+        let rules = &text[text
+            .find("kind: ValidatingWebhookConfiguration")
+            .expect("webhook")..];
+        assert!(rules.contains("pods/ephemeralcontainers"), "{rules}");
+        assert!(rules.contains("runtimeclasses"));
+        assert!(rules.contains("peerauthentications"));
+        assert!(!rules.contains("validatingwebhookconfigurations"));
+        assert!(!rules.contains("mutatingwebhookconfigurations"));
+    }
 }

@@ -3,8 +3,11 @@
 
 use std::fmt::Write as _;
 
-use palisade_engine::{judge_object_with, Pipeline};
+use std::collections::HashMap;
+
+use palisade_engine::{judge_object_under, Pipeline};
 use palisade_model::{Finding, Object, Severity};
+use palisade_rules::suppress::SuppressionSettings;
 use serde_json::{json, Value as Json};
 
 /// The Namespace label that picks a namespace's mode.
@@ -35,6 +38,15 @@ impl Mode {
         }
     }
 
+    /// How much a mode holds back: enforce over warn over audit.
+    fn strength(self) -> u8 {
+        match self {
+            Mode::Enforce => 2,
+            Mode::Warn => 1,
+            Mode::Audit => 0,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Enforce => "enforce",
@@ -55,12 +67,46 @@ pub trait ClusterView: Send + Sync {
 /// Kinds whose admission can change what the RBAC rules find.
 const RBAC_KINDS: &[&str] = &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"];
 
-/// Everything a verdict needs: the pipeline, the threshold and the mode of namespaces that do
-/// not choose one.
+/// Everything a verdict needs: the pipeline, the threshold, the mode of namespaces that do
+/// not choose one, and what the cluster admin decided beyond the object under review.
 pub struct Judge {
     pub pipeline: Pipeline,
     pub fail_on: Severity,
     pub default_mode: Mode,
+    /// Namespace modes set by the cluster admin, over namespaces' labels.
+    pub namespace_modes: HashMap<String, Mode>,
+    /// Namespaces whose objects' own suppressions (annotations, comments) are honoured; in
+    /// every other namespace only the config's exceptions apply.
+    pub object_suppressions: Vec<String>,
+    /// The pipeline's suppression settings with objects' own suppressions off.
+    config_only: SuppressionSettings,
+}
+
+impl Judge {
+    /// A judge that honours no object's own suppressions and sets no namespace's mode.
+    pub fn new(pipeline: Pipeline, fail_on: Severity, default_mode: Mode) -> Self {
+        let config_only = SuppressionSettings {
+            strict: true,
+            ..pipeline.suppression.clone()
+        };
+        Judge {
+            pipeline,
+            fail_on,
+            default_mode,
+            namespace_modes: HashMap::new(),
+            object_suppressions: Vec::new(),
+            config_only,
+        }
+    }
+
+    /// The suppression settings for an object of `namespace` (a Namespace: its own name).
+    fn suppression_in(&self, namespace: &str) -> &SuppressionSettings {
+        if self.object_suppressions.iter().any(|n| n == namespace) {
+            &self.pipeline.suppression
+        } else {
+            &self.config_only
+        }
+    }
 }
 
 /// Why a body is not a review the webhook can answer (HTTP 400).
@@ -119,6 +165,18 @@ const JUDGED_KINDS: &[&str] = &[
     "DestinationRule",
 ];
 
+/// The kind as a metrics label: one Palisade judges, `Pod`-carrying or not, else `other`, so
+/// that a caller cannot grow `/metrics` with kinds of its own making.
+pub fn metric_kind(kind: &str) -> &'static str {
+    const ALSO: &[&str] = &["Pod", "Binding", "Lease", "Event", "Node"];
+    JUDGED_KINDS
+        .iter()
+        .chain(ALSO)
+        .find(|k| **k == kind)
+        .copied()
+        .unwrap_or("other")
+}
+
 /// Warnings beyond this many are summed up in one more line.
 const MAX_WARNINGS: usize = 20;
 /// The API server truncates longer warnings.
@@ -161,7 +219,7 @@ impl Judge {
             .to_string();
         let operation = text("/request/operation")
             .ok_or_else(|| BadReview::NotAReview("request.operation is missing".into()))?;
-        let kind = text("/request/kind/kind").unwrap_or("").to_string();
+        let kind = metric_kind(text("/request/kind/kind").unwrap_or("")).to_string();
         let namespace = text("/request/namespace").unwrap_or("").to_string();
         let allow = |outcome: &'static str, warnings: Vec<String>| Verdict {
             review: answer(&uid, true, None, &warnings, None),
@@ -197,20 +255,54 @@ impl Judge {
         let object = palisade_load::json::to_object(&object);
         let judged =
             JUDGED_KINDS.contains(&object.kind()) || palisade_model::PodView::of(&object).is_some();
-        let mode = if object.kind() == "Namespace" && object.group().is_empty() {
-            object.label(MODE_LABEL).and_then(Mode::parse)
-        } else if namespace.is_empty() {
-            None
+        let is_namespace = object.kind() == "Namespace" && object.group().is_empty();
+        let home = if is_namespace {
+            object.reference.name.clone()
         } else {
-            mode_of(&namespace)
-        }
-        .unwrap_or(self.default_mode);
+            namespace.clone()
+        };
+        let configured = self.namespace_modes.get(&home).copied();
+        // A namespace's mode is what the config sets, else its label, else the default; a
+        // Namespace write is judged under the mode it had (the default for a new one), and
+        // one that lowers it by label is the cluster admin's decision, not a tenant's.
+        let mut lowered: Option<(Mode, Mode)> = None;
+        let mode = if is_namespace {
+            let label_of = |value: &Json| {
+                value
+                    .pointer(&format!(
+                        "/metadata/labels/{}",
+                        MODE_LABEL.replace('/', "~1")
+                    ))
+                    .and_then(Json::as_str)
+                    .and_then(Mode::parse)
+            };
+            let before = configured
+                .or_else(|| {
+                    (operation == "UPDATE")
+                        .then(|| review.pointer("/request/oldObject").and_then(label_of))
+                        .flatten()
+                })
+                .unwrap_or(self.default_mode);
+            let after = configured
+                .or_else(|| object.label(MODE_LABEL).and_then(Mode::parse))
+                .unwrap_or(self.default_mode);
+            if after.strength() < before.strength() {
+                lowered = Some((before, after));
+            }
+            before
+        } else if home.is_empty() {
+            self.default_mode
+        } else {
+            configured
+                .or_else(|| mode_of(&home))
+                .unwrap_or(self.default_mode)
+        };
         if !judged {
             let warnings = match mode {
                 Mode::Warn => vec![format!(
                     "palisade: no rules for {} {}; admitted without a verdict",
-                    object.reference.api_version,
-                    object.kind()
+                    printable(&object.reference.api_version),
+                    printable(object.kind())
                 )],
                 _ => Vec::new(),
             };
@@ -226,16 +318,47 @@ impl Judge {
             }
             _ => Vec::new(),
         };
-        let mut findings: Vec<Finding> = judge_object_with(&self.pipeline, &object, in_cluster)
-            .into_iter()
-            .filter(|f| f.suppressed.is_none() && f.severity >= self.fail_on)
-            .collect();
+        let mut findings: Vec<Finding> = judge_object_under(
+            &self.pipeline,
+            self.suppression_in(&home),
+            &object,
+            in_cluster,
+        )
+        .into_iter()
+        .filter(|f| f.suppressed.is_none() && f.severity >= self.fail_on)
+        .collect();
         // The worst first: a long list is cut at the end.
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        let name = object.reference.display_name();
+        if let Some((before, after)) = lowered {
+            let why = format!(
+                "palisade: lowering namespace {}'s mode from {} to {} by its {MODE_LABEL} label is the cluster admin's decision: set it in the webhook's config (admission.namespaces)",
+                printable(&object.reference.name),
+                before.as_str(),
+                after.as_str()
+            );
+            match mode {
+                Mode::Enforce => {
+                    let mut message = why;
+                    if !findings.is_empty() {
+                        message.push('\n');
+                        message.push_str(&denial(&name, &findings));
+                    }
+                    return Ok(Verdict {
+                        review: answer(&uid, false, Some(&message), &[], None),
+                        allowed: false,
+                        outcome: "denied",
+                        kind,
+                        denied_by: findings.iter().map(|f| f.rule.code).collect(),
+                    });
+                }
+                Mode::Warn if findings.is_empty() => return Ok(allow("warned", vec![why])),
+                _ => {}
+            }
+        }
         if findings.is_empty() {
             return Ok(allow("allowed", Vec::new()));
         }
-        let name = object.reference.display_name();
         Ok(match mode {
             Mode::Enforce => Verdict {
                 review: answer(&uid, false, Some(&denial(&name, &findings)), &[], None),
@@ -254,6 +377,17 @@ impl Judge {
             },
         })
     }
+}
+
+/// The answer when judging did not finish within `deadline`: denied, as the webhook's
+/// `failurePolicy: Fail` would have it had the API server timed out, but said in Palisade's
+/// words and counted.
+pub fn out_of_time(uid: &str, deadline: std::time::Duration) -> Json {
+    let message = format!(
+        "palisade: judging this object took longer than {} s; denied without a verdict, as failurePolicy: Fail would (palisade scan judges it offline)",
+        deadline.as_secs_f64()
+    );
+    answer(uid, false, Some(&message), &[], None)
 }
 
 fn answer(
@@ -276,17 +410,40 @@ fn answer(
     json!({ "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response })
 }
 
+/// Text from the object under review (names, flag values, paths inside messages) with every
+/// control character escaped: a newline or a terminal escape sent by a tenant must not reach
+/// kubectl's terminal, the API server's log or a dashboard as written.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn line(finding: &Finding) -> String {
-    format!(
+    printable(&format!(
         "{} {} ({}) at {}: {}",
         finding.rule.code, finding.rule.name, finding.severity, finding.path, finding.message
-    )
+    ))
 }
 
 /// The denial: one line per finding, cut with a count when it would grow too long.
 fn denial(object: &str, findings: &[Finding]) -> String {
     let mut message = format!(
-        "palisade: {object} has {} finding(s) at or above the fail-on level:",
+        "palisade: {} has {} finding(s) at or above the fail-on level:",
+        printable(object),
         findings.len()
     );
     for (i, finding) in findings.iter().enumerate() {
@@ -327,11 +484,23 @@ fn warnings(findings: &[Finding]) -> Vec<String> {
     out
 }
 
-/// The findings as compact JSON: rule, severity, path, message.
+/// The audit annotation stays small: the API server keeps it in every audit event.
+const MAX_AUDIT_BYTES: usize = 8192;
+
+/// The findings as compact JSON (rule, severity, path, message), the worst first, cut at
+/// [`MAX_AUDIT_BYTES`] with an entry that counts the rest.
 fn audit_value(findings: &[Finding]) -> String {
-    let list: Vec<Json> = findings
-        .iter()
-        .map(|f| json!({"rule": f.rule.code, "severity": f.severity, "path": f.path.as_str(), "message": f.message}))
-        .collect();
+    let mut list: Vec<Json> = Vec::new();
+    let mut bytes = 2;
+    for (i, f) in findings.iter().enumerate() {
+        let entry = json!({"rule": f.rule.code, "severity": f.severity, "path": printable(f.path.as_str()), "message": printable(&f.message)});
+        let size = entry.to_string().len() + 1;
+        if bytes + size > MAX_AUDIT_BYTES - 64 {
+            list.push(json!({"more": findings.len() - i}));
+            break;
+        }
+        bytes += size;
+        list.push(entry);
+    }
     Json::Array(list).to_string()
 }

@@ -42,6 +42,8 @@ pub struct ServeOptions {
     pub cluster: Option<palisade_cluster::ClusterOptions>,
     /// How often the certificate, key and config files are checked for changes.
     pub reload_every: Duration,
+    /// How long one review may be judged ([`DEFAULT_DEADLINE`]).
+    pub deadline: Duration,
 }
 
 /// Why the server could not start.
@@ -75,17 +77,29 @@ pub fn load_judge(
     }
     let (pipeline, fail_on) =
         build_pipeline(&loaded, &flags).map_err(|e| ServeError::Config(e.to_string()))?;
-    let default_mode = mode.unwrap_or(match loaded.config.admission.mode {
-        Some(AdmissionMode::Warn) => Mode::Warn,
-        Some(AdmissionMode::Audit) => Mode::Audit,
-        Some(AdmissionMode::Enforce) | None => Mode::Enforce,
-    });
-    Ok(Judge {
-        pipeline,
-        fail_on,
-        default_mode,
-    })
+    let of = |mode: AdmissionMode| match mode {
+        AdmissionMode::Warn => Mode::Warn,
+        AdmissionMode::Audit => Mode::Audit,
+        AdmissionMode::Enforce => Mode::Enforce,
+    };
+    let default_mode = mode.unwrap_or(loaded.config.admission.mode.map_or(Mode::Enforce, of));
+    let mut judge = Judge::new(pipeline, fail_on, default_mode);
+    judge.namespace_modes = loaded
+        .config
+        .admission
+        .namespaces
+        .iter()
+        .map(|(name, mode)| (name.clone(), of(*mode)))
+        .collect();
+    judge
+        .object_suppressions
+        .clone_from(&loaded.config.admission.object_suppressions);
+    Ok(judge)
 }
+
+/// Judging one review may take this long by default: below the webhook's `timeoutSeconds`
+/// (5, in the manifests), so the API server hears Palisade's answer, not its own timeout.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(4);
 
 /// What the handlers share.
 pub struct AppState {
@@ -95,17 +109,34 @@ pub struct AppState {
     ready: AtomicBool,
     /// Every review's time in the handler, when asked for (the load benchmark).
     samples: Option<std::sync::Mutex<Vec<Duration>>>,
+    /// How long one review may be judged before it is answered without a verdict.
+    deadline: Duration,
+    /// Reviews judged at once, on the blocking pool: a flood of costly objects waits here
+    /// rather than taking every thread.
+    judging: Arc<tokio::sync::Semaphore>,
+}
+
+/// Reviews judged at once: two per core.
+fn judging_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
 impl AppState {
     /// State for a judge without a cluster: every namespace has the default mode.
     pub fn new(judge: Judge) -> Arc<AppState> {
+        Self::with_deadline(judge, DEFAULT_DEADLINE)
+    }
+
+    /// [`AppState::new`] with another deadline per review.
+    pub fn with_deadline(judge: Judge, deadline: Duration) -> Arc<AppState> {
         Arc::new(AppState {
             judge: RwLock::new(Arc::new(judge)),
             metrics: Metrics::default(),
             cluster: None,
             ready: AtomicBool::new(true),
             samples: None,
+            deadline,
+            judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
         })
     }
 
@@ -117,6 +148,8 @@ impl AppState {
             cluster: None,
             ready: AtomicBool::new(true),
             samples: Some(std::sync::Mutex::new(Vec::new())),
+            deadline: DEFAULT_DEADLINE,
+            judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
         })
     }
 
@@ -183,12 +216,25 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
     let Some(judge) = state.judge() else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "palisade: no judge").into_response();
     };
-    let cluster = state
-        .cluster
-        .as_deref()
-        .map(|view| view as &dyn crate::review::ClusterView);
-    match judge.review_in(&bytes, &|ns| state.mode_of(ns), cluster) {
-        Ok(verdict) => {
+    // Judged on the blocking pool, a few at a time, within the deadline: the async workers
+    // stay free for health checks and other reviews whatever one object costs.
+    let uid = review_uid(&bytes);
+    let deadline = tokio::time::Instant::now() + state.deadline;
+    let judged = async {
+        let permit = Arc::clone(&state.judging).acquire_owned().await.ok()?;
+        let task_state = Arc::clone(&state);
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let cluster = task_state
+                .cluster
+                .as_deref()
+                .map(|view| view as &dyn crate::review::ClusterView);
+            judge.review_in(&bytes, &|ns| task_state.mode_of(ns), cluster)
+        });
+        task.await.ok()
+    };
+    match tokio::time::timeout_at(deadline, judged).await {
+        Ok(Some(Ok(verdict))) => {
             let took = started.elapsed();
             state
                 .metrics
@@ -200,11 +246,42 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
             }
             axum::Json(verdict.review).into_response()
         }
-        Err(bad) => {
+        Ok(Some(Err(bad))) => {
             state.metrics.bad_request(400);
             (StatusCode::BAD_REQUEST, format!("palisade: {bad}")).into_response()
         }
+        Ok(None) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "palisade: judging failed",
+        )
+            .into_response(),
+        Err(_) => {
+            state
+                .metrics
+                .review("timeout", "other", &[], started.elapsed());
+            let Some(uid) = uid else {
+                state.metrics.bad_request(400);
+                return (StatusCode::BAD_REQUEST, "palisade: not an AdmissionReview")
+                    .into_response();
+            };
+            axum::Json(crate::review::out_of_time(&uid, state.deadline)).into_response()
+        }
     }
+}
+
+/// The review's `request.uid`, read without building the object (to answer in time).
+fn review_uid(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Request {
+        uid: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Review {
+        request: Request,
+    }
+    serde_json::from_slice::<Review>(body)
+        .ok()
+        .map(|r| r.request.uid)
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
@@ -239,6 +316,8 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         ready: AtomicBool::new(cluster.is_none()),
         cluster,
         samples: None,
+        deadline: options.deadline,
+        judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
     });
     if let Some(view) = state.cluster.clone() {
         let state = Arc::clone(&state);

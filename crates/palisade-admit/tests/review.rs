@@ -23,11 +23,7 @@ fn judge_with(flags: Overrides, config: &str) -> Judge {
         palisade_engine::config::load(&file).expect("valid config")
     };
     let (pipeline, _) = build_pipeline(&loaded, &flags).expect("pipeline");
-    Judge {
-        pipeline,
-        fail_on: Severity::High,
-        default_mode: Mode::Enforce,
-    }
+    Judge::new(pipeline, Severity::High, Mode::Enforce)
 }
 
 fn judge() -> Judge {
@@ -146,17 +142,89 @@ fn audit_admits_and_records_the_findings() {
             && f["path"] == "/spec/containers/0/securityContext/privileged"));
 }
 
+/// The judge `palisade admit` builds from a config file (admission settings included).
+fn judge_from(config: &str) -> Judge {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join(".palisade.yaml");
+    std::fs::write(&file, config).expect("config");
+    palisade_admit::server::load_judge(Some(&file), &Overrides::default(), None).expect("judge")
+}
+
+fn namespace(name: &str, mode: Option<&str>) -> Value {
+    let mut labels = json!({"pod-security.kubernetes.io/enforce": "restricted"});
+    if let Some(mode) = mode {
+        labels["palisade.dev/mode"] = json!(mode);
+    }
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+}
+
+fn update(object: Value, old: Value) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&review("UPDATE", "", object)).expect("json");
+    body["request"]["oldObject"] = old;
+    body.to_string().into_bytes()
+}
+
 #[test]
-fn a_namespace_object_carries_its_own_mode() {
-    let namespace = json!({
-        "apiVersion": "v1", "kind": "Namespace",
-        "metadata": {"name": "sandbox", "labels": {"palisade.dev/mode": "warn", "pod-security.kubernetes.io/enforce": "privileged"}}
-    });
-    let verdict = judge()
-        .review(&review("CREATE", "", namespace), &no_labels)
+fn a_namespace_cannot_lower_its_own_mode_but_the_config_can() {
+    // A tenant who may create or label namespaces puts one in warn or audit: denied.
+    for lower in ["warn", "audit"] {
+        let verdict = judge()
+            .review(
+                &review("CREATE", "", namespace("sandbox", Some(lower))),
+                &no_labels,
+            )
+            .expect("a review");
+        assert!(!verdict.allowed, "{lower}: {}", verdict.review);
+        let message = verdict.review["response"]["status"]["message"]
+            .as_str()
+            .expect("message");
+        assert!(message.contains("from enforce to"), "{message}");
+        assert!(message.contains("admission.namespaces"), "{message}");
+    }
+    // Relabelling an audited namespace up to enforce is a tenant's to do; so is keeping it.
+    let raised = judge()
+        .review(
+            &update(
+                namespace("legacy", Some("enforce")),
+                namespace("legacy", Some("audit")),
+            ),
+            &no_labels,
+        )
         .expect("a review");
-    assert!(verdict.allowed, "{}", verdict.review);
-    assert_eq!(verdict.outcome, "warned");
+    assert!(raised.allowed, "{}", raised.review);
+    let lowered = judge()
+        .review(
+            &update(
+                namespace("legacy", Some("audit")),
+                namespace("legacy", Some("warn")),
+            ),
+            &no_labels,
+        )
+        .expect("a review");
+    assert!(lowered.allowed, "warn mode warns rather than denies");
+    assert_eq!(lowered.outcome, "warned");
+    // The cluster admin's config decides, whatever the label says.
+    let judge = judge_from("admission:\n  namespaces:\n    sandbox: audit\n    shop: enforce\n");
+    let configured = judge
+        .review(
+            &review("CREATE", "", namespace("sandbox", Some("audit"))),
+            &no_labels,
+        )
+        .expect("a review");
+    assert!(configured.allowed, "{}", configured.review);
+    let pod_in_sandbox = judge
+        .review(&review("CREATE", "sandbox", privileged_pod()), &no_labels)
+        .expect("a review");
+    assert_eq!(pod_in_sandbox.outcome, "audited");
+    let labelled_down = judge
+        .review(&review("CREATE", "shop", privileged_pod()), &|_| {
+            Some(Mode::Audit)
+        })
+        .expect("a review");
+    assert!(
+        !labelled_down.allowed,
+        "the config's enforce wins over a label"
+    );
 }
 
 #[test]
@@ -193,30 +261,29 @@ fn dry_runs_are_judged_the_same() {
 }
 
 #[test]
-fn annotations_suppress_unless_strict_and_config_exceptions_always() {
+fn objects_cannot_exempt_themselves_unless_the_config_allows_it_in_their_namespace() {
     let mut pod = privileged_pod();
     pod["metadata"]["annotations"] = json!({
         "palisade.dev/ignore": "PAL-PSS-002,PAL-PSS-014,PAL-PSS-015,PAL-PSS-017,PAL-PSS-018,PAL-WL-001",
         "palisade.dev/ignore-reason": "node debugging tool, approved in SEC-412"
     });
     let body = review("CREATE", "ops", pod);
-    let lenient = judge().review(&body, &no_labels).expect("review");
-    assert!(lenient.allowed, "{}", lenient.review);
-    let strict = judge_with(
-        Overrides {
-            strict: true,
-            ..Overrides::default()
-        },
-        "",
-    )
-    .review(&body, &no_labels)
-    .expect("review");
+    let default = judge().review(&body, &no_labels).expect("review");
     assert!(
-        !strict.allowed,
-        "a workload must not exempt itself in strict mode"
+        !default.allowed,
+        "at admission a workload must not exempt itself: {}",
+        default.review
     );
+    let allowed_in_ops = judge_from("admission:\n  object-suppressions: [ops]\n")
+        .review(&body, &no_labels)
+        .expect("review");
+    assert!(allowed_in_ops.allowed, "{}", allowed_in_ops.review);
+    let elsewhere = judge_from("admission:\n  object-suppressions: [ci]\n")
+        .review(&body, &no_labels)
+        .expect("review");
+    assert!(!elsewhere.allowed, "only the listed namespaces");
 
-    let config = "strict: true\nexceptions:\n  - rules: [PAL-PSS-002]\n    namespace: ops\n    name: debug\n    reason: approved in SEC-412\n";
+    let config = "exceptions:\n  - rules: [PAL-PSS-002]\n    namespace: ops\n    name: debug\n    reason: approved in SEC-412\n";
     let excepted = judge_with(Overrides::default(), config)
         .review(&review("CREATE", "ops", privileged_pod()), &no_labels)
         .expect("review");
@@ -224,6 +291,23 @@ fn annotations_suppress_unless_strict_and_config_exceptions_always() {
         !excepted.denied_by.contains(&"PAL-PSS-002"),
         "{}",
         excepted.review
+    );
+}
+
+#[test]
+fn text_from_the_object_reaches_no_message_unescaped() {
+    let mut pod = privileged_pod();
+    pod["metadata"]["name"] = json!("debug\n\u{1b}[31mfine\u{1b}[0m");
+    let body = review("CREATE", "ops", pod);
+    let verdict = judge().review(&body, &no_labels).expect("review");
+    let message = verdict.review["response"]["status"]["message"]
+        .as_str()
+        .expect("a denial");
+    assert!(!message.contains('\u{1b}'), "{message:?}");
+    assert!(message.contains("debug\\n\\u{1b}[31mfine"), "{message:?}");
+    assert_eq!(
+        message.lines().next().map(|l| l.contains("fine")),
+        Some(true)
     );
 }
 

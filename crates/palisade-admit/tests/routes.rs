@@ -13,11 +13,11 @@ use tower::ServiceExt;
 fn app() -> axum::Router {
     let (pipeline, _) =
         build_pipeline(&LoadedConfig::default(), &Overrides::default()).expect("pipeline");
-    router(AppState::new(Judge {
+    router(AppState::new(Judge::new(
         pipeline,
-        fail_on: Severity::High,
-        default_mode: Mode::Enforce,
-    }))
+        Severity::High,
+        Mode::Enforce,
+    )))
 }
 
 async fn call(app: &axum::Router, method: &str, path: &str, body: Vec<u8>) -> (StatusCode, String) {
@@ -94,4 +94,56 @@ async fn health_and_readiness() {
     );
     let (status, _) = call(&app, "GET", "/validate", Vec::new()).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn kinds_a_caller_makes_up_are_counted_as_other() {
+    let app = app();
+    for i in 0..20 {
+        let kind = format!("Made{}{i}", "Up".repeat(2000));
+        let body = PRIVILEGED.replace(r#""kind":"Pod"}"#, &format!(r#""kind":"{kind}"}}"#));
+        let (status, _) = call(&app, "POST", "/validate", body.into_bytes()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, metrics) = call(&app, "GET", "/metrics", Vec::new()).await;
+    assert!(
+        !metrics.contains("MadeUp"),
+        "a caller's kind became a label"
+    );
+    assert!(
+        metrics.contains("palisade_admission_reviews_total{outcome=\"denied\",kind=\"other\"} 20"),
+        "{metrics}"
+    );
+    assert!(metrics.len() < 8192, "{} bytes of metrics", metrics.len());
+}
+
+#[tokio::test]
+async fn a_review_past_its_deadline_is_denied_in_palisades_words_and_counted() {
+    let (pipeline, _) =
+        build_pipeline(&LoadedConfig::default(), &Overrides::default()).expect("pipeline");
+    let app = router(AppState::with_deadline(
+        Judge::new(pipeline, Severity::High, Mode::Enforce),
+        std::time::Duration::ZERO,
+    ));
+    // A pod of many containers: judging it cannot finish in no time at all.
+    let containers: Vec<String> = (0..500)
+        .map(|i| format!(r#"{{"name":"c{i}","image":"registry.example.com/c:1"}}"#))
+        .collect();
+    let body = PRIVILEGED.replace(
+        r#"[{"name":"shell","image":"registry.example.com/shell:1","securityContext":{"privileged":true}}]"#,
+        &format!("[{}]", containers.join(",")),
+    );
+    let (status, answer) = call(&app, "POST", "/validate", body.into_bytes()).await;
+    assert_eq!(status, StatusCode::OK);
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("a review");
+    assert_eq!(answer["response"]["uid"], "u1");
+    assert_eq!(answer["response"]["allowed"], false);
+    assert!(answer["response"]["status"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("took longer than 0 s")));
+    let (_, metrics) = call(&app, "GET", "/metrics", Vec::new()).await;
+    assert!(
+        metrics.contains("palisade_admission_reviews_total{outcome=\"timeout\",kind=\"other\"} 1"),
+        "{metrics}"
+    );
 }

@@ -1159,13 +1159,13 @@ fn admin_egress_networks_nodes_and_failing_closed() {
             false,
         ),
         (
-            "an action the API server rejects is taken as Deny",
+            "a policy whose action the API server rejects is left out, as the cluster leaves it out",
             &misspelt,
             "shop/deployment/web",
             "payments/deployment/billing",
             TCP,
             80,
-            false,
+            true,
         ),
         (
             "…and Pass in the baseline too",
@@ -1174,7 +1174,7 @@ fn admin_egress_networks_nodes_and_failing_closed() {
             "payments/deployment/billing",
             TCP,
             80,
-            false,
+            true,
         ),
         (
             "host-network pods are no subject",

@@ -75,6 +75,16 @@ pub struct AdmissionConfig {
     /// `palisade.dev/mode` label: `enforce` (deny), `warn` (admit with warnings) or `audit`
     /// (admit with an audit annotation). Default: enforce.
     pub mode: Option<AdmissionMode>,
+    /// The mode of each listed namespace, over its `palisade.dev/mode` label: the cluster
+    /// admin's decision, which a tenant who can label a namespace cannot change. A label may
+    /// raise a namespace's mode; lowering it by label is denied.
+    #[serde(default)]
+    pub namespaces: BTreeMap<String, AdmissionMode>,
+    /// Namespaces whose objects may exempt themselves at admission with `palisade.dev/ignore`
+    /// annotations (and `# palisade:ignore` comments). None by default: at admission only this
+    /// file's exceptions apply, since whoever writes an object could otherwise waive its checks.
+    #[serde(default)]
+    pub object_suppressions: Vec<String>,
 }
 
 /// An admission mode.

@@ -799,10 +799,21 @@ pub fn judge_object_with(
     object: &palisade_model::Object,
     extra: Vec<Finding>,
 ) -> Vec<Finding> {
+    judge_object_under(pipeline, &pipeline.suppression, object, extra)
+}
+
+/// [`judge_object_with`] under other suppression settings: the admission webhook's, which
+/// honour an object's own annotations only where its config allows.
+pub fn judge_object_under(
+    pipeline: &Pipeline,
+    suppression: &palisade_rules::suppress::SuppressionSettings,
+    object: &palisade_model::Object,
+    extra: Vec<Finding>,
+) -> Vec<Finding> {
     let no_file: Arc<str> = Arc::from(palisade_rules::suppress::NO_FILE);
-    let mut file = FileSuppressions::new(&no_file, "", &pipeline.suppression);
-    file.add_object(object, &pipeline.suppression);
-    let mut suppressions = Suppressions::new(&pipeline.suppression);
+    let mut file = FileSuppressions::new(&no_file, "", suppression);
+    file.add_object(object, suppression);
+    let mut suppressions = Suppressions::new(suppression);
     suppressions.merge(file.finish());
     let mut findings = pipeline.engine.check(object, None);
     findings.extend(extra);

@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn name_prefixes_select_families() {
         let netpol = codes(&["netpol"], &[]).expect("matches");
-        assert_eq!(netpol.len(), 9);
+        assert_eq!(netpol.len(), 10);
         assert!(netpol.iter().all(|c| c.starts_with("PAL-NET-")));
         assert_eq!(codes(&["netpol-dangling"], &[]), Ok(vec!["PAL-NET-004"]));
         assert!(

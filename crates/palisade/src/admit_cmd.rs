@@ -85,6 +85,7 @@ fn serve(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Result<u8> {
         }),
         cluster,
         reload_every: Duration::from_secs(1),
+        deadline: Duration::from_secs(serve.deadline.max(1)),
     };
     run(options)?;
     Ok(EXIT_CLEAN)

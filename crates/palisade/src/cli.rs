@@ -352,9 +352,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "RULES")]
     pub ignore: Vec<String>,
 
-    /// Ignore suppression annotations: only the config's exceptions apply.
+    /// Ignore suppression annotations everywhere. At admission they are ignored already,
+    /// except in the namespaces the config's `admission.object-suppressions` lists.
     #[arg(long)]
     pub strict: bool,
+
+    /// How long one review may be judged; past it the review is denied without a verdict (as
+    /// the webhook's failurePolicy: Fail would) and counted. Keep it below the webhook's
+    /// timeoutSeconds (5 in `palisade admit manifests`).
+    #[arg(long, value_name = "SECONDS", default_value_t = 4)]
+    pub deadline: u64,
 
     /// Do not read namespaces' palisade.dev/mode labels (every namespace gets the default
     /// mode); otherwise the cluster comes from the kubeconfig, or the pod's service account.

@@ -113,11 +113,7 @@ fn main() {
     let (pipeline, _) =
         build_pipeline(&LoadedConfig::default(), &Overrides::default()).expect("pipeline");
     let rules = pipeline.engine.rules().count();
-    let state = AppState::sampled(Judge {
-        pipeline,
-        fail_on: Severity::High,
-        default_mode: Mode::Enforce,
-    });
+    let state = AppState::sampled(Judge::new(pipeline, Severity::High, Mode::Enforce));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

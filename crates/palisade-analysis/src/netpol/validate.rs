@@ -422,7 +422,10 @@ fn admin_peer(peer: &Node, path: &FieldPath, c: &mut Checker) {
         .into_iter()
         .filter(|k| peer.get(k).is_some())
         .collect();
-    if forms.len() != 1 {
+    // A peer of a form this engine does not know (a newer API's) is no error: the engine
+    // fails closed on it. No form at all, or two, the API server refuses.
+    let unknown_form = forms.is_empty() && !peer.as_map().is_empty();
+    if forms.len() > 1 || (forms.is_empty() && !unknown_form) {
         c.add(
             path,
             "must name exactly one of `namespaces`, `pods`, `nodes` or `networks`",
