@@ -21,16 +21,41 @@ pub enum CertError {
     Write(String, std::io::Error),
 }
 
+/// How long the serving certificate is valid.
+pub const SERVING_LIFETIME: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+/// How long the CA is valid: the serving certificate's lifetime and a year to rotate it in.
+pub const CA_LIFETIME: std::time::Duration = std::time::Duration::from_secs(2 * 365 * 24 * 3600);
+
 /// Writes `ca.crt`, `tls.crt` and `tls.key` to `dir`: the serving certificate names every
-/// host (DNS names and IP addresses) and is valid for one year.
+/// host (DNS names and IP addresses) and is valid for one year. The key is readable by its
+/// owner only (0600), from the moment it exists.
 pub fn write(dir: &Path, hosts: &[String]) -> Result<(), CertError> {
     let (ca, cert, key) = generate(hosts)?;
     std::fs::create_dir_all(dir).map_err(|e| CertError::Write(dir.display().to_string(), e))?;
     for (name, text) in FILES.iter().zip([ca, cert, key]) {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| CertError::Write(path.display().to_string(), e))?;
+        let private = name.ends_with(".key");
+        write_file(&path, text.as_bytes(), private)
+            .map_err(|e| CertError::Write(path.display().to_string(), e))?;
     }
     Ok(())
+}
+
+/// Writes `bytes` to `path`; `private` files are created 0600 (and made so if they existed).
+pub fn write_file(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        let mut file = file;
+        return file.write_all(bytes);
+    }
+    options.open(path)?.write_all(bytes)
 }
 
 /// A DNS name as a certificate may carry it: dot-separated labels of letters, digits and
@@ -50,9 +75,17 @@ fn is_dns_name(host: &str) -> bool {
 
 /// (CA certificate, serving certificate, serving key), PEM.
 pub fn generate(hosts: &[String]) -> Result<(String, String, String), CertError> {
+    let now = std::time::SystemTime::now();
     let mut ca_params = CertificateParams::default();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    // It signs the webhook's serving certificate and nothing else: no intermediate below it.
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca_params.not_before = now.into();
+    ca_params.not_after = (now + CA_LIFETIME).into();
     // rcgen gives every certificate the same default name: distinct names keep the leaf from
     // looking self-signed to clients.
     let mut ca_name = DistinguishedName::new();
@@ -85,9 +118,8 @@ pub fn generate(hosts: &[String]) -> Result<(String, String, String), CertError>
         };
         params.subject_alt_names.push(san);
     }
-    let now = std::time::SystemTime::now();
     params.not_before = now.into();
-    params.not_after = (now + std::time::Duration::from_secs(365 * 24 * 3600)).into();
+    params.not_after = (now + SERVING_LIFETIME).into();
     let key = KeyPair::generate()?;
     let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
     let cert = params.signed_by(&key, &issuer)?;
@@ -97,6 +129,65 @@ pub fn generate(hosts: &[String]) -> Result<(String, String, String), CertError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `openssl x509 -text` of a PEM certificate.
+    fn openssl_text(pem: &str) -> Option<String> {
+        let dir = tempfile::tempdir().ok()?;
+        let path = dir.path().join("c.pem");
+        std::fs::write(&path, pem).ok()?;
+        let out = std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(&path)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    #[test]
+    fn the_ca_signs_one_level_for_two_years_and_the_key_is_private() {
+        let (ca, cert, _) = generate(&["127.0.0.1".to_string()]).expect("certificates");
+        let ca = openssl_text(&ca)
+            .expect("openssl reads the CA (scripts/install-test-deps installs it)");
+        assert!(ca.contains("CA:TRUE, pathlen:0"), "{ca}");
+        assert!(ca.contains("Certificate Sign, CRL Sign"), "{ca}");
+        let year = |text: &str, field: &str| -> i32 {
+            let line = text.lines().find(|l| l.contains(field)).expect(field);
+            let year = line.split_whitespace().rev().nth(1).expect("year");
+            year.parse().expect("a year")
+        };
+        assert_eq!(year(&ca, "Not After") - year(&ca, "Not Before"), 2);
+        let cert = openssl_text(&cert).expect("openssl reads the certificate");
+        assert_eq!(year(&cert, "Not After") - year(&cert, "Not Before"), 1);
+        assert!(
+            cert.contains("CA:FALSE") || !cert.contains("CA:TRUE"),
+            "{cert}"
+        );
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), &["127.0.0.1".to_string()]).expect("writes");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |name: &str| {
+                std::fs::metadata(dir.path().join(name))
+                    .expect("file")
+                    .permissions()
+                    .mode()
+                    & 0o777
+            };
+            assert_eq!(mode("tls.key"), 0o600);
+            // Written again over a key someone made readable: private again.
+            std::fs::set_permissions(
+                dir.path().join("tls.key"),
+                std::fs::Permissions::from_mode(0o644),
+            )
+            .expect("chmod");
+            write(dir.path(), &["127.0.0.1".to_string()]).expect("writes");
+            assert_eq!(mode("tls.key"), 0o600);
+        }
+    }
 
     #[test]
     fn hosts_are_dns_names_or_ip_addresses() {

@@ -115,10 +115,10 @@ metadata:
 rules:
 - apiGroups: [""]
   resources: [namespaces, serviceaccounts]
-  verbs: [get, list, watch]
+  verbs: [list, watch]
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [roles, clusterroles, rolebindings, clusterrolebindings]
-  verbs: [get, list, watch]
+  verbs: [list, watch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding

@@ -431,3 +431,30 @@ fn json_value() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+#[test]
+fn secrets_are_judged_on_their_keys_and_their_values_never_kept() {
+    let secret = json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": "db", "namespace": "shop"},
+        "data": {"password": "aHVudGVyMg=="},
+        "stringData": {"token": "s3cr3t-value"}
+    });
+    for mode in [Mode::Audit, Mode::Warn, Mode::Enforce] {
+        let verdict = Judge::new(
+            build_pipeline(&LoadedConfig::default(), &Overrides::default())
+                .expect("pipeline")
+                .0,
+            Severity::Info,
+            mode,
+        )
+        .review(&review("CREATE", "shop", secret.clone()), &no_labels)
+        .expect("review");
+        let text = verdict.review.to_string();
+        assert!(
+            !text.contains("aHVudGVyMg") && !text.contains("s3cr3t"),
+            "{text}"
+        );
+        assert!(text.contains("1 value(s) in data"), "{mode:?}: {text}");
+    }
+}

@@ -147,16 +147,22 @@ impl Resource {
     }
 }
 
-/// The read-only ClusterRole that lets Palisade scan and snapshot a cluster: get, list and watch
-/// on exactly the kinds it reads, as YAML. `extra` adds (group, resource) pairs, such as the
-/// pod-carrying custom resources of one cluster.
+/// The read-only ClusterRole that lets Palisade scan and snapshot a cluster: `list` (all a
+/// paged read asks for) on exactly the kinds it reads, as YAML. `extra` adds (group, resource)
+/// pairs, such as the pod-carrying custom resources of one cluster.
 pub fn read_only_role(name: &str, extra: &[(String, String)]) -> String {
-    read_only_role_without(name, extra, &[])
+    reader_role(name, extra, &[], &["list"])
 }
 
-/// [`read_only_role`] without the resources in `without` (`secrets`: a long-running component
-/// that should not be able to read Secret values).
-pub fn read_only_role_without(name: &str, extra: &[(String, String)], without: &[&str]) -> String {
+/// A role with `verbs` on the kinds Palisade reads, plus `extra`, without the resources in
+/// `without` (`secrets`: for a role that must not reach Secret values, or a component that
+/// reads none; `customresourcedefinitions`: for one that finds no custom resources).
+pub fn reader_role(
+    name: &str,
+    extra: &[(String, String)],
+    without: &[&str],
+    verbs: &[&str],
+) -> String {
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     let pairs = READ_KINDS
         .iter()
@@ -174,13 +180,14 @@ pub fn read_only_role_without(name: &str, extra: &[(String, String)], without: &
     let mut out = format!(
         "# Palisade's read-only access: `palisade scan --cluster`, `rbac --cluster`, `netpol --cluster`\n\
          # and `palisade snapshot`. Secrets are listed as metadata only, but the API server cannot\n\
-         # grant that alone: `list secrets` also lets a client that asks for full objects read values.\n\
+         # grant that alone: `list secrets` also lets a client that asks for full objects read values\n\
+         # (`palisade snapshot --print-role --no-secrets` leaves them out).\n\
          apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {name}\nrules:\n"
     );
     for (group, resources) in groups {
         let _ = writeln!(out, "- apiGroups: [\"{group}\"]");
         let _ = writeln!(out, "  resources: [{}]", resources.join(", "));
-        let _ = writeln!(out, "  verbs: [get, list, watch]");
+        let _ = writeln!(out, "  verbs: [{}]", verbs.join(", "));
     }
     out
 }
@@ -265,6 +272,6 @@ mod tests {
         assert!(role.contains("- apiGroups: [\"argoproj.io\"]\n  resources: [rollouts]"));
         let verbs: Vec<&str> = role.lines().filter(|l| l.contains("verbs:")).collect();
         assert_eq!(verbs.len(), role.matches("- apiGroups").count());
-        assert!(verbs.iter().all(|v| *v == "  verbs: [get, list, watch]"));
+        assert!(verbs.iter().all(|v| *v == "  verbs: [list]"));
     }
 }

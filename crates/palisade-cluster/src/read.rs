@@ -324,9 +324,22 @@ fn objects_of_page(
             }
         }
         strip_arrival(&mut item);
+        if job.resource.kind == "Secret" && job.resource.group.is_empty() {
+            forget_secret_values(&mut item);
+        }
         batch.push(item);
     }
     batch
+}
+
+/// Secrets are asked for as metadata only; a server (or proxy) that sends them whole anyway
+/// must not put their values in Palisade's hands: dropped on arrival, before anything else
+/// sees the object.
+fn forget_secret_values(item: &mut Json) {
+    if let Some(map) = item.as_object_mut() {
+        map.remove("data");
+        map.remove("stringData");
+    }
 }
 
 /// Whether a controller made `item` (a Pod, ReplicaSet or Job) from the pod template of a
@@ -598,5 +611,39 @@ mod tests {
             "versions": [{"name": "v1alpha1", "served": false, "storage": true, "schema": {"openAPIV3Schema": {
                 "properties": {"spec": {"properties": {"template": {}}}}}}}]}});
         assert!(pod_carrying(&unserved).is_none());
+    }
+}
+
+#[cfg(test)]
+mod arrival_tests {
+    use super::*;
+
+    /// A page as a server that ignores the metadata-only request sends it: values included.
+    const WHOLE_SECRETS: &str = r#"{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"db","namespace":"shop","uid":"u1"},"type":"Opaque","data":{"password":"aHVudGVyMg=="},"stringData":{"token":"s3cr3t-value"}}]}"#;
+
+    #[test]
+    fn secret_values_are_dropped_on_arrival_even_when_the_server_sends_them() {
+        let job = Job {
+            resource: Resource {
+                group: String::new(),
+                version: "v1".into(),
+                kind: "Secret".into(),
+                plural: "secrets".into(),
+                namespaced: true,
+                metadata_only: true,
+            },
+            namespace: None,
+            secret_types: HashMap::new(),
+        };
+        let mut owned = 0;
+        let batch = objects_of_page(&job, WHOLE_SECRETS, None, &HashSet::new(), &mut owned);
+        assert_eq!(batch.len(), 1);
+        let text = batch[0].to_string();
+        assert!(
+            !text.contains("aHVudGVyMg") && !text.contains("s3cr3t"),
+            "{text}"
+        );
+        assert_eq!(batch[0]["metadata"]["name"], "db");
+        assert_eq!(batch[0]["kind"], "Secret");
     }
 }

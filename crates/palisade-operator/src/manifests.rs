@@ -132,7 +132,14 @@ pub fn render(namespace: &str, image: &str) -> String {
     let ns = namespace;
     let network = palisade_cluster::component_network_policies(ns, "palisade-operator", 8080);
     let mut read =
-        palisade_cluster::read_only_role_without("palisade-operator-read", &[], &["secrets"]);
+        // Listed and watched, never fetched one by one; no Secrets (see below) and no CRDs
+        // (the operator finds the kinds it reads through discovery).
+        palisade_cluster::reader_role(
+            "palisade-operator-read",
+            &[],
+            &["secrets", "customresourcedefinitions"],
+            &["list", "watch"],
+        );
     // The reader role's comment header is for scan; the operator's own follows.
     read = read
         .lines()
@@ -178,7 +185,9 @@ metadata:
 rules:
 - apiGroups: [wgpolicyk8s.io]
   resources: [policyreports, clusterpolicyreports]
-  verbs: [get, list, watch, create, patch, update, delete]
+  # Listed once at start; written by server-side apply (a patch, which the API server
+  # authorizes as create when the report is new); deleted when no finding is left.
+  verbs: [list, create, patch, delete]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -197,7 +206,11 @@ metadata:
 rules:
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
-  verbs: [get, create, update]
+  resourceNames: [palisade-operator]
+  verbs: [get, update]
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [create]  # a create names no object yet: resourceNames cannot hold it
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding

@@ -11,6 +11,7 @@
 
 mod apply;
 pub mod fleet;
+pub mod least_privilege;
 mod yaml;
 
 use std::path::{Path, PathBuf};

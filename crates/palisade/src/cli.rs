@@ -487,6 +487,11 @@ pub struct SnapshotArgs {
     /// cluster that carry a pod template (Argo Rollouts, ...).
     #[arg(long, requires = "print_role")]
     pub with_custom_resources: bool,
+
+    /// With --print-role: leave Secrets out (the scan then reports that it could not list
+    /// them, and judges everything else).
+    #[arg(long, requires = "print_role")]
+    pub no_secrets: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -7,8 +7,8 @@ use std::io::{IsTerminal, Write};
 use anyhow::{Context, Result};
 use palisade_analysis::InventoryBuilder;
 use palisade_cluster::{
-    read_only_role, to_object, Cluster, ClusterError, ClusterOptions, Message, ReadOptions,
-    SnapshotFormat, SnapshotWriter,
+    read_only_role, reader_role, to_object, Cluster, ClusterError, ClusterOptions, Message,
+    ReadOptions, SnapshotFormat, SnapshotWriter,
 };
 use palisade_engine::StreamScan;
 use palisade_model::LoadError;
@@ -212,14 +212,20 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<u8> {
             extra = found.into_iter().map(|r| (r.group, r.plural)).collect();
         }
         let mut out = std::io::stdout().lock();
-        out.write_all(read_only_role("palisade-reader", &extra).as_bytes())?;
+        let role = if args.no_secrets {
+            reader_role("palisade-reader", &extra, &["secrets"], &["list"])
+        } else {
+            read_only_role("palisade-reader", &extra)
+        };
+        out.write_all(role.as_bytes())?;
         out.flush()?;
         return Ok(EXIT_CLEAN);
     }
     let cluster = connect(&args.connection)?;
     let out: Box<dyn Write> = match &args.output {
+        // A snapshot holds ConfigMap values and pods' environment: its owner's only.
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
+            create_private(path)
                 .with_context(|| format!("writing the snapshot to {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
@@ -263,4 +269,20 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<u8> {
     } else {
         EXIT_ERROR
     })
+}
+
+/// Creates (or truncates) `path` readable by its owner only (0600), from the moment it exists.
+fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }

@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 mod common;
 
 use common::binary;
-use palisade_testkit::{eventually, free_port, https_get, stop_gracefully, TestCluster};
+use palisade_testkit::{
+    eventually, free_port, https_get, least_privilege, stop_gracefully, TestCluster,
+};
 use serde_json::{json, Value};
 
 fn read(path: &Path) -> String {
@@ -52,6 +54,11 @@ fn wait_ready(url: &str, ca: &str) {
 }
 
 fn start(cluster: &TestCluster, dir: &Path, config: &Path) -> Webhook {
+    start_as(&cluster.kubeconfig, dir, config)
+}
+
+/// The webhook reading the cluster with `kubeconfig` (its service account's token, say).
+fn start_as(kubeconfig: &Path, dir: &Path, config: &Path) -> Webhook {
     let port = free_port();
     let child = Command::new(binary())
         .args([
@@ -66,7 +73,7 @@ fn start(cluster: &TestCluster, dir: &Path, config: &Path) -> Webhook {
         .arg("--config")
         .arg(config)
         .arg("--kubeconfig")
-        .arg(&cluster.kubeconfig)
+        .arg(kubeconfig)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("webhook.log")).expect("log"))
         .spawn()
@@ -277,6 +284,119 @@ fn the_api_server_enforces_warns_and_audits_through_palisade() {
     assert!(
         metrics.contains("palisade_reloads_total{file=\"config\"} 1"),
         "{metrics}"
+    );
+    stop(webhook);
+}
+
+/// The admin's static token.
+fn admin_token(cluster: &TestCluster) -> String {
+    read(&cluster.dir().join("tokens.csv"))
+        .lines()
+        .next()
+        .and_then(|l| l.split(',').next())
+        .expect("admin token")
+        .to_string()
+}
+
+#[test]
+fn the_webhook_as_deployed_judges_ephemeral_containers_and_uses_only_its_role() {
+    let Some(cluster) = TestCluster::own("the webhook with its own role") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    certs(dir.path());
+    let config = dir.path().join("palisade.yaml");
+    std::fs::write(&config, "fail-on: high\n").expect("config");
+    // Its manifests as shipped, but the webhook registration (which points at a Service that
+    // cannot run without a kubelet): the ServiceAccount and its role are what it runs with.
+    let manifests = Command::new(binary())
+        .args(["admit", "manifests"])
+        .output()
+        .expect("runs");
+    let manifests = String::from_utf8_lossy(&manifests.stdout).into_owned();
+    let installable: Vec<&str> = manifests
+        .split("\n---\n")
+        .filter(|doc| !doc.contains("kind: ValidatingWebhookConfiguration"))
+        .collect();
+    cluster.apply(&installable.join("\n---\n"));
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: tenant}\n---\n\
+         apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: tenant}\n",
+    );
+    let token = cluster.token("palisade-system", "palisade-admit");
+    let kubeconfig = cluster.kubeconfig_with_token("palisade-admit", &token);
+    let webhook = start_as(&kubeconfig, dir.path(), &config);
+    let ca = read(&dir.path().join("ca.crt"));
+    // Registered with the rules the manifests ship, for the tenant namespace only.
+    let rules: String = palisade_admit::manifests::JUDGED
+        .iter()
+        .map(|(group, resources)| {
+            format!(
+                "  - {{apiGroups: [\"{group}\"], apiVersions: [\"*\"], operations: [CREATE, UPDATE], resources: [{}], scope: \"*\"}}\n",
+                resources.join(", ")
+            )
+        })
+        .collect();
+    cluster.apply(&format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: palisade}}\n\
+         webhooks:\n- name: validate.palisade.dev\n  admissionReviewVersions: [v1]\n  sideEffects: None\n  failurePolicy: Fail\n  \
+         matchPolicy: Equivalent\n  timeoutSeconds: 5\n  clientConfig: {{url: \"{}/validate\", caBundle: \"{}\"}}\n  \
+         namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: tenant}}}}\n  rules:\n{rules}",
+        webhook.url,
+        base64(ca.as_bytes())
+    ));
+
+    // A hardened pod is admitted; a privileged debug container added to it later, through the
+    // subresource `kubectl debug` uses, is judged and denied.
+    let created = create(&cluster, "tenant", &pod("web", false, false), false);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let debug = json!({"spec": {"ephemeralContainers": [{
+        "name": "debugger", "image": "registry.example.com/tools/shell:1",
+        "securityContext": {"privileged": true}
+    }]}});
+    let status = cluster.request_as(
+        &admin_token(&cluster),
+        "PATCH",
+        "/api/v1/namespaces/tenant/pods/web/ephemeralcontainers",
+        Some(&debug),
+    );
+    assert_eq!(status, 403, "a privileged ephemeral container is denied");
+    let stored = cluster
+        .get("/api/v1/namespaces/tenant/pods/web")
+        .expect("the pod");
+    assert!(stored["spec"]["ephemeralContainers"].is_null(), "{stored}");
+
+    // A tenant's own annotation exempts nothing at admission.
+    let mut exempt = pod("exempt", true, false);
+    exempt["metadata"]["annotations"] = json!({
+        "palisade.dev/ignore": "PAL-PSS-002,PAL-PSS-014,PAL-PSS-015,PAL-PSS-017,PAL-PSS-018,PAL-WL-001",
+        "palisade.dev/ignore-reason": "trust me"
+    });
+    let refused = create(&cluster, "tenant", &exempt, true);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+
+    // Its role, compared with what it asked the API server for (the audit log): nothing
+    // granted that it did not use, nothing it asked for refused.
+    let granted = least_privilege::granted(&manifests, &["palisade-admit"]);
+    assert!(!granted.is_empty());
+    let user = "system:serviceaccount:palisade-system:palisade-admit";
+    let mut requests = least_privilege::requests_of(&cluster.audit_log, user);
+    for _ in 0..50 {
+        if least_privilege::unused(&granted, &requests).is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        requests = least_privilege::requests_of(&cluster.audit_log, user);
+    }
+    assert_eq!(
+        least_privilege::unused(&granted, &requests),
+        [],
+        "granted, never used"
+    );
+    assert_eq!(
+        least_privilege::ungranted(&granted, &requests),
+        [],
+        "asked, not granted"
     );
     stop(webhook);
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use palisade_testkit::TestCluster;
+use palisade_testkit::{least_privilege, TestCluster};
 use serde_json::Value;
 
 fn palisade() -> Command {
@@ -409,6 +409,28 @@ fn palisade_scans_with_only_its_printed_role_and_reports_what_it_may_not_read() 
     assert!(keys(&report)
         .iter()
         .any(|k| k.0 == "PAL-PSS-002" && k.3 == "root"));
+    // The role is list only, and every grant of a kind this cluster serves was used.
+    let granted = least_privilege::granted(&role, &["palisade-reader"]);
+    assert!(
+        granted.iter().all(|(verb, ..)| verb == "list"),
+        "{granted:?}"
+    );
+    let user = "system:serviceaccount:palisade:scanner";
+    let mut unused = Vec::new();
+    for _ in 0..50 {
+        let requests = least_privilege::requests_of(&cluster.audit_log, user);
+        unused = least_privilege::unused(&granted, &requests)
+            .into_iter()
+            .filter(|(_, group, ..)| {
+                group.is_empty() || cluster.get(&format!("/apis/{group}")).is_some()
+            })
+            .collect();
+        if unused.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(unused, [], "granted, never used");
 
     let partial = palisade()
         .args(["scan", "--cluster", "--format", "json", "--kubeconfig"])

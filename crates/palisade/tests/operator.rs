@@ -9,7 +9,9 @@ use std::time::Duration;
 mod common;
 
 use common::binary;
-use palisade_testkit::{eventually, free_port, metric, stop_gracefully, TestCluster};
+use palisade_testkit::{
+    eventually, free_port, least_privilege, metric, stop_gracefully, TestCluster,
+};
 use serde_json::Value;
 
 struct Operator {
@@ -201,6 +203,50 @@ fn reports_follow_the_cluster() {
     eventually("the second replica to lead", 10, || {
         second.metric("palisade_operator_leader") == Some(1.0)
     });
+    second.stop();
+
+    // Every permission the manifests grant was used, as the API server's audit log shows,
+    // and nothing it asked for was refused.
+    let manifests = String::from_utf8_lossy(&manifests.stdout);
+    let granted = least_privilege::granted(
+        &manifests,
+        &[
+            "palisade-operator-read",
+            "palisade-operator-reports",
+            "palisade-operator-lease",
+        ],
+    );
+    let user = "system:serviceaccount:palisade-system:palisade-operator";
+    // The API server writes its audit log in batches: read until it holds everything, or 10 s.
+    let mut requests = least_privilege::requests_of(&cluster.audit_log, user);
+    for _ in 0..50 {
+        if least_privilege::unused(&granted, &requests).is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        requests = least_privilege::requests_of(&cluster.audit_log, user);
+    }
+    // Grants this cluster cannot exercise: kinds of groups it does not serve (Cilium, Istio,
+    // AdminNetworkPolicy: read where installed), and deleting a report, which happens only
+    // when a namespace has no finding left (every namespace here has some).
+    let unused: Vec<_> = least_privilege::unused(&granted, &requests)
+        .into_iter()
+        .filter(|(verb, group, resource, _)| {
+            let served = group.is_empty() || cluster.get(&format!("/apis/{group}")).is_some();
+            served
+                && !(verb == "delete"
+                    && group == "wgpolicyk8s.io"
+                    && resource.ends_with("policyreports"))
+        })
+        .collect();
+    assert_eq!(unused, [], "granted, never used");
+    // Secrets are asked for and refused: the operator says so and goes on (the manifests tell
+    // how to grant them); nothing else is refused.
+    let refused: Vec<_> = least_privilege::ungranted(&granted, &requests)
+        .into_iter()
+        .filter(|(_, group, resource, _)| !(group.is_empty() && resource == "secrets"))
+        .collect();
+    assert_eq!(refused, [], "asked, not granted");
 }
 
 #[test]
