@@ -7,6 +7,7 @@
 //! * [`certs`] and [`manifests`]: what installing it takes.
 
 pub mod certs;
+pub mod guard;
 mod cluster_view;
 pub mod manifests;
 mod metrics;

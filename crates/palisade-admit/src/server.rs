@@ -19,6 +19,7 @@ use palisade_engine::config::{self, AdmissionMode};
 use palisade_engine::{build_pipeline, Overrides};
 
 use crate::cluster_view::RbacView;
+use crate::guard::{ConnectionLimits, Guard};
 use crate::metrics::Metrics;
 use crate::review::{Judge, Mode, MODE_LABEL};
 
@@ -44,6 +45,11 @@ pub struct ServeOptions {
     pub reload_every: Duration,
     /// How long one review may be judged ([`DEFAULT_DEADLINE`]).
     pub deadline: Duration,
+    /// Connections: how many at once, and how long each may idle or take to send a request.
+    pub limits: ConnectionLimits,
+    /// Accept only clients with a certificate signed by this CA (PEM): the API server's, set
+    /// with its `--admission-control-config-file` (kubeConfigFile with a client certificate).
+    pub client_ca: Option<PathBuf>,
 }
 
 /// Why the server could not start.
@@ -57,6 +63,42 @@ pub enum ServeError {
     Cluster(#[from] palisade_cluster::ClusterError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The TLS settings: the serving certificate and key, and, with `client_ca`, clients must
+/// present a certificate that CA signed (the API server's).
+pub fn server_config(options: &ServeOptions) -> Result<rustls::ServerConfig, ServeError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let tls = |what: &Path, e: &dyn std::fmt::Display| {
+        ServeError::Tls(format!("{}: {e}", what.display()))
+    };
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&options.tls_cert)
+        .map_err(|e| tls(&options.tls_cert, &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| tls(&options.tls_cert, &e))?;
+    let key = PrivateKeyDer::from_pem_file(&options.tls_key).map_err(|e| tls(&options.tls_key, &e))?;
+    let builder = rustls::ServerConfig::builder();
+    let builder = match &options.client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(ca).map_err(|e| tls(ca, &e))? {
+                roots
+                    .add(cert.map_err(|e| tls(ca, &e))?)
+                    .map_err(|e| tls(ca, &e))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+                .build()
+                .map_err(|e| tls(ca, &e))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
+        .with_single_cert(chain, key)
+        .map_err(|e| tls(&options.tls_cert, &e))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// The judge a config file and flags describe.
@@ -114,6 +156,8 @@ pub struct AppState {
     /// Reviews judged at once, on the blocking pool: a flood of costly objects waits here
     /// rather than taking every thread.
     judging: Arc<tokio::sync::Semaphore>,
+    /// How long a request body may take to arrive.
+    body_timeout: Duration,
 }
 
 /// Reviews judged at once: two per core.
@@ -137,6 +181,7 @@ impl AppState {
             samples: None,
             deadline,
             judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
+            body_timeout: ConnectionLimits::default().body,
         })
     }
 
@@ -150,6 +195,7 @@ impl AppState {
             samples: Some(std::sync::Mutex::new(Vec::new())),
             deadline: DEFAULT_DEADLINE,
             judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
+            body_timeout: ConnectionLimits::default().body,
         })
     }
 
@@ -202,13 +248,26 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 
 async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
     let started = Instant::now();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
+    let bytes = match tokio::time::timeout(state.body_timeout, read_body(body)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(BodyError::TooLarge)) => {
             state.metrics.bad_request(413);
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("palisade: the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+                .into_response();
+        }
+        Ok(Err(BodyError::Broken)) => {
+            state.metrics.bad_request(400);
+            return (StatusCode::BAD_REQUEST, "palisade: the body could not be read")
+                .into_response();
+        }
+        Err(_) => {
+            state.metrics.bad_request(408);
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                "palisade: the body did not arrive in time",
             )
                 .into_response();
         }
@@ -269,6 +328,38 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
     }
 }
 
+enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// Bytes past the limit that are still read (and dropped) before answering 413: a client
+/// that is told before it has finished sending sees its HTTP/2 stream reset instead of the
+/// answer.
+const MAX_DRAIN_BYTES: usize = 4 * MAX_BODY_BYTES;
+
+/// The request body, up to [`MAX_BODY_BYTES`].
+async fn read_body(body: Body) -> Result<Vec<u8>, BodyError> {
+    use futures::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Broken)?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > MAX_DRAIN_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        if seen <= MAX_BODY_BYTES {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(bytes)
+}
+
 /// The review's `request.uid`, read without building the object (to answer in time).
 fn review_uid(body: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
@@ -301,10 +392,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     // One crypto provider for the whole process (a second one would panic at the first TLS use).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let judge = load_judge(options.config.as_deref(), &options.flags, options.mode)?;
-    let tls =
-        axum_server::tls_rustls::RustlsConfig::from_pem_file(&options.tls_cert, &options.tls_key)
-            .await
-            .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(server_config(&options)?));
     let mut cluster = None;
     if let Some(options) = &options.cluster {
         let (client, context) = palisade_cluster::client(options).await?;
@@ -318,6 +406,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         samples: None,
         deadline: options.deadline,
         judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
+        body_timeout: options.limits.body,
     });
     if let Some(view) = state.cluster.clone() {
         let state = Arc::clone(&state);
@@ -339,10 +428,30 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         shutdown.graceful_shutdown(Some(Duration::from_secs(25)));
     });
     eprintln!("palisade admit: listening on https://{}", options.listen);
-    axum_server::bind_rustls(options.listen, tls)
-        .handle(handle)
-        .serve(router(state).into_make_service())
-        .await?;
+    let counting = Arc::clone(&state);
+    let guard = Guard::new(
+        options.limits,
+        Arc::new(move || counting.metrics.bad_request(503)),
+    );
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+        .handshake_timeout(options.limits.headers)
+        .acceptor(guard);
+    let mut server = axum_server::bind(options.listen)
+        .acceptor(acceptor)
+        .handle(handle);
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(options.limits.headers);
+    server
+        .http_builder()
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(options.limits.idle))
+        .keep_alive_timeout(options.limits.headers)
+        .max_concurrent_streams(64);
+    server.serve(router(state).into_make_service()).await?;
     Ok(())
 }
 
@@ -388,11 +497,9 @@ async fn reload_loop(
         tokio::time::sleep(options.reload_every).await;
         let now = stamp(&options);
         if (now.0, now.1) != (last.0, last.1) {
-            match tls
-                .reload_from_pem_file(&options.tls_cert, &options.tls_key)
-                .await
-            {
-                Ok(()) => {
+            match server_config(&options) {
+                Ok(config) => {
+                    tls.reload_from_config(Arc::new(config));
                     state.metrics.reload("certificate");
                     eprintln!("palisade admit: certificate reloaded");
                 }

@@ -86,6 +86,12 @@ fn serve(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Result<u8> {
         cluster,
         reload_every: Duration::from_secs(1),
         deadline: Duration::from_secs(serve.deadline.max(1)),
+        limits: palisade_admit::guard::ConnectionLimits {
+            max_connections: serve.max_connections.max(1),
+            idle: Duration::from_secs(serve.idle_timeout.max(1)),
+            ..palisade_admit::guard::ConnectionLimits::default()
+        },
+        client_ca: serve.client_ca.clone(),
     };
     run(options)?;
     Ok(EXIT_CLEAN)

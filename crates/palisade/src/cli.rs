@@ -363,6 +363,20 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 4)]
     pub deadline: u64,
 
+    /// Connections open at once; more are closed on arrival (and counted as 503s).
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    pub max_connections: usize,
+
+    /// Close a connection that moves no byte for this long (a TLS handshake or keep-alive
+    /// that never comes). Request headers and bodies must each arrive within 10 s.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub idle_timeout: u64,
+
+    /// Accept only clients with a certificate this CA signed (PEM): the API server's, which
+    /// presents one when its admission config gives it a kubeconfig for the webhook.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+
     /// Do not read namespaces' palisade.dev/mode labels (every namespace gets the default
     /// mode); otherwise the cluster comes from the kubeconfig, or the pod's service account.
     #[arg(long)]
