@@ -54,6 +54,9 @@ pub struct Install<'a> {
     pub image: &'a str,
     /// PEM of the CA that signed the serving certificate.
     pub ca_bundle: Option<&'a str>,
+    /// Where the API server calls from and is reached at
+    /// ([`palisade_cluster::DEFAULT_API_SERVER_CIDRS`] by default).
+    pub api_server: &'a [String],
 }
 
 /// The webhook's `rules:` list, indented for a ValidatingWebhookConfiguration.
@@ -86,7 +89,13 @@ pub fn render(install: &Install<'_>) -> String {
         |pem| format!("caBundle: {}", ca_bundle_field(pem)),
     );
     let rules = webhook_rules("  ");
-    let network = palisade_cluster::component_network_policies(ns, "palisade-admit", 8443);
+    let network = palisade_cluster::component_network_policies(
+        ns,
+        "palisade-admit",
+        8443,
+        true,
+        install.api_server,
+    );
     format!(
         r#"# palisade admit: the validating admission webhook. Create the serving certificate first:
 #   palisade admit certs --host palisade-admit.{ns}.svc -o certs/
@@ -98,6 +107,15 @@ metadata:
   labels:
     pod-security.kubernetes.io/enforce: restricted
     pod-security.kubernetes.io/enforce-version: latest
+---
+# Above ordinary workloads, below the cluster's own critical components.
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: palisade-admit
+value: 1000000
+globalDefault: false
+description: palisade admit, the validating webhook that every matched write waits for
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -154,6 +172,8 @@ spec:
         app.kubernetes.io/name: palisade-admit
     spec:
       serviceAccountName: palisade-admit
+      # Evicted after ordinary workloads: with failurePolicy: Fail, writes stop without it.
+      priorityClassName: palisade-admit
       securityContext:
         runAsNonRoot: true
         runAsUser: 65532
@@ -262,6 +282,7 @@ mod tests {
             namespace: "palisade-system",
             image: "palisade:test",
             ca_bundle: None,
+            api_server: &["192.0.2.10/32".to_string()],
         });
         let rules = &text[text
             .find("kind: ValidatingWebhookConfiguration")
@@ -271,5 +292,10 @@ mod tests {
         assert!(rules.contains("peerauthentications"));
         assert!(!rules.contains("validatingwebhookconfigurations"));
         assert!(!rules.contains("mutatingwebhookconfigurations"));
+        // Called from, and calling, the API server only; DNS from kube-dns only.
+        assert!(text.contains("from:\n    - ipBlock: {cidr: 192.0.2.10/32}"), "{text}");
+        assert!(text.contains("to:\n    - ipBlock: {cidr: 192.0.2.10/32}"), "{text}");
+        assert!(text.contains("k8s-app: kube-dns"));
+        assert!(text.contains("priorityClassName: palisade-admit"));
     }
 }

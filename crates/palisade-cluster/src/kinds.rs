@@ -192,10 +192,33 @@ pub fn reader_role(
     out
 }
 
+/// Where the API server is, as seen from pods: the CIDRs a component's NetworkPolicy lets it
+/// reach on 443 and 6443 (and, for the webhook, be called from). The default is the private
+/// ranges, where control planes live: it keeps the components off the internet; narrow it to
+/// the control plane's addresses (`kubectl get endpoints kubernetes`).
+pub const DEFAULT_API_SERVER_CIDRS: &[&str] = &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
 /// The NetworkPolicies of a Palisade component running in `namespace`: default deny for the
-/// namespace, then the component's own traffic: in on `port` (from anywhere: the API server and
-/// scrapers come from addresses unknown here), out to the API server and DNS only.
-pub fn component_network_policies(namespace: &str, app: &str, port: u16) -> String {
+/// namespace, then the component's own traffic: out to the API server (`api_server` CIDRs, on
+/// 443 and 6443) and to the cluster's DNS (kube-dns in kube-system) only; in on `port`, from
+/// the API server when `called_by_api_server` (the webhook), else from anywhere (the
+/// operator's metrics, counts only).
+pub fn component_network_policies(
+    namespace: &str,
+    app: &str,
+    port: u16,
+    called_by_api_server: bool,
+    api_server: &[String],
+) -> String {
+    let blocks: String = api_server
+        .iter()
+        .map(|cidr| format!("    - ipBlock: {{cidr: {cidr}}}\n"))
+        .collect();
+    let ingress_from = if called_by_api_server {
+        format!("    from:\n{blocks}")
+    } else {
+        String::new()
+    };
     format!(
         r#"apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -219,13 +242,19 @@ spec:
   ingress:
   - ports:
     - {{port: {port}, protocol: TCP}}
-  egress:
+{ingress_from}  egress:
   - ports:
     - {{port: 443, protocol: TCP}}
     - {{port: 6443, protocol: TCP}}
-  - ports:
+    to:
+{blocks}  - ports:
     - {{port: 53, protocol: UDP}}
     - {{port: 53, protocol: TCP}}
+    to:
+    - namespaceSelector:
+        matchLabels: {{kubernetes.io/metadata.name: kube-system}}
+      podSelector:
+        matchLabels: {{k8s-app: kube-dns}}
 "#
     )
 }

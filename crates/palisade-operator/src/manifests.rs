@@ -124,13 +124,14 @@ pub fn crds() -> String {
 /// 16,000-object cluster.
 pub const ENVIRONMENT: &[(&str, &str)] = &[("MALLOC_ARENA_MAX", "2")];
 
-pub fn render(namespace: &str, image: &str) -> String {
+pub fn render(namespace: &str, image: &str, api_server: &[String]) -> String {
     let environment: String = ENVIRONMENT
         .iter()
         .map(|(name, value)| format!("        - name: {name}\n          value: \"{value}\"\n"))
         .collect();
     let ns = namespace;
-    let network = palisade_cluster::component_network_policies(ns, "palisade-operator", 8080);
+    let network =
+        palisade_cluster::component_network_policies(ns, "palisade-operator", 8080, false, api_server);
     let mut read =
         // Listed and watched, never fetched one by one; no Secrets (see below) and no CRDs
         // (the operator finds the kinds it reads through discovery).

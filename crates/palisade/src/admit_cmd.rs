@@ -29,7 +29,9 @@ pub fn run_admit(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Resul
             namespace,
             image,
             ca_bundle,
+            api_server_cidr,
         }) => {
+            let api_server = crate::api_server_cidrs(api_server_cidr)?;
             let pem = match ca_bundle {
                 Some(path) => Some(
                     std::fs::read_to_string(path)
@@ -41,6 +43,7 @@ pub fn run_admit(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Resul
                 namespace,
                 image,
                 ca_bundle: pem.as_deref(),
+                api_server: &api_server,
             });
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

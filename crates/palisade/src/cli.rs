@@ -246,6 +246,11 @@ pub enum OperatorCommand {
         /// The Palisade image the Deployment runs (pin it by digest in production).
         #[arg(long, default_value = "ghcr.io/palisade-sec/palisade:0.1.0")]
         image: String,
+        /// The API server's addresses as pods reach them (repeatable): the only egress
+        /// besides DNS. Default: the private ranges; narrow it to your control plane's
+        /// (`kubectl get endpoints kubernetes`).
+        #[arg(long, value_name = "CIDR")]
+        api_server_cidr: Vec<String>,
     },
     /// Print only the PolicyReport and ClusterPolicyReport CRDs.
     Crds,
@@ -296,6 +301,12 @@ pub enum AdmitCommand {
         /// The CA that signed the serving certificate (PEM), for the webhook's caBundle.
         #[arg(long, value_name = "FILE")]
         ca_bundle: Option<PathBuf>,
+        /// The API server's addresses as pods see them (repeatable): the only sources the
+        /// webhook accepts connections from and the only destinations besides DNS. Default:
+        /// the private ranges; narrow it to your control plane's (`kubectl get endpoints
+        /// kubernetes`).
+        #[arg(long, value_name = "CIDR")]
+        api_server_cidr: Vec<String>,
     },
 }
 

@@ -166,3 +166,21 @@ pub(crate) fn quiet_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
         other => other.map_err(Into::into),
     }
 }
+
+/// The API server's CIDRs for a component's NetworkPolicy: as given (each checked), else the
+/// documented default.
+pub(crate) fn api_server_cidrs(given: &[String]) -> anyhow::Result<Vec<String>> {
+    if given.is_empty() {
+        return Ok(palisade_cluster::DEFAULT_API_SERVER_CIDRS
+            .iter()
+            .map(|c| c.to_string())
+            .collect());
+    }
+    for cidr in given {
+        let valid = cidr.contains('/') && palisade_analysis::netpol::Cidr::parse(cidr).is_some();
+        if !valid {
+            anyhow::bail!("--api-server-cidr {cidr}: not a CIDR (`10.0.0.0/8`, `192.0.2.10/32`)");
+        }
+    }
+    Ok(given.to_vec())
+}

@@ -13,9 +13,11 @@ use crate::EXIT_CLEAN;
 
 pub fn run_operator(args: &OperatorArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     let text = match &args.command {
-        Some(OperatorCommand::Manifests { namespace, image }) => {
-            manifests::render(namespace, image)
-        }
+        Some(OperatorCommand::Manifests {
+            namespace,
+            image,
+            api_server_cidr,
+        }) => manifests::render(namespace, image, &crate::api_server_cidrs(api_server_cidr)?),
         Some(OperatorCommand::Crds) => manifests::crds(),
         None => return serve(args, kubernetes_version),
     };

@@ -455,6 +455,7 @@ fn the_install_manifests_pass_their_own_scan_at_high() {
         "kind: Service",
         "kind: NetworkPolicy",
         "kind: PodDisruptionBudget",
+        "kind: PriorityClass",
         "kind: ValidatingWebhookConfiguration",
     ] {
         assert!(text.contains(kind), "{kind} missing");
@@ -472,5 +473,5 @@ fn the_install_manifests_pass_their_own_scan_at_high() {
     let file = dir.path().join("install.yaml");
     std::fs::write(&file, &text).expect("write");
     let report = common::assert_clean_at_high(&file);
-    assert_eq!(report["summary"]["objects"], 10);
+    assert_eq!(report["summary"]["objects"], 11, "with the PriorityClass");
 }
