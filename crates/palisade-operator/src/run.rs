@@ -111,6 +111,9 @@ async fn readyz(State(m): State<Arc<Metrics>>) -> Response {
     }
 }
 
+/// How often the lease is renewed (it lasts 15 s): by its own task, whatever the evaluations do.
+pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(2);
+
 /// Runs until SIGTERM or Ctrl-C.
 pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
     let loaded = match &options.config {
@@ -161,6 +164,32 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         "palisade-operator",
         &options.identity,
     );
+    // The lease is renewed on its own schedule, in its own task: an evaluation that takes
+    // longer than the lease (15 s) must not let another replica take over while this one
+    // still writes.
+    let (leading_tx, mut leading_rx) = tokio::sync::watch::channel(false);
+    let (release_tx, mut release_rx) = tokio::sync::oneshot::channel::<()>();
+    let lease_metrics = Arc::clone(&metrics);
+    let lease_task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(LEASE_RENEW_EVERY);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = &mut release_rx => break,
+            }
+            let leading = match elector.round().await {
+                Ok(leading) => leading,
+                Err(e) => {
+                    lease_metrics.api_errors.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("palisade operator: lease: {e}");
+                    false
+                }
+            };
+            lease_metrics.leader.store(leading, Ordering::Relaxed);
+            leading_tx.send_if_modified(|was| std::mem::replace(was, leading) != leading);
+        }
+        elector.release().await;
+    });
     let mut writer = Writer {
         client: client.clone(),
         written: HashMap::new(),
@@ -168,27 +197,17 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         seeded: false,
     };
     let mut evaluator = Evaluator::default();
-    let stop = tokio::spawn(stop_signal());
-    let mut lease_tick = tokio::time::interval(Duration::from_secs(2));
+    let mut stop = tokio::spawn(stop_signal());
     let mut pending = true;
     let mut last_evaluation = Instant::now();
     loop {
         tokio::select! {
-            _ = lease_tick.tick() => {
-                match elector.round().await {
-                    Ok(leading) => {
-                        let was = metrics.leader.swap(leading, Ordering::Relaxed);
-                        if leading && !was {
-                            eprintln!("palisade operator: leading; writing reports");
-                            writer.seeded = false;
-                            pending = true;
-                        }
-                    }
-                    Err(e) => {
-                        metrics.api_errors.fetch_add(1, Ordering::Relaxed);
-                        metrics.leader.store(false, Ordering::Relaxed);
-                        eprintln!("palisade operator: lease: {e}");
-                    }
+            _ = &mut stop => break,
+            Ok(()) = leading_rx.changed() => {
+                if *leading_rx.borrow_and_update() {
+                    eprintln!("palisade operator: leading; writing reports");
+                    writer.seeded = false;
+                    pending = true;
                 }
             }
             Some(()) = changed.recv() => {
@@ -214,9 +233,14 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         // A new leader writes every report once (what it read of the written ones decides which
         // need it); after that, only the groups that changed.
         let complete = leading && !writer.seeded;
-        let evaluation = match state.lock() {
-            Ok(mut state) => evaluator.evaluate(&pipeline, &mut state, complete),
-            Err(_) => break,
+        // On this worker, handed off from the runtime: the lease task and the metrics server
+        // run on the others meanwhile.
+        let evaluation = tokio::task::block_in_place(|| match state.lock() {
+            Ok(mut state) => Some(evaluator.evaluate(&pipeline, &mut state, complete)),
+            Err(_) => None,
+        });
+        let Some(evaluation) = evaluation else {
+            break;
         };
         metrics
             .objects
@@ -226,7 +250,8 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
             *counts = evaluation.counts.clone();
         }
         metrics.synced.store(false, Ordering::Relaxed);
-        if leading {
+        // Still leading after the evaluation (the lease task may have lost the lease meanwhile).
+        if leading && metrics.leader.load(Ordering::Relaxed) {
             match writer.write(&evaluation, &evaluator, &metrics).await {
                 Ok(()) => metrics.synced.store(true, Ordering::Relaxed),
                 Err(e) => {
@@ -249,7 +274,8 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         metrics.ready.store(true, Ordering::Relaxed);
     }
     eprintln!("palisade operator: stopping");
-    elector.release().await;
+    let _ = release_tx.send(());
+    let _ = lease_task.await;
     Ok(())
 }
 
