@@ -7,8 +7,8 @@
 //! * [`certs`] and [`manifests`]: what installing it takes.
 
 pub mod certs;
-pub mod guard;
 mod cluster_view;
+pub mod guard;
 pub mod manifests;
 mod metrics;
 pub mod review;

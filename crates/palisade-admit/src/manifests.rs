@@ -293,8 +293,14 @@ mod tests {
         assert!(!rules.contains("validatingwebhookconfigurations"));
         assert!(!rules.contains("mutatingwebhookconfigurations"));
         // Called from, and calling, the API server only; DNS from kube-dns only.
-        assert!(text.contains("from:\n    - ipBlock: {cidr: 192.0.2.10/32}"), "{text}");
-        assert!(text.contains("to:\n    - ipBlock: {cidr: 192.0.2.10/32}"), "{text}");
+        assert!(
+            text.contains("from:\n    - ipBlock: {cidr: 192.0.2.10/32}"),
+            "{text}"
+        );
+        assert!(
+            text.contains("to:\n    - ipBlock: {cidr: 192.0.2.10/32}"),
+            "{text}"
+        );
         assert!(text.contains("k8s-app: kube-dns"));
         assert!(text.contains("priorityClassName: palisade-admit"));
     }

@@ -77,7 +77,8 @@ pub fn server_config(options: &ServeOptions) -> Result<rustls::ServerConfig, Ser
         .map_err(|e| tls(&options.tls_cert, &e))?
         .collect::<Result<_, _>>()
         .map_err(|e| tls(&options.tls_cert, &e))?;
-    let key = PrivateKeyDer::from_pem_file(&options.tls_key).map_err(|e| tls(&options.tls_key, &e))?;
+    let key =
+        PrivateKeyDer::from_pem_file(&options.tls_key).map_err(|e| tls(&options.tls_key, &e))?;
     let builder = rustls::ServerConfig::builder();
     let builder = match &options.client_ca {
         None => builder.with_no_client_auth(),
@@ -260,7 +261,10 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
         }
         Ok(Err(BodyError::Broken)) => {
             state.metrics.bad_request(400);
-            return (StatusCode::BAD_REQUEST, "palisade: the body could not be read")
+            return (
+                StatusCode::BAD_REQUEST,
+                "palisade: the body could not be read",
+            )
                 .into_response();
         }
         Err(_) => {
@@ -392,7 +396,8 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     // One crypto provider for the whole process (a second one would panic at the first TLS use).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let judge = load_judge(options.config.as_deref(), &options.flags, options.mode)?;
-    let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(server_config(&options)?));
+    let tls =
+        axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(server_config(&options)?));
     let mut cluster = None;
     if let Some(options) = &options.cluster {
         let (client, context) = palisade_cluster::client(options).await?;

@@ -61,7 +61,10 @@ fn start(client_ca: Option<&str>) -> Server {
     });
     let started = Instant::now();
     while std::net::TcpStream::connect(addr).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the server starts");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server starts"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     Server { addr, ca, dir }
@@ -271,7 +274,9 @@ async fn with_a_client_ca_only_its_clients_are_served() {
     // No client certificate: no answer.
     let refused = get(&server, "/healthz").await;
     assert!(
-        refused.as_deref().is_none_or(|a| !a.starts_with("HTTP/1.1 200")),
+        refused
+            .as_deref()
+            .is_none_or(|a| !a.starts_with("HTTP/1.1 200")),
         "{refused:?}"
     );
     // A certificate of another CA: none either.
@@ -310,7 +315,10 @@ fn client_certificate(out: &Path) -> String {
     };
     let mut ca_params = CertificateParams::default();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, "front-proxy CA");
     ca_params.distinguished_name = name;

@@ -279,9 +279,24 @@ pub struct LoadError {
     pub message: String,
 }
 
+/// Writes `text` with control characters escaped: file names and messages come from the input.
+fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    if !text.chars().any(char::is_control) {
+        return f.write_str(text);
+    }
+    for c in text.chars() {
+        if c.is_control() {
+            write!(f, "{}", c.escape_default())?;
+        } else {
+            write!(f, "{c}")?;
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
+        write_escaped(f, &self.file)?;
         match (self.line, self.column) {
             (Some(line), Some(column)) => write!(f, ":{line}:{column}")?,
             (Some(line), None) => write!(f, ":{line}")?,
@@ -290,13 +305,29 @@ impl fmt::Display for LoadError {
         if let Some(doc) = self.document {
             write!(f, " (document {doc})")?;
         }
-        write!(f, ": {}", self.message)
+        f.write_str(": ")?;
+        write_escaped(f, &self.message)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn load_errors_show_no_control_characters() {
+        let error = LoadError {
+            file: "evil\u{1b}[2J.yaml".into(),
+            document: Some(1),
+            line: Some(3),
+            column: None,
+            message: "bad\nvalue".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "evil\\u{1b}[2J.yaml:3 (document 1): bad\\nvalue"
+        );
+    }
 
     /// A large input's findings are most of a scan's memory: the rule's shared data sits
     /// behind one reference and the rare parts behind boxes.

@@ -130,8 +130,13 @@ pub fn render(namespace: &str, image: &str, api_server: &[String]) -> String {
         .map(|(name, value)| format!("        - name: {name}\n          value: \"{value}\"\n"))
         .collect();
     let ns = namespace;
-    let network =
-        palisade_cluster::component_network_policies(ns, "palisade-operator", 8080, false, api_server);
+    let network = palisade_cluster::component_network_policies(
+        ns,
+        "palisade-operator",
+        8080,
+        false,
+        api_server,
+    );
     let mut read =
         // Listed and watched, never fetched one by one; no Secrets (see below) and no CRDs
         // (the operator finds the kinds it reads through discovery).

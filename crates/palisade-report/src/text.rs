@@ -142,11 +142,28 @@ fn token_width(line: &str, column: u32) -> usize {
     width.max(1)
 }
 
+/// Text from the input (messages quote names and values; files and lines are the input's) with
+/// control characters escaped: a manifest must not drive the reader's terminal.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
     let bold = Style::new().bold();
     let dim = Style::new().dimmed();
     let place = match &finding.location {
-        Some(loc) => format!("{}:{}:{}: ", loc.file, loc.line, loc.column),
+        Some(loc) => format!("{}:{}:{}: ", shown(&loc.file), loc.line, loc.column),
         None => String::new(),
     };
     let _ = writeln!(
@@ -155,7 +172,7 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
         painter.paint(bold, &place),
         painter.paint(bold, finding.rule.code),
         painter.severity(finding.severity),
-        finding.message
+        shown(&finding.message)
     );
     if let (Some(loc), Some(line)) = (&finding.location, &finding.snippet) {
         let number = loc.line.to_string();
@@ -163,6 +180,7 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
         let pad = " ".repeat(usize::try_from(loc.column.saturating_sub(1)).unwrap_or(0));
         let carets = "^".repeat(token_width(line, loc.column));
         let _ = writeln!(out, "{gutter} {}", painter.paint(dim, "|"));
+        let line = shown(line);
         let _ = writeln!(out, "{} {line}", painter.paint(dim, &format!("{number} |")));
         let _ = writeln!(
             out,
@@ -178,24 +196,25 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
     match painter.cluster.filter(|_| finding.location.is_none()) {
         Some(context) => {
             let name = finding.object.display_name();
-            let _ = writeln!(out, "  = object: {name} (cluster {context})");
+            let _ = writeln!(out, "  = object: {} (cluster {context})", shown(&name));
         }
         None => {
-            let _ = writeln!(out, "  = object: {}", finding.object.display_name());
+            let name = finding.object.display_name();
+            let _ = writeln!(out, "  = object: {}", shown(&name));
         }
     }
     // The root path is the whole object (an audit event, a node file): nothing to add.
     if !finding.path.as_str().is_empty() {
-        let _ = writeln!(out, "  = path: {}", finding.path);
+        let _ = writeln!(out, "  = path: {}", shown(finding.path.as_str()));
     }
     for related in &finding.related {
         let place = related.location.as_ref().map_or(String::new(), |l| {
-            format!(" ({}:{}:{})", l.file, l.line, l.column)
+            format!(" ({}:{}:{})", shown(&l.file), l.line, l.column)
         });
-        let _ = writeln!(out, "  = related: {}{place}", related.message);
+        let _ = writeln!(out, "  = related: {}{place}", shown(&related.message));
     }
     for restated in &finding.also {
-        let _ = writeln!(out, "  = also: {}", crate::restated_line(restated));
+        let _ = writeln!(out, "  = also: {}", shown(&crate::restated_line(restated)));
     }
     if !finding.rule.controls.is_empty() {
         let _ = writeln!(out, "  = controls: {}", finding.rule.controls.join(", "));
@@ -209,7 +228,7 @@ fn write_suppressed(out: &mut String, finding: &Finding, painter: &Painter) {
         return;
     };
     let place = finding.location.as_ref().map_or(String::new(), |l| {
-        format!("{}:{}:{}: ", l.file, l.line, l.column)
+        format!("{}:{}:{}: ", shown(&l.file), l.line, l.column)
     });
     let expiry = suppression
         .expires
@@ -223,9 +242,9 @@ fn write_suppressed(out: &mut String, finding: &Finding, painter: &Painter) {
             Style::new().dimmed(),
             &format!("[suppressed by {}{expiry}]", suppression.kind)
         ),
-        finding.message
+        shown(&finding.message)
     );
-    let _ = writeln!(out, "  = reason: {}", suppression.reason);
+    let _ = writeln!(out, "  = reason: {}", shown(&suppression.reason));
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -396,6 +415,25 @@ mod tests {
                 group_by_cis: false,
             }
         ));
+    }
+
+    #[test]
+    fn text_from_the_input_cannot_drive_the_terminal() {
+        let mut report = sample::report();
+        report.findings[0].message = "image `x\u{1b}]0;owned\u{7}` \nFAKE: all clear".into();
+        let text = render_text(
+            &report,
+            TextOptions {
+                color: false,
+                group_by_cis: false,
+            },
+        );
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(text.contains("x\\u{1b}]0;owned\\u{7}` \\nFAKE"), "{text}");
+        assert!(!text.lines().any(|l| l.starts_with("FAKE")));
     }
 
     /// Records each write, to see what was handed over when.
