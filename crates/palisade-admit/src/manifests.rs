@@ -57,12 +57,26 @@ pub struct Install<'a> {
     /// Where the API server calls from and is reached at
     /// ([`palisade_cluster::DEFAULT_API_SERVER_CIDRS`] by default).
     pub api_server: &'a [String],
+    /// (group, plural) of the cluster's custom resources that carry a pod template.
+    pub custom_resources: &'a [(String, String)],
 }
 
-/// The webhook's `rules:` list, indented for a ValidatingWebhookConfiguration.
-pub fn webhook_rules(indent: &str) -> String {
+/// The webhook's `rules:` list, indented for a ValidatingWebhookConfiguration: the kinds
+/// Palisade judges, then `custom` (group, plural) resources that carry a pod template.
+pub fn webhook_rules(indent: &str, custom: &[(String, String)]) -> String {
     let mut out = String::new();
-    for (group, resources) in JUDGED {
+    let mut groups: Vec<(&str, Vec<&str>)> = JUDGED
+        .iter()
+        .map(|(group, resources)| (*group, resources.to_vec()))
+        .collect();
+    for (group, plural) in custom {
+        match groups.iter_mut().find(|(g, _)| g == group) {
+            Some((_, resources)) if !resources.contains(&plural.as_str()) => resources.push(plural),
+            Some(_) => {}
+            None => groups.push((group, vec![plural])),
+        }
+    }
+    for (group, resources) in groups {
         let _ = writeln!(
             out,
             "{indent}- apiGroups: [\"{group}\"]\n{indent}  apiVersions: [\"*\"]\n{indent}  operations: [CREATE, UPDATE]\n{indent}  resources: [{}]\n{indent}  scope: \"*\"",
@@ -88,7 +102,7 @@ pub fn render(install: &Install<'_>) -> String {
             .to_string(),
         |pem| format!("caBundle: {}", ca_bundle_field(pem)),
     );
-    let rules = webhook_rules("  ");
+    let rules = webhook_rules("  ", install.custom_resources);
     let network = palisade_cluster::component_network_policies(
         ns,
         "palisade-admit",
@@ -283,6 +297,7 @@ mod tests {
             image: "palisade:test",
             ca_bundle: None,
             api_server: &["192.0.2.10/32".to_string()],
+            custom_resources: &[("argoproj.io".to_string(), "rollouts".to_string())],
         });
         let rules = &text[text
             .find("kind: ValidatingWebhookConfiguration")
@@ -290,6 +305,7 @@ mod tests {
         assert!(rules.contains("pods/ephemeralcontainers"), "{rules}");
         assert!(rules.contains("runtimeclasses"));
         assert!(rules.contains("peerauthentications"));
+        assert!(rules.contains("- apiGroups: [\"argoproj.io\"]\n    apiVersions: [\"*\"]\n    operations: [CREATE, UPDATE]\n    resources: [rollouts]"), "{rules}");
         assert!(!rules.contains("validatingwebhookconfigurations"));
         assert!(!rules.contains("mutatingwebhookconfigurations"));
         // Called from, and calling, the API server only; DNS from kube-dns only.

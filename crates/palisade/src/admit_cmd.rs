@@ -30,8 +30,19 @@ pub fn run_admit(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Resul
             image,
             ca_bundle,
             api_server_cidr,
+            with_custom_resources,
+            connection,
         }) => {
             let api_server = crate::api_server_cidrs(api_server_cidr)?;
+            let mut custom = Vec::new();
+            if *with_custom_resources {
+                let cluster = crate::cluster_cmd::connect(connection)?;
+                let (found, errors) = cluster.custom_pod_resources();
+                if let Some(error) = errors.first() {
+                    anyhow::bail!("{error}");
+                }
+                custom = found.into_iter().map(|r| (r.group, r.plural)).collect();
+            }
             let pem = match ca_bundle {
                 Some(path) => Some(
                     std::fs::read_to_string(path)
@@ -44,6 +55,7 @@ pub fn run_admit(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Resul
                 image,
                 ca_bundle: pem.as_deref(),
                 api_server: &api_server,
+                custom_resources: &custom,
             });
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

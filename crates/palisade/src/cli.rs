@@ -307,6 +307,12 @@ pub enum AdmitCommand {
         /// kubernetes`).
         #[arg(long, value_name = "CIDR")]
         api_server_cidr: Vec<String>,
+        /// Connect (as the current user) and send the webhook this cluster's custom resources
+        /// that carry a pod template (Argo Rollouts, ...), which it judges like Deployments.
+        #[arg(long)]
+        with_custom_resources: bool,
+        #[command(flatten)]
+        connection: ConnectionArgs,
     },
 }
 
