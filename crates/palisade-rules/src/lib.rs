@@ -6,6 +6,7 @@
 //! [`Check`] targets; adding a rule is its file plus one line in [`registry::RULES`].
 
 mod engine;
+pub mod fix;
 mod fold;
 mod meta;
 pub mod registry;

@@ -154,6 +154,8 @@ pub struct RuleMeta {
     /// What a finding at a path is about, when that is another field (a hostPath mount is about
     /// its volume).
     pub about: Option<AboutFn>,
+    /// How a finding is repaired (`palisade fix`), when the rule knows.
+    pub fix: Option<crate::fix::FixFn>,
 }
 
 /// What a finding at a path is about (see [`RuleMeta::about`]).
@@ -287,6 +289,7 @@ macro_rules! rule {
             $(sensitive: $sensitive:literal,)?
             $(subsumes: [$($subsumed:literal),* $(,)?],)?
             $(about: $about:expr,)?
+            $(fix: $fix:expr,)?
             check: $check:expr $(,)?
         };
     ) => {
@@ -305,6 +308,7 @@ macro_rules! rule {
                 sensitive: false $(|| $sensitive)?,
                 subsumes: &[$($($subsumed),*)?],
                 about: $crate::meta::optional_about!($($about)?),
+                fix: $crate::meta::optional_about!($($fix)?),
             },
             check: $check,
         };

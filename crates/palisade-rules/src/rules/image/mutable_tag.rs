@@ -43,6 +43,7 @@ rule! {
             doc: "tags treated like `latest`, besides `latest` itself",
         }],
         subsumes: ["PAL-IMG-003"],
+        fix: crate::fix::needs_decision,
         check: Check::Pod(check),
     };
 }

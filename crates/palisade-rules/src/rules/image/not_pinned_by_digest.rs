@@ -37,6 +37,7 @@ rule! {
         severity: Low,
         category: "images",
         controls: ["NSA:supply-chain", "CIS-5.5.1", "MITRE:T1525"],
+        fix: crate::fix::needs_decision,
         check: Check::Pod(check),
     };
 }

@@ -2,8 +2,10 @@ use palisade_analysis::image::ImageRef;
 use palisade_analysis::pss::Violation;
 use palisade_model::PodView;
 
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::{Check, OptionValues};
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -45,6 +47,7 @@ rule! {
         severity: Low,
         category: "images",
         controls: ["NSA:supply-chain", "CIS-1.2.11"],
+        fix: repair,
         check: Check::Pod(check),
     };
 }
@@ -75,4 +78,14 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         });
     }
     violations
+}
+
+/// `imagePullPolicy: Always` (safe: the node checks the registry and pulls only what changed).
+fn repair(_: &Object, path: &FieldPath) -> Option<Remedy> {
+    fix::set(
+        fix::Safety::Safe,
+        "set imagePullPolicy: Always",
+        path.clone(),
+        "Always",
+    )
 }

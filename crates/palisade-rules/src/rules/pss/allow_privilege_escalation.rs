@@ -1,5 +1,7 @@
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -28,6 +30,27 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:allowPrivilegeEscalation", "CIS-5.2.6", "NSA:pod-security", "MITRE:T1068"],
+        fix: repair,
         check: Check::Pss("allowPrivilegeEscalation"),
     };
+}
+
+/// `allowPrivilegeEscalation: false` on the container (safe: a well-behaved process does not
+/// gain privileges through setuid binaries); a privileged container decides first.
+fn repair(object: &Object, path: &FieldPath) -> Option<Remedy> {
+    let (_, container) = fix::container_at(object, path)?;
+    let privileged = container
+        .get("securityContext")
+        .and_then(|sc| sc.get("privileged"))
+        .and_then(|p| p.as_bool())
+        == Some(true);
+    if privileged {
+        return fix::decision("the container runs privileged, which always allows escalation: decide on privileged first (pss-privileged)");
+    }
+    fix::set(
+        fix::Safety::Safe,
+        "set allowPrivilegeEscalation: false",
+        path.clone(),
+        "false",
+    )
 }

@@ -31,6 +31,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:baseline:appArmorProfile", "NSA:pod-security", "MITRE:T1611"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("appArmorProfile"),
     };
 }

@@ -32,6 +32,7 @@ rule! {
         severity: High,
         category: "pod-security",
         controls: ["PSS:baseline:capabilities_baseline", "CIS-5.2.9", "NSA:pod-security", "MITRE:T1611"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("capabilities_baseline"),
     };
 }

@@ -1,5 +1,7 @@
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -29,6 +31,45 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:capabilities_restricted", "CIS-5.2.8", "CIS-5.2.10", "NSA:pod-security", "MITRE:T1611"],
+        fix: repair,
         check: Check::Pss("capabilities_restricted"),
     };
+}
+
+/// `drop: [ALL]` (safe when the container adds none; unsafe when it adds some, since the
+/// defaults it may rely on go too); a miscased `all` becomes `ALL`; an added capability is a
+/// decision.
+fn repair(object: &Object, path: &FieldPath) -> Option<Remedy> {
+    let (_, container) = fix::container_at(object, path)?;
+    let capabilities = container
+        .get("securityContext")
+        .and_then(|sc| sc.get("capabilities"));
+    let adds = capabilities
+        .and_then(|c| c.get("add"))
+        .is_some_and(|a| !a.as_seq().is_empty());
+    let text = path.as_str();
+    if text.ends_with("/capabilities/drop") {
+        let safety = if adds {
+            fix::Safety::Unsafe
+        } else {
+            fix::Safety::Safe
+        };
+        return Some(Remedy::Fix(fix::Fix {
+            safety,
+            title: "drop ALL capabilities".into(),
+            edits: vec![fix::Edit::Append {
+                path: path.clone(),
+                value: "ALL".into(),
+            }],
+        }));
+    }
+    if text.contains("/capabilities/drop/") {
+        return fix::set(
+            fix::Safety::Safe,
+            "write ALL in capitals",
+            path.clone(),
+            "ALL",
+        );
+    }
+    fix::decision("the container adds a capability: remove it, or keep it and record why")
 }

@@ -37,6 +37,7 @@ rule! {
         category: "pod-security",
         controls: ["PSS:baseline:hostNamespaces", "CIS-5.2.3", "CIS-5.2.4", "CIS-5.2.5", "NSA:pod-security", "MITRE:T1611"],
         subsumes: ["PAL-NET-008"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("hostNamespaces"),
     };
 }

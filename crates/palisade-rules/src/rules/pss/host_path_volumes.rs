@@ -30,6 +30,7 @@ rule! {
         severity: High,
         category: "pod-security",
         controls: ["PSS:baseline:hostPathVolumes", "CIS-5.2.12", "NSA:pod-security", "MITRE:T1611"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("hostPathVolumes"),
     };
 }

@@ -28,6 +28,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:baseline:hostPorts", "CIS-5.2.13", "NSA:network-separation"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("hostPorts"),
     };
 }

@@ -30,6 +30,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:baseline:hostProbesAndHostLifecycle", "NSA:network-separation", "MITRE:T1557"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("hostProbesAndHostLifecycle"),
     };
 }

@@ -1,5 +1,7 @@
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -33,6 +35,21 @@ rule! {
         severity: Critical,
         category: "pod-security",
         controls: ["PSS:baseline:privileged", "CIS-5.2.2", "NSA:pod-security", "MITRE:T1611"],
+        fix: repair,
         check: Check::Pss("privileged"),
     };
+}
+
+/// `privileged: false` (unsafe: the process may need the host's devices); a privileged node
+/// daemon (a DaemonSet) is a decision: it usually is privileged for a reason.
+fn repair(object: &Object, path: &FieldPath) -> Option<Remedy> {
+    if object.kind() == "DaemonSet" {
+        return fix::decision("a privileged node daemon: grant the capabilities it needs instead, or keep it and record why");
+    }
+    fix::set(
+        fix::Safety::Unsafe,
+        "set privileged: false",
+        path.clone(),
+        "false",
+    )
 }

@@ -28,6 +28,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:baseline:procMount", "NSA:pod-security", "MITRE:T1611"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("procMount"),
     };
 }

@@ -32,6 +32,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:procMount_restricted", "NSA:pod-security", "MITRE:T1611"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("procMount_restricted"),
     };
 }

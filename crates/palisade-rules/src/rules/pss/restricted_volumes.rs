@@ -33,6 +33,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:restrictedVolumes", "NSA:pod-security"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("restrictedVolumes"),
     };
 }

@@ -1,5 +1,7 @@
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -29,6 +31,49 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:runAsNonRoot", "CIS-5.2.7", "NSA:pod-security", "MITRE:T1611"],
+        fix: repair,
         check: Check::Pss("runAsNonRoot"),
     };
+}
+
+/// `runAsNonRoot: true`, on the pod for containers that set nothing, else where it is false
+/// (unsafe: an image whose user is root then fails to start). A container or pod that asks for
+/// user 0 is a decision.
+fn repair(object: &Object, path: &FieldPath) -> Option<Remedy> {
+    let root_user = |context: Option<&palisade_model::Node>| {
+        context
+            .and_then(|c| c.get("runAsUser"))
+            .and_then(|u| u.as_i64())
+            == Some(0)
+    };
+    let spec_path = fix::pod_spec_path(object)?;
+    let pod = palisade_model::PodView::of(object)?;
+    if root_user(pod.spec.get("securityContext")) {
+        return fix::decision("the pod asks for user 0: choose a non-root user for the image");
+    }
+    if let Some((_, container)) = fix::container_at(object, path) {
+        let context = container.get("securityContext");
+        if root_user(context) {
+            return fix::decision(
+                "the container asks for user 0: choose a non-root user for the image",
+            );
+        }
+        let explicit = context
+            .and_then(|c| c.get("runAsNonRoot"))
+            .is_some_and(|v| !v.is_null());
+        if !explicit {
+            return fix::set(
+                fix::Safety::Unsafe,
+                "set the pod's runAsNonRoot: true",
+                spec_path.keys(&["securityContext", "runAsNonRoot"]),
+                "true",
+            );
+        }
+    }
+    fix::set(
+        fix::Safety::Unsafe,
+        "set runAsNonRoot: true",
+        path.clone(),
+        "true",
+    )
 }

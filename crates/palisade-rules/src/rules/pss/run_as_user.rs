@@ -26,6 +26,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:runAsUser", "CIS-5.2.7", "NSA:pod-security"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("runAsUser"),
     };
 }

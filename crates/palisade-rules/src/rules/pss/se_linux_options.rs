@@ -30,6 +30,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:baseline:seLinuxOptions", "NSA:pod-security", "MITRE:T1611"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("seLinuxOptions"),
     };
 }

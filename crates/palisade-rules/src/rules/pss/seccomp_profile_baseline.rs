@@ -1,5 +1,7 @@
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -29,6 +31,20 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:baseline:seccompProfile_baseline", "CIS-5.7.2", "NSA:pod-security", "MITRE:T1611"],
+        fix: repair,
         check: Check::Pss("seccompProfile_baseline"),
     };
+}
+
+/// An `Unconfined` profile becomes `RuntimeDefault` (unsafe: someone chose Unconfined).
+fn repair(_: &Object, path: &FieldPath) -> Option<Remedy> {
+    if !path.as_str().ends_with("/type") {
+        return fix::decision("set seccompProfile.type to RuntimeDefault or Localhost");
+    }
+    fix::set(
+        fix::Safety::Unsafe,
+        "replace the seccomp profile with RuntimeDefault",
+        path.clone(),
+        "RuntimeDefault",
+    )
 }

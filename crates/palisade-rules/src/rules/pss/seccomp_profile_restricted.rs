@@ -1,5 +1,7 @@
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -30,6 +32,36 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:seccompProfile_restricted", "CIS-5.7.2", "NSA:pod-security", "MITRE:T1611"],
+        fix: repair,
         check: Check::Pss("seccompProfile_restricted"),
     };
+}
+
+/// `seccompProfile.type: RuntimeDefault` on the pod, for containers that set none (safe: the
+/// runtime's default filter allows what ordinary programs call); a profile set to something
+/// else is replaced only with `--unsafe`.
+fn repair(object: &Object, path: &FieldPath) -> Option<Remedy> {
+    let pod_context = fix::pod_security_context(object, path);
+    let explicit = match fix::container_at(object, path) {
+        Some((_, container)) => container
+            .get("securityContext")
+            .and_then(|sc| sc.get("seccompProfile"))
+            .is_some_and(|p| !p.is_null()),
+        None => pod_context.is_some(),
+    };
+    if explicit {
+        return fix::set(
+            fix::Safety::Unsafe,
+            "replace the seccomp profile with RuntimeDefault",
+            path.clone(),
+            "RuntimeDefault",
+        );
+    }
+    let spec = fix::pod_spec_path(object)?;
+    fix::set(
+        fix::Safety::Safe,
+        "set the pod's seccompProfile.type: RuntimeDefault",
+        spec.keys(&["securityContext", "seccompProfile", "type"]),
+        "RuntimeDefault",
+    )
 }

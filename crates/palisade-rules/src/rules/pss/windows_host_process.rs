@@ -29,6 +29,7 @@ rule! {
         severity: Critical,
         category: "pod-security",
         controls: ["PSS:baseline:windowsHostProcess", "CIS-5.2.11", "NSA:pod-security", "MITRE:T1611"],
+        fix: crate::fix::needs_decision,
         check: Check::Pss("windowsHostProcess"),
     };
 }

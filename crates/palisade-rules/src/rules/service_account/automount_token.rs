@@ -1,8 +1,10 @@
 use palisade_analysis::Inventory;
 use palisade_model::Severity;
 
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::{Check, Emitter};
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -44,6 +46,7 @@ rule! {
         severity: Medium,
         category: "service-accounts",
         controls: ["CIS-5.1.6", "NSA:rbac", "MITRE:T1528"],
+        fix: repair,
         check: Check::Inventory(check),
     };
 }
@@ -88,4 +91,21 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
         };
         out.report(&workload.spec, message, Vec::new());
     }
+}
+
+/// `automountServiceAccountToken: false` on the pod (unsafe: a program that calls the API
+/// loses its credentials).
+fn repair(object: &Object, path: &FieldPath) -> Option<Remedy> {
+    let spec = fix::pod_spec_path(object)?;
+    let target = if path.as_str().ends_with("/automountServiceAccountToken") {
+        path.clone()
+    } else {
+        spec.key("automountServiceAccountToken")
+    };
+    fix::set(
+        fix::Safety::Unsafe,
+        "set automountServiceAccountToken: false",
+        target,
+        "false",
+    )
 }

@@ -80,6 +80,7 @@ rule! {
         category: "workload",
         controls: ["CIS-5.2.8", "CIS-5.2.9", "NSA:pod-security", "MITRE:T1611"],
         subsumes: ["PAL-PSS-003", "PAL-PSS-018"],
+        fix: crate::fix::needs_decision,
         check: Check::Pod(check),
     };
 }

@@ -1,8 +1,10 @@
 use palisade_analysis::pss::Violation;
 use palisade_model::PodView;
 
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::{Check, OptionValues};
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -38,6 +40,7 @@ rule! {
         severity: Medium,
         category: "workload",
         controls: ["NSA:pod-security", "CIS-5.7.3", "MITRE:T1525"],
+        fix: repair,
         check: Check::Pod(check),
     };
 }
@@ -68,4 +71,15 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         });
     }
     violations
+}
+
+/// `readOnlyRootFilesystem: true` (unsafe: a program that writes outside its volumes fails).
+fn repair(object: &Object, path: &FieldPath) -> Option<Remedy> {
+    let (container, _) = fix::container_at(object, path)?;
+    fix::set(
+        fix::Safety::Unsafe,
+        "set readOnlyRootFilesystem: true",
+        container.keys(&["securityContext", "readOnlyRootFilesystem"]),
+        "true",
+    )
 }

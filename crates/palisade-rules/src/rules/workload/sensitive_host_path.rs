@@ -165,6 +165,7 @@ rule! {
         category: "workload",
         controls: ["CIS-5.2.12", "NSA:pod-security", "MITRE:T1611"],
         subsumes: ["PAL-PSS-004", "PAL-PSS-013", "PAL-WL-005"],
+        fix: crate::fix::needs_decision,
         check: Check::Pod(check),
     };
 }

@@ -32,6 +32,7 @@ rule! {
         severity: Medium,
         category: "workload",
         controls: ["NSA:pod-security", "MITRE:T1552"],
+        fix: crate::fix::needs_decision,
         check: Check::Pod(check),
     };
 }

@@ -43,6 +43,7 @@ rule! {
         controls: ["CIS-5.2.12", "NSA:pod-security", "MITRE:T1611"],
         subsumes: ["PAL-PSS-004", "PAL-PSS-013"],
         about: mounted_volume,
+        fix: crate::fix::needs_decision,
         check: Check::Pod(check),
     };
 }
