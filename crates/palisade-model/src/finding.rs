@@ -279,6 +279,23 @@ pub struct LoadError {
     pub message: String,
 }
 
+/// `text` with its control characters escaped (`\n`, `\u{1b}`): for showing text that came
+/// from the input (names, values, file names) on a terminal or in a log line.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Writes `text` with control characters escaped: file names and messages come from the input.
 fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
     if !text.chars().any(char::is_control) {

@@ -16,7 +16,8 @@ mod path;
 mod pod;
 
 pub use finding::{
-    fingerprint, About, Finding, Fingerprint, LoadError, Location, Related, Restated, RuleRef,
+    fingerprint, printable, About, Finding, Fingerprint, LoadError, Location, Related, Restated,
+    RuleRef,
     Severity, Suppression,
 };
 pub use node::{Entry, Node, Pos, Value};

@@ -38,6 +38,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan manifests (files, directories, `-` for stdin) and report findings.
     Scan(ScanArgs),
+    /// Repair findings in the files: safe fixes by default (--unsafe for the rest), every
+    /// comment and untouched byte kept; what needs a person's decision is listed.
+    Fix(FixArgs),
     /// List the rules.
     Rules(RulesArgs),
     /// Print a rule's documentation.
@@ -80,6 +83,73 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         palisade man --dir /usr/local/share/man/man1 && man palisade-scan")]
     Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+        # repair what can be repaired safely, in place\n  \
+        palisade fix k8s/\n  \
+        # see what would change, write nothing\n  \
+        palisade fix --diff k8s/\n  \
+        # the Pod Security fixes too that can change what a workload does\n  \
+        palisade fix --unsafe --select pss --pss-level restricted k8s/\n  \
+        # fixed copies, originals untouched\n  \
+        palisade fix --output-dir fixed/ k8s/\n\
+        \n\
+        Safe fixes cannot change what a well-behaved workload does (allowPrivilegeEscalation: false, drop ALL capabilities from a container that adds none, the RuntimeDefault seccomp profile, imagePullPolicy: Always). Unsafe ones can (runAsNonRoot, readOnlyRootFilesystem, automountServiceAccountToken: false, privileged: false) and need --unsafe. What needs a decision (host namespaces, hostPath volumes, a privileged node daemon, a digest nobody knows) is never guessed: it is listed with the rule's advice. Every edit is checked by parsing and judging the document again; one that does not hold is undone and reported.\n\
+        \n\
+        Exit codes: 0 no finding left; 1 findings left (needing a decision, --unsafe, or a person); 2 usage, configuration or input errors.")]
+pub struct FixArgs {
+    /// Files or directories [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Only fix these rules (codes, names, categories or framework tags, as for scan).
+    #[arg(long, value_name = "RULES")]
+    pub select: Vec<String>,
+
+    /// Do not fix these rules.
+    #[arg(long, value_name = "RULES")]
+    pub ignore: Vec<String>,
+
+    /// Pod Security Standards level whose checks run: baseline or restricted [default: the
+    /// config's, else restricted].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub pss_level: Option<Level>,
+
+    /// Apply unsafe fixes too (they can change what a workload does).
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
+
+    /// Print unified diffs and write nothing.
+    #[arg(long, conflicts_with_all = ["output_dir", "interactive"])]
+    pub diff: bool,
+
+    /// Write fixed copies here, mirroring the input tree; the originals are left alone.
+    #[arg(long, value_name = "DIR", conflicts_with = "interactive")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Show each file's diff and ask before writing it (needs a terminal).
+    #[arg(long)]
+    pub interactive: bool,
+
+    /// text (a summary) or json (every edit and every finding left).
+    #[arg(long, value_enum, default_value_t = FixFormat::Text)]
+    pub format: FixFormat,
+
+    /// Config file [default: the nearest .palisade.yaml at or above the first PATH].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Use no config file.
+    #[arg(long)]
+    pub no_config: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FixFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args, Debug)]

@@ -5,6 +5,7 @@ mod allocator;
 mod audit_cmd;
 mod cli;
 mod cluster_cmd;
+mod fix_cmd;
 mod netpol_cmd;
 mod operator_cmd;
 mod rbac_cmd;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Scan(args) => scan_cmd::run(&args, cli.kubernetes_version),
+        Command::Fix(args) => fix_cmd::run(&args, cli.kubernetes_version),
         Command::Node(args) => scan_cmd::run_node(&args),
         Command::Config(ConfigCommand::Schema) => std::io::stdout()
             .lock()
