@@ -17,8 +17,7 @@ mod pod;
 
 pub use finding::{
     fingerprint, printable, About, Finding, Fingerprint, LoadError, Location, Related, Restated,
-    RuleRef,
-    Severity, Suppression,
+    RuleRef, Severity, Suppression,
 };
 pub use node::{Entry, Node, Pos, Value};
 pub use object::{FileRole, NodeFile, Object, ObjectRef, Origin};

@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub use apply::Applied;
+pub use yaml::objects as manifest_objects;
 
 /// Applies `yaml` with `client` (as [`TestCluster::apply`] does), for benchmarks that talk to a
 /// cluster they did not start.

@@ -227,10 +227,7 @@ fn write_summary(
             )?;
         }
     }
-    let changed = done
-        .iter()
-        .filter(|o| o.fix.changed(&o.original))
-        .count();
+    let changed = done.iter().filter(|o| o.fix.changed(&o.original)).count();
     let verb = if args.diff {
         "would change"
     } else if args.output_dir.is_some() {

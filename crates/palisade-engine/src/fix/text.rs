@@ -230,7 +230,8 @@ fn indent_unit(doc: &Doc<'_>) -> usize {
 
 /// The last line (0-based) of the block mapping whose keys are at column `column` (0-based)
 /// and whose last key is on line `last_key`: the lines after it that are indented deeper
-/// belong to it (blank lines and comments at its own depth or shallower end it).
+/// belong to it, and so do `- ` items at its own column (a sequence written flush with its
+/// key); blank lines and comments at its own depth or shallower end it.
 fn block_end(doc: &Doc<'_>, last_key: usize, column: usize) -> usize {
     let mut end = last_key;
     for j in last_key + 1..doc.lines() {
@@ -241,7 +242,12 @@ fn block_end(doc: &Doc<'_>, last_key: usize, column: usize) -> usize {
         if line.starts_with("---") || line.starts_with("...") {
             break;
         }
-        if indentation(line) > column {
+        let depth = indentation(line);
+        let flush_item = depth == column && {
+            let rest = line[depth..].trim_end();
+            rest == "-" || rest.starts_with("- ")
+        };
+        if depth > column || flush_item {
             end = j;
         } else {
             break;
@@ -680,6 +686,15 @@ spec:
         assert_eq!(
             append("c: {drop: []}\n", "/c/drop", "ALL").as_deref(),
             Some("c: {drop: [ALL]}\n")
+        );
+    }
+
+    #[test]
+    fn sequences_written_flush_with_their_key_belong_to_it() {
+        let text = "containers:\n- name: master\n  ports:\n  - containerPort: 6379\n  - containerPort: 6380\n- name: b\n";
+        assert_eq!(
+            set(text, "/containers/0/securityContext/runAsNonRoot", "true").as_deref(),
+            Some("containers:\n- name: master\n  ports:\n  - containerPort: 6379\n  - containerPort: 6380\n  securityContext:\n    runAsNonRoot: true\n- name: b\n")
         );
     }
 

@@ -1,0 +1,362 @@
+//! `palisade fix` on real manifests: diffs, in place, copies, JSON; every comment and every
+//! untouched byte kept; a second run changes nothing; and the truth, a real kube-apiserver
+//! enforcing Pod Security at restricted: what Palisade calls clean after fixing is admitted
+//! without a warning, what it says needs a decision is what the server still refuses.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn palisade() -> Command {
+    Command::cargo_bin("palisade").expect("binary")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A writable copy of `dirs` (relative to the repository) in a temporary directory.
+fn copy_of(dirs: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for source in dirs {
+        for entry in std::fs::read_dir(repo().join(source)).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                let name = path.file_name().expect("name");
+                std::fs::copy(&path, dir.path().join(name)).expect("copy");
+                let target = dir.path().join(name);
+                let mut permissions = std::fs::metadata(&target).expect("meta").permissions();
+                #[allow(clippy::permissions_set_readonly_false)]
+                permissions.set_readonly(false);
+                std::fs::set_permissions(&target, permissions).expect("writable");
+            }
+        }
+    }
+    dir
+}
+
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).expect("read"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn fix(dir: &Path, extra: &[&str]) -> std::process::Output {
+    palisade()
+        .args(["--kubernetes-version", "v1.26", "fix", "--no-config"])
+        .args(extra)
+        .arg(dir)
+        .output()
+        .expect("runs")
+}
+
+/// The comment of every line that has one.
+fn comments(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            l.find(" #")
+                .or_else(|| l.trim_start().starts_with('#').then_some(0))
+        })
+        .zip(
+            text.lines()
+                .filter(|l| l.contains(" #") || l.trim_start().starts_with('#')),
+        )
+        .map(|(at, line)| line[at..].trim().to_string())
+        .collect()
+}
+
+#[test]
+fn diff_writes_nothing_and_fixing_keeps_comments_and_is_idempotent() {
+    let dir = copy_of(&["examples/shop", "crates/palisade/tests/data/fix"]);
+    let before = files(dir.path());
+    let diff = fix(dir.path(), &["--diff"]);
+    assert_eq!(diff.status.code(), Some(1), "findings are left (decisions)");
+    let shown = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        shown.contains("+++ b/") && shown.contains("+            allowPrivilegeEscalation: false"),
+        "{shown}"
+    );
+    assert_eq!(files(dir.path()), before, "--diff writes nothing");
+
+    let first = fix(dir.path(), &["--unsafe"]);
+    assert_eq!(first.status.code(), Some(1));
+    let summary = String::from_utf8_lossy(&first.stderr);
+    assert!(summary.contains("finding(s) fixed; changed"), "{summary}");
+    assert!(summary.contains("[needs a decision]"), "{summary}");
+    let after = files(dir.path());
+    assert_ne!(after, before);
+    for ((name, old), (_, new)) in before.iter().zip(&after) {
+        for comment in comments(old) {
+            assert!(new.contains(&comment), "{name}: lost comment {comment:?}");
+        }
+        // The original's lines are all there, in order: fixes only add or change in place.
+        let mut rest = new.lines();
+        for line in old.lines() {
+            let kept = rest.any(|l| l == line || edited_in_place(line, l));
+            assert!(kept, "{name}: line {line:?} is gone");
+        }
+    }
+    let second = fix(dir.path(), &["--unsafe"]);
+    assert_eq!(files(dir.path()), after, "a second run changes nothing");
+    assert!(String::from_utf8_lossy(&second.stderr).contains(": 0 finding(s) fixed"));
+}
+
+/// A scalar replaced where it stood: the same key, another value.
+fn edited_in_place(old: &str, new: &str) -> bool {
+    match (old.split_once(':'), new.split_once(':')) {
+        (Some((k1, _)), Some((k2, _))) => k1 == k2,
+        _ => false,
+    }
+}
+
+#[test]
+fn the_objects_change_only_in_the_fields_the_fixes_own() {
+    let dir = copy_of(&["crates/palisade/tests/data/fix", "examples/shop"]);
+    let before: Vec<(String, Vec<Value>)> = files(dir.path())
+        .into_iter()
+        .map(|(name, text)| {
+            (
+                name,
+                palisade_testkit::manifest_objects(&text).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let output = fix(dir.path(), &["--unsafe", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let edits = report["edits"].as_array().expect("edits");
+    assert!(!edits.is_empty());
+    for edit in edits {
+        assert!(edit["rule"].as_str().is_some_and(|r| r.starts_with("PAL-")));
+        assert!(edit["object"]["kind"].is_string() && edit["path"].is_string());
+        assert!(edit["lines"]["start"].as_u64() <= edit["lines"]["end"].as_u64());
+        assert!(matches!(edit["safety"].as_str(), Some("safe" | "unsafe")));
+    }
+    // The fields the fixes write: their paths' last keys, under securityContext or the spec.
+    let owned = [
+        "allowPrivilegeEscalation",
+        "capabilities",
+        "runAsNonRoot",
+        "seccompProfile",
+        "readOnlyRootFilesystem",
+        "automountServiceAccountToken",
+        "imagePullPolicy",
+        "securityContext",
+    ];
+    let after: Vec<(String, Vec<Value>)> = files(dir.path())
+        .into_iter()
+        .map(|(name, text)| {
+            (
+                name,
+                palisade_testkit::manifest_objects(&text).expect("still parses"),
+            )
+        })
+        .collect();
+    for ((name, old), (_, new)) in before.iter().zip(&after) {
+        assert_eq!(old.len(), new.len(), "{name}");
+        for (a, b) in old.iter().zip(new) {
+            assert_eq!(without(a, &owned), without(b, &owned), "{name}");
+        }
+    }
+}
+
+/// `value` without the keys in `owned`, anywhere.
+fn without(value: &Value, owned: &[&str]) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !owned.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), without(v, owned)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| without(v, owned)).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn output_dir_writes_copies_and_exit_codes_follow_what_is_left() {
+    let dir = copy_of(&["crates/palisade/tests/data/fix"]);
+    let before = files(dir.path());
+    let out = tempfile::tempdir().expect("tempdir");
+    // Only the safe, mechanical Pod Security fixes: every one of them can be made.
+    let output = palisade()
+        .args([
+            "--kubernetes-version",
+            "v1.26",
+            "fix",
+            "--no-config",
+            "--select",
+            "pss-allow-privilege-escalation,pss-seccomp-restricted",
+            "--output-dir",
+        ])
+        .arg(out.path())
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(files(dir.path()), before, "originals untouched");
+    let relative: PathBuf = dir
+        .path()
+        .components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .collect();
+    let copies = files(&out.path().join(relative));
+    assert_eq!(copies.len(), 5, "one copy per changed file: {copies:?}");
+    assert!(copies
+        .iter()
+        .all(|(_, text)| text.contains("allowPrivilegeEscalation: false")));
+}
+
+#[test]
+fn what_cannot_be_edited_as_written_is_left_and_said() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: odd, namespace: shop}\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/app:1\n    securityContext:\n      allowPrivilegeEscalation: |\n        true\n";
+    std::fs::write(dir.path().join("pod.yaml"), text).expect("write");
+    let output = fix(
+        dir.path(),
+        &[
+            "--select",
+            "pss-allow-privilege-escalation",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["left"][0]["reason"], "cannot edit", "{report}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pod.yaml")).expect("read"),
+        text
+    );
+}
+
+/// The collection a pod-carrying object is created in.
+fn collection(object: &Value, namespace: &str) -> Option<String> {
+    let (group, plural) = match object["kind"].as_str()? {
+        "Pod" => ("", "pods"),
+        "ReplicationController" => ("", "replicationcontrollers"),
+        "Deployment" => ("apps", "deployments"),
+        "StatefulSet" => ("apps", "statefulsets"),
+        "DaemonSet" => ("apps", "daemonsets"),
+        "ReplicaSet" => ("apps", "replicasets"),
+        "Job" => ("batch", "jobs"),
+        "CronJob" => ("batch", "cronjobs"),
+        _ => return None,
+    };
+    let version = object["apiVersion"].as_str()?;
+    Some(if group.is_empty() {
+        format!("/api/{version}/namespaces/{namespace}/{plural}")
+    } else {
+        format!("/apis/{version}/namespaces/{namespace}/{plural}")
+    })
+}
+
+#[test]
+fn what_palisade_calls_clean_after_fixing_the_api_server_admits_at_restricted() {
+    let Some(cluster) = palisade_testkit::TestCluster::own("fix against Pod Security") else {
+        return;
+    };
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: restricted\n  labels:\n    \
+         pod-security.kubernetes.io/enforce: restricted\n    pod-security.kubernetes.io/warn: restricted\n",
+    );
+    let dir = copy_of(&["crates/palisade/tests/data/fix", "examples/shop"]);
+    let fixed = fix(dir.path(), &["--unsafe", "--pss-level", "restricted"]);
+    assert!(fixed.status.code().is_some_and(|c| c <= 1));
+    // Palisade's verdict per object after fixing.
+    let scan = palisade()
+        .args([
+            "--kubernetes-version",
+            "v1.26",
+            "scan",
+            "--no-config",
+            "--select",
+            "pss",
+            "--pss-level",
+            "restricted",
+            "--format",
+            "json",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&scan.stdout).expect("JSON");
+    let flagged: BTreeSet<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["object"]["kind"].as_str().unwrap_or("").to_string(),
+                f["object"]["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let mut judged = 0;
+    for (name, text) in files(dir.path()) {
+        for mut object in palisade_testkit::manifest_objects(&text).expect("parses") {
+            let Some(path) = collection(&object, "restricted") else {
+                continue;
+            };
+            object["metadata"]["namespace"] = Value::String("restricted".into());
+            let key = (
+                object["kind"].as_str().unwrap_or("").to_string(),
+                object["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            );
+            let answer = cluster.post(&path, &object, true);
+            let warned = answer
+                .warnings
+                .iter()
+                .any(|w| w.contains("violate PodSecurity"));
+            let refused = answer.status == 403 || warned;
+            if flagged.contains(&key) {
+                assert!(refused, "{name} {key:?}: Palisade says it needs a decision, the server admits it: {answer:?}");
+            } else {
+                assert_eq!(answer.status, 201, "{name} {key:?}: {}", answer.body);
+                assert!(
+                    !warned,
+                    "{name} {key:?}: clean to Palisade, warned by the server: {:?}",
+                    answer.warnings
+                );
+            }
+            judged += 1;
+        }
+    }
+    assert!(judged >= 8, "{judged} workloads judged");
+    // The real manifests, unhardened as published, are clean once fixed.
+    for name in [
+        "frontend",
+        "redis-master",
+        "redis-replica",
+        "vllm-gemma-deployment",
+    ] {
+        assert!(
+            !flagged.iter().any(|(_, n)| n == name),
+            "{name} still flagged: {flagged:?}"
+        );
+    }
+    assert!(
+        flagged.iter().any(|(kind, _)| kind == "DaemonSet"),
+        "the privileged node agent still needs a decision: {flagged:?}"
+    );
+}
