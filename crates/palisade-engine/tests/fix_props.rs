@@ -40,15 +40,17 @@ fn style() -> impl Strategy<Value = Style> {
         1usize..3,
         any::<bool>(),
     )
-        .prop_map(|(unit, flush, context, comments, crlf, documents, init)| Style {
-            unit,
-            flush,
-            context,
-            comments,
-            crlf,
-            documents,
-            init,
-        })
+        .prop_map(
+            |(unit, flush, context, comments, crlf, documents, init)| Style {
+                unit,
+                flush,
+                context,
+                comments,
+                crlf,
+                documents,
+                init,
+            },
+        )
 }
 
 /// A Deployment as `style` writes it; every line may carry a comment.
@@ -57,7 +59,11 @@ fn manifest(style: &Style, index: usize) -> String {
     // Items of a list: indented one step under their key, or flush with it.
     let item = |depth: usize| if style.flush { i(depth) } else { i(depth + 1) };
     let item_body = |depth: usize| {
-        let dash = if style.flush { depth * style.unit } else { (depth + 1) * style.unit };
+        let dash = if style.flush {
+            depth * style.unit
+        } else {
+            (depth + 1) * style.unit
+        };
         " ".repeat(dash + 2)
     };
     let context = match style.context {

@@ -73,13 +73,26 @@ pub fn run(args: &FixArgs, kubernetes_version: Option<Version>) -> Result<u8> {
         unsafe_fixes: args.unsafe_fixes,
     };
     let (inputs, mut errors) = palisade_load::discover(&paths);
-    let files: Vec<PathBuf> = inputs
+    let (charts, files): (Vec<PathBuf>, Vec<PathBuf>) = inputs
         .into_iter()
         .filter_map(|input| match input {
             Input::File(path) => Some(path),
             Input::Stdin => None,
         })
-        .collect();
+        .partition(|path| chart_of(path).is_some());
+    // A chart's templates are not manifests: what they render is fixed in the templates or
+    // the values, by the chart's owner.
+    let mut chart_dirs: Vec<PathBuf> = charts.iter().filter_map(|p| chart_of(p)).collect();
+    // The walk names the charts it did not enter: for fix, a note, not an error.
+    errors.retain(|e| {
+        let chart = e.message.starts_with("a Helm chart");
+        if chart {
+            chart_dirs.push(PathBuf::from(&e.file));
+        }
+        !chart
+    });
+    chart_dirs.sort();
+    chart_dirs.dedup();
     let outcomes: Vec<std::result::Result<Outcome, palisade_model::LoadError>> = files
         .par_iter()
         .map(|path| {
@@ -145,11 +158,24 @@ pub fn run(args: &FixArgs, kubernetes_version: Option<Version>) -> Result<u8> {
             .with_context(|| format!("writing {}", target.display()))?;
         written += 1;
     }
+    if args.format == FixFormat::Text {
+        for chart in &chart_dirs {
+            eprintln!(
+                "palisade fix: {} is a Helm chart, not edited: change its templates or values (`palisade scan --render {}` points each finding at its template line)",
+                chart.display(),
+                chart.display()
+            );
+        }
+    }
     let applied: usize = done.iter().map(|o| o.fix.applied.len()).sum();
     let left: usize = done.iter().map(|o| o.fix.left.len()).sum();
     match args.format {
         FixFormat::Json => {
-            let report = json_report(&done, &errors, args.diff, written);
+            let mut report = json_report(&done, &errors, args.diff, written);
+            report["charts_not_edited"] = json!(chart_dirs
+                .iter()
+                .map(|c| c.display().to_string())
+                .collect::<Vec<_>>());
             serde_json::to_writer_pretty(&mut stdout, &report)?;
             writeln!(stdout)?;
         }
@@ -167,6 +193,14 @@ pub fn run(args: &FixArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     } else {
         EXIT_CLEAN
     })
+}
+
+/// The Helm chart (a directory with a `Chart.yaml`) that `path` belongs to, if any.
+fn chart_of(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .find(|dir| dir.join("Chart.yaml").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// `path` below `dir`, as the input tree lays it out (relative paths kept, absolute ones

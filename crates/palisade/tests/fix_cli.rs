@@ -360,3 +360,26 @@ fn what_palisade_calls_clean_after_fixing_the_api_server_admits_at_restricted() 
         "the privileged node agent still needs a decision: {flagged:?}"
     );
 }
+
+#[test]
+fn a_helm_chart_is_not_edited_and_the_summary_says_where_to_fix_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chart = dir.path().join("shop");
+    std::fs::create_dir_all(chart.join("templates")).expect("dirs");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+    )
+    .expect("write");
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: {{ .Values.image }}\n";
+    std::fs::write(chart.join("templates/web.yaml"), template).expect("write");
+    let output = fix(dir.path(), &["--unsafe"]);
+    assert_eq!(output.status.code(), Some(0), "nothing else to fix");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("is a Helm chart, not edited"), "{said}");
+    assert!(said.contains("palisade scan --render"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(chart.join("templates/web.yaml")).expect("read"),
+        template
+    );
+}

@@ -37,6 +37,10 @@ rule! {
     /// images. Multi-tenant clusters should also enable the `AlwaysPullImages` admission
     /// plugin.
     ///
+    /// ## Fix
+    /// Safe: `palisade fix` sets `imagePullPolicy: Always`; the node checks the registry and
+    /// pulls only layers that changed.
+    ///
     /// ## References
     /// - Kubernetes docs, Image pull policy:
     ///   <https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy>

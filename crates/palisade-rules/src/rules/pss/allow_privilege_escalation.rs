@@ -21,6 +21,11 @@ rule! {
     /// ## Remediation
     /// Set `allowPrivilegeEscalation: false` on every container.
     ///
+    /// ## Fix
+    /// Safe: `palisade fix` sets `allowPrivilegeEscalation: false` on the container; a
+    /// well-behaved process does not gain privileges through setuid binaries. A privileged container
+    /// is left for a decision on `privileged` first.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted level, check `allowPrivilegeEscalation`:
     ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>

@@ -22,6 +22,12 @@ rule! {
     /// ## Remediation
     /// Set `capabilities.drop: ["ALL"]` and add back only NET_BIND_SERVICE if needed.
     ///
+    /// ## Fix
+    /// Safe when the container adds no capability: `palisade fix` adds `ALL` to
+    /// `capabilities.drop` (creating it as `drop: [ALL]`) and writes a miscased `all` as `ALL`.
+    /// Unsafe when it adds some (the default capabilities it may rely on go too). An added
+    /// capability other than `NET_BIND_SERVICE` is left for a decision.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted level, check `capabilities_restricted`:
     ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>

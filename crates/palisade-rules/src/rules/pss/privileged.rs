@@ -26,6 +26,10 @@ rule! {
     /// Remove `privileged` or set it to `false`; grant the one capability the workload needs
     /// instead.
     ///
+    /// ## Fix
+    /// Unsafe (`palisade fix --unsafe`): sets `privileged: false`; the process may need the
+    /// host's devices. A privileged DaemonSet (a node daemon) is left for a decision.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline level, check `privileged`:
     ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>

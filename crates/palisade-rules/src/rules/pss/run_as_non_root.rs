@@ -22,6 +22,11 @@ rule! {
     /// ## Remediation
     /// Set `securityContext.runAsNonRoot: true` on the pod and give the image a non-root user.
     ///
+    /// ## Fix
+    /// Unsafe (`--unsafe`): sets `runAsNonRoot: true`, on the pod for containers that set
+    /// nothing, else where it is false; an image whose user is root then fails to start. A pod or
+    /// container that asks for user 0 is left for a decision.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted level, check `runAsNonRoot`:
     ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>

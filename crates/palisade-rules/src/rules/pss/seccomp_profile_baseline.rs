@@ -22,6 +22,10 @@ rule! {
     /// ## Remediation
     /// Set `seccompProfile.type: RuntimeDefault` on the pod.
     ///
+    /// ## Fix
+    /// Unsafe (`--unsafe`): an `Unconfined` profile is replaced with `RuntimeDefault`;
+    /// someone chose Unconfined.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline level, check `seccompProfile_baseline`:
     ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>

@@ -23,6 +23,12 @@ rule! {
     /// ## Remediation
     /// Set `securityContext.seccompProfile.type: RuntimeDefault` on the pod.
     ///
+    /// ## Fix
+    /// Safe for containers that set no profile: `palisade fix` sets the pod's
+    /// `securityContext.seccompProfile.type: RuntimeDefault` (the runtime's default filter allows what
+    /// ordinary programs call). Unsafe where a profile is set to something else: it is replaced with
+    /// `RuntimeDefault` only with `--unsafe`.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted level, check `seccompProfile_restricted`:
     ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>

@@ -36,6 +36,10 @@ rule! {
     /// Set `automountServiceAccountToken: false` on the ServiceAccount (for every pod using
     /// it) or on the pod. Pods that need the API can mount a projected token explicitly.
     ///
+    /// ## Fix
+    /// Unsafe (`--unsafe`): sets `automountServiceAccountToken: false` on the pod; a
+    /// program that calls the API loses its credentials.
+    ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.1.6: ensure that Service Account Tokens are only mounted
     ///   where necessary

@@ -31,6 +31,10 @@ rule! {
     /// Set `readOnlyRootFilesystem: true` and mount an `emptyDir` where the application has to
     /// write (`/tmp`, caches).
     ///
+    /// ## Fix
+    /// Unsafe (`--unsafe`): sets `readOnlyRootFilesystem: true`; a program that writes
+    /// outside its volumes fails. Mount an `emptyDir` where it writes.
+    ///
     /// ## References
     /// - NSA/CISA Kubernetes Hardening Guide, "Use immutable container file systems"
     /// - CIS Kubernetes Benchmark 5.7.3: apply security context to your pods and containers
