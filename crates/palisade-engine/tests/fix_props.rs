@@ -173,3 +173,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_fix_that_changes_the_picture_lets_the_next_one_happen_in_the_same_run() {
+    // privileged: true makes allowPrivilegeEscalation a decision; once --unsafe sets
+    // privileged: false, escalation is fixed too, in one run.
+    let text = "apiVersion: v1\nkind: ReplicationController\nmetadata: {name: es, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n      - name: es\n        image: registry.example.com/es:8\n        securityContext:\n          privileged: true\n";
+    let pipeline = pipeline();
+    let once = fix_text(&pipeline, "t.yaml", text, FixOptions { unsafe_fixes: true });
+    assert!(once.fixed.contains("privileged: false"), "{}", once.fixed);
+    assert!(
+        once.fixed.contains("allowPrivilegeEscalation: false"),
+        "{}",
+        once.fixed
+    );
+    let twice = fix_text(
+        &pipeline,
+        "t.yaml",
+        &once.fixed,
+        FixOptions { unsafe_fixes: true },
+    );
+    assert!(twice.applied.is_empty());
+}

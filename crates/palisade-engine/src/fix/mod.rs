@@ -194,6 +194,8 @@ fn fix_document(
     let mut applied = Vec::new();
     let mut left: Vec<Left> = Vec::new();
     let mut settled: BTreeSet<Key> = BTreeSet::new();
+    // Findings whose edit was tried and failed: not tried again in this run.
+    let mut failed: BTreeSet<Key> = BTreeSet::new();
     while applied.len() < MAX_EDITS {
         let next = judged
             .findings
@@ -270,6 +272,7 @@ fn fix_document(
             }
         }
         if !edited {
+            failed.insert(key(&finding));
             left.push(Left {
                 finding,
                 reason: Reason::CannotEdit,
@@ -298,10 +301,13 @@ fn fix_document(
             Ok(())
         };
         match verdict {
-            Err(why) => left.push(Left {
-                finding,
-                reason: Reason::DidNotHold(why),
-            }),
+            Err(why) => {
+                failed.insert(key(&finding));
+                left.push(Left {
+                    finding,
+                    reason: Reason::DidNotHold(why),
+                })
+            }
             Ok(()) => {
                 applied.push(Applied {
                     rule: finding.rule,
@@ -313,9 +319,14 @@ fn fix_document(
                 });
                 text = candidate;
                 judged = after;
-                // Findings the edit also removed are not left; those still there are settled
-                // again from the new judgement.
-                left.retain(|l| judged.findings.iter().any(|f| key(f) == key(&l.finding)));
+                // The document changed: what was a decision or needed --unsafe may now have a
+                // fix (a container no longer privileged can drop escalation), so every finding
+                // is looked at again, except those whose edits already failed.
+                left.retain(|l| {
+                    failed.contains(&key(&l.finding))
+                        && judged.findings.iter().any(|f| key(f) == key(&l.finding))
+                });
+                settled = failed.clone();
             }
         }
     }

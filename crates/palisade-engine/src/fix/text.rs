@@ -236,7 +236,8 @@ fn block_end(doc: &Doc<'_>, last_key: usize, column: usize) -> usize {
     let mut end = last_key;
     for j in last_key + 1..doc.lines() {
         let line = doc.line(j);
-        if line.trim().is_empty() {
+        // Comments end nothing, whatever their column (people comment out lines at column 0).
+        if is_blank_or_comment(line) {
             continue;
         }
         if line.starts_with("---") || line.starts_with("...") {
@@ -686,6 +687,15 @@ spec:
         assert_eq!(
             append("c: {drop: []}\n", "/c/drop", "ALL").as_deref(),
             Some("c: {drop: [ALL]}\n")
+        );
+    }
+
+    #[test]
+    fn comments_at_any_column_do_not_end_a_mapping() {
+        let text = "spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n#    - name: Y\n    volumeMounts: []\n  volumes: []\n";
+        assert_eq!(
+            set(text, "/spec/automountServiceAccountToken", "false").as_deref(),
+            Some("spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n#    - name: Y\n    volumeMounts: []\n  volumes: []\n  automountServiceAccountToken: false\n")
         );
     }
 
