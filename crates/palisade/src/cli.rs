@@ -144,6 +144,24 @@ pub struct FixArgs {
     /// Use no config file.
     #[arg(long)]
     pub no_config: bool,
+
+    /// Read the objects from a live cluster and write fixed manifests of those with findings to
+    /// --output-dir (server fields removed), for review and `kubectl apply`; the cluster is
+    /// never written to.
+    #[arg(long, requires = "output_dir")]
+    pub cluster: bool,
+
+    /// With --cluster: only these namespaces (repeatable or comma-separated).
+    #[arg(
+        long = "namespace",
+        short = 'n',
+        value_name = "NS",
+        requires = "cluster"
+    )]
+    pub namespaces: Vec<String>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -100,7 +100,7 @@ impl Progress {
 }
 
 /// Reads the cluster and hands each page of objects to `each`; returns the lists that failed.
-fn read_objects(
+pub(crate) fn read_objects(
     cluster: &Cluster,
     options: &ReadOptions,
     progress: bool,

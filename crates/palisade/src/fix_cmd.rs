@@ -72,6 +72,29 @@ pub fn run(args: &FixArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     let options = FixOptions {
         unsafe_fixes: args.unsafe_fixes,
     };
+    if args.cluster {
+        if !args.paths.is_empty() {
+            anyhow::bail!("--cluster reads the cluster; it takes no paths");
+        }
+        let cluster = crate::cluster_cmd::connect(&args.connection)?;
+        let read = palisade_cluster::ReadOptions {
+            namespaces: split_list(&args.namespaces),
+            page_size: args.connection.chunk_size,
+            ..palisade_cluster::ReadOptions::default()
+        };
+        let mut objects = Vec::new();
+        let errors = crate::cluster_cmd::read_objects(&cluster, &read, true, &mut |page| {
+            objects.extend(page)
+        });
+        let out = args.output_dir.as_deref().unwrap_or(Path::new("."));
+        let done = fix_objects(
+            &pipeline,
+            objects,
+            options,
+            &format!("cluster {}", cluster.context),
+        );
+        return finish(args, done, errors, Some(out));
+    }
     let (inputs, mut errors) = palisade_load::discover(&paths);
     let (charts, files): (Vec<PathBuf>, Vec<PathBuf>) = inputs
         .into_iter()
@@ -93,7 +116,8 @@ pub fn run(args: &FixArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     });
     chart_dirs.sort();
     chart_dirs.dedup();
-    let outcomes: Vec<std::result::Result<Outcome, palisade_model::LoadError>> = files
+    type FileOutcome = std::result::Result<Outcome, Vec<Outcome>>;
+    let outcomes: Vec<std::result::Result<FileOutcome, palisade_model::LoadError>> = files
         .par_iter()
         .map(|path| {
             let name = path.to_string_lossy().into_owned();
@@ -105,25 +129,88 @@ pub fn run(args: &FixArgs, kubernetes_version: Option<Version>) -> Result<u8> {
                 message: e.to_string(),
             })?;
             let text = palisade_load::decode(&name, &bytes)?.to_string();
+            // A snapshot (`palisade snapshot`, `kubectl get -o yaml`): with --output-dir, the
+            // objects with findings become manifests of their own.
+            if args.output_dir.is_some() {
+                if let Some(objects) = snapshot_objects(&name, &text) {
+                    return Ok(Err(fix_objects(&pipeline, objects, options, &name)));
+                }
+            }
             let fix = fix_text(&pipeline, &name, &text, options);
-            Ok(Outcome {
+            Ok(Ok(Outcome {
                 path: path.clone(),
                 name,
                 original: text,
                 fix,
-            })
+            }))
         })
         .collect();
     let mut done = Vec::new();
+    let mut objects = Vec::new();
     for outcome in outcomes {
         match outcome {
-            Ok(outcome) => {
+            Ok(Ok(outcome)) => {
                 errors.extend(outcome.fix.errors.iter().cloned());
                 done.push(outcome);
             }
+            Ok(Err(from_snapshot)) => objects.extend(from_snapshot),
             Err(e) => errors.push(e),
         }
     }
+    if !objects.is_empty() {
+        if let Some(out) = &args.output_dir {
+            write_manifests(&objects, out)?;
+        }
+        done.extend(objects.into_iter().map(|mut o| {
+            // Written as manifests of their own: the snapshot itself is not changed.
+            o.original = o.fix.fixed.clone();
+            o
+        }));
+    }
+    finish_files(args, done, errors, chart_dirs)
+}
+
+/// Objects fixed as manifests of their own (from a cluster or a snapshot): written to `out`.
+fn finish(
+    args: &FixArgs,
+    done: Vec<Outcome>,
+    errors: Vec<palisade_model::LoadError>,
+    out: Option<&Path>,
+) -> Result<u8> {
+    if let Some(out) = out {
+        write_manifests(&done, out)?;
+    }
+    let written = done.iter().filter(|o| !o.fix.applied.is_empty()).count();
+    let done: Vec<Outcome> = done
+        .into_iter()
+        .map(|mut o| {
+            o.original = o.fix.fixed.clone();
+            o
+        })
+        .collect();
+    report(args, &done, &errors, written, &[])
+}
+
+/// Writes the fixed manifest of every object that had a fix applied, below `out`.
+fn write_manifests(objects: &[Outcome], out: &Path) -> Result<()> {
+    for object in objects.iter().filter(|o| !o.fix.applied.is_empty()) {
+        let target = out.join(&object.path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&target, &object.fix.fixed)
+            .with_context(|| format!("writing {}", target.display()))?;
+    }
+    Ok(())
+}
+
+fn finish_files(
+    args: &FixArgs,
+    done: Vec<Outcome>,
+    errors: Vec<palisade_model::LoadError>,
+    chart_dirs: Vec<PathBuf>,
+) -> Result<u8> {
     let mut stdout = std::io::stdout().lock();
     let mut written = 0usize;
     for outcome in &done {
@@ -167,11 +254,23 @@ pub fn run(args: &FixArgs, kubernetes_version: Option<Version>) -> Result<u8> {
             );
         }
     }
+    drop(stdout);
+    report(args, &done, &errors, written, &chart_dirs)
+}
+
+fn report(
+    args: &FixArgs,
+    done: &[Outcome],
+    errors: &[palisade_model::LoadError],
+    written: usize,
+    chart_dirs: &[PathBuf],
+) -> Result<u8> {
+    let mut stdout = std::io::stdout().lock();
     let applied: usize = done.iter().map(|o| o.fix.applied.len()).sum();
     let left: usize = done.iter().map(|o| o.fix.left.len()).sum();
     match args.format {
         FixFormat::Json => {
-            let mut report = json_report(&done, &errors, args.diff, written);
+            let mut report = json_report(done, errors, args.diff, written);
             report["charts_not_edited"] = json!(chart_dirs
                 .iter()
                 .map(|c| c.display().to_string())
@@ -180,10 +279,10 @@ pub fn run(args: &FixArgs, kubernetes_version: Option<Version>) -> Result<u8> {
             writeln!(stdout)?;
         }
         FixFormat::Text => {
-            for error in &errors {
+            for error in errors {
                 eprintln!("palisade: error: {error}");
             }
-            write_summary(&done, args, written, applied, left)?;
+            write_summary(done, args, written, applied, left)?;
         }
     }
     Ok(if !errors.is_empty() {
@@ -195,6 +294,246 @@ pub fn run(args: &FixArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     })
 }
 
+/// The objects of `text` when it is a snapshot of a cluster (a `List` whose items carry the
+/// server's `metadata.uid`), as JSON manifests without the server's fields; `None` otherwise.
+fn snapshot_objects(name: &str, text: &str) -> Option<Vec<serde_json::Value>> {
+    let mut objects = Vec::new();
+    let mut from_server = false;
+    palisade_load::load_text(&std::sync::Arc::from(name), text, &mut |loaded| {
+        if let palisade_load::Loaded::Object(object) = loaded {
+            let listed = object.origin.as_ref().is_some_and(|o| o.item.is_some());
+            let uid = object.metadata().and_then(|m| m.get("uid")).is_some();
+            from_server |= listed && uid;
+            objects.push(node_json(&object.root));
+        }
+    });
+    from_server.then_some(objects)
+}
+
+fn node_json(node: &palisade_model::Node) -> serde_json::Value {
+    use palisade_model::Value;
+    match &node.value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => serde_json::Value::from(*i),
+        Value::Float(f) => serde_json::Value::from(*f),
+        Value::Str(s) => serde_json::Value::String(s.clone()),
+        Value::Seq(items) => serde_json::Value::Array(items.iter().map(node_json).collect()),
+        Value::Map(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), node_json(&e.value)))
+                .collect(),
+        ),
+    }
+}
+
+/// Removes what the server writes into embedded objects: `creationTimestamp: null` in every
+/// template's metadata, and the `status` of claim templates.
+fn drop_template_timestamps(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("metadata") && map.contains_key("spec") {
+                map.remove("status");
+            }
+            if let Some(metadata) = map.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                if metadata
+                    .get("creationTimestamp")
+                    .is_some_and(|t| t.is_null())
+                {
+                    metadata.remove("creationTimestamp");
+                }
+            }
+            for child in map.values_mut() {
+                drop_template_timestamps(child);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_template_timestamps),
+        _ => {}
+    }
+}
+
+/// What the server adds to an object, which a manifest for `kubectl apply` must not carry.
+fn as_manifest(mut object: serde_json::Value) -> serde_json::Value {
+    drop_template_timestamps(&mut object);
+    if let Some(map) = object.as_object_mut() {
+        map.remove("status");
+        if let Some(metadata) = map.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            for field in [
+                "uid",
+                "resourceVersion",
+                "generation",
+                "creationTimestamp",
+                "managedFields",
+                "selfLink",
+                "ownerReferences",
+            ] {
+                metadata.remove(field);
+            }
+            if let Some(annotations) = metadata
+                .get_mut("annotations")
+                .and_then(|a| a.as_object_mut())
+            {
+                annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+                annotations.remove("deployment.kubernetes.io/revision");
+                if annotations.is_empty() {
+                    metadata.remove("annotations");
+                }
+            }
+        }
+    }
+    object
+}
+
+/// Fixes every object (but Secrets, which are never written) as a manifest of its own.
+fn fix_objects(
+    pipeline: &palisade_engine::Pipeline,
+    objects: Vec<serde_json::Value>,
+    options: FixOptions,
+    source: &str,
+) -> Vec<Outcome> {
+    objects
+        .into_par_iter()
+        .filter(|o| o["kind"] != "Secret")
+        .map(|object| {
+            let object = as_manifest(object);
+            let kind = object["kind"]
+                .as_str()
+                .unwrap_or("object")
+                .to_ascii_lowercase();
+            let name = object["metadata"]["name"].as_str().unwrap_or("unnamed");
+            let namespace = object["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("_cluster");
+            let path = PathBuf::from(safe_segment(namespace)).join(format!(
+                "{}-{}.yaml",
+                safe_segment(&kind),
+                safe_segment(name)
+            ));
+            let text = manifest_yaml(&object);
+            let shown = format!("{source}: {}", path.display());
+            let fix = fix_text(pipeline, &shown, &text, options);
+            Outcome {
+                path,
+                name: shown,
+                original: text,
+                fix,
+            }
+        })
+        .collect()
+}
+
+/// A name as one path segment: no separators, no `..`.
+fn safe_segment(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
+        "_".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// Block YAML for a manifest: keys and plain words as they are, other strings quoted so
+/// nothing is re-typed (`"true"`, `"0755"`).
+fn manifest_yaml(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    yaml_block(&mut out, value, 0);
+    out
+}
+
+fn yaml_scalar(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => {
+            let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+                && !matches!(
+                    s.to_ascii_lowercase().as_str(),
+                    "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null"
+                );
+            if plain {
+                s.clone()
+            } else {
+                serde_json::Value::String(s.clone()).to_string()
+            }
+        }
+        serde_json::Value::Object(_) => "{}".to_string(),
+        serde_json::Value::Array(_) => "[]".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn yaml_key(key: &str) -> String {
+    yaml_scalar(&serde_json::Value::String(key.to_string()))
+}
+
+fn yaml_block(out: &mut String, value: &serde_json::Value, indent: usize) {
+    let pad = " ".repeat(indent);
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                out.push_str(&pad);
+                out.push_str(&yaml_key(key));
+                out.push(':');
+                yaml_after_key(out, value, indent);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                out.push_str(&pad);
+                out.push_str("- ");
+                match item {
+                    serde_json::Value::Object(map) if !map.is_empty() => {
+                        let mut nested = String::new();
+                        yaml_block(&mut nested, item, indent + 2);
+                        // The first key goes on the dash's line.
+                        out.push_str(nested.trim_start());
+                    }
+                    serde_json::Value::Array(inner) if !inner.is_empty() => {
+                        out.push('\n');
+                        yaml_block(out, item, indent + 2);
+                    }
+                    _ => {
+                        out.push_str(&yaml_scalar(item));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        other => {
+            out.push_str(&pad);
+            out.push_str(&yaml_scalar(other));
+            out.push('\n');
+        }
+    }
+}
+
+fn yaml_after_key(out: &mut String, value: &serde_json::Value, indent: usize) {
+    match value {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            yaml_block(out, value, indent + 2);
+        }
+        serde_json::Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            yaml_block(out, value, indent);
+        }
+        _ => {
+            out.push(' ');
+            out.push_str(&yaml_scalar(value));
+            out.push('\n');
+        }
+    }
+}
 /// The Helm chart (a directory with a `Chart.yaml`) that `path` belongs to, if any.
 fn chart_of(path: &Path) -> Option<PathBuf> {
     path.ancestors()

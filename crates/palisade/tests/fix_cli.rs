@@ -383,3 +383,145 @@ fn a_helm_chart_is_not_edited_and_the_summary_says_where_to_fix_it() {
         template
     );
 }
+
+/// Every file below `dir`, by path relative to it.
+fn tree(dir: &Path) -> Vec<(String, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .expect("below")
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((relative, std::fs::read_to_string(&path).expect("read")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn over_a_cluster_or_its_snapshot_fixed_manifests_are_written_and_the_cluster_is_not_touched() {
+    let Some(cluster) = palisade_testkit::TestCluster::own("fix over a cluster") else {
+        return;
+    };
+    for file in [
+        "namespace.yaml",
+        "web.yaml",
+        "postgres.yaml",
+        "node-agent.yaml",
+    ] {
+        cluster.apply(
+            &std::fs::read_to_string(repo().join("examples/shop").join(file)).expect("read"),
+        );
+    }
+    let before = cluster
+        .get("/apis/apps/v1/namespaces/shop/deployments/web")
+        .expect("deployed");
+    let out = tempfile::tempdir().expect("tempdir");
+    let live = palisade()
+        .args([
+            "fix",
+            "--no-config",
+            "--unsafe",
+            "--cluster",
+            "-n",
+            "shop",
+            "--output-dir",
+        ])
+        .arg(out.path().join("live"))
+        .arg("--kubeconfig")
+        .arg(&cluster.kubeconfig)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let written = tree(&out.path().join("live"));
+    let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"shop/deployment-web.yaml"), "{names:?}");
+    assert!(
+        names.contains(&"shop/statefulset-postgres.yaml"),
+        "{names:?}"
+    );
+    for (name, text) in &written {
+        for server_field in [
+            "resourceVersion",
+            "uid:",
+            "managedFields",
+            "creationTimestamp",
+            "status:",
+        ] {
+            assert!(!text.contains(server_field), "{name}: {server_field}");
+        }
+        let objects = palisade_testkit::manifest_objects(text).expect("a manifest");
+        assert_eq!(objects.len(), 1, "{name}");
+        // Ready for `kubectl apply`: the API server takes it (dry run).
+        let object = &objects[0];
+        if let Some(path) = collection(object, "shop") {
+            let answer = cluster.post(&path, object, true);
+            assert!(
+                matches!(answer.status, 201 | 409),
+                "{name}: {}",
+                answer.body
+            );
+        }
+    }
+    let web = &written
+        .iter()
+        .find(|(n, _)| n == "shop/deployment-web.yaml")
+        .expect("web")
+        .1;
+    assert!(web.contains("allowPrivilegeEscalation: false"), "{web}");
+    // Nothing was written to the cluster.
+    let after = cluster
+        .get("/apis/apps/v1/namespaces/shop/deployments/web")
+        .expect("still there");
+    assert_eq!(
+        before["metadata"]["resourceVersion"],
+        after["metadata"]["resourceVersion"]
+    );
+
+    // The same from a snapshot of the cluster.
+    let snapshot = out.path().join("snapshot.yaml");
+    let taken = palisade()
+        .args(["snapshot", "-n", "shop", "-o"])
+        .arg(&snapshot)
+        .arg("--kubeconfig")
+        .arg(&cluster.kubeconfig)
+        .output()
+        .expect("runs");
+    assert!(
+        taken.status.success(),
+        "{}",
+        String::from_utf8_lossy(&taken.stderr)
+    );
+    let original = std::fs::read_to_string(&snapshot).expect("snapshot");
+    let offline = palisade()
+        .args(["fix", "--no-config", "--unsafe", "--output-dir"])
+        .arg(out.path().join("offline"))
+        .arg(&snapshot)
+        .output()
+        .expect("runs");
+    assert_eq!(offline.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&snapshot).expect("snapshot"),
+        original,
+        "the snapshot is left as it is"
+    );
+    assert_eq!(
+        tree(&out.path().join("offline")),
+        written,
+        "the same manifests as from the cluster"
+    );
+}
