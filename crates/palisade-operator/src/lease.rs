@@ -173,3 +173,53 @@ mod tests {
         assert_eq!(micro_time(leap), "2000-02-29T00:00:00.000000Z");
     }
 }
+
+/// The lease kept on its own schedule: a task that runs a round every `every` whatever else the
+/// process is doing (an evaluation longer than the lease must not let another replica take
+/// over while this one still writes), and gives the lease up when told to stop.
+pub struct Renewal {
+    /// Whether this replica leads, as of the last round.
+    pub leading: tokio::sync::watch::Receiver<bool>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Renewal {
+    /// Starts renewing; `on_round` hears each round's outcome (a round that failed counts as
+    /// not leading).
+    pub fn start(
+        mut elector: Elector,
+        every: Duration,
+        on_round: Box<dyn Fn(Result<bool, &kube::Error>) + Send>,
+    ) -> Renewal {
+        let (leading_tx, leading) = tokio::sync::watch::channel(false);
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = &mut stopped => break,
+                }
+                let round = elector.round().await;
+                on_round(round.as_ref().map(|l| *l));
+                let now = round.unwrap_or(false);
+                leading_tx.send_if_modified(|was| std::mem::replace(was, now) != now);
+            }
+            elector.release().await;
+        });
+        Renewal {
+            leading,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Stops renewing and gives the lease up.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}

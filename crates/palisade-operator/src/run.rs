@@ -158,7 +158,7 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         options.identity
     );
 
-    let mut elector = Elector::new(
+    let elector = Elector::new(
         client.clone(),
         &options.lease_namespace,
         "palisade-operator",
@@ -167,29 +167,20 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
     // The lease is renewed on its own schedule, in its own task: an evaluation that takes
     // longer than the lease (15 s) must not let another replica take over while this one
     // still writes.
-    let (leading_tx, mut leading_rx) = tokio::sync::watch::channel(false);
-    let (release_tx, mut release_rx) = tokio::sync::oneshot::channel::<()>();
     let lease_metrics = Arc::clone(&metrics);
-    let lease_task = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(LEASE_RENEW_EVERY);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = &mut release_rx => break,
+    let renewal = crate::lease::Renewal::start(
+        elector,
+        LEASE_RENEW_EVERY,
+        Box::new(move |round| match round {
+            Ok(leading) => lease_metrics.leader.store(leading, Ordering::Relaxed),
+            Err(e) => {
+                lease_metrics.leader.store(false, Ordering::Relaxed);
+                lease_metrics.api_errors.fetch_add(1, Ordering::Relaxed);
+                eprintln!("palisade operator: lease: {e}");
             }
-            let leading = match elector.round().await {
-                Ok(leading) => leading,
-                Err(e) => {
-                    lease_metrics.api_errors.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("palisade operator: lease: {e}");
-                    false
-                }
-            };
-            lease_metrics.leader.store(leading, Ordering::Relaxed);
-            leading_tx.send_if_modified(|was| std::mem::replace(was, leading) != leading);
-        }
-        elector.release().await;
-    });
+        }),
+    );
+    let mut leading_rx = renewal.leading.clone();
     let mut writer = Writer {
         client: client.clone(),
         written: HashMap::new(),
@@ -251,7 +242,7 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         }
         metrics.synced.store(false, Ordering::Relaxed);
         // Still leading after the evaluation (the lease task may have lost the lease meanwhile).
-        if leading && metrics.leader.load(Ordering::Relaxed) {
+        if leading && *leading_rx.borrow() {
             match writer.write(&evaluation, &evaluator, &metrics).await {
                 Ok(()) => metrics.synced.store(true, Ordering::Relaxed),
                 Err(e) => {
@@ -274,8 +265,7 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         metrics.ready.store(true, Ordering::Relaxed);
     }
     eprintln!("palisade operator: stopping");
-    let _ = release_tx.send(());
-    let _ = lease_task.await;
+    renewal.stop().await;
     Ok(())
 }
 

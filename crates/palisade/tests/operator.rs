@@ -262,3 +262,59 @@ fn the_operator_manifests_pass_their_own_scan_at_high() {
     let report = common::assert_clean_at_high(&file);
     assert_eq!(report["summary"]["objects"], 14);
 }
+
+#[test]
+fn the_lease_is_renewed_while_an_evaluation_holds_the_thread() {
+    let Some(cluster) = TestCluster::own("lease renewal behind kube-apiserver") else {
+        return;
+    };
+    cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: palisade-system}\n");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = cluster.client();
+    let renew_time = || {
+        cluster
+            .get("/apis/coordination.k8s.io/v1/namespaces/palisade-system/leases/palisade-operator")
+            .and_then(|l| l["spec"]["renewTime"].as_str().map(str::to_string))
+    };
+    runtime.block_on(async {
+        let elector = palisade_operator::lease::Elector::new(
+            client,
+            "palisade-system",
+            "palisade-operator",
+            "one",
+        );
+        let renewal = palisade_operator::lease::Renewal::start(
+            elector,
+            Duration::from_millis(500),
+            Box::new(|_| {}),
+        );
+        let mut leading = renewal.leading.clone();
+        tokio::time::timeout(Duration::from_secs(10), leading.wait_for(|l| *l))
+            .await
+            .expect("leads within 10 s")
+            .expect("leads");
+        // An evaluation that holds its thread for 4 s (the operator runs them like this).
+        let seen = tokio::task::block_in_place(|| {
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..8 {
+                std::thread::sleep(Duration::from_millis(500));
+                seen.extend(renew_time());
+            }
+            seen
+        });
+        assert!(
+            seen.len() >= 4,
+            "renewed while the evaluation ran: {seen:?}"
+        );
+        assert!(*renewal.leading.borrow());
+        renewal.stop().await;
+    });
+    let holder = cluster
+        .get("/apis/coordination.k8s.io/v1/namespaces/palisade-system/leases/palisade-operator")
+        .and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_string));
+    assert_eq!(holder.as_deref(), Some(""), "given up on stop");
+}
