@@ -160,19 +160,8 @@ impl Elector {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn micro_times_are_rfc3339_in_utc() {
-        assert_eq!(micro_time(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
-        let at = UNIX_EPOCH + Duration::from_micros(1_796_009_412_123_456);
-        assert_eq!(micro_time(at), "2026-11-30T03:30:12.123456Z");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(micro_time(leap), "2000-02-29T00:00:00.000000Z");
-    }
-}
+/// Hears each renewal round's outcome: whether this replica leads, or why the round failed.
+pub type OnRound = Box<dyn Fn(Result<bool, &kube::Error>) + Send>;
 
 /// The lease kept on its own schedule: a task that runs a round every `every` whatever else the
 /// process is doing (an evaluation longer than the lease must not let another replica take
@@ -187,11 +176,7 @@ pub struct Renewal {
 impl Renewal {
     /// Starts renewing; `on_round` hears each round's outcome (a round that failed counts as
     /// not leading).
-    pub fn start(
-        mut elector: Elector,
-        every: Duration,
-        on_round: Box<dyn Fn(Result<bool, &kube::Error>) + Send>,
-    ) -> Renewal {
+    pub fn start(mut elector: Elector, every: Duration, on_round: OnRound) -> Renewal {
         let (leading_tx, leading) = tokio::sync::watch::channel(false);
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -221,5 +206,19 @@ impl Renewal {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn micro_times_are_rfc3339_in_utc() {
+        assert_eq!(micro_time(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        let at = UNIX_EPOCH + Duration::from_micros(1_796_009_412_123_456);
+        assert_eq!(micro_time(at), "2026-11-30T03:30:12.123456Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(micro_time(leap), "2000-02-29T00:00:00.000000Z");
     }
 }
