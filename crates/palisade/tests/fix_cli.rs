@@ -525,3 +525,49 @@ fn over_a_cluster_or_its_snapshot_fixed_manifests_are_written_and_the_cluster_is
         "the same manifests as from the cluster"
     );
 }
+
+/// Runs `palisade fix --interactive DIR` on a terminal (util-linux `script` gives it one),
+/// answering `answer` to every question.
+fn interactive(dir: &Path, answer: &str) -> Option<std::process::Output> {
+    let script = ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())?;
+    let binary = assert_cmd::cargo::cargo_bin("palisade");
+    let command = format!(
+        "{} fix --no-config --interactive {}",
+        binary.display(),
+        dir.display()
+    );
+    let mut child = std::process::Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    use std::io::Write as _;
+    child.stdin.take()?.write_all(answer.as_bytes()).ok()?;
+    child.wait_with_output().ok()
+}
+
+#[test]
+fn interactive_asks_on_a_terminal_and_writes_only_what_is_accepted() {
+    let dir = copy_of(&["examples/shop"]);
+    let before = files(dir.path());
+    let Some(declined) = interactive(dir.path(), "n\nn\nn\nn\nn\nn\n") else {
+        eprintln!("SKIPPED: util-linux `script` is not installed (it gives the test a terminal)");
+        return;
+    };
+    let shown = String::from_utf8_lossy(&declined.stdout);
+    assert!(
+        shown.contains("write ") && shown.contains("[y/N]"),
+        "{shown}"
+    );
+    assert_eq!(files(dir.path()), before, "declined: nothing written");
+    interactive(dir.path(), "y\ny\ny\ny\ny\ny\n").expect("runs");
+    assert_ne!(files(dir.path()), before, "accepted: written");
+    // Not on a terminal: refused, with the way to review instead.
+    let output = fix(dir.path(), &["--interactive"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--diff"));
+}
