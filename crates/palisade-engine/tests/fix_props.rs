@@ -195,3 +195,50 @@ fn a_fix_that_changes_the_picture_lets_the_next_one_happen_in_the_same_run() {
     );
     assert!(twice.applied.is_empty());
 }
+
+#[test]
+fn baseline_profiles_and_proc_mounts_are_fixed_with_unsafe_only() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: tools\n  namespace: shop\n  annotations:\n    container.apparmor.security.beta.kubernetes.io/tools: unconfined\nspec:\n  containers:\n  - name: tools\n    image: registry.example.com/tools:1\n    securityContext:\n      procMount: Unmasked\n      seccompProfile: {type: Unconfined}\n";
+    let pipeline = pipeline();
+    let safe = fix_text(
+        &pipeline,
+        "t.yaml",
+        text,
+        FixOptions {
+            unsafe_fixes: false,
+        },
+    );
+    for rule in ["PAL-PSS-006", "PAL-PSS-008", "PAL-PSS-009"] {
+        assert!(
+            safe.left.iter().any(|l| l.finding.rule.code == rule
+                && matches!(l.reason, palisade_engine::fix::Reason::Unsafe(_))),
+            "{rule} needs --unsafe"
+        );
+    }
+    let fixed = fix_text(&pipeline, "t.yaml", text, FixOptions { unsafe_fixes: true });
+    assert!(
+        fixed
+            .fixed
+            .contains("container.apparmor.security.beta.kubernetes.io/tools: runtime/default"),
+        "{}",
+        fixed.fixed
+    );
+    assert!(
+        fixed
+            .fixed
+            .contains("seccompProfile: {type: RuntimeDefault}"),
+        "{}",
+        fixed.fixed
+    );
+    assert!(
+        fixed.fixed.contains("procMount: Default"),
+        "{}",
+        fixed.fixed
+    );
+    for rule in ["PAL-PSS-006", "PAL-PSS-008", "PAL-PSS-009"] {
+        assert!(
+            fixed.applied.iter().any(|a| a.rule.code == rule),
+            "{rule} fixed"
+        );
+    }
+}

@@ -1,5 +1,7 @@
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -22,6 +24,11 @@ rule! {
     /// ## Remediation
     /// Remove the override, or set `type: RuntimeDefault` or a `Localhost` profile.
     ///
+    /// ## Fix
+    /// Unsafe (`--unsafe`): the field or annotation that chose another profile gets the
+    /// runtime's default (`RuntimeDefault`, or `runtime/default` in the annotation); someone chose
+    /// the other one.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline level, check `appArmorProfile`:
     ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>
@@ -31,7 +38,23 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:baseline:appArmorProfile", "NSA:pod-security", "MITRE:T1611"],
-        fix: crate::fix::needs_decision,
+        fix: repair,
         check: Check::Pss("appArmorProfile"),
     };
+}
+
+/// The runtime's default AppArmor profile, in the field or annotation that chose another
+/// (unsafe: someone chose it).
+fn repair(_: &Object, path: &FieldPath) -> Option<Remedy> {
+    let value = if path.as_str().ends_with("/appArmorProfile/type") {
+        "RuntimeDefault"
+    } else {
+        "runtime/default"
+    };
+    fix::set(
+        fix::Safety::Unsafe,
+        "use the runtime's default AppArmor profile",
+        path.clone(),
+        value,
+    )
 }

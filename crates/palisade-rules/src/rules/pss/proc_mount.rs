@@ -1,5 +1,7 @@
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -19,6 +21,10 @@ rule! {
     /// ## Remediation
     /// Remove `procMount` or set it to `Default`.
     ///
+    /// ## Fix
+    /// Unsafe (`--unsafe`): sets `procMount: Default`; a nested container runtime may need
+    /// /proc unmasked.
+    ///
     /// ## References
     /// - Pod Security Standards, baseline level, check `procMount`:
     ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>
@@ -28,7 +34,20 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:baseline:procMount", "NSA:pod-security", "MITRE:T1611"],
-        fix: crate::fix::needs_decision,
+        fix: repair,
         check: Check::Pss("procMount"),
     };
+}
+
+/// `procMount: Default` (unsafe: a nested container runtime may need /proc unmasked).
+fn repair(_: &Object, path: &FieldPath) -> Option<Remedy> {
+    if !path.as_str().ends_with("/procMount") {
+        return fix::decision("set procMount to Default");
+    }
+    fix::set(
+        fix::Safety::Unsafe,
+        "set procMount: Default",
+        path.clone(),
+        "Default",
+    )
 }

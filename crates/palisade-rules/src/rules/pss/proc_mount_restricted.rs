@@ -1,5 +1,7 @@
+use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
+use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -23,6 +25,10 @@ rule! {
     /// ## Remediation
     /// Remove `procMount` or set it to `Default`.
     ///
+    /// ## Fix
+    /// Unsafe (`--unsafe`): sets `procMount: Default`; a nested container runtime may need
+    /// /proc unmasked.
+    ///
     /// ## References
     /// - Pod Security Standards, restricted level, check `procMount_restricted`:
     ///   <https://kubernetes.io/docs/concepts/security/pod-security-standards/>
@@ -32,7 +38,20 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:procMount_restricted", "NSA:pod-security", "MITRE:T1611"],
-        fix: crate::fix::needs_decision,
+        fix: repair,
         check: Check::Pss("procMount_restricted"),
     };
+}
+
+/// `procMount: Default` (unsafe: a nested container runtime may need /proc unmasked).
+fn repair(_: &Object, path: &FieldPath) -> Option<Remedy> {
+    if !path.as_str().ends_with("/procMount") {
+        return fix::decision("set procMount to Default");
+    }
+    fix::set(
+        fix::Safety::Unsafe,
+        "set procMount: Default",
+        path.clone(),
+        "Default",
+    )
 }

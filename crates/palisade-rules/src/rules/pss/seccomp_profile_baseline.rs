@@ -42,6 +42,14 @@ rule! {
 
 /// An `Unconfined` profile becomes `RuntimeDefault` (unsafe: someone chose Unconfined).
 fn repair(_: &Object, path: &FieldPath) -> Option<Remedy> {
+    if path.as_str().contains("/annotations/") {
+        return fix::set(
+            fix::Safety::Unsafe,
+            "replace the seccomp annotation with runtime/default",
+            path.clone(),
+            "runtime/default",
+        );
+    }
     if !path.as_str().ends_with("/type") {
         return fix::decision("set seccompProfile.type to RuntimeDefault or Localhost");
     }
