@@ -1,0 +1,245 @@
+//! CEL expressions as the API server evaluates them for ValidatingAdmissionPolicies: compiled
+//! once, evaluated against `object`, `oldObject`, `params`, `namespaceObject`, `request` and the
+//! policy's `variables`, with Kubernetes' extension libraries (strings, lists, regex, URLs,
+//! quantities, IP/CIDR). Built on cel-rust through kube-cel.
+//!
+//! What is not Kubernetes' behaviour is refused rather than guessed: the optional syntax
+//! (`.?field`) does not compile in cel-rust and is reported as unsupported; `authorizer` cannot
+//! be answered offline and is an evaluation error, so the policy's `failurePolicy` decides; an
+//! expression deeper than [`MAX_NESTING`] comprehensions, or longer than [`MAX_EXPRESSION`]
+//! characters, is refused at compile time (cel-rust has no cost limit of its own).
+
+use kube_cel::cel;
+use kube_cel::KubeCelExt;
+use serde_json::Value as Json;
+
+/// Comprehensions (`all`, `exists`, `map`, `filter`, ...) nested deeper than this are refused:
+/// their cost multiplies with every level and cel-rust cannot interrupt an evaluation.
+pub const MAX_NESTING: usize = 3;
+/// Longer expressions are refused (the API server's limit is on cost, this one on size).
+pub const MAX_EXPRESSION: usize = 5_000;
+
+/// Why an expression does not compile.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CompileError {
+    pub message: String,
+}
+
+/// Why an evaluation failed (a missing field without `has`, a type mismatch, an overflow).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct EvalError {
+    pub message: String,
+}
+
+/// A compiled expression.
+pub struct Expression {
+    source: String,
+    program: cel::Program,
+}
+
+impl std::fmt::Debug for Expression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Expression")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+const COMPREHENSIONS: &[&str] = &["all", "exists", "exists_one", "map", "filter"];
+
+/// How deeply comprehension macros nest in `source`, by their parentheses.
+fn nesting(source: &str) -> usize {
+    let bytes = source.as_bytes();
+    let mut stack: Vec<bool> = Vec::new();
+    let mut deepest = 0;
+    let mut quote: Option<u8> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if let Some(q) = quote {
+            if b == q && bytes.get(i.wrapping_sub(1)) != Some(&b'\\') {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'\'' | b'"' => quote = Some(b),
+            b'(' => {
+                let before = &source[..i];
+                let comprehension = COMPREHENSIONS.iter().any(|m| {
+                    before
+                        .strip_suffix(m)
+                        .is_some_and(|rest| rest.ends_with('.'))
+                });
+                stack.push(comprehension);
+                deepest = deepest.max(stack.iter().filter(|c| **c).count());
+            }
+            b')' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+impl Expression {
+    pub fn compile(source: &str) -> Result<Expression, CompileError> {
+        if source.len() > MAX_EXPRESSION {
+            return Err(CompileError {
+                message: format!("expression longer than {MAX_EXPRESSION} characters"),
+            });
+        }
+        if source.contains(".?") || source.contains("[?") {
+            return Err(CompileError {
+                message: "optional field syntax (`.?field`, `[?key]`) is not supported by Palisade's CEL engine; write has(...) ? ... : ...".into(),
+            });
+        }
+        let depth = nesting(source);
+        if depth > MAX_NESTING {
+            return Err(CompileError {
+                message: format!(
+                    "comprehensions nested {depth} deep (more than {MAX_NESTING}): its cost is unbounded"
+                ),
+            });
+        }
+        let program = cel::Program::compile(source).map_err(|e| CompileError {
+            message: e.to_string().lines().next().unwrap_or("").to_string(),
+        })?;
+        Ok(Expression {
+            source: source.to_string(),
+            program,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates against `inputs`.
+    pub fn evaluate(&self, inputs: &Inputs) -> Result<Json, EvalError> {
+        if self.source.contains("authorizer") {
+            return Err(EvalError {
+                message: "`authorizer` asks the cluster's authorizer, which cannot be answered offline".into(),
+            });
+        }
+        let mut context = cel::Context::default().with_all();
+        for (name, value) in [
+            ("object", &inputs.object),
+            ("oldObject", &inputs.old_object),
+            ("params", &inputs.params),
+            ("namespaceObject", &inputs.namespace_object),
+            ("request", &inputs.request),
+            ("variables", &inputs.variables),
+        ] {
+            context
+                .add_variable(name, value.clone())
+                .map_err(|e| EvalError {
+                    message: e.to_string(),
+                })?;
+        }
+        let value = self.program.execute(&context).map_err(|e| EvalError {
+            message: e.to_string(),
+        })?;
+        to_json(&value)
+    }
+}
+
+/// A CEL value as JSON (what a validation's result or a message expression's text is read as).
+fn to_json(value: &cel::Value) -> Result<Json, EvalError> {
+    use cel::objects::Key;
+    Ok(match value {
+        cel::Value::Null => Json::Null,
+        cel::Value::Bool(b) => Json::Bool(*b),
+        cel::Value::Int(i) => Json::from(*i),
+        cel::Value::UInt(u) => Json::from(*u),
+        cel::Value::Float(f) => Json::from(*f),
+        cel::Value::String(s) => Json::String(s.to_string()),
+        cel::Value::List(items) => Json::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        cel::Value::Map(map) => Json::Object(
+            map.map
+                .iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Key::String(s) => s.to_string(),
+                        Key::Int(i) => i.to_string(),
+                        Key::Uint(u) => u.to_string(),
+                        Key::Bool(b) => b.to_string(),
+                    };
+                    Ok((key, to_json(v)?))
+                })
+                .collect::<Result<_, EvalError>>()?,
+        ),
+        other => {
+            return Err(EvalError {
+                message: format!("a value of type {:?} has no JSON form", other.type_of()),
+            })
+        }
+    })
+}
+
+/// What an expression sees.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    pub object: Json,
+    pub old_object: Json,
+    pub params: Json,
+    pub namespace_object: Json,
+    pub request: Json,
+    /// The policy's variables evaluated so far, by name.
+    pub variables: Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(source: &str, object: Json) -> Result<Json, String> {
+        let expression = Expression::compile(source).map_err(|e| e.to_string())?;
+        let inputs = Inputs {
+            object,
+            variables: json!({}),
+            ..Inputs::default()
+        };
+        expression.evaluate(&inputs).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn kubernetes_libraries_and_semantics() {
+        let pod = json!({"metadata": {"labels": {"team": "shop"}}, "spec": {"replicas": 3,
+            "containers": [{"image": "registry.example.com/a:1"}, {"image": "docker.io/b"}]}});
+        let cases: &[(&str, Json)] = &[
+            ("object.spec.replicas <= 5", json!(true)),
+            ("object.spec.containers.all(c, c.image.startsWith('registry.example.com/'))", json!(false)),
+            ("object.spec.containers.exists_one(c, c.image.matches('^docker'))", json!(true)),
+            ("has(object.metadata.labels.team)", json!(true)),
+            ("'team' in object.metadata.labels", json!(true)),
+            ("object.spec.containers.map(c, c.image).filter(i, i.contains('example')).size()", json!(1)),
+            ("[1, 2, 3].sum()", json!(6)),
+            ("'a,b'.split(',')", json!(["a", "b"])),
+            ("'Shop'.lowerAscii()", json!("shop")),
+            ("url('https://x.example/p').getHost()", json!("x.example")),
+            ("quantity('1Gi').isGreaterThan(quantity('512Mi'))", json!(true)),
+            ("string(object.spec.replicas) + 'x'", json!("3x")),
+        ];
+        for (source, expected) in cases {
+            assert_eq!(eval(source, pod.clone()).as_ref(), Ok(expected), "{source}");
+        }
+    }
+
+    #[test]
+    fn errors_are_errors() {
+        let object = json!({"spec": {}});
+        assert!(eval("object.spec.replicas == 1", object.clone()).is_err(), "missing field without has()");
+        assert!(eval("9223372036854775807 + 1 > 0", object.clone()).is_err(), "int64 overflow");
+        assert!(eval("'a' + 1 == 'a1'", object.clone()).is_err(), "type mismatch");
+        assert!(eval("authorizer.group('').resource('pods').check('get').allowed()", object.clone()).is_err());
+        assert!(Expression::compile("object.?spec.?replicas.orValue(0) > 1").is_err());
+        assert!(Expression::compile("object.spec.(").is_err());
+        let deep = "[1].all(a, [1].all(b, [1].all(c, [1].all(d, true))))";
+        assert!(Expression::compile(deep).is_err(), "four comprehensions deep");
+        assert!(Expression::compile("[1].all(a, [1].all(b, [1].all(c, true)))").is_ok());
+        assert!(Expression::compile("'all(' == 'x'").is_ok(), "inside a string is no macro");
+    }
+}
