@@ -10,6 +10,7 @@
 //! * [`resources`]: container requests and limits after defaulting and LimitRanges;
 //! * [`credentials`]: values that look like credentials, judged without ever showing them.
 
+pub mod admission;
 pub mod audit_policy;
 pub mod credentials;
 pub mod flags;

@@ -120,7 +120,9 @@ impl Expression {
     pub fn evaluate(&self, inputs: &Inputs) -> Result<Json, EvalError> {
         if self.source.contains("authorizer") {
             return Err(EvalError {
-                message: "`authorizer` asks the cluster's authorizer, which cannot be answered offline".into(),
+                message:
+                    "`authorizer` asks the cluster's authorizer, which cannot be answered offline"
+                        .into(),
             });
         }
         let mut context = cel::Context::default().with_all();
@@ -155,7 +157,9 @@ fn to_json(value: &cel::Value) -> Result<Json, EvalError> {
         cel::Value::UInt(u) => Json::from(*u),
         cel::Value::Float(f) => Json::from(*f),
         cel::Value::String(s) => Json::String(s.to_string()),
-        cel::Value::List(items) => Json::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        cel::Value::List(items) => {
+            Json::Array(items.iter().map(to_json).collect::<Result<_, _>>()?)
+        }
         cel::Value::Map(map) => Json::Object(
             map.map
                 .iter()
@@ -211,16 +215,28 @@ mod tests {
             "containers": [{"image": "registry.example.com/a:1"}, {"image": "docker.io/b"}]}});
         let cases: &[(&str, Json)] = &[
             ("object.spec.replicas <= 5", json!(true)),
-            ("object.spec.containers.all(c, c.image.startsWith('registry.example.com/'))", json!(false)),
-            ("object.spec.containers.exists_one(c, c.image.matches('^docker'))", json!(true)),
+            (
+                "object.spec.containers.all(c, c.image.startsWith('registry.example.com/'))",
+                json!(false),
+            ),
+            (
+                "object.spec.containers.exists_one(c, c.image.matches('^docker'))",
+                json!(true),
+            ),
             ("has(object.metadata.labels.team)", json!(true)),
             ("'team' in object.metadata.labels", json!(true)),
-            ("object.spec.containers.map(c, c.image).filter(i, i.contains('example')).size()", json!(1)),
+            (
+                "object.spec.containers.map(c, c.image).filter(i, i.contains('example')).size()",
+                json!(1),
+            ),
             ("[1, 2, 3].sum()", json!(6)),
             ("'a,b'.split(',')", json!(["a", "b"])),
             ("'Shop'.lowerAscii()", json!("shop")),
             ("url('https://x.example/p').getHost()", json!("x.example")),
-            ("quantity('1Gi').isGreaterThan(quantity('512Mi'))", json!(true)),
+            (
+                "quantity('1Gi').isGreaterThan(quantity('512Mi'))",
+                json!(true),
+            ),
             ("string(object.spec.replicas) + 'x'", json!("3x")),
         ];
         for (source, expected) in cases {
@@ -231,15 +247,34 @@ mod tests {
     #[test]
     fn errors_are_errors() {
         let object = json!({"spec": {}});
-        assert!(eval("object.spec.replicas == 1", object.clone()).is_err(), "missing field without has()");
-        assert!(eval("9223372036854775807 + 1 > 0", object.clone()).is_err(), "int64 overflow");
-        assert!(eval("'a' + 1 == 'a1'", object.clone()).is_err(), "type mismatch");
-        assert!(eval("authorizer.group('').resource('pods').check('get').allowed()", object.clone()).is_err());
+        assert!(
+            eval("object.spec.replicas == 1", object.clone()).is_err(),
+            "missing field without has()"
+        );
+        assert!(
+            eval("9223372036854775807 + 1 > 0", object.clone()).is_err(),
+            "int64 overflow"
+        );
+        assert!(
+            eval("'a' + 1 == 'a1'", object.clone()).is_err(),
+            "type mismatch"
+        );
+        assert!(eval(
+            "authorizer.group('').resource('pods').check('get').allowed()",
+            object.clone()
+        )
+        .is_err());
         assert!(Expression::compile("object.?spec.?replicas.orValue(0) > 1").is_err());
         assert!(Expression::compile("object.spec.(").is_err());
         let deep = "[1].all(a, [1].all(b, [1].all(c, [1].all(d, true))))";
-        assert!(Expression::compile(deep).is_err(), "four comprehensions deep");
+        assert!(
+            Expression::compile(deep).is_err(),
+            "four comprehensions deep"
+        );
         assert!(Expression::compile("[1].all(a, [1].all(b, [1].all(c, true)))").is_ok());
-        assert!(Expression::compile("'all(' == 'x'").is_ok(), "inside a string is no macro");
+        assert!(
+            Expression::compile("'all(' == 'x'").is_ok(),
+            "inside a string is no macro"
+        );
     }
 }

@@ -57,6 +57,8 @@ pub struct Overrides {
     pub strict: bool,
     pub fail_on: Option<Severity>,
     pub no_bootstrap: bool,
+    /// Admission policies every object is judged against ([`load_admission_policies`]).
+    pub admission: Option<Arc<palisade_analysis::admission::Policies>>,
 }
 
 /// Why a pipeline could not be built.
@@ -109,6 +111,7 @@ pub fn build_pipeline(
         rbac_bootstrap: !flags.no_bootstrap && config.rbac.bootstrap.unwrap_or(true),
         kubernetes_version: kubernetes_version.unwrap_or(Version::LATEST),
         options: loaded.options.clone(),
+        admission: flags.admission.clone(),
     };
     let engine = Engine::new(&settings)?;
     let overrides: Vec<(String, Severity)> = config
@@ -970,6 +973,63 @@ impl InventoryPart {
         self.errors.extend(part.errors);
         self.warnings.extend(part.warnings);
     }
+}
+
+/// The ValidatingAdmissionPolicies and bindings under `paths`, with the Namespaces and the
+/// parameter objects they can see, read before a scan so that every object is judged against
+/// them wherever they stand in the input. Files that do not mention a policy are read only
+/// when some policy was found. Standard input is not read (it can be read once only).
+pub fn load_admission_policies(
+    paths: &[String],
+) -> (palisade_analysis::admission::Policies, Vec<LoadError>) {
+    let mut policies = palisade_analysis::admission::Policies::default();
+    let mut errors = Vec::new();
+    let (inputs, _) = palisade_load::discover(paths);
+    let texts: Vec<(Arc<str>, String)> = inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::File(path) => {
+                let name = input.display_name();
+                let bytes = std::fs::read(path).ok()?;
+                let text = decode(&name, &bytes).ok()?.to_string();
+                Some((name, text))
+            }
+            Input::Stdin => None,
+        })
+        .collect();
+    for (name, text) in texts
+        .iter()
+        .filter(|(_, t)| t.contains("ValidatingAdmissionPolicy"))
+    {
+        load_text(name, text, &mut |loaded| {
+            if let Loaded::Object(object) = loaded {
+                policies.add_policy_or_binding(&object);
+            }
+        });
+    }
+    if policies.is_empty() {
+        return (policies, errors);
+    }
+    for (name, text) in &texts {
+        load_text(name, text, &mut |loaded| {
+            if let Loaded::Object(object) = loaded {
+                policies.add_context(&object);
+            }
+        });
+    }
+    for (at, message) in std::mem::take(&mut policies.problems) {
+        errors.push(LoadError {
+            file: at
+                .location
+                .as_ref()
+                .map_or_else(|| at.object.display_name(), |l| l.file.to_string()),
+            document: at.location.as_ref().map(|l| l.document),
+            line: at.location.as_ref().map(|l| l.line),
+            column: at.location.as_ref().map(|l| l.column),
+            message,
+        });
+    }
+    (policies, errors)
 }
 
 /// An inventory read from files, with what could not be read (errors) and what was read as

@@ -26,6 +26,9 @@ pub struct Settings {
     pub kubernetes_version: Version,
     /// Configured rule options, by rule code.
     pub options: HashMap<&'static str, OptionValues>,
+    /// ValidatingAdmissionPolicies (and their bindings and parameters) every object is judged
+    /// against.
+    pub admission: Option<std::sync::Arc<palisade_analysis::admission::Policies>>,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             rbac_bootstrap: true,
             kubernetes_version: Version::LATEST,
             options: HashMap::new(),
+            admission: None,
         }
     }
 }
@@ -89,6 +93,11 @@ pub struct Engine {
     audit: Vec<(&'static Rule, AuditCheck)>,
     rbac_bootstrap: bool,
     kubernetes_version: Version,
+    /// The admission policy rule, with the policies it judges against.
+    admission: Option<(
+        &'static Rule,
+        std::sync::Arc<palisade_analysis::admission::Policies>,
+    )>,
 }
 
 /// The text of the file an object came from, for code frames.
@@ -131,6 +140,7 @@ impl Engine {
         let mut suppression = Vec::new();
         let mut files = Vec::new();
         let mut audit = Vec::new();
+        let mut admission = None;
         for rule in settings.selection.resolve(RULES)? {
             match rule.check {
                 Check::Pss(id) => {
@@ -144,6 +154,13 @@ impl Engine {
                 }
                 Check::Inventory(check) => inventory.push(ActiveInventory { rule, check }),
                 Check::Suppression => suppression.push(rule),
+                Check::Admission => {
+                    admission = settings
+                        .admission
+                        .as_ref()
+                        .filter(|p| !p.is_empty())
+                        .map(|p| (rule, std::sync::Arc::clone(p)))
+                }
                 Check::File(check) => files.push((rule, check)),
                 Check::Pod(check) => active.push(Active {
                     rule,
@@ -185,6 +202,7 @@ impl Engine {
             audit,
             rbac_bootstrap: settings.rbac_bootstrap,
             kubernetes_version: settings.kubernetes_version,
+            admission,
         })
     }
 
@@ -352,7 +370,64 @@ impl Engine {
                 findings.push(self.finding(active.rule, object, violation, source));
             }
         }
+        if let Some((rule, policies)) = &self.admission {
+            findings.extend(self.admission_findings(rule, policies, object, pod.as_ref(), source));
+        }
         findings
+    }
+
+    /// What the admission policies say of `object`: a finding per failed validation and
+    /// action, at the object (or its pod template), pointing at the validation.
+    fn admission_findings(
+        &self,
+        rule: &'static Rule,
+        policies: &palisade_analysis::admission::Policies,
+        object: &Object,
+        pod: Option<&PodView<'_>>,
+        source: Option<&Source<'_>>,
+    ) -> Vec<Finding> {
+        use palisade_analysis::admission::Action;
+        policies
+            .judge(object)
+            .into_iter()
+            .map(|verdict| {
+                let (severity, verb) = match verdict.action {
+                    Action::Deny => (palisade_model::Severity::High, "denies"),
+                    Action::Warn => (palisade_model::Severity::Medium, "warns about"),
+                    Action::Audit => (palisade_model::Severity::Low, "audits"),
+                };
+                let subject = object.reference.display_name();
+                let (message, path) = match (verdict.target, pod) {
+                    ("pod-template", Some(pod)) => (
+                        format!(
+                            "the pods of {subject}: ValidatingAdmissionPolicy {} (binding {}) {verb} them: {}",
+                            verdict.policy, verdict.binding, verdict.message
+                        ),
+                        pod.spec_path.clone(),
+                    ),
+                    _ => (
+                        format!(
+                            "ValidatingAdmissionPolicy {} (binding {}) {verb} {subject}: {}",
+                            verdict.policy, verdict.binding, verdict.message
+                        ),
+                        palisade_model::FieldPath::root(),
+                    ),
+                };
+                let mut finding = self.finding(rule, object, Violation { path, message }, source);
+                finding.severity = severity;
+                finding.related = vec![palisade_model::Related {
+                    object: std::sync::Arc::clone(&verdict.at.object),
+                    path: verdict.at.path.clone(),
+                    location: verdict.at.location.clone(),
+                    message: match verdict.validation {
+                        Some(i) => format!("validation {i} of ValidatingAdmissionPolicy {}", verdict.policy),
+                        None => format!("ValidatingAdmissionPolicy {}", verdict.policy),
+                    },
+                }]
+                .into();
+                finding
+            })
+            .collect()
     }
 
     fn finding(

@@ -26,6 +26,9 @@ pub enum Check {
     File(fn(&NodeFile) -> Option<String>),
     /// Judges the suppressions themselves, after every other rule has run.
     Suppression,
+    /// Judges every object against the admission policies the engine was given
+    /// ([`crate::Settings::admission`]), as the API server would judge its creation.
+    Admission,
     /// Judges one API server audit event (`palisade audit detect`).
     AuditEvent(fn(&AuditEvent) -> Vec<AuditHit>),
     /// Judges the audit log as a stream (bursts, sequences): a fresh detector per run.
@@ -65,6 +68,7 @@ impl Check {
             Check::Object(_) | Check::Versioned(_) => "object",
             Check::File(_) => "node file",
             Check::Suppression => "suppressions",
+            Check::Admission => "object",
             Check::AuditEvent(_) | Check::AuditStream(_) => "audit event",
         }
     }

@@ -54,6 +54,7 @@ pub static RULES: &[&Rule] = &[
     &netpol::host_network::RULE,
     &netpol::admin_priority::RULE,
     &netpol::invalid::RULE,
+    &admission::policy_denies::RULE,
     &workload::read_only_root_filesystem::RULE,
     &workload::dangerous_capabilities::RULE,
     &workload::share_process_namespace::RULE,

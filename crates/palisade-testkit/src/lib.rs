@@ -54,7 +54,7 @@ impl TestCluster {
     /// (after saying why on stderr) when the binaries are missing. `test` names the caller.
     pub fn shared(test: &str) -> Option<&'static TestCluster> {
         let cluster = SHARED
-            .get_or_init(|| match TestCluster::start() {
+            .get_or_init(|| match TestCluster::start(&[]) {
                 Ok(cluster) => Some(cluster),
                 Err(why) => {
                     eprintln!("palisade-testkit: no test cluster: {why}");
@@ -76,7 +76,12 @@ impl TestCluster {
     /// A control plane of the caller's own, for tests whose objects would collide with
     /// others' (the bundled examples share namespace names); stopped when dropped.
     pub fn own(test: &str) -> Option<TestCluster> {
-        match TestCluster::start() {
+        Self::own_with(test, &[])
+    }
+
+    /// [`TestCluster::own`] with extra kube-apiserver flags (feature gates, runtime config).
+    pub fn own_with(test: &str, apiserver_args: &[&str]) -> Option<TestCluster> {
+        match TestCluster::start(apiserver_args) {
             Ok(cluster) => Some(cluster),
             Err(why) => {
                 eprintln!(
@@ -89,7 +94,7 @@ impl TestCluster {
         }
     }
 
-    fn start() -> Result<TestCluster, String> {
+    fn start(apiserver_args: &[&str]) -> Result<TestCluster, String> {
         let bin = binaries()?;
         let etcd = [bin.join("etcd"), PathBuf::from("/usr/bin/etcd")]
             .into_iter()
@@ -202,7 +207,8 @@ impl TestCluster {
                 .args(["--authorization-mode=Node,RBAC", "--allow-privileged=true"])
                 .arg("--service-cluster-ip-range=10.96.0.0/16")
                 .arg(flag("audit-log-path", &path("audit.log")))
-                .arg(flag("audit-policy-file", &path("audit-policy.yaml"))),
+                .arg(flag("audit-policy-file", &path("audit-policy.yaml")))
+                .args(apiserver_args),
         )?;
         let server = format!("https://127.0.0.1:{api_port}");
         let cert = path("serving/apiserver.crt");

@@ -92,6 +92,8 @@ fn serve(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Result<u8> {
             strict: serve.strict,
             fail_on: serve.fail_on,
             no_bootstrap: false,
+            // The API server itself enforces its admission policies at admission.
+            admission: None,
         },
         mode: serve.mode.map(|m| match m {
             ModeArg::Enforce => Mode::Enforce,

@@ -935,6 +935,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR")]
     pub render: Vec<PathBuf>,
 
+    /// ValidatingAdmissionPolicies (with their bindings and parameters) to judge every object
+    /// against, besides those in the input: the platform team's policy repository (repeat).
+    #[arg(long, value_name = "PATH")]
+    pub policies: Vec<String>,
+
     /// Exit 0 when the input holds no Kubernetes object at all (by default that is an error,
     /// exit 2: an empty file, an empty stdin or a directory without manifests in CI usually
     /// means the wrong path).

@@ -50,7 +50,18 @@ fn pipeline(
     loaded: &LoadedConfig,
     kubernetes_version: Option<Version>,
 ) -> Result<(Pipeline, Severity)> {
+    pipeline_with(args, loaded, kubernetes_version, None)
+}
+
+/// [`pipeline`], judging every object against `admission` policies too.
+fn pipeline_with(
+    args: &ScanArgs,
+    loaded: &LoadedConfig,
+    kubernetes_version: Option<Version>,
+    admission: Option<std::sync::Arc<palisade_analysis::admission::Policies>>,
+) -> Result<(Pipeline, Severity)> {
     let flags = Overrides {
+        admission,
         pss_level: args.pss_level,
         pss_version: args.pss_version,
         kubernetes_version,
@@ -197,8 +208,14 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
         args.paths.clone()
     };
     let loaded = load_config(args, &paths)?;
-    let (pipeline, fail_on) = pipeline(args, &loaded, kubernetes_version)?;
-    let (mut inputs, discovery_errors) = discover(&paths);
+    // Admission policies are read first, wherever they stand, so every object meets them.
+    let mut policy_paths = paths.clone();
+    policy_paths.extend(args.policies.iter().cloned());
+    let (policies, policy_errors) = palisade_engine::load_admission_policies(&policy_paths);
+    let admission = (!policies.is_empty()).then(|| std::sync::Arc::new(policies));
+    let (pipeline, fail_on) = pipeline_with(args, &loaded, kubernetes_version, admission)?;
+    let (mut inputs, mut discovery_errors) = discover(&paths);
+    discovery_errors.extend(policy_errors);
     let rendered: Vec<crate::render::Rendered> = args
         .render
         .iter()

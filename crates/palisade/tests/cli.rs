@@ -258,7 +258,7 @@ fn rules_and_explain_document_every_rule() {
         .expect("runs");
     let rules = json_of(&output);
     let rules = rules.as_array().expect("array");
-    assert_eq!(rules.len(), 125);
+    assert_eq!(rules.len(), 126);
     assert!(rules.iter().all(|r| r["docs"]
         .as_str()
         .is_some_and(|d| d.contains("## Why is this bad?"))));

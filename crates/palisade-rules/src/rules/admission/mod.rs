@@ -1,5 +1,6 @@
 //! Admission webhooks and runtime classes: the cluster's own enforcement points.
 
+pub mod policy_denies;
 pub mod runtime_class_required;
 pub mod webhook_failure_policy;
 pub mod webhook_selector_bypass;

@@ -1,0 +1,732 @@
+//! ValidatingAdmissionPolicies and their bindings, judged offline as the API server judges a
+//! CREATE: which policies a binding puts in force for an object (`matchConstraints` intersected
+//! with the binding's `matchResources`: resource rules, excluded rules, namespace and object
+//! selectors), its parameters, `matchConditions`, `variables`, `validations` and their
+//! messages, `failurePolicy` and the binding's `validationActions`. Read from
+//! `admissionregistration.k8s.io` `v1alpha1`, `v1beta1` and `v1`.
+
+use std::collections::HashMap;
+
+use palisade_cel::{Expression, Inputs};
+use palisade_model::{FieldPath, Node, Object, Value};
+use serde_json::{json, Value as Json};
+
+use crate::rbac::Source;
+use crate::selector::{labels_of, LabelSelector};
+
+/// What a binding does with a failed validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    Deny,
+    Warn,
+    Audit,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Deny => "Deny",
+            Action::Warn => "Warn",
+            Action::Audit => "Audit",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct ResourceRule {
+    groups: Vec<String>,
+    versions: Vec<String>,
+    resources: Vec<String>,
+    operations: Vec<String>,
+    names: Vec<String>,
+    scope: String,
+}
+
+#[derive(Clone, Debug, Default)]
+struct MatchResources {
+    namespace_selector: Option<LabelSelector>,
+    object_selector: Option<LabelSelector>,
+    rules: Vec<ResourceRule>,
+    excluded: Vec<ResourceRule>,
+}
+
+struct Validation {
+    expression: Result<Expression, String>,
+    message: Option<String>,
+    message_expression: Option<Result<Expression, String>>,
+    /// Where the validation is written.
+    source: Source,
+}
+
+struct Policy {
+    name: String,
+    alpha: bool,
+    constraints: MatchResources,
+    param_kind: Option<(String, String)>,
+    conditions: Vec<(String, Result<Expression, String>)>,
+    variables: Vec<(String, Result<Expression, String>)>,
+    validations: Vec<Validation>,
+    fail: bool,
+    source: Source,
+}
+
+struct ParamRef {
+    name: Option<String>,
+    namespace: Option<String>,
+    selector: Option<LabelSelector>,
+    deny_when_missing: bool,
+}
+
+struct Binding {
+    name: String,
+    policy: String,
+    resources: Option<MatchResources>,
+    params: Option<ParamRef>,
+    actions: Vec<Action>,
+}
+
+/// A candidate parameter object: its identity and JSON.
+struct Param {
+    api_version: String,
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+    labels: Vec<(String, String)>,
+    json: Json,
+}
+
+/// A failed validation, as the API server would report it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub policy: String,
+    pub binding: String,
+    pub action: Action,
+    /// The failed validation's index, or `None` when the policy failed as a whole (an
+    /// evaluation error under `failurePolicy: Fail`, missing parameters).
+    pub validation: Option<usize>,
+    pub message: String,
+    /// `object`, or `pod-template` when judged on a workload's pod template.
+    pub target: &'static str,
+    /// Where in the policy's file the failing validation is.
+    pub at: Source,
+}
+
+/// Everything needed to judge objects: policies, bindings, parameter objects, namespaces.
+#[derive(Default)]
+pub struct Policies {
+    policies: Vec<Policy>,
+    bindings: Vec<Binding>,
+    params: Vec<Param>,
+    namespaces: HashMap<String, Json>,
+    /// Problems with the policies themselves (an expression that does not compile).
+    pub problems: Vec<(Source, String)>,
+}
+
+impl std::fmt::Debug for Policies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policies")
+            .field(
+                "policies",
+                &self.policies.iter().map(|p| &p.name).collect::<Vec<_>>(),
+            )
+            .field(
+                "bindings",
+                &self.bindings.iter().map(|b| &b.name).collect::<Vec<_>>(),
+            )
+            .field("params", &self.params.len())
+            .finish()
+    }
+}
+
+/// A node as JSON.
+pub fn to_json(node: &Node) -> Json {
+    match &node.value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Float(f) => Json::from(*f),
+        Value::Str(s) => Json::String(s.clone()),
+        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), to_json(&e.value)))
+                .collect(),
+        ),
+    }
+}
+
+fn strings(node: Option<&Node>) -> Vec<String> {
+    node.map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect()
+}
+
+fn resource_rules(node: Option<&Node>) -> Vec<ResourceRule> {
+    node.map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .map(|rule| ResourceRule {
+            groups: strings(rule.get("apiGroups")),
+            versions: strings(rule.get("apiVersions")),
+            resources: strings(rule.get("resources")),
+            operations: strings(rule.get("operations")),
+            names: strings(rule.get("resourceNames")),
+            scope: rule.str_of("scope").unwrap_or("*").to_string(),
+        })
+        .collect()
+}
+
+fn match_resources(node: &Node) -> MatchResources {
+    MatchResources {
+        namespace_selector: node
+            .get("namespaceSelector")
+            .filter(|n| !n.is_null())
+            .map(LabelSelector::from_node),
+        object_selector: node
+            .get("objectSelector")
+            .filter(|n| !n.is_null())
+            .map(LabelSelector::from_node),
+        rules: resource_rules(node.get("resourceRules")),
+        excluded: resource_rules(node.get("excludeResourceRules")),
+    }
+}
+
+/// `Deployment` -> `deployments`, `NetworkPolicy` -> `networkpolicies`, `Ingress` ->
+/// `ingresses`: the API's plural, for the kinds whose plural is regular.
+pub fn plural(kind: &str) -> String {
+    let lower = kind.to_ascii_lowercase();
+    if lower == "endpoints" {
+        lower
+    } else if let Some(stem) = lower
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
+    {
+        format!("{stem}ies")
+    } else if lower.ends_with('s') || lower.ends_with('x') || lower.ends_with("ch") {
+        format!("{lower}es")
+    } else {
+        format!("{lower}s")
+    }
+}
+
+/// What a rule matches against.
+struct Request<'a> {
+    group: &'a str,
+    version: &'a str,
+    resource: &'a str,
+    name: &'a str,
+    namespaced: bool,
+}
+
+fn listed(values: &[String], value: &str) -> bool {
+    values.iter().any(|v| v == "*" || v == value)
+}
+
+impl ResourceRule {
+    fn matches(&self, request: &Request<'_>) -> bool {
+        let scope_ok = match self.scope.as_str() {
+            "Namespaced" => request.namespaced,
+            "Cluster" => !request.namespaced,
+            _ => true,
+        };
+        let resource_ok = self.resources.iter().any(|r| {
+            r == "*"
+                || r == request.resource
+                || r == "*/*"
+                || r.strip_suffix("/*") == Some(request.resource)
+        });
+        scope_ok
+            && listed(&self.groups, request.group)
+            && listed(&self.versions, request.version)
+            && resource_ok
+            && (self.operations.is_empty() || listed(&self.operations, "CREATE"))
+            && (self.names.is_empty() || self.names.iter().any(|n| n == request.name))
+    }
+}
+
+impl Policies {
+    /// Takes `object` if it is a policy or a binding (the first of two passes over the input).
+    pub fn add_policy_or_binding(&mut self, object: &Object) {
+        match (object.group(), object.kind()) {
+            ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
+                self.add_policy(object)
+            }
+            ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
+                self.add_binding(object)
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes `object` if a policy can see it: a Namespace (`namespaceObject`, namespace
+    /// selectors) or an object of a policy's `paramKind` (the second pass).
+    pub fn add_context(&mut self, object: &Object) {
+        if (object.group(), object.kind()) == ("", "Namespace") {
+            self.namespaces
+                .insert(object.reference.name.clone(), to_json(&object.root));
+        }
+        let wanted = self.policies.iter().any(|p| {
+            p.param_kind.as_ref().is_some_and(|(api, kind)| {
+                *api == object.reference.api_version && kind == object.kind()
+            })
+        });
+        if wanted {
+            self.params.push(Param {
+                api_version: object.reference.api_version.clone(),
+                kind: object.kind().to_string(),
+                namespace: object.reference.namespace.clone(),
+                name: object.reference.name.clone(),
+                labels: labels_of(object.metadata().and_then(|m| m.get("labels"))),
+                json: to_json(&object.root),
+            });
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+    }
+
+    fn compile(
+        &mut self,
+        object: &Object,
+        path: &FieldPath,
+        source: Option<&str>,
+    ) -> Result<Expression, String> {
+        let source = source.unwrap_or("");
+        Expression::compile(source).map_err(|e| {
+            let message = format!(
+                "ValidatingAdmissionPolicy {}: `{}` does not compile: {e}",
+                object.reference.name,
+                path.as_str()
+            );
+            self.problems
+                .push((Source::of(object, path, false), message.clone()));
+            message
+        })
+    }
+
+    fn add_policy(&mut self, object: &Object) {
+        let spec_path = FieldPath::root().key("spec");
+        let Some(spec) = object.root.get("spec") else {
+            return;
+        };
+        let alpha = object.reference.api_version.ends_with("v1alpha1");
+        let mut conditions = Vec::new();
+        for (i, c) in spec
+            .get("matchConditions")
+            .map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let path = spec_path.key("matchConditions").index(i).key("expression");
+            let expression = self.compile(object, &path, c.str_of("expression"));
+            conditions.push((c.str_of("name").unwrap_or("").to_string(), expression));
+        }
+        let mut variables = Vec::new();
+        for (i, v) in spec
+            .get("variables")
+            .map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let path = spec_path.key("variables").index(i).key("expression");
+            let expression = self.compile(object, &path, v.str_of("expression"));
+            variables.push((v.str_of("name").unwrap_or("").to_string(), expression));
+        }
+        let mut validations = Vec::new();
+        for (i, v) in spec
+            .get("validations")
+            .map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let path = spec_path.key("validations").index(i);
+            let expression = self.compile(object, &path.key("expression"), v.str_of("expression"));
+            let message_expression = v
+                .str_of("messageExpression")
+                .map(|text| self.compile(object, &path.key("messageExpression"), Some(text)));
+            validations.push(Validation {
+                expression,
+                message: v.str_of("message").map(str::to_string),
+                message_expression,
+                source: Source::of(object, &path.key("expression"), false),
+            });
+        }
+        let param_kind = spec.get("paramKind").map(|p| {
+            (
+                p.str_of("apiVersion").unwrap_or("").to_string(),
+                p.str_of("kind").unwrap_or("").to_string(),
+            )
+        });
+        self.policies.push(Policy {
+            name: object.reference.name.clone(),
+            alpha,
+            constraints: spec
+                .get("matchConstraints")
+                .map(match_resources)
+                .unwrap_or_default(),
+            param_kind,
+            conditions,
+            variables,
+            validations,
+            fail: spec.str_of("failurePolicy") != Some("Ignore"),
+            source: Source::of(object, &spec_path, false),
+        });
+    }
+
+    fn add_binding(&mut self, object: &Object) {
+        let Some(spec) = object.root.get("spec") else {
+            return;
+        };
+        let alpha = object.reference.api_version.ends_with("v1alpha1");
+        let actions = if alpha {
+            vec![Action::Deny]
+        } else {
+            strings(spec.get("validationActions"))
+                .iter()
+                .filter_map(|a| match a.as_str() {
+                    "Deny" => Some(Action::Deny),
+                    "Warn" => Some(Action::Warn),
+                    "Audit" => Some(Action::Audit),
+                    _ => None,
+                })
+                .collect()
+        };
+        let params = spec.get("paramRef").map(|p| ParamRef {
+            name: p.str_of("name").map(str::to_string),
+            namespace: p.str_of("namespace").map(str::to_string),
+            selector: p.get("selector").map(LabelSelector::from_node),
+            deny_when_missing: p.str_of("parameterNotFoundAction") != Some("Allow"),
+        });
+        self.bindings.push(Binding {
+            name: object.reference.name.clone(),
+            policy: spec.str_of("policyName").unwrap_or("").to_string(),
+            resources: spec.get("matchResources").map(match_resources),
+            params,
+            actions,
+        });
+    }
+
+    /// The namespace object an object of `namespace` sees (the input's, else one with only
+    /// its name label).
+    fn namespace_object(&self, namespace: &str) -> Json {
+        self.namespaces.get(namespace).cloned().unwrap_or_else(|| {
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace,
+                "labels": {"kubernetes.io/metadata.name": namespace}}})
+        })
+    }
+
+    fn labels_of_json(value: &Json) -> Vec<(String, String)> {
+        let mut labels: Vec<(String, String)> = value
+            .pointer("/metadata/labels")
+            .and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(name) = value.pointer("/metadata/name").and_then(Json::as_str) {
+            if value["kind"] == "Namespace"
+                && !labels
+                    .iter()
+                    .any(|(k, _)| k == "kubernetes.io/metadata.name")
+            {
+                labels.push(("kubernetes.io/metadata.name".into(), name.to_string()));
+            }
+        }
+        labels
+    }
+
+    /// Whether `resources` selects the request. A binding's `matchResources` without
+    /// `resourceRules` narrows nothing by resource (the policy's constraints already did).
+    fn in_force(
+        &self,
+        resources: &MatchResources,
+        request: &Request<'_>,
+        object: &Json,
+        namespace: &Json,
+    ) -> bool {
+        if !resources.rules.is_empty() && !resources.rules.iter().any(|r| r.matches(request)) {
+            return false;
+        }
+        if resources.excluded.iter().any(|r| r.matches(request)) {
+            return false;
+        }
+        if let Some(selector) = &resources.object_selector {
+            if !selector.matches(&Self::labels_of_json(object)) {
+                return false;
+            }
+        }
+        if let Some(selector) = &resources.namespace_selector {
+            // A Namespace is matched on its own labels; a cluster-scoped object always matches.
+            let labels = if request.resource == "namespaces" && request.group.is_empty() {
+                Self::labels_of_json(object)
+            } else if request.namespaced {
+                Self::labels_of_json(namespace)
+            } else {
+                return true;
+            };
+            if !selector.matches(&labels) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Every failed validation of every policy in force for `object`, judged as a CREATE; a
+    /// workload is also judged through the pods its template makes.
+    pub fn judge(&self, object: &Object) -> Vec<Verdict> {
+        if self.policies.is_empty() {
+            return Vec::new();
+        }
+        let json = to_json(&object.root);
+        let mut out = self.judge_json(&json, object.reference.namespace.as_deref(), "object");
+        if object.kind() != "Pod" {
+            if let Some(pod) = crate::admission::pod_of(object) {
+                out.extend(self.judge_json(
+                    &pod,
+                    object.reference.namespace.as_deref(),
+                    "pod-template",
+                ));
+            }
+        }
+        out
+    }
+
+    fn judge_json(
+        &self,
+        object: &Json,
+        namespace: Option<&str>,
+        target: &'static str,
+    ) -> Vec<Verdict> {
+        let api_version = object["apiVersion"].as_str().unwrap_or("");
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let kind = object["kind"].as_str().unwrap_or("");
+        let resource = plural(kind);
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        let request = Request {
+            group,
+            version,
+            resource: &resource,
+            name,
+            namespaced: namespace.is_some(),
+        };
+        let namespace_object = namespace
+            .map(|ns| self.namespace_object(ns))
+            .unwrap_or(Json::Null);
+        let request_json = json!({
+            "operation": "CREATE",
+            "kind": {"group": group, "version": version, "kind": kind},
+            "resource": {"group": group, "version": version, "resource": resource},
+            "name": name,
+            "namespace": namespace.unwrap_or(""),
+            "userInfo": {"username": ""},
+            "dryRun": true,
+        });
+        let mut out = Vec::new();
+        for binding in &self.bindings {
+            let Some(policy) = self.policies.iter().find(|p| p.name == binding.policy) else {
+                continue;
+            };
+            let constrained = !policy.constraints.rules.is_empty();
+            if !constrained
+                || !self.in_force(&policy.constraints, &request, object, &namespace_object)
+            {
+                continue;
+            }
+            if let Some(resources) = &binding.resources {
+                if !self.in_force(resources, &request, object, &namespace_object) {
+                    continue;
+                }
+            }
+            let verdict = |validation: Option<usize>, message: String, at: &Source| {
+                binding
+                    .actions
+                    .iter()
+                    .map(|action| Verdict {
+                        policy: policy.name.clone(),
+                        binding: binding.name.clone(),
+                        action: *action,
+                        validation,
+                        message: message.clone(),
+                        target,
+                        at: at.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let params_list = match self.params_for(policy, binding, namespace) {
+                Ok(params) => params,
+                Err(message) => {
+                    out.extend(verdict(None, message, &policy.source));
+                    continue;
+                }
+            };
+            for params in params_list {
+                let inputs = Inputs {
+                    object: object.clone(),
+                    old_object: Json::Null,
+                    params,
+                    namespace_object: namespace_object.clone(),
+                    request: request_json.clone(),
+                    variables: json!({}),
+                };
+                match evaluate_policy(policy, inputs) {
+                    Ok(failures) => {
+                        for (index, message) in failures {
+                            out.extend(verdict(
+                                Some(index),
+                                message,
+                                &policy.validations[index].source,
+                            ));
+                        }
+                    }
+                    Err(message) if policy.fail => {
+                        out.extend(verdict(None, message, &policy.source))
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// The parameter objects the binding gives the policy (one evaluation each), `[null]`
+    /// for a policy without parameters, or why the policy fails without them.
+    fn params_for(
+        &self,
+        policy: &Policy,
+        binding: &Binding,
+        namespace: Option<&str>,
+    ) -> Result<Vec<Json>, String> {
+        let Some((api_version, kind)) = &policy.param_kind else {
+            return Ok(vec![Json::Null]);
+        };
+        let Some(reference) = &binding.params else {
+            return Err(format!(
+                "policy {} needs parameters ({kind}) and binding {} names none",
+                policy.name, binding.name
+            ));
+        };
+        let wanted_namespace = reference.namespace.as_deref().or(namespace);
+        let found: Vec<Json> = self
+            .params
+            .iter()
+            .filter(|p| p.api_version == *api_version && p.kind == *kind)
+            .filter(|p| p.namespace.is_none() || p.namespace.as_deref() == wanted_namespace)
+            .filter(|p| reference.name.as_ref().is_none_or(|n| *n == p.name))
+            .filter(|p| {
+                reference
+                    .selector
+                    .as_ref()
+                    .is_none_or(|s| s.matches(&p.labels))
+            })
+            .map(|p| p.json.clone())
+            .collect();
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        let missing = format!(
+            "no params found for policy binding {}: {kind} {} not found",
+            binding.name,
+            reference.name.as_deref().unwrap_or("(by selector)")
+        );
+        if policy.alpha {
+            if policy.fail {
+                Err(missing)
+            } else {
+                Ok(Vec::new())
+            }
+        } else if reference.deny_when_missing {
+            Err(missing)
+        } else {
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// The failed validations (index, message), or the error that fails the whole policy.
+fn evaluate_policy(policy: &Policy, mut inputs: Inputs) -> Result<Vec<(usize, String)>, String> {
+    for (name, condition) in &policy.conditions {
+        let condition = condition.as_ref().map_err(Clone::clone)?;
+        match condition.evaluate(&inputs) {
+            Ok(Json::Bool(true)) => {}
+            Ok(Json::Bool(false)) => return Ok(Vec::new()),
+            Ok(_) => return Err(format!("matchCondition {name} did not evaluate to a bool")),
+            Err(e) => return Err(format!("matchCondition {name}: {e}")),
+        }
+    }
+    let mut variables = serde_json::Map::new();
+    for (name, expression) in &policy.variables {
+        // Variables are read lazily by the API server: one that fails only matters when a
+        // validation uses it, which then fails on its absence.
+        if let Ok(expression) = expression {
+            if let Ok(value) = expression.evaluate(&inputs) {
+                variables.insert(name.clone(), value);
+                inputs.variables = Json::Object(variables.clone());
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    for (index, validation) in policy.validations.iter().enumerate() {
+        let expression = validation.expression.as_ref().map_err(Clone::clone)?;
+        match expression.evaluate(&inputs) {
+            Ok(Json::Bool(true)) => {}
+            Ok(Json::Bool(false)) => {
+                let from_expression = validation
+                    .message_expression
+                    .as_ref()
+                    .and_then(|e| e.as_ref().ok())
+                    .and_then(|e| e.evaluate(&inputs).ok())
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .filter(|m| !m.trim().is_empty());
+                let message = from_expression
+                    .or_else(|| validation.message.clone())
+                    .unwrap_or_else(|| format!("failed expression: {}", expression.source()));
+                failures.push((index, message));
+            }
+            Ok(_) => {
+                return Err(format!(
+                    "validation {} did not evaluate to a bool",
+                    expression.source()
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "expression '{}' resulted in error: {e}",
+                    expression.source()
+                ))
+            }
+        }
+    }
+    Ok(failures)
+}
+
+/// The Pod a workload's template makes, as the API server would see it created.
+pub fn pod_of(object: &Object) -> Option<Json> {
+    let view = palisade_model::PodView::of(object)?;
+    let metadata = view.metadata.map(to_json).unwrap_or_else(|| json!({}));
+    let mut metadata = metadata.as_object().cloned().unwrap_or_default();
+    metadata.insert(
+        "name".into(),
+        Json::String(format!("{}-pod", object.reference.name)),
+    );
+    if let Some(ns) = &object.reference.namespace {
+        metadata.insert("namespace".into(), Json::String(ns.clone()));
+    }
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": Json::Object(metadata),
+        "spec": to_json(view.spec),
+    }))
+}

@@ -1,0 +1,52 @@
+use crate::meta::rule;
+use crate::Check;
+
+rule! {
+    /// ## What it does
+    /// Judges every object, as the API server would judge its creation, against the
+    /// ValidatingAdmissionPolicies and bindings in the input (and in `palisade scan --policies
+    /// PATH`): `matchConstraints` and the binding's `matchResources` (resource rules, excluded
+    /// rules, namespace and object selectors), parameters (`paramKind`, `paramRef`),
+    /// `matchConditions`, `variables`, `validations` with their `message` or
+    /// `messageExpression`, `failurePolicy` and the binding's `validationActions`. A policy
+    /// that matches Pods is also applied to every workload's pod template: the API server
+    /// only says so when the controller's pods fail to appear.
+    ///
+    /// The severity follows the action: Deny high, Warn medium, Audit low.
+    ///
+    /// ## Why is this bad?
+    /// The cluster will refuse the object (or warn, or record it): a deploy that fails at
+    /// the API server, learnt in CI instead.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: ValidatingAdmissionPolicy
+    /// spec:
+    ///   matchConstraints:
+    ///     resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
+    ///   validations:
+    ///     - expression: "object.spec.replicas <= 5"
+    ///       message: at most 5 replicas
+    /// ---
+    /// kind: Deployment
+    /// spec:
+    ///   replicas: 10   # fails: at most 5 replicas
+    /// ```
+    ///
+    /// ## Remediation
+    /// Change the object so the policy's validation holds, or take it to the policy's owner.
+    /// Expressions Palisade cannot judge offline (`authorizer`, the optional syntax `.?`) are
+    /// said to be so, and the policy's `failurePolicy` applies.
+    ///
+    /// ## References
+    /// - Validating Admission Policy:
+    ///   <https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/>
+    pub static RULE = {
+        code: "PAL-VAP-001",
+        name: "admission-policy-denies",
+        severity: High,
+        category: "admission",
+        controls: ["NSA:admission-control"],
+        check: Check::Admission,
+    };
+}

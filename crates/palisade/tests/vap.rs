@@ -1,0 +1,224 @@
+//! ValidatingAdmissionPolicies judged offline, against the real thing: each binding is
+//! installed alone on a kube-apiserver (1.26, ValidatingAdmissionPolicy v1alpha1 behind its
+//! feature gate), every object is sent as a dry-run create, and Palisade's verdicts for the
+//! same policies, bindings, parameters and namespaces must be the server's, policy by policy,
+//! with the same messages.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use palisade_testkit::{manifest_objects, TestCluster};
+use serde_json::Value;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/vap")
+        .join(name)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// (namespace/kind/name) of an object.
+fn key(object: &Value) -> String {
+    format!(
+        "{}/{}/{}",
+        object["metadata"]["namespace"].as_str().unwrap_or(""),
+        object["kind"].as_str().unwrap_or(""),
+        object["metadata"]["name"].as_str().unwrap_or("")
+    )
+}
+
+fn collection(object: &Value) -> String {
+    let namespace = object["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default");
+    match object["kind"].as_str() {
+        Some("Pod") => format!("/api/v1/namespaces/{namespace}/pods"),
+        _ => format!("/apis/apps/v1/namespaces/{namespace}/deployments"),
+    }
+}
+
+/// What the server says of each object: the denial message, if denied.
+fn server_verdicts(
+    cluster: &TestCluster,
+    objects: &[Value],
+    binding: &str,
+) -> BTreeMap<String, Option<String>> {
+    objects
+        .iter()
+        .map(|object| {
+            let answer = cluster.post(&collection(object), object, true);
+            let denied = (answer.status != 201).then(|| {
+                let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+                let message = body["message"].as_str().unwrap_or(&answer.body).to_string();
+                assert!(
+                    message.contains(&format!("with binding '{binding}'")),
+                    "{}: denied by something else: {message}",
+                    key(object)
+                );
+                message
+                    .split_once("denied request: ")
+                    .map_or(message.clone(), |(_, m)| m.to_string())
+            });
+            (key(object), denied)
+        })
+        .collect()
+}
+
+/// What Palisade says of each object under the policies and the one binding.
+fn palisade_verdicts(
+    policies: &Path,
+    objects_file: &Path,
+    objects: &[Value],
+) -> BTreeMap<String, Option<String>> {
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "PAL-VAP-001",
+            "--format",
+            "json",
+            "--policies",
+        ])
+        .arg(policies)
+        .arg(objects_file)
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(
+        report["errors"].as_array().is_some_and(|e| e.is_empty()),
+        "{}",
+        report["errors"]
+    );
+    let mut verdicts: BTreeMap<String, Option<String>> =
+        objects.iter().map(|o| (key(o), None)).collect();
+    for finding in report["findings"].as_array().expect("findings") {
+        let message = finding["message"].as_str().unwrap_or("");
+        // The object itself, not the pods of a workload's template.
+        let Some(rest) = message.strip_prefix("ValidatingAdmissionPolicy ") else {
+            continue;
+        };
+        let object = &finding["object"];
+        let key = format!(
+            "{}/{}/{}",
+            object["namespace"].as_str().unwrap_or(""),
+            object["kind"].as_str().unwrap_or(""),
+            object["name"].as_str().unwrap_or("")
+        );
+        let subject = format!(
+            "{} {}/{}: ",
+            object["kind"].as_str().unwrap_or(""),
+            object["namespace"].as_str().unwrap_or(""),
+            object["name"].as_str().unwrap_or("")
+        );
+        let said = rest
+            .split_once(&subject)
+            .map_or(rest, |(_, m)| m)
+            .to_string();
+        // The server reports the first failed validation.
+        verdicts.entry(key).and_modify(|v| {
+            v.get_or_insert(said);
+        });
+    }
+    verdicts
+}
+
+/// Waits until the server's verdict on `probe` is `denied`, so a binding is (or is no longer)
+/// in force before it is judged.
+fn settle(cluster: &TestCluster, probe: &Value, denied: bool) {
+    for _ in 0..100 {
+        let answer = cluster.post(&collection(probe), probe, true);
+        if (answer.status != 201) == denied {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    panic!("{}: the binding did not take effect", key(probe));
+}
+
+#[test]
+fn offline_verdicts_are_the_api_servers_policy_by_policy() {
+    let Some(cluster) = TestCluster::own_with(
+        "ValidatingAdmissionPolicy behind kube-apiserver",
+        &[
+            "--feature-gates=ValidatingAdmissionPolicy=true",
+            "--runtime-config=admissionregistration.k8s.io/v1alpha1=true",
+        ],
+    ) else {
+        return;
+    };
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: shop}}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n",
+    );
+    let policies = read(&data("policies.yaml"));
+    cluster.apply(&policies);
+    let objects_text = read(&data("objects.yaml"));
+    let objects = manifest_objects(&objects_text).expect("objects");
+    let bindings = manifest_objects(&read(&data("bindings.yaml"))).expect("bindings");
+    let namespaces = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: shop}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut judged = 0;
+    let mut denials = 0;
+    for binding in &bindings {
+        let name = binding["metadata"]["name"]
+            .as_str()
+            .expect("name")
+            .to_string();
+        let text = serde_json::to_string(binding).expect("json");
+        // Palisade first: its verdicts say which object shows the binding in force.
+        let policy_file = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(
+            &policy_file,
+            format!("{policies}---\n{namespaces}---\n{text}\n"),
+        )
+        .expect("write");
+        let objects_file = dir.path().join("objects.yaml");
+        std::fs::write(&objects_file, &objects_text).expect("write");
+        let offline = palisade_verdicts(&policy_file, &objects_file, &objects);
+        cluster.apply(&text);
+        let probe = objects
+            .iter()
+            .find(|o| offline.get(&key(o)).is_some_and(Option::is_some));
+        if let Some(probe) = probe {
+            settle(&cluster, probe, true);
+        } else {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+        }
+        let online = server_verdicts(&cluster, &objects, &name);
+        for (object, server) in &online {
+            let ours = offline.get(object).cloned().flatten();
+            // Evaluation errors are worded by each engine its own way: the verdict must
+            // agree, the words only for the policy's own messages.
+            let error = server
+                .as_ref()
+                .is_some_and(|m| m.contains("resulted in error"));
+            if error {
+                assert!(
+                    ours.is_some(),
+                    "{name} {object}: the server fails closed ({server:?}), Palisade admits"
+                );
+            } else {
+                assert_eq!(&ours, server, "binding {name}, {object}");
+            }
+            judged += 1;
+            denials += usize::from(server.is_some());
+        }
+        cluster.delete(&format!(
+            "/apis/admissionregistration.k8s.io/v1alpha1/validatingadmissionpolicybindings/{name}"
+        ));
+        if let Some(probe) = probe {
+            settle(&cluster, probe, false);
+        }
+    }
+    assert_eq!(judged, bindings.len() * objects.len());
+    assert!(
+        denials >= 10,
+        "{denials} denials: the cases exercise the policies"
+    );
+}
