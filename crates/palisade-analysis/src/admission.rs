@@ -120,6 +120,8 @@ pub struct Policies {
     namespaces: HashMap<String, Json>,
     /// Problems with the policies themselves (an expression that does not compile).
     pub problems: Vec<(Source, String)>,
+    /// Bindings, by where they are written, for [`Policies::dangling_bindings`].
+    binding_sources: Vec<Source>,
 }
 
 impl std::fmt::Debug for Policies {
@@ -285,6 +287,25 @@ impl Policies {
         }
     }
 
+    /// Bindings that name a policy the input does not hold: the API server ignores them, so
+    /// they enforce nothing (where they stand, and why).
+    pub fn dangling_bindings(&self) -> Vec<(Source, String)> {
+        self.bindings
+            .iter()
+            .zip(&self.binding_sources)
+            .filter(|(b, _)| !self.policies.iter().any(|p| p.name == b.policy))
+            .map(|(b, at)| {
+                (
+                    at.clone(),
+                    format!(
+                        "ValidatingAdmissionPolicyBinding {} names policy {}, which the input does not hold: it enforces nothing",
+                        b.name, b.policy
+                    ),
+                )
+            })
+            .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.policies.is_empty()
     }
@@ -404,6 +425,11 @@ impl Policies {
             selector: p.get("selector").map(LabelSelector::from_node),
             deny_when_missing: p.str_of("parameterNotFoundAction") != Some("Allow"),
         });
+        self.binding_sources.push(Source::of(
+            object,
+            &FieldPath::root().keys(&["spec", "policyName"]),
+            false,
+        ));
         self.bindings.push(Binding {
             name: object.reference.name.clone(),
             policy: spec.str_of("policyName").unwrap_or("").to_string(),

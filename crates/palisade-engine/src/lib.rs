@@ -1007,7 +1007,15 @@ pub fn load_admission_policies(
             }
         });
     }
+    // A binding without its policy enforces nothing: an error of the input, since a team
+    // that wrote it means to enforce something.
+    for (at, message) in policies.dangling_bindings() {
+        policies.problems.push((at, message));
+    }
     if policies.is_empty() {
+        for (at, message) in std::mem::take(&mut policies.problems) {
+            errors.push(located_error(&at, message));
+        }
         return (policies, errors);
     }
     for (name, text) in &texts {
@@ -1018,18 +1026,23 @@ pub fn load_admission_policies(
         });
     }
     for (at, message) in std::mem::take(&mut policies.problems) {
-        errors.push(LoadError {
-            file: at
-                .location
-                .as_ref()
-                .map_or_else(|| at.object.display_name(), |l| l.file.to_string()),
-            document: at.location.as_ref().map(|l| l.document),
-            line: at.location.as_ref().map(|l| l.line),
-            column: at.location.as_ref().map(|l| l.column),
-            message,
-        });
+        errors.push(located_error(&at, message));
     }
     (policies, errors)
+}
+
+/// An error of the input at `at` (its file and place when it has one).
+fn located_error(at: &palisade_analysis::rbac::Source, message: String) -> LoadError {
+    LoadError {
+        file: at
+            .location
+            .as_ref()
+            .map_or_else(|| at.object.display_name(), |l| l.file.to_string()),
+        document: at.location.as_ref().map(|l| l.document),
+        line: at.location.as_ref().map(|l| l.line),
+        column: at.location.as_ref().map(|l| l.column),
+        message,
+    }
 }
 
 /// An inventory read from files, with what could not be read (errors) and what was read as

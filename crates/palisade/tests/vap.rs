@@ -222,3 +222,92 @@ fn offline_verdicts_are_the_api_servers_policy_by_policy() {
         "{denials} denials: the cases exercise the policies"
     );
 }
+
+fn scan_json(args: &[&str], files: &[&Path]) -> (Option<i32>, Value) {
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "PAL-VAP-001",
+            "--format",
+            "json",
+        ])
+        .args(args)
+        .args(files)
+        .output()
+        .expect("runs");
+    (
+        output.status.code(),
+        serde_json::from_slice(&output.stdout).expect("JSON"),
+    )
+}
+
+#[test]
+fn workloads_are_judged_through_their_pods_and_actions_set_the_severity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policies = dir.path().join("policies.yaml");
+    std::fs::write(
+        &policies,
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: repos}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [pods]}]\n  variables:\n  - {name: images, expression: \"object.spec.containers.map(c, c.image)\"}\n  validations:\n  - expression: \"variables.images.all(i, i.startsWith('registry.example.com/'))\"\n    messageExpression: \"'images from elsewhere: ' + variables.images.filter(i, !i.startsWith('registry.example.com/')).join(', ')\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: repos-warn}\nspec: {policyName: repos, validationActions: [Warn, Audit]}\n",
+    )
+    .expect("write");
+    let objects = dir.path().join("web.yaml");
+    std::fs::write(
+        &objects,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: docker.io/web:1}]\n",
+    )
+    .expect("write");
+    let (code, report) = scan_json(
+        &["--policies", policies.to_str().expect("utf-8")],
+        &[&objects],
+    );
+    assert_eq!(code, Some(1));
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    let severities: Vec<&str> = findings
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        severities.contains(&"medium") && severities.contains(&"low"),
+        "{severities:?}"
+    );
+    for finding in findings {
+        let message = finding["message"].as_str().unwrap_or("");
+        assert!(
+            message.starts_with("the pods of Deployment shop/web"),
+            "{message}"
+        );
+        assert!(
+            message.ends_with("images from elsewhere: docker.io/web:1"),
+            "{message}"
+        );
+        assert_eq!(finding["path"], "/spec/template/spec");
+        assert_eq!(finding["related"][0]["location"]["line"], 10, "{finding}");
+    }
+}
+
+#[test]
+fn broken_policies_are_located_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policies = dir.path().join("policies.yaml");
+    std::fs::write(
+        &policies,
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: broken}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [pods]}]\n  validations:\n  - expression: \"object.spec.(\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: orphan}\nspec: {policyName: nowhere, validationActions: [Deny]}\n",
+    )
+    .expect("write");
+    let (code, report) = scan_json(&[], &[&policies]);
+    assert_eq!(code, Some(2));
+    let errors = report["errors"].as_array().expect("errors");
+    let lines: Vec<u64> = errors.iter().filter_map(|e| e["line"].as_u64()).collect();
+    assert!(lines.contains(&8), "the expression's line: {errors:?}");
+    assert!(lines.contains(&13), "the binding's policyName: {errors:?}");
+    assert!(errors.iter().any(|e| e["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("does not compile"))));
+    assert!(errors.iter().any(|e| e["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("enforces nothing"))));
+}
