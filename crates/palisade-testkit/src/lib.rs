@@ -81,7 +81,30 @@ impl TestCluster {
 
     /// [`TestCluster::own`] with extra kube-apiserver flags (feature gates, runtime config).
     pub fn own_with(test: &str, apiserver_args: &[&str]) -> Option<TestCluster> {
-        match TestCluster::start(apiserver_args) {
+        Self::own_from(test, None, apiserver_args)
+    }
+
+    /// A control plane of Kubernetes `minor` (1.`minor`), found in `$PALISADE_K8S_1_<minor>_BIN`
+    /// or `~/.cache/palisade-k8s-1.<minor>`: for APIs the default server lacks. Skips loudly
+    /// without it.
+    pub fn own_version(test: &str, minor: u32, apiserver_args: &[&str]) -> Option<TestCluster> {
+        let dir = std::env::var_os(format!("PALISADE_K8S_1_{minor}_BIN"))
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::home_dir().map(|h| h.join(format!(".cache/palisade-k8s-1.{minor}")))
+            })
+            .filter(|d| d.join("kube-apiserver").is_file());
+        let Some(dir) = dir else {
+            eprintln!(
+                "SKIPPED {test}: needs kube-apiserver 1.{minor} in $PALISADE_K8S_1_{minor}_BIN or ~/.cache/palisade-k8s-1.{minor} (README, \"Cluster tests\")"
+            );
+            return None;
+        };
+        Self::own_from(test, Some(dir), apiserver_args)
+    }
+
+    fn own_from(test: &str, bin: Option<PathBuf>, apiserver_args: &[&str]) -> Option<TestCluster> {
+        match TestCluster::start_with(bin, apiserver_args) {
             Ok(cluster) => Some(cluster),
             Err(why) => {
                 eprintln!(
@@ -95,7 +118,14 @@ impl TestCluster {
     }
 
     fn start(apiserver_args: &[&str]) -> Result<TestCluster, String> {
-        let bin = binaries()?;
+        Self::start_with(None, apiserver_args)
+    }
+
+    fn start_with(bin: Option<PathBuf>, apiserver_args: &[&str]) -> Result<TestCluster, String> {
+        let bin = match bin {
+            Some(bin) => bin,
+            None => binaries()?,
+        };
         let etcd = [bin.join("etcd"), PathBuf::from("/usr/bin/etcd")]
             .into_iter()
             .chain(which("etcd"))

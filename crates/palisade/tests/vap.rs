@@ -41,17 +41,25 @@ fn collection(object: &Value) -> String {
     }
 }
 
-/// What the server says of each object: the denial message, if denied.
+/// A verdict on one object: admitted, or denied or warned about with a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Said {
+    Admitted,
+    Denied(String),
+    Warned(String),
+}
+
+/// What the server says of each object.
 fn server_verdicts(
     cluster: &TestCluster,
     objects: &[Value],
     binding: &str,
-) -> BTreeMap<String, Option<String>> {
+) -> BTreeMap<String, Said> {
     objects
         .iter()
         .map(|object| {
             let answer = cluster.post(&collection(object), object, true);
-            let denied = (answer.status != 201).then(|| {
+            let said = if answer.status != 201 {
                 let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
                 let message = body["message"].as_str().unwrap_or(&answer.body).to_string();
                 assert!(
@@ -59,11 +67,25 @@ fn server_verdicts(
                     "{}: denied by something else: {message}",
                     key(object)
                 );
-                message
-                    .split_once("denied request: ")
-                    .map_or(message.clone(), |(_, m)| m.to_string())
-            });
-            (key(object), denied)
+                Said::Denied(
+                    message
+                        .split_once("denied request: ")
+                        .map_or(message.clone(), |(_, m)| m.to_string()),
+                )
+            } else if let Some(warning) = answer
+                .warnings
+                .iter()
+                .find(|w| w.contains(&format!("with binding '{binding}'")))
+            {
+                let text = warning.trim_end_matches('"');
+                Said::Warned(
+                    text.split_once(&format!("with binding '{binding}': "))
+                        .map_or(text.to_string(), |(_, m)| m.to_string()),
+                )
+            } else {
+                Said::Admitted
+            };
+            (key(object), said)
         })
         .collect()
 }
@@ -73,7 +95,7 @@ fn palisade_verdicts(
     policies: &Path,
     objects_file: &Path,
     objects: &[Value],
-) -> BTreeMap<String, Option<String>> {
+) -> BTreeMap<String, Said> {
     let output = Command::cargo_bin("palisade")
         .expect("binary")
         .args([
@@ -95,8 +117,8 @@ fn palisade_verdicts(
         "{}",
         report["errors"]
     );
-    let mut verdicts: BTreeMap<String, Option<String>> =
-        objects.iter().map(|o| (key(o), None)).collect();
+    let mut verdicts: BTreeMap<String, Said> =
+        objects.iter().map(|o| (key(o), Said::Admitted)).collect();
     for finding in report["findings"].as_array().expect("findings") {
         let message = finding["message"].as_str().unwrap_or("");
         // The object itself, not the pods of a workload's template.
@@ -120,51 +142,59 @@ fn palisade_verdicts(
             .split_once(&subject)
             .map_or(rest, |(_, m)| m)
             .to_string();
+        let verdict = if rest.contains(") denies ") {
+            Said::Denied(said)
+        } else if rest.contains(") warns about ") {
+            Said::Warned(said)
+        } else {
+            continue;
+        };
         // The server reports the first failed validation.
         verdicts.entry(key).and_modify(|v| {
-            v.get_or_insert(said);
+            if *v == Said::Admitted {
+                *v = verdict;
+            }
         });
     }
     verdicts
 }
 
-/// Waits until the server's verdict on `probe` is `denied`, so a binding is (or is no longer)
-/// in force before it is judged.
-fn settle(cluster: &TestCluster, probe: &Value, denied: bool) {
+/// Waits until the server's answer on `probe` shows the binding `in_force` (or not), so it
+/// is judged only once it took (or lost) effect.
+fn settle(cluster: &TestCluster, probe: &Value, binding: &str, in_force: bool) {
     for _ in 0..100 {
-        let answer = cluster.post(&collection(probe), probe, true);
-        if (answer.status != 201) == denied {
+        let said = server_verdicts(cluster, std::slice::from_ref(probe), binding);
+        if (said.values().next() != Some(&Said::Admitted)) == in_force {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
-    panic!("{}: the binding did not take effect", key(probe));
+    panic!("{}: binding {binding} did not take effect", key(probe));
 }
 
-#[test]
-fn offline_verdicts_are_the_api_servers_policy_by_policy() {
-    let Some(cluster) = TestCluster::own_with(
-        "ValidatingAdmissionPolicy behind kube-apiserver",
-        &[
-            "--feature-gates=ValidatingAdmissionPolicy=true",
-            "--runtime-config=admissionregistration.k8s.io/v1alpha1=true",
-        ],
-    ) else {
-        return;
-    };
+/// Installs each binding of `bindings_file` alone and compares every object's verdict;
+/// returns how many were judged and how many refused or warned about.
+fn differential(
+    cluster: &TestCluster,
+    policies_file: &str,
+    bindings_file: &str,
+    version: &str,
+) -> (usize, usize) {
     cluster.apply(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: shop}}\n---\n\
          apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n",
     );
-    let policies = read(&data("policies.yaml"));
+    let policies = read(&data(policies_file));
     cluster.apply(&policies);
     let objects_text = read(&data("objects.yaml"));
     let objects = manifest_objects(&objects_text).expect("objects");
-    let bindings = manifest_objects(&read(&data("bindings.yaml"))).expect("bindings");
+    let bindings = manifest_objects(&read(&data(bindings_file))).expect("bindings");
     let namespaces = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: shop}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n";
     let dir = tempfile::tempdir().expect("tempdir");
+    let objects_file = dir.path().join("objects.yaml");
+    std::fs::write(&objects_file, &objects_text).expect("write");
     let mut judged = 0;
-    let mut denials = 0;
+    let mut refused = 0;
     for binding in &bindings {
         let name = binding["metadata"]["name"]
             .as_str()
@@ -178,49 +208,67 @@ fn offline_verdicts_are_the_api_servers_policy_by_policy() {
             format!("{policies}---\n{namespaces}---\n{text}\n"),
         )
         .expect("write");
-        let objects_file = dir.path().join("objects.yaml");
-        std::fs::write(&objects_file, &objects_text).expect("write");
         let offline = palisade_verdicts(&policy_file, &objects_file, &objects);
         cluster.apply(&text);
         let probe = objects
             .iter()
-            .find(|o| offline.get(&key(o)).is_some_and(Option::is_some));
-        if let Some(probe) = probe {
-            settle(&cluster, probe, true);
-        } else {
-            std::thread::sleep(std::time::Duration::from_secs(3));
+            .find(|o| offline.get(&key(o)).is_some_and(|s| *s != Said::Admitted));
+        match probe {
+            Some(probe) => settle(cluster, probe, &name, true),
+            None => std::thread::sleep(std::time::Duration::from_secs(3)),
         }
-        let online = server_verdicts(&cluster, &objects, &name);
+        let online = server_verdicts(cluster, &objects, &name);
         for (object, server) in &online {
-            let ours = offline.get(object).cloned().flatten();
+            let ours = offline.get(object).cloned().unwrap_or(Said::Admitted);
             // Evaluation errors are worded by each engine its own way: the verdict must
             // agree, the words only for the policy's own messages.
-            let error = server
-                .as_ref()
-                .is_some_and(|m| m.contains("resulted in error"));
-            if error {
-                assert!(
-                    ours.is_some(),
-                    "{name} {object}: the server fails closed ({server:?}), Palisade admits"
-                );
-            } else {
-                assert_eq!(&ours, server, "binding {name}, {object}");
+            match server {
+                Said::Denied(m) if m.contains("resulted in error") => assert!(
+                    matches!(ours, Said::Denied(_)),
+                    "{name} {object}: the server fails closed ({m}), Palisade says {ours:?}"
+                ),
+                _ => assert_eq!(&ours, server, "binding {name}, {object}"),
             }
             judged += 1;
-            denials += usize::from(server.is_some());
+            refused += usize::from(*server != Said::Admitted);
         }
         cluster.delete(&format!(
-            "/apis/admissionregistration.k8s.io/v1alpha1/validatingadmissionpolicybindings/{name}"
+            "/apis/admissionregistration.k8s.io/{version}/validatingadmissionpolicybindings/{name}"
         ));
         if let Some(probe) = probe {
-            settle(&cluster, probe, false);
+            settle(cluster, probe, &name, false);
         }
     }
     assert_eq!(judged, bindings.len() * objects.len());
+    (judged, refused)
+}
+
+#[test]
+fn offline_verdicts_are_the_api_servers_policy_by_policy() {
+    let Some(cluster) = TestCluster::own_with(
+        "ValidatingAdmissionPolicy behind kube-apiserver",
+        &[
+            "--feature-gates=ValidatingAdmissionPolicy=true",
+            "--runtime-config=admissionregistration.k8s.io/v1alpha1=true",
+        ],
+    ) else {
+        return;
+    };
+    let (_, refused) = differential(&cluster, "policies.yaml", "bindings.yaml", "v1alpha1");
     assert!(
-        denials >= 10,
-        "{denials} denials: the cases exercise the policies"
+        refused >= 10,
+        "{refused} refusals: the cases exercise the policies"
     );
+}
+
+#[test]
+fn the_same_policies_in_v1_give_the_same_answers_on_kubernetes_1_30() {
+    let Some(cluster) = TestCluster::own_version("ValidatingAdmissionPolicy v1 on 1.30", 30, &[])
+    else {
+        return;
+    };
+    let (_, refused) = differential(&cluster, "policies-v1.yaml", "bindings-v1.yaml", "v1");
+    assert!(refused >= 12, "{refused} refusals and warnings");
 }
 
 fn scan_json(args: &[&str], files: &[&Path]) -> (Option<i32>, Value) {
