@@ -184,6 +184,13 @@ fn differential(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: shop}}\n---\n\
          apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n",
     );
+    // Pods need their namespace's default ServiceAccount, which only a controller manager
+    // would create.
+    for namespace in ["shop", "other", "default"] {
+        cluster.apply(&format!(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: default, namespace: {namespace}}}\n"
+        ));
+    }
     let policies = read(&data(policies_file));
     cluster.apply(&policies);
     let objects_text = read(&data("objects.yaml"));
