@@ -263,6 +263,19 @@ impl Policies {
         }
     }
 
+    /// The kinds [`Policies::add_context`] keeps: Namespace and every policy's `paramKind`.
+    pub fn context_kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self
+            .policies
+            .iter()
+            .filter_map(|p| p.param_kind.as_ref().map(|(_, kind)| kind.clone()))
+            .collect();
+        kinds.push("Namespace".to_string());
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
     /// Takes `object` if a policy can see it: a Namespace (`namespaceObject`, namespace
     /// selectors) or an object of a policy's `paramKind` (the second pass).
     pub fn add_context(&mut self, object: &Object) {
@@ -559,70 +572,94 @@ impl Policies {
             "userInfo": {"username": ""},
             "dryRun": true,
         });
+        // The bindings in force, decided on selectors alone; the object is converted for CEL
+        // once, and only when some binding applies.
+        let in_force: Vec<(&Binding, &Policy)> = self
+            .bindings
+            .iter()
+            .filter_map(|binding| {
+                let policy = self.policies.iter().find(|p| p.name == binding.policy)?;
+                let constrained = !policy.constraints.rules.is_empty();
+                let applies = constrained
+                    && self.in_force(&policy.constraints, &request, object, &namespace_object)
+                    && binding
+                        .resources
+                        .as_ref()
+                        .is_none_or(|r| self.in_force(r, &request, object, &namespace_object));
+                applies.then_some((binding, policy))
+            })
+            .collect();
         let mut out = Vec::new();
-        for binding in &self.bindings {
-            let Some(policy) = self.policies.iter().find(|p| p.name == binding.policy) else {
-                continue;
-            };
-            let constrained = !policy.constraints.rules.is_empty();
-            if !constrained
-                || !self.in_force(&policy.constraints, &request, object, &namespace_object)
-            {
-                continue;
-            }
-            if let Some(resources) = &binding.resources {
-                if !self.in_force(resources, &request, object, &namespace_object) {
-                    continue;
-                }
-            }
-            let verdict = |validation: Option<usize>, message: String, at: &Source| {
-                binding
-                    .actions
-                    .iter()
-                    .map(|action| Verdict {
-                        policy: policy.name.clone(),
-                        binding: binding.name.clone(),
-                        action: *action,
-                        validation,
-                        message: message.clone(),
-                        target,
-                        at: at.clone(),
-                    })
-                    .collect::<Vec<_>>()
-            };
-            let params_list = match self.params_for(policy, binding, namespace) {
-                Ok(params) => params,
-                Err(message) => {
-                    out.extend(verdict(None, message, &policy.source));
-                    continue;
-                }
-            };
-            for params in params_list {
-                let inputs = Inputs {
-                    object: object.clone(),
-                    old_object: Json::Null,
-                    params,
-                    namespace_object: namespace_object.clone(),
-                    request: request_json.clone(),
-                    variables: json!({}),
-                };
-                match evaluate_policy(policy, inputs) {
-                    Ok(failures) => {
-                        for (index, message) in failures {
-                            out.extend(verdict(
-                                Some(index),
-                                message,
-                                &policy.validations[index].source,
-                            ));
-                        }
-                    }
-                    Err(message) if policy.fail => {
-                        out.extend(verdict(None, message, &policy.source))
-                    }
-                    Err(_) => {}
-                }
-            }
+        if in_force.is_empty() {
+            return out;
         }
+        let inputs = Inputs {
+            object: object.clone(),
+            old_object: Json::Null,
+            params: Json::Null,
+            namespace_object: namespace_object.clone(),
+            request: request_json,
+            variables: json!({}),
+        };
+        palisade_cel::with_inputs(&inputs, |scope| {
+            // What the last binding left in `params` and `variables`.
+            let (mut params_set, mut variables_set) = (false, false);
+            for (binding, policy) in in_force {
+                let verdict = |validation: Option<usize>, message: String, at: &Source| {
+                    binding
+                        .actions
+                        .iter()
+                        .map(|action| Verdict {
+                            policy: policy.name.clone(),
+                            binding: binding.name.clone(),
+                            action: *action,
+                            validation,
+                            message: message.clone(),
+                            target,
+                            at: at.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let params_list = match self.params_for(policy, binding, namespace) {
+                    Ok(params) => params,
+                    Err(message) => {
+                        out.extend(verdict(None, message, &policy.source));
+                        continue;
+                    }
+                };
+                for params in params_list {
+                    // Only what a policy can see changes between bindings; a policy without
+                    // parameters sees `params` null, as the API server gives it.
+                    let mut ready = Ok(());
+                    if policy.param_kind.is_some() || params_set {
+                        ready = scope.set("params", &params);
+                        params_set = !params.is_null();
+                    }
+                    if ready.is_ok() && (!policy.variables.is_empty() || variables_set) {
+                        ready = scope.set_variables(&json!({}));
+                        variables_set = !policy.variables.is_empty();
+                    }
+                    let outcome = ready
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| evaluate_policy(policy, scope));
+                    match outcome {
+                        Ok(failures) => {
+                            for (index, message) in failures {
+                                out.extend(verdict(
+                                    Some(index),
+                                    message,
+                                    &policy.validations[index].source,
+                                ));
+                            }
+                        }
+                        Err(message) if policy.fail => {
+                            out.extend(verdict(None, message, &policy.source))
+                        }
+                        Err(_) => {}
+                    }
+                }
+            }
+        });
         out
     }
 
@@ -681,60 +718,67 @@ impl Policies {
 }
 
 /// The failed validations (index, message), or the error that fails the whole policy.
-fn evaluate_policy(policy: &Policy, mut inputs: Inputs) -> Result<Vec<(usize, String)>, String> {
-    for (name, condition) in &policy.conditions {
-        let condition = condition.as_ref().map_err(Clone::clone)?;
-        match condition.evaluate(&inputs) {
-            Ok(Json::Bool(true)) => {}
-            Ok(Json::Bool(false)) => return Ok(Vec::new()),
-            Ok(_) => return Err(format!("matchCondition {name} did not evaluate to a bool")),
-            Err(e) => return Err(format!("matchCondition {name}: {e}")),
-        }
-    }
-    let mut variables = serde_json::Map::new();
-    for (name, expression) in &policy.variables {
-        // Variables are read lazily by the API server: one that fails only matters when a
-        // validation uses it, which then fails on its absence.
-        if let Ok(expression) = expression {
-            if let Ok(value) = expression.evaluate(&inputs) {
-                variables.insert(name.clone(), value);
-                inputs.variables = Json::Object(variables.clone());
+fn evaluate_policy(
+    policy: &Policy,
+    scope: &mut palisade_cel::Scope<'_>,
+) -> Result<Vec<(usize, String)>, String> {
+    {
+        for (name, condition) in &policy.conditions {
+            let condition = condition.as_ref().map_err(Clone::clone)?;
+            match scope.evaluate(condition) {
+                Ok(Json::Bool(true)) => {}
+                Ok(Json::Bool(false)) => return Ok(Vec::new()),
+                Ok(_) => return Err(format!("matchCondition {name} did not evaluate to a bool")),
+                Err(e) => return Err(format!("matchCondition {name}: {e}")),
             }
         }
-    }
-    let mut failures = Vec::new();
-    for (index, validation) in policy.validations.iter().enumerate() {
-        let expression = validation.expression.as_ref().map_err(Clone::clone)?;
-        match expression.evaluate(&inputs) {
-            Ok(Json::Bool(true)) => {}
-            Ok(Json::Bool(false)) => {
-                let from_expression = validation
-                    .message_expression
-                    .as_ref()
-                    .and_then(|e| e.as_ref().ok())
-                    .and_then(|e| e.evaluate(&inputs).ok())
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .filter(|m| !m.trim().is_empty());
-                let message = from_expression
-                    .or_else(|| validation.message.clone())
-                    .unwrap_or_else(|| format!("failed expression: {}", expression.source()));
-                failures.push((index, message));
-            }
-            Ok(_) => {
-                return Err(format!(
-                    "validation {} did not evaluate to a bool",
-                    expression.source()
-                ))
-            }
-            Err(e) => {
-                return Err(format!(
-                    "expression '{}' resulted in error: {e}",
-                    expression.source()
-                ))
+        let mut variables = serde_json::Map::new();
+        for (name, expression) in &policy.variables {
+            // Variables are read lazily by the API server: one that fails only matters when a
+            // validation uses it, which then fails on its absence.
+            if let Ok(expression) = expression {
+                if let Ok(value) = scope.evaluate(expression) {
+                    variables.insert(name.clone(), value);
+                    scope
+                        .set_variables(&Json::Object(variables.clone()))
+                        .map_err(|e| e.to_string())?;
+                }
             }
         }
+        let mut failures = Vec::new();
+        for (index, validation) in policy.validations.iter().enumerate() {
+            let expression = validation.expression.as_ref().map_err(Clone::clone)?;
+            match scope.evaluate(expression) {
+                Ok(Json::Bool(true)) => {}
+                Ok(Json::Bool(false)) => {
+                    let from_expression = validation
+                        .message_expression
+                        .as_ref()
+                        .and_then(|e| e.as_ref().ok())
+                        .and_then(|e| scope.evaluate(e).ok())
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .filter(|m| !m.trim().is_empty());
+                    let message = from_expression
+                        .or_else(|| validation.message.clone())
+                        .unwrap_or_else(|| format!("failed expression: {}", expression.source()));
+                    failures.push((index, message));
+                }
+                Ok(_) => {
+                    return Err(format!(
+                        "validation {} did not evaluate to a bool",
+                        expression.source()
+                    ))
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "expression '{}' resulted in error: {e}",
+                        expression.source()
+                    ))
+                }
+            }
+        }
+        Ok(failures)
     }
-    Ok(failures)
 }
 
 /// The Pod a workload's template makes, as the API server would see it created.

@@ -37,6 +37,8 @@ pub struct EvalError {
 pub struct Expression {
     source: String,
     program: cel::Program,
+    /// It asks the cluster's authorizer: an evaluation error offline.
+    authorizer: bool,
 }
 
 impl std::fmt::Debug for Expression {
@@ -109,6 +111,7 @@ impl Expression {
         Ok(Expression {
             source: source.to_string(),
             program,
+            authorizer: source.contains("authorizer"),
         })
     }
 
@@ -116,16 +119,62 @@ impl Expression {
         &self.source
     }
 
-    /// Evaluates against `inputs`.
+    /// Evaluates against `inputs` (for one expression; [`with_inputs`] evaluates many
+    /// against the same inputs without converting them again).
     pub fn evaluate(&self, inputs: &Inputs) -> Result<Json, EvalError> {
-        if self.source.contains("authorizer") {
+        with_inputs(inputs, |scope| scope.evaluate(self))
+    }
+}
+
+thread_local! {
+    /// The functions and macros, registered once per thread: registering Kubernetes'
+    /// libraries costs more than most evaluations.
+    static BASE: cel::Context<'static> = cel::Context::default().with_all();
+}
+
+/// The inputs of one admission decision, converted once, for the expressions evaluated
+/// against them.
+pub struct Scope<'p> {
+    context: cel::Context<'p>,
+}
+
+impl Scope<'_> {
+    pub fn evaluate(&self, expression: &Expression) -> Result<Json, EvalError> {
+        if expression.authorizer {
             return Err(EvalError {
                 message:
                     "`authorizer` asks the cluster's authorizer, which cannot be answered offline"
                         .into(),
             });
         }
-        let mut context = cel::Context::default().with_all();
+        let value = expression
+            .program
+            .execute(&self.context)
+            .map_err(|e| EvalError {
+                message: e.to_string(),
+            })?;
+        to_json(&value)
+    }
+
+    /// Replaces what `variables` holds.
+    pub fn set_variables(&mut self, variables: &Json) -> Result<(), EvalError> {
+        self.set("variables", variables)
+    }
+
+    /// Replaces one of the inputs (`params` for the next binding, say).
+    pub fn set(&mut self, name: &str, value: &Json) -> Result<(), EvalError> {
+        self.context
+            .add_variable(name, value.clone())
+            .map_err(|e| EvalError {
+                message: e.to_string(),
+            })
+    }
+}
+
+/// Runs `f` with a scope holding `inputs`.
+pub fn with_inputs<R>(inputs: &Inputs, f: impl FnOnce(&mut Scope<'_>) -> R) -> R {
+    BASE.with(|base| {
+        let mut context = base.new_inner_scope();
         for (name, value) in [
             ("object", &inputs.object),
             ("oldObject", &inputs.old_object),
@@ -134,17 +183,11 @@ impl Expression {
             ("request", &inputs.request),
             ("variables", &inputs.variables),
         ] {
-            context
-                .add_variable(name, value.clone())
-                .map_err(|e| EvalError {
-                    message: e.to_string(),
-                })?;
+            // Values built from JSON always convert.
+            let _ = context.add_variable(name, value.clone());
         }
-        let value = self.program.execute(&context).map_err(|e| EvalError {
-            message: e.to_string(),
-        })?;
-        to_json(&value)
-    }
+        f(&mut Scope { context })
+    })
 }
 
 /// A CEL value as JSON (what a validation's result or a message expression's text is read as).

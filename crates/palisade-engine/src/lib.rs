@@ -1018,12 +1018,26 @@ pub fn load_admission_policies(
         }
         return (policies, errors);
     }
+    // The second pass parses only what a policy can see (Namespaces, parameter kinds): a
+    // gigabyte snapshot is split into items and the others are skipped unparsed.
+    let kinds = policies.context_kinds();
     for (name, text) in &texts {
-        load_text(name, text, &mut |loaded| {
-            if let Loaded::Object(object) = loaded {
-                policies.add_context(&object);
+        if !kinds.iter().any(|k| text.contains(k.as_str())) {
+            continue;
+        }
+        for piece in palisade_load::Splitter::new(Arc::clone(name), text.as_bytes()).flatten() {
+            if piece
+                .kind_hint()
+                .is_some_and(|hint| !kinds.iter().any(|k| k == hint))
+            {
+                continue;
             }
-        });
+            palisade_load::load_piece(name, &piece, &mut |loaded| {
+                if let Loaded::Object(object) = loaded {
+                    policies.add_context(&object);
+                }
+            });
+        }
     }
     for (at, message) in std::mem::take(&mut policies.problems) {
         errors.push(located_error(&at, message));

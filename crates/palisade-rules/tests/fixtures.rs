@@ -135,9 +135,26 @@ fn run_fixture(code: &str, path: &Path) -> (Marks, Marks) {
             .0
             .insert(option.name, value);
     }
+    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    // The fixture's own admission policies, read before its objects are judged (as a scan
+    // reads them first).
+    if text.contains("ValidatingAdmissionPolicy") {
+        let mut policies = palisade_analysis::admission::Policies::default();
+        let mut objects = Vec::new();
+        load_text(&name, &text, &mut |loaded| {
+            if let Loaded::Object(object) = loaded {
+                objects.push(*object);
+            }
+        });
+        objects
+            .iter()
+            .for_each(|o| policies.add_policy_or_binding(o));
+        objects.iter().for_each(|o| policies.add_context(o));
+        assert!(policies.problems.is_empty(), "{:?}", policies.problems);
+        settings.admission = Some(Arc::new(policies));
+    }
     let engine = Engine::new(&settings).expect("rule exists");
     let source = Source::new(&text);
-    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
     let mut findings = Vec::new();
     let mut inventory = InventoryBuilder::default();
     let suppression = SuppressionSettings::default();

@@ -30,7 +30,7 @@ use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
 use rayon::prelude::*;
 
-const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS | palisade-bench --snapshot OBJECTS [FILE] | palisade-bench --parse FILE | palisade-bench --copies N DIR";
+const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS | palisade-bench --snapshot OBJECTS [FILE] | palisade-bench --parse FILE | palisade-bench --copies N DIR | palisade-bench --vap POLICIES OBJECTS";
 
 fn main() -> Result<()> {
     // The allocator as `palisade` has it, so that the two compare.
@@ -58,6 +58,11 @@ fn main() -> Result<()> {
         Some("--parse") => {
             let path = PathBuf::from(args.get(1).context(USAGE)?);
             return parse_only(&path);
+        }
+        Some("--vap") => {
+            let policies: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
+            let objects: usize = args.get(2).and_then(|s| s.parse().ok()).context(USAGE)?;
+            return vap_bench(policies, objects);
         }
         Some("--audit") => {
             let events: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
@@ -842,6 +847,89 @@ fn parse_only(path: &Path) -> Result<()> {
     println!(
         "parse:          {seconds:.2} s, {objects} objects, {:.1} MB/s",
         bytes / 1e6 / seconds
+    );
+    Ok(())
+}
+
+/// `--vap POLICIES OBJECTS`: that many ValidatingAdmissionPolicies (each bound, of a few
+/// shapes: images, labels, replicas, parameters) over that many Deployments, judged with every
+/// rule; prints the time without and with the policies and the average per judgement.
+fn vap_bench(policies: usize, objects: usize) -> Result<()> {
+    let mut policy_text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits, namespace: default}\ndata: {max: \"6\"}\n");
+    for i in 0..policies {
+        let (resource, group, expression) = match i % 4 {
+            0 => ("deployments", "apps", format!("object.spec.template.spec.containers.all(c, c.image.startsWith('registry{}.example.com/'))", i % 3)),
+            1 => ("deployments", "apps", format!("has(object.metadata.labels) && 'team{}' in object.metadata.labels", i % 5)),
+            2 => ("deployments", "apps", "object.spec.replicas <= int(params.data.max)".to_string()),
+            _ => ("pods", "", "object.spec.containers.exists(c, has(c.resources) && has(c.resources.limits))".to_string()),
+        };
+        let params = if i % 4 == 2 {
+            "  paramKind: {apiVersion: v1, kind: ConfigMap}\n"
+        } else {
+            ""
+        };
+        let param_ref = if i % 4 == 2 {
+            "  paramRef: {name: limits, namespace: default, parameterNotFoundAction: Deny}\n"
+        } else {
+            ""
+        };
+        policy_text.push_str(&format!(
+            "---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {{name: p{i}}}\nspec:\n{params}  matchConstraints:\n    resourceRules: [{{apiGroups: [\"{group}\"], apiVersions: [v1], operations: [CREATE], resources: [{resource}]}}]\n  validations:\n  - expression: \"{expression}\"\n    message: policy {i}\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b{i}}}\nspec:\n  policyName: p{i}\n  validationActions: [Deny]\n{param_ref}"
+        ));
+    }
+    let mut object_text = String::new();
+    for i in 0..objects {
+        object_text.push_str(&format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: ns-{}\n  labels: {{team{}: x}}\nspec:\n  replicas: {}\n  selector: {{matchLabels: {{app: a{i}}}}}\n  template:\n    metadata: {{labels: {{app: a{i}}}}}\n    spec:\n      containers:\n      - {{name: app, image: registry{}.example.com/app:{i}, resources: {{limits: {{memory: 1Gi}}}}}}\n      - {{name: sidecar, image: registry.example.com/proxy:2}}\n",
+            i % 50,
+            i % 5,
+            i % 9,
+            i % 3
+        ));
+    }
+    // Kept, for `palisade scan --policies` over other inputs (a snapshot).
+    let policy_file = PathBuf::from(format!("target/bench-vap-policies-{policies}.yaml"));
+    std::fs::write(&policy_file, &policy_text)?;
+    let (loaded_policies, errors) =
+        palisade_engine::load_admission_policies(&[policy_file.to_string_lossy().into_owned()]);
+    if let Some(error) = errors.first() {
+        bail!("{error}");
+    }
+    let admission = std::sync::Arc::new(loaded_policies);
+    let file: std::sync::Arc<str> = std::sync::Arc::from("objects.yaml");
+    let mut parsed = Vec::new();
+    palisade_load::load_text(&file, &object_text, &mut |loaded| {
+        if let palisade_load::Loaded::Object(object) = loaded {
+            parsed.push(*object);
+        }
+    });
+    let plain = Engine::new(&Settings::default())?;
+    let with_policies = Engine::new(&Settings {
+        admission: Some(std::sync::Arc::clone(&admission)),
+        ..Settings::default()
+    })?;
+    let time = |engine: &Engine| {
+        let started = Instant::now();
+        let findings: usize = parsed.par_iter().map(|o| engine.check(o, None).len()).sum();
+        (started.elapsed(), findings)
+    };
+    let (without, base) = time(&plain);
+    let (with, all) = time(&with_policies);
+    let started = Instant::now();
+    let verdicts: usize = parsed.iter().map(|o| admission.judge(o).len()).sum();
+    let judging = started.elapsed();
+    // Each object meets every binding twice: itself and the pods of its template.
+    let judgements = parsed.len() * policies * 2;
+    println!("policies written to {}", policy_file.display());
+    println!(
+        "{} policies, {} objects: every rule without policies {:.2} s ({base} findings), with them {:.2} s ({all}, {:.2}x); judging alone {:.2} s on one core, {verdicts} verdicts, {:.1} us per object and binding",
+        policies,
+        parsed.len(),
+        without.as_secs_f64(),
+        with.as_secs_f64(),
+        with.as_secs_f64() / without.as_secs_f64().max(1e-9),
+        judging.as_secs_f64(),
+        judging.as_secs_f64() * 1e6 / judgements.max(1) as f64
     );
     Ok(())
 }
