@@ -263,6 +263,18 @@ impl Policies {
         }
     }
 
+    /// Every policy's `paramKind`, as (apiVersion, kind).
+    pub fn param_kinds(&self) -> Vec<(String, String)> {
+        let mut kinds: Vec<(String, String)> = self
+            .policies
+            .iter()
+            .filter_map(|p| p.param_kind.clone())
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
     /// The kinds [`Policies::add_context`] keeps: Namespace and every policy's `paramKind`.
     pub fn context_kinds(&self) -> Vec<String> {
         let mut kinds: Vec<String> = self

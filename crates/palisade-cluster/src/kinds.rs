@@ -151,7 +151,15 @@ impl Resource {
 /// paged read asks for) on exactly the kinds it reads, as YAML. `extra` adds (group, resource)
 /// pairs, such as the pod-carrying custom resources of one cluster.
 pub fn read_only_role(name: &str, extra: &[(String, String)]) -> String {
-    reader_role(name, extra, &[], &["list"])
+    // The cluster's own admission policies, judged with everything else.
+    let mut extra = extra.to_vec();
+    for resource in [
+        "validatingadmissionpolicies",
+        "validatingadmissionpolicybindings",
+    ] {
+        extra.push(("admissionregistration.k8s.io".into(), resource.into()));
+    }
+    reader_role(name, &extra, &[], &["list"])
 }
 
 /// A role with `verbs` on the kinds Palisade reads, plus `extra`, without the resources in

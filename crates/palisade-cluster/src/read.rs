@@ -647,3 +647,68 @@ mod arrival_tests {
         assert_eq!(batch[0]["kind"], "Secret");
     }
 }
+
+impl Cluster {
+    /// Lists every object at `path` (a collection URL), following `continue` tokens; a
+    /// collection the server does not serve (404) is empty.
+    pub fn list_all(&self, path: &str) -> Result<Vec<Json>, ClusterError> {
+        self.runtime.block_on(async {
+            let mut out = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let mut params = ListParams::default().limit(500);
+                if let Some(t) = &token {
+                    params = params.continue_token(t);
+                }
+                let request = Request::new(path)
+                    .list(&params)
+                    .map_err(|e| self.kind_error(path, &kube::Error::BuildRequest(e)))?;
+                let page: Json =
+                    match with_timeout(self.timeout, self.client.request(request)).await {
+                        Ok(page) => page,
+                        Err(kube::Error::Api(status)) if status.code == 404 => return Ok(out),
+                        Err(e) => return Err(self.kind_error(path, &e)),
+                    };
+                out.extend(page["items"].as_array().cloned().unwrap_or_default());
+                token = page["metadata"]["continue"]
+                    .as_str()
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string);
+                if token.is_none() {
+                    return Ok(out);
+                }
+            }
+        })
+    }
+
+    /// The cluster's ValidatingAdmissionPolicies and bindings, at the newest version it
+    /// serves (`v1`, `v1beta1`, then `v1alpha1`), each with its `apiVersion` and `kind`.
+    pub fn admission_policies(&self) -> Result<Vec<Json>, ClusterError> {
+        for version in ["v1", "v1beta1", "v1alpha1"] {
+            let base = format!("/apis/admissionregistration.k8s.io/{version}");
+            let mut found = Vec::new();
+            for (plural, kind) in [
+                ("validatingadmissionpolicies", "ValidatingAdmissionPolicy"),
+                (
+                    "validatingadmissionpolicybindings",
+                    "ValidatingAdmissionPolicyBinding",
+                ),
+            ] {
+                for mut item in self.list_all(&format!("{base}/{plural}"))? {
+                    if let Some(map) = item.as_object_mut() {
+                        map.insert(
+                            "apiVersion".into(),
+                            Json::String(format!("admissionregistration.k8s.io/{version}")),
+                        );
+                        map.insert("kind".into(), Json::String(kind.into()));
+                    }
+                    found.push(item);
+                }
+            }
+            if !found.is_empty() {
+                return Ok(found);
+            }
+        }
+        Ok(Vec::new())
+    }
+}

@@ -264,15 +264,100 @@ fn run_cluster(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u
     let server = (cluster.version.major == 1)
         .then(|| Version::new(1, cluster.version.minor).min(Version::LATEST));
     let kubernetes_version = kubernetes_version.or(server);
-    let (pipeline, fail_on) = pipeline(&args, &loaded, kubernetes_version)?;
-    let report = cluster_cmd::scan(
+    // The cluster's own admission policies (and those of --policies), read first.
+    let (policies, policy_errors) = cluster_admission_policies(&cluster, &args.policies);
+    let admission = (!policies.is_empty()).then(|| std::sync::Arc::new(policies));
+    let (pipeline, fail_on) = pipeline_with(&args, &loaded, kubernetes_version, admission)?;
+    let mut report = cluster_cmd::scan(
         &cluster,
         &pipeline,
         &args.namespaces,
         &args.source.connection,
         !args.no_progress,
     );
+    report.errors.extend(policy_errors);
+    report.summary.errors = report.errors.len();
     finish(report, &pipeline, fail_on, &args)
+}
+
+/// The cluster's ValidatingAdmissionPolicies and bindings, the files of `--policies`, and the
+/// Namespaces and parameter objects they can see.
+fn cluster_admission_policies(
+    cluster: &palisade_cluster::Cluster,
+    extra: &[String],
+) -> (
+    palisade_analysis::admission::Policies,
+    Vec<palisade_model::LoadError>,
+) {
+    let (mut policies, mut errors) = palisade_engine::load_admission_policies(extra);
+    let cluster_error = |e: palisade_cluster::ClusterError| palisade_model::LoadError {
+        file: format!("cluster {}", cluster.context),
+        document: None,
+        line: None,
+        column: None,
+        message: e.to_string(),
+    };
+    match cluster.admission_policies() {
+        Ok(found) => {
+            for value in &found {
+                policies.add_policy_or_binding(&palisade_cluster::to_object(value));
+            }
+        }
+        // Credentials that may not list policies: said, and the rest is judged (the role
+        // `palisade snapshot --print-role` prints includes them).
+        Err(e) if e.to_string().contains("403") => eprintln!(
+            "palisade: warning: the cluster's ValidatingAdmissionPolicies are not judged: {e}"
+        ),
+        Err(e) => errors.push(cluster_error(e)),
+    }
+    if policies.is_empty() {
+        return (policies, errors);
+    }
+    let mut collections = vec!["/api/v1/namespaces".to_string()];
+    for (api_version, kind) in policies.param_kinds() {
+        let plural = palisade_analysis::admission::plural(&kind);
+        collections.push(if api_version.contains('/') {
+            format!("/apis/{api_version}/{plural}")
+        } else {
+            format!("/api/{api_version}/{plural}")
+        });
+    }
+    for collection in collections {
+        match cluster.list_all(&collection) {
+            Ok(items) => {
+                let (api_version, kind) = kind_of_collection(&collection, &policies);
+                for mut item in items {
+                    if let Some(map) = item.as_object_mut() {
+                        map.insert("apiVersion".into(), api_version.clone().into());
+                        map.insert("kind".into(), kind.clone().into());
+                    }
+                    policies.add_context(&palisade_cluster::to_object(&item));
+                }
+            }
+            Err(e) => errors.push(cluster_error(e)),
+        }
+    }
+    (policies, errors)
+}
+
+/// The (apiVersion, kind) a collection URL of [`cluster_admission_policies`] lists.
+fn kind_of_collection(
+    collection: &str,
+    policies: &palisade_analysis::admission::Policies,
+) -> (String, String) {
+    if collection == "/api/v1/namespaces" {
+        return ("v1".into(), "Namespace".into());
+    }
+    policies
+        .param_kinds()
+        .into_iter()
+        .find(|(api, kind)| {
+            collection.ends_with(&format!(
+                "{api}/{}",
+                palisade_analysis::admission::plural(kind)
+            ))
+        })
+        .unwrap_or_default()
 }
 
 /// Writes the report (and baseline) as `args` ask, and picks the exit code.

@@ -366,3 +366,67 @@ fn broken_policies_are_located_errors() {
         .as_str()
         .is_some_and(|m| m.contains("enforces nothing"))));
 }
+
+#[test]
+fn a_live_scan_judges_running_objects_against_the_clusters_own_policies() {
+    let Some(cluster) = TestCluster::own_with(
+        "ValidatingAdmissionPolicy of a live cluster",
+        &[
+            "--feature-gates=ValidatingAdmissionPolicy=true",
+            "--runtime-config=admissionregistration.k8s.io/v1alpha1=true",
+        ],
+    ) else {
+        return;
+    };
+    // Objects that predate the policy: the API server only judges new requests, Palisade
+    // tells which running objects the policy would refuse today.
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: shop}}\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big, namespace: shop, labels: {team: shop}}\n\
+         spec:\n  replicas: 8\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    \
+         spec:\n      containers: [{name: app, image: registry.example.com/app:1}]\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: small, namespace: shop, labels: {team: shop}}\n\
+         spec:\n  replicas: 2\n  selector: {matchLabels: {app: small}}\n  template:\n    metadata: {labels: {app: small}}\n    \
+         spec:\n      containers: [{name: app, image: registry.example.com/app:1}]\n",
+    );
+    cluster.apply(&read(&data("policies.yaml")));
+    let bindings = manifest_objects(&read(&data("bindings.yaml"))).expect("bindings");
+    let replicas = bindings
+        .iter()
+        .find(|b| b["metadata"]["name"] == "max-replicas")
+        .expect("binding");
+    cluster.apply(&serde_json::to_string(replicas).expect("json"));
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args([
+            "scan",
+            "--cluster",
+            "--select",
+            "PAL-VAP-001",
+            "--format",
+            "json",
+            "-n",
+            "shop",
+            "--kubeconfig",
+        ])
+        .arg(&cluster.kubeconfig)
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(
+        report["errors"].as_array().is_some_and(|e| e.is_empty()),
+        "{}",
+        report["errors"]
+    );
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["ValidatingAdmissionPolicy max-replicas (binding max-replicas) denies Deployment shop/big: at most 5 replicas"]
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
