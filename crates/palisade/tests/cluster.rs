@@ -444,7 +444,7 @@ fn palisade_scans_with_only_its_printed_role_and_reports_what_it_may_not_read() 
         let requests = least_privilege::requests_of(&cluster.audit_log, user);
         unused = least_privilege::unused(&granted, &requests)
             .into_iter()
-            .filter(|(_, group, resource, _)| served(&cluster, group, resource))
+            .filter(|(_, group, resource, _)| served(cluster, group, resource))
             .collect();
         if unused.is_empty() {
             break;
