@@ -8,11 +8,13 @@
 use std::collections::HashMap;
 
 use palisade_cel::{Expression, Inputs};
-use palisade_model::{FieldPath, Node, Object, Value};
+use palisade_model::{FieldPath, Node, Object};
 use serde_json::{json, Value as Json};
 
+use crate::rbac::model::strings;
 use crate::rbac::Source;
 use crate::selector::{labels_of, LabelSelector};
+use palisade_load::json::to_json;
 
 /// What a binding does with a failed validation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -138,32 +140,6 @@ impl std::fmt::Debug for Policies {
             .field("params", &self.params.len())
             .finish()
     }
-}
-
-/// A node as JSON.
-pub fn to_json(node: &Node) -> Json {
-    match &node.value {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => Json::from(*f),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|e| (e.key.clone(), to_json(&e.value)))
-                .collect(),
-        ),
-    }
-}
-
-fn strings(node: Option<&Node>) -> Vec<String> {
-    node.map(Node::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|n| n.as_str().map(str::to_string))
-        .collect()
 }
 
 fn resource_rules(node: Option<&Node>) -> Vec<ResourceRule> {

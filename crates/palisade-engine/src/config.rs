@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use palisade_model::{FieldPath, Location, Node, Severity, Value};
+use palisade_model::{FieldPath, Location, Severity};
 use palisade_rules::suppress::{Date, Exception};
 use palisade_rules::{OptionKind, OptionValue, OptionValues};
 use schemars::JsonSchema;
@@ -287,7 +287,7 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
     if root.is_null() {
         return Ok(LoadedConfig::default());
     }
-    let json = to_json(&root);
+    let json = palisade_load::json::to_json(&root);
     let config: Config = serde_path_to_error::deserialize(&json).map_err(|e| {
         let path = pointer_of(e.path());
         let (pos, _) = path.locate(&root);
@@ -411,25 +411,6 @@ fn pointer_of(path: &serde_path_to_error::Path) -> FieldPath {
             Segment::Map { key } | Segment::Enum { variant: key } => pointer.key(key),
             Segment::Unknown => pointer,
         })
-}
-
-/// The tree as JSON, for serde. Scalars keep the types YAML 1.1 gave them, so `strict: yes`
-/// is a boolean as Kubernetes would read it; a date such as `2027-01-31` stays a string.
-fn to_json(node: &Node) -> serde_json::Value {
-    match &node.value {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Int(i) => serde_json::Value::from(*i),
-        Value::Float(f) => serde_json::Value::from(*f),
-        Value::Str(s) => serde_json::Value::String(s.clone()),
-        Value::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => serde_json::Value::Object(
-            entries
-                .iter()
-                .map(|e| (e.key.clone(), to_json(&e.value)))
-                .collect(),
-        ),
-    }
 }
 
 /// The JSON Schema of the config file.

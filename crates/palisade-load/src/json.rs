@@ -28,6 +28,25 @@ pub fn to_node(value: &Json) -> Node {
     Node::new(value, at)
 }
 
+/// A tree as JSON (the inverse of [`to_node`], positions dropped): scalars keep the types YAML
+/// 1.1 gave them, so `yes` is a boolean as Kubernetes reads it.
+pub fn to_json(node: &Node) -> Json {
+    match &node.value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Float(f) => Json::from(*f),
+        Value::Str(s) => Json::String(s.clone()),
+        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), to_json(&e.value)))
+                .collect(),
+        ),
+    }
+}
+
 /// An object that has no file (read from a cluster or an AdmissionReview; `apiVersion` and `kind`
 /// set): findings on it have no location.
 pub fn to_object(value: &Json) -> Object {

@@ -114,3 +114,17 @@ pub(crate) fn pod_spec_path(object: &Object) -> Option<FieldPath> {
 pub(crate) fn needs_decision(_: &Object, _: &FieldPath) -> Option<Remedy> {
     decision("no mechanical repair: it changes what the workload can do")
 }
+
+/// `procMount: Default` (unsafe: a nested container runtime may need /proc unmasked), for both
+/// Pod Security levels' procMount checks.
+pub(crate) fn default_proc_mount(_: &Object, path: &FieldPath) -> Option<Remedy> {
+    if !path.as_str().ends_with("/procMount") {
+        return decision("set procMount to Default");
+    }
+    set(
+        Safety::Unsafe,
+        "set procMount: Default",
+        path.clone(),
+        "Default",
+    )
+}

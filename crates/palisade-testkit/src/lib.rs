@@ -412,6 +412,19 @@ impl TestCluster {
         }
     }
 
+    /// The static token of the `admin` user (group `system:masters`).
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.dir.join("tokens.csv"))
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .next()
+                    .and_then(|l| l.split(',').next())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| panic!("no admin token in {}", self.dir.display()))
+    }
+
     /// A kubeconfig whose only context, `name`, authenticates with `token`.
     pub fn kubeconfig_with_token(&self, name: &str, token: &str) -> PathBuf {
         let path = self.dir.join(format!("kubeconfig-{name}"));

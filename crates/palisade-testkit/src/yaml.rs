@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use palisade_load::{load_text, Loaded};
-use palisade_model::{Node, Value};
 use serde_json::Value as Json;
 
 /// Every object in `yaml`, as JSON.
@@ -13,7 +12,7 @@ pub fn objects(yaml: &str) -> Result<Vec<Json>, String> {
     let mut objects = Vec::new();
     let mut errors = Vec::new();
     load_text(&name, yaml, &mut |loaded| match loaded {
-        Loaded::Object(object) => objects.push(to_json(&object.root)),
+        Loaded::Object(object) => objects.push(palisade_load::json::to_json(&object.root)),
         Loaded::Skipped => {}
         Loaded::Error(e) | Loaded::Warning(e) => errors.push(e.to_string()),
     });
@@ -21,22 +20,5 @@ pub fn objects(yaml: &str) -> Result<Vec<Json>, String> {
         Ok(objects)
     } else {
         Err(errors.join("; "))
-    }
-}
-
-fn to_json(node: &Node) -> Json {
-    match &node.value {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|e| (e.key.clone(), to_json(&e.value)))
-                .collect(),
-        ),
     }
 }

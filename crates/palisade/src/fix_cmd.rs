@@ -304,28 +304,10 @@ fn snapshot_objects(name: &str, text: &str) -> Option<Vec<serde_json::Value>> {
             let listed = object.origin.as_ref().is_some_and(|o| o.item.is_some());
             let uid = object.metadata().and_then(|m| m.get("uid")).is_some();
             from_server |= listed && uid;
-            objects.push(node_json(&object.root));
+            objects.push(palisade_load::json::to_json(&object.root));
         }
     });
     from_server.then_some(objects)
-}
-
-fn node_json(node: &palisade_model::Node) -> serde_json::Value {
-    use palisade_model::Value;
-    match &node.value {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Int(i) => serde_json::Value::from(*i),
-        Value::Float(f) => serde_json::Value::from(*f),
-        Value::Str(s) => serde_json::Value::String(s.clone()),
-        Value::Seq(items) => serde_json::Value::Array(items.iter().map(node_json).collect()),
-        Value::Map(entries) => serde_json::Value::Object(
-            entries
-                .iter()
-                .map(|e| (e.key.clone(), node_json(&e.value)))
-                .collect(),
-        ),
-    }
 }
 
 /// Removes what the server writes into embedded objects: `creationTimestamp: null` in every

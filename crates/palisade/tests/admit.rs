@@ -288,16 +288,6 @@ fn the_api_server_enforces_warns_and_audits_through_palisade() {
     stop(webhook);
 }
 
-/// The admin's static token.
-fn admin_token(cluster: &TestCluster) -> String {
-    read(&cluster.dir().join("tokens.csv"))
-        .lines()
-        .next()
-        .and_then(|l| l.split(',').next())
-        .expect("admin token")
-        .to_string()
-}
-
 #[test]
 fn the_webhook_as_deployed_judges_ephemeral_containers_and_uses_only_its_role() {
     let Some(cluster) = TestCluster::own("the webhook with its own role") else {
@@ -355,7 +345,7 @@ fn the_webhook_as_deployed_judges_ephemeral_containers_and_uses_only_its_role() 
         "securityContext": {"privileged": true}
     }]}});
     let status = cluster.request_as(
-        &admin_token(&cluster),
+        &cluster.admin_token(),
         "PATCH",
         "/api/v1/namespaces/tenant/pods/web/ephemeralcontainers",
         Some(&debug),

@@ -555,15 +555,6 @@ fn kubeconfig_variant(
     path
 }
 
-fn admin_token(cluster: &TestCluster) -> String {
-    read(&cluster.dir().join("tokens.csv"))
-        .lines()
-        .next()
-        .and_then(|l| l.split(',').next())
-        .expect("admin token")
-        .to_string()
-}
-
 #[test]
 fn faults_end_in_one_line_that_names_the_context() {
     let Some(cluster) = TestCluster::shared("faults") else {
@@ -571,7 +562,7 @@ fn faults_end_in_one_line_that_names_the_context() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let server = format!("server: \"{}\"", cluster.server);
-    let token = format!("{{token: \"{}\"}}", admin_token(cluster));
+    let token = format!("{{token: \"{}\"}}", cluster.admin_token());
     let run = |kubeconfig: &Path, extra: &[&str]| {
         let output = palisade()
             .args(["scan", "--cluster", "--kubeconfig"])
@@ -656,7 +647,7 @@ fn kubeconfig_resolution_follows_kubectl() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let server = format!("server: \"{}\"", cluster.server);
-    let token = format!("{{token: \"{}\"}}", admin_token(cluster));
+    let token = format!("{{token: \"{}\"}}", cluster.admin_token());
     let first = kubeconfig_variant(cluster, dir.path(), "first", &server, &token);
     let missing = dir.path().join("not-there.kubeconfig");
     let joined = std::env::join_paths([
@@ -722,7 +713,7 @@ fn kubeconfig_resolution_follows_kubectl() {
         &server,
         &format!(
             "{{exec: {{apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never, command: sh, args: [-c, \"echo '{{\\\"apiVersion\\\":\\\"client.authentication.k8s.io/v1\\\",\\\"kind\\\":\\\"ExecCredential\\\",\\\"status\\\":{{\\\"token\\\":\\\"{}\\\"}}}}'\"]}}}}",
-            admin_token(cluster)
+            cluster.admin_token()
         ),
     );
     let output = palisade()

@@ -21,7 +21,7 @@
 //!   [`UserInfo::new`]).
 
 mod inventory;
-mod model;
+pub(crate) mod model;
 pub mod paths;
 pub mod resources;
 pub mod risk;

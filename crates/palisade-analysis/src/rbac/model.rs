@@ -166,7 +166,7 @@ impl Binding {
     }
 }
 
-fn strings(node: Option<&Node>) -> Vec<String> {
+pub(crate) fn strings(node: Option<&Node>) -> Vec<String> {
     node.map(Node::as_seq)
         .unwrap_or_default()
         .iter()

@@ -1,7 +1,5 @@
-use crate::fix::{self, Remedy};
 use crate::meta::rule;
 use crate::Check;
-use palisade_model::{FieldPath, Object};
 
 rule! {
     /// ## What it does
@@ -38,20 +36,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:procMount_restricted", "NSA:pod-security", "MITRE:T1611"],
-        fix: repair,
+        fix: crate::fix::default_proc_mount,
         check: Check::Pss("procMount_restricted"),
     };
-}
-
-/// `procMount: Default` (unsafe: a nested container runtime may need /proc unmasked).
-fn repair(_: &Object, path: &FieldPath) -> Option<Remedy> {
-    if !path.as_str().ends_with("/procMount") {
-        return fix::decision("set procMount to Default");
-    }
-    fix::set(
-        fix::Safety::Unsafe,
-        "set procMount: Default",
-        path.clone(),
-        "Default",
-    )
 }
