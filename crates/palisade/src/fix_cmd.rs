@@ -534,12 +534,90 @@ fn mirrored(dir: &Path, path: &Path) -> PathBuf {
     dir.join(relative)
 }
 
+/// A unified diff of the fix, with every line that may hold a secret shown without its
+/// value: the lines of a Secret, and values that look like credentials (by their format, by
+/// their key, or under an environment variable's credential name). Context lines are the
+/// input's own text, and a diff must not print what a report never would.
 fn unified_diff(name: &str, before: &str, after: &str) -> String {
-    similar::TextDiff::from_lines(before, after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
-        .to_string()
+    use similar::ChangeTag;
+    let hidden_before = sensitive_lines(before);
+    let hidden_after = sensitive_lines(after);
+    let diff = similar::TextDiff::from_lines(before, after);
+    let mut out = format!("--- a/{name}\n+++ b/{name}\n");
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        out.push_str(&format!("{}\n", hunk.header()));
+        for change in hunk.iter_changes() {
+            let (sign, hidden) = match change.tag() {
+                ChangeTag::Delete => ('-', change.old_index().map(|i| hidden_before[i])),
+                ChangeTag::Insert => ('+', change.new_index().map(|i| hidden_after[i])),
+                ChangeTag::Equal => (' ', change.old_index().map(|i| hidden_before[i])),
+            };
+            let line = change.value().trim_end_matches(['\n', '\r']);
+            out.push(sign);
+            if hidden.unwrap_or(true) {
+                out.push_str(&without_value(line));
+            } else {
+                out.push_str(&palisade_model::printable(line));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `key: <hidden>` for a `key: value` line, else the line's indentation and `<hidden>`.
+fn without_value(line: &str) -> String {
+    match line.split_once(':') {
+        Some((key, _)) if !key.trim().is_empty() && !key.contains(['"', '\'']) => {
+            format!("{}: <hidden>", palisade_model::printable(key))
+        }
+        _ => format!("{}<hidden>", &line[..line.len() - line.trim_start().len()]),
+    }
+}
+
+/// For each line of `text`, whether its value must not be printed.
+fn sensitive_lines(text: &str) -> Vec<bool> {
+    use palisade_analysis::credentials::{is_credential_name, suspect};
+    let lines: Vec<&str> = text.lines().collect();
+    let mut hidden = vec![false; lines.len() + 1];
+    // Every line of a Secret's document.
+    let mut first = 0usize;
+    for (_, chunk) in palisade_load::split_documents(text) {
+        let count = chunk.lines().count();
+        let secret = chunk.lines().any(|l| {
+            let l = l.trim();
+            l == "kind: Secret"
+                || l.starts_with("kind: Secret ")
+                || l.contains("\"kind\": \"Secret\"")
+        });
+        if secret {
+            for flag in hidden.iter_mut().skip(first).take(count) {
+                *flag = true;
+            }
+        }
+        first += count;
+    }
+    let mut credential_name = false;
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim().trim_start_matches("- ").trim();
+        let Some((key, value)) = trimmed.split_once(':') else {
+            continue;
+        };
+        let (key, value) = (
+            key.trim().trim_matches('"'),
+            value.trim().trim_matches(['"', '\'']),
+        );
+        if suspect(key, value).is_some() || (key == "value" && credential_name) {
+            hidden[i] = true;
+        }
+        // An environment variable's value follows its name.
+        if key == "name" {
+            credential_name = is_credential_name(value);
+        } else if key != "value" {
+            credential_name = false;
+        }
+    }
+    hidden
 }
 
 fn reason_text(reason: &Reason) -> (&'static str, String) {

@@ -571,3 +571,21 @@ fn interactive_asks_on_a_terminal_and_writes_only_what_is_accepted() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--diff"));
 }
+
+#[test]
+fn diffs_never_print_a_secret_or_a_credential_in_their_context() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      containers:\n      - name: api\n        image: registry.example.com/api:1\n        env:\n        - name: DB_PASSWORD\n          value: hunter2-hunter2\n        - name: SENTRY_DSN\n          value: https://user:s3cretpass@sentry.example.com/1\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: api}\nstringData: {token: tok-abcdef123456}\n";
+    std::fs::write(dir.path().join("api.yaml"), text).expect("write");
+    let output = fix(dir.path(), &["--diff", "--unsafe"]);
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        shown.contains("+          allowPrivilegeEscalation: false")
+            || shown.contains("allowPrivilegeEscalation: false"),
+        "{shown}"
+    );
+    for value in ["hunter2", "s3cretpass", "tok-abcdef123456"] {
+        assert!(!shown.contains(value), "{value} printed:\n{shown}");
+    }
+    assert!(shown.contains("value: <hidden>"), "{shown}");
+}
