@@ -88,15 +88,24 @@ pub fn write_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io:
         )
     };
     let _ = writeln!(md, "### Palisade: {headline}\n");
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut facts = vec![
-        format!("{} objects in {} files", summary.objects, summary.files),
+        format!(
+            "{} in {}",
+            count(summary.objects, "object", "objects"),
+            count(summary.files, "file", "files")
+        ),
         format!("{} suppressed", summary.suppressed),
     ];
     if summary.baseline > 0 {
         facts.push(format!("{} in the baseline", summary.baseline));
     }
     if summary.errors > 0 {
-        facts.push(format!("**{} load errors**", summary.errors));
+        facts.push(format!(
+            "**{}**",
+            count(summary.errors, "load error", "load errors")
+        ));
     }
     let _ = writeln!(md, "{}\n", facts.join(" · "));
     let open: Vec<&Finding> = report
