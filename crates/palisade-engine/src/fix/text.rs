@@ -257,6 +257,40 @@ fn block_end(doc: &Doc<'_>, last_key: usize, column: usize) -> usize {
     end
 }
 
+/// Block YAML for `keys` nested one in the next, the last holding `value`, the first at
+/// `column`, each deeper by the document's indentation step.
+fn block_lines(doc: &Doc<'_>, column: usize, keys: &[String], value: &str) -> String {
+    let unit = indent_unit(doc);
+    let mut lines = String::new();
+    for (depth, key) in keys.iter().enumerate() {
+        lines.push_str(&" ".repeat(column + depth * unit));
+        lines.push_str(&yaml_key(key));
+        lines.push(':');
+        if depth + 1 == keys.len() {
+            lines.push(' ');
+            lines.push_str(value);
+        }
+        lines.push_str(doc.newline);
+    }
+    lines
+}
+
+/// `lines` (whole lines) inserted after line `index` (0-based); a last line without a line
+/// ending gets one first.
+fn insert_after_line(doc: &Doc<'_>, index: usize, lines: String) -> Splice {
+    let at = doc.after_line(index);
+    let needs_break = at == doc.text.len() && !doc.text.ends_with('\n');
+    Splice {
+        start: at,
+        end: at,
+        text: if needs_break {
+            format!("{}{lines}", doc.newline)
+        } else {
+            lines
+        },
+    }
+}
+
 /// Inserts `keys` (the last holding `value`) into the mapping `map`.
 fn insert_into_map(doc: &Doc<'_>, map: &Node, keys: &[String], value: &str) -> Option<Splice> {
     let Value::Map(entries) = &map.value else {
@@ -284,30 +318,11 @@ fn insert_into_map(doc: &Doc<'_>, map: &Node, keys: &[String], value: &str) -> O
     let last = entries.iter().map(|e| e.key_pos.line).max()?;
     let last_key = usize::try_from(last).ok()?.checked_sub(1)?;
     let end = block_end(doc, last_key, column);
-    let unit = indent_unit(doc);
-    let mut lines = String::new();
-    for (depth, key) in keys.iter().enumerate() {
-        lines.push_str(&" ".repeat(column + depth * unit));
-        lines.push_str(&yaml_key(key));
-        lines.push(':');
-        if depth + 1 == keys.len() {
-            lines.push(' ');
-            lines.push_str(value);
-        }
-        lines.push_str(doc.newline);
-    }
-    let at = doc.after_line(end);
-    // The last line of a file without a final line ending gets one first.
-    let needs_break = at == doc.text.len() && !doc.text.ends_with('\n');
-    Some(Splice {
-        start: at,
-        end: at,
-        text: if needs_break {
-            format!("{}{lines}", doc.newline)
-        } else {
-            lines
-        },
-    })
+    Some(insert_after_line(
+        doc,
+        end,
+        block_lines(doc, column, keys, value),
+    ))
 }
 
 /// Gives an empty value (`key:` with nothing after it) the nested `keys` and `value`.
@@ -344,29 +359,11 @@ fn fill_empty(doc: &Doc<'_>, key: Pos, keys: &[String], value: &str) -> Option<S
                 });
             }
             let column = indentation(line) + indent_unit(doc);
-            let unit = indent_unit(doc);
-            let mut lines = String::new();
-            for (depth, k) in keys.iter().enumerate() {
-                lines.push_str(&" ".repeat(column + depth * unit));
-                lines.push_str(&yaml_key(k));
-                lines.push(':');
-                if depth + 1 == keys.len() {
-                    lines.push(' ');
-                    lines.push_str(value);
-                }
-                lines.push_str(doc.newline);
-            }
-            let after = doc.after_line(index);
-            let needs_break = after == doc.text.len() && !doc.text.ends_with('\n');
-            Some(Splice {
-                start: after,
-                end: after,
-                text: if needs_break {
-                    format!("{}{lines}", doc.newline)
-                } else {
-                    lines
-                },
-            })
+            Some(insert_after_line(
+                doc,
+                index,
+                block_lines(doc, column, keys, value),
+            ))
         }
         _ => None,
     }
@@ -489,18 +486,8 @@ fn append_to_list(doc: &Doc<'_>, list: &Node, item: &str) -> Option<Splice> {
     if !line[..dash].trim().is_empty() {
         return None;
     }
-    let at = doc.after_line(index);
-    let needs_break = at == doc.text.len() && !doc.text.ends_with('\n');
     let text = format!("{}- {item}{}", " ".repeat(dash), doc.newline);
-    Some(Splice {
-        start: at,
-        end: at,
-        text: if needs_break {
-            format!("{}{text}", doc.newline)
-        } else {
-            text
-        },
-    })
+    Some(insert_after_line(doc, index, text))
 }
 
 /// `edit` applied to `text`, where `root` is the object's tree as parsed from `text`; `None`
