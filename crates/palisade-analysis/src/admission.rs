@@ -330,36 +330,34 @@ impl Policies {
         })
     }
 
+    /// A policy's `matchConditions` or `variables`: (name, compiled expression) each.
+    fn named_expressions(
+        &mut self,
+        object: &Object,
+        spec: &Node,
+        spec_path: &FieldPath,
+        key: &str,
+    ) -> Vec<(String, Result<Expression, String>)> {
+        let entries = spec.get(key).map(Node::as_seq).unwrap_or_default();
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let path = spec_path.key(key).index(i).key("expression");
+                let expression = self.compile(object, &path, entry.str_of("expression"));
+                (entry.str_of("name").unwrap_or("").to_string(), expression)
+            })
+            .collect()
+    }
+
     fn add_policy(&mut self, object: &Object) {
         let spec_path = FieldPath::root().key("spec");
         let Some(spec) = object.root.get("spec") else {
             return;
         };
         let alpha = object.reference.api_version.ends_with("v1alpha1");
-        let mut conditions = Vec::new();
-        for (i, c) in spec
-            .get("matchConditions")
-            .map(Node::as_seq)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let path = spec_path.key("matchConditions").index(i).key("expression");
-            let expression = self.compile(object, &path, c.str_of("expression"));
-            conditions.push((c.str_of("name").unwrap_or("").to_string(), expression));
-        }
-        let mut variables = Vec::new();
-        for (i, v) in spec
-            .get("variables")
-            .map(Node::as_seq)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let path = spec_path.key("variables").index(i).key("expression");
-            let expression = self.compile(object, &path, v.str_of("expression"));
-            variables.push((v.str_of("name").unwrap_or("").to_string(), expression));
-        }
+        let conditions = self.named_expressions(object, spec, &spec_path, "matchConditions");
+        let variables = self.named_expressions(object, spec, &spec_path, "variables");
         let mut validations = Vec::new();
         for (i, v) in spec
             .get("validations")
