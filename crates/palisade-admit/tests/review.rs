@@ -458,3 +458,23 @@ fn secrets_are_judged_on_their_keys_and_their_values_never_kept() {
         assert!(text.contains("1 value(s) in data"), "{mode:?}: {text}");
     }
 }
+
+#[test]
+fn the_audit_annotation_is_capped_and_says_how_many_it_left_out() {
+    // Hundreds of privileged containers: far more findings than an annotation holds.
+    let containers: Vec<Value> = (0..300)
+        .map(|i| json!({"name": format!("c{i}"), "image": "registry.example.com/c:1", "securityContext": {"privileged": true}}))
+        .collect();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "many", "namespace": "legacy"},
+        "spec": {"containers": containers}});
+    let verdict = judge()
+        .review(&review("CREATE", "legacy", pod), &|_| Some(Mode::Audit))
+        .expect("a review");
+    let annotation = verdict.review["response"]["auditAnnotations"]["findings"]
+        .as_str()
+        .expect("an annotation");
+    assert!(annotation.len() <= 8192, "{} bytes", annotation.len());
+    let list: Value = serde_json::from_str(annotation).expect("JSON");
+    let last = list.as_array().and_then(|l| l.last()).expect("entries");
+    assert!(last["more"].as_u64().is_some_and(|n| n > 100), "{last}");
+}

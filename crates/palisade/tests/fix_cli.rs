@@ -506,6 +506,16 @@ fn over_a_cluster_or_its_snapshot_fixed_manifests_are_written_and_the_cluster_is
         "{}",
         String::from_utf8_lossy(&taken.stderr)
     );
+    // A snapshot holds ConfigMap values and pods' environment: its owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&snapshot)
+            .expect("snapshot")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     let original = std::fs::read_to_string(&snapshot).expect("snapshot");
     let offline = palisade()
         .args(["fix", "--no-config", "--unsafe", "--output-dir"])
@@ -588,4 +598,23 @@ fn diffs_never_print_a_secret_or_a_credential_in_their_context() {
         assert!(!shown.contains(value), "{value} printed:\n{shown}");
     }
     assert!(shown.contains("value: <hidden>"), "{shown}");
+}
+
+#[test]
+fn manifests_refuse_an_api_server_cidr_that_is_not_one() {
+    for command in [["admit", "manifests"], ["operator", "manifests"]] {
+        let output = palisade()
+            .args(command)
+            .args(["--api-server-cidr", "10.0.0.1"])
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{command:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("not a CIDR"));
+        let good = palisade()
+            .args(command)
+            .args(["--api-server-cidr", "192.0.2.10/32"])
+            .output()
+            .expect("runs");
+        assert!(String::from_utf8_lossy(&good.stdout).contains("cidr: 192.0.2.10/32"));
+    }
 }

@@ -391,11 +391,14 @@ fn a_live_scan_judges_running_objects_against_the_clusters_own_policies() {
     );
     cluster.apply(&read(&data("policies.yaml")));
     let bindings = manifest_objects(&read(&data("bindings.yaml"))).expect("bindings");
-    let replicas = bindings
-        .iter()
-        .find(|b| b["metadata"]["name"] == "max-replicas")
-        .expect("binding");
-    cluster.apply(&serde_json::to_string(replicas).expect("json"));
+    // One binding without parameters, one with a ConfigMap's (read from the cluster too).
+    for name in ["max-replicas", "replicas-from-params"] {
+        let binding = bindings
+            .iter()
+            .find(|b| b["metadata"]["name"] == name)
+            .expect("binding");
+        cluster.apply(&serde_json::to_string(binding).expect("json"));
+    }
     let output = Command::cargo_bin("palisade")
         .expect("binary")
         .args([
@@ -426,7 +429,10 @@ fn a_live_scan_judges_running_objects_against_the_clusters_own_policies() {
         .collect();
     assert_eq!(
         messages,
-        ["ValidatingAdmissionPolicy max-replicas (binding max-replicas) denies Deployment shop/big: at most 5 replicas"]
+        [
+            "ValidatingAdmissionPolicy max-replicas (binding max-replicas) denies Deployment shop/big: at most 5 replicas",
+            "ValidatingAdmissionPolicy replicas-from-params (binding replicas-from-params) denies Deployment shop/big: more replicas than the team's quota",
+        ]
     );
     assert_eq!(output.status.code(), Some(1));
 }
