@@ -618,3 +618,20 @@ fn manifests_refuse_an_api_server_cidr_that_is_not_one() {
         assert!(String::from_utf8_lossy(&good.stdout).contains("cidr: 192.0.2.10/32"));
     }
 }
+
+#[test]
+fn a_broken_file_is_named_and_left_as_it_is_while_the_others_are_fixed() {
+    let dir = copy_of(&["crates/palisade/tests/data/fix"]);
+    let broken = "apiVersion: v1\nkind: Pod\nmetadata: {name: [x\n";
+    std::fs::write(dir.path().join("broken.yaml"), broken).expect("write");
+    let output = fix(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("broken.yaml:4:1 (document 1)"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("broken.yaml")).expect("read"),
+        broken
+    );
+    let fixed = std::fs::read_to_string(dir.path().join("vllm.yaml")).expect("read");
+    assert!(fixed.contains("allowPrivilegeEscalation: false"));
+}
