@@ -94,7 +94,8 @@ struct Param {
     namespace: Option<String>,
     name: String,
     labels: Vec<(String, String)>,
-    json: Json,
+    /// Converted for CEL once: every object a binding judges sees it.
+    value: palisade_cel::Value,
 }
 
 /// A failed validation, as the API server would report it.
@@ -194,9 +195,11 @@ pub fn plural(kind: &str) -> String {
 struct Request<'a> {
     group: &'a str,
     version: &'a str,
+    kind: &'a str,
     resource: &'a str,
     name: &'a str,
-    namespaced: bool,
+    namespace: Option<&'a str>,
+    labels: &'a [(String, String)],
 }
 
 fn listed(values: &[String], value: &str) -> bool {
@@ -206,8 +209,8 @@ fn listed(values: &[String], value: &str) -> bool {
 impl ResourceRule {
     fn matches(&self, request: &Request<'_>) -> bool {
         let scope_ok = match self.scope.as_str() {
-            "Namespaced" => request.namespaced,
-            "Cluster" => !request.namespaced,
+            "Namespaced" => request.namespace.is_some(),
+            "Cluster" => request.namespace.is_none(),
             _ => true,
         };
         let resource_ok = self.resources.iter().any(|r| {
@@ -271,21 +274,67 @@ impl Policies {
             self.namespaces
                 .insert(object.reference.name.clone(), to_json(&object.root));
         }
-        let wanted = self.policies.iter().any(|p| {
-            p.param_kind.as_ref().is_some_and(|(api, kind)| {
-                *api == object.reference.api_version && kind == object.kind()
-            })
-        });
-        if wanted {
+        if self.could_be_params(object) {
             self.params.push(Param {
                 api_version: object.reference.api_version.clone(),
                 kind: object.kind().to_string(),
                 namespace: object.reference.namespace.clone(),
                 name: object.reference.name.clone(),
                 labels: labels_of(object.metadata().and_then(|m| m.get("labels"))),
-                json: to_json(&object.root),
+                value: palisade_cel::Value::from_json(&to_json(&object.root))
+                    .unwrap_or_else(|_| palisade_cel::Value::null()),
             });
         }
+    }
+
+    /// Whether an object of `kind` written as `text` may be one [`Policies::add_context`]
+    /// keeps, judged on the text alone so that the others are not parsed: a Namespace always;
+    /// an object of a parameter kind only if a binding of a policy of that kind could name it
+    /// (its text holds the name the binding's `paramRef` gives, or the binding gives none).
+    pub fn may_see(&self, kind: &str, text: &str) -> bool {
+        if kind == "Namespace" {
+            return true;
+        }
+        self.bindings
+            .iter()
+            .filter(|binding| {
+                self.policies.iter().any(|p| {
+                    p.name == binding.policy
+                        && p.param_kind.as_ref().is_some_and(|(_, k)| k == kind)
+                })
+            })
+            .any(|binding| {
+                let name = binding.params.as_ref().and_then(|r| r.name.as_deref());
+                name.is_none_or(|name| text.contains(name))
+            })
+    }
+
+    /// Whether some binding could hand `object` to its policy as parameters: of the policy's
+    /// `paramKind`, and of the name, namespace and labels its `paramRef` asks for. Only those
+    /// are kept (a snapshot holds thousands of ConfigMaps, a binding wants one).
+    fn could_be_params(&self, object: &Object) -> bool {
+        let labels = labels_of(object.metadata().and_then(|m| m.get("labels")));
+        self.bindings.iter().any(|binding| {
+            let Some(reference) = &binding.params else {
+                return false;
+            };
+            let of_kind = self.policies.iter().any(|p| {
+                p.name == binding.policy
+                    && p.param_kind.as_ref().is_some_and(|(api, kind)| {
+                        *api == object.reference.api_version && kind == object.kind()
+                    })
+            });
+            of_kind
+                && reference
+                    .name
+                    .as_ref()
+                    .is_none_or(|n| *n == object.reference.name)
+                && reference.namespace.as_ref().is_none_or(|ns| {
+                    object.reference.namespace.is_none()
+                        || object.reference.namespace.as_ref() == Some(ns)
+                })
+                && reference.selector.as_ref().is_none_or(|s| s.matches(&labels))
+        })
     }
 
     /// Bindings that name a policy the input does not hold: the API server ignores them, so
@@ -471,13 +520,7 @@ impl Policies {
 
     /// Whether `resources` selects the request. A binding's `matchResources` without
     /// `resourceRules` narrows nothing by resource (the policy's constraints already did).
-    fn in_force(
-        &self,
-        resources: &MatchResources,
-        request: &Request<'_>,
-        object: &Json,
-        namespace: &Json,
-    ) -> bool {
+    fn in_force(&self, resources: &MatchResources, request: &Request<'_>) -> bool {
         if !resources.rules.is_empty() && !resources.rules.iter().any(|r| r.matches(request)) {
             return false;
         }
@@ -485,16 +528,16 @@ impl Policies {
             return false;
         }
         if let Some(selector) = &resources.object_selector {
-            if !selector.matches(&Self::labels_of_json(object)) {
+            if !selector.matches(request.labels) {
                 return false;
             }
         }
         if let Some(selector) = &resources.namespace_selector {
             // A Namespace is matched on its own labels; a cluster-scoped object always matches.
             let labels = if request.resource == "namespaces" && request.group.is_empty() {
-                Self::labels_of_json(object)
-            } else if request.namespaced {
-                Self::labels_of_json(namespace)
+                request.labels.to_vec()
+            } else if let Some(namespace) = request.namespace {
+                Self::labels_of_json(&self.namespace_object(namespace))
             } else {
                 return true;
             };
@@ -505,47 +548,101 @@ impl Policies {
         true
     }
 
+    /// The bindings in force for `request`, decided on resources and selectors alone (no
+    /// conversion of the object: most objects meet no policy).
+    fn bindings_in_force(&self, request: &Request<'_>) -> Vec<(&Binding, &Policy)> {
+        self.bindings
+            .iter()
+            .filter_map(|binding| {
+                let policy = self.policies.iter().find(|p| p.name == binding.policy)?;
+                let constrained = !policy.constraints.rules.is_empty();
+                let applies = constrained
+                    && self.in_force(&policy.constraints, request)
+                    && binding
+                        .resources
+                        .as_ref()
+                        .is_none_or(|r| self.in_force(r, request));
+                applies.then_some((binding, policy))
+            })
+            .collect()
+    }
+
     /// Every failed validation of every policy in force for `object`, judged as a CREATE; a
     /// workload is also judged through the pods its template makes.
     pub fn judge(&self, object: &Object) -> Vec<Verdict> {
         if self.policies.is_empty() {
             return Vec::new();
         }
-        let json = to_json(&object.root);
-        let mut out = self.judge_json(&json, object.reference.namespace.as_deref(), "object");
-        if object.kind() != "Pod" {
-            if let Some(pod) = crate::admission::pod_of(object) {
-                out.extend(self.judge_json(
-                    &pod,
-                    object.reference.namespace.as_deref(),
-                    "pod-template",
-                ));
+        let namespace = object.reference.namespace.as_deref();
+        let api_version = object.reference.api_version.as_str();
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let resource = plural(object.kind());
+        let mut labels = labels_of(object.metadata().and_then(|m| m.get("labels")));
+        if (group, object.kind()) == ("", "Namespace")
+            && !labels.iter().any(|(k, _)| k == "kubernetes.io/metadata.name")
+        {
+            labels.push((
+                "kubernetes.io/metadata.name".into(),
+                object.reference.name.clone(),
+            ));
+        }
+        let request = Request {
+            group,
+            version,
+            kind: object.kind(),
+            resource: &resource,
+            name: &object.reference.name,
+            namespace,
+            labels: &labels,
+        };
+        let mut out = Vec::new();
+        let in_force = self.bindings_in_force(&request);
+        if !in_force.is_empty() {
+            out = self.evaluate(in_force, to_json(&object.root), &request, "object");
+        }
+        if object.kind() == "Pod" {
+            return out;
+        }
+        let Some(view) = palisade_model::PodView::of(object) else {
+            return out;
+        };
+        let pod_name = format!("{}-pod", object.reference.name);
+        let pod_labels = labels_of(view.metadata.and_then(|m| m.get("labels")));
+        let pod_request = Request {
+            group: "",
+            version: "v1",
+            kind: "Pod",
+            resource: "pods",
+            name: &pod_name,
+            namespace,
+            labels: &pod_labels,
+        };
+        let in_force = self.bindings_in_force(&pod_request);
+        if !in_force.is_empty() {
+            if let Some(pod) = pod_of(object) {
+                out.extend(self.evaluate(in_force, pod, &pod_request, "pod-template"));
             }
         }
         out
     }
 
-    fn judge_json(
+    /// The failed validations of the policies `in_force` for `object`.
+    fn evaluate(
         &self,
-        object: &Json,
-        namespace: Option<&str>,
+        in_force: Vec<(&Binding, &Policy)>,
+        object: Json,
+        request: &Request<'_>,
         target: &'static str,
     ) -> Vec<Verdict> {
-        let api_version = object["apiVersion"].as_str().unwrap_or("");
-        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        let kind = object["kind"].as_str().unwrap_or("");
-        let resource = plural(kind);
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Json::as_str)
-            .unwrap_or("");
-        let request = Request {
+        let Request {
             group,
             version,
-            resource: &resource,
+            kind,
+            resource,
             name,
-            namespaced: namespace.is_some(),
-        };
+            namespace,
+            ..
+        } = *request;
         let namespace_object = namespace
             .map(|ns| self.namespace_object(ns))
             .unwrap_or(Json::Null);
@@ -558,35 +655,17 @@ impl Policies {
             "userInfo": {"username": ""},
             "dryRun": true,
         });
-        // The bindings in force, decided on selectors alone; the object is converted for CEL
-        // once, and only when some binding applies.
-        let in_force: Vec<(&Binding, &Policy)> = self
-            .bindings
-            .iter()
-            .filter_map(|binding| {
-                let policy = self.policies.iter().find(|p| p.name == binding.policy)?;
-                let constrained = !policy.constraints.rules.is_empty();
-                let applies = constrained
-                    && self.in_force(&policy.constraints, &request, object, &namespace_object)
-                    && binding
-                        .resources
-                        .as_ref()
-                        .is_none_or(|r| self.in_force(r, &request, object, &namespace_object));
-                applies.then_some((binding, policy))
-            })
-            .collect();
         let mut out = Vec::new();
-        if in_force.is_empty() {
-            return out;
-        }
         let inputs = Inputs {
-            object: object.clone(),
+            object,
             old_object: Json::Null,
             params: Json::Null,
-            namespace_object: namespace_object.clone(),
+            namespace_object,
             request: request_json,
             variables: json!({}),
         };
+        let no_variables =
+            palisade_cel::Value::from_json(&json!({})).unwrap_or_else(|_| palisade_cel::Value::null());
         palisade_cel::with_inputs(&inputs, |scope| {
             // What the last binding left in `params` and `variables`.
             let (mut params_set, mut variables_set) = (false, false);
@@ -616,18 +695,15 @@ impl Policies {
                 for params in params_list {
                     // Only what a policy can see changes between bindings; a policy without
                     // parameters sees `params` null, as the API server gives it.
-                    let mut ready = Ok(());
                     if policy.param_kind.is_some() || params_set {
-                        ready = scope.set("params", &params);
+                        scope.set_value("params", &params);
                         params_set = !params.is_null();
                     }
-                    if ready.is_ok() && (!policy.variables.is_empty() || variables_set) {
-                        ready = scope.set_variables(&json!({}));
+                    if !policy.variables.is_empty() || variables_set {
+                        scope.set_value("variables", &no_variables);
                         variables_set = !policy.variables.is_empty();
                     }
-                    let outcome = ready
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| evaluate_policy(policy, scope));
+                    let outcome = evaluate_policy(policy, scope);
                     match outcome {
                         Ok(failures) => {
                             for (index, message) in failures {
@@ -656,9 +732,9 @@ impl Policies {
         policy: &Policy,
         binding: &Binding,
         namespace: Option<&str>,
-    ) -> Result<Vec<Json>, String> {
+    ) -> Result<Vec<palisade_cel::Value>, String> {
         let Some((api_version, kind)) = &policy.param_kind else {
-            return Ok(vec![Json::Null]);
+            return Ok(vec![palisade_cel::Value::null()]);
         };
         let Some(reference) = &binding.params else {
             return Err(format!(
@@ -667,7 +743,7 @@ impl Policies {
             ));
         };
         let wanted_namespace = reference.namespace.as_deref().or(namespace);
-        let found: Vec<Json> = self
+        let found: Vec<palisade_cel::Value> = self
             .params
             .iter()
             .filter(|p| p.api_version == *api_version && p.kind == *kind)
@@ -679,7 +755,7 @@ impl Policies {
                     .as_ref()
                     .is_none_or(|s| s.matches(&p.labels))
             })
-            .map(|p| p.json.clone())
+            .map(|p| p.value.clone())
             .collect();
         if !found.is_empty() {
             return Ok(found);

@@ -9,8 +9,6 @@
 //! expression deeper than [`MAX_NESTING`] comprehensions, or longer than [`MAX_EXPRESSION`]
 //! characters, is refused at compile time (cel-rust has no cost limit of its own).
 
-use kube_cel::cel;
-use kube_cel::KubeCelExt;
 use serde_json::Value as Json;
 
 /// Comprehensions (`all`, `exists`, `map`, `filter`, ...) nested deeper than this are refused:
@@ -36,7 +34,7 @@ pub struct EvalError {
 /// A compiled expression.
 pub struct Expression {
     source: String,
-    program: cel::Program,
+    program: cel::parser::Expression,
     /// It asks the cluster's authorizer: an evaluation error offline.
     authorizer: bool,
 }
@@ -85,16 +83,62 @@ fn nesting(source: &str) -> usize {
     deepest
 }
 
+/// Rewrites every `x.?field` as `x[?'field']`, which CEL defines the same way on maps (what a
+/// Kubernetes object is): cel-rust 0.12 evaluates `.?` on a missing key as an error instead of
+/// `optional.none()`, while its `[?key]` is right.
+fn optional_select_as_index(expression: &mut cel::IdedExpr) {
+    use cel::common::ast::{operators, EntryExpr, Expr};
+    match &mut expression.expr {
+        Expr::Call(call) => {
+            if call.func_name == operators::OPT_SELECT {
+                call.func_name = operators::OPT_INDEX.to_string();
+            }
+            if let Some(target) = &mut call.target {
+                optional_select_as_index(target);
+            }
+            call.args.iter_mut().for_each(optional_select_as_index);
+        }
+        Expr::Comprehension(comprehension) => {
+            for part in [
+                &mut comprehension.iter_range,
+                &mut comprehension.accu_init,
+                &mut comprehension.loop_cond,
+                &mut comprehension.loop_step,
+                &mut comprehension.result,
+            ] {
+                optional_select_as_index(part);
+            }
+        }
+        Expr::List(list) => list.elements.iter_mut().for_each(optional_select_as_index),
+        Expr::Map(map) => {
+            for entry in &mut map.entries {
+                if let EntryExpr::MapEntry(e) = &mut entry.expr {
+                    optional_select_as_index(&mut e.key);
+                    optional_select_as_index(&mut e.value);
+                }
+            }
+        }
+        Expr::Struct(structure) => {
+            for entry in &mut structure.entries {
+                match &mut entry.expr {
+                    EntryExpr::StructField(field) => optional_select_as_index(&mut field.value),
+                    EntryExpr::MapEntry(e) => {
+                        optional_select_as_index(&mut e.key);
+                        optional_select_as_index(&mut e.value);
+                    }
+                }
+            }
+        }
+        Expr::Select(select) => optional_select_as_index(&mut select.operand),
+        _ => {}
+    }
+}
+
 impl Expression {
     pub fn compile(source: &str) -> Result<Expression, CompileError> {
         if source.len() > MAX_EXPRESSION {
             return Err(CompileError {
                 message: format!("expression longer than {MAX_EXPRESSION} characters"),
-            });
-        }
-        if source.contains(".?") || source.contains("[?") {
-            return Err(CompileError {
-                message: "optional field syntax (`.?field`, `[?key]`) is not supported by Palisade's CEL engine; write has(...) ? ... : ...".into(),
             });
         }
         let depth = nesting(source);
@@ -105,9 +149,14 @@ impl Expression {
                 ),
             });
         }
-        let program = cel::Program::compile(source).map_err(|e| CompileError {
-            message: e.to_string().lines().next().unwrap_or("").to_string(),
-        })?;
+        // Kubernetes compiles with CEL's optional types (`.?field`, `[?key]`, `orValue`).
+        let mut program = cel::parser::Parser::new()
+            .enable_optional_syntax(true)
+            .parse(source)
+            .map_err(|e| CompileError {
+                message: e.to_string().lines().next().unwrap_or("").to_string(),
+            })?;
+        optional_select_as_index(&mut program);
         Ok(Expression {
             source: source.to_string(),
             program,
@@ -129,7 +178,11 @@ impl Expression {
 thread_local! {
     /// The functions and macros, registered once per thread: registering Kubernetes'
     /// libraries costs more than most evaluations.
-    static BASE: cel::Context<'static> = cel::Context::default().with_all();
+    static BASE: cel::Context<'static> = {
+        let mut context = cel::Context::default();
+        kube_cel::register_all(&mut context);
+        context
+    };
 }
 
 /// The inputs of one admission decision, converted once, for the expressions evaluated
@@ -147,9 +200,7 @@ impl Scope<'_> {
                         .into(),
             });
         }
-        let value = expression
-            .program
-            .execute(&self.context)
+        let value = cel::Value::resolve(&expression.program, &self.context)
             .map_err(|e| EvalError {
                 message: e.to_string(),
             })?;
@@ -159,6 +210,12 @@ impl Scope<'_> {
     /// Replaces what `variables` holds.
     pub fn set_variables(&mut self, variables: &Json) -> Result<(), EvalError> {
         self.set("variables", variables)
+    }
+
+    /// Replaces one of the inputs with a value converted beforehand (a parameter object
+    /// shared by every object a binding judges: converting it is what costs).
+    pub fn set_value(&mut self, name: &str, value: &Value) {
+        self.context.add_variable_from_value(name, value.0.clone());
     }
 
     /// Replaces one of the inputs (`params` for the next binding, say).
@@ -225,6 +282,26 @@ fn to_json(value: &cel::Value) -> Result<Json, EvalError> {
     })
 }
 
+/// A JSON value converted for CEL once; cloning it is cheap (its maps and lists are shared).
+#[derive(Clone, Debug)]
+pub struct Value(cel::Value);
+
+impl Value {
+    pub fn from_json(json: &Json) -> Result<Value, EvalError> {
+        cel::to_value(json).map(Value).map_err(|e| EvalError {
+            message: e.to_string(),
+        })
+    }
+
+    pub fn null() -> Value {
+        Value(cel::Value::Null)
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.0, cel::Value::Null)
+    }
+}
+
 /// What an expression sees.
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
@@ -281,6 +358,10 @@ mod tests {
                 json!(true),
             ),
             ("string(object.spec.replicas) + 'x'", json!("3x")),
+            ("object.?spec.?replicas.orValue(0) > 1", json!(true)),
+            ("object.spec.?paused.orValue(false)", json!(false)),
+            ("object.metadata.?labels[?'team'].hasValue()", json!(true)),
+            ("object.metadata.labels[?'owner'].hasValue()", json!(false)),
         ];
         for (source, expected) in cases {
             assert_eq!(eval(source, pod.clone()).as_ref(), Ok(expected), "{source}");
@@ -307,7 +388,6 @@ mod tests {
             object.clone()
         )
         .is_err());
-        assert!(Expression::compile("object.?spec.?replicas.orValue(0) > 1").is_err());
         assert!(Expression::compile("object.spec.(").is_err());
         let deep = "[1].all(a, [1].all(b, [1].all(c, [1].all(d, true))))";
         assert!(
