@@ -333,7 +333,10 @@ impl Policies {
                     object.reference.namespace.is_none()
                         || object.reference.namespace.as_ref() == Some(ns)
                 })
-                && reference.selector.as_ref().is_none_or(|s| s.matches(&labels))
+                && reference
+                    .selector
+                    .as_ref()
+                    .is_none_or(|s| s.matches(&labels))
         })
     }
 
@@ -579,7 +582,9 @@ impl Policies {
         let resource = plural(object.kind());
         let mut labels = labels_of(object.metadata().and_then(|m| m.get("labels")));
         if (group, object.kind()) == ("", "Namespace")
-            && !labels.iter().any(|(k, _)| k == "kubernetes.io/metadata.name")
+            && !labels
+                .iter()
+                .any(|(k, _)| k == "kubernetes.io/metadata.name")
         {
             labels.push((
                 "kubernetes.io/metadata.name".into(),
@@ -664,8 +669,8 @@ impl Policies {
             request: request_json,
             variables: json!({}),
         };
-        let no_variables =
-            palisade_cel::Value::from_json(&json!({})).unwrap_or_else(|_| palisade_cel::Value::null());
+        let no_variables = palisade_cel::Value::from_json(&json!({}))
+            .unwrap_or_else(|_| palisade_cel::Value::null());
         palisade_cel::with_inputs(&inputs, |scope| {
             // What the last binding left in `params` and `variables`.
             let (mut params_set, mut variables_set) = (false, false);

@@ -13,6 +13,7 @@
 pub mod admission;
 pub mod audit_policy;
 pub mod credentials;
+pub mod custom;
 pub mod flags;
 pub mod image;
 mod inventory;

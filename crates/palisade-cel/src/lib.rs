@@ -200,8 +200,8 @@ impl Scope<'_> {
                         .into(),
             });
         }
-        let value = cel::Value::resolve(&expression.program, &self.context)
-            .map_err(|e| EvalError {
+        let value =
+            cel::Value::resolve(&expression.program, &self.context).map_err(|e| EvalError {
                 message: e.to_string(),
             })?;
         to_json(&value)

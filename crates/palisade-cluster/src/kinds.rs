@@ -147,17 +147,29 @@ impl Resource {
     }
 }
 
+/// The cluster's own admission policies, read besides [`READ_KINDS`] and judged with
+/// everything else (`scan --cluster`, the operator); at the newest version the server serves.
+pub const ADMISSION_KINDS: &[ReadKind] = &[
+    kind(
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicies",
+        "ValidatingAdmissionPolicy",
+    ),
+    kind(
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicybindings",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+];
+
 /// The read-only ClusterRole that lets Palisade scan and snapshot a cluster: `list` (all a
 /// paged read asks for) on exactly the kinds it reads, as YAML. `extra` adds (group, resource)
 /// pairs, such as the pod-carrying custom resources of one cluster.
 pub fn read_only_role(name: &str, extra: &[(String, String)]) -> String {
     // The cluster's own admission policies, judged with everything else.
     let mut extra = extra.to_vec();
-    for resource in [
-        "validatingadmissionpolicies",
-        "validatingadmissionpolicybindings",
-    ] {
-        extra.push(("admissionregistration.k8s.io".into(), resource.into()));
+    for kind in ADMISSION_KINDS {
+        extra.push((kind.group.into(), kind.resource.into()));
     }
     reader_role(name, &extra, &[], &["list"])
 }

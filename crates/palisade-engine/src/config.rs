@@ -65,6 +65,85 @@ pub struct Config {
     /// The admission webhook (`palisade admit`).
     #[serde(default)]
     pub admission: AdmissionConfig,
+    /// Your own rules, in CEL: run with the built-in ones everywhere (scan, admit, the
+    /// operator), selected, suppressed and reported like them.
+    #[serde(default)]
+    pub custom_rules: Vec<CustomRuleConfig>,
+    /// A directory of rule files (`*.yaml`: one rule, or a list of rules, each), relative to
+    /// this file: the platform team's policy repository. `palisade policy test DIR` runs the
+    /// fixtures beside them.
+    pub custom_rules_dir: Option<String>,
+}
+
+/// A custom rule: what it matches and the CEL validations every matched object must pass,
+/// with the inputs a ValidatingAdmissionPolicy sees (`object`, `request`, `variables`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CustomRuleConfig {
+    /// A code of your own (`ACME-001`): capitals and digits in dash-separated parts; `PAL-`
+    /// codes are Palisade's.
+    #[schemars(regex(pattern = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"))]
+    pub code: String,
+    /// A kebab-case name (`deployment-team-label`), unique among all rules.
+    #[schemars(regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
+    pub name: String,
+    pub severity: SeverityName,
+    /// Default: `custom`.
+    pub category: Option<String>,
+    /// What the rule checks and why (shown by `palisade explain`).
+    pub description: String,
+    /// Framework tags, as `--select` takes them (`ACME:ownership`).
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// Which objects it judges; every given field must match. Default: every object.
+    #[serde(default, rename = "match")]
+    pub matching: CustomMatchConfig,
+    /// Named expressions, read by the validations as `variables.NAME`.
+    #[serde(default)]
+    pub variables: Vec<CustomVariableConfig>,
+    /// Each must evaluate to true; a false one is a finding with its message.
+    #[schemars(length(min = 1))]
+    pub validations: Vec<CustomValidationConfig>,
+    /// How to repair a finding, in words.
+    pub fix: Option<String>,
+}
+
+/// The objects a custom rule judges.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CustomMatchConfig {
+    /// Kinds (`Deployment`); `*` or none for all.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// API groups (`apps`, `""` for the core group).
+    #[serde(default)]
+    pub api_groups: Vec<String>,
+    /// Namespaces; none for every namespace and cluster-scoped objects.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// A label selector (`matchLabels`, `matchExpressions`) on the object's labels.
+    pub label_selector: Option<serde_json::Value>,
+}
+
+/// A named CEL expression.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CustomVariableConfig {
+    pub name: String,
+    pub expression: String,
+}
+
+/// A CEL expression every matched object must make true.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CustomValidationConfig {
+    pub expression: String,
+    /// The finding's message.
+    pub message: Option<String>,
+    /// A CEL expression giving the message (over `message` when it gives a non-empty string).
+    pub message_expression: Option<String>,
+    /// Where in the object the finding points (`/metadata/labels`); default: the object.
+    pub path: Option<String>,
 }
 
 /// Admission webhook settings.
@@ -210,6 +289,8 @@ pub struct LoadedConfig {
     pub exception_locations: Vec<Option<Location>>,
     /// The `rules` section, checked against what each rule declares.
     pub options: HashMap<&'static str, OptionValues>,
+    /// The custom rules of `custom-rules` and `custom-rules-dir`, compiled.
+    pub custom_rules: Vec<&'static palisade_rules::Rule>,
 }
 
 impl LoadedConfig {
@@ -309,9 +390,31 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
         }
     };
     let fail_at = |path: &FieldPath, message: String| fail(Some(path.locate(&root).0), message);
+    let mut custom_rules = Vec::new();
+    for (i, rule) in config.custom_rules.iter().enumerate() {
+        let path = FieldPath::root().key("custom-rules").index(i);
+        let node = root
+            .get("custom-rules")
+            .and_then(|rules| rules.as_seq().get(i))
+            .unwrap_or(&root);
+        custom_rules.push(
+            custom_rule(rule, node, &path, &custom_rules)
+                .map_err(|(at, message)| fail_at(&at, message))?,
+        );
+    }
+    if let Some(dir) = &config.custom_rules_dir {
+        let base = Path::new(file).parent().unwrap_or(Path::new(""));
+        let dir = base.join(dir);
+        for path in rule_files(&dir)
+            .map_err(|message| fail_at(&FieldPath::root().key("custom-rules-dir"), message))?
+        {
+            custom_rules.extend(load_rule_file(&path, &custom_rules)?);
+        }
+    }
     for (key, _) in config.severity.iter() {
         if !palisade_rules::registry::RULES
             .iter()
+            .chain(&custom_rules)
             .any(|r| palisade_rules::matches(&r.meta, key))
         {
             return Err(fail_at(
@@ -400,7 +503,166 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
         file: Some(PathBuf::from(file)),
         exception_locations,
         options,
+        custom_rules,
     })
+}
+
+/// The rule files of a `custom-rules-dir`, in name order.
+pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The custom rules of one rule file: a rule, or a list of rules.
+pub fn load_rule_file(
+    path: &Path,
+    before: &[&'static palisade_rules::Rule],
+) -> Result<Vec<&'static palisade_rules::Rule>, ConfigError> {
+    let display = path.display().to_string();
+    let fail = |pos: Option<palisade_model::Pos>, message: String| ConfigError {
+        file: display.clone(),
+        place: pos.map_or(String::new(), |p| format!(":{}:{}", p.line, p.column)),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(None, e.to_string()))?;
+    let text = palisade_load::decode(&display, &bytes).map_err(|e| fail(None, e.message))?;
+    let mut documents = palisade_load::yaml::parse_documents(text, 0).into_iter();
+    let root = match documents.next() {
+        None => return Ok(Vec::new()),
+        Some(Err(e)) => return Err(fail(Some(e.pos), e.message)),
+        Some(Ok(root)) => root,
+    };
+    let json = palisade_load::json::to_json(&root);
+    let (rules, paths): (Vec<CustomRuleConfig>, Vec<FieldPath>) = if !root.is_seq() {
+        let rule: CustomRuleConfig = serde_path_to_error::deserialize(&json).map_err(|e| {
+            fail(
+                Some(pointer_of(e.path()).locate(&root).0),
+                e.inner().to_string(),
+            )
+        })?;
+        (vec![rule], vec![FieldPath::root()])
+    } else {
+        let rules: Vec<CustomRuleConfig> =
+            serde_path_to_error::deserialize(&json).map_err(|e| {
+                fail(
+                    Some(pointer_of(e.path()).locate(&root).0),
+                    e.inner().to_string(),
+                )
+            })?;
+        let paths = (0..rules.len())
+            .map(|i| FieldPath::root().index(i))
+            .collect();
+        (rules, paths)
+    };
+    let mut made: Vec<&'static palisade_rules::Rule> = Vec::new();
+    for (i, (rule, at)) in rules.iter().zip(paths).enumerate() {
+        let known: Vec<_> = before.iter().chain(&made).copied().collect();
+        let node = if root.is_seq() {
+            root.as_seq().get(i).unwrap_or(&root)
+        } else {
+            &root
+        };
+        made.push(
+            custom_rule(rule, node, &at, &known)
+                .map_err(|(at, message)| fail(Some(at.locate(&root).0), message))?,
+        );
+    }
+    Ok(made)
+}
+
+/// Checks and compiles one custom rule written at `path` of `root`; `before` are the custom
+/// rules already made from the same config.
+fn custom_rule(
+    rule: &CustomRuleConfig,
+    node: &palisade_model::Node,
+    path: &FieldPath,
+    before: &[&'static palisade_rules::Rule],
+) -> Result<&'static palisade_rules::Rule, (FieldPath, String)> {
+    let code_ok = rule.code.split('-').count() >= 2
+        && rule.code.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        })
+        && rule.code.starts_with(|c: char| c.is_ascii_uppercase());
+    if !code_ok {
+        return Err((
+            path.key("code"),
+            format!(
+                "`{}` is not a rule code: capitals and digits in dash-separated parts (ACME-001)",
+                rule.code
+            ),
+        ));
+    }
+    if rule.code.starts_with("PAL-") {
+        return Err((
+            path.key("code"),
+            format!(
+                "`{}`: PAL- codes are Palisade's own; use a prefix of yours",
+                rule.code
+            ),
+        ));
+    }
+    let name_ok = !rule.name.is_empty()
+        && rule.name.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+    if !name_ok {
+        return Err((
+            path.key("name"),
+            format!(
+                "`{}` is not a rule name: kebab-case (deployment-team-label)",
+                rule.name
+            ),
+        ));
+    }
+    let taken = palisade_rules::registry::RULES
+        .iter()
+        .chain(before)
+        .find(|r| {
+            r.meta.info.code.eq_ignore_ascii_case(&rule.code)
+                || r.meta.info.name.eq_ignore_ascii_case(&rule.name)
+        });
+    if let Some(taken) = taken {
+        return Err((
+            path.clone(),
+            format!(
+                "custom rule {} {}: the code or name is taken by {} {}",
+                rule.code, rule.name, taken.meta.info.code, taken.meta.info.name
+            ),
+        ));
+    }
+    let check =
+        palisade_analysis::custom::CustomCheck::compile(node, path).map_err(|problems| {
+            problems
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| (path.clone(), "the rule does not compile".into()))
+        })?;
+    let spec = palisade_rules::registry::CustomRuleSpec {
+        code: rule.code.clone(),
+        name: rule.name.clone(),
+        severity: Severity::from(rule.severity),
+        category: rule.category.clone().unwrap_or_else(|| "custom".into()),
+        description: rule.description.clone(),
+        controls: rule.controls.clone(),
+        fix: rule.fix.clone(),
+        expressions: rule
+            .validations
+            .iter()
+            .map(|v| v.expression.clone())
+            .collect(),
+    };
+    Ok(palisade_rules::registry::custom_rule(spec, check))
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> FieldPath {

@@ -112,6 +112,7 @@ pub fn build_pipeline(
         kubernetes_version: kubernetes_version.unwrap_or(Version::LATEST),
         options: loaded.options.clone(),
         admission: flags.admission.clone(),
+        custom_rules: loaded.custom_rules.clone(),
     };
     let engine = Engine::new(&settings)?;
     let overrides: Vec<(String, Severity)> = config
@@ -141,7 +142,7 @@ pub fn build_pipeline(
     let pipeline = Pipeline {
         engine,
         suppression,
-        severity: resolve_severity_overrides(&overrides),
+        severity: resolve_severity_overrides(&overrides, &loaded.custom_rules),
         code_frames: true,
     };
     Ok((pipeline, fail_on))
@@ -151,9 +152,10 @@ pub fn build_pipeline(
 /// prefix, category or tag.
 pub fn resolve_severity_overrides(
     overrides: &[(String, Severity)],
+    custom_rules: &[&'static palisade_rules::Rule],
 ) -> HashMap<&'static str, Severity> {
     let mut resolved = HashMap::new();
-    for rule in palisade_rules::registry::RULES {
+    for rule in palisade_rules::registry::RULES.iter().chain(custom_rules) {
         let meta = &rule.meta;
         let exact = overrides.iter().find(|(token, _)| {
             token.eq_ignore_ascii_case(meta.info.code) || token.eq_ignore_ascii_case(meta.info.name)

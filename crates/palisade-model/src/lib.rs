@@ -16,8 +16,8 @@ mod path;
 mod pod;
 
 pub use finding::{
-    fingerprint, printable, About, Finding, Fingerprint, LoadError, Location, Related, Restated,
-    RuleRef, Severity, Suppression,
+    fingerprint, printable, About, AdmissionVerdict, Finding, Fingerprint, LoadError, Location,
+    Related, Restated, RuleRef, Severity, Suppression,
 };
 pub use node::{Entry, Node, Pos, Value};
 pub use object::{FileRole, NodeFile, Object, ObjectRef, Origin};

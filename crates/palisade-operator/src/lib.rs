@@ -7,6 +7,7 @@
 //! * [`lease`]: leader election, so that of several replicas one writes;
 //! * [`manifests`]: the CRDs, RBAC and Deployment a cluster needs.
 
+mod admission;
 mod evaluate;
 pub mod lease;
 pub mod manifests;

@@ -142,7 +142,10 @@ pub fn render(namespace: &str, image: &str, api_server: &[String]) -> String {
         // (the operator finds the kinds it reads through discovery).
         palisade_cluster::reader_role(
             "palisade-operator-read",
-            &[],
+            &palisade_cluster::ADMISSION_KINDS
+                .iter()
+                .map(|k| (k.group.to_string(), k.resource.to_string()))
+                .collect::<Vec<_>>(),
             &["secrets", "customresourcedefinitions"],
             &["list", "watch"],
         );

@@ -163,6 +163,17 @@ impl Report<'_> {
                 if !finding.also.is_empty() {
                     properties.insert("also".into(), Json::String(also_text(finding)));
                 }
+                if let Some(admission) = &finding.admission {
+                    // PolicyReport properties are strings.
+                    for (key, value) in [
+                        ("admissionPolicy", admission.policy.as_str()),
+                        ("admissionBinding", admission.binding.as_str()),
+                        ("admissionAction", admission.action),
+                        ("admissionTarget", admission.target),
+                    ] {
+                        properties.insert(key.into(), Json::String(value.to_string()));
+                    }
+                }
                 let mut resource = json!({
                     "apiVersion": finding.object.api_version,
                     "kind": finding.object.kind,
@@ -347,6 +358,7 @@ mod tests {
 
     fn finding(namespace: Option<&str>, name: &str, rule: &'static RuleRef) -> Finding {
         Finding {
+            admission: None,
             rule,
             severity: Severity::Critical,
             message: format!("container `app` of {name} runs privileged").into(),

@@ -120,8 +120,9 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         Some(file) => config::load(file).map_err(|e| OperatorError::Config(e.to_string()))?,
         None => LoadedConfig::default(),
     };
-    let (pipeline, _) = build_pipeline(&loaded, &options.flags)
+    let (mut pipeline, _) = build_pipeline(&loaded, &options.flags)
         .map_err(|e| OperatorError::Config(e.to_string()))?;
+    let mut admission = crate::admission::Admission::default();
     let (client, context) = palisade_cluster::client(&options.cluster).await?;
     let metrics = Arc::new(Metrics::default());
 
@@ -223,11 +224,29 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         let leading = metrics.leader.load(Ordering::Relaxed);
         // A new leader writes every report once (what it read of the written ones decides which
         // need it); after that, only the groups that changed.
-        let complete = leading && !writer.seeded;
+        let mut complete = leading && !writer.seeded;
         // On this worker, handed off from the runtime: the lease task and the metrics server
         // run on the others meanwhile.
         let evaluation = tokio::task::block_in_place(|| match state.lock() {
-            Ok(mut state) => Some(evaluator.evaluate(&pipeline, &mut state, complete)),
+            Ok(mut state) => {
+                // The cluster's admission policies changed: every namespace is judged again
+                // against them.
+                let warn = |message: String| eprintln!("palisade operator: {message}");
+                if let Some(policies) = admission.changed(&state, &warn) {
+                    let flags = Overrides {
+                        admission: policies,
+                        ..options.flags.clone()
+                    };
+                    match build_pipeline(&loaded, &flags) {
+                        Ok((rebuilt, _)) => {
+                            pipeline = rebuilt;
+                            complete = true;
+                        }
+                        Err(e) => warn(format!("admission policies: {e}")),
+                    }
+                }
+                Some(evaluator.evaluate(&pipeline, &mut state, complete))
+            }
             Err(_) => None,
         });
         let Some(evaluation) = evaluation else {

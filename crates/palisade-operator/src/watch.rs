@@ -9,7 +9,7 @@ use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::core::PartialObjectMeta;
 use kube::runtime::{watcher, WatchStreamExt};
-use palisade_cluster::READ_KINDS;
+use palisade_cluster::{ADMISSION_KINDS, READ_KINDS};
 use palisade_model::Object;
 use serde_json::Value as Json;
 
@@ -192,14 +192,16 @@ pub async fn start(
     changed: tokio::sync::mpsc::UnboundedSender<()>,
     on_error: Arc<dyn Fn(String) + Send + Sync>,
 ) -> Result<Vec<String>, kube::Error> {
-    let mut groups: Vec<&str> = READ_KINDS.iter().map(|k| k.group).collect();
+    let kinds = || READ_KINDS.iter().chain(ADMISSION_KINDS);
+    let mut groups: Vec<&str> = kinds().map(|k| k.group).collect();
+    groups.sort_unstable();
     groups.dedup();
     let discovery = kube::Discovery::new(client.clone())
         .filter(&groups)
         .run()
         .await?;
     let mut watched = Vec::new();
-    for want in READ_KINDS {
+    for want in kinds() {
         let Some((resource, _)) = discovery
             .get(want.group)
             .and_then(|g| g.recommended_kind(want.kind))

@@ -250,6 +250,7 @@ pub(crate) mod sample {
         });
         let findings = vec![
             Finding {
+                admission: None,
                 rule: &RuleRef {
                     code: "PAL-PSS-002",
                     name: "pss-privileged",
@@ -280,6 +281,7 @@ pub(crate) mod sample {
                 also: Box::default(),
             },
             Finding {
+                admission: None,
                 rule: &RuleRef {
                     code: "PAL-IMG-002",
                     name: "image-tag-mutable",
@@ -321,6 +323,7 @@ pub(crate) mod sample {
                 }]),
             },
             Finding {
+                admission: None,
                 rule: &RuleRef {
                     code: "PAL-PSS-015",
                     name: "pss-run-as-non-root",
@@ -353,6 +356,7 @@ pub(crate) mod sample {
                 also: Box::default(),
             },
             Finding {
+                admission: None,
                 rule: &RuleRef {
                     code: "PAL-PSS-016",
                     name: "pss-run-as-user",
@@ -396,6 +400,7 @@ pub(crate) mod sample {
                 also: Box::default(),
             },
             Finding {
+                admission: None,
                 rule: &RuleRef {
                     code: "PAL-RBAC-002",
                     name: "rbac-read-secrets",

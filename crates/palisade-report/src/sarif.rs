@@ -190,6 +190,9 @@ fn result(finding: &Finding, rule_index: Option<usize>, cluster: Option<&str>) -
     if !finding.also.is_empty() {
         result["properties"]["also"] = json!(finding.also);
     }
+    if let Some(admission) = &finding.admission {
+        result["properties"]["admission"] = json!(admission);
+    }
     if let Some(suppression) = &finding.suppressed {
         let kind = if suppression.kind == "config" {
             "external"

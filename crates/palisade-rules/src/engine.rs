@@ -29,6 +29,8 @@ pub struct Settings {
     /// ValidatingAdmissionPolicies (and their bindings and parameters) every object is judged
     /// against.
     pub admission: Option<std::sync::Arc<palisade_analysis::admission::Policies>>,
+    /// The config's custom rules ([`crate::registry::custom_rule`]), selected like the others.
+    pub custom_rules: Vec<&'static Rule>,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             kubernetes_version: Version::LATEST,
             options: HashMap::new(),
             admission: None,
+            custom_rules: Vec::new(),
         }
     }
 }
@@ -62,6 +65,7 @@ enum PodCheck {
     ),
     Object(fn(&Object, &OptionValues) -> Vec<Violation>, OptionValues),
     Versioned(fn(&Object, Version) -> Vec<Violation>, Version),
+    Custom(&'static palisade_analysis::custom::CustomCheck),
 }
 
 /// A node file rule's function.
@@ -141,7 +145,12 @@ impl Engine {
         let mut files = Vec::new();
         let mut audit = Vec::new();
         let mut admission = None;
-        for rule in settings.selection.resolve(RULES)? {
+        let rules: Vec<&'static Rule> = RULES
+            .iter()
+            .copied()
+            .chain(settings.custom_rules.iter().copied())
+            .collect();
+        for rule in settings.selection.resolve(&rules)? {
             match rule.check {
                 Check::Pss(id) => {
                     if let Some((_, versioned)) = pss_checks.iter().find(|(c, _)| c.id == id) {
@@ -162,6 +171,11 @@ impl Engine {
                         .map(|p| (rule, std::sync::Arc::clone(p)))
                 }
                 Check::File(check) => files.push((rule, check)),
+                Check::Custom(check) => active.push(Active {
+                    rule,
+                    check: PodCheck::Custom(check),
+                    overrides: Vec::new(),
+                }),
                 Check::Pod(check) => active.push(Active {
                     rule,
                     check: PodCheck::WithOptions(check, options_of(settings, rule)),
@@ -350,6 +364,14 @@ impl Engine {
                 (PodCheck::WithOptions(check, options), Some(pod)) => check(pod, options),
                 (PodCheck::Object(check, options), _) => check(object, options),
                 (PodCheck::Versioned(check, version), _) => check(object, *version),
+                (PodCheck::Custom(check), _) => check
+                    .judge(object)
+                    .into_iter()
+                    .map(|f| Violation {
+                        path: f.path,
+                        message: f.message,
+                    })
+                    .collect(),
                 (PodCheck::Pss(_) | PodCheck::WithOptions(..), None) => Vec::new(),
             })
             .collect();
@@ -425,6 +447,13 @@ impl Engine {
                     },
                 }]
                 .into();
+                finding.admission = Some(Box::new(palisade_model::AdmissionVerdict {
+                    policy: verdict.policy,
+                    binding: verdict.binding,
+                    action: verdict.action.as_str(),
+                    validation: verdict.validation,
+                    target: verdict.target,
+                }));
                 finding
             })
             .collect()

@@ -29,6 +29,8 @@ pub enum Check {
     /// Judges every object against the admission policies the engine was given
     /// ([`crate::Settings::admission`]), as the API server would judge its creation.
     Admission,
+    /// A custom rule from the config, in CEL ([`crate::registry::custom_rule`]).
+    Custom(&'static palisade_analysis::custom::CustomCheck),
     /// Judges one API server audit event (`palisade audit detect`).
     AuditEvent(fn(&AuditEvent) -> Vec<AuditHit>),
     /// Judges the audit log as a stream (bursts, sequences): a fresh detector per run.
@@ -68,7 +70,7 @@ impl Check {
             Check::Object(_) | Check::Versioned(_) => "object",
             Check::File(_) => "node file",
             Check::Suppression => "suppressions",
-            Check::Admission => "object",
+            Check::Admission | Check::Custom(_) => "object",
             Check::AuditEvent(_) | Check::AuditStream(_) => "audit event",
         }
     }
@@ -176,6 +178,7 @@ impl RuleMeta {
         location: Option<palisade_model::Location>,
     ) -> palisade_model::Finding {
         palisade_model::Finding {
+            admission: None,
             rule: &self.info,
             severity: self.severity,
             sensitive: self.sensitive,
@@ -277,6 +280,14 @@ impl RuleMeta {
 pub struct Rule {
     pub meta: RuleMeta,
     pub check: Check,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule")
+            .field("code", &self.meta.info.code)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Declares a rule; its doc comment becomes its documentation.

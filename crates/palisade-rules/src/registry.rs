@@ -136,3 +136,79 @@ pub static RULES: &[&Rule] = &[
     &suppression::expired::RULE,
     &suppression::unused::RULE,
 ];
+
+/// What a custom rule says of itself (from the config: `custom-rules`).
+#[derive(Clone, Debug)]
+pub struct CustomRuleSpec {
+    pub code: String,
+    pub name: String,
+    pub severity: palisade_model::Severity,
+    pub category: String,
+    pub description: String,
+    pub controls: Vec<String>,
+    /// How to repair what it finds, in words.
+    pub fix: Option<String>,
+    /// Its validations' expressions, for its documentation.
+    pub expressions: Vec<String>,
+}
+
+/// Custom rules made so far in this process, by code: a suppression or a severity override
+/// may name them like built-in rules.
+static CUSTOM: std::sync::RwLock<Vec<&'static Rule>> = std::sync::RwLock::new(Vec::new());
+
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+/// A rule made from the config's `custom-rules`. Rules are `'static` (findings refer to them),
+/// so a custom rule lives as long as the process: configs are read once. Making the same code
+/// again returns the rule made first when it is the same rule.
+pub fn custom_rule(
+    spec: CustomRuleSpec,
+    check: palisade_analysis::custom::CustomCheck,
+) -> &'static Rule {
+    let mut docs = format!(
+        " ## What it does\n {}\n",
+        spec.description.trim().replace('\n', "\n ")
+    );
+    docs.push_str(" \n A custom rule (the config's `custom-rules`), in CEL:\n \n");
+    for expression in &spec.expressions {
+        docs.push_str(&format!(" - `{expression}`\n"));
+    }
+    if let Some(fix) = &spec.fix {
+        docs.push_str(&format!(
+            " \n ## Remediation\n {}\n",
+            fix.trim().replace('\n', "\n ")
+        ));
+    }
+    let controls: Vec<&'static str> = spec.controls.into_iter().map(leak).collect();
+    let rule: &'static Rule = Box::leak(Box::new(Rule {
+        meta: crate::RuleMeta {
+            info: palisade_model::RuleRef {
+                code: leak(spec.code),
+                name: leak(spec.name),
+                category: leak(spec.category),
+                controls: Box::leak(controls.into_boxed_slice()),
+            },
+            severity: spec.severity,
+            raw_docs: leak(docs),
+            options: &[],
+            sensitive: false,
+            subsumes: &[],
+            about: None,
+            fix: None,
+        },
+        check: crate::Check::Custom(Box::leak(Box::new(check))),
+    }));
+    if let Ok(mut custom) = CUSTOM.write() {
+        custom.push(rule);
+    }
+    rule
+}
+
+/// Every built-in rule and every custom rule made in this process, for checking what a
+/// suppression or an override names.
+pub fn known() -> Vec<&'static Rule> {
+    let custom = CUSTOM.read().map(|c| c.clone()).unwrap_or_default();
+    RULES.iter().copied().chain(custom).collect()
+}

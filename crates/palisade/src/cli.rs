@@ -55,6 +55,10 @@ pub enum Command {
     /// The configuration file (`.palisade.yaml`).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Policy as code: test your custom CEL rules against their fixtures; export the rule
+    /// catalog as ValidatingAdmissionPolicies the API server enforces without a webhook.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Check a node's control-plane and kubelet configuration files (CIS sections 1-4):
     /// static pods, kubelet config and flags, encryption config, audit policy, file modes.
     Node(NodeArgs),
@@ -1131,6 +1135,11 @@ pub struct RulesArgs {
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
     pub format: RulesFormat,
 
+    /// Config file whose custom rules are listed too (default: the nearest .palisade.yaml
+    /// at or above the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Only list these rules (same forms as `scan --select`).
     #[arg(long, value_name = "RULES")]
     pub select: Vec<String>,
@@ -1144,6 +1153,32 @@ pub struct ExplainArgs {
     /// A rule code or name.
     #[arg(value_name = "CODE|NAME")]
     pub rule: String,
+
+    /// Config file whose custom rules can be explained too (default: the nearest
+    /// .palisade.yaml at or above the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Run every custom rule of DIR against its fixtures: for a rule file NAME.yaml, the
+    /// YAML files under NAME/ beside it, whose lines marked `# expect: CODE` must be exactly
+    /// the lines the rule reports. Exit 0 when all pass, 1 when one fails, 2 on a bad rule.
+    #[command(after_help = "Example layout:\n  \
+        policies/team-label.yaml          # a rule (or a list of rules)\n  \
+        policies/team-label/fail.yaml     # `kind: Deployment  # expect: ACME-001`\n  \
+        policies/team-label/pass.yaml     # no mark: no finding\n\n\
+        Example:\n  \
+        palisade policy test policies/")]
+    Test(PolicyTestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyTestArgs {
+    /// The directory of rule files (what the config's `custom-rules-dir` names).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

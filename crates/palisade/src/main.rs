@@ -8,6 +8,7 @@ mod cluster_cmd;
 mod fix_cmd;
 mod netpol_cmd;
 mod operator_cmd;
+mod policy_cmd;
 mod rbac_cmd;
 mod render;
 mod rules_cmd;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
             .map(|()| EXIT_CLEAN)
             .map_err(anyhow::Error::from),
         Command::Rules(args) => rules_cmd::list(&args).map(|()| EXIT_CLEAN),
+        Command::Policy(command) => policy_cmd::run(&command),
         Command::Explain(args) => rules_cmd::explain(&args),
         Command::Rbac(command) => rbac_cmd::run(&command),
         Command::Netpol(command) => netpol_cmd::run(&command),

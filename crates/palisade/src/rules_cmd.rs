@@ -22,12 +22,26 @@ struct RuleJson {
     docs: String,
 }
 
+/// Every built-in rule and the custom rules of the config (`config`, else the nearest one).
+pub fn all_rules(config: Option<&std::path::Path>) -> Result<Vec<&'static Rule>> {
+    let file = match config {
+        Some(file) => Some(file.to_path_buf()),
+        None => palisade_engine::config::discover(std::path::Path::new(".")),
+    };
+    let custom = match file {
+        Some(file) => palisade_engine::config::load(&file)?.custom_rules,
+        None => Vec::new(),
+    };
+    Ok(RULES.iter().copied().chain(custom).collect())
+}
+
 pub fn list(args: &RulesArgs) -> Result<()> {
     let selection = Selection {
         select: split_list(&args.select),
         ignore: Vec::new(),
     };
-    let rules = selection.resolve(RULES)?;
+    let all = all_rules(args.config.as_deref())?;
+    let rules = selection.resolve(&all)?;
     let out = match args.format {
         RulesFormat::Table => table(&rules),
         RulesFormat::Json => {
@@ -78,11 +92,12 @@ fn table(rules: &[&Rule]) -> String {
 }
 
 pub fn explain(args: &ExplainArgs) -> Result<u8> {
-    let Some(rule) = RULES.iter().find(|r| {
+    let all = all_rules(args.config.as_deref())?;
+    let Some(rule) = all.iter().find(|r| {
         r.meta.info.code.eq_ignore_ascii_case(&args.rule)
             || r.meta.info.name.eq_ignore_ascii_case(&args.rule)
     }) else {
-        let names = RULES
+        let names = all
             .iter()
             .flat_map(|r| [r.meta.info.code, r.meta.info.name]);
         let hint = palisade_rules::did_you_mean(&args.rule, names)

@@ -95,6 +95,7 @@ fn palisade_verdicts(
     policies: &Path,
     objects_file: &Path,
     objects: &[Value],
+    binding: &str,
 ) -> BTreeMap<String, Said> {
     let output = Command::cargo_bin("palisade")
         .expect("binary")
@@ -122,8 +123,13 @@ fn palisade_verdicts(
     for finding in report["findings"].as_array().expect("findings") {
         let message = finding["message"].as_str().unwrap_or("");
         // The object itself, not the pods of a workload's template.
-        let Some(rest) = message.strip_prefix("ValidatingAdmissionPolicy ") else {
+        let admission = &finding["admission"];
+        assert_eq!(admission["binding"], binding, "{finding}");
+        if admission["target"] != "object" {
             continue;
+        }
+        let Some(rest) = message.strip_prefix("ValidatingAdmissionPolicy ") else {
+            panic!("{message}");
         };
         let object = &finding["object"];
         let key = format!(
@@ -142,12 +148,11 @@ fn palisade_verdicts(
             .split_once(&subject)
             .map_or(rest, |(_, m)| m)
             .to_string();
-        let verdict = if rest.contains(") denies ") {
-            Said::Denied(said)
-        } else if rest.contains(") warns about ") {
-            Said::Warned(said)
-        } else {
-            continue;
+        let verdict = match admission["action"].as_str() {
+            Some("Deny") if rest.contains(") denies ") => Said::Denied(said),
+            Some("Warn") if rest.contains(") warns about ") => Said::Warned(said),
+            Some("Audit") => continue,
+            _ => panic!("{finding}"),
         };
         // The server reports the first failed validation.
         verdicts.entry(key).and_modify(|v| {
@@ -215,7 +220,7 @@ fn differential(
             format!("{policies}---\n{namespaces}---\n{text}\n"),
         )
         .expect("write");
-        let offline = palisade_verdicts(&policy_file, &objects_file, &objects);
+        let offline = palisade_verdicts(&policy_file, &objects_file, &objects, &name);
         cluster.apply(&text);
         let probe = objects
             .iter()
@@ -341,6 +346,17 @@ fn workloads_are_judged_through_their_pods_and_actions_set_the_severity() {
         );
         assert_eq!(finding["path"], "/spec/template/spec");
         assert_eq!(finding["related"][0]["location"]["line"], 10, "{finding}");
+        let admission = &finding["admission"];
+        assert_eq!(admission["policy"], "repos", "{finding}");
+        assert_eq!(admission["binding"], "repos-warn");
+        assert_eq!(admission["validation"], 0);
+        assert_eq!(admission["target"], "pod-template");
+        let action = admission["action"].as_str().unwrap_or("");
+        let severity = finding["severity"].as_str().unwrap_or("");
+        assert!(
+            matches!((action, severity), ("Warn", "medium") | ("Audit", "low")),
+            "{finding}"
+        );
     }
 }
 

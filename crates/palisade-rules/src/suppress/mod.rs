@@ -188,11 +188,11 @@ impl Directive {
         if self.rules.is_empty() {
             return Some(format!("{what} names no rule"));
         }
-        if let Some(unknown) = self
-            .rules
-            .iter()
-            .find(|token| !RULES.iter().any(|r| matches(&r.meta, token)))
-        {
+        if let Some(unknown) = self.rules.iter().find(|token| {
+            !crate::registry::known()
+                .iter()
+                .any(|r| matches(&r.meta, token))
+        }) {
             return Some(format!(
                 "{what} names `{unknown}`, which matches no rule (`palisade rules` lists them)"
             ));
@@ -583,7 +583,16 @@ impl Suppressions {
             let Some(entries) = self.by_object.get(&key) else {
                 continue;
             };
-            let Some(rule) = RULES.iter().find(|r| r.meta.info.code == finding.rule.code) else {
+            let Some(rule) = RULES
+                .iter()
+                .copied()
+                .find(|r| r.meta.info.code == finding.rule.code)
+                .or_else(|| {
+                    crate::registry::known()
+                        .into_iter()
+                        .find(|r| r.meta.info.code == finding.rule.code)
+                })
+            else {
                 continue;
             };
             let applying = entries.iter().find(|(id, target)| {

@@ -1,0 +1,288 @@
+//! Custom rules written in CEL, as a team writes them in its Palisade config: what they match
+//! (kinds, API groups, namespaces, a label selector), `variables`, and `validations` with their
+//! `message` or `messageExpression`, judged with the same CEL engine and inputs as a
+//! ValidatingAdmissionPolicy (`object`, `namespaceObject`, `request` as a CREATE, `variables`).
+
+use palisade_cel::{Expression, Inputs};
+use palisade_model::{FieldPath, Node, Object};
+use serde_json::{json, Value as Json};
+
+use crate::selector::{labels_of, LabelSelector};
+use palisade_load::json::to_json;
+
+struct Validation {
+    expression: Expression,
+    message: Option<String>,
+    message_expression: Option<Expression>,
+    /// Where the finding points in the object (its root when not given).
+    path: FieldPath,
+}
+
+/// A compiled custom rule's check.
+pub struct CustomCheck {
+    kinds: Vec<String>,
+    groups: Vec<String>,
+    namespaces: Vec<String>,
+    selector: Option<LabelSelector>,
+    variables: Vec<(String, Expression)>,
+    validations: Vec<Validation>,
+}
+
+impl std::fmt::Debug for CustomCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomCheck")
+            .field("kinds", &self.kinds)
+            .field("validations", &self.validations.len())
+            .finish()
+    }
+}
+
+fn strings(node: Option<&Node>) -> Vec<String> {
+    node.map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect()
+}
+
+/// A failed validation: where in the object, and the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub path: FieldPath,
+    pub message: String,
+}
+
+impl CustomCheck {
+    /// Compiles the rule written at `node` (at `path` in its file); every expression that does
+    /// not compile is an error at its own place.
+    pub fn compile(node: &Node, path: &FieldPath) -> Result<CustomCheck, Vec<(FieldPath, String)>> {
+        let mut problems = Vec::new();
+        let matching = node.get("match");
+        let mut compile = |at: FieldPath, text: Option<&str>| match text {
+            None => {
+                problems.push((at, "an expression is required".to_string()));
+                None
+            }
+            Some(text) => match Expression::compile(text) {
+                Ok(expression) => Some(expression),
+                Err(e) => {
+                    problems.push((at, format!("`{text}` does not compile: {e}")));
+                    None
+                }
+            },
+        };
+        let mut variables = Vec::new();
+        for (i, variable) in node
+            .get("variables")
+            .map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let at = path.key("variables").index(i).key("expression");
+            if let Some(expression) = compile(at, variable.str_of("expression")) {
+                variables.push((
+                    variable.str_of("name").unwrap_or("").to_string(),
+                    expression,
+                ));
+            }
+        }
+        let mut validations = Vec::new();
+        let entries = node
+            .get("validations")
+            .map(Node::as_seq)
+            .unwrap_or_default();
+        for (i, validation) in entries.iter().enumerate() {
+            let at = path.key("validations").index(i);
+            let expression = compile(at.key("expression"), validation.str_of("expression"));
+            let message_expression = validation
+                .str_of("messageExpression")
+                .or(validation.str_of("message-expression"))
+                .and_then(|text| compile(at.key("message-expression"), Some(text)));
+            if let Some(expression) = expression {
+                validations.push(Validation {
+                    expression,
+                    message: validation.str_of("message").map(str::to_string),
+                    message_expression,
+                    path: validation
+                        .str_of("path")
+                        .map_or_else(FieldPath::root, FieldPath::parse),
+                });
+            }
+        }
+        if entries.is_empty() {
+            problems.push((
+                path.key("validations"),
+                "a custom rule needs at least one validation".to_string(),
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(CustomCheck {
+            kinds: strings(matching.and_then(|m| m.get("kinds"))),
+            groups: strings(matching.and_then(|m| m.get("api-groups"))),
+            namespaces: strings(matching.and_then(|m| m.get("namespaces"))),
+            selector: matching
+                .and_then(|m| m.get("label-selector"))
+                .filter(|n| !n.is_null())
+                .map(LabelSelector::from_node),
+            variables,
+            validations,
+        })
+    }
+
+    /// Whether the rule looks at `object` at all.
+    pub fn matches(&self, object: &Object) -> bool {
+        let listed = |values: &[String], value: &str| {
+            values.is_empty() || values.iter().any(|v| v == "*" || v == value)
+        };
+        listed(&self.kinds, object.kind())
+            && listed(&self.groups, object.group())
+            && (self.namespaces.is_empty()
+                || object
+                    .reference
+                    .namespace
+                    .as_deref()
+                    .is_some_and(|ns| listed(&self.namespaces, ns)))
+            && self.selector.as_ref().is_none_or(|s| {
+                s.matches(&labels_of(object.metadata().and_then(|m| m.get("labels"))))
+            })
+    }
+
+    /// The validations `object` fails. An expression that cannot be evaluated (a missing field
+    /// without `has`, a type mismatch) fails closed, saying why: a rule that cannot judge an
+    /// object does not pass it.
+    pub fn judge(&self, object: &Object) -> Vec<Failure> {
+        if !self.matches(object) {
+            return Vec::new();
+        }
+        let api_version = object.reference.api_version.as_str();
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let inputs = Inputs {
+            object: to_json(&object.root),
+            old_object: Json::Null,
+            params: Json::Null,
+            namespace_object: Json::Null,
+            request: json!({
+                "operation": "CREATE",
+                "kind": {"group": group, "version": version, "kind": object.kind()},
+                "name": object.reference.name,
+                "namespace": object.reference.namespace.as_deref().unwrap_or(""),
+            }),
+            variables: json!({}),
+        };
+        palisade_cel::with_inputs(&inputs, |scope| {
+            let mut variables = serde_json::Map::new();
+            for (name, expression) in &self.variables {
+                // As in admission policies, a variable that fails only matters to the
+                // validations that read it (they then fail on its absence).
+                if let Ok(value) = scope.evaluate(expression) {
+                    variables.insert(name.clone(), value);
+                    let _ = scope.set_variables(&Json::Object(variables.clone()));
+                }
+            }
+            let mut failures = Vec::new();
+            for validation in &self.validations {
+                let message = match scope.evaluate(&validation.expression) {
+                    Ok(Json::Bool(true)) => continue,
+                    Ok(Json::Bool(false)) => validation
+                        .message_expression
+                        .as_ref()
+                        .and_then(|e| scope.evaluate(e).ok())
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .filter(|m| !m.trim().is_empty())
+                        .or_else(|| validation.message.clone())
+                        .unwrap_or_else(|| {
+                            format!("failed expression: {}", validation.expression.source())
+                        }),
+                    Ok(other) => format!(
+                        "`{}` gave {other}, not a bool: the rule cannot judge this object",
+                        validation.expression.source()
+                    ),
+                    Err(e) => format!(
+                        "`{}` could not be evaluated ({e}): the rule cannot judge this object",
+                        validation.expression.source()
+                    ),
+                };
+                failures.push(Failure {
+                    path: validation.path.clone(),
+                    message,
+                });
+            }
+            failures
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(text: &str) -> Object {
+        let file: std::sync::Arc<str> = std::sync::Arc::from("t.yaml");
+        let mut out = Vec::new();
+        palisade_load::load_text(&file, text, &mut |loaded| {
+            if let palisade_load::Loaded::Object(o) = loaded {
+                out.push(*o);
+            }
+        });
+        out.pop().expect("an object")
+    }
+
+    fn rule(text: &str) -> Result<CustomCheck, Vec<(FieldPath, String)>> {
+        let node = palisade_load::yaml::parse_documents(text, 0)
+            .into_iter()
+            .next()
+            .expect("a document")
+            .expect("YAML");
+        CustomCheck::compile(&node, &FieldPath::root())
+    }
+
+    const TEAM_LABEL: &str = "match: {kinds: [Deployment], namespaces: [shop]}\nvariables:\n- {name: labels, expression: \"has(object.metadata.labels) ? object.metadata.labels : {}\"}\nvalidations:\n- expression: \"'team' in variables.labels\"\n  message-expression: \"'Deployment ' + object.metadata.name + ' names no team'\"\n  path: /metadata/labels\n";
+
+    #[test]
+    fn matches_and_judges_like_an_admission_policy() {
+        let check = rule(TEAM_LABEL).expect("compiles");
+        let unlabelled = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {}\n");
+        assert_eq!(
+            check.judge(&unlabelled),
+            [Failure {
+                path: FieldPath::parse("/metadata/labels"),
+                message: "Deployment web names no team".into()
+            }]
+        );
+        let labelled = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop, labels: {team: shop}}\nspec: {}\n");
+        assert_eq!(check.judge(&labelled), []);
+        let elsewhere = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: other}\nspec: {}\n");
+        assert_eq!(check.judge(&elsewhere), [], "another namespace");
+        let service = object(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {}\n",
+        );
+        assert_eq!(check.judge(&service), [], "another kind");
+    }
+
+    #[test]
+    fn evaluation_errors_fail_closed_and_bad_expressions_are_located() {
+        let check =
+            rule("validations:\n- {expression: \"object.spec.replicas <= 3\", message: few}\n")
+                .expect("compiles");
+        let without =
+            object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {}\n");
+        let failures = check.judge(&without);
+        assert_eq!(failures.len(), 1);
+        assert!(
+            failures[0].message.contains("could not be evaluated"),
+            "{failures:?}"
+        );
+        let problems =
+            rule("validations:\n- {expression: \"object.spec.(\"}\n- {message: no expression}\n")
+                .expect_err("refused");
+        let paths: Vec<&str> = problems.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["/validations/0/expression", "/validations/1/expression"]
+        );
+        assert!(rule("match: {kinds: [Pod]}\n").is_err(), "no validation");
+    }
+}
