@@ -24,8 +24,22 @@ pub struct CustomCheck {
     groups: Vec<String>,
     namespaces: Vec<String>,
     selector: Option<LabelSelector>,
+    /// The selector as written, for export.
+    selector_json: Option<Json>,
     variables: Vec<(String, Expression)>,
     validations: Vec<Validation>,
+}
+
+/// A custom rule as written, for `palisade policy export`.
+pub struct CustomParts<'a> {
+    pub kinds: &'a [String],
+    pub groups: &'a [String],
+    pub namespaces: &'a [String],
+    pub label_selector: Option<&'a Json>,
+    /// (name, expression)
+    pub variables: Vec<(&'a str, &'a str)>,
+    /// (expression, message, messageExpression)
+    pub validations: Vec<(&'a str, Option<&'a str>, Option<&'a str>)>,
 }
 
 impl std::fmt::Debug for CustomCheck {
@@ -127,9 +141,39 @@ impl CustomCheck {
                 .and_then(|m| m.get("label-selector"))
                 .filter(|n| !n.is_null())
                 .map(LabelSelector::from_node),
+            selector_json: matching
+                .and_then(|m| m.get("label-selector"))
+                .filter(|n| !n.is_null())
+                .map(to_json),
             variables,
             validations,
         })
+    }
+
+    /// What the rule is made of, as written.
+    pub fn parts(&self) -> CustomParts<'_> {
+        CustomParts {
+            kinds: &self.kinds,
+            groups: &self.groups,
+            namespaces: &self.namespaces,
+            label_selector: self.selector_json.as_ref(),
+            variables: self
+                .variables
+                .iter()
+                .map(|(name, e)| (name.as_str(), e.source()))
+                .collect(),
+            validations: self
+                .validations
+                .iter()
+                .map(|v| {
+                    (
+                        v.expression.source(),
+                        v.message.as_deref(),
+                        v.message_expression.as_ref().map(Expression::source),
+                    )
+                })
+                .collect(),
+        }
     }
 
     /// Whether the rule looks at `object` at all.

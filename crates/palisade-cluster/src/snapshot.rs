@@ -74,6 +74,13 @@ impl<W: Write> SnapshotWriter<W> {
     }
 }
 
+/// One YAML document for a JSON value (see [`yaml_value`]).
+pub fn yaml_document(value: &Json) -> String {
+    let mut out = String::new();
+    yaml_value(&mut out, value, 0, false);
+    out
+}
+
 /// Block-style YAML for a JSON value: every string double-quoted (JSON escapes are valid YAML),
 /// so nothing is re-typed on the way back (`"true"`, `"0755"`, `"1e3"` stay strings).
 fn yaml_value(out: &mut String, value: &Json, indent: usize, list_item: bool) {

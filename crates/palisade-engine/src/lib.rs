@@ -3,6 +3,7 @@
 //! findings are made, so memory follows the largest file, not the corpus.
 
 pub mod config;
+pub mod export;
 pub mod fix;
 pub mod node;
 

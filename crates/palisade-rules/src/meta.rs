@@ -162,6 +162,11 @@ pub struct RuleMeta {
     pub about: Option<AboutFn>,
     /// How a finding is repaired (`palisade fix`), when the rule knows.
     pub fix: Option<crate::fix::FixFn>,
+    /// The rule as CEL validations over a pod spec, for `palisade policy export`: each must
+    /// hold. They read `variables.spec` (the pod spec of a Pod or of a workload's template)
+    /// and `variables.containers` (every container, init and ephemeral ones included). Empty
+    /// when the rule has no CEL form.
+    pub cel: &'static [&'static str],
 }
 
 /// What a finding at a path is about (see [`RuleMeta::about`]).
@@ -305,6 +310,7 @@ macro_rules! rule {
             $(subsumes: [$($subsumed:literal),* $(,)?],)?
             $(about: $about:expr,)?
             $(fix: $fix:expr,)?
+            $(cel: [$($cel:expr),* $(,)?],)?
             check: $check:expr $(,)?
         };
     ) => {
@@ -324,6 +330,7 @@ macro_rules! rule {
                 subsumes: &[$($($subsumed),*)?],
                 about: $crate::meta::optional_about!($($about)?),
                 fix: $crate::meta::optional_about!($($fix)?),
+                cel: &[$($($cel),*)?],
             },
             check: $check,
         };

@@ -197,6 +197,7 @@ pub fn custom_rule(
             subsumes: &[],
             about: None,
             fix: None,
+            cel: &[],
         },
         check: crate::Check::Custom(Box::leak(Box::new(check))),
     }));

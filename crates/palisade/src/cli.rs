@@ -1172,6 +1172,46 @@ pub enum PolicyCommand {
         Example:\n  \
         palisade policy test policies/")]
     Test(PolicyTestArgs),
+    /// Write the rule catalog as ValidatingAdmissionPolicies and bindings: every selected
+    /// built-in rule with a CEL form and every custom rule, in the API version the target
+    /// Kubernetes version serves (v1alpha1 for 1.26-1.27 and v1beta1 for 1.28-1.29, both
+    /// behind a feature gate; v1 from 1.30, the default). Rules CEL cannot express are named
+    /// on stderr with the reason.
+    #[command(after_help = "Examples:\n  \
+        palisade policy export --select pss > policies.yaml\n  \
+        palisade policy export --kubernetes-version v1.28 --action Warn\n  \
+        kubectl apply -f policies.yaml")]
+    Export(PolicyExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyExportArgs {
+    /// Only these rules (same forms as `scan --select`); default: every rule.
+    #[arg(long, value_name = "RULES")]
+    pub select: Vec<String>,
+
+    /// What the bindings do with a failed validation.
+    #[arg(long, value_enum, default_value_t = ExportActionArg::Deny)]
+    pub action: ExportActionArg,
+
+    /// Config file whose custom rules are exported too (default: the nearest .palisade.yaml
+    /// at or above the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Write here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportActionArg {
+    #[value(name = "Deny")]
+    Deny,
+    #[value(name = "Warn")]
+    Warn,
+    #[value(name = "Audit")]
+    Audit,
 }
 
 #[derive(Args, Debug)]

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             .map(|()| EXIT_CLEAN)
             .map_err(anyhow::Error::from),
         Command::Rules(args) => rules_cmd::list(&args).map(|()| EXIT_CLEAN),
-        Command::Policy(command) => policy_cmd::run(&command),
+        Command::Policy(command) => policy_cmd::run(&command, cli.kubernetes_version),
         Command::Explain(args) => rules_cmd::explain(&args),
         Command::Rbac(command) => rbac_cmd::run(&command),
         Command::Netpol(command) => netpol_cmd::run(&command),

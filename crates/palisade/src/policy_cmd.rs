@@ -7,13 +7,57 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use palisade_rules::{Engine, Rule, Selection, Settings};
 
-use crate::cli::{PolicyCommand, PolicyTestArgs};
+use crate::cli::{ExportActionArg, PolicyCommand, PolicyExportArgs, PolicyTestArgs};
 use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
+use palisade_analysis::pss::Version;
 
-pub fn run(command: &PolicyCommand) -> Result<u8> {
+pub fn run(command: &PolicyCommand, kubernetes_version: Option<Version>) -> Result<u8> {
     match command {
         PolicyCommand::Test(args) => test(args),
+        PolicyCommand::Export(args) => export(args, kubernetes_version),
     }
+}
+
+fn export(args: &PolicyExportArgs, kubernetes_version: Option<Version>) -> Result<u8> {
+    use palisade_engine::export::ExportAction;
+    let all = crate::rules_cmd::all_rules(args.config.as_deref())?;
+    let selection = Selection {
+        select: crate::split_list(&args.select),
+        ignore: Vec::new(),
+    };
+    let rules = selection.resolve(&all)?;
+    let action = match args.action {
+        ExportActionArg::Deny => ExportAction::Deny,
+        ExportActionArg::Warn => ExportAction::Warn,
+        ExportActionArg::Audit => ExportAction::Audit,
+    };
+    let version = kubernetes_version.unwrap_or(Version::LATEST);
+    let exported = palisade_engine::export::export(&rules, version, action)?;
+    let mut text = String::from(
+        "# ValidatingAdmissionPolicies written by `palisade policy export`: one policy and one\n# binding per rule.\n",
+    );
+    for note in &exported.notes {
+        text.push_str(&format!("# {note}.\n"));
+    }
+    for document in &exported.documents {
+        text.push_str("---\n");
+        text.push_str(&palisade_cluster::yaml_document(document));
+    }
+    crate::emit(args.output.as_deref(), &text)?;
+    for note in &exported.notes {
+        eprintln!("palisade policy export: note: {note}");
+    }
+    if !exported.skipped.is_empty() {
+        eprintln!(
+            "palisade policy export: {} of {} selected rules exported; not exported:",
+            rules.len() - exported.skipped.len(),
+            rules.len()
+        );
+        for (code, name, why) in &exported.skipped {
+            eprintln!("  {code} {name}: {why}");
+        }
+    }
+    Ok(EXIT_CLEAN)
 }
 
 /// (line, code) pairs, sorted: what a fixture file expects or what the rules reported.

@@ -31,6 +31,9 @@ rule! {
         category: "pod-security",
         controls: ["PSS:baseline:hostPathVolumes", "CIS-5.2.12", "NSA:pod-security", "MITRE:T1611"],
         fix: crate::fix::needs_decision,
+        cel: [
+            "!has(variables.spec.volumes) || variables.spec.volumes.all(v, !has(v.hostPath))",
+        ],
         check: Check::Pss("hostPathVolumes"),
     };
 }

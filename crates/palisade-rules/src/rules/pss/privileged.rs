@@ -40,6 +40,9 @@ rule! {
         category: "pod-security",
         controls: ["PSS:baseline:privileged", "CIS-5.2.2", "NSA:pod-security", "MITRE:T1611"],
         fix: repair,
+        cel: [
+            "variables.containers.all(c, !(has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true))",
+        ],
         check: Check::Pss("privileged"),
     };
 }
