@@ -478,3 +478,29 @@ fn the_audit_annotation_is_capped_and_says_how_many_it_left_out() {
     let last = list.as_array().and_then(|l| l.last()).expect("entries");
     assert!(last["more"].as_u64().is_some_and(|n| n > 100), "{last}");
 }
+
+#[test]
+fn custom_rules_deny_at_admission_like_built_in_ones() {
+    let judge = judge_with(
+        Overrides::default(),
+        "custom-rules:\n- code: ACME-001\n  name: deployment-team-label\n  severity: high\n  description: Deployments name their team.\n  match: {kinds: [Deployment]}\n  validations:\n  - expression: \"has(object.metadata.labels) && 'team' in object.metadata.labels\"\n    message-expression: \"'Deployment ' + object.metadata.name + ' names no team'\"\n    path: /metadata\n",
+    );
+    let verdict = judge
+        .review(&review("CREATE", "shop", hardened_deployment()), &no_labels)
+        .expect("a review");
+    assert!(!verdict.allowed);
+    assert_eq!(verdict.denied_by, ["ACME-001"]);
+    let message = verdict.review["response"]["status"]["message"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        message.contains("ACME-001") && message.contains("Deployment web names no team"),
+        "{message}"
+    );
+    let mut labelled = hardened_deployment();
+    labelled["metadata"]["labels"] = json!({"team": "shop"});
+    let verdict = judge
+        .review(&review("CREATE", "shop", labelled), &no_labels)
+        .expect("a review");
+    assert!(verdict.allowed, "{}", verdict.review);
+}

@@ -68,6 +68,8 @@ struct Policy {
     conditions: Vec<(String, Result<Expression, String>)>,
     variables: Vec<(String, Result<Expression, String>)>,
     validations: Vec<Validation>,
+    /// `auditAnnotations`: (key, valueExpression).
+    audit_annotations: Vec<(String, Result<Expression, String>)>,
     fail: bool,
     source: Source,
 }
@@ -112,6 +114,9 @@ pub struct Verdict {
     pub target: &'static str,
     /// Where in the policy's file the failing validation is.
     pub at: Source,
+    /// What the policy's `auditAnnotations` record for the object (`POLICY/KEY`, value), as
+    /// the API server writes them to the audit log.
+    pub audit_annotations: Vec<(String, String)>,
 }
 
 /// Everything needed to judge objects: policies, bindings, parameter objects, namespaces.
@@ -410,6 +415,21 @@ impl Policies {
         let alpha = object.reference.api_version.ends_with("v1alpha1");
         let conditions = self.named_expressions(object, spec, &spec_path, "matchConditions");
         let variables = self.named_expressions(object, spec, &spec_path, "variables");
+        let audit_annotations = spec
+            .get("auditAnnotations")
+            .map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let path = spec_path
+                    .key("auditAnnotations")
+                    .index(i)
+                    .key("valueExpression");
+                let expression = self.compile(object, &path, entry.str_of("valueExpression"));
+                (entry.str_of("key").unwrap_or("").to_string(), expression)
+            })
+            .collect::<Vec<_>>();
         let mut validations = Vec::new();
         for (i, v) in spec
             .get("validations")
@@ -447,6 +467,7 @@ impl Policies {
             conditions,
             variables,
             validations,
+            audit_annotations,
             fail: spec.str_of("failurePolicy") != Some("Ignore"),
             source: Source::of(object, &spec_path, false),
         });
@@ -675,7 +696,10 @@ impl Policies {
             // What the last binding left in `params` and `variables`.
             let (mut params_set, mut variables_set) = (false, false);
             for (binding, policy) in in_force {
-                let verdict = |validation: Option<usize>, message: String, at: &Source| {
+                let verdict = |validation: Option<usize>,
+                               message: String,
+                               at: &Source,
+                               annotations: &[(String, String)]| {
                     binding
                         .actions
                         .iter()
@@ -687,13 +711,14 @@ impl Policies {
                             message: message.clone(),
                             target,
                             at: at.clone(),
+                            audit_annotations: annotations.to_vec(),
                         })
                         .collect::<Vec<_>>()
                 };
                 let params_list = match self.params_for(policy, binding, namespace) {
                     Ok(params) => params,
                     Err(message) => {
-                        out.extend(verdict(None, message, &policy.source));
+                        out.extend(verdict(None, message, &policy.source, &[]));
                         continue;
                     }
                 };
@@ -710,17 +735,18 @@ impl Policies {
                     }
                     let outcome = evaluate_policy(policy, scope);
                     match outcome {
-                        Ok(failures) => {
+                        Ok((failures, annotations)) => {
                             for (index, message) in failures {
                                 out.extend(verdict(
                                     Some(index),
                                     message,
                                     &policy.validations[index].source,
+                                    &annotations,
                                 ));
                             }
                         }
                         Err(message) if policy.fail => {
-                            out.extend(verdict(None, message, &policy.source))
+                            out.extend(verdict(None, message, &policy.source, &[]))
                         }
                         Err(_) => {}
                     }
@@ -784,17 +810,21 @@ impl Policies {
     }
 }
 
-/// The failed validations (index, message), or the error that fails the whole policy.
+/// What a policy's evaluation gave: the failed validations (index, message) and the audit
+/// annotations (key, value).
+type Evaluated = (Vec<(usize, String)>, Vec<(String, String)>);
+
+/// The failed validations and audit annotations, or the error that fails the whole policy.
 fn evaluate_policy(
     policy: &Policy,
     scope: &mut palisade_cel::Scope<'_>,
-) -> Result<Vec<(usize, String)>, String> {
+) -> Result<Evaluated, String> {
     {
         for (name, condition) in &policy.conditions {
             let condition = condition.as_ref().map_err(Clone::clone)?;
             match scope.evaluate(condition) {
                 Ok(Json::Bool(true)) => {}
-                Ok(Json::Bool(false)) => return Ok(Vec::new()),
+                Ok(Json::Bool(false)) => return Ok((Vec::new(), Vec::new())),
                 Ok(_) => return Err(format!("matchCondition {name} did not evaluate to a bool")),
                 Err(e) => return Err(format!("matchCondition {name}: {e}")),
             }
@@ -844,7 +874,30 @@ fn evaluate_policy(
                 }
             }
         }
-        Ok(failures)
+        // Audit annotations are recorded whether validations pass or not; one that cannot be
+        // evaluated fails the policy like a validation would. A null value is no annotation.
+        let mut annotations = Vec::new();
+        for (key, expression) in &policy.audit_annotations {
+            let expression = expression.as_ref().map_err(Clone::clone)?;
+            match scope.evaluate(expression) {
+                Ok(Json::String(value)) if !value.is_empty() => {
+                    annotations.push((format!("{}/{key}", policy.name), value))
+                }
+                Ok(Json::String(_) | Json::Null) => {}
+                Ok(_) => {
+                    return Err(format!(
+                        "auditAnnotation {key}: valueExpression did not evaluate to a string"
+                    ))
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "expression '{}' resulted in error: {e}",
+                        expression.source()
+                    ))
+                }
+            }
+        }
+        Ok((failures, annotations))
     }
 }
 

@@ -128,6 +128,12 @@ pub struct AdmissionVerdict {
     pub action: &'static str,
     pub validation: Option<usize>,
     pub target: &'static str,
+    /// What the policy's `auditAnnotations` record (`POLICY/KEY` to value).
+    #[serde(
+        rename = "auditAnnotations",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty"
+    )]
+    pub audit_annotations: std::collections::BTreeMap<String, String>,
 }
 
 impl Serialize for Finding {

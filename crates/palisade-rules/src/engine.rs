@@ -453,6 +453,7 @@ impl Engine {
                     action: verdict.action.as_str(),
                     validation: verdict.validation,
                     target: verdict.target,
+                    audit_annotations: verdict.audit_annotations.into_iter().collect(),
                 }));
                 finding
             })

@@ -310,7 +310,7 @@ fn workloads_are_judged_through_their_pods_and_actions_set_the_severity() {
     let policies = dir.path().join("policies.yaml");
     std::fs::write(
         &policies,
-        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: repos}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [pods]}]\n  variables:\n  - {name: images, expression: \"object.spec.containers.map(c, c.image)\"}\n  validations:\n  - expression: \"variables.images.all(i, i.startsWith('registry.example.com/'))\"\n    messageExpression: \"'images from elsewhere: ' + variables.images.filter(i, !i.startsWith('registry.example.com/')).join(', ')\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: repos-warn}\nspec: {policyName: repos, validationActions: [Warn, Audit]}\n",
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: repos}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [pods]}]\n  variables:\n  - {name: images, expression: \"object.spec.containers.map(c, c.image)\"}\n  validations:\n  - expression: \"variables.images.all(i, i.startsWith('registry.example.com/'))\"\n    messageExpression: \"'images from elsewhere: ' + variables.images.filter(i, !i.startsWith('registry.example.com/')).join(', ')\"\n  auditAnnotations:\n  - {key: images, valueExpression: \"variables.images.join(',')\"}\n  - {key: nothing, valueExpression: \"null\"}\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: repos-warn}\nspec: {policyName: repos, validationActions: [Warn, Audit]}\n",
     )
     .expect("write");
     let objects = dir.path().join("web.yaml");
@@ -351,6 +351,11 @@ fn workloads_are_judged_through_their_pods_and_actions_set_the_severity() {
         assert_eq!(admission["binding"], "repos-warn");
         assert_eq!(admission["validation"], 0);
         assert_eq!(admission["target"], "pod-template");
+        assert_eq!(
+            admission["auditAnnotations"],
+            serde_json::json!({"repos/images": "docker.io/web:1"}),
+            "a null value is no annotation"
+        );
         let action = admission["action"].as_str().unwrap_or("");
         let severity = finding["severity"].as_str().unwrap_or("");
         assert!(
