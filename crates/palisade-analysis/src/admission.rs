@@ -130,6 +130,9 @@ pub struct Policies {
     pub problems: Vec<(Source, String)>,
     /// Bindings, by where they are written, for [`Policies::dangling_bindings`].
     binding_sources: Vec<Source>,
+    /// Each binding's policy (an index into `policies`), worked out at the first judgement:
+    /// policies and bindings arrive in any order, and are not added to after.
+    policy_of_binding: std::sync::OnceLock<Vec<Option<usize>>>,
 }
 
 impl std::fmt::Debug for Policies {
@@ -236,6 +239,8 @@ impl ResourceRule {
 impl Policies {
     /// Takes `object` if it is a policy or a binding (the first of two passes over the input).
     pub fn add_policy_or_binding(&mut self, object: &Object) {
+        // Worked out again at the next judgement.
+        self.policy_of_binding = std::sync::OnceLock::new();
         match (object.group(), object.kind()) {
             ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
                 self.add_policy(object)
@@ -300,15 +305,9 @@ impl Policies {
         if kind == "Namespace" {
             return true;
         }
-        self.bindings
-            .iter()
-            .filter(|binding| {
-                self.policies.iter().any(|p| {
-                    p.name == binding.policy
-                        && p.param_kind.as_ref().is_some_and(|(_, k)| k == kind)
-                })
-            })
-            .any(|binding| {
+        self.bound()
+            .filter(|(_, policy)| policy.param_kind.as_ref().is_some_and(|(_, k)| k == kind))
+            .any(|(binding, _)| {
                 let name = binding.params.as_ref().and_then(|r| r.name.as_deref());
                 name.is_none_or(|name| text.contains(name))
             })
@@ -319,15 +318,12 @@ impl Policies {
     /// are kept (a snapshot holds thousands of ConfigMaps, a binding wants one).
     fn could_be_params(&self, object: &Object) -> bool {
         let labels = labels_of(object.metadata().and_then(|m| m.get("labels")));
-        self.bindings.iter().any(|binding| {
+        self.bound().any(|(binding, policy)| {
             let Some(reference) = &binding.params else {
                 return false;
             };
-            let of_kind = self.policies.iter().any(|p| {
-                p.name == binding.policy
-                    && p.param_kind.as_ref().is_some_and(|(api, kind)| {
-                        *api == object.reference.api_version && kind == object.kind()
-                    })
+            let of_kind = policy.param_kind.as_ref().is_some_and(|(api, kind)| {
+                *api == object.reference.api_version && kind == object.kind()
             });
             of_kind
                 && reference
@@ -572,13 +568,31 @@ impl Policies {
         true
     }
 
+    /// Each binding with its policy, when the input holds it.
+    fn bound(&self) -> impl Iterator<Item = (&Binding, &Policy)> {
+        let index = self.policy_of_binding.get_or_init(|| {
+            let by_name: HashMap<&str, usize> = self
+                .policies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name.as_str(), i))
+                .collect();
+            self.bindings
+                .iter()
+                .map(|b| by_name.get(b.policy.as_str()).copied())
+                .collect()
+        });
+        self.bindings
+            .iter()
+            .zip(index)
+            .filter_map(|(binding, policy)| Some((binding, &self.policies[(*policy)?])))
+    }
+
     /// The bindings in force for `request`, decided on resources and selectors alone (no
     /// conversion of the object: most objects meet no policy).
     fn bindings_in_force(&self, request: &Request<'_>) -> Vec<(&Binding, &Policy)> {
-        self.bindings
-            .iter()
-            .filter_map(|binding| {
-                let policy = self.policies.iter().find(|p| p.name == binding.policy)?;
+        self.bound()
+            .filter_map(|(binding, policy)| {
                 let constrained = !policy.constraints.rules.is_empty();
                 let applies = constrained
                     && self.in_force(&policy.constraints, request)
@@ -624,7 +638,7 @@ impl Policies {
         let mut out = Vec::new();
         let in_force = self.bindings_in_force(&request);
         if !in_force.is_empty() {
-            out = self.evaluate(in_force, to_json(&object.root), &request, "object");
+            out = self.evaluate(in_force, cel_of(&object.root), &request, "object");
         }
         if object.kind() == "Pod" {
             return out;
@@ -646,6 +660,8 @@ impl Policies {
         let in_force = self.bindings_in_force(&pod_request);
         if !in_force.is_empty() {
             if let Some(pod) = pod_of(object) {
+                let pod = palisade_cel::Value::from_json(&pod)
+                    .unwrap_or_else(|_| palisade_cel::Value::null());
                 out.extend(self.evaluate(in_force, pod, &pod_request, "pod-template"));
             }
         }
@@ -656,7 +672,7 @@ impl Policies {
     fn evaluate(
         &self,
         in_force: Vec<(&Binding, &Policy)>,
-        object: Json,
+        object: palisade_cel::Value,
         request: &Request<'_>,
         target: &'static str,
     ) -> Vec<Verdict> {
@@ -683,7 +699,7 @@ impl Policies {
         });
         let mut out = Vec::new();
         let inputs = Inputs {
-            object,
+            object: Json::Null,
             old_object: Json::Null,
             params: Json::Null,
             namespace_object,
@@ -693,6 +709,7 @@ impl Policies {
         let no_variables = palisade_cel::Value::from_json(&json!({}))
             .unwrap_or_else(|_| palisade_cel::Value::null());
         palisade_cel::with_inputs(&inputs, |scope| {
+            scope.set_value("object", &object);
             // What the last binding left in `params` and `variables`.
             let (mut params_set, mut variables_set) = (false, false);
             for (binding, policy) in in_force {
@@ -898,6 +915,22 @@ fn evaluate_policy(
             }
         }
         Ok((failures, annotations))
+    }
+}
+
+/// A node as CEL sees it (what [`to_json`] then a conversion would give, without the JSON).
+fn cel_of(node: &Node) -> palisade_cel::Value {
+    use palisade_model::Value;
+    match &node.value {
+        Value::Null => palisade_cel::Value::null(),
+        Value::Bool(b) => palisade_cel::Value::bool(*b),
+        Value::Int(i) => palisade_cel::Value::int(*i),
+        Value::Float(f) => palisade_cel::Value::float(*f),
+        Value::Str(s) => palisade_cel::Value::string(s),
+        Value::Seq(items) => palisade_cel::Value::list(items.iter().map(cel_of)),
+        Value::Map(entries) => {
+            palisade_cel::Value::map(entries.iter().map(|e| (e.key.as_str(), cel_of(&e.value))))
+        }
     }
 }
 

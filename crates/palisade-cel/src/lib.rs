@@ -297,6 +297,43 @@ impl Value {
         Value(cel::Value::Null)
     }
 
+    pub fn bool(value: bool) -> Value {
+        Value(cel::Value::Bool(value))
+    }
+
+    pub fn int(value: i64) -> Value {
+        Value(cel::Value::Int(value))
+    }
+
+    /// A float; not a number, or an infinite one, is null (as it is in JSON).
+    pub fn float(value: f64) -> Value {
+        if value.is_finite() {
+            Value(cel::Value::Float(value))
+        } else {
+            Value::null()
+        }
+    }
+
+    pub fn string(value: &str) -> Value {
+        Value(cel::Value::String(std::sync::Arc::new(value.to_string())))
+    }
+
+    pub fn list(items: impl Iterator<Item = Value>) -> Value {
+        Value(cel::Value::List(std::sync::Arc::new(
+            items.map(|v| v.0).collect(),
+        )))
+    }
+
+    /// A map; of a repeated key the last value counts, as in JSON.
+    pub fn map<'k>(entries: impl Iterator<Item = (&'k str, Value)>) -> Value {
+        let map: std::collections::HashMap<cel::objects::Key, cel::Value> = entries
+            .map(|(key, value)| (cel::objects::Key::from(key.to_string()), value.0))
+            .collect();
+        Value(cel::Value::Map(cel::objects::Map {
+            map: std::sync::Arc::new(map),
+        }))
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self.0, cel::Value::Null)
     }
