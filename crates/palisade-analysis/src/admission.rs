@@ -70,6 +70,8 @@ struct Policy {
     validations: Vec<Validation>,
     /// `auditAnnotations`: (key, valueExpression).
     audit_annotations: Vec<(String, Result<Expression, String>)>,
+    /// Some expression reads `namespaceObject`.
+    reads_namespace_object: bool,
     fail: bool,
     source: Source,
 }
@@ -208,6 +210,8 @@ struct Request<'a> {
     name: &'a str,
     namespace: Option<&'a str>,
     labels: &'a [(String, String)],
+    /// The namespace's labels, worked out at the first namespace selector that asks.
+    namespace_labels: std::cell::OnceCell<Vec<(String, String)>>,
 }
 
 fn listed(values: &[String], value: &str) -> bool {
@@ -295,6 +299,43 @@ impl Policies {
                     .unwrap_or_else(|_| palisade_cel::Value::null()),
             });
         }
+    }
+
+    /// Whether some policy still needs objects [`Policies::add_context`] keeps: Namespaces
+    /// when a policy or binding selects by namespace or an expression reads `namespaceObject`;
+    /// parameter objects while a binding's `paramRef` is not yet answered by name and
+    /// namespace. When none does, the rest of the input need not be read for them (a
+    /// gigabyte snapshot judged against a policy repository's own parameters).
+    pub fn needs_context(&self) -> bool {
+        let selects_namespaces = self
+            .policies
+            .iter()
+            .any(|p| p.constraints.namespace_selector.is_some() || p.reads_namespace_object)
+            || self.bindings.iter().any(|b| {
+                b.resources
+                    .as_ref()
+                    .is_some_and(|r| r.namespace_selector.is_some())
+            });
+        if selects_namespaces {
+            return true;
+        }
+        self.bound().any(|(binding, policy)| {
+            let (Some((api_version, kind)), Some(reference)) =
+                (&policy.param_kind, &binding.params)
+            else {
+                return false;
+            };
+            let (Some(name), Some(namespace)) = (&reference.name, &reference.namespace) else {
+                // By selector, or in each object's own namespace: any object may be one.
+                return true;
+            };
+            !self.params.iter().any(|p| {
+                p.api_version == *api_version
+                    && p.kind == *kind
+                    && p.name == *name
+                    && p.namespace.as_deref().is_none_or(|ns| ns == namespace)
+            })
+        })
     }
 
     /// Whether an object of `kind` written as `text` may be one [`Policies::add_context`]
@@ -464,6 +505,7 @@ impl Policies {
             variables,
             validations,
             audit_annotations,
+            reads_namespace_object: crate::admission::mentions(spec, "namespaceObject"),
             fail: spec.str_of("failurePolicy") != Some("Ignore"),
             source: Source::of(object, &spec_path, false),
         });
@@ -554,14 +596,17 @@ impl Policies {
         }
         if let Some(selector) = &resources.namespace_selector {
             // A Namespace is matched on its own labels; a cluster-scoped object always matches.
-            let labels = if request.resource == "namespaces" && request.group.is_empty() {
-                request.labels.to_vec()
-            } else if let Some(namespace) = request.namespace {
-                Self::labels_of_json(&self.namespace_object(namespace))
-            } else {
-                return true;
-            };
-            if !selector.matches(&labels) {
+            let labels: &[(String, String)] =
+                if request.resource == "namespaces" && request.group.is_empty() {
+                    request.labels
+                } else if let Some(namespace) = request.namespace {
+                    request
+                        .namespace_labels
+                        .get_or_init(|| Self::labels_of_json(&self.namespace_object(namespace)))
+                } else {
+                    return true;
+                };
+            if !selector.matches(labels) {
                 return false;
             }
         }
@@ -634,6 +679,7 @@ impl Policies {
             name: &object.reference.name,
             namespace,
             labels: &labels,
+            namespace_labels: std::cell::OnceCell::new(),
         };
         let mut out = Vec::new();
         let in_force = self.bindings_in_force(&request);
@@ -656,6 +702,7 @@ impl Policies {
             name: &pod_name,
             namespace,
             labels: &pod_labels,
+            namespace_labels: std::cell::OnceCell::new(),
         };
         let in_force = self.bindings_in_force(&pod_request);
         if !in_force.is_empty() {
@@ -918,6 +965,17 @@ fn evaluate_policy(
     }
 }
 
+/// Whether some string under `node` contains `word`.
+fn mentions(node: &Node, word: &str) -> bool {
+    use palisade_model::Value;
+    match &node.value {
+        Value::Str(s) => s.contains(word),
+        Value::Seq(items) => items.iter().any(|n| mentions(n, word)),
+        Value::Map(entries) => entries.iter().any(|e| mentions(&e.value, word)),
+        _ => false,
+    }
+}
+
 /// A node as CEL sees it (what [`to_json`] then a conversion would give, without the JSON).
 fn cel_of(node: &Node) -> palisade_cel::Value {
     use palisade_model::Value;
@@ -952,4 +1010,80 @@ pub fn pod_of(object: &Object) -> Option<Json> {
         "metadata": Json::Object(metadata),
         "spec": to_json(view.spec),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policies(text: &str) -> Policies {
+        let file: std::sync::Arc<str> = std::sync::Arc::from("policies.yaml");
+        let mut objects = Vec::new();
+        palisade_load::load_text(&file, text, &mut |loaded| {
+            if let palisade_load::Loaded::Object(o) = loaded {
+                objects.push(*o);
+            }
+        });
+        let mut policies = Policies::default();
+        for object in &objects {
+            policies.add_policy_or_binding(object);
+        }
+        for object in &objects {
+            policies.add_context(object);
+        }
+        policies
+    }
+
+    const POLICY: &str = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: p}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]\n  validations: [{expression: \"EXPR\"}]\n";
+    const BINDING: &str = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: b}\nspec: {policyName: p, validationActions: [Deny]}\n";
+    const PARAMS: &str = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: p}\nspec:\n  paramKind: {apiVersion: v1, kind: ConfigMap}\n  matchConstraints:\n    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]\n  validations: [{expression: \"object.spec.replicas <= int(params.data.max)\"}]\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: b}\nspec: {policyName: p, validationActions: [Deny], paramRef: REF}\n";
+    const LIMITS: &str = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits, namespace: default}\ndata: {max: \"3\"}\n";
+
+    /// Whether the rest of the input must be read for Namespaces or parameters.
+    #[test]
+    fn context_is_read_only_while_a_policy_needs_it() {
+        let plain = policies(&(POLICY.replace("EXPR", "object.spec.replicas <= 3") + BINDING));
+        assert!(
+            !plain.needs_context(),
+            "reads neither namespaces nor parameters"
+        );
+        let reads_namespace = policies(
+            &(POLICY.replace("EXPR", "namespaceObject.metadata.name != 'kube-system'") + BINDING),
+        );
+        assert!(reads_namespace.needs_context());
+        let selects_namespaces = policies(
+            &(POLICY.replace("EXPR", "true")
+                + &BINDING.replace(
+                    "validationActions: [Deny]}",
+                    "validationActions: [Deny], matchResources: {namespaceSelector: {matchLabels: {team: shop}}}}",
+                )),
+        );
+        assert!(selects_namespaces.needs_context());
+        let named = "{name: limits, namespace: default, parameterNotFoundAction: Deny}";
+        assert!(
+            policies(&PARAMS.replace("REF", named)).needs_context(),
+            "its parameters are not found yet"
+        );
+        assert!(
+            !policies(&(PARAMS.replace("REF", named) + LIMITS)).needs_context(),
+            "found by name and namespace"
+        );
+        assert!(
+            policies(
+                &(PARAMS.replace("REF", "{name: limits, parameterNotFoundAction: Deny}") + LIMITS)
+            )
+            .needs_context(),
+            "in each object's own namespace: any namespace may hold one"
+        );
+        assert!(
+            policies(
+                &(PARAMS.replace(
+                    "REF",
+                    "{selector: {matchLabels: {kind: limits}}, parameterNotFoundAction: Deny}"
+                ) + LIMITS)
+            )
+            .needs_context(),
+            "by selector"
+        );
+    }
 }

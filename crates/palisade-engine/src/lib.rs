@@ -1001,17 +1001,25 @@ pub fn load_admission_policies(
         policies.problems.push((at, message));
     }
     if !policies.is_empty() {
-        // The second pass parses only what a policy can see (Namespaces, parameter kinds).
+        // The second pass parses only what a policy can see (Namespaces, parameter kinds):
+        // small files first, then the large ones only if a policy still needs something
+        // (splitting a gigabyte snapshot is most of the pass).
         let kinds = policies.context_kinds();
-        let mut seen: Vec<palisade_model::Object> = Vec::new();
-        objects_of_kinds(
-            &inputs,
-            &kinds,
-            &|kind, text| policies.may_see(kind, text),
-            &mut |object| seen.push(object),
-        );
-        for object in &seen {
-            policies.add_context(object);
+        let (large, small): (Vec<Input>, Vec<Input>) = inputs.iter().cloned().partition(is_large);
+        for part in [small, large] {
+            if !policies.needs_context() {
+                break;
+            }
+            let mut seen: Vec<palisade_model::Object> = Vec::new();
+            objects_of_kinds(
+                &part,
+                &kinds,
+                &|kind, text| policies.may_see(kind, text),
+                &mut |object| seen.push(object),
+            );
+            for object in &seen {
+                policies.add_context(object);
+            }
         }
     }
     for (at, message) in std::mem::take(&mut policies.problems) {
