@@ -16,6 +16,10 @@ use serde_json::Value as Json;
 pub const MAX_NESTING: usize = 3;
 /// Longer expressions are refused (the API server's limit is on cost, this one on size).
 pub const MAX_EXPRESSION: usize = 5_000;
+/// An evaluation whose comprehensions could take more steps than this is refused before it
+/// starts, as the API server stops one past its per-call cost limit (1,000,000): the estimate
+/// is the longest list the inputs hold, to the power of the comprehensions' nesting.
+pub const MAX_COST: u64 = 1_000_000;
 
 /// Why an expression does not compile.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +41,8 @@ pub struct Expression {
     program: cel::parser::Expression,
     /// It asks the cluster's authorizer: an evaluation error offline.
     authorizer: bool,
+    /// How deeply its comprehensions nest.
+    depth: usize,
 }
 
 impl std::fmt::Debug for Expression {
@@ -161,6 +167,7 @@ impl Expression {
             source: source.to_string(),
             program,
             authorizer: source.contains("authorizer"),
+            depth,
         })
     }
 
@@ -189,6 +196,8 @@ thread_local! {
 /// against them.
 pub struct Scope<'p> {
     context: cel::Context<'p>,
+    /// The longest list any input holds, for the cost estimate.
+    longest_list: usize,
 }
 
 impl Scope<'_> {
@@ -199,6 +208,18 @@ impl Scope<'_> {
                     "`authorizer` asks the cluster's authorizer, which cannot be answered offline"
                         .into(),
             });
+        }
+        if expression.depth > 0 {
+            let longest = u64::try_from(self.longest_list).unwrap_or(u64::MAX);
+            let estimate =
+                (0..expression.depth).fold(1u64, |cost, _| cost.saturating_mul(longest.max(1)));
+            if estimate > MAX_COST {
+                return Err(EvalError {
+                    message: format!(
+                        "its comprehensions over lists of up to {longest} items could take {estimate} steps, past the API server's per-call cost limit ({MAX_COST})"
+                    ),
+                });
+            }
         }
         let value =
             cel::Value::resolve(&expression.program, &self.context).map_err(|e| EvalError {
@@ -215,11 +236,14 @@ impl Scope<'_> {
     /// Replaces one of the inputs with a value converted beforehand (a parameter object
     /// shared by every object a binding judges: converting it is what costs).
     pub fn set_value(&mut self, name: &str, value: &Value) {
-        self.context.add_variable_from_value(name, value.0.clone());
+        self.longest_list = self.longest_list.max(value.longest_list);
+        self.context
+            .add_variable_from_value(name, value.value.clone());
     }
 
     /// Replaces one of the inputs (`params` for the next binding, say).
     pub fn set(&mut self, name: &str, value: &Json) -> Result<(), EvalError> {
+        self.longest_list = self.longest_list.max(longest_json_list(value));
         self.context
             .add_variable(name, value.clone())
             .map_err(|e| EvalError {
@@ -228,10 +252,25 @@ impl Scope<'_> {
     }
 }
 
+/// The longest list in `value`.
+fn longest_json_list(value: &Json) -> usize {
+    match value {
+        Json::Array(items) => items
+            .iter()
+            .map(longest_json_list)
+            .max()
+            .unwrap_or(0)
+            .max(items.len()),
+        Json::Object(map) => map.values().map(longest_json_list).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// Runs `f` with a scope holding `inputs`.
 pub fn with_inputs<R>(inputs: &Inputs, f: impl FnOnce(&mut Scope<'_>) -> R) -> R {
     BASE.with(|base| {
         let mut context = base.new_inner_scope();
+        let mut longest = 0;
         for (name, value) in [
             ("object", &inputs.object),
             ("oldObject", &inputs.old_object),
@@ -240,10 +279,14 @@ pub fn with_inputs<R>(inputs: &Inputs, f: impl FnOnce(&mut Scope<'_>) -> R) -> R
             ("request", &inputs.request),
             ("variables", &inputs.variables),
         ] {
+            longest = longest.max(longest_json_list(value));
             // Values built from JSON always convert.
             let _ = context.add_variable(name, value.clone());
         }
-        f(&mut Scope { context })
+        f(&mut Scope {
+            context,
+            longest_list: longest,
+        })
     })
 }
 
@@ -283,59 +326,89 @@ fn to_json(value: &cel::Value) -> Result<Json, EvalError> {
 }
 
 /// A JSON value converted for CEL once; cloning it is cheap (its maps and lists are shared).
+/// It knows the longest list it holds, for the cost estimate.
 #[derive(Clone, Debug)]
-pub struct Value(cel::Value);
+pub struct Value {
+    value: cel::Value,
+    longest_list: usize,
+}
 
 impl Value {
+    fn scalar(value: cel::Value) -> Value {
+        Value {
+            value,
+            longest_list: 0,
+        }
+    }
+
     pub fn from_json(json: &Json) -> Result<Value, EvalError> {
-        cel::to_value(json).map(Value).map_err(|e| EvalError {
+        let value = cel::to_value(json).map_err(|e| EvalError {
             message: e.to_string(),
+        })?;
+        Ok(Value {
+            value,
+            longest_list: longest_json_list(json),
         })
     }
 
     pub fn null() -> Value {
-        Value(cel::Value::Null)
+        Value::scalar(cel::Value::Null)
     }
 
     pub fn bool(value: bool) -> Value {
-        Value(cel::Value::Bool(value))
+        Value::scalar(cel::Value::Bool(value))
     }
 
     pub fn int(value: i64) -> Value {
-        Value(cel::Value::Int(value))
+        Value::scalar(cel::Value::Int(value))
     }
 
     /// A float; not a number, or an infinite one, is null (as it is in JSON).
     pub fn float(value: f64) -> Value {
         if value.is_finite() {
-            Value(cel::Value::Float(value))
+            Value::scalar(cel::Value::Float(value))
         } else {
             Value::null()
         }
     }
 
     pub fn string(value: &str) -> Value {
-        Value(cel::Value::String(std::sync::Arc::new(value.to_string())))
+        Value::scalar(cel::Value::String(std::sync::Arc::new(value.to_string())))
     }
 
     pub fn list(items: impl Iterator<Item = Value>) -> Value {
-        Value(cel::Value::List(std::sync::Arc::new(
-            items.map(|v| v.0).collect(),
-        )))
+        let mut longest = 0;
+        let items: Vec<cel::Value> = items
+            .map(|v| {
+                longest = longest.max(v.longest_list);
+                v.value
+            })
+            .collect();
+        Value {
+            longest_list: longest.max(items.len()),
+            value: cel::Value::List(std::sync::Arc::new(items)),
+        }
     }
 
     /// A map; of a repeated key the last value counts, as in JSON.
     pub fn map<'k>(entries: impl Iterator<Item = (&'k str, Value)>) -> Value {
+        let mut longest = 0;
         let map: std::collections::HashMap<cel::objects::Key, cel::Value> = entries
-            .map(|(key, value)| (cel::objects::Key::from(key.to_string()), value.0))
+            .map(|(key, v)| {
+                longest = longest.max(v.longest_list);
+                (cel::objects::Key::from(key.to_string()), v.value)
+            })
             .collect();
-        Value(cel::Value::Map(cel::objects::Map {
-            map: std::sync::Arc::new(map),
-        }))
+        Value {
+            value: cel::Value::Map(cel::objects::Map {
+                map: std::sync::Arc::new(map),
+            }),
+            longest_list: longest,
+        }
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self.0, cel::Value::Null)
+        matches!(self.value, cel::Value::Null)
     }
 }
 
@@ -435,6 +508,27 @@ mod tests {
         assert!(
             Expression::compile("'all(' == 'x'").is_ok(),
             "inside a string is no macro"
+        );
+        // A runaway comprehension is refused before it starts, not left to run.
+        let huge: Vec<Json> = (0..2_000).map(Json::from).collect();
+        let runaway = eval(
+            "object.items.all(a, object.items.all(b, a + b >= 0))",
+            json!({"items": huge}),
+        );
+        assert!(
+            runaway
+                .as_ref()
+                .is_err_and(|e| e.contains("past the API server's per-call cost limit")),
+            "{runaway:?}"
+        );
+        let small: Vec<Json> = (0..500).map(Json::from).collect();
+        assert_eq!(
+            eval(
+                "object.items.all(a, object.items.all(b, a + b >= 0))",
+                json!({"items": small})
+            ),
+            Ok(json!(true)),
+            "250,000 steps are within the limit"
         );
     }
 }
