@@ -477,6 +477,10 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
                         .map(OptionValue::StringList)
                 }),
                 OptionKind::Integer => value.as_u64().map(OptionValue::Integer),
+                OptionKind::Severity => value
+                    .as_str()
+                    .and_then(|text| text.parse::<Severity>().ok())
+                    .map(OptionValue::Severity),
             };
             let Some(parsed) = parsed else {
                 return Err(fail_at(

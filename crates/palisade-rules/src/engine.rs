@@ -101,6 +101,7 @@ pub struct Engine {
     admission: Option<(
         &'static Rule,
         std::sync::Arc<palisade_analysis::admission::Policies>,
+        OptionValues,
     )>,
 }
 
@@ -168,7 +169,7 @@ impl Engine {
                         .admission
                         .as_ref()
                         .filter(|p| !p.is_empty())
-                        .map(|p| (rule, std::sync::Arc::clone(p)))
+                        .map(|p| (rule, std::sync::Arc::clone(p), options_of(settings, rule)))
                 }
                 Check::File(check) => files.push((rule, check)),
                 Check::Custom(check) => active.push(Active {
@@ -392,8 +393,15 @@ impl Engine {
                 findings.push(self.finding(active.rule, object, violation, source));
             }
         }
-        if let Some((rule, policies)) = &self.admission {
-            findings.extend(self.admission_findings(rule, policies, object, pod.as_ref(), source));
+        if let Some((rule, policies, options)) = &self.admission {
+            findings.extend(self.admission_findings(
+                rule,
+                policies,
+                options,
+                object,
+                pod.as_ref(),
+                source,
+            ));
         }
         findings
     }
@@ -404,6 +412,7 @@ impl Engine {
         &self,
         rule: &'static Rule,
         policies: &palisade_analysis::admission::Policies,
+        options: &OptionValues,
         object: &Object,
         pod: Option<&PodView<'_>>,
         source: Option<&Source<'_>>,
@@ -413,10 +422,14 @@ impl Engine {
             .judge(object)
             .into_iter()
             .map(|verdict| {
+                use palisade_model::Severity;
                 let (severity, verb) = match verdict.action {
-                    Action::Deny => (palisade_model::Severity::High, "denies"),
-                    Action::Warn => (palisade_model::Severity::Medium, "warns about"),
-                    Action::Audit => (palisade_model::Severity::Low, "audits"),
+                    Action::Deny => (options.severity("deny-severity", Severity::High), "denies"),
+                    Action::Warn => (
+                        options.severity("warn-severity", Severity::Medium),
+                        "warns about",
+                    ),
+                    Action::Audit => (options.severity("audit-severity", Severity::Low), "audits"),
                 };
                 let subject = object.reference.display_name();
                 let (message, path) = match (verdict.target, pod) {

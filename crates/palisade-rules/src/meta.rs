@@ -215,6 +215,8 @@ pub enum OptionKind {
     StringList,
     /// A whole number, at least 0.
     Integer,
+    /// A severity: info, low, medium, high or critical.
+    Severity,
 }
 
 impl OptionKind {
@@ -222,6 +224,7 @@ impl OptionKind {
         match self {
             OptionKind::StringList => "list of strings",
             OptionKind::Integer => "whole number (0 or more)",
+            OptionKind::Severity => "severity (info, low, medium, high or critical)",
         }
     }
 }
@@ -231,6 +234,7 @@ impl OptionKind {
 pub enum OptionValue {
     StringList(Vec<String>),
     Integer(u64),
+    Severity(Severity),
 }
 
 /// One rule's configured options, by name; options not configured are absent.
@@ -250,6 +254,14 @@ impl OptionValues {
     pub fn integer(&self, name: &str, default: u64) -> u64 {
         match self.0.get(name) {
             Some(OptionValue::Integer(value)) => *value,
+            _ => default,
+        }
+    }
+
+    /// A severity option's value, or `default` when not configured.
+    pub fn severity(&self, name: &str, default: Severity) -> Severity {
+        match self.0.get(name) {
+            Some(OptionValue::Severity(value)) => *value,
             _ => default,
         }
     }

@@ -127,6 +127,9 @@ fn run_fixture(code: &str, path: &Path) -> (Marks, Marks) {
             OptionKind::Integer => {
                 OptionValue::Integer(values.trim().parse().expect("# option: NAME=NUMBER"))
             }
+            OptionKind::Severity => {
+                OptionValue::Severity(values.trim().parse().expect("# option: NAME=SEVERITY"))
+            }
         };
         settings
             .options

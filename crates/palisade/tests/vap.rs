@@ -366,6 +366,67 @@ fn workloads_are_judged_through_their_pods_and_actions_set_the_severity() {
 }
 
 #[test]
+fn the_severity_of_each_action_is_configurable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("policies.yaml"),
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: replicas}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]\n  validations: [{expression: \"object.spec.replicas <= 3\", message: at most 3 replicas}]\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: replicas}\nspec: {policyName: replicas, validationActions: [Deny, Warn]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 5\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: registry.example.com/web:1}]\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join(".palisade.yaml"),
+        "rules:\n  admission-policy-denies: {deny-severity: critical, warn-severity: low}\n",
+    )
+    .expect("config");
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .current_dir(dir.path())
+        .args([
+            "scan",
+            "--select",
+            "PAL-VAP-001",
+            "--format",
+            "json",
+            "policies.yaml",
+        ])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let mut said: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["admission"]["action"].as_str().unwrap_or("").to_string(),
+                f["severity"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    said.sort();
+    assert_eq!(
+        said,
+        [
+            ("Deny".to_string(), "critical".to_string()),
+            ("Warn".to_string(), "low".to_string())
+        ]
+    );
+    std::fs::write(
+        dir.path().join(".palisade.yaml"),
+        "rules:\n  admission-policy-denies: {deny-severity: severe}\n",
+    )
+    .expect("config");
+    let refused = Command::cargo_bin("palisade")
+        .expect("binary")
+        .current_dir(dir.path())
+        .args(["scan", "policies.yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("must be a severity"));
+}
+
+#[test]
 fn broken_policies_are_located_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let policies = dir.path().join("policies.yaml");

@@ -1,5 +1,5 @@
 use crate::meta::rule;
-use crate::Check;
+use crate::{Check, OptionKind, RuleOption};
 
 rule! {
     /// ## What it does
@@ -12,7 +12,8 @@ rule! {
     /// that matches Pods is also applied to every workload's pod template: the API server
     /// only says so when the controller's pods fail to appear.
     ///
-    /// The severity follows the action: Deny high, Warn medium, Audit low.
+    /// The severity follows the action: Deny high, Warn medium, Audit low; the options
+    /// `deny-severity`, `warn-severity` and `audit-severity` change them.
     ///
     /// ## Why is this bad?
     /// The cluster will refuse the object (or warn, or record it): a deploy that fails at
@@ -47,6 +48,23 @@ rule! {
         severity: High,
         category: "admission",
         controls: ["NSA:admission-control"],
+        options: [
+            RuleOption {
+                name: "deny-severity",
+                kind: OptionKind::Severity,
+                doc: "severity of a Deny binding's verdict (default high)",
+            },
+            RuleOption {
+                name: "warn-severity",
+                kind: OptionKind::Severity,
+                doc: "severity of a Warn binding's verdict (default medium)",
+            },
+            RuleOption {
+                name: "audit-severity",
+                kind: OptionKind::Severity,
+                doc: "severity of an Audit binding's verdict (default low)",
+            },
+        ],
         check: Check::Admission,
     };
 }
