@@ -314,7 +314,9 @@ pub fn export(
                     .meta
                     .cel
                     .iter()
-                    .map(|expression| json!({"expression": expression, "message": title}))
+                    .map(|(expression, message)| {
+                        json!({"expression": expression, "message": format!("{} {}: {message}", rule.meta.info.code, rule.meta.info.name)})
+                    })
                     .collect(),
             },
             _ => {

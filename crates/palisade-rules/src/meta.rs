@@ -162,11 +162,11 @@ pub struct RuleMeta {
     pub about: Option<AboutFn>,
     /// How a finding is repaired (`palisade fix`), when the rule knows.
     pub fix: Option<crate::fix::FixFn>,
-    /// The rule as CEL validations over a pod spec, for `palisade policy export`: each must
-    /// hold. They read `variables.spec` (the pod spec of a Pod or of a workload's template)
-    /// and `variables.containers` (every container, init and ephemeral ones included). Empty
-    /// when the rule has no CEL form.
-    pub cel: &'static [&'static str],
+    /// The rule as CEL validations over a pod spec, for `palisade policy export`: (expression,
+    /// message) each, every expression must hold. They read `variables.spec` (the pod spec of a
+    /// Pod or of a workload's template) and `variables.containers` (every container, init and
+    /// ephemeral ones included). Empty when the rule has no CEL form.
+    pub cel: &'static [(&'static str, &'static str)],
 }
 
 /// What a finding at a path is about (see [`RuleMeta::about`]).

@@ -36,9 +36,10 @@ rule! {
         category: "pod-security",
         controls: ["PSS:restricted:allowPrivilegeEscalation", "CIS-5.2.6", "NSA:pod-security", "MITRE:T1068"],
         fix: repair,
-        cel: [
+        cel: [(
             "(has(variables.spec.os) && has(variables.spec.os.name) && variables.spec.os.name == 'windows') || variables.containers.all(c, has(c.securityContext) && has(c.securityContext.allowPrivilegeEscalation) && c.securityContext.allowPrivilegeEscalation == false)",
-        ],
+            "containers must set securityContext.allowPrivilegeEscalation: false",
+        )],
         check: Check::Pss("allowPrivilegeEscalation"),
     };
 }

@@ -33,9 +33,10 @@ rule! {
         category: "pod-security",
         controls: ["PSS:baseline:capabilities_baseline", "CIS-5.2.9", "NSA:pod-security", "MITRE:T1611"],
         fix: crate::fix::needs_decision,
-        cel: [
+        cel: [(
             "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.capabilities) || !has(c.securityContext.capabilities.add) || c.securityContext.capabilities.add.all(cap, cap in ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']))",
-        ],
+            "containers may add only the capabilities of the baseline set",
+        )],
         check: Check::Pss("capabilities_baseline"),
     };
 }

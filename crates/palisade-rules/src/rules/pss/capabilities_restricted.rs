@@ -38,9 +38,10 @@ rule! {
         category: "pod-security",
         controls: ["PSS:restricted:capabilities_restricted", "CIS-5.2.8", "CIS-5.2.10", "NSA:pod-security", "MITRE:T1611"],
         fix: repair,
-        cel: [
+        cel: [(
             "(has(variables.spec.os) && has(variables.spec.os.name) && variables.spec.os.name == 'windows') || variables.containers.all(c, has(c.securityContext) && has(c.securityContext.capabilities) && has(c.securityContext.capabilities.drop) && 'ALL' in c.securityContext.capabilities.drop && (!has(c.securityContext.capabilities.add) || c.securityContext.capabilities.add.all(cap, cap == 'NET_BIND_SERVICE')))",
-        ],
+            "containers must drop ALL capabilities and add none but NET_BIND_SERVICE",
+        )],
         check: Check::Pss("capabilities_restricted"),
     };
 }

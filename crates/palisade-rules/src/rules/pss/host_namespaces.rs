@@ -38,9 +38,10 @@ rule! {
         controls: ["PSS:baseline:hostNamespaces", "CIS-5.2.3", "CIS-5.2.4", "CIS-5.2.5", "NSA:pod-security", "MITRE:T1611"],
         subsumes: ["PAL-NET-008"],
         fix: crate::fix::needs_decision,
-        cel: [
+        cel: [(
             "!(has(variables.spec.hostNetwork) && variables.spec.hostNetwork == true) && !(has(variables.spec.hostPID) && variables.spec.hostPID == true) && !(has(variables.spec.hostIPC) && variables.spec.hostIPC == true)",
-        ],
+            "pods must not share the node's network, PID or IPC namespace (hostNetwork, hostPID, hostIPC)",
+        )],
         check: Check::Pss("hostNamespaces"),
     };
 }

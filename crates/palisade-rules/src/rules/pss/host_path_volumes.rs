@@ -31,9 +31,10 @@ rule! {
         category: "pod-security",
         controls: ["PSS:baseline:hostPathVolumes", "CIS-5.2.12", "NSA:pod-security", "MITRE:T1611"],
         fix: crate::fix::needs_decision,
-        cel: [
+        cel: [(
             "!has(variables.spec.volumes) || variables.spec.volumes.all(v, !has(v.hostPath))",
-        ],
+            "pods must not mount hostPath volumes",
+        )],
         check: Check::Pss("hostPathVolumes"),
     };
 }

@@ -29,9 +29,10 @@ rule! {
         category: "pod-security",
         controls: ["PSS:baseline:hostPorts", "CIS-5.2.13", "NSA:network-separation"],
         fix: crate::fix::needs_decision,
-        cel: [
+        cel: [(
             "variables.containers.all(c, !has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0))",
-        ],
+            "containers must not use host ports",
+        )],
         check: Check::Pss("hostPorts"),
     };
 }

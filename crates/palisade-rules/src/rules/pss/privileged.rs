@@ -40,9 +40,10 @@ rule! {
         category: "pod-security",
         controls: ["PSS:baseline:privileged", "CIS-5.2.2", "NSA:pod-security", "MITRE:T1611"],
         fix: repair,
-        cel: [
+        cel: [(
             "variables.containers.all(c, !(has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true))",
-        ],
+            "containers must not run privileged",
+        )],
         check: Check::Pss("privileged"),
     };
 }

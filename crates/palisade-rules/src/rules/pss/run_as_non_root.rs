@@ -37,9 +37,10 @@ rule! {
         category: "pod-security",
         controls: ["PSS:restricted:runAsNonRoot", "CIS-5.2.7", "NSA:pod-security", "MITRE:T1611"],
         fix: repair,
-        cel: [
+        cel: [(
             "!(has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsNonRoot) && variables.spec.securityContext.runAsNonRoot == false) && variables.containers.all(c, (has(c.securityContext) && has(c.securityContext.runAsNonRoot)) ? c.securityContext.runAsNonRoot == true : (has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsNonRoot) && variables.spec.securityContext.runAsNonRoot == true))",
-        ],
+            "containers must run as non-root: runAsNonRoot true on the pod or on each container, never false",
+        )],
         check: Check::Pss("runAsNonRoot"),
     };
 }

@@ -27,9 +27,10 @@ rule! {
         category: "pod-security",
         controls: ["PSS:restricted:runAsUser", "CIS-5.2.7", "NSA:pod-security"],
         fix: crate::fix::needs_decision,
-        cel: [
+        cel: [(
             "!(has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsUser) && variables.spec.securityContext.runAsUser == 0) && variables.containers.all(c, !(has(c.securityContext) && has(c.securityContext.runAsUser) && c.securityContext.runAsUser == 0))",
-        ],
+            "pods and containers must not set runAsUser: 0",
+        )],
         check: Check::Pss("runAsUser"),
     };
 }

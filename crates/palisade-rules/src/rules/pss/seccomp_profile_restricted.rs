@@ -39,9 +39,10 @@ rule! {
         category: "pod-security",
         controls: ["PSS:restricted:seccompProfile_restricted", "CIS-5.7.2", "NSA:pod-security", "MITRE:T1611"],
         fix: repair,
-        cel: [
+        cel: [(
             "(has(variables.spec.os) && has(variables.spec.os.name) && variables.spec.os.name == 'windows') || ((!(has(variables.spec.securityContext) && has(variables.spec.securityContext.seccompProfile)) || (has(variables.spec.securityContext.seccompProfile.type) && variables.spec.securityContext.seccompProfile.type in ['RuntimeDefault', 'Localhost'])) && variables.containers.all(c, (has(c.securityContext) && has(c.securityContext.seccompProfile)) ? (has(c.securityContext.seccompProfile.type) && c.securityContext.seccompProfile.type in ['RuntimeDefault', 'Localhost']) : (has(variables.spec.securityContext) && has(variables.spec.securityContext.seccompProfile) && has(variables.spec.securityContext.seccompProfile.type) && variables.spec.securityContext.seccompProfile.type in ['RuntimeDefault', 'Localhost'])))",
-        ],
+            "pods must run with a RuntimeDefault or Localhost seccomp profile",
+        )],
         check: Check::Pss("seccompProfile_restricted"),
     };
 }
