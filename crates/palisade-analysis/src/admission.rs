@@ -874,6 +874,39 @@ impl Policies {
     }
 }
 
+/// Evaluates `variables` in order into `variables.NAME`. As the API server reads them lazily, a
+/// variable that fails only matters to the validations that read it (they then fail on its
+/// absence).
+pub(crate) fn evaluate_variables<'e>(
+    scope: &mut palisade_cel::Scope<'_>,
+    variables: impl Iterator<Item = (&'e str, &'e Expression)>,
+) {
+    let mut values = serde_json::Map::new();
+    for (name, expression) in variables {
+        if let Ok(value) = scope.evaluate(expression) {
+            values.insert(name.to_string(), value);
+            // A map of values that came out of CEL always goes back in.
+            let _ = scope.set_variables(&Json::Object(values.clone()));
+        }
+    }
+}
+
+/// The message of a failed validation: its `messageExpression`'s value when that is a
+/// non-empty string, else its `message`, else the expression, as the API server words it.
+pub(crate) fn failure_message(
+    scope: &palisade_cel::Scope<'_>,
+    expression: &Expression,
+    message: Option<&str>,
+    message_expression: Option<&Expression>,
+) -> String {
+    message_expression
+        .and_then(|e| scope.evaluate(e).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
+        .filter(|m| !m.trim().is_empty())
+        .or_else(|| message.map(str::to_string))
+        .unwrap_or_else(|| format!("failed expression: {}", expression.source()))
+}
+
 /// What a policy's evaluation gave: the failed validations (index, message) and the audit
 /// annotations (key, value).
 type Evaluated = (Vec<(usize, String)>, Vec<(String, String)>);
@@ -893,35 +926,28 @@ fn evaluate_policy(
                 Err(e) => return Err(format!("matchCondition {name}: {e}")),
             }
         }
-        let mut variables = serde_json::Map::new();
-        for (name, expression) in &policy.variables {
-            // Variables are read lazily by the API server: one that fails only matters when a
-            // validation uses it, which then fails on its absence.
-            if let Ok(expression) = expression {
-                if let Ok(value) = scope.evaluate(expression) {
-                    variables.insert(name.clone(), value);
-                    scope
-                        .set_variables(&Json::Object(variables.clone()))
-                        .map_err(|e| e.to_string())?;
-                }
-            }
-        }
+        evaluate_variables(
+            scope,
+            policy
+                .variables
+                .iter()
+                .filter_map(|(name, e)| Some((name.as_str(), e.as_ref().ok()?))),
+        );
         let mut failures = Vec::new();
         for (index, validation) in policy.validations.iter().enumerate() {
             let expression = validation.expression.as_ref().map_err(Clone::clone)?;
             match scope.evaluate(expression) {
                 Ok(Json::Bool(true)) => {}
                 Ok(Json::Bool(false)) => {
-                    let from_expression = validation
-                        .message_expression
-                        .as_ref()
-                        .and_then(|e| e.as_ref().ok())
-                        .and_then(|e| scope.evaluate(e).ok())
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .filter(|m| !m.trim().is_empty());
-                    let message = from_expression
-                        .or_else(|| validation.message.clone())
-                        .unwrap_or_else(|| format!("failed expression: {}", expression.source()));
+                    let message = failure_message(
+                        scope,
+                        expression,
+                        validation.message.as_deref(),
+                        validation
+                            .message_expression
+                            .as_ref()
+                            .and_then(|e| e.as_ref().ok()),
+                    );
                     failures.push((index, message));
                 }
                 Ok(_) => {

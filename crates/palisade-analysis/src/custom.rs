@@ -7,6 +7,7 @@ use palisade_cel::{Expression, Inputs};
 use palisade_model::{FieldPath, Node, Object};
 use serde_json::{json, Value as Json};
 
+use crate::rbac::model::strings;
 use crate::selector::{labels_of, LabelSelector};
 use palisade_load::json::to_json;
 
@@ -49,14 +50,6 @@ impl std::fmt::Debug for CustomCheck {
             .field("validations", &self.validations.len())
             .finish()
     }
-}
-
-fn strings(node: Option<&Node>) -> Vec<String> {
-    node.map(Node::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|n| n.as_str().map(str::to_string))
-        .collect()
 }
 
 /// A failed validation: where in the object, and the message.
@@ -217,29 +210,20 @@ impl CustomCheck {
             variables: json!({}),
         };
         palisade_cel::with_inputs(&inputs, |scope| {
-            let mut variables = serde_json::Map::new();
-            for (name, expression) in &self.variables {
-                // As in admission policies, a variable that fails only matters to the
-                // validations that read it (they then fail on its absence).
-                if let Ok(value) = scope.evaluate(expression) {
-                    variables.insert(name.clone(), value);
-                    let _ = scope.set_variables(&Json::Object(variables.clone()));
-                }
-            }
+            crate::admission::evaluate_variables(
+                scope,
+                self.variables.iter().map(|(name, e)| (name.as_str(), e)),
+            );
             let mut failures = Vec::new();
             for validation in &self.validations {
                 let message = match scope.evaluate(&validation.expression) {
                     Ok(Json::Bool(true)) => continue,
-                    Ok(Json::Bool(false)) => validation
-                        .message_expression
-                        .as_ref()
-                        .and_then(|e| scope.evaluate(e).ok())
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .filter(|m| !m.trim().is_empty())
-                        .or_else(|| validation.message.clone())
-                        .unwrap_or_else(|| {
-                            format!("failed expression: {}", validation.expression.source())
-                        }),
+                    Ok(Json::Bool(false)) => crate::admission::failure_message(
+                        scope,
+                        &validation.expression,
+                        validation.message.as_deref(),
+                        validation.message_expression.as_ref(),
+                    ),
                     Ok(other) => format!(
                         "`{}` gave {other}, not a bool: the rule cannot judge this object",
                         validation.expression.source()
