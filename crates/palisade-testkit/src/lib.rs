@@ -49,6 +49,21 @@ pub struct TestCluster {
 
 static SHARED: OnceLock<Option<TestCluster>> = OnceLock::new();
 
+/// Why no control plane runs.
+enum Unavailable {
+    /// Its binaries are not on this machine: the test skips, saying so.
+    Missing(String),
+    /// They are, and it did not come up: the test fails, since skipping would read as green.
+    Failed(String),
+}
+
+/// A control plane whose binaries are here did not start: a failure, not a skip.
+fn failed_to_start(test: &str, why: &str) -> ! {
+    panic!(
+        "{test}: kube-apiserver and etcd are on this machine but the control plane did not start: {why}"
+    )
+}
+
 impl TestCluster {
     /// The control plane shared by the tests of this test binary, started on first use; `None`
     /// (after saying why on stderr) when the binaries are missing. `test` names the caller.
@@ -56,10 +71,11 @@ impl TestCluster {
         let cluster = SHARED
             .get_or_init(|| match TestCluster::start(&[]) {
                 Ok(cluster) => Some(cluster),
-                Err(why) => {
+                Err(Unavailable::Missing(why)) => {
                     eprintln!("palisade-testkit: no test cluster: {why}");
                     None
                 }
+                Err(Unavailable::Failed(why)) => failed_to_start(test, &why),
             })
             .as_ref();
         if cluster.is_none() {
@@ -106,7 +122,8 @@ impl TestCluster {
     fn own_from(test: &str, bin: Option<PathBuf>, apiserver_args: &[&str]) -> Option<TestCluster> {
         match TestCluster::start_with(bin, apiserver_args) {
             Ok(cluster) => Some(cluster),
-            Err(why) => {
+            Err(Unavailable::Failed(why)) => failed_to_start(test, &why),
+            Err(Unavailable::Missing(why)) => {
                 eprintln!(
                     "SKIPPED {test}: needs a real kube-apiserver and etcd ({why}). Set \
                      KUBEBUILDER_ASSETS or PALISADE_K8S_BIN, or build into ~/.cache/palisade-k8s; \
@@ -117,20 +134,37 @@ impl TestCluster {
         }
     }
 
-    fn start(apiserver_args: &[&str]) -> Result<TestCluster, String> {
+    fn start(apiserver_args: &[&str]) -> Result<TestCluster, Unavailable> {
         Self::start_with(None, apiserver_args)
     }
 
-    fn start_with(bin: Option<PathBuf>, apiserver_args: &[&str]) -> Result<TestCluster, String> {
+    /// Starts a control plane: [`Unavailable::Missing`] when its binaries are not on this
+    /// machine, [`Unavailable::Failed`] when they are and it did not come up.
+    fn start_with(
+        bin: Option<PathBuf>,
+        apiserver_args: &[&str],
+    ) -> Result<TestCluster, Unavailable> {
         let bin = match bin {
             Some(bin) => bin,
-            None => binaries()?,
+            None => binaries().map_err(Unavailable::Missing)?,
         };
         let etcd = [bin.join("etcd"), PathBuf::from("/usr/bin/etcd")]
             .into_iter()
             .chain(which("etcd"))
             .find(|p| p.is_file())
-            .ok_or("no etcd (apt-get install etcd-server, or put it beside kube-apiserver)")?;
+            .ok_or_else(|| {
+                Unavailable::Missing(
+                    "no etcd (apt-get install etcd-server, or put it beside kube-apiserver)".into(),
+                )
+            })?;
+        Self::launch(&bin, &etcd, apiserver_args).map_err(Unavailable::Failed)
+    }
+
+    fn launch(
+        bin: &std::path::Path,
+        etcd: &std::path::Path,
+        apiserver_args: &[&str],
+    ) -> Result<TestCluster, String> {
         let dir = tempfile::Builder::new()
             .prefix("palisade-k8s.")
             .tempdir()
@@ -210,7 +244,7 @@ impl TestCluster {
         watched(
             &dir,
             "etcd",
-            Command::new(&etcd)
+            Command::new(etcd)
                 .arg("--data-dir")
                 .arg(path("etcd"))
                 .args(["--listen-client-urls", &etcd_url])
@@ -244,6 +278,15 @@ impl TestCluster {
         let cert = path("serving/apiserver.crt");
         let deadline = Instant::now() + Duration::from_secs(90);
         while !cert.is_file() {
+            // A kube-apiserver that exits is not waited for.
+            if path("apiserver.exited").exists() {
+                let log = std::fs::read_to_string(path("apiserver.log")).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(5).collect();
+                return Err(format!(
+                    "kube-apiserver exited: {}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+                ));
+            }
             if Instant::now() > deadline {
                 return Err(format!(
                     "kube-apiserver made no certificate; see {}",
@@ -695,13 +738,14 @@ fn watched(dir: &Path, name: &str, command: &Command) -> Result<(), String> {
     let script = format!(
         "{} >{} 2>&1 & child=$!\n\
          while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null && [ ! -e {stop} ]; do sleep 0.5; done\n\
-         kill $child 2>/dev/null; wait $child 2>/dev/null\n\
+         kill $child 2>/dev/null; wait $child 2>/dev/null; touch {exited}\n\
          if ! kill -0 {parent} 2>/dev/null || [ -e {stop} ]; then rm -rf {dir}; fi",
         line.join(" "),
         quote(log.as_os_str()),
         parent = std::process::id(),
         dir = quote(dir.as_os_str()),
         stop = quote(dir.join("stop").as_os_str()),
+        exited = quote(dir.join(format!("{name}.exited")).as_os_str()),
     );
     Command::new("sh")
         .args(["-c", &script])
