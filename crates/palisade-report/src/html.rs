@@ -213,9 +213,11 @@ const TEMPLATE: &str = r##"<!doctype html>
   function framework(control) { return control.split(/[-:]/)[0].toUpperCase(); }
 
   var s = report.summary;
+  function count(n, one, many) { return n + " " + (n === 1 ? one : many); }
   document.getElementById("scope").textContent =
-    s.objects + " objects in " + s.files + " files · " + s.suppressed + " suppressed · " +
-    s.errors + " load errors" + (s.baseline ? " · " + s.baseline + " in the baseline not shown" : "") +
+    count(s.objects, "object", "objects") + " in " + count(s.files, "file", "files") + " · " +
+    s.suppressed + " suppressed · " + count(s.errors, "load error", "load errors") +
+    (s.baseline ? " · " + s.baseline + " in the baseline not shown" : "") +
     " · Palisade " + report.version;
 
   var cards = document.getElementById("cards");

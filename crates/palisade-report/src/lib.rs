@@ -461,8 +461,8 @@ pub(crate) mod sample {
                     .into(),
         }];
         let summary = Summary {
-            files: 2,
-            objects: 3,
+            files: 4,
+            objects: 4,
             skipped: 1,
             errors: errors.len(),
             warnings: warnings.len(),
