@@ -630,11 +630,21 @@ fn nothing_to_check_is_an_error_unless_allowed() {
 #[test]
 fn rbac_paths_exit_1_when_a_path_exists() {
     let rbac = repo_root().join("examples/rbac");
-    palisade()
+    let found = palisade()
         .args(["rbac", "paths"])
         .arg(&rbac)
-        .assert()
-        .code(1);
+        .output()
+        .expect("runs");
+    assert_eq!(found.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&found.stdout);
+    // The path the example is built around: a Secret reader, through a long-lived token and
+    // a Job, to cluster-admin.
+    assert!(
+        said.contains("User erin@example.com → cluster-admin in 3 steps:")
+            && said.contains("the long-lived token of ServiceAccount shop/web")
+            && said.contains("so it can run a pod in namespace ci as ServiceAccount ci/deployer"),
+        "{said}"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("view.yaml"),
@@ -643,11 +653,16 @@ fn rbac_paths_exit_1_when_a_path_exists() {
          subjects: [{kind: User, name: alice}]\n",
     )
     .expect("write");
-    palisade()
+    let none = palisade()
         .args(["rbac", "paths"])
         .arg(dir.path())
-        .assert()
-        .code(0);
+        .output()
+        .expect("runs");
+    assert_eq!(none.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&none.stdout).trim(),
+        "No subject can reach cluster-admin."
+    );
 }
 
 /// `--kubernetes-version` (and `kubernetes-version:` in the config) decide what changed between

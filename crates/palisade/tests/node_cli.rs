@@ -407,5 +407,24 @@ fn the_node_example_script_prepares_trees_for_node_root() {
         assert!(status.success(), "{tree}");
         let (report, code, _) = scan(&target, &[]);
         assert_eq!(code, i32::from(failing), "{tree}: {report}");
+        let found = findings(&report);
+        if failing {
+            // The modes the script gives are what the file rules judge: the API server's
+            // static pod manifest is world-readable in the weak tree.
+            assert!(
+                found.iter().any(|f| f["rule"] == "PAL-NODE-001"
+                    && f["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("kube-apiserver static pod manifest")
+                            && m.ends_with("has mode 644; the limit is 600"))),
+                "{tree}: {found:?}"
+            );
+            assert!(
+                found.iter().any(|f| f["rule"] == "PAL-KUBELET-001"),
+                "{tree}"
+            );
+        } else {
+            assert_eq!(found, Vec::<Value>::new(), "{tree}");
+        }
     }
 }
