@@ -135,6 +135,9 @@ pub struct Policies {
     /// Each binding's policy (an index into `policies`), worked out at the first judgement:
     /// policies and bindings arrive in any order, and are not added to after.
     policy_of_binding: std::sync::OnceLock<Vec<Option<usize>>>,
+    /// The Kubernetes minor version the policies are for: an expression using CEL that came
+    /// later does not compile, as the API server would refuse it.
+    kubernetes_minor: Option<u32>,
 }
 
 impl std::fmt::Debug for Policies {
@@ -241,6 +244,14 @@ impl ResourceRule {
 }
 
 impl Policies {
+    /// Policies as Kubernetes 1.`minor` reads them (`None`: the newest).
+    pub fn for_kubernetes(minor: Option<u32>) -> Policies {
+        Policies {
+            kubernetes_minor: minor,
+            ..Policies::default()
+        }
+    }
+
     /// Takes `object` if it is a policy or a binding (the first of two passes over the input).
     pub fn add_policy_or_binding(&mut self, object: &Object) {
         // Worked out again at the next judgement.
@@ -412,7 +423,7 @@ impl Policies {
         source: Option<&str>,
     ) -> Result<Expression, String> {
         let source = source.unwrap_or("");
-        Expression::compile(source).map_err(|e| {
+        Expression::compile_for(source, self.kubernetes_minor).map_err(|e| {
             let message = format!(
                 "ValidatingAdmissionPolicy {}: `{}` does not compile: {e}",
                 object.reference.name,

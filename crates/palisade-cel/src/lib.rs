@@ -140,7 +140,114 @@ fn optional_select_as_index(expression: &mut cel::IdedExpr) {
     }
 }
 
+/// `source` with the contents of its string literals blanked, so that what looks like a
+/// function inside a string is not taken for one.
+fn code_only(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut quote: Option<char> = None;
+    let mut previous = '\0';
+    for c in source.chars() {
+        match quote {
+            Some(q) => {
+                if c == q && previous != '\\' {
+                    quote = None;
+                    out.push(c);
+                } else {
+                    out.push(' ');
+                }
+            }
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+        previous = c;
+    }
+    out
+}
+
+/// Whether `code` calls or names `marker` where it starts a name (not inside a longer one).
+fn names(code: &str, marker: &str) -> bool {
+    let starts_name = marker.starts_with(|c: char| c.is_ascii_alphabetic());
+    code.match_indices(marker).any(|(at, _)| {
+        !starts_name
+            || !code[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    })
+}
+
+/// The CEL features of Kubernetes by the version that introduced them (k8s.io/apiserver's
+/// `cel/environment`): (what the expression writes, what it is, the minor version).
+const INTRODUCED: &[(&str, &str, u32)] = &[
+    ("authorizer", "the authorizer library", 27),
+    (".?", "optional types", 28),
+    ("[?", "optional types", 28),
+    ("optional.", "optional types", 28),
+    ("quantity(", "the quantity library", 28),
+    ("isQuantity(", "the quantity library", 28),
+    ("sets.", "the sets library", 29),
+    (".format(", "string formatting", 29),
+    ("strings.quote(", "strings.quote", 29),
+    ("ip(", "the IP library", 30),
+    ("isIP(", "the IP library", 30),
+    ("cidr(", "the CIDR library", 30),
+    ("isCIDR(", "the CIDR library", 30),
+    ("format.", "the format library", 31),
+    ("semver(", "the semver library", 33),
+    ("isSemver(", "the semver library", 33),
+    ("lists.range(", "lists version 3", 34),
+    (".distinct(", "lists version 3", 34),
+    (".flatten(", "lists version 3", 34),
+    (".reverse(", "lists version 3", 34),
+    (".slice(", "lists version 3", 34),
+    (".sortBy(", "lists version 3", 34),
+    (".sort(", "lists version 3", 34),
+    (".first(", "lists version 3", 34),
+    (".last(", "lists version 3", 34),
+];
+
+/// What Palisade's CEL engine offers that no Kubernetes version does.
+const NOT_KUBERNETES: &[(&str, &str)] = &[
+    ("math.", "the math library"),
+    ("base64.", "the encoders library"),
+    ("jsonpatch.", "JSON patch functions"),
+];
+
+/// Why `source` does not compile in Kubernetes 1.`minor`'s CEL: a library that came later, or
+/// one Kubernetes does not have.
+pub fn unavailable_in(source: &str, minor: u32) -> Option<String> {
+    let code = code_only(source);
+    if let Some((_, what)) = NOT_KUBERNETES.iter().find(|(m, _)| names(&code, m)) {
+        return Some(format!(
+            "it uses {what}, which Kubernetes' CEL does not have"
+        ));
+    }
+    INTRODUCED
+        .iter()
+        .filter(|(m, _, since)| *since > minor && names(&code, m))
+        .max_by_key(|(_, _, since)| *since)
+        .map(|(marker, what, since)| {
+            format!(
+                "it uses {what} (`{}`), which Kubernetes has from 1.{since}, not in 1.{minor}",
+                marker.trim_end_matches('(')
+            )
+        })
+}
+
 impl Expression {
+    /// Compiles `source` as the API server of Kubernetes 1.`minor` would: what its CEL does
+    /// not have yet does not compile.
+    pub fn compile_for(source: &str, minor: Option<u32>) -> Result<Expression, CompileError> {
+        if let Some(why) = minor.and_then(|minor| unavailable_in(source, minor)) {
+            return Err(CompileError { message: why });
+        }
+        Self::compile(source)
+    }
+
     pub fn compile(source: &str) -> Result<Expression, CompileError> {
         if source.len() > MAX_EXPRESSION {
             return Err(CompileError {
@@ -509,6 +616,31 @@ mod tests {
             Expression::compile("'all(' == 'x'").is_ok(),
             "inside a string is no macro"
         );
+        // By the Kubernetes version that introduced each library.
+        let ip = "ip('10.0.0.1').family() == 4";
+        assert!(Expression::compile_for(ip, Some(30)).is_ok());
+        let refused = Expression::compile_for(ip, Some(29)).expect_err("IP is 1.30");
+        assert!(
+            refused.message.contains("from 1.30, not in 1.29"),
+            "{refused}"
+        );
+        assert!(Expression::compile_for(
+            "quantity('1Gi').isGreaterThan(quantity('1Mi'))",
+            Some(27)
+        )
+        .is_err());
+        assert!(Expression::compile_for("object.?spec.orValue(1) == 1", Some(27)).is_err());
+        assert!(Expression::compile_for("object.?spec.orValue(1) == 1", Some(28)).is_ok());
+        assert!(
+            Expression::compile_for("'skip(' + 'ip(' == object.x", Some(26)).is_ok(),
+            "inside strings, and inside longer names, no function"
+        );
+        assert!(Expression::compile_for("object.spec.skip(1)", Some(26)).is_ok());
+        assert!(
+            Expression::compile_for("math.greatest(1, 2) == 2", Some(34))
+                .is_err_and(|e| e.message.contains("does not have"))
+        );
+        assert!(Expression::compile_for("[3, 1].isSorted() && [1].sum() == 1", Some(26)).is_ok());
         // A runaway comprehension is refused before it starts, not left to run.
         let huge: Vec<Json> = (0..2_000).map(Json::from).collect();
         let runaway = eval(

@@ -264,6 +264,23 @@ pub fn export(
         } = match rule.check {
             Check::Custom(check) => {
                 let parts = check.parts();
+                // What the target's CEL does not have yet would not compile there.
+                let too_new = parts
+                    .variables
+                    .iter()
+                    .map(|(_, e)| *e)
+                    .chain(
+                        parts
+                            .validations
+                            .iter()
+                            .flat_map(|(e, _, m)| std::iter::once(*e).chain(*m)),
+                    )
+                    .find_map(|e| palisade_cel::unavailable_in(e, version.minor));
+                if let Some(why) = too_new {
+                    out.skipped
+                        .push((rule.meta.info.code, rule.meta.info.name, why));
+                    continue;
+                }
                 let mut selectors = Map::new();
                 if !parts.namespaces.is_empty() {
                     selectors.insert(

@@ -984,8 +984,10 @@ impl InventoryPart {
 /// when some policy was found. Standard input is not read (it can be read once only).
 pub fn load_admission_policies(
     paths: &[String],
+    kubernetes_version: Option<Version>,
 ) -> (palisade_analysis::admission::Policies, Vec<LoadError>) {
-    let mut policies = palisade_analysis::admission::Policies::default();
+    let mut policies =
+        palisade_analysis::admission::Policies::for_kubernetes(kubernetes_version.map(|v| v.minor));
     let mut errors = Vec::new();
     let (inputs, _) = palisade_load::discover(paths);
     let policy_kinds = [

@@ -211,7 +211,15 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     // Admission policies are read first, wherever they stand, so every object meets them.
     let mut policy_paths = paths.clone();
     policy_paths.extend(args.policies.iter().cloned());
-    let (policies, policy_errors) = palisade_engine::load_admission_policies(&policy_paths);
+    // Policies are compiled as the target Kubernetes version would (flag, then config).
+    let target = kubernetes_version.or_else(|| {
+        loaded
+            .config
+            .kubernetes_version
+            .as_ref()
+            .and_then(|v| v.parse::<Version>().ok())
+    });
+    let (policies, policy_errors) = palisade_engine::load_admission_policies(&policy_paths, target);
     let admission = (!policies.is_empty()).then(|| std::sync::Arc::new(policies));
     let (pipeline, fail_on) = pipeline_with(args, &loaded, kubernetes_version, admission)?;
     let (mut inputs, mut discovery_errors) = discover(&paths);
@@ -265,7 +273,8 @@ fn run_cluster(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u
         .then(|| Version::new(1, cluster.version.minor).min(Version::LATEST));
     let kubernetes_version = kubernetes_version.or(server);
     // The cluster's own admission policies (and those of --policies), read first.
-    let (policies, policy_errors) = cluster_admission_policies(&cluster, &args.policies);
+    let (policies, policy_errors) =
+        cluster_admission_policies(&cluster, &args.policies, kubernetes_version);
     let admission = (!policies.is_empty()).then(|| std::sync::Arc::new(policies));
     let (pipeline, fail_on) = pipeline_with(&args, &loaded, kubernetes_version, admission)?;
     let mut report = cluster_cmd::scan(
@@ -285,11 +294,13 @@ fn run_cluster(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u
 fn cluster_admission_policies(
     cluster: &palisade_cluster::Cluster,
     extra: &[String],
+    kubernetes_version: Option<Version>,
 ) -> (
     palisade_analysis::admission::Policies,
     Vec<palisade_model::LoadError>,
 ) {
-    let (mut policies, mut errors) = palisade_engine::load_admission_policies(extra);
+    let (mut policies, mut errors) =
+        palisade_engine::load_admission_policies(extra, kubernetes_version);
     let cluster_error = |e: palisade_cluster::ClusterError| palisade_model::LoadError {
         file: format!("cluster {}", cluster.context),
         document: None,

@@ -258,6 +258,48 @@ fn custom_rules_export_with_their_selectors_and_messages() {
     assert!(json["spec"]["validations"][0]["messageExpression"]
         .as_str()
         .is_some_and(|m| m.contains("names no owning team")));
+
+    // A custom rule using CEL the target Kubernetes does not have yet is named, not exported.
+    std::fs::write(
+        &config,
+        "custom-rules:\n- code: ACME-020\n  name: pod-ips-private\n  severity: high\n  description: Pods ask for private host IPs only.\n  match: {kinds: [Pod]}\n  validations:\n  - expression: \"!has(object.spec.hostAliases) || object.spec.hostAliases.all(h, ip(h.ip).isLoopback() || cidr('10.0.0.0/8').containsIP(h.ip))\"\n",
+    )
+    .expect("config");
+    let old = Command::new(binary())
+        .args([
+            "policy",
+            "export",
+            "--select",
+            "ACME",
+            "--kubernetes-version",
+            "v1.29",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .expect("runs");
+    assert_eq!(old.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&old.stdout).contains("palisade-acme-020"));
+    let said = String::from_utf8_lossy(&old.stderr);
+    assert!(
+        said.contains("ACME-020 pod-ips-private: it uses the")
+            && said.contains("from 1.30, not in 1.29"),
+        "{said}"
+    );
+    let new = Command::new(binary())
+        .args([
+            "policy",
+            "export",
+            "--select",
+            "ACME",
+            "--kubernetes-version",
+            "v1.30",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&new.stdout).contains("palisade-acme-020"));
 }
 
 /// The collection `object` is created in.

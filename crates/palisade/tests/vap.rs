@@ -449,6 +449,80 @@ fn broken_policies_are_located_errors() {
         .is_some_and(|m| m.contains("enforces nothing"))));
 }
 
+/// CEL libraries by the Kubernetes version that introduced them: what the API server of that
+/// version refuses, Palisade refuses for it, at the expression.
+#[test]
+fn expressions_compile_as_the_target_kubernetes_version_compiles_them() {
+    let policy = |name: &str, expression: &str| {
+        format!(
+            "apiVersion: admissionregistration.k8s.io/v1alpha1\nkind: ValidatingAdmissionPolicy\nmetadata: {{name: {name}}}\nspec:\n  matchConstraints:\n    resourceRules: [{{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [pods]}}]\n  validations:\n  - expression: \"{expression}\"\n"
+        )
+    };
+    let later = [
+        (
+            "optional",
+            "object.?spec.?hostNetwork.orValue(false) == false",
+        ),
+        ("quantity", "quantity('1Gi').isGreaterThan(quantity('1Mi'))"),
+        ("ip", "ip('10.0.0.1').family() == 4"),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, expression) in later {
+        let file = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(&file, policy(name, expression)).expect("write");
+        let (code, report) = scan_json(&["--kubernetes-version", "v1.26"], &[&file]);
+        assert_eq!(code, Some(2), "{name}: {report}");
+        let errors = report["errors"].as_array().expect("errors");
+        assert!(
+            errors.iter().any(|e| e["line"] == 8
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("not in 1.26"))),
+            "{name}: {errors:?}"
+        );
+        let (code, report) = scan_json(&[], &[&file]);
+        assert_eq!(
+            code,
+            Some(0),
+            "{name} is fine for the newest Kubernetes: {report}"
+        );
+    }
+    // The truth: Kubernetes 1.26 refuses each of them.
+    let Some(cluster) = TestCluster::own_with(
+        "CEL by Kubernetes version on 1.26",
+        &[
+            "--feature-gates=ValidatingAdmissionPolicy=true",
+            "--runtime-config=admissionregistration.k8s.io/v1alpha1=true",
+        ],
+    ) else {
+        return;
+    };
+    for (name, expression) in later {
+        let object = manifest_objects(&policy(name, expression))
+            .expect("policy")
+            .remove(0);
+        let answer = cluster.post(
+            "/apis/admissionregistration.k8s.io/v1alpha1/validatingadmissionpolicies",
+            &object,
+            true,
+        );
+        assert_eq!(answer.status, 422, "{name}: {}", answer.body);
+    }
+    // And admits what 1.26 has.
+    let object = manifest_objects(&policy(
+        "lists",
+        "[1, 2].sum() == 3 && 'a,b'.split(',').size() == 2",
+    ))
+    .expect("policy")
+    .remove(0);
+    let answer = cluster.post(
+        "/apis/admissionregistration.k8s.io/v1alpha1/validatingadmissionpolicies",
+        &object,
+        true,
+    );
+    assert_eq!(answer.status, 201, "{}", answer.body);
+}
+
 #[test]
 fn a_live_scan_judges_running_objects_against_the_clusters_own_policies() {
     let Some(cluster) = TestCluster::own_with(

@@ -890,8 +890,10 @@ fn vap_bench(policies: usize, objects: usize) -> Result<()> {
     // Kept, for `palisade scan --policies` over other inputs (a snapshot).
     let policy_file = PathBuf::from(format!("target/bench-vap-policies-{policies}.yaml"));
     std::fs::write(&policy_file, &policy_text)?;
-    let (loaded_policies, errors) =
-        palisade_engine::load_admission_policies(&[policy_file.to_string_lossy().into_owned()]);
+    let (loaded_policies, errors) = palisade_engine::load_admission_policies(
+        &[policy_file.to_string_lossy().into_owned()],
+        None,
+    );
     if let Some(error) = errors.first() {
         bail!("{error}");
     }
