@@ -134,7 +134,8 @@ pub struct Verdict {
 }
 
 /// The kinds Palisade has rules for; others are admitted unjudged (with a warning in warn
-/// mode). Custom resources that carry a pod template are judged too.
+/// mode). Custom resources that carry a pod template are judged too, and whatever the config's
+/// custom rules match.
 const JUDGED_KINDS: &[&str] = &[
     "Pod",
     "ReplicationController",
@@ -260,8 +261,9 @@ impl Judge {
             }
         }
         let object = palisade_load::json::to_object(&object);
-        let judged =
-            JUDGED_KINDS.contains(&object.kind()) || palisade_model::PodView::of(&object).is_some();
+        let judged = JUDGED_KINDS.contains(&object.kind())
+            || palisade_model::PodView::of(&object).is_some()
+            || self.pipeline.engine.custom_rules_judge(&object);
         let is_namespace = object.kind() == "Namespace" && object.group().is_empty();
         let home = if is_namespace {
             object.reference.name.clone()

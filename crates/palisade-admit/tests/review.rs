@@ -504,3 +504,26 @@ fn custom_rules_deny_at_admission_like_built_in_ones() {
         .expect("a review");
     assert!(verdict.allowed, "{}", verdict.review);
 }
+
+#[test]
+fn kinds_only_a_custom_rule_judges_are_judged() {
+    let judge = judge_with(
+        Overrides::default(),
+        "custom-rules:\n- code: ACME-030\n  name: claims-name-a-class\n  severity: high\n  description: Volume claims name their storage class.\n  match: {kinds: [PersistentVolumeClaim]}\n  validations:\n  - expression: \"has(object.spec.storageClassName)\"\n    message: name a storage class\n    path: /spec\n",
+    );
+    let claim = json!({
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data", "namespace": "shop"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+    });
+    let verdict = judge
+        .review(&review("CREATE", "shop", claim.clone()), &no_labels)
+        .expect("a review");
+    assert!(!verdict.allowed, "{}", verdict.review);
+    assert_eq!(verdict.denied_by, ["ACME-030"]);
+    // Without the custom rule, Palisade has nothing to say of a claim: admitted unjudged.
+    let verdict = judge_with(Overrides::default(), "")
+        .review(&review("CREATE", "shop", claim), &no_labels)
+        .expect("a review");
+    assert!(verdict.allowed);
+}

@@ -149,6 +149,32 @@ fn group_of(kind: &str) -> &'static str {
     }
 }
 
+/// The (API group, resource) pairs the config's custom rules name by kind, for the webhook's
+/// registration: a rule that names no kind would need every request, and is left out.
+pub fn custom_rule_resources(rules: &[&'static Rule]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for rule in rules {
+        let Check::Custom(check) = rule.check else {
+            continue;
+        };
+        let parts = check.parts();
+        for kind in parts.kinds.iter().filter(|k| *k != "*") {
+            let groups: Vec<String> = if parts.groups.is_empty() {
+                vec![group_of(kind).to_string()]
+            } else {
+                parts.groups.to_vec()
+            };
+            for group in groups {
+                let pair = (group, palisade_analysis::admission::plural(kind));
+                if !out.contains(&pair) {
+                    out.push(pair);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The pods and every built-in kind that carries a pod template.
 fn pod_resource_rules() -> Json {
     let rule = |group: &str, resources: &[&str]| json!({"apiGroups": [group], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"], "resources": resources});

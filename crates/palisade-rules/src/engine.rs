@@ -221,6 +221,15 @@ impl Engine {
         })
     }
 
+    /// Whether one of the config's custom rules judges `object` (the webhook judges the kinds
+    /// they name besides those Palisade's own rules know).
+    pub fn custom_rules_judge(&self, object: &Object) -> bool {
+        self.active.iter().any(|active| match active.check {
+            PodCheck::Custom(check) => check.matches(object),
+            _ => false,
+        })
+    }
+
     /// The rules this engine runs.
     pub fn rules(&self) -> impl Iterator<Item = &'static Rule> + '_ {
         self.active

@@ -43,6 +43,13 @@ pub fn run_admit(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Resul
                 }
                 custom = found.into_iter().map(|r| (r.group, r.plural)).collect();
             }
+            // The kinds the config's custom rules judge reach the webhook too.
+            let rules = crate::rules_cmd::all_rules(None)?;
+            for pair in palisade_engine::export::custom_rule_resources(&rules) {
+                if !custom.contains(&pair) {
+                    custom.push(pair);
+                }
+            }
             let pem = match ca_bundle {
                 Some(path) => Some(
                     std::fs::read_to_string(path)

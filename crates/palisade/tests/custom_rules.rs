@@ -279,3 +279,32 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn the_webhook_is_sent_the_kinds_custom_rules_judge() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(".palisade.yaml"),
+        "custom-rules:\n- code: ACME-030\n  name: claims-name-a-class\n  severity: high\n  description: Volume claims name their storage class.\n  match: {kinds: [PersistentVolumeClaim]}\n  validations:\n  - {expression: \"has(object.spec.storageClassName)\", message: name a storage class}\n",
+    )
+    .expect("config");
+    let manifests = run(dir.path(), &["admit", "manifests"]);
+    assert_eq!(
+        manifests.status.code(),
+        Some(0),
+        "{}",
+        text(&manifests.stderr)
+    );
+    let yaml = text(&manifests.stdout);
+    assert!(
+        yaml.lines()
+            .any(|l| l.trim_start().starts_with("resources: [pods,")
+                && l.contains(", persistentvolumeclaims]")),
+        "the core group's webhook rule: {yaml}"
+    );
+    let without = run(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["admit", "manifests"],
+    );
+    assert!(!text(&without.stdout).contains("persistentvolumeclaims"));
+}
