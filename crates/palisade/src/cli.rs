@@ -912,7 +912,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
-    /// Also write every current finding to FILE as a JSON report, for a later --baseline.
+    /// Also write every current finding to FILE as a JSON report, for a later --baseline;
+    /// the run exits 0 (it accepts them), or 2 when the input did not load.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
 
