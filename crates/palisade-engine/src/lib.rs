@@ -1232,12 +1232,9 @@ pub fn explain_text(rule: &palisade_rules::Rule) -> String {
 fn overlap_text(rule: &palisade_rules::Rule) -> String {
     use palisade_rules::registry::RULES;
     let name_of = |code: &str| {
-        RULES
-            .iter()
-            .find(|r| r.meta.info.code == code)
-            .map_or(code.to_string(), |r| {
-                format!("{} ({})", r.meta.info.code, r.meta.info.name)
-            })
+        palisade_rules::registry::find(code).map_or(code.to_string(), |r| {
+            format!("{} ({})", r.meta.info.code, r.meta.info.name)
+        })
     };
     let meta = &rule.meta;
     let mut out = String::new();

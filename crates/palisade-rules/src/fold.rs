@@ -11,11 +11,7 @@ use crate::registry::RULES;
 use crate::RuleMeta;
 
 fn meta(code: &str) -> Option<&'static RuleMeta> {
-    static BY_CODE: OnceLock<HashMap<&'static str, &'static RuleMeta>> = OnceLock::new();
-    BY_CODE
-        .get_or_init(|| RULES.iter().map(|r| (r.meta.info.code, &r.meta)).collect())
-        .get(code)
-        .copied()
+    crate::registry::find(code).map(|r| &r.meta)
 }
 
 /// Whether `rule` restates another rule or is restated by one: only such findings can fold.

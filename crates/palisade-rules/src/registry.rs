@@ -207,6 +207,21 @@ pub fn custom_rule(
     rule
 }
 
+/// The rule with `code`: a built-in one, else a custom rule made in this process.
+pub fn find(code: &str) -> Option<&'static Rule> {
+    static BY_CODE: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Rule>> =
+        std::sync::OnceLock::new();
+    let built_in = BY_CODE.get_or_init(|| RULES.iter().map(|r| (r.meta.info.code, *r)).collect());
+    built_in.get(code).copied().or_else(|| {
+        CUSTOM
+            .read()
+            .ok()?
+            .iter()
+            .copied()
+            .find(|r| r.meta.info.code == code)
+    })
+}
+
 /// Every built-in rule and every custom rule made in this process, for checking what a
 /// suppression or an override names.
 pub fn known() -> Vec<&'static Rule> {

@@ -148,10 +148,7 @@ fn judge(pipeline: &Pipeline, file: &Arc<str>, text: &str) -> Judged {
 
 /// The rule behind a finding.
 fn rule_of(finding: &Finding) -> Option<&'static palisade_rules::Rule> {
-    palisade_rules::registry::RULES
-        .iter()
-        .copied()
-        .find(|r| r.meta.info.code == finding.rule.code)
+    palisade_rules::registry::find(finding.rule.code)
 }
 
 /// The advice under a rule's `## Remediation`, as one paragraph.

@@ -27,7 +27,6 @@ use std::sync::Arc;
 
 use palisade_model::{FieldPath, Finding, Location, Object, ObjectRef, PodView, Suppression};
 
-use crate::registry::RULES;
 use crate::rules::suppression::{expired, invalid, unused};
 use crate::selection::matches;
 use crate::Rule;
@@ -583,16 +582,7 @@ impl Suppressions {
             let Some(entries) = self.by_object.get(&key) else {
                 continue;
             };
-            let Some(rule) = RULES
-                .iter()
-                .copied()
-                .find(|r| r.meta.info.code == finding.rule.code)
-                .or_else(|| {
-                    crate::registry::known()
-                        .into_iter()
-                        .find(|r| r.meta.info.code == finding.rule.code)
-                })
-            else {
+            let Some(rule) = crate::registry::find(finding.rule.code) else {
                 continue;
             };
             let applying = entries.iter().find(|(id, target)| {
