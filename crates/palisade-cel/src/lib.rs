@@ -3,11 +3,14 @@
 //! policy's `variables`, with Kubernetes' extension libraries (strings, lists, regex, URLs,
 //! quantities, IP/CIDR). Built on cel-rust through kube-cel.
 //!
-//! What is not Kubernetes' behaviour is refused rather than guessed: the optional syntax
-//! (`.?field`) does not compile in cel-rust and is reported as unsupported; `authorizer` cannot
-//! be answered offline and is an evaluation error, so the policy's `failurePolicy` decides; an
-//! expression deeper than [`MAX_NESTING`] comprehensions, or longer than [`MAX_EXPRESSION`]
-//! characters, is refused at compile time (cel-rust has no cost limit of its own).
+//! What is not Kubernetes' behaviour is refused rather than guessed: `authorizer` cannot be
+//! answered offline and is an evaluation error, so the policy's `failurePolicy` decides;
+//! [`Expression::compile_for`] refuses what the target Kubernetes version's CEL does not have
+//! yet; an expression deeper than [`MAX_NESTING`] comprehensions, or longer than
+//! [`MAX_EXPRESSION`] characters, is refused at compile time; and an evaluation whose
+//! comprehensions could pass [`MAX_COST`] steps is refused before it starts (cel-rust cannot
+//! interrupt one). The optional syntax (`.?field`, `[?key]`) compiles, with `.?` rewritten as
+//! `[?'field']` (see `optional_select_as_index`).
 
 use serde_json::Value as Json;
 

@@ -36,8 +36,9 @@ rule! {
     ///
     /// ## Remediation
     /// Change the object so the policy's validation holds, or take it to the policy's owner.
-    /// Expressions Palisade cannot judge offline (`authorizer`, the optional syntax `.?`) are
-    /// said to be so, and the policy's `failurePolicy` applies.
+    /// What Palisade cannot judge offline (`authorizer`, which asks the live cluster) is an
+    /// evaluation error, and the policy's `failurePolicy` applies; with `--kubernetes-version`,
+    /// an expression using CEL that version does not have yet is an error at the expression.
     ///
     /// ## References
     /// - Validating Admission Policy:
