@@ -117,6 +117,17 @@ impl CustomCheck {
                 });
             }
         }
+        // A selector the API server would refuse matches nothing: said, not left to match
+        // nothing in silence.
+        if let Some(selector) = matching
+            .and_then(|m| m.get("label-selector"))
+            .filter(|n| !n.is_null())
+        {
+            problems.extend(LabelSelector::problems(
+                selector,
+                &path.keys(&["match", "label-selector"]),
+            ));
+        }
         if entries.is_empty() {
             problems.push((
                 path.key("validations"),

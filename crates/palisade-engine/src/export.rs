@@ -149,23 +149,34 @@ fn group_of(kind: &str) -> &'static str {
     }
 }
 
+/// The (API group, resource) pairs of `kinds`, in the API groups given or, when none are, the
+/// group each built-in kind lives in; `*` names no resource.
+fn kind_resources(kinds: &[String], groups: &[String]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for kind in kinds.iter().filter(|k| *k != "*") {
+        let kind_groups: Vec<String> = if groups.is_empty() {
+            vec![group_of(kind).to_string()]
+        } else {
+            groups.to_vec()
+        };
+        for group in kind_groups {
+            let pair = (group, palisade_analysis::admission::plural(kind));
+            if !out.contains(&pair) {
+                out.push(pair);
+            }
+        }
+    }
+    out
+}
+
 /// The (API group, resource) pairs the config's custom rules name by kind, for the webhook's
 /// registration: a rule that names no kind would need every request, and is left out.
 pub fn custom_rule_resources(rules: &[&'static Rule]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for rule in rules {
-        let Check::Custom(check) = rule.check else {
-            continue;
-        };
-        let parts = check.parts();
-        for kind in parts.kinds.iter().filter(|k| *k != "*") {
-            let groups: Vec<String> = if parts.groups.is_empty() {
-                vec![group_of(kind).to_string()]
-            } else {
-                parts.groups.to_vec()
-            };
-            for group in groups {
-                let pair = (group, palisade_analysis::admission::plural(kind));
+        if let Check::Custom(check) = rule.check {
+            let parts = check.parts();
+            for pair in kind_resources(parts.kinds, parts.groups) {
                 if !out.contains(&pair) {
                     out.push(pair);
                 }
@@ -198,19 +209,10 @@ fn custom_resource_rules(kinds: &[String], groups: &[String]) -> Json {
         return json!([{"apiGroups": groups, "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"], "resources": ["*"]}]);
     }
     let mut by_group: Vec<(String, Vec<String>)> = Vec::new();
-    for kind in kinds {
-        let kind_groups: Vec<String> = if groups.is_empty() {
-            vec![group_of(kind).to_string()]
-        } else {
-            groups.to_vec()
-        };
-        for group in kind_groups {
-            let resource = palisade_analysis::admission::plural(kind);
-            match by_group.iter_mut().find(|(g, _)| *g == group) {
-                Some((_, resources)) if !resources.contains(&resource) => resources.push(resource),
-                Some(_) => {}
-                None => by_group.push((group, vec![resource])),
-            }
+    for (group, resource) in kind_resources(kinds, groups) {
+        match by_group.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, resources)) => resources.push(resource),
+            None => by_group.push((group, vec![resource])),
         }
     }
     Json::Array(

@@ -239,6 +239,10 @@ fn bad_custom_rules_are_located_errors() {
             "a custom rule needs at least one validation",
         ),
         (
+            "- code: ACME-5\n  name: bad-selector\n  severity: high\n  description: d\n  match: {label-selector: {matchExpressions: [{key: tier, operator: Maybe}]}}\n  validations: [{expression: \"true\"}]\n",
+            "not a selector operator",
+        ),
+        (
             "- code: ACME-4\n  name: typo\n  severity: high\n  description: d\n  validation: [{expression: \"true\"}]\n",
             "unknown field `validation`",
         ),

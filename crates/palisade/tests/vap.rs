@@ -97,22 +97,8 @@ fn palisade_verdicts(
     objects: &[Value],
     binding: &str,
 ) -> BTreeMap<String, Said> {
-    let output = Command::cargo_bin("palisade")
-        .expect("binary")
-        .args([
-            "scan",
-            "--no-config",
-            "--select",
-            "PAL-VAP-001",
-            "--format",
-            "json",
-            "--policies",
-        ])
-        .arg(policies)
-        .arg(objects_file)
-        .output()
-        .expect("runs");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let policies = policies.to_str().expect("utf-8");
+    let (_, report) = scan_json(&["--policies", policies], &[objects_file]);
     assert!(
         report["errors"].as_array().is_some_and(|e| e.is_empty()),
         "{}",
