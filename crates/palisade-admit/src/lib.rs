@@ -4,8 +4,10 @@
 //! * [`review`]: AdmissionReview in, verdict out (pure: no HTTP or kube types);
 //! * [`server`]: the HTTPS server (axum + rustls): `/validate`, `/healthz`, `/readyz`,
 //!   `/metrics`, reloading its certificate, key and config when their files change;
-//! * [`certs`] and [`manifests`]: what installing it takes.
+//! * [`certs`] and [`manifests`]: what installing it takes; [`arm`]: how a ready webhook
+//!   turns its registration from `Ignore` to `Fail`.
 
+pub mod arm;
 pub mod certs;
 mod cluster_view;
 pub mod guard;

@@ -59,7 +59,13 @@ pub struct Install<'a> {
     pub api_server: &'a [String],
     /// (group, plural) of the cluster's custom resources that carry a pod template.
     pub custom_resources: &'a [(String, String)],
+    /// The `.palisade.yaml` the webhook runs with, shipped as a ConfigMap
+    /// ([`palisade_cluster::DEFAULT_COMPONENT_CONFIG`] when none is given).
+    pub config: &'a str,
 }
+
+/// The ValidatingWebhookConfiguration's name; the webhook arms it ([`crate::arm`]).
+pub const CONFIGURATION_NAME: &str = "palisade";
 
 /// The webhook's `rules:` list, indented for a ValidatingWebhookConfiguration: the kinds
 /// Palisade judges, then `custom` (group, plural) resources that carry a pod template.
@@ -103,6 +109,7 @@ pub fn render(install: &Install<'_>) -> String {
         |pem| format!("caBundle: {}", ca_bundle_field(pem)),
     );
     let rules = webhook_rules("  ", install.custom_resources);
+    let config_map = palisade_cluster::component_config_map(ns, "palisade-admit", install.config);
     let network = palisade_cluster::component_network_policies(
         ns,
         "palisade-admit",
@@ -151,11 +158,19 @@ rules:
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [roles, clusterroles, rolebindings, clusterrolebindings]
   verbs: [list, watch]
+# Its own registration only: once ready, it sets failurePolicy: Fail (see the configuration).
+- apiGroups: [admissionregistration.k8s.io]
+  resources: [validatingwebhookconfigurations]
+  resourceNames: [{CONFIGURATION_NAME}]
+  verbs: [get, patch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata:
   name: palisade-admit
+  annotations:
+    palisade.dev/ignore: PAL-RBAC-009
+    palisade.dev/ignore-reason: the webhook may get and patch only its own registration (resourceNames), to set failurePolicy Fail once it is ready; that registration already sends it every request it matches
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
@@ -165,6 +180,7 @@ subjects:
   name: palisade-admit
   namespace: {ns}
 ---
+{config_map}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -173,8 +189,8 @@ metadata:
   labels:
     app.kubernetes.io/name: palisade-admit
   annotations:
-    palisade.dev/ignore: PAL-SA-001
-    palisade.dev/ignore-reason: the webhook watches Namespaces and RBAC objects through the API with this token
+    palisade.dev/ignore: PAL-SA-001,PAL-RBAC-014
+    palisade.dev/ignore-reason: the webhook watches Namespaces and RBAC objects through the API with this token, and may patch only its own registration, to arm it
 spec:
   replicas: 2
   selector:
@@ -207,7 +223,7 @@ spec:
       - name: webhook
         image: {image}
         imagePullPolicy: IfNotPresent
-        args: [admit, --tls-cert, /tls/tls.crt, --tls-key, /tls/tls.key, --listen, "0.0.0.0:8443"]
+        args: [admit, --tls-cert, /tls/tls.crt, --tls-key, /tls/tls.key, --listen, "0.0.0.0:8443", --config, /config/palisade.yaml, --arm-webhook, {CONFIGURATION_NAME}]
         ports:
         - name: https
           containerPort: 8443
@@ -229,10 +245,16 @@ spec:
         - name: tls
           mountPath: /tls
           readOnly: true
+        - name: config
+          mountPath: /config
+          readOnly: true
       volumes:
       - name: tls
         secret:
           secretName: palisade-admit-tls
+      - name: config
+        configMap:
+          name: palisade-admit-config
 ---
 apiVersion: v1
 kind: Service
@@ -262,12 +284,19 @@ spec:
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
 metadata:
-  name: palisade
+  name: {CONFIGURATION_NAME}
+  annotations:
+    palisade.dev/ignore: PAL-ADM-001
+    palisade.dev/ignore-reason: registered at Ignore so that installing cannot lock the cluster; the first ready webhook pod sets Fail
 webhooks:
 - name: {WEBHOOK_NAME}
   admissionReviewVersions: [v1]
   sideEffects: None
-  failurePolicy: Fail
+  # Ignore until a webhook pod is ready: the first ready pod sets Fail (--arm-webhook), so
+  # installing never refuses the cluster's writes while nothing can answer them. Once Fail,
+  # it stays Fail. Locked out anyway? `kubectl delete validatingwebhookconfiguration
+  # {CONFIGURATION_NAME}` lets every write through again (README, "Recovering").
+  failurePolicy: Ignore
   matchPolicy: Equivalent
   timeoutSeconds: 5
   clientConfig:
@@ -298,6 +327,7 @@ mod tests {
             ca_bundle: None,
             api_server: &["192.0.2.10/32".to_string()],
             custom_resources: &[("argoproj.io".to_string(), "rollouts".to_string())],
+            config: palisade_cluster::DEFAULT_COMPONENT_CONFIG,
         });
         let rules = &text[text
             .find("kind: ValidatingWebhookConfiguration")

@@ -50,6 +50,9 @@ pub struct ServeOptions {
     /// Accept only clients with a certificate signed by this CA (PEM): the API server's, set
     /// with its `--admission-control-config-file` (kubeConfigFile with a client certificate).
     pub client_ca: Option<PathBuf>,
+    /// Once ready, set `failurePolicy: Fail` on this ValidatingWebhookConfiguration's Palisade
+    /// webhook ([`crate::arm`]); the install manifests register it at `Ignore`.
+    pub arm: Option<String>,
 }
 
 /// Why the server could not start.
@@ -399,10 +402,21 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let tls =
         axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(server_config(&options)?));
     let mut cluster = None;
+    let mut client = None;
     if let Some(options) = &options.cluster {
-        let (client, context) = palisade_cluster::client(options).await?;
-        cluster = Some(Arc::new(RbacView::start(&client, &context)));
+        let (connected, context) = palisade_cluster::client(options).await?;
+        cluster = Some(Arc::new(RbacView::start(&connected, &context)));
+        client = Some(connected);
     }
+    let arm = match (&options.arm, client) {
+        (Some(name), Some(client)) => Some((name.clone(), client)),
+        (Some(_), None) => {
+            return Err(ServeError::Config(
+                "--arm-webhook sets the webhook's failurePolicy through the API server: it needs the cluster (drop --no-cluster)".into(),
+            ))
+        }
+        (None, _) => None,
+    };
     let state = Arc::new(AppState {
         judge: RwLock::new(Arc::new(judge)),
         metrics: Metrics::default(),
@@ -413,11 +427,19 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
         body_timeout: options.limits.body,
     });
+    let handle = axum_server::Handle::new();
     if let Some(view) = state.cluster.clone() {
         let state = Arc::clone(&state);
+        let listening = handle.clone();
         tokio::spawn(async move {
             view.wait_until_ready().await;
             state.ready.store(true, Ordering::Relaxed);
+            // Armed only once this pod answers: ready, and its port open.
+            if let Some((name, client)) = arm {
+                if listening.listening().await.is_some() {
+                    crate::arm::arm_when_present(client, name).await;
+                }
+            }
         });
     }
     tokio::spawn(reload_loop(
@@ -425,7 +447,6 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         tls.clone(),
         Arc::clone(&state),
     ));
-    let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
     tokio::spawn(async move {
         stop_signal().await;

@@ -54,6 +54,7 @@ fn start(client_ca: Option<&str>) -> Server {
             std::fs::write(&path, pem).expect("client CA");
             path
         }),
+        arm: None,
     };
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -279,9 +279,54 @@ spec:
     )
 }
 
+/// The image a release publishes for this version: what the install manifests run by default.
+pub const DEFAULT_IMAGE: &str =
+    concat!("ghcr.io/palisade-sec/palisade:", env!("CARGO_PKG_VERSION"));
+
+/// The `.palisade.yaml` the install manifests ship when none is given: the verdict threshold
+/// only, so rules, exceptions and modes are the defaults until the team edits the ConfigMap.
+pub const DEFAULT_COMPONENT_CONFIG: &str =
+    "# Palisade's config in the cluster (the same file as .palisade.yaml in a repository):\n\
+# rules, severities, exceptions, fail-on, admission modes. Edit the ConfigMap: the running\n\
+# pods load the new file within seconds, without a restart.\n\
+fail-on: high\n";
+
+/// The ConfigMap `{app}-config` holding a component's config as `palisade.yaml`, which its
+/// Deployment mounts at `/config` (the component reloads it when the kubelet updates it).
+pub fn component_config_map(namespace: &str, app: &str, config: &str) -> String {
+    let body: String = config
+        .lines()
+        .map(|line| {
+            if line.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("    {line}\n")
+            }
+        })
+        .collect();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {app}-config\n  namespace: {namespace}\ndata:\n  palisade.yaml: |\n{body}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_config_map_carries_the_config_as_written() {
+        let config = "# team policy\nfail-on: medium\n\nexceptions:\n- rule: PAL-PSS-001\n  namespaces: [monitoring]\n";
+        let text = component_config_map("palisade-system", "palisade-admit", config);
+        let mut objects = Vec::new();
+        palisade_load::load_text(&"install.yaml".into(), &text, &mut |loaded| {
+            if let palisade_load::Loaded::Object(object) = loaded {
+                objects.push(palisade_load::json::to_json(&object.root));
+            }
+        });
+        assert_eq!(objects.len(), 1, "{text}");
+        assert_eq!(objects[0]["metadata"]["name"], "palisade-admit-config");
+        assert_eq!(objects[0]["data"]["palisade.yaml"], config);
+    }
 
     #[test]
     fn collection_paths_follow_the_api_layout() {

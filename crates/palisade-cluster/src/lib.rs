@@ -18,8 +18,8 @@ mod snapshot;
 pub use connect::{client, Cluster, ClusterOptions, ServerVersion};
 pub use convert::strip_arrival;
 pub use kinds::{
-    component_network_policies, read_only_role, reader_role, Resource, ADMISSION_KINDS,
-    DEFAULT_API_SERVER_CIDRS, READ_KINDS,
+    component_config_map, component_network_policies, read_only_role, reader_role, Resource,
+    ADMISSION_KINDS, DEFAULT_API_SERVER_CIDRS, DEFAULT_COMPONENT_CONFIG, DEFAULT_IMAGE, READ_KINDS,
 };
 pub use palisade_load::json::{to_node, to_object};
 pub use read::{owned_by_workload, Message, ReadOptions};

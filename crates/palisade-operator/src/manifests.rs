@@ -124,7 +124,8 @@ pub fn crds() -> String {
 /// 16,000-object cluster.
 pub const ENVIRONMENT: &[(&str, &str)] = &[("MALLOC_ARENA_MAX", "2")];
 
-pub fn render(namespace: &str, image: &str, api_server: &[String]) -> String {
+pub fn render(namespace: &str, image: &str, api_server: &[String], config: &str) -> String {
+    let config_map = palisade_cluster::component_config_map(namespace, "palisade-operator", config);
     let environment: String = ENVIRONMENT
         .iter()
         .map(|(name, value)| format!("        - name: {name}\n          value: \"{value}\"\n"))
@@ -167,6 +168,7 @@ metadata:
   name: {ns}
   labels:
     pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/enforce-version: latest
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -230,6 +232,7 @@ roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: palisade-opera
 subjects:
 - {{kind: ServiceAccount, name: palisade-operator, namespace: {ns}}}
 ---
+{config_map}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -261,7 +264,7 @@ spec:
       - name: operator
         image: {image}
         imagePullPolicy: IfNotPresent
-        args: [operator, --listen, "0.0.0.0:8080", --lease-namespace, {ns}]
+        args: [operator, --listen, "0.0.0.0:8080", --lease-namespace, {ns}, --config, /config/palisade.yaml]
         env:
         - name: POD_NAME
           valueFrom:
@@ -283,6 +286,14 @@ spec:
           readOnlyRootFilesystem: true
           capabilities:
             drop: [ALL]
+        volumeMounts:
+        - name: config
+          mountPath: /config
+          readOnly: true
+      volumes:
+      - name: config
+        configMap:
+          name: palisade-operator-config
 ---
 apiVersion: v1
 kind: Service

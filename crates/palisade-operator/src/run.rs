@@ -63,6 +63,7 @@ struct Metrics {
     /// The leader's reports say what the last evaluation found.
     synced: AtomicBool,
     last_evaluation_micros: AtomicU64,
+    config_reloads: AtomicU64,
     findings: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -78,6 +79,7 @@ impl Metrics {
              # HELP palisade_operator_api_errors_total Failed API requests and watch errors.\n# TYPE palisade_operator_api_errors_total counter\npalisade_operator_api_errors_total {}\n\
              # HELP palisade_operator_leader Whether this replica writes reports.\n# TYPE palisade_operator_leader gauge\npalisade_operator_leader {}\n\
              # HELP palisade_operator_synced Whether the reports say what the last evaluation found.\n# TYPE palisade_operator_synced gauge\npalisade_operator_synced {}\n\
+             # HELP palisade_operator_config_reloads_total Times the config file changed and was loaded.\n# TYPE palisade_operator_config_reloads_total counter\npalisade_operator_config_reloads_total {}\n\
              # HELP palisade_operator_findings Unsuppressed findings by severity.\n# TYPE palisade_operator_findings gauge\n",
             get(&self.objects),
             get(&self.evaluations),
@@ -87,6 +89,7 @@ impl Metrics {
             get(&self.api_errors),
             u8::from(self.leader.load(Ordering::Relaxed)),
             u8::from(self.synced.load(Ordering::Relaxed)),
+            get(&self.config_reloads),
         );
         if let Ok(findings) = self.findings.lock() {
             for (severity, n) in findings.iter() {
@@ -111,17 +114,28 @@ async fn readyz(State(m): State<Arc<Metrics>>) -> Response {
     }
 }
 
+/// How often the config file is checked for changes.
+const CONFIG_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
 /// How often the lease is renewed (it lasts 15 s): by its own task, whatever the evaluations do.
 pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(2);
 
 /// Runs until SIGTERM or Ctrl-C.
 pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
-    let loaded = match &options.config {
+    let mut loaded = match &options.config {
         Some(file) => config::load(file).map_err(|e| OperatorError::Config(e.to_string()))?,
         None => LoadedConfig::default(),
     };
     let (mut pipeline, _) = build_pipeline(&loaded, &options.flags)
         .map_err(|e| OperatorError::Config(e.to_string()))?;
+    // The flags with the cluster's admission policies as last read: a config reload keeps them.
+    let mut flags = options.flags.clone();
+    let mut config_stamp = options.config.as_deref().and_then(modified);
+    let mut config_check = tokio::time::interval(CONFIG_CHECK_EVERY);
     let mut admission = crate::admission::Admission::default();
     let (client, context) = palisade_cluster::client(&options.cluster).await?;
     let metrics = Arc::new(Metrics::default());
@@ -211,6 +225,33 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
                 }
                 while changed.try_recv().is_ok() {}
             }
+            _ = config_check.tick(), if options.config.is_some() => {
+                // A ConfigMap mounted as a volume changes under the pod: the kubelet swaps
+                // the files, and the next evaluation judges with the new config.
+                let stamp = options.config.as_deref().and_then(modified);
+                if stamp != config_stamp {
+                    config_stamp = stamp;
+                    if let Some(file) = &options.config {
+                        match config::load(file)
+                            .map_err(|e| e.to_string())
+                            .and_then(|new| {
+                                build_pipeline(&new, &flags)
+                                    .map(|(rebuilt, _)| (new, rebuilt))
+                                    .map_err(|e| e.to_string())
+                            }) {
+                            Ok((new, rebuilt)) => {
+                                loaded = new;
+                                pipeline = rebuilt;
+                                metrics.config_reloads.fetch_add(1, Ordering::Relaxed);
+                                eprintln!("palisade operator: config reloaded");
+                                writer.seeded = false;
+                                pending = true;
+                            }
+                            Err(e) => eprintln!("palisade operator: keeping the old config: {e}"),
+                        }
+                    }
+                }
+            }
             _ = tokio::time::sleep(Duration::from_millis(200)), if pending => {}
         }
         if stop.is_finished() {
@@ -233,7 +274,7 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
                 // against them.
                 let warn = |message: String| eprintln!("palisade operator: {message}");
                 if let Some(policies) = admission.changed(&state, &warn) {
-                    let flags = Overrides {
+                    flags = Overrides {
                         admission: policies,
                         ..options.flags.clone()
                     };

@@ -12,7 +12,7 @@
 mod apply;
 pub mod fleet;
 pub mod least_privilege;
-mod yaml;
+pub mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -31,6 +31,7 @@ pub fn run_admit(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Resul
             ca_bundle,
             api_server_cidr,
             with_custom_resources,
+            config,
             connection,
         }) => {
             let api_server = crate::api_server_cidrs(api_server_cidr)?;
@@ -57,12 +58,14 @@ pub fn run_admit(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Resul
                 ),
                 None => None,
             };
+            let config = crate::component_config(config.as_deref())?;
             let text = render(&Install {
                 namespace,
                 image,
                 ca_bundle: pem.as_deref(),
                 api_server: &api_server,
                 custom_resources: &custom,
+                config: &config,
             });
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
@@ -116,6 +119,7 @@ fn serve(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Result<u8> {
             ..palisade_admit::guard::ConnectionLimits::default()
         },
         client_ca: serve.client_ca.clone(),
+        arm: serve.arm_webhook.clone(),
     };
     run(options)?;
     Ok(EXIT_CLEAN)

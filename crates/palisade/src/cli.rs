@@ -330,19 +330,23 @@ pub struct OperatorArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum OperatorCommand {
-    /// Print the PolicyReport CRDs, RBAC, Deployment and metrics Service.
+    /// Print the PolicyReport CRDs, RBAC, ConfigMap, Deployment and metrics Service.
     Manifests {
         /// The namespace to install into.
         #[arg(long, default_value = "palisade-system")]
         namespace: String,
         /// The Palisade image the Deployment runs (pin it by digest in production).
-        #[arg(long, default_value = "ghcr.io/palisade-sec/palisade:0.1.0")]
+        #[arg(long, default_value = palisade_cluster::DEFAULT_IMAGE)]
         image: String,
         /// The API server's addresses as pods reach them (repeatable): the only egress
         /// besides DNS. Default: the private ranges; narrow it to your control plane's
         /// (`kubectl get endpoints kubernetes`).
         #[arg(long, value_name = "CIDR")]
         api_server_cidr: Vec<String>,
+        /// The config (`.palisade.yaml`) to ship in the ConfigMap the operator loads (and reloads
+        /// when the ConfigMap changes) [default: `fail-on: high`, every rule on].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Print only the PolicyReport and ClusterPolicyReport CRDs.
     Crds,
@@ -381,14 +385,15 @@ pub enum AdmitCommand {
         #[arg(long, short = 'o', value_name = "DIR")]
         output: PathBuf,
     },
-    /// Print what a cluster needs: Namespace, ServiceAccount, RBAC, Deployment, Service,
-    /// PodDisruptionBudget and the ValidatingWebhookConfiguration.
+    /// Print what a cluster needs: Namespace, ServiceAccount, RBAC, ConfigMap, Deployment,
+    /// Service, PodDisruptionBudget and the ValidatingWebhookConfiguration (registered at
+    /// failurePolicy Ignore; the first ready webhook pod sets Fail).
     Manifests {
         /// The namespace to install into.
         #[arg(long, default_value = "palisade-system")]
         namespace: String,
         /// The Palisade image the Deployment runs (pin it by digest in production).
-        #[arg(long, default_value = "ghcr.io/palisade-sec/palisade:0.1.0")]
+        #[arg(long, default_value = palisade_cluster::DEFAULT_IMAGE)]
         image: String,
         /// The CA that signed the serving certificate (PEM), for the webhook's caBundle.
         #[arg(long, value_name = "FILE")]
@@ -403,6 +408,10 @@ pub enum AdmitCommand {
         /// that carry a pod template (Argo Rollouts, ...), which it judges like Deployments.
         #[arg(long)]
         with_custom_resources: bool,
+        /// The config (`.palisade.yaml`) to ship in the ConfigMap the webhook loads (and reloads
+        /// when the ConfigMap changes) [default: `fail-on: high`, every rule on].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
         #[command(flatten)]
         connection: ConnectionArgs,
     },
@@ -490,6 +499,13 @@ pub struct ServeArgs {
     /// mode); otherwise the cluster comes from the kubeconfig, or the pod's service account.
     #[arg(long)]
     pub no_cluster: bool,
+
+    /// Once ready, set failurePolicy: Fail on this ValidatingWebhookConfiguration's Palisade
+    /// webhook. `admit manifests` registers it at Ignore and passes `--arm-webhook palisade`,
+    /// so installing never refuses the cluster's writes while no webhook pod can answer; once
+    /// armed it stays at Fail. Needs get and patch on that configuration.
+    #[arg(long, value_name = "NAME")]
+    pub arm_webhook: Option<String>,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,

@@ -173,6 +173,16 @@ pub(crate) fn quiet_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
 
 /// The API server's CIDRs for a component's NetworkPolicy: as given (each checked), else the
 /// documented default.
+/// The config an install ships in its ConfigMap: the file given, checked as the component
+/// will load it (a config the pods would refuse is refused here), else the default.
+pub(crate) fn component_config(given: Option<&std::path::Path>) -> anyhow::Result<String> {
+    let Some(path) = given else {
+        return Ok(palisade_cluster::DEFAULT_COMPONENT_CONFIG.to_string());
+    };
+    palisade_engine::config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+}
+
 pub(crate) fn api_server_cidrs(given: &[String]) -> anyhow::Result<Vec<String>> {
     if given.is_empty() {
         return Ok(palisade_cluster::DEFAULT_API_SERVER_CIDRS

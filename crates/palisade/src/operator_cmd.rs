@@ -17,7 +17,13 @@ pub fn run_operator(args: &OperatorArgs, kubernetes_version: Option<Version>) ->
             namespace,
             image,
             api_server_cidr,
-        }) => manifests::render(namespace, image, &crate::api_server_cidrs(api_server_cidr)?),
+            config,
+        }) => manifests::render(
+            namespace,
+            image,
+            &crate::api_server_cidrs(api_server_cidr)?,
+            &crate::component_config(config.as_deref())?,
+        ),
         Some(OperatorCommand::Crds) => manifests::crds(),
         None => return serve(args, kubernetes_version),
     };

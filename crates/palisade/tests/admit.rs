@@ -59,7 +59,11 @@ fn start(cluster: &TestCluster, dir: &Path, config: &Path) -> Webhook {
 
 /// The webhook reading the cluster with `kubeconfig` (its service account's token, say).
 fn start_as(kubeconfig: &Path, dir: &Path, config: &Path) -> Webhook {
-    let port = free_port();
+    start_with(kubeconfig, dir, config, free_port(), &[])
+}
+
+/// The webhook on `port`, with `extra` arguments.
+fn start_with(kubeconfig: &Path, dir: &Path, config: &Path, port: u16, extra: &[&str]) -> Webhook {
     let child = Command::new(binary())
         .args([
             "admit",
@@ -74,6 +78,7 @@ fn start_as(kubeconfig: &Path, dir: &Path, config: &Path) -> Webhook {
         .arg(config)
         .arg("--kubeconfig")
         .arg(kubeconfig)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("webhook.log")).expect("log"))
         .spawn()
@@ -313,11 +318,9 @@ fn the_webhook_as_deployed_judges_ephemeral_containers_and_uses_only_its_role() 
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: tenant}\n---\n\
          apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: tenant}\n",
     );
-    let token = cluster.token("palisade-system", "palisade-admit");
-    let kubeconfig = cluster.kubeconfig_with_token("palisade-admit", &token);
-    let webhook = start_as(&kubeconfig, dir.path(), &config);
     let ca = read(&dir.path().join("ca.crt"));
-    // Registered with the rules the manifests ship, for the tenant namespace only.
+    // Registered as the manifests register it, at Ignore, with the rules they ship, for the
+    // tenant namespace only; the webhook arms it once ready.
     let rules: String = palisade_admit::manifests::JUDGED
         .iter()
         .map(|(group, resources)| {
@@ -327,14 +330,31 @@ fn the_webhook_as_deployed_judges_ephemeral_containers_and_uses_only_its_role() 
             )
         })
         .collect();
+    let port = free_port();
     cluster.apply(&format!(
         "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: palisade}}\n\
-         webhooks:\n- name: validate.palisade.dev\n  admissionReviewVersions: [v1]\n  sideEffects: None\n  failurePolicy: Fail\n  \
-         matchPolicy: Equivalent\n  timeoutSeconds: 5\n  clientConfig: {{url: \"{}/validate\", caBundle: \"{}\"}}\n  \
+         webhooks:\n- name: validate.palisade.dev\n  admissionReviewVersions: [v1]\n  sideEffects: None\n  failurePolicy: Ignore\n  \
+         matchPolicy: Equivalent\n  timeoutSeconds: 5\n  clientConfig: {{url: \"https://127.0.0.1:{port}/validate\", caBundle: \"{}\"}}\n  \
          namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: tenant}}}}\n  rules:\n{rules}",
-        webhook.url,
         base64(ca.as_bytes())
     ));
+    let token = cluster.token("palisade-system", "palisade-admit");
+    let kubeconfig = cluster.kubeconfig_with_token("palisade-admit", &token);
+    let webhook = start_with(
+        &kubeconfig,
+        dir.path(),
+        &config,
+        port,
+        &["--arm-webhook", "palisade"],
+    );
+    let failure_policy = || {
+        cluster
+            .get("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/palisade")
+            .map(|c| c["webhooks"][0]["failurePolicy"].clone())
+    };
+    eventually("the ready webhook to arm its registration", 20, || {
+        failure_policy() == Some(json!("Fail"))
+    });
 
     // A hardened pod is admitted; a privileged debug container added to it later, through the
     // subresource `kubectl debug` uses, is judged and denied.
@@ -389,6 +409,74 @@ fn the_webhook_as_deployed_judges_ephemeral_containers_and_uses_only_its_role() 
         "asked, not granted"
     );
     stop(webhook);
+}
+
+/// Installed as `admit manifests` prints it, with no webhook pod able to run (no kubelet here,
+/// as with a missing certificate or an image that cannot be pulled): the cluster's writes go
+/// through. Armed with nothing behind it, they are refused; deleting the registration, as the
+/// README's "Recovering" says, lets them through again.
+#[test]
+fn installing_as_printed_never_locks_the_cluster_out() {
+    let Some(cluster) = TestCluster::own("installing the webhook with no pod to answer") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    certs(dir.path());
+    let manifests = Command::new(binary())
+        .args(["admit", "manifests", "--ca-bundle"])
+        .arg(dir.path().join("ca.crt"))
+        .output()
+        .expect("runs");
+    assert!(manifests.status.success());
+    let manifests = String::from_utf8_lossy(&manifests.stdout).into_owned();
+    cluster.apply(&manifests);
+    let settings = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": name, "namespace": "default"},
+               "data": {"LOG_LEVEL": "info"}})
+    };
+    let created = cluster.post(
+        "/api/v1/namespaces/default/configmaps",
+        &settings("checkout-settings"),
+        false,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+
+    cluster.apply(&manifests.replace("failurePolicy: Ignore", "failurePolicy: Fail"));
+    let mut refused = None;
+    eventually("the armed registration to reach the API server", 15, || {
+        let answer = cluster.post(
+            "/api/v1/namespaces/default/configmaps",
+            &settings("cart-settings"),
+            true,
+        );
+        let locked = answer.status >= 400;
+        refused = Some(answer);
+        locked
+    });
+    let refused = refused.expect("an answer");
+    assert!(
+        refused.body.contains("failed calling webhook"),
+        "{}",
+        refused.body
+    );
+
+    cluster
+        .delete("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/palisade");
+    eventually(
+        "writes to go through once the registration is deleted",
+        15,
+        || {
+            cluster
+                .post(
+                    "/api/v1/namespaces/default/configmaps",
+                    &settings("cart-settings"),
+                    false,
+                )
+                .status
+                == 201
+        },
+    );
 }
 
 /// SIGTERM: the process drains and exits 0.
@@ -446,12 +534,15 @@ fn the_install_manifests_pass_their_own_scan_at_high() {
         "kind: NetworkPolicy",
         "kind: PodDisruptionBudget",
         "kind: PriorityClass",
+        "kind: ConfigMap",
         "kind: ValidatingWebhookConfiguration",
     ] {
         assert!(text.contains(kind), "{kind} missing");
     }
     for setting in [
-        "failurePolicy: Fail",
+        "failurePolicy: Ignore",
+        "--arm-webhook, palisade",
+        "--config, /config/palisade.yaml",
         "sideEffects: None",
         "timeoutSeconds: 5",
         "matchPolicy: Equivalent",
@@ -463,5 +554,8 @@ fn the_install_manifests_pass_their_own_scan_at_high() {
     let file = dir.path().join("install.yaml");
     std::fs::write(&file, &text).expect("write");
     let report = common::assert_clean_at_high(&file);
-    assert_eq!(report["summary"]["objects"], 11, "with the PriorityClass");
+    assert_eq!(
+        report["summary"]["objects"], 12,
+        "with the PriorityClass and the ConfigMap"
+    );
 }
