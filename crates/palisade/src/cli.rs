@@ -87,6 +87,16 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         palisade man --dir /usr/local/share/man/man1 && man palisade-scan")]
     Man(ManArgs),
+    /// Print the version, the commit and date it was built from, the target and the number
+    /// of rules (`--format json` for scripts).
+    Version(VersionArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VersionArgs {
+    /// text, or json: {"version", "commit", "buildDate", "target", "rules"}.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
 }
 
 #[derive(Args, Debug)]

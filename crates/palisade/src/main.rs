@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Command::Admit(args) => admit_cmd::run_admit(&args, cli.kubernetes_version),
         Command::Operator(args) => operator_cmd::run_operator(&args, cli.kubernetes_version),
         Command::Audit(command) => audit_cmd::run(&command),
+        Command::Version(args) => print_version(&args.format),
         Command::Completions(args) => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
@@ -173,6 +174,31 @@ pub(crate) fn quiet_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
 
 /// The API server's CIDRs for a component's NetworkPolicy: as given (each checked), else the
 /// documented default.
+/// `palisade version`: what a bug report or an install script needs to know of this binary.
+fn print_version(format: &str) -> anyhow::Result<u8> {
+    let version = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": option_env!("PALISADE_COMMIT").unwrap_or("unknown"),
+        "buildDate": option_env!("PALISADE_BUILD_DATE").unwrap_or("unknown"),
+        "target": env!("PALISADE_TARGET"),
+        "rules": palisade_rules::registry::RULES.len(),
+    });
+    let text = if format == "json" {
+        format!("{version:#}\n")
+    } else {
+        format!(
+            "palisade {} (commit {}, built {}) for {}; {} rules\n",
+            version["version"].as_str().unwrap_or_default(),
+            version["commit"].as_str().unwrap_or_default(),
+            version["buildDate"].as_str().unwrap_or_default(),
+            version["target"].as_str().unwrap_or_default(),
+            version["rules"]
+        )
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(EXIT_CLEAN)
+}
+
 /// The config an install ships in its ConfigMap: the file given, checked as the component
 /// will load it (a config the pods would refuse is refused here), else the default.
 pub(crate) fn component_config(given: Option<&std::path::Path>) -> anyhow::Result<String> {

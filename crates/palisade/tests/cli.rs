@@ -250,6 +250,33 @@ fn usage_errors_exit_2_with_a_message() {
         .code(2);
 }
 
+/// What an install script or a bug report reads: the version, the build's target, and as many
+/// rules as `palisade rules` lists.
+#[test]
+fn version_as_json_names_the_build() {
+    let output = palisade()
+        .args(["version", "--format", "json"])
+        .output()
+        .expect("runs");
+    let version = json_of(&output);
+    assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(version["rules"], 126);
+    let target = version["target"].as_str().expect("a target");
+    assert!(
+        target.contains(std::env::consts::ARCH) && target.contains(std::env::consts::OS),
+        "{target}"
+    );
+    for field in ["commit", "buildDate"] {
+        assert!(version[field].is_string(), "{field}: {version}");
+    }
+    let text = palisade().arg("version").output().expect("runs");
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.starts_with(&format!("palisade {} ", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+}
+
 #[test]
 fn rules_and_explain_document_every_rule() {
     let output = palisade()

@@ -49,6 +49,14 @@ fn tool(name: &str, test: &str) -> Option<PathBuf> {
     found
 }
 
+/// A command for a tool found by [`tool`]: the tools directory's scripts import their Python
+/// packages from beside them.
+fn tool_command(path: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(path);
+    command.env("PYTHONPATH", tools_dir());
+    command
+}
+
 fn palisade(args: &[&str]) -> String {
     let output = Command::new(binary()).args(args).output().expect("runs");
     assert!(
@@ -323,7 +331,7 @@ fn the_dockerfile_passes_hadolint() {
     let Some(hadolint) = tool("hadolint", "hadolint on the Dockerfile") else {
         return;
     };
-    let output = Command::new(hadolint)
+    let output = tool_command(hadolint)
         .arg(repo().join("Dockerfile"))
         .output()
         .expect("hadolint runs");
@@ -349,7 +357,7 @@ fn the_workflows_pass_actionlint() {
     let Some(actionlint) = tool("actionlint", "actionlint on the workflows") else {
         return;
     };
-    let output = Command::new(actionlint)
+    let output = tool_command(actionlint)
         .current_dir(repo())
         .args(["-shellcheck=", "-pyflakes="])
         .output()
@@ -400,10 +408,9 @@ fn the_pre_commit_hook_fails_a_privileged_pod_and_passes_a_clean_one() {
     )))
     .expect("PATH");
     let run = |files: &[&str]| {
-        Command::new(&pre_commit)
+        tool_command(&pre_commit)
             .current_dir(dir)
             .env("PATH", &path)
-            .env("PYTHONPATH", tools_dir())
             .env("PRE_COMMIT_HOME", dir.join(".pre-commit-cache"))
             .args(["try-repo"])
             .arg(repo())

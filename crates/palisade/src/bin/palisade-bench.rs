@@ -3,11 +3,11 @@
 //! what loading and checking cost and whether memory stays flat as input grows.
 //!
 //! ```text
-//! cargo run --release --bin palisade-bench -- ../shared/corpus/real
-//! cargo run --release --bin palisade-bench -- --generate 1024 --dir target/bench-1g
-//! cargo run --release --bin palisade-bench -- --rbac 10000 5000
-//! cargo run --release --bin palisade-bench -- --netpol 10000 100 2000
-//! cargo run --release --bin palisade-bench -- --copies 10 ../shared/corpus/real
+//! cargo run --release --features bench --bin palisade-bench -- ../shared/corpus/real
+//! cargo run --release --features bench --bin palisade-bench -- --generate 1024 --dir target/bench-1g
+//! cargo run --release --features bench --bin palisade-bench -- --rbac 10000 5000
+//! cargo run --release --features bench --bin palisade-bench -- --netpol 10000 100 2000
+//! cargo run --release --features bench --bin palisade-bench -- --copies 10 ../shared/corpus/real
 //! ```
 //!
 //! `--rbac BINDINGS ROLES` generates an RBAC inventory (100 namespaces, service accounts,
