@@ -28,6 +28,15 @@ impl Drop for Operator {
 impl Operator {
     /// Runs as the operator's own ServiceAccount, with only the RBAC its manifests grant.
     fn start(kubeconfig: &std::path::Path, identity: &str, log: &std::path::Path) -> Operator {
+        Operator::start_with(kubeconfig, identity, log, &[])
+    }
+
+    fn start_with(
+        kubeconfig: &std::path::Path,
+        identity: &str,
+        log: &std::path::Path,
+        extra: &[&std::ffi::OsStr],
+    ) -> Operator {
         let port = free_port();
         let child = Command::new(binary())
             .args([
@@ -39,6 +48,7 @@ impl Operator {
             ])
             .args(["--lease-namespace", "palisade-system", "--kubeconfig"])
             .arg(kubeconfig)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).expect("log"))
             .spawn()
@@ -212,6 +222,78 @@ fn the_clusters_admission_policies_are_judged_in_the_reports() {
     eventually("the repository result to go", 15, || {
         results(&cluster, "shop", "PAL-VAP-001", "web").is_empty()
     });
+    operator.stop();
+}
+
+/// The config comes from a ConfigMap the kubelet updates under the pod: an edit reaches the
+/// running operator, and its reports follow, without a restart.
+#[test]
+fn a_config_change_reaches_the_running_operator() {
+    let Some(cluster) = TestCluster::own("operator config reload") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("palisade.yaml");
+    std::fs::write(&config, "fail-on: high\n").expect("config");
+    let manifests = Command::new(binary())
+        .args(["operator", "manifests"])
+        .output()
+        .expect("runs");
+    cluster.apply(&String::from_utf8_lossy(&manifests.stdout));
+    cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n");
+    cluster.apply(&daemonset(true));
+    let token = cluster.token("palisade-system", "palisade-operator");
+    let kubeconfig = cluster.kubeconfig_with_token("palisade-operator", &token);
+    let operator = Operator::start_with(
+        &kubeconfig,
+        "one",
+        &dir.path().join("operator.log"),
+        &["--config".as_ref(), config.as_os_str()],
+    );
+    eventually("the privileged result", 20, || {
+        results(&cluster, "web", "PAL-PSS-002", "log-agent")
+            .first()
+            .is_some_and(|r| r["result"] == "fail")
+    });
+    assert_eq!(
+        operator.metric("palisade_operator_config_reloads_total"),
+        Some(0.0)
+    );
+
+    std::fs::write(
+        &config,
+        "fail-on: high\nexceptions:\n- rules: [PAL-PSS-002]\n  namespace: web\n  reason: the log agent reads the node's journal\n",
+    )
+    .expect("config");
+    // Excepted: still listed, as skipped, with the reason (as a scan lists it suppressed).
+    let skipped = || {
+        results(&cluster, "web", "PAL-PSS-002", "log-agent")
+            .first()
+            .is_some_and(|r| r["result"] == "skip")
+    };
+    eventually("the excepted result to be skipped", 20, skipped);
+    let result = results(&cluster, "web", "PAL-PSS-002", "log-agent");
+    assert!(
+        result[0]["properties"]["suppressed"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("journal")),
+        "{result:?}"
+    );
+    assert_eq!(
+        operator.metric("palisade_operator_config_reloads_total"),
+        Some(1.0)
+    );
+
+    // A broken edit keeps the config in force.
+    std::fs::write(&config, "exceptions: [\n").expect("config");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        operator.metric("palisade_operator_config_reloads_total"),
+        Some(1.0)
+    );
+    assert!(skipped());
+    let log = std::fs::read_to_string(dir.path().join("operator.log")).expect("log");
+    assert!(log.contains("keeping the old config"), "{log}");
     operator.stop();
 }
 
