@@ -885,7 +885,8 @@ pub enum ColorChoice {
         \n\
         Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage, configuration or input errors (findings for the inputs that loaded are still reported).")]
 pub struct ScanArgs {
-    /// Files, directories or `-` for stdin [default: .]
+    /// Files, directories or `-` for stdin [default: standard input when it is a pipe or a
+    /// redirected file (`cat pod.yaml | palisade scan`), else .]
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 

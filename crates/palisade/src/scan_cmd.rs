@@ -202,7 +202,10 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     if args.source.connection.context.is_some() || args.source.connection.kubeconfig.is_some() {
         bail!("--context and --kubeconfig choose a cluster: add --cluster to scan it");
     }
-    let paths = if args.paths.is_empty() && args.render.is_empty() {
+    let implicit_stdin = args.paths.is_empty() && args.render.is_empty() && stdin_is_piped();
+    let paths = if implicit_stdin {
+        vec!["-".to_string()]
+    } else if args.paths.is_empty() && args.render.is_empty() {
         vec![".".to_string()]
     } else {
         args.paths.clone()
@@ -248,7 +251,33 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     for rendered in &rendered {
         rendered.map_back(&mut report);
     }
+    // A pipe that brought nothing (a CI step whose stdin is an empty pipe) must not pass as
+    // a clean scan of nothing.
+    if implicit_stdin && report.summary.objects == 0 && report.summary.errors == 0 {
+        bail!("no path given and standard input brought no Kubernetes object: give the files or directories to scan (`palisade scan .` for the current directory)");
+    }
     finish(report, &pipeline, fail_on, args)
+}
+
+/// Whether standard input is a pipe or a redirected file, as ripgrep decides whether to read
+/// it when no path is given: `cat pod.yaml | palisade scan` and `palisade scan < pod.yaml`
+/// read it; a terminal or /dev/null does not, and the current directory is scanned.
+fn stdin_is_piped() -> bool {
+    if std::io::stdin().is_terminal() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata("/dev/stdin").is_ok_and(|m| {
+            let kind = m.file_type();
+            kind.is_fifo() || kind.is_file() || kind.is_socket()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }
 
 /// `scan --cluster`: the config is looked up from the working directory, and the server's

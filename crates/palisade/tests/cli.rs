@@ -141,6 +141,48 @@ fn stdin_is_scanned_as_dash() {
     assert_eq!(report["findings"][0]["location"]["line"], 15);
 }
 
+/// `cat pod.yaml | palisade scan`: with no path and a pipe on standard input, the pipe is
+/// what is scanned (not the current directory, which here holds the repository's examples);
+/// an empty pipe is an error, never a clean scan of nothing; without a pipe, the directory.
+#[test]
+fn a_pipe_without_a_path_is_scanned() {
+    let examples = repo_root().join("examples/shop");
+    let output = palisade()
+        .current_dir(&examples)
+        .args(["scan", "--format", "json"])
+        .write_stdin(PRIVILEGED_POD)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_of(&output);
+    assert_eq!(report["summary"]["objects"], 1, "{report}");
+    assert!(report["findings"]
+        .as_array()
+        .is_some_and(|f| f.iter().all(|f| f["location"]["file"] == "-")));
+
+    let empty = palisade()
+        .current_dir(&examples)
+        .args(["scan"])
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert_eq!(empty.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&empty.stderr);
+    assert!(error.contains("palisade scan ."), "{error}");
+
+    let directory = std::process::Command::new(assert_cmd::cargo::cargo_bin("palisade"))
+        .current_dir(&examples)
+        .args(["scan", "--format", "json"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("runs");
+    let report = json_of(&directory);
+    assert!(
+        report["summary"]["objects"].as_u64().is_some_and(|n| n > 1),
+        "{report}"
+    );
+}
+
 #[test]
 fn stdin_keeps_code_frames_for_whole_input_findings() {
     let output = palisade()
