@@ -9,4 +9,4 @@ pub mod yaml;
 
 pub use document::{decode, load_text, split_documents, Loaded};
 pub use stream::{load_piece, Piece, Splitter};
-pub use walk::{discover, read_input, Input, MAX_FILE_BYTES};
+pub use walk::{discover, discover_with_notes, read_input, Input, MAX_FILE_BYTES};

@@ -41,8 +41,16 @@ fn error(file: impl Into<String>, message: impl Into<String>) -> LoadError {
 /// Expands command-line arguments into inputs, in a stable order. Files named explicitly are
 /// read whatever their extension; directories contribute `*.yaml`, `*.yml` and `*.json`.
 pub fn discover(args: &[String]) -> (Vec<Input>, Vec<LoadError>) {
+    let (inputs, errors, _) = discover_with_notes(args);
+    (inputs, errors)
+}
+
+/// [`discover`], and the notes about what was read other than as deployed (a Kustomize
+/// overlay's resources, scanned without its patches): warnings, not errors.
+pub fn discover_with_notes(args: &[String]) -> (Vec<Input>, Vec<LoadError>, Vec<LoadError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
+    let mut notes = Vec::new();
     for arg in args {
         if arg == "-" {
             inputs.push(Input::Stdin);
@@ -51,14 +59,19 @@ pub fn discover(args: &[String]) -> (Vec<Input>, Vec<LoadError>) {
         let path = Path::new(arg);
         match std::fs::metadata(path) {
             Err(e) => errors.push(error(arg.as_str(), e.to_string())),
-            Ok(meta) if meta.is_dir() => walk_dir(path, &mut inputs, &mut errors),
+            Ok(meta) if meta.is_dir() => walk_dir(path, &mut inputs, &mut errors, &mut notes),
             Ok(_) => inputs.push(Input::File(path.to_path_buf())),
         }
     }
-    (inputs, errors)
+    (inputs, errors, notes)
 }
 
-fn walk_dir(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<LoadError>) {
+fn walk_dir(
+    dir: &Path,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<LoadError>,
+    notes: &mut Vec<LoadError>,
+) {
     let mut found = Vec::new();
     let walker = ignore::WalkBuilder::new(dir)
         .require_git(false)
@@ -80,8 +93,9 @@ fn walk_dir(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<LoadError>) {
             }
         }
     }
-    let (found, notes) = without_unrendered(found);
-    errors.extend(notes);
+    let (found, unrendered, overlays) = without_unrendered(found);
+    errors.extend(unrendered);
+    notes.extend(overlays);
     inputs.extend(found);
 }
 
@@ -91,7 +105,7 @@ const KUSTOMIZATIONS: &[&str] = &["kustomization.yaml", "kustomization.yml", "Ku
 /// Leaves out what is not a manifest until rendered: a Helm chart's files (one error per chart,
 /// with the command that renders it) and the patch files of Kustomize directories (partial
 /// objects that Kustomize merges into the resources, which are scanned as they are).
-fn without_unrendered(found: Vec<Input>) -> (Vec<Input>, Vec<LoadError>) {
+fn without_unrendered(found: Vec<Input>) -> (Vec<Input>, Vec<LoadError>, Vec<LoadError>) {
     let path_of = |input: &Input| match input {
         Input::File(path) => Some(path.clone()),
         Input::Stdin => None,
@@ -104,6 +118,7 @@ fn without_unrendered(found: Vec<Input>) -> (Vec<Input>, Vec<LoadError>) {
         .collect();
     charts.sort();
     let mut patches: Vec<PathBuf> = Vec::new();
+    let mut overlays = Vec::new();
     for input in &found {
         let Some(path) = path_of(input) else { continue };
         let is_kustomization = path
@@ -111,7 +126,21 @@ fn without_unrendered(found: Vec<Input>) -> (Vec<Input>, Vec<LoadError>) {
             .and_then(|n| n.to_str())
             .is_some_and(|n| KUSTOMIZATIONS.contains(&n));
         if let (true, Some(dir)) = (is_kustomization, path.parent()) {
-            patches.extend(kustomize_patches(&path).into_iter().map(|p| dir.join(p)));
+            let named = kustomize_patches(&path);
+            if !named.is_empty() {
+                let dir = dir.to_string_lossy();
+                overlays.push(error(
+                    dir.as_ref(),
+                    format!(
+                        "a Kustomize overlay: its {} patch file{} change{} what it deploys, and {} not scanned (the resources are, as written); run `kubectl kustomize {dir} | palisade scan -`, or `palisade scan --render {dir}`",
+                        named.len(),
+                        if named.len() == 1 { "" } else { "s" },
+                        if named.len() == 1 { "s" } else { "" },
+                        if named.len() == 1 { "is" } else { "are" },
+                    ),
+                ));
+            }
+            patches.extend(named.into_iter().map(|p| dir.join(p)));
         }
     }
     let notes = charts
@@ -135,7 +164,7 @@ fn without_unrendered(found: Vec<Input>) -> (Vec<Input>, Vec<LoadError>) {
             })
         })
         .collect();
-    (kept, notes)
+    (kept, notes, overlays)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -77,6 +77,14 @@ pub fn render(dir: &Path) -> Result<Rendered> {
 }
 
 impl Rendered {
+    /// Whether `dir` is the directory this rendered.
+    pub fn covers(&self, dir: &Path) -> bool {
+        dir == self.dir
+            || std::fs::canonicalize(dir)
+                .ok()
+                .is_some_and(|d| Some(d) == std::fs::canonicalize(&self.dir).ok())
+    }
+
     /// The rendered manifests, to scan.
     pub fn path(&self) -> &Path {
         self.file.path()
@@ -107,7 +115,13 @@ impl Rendered {
         let sources = self.sources();
         let mut templates: Vec<(PathBuf, Option<String>)> = Vec::new();
         // Where a place in the rendered output points for the user, and that line's text.
-        let mut map = |location: &mut Location, path: &palisade_model::FieldPath| {
+        let sources_of_kustomize = match self.kind {
+            Kind::Kustomize => KustomizeSources::read(&self.dir),
+            Kind::Helm => KustomizeSources::default(),
+        };
+        let mut map = |location: &mut Location,
+                       path: &palisade_model::FieldPath,
+                       object: Option<&palisade_model::ObjectRef>| {
             if location.file != rendered {
                 return None;
             }
@@ -116,7 +130,21 @@ impl Rendered {
                 .rev()
                 .find(|(start, _)| *start <= location.line)
                 .map(|(_, path)| path.clone());
-            let (Kind::Helm, Some(template)) = (&self.kind, source) else {
+            if let Kind::Kustomize = self.kind {
+                // Placed by the object's own source file (a resource, or the patch that set
+                // the field), when one can be found; else the rendering command.
+                return match object.and_then(|o| sources_of_kustomize.place(o, path)) {
+                    Some((placed, line)) => {
+                        *location = placed;
+                        Some(line)
+                    }
+                    None => {
+                        location.file = Arc::clone(&shown);
+                        None
+                    }
+                };
+            }
+            let Some(template) = source else {
                 location.file = Arc::clone(&shown);
                 return None;
             };
@@ -150,18 +178,18 @@ impl Rendered {
         };
         for finding in &mut report.findings {
             if let Some(location) = finding.location.as_mut() {
-                if let Some(snippet) = map(location, &finding.path) {
+                if let Some(snippet) = map(location, &finding.path, Some(&finding.object)) {
                     finding.snippet = snippet.map(String::into_boxed_str);
                 }
             }
             for restated in &mut finding.also {
                 if let Some(location) = restated.location.as_mut() {
-                    map(location, &restated.path);
+                    map(location, &restated.path, None);
                 }
             }
             for related in &mut finding.related {
                 if let Some(location) = related.location.as_mut() {
-                    map(location, &related.path);
+                    map(location, &related.path, None);
                 }
             }
         }
@@ -171,6 +199,175 @@ impl Rendered {
             }
         }
     }
+}
+
+/// The objects a Kustomize directory is made of, read from its files: its resources (files,
+/// and the directories it names, followed down) and its patch files. Remote resources are
+/// not fetched; their findings stay on the rendering.
+#[derive(Default)]
+struct KustomizeSources {
+    resources: Vec<SourceObject>,
+    patches: Vec<SourceObject>,
+}
+
+struct SourceObject {
+    kind: String,
+    name: String,
+    file: Arc<str>,
+    document: u32,
+    root: palisade_model::Node,
+    text: Arc<str>,
+}
+
+/// Kustomizations nest (overlay, base, component); deeper than this is a cycle.
+const MAX_KUSTOMIZE_DEPTH: usize = 16;
+
+impl KustomizeSources {
+    fn read(dir: &Path) -> KustomizeSources {
+        let mut sources = KustomizeSources::default();
+        sources.read_dir(dir, 0);
+        sources
+    }
+
+    fn read_dir(&mut self, dir: &Path, depth: usize) {
+        if depth > MAX_KUSTOMIZE_DEPTH {
+            return;
+        }
+        let Some(file) = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|path| path.is_file())
+        else {
+            return;
+        };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            return;
+        };
+        let Some(Ok(root)) = palisade_load::yaml::parse_documents(&text, 0)
+            .into_iter()
+            .next()
+        else {
+            return;
+        };
+        let names = |field: &str| -> Vec<String> {
+            root.get(field)
+                .map(palisade_model::Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|item| item.as_str().or_else(|| item.str_of("path")))
+                .filter(|name| !name.contains('\n') && !name.contains("://"))
+                .map(str::to_string)
+                .collect()
+        };
+        for entry in ["resources", "bases", "components"]
+            .iter()
+            .flat_map(|field| names(field))
+        {
+            let path = lexically_normal(&dir.join(&entry));
+            if path.is_dir() {
+                self.read_dir(&path, depth + 1);
+            } else if path.is_file() {
+                self.resources.extend(objects_of(&path));
+            }
+        }
+        for entry in ["patches", "patchesStrategicMerge"]
+            .iter()
+            .flat_map(|field| names(field))
+        {
+            let path = lexically_normal(&dir.join(&entry));
+            if path.is_file() {
+                self.patches.extend(objects_of(&path));
+            }
+        }
+    }
+
+    /// Where `path` of the rendered `object` is written: in the patch that sets it, else in
+    /// the resource it was made from (the field, or its nearest written parent). The
+    /// rendered name may carry a prefix or suffix the kustomization adds.
+    fn place(
+        &self,
+        object: &palisade_model::ObjectRef,
+        path: &palisade_model::FieldPath,
+    ) -> Option<(Location, Option<String>)> {
+        let made_from = |candidates: &[SourceObject]| -> Option<usize> {
+            candidates
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.kind == object.kind && object.name.contains(&c.name))
+                .max_by_key(|(_, c)| c.name.len())
+                .map(|(index, _)| index)
+        };
+        let resource = made_from(&self.resources).map(|i| &self.resources[i]);
+        let source_name = resource.map_or(object.name.as_str(), |r| r.name.as_str());
+        let patched = self.patches.iter().find_map(|patch| {
+            if patch.kind != object.kind || patch.name != source_name {
+                return None;
+            }
+            let (pos, exact) = path.locate(&patch.root);
+            exact.then_some((patch, pos))
+        });
+        let (source, pos) = match (patched, resource) {
+            (Some(found), _) => found,
+            (None, Some(resource)) => (resource, path.locate(&resource.root).0),
+            (None, None) => return None,
+        };
+        let line = source
+            .text
+            .lines()
+            .nth(pos.line.saturating_sub(1) as usize)
+            .map(str::to_string);
+        Some((
+            Location {
+                file: Arc::clone(&source.file),
+                document: source.document,
+                line: pos.line,
+                column: pos.column,
+            },
+            line,
+        ))
+    }
+}
+
+/// `overlay/../base/web.yaml` as `base/web.yaml`: the path a user recognises (symbolic links
+/// are left alone, unlike canonicalizing).
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The objects of one manifest file, with their positions.
+fn objects_of(path: &Path) -> Vec<SourceObject> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let file: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    let text: Arc<str> = Arc::from(text);
+    let mut out = Vec::new();
+    palisade_load::load_text(&file, &text, &mut |loaded| {
+        if let palisade_load::Loaded::Object(object) = loaded {
+            out.push(SourceObject {
+                kind: object.reference.kind.clone(),
+                name: object.reference.name.clone(),
+                file: Arc::clone(&file),
+                document: object.origin.as_ref().map_or(1, |o| o.document),
+                root: object.root,
+                text: Arc::clone(&text),
+            });
+        }
+    });
+    out
 }
 
 /// The first line of `text` whose key is `key` (`key:` after indentation or a list dash), as

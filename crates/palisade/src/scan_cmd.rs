@@ -11,7 +11,7 @@ use palisade_engine::{
     apply_baseline, dedup_inputs, node, scan_with_extras, scan_with_progress, Extras, Overrides,
     Pipeline,
 };
-use palisade_load::discover;
+use palisade_load::discover_with_notes;
 use palisade_model::Severity;
 use palisade_report::{
     summary_line, write_html, write_json, write_junit, write_markdown, write_sarif, write_text,
@@ -225,7 +225,7 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     let (policies, policy_errors) = palisade_engine::load_admission_policies(&policy_paths, target);
     let admission = (!policies.is_empty()).then(|| std::sync::Arc::new(policies));
     let (pipeline, fail_on) = pipeline_with(args, &loaded, kubernetes_version, admission)?;
-    let (mut inputs, mut discovery_errors) = discover(&paths);
+    let (mut inputs, mut discovery_errors, notes) = discover_with_notes(&paths);
     discovery_errors.extend(policy_errors);
     let rendered: Vec<crate::render::Rendered> = args
         .render
@@ -251,6 +251,13 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     for rendered in &rendered {
         rendered.map_back(&mut report);
     }
+    // An overlay --render renders is judged as deployed: its note would say otherwise.
+    let notes: Vec<_> = notes
+        .into_iter()
+        .filter(|note| !rendered.iter().any(|r| r.covers(Path::new(&note.file))))
+        .collect();
+    report.summary.warnings += notes.len();
+    report.warnings.extend(notes);
     // A pipe that brought nothing (a CI step whose stdin is an empty pipe) must not pass as
     // a clean scan of nothing.
     if implicit_stdin && report.summary.objects == 0 && report.summary.errors == 0 {

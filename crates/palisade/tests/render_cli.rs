@@ -151,33 +151,69 @@ fn rendered_charts_point_back_at_their_templates() {
     assert_eq!(location["column"], 13);
 }
 
+/// An overlay over a base, with a name prefix and a patch: scanned as files, its resources
+/// are judged as written and a warning says how to judge what it deploys; with `--render`,
+/// findings point at the file that wrote the field: the patch for what the patch sets, the
+/// base for the rest.
 #[test]
-fn kustomize_directories_render_with_kubectl_and_their_patches_are_not_objects() {
+fn kustomize_overlays_render_with_kubectl_and_point_back_at_their_files() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path().join("base");
     let root = dir.path().join("overlay");
+    write(&base, "kustomization.yaml", "resources: [web.yaml]\n");
     write(
-        &root,
-        "kustomization.yaml",
-        "resources: [web.yaml]\npatches:\n  - path: privileged.yaml\n",
+        &base,
+        "web.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      hostNetwork: true\n      containers:\n        - name: web\n          image: registry.example.com/shop/web:1.4.2\n",
     );
     write(
         &root,
-        "web.yaml",
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n        - name: web\n          image: registry.example.com/shop/web:1.4.2\n",
+        "kustomization.yaml",
+        "resources: [../base]\nnamePrefix: prod-\npatches:\n  - path: privileged.yaml\n",
     );
     write(
         &root,
         "privileged.yaml",
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext: {privileged: true}\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          securityContext:\n            privileged: true\n",
     );
     let scan = |extra: &[&str]| {
-        let output = scan_privileged(None, extra);
+        let output = Command::cargo_bin("palisade")
+            .expect("binary")
+            .args([
+                "scan",
+                "--no-config",
+                "--select",
+                "pss-privileged,pss-host-namespaces",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .output()
+            .expect("runs");
         serde_json::from_slice::<Value>(&output.stdout).expect("json")
     };
+    let dir_arg = dir.path().to_string_lossy().into_owned();
     let root_arg = root.to_string_lossy().into_owned();
-    // As files: the patch is not an object of its own, so nothing is privileged.
-    let files = scan(&[&root_arg]);
-    assert_eq!(files["findings"], serde_json::json!([]), "{files}");
+    // As files: the patch is not an object of its own, so nothing is privileged, and the
+    // overlay is named with the command that judges what it deploys.
+    let files = scan(&[&dir_arg]);
+    let rules: Vec<&str> = files["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(!rules.contains(&"PAL-PSS-002"), "{files}");
+    let warning = files["warnings"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["file"] == root_arg.as_str()))
+        .unwrap_or_else(|| panic!("no note on the overlay: {files}"));
+    assert!(
+        warning["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&format!("palisade scan --render {root_arg}"))),
+        "{warning}"
+    );
     let kubectl = std::env::var_os("PATH").is_some_and(|paths| {
         std::env::split_paths(&paths).any(|dir| dir.join("kubectl").is_file())
     });
@@ -188,11 +224,41 @@ fn kustomize_directories_render_with_kubectl_and_their_patches_are_not_objects()
         return;
     }
     let rendered = scan(&["--render", &root_arg]);
-    let finding = &rendered["findings"][0];
-    assert_eq!(finding["rule"], "PAL-PSS-002", "{rendered}");
+    let finding = |rule: &str| {
+        rendered["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["rule"] == rule))
+            .unwrap_or_else(|| panic!("{rule}: {rendered}"))
+            .clone()
+    };
+    let privileged = finding("PAL-PSS-002");
+    assert_eq!(privileged["object"]["name"], "prod-web");
+    let location = &privileged["location"];
     assert_eq!(
-        finding["location"]["file"],
-        format!("kubectl kustomize {}", root.display())
+        location["file"],
+        root.join("privileged.yaml").to_string_lossy().as_ref(),
+        "{privileged}"
+    );
+    assert_eq!(
+        (location["line"].as_u64(), location["column"].as_u64()),
+        (Some(10), Some(13))
+    );
+    let host = finding("PAL-PSS-001");
+    let location = &host["location"];
+    assert_eq!(
+        location["file"],
+        base.join("web.yaml").to_string_lossy().as_ref(),
+        "{host}"
+    );
+    assert_eq!(
+        (location["line"].as_u64(), location["column"].as_u64()),
+        (Some(9), Some(7))
+    );
+    assert!(
+        rendered["warnings"]
+            .as_array()
+            .is_none_or(|w| w.iter().all(|w| w["file"] != root_arg.as_str())),
+        "{rendered}"
     );
 }
 
