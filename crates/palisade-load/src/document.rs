@@ -307,9 +307,10 @@ fn validate(root: &Node, api_version: &str, kind: &str) -> Result<(), Problem> {
     if kinds::status(group, kind) == KindStatus::UnknownInBuiltInGroup {
         let pos = root.entry("kind").map_or(root.pos, |e| e.key_pos);
         let group_name = if group.is_empty() { "core" } else { group };
+        let hint = kinds::suggestion(group, kind).map_or(String::new(), |h| format!(": {h}"));
         return Err((
             pos,
-            format!("unknown kind `{kind}` in the {group_name} API group ({api_version})"),
+            format!("unknown kind `{kind}` in the {group_name} API group ({api_version}){hint}"),
         ));
     }
     if let Some(metadata) = root.entry("metadata") {
@@ -454,7 +455,7 @@ mod tests {
             ("apiVersion: v1\nkind: 7\n", "`kind` must be a string"),
             (
                 "apiVersion: apps/v1\nkind: Deploymnet\n",
-                "unknown kind `Deploymnet`",
+                "unknown kind `Deploymnet` in the apps API group (apps/v1): did you mean `Deployment`?",
             ),
             (
                 "apiVersion: v1\nkind: Pod\nmetadata: [a]\n",

@@ -149,9 +149,42 @@ pub fn status(group: &str, kind: &str) -> KindStatus {
     }
 }
 
+/// What a kind unknown in `group` was probably meant to be: a kind of the same group one or
+/// two typos away (`Deploymnet`), or the same kind in the group that has it (`Deployment` in
+/// `v1` is `apps/v1`'s). Said as the end of a sentence.
+pub fn suggestion(group: &str, kind: &str) -> Option<String> {
+    let same_group = BUILT_IN
+        .iter()
+        .find(|(g, _)| *g == group)
+        .and_then(|(_, kinds)| crate::suggest::did_you_mean(kind, kinds.iter().copied()));
+    if let Some(meant) = same_group {
+        return Some(format!("did you mean `{meant}`?"));
+    }
+    BUILT_IN
+        .iter()
+        .find(|(_, kinds)| kinds.contains(&kind))
+        .map(|(other, _)| {
+            let group = if other.is_empty() { "core" } else { other };
+            format!("`{kind}` is in the {group} API group")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_or_misplaced_kind_gets_a_suggestion() {
+        assert_eq!(
+            suggestion("apps", "Deploymnet").as_deref(),
+            Some("did you mean `Deployment`?")
+        );
+        assert_eq!(
+            suggestion("", "Deployment").as_deref(),
+            Some("`Deployment` is in the apps API group")
+        );
+        assert_eq!(suggestion("apps", "Frobnicator"), None);
+    }
 
     #[test]
     fn built_in_custom_and_typo_kinds() {

@@ -14,6 +14,7 @@ mod node;
 mod object;
 mod path;
 mod pod;
+pub mod suggest;
 
 pub use finding::{
     fingerprint, printable, About, AdmissionVerdict, Finding, Fingerprint, LoadError, Location,

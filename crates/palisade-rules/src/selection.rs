@@ -24,36 +24,7 @@ fn did_you_mean_hint(suggestion: &Option<&'static str>) -> String {
     suggestion.map_or(String::new(), |s| format!(": did you mean `{s}`?"))
 }
 
-/// Edits (insertions, deletions, substitutions) between `a` and `b`, ignoring case.
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
-/// The candidate closest to a mistyped `word`, when one is close enough to be what was meant
-/// (a third of its letters wrong at most).
-pub fn did_you_mean<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (distance(word, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+pub use palisade_model::suggest::did_you_mean;
 
 /// `prefix` matches `text` whole or up to a separator, ignoring case.
 fn prefix_matches(text: &str, prefix: &str) -> bool {
