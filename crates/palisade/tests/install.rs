@@ -437,3 +437,31 @@ fn the_pre_commit_hook_fails_a_privileged_pod_and_passes_a_clean_one() {
         String::from_utf8_lossy(&passed.stdout)
     );
 }
+
+/// The bundled examples apply as a newcomer would apply them (`kubectl apply -R -f DIR` on an
+/// empty cluster, once): every object defined once, namespaces before what they hold, no
+/// values file among the manifests. Then `--cluster` reads what the files say.
+#[test]
+fn the_bundled_examples_apply_cleanly_to_a_real_cluster() {
+    let Some(kubectl) = tool("kubectl", "applying the bundled examples") else {
+        return;
+    };
+    for example in ["shop", "netpol", "rbac"] {
+        let Some(cluster) = palisade_testkit::TestCluster::own(&format!("examples/{example}"))
+        else {
+            return;
+        };
+        let output = Command::new(&kubectl)
+            .arg("--kubeconfig")
+            .arg(&cluster.kubeconfig)
+            .args(["apply", "-R", "-f"])
+            .arg(repo().join("examples").join(example))
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            output.status.success(),
+            "examples/{example}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

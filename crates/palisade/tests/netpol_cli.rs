@@ -81,19 +81,27 @@ fn reach_prints_allowed_or_denied_with_exit_codes() {
         &[&ex],
     );
     assert_eq!(web.status.code(), Some(1));
-    // Kind is case-insensitive; an absent namespace is named.
+    // Kind is case-insensitive; a namespace the input does not define (here, the files
+    // without namespaces.yaml) is named, since its labels are unknown.
+    let debug_args = [
+        "reach",
+        "ops/Pod/debug",
+        "shop/deployment/web",
+        "--port",
+        "8080",
+    ];
+    let without_namespaces = [ex.join("policies.yaml"), ex.join("workloads.yaml")];
     let debug = netpol(
-        &[
-            "reach",
-            "ops/Pod/debug",
-            "shop/deployment/web",
-            "--port",
-            "8080",
-        ],
-        &[&ex],
+        &debug_args,
+        &without_namespaces
+            .iter()
+            .map(|p| p.as_path())
+            .collect::<Vec<_>>(),
     );
     assert_eq!(debug.status.code(), Some(0));
     assert!(stdout(&debug).contains("namespace ops is not in the input"));
+    let debug = netpol(&debug_args, &[&ex]);
+    assert!(!stdout(&debug).contains("is not in the input"));
     // CIDRs: from outside in, and to the metadata endpoint.
     let outside = netpol(
         &[
