@@ -129,8 +129,11 @@ const TEMPLATE: &str = r##"<!doctype html>
   .charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(300px,1fr)); gap:14px; margin:18px 0; }
   .chart { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 16px; }
   .chart h2 { font-size:14px; margin:0 0 8px; }
-  .bar { display:grid; grid-template-columns:140px 1fr 44px; gap:8px; align-items:center; margin:3px 0; }
-  .bar span:first-child { overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+  .bar { display:grid; grid-template-columns:minmax(140px,45%) 1fr 44px; gap:8px; align-items:center; margin:3px 0; }
+  .bar span:first-child { overflow-wrap:anywhere; }
+  .bar span:first-child small { color:var(--muted); }
+  .chart .note { font-size:12px; color:var(--muted); margin:6px 0 0; }
+  .place .seg, .rulename { white-space:nowrap; }
   .bar .track { background:var(--line); border-radius:4px; height:12px; }
   .bar .fill { background:#3d6fb6; border-radius:4px; height:12px; }
   .filters { display:flex; gap:10px; flex-wrap:wrap; align-items:center; margin:14px 0; }
@@ -226,7 +229,27 @@ const TEMPLATE: &str = r##"<!doctype html>
       el("b", { text: String(s.findings[sev]) }), el("span", { text: sev })]));
   });
 
-  function chart(id, counts) {
+  // Text with `quoted` spans (names, values) as code, the rest as text: never raw backticks.
+  function rich(text) {
+    var span = el("span");
+    String(text).split("`").forEach(function (part, i) {
+      if (!part) { return; }
+      span.appendChild(i % 2 ? el("code", { text: part }) : document.createTextNode(part));
+    });
+    return span;
+  }
+  // A file place that wraps only after a path separator, never inside a name.
+  function placeNode(l) {
+    var code = el("code", { "class": "place" });
+    var text = place(l);
+    text.split(/(?<=[\/\\])/).forEach(function (seg, i) {
+      if (i) { code.appendChild(el("wbr")); }
+      code.appendChild(el("span", { "class": "seg", text: seg }));
+    });
+    return code;
+  }
+
+  function chart(id, counts, label, note) {
     var host = document.getElementById(id);
     var entries = Object.keys(counts).map(function (k) { return [k, counts[k]]; })
       .sort(function (a, b) { return b[1] - a[1] || (a[0] < b[0] ? -1 : 1); }).slice(0, 12);
@@ -236,8 +259,11 @@ const TEMPLATE: &str = r##"<!doctype html>
       var fill = el("div", { "class": "fill" });
       fill.style.width = Math.max(2, Math.round(100 * e[1] / max)) + "%";
       host.appendChild(el("div", { "class": "bar", title: e[0] + ": " + e[1] }, [
-        el("span", { text: e[0] }), el("div", { "class": "track" }, [fill]), el("span", { text: String(e[1]) })]));
+        label ? label(e[0]) : el("span", { text: e[0] }), el("div", { "class": "track" }, [fill]), el("span", { text: String(e[1]) })]));
     });
+    if (note && entries.some(function (e) { return e[0] === note[0]; })) {
+      host.appendChild(el("p", { "class": "note", text: note[0] + ": " + note[1] }));
+    }
   }
   var open = report.findings.filter(function (f) { return !f.suppressed; });
   function countBy(list, keys) {
@@ -246,11 +272,16 @@ const TEMPLATE: &str = r##"<!doctype html>
     return counts;
   }
   chart("by-category", countBy(open, function (f) { return [f.category]; }));
-  chart("by-namespace", countBy(open, function (f) { return [f.object.namespace || "(cluster)"]; }));
+  chart("by-namespace", countBy(open, function (f) { return [f.object.namespace || "(cluster)"]; }), null,
+    ["(cluster)", "objects without a namespace: cluster-scoped kinds (ClusterRoles, Namespaces, webhooks, ...) and whole-input findings"]);
   chart("by-framework", countBy(open, function (f) {
     var seen = {}; f.controls.forEach(function (c) { seen[framework(c)] = 1; }); return Object.keys(seen);
   }));
-  chart("by-rule", countBy(open, function (f) { return [f.rule + " " + f.name]; }));
+  chart("by-rule", countBy(open, function (f) { return [f.rule + " " + f.name]; }), function (key) {
+    var at = key.indexOf(" ");
+    return el("span", {}, [el("code", { text: key.slice(0, at) }), document.createTextNode(" "),
+      el("small", { text: key.slice(at + 1) })]);
+  });
 
   var categories = {};
   report.findings.forEach(function (f) { categories[f.category] = 1; });
@@ -287,10 +318,10 @@ const TEMPLATE: &str = r##"<!doctype html>
         title: "show the code frame and the fix", "aria-expanded": "false", tabindex: "0" }, [
       el("td", { "class": "toggle" }),
       el("td", {}, [el("span", { "class": "sev " + f.severity, text: f.severity })]),
-      el("td", {}, [el("code", { text: f.rule }), el("div", { "class": "muted", text: f.name })]),
+      el("td", {}, [el("code", { text: f.rule }), el("div", { "class": "muted rulename", text: f.name })]),
       el("td", { text: objectName(f.object) }),
-      el("td", {}, [el("code", { text: place(f.location) })]),
-      el("td", { text: f.message + (f.suppressed ? " (suppressed)" : "") })]);
+      el("td", {}, [placeNode(f.location)]),
+      el("td", {}, [rich(f.message + (f.suppressed ? " (suppressed)" : ""))])]);
     var detail = el("tr", { "class": "detail", hidden: "" }, [el("td", { colspan: "6" }, [frame(f)])]);
     function toggle() {
       detail.hidden = !detail.hidden;

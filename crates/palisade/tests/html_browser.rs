@@ -161,6 +161,31 @@ fn the_html_report_renders_every_finding_without_script_errors() {
     );
     assert_eq!(dom.matches("<p class=\"fix\">").count(), findings.len());
     assert!(dom.contains("docs/rules.md#pal-pss-002"), "a docs link");
+    // Names quoted in messages are code, not raw backticks; places wrap at separators only.
+    let rows: Vec<&str> = dom
+        .split("<tr class=\"finding")
+        .skip(1)
+        .filter_map(|row| row.split("</tr>").next())
+        .collect();
+    assert!(rows.iter().all(|row| !row.contains('`')), "raw backticks");
+    assert!(
+        dom.contains("container <code>agent</code> runs privileged"),
+        "quoted names as code"
+    );
+    assert!(
+        rows.iter()
+            .all(|row| row.contains("<code class=\"place\"><span class=\"seg\">")),
+        "every place in segments"
+    );
+    assert!(dom.contains("<span class=\"seg\">shop/</span><wbr><span class=\"seg\">web.yaml:"));
+    let cluster_scoped = findings
+        .iter()
+        .any(|f| f["suppressed"].is_null() && f["object"]["namespace"].is_null());
+    assert_eq!(
+        dom.contains("(cluster): objects without a namespace"),
+        cluster_scoped,
+        "the cluster bucket is explained where it is shown"
+    );
     let chart_labels: Vec<&str> = dom
         .split("title=\"PAL-")
         .skip(1)
@@ -170,6 +195,13 @@ fn the_html_report_renders_every_finding_without_script_errors() {
         !chart_labels.is_empty() && chart_labels.iter().all(|l| l.contains(' ')),
         "the by-rule chart names its rules: {chart_labels:?}"
     );
+    // Each label whole (wrapped, never cut with an ellipsis): code, then the rule's name.
+    assert_eq!(
+        dom.matches("</code> <small>").count(),
+        chart_labels.len(),
+        "every by-rule label: code and name"
+    );
+    assert!(!dom.contains("text-overflow:ellipsis"));
 
     let dom = dump_dom(&browser, &page, "#severity=critical");
     assert_eq!(
