@@ -465,3 +465,95 @@ fn the_bundled_examples_apply_cleanly_to_a_real_cluster() {
         );
     }
 }
+
+/// The image as the Dockerfile's final stage makes it (the binary and the C library it links,
+/// user 65532, `palisade` as the entrypoint), built offline with buildah from `scratch` (the
+/// Dockerfile's base images need a registry), and run: `palisade version` answers in it, as
+/// the non-root user.
+#[test]
+fn an_image_of_the_binary_runs_as_the_non_root_user() {
+    let Some(buildah) = tool("buildah", "building the container image") else {
+        return;
+    };
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
+    let entrypoint = "ENTRYPOINT [\"/usr/local/bin/palisade\"]";
+    assert!(dockerfile.contains(entrypoint) && dockerfile.contains("USER 65532:65532"));
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let storage = |command: &mut Command| {
+        command
+            .arg("--storage-driver")
+            .arg("vfs")
+            .arg("--root")
+            .arg(scratch.path().join("storage"))
+            .arg("--runroot")
+            .arg(scratch.path().join("run"));
+    };
+    let run = |args: &[&std::ffi::OsStr]| -> String {
+        let mut command = Command::new(&buildah);
+        storage(&mut command);
+        let output = command.args(args).output().expect("buildah runs");
+        assert!(
+            output.status.success(),
+            "buildah {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let container = run(&[&os("from"), &os("scratch")]);
+    let binary = binary();
+    run(&[
+        &os("copy"),
+        &os(&container),
+        binary.as_os_str(),
+        &os("/usr/local/bin/palisade"),
+    ]);
+    // The shared libraries the binary links, as distroless `cc` provides them.
+    let ldd = Command::new("ldd").arg(&binary).output().expect("ldd runs");
+    for line in String::from_utf8_lossy(&ldd.stdout).lines() {
+        let library = line
+            .split_whitespace()
+            .find(|word| word.starts_with('/'))
+            .map(str::to_string);
+        if let Some(library) = library {
+            run(&[&os("copy"), &os(&container), &os(&library), &os(&library)]);
+        }
+    }
+    run(&[
+        &os("config"),
+        &os("--user"),
+        &os("65532:65532"),
+        &os("--entrypoint"),
+        &os("[\"/usr/local/bin/palisade\"]"),
+        &os("--label"),
+        &os(&format!(
+            "org.opencontainers.image.version={}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        &os(&container),
+    ]);
+    run(&[&os("commit"), &os(&container), &os("palisade-under-test")]);
+    let image = run(&[
+        &os("inspect"),
+        &os("--type"),
+        &os("image"),
+        &os("palisade-under-test"),
+    ]);
+    let image: Value = serde_json::from_str(&image).expect("inspect is JSON");
+    assert_eq!(image["OCIv1"]["config"]["User"], "65532:65532");
+    let running = run(&[&os("from"), &os("palisade-under-test")]);
+    let version = run(&[
+        &os("run"),
+        &os("--isolation"),
+        &os("chroot"),
+        &os(&running),
+        &os("--"),
+        &os("/usr/local/bin/palisade"),
+        &os("version"),
+        &os("--format"),
+        &os("json"),
+    ]);
+    let version: Value = serde_json::from_str(&version).expect("version is JSON");
+    assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(version["rules"], 126);
+}
