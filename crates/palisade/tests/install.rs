@@ -557,3 +557,43 @@ fn an_image_of_the_binary_runs_as_the_non_root_user() {
     assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(version["rules"], 126);
 }
+
+/// The README's completion and manual-page commands, pasted into bash on a fresh account (no
+/// completion directories yet): each works, and writes where it says.
+#[test]
+fn the_readmes_completion_commands_work_on_a_fresh_account() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let block = readme
+        .split("**Shell completions and manual pages**")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README's completions block");
+    let home = tempfile::tempdir().expect("tempdir");
+    let bin_dir = binary().parent().expect("a directory").to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .expect("PATH");
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", block])
+        .env("HOME", home.path())
+        .env("PATH", path)
+        .output()
+        .expect("bash runs");
+    assert!(
+        output.status.success(),
+        "{block}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for written in [
+        ".local/share/bash-completion/completions/palisade",
+        ".zfunc/_palisade",
+        ".config/fish/completions/palisade.fish",
+        ".local/share/man/man1/palisade.1",
+    ] {
+        let file = home.path().join(written);
+        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 0, "{written} was not written");
+    }
+}
