@@ -10,6 +10,12 @@
 //! only the findings of the rule under test are compared. `# option: NAME=V1,V2` (or `NAME=NUMBER`)
 //! configures an option of the rule under test. Audit-log rules take `.jsonl` audit logs instead,
 //! whose expected events carry the annotation `"palisade.dev/expect": "<CODE>"`.
+//!
+//! Beyond the lines, each fail fixture has its findings written out beside it
+//! (`fail.x.yaml.findings`: line:column, severity, field path and message, one per line), so a
+//! finding at the right line but the wrong field, column or message fails;
+//! `PALISADE_UPDATE_FIXTURES=1` writes them again (read the diff). Each fixture file is a test
+//! of its own: `cargo test -p palisade-rules --test fixtures PAL-PSS-002` runs one rule's.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,9 +42,30 @@ fn directive<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 /// (line, severity) of each finding.
 type Marks = Vec<(u32, String)>;
 
+/// What a fixture reported: the marks compared with `# expect:`, and the full listing
+/// compared with the `.findings` file.
+struct Reported {
+    marks: Marks,
+    listing: Vec<String>,
+}
+
+/// One finding as the `.findings` file lists it.
+fn listed(finding: &palisade_model::Finding) -> String {
+    let (line, column) = finding
+        .location
+        .as_ref()
+        .map_or((0, 0), |l| (l.line, l.column));
+    format!(
+        "{line}:{column} {} {} {}",
+        finding.severity.as_str(),
+        finding.path.as_str(),
+        finding.message.replace('\n', "\\n")
+    )
+}
+
 /// Lines reported by an audit-log rule on a `.jsonl` audit log fixture, and the lines whose
 /// event carries the annotation `"palisade.dev/expect": "<CODE>[, <CODE>]"`.
-fn run_audit_fixture(code: &str, path: &Path) -> (Marks, Marks) {
+fn run_audit_fixture(code: &str, path: &Path) -> (Reported, Marks) {
     let settings = Settings {
         selection: Selection {
             select: vec![code.to_string()],
@@ -53,11 +80,17 @@ fn run_audit_fixture(code: &str, path: &Path) -> (Marks, Marks) {
         .map_or("", |r| r.meta.severity.as_str());
     let mut session = engine.audit_session();
     let mut reported = Vec::new();
+    let mut listing = Vec::new();
     let paths = [path.to_string_lossy().into_owned()];
     let (_, errors) = palisade_audit::read_events(&paths, &mut |event, at| {
         for finding in session.observe(&event, at) {
-            let line = finding.location.expect("audit findings have a place").line;
+            let line = finding
+                .location
+                .as_ref()
+                .expect("audit findings have a place")
+                .line;
             reported.push((line, finding.severity.as_str().to_string()));
+            listing.push(listed(&finding));
         }
     });
     assert!(errors.is_empty(), "{}: {errors:?}", path.display());
@@ -76,11 +109,18 @@ fn run_audit_fixture(code: &str, path: &Path) -> (Marks, Marks) {
         })
         .collect();
     reported.sort_unstable();
-    (reported, expected)
+    listing.sort_unstable();
+    (
+        Reported {
+            marks: reported,
+            listing,
+        },
+        expected,
+    )
 }
 
 /// Lines reported by rule `code` on the fixture, and the lines the fixture expects.
-fn run_fixture(code: &str, path: &Path) -> (Marks, Marks) {
+fn run_fixture(code: &str, path: &Path) -> (Reported, Marks) {
     if path.extension().is_some_and(|e| e == "jsonl") {
         return run_audit_fixture(code, path);
     }
@@ -180,12 +220,14 @@ fn run_fixture(code: &str, path: &Path) -> (Marks, Marks) {
     let about_suppressions = suppressions.apply(&mut findings, &active);
     findings.extend(about_suppressions);
     let mut reported = Vec::new();
+    let mut listing = Vec::new();
     for finding in findings
         .into_iter()
         .filter(|f| f.rule.code == code && f.suppressed.is_none())
     {
-        let location = finding.location.expect("fixtures come from files");
+        let location = finding.location.as_ref().expect("fixtures come from files");
         reported.push((location.line, finding.severity.as_str().to_string()));
+        listing.push(listed(&finding));
     }
     // A line expects one finding per mention of the code after `# expect:`, at the rule's
     // severity unless written `CODE@severity`.
@@ -198,7 +240,22 @@ fn run_fixture(code: &str, path: &Path) -> (Marks, Marks) {
         })
         .collect();
     reported.sort_unstable();
-    (reported, expected)
+    listing.sort_by_key(|entry| {
+        let (place, rest) = entry.split_once(' ').unwrap_or((entry, ""));
+        let (line, column) = place.split_once(':').unwrap_or((place, "0"));
+        (
+            line.parse::<u32>().unwrap_or(0),
+            column.parse::<u32>().unwrap_or(0),
+            rest.to_string(),
+        )
+    });
+    (
+        Reported {
+            marks: reported,
+            listing,
+        },
+        expected,
+    )
 }
 
 /// The findings line number `line` (`content`) expects of `code`: (line, severity) per mention.
@@ -215,9 +272,129 @@ fn line_marks(line: u32, content: &str, code: &str, default: &str) -> Marks {
         .collect()
 }
 
-#[test]
-fn every_rule_reports_exactly_the_marked_lines_of_its_fixtures() {
-    let mut failures = Vec::new();
+/// Whether `name` is a fixture (not the listing of one).
+fn is_fixture(name: &str) -> bool {
+    [".yaml", ".yml", ".json", ".jsonl"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// One fixture file: the marked lines, and for a fail fixture its `.findings` listing.
+fn check_fixture(code: &str, name: &str, path: &Path) -> Result<(), String> {
+    let (reported, expected) = run_fixture(code, path);
+    if name.starts_with("fail.") && expected.is_empty() {
+        return Err(format!(
+            "{code}/{name}: a fail fixture must mark an expected line"
+        ));
+    }
+    if name.starts_with("pass.") && !expected.is_empty() {
+        return Err(format!(
+            "{code}/{name}: a pass fixture must not expect findings"
+        ));
+    }
+    if reported.marks != expected {
+        return Err(format!(
+            "{code}/{name}: reported lines {:?}, expected {expected:?}",
+            reported.marks
+        ));
+    }
+    if name.starts_with("pass.") {
+        return Ok(());
+    }
+    let listing_path = path.with_file_name(format!("{name}.findings"));
+    // Messages that name their file (a kubelet's flags) name it wherever the checkout is.
+    let full = path.to_string_lossy();
+    let listing = reported.listing.join("\n").replace(full.as_ref(), name) + "\n";
+    if std::env::var_os("PALISADE_UPDATE_FIXTURES").is_some() {
+        std::fs::write(&listing_path, &listing).map_err(|e| e.to_string())?;
+        return Ok(());
+    }
+    let written = std::fs::read_to_string(&listing_path).map_err(|e| {
+        format!(
+            "{}: {e}; write it with PALISADE_UPDATE_FIXTURES=1 cargo test -p palisade-rules --test fixtures {code}",
+            listing_path.display()
+        )
+    })?;
+    if written != listing {
+        return Err(format!(
+            "{code}/{name}: the findings differ from {}:\n--- written\n{written}--- reported\n{listing}",
+            listing_path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// A rule's fixture folder: at least one fail and one pass fixture, every file named for
+/// what it is, and no listing left without its fixture.
+fn fixture_files(code: &str) -> Result<Vec<(String, PathBuf)>, String> {
+    let dir = fixture_dir(code);
+    let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).map_err(|_| format!("{code} has no fixtures/{code}/"))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.insert(name, path);
+    }
+    for name in files.keys() {
+        if !(name.starts_with("fail.") || name.starts_with("pass.")) {
+            return Err(format!(
+                "{code}/{name}: name must start with fail. or pass."
+            ));
+        }
+        if let Some(fixture) = name.strip_suffix(".findings") {
+            if !files.contains_key(fixture) || fixture.starts_with("pass.") {
+                return Err(format!("{code}/{name}: a listing without its fail fixture"));
+            }
+        } else if !is_fixture(name) {
+            return Err(format!(
+                "{code}/{name}: not a fixture (.yaml, .json, .jsonl)"
+            ));
+        }
+    }
+    let fixtures: Vec<(String, PathBuf)> = files
+        .into_iter()
+        .filter(|(name, _)| is_fixture(name))
+        .collect();
+    let fails = fixtures
+        .iter()
+        .filter(|(n, _)| n.starts_with("fail."))
+        .count();
+    let passes = fixtures
+        .iter()
+        .filter(|(n, _)| n.starts_with("pass."))
+        .count();
+    if fails == 0 || passes == 0 {
+        return Err(format!(
+            "{code} needs at least one fail.* and one pass.* fixture"
+        ));
+    }
+    Ok(fixtures)
+}
+
+fn every_fixture_folder_belongs_to_a_rule() -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for entry in std::fs::read_dir(root).map_err(|e| e.to_string())? {
+        let name = entry
+            .map_err(|e| e.to_string())?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if !RULES.iter().any(|r| r.meta.info.code == name) {
+            return Err(format!("fixtures/{name} matches no rule"));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    use libtest_mimic::{Arguments, Failed, Trial};
+    let arguments = Arguments::from_args();
+    let mut trials = vec![Trial::test(
+        "every_fixture_folder_belongs_to_a_rule",
+        || every_fixture_folder_belongs_to_a_rule().map_err(Failed::from),
+    )];
     // Node file rules judge modes and owners, which manifests cannot carry: the node trees
     // under crates/palisade/tests/data/node/ pin them (tests/node_cli.rs).
     for rule in RULES
@@ -225,63 +402,18 @@ fn every_rule_reports_exactly_the_marked_lines_of_its_fixtures() {
         .filter(|r| !matches!(r.check, palisade_rules::Check::File(_)))
     {
         let code = rule.meta.info.code;
-        let dir = fixture_dir(code);
-        let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
-        for entry in
-            std::fs::read_dir(&dir).unwrap_or_else(|_| panic!("{code} has no fixtures/{code}/"))
-        {
-            let path = entry.expect("dir entry").path();
-            let name = path
-                .file_name()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned();
-            files.insert(name, path);
-        }
-        let fails = files.keys().filter(|n| n.starts_with("fail.")).count();
-        let passes = files.keys().filter(|n| n.starts_with("pass.")).count();
-        assert!(
-            fails > 0 && passes > 0,
-            "{code} needs at least one fail.* and one pass.* fixture"
-        );
-        for (name, path) in &files {
-            assert!(
-                name.starts_with("fail.") || name.starts_with("pass."),
-                "{code}/{name}: name must start with fail. or pass."
-            );
-            let (reported, expected) = run_fixture(code, path);
-            if name.starts_with("fail.") && expected.is_empty() {
-                failures.push(format!(
-                    "{code}/{name}: a fail fixture must mark an expected line"
-                ));
-            }
-            if name.starts_with("pass.") && !expected.is_empty() {
-                failures.push(format!(
-                    "{code}/{name}: a pass fixture must not expect findings"
-                ));
-            }
-            if reported != expected {
-                failures.push(format!(
-                    "{code}/{name}: reported lines {reported:?}, expected {expected:?}"
-                ));
+        match fixture_files(code) {
+            Err(problem) => trials.push(Trial::test(format!("{code}/layout"), move || {
+                Err(Failed::from(problem))
+            })),
+            Ok(files) => {
+                for (name, path) in files {
+                    trials.push(Trial::test(format!("{code}/{name}"), move || {
+                        check_fixture(code, &name, &path).map_err(Failed::from)
+                    }));
+                }
             }
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-#[test]
-fn every_fixture_folder_belongs_to_a_rule() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    for entry in std::fs::read_dir(root).expect("fixtures dir") {
-        let name = entry
-            .expect("entry")
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        assert!(
-            RULES.iter().any(|r| r.meta.info.code == name),
-            "fixtures/{name} matches no rule"
-        );
-    }
+    libtest_mimic::run(&arguments, trials).exit_code()
 }
