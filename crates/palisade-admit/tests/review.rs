@@ -394,6 +394,57 @@ proptest! {
         let _ = judge().review(&body, &no_labels);
     }
 
+    /// AdmissionReviews shaped right but filled wrong (a field missing, of another type, an
+    /// unknown operation, a request that is not a mapping), judged against the contract the
+    /// API server follows, not against the decoder: a request with a string uid and a known
+    /// operation is answered with that uid (CREATE and UPDATE need an object to judge; other
+    /// operations are let through unjudged); anything else is refused as a bad review.
+    #[test]
+    fn structured_but_wrong_reviews_are_answered_or_refused_by_the_contract(
+        uid in field(Just(json!("705ab4f5-6393-11e8-b7cc-42010a800002"))),
+        operation in field(prop_oneof![Just(json!("CREATE")), Just(json!("UPDATE")),
+                                       Just(json!("DELETE")), Just(json!("CONNECT")),
+                                       Just(json!("create"))]),
+        object in field(Just(hardened_pod())),
+        namespace in field(Just(json!("shop"))),
+        kind in field(Just(json!({"group": "", "version": "v1", "kind": "Pod"}))),
+        old_object in field(Just(hardened_pod())),
+        dry_run in field(any::<bool>().prop_map(Value::Bool)),
+        request_is_a_mapping in prop::bool::weighted(0.95),
+    ) {
+        let mut request = serde_json::Map::new();
+        for (key, value) in [("uid", &uid), ("operation", &operation), ("object", &object),
+                             ("namespace", &namespace), ("kind", &kind),
+                             ("oldObject", &old_object), ("dryRun", &dry_run)] {
+            if let Some(value) = value {
+                request.insert(key.to_string(), value.clone());
+            }
+        }
+        let request = if request_is_a_mapping { Value::Object(request) } else { json!([uid]) };
+        let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
+        let answer = judge().review(body.to_string().as_bytes(), &no_labels);
+
+        let uid_text = request.get("uid").and_then(Value::as_str);
+        let operation_text = request.get("operation").and_then(Value::as_str);
+        let judged = matches!(operation_text, Some("CREATE" | "UPDATE"));
+        let has_object = request.get("object").is_some_and(Value::is_object);
+        let answerable = uid_text.is_some() && operation_text.is_some() && (!judged || has_object);
+        match answer {
+            Ok(verdict) => {
+                prop_assert!(answerable, "answered {request}");
+                prop_assert_eq!(verdict.review["response"]["uid"].as_str(), uid_text);
+                if !judged {
+                    prop_assert!(verdict.allowed);
+                    prop_assert_eq!(verdict.outcome, "skipped");
+                }
+            }
+            Err(error) => {
+                prop_assert!(!answerable, "refused {request}: {error}");
+                prop_assert!(matches!(error, BadReview::NotAReview(_)), "{error}");
+            }
+        }
+    }
+
     #[test]
     fn objects_of_any_shape_get_a_verdict(value in json_value()) {
         let body = json!({
@@ -403,6 +454,26 @@ proptest! {
         });
         prop_assert!(judge().review(body.to_string().as_bytes(), &no_labels).is_ok());
     }
+}
+
+/// An AdmissionReview field: absent, as the API server sends it (`valid`), or any JSON at all.
+fn field(valid: impl Strategy<Value = Value> + 'static) -> impl Strategy<Value = Option<Value>> {
+    prop_oneof![
+        1 => Just(None),
+        6 => valid.prop_map(Some),
+        2 => json_value().prop_map(Some),
+    ]
+}
+
+fn hardened_pod() -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+                 "containers": [{"name": "web", "image": "registry.example.com/shop/web:1.4.2",
+                                 "securityContext": {"allowPrivilegeEscalation": false,
+                                                     "capabilities": {"drop": ["ALL"]}}}]}
+    })
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
