@@ -3,6 +3,7 @@
 
 use palisade_model::Object;
 
+use crate::attack::Exposures;
 use crate::kubelet::{Kubelet, KubeletsBuilder};
 use crate::netpol::Network;
 use crate::rbac;
@@ -14,6 +15,7 @@ pub struct InventoryBuilder {
     network: Network,
     resources: ResourcesBuilder,
     kubelets: KubeletsBuilder,
+    exposures: Exposures,
 }
 
 /// Built-in kinds no whole-input analysis reads (RBAC, NetworkPolicy, resources, kubelets):
@@ -23,7 +25,6 @@ const IGNORED_KINDS: &[&str] = &[
     "Endpoints",
     "EndpointSlice",
     "Event",
-    "Ingress",
     "IngressClass",
     "PersistentVolume",
     "PersistentVolumeClaim",
@@ -57,6 +58,7 @@ impl InventoryBuilder {
         self.network.add(object);
         self.resources.add(object);
         self.kubelets.add(object);
+        self.exposures.add(object);
     }
 
     pub fn merge(&mut self, other: InventoryBuilder) {
@@ -64,6 +66,7 @@ impl InventoryBuilder {
         self.network.merge(other.network);
         self.resources.merge(other.resources);
         self.kubelets.merge(other.kubelets);
+        self.exposures.exposures.extend(other.exposures.exposures);
     }
 
     /// `rbac_bootstrap`: assume Kubernetes' default RBAC policy.
@@ -73,6 +76,7 @@ impl InventoryBuilder {
             network: self.network,
             resources: self.resources.build(),
             kubelets: self.kubelets.build(),
+            exposures: self.exposures,
         }
     }
 }
@@ -83,4 +87,6 @@ pub struct Inventory {
     pub network: Network,
     pub resources: Resources,
     pub kubelets: Vec<Kubelet>,
+    /// The Services the internet reaches (attack paths start there).
+    pub exposures: Exposures,
 }

@@ -8,9 +8,12 @@
 //! * [`selector`]: label selectors;
 //! * [`image`]: container image references;
 //! * [`resources`]: container requests and limits after defaulting and LimitRanges;
-//! * [`credentials`]: values that look like credentials, judged without ever showing them.
+//! * [`credentials`]: values that look like credentials, judged without ever showing them;
+//! * [`attack`]: attack paths from the internet, joining exposure, reachability, mounted
+//!   tokens, node escapes and RBAC escalation.
 
 pub mod admission;
+pub mod attack;
 pub mod audit_policy;
 pub mod credentials;
 pub mod custom;

@@ -90,6 +90,45 @@ pub enum Command {
     /// Print the version, the commit and date it was built from, the target and the number
     /// of rules (`--format json` for scripts).
     Version(VersionArgs),
+    /// Attack paths: from the internet, through exposed Services, the pods they reach, the
+    /// tokens those pods hold and what the tokens can do, to cluster-admin or a node.
+    Paths(AttackPathsArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AttackTarget {
+    ClusterAdmin,
+    Node,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PathsOutput {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+        palisade paths k8s/                       # the internet to cluster-admin\n  \
+        palisade paths --to node k8s/\n  \
+        palisade paths --cluster --format json -o paths.json\n\
+        \n\
+        Hops, each proved from the input and located: the internet reaches a Service (type LoadBalancer or NodePort, externalIPs, an Ingress rule); the Service sends to the workloads its selector picks, where the NetworkPolicy tiers let the traffic in (from every internet address; from any pod behind an Ingress); a workload's pods hold its ServiceAccount's token unless automountServiceAccountToken is false, and take their node when they break the baseline Pod Security level; from there, the escalation paths of `palisade rbac paths`.\n\
+        \n\
+        Exit codes: 0 no path; 1 a path exists; 2 usage or input errors.")]
+pub struct AttackPathsArgs {
+    #[command(flatten)]
+    pub input: PolicyInput,
+    /// Where the paths lead.
+    #[arg(long, value_enum, default_value_t = AttackTarget::ClusterAdmin)]
+    pub to: AttackTarget,
+    /// text (each hop, explained, with its place), or json: {paths: [{from, to, hops: [{edge,
+    /// reached, object, location, explanation}]}]}.
+    #[arg(long, value_enum, default_value_t = PathsOutput::Text)]
+    pub format: PathsOutput,
+    /// Leave out paths longer than this many hops.
+    #[arg(long, value_name = "N")]
+    pub max_hops: Option<usize>,
 }
 
 #[derive(Args, Debug)]

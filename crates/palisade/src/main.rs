@@ -8,6 +8,7 @@ mod cluster_cmd;
 mod fix_cmd;
 mod netpol_cmd;
 mod operator_cmd;
+mod paths_cmd;
 mod policy_cmd;
 mod rbac_cmd;
 mod render;
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Command::Operator(args) => operator_cmd::run_operator(&args, cli.kubernetes_version),
         Command::Audit(command) => audit_cmd::run(&command),
         Command::Version(args) => print_version(&args.format),
+        Command::Paths(args) => paths_cmd::run(&args),
         Command::Completions(args) => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();

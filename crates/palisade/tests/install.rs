@@ -446,7 +446,7 @@ fn the_bundled_examples_apply_cleanly_to_a_real_cluster() {
     let Some(kubectl) = tool("kubectl", "applying the bundled examples") else {
         return;
     };
-    for example in ["shop", "netpol", "rbac"] {
+    for example in ["shop", "netpol", "rbac", "paths"] {
         let Some(cluster) = palisade_testkit::TestCluster::own(&format!("examples/{example}"))
         else {
             return;

@@ -520,6 +520,13 @@ impl Graph {
         next
     }
 
+    /// The shortest path from `start` (a node, say) to `target`, steps through capability
+    /// vertices merged; `None` when there is none.
+    pub fn path_from(&self, start: &Identity, target: &Identity) -> Option<Vec<Step>> {
+        let next = self.next_steps(target);
+        walk(&next, start, target)
+    }
+
     /// The shortest path to `target` from every subject for which `start` is true, with steps
     /// through capability vertices merged into one explained step.
     pub fn paths_to(
@@ -540,31 +547,7 @@ impl Graph {
         starts
             .into_iter()
             .filter_map(|subject| {
-                let mut at = Identity::Subject(subject.clone());
-                let mut steps: Vec<Step> = Vec::new();
-                let mut merging: Option<Step> = None;
-                while &at != target {
-                    let step = next.get(&at)?;
-                    let combined = match merging.take() {
-                        Some(mut open) => {
-                            if !step.reason.is_empty() {
-                                open.reason = format!("{}, {}", open.reason, step.reason);
-                            }
-                            open.to = step.to.clone();
-                            open
-                        }
-                        None => (*step).clone(),
-                    };
-                    if combined.to.is_capability() {
-                        merging = Some(combined);
-                    } else {
-                        steps.push(combined);
-                    }
-                    at = step.to.clone();
-                    if steps.len() > 64 {
-                        return None;
-                    }
-                }
+                let steps = walk(&next, &Identity::Subject(subject.clone()), target)?;
                 Some(EscalationPath {
                     start: subject.clone(),
                     steps,
@@ -572,4 +555,39 @@ impl Graph {
             })
             .collect()
     }
+}
+
+/// Follows `next` from `start` to `target`, merging the steps through capability vertices into
+/// the step that reached them; `None` when `start` cannot get there.
+fn walk(
+    next: &HashMap<&Identity, &Step>,
+    start: &Identity,
+    target: &Identity,
+) -> Option<Vec<Step>> {
+    let mut at = start.clone();
+    let mut steps: Vec<Step> = Vec::new();
+    let mut merging: Option<Step> = None;
+    while &at != target {
+        let step = next.get(&at)?;
+        let combined = match merging.take() {
+            Some(mut open) => {
+                if !step.reason.is_empty() {
+                    open.reason = format!("{}, {}", open.reason, step.reason);
+                }
+                open.to = step.to.clone();
+                open
+            }
+            None => (*step).clone(),
+        };
+        if combined.to.is_capability() {
+            merging = Some(combined);
+        } else {
+            steps.push(combined);
+        }
+        at = step.to.clone();
+        if steps.len() > 64 {
+            return None;
+        }
+    }
+    Some(steps)
 }

@@ -1,0 +1,419 @@
+//! Attack paths: how far someone on the internet gets. Each hop is an edge Palisade can prove
+//! from the input, with the place that makes it hold:
+//!
+//! 1. the internet → a Service it can reach: `type: LoadBalancer` or `NodePort`,
+//!    `externalIPs`, or an Ingress rule that routes to it;
+//! 2. the Service → each workload it sends to (its selector), when the NetworkPolicy tiers let
+//!    that traffic in: from every internet address for a Service the internet reaches
+//!    directly, from any pod for one behind an Ingress (the ingress controller's pods are not
+//!    in the input);
+//! 3. the workload → its ServiceAccount, when the account's token is mounted into its pods
+//!    (`automountServiceAccountToken`, the pod's over the account's, true unless set false);
+//!    or → its node, when the pod breaks the baseline Pod Security level (privileged, host
+//!    namespaces, hostPath);
+//! 4. from there, the escalation graph of [`crate::rbac::paths`]: what the account (or the
+//!    node's credentials and the tokens of the other pods on it) leads to, up to cluster-admin.
+//!
+//! Paths are found breadth-first through the escalation graph, so each is the shortest from
+//! its exposed workload; they are listed shortest first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use palisade_model::{FieldPath, Object, ObjectRef};
+
+use crate::netpol::{Cidr, Endpoint, NetWorkload, Network};
+use crate::rbac::paths::{Graph, Identity, Step};
+use crate::rbac::{Inventory, Source, Subject, SubjectKind};
+
+/// How the internet reaches a Service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exposure {
+    pub namespace: String,
+    pub service: String,
+    /// `type LoadBalancer`, `type NodePort`, `externalIPs`, or `Ingress shop/web`.
+    pub how: String,
+    /// Through an Ingress (the traffic arrives from the ingress controller's pods).
+    pub via_ingress: bool,
+    pub source: Source,
+}
+
+/// The Services of the input the internet can reach, read object by object.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Exposures {
+    pub exposures: Vec<Exposure>,
+}
+
+impl Exposures {
+    /// Takes what exposes a Service from `object`: a Service's type and external IPs, an
+    /// Ingress's backends (its default backend and every rule's paths).
+    pub fn add(&mut self, object: &Object) {
+        let namespace = crate::rbac::namespace_of(object);
+        match (object.group(), object.kind()) {
+            ("", "Service") => {
+                let Some(spec) = object.root.get("spec") else {
+                    return;
+                };
+                let kind = spec.str_of("type").unwrap_or("ClusterIP");
+                if matches!(kind, "LoadBalancer" | "NodePort") {
+                    self.push(
+                        object,
+                        &namespace,
+                        &object.reference.name,
+                        format!("type {kind}"),
+                        FieldPath::root().key("spec").key("type"),
+                        false,
+                    );
+                }
+                if spec
+                    .get("externalIPs")
+                    .is_some_and(|ips| !ips.as_seq().is_empty())
+                {
+                    self.push(
+                        object,
+                        &namespace,
+                        &object.reference.name,
+                        "externalIPs".to_string(),
+                        FieldPath::root().key("spec").key("externalIPs"),
+                        false,
+                    );
+                }
+            }
+            ("networking.k8s.io" | "extensions", "Ingress") => {
+                let how = format!("Ingress {namespace}/{}", object.reference.name);
+                let spec_path = FieldPath::root().key("spec");
+                let Some(spec) = object.root.get("spec") else {
+                    return;
+                };
+                if let Some(service) = spec
+                    .at(&["defaultBackend", "service", "name"])
+                    .and_then(|n| n.as_str())
+                {
+                    let path = spec_path.key("defaultBackend");
+                    self.push(object, &namespace, service, how.clone(), path, true);
+                }
+                for (r, rule) in spec
+                    .get("rules")
+                    .map(|r| r.as_seq())
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                {
+                    for (p, route) in rule
+                        .at(&["http", "paths"])
+                        .map(|p| p.as_seq())
+                        .unwrap_or_default()
+                        .iter()
+                        .enumerate()
+                    {
+                        if let Some(service) = route
+                            .at(&["backend", "service", "name"])
+                            .and_then(|n| n.as_str())
+                        {
+                            let path = spec_path
+                                .key("rules")
+                                .index(r)
+                                .key("http")
+                                .key("paths")
+                                .index(p)
+                                .key("backend");
+                            self.push(object, &namespace, service, how.clone(), path, true);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn push(
+        &mut self,
+        object: &Object,
+        namespace: &str,
+        service: &str,
+        how: String,
+        path: FieldPath,
+        via_ingress: bool,
+    ) {
+        let exposure = Exposure {
+            namespace: namespace.to_string(),
+            service: service.to_string(),
+            how,
+            via_ingress,
+            source: Source::of(object, &path, false),
+        };
+        // One Ingress routing several paths to one Service exposes it once.
+        if !self.exposures.iter().any(|e| {
+            e.namespace == exposure.namespace
+                && e.service == exposure.service
+                && e.how == exposure.how
+        }) {
+            self.exposures.push(exposure);
+        }
+    }
+}
+
+/// What a hop is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    /// The internet reaches a Service.
+    Exposed,
+    /// The Service sends to a workload that the NetworkPolicy tiers let the traffic into.
+    Reaches,
+    /// The workload's pods hold its ServiceAccount's token.
+    MountsToken,
+    /// The workload's pods can take their node.
+    EscapesToNode,
+    /// A step of the escalation graph.
+    Escalates,
+}
+
+impl Edge {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Edge::Exposed => "exposed",
+            Edge::Reaches => "reaches",
+            Edge::MountsToken => "mounts-token",
+            Edge::EscapesToNode => "escapes-to-node",
+            Edge::Escalates => "escalates",
+        }
+    }
+}
+
+/// One hop of a path: what is reached, why, and where the input says so.
+#[derive(Clone, Debug)]
+pub struct Hop {
+    pub edge: Edge,
+    /// What this hop reaches (`Service shop/web`, `Deployment shop/web`, `cluster-admin`).
+    pub reached: String,
+    pub explanation: String,
+    pub source: Option<Source>,
+}
+
+/// A chain from the internet to the goal.
+#[derive(Clone, Debug)]
+pub struct AttackPath {
+    pub to: Identity,
+    pub hops: Vec<Hop>,
+}
+
+/// Every internet address at once: a NetworkPolicy that lets in only part of the internet
+/// does not count as letting the internet in.
+fn internet() -> Cidr {
+    Cidr::parse("0.0.0.0/0").unwrap_or(Cidr {
+        addr: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        prefix: 0,
+    })
+}
+
+/// The goal of a search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Goal {
+    ClusterAdmin,
+    Node,
+}
+
+impl Goal {
+    fn identity(self) -> Identity {
+        match self {
+            Goal::ClusterAdmin => Identity::ClusterAdmin,
+            Goal::Node => Identity::Node,
+        }
+    }
+}
+
+/// A workload as both analyses see it.
+struct Entry<'a> {
+    net: &'a NetWorkload,
+    exposure: &'a Exposure,
+    ports: String,
+}
+
+/// Every path from the internet to `goal`, shortest first (then by where it starts).
+pub fn from_internet(
+    inventory: &Inventory,
+    network: &Network,
+    exposures: &Exposures,
+    goal: Goal,
+) -> Vec<AttackPath> {
+    let internet = internet();
+    let stranger = NetWorkload::stranger();
+    // Exposed workloads the traffic gets into.
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    for exposure in &exposures.exposures {
+        let Some(service) = network.service(&exposure.namespace, &exposure.service) else {
+            continue;
+        };
+        for index in network.backends(service) {
+            let Some(net) = network.workloads.get(index) else {
+                continue;
+            };
+            let from = if exposure.via_ingress {
+                Endpoint::Workload(&stranger)
+            } else {
+                Endpoint::External(&internet)
+            };
+            let reach = network.reach(from, Endpoint::Workload(net));
+            if reach.ports.is_empty() {
+                continue;
+            }
+            entries.push(Entry {
+                net,
+                exposure,
+                ports: reach.ports.to_string(),
+            });
+        }
+    }
+    let graph = Graph::build(inventory);
+    let target = goal.identity();
+    // The escalation paths of the accounts the exposed pods hold, and of a node, found once.
+    let mut accounts: BTreeSet<Subject> = BTreeSet::new();
+    let mut tokens: Vec<(usize, Subject, Source, String)> = Vec::new();
+    let mut escapes: Vec<(usize, Source)> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let Some(workload) = inventory
+            .workloads
+            .iter()
+            .find(|w| w.object == entry.net.object)
+        else {
+            continue;
+        };
+        if workload.privileged {
+            escapes.push((i, workload.spec.clone()));
+        }
+        let account = inventory.service_account(&workload.namespace, &workload.service_account);
+        let mounted = match (
+            &workload.automount,
+            account.and_then(|a| a.automount.as_ref()),
+        ) {
+            (Some((pod, at)), _) => pod.then(|| {
+                (
+                    at.clone(),
+                    "the pod sets automountServiceAccountToken: true".to_string(),
+                )
+            }),
+            (None, Some((account_setting, at))) => account_setting.then(|| {
+                (
+                    at.clone(),
+                    "its ServiceAccount sets automountServiceAccountToken: true".to_string(),
+                )
+            }),
+            (None, None) => Some((
+                workload.source.clone(),
+                "nothing sets automountServiceAccountToken: false, so the token is mounted"
+                    .to_string(),
+            )),
+        };
+        if let Some((at, why)) = mounted {
+            let subject = Subject {
+                kind: SubjectKind::ServiceAccount,
+                name: workload.service_account.clone(),
+                namespace: Some(workload.namespace.clone()),
+            };
+            accounts.insert(subject.clone());
+            tokens.push((i, subject, at, why));
+        }
+    }
+    let escalations: BTreeMap<Subject, Vec<Step>> = graph
+        .paths_to(&target, |s| accounts.contains(s))
+        .into_iter()
+        .map(|path| (path.start, path.steps))
+        .collect();
+    let from_node: Option<Vec<Step>> = match goal {
+        Goal::Node => Some(Vec::new()),
+        Goal::ClusterAdmin => graph.path_from(&Identity::Node, &target),
+    };
+
+    let mut paths = Vec::new();
+    for (i, subject, at, why) in &tokens {
+        let entry = &entries[*i];
+        let Some(steps) = escalations.get(subject) else {
+            continue;
+        };
+        let mut hops = entry_hops(entry);
+        hops.push(Hop {
+            edge: Edge::MountsToken,
+            reached: subject.display(),
+            explanation: format!("its pods hold the account's token: {why}"),
+            source: Some(at.clone()),
+        });
+        hops.extend(steps.iter().map(escalation_hop));
+        paths.push(AttackPath {
+            to: target.clone(),
+            hops,
+        });
+    }
+    if let Some(after_node) = &from_node {
+        for (i, spec) in &escapes {
+            let entry = &entries[*i];
+            let mut hops = entry_hops(entry);
+            hops.push(Hop {
+                edge: Edge::EscapesToNode,
+                reached: "a node".to_string(),
+                explanation: "its pods break the baseline Pod Security level (privileged, host namespaces or hostPath): a process in them is root on the node".to_string(),
+                source: Some(spec.clone()),
+            });
+            hops.extend(after_node.iter().map(escalation_hop));
+            paths.push(AttackPath {
+                to: target.clone(),
+                hops,
+            });
+        }
+    }
+    paths.sort_by(|a, b| {
+        a.hops
+            .len()
+            .cmp(&b.hops.len())
+            .then_with(|| a.hops[1].reached.cmp(&b.hops[1].reached))
+            .then_with(|| a.hops[0].reached.cmp(&b.hops[0].reached))
+    });
+    paths
+}
+
+fn describe(object: &ObjectRef) -> String {
+    match &object.namespace {
+        Some(ns) => format!("{} {ns}/{}", object.kind, object.name),
+        None => format!("{} {}", object.kind, object.name),
+    }
+}
+
+/// The first two hops: the internet to the Service, the Service to the workload.
+fn entry_hops(entry: &Entry<'_>) -> Vec<Hop> {
+    let exposure = entry.exposure;
+    let from = if exposure.via_ingress {
+        "any pod (the ingress controller's)"
+    } else {
+        "every internet address"
+    };
+    vec![
+        Hop {
+            edge: Edge::Exposed,
+            reached: format!("Service {}/{}", exposure.namespace, exposure.service),
+            explanation: format!("the internet reaches it through {}", exposure.how),
+            source: Some(exposure.source.clone()),
+        },
+        Hop {
+            edge: Edge::Reaches,
+            reached: describe(&entry.net.object),
+            explanation: format!(
+                "the Service's selector picks its pods, and the NetworkPolicy tiers let {from} in on {}",
+                entry.ports
+            ),
+            source: Some(entry.net.source.clone()),
+        },
+    ]
+}
+
+fn escalation_hop(step: &Step) -> Hop {
+    Hop {
+        edge: Edge::Escalates,
+        reached: step.to.display(),
+        explanation: format!("{} {}", step.from.display(), step.reason),
+        source: step.granted_by.clone(),
+    }
+}
+
+/// The object a hop's place names, for reports.
+pub fn object_of(hop: &Hop) -> Option<Arc<ObjectRef>> {
+    hop.source.as_ref().map(|s| Arc::clone(&s.object))
+}

@@ -1,0 +1,177 @@
+//! `palisade paths` on the bundled attack-path example: what the internet reaches and how far
+//! it gets, pinned hop by hop; exit codes as for `rbac paths`.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/paths")
+}
+
+fn paths(args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .arg("paths")
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// (edge, reached, file name:line) of each hop.
+fn hops(path: &Value) -> Vec<(String, String, String)> {
+    path["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .map(|hop| {
+            let place = hop["location"]["file"].as_str().map_or(String::new(), |f| {
+                let name = Path::new(f)
+                    .file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+                format!("{name}:{}", hop["location"]["line"])
+            });
+            (
+                hop["edge"].as_str().unwrap_or_default().to_string(),
+                hop["reached"].as_str().unwrap_or_default().to_string(),
+                place,
+            )
+        })
+        .collect()
+}
+
+fn owned(hops: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    hops.iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_example_has_two_ways_from_the_internet_to_cluster_admin() {
+    let dir = example();
+    let (code, out) = paths(&["--format", "json", dir.to_str().expect("UTF-8")]);
+    assert_eq!(code, Some(1), "a path exists: {out}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    let found = report["paths"].as_array().expect("paths");
+    assert_eq!(found.len(), 2, "{out}");
+    assert_eq!(found[0]["from"], "internet");
+    assert_eq!(found[0]["to"], "cluster-admin");
+    assert_eq!(
+        hops(&found[0]),
+        owned(&[
+            ("exposed", "Service storefront/web", "storefront.yaml:36"),
+            ("reaches", "Deployment storefront/web", "storefront.yaml:21"),
+            (
+                "mounts-token",
+                "ServiceAccount storefront/web",
+                "storefront.yaml:23"
+            ),
+            (
+                "escalates",
+                "ServiceAccount ci/deployer",
+                "storefront.yaml:48"
+            ),
+            ("escalates", "cluster-admin", "ci.yaml:14"),
+        ])
+    );
+    // Behind an Ingress, a pod in the host's process namespace: its node, then the tokens of
+    // the pods on it.
+    assert_eq!(
+        hops(&found[1])[..3],
+        owned(&[
+            ("exposed", "Service payments/status", "payments.yaml:120"),
+            ("reaches", "Deployment payments/status", "payments.yaml:88"),
+            ("escapes-to-node", "a node", "payments.yaml:89"),
+        ])[..]
+    );
+    // The checkout API holds no token, the console lets in the office only: neither starts one.
+    assert!(
+        !out.contains("payments/checkout") && !out.contains("payments/console"),
+        "{out}"
+    );
+}
+
+#[test]
+fn text_names_every_hop_with_its_place_and_limits_apply() {
+    let dir = example();
+    let dir = dir.to_str().expect("UTF-8");
+    let (code, out) = paths(&["--to", "node", dir]);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.starts_with("the internet → a node in 3 hops, through Deployment payments/status:\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  1. → Service payments/status: the internet reaches it through Ingress payments/status ("),
+        "{out}"
+    );
+    let (_, short) = paths(&["--max-hops", "5", "--format", "json", dir]);
+    let report: Value = serde_json::from_str(&short).expect("JSON");
+    assert_eq!(report["paths"].as_array().map(Vec::len), Some(1), "{short}");
+
+    // Without anything exposed: no path, exit 0; without input: exit 2.
+    let quiet = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(example().join("ci.yaml"), quiet.path().join("ci.yaml")).expect("copy");
+    let (code, out) = paths(&[quiet.path().to_str().expect("UTF-8")]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        out,
+        "No path from the internet to cluster-admin in the input.\n"
+    );
+    let (code, _) = paths(&[]);
+    assert_eq!(code, Some(2));
+}
+
+/// The example applied to a real API server: `--cluster` finds the same paths, hop by hop, as
+/// the files do (the cluster's objects have no file places; they name the object instead).
+#[test]
+fn a_live_cluster_has_the_same_paths_as_its_files() {
+    let Some(cluster) = palisade_testkit::TestCluster::own("paths --cluster") else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(example())
+        .expect("example")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let all: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("read"))
+        .collect();
+    cluster.apply(&all.join("\n---\n"));
+    let dir = example();
+    let (_, from_files) = paths(&["--format", "json", dir.to_str().expect("UTF-8")]);
+    let live = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args(["paths", "--cluster", "--format", "json", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let shape = |text: &str| -> Vec<Vec<(String, String)>> {
+        let report: Value = serde_json::from_str(text).expect("JSON");
+        report["paths"]
+            .as_array()
+            .expect("paths")
+            .iter()
+            .map(|p| {
+                hops(p)
+                    .into_iter()
+                    .map(|(edge, reached, _)| (edge, reached))
+                    .collect()
+            })
+            .collect()
+    };
+    let live_text = String::from_utf8_lossy(&live.stdout).into_owned();
+    assert_eq!(shape(&live_text), shape(&from_files), "{live_text}");
+}
