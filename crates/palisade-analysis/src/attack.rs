@@ -270,12 +270,13 @@ pub fn from_internet(
     let mut accounts: BTreeSet<Subject> = BTreeSet::new();
     let mut tokens: Vec<(usize, Subject, Source, String)> = Vec::new();
     let mut escapes: Vec<(usize, Source)> = Vec::new();
+    let workloads: std::collections::HashMap<&ObjectRef, &crate::rbac::Workload> = inventory
+        .workloads
+        .iter()
+        .map(|w| (w.object.as_ref(), w))
+        .collect();
     for (i, entry) in entries.iter().enumerate() {
-        let Some(workload) = inventory
-            .workloads
-            .iter()
-            .find(|w| w.object == entry.net.object)
-        else {
+        let Some(workload) = workloads.get(entry.net.object.as_ref()) else {
             continue;
         };
         if workload.privileged {

@@ -336,11 +336,20 @@ impl Network {
         let Some(selector) = &service.selector else {
             return Vec::new();
         };
-        self.workloads
+        // Through the namespace index: a Service picks pods of its own namespace only.
+        self.index
+            .workloads
+            .get_or_init(|| positions(&self.workloads, |w| &w.namespace))
+            .get(&service.namespace)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
-            .enumerate()
-            .filter(|(_, w)| w.namespace == service.namespace && selector.matches(&w.labels))
-            .map(|(i, _)| i)
+            .copied()
+            .filter(|&i| {
+                self.workloads
+                    .get(i)
+                    .is_some_and(|w| selector.matches(&w.labels))
+            })
             .collect()
     }
 
