@@ -2,8 +2,8 @@
 
 use crate::rules::{
     admission, api, audit, audit_log, control_plane, encryption, exposure, image, kubelet, mesh,
-    namespace, netpol, node_files, pss, rbac, resources, secrets, service_account, suppression,
-    workload,
+    namespace, netpol, node_files, paths, pss, rbac, resources, secrets, service_account,
+    suppression, workload,
 };
 use crate::Rule;
 
@@ -81,6 +81,7 @@ pub static RULES: &[&Rule] = &[
     &exposure::load_balancer::RULE,
     &exposure::node_port::RULE,
     &exposure::external_ips::RULE,
+    &paths::from_internet::RULE,
     &exposure::ingress_without_tls::RULE,
     &exposure::nginx_snippets::RULE,
     &exposure::default_namespace::RULE,

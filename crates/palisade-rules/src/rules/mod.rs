@@ -13,6 +13,7 @@ pub mod mesh;
 pub mod namespace;
 pub mod netpol;
 pub mod node_files;
+pub mod paths;
 pub mod pss;
 pub mod rbac;
 pub mod resources;
