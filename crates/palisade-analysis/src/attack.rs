@@ -24,7 +24,7 @@ use palisade_model::{FieldPath, Object, ObjectRef};
 
 use crate::netpol::{Cidr, Endpoint, NetWorkload, Network};
 use crate::rbac::paths::{Graph, Identity, Step};
-use crate::rbac::{Inventory, Source, Subject, SubjectKind};
+use crate::rbac::{Inventory, Source, Subject, SubjectKind, Workload};
 
 /// How the internet reaches a Service.
 #[derive(Clone, Debug, PartialEq)]
@@ -229,6 +229,93 @@ struct Entry<'a> {
     ports: String,
 }
 
+/// Where an attacker starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// Anyone on the internet.
+    Internet,
+    /// Code running in a workload's pods (`namespace`, kind, name), as after a compromise.
+    Workload {
+        namespace: String,
+        kind: String,
+        name: String,
+    },
+    /// A user, group or service account's credentials.
+    Subject(Subject),
+}
+
+impl Start {
+    pub fn display(&self) -> String {
+        match self {
+            Start::Internet => "the internet".to_string(),
+            Start::Workload {
+                namespace,
+                kind,
+                name,
+            } => format!("{kind} {namespace}/{name}"),
+            Start::Subject(subject) => subject.display(),
+        }
+    }
+}
+
+/// Every path from `start` to `goal`, shortest first (then by where it starts).
+pub fn paths(
+    inventory: &Inventory,
+    network: &Network,
+    exposures: &Exposures,
+    start: &Start,
+    goal: Goal,
+) -> Vec<AttackPath> {
+    let graph = Graph::build(inventory);
+    let target = goal.identity();
+    let mut found = match start {
+        Start::Internet => {
+            let entries = entries(network, exposures);
+            let prefixes: Vec<(&ObjectRef, Vec<Hop>)> = entries
+                .iter()
+                .map(|entry| (entry.net.object.as_ref(), entry_hops(entry)))
+                .collect();
+            beyond_workloads(inventory, &graph, goal, &prefixes)
+        }
+        Start::Workload {
+            namespace,
+            kind,
+            name,
+        } => {
+            let chosen: Vec<(&ObjectRef, Vec<Hop>)> = inventory
+                .workloads
+                .iter()
+                .filter(|w| {
+                    &w.namespace == namespace
+                        && w.object.kind.eq_ignore_ascii_case(kind)
+                        && &w.object.name == name
+                })
+                .map(|w| (w.object.as_ref(), Vec::new()))
+                .collect();
+            beyond_workloads(inventory, &graph, goal, &chosen)
+        }
+        Start::Subject(subject) => graph
+            .paths_to(&target, |s| s == subject)
+            .into_iter()
+            .map(|path| AttackPath {
+                to: target.clone(),
+                hops: path.steps.iter().map(escalation_hop).collect(),
+            })
+            .collect(),
+    };
+    found.sort_by(|a, b| {
+        let key = |p: &AttackPath| {
+            (
+                p.hops.len(),
+                p.hops.get(1).map(|h| h.reached.clone()),
+                p.hops.first().map(|h| h.reached.clone()),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    found
+}
+
 /// Every path from the internet to `goal`, shortest first (then by where it starts).
 pub fn from_internet(
     inventory: &Inventory,
@@ -236,10 +323,14 @@ pub fn from_internet(
     exposures: &Exposures,
     goal: Goal,
 ) -> Vec<AttackPath> {
+    paths(inventory, network, exposures, &Start::Internet, goal)
+}
+
+/// The exposed workloads the internet's traffic gets into.
+fn entries<'a>(network: &'a Network, exposures: &'a Exposures) -> Vec<Entry<'a>> {
     let internet = internet();
     let stranger = NetWorkload::stranger();
-    // Exposed workloads the traffic gets into.
-    let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut entries: Vec<Entry<'a>> = Vec::new();
     for exposure in &exposures.exposures {
         let Some(service) = network.service(&exposure.namespace, &exposure.service) else {
             continue;
@@ -264,48 +355,60 @@ pub fn from_internet(
             });
         }
     }
-    let graph = Graph::build(inventory);
+    entries
+}
+
+/// Whether the pods of `workload` hold its account's token, and where the input says so.
+fn mounted_token(inventory: &Inventory, workload: &Workload) -> Option<(Source, String)> {
+    let account = inventory.service_account(&workload.namespace, &workload.service_account);
+    match (
+        &workload.automount,
+        account.and_then(|a| a.automount.as_ref()),
+    ) {
+        (Some((pod, at)), _) => pod.then(|| {
+            (
+                at.clone(),
+                "the pod sets automountServiceAccountToken: true".to_string(),
+            )
+        }),
+        (None, Some((account_setting, at))) => account_setting.then(|| {
+            (
+                at.clone(),
+                "its ServiceAccount sets automountServiceAccountToken: true".to_string(),
+            )
+        }),
+        (None, None) => Some((
+            workload.source.clone(),
+            "nothing sets automountServiceAccountToken: false, so the token is mounted".to_string(),
+        )),
+    }
+}
+
+/// The paths onward from workloads an attacker runs code in (each with the hops that got
+/// there): through the token their pods hold, or through their node.
+fn beyond_workloads(
+    inventory: &Inventory,
+    graph: &Graph,
+    goal: Goal,
+    reached: &[(&ObjectRef, Vec<Hop>)],
+) -> Vec<AttackPath> {
     let target = goal.identity();
-    // The escalation paths of the accounts the exposed pods hold, and of a node, found once.
-    let mut accounts: BTreeSet<Subject> = BTreeSet::new();
-    let mut tokens: Vec<(usize, Subject, Source, String)> = Vec::new();
-    let mut escapes: Vec<(usize, Source)> = Vec::new();
-    let workloads: std::collections::HashMap<&ObjectRef, &crate::rbac::Workload> = inventory
+    let workloads: std::collections::HashMap<&ObjectRef, &Workload> = inventory
         .workloads
         .iter()
         .map(|w| (w.object.as_ref(), w))
         .collect();
-    for (i, entry) in entries.iter().enumerate() {
-        let Some(workload) = workloads.get(entry.net.object.as_ref()) else {
+    let mut accounts: BTreeSet<Subject> = BTreeSet::new();
+    let mut tokens: Vec<(usize, Subject, Source, String)> = Vec::new();
+    let mut escapes: Vec<(usize, Source)> = Vec::new();
+    for (i, (object, _)) in reached.iter().enumerate() {
+        let Some(workload) = workloads.get(object) else {
             continue;
         };
         if workload.privileged {
             escapes.push((i, workload.spec.clone()));
         }
-        let account = inventory.service_account(&workload.namespace, &workload.service_account);
-        let mounted = match (
-            &workload.automount,
-            account.and_then(|a| a.automount.as_ref()),
-        ) {
-            (Some((pod, at)), _) => pod.then(|| {
-                (
-                    at.clone(),
-                    "the pod sets automountServiceAccountToken: true".to_string(),
-                )
-            }),
-            (None, Some((account_setting, at))) => account_setting.then(|| {
-                (
-                    at.clone(),
-                    "its ServiceAccount sets automountServiceAccountToken: true".to_string(),
-                )
-            }),
-            (None, None) => Some((
-                workload.source.clone(),
-                "nothing sets automountServiceAccountToken: false, so the token is mounted"
-                    .to_string(),
-            )),
-        };
-        if let Some((at, why)) = mounted {
+        if let Some((at, why)) = mounted_token(inventory, workload) {
             let subject = Subject {
                 kind: SubjectKind::ServiceAccount,
                 name: workload.service_account.clone(),
@@ -327,11 +430,10 @@ pub fn from_internet(
 
     let mut paths = Vec::new();
     for (i, subject, at, why) in &tokens {
-        let entry = &entries[*i];
         let Some(steps) = escalations.get(subject) else {
             continue;
         };
-        let mut hops = entry_hops(entry);
+        let mut hops = reached[*i].1.clone();
         hops.push(Hop {
             edge: Edge::MountsToken,
             reached: subject.display(),
@@ -346,8 +448,7 @@ pub fn from_internet(
     }
     if let Some(after_node) = &from_node {
         for (i, spec) in &escapes {
-            let entry = &entries[*i];
-            let mut hops = entry_hops(entry);
+            let mut hops = reached[*i].1.clone();
             hops.push(Hop {
                 edge: Edge::EscapesToNode,
                 reached: "a node".to_string(),
@@ -361,13 +462,6 @@ pub fn from_internet(
             });
         }
     }
-    paths.sort_by(|a, b| {
-        a.hops
-            .len()
-            .cmp(&b.hops.len())
-            .then_with(|| a.hops[1].reached.cmp(&b.hops[1].reached))
-            .then_with(|| a.hops[0].reached.cmp(&b.hops[0].reached))
-    });
     paths
 }
 

@@ -105,13 +105,17 @@ pub enum AttackTarget {
 pub enum PathsOutput {
     Text,
     Json,
+    Dot,
+    Mermaid,
 }
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
         palisade paths k8s/                       # the internet to cluster-admin\n  \
         palisade paths --to node k8s/\n  \
-        palisade paths --cluster --format json -o paths.json\n\
+        palisade paths --cluster --format json -o paths.json\n  \
+        palisade paths --from workload:shop/deployment/web k8s/   # after a compromise of web\n  \
+        palisade paths --from sa:ci/runner --format mermaid k8s/\n\
         \n\
         Hops, each proved from the input and located: the internet reaches a Service (type LoadBalancer or NodePort, externalIPs, an Ingress rule); the Service sends to the workloads its selector picks, where the NetworkPolicy tiers let the traffic in (from every internet address; from any pod behind an Ingress); a workload's pods hold its ServiceAccount's token unless automountServiceAccountToken is false, and take their node when they break the baseline Pod Security level; from there, the escalation paths of `palisade rbac paths`.\n\
         \n\
@@ -119,11 +123,15 @@ pub enum PathsOutput {
 pub struct AttackPathsArgs {
     #[command(flatten)]
     pub input: PolicyInput,
+    /// Where the paths start: internet, workload:NS/KIND/NAME (code running in its pods, as
+    /// after a compromise; `pod:` works too), sa:NS/NAME, user:NAME or group:NAME.
+    #[arg(long, value_name = "START", default_value = "internet", value_parser = parse_start)]
+    pub from: palisade_analysis::attack::Start,
     /// Where the paths lead.
     #[arg(long, value_enum, default_value_t = AttackTarget::ClusterAdmin)]
     pub to: AttackTarget,
-    /// text (each hop, explained, with its place), or json: {paths: [{from, to, hops: [{edge,
-    /// reached, object, location, explanation}]}]}.
+    /// text (each hop, explained, with its place), json ({paths: [{from, to, hops: [{edge,
+    /// reached, object, location, explanation}]}]}), dot (Graphviz) or mermaid.
     #[arg(long, value_enum, default_value_t = PathsOutput::Text)]
     pub format: PathsOutput,
     /// Leave out paths longer than this many hops.
@@ -1366,5 +1374,68 @@ mod help_tests {
             }
         }
         assert!(missing.is_empty(), "without help: {missing:?}");
+    }
+}
+
+/// `--from` of `palisade paths`.
+fn parse_start(value: &str) -> Result<palisade_analysis::attack::Start, String> {
+    use palisade_analysis::attack::Start;
+    use palisade_analysis::rbac::{Subject, SubjectKind};
+    if value == "internet" {
+        return Ok(Start::Internet);
+    }
+    let usage = "internet, workload:NS/KIND/NAME, sa:NS/NAME, user:NAME or group:NAME";
+    let Some((kind, rest)) = value.split_once(':') else {
+        return Err(format!("`{value}`: expected {usage}"));
+    };
+    let subject = |kind: SubjectKind, name: &str, namespace: Option<&str>| {
+        Start::Subject(Subject {
+            kind,
+            name: name.to_string(),
+            namespace: namespace.map(str::to_string),
+        })
+    };
+    match kind {
+        "workload" | "pod" => match rest.split('/').collect::<Vec<_>>()[..] {
+            [namespace, kind, name] if !namespace.is_empty() && !name.is_empty() => {
+                // As kubectl takes them: `deployment` is `Deployment`.
+                const KINDS: &[&str] = &[
+                    "Pod",
+                    "Deployment",
+                    "StatefulSet",
+                    "DaemonSet",
+                    "ReplicaSet",
+                    "ReplicationController",
+                    "Job",
+                    "CronJob",
+                ];
+                let kind = KINDS
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(kind))
+                    .map_or(kind.to_string(), |k| k.to_string());
+                Ok(Start::Workload {
+                    namespace: namespace.to_string(),
+                    kind,
+                    name: name.to_string(),
+                })
+            }
+            [namespace, name] if !namespace.is_empty() && !name.is_empty() => Ok(Start::Workload {
+                namespace: namespace.to_string(),
+                kind: "Pod".to_string(),
+                name: name.to_string(),
+            }),
+            _ => Err(format!(
+                "`{value}`: expected workload:NS/KIND/NAME (shop/deployment/web)"
+            )),
+        },
+        "sa" | "serviceaccount" => match rest.split_once('/') {
+            Some((namespace, name)) if !namespace.is_empty() && !name.is_empty() => {
+                Ok(subject(SubjectKind::ServiceAccount, name, Some(namespace)))
+            }
+            _ => Err(format!("`{value}`: expected sa:NS/NAME")),
+        },
+        "user" if !rest.is_empty() => Ok(subject(SubjectKind::User, rest, None)),
+        "group" if !rest.is_empty() => Ok(subject(SubjectKind::Group, rest, None)),
+        _ => Err(format!("`{value}`: expected {usage}")),
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use palisade_analysis::attack::{self, AttackPath, Goal};
+use palisade_analysis::attack::{self, AttackPath, Goal, Start};
 use serde_json::{json, Value};
 
 use crate::cli::{AttackPathsArgs, AttackTarget, PathsOutput};
@@ -16,25 +16,45 @@ pub fn run(args: &AttackPathsArgs) -> Result<u8> {
         &args.input.paths,
         !args.input.no_bootstrap,
     )?;
+    if let Start::Workload {
+        namespace,
+        kind,
+        name,
+    } = &args.from
+    {
+        let known = inventory.rbac.workloads.iter().any(|w| {
+            &w.namespace == namespace
+                && w.object.kind.eq_ignore_ascii_case(kind)
+                && &w.object.name == name
+        });
+        if !known {
+            anyhow::bail!(
+                "--from: no {kind} {namespace}/{name} in the input (a workload: Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, ...)"
+            );
+        }
+    }
     let goal = match args.to {
         AttackTarget::ClusterAdmin => Goal::ClusterAdmin,
         AttackTarget::Node => Goal::Node,
     };
-    let mut found = attack::from_internet(
+    let mut found = attack::paths(
         &inventory.rbac,
         &inventory.network,
         &inventory.exposures,
+        &args.from,
         goal,
     );
     if let Some(limit) = args.max_hops {
         found.retain(|path| path.hops.len() <= limit);
     }
+    let from = &args.from;
     let text = match args.format {
-        PathsOutput::Text => text(&found, goal),
+        PathsOutput::Text => text(&found, from, goal),
         PathsOutput::Json => format!(
             "{}\n",
-            serde_json::to_string_pretty(&as_json(&found, goal))?
+            serde_json::to_string_pretty(&as_json(&found, from, goal))?
         ),
+        PathsOutput::Dot | PathsOutput::Mermaid => graph(&found, from, args.format),
     };
     crate::emit(args.input.output.as_deref(), &text)?;
     // As `rbac paths`: 1 when a path exists, which CI should see; 2 when input was lost.
@@ -62,23 +82,30 @@ fn place(hop: &attack::Hop) -> Option<String> {
     })
 }
 
-fn text(paths: &[AttackPath], goal: Goal) -> String {
+fn text(paths: &[AttackPath], from: &Start, goal: Goal) -> String {
     let mut out = String::new();
     if paths.is_empty() {
         let _ = writeln!(
             out,
-            "No path from the internet to {} in the input.",
+            "No path from {} to {} in the input.",
+            from.display(),
             goal_name(goal)
         );
         return out;
     }
     for path in paths {
+        let through = match from {
+            Start::Internet => path.hops.get(1),
+            _ => path.hops.first(),
+        };
         let _ = writeln!(
             out,
-            "the internet → {} in {} hops, through {}:",
+            "{} → {} in {} hop{}, through {}:",
+            from.display(),
             goal_name(goal),
             path.hops.len(),
-            path.hops.get(1).map_or("", |h| h.reached.as_str())
+            if path.hops.len() == 1 { "" } else { "s" },
+            through.map_or("", |h| h.reached.as_str())
         );
         for (i, hop) in path.hops.iter().enumerate() {
             let at = place(hop).map_or(String::new(), |p| format!(" ({p})"));
@@ -94,7 +121,11 @@ fn text(paths: &[AttackPath], goal: Goal) -> String {
     out
 }
 
-fn as_json(paths: &[AttackPath], goal: Goal) -> Value {
+fn as_json(paths: &[AttackPath], from: &Start, goal: Goal) -> Value {
+    let from = match from {
+        Start::Internet => "internet".to_string(),
+        other => other.display(),
+    };
     let paths: Vec<Value> = paths
         .iter()
         .map(|path| {
@@ -114,8 +145,55 @@ fn as_json(paths: &[AttackPath], goal: Goal) -> Value {
                     })
                 })
                 .collect();
-            json!({"from": "internet", "to": goal_name(goal), "hops": hops})
+            json!({"from": from, "to": goal_name(goal), "hops": hops})
         })
         .collect();
     json!({"paths": paths})
+}
+
+/// The paths as one graph: every vertex a start, a hop's target or the goal, every edge a hop
+/// (Graphviz's dot, or Mermaid's flowchart), each edge labelled with its kind.
+fn graph(paths: &[AttackPath], from: &Start, format: PathsOutput) -> String {
+    let start = from.display();
+    let mut vertices: Vec<String> = vec![start.clone()];
+    let mut edges: Vec<(usize, usize, &'static str)> = Vec::new();
+    let vertex =
+        |name: &str, vertices: &mut Vec<String>| match vertices.iter().position(|v| v == name) {
+            Some(i) => i,
+            None => {
+                vertices.push(name.to_string());
+                vertices.len() - 1
+            }
+        };
+    for path in paths {
+        let mut at = 0;
+        for hop in &path.hops {
+            let to = vertex(&hop.reached, &mut vertices);
+            if !edges.iter().any(|&(f, t, _)| f == at && t == to) {
+                edges.push((at, to, hop.edge.as_str()));
+            }
+            at = to;
+        }
+    }
+    let label = |s: &str| s.replace('"', "'");
+    let mut out = String::new();
+    if format == PathsOutput::Dot {
+        out.push_str("digraph attack_paths {\n  rankdir=LR;\n  node [shape=box];\n");
+        for (i, name) in vertices.iter().enumerate() {
+            let _ = writeln!(out, "  v{i} [label=\"{}\"];", label(name));
+        }
+        for (from, to, edge) in &edges {
+            let _ = writeln!(out, "  v{from} -> v{to} [label=\"{edge}\"];");
+        }
+        out.push_str("}\n");
+    } else {
+        out.push_str("flowchart LR\n");
+        for (i, name) in vertices.iter().enumerate() {
+            let _ = writeln!(out, "  v{i}[\"{}\"]", label(name));
+        }
+        for (from, to, edge) in &edges {
+            let _ = writeln!(out, "  v{from} -->|{edge}| v{to}");
+        }
+    }
+    out
 }

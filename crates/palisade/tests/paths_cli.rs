@@ -127,6 +127,60 @@ fn text_names_every_hop_with_its_place_and_limits_apply() {
     assert_eq!(code, Some(2));
 }
 
+/// Other starts: code running in a workload (after a compromise), an account's or a user's
+/// credentials; a start the input lacks is an error. Dot and Mermaid draw the same hops.
+#[test]
+fn paths_start_where_told_and_draw_as_graphs() {
+    let dir = example();
+    let dir = dir.to_str().expect("UTF-8");
+    let (code, out) = paths(&[
+        "--from",
+        "workload:payments/deployment/status",
+        "--format",
+        "json",
+        dir,
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["paths"][0]["from"], "Deployment payments/status");
+    assert_eq!(
+        hops(&report["paths"][0])[0],
+        owned(&[("escapes-to-node", "a node", "payments.yaml:89")])[0]
+    );
+    // The checkout API holds no token and stays within baseline: nowhere to go from it.
+    let (code, out) = paths(&["--from", "workload:payments/Deployment/checkout", dir]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        out,
+        "No path from Deployment payments/checkout to cluster-admin in the input.\n"
+    );
+    let (code, out) = paths(&["--from", "sa:storefront/web", dir]);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.starts_with("ServiceAccount storefront/web → cluster-admin in 2 hops, through ServiceAccount ci/deployer:\n"),
+        "{out}"
+    );
+    let (code, _) = paths(&["--from", "workload:payments/deployment/missing", dir]);
+    assert_eq!(code, Some(2));
+    let (code, _) = paths(&["--from", "somewhere", dir]);
+    assert_eq!(code, Some(2));
+
+    let (_, dot) = paths(&["--format", "dot", dir]);
+    assert!(dot.starts_with("digraph attack_paths {"), "{dot}");
+    assert!(dot.contains("v0 [label=\"the internet\"];"), "{dot}");
+    assert!(
+        dot.contains("-> v1 [label=\"exposed\"];") || dot.contains("[label=\"exposed\"]"),
+        "{dot}"
+    );
+    let (_, mermaid) = paths(&["--format", "mermaid", dir]);
+    assert!(
+        mermaid.starts_with("flowchart LR\n  v0[\"the internet\"]\n"),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("-->|mounts-token|"), "{mermaid}");
+    assert!(mermaid.contains("-->|escapes-to-node|"), "{mermaid}");
+}
+
 /// The example applied to a real API server: `--cluster` finds the same paths, hop by hop, as
 /// the files do (the cluster's objects have no file places; they name the object instead).
 #[test]
