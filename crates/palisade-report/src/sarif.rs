@@ -118,6 +118,9 @@ fn rule_descriptor(rule: &RuleInfo) -> Value {
     })
 }
 
+/// The category of rules whose findings are chains (their related places are the hops).
+const ATTACK_PATHS: &str = "attack-paths";
+
 /// One result; `cluster` names the context of a live scan, whose findings have no file.
 fn result(finding: &Finding, rule_index: Option<usize>, cluster: Option<&str>) -> Value {
     let object = finding.object.display_name();
@@ -183,6 +186,23 @@ fn result(finding: &Finding, rule_index: Option<usize>, cluster: Option<&str>) -
     }
     if let Some(context) = live {
         result["properties"]["cluster"] = json!(context);
+    }
+    // A chain (an attack path) is also a code flow: the start, then each hop in order, which
+    // code scanning shows step by step.
+    if finding.rule.category == ATTACK_PATHS && !related.is_empty() {
+        let mut steps = vec![json!({"location": result["locations"][0].clone(),
+            "kinds": ["entry"]})];
+        steps.extend(related.iter().map(|hop| {
+            let mut at = hop.clone();
+            if let Some(map) = at.as_object_mut() {
+                map.remove("id");
+            }
+            json!({"location": at})
+        }));
+        result["codeFlows"] = json!([{
+            "message": {"text": finding.message},
+            "threadFlows": [{"locations": steps}],
+        }]);
     }
     if !related.is_empty() {
         result["relatedLocations"] = Value::Array(related);
@@ -406,6 +426,49 @@ mod schema {
         let notification = &run["invocations"][0]["toolExecutionNotifications"][0];
         assert!(notification.get("locations").is_none());
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn an_attack_path_is_a_code_flow_through_its_hops() {
+        let mut report = sample::report();
+        let mut path = report.findings[0].clone();
+        path.rule = &palisade_model::RuleRef {
+            code: "PAL-PATH-001",
+            name: "attack-path-from-internet",
+            category: "attack-paths",
+            controls: &["MITRE:T1190"],
+        };
+        path.related = vec![
+            palisade_model::Related {
+                object: path.object.clone(),
+                path: palisade_model::FieldPath::parse("/spec/template/spec"),
+                location: path.location.clone(),
+                message: "→ Deployment shop/web".into(),
+            },
+            palisade_model::Related {
+                object: path.object.clone(),
+                path: palisade_model::FieldPath::parse("/subjects/0"),
+                location: None,
+                message: "→ cluster-admin".into(),
+            },
+        ]
+        .into_boxed_slice();
+        report.findings = vec![path, report.findings[1].clone()];
+        let mut out = Vec::new();
+        write_sarif(&report, "0.1.0", &SarifOptions::default(), &mut out).expect("in memory");
+        let log: Value = serde_json::from_slice(&out).expect("json");
+        validate(&log).expect("valid SARIF");
+        let results = &log["runs"][0]["results"];
+        let steps = results[0]["codeFlows"][0]["threadFlows"][0]["locations"]
+            .as_array()
+            .expect("a thread flow");
+        assert_eq!(steps.len(), 3, "the start and two hops");
+        assert_eq!(steps[0]["kinds"], json!(["entry"]));
+        assert_eq!(steps[2]["location"]["message"]["text"], "→ cluster-admin");
+        assert!(
+            results[1].get("codeFlows").is_none(),
+            "other findings have none"
+        );
     }
 
     #[test]

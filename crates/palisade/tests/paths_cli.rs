@@ -229,3 +229,61 @@ fn a_live_cluster_has_the_same_paths_as_its_files() {
     let live_text = String::from_utf8_lossy(&live.stdout).into_owned();
     assert_eq!(shape(&live_text), shape(&from_files), "{live_text}");
 }
+
+/// In `scan`, PAL-PATH-001 sits on what exposes each Service, with the chain in its message;
+/// in SARIF the chain is a code flow that starts there.
+#[test]
+fn scan_reports_each_exposed_start_and_sarif_walks_the_chain() {
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "PAL-PATH-001",
+            "--format",
+            "sarif",
+        ])
+        .arg(example())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let log: Value = serde_json::from_slice(&output.stdout).expect("SARIF");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    let first = results
+        .iter()
+        .find(|r| {
+            r["message"]["text"]
+                .as_str()
+                .is_some_and(|m| m.contains("1. → Service storefront/web"))
+        })
+        .expect("the storefront's path");
+    assert_eq!(first["level"], "error");
+    let uri = |location: &Value| {
+        let uri = location["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let line = &location["physicalLocation"]["region"]["startLine"];
+        format!("{}:{line}", uri.rsplit('/').next().unwrap_or_default())
+    };
+    let steps: Vec<String> = first["codeFlows"][0]["threadFlows"][0]["locations"]
+        .as_array()
+        .expect("a code flow")
+        .iter()
+        .map(|step| uri(&step["location"]))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "storefront.yaml:36",
+            "storefront.yaml:21",
+            "storefront.yaml:23",
+            "storefront.yaml:48",
+            "ci.yaml:14"
+        ]
+    );
+    assert!(first["message"]["text"].as_str().is_some_and(|m| m
+        .starts_with("the internet reaches cluster-admin in 5 hops: 1. → Service storefront/web")));
+}
