@@ -25,6 +25,7 @@ use palisade_model::{FieldPath, Object, ObjectRef};
 use crate::netpol::{Cidr, Endpoint, NetWorkload, Network};
 use crate::rbac::paths::{Graph, Identity, Step};
 use crate::rbac::{Inventory, Source, Subject, SubjectKind, Workload};
+use crate::vulns::{ImageReport, Vulnerability};
 
 /// How the internet reaches a Service.
 #[derive(Clone, Debug, PartialEq)]
@@ -166,6 +167,8 @@ pub enum Edge {
     EscapesToNode,
     /// A step of the escalation graph.
     Escalates,
+    /// An image the workload runs has a vulnerability an attacker uses to run code in it.
+    Exploits,
 }
 
 impl Edge {
@@ -176,6 +179,7 @@ impl Edge {
             Edge::MountsToken => "mounts-token",
             Edge::EscapesToNode => "escapes-to-node",
             Edge::Escalates => "escalates",
+            Edge::Exploits => "exploits",
         }
     }
 }
@@ -242,6 +246,9 @@ pub enum Start {
     },
     /// A user, group or service account's credentials.
     Subject(Subject),
+    /// Every workload running an image with a vulnerability that lets an attacker in
+    /// (critical with a fix, or known exploited), by the vulnerability reports given.
+    Vulnerable,
 }
 
 impl Start {
@@ -254,6 +261,7 @@ impl Start {
                 name,
             } => format!("{kind} {namespace}/{name}"),
             Start::Subject(subject) => subject.display(),
+            Start::Vulnerable => "a vulnerable image".to_string(),
         }
     }
 }
@@ -263,6 +271,7 @@ pub fn paths(
     inventory: &Inventory,
     network: &Network,
     exposures: &Exposures,
+    reports: &[ImageReport],
     start: &Start,
     goal: Goal,
 ) -> Vec<AttackPath> {
@@ -271,11 +280,47 @@ pub fn paths(
     let mut found = match start {
         Start::Internet => {
             let entries = entries(network, exposures);
+            let workloads = workloads_by_object(inventory);
             let prefixes: Vec<(&ObjectRef, Vec<Hop>)> = entries
                 .iter()
-                .map(|entry| (entry.net.object.as_ref(), entry_hops(entry)))
+                .map(|entry| {
+                    let mut hops = entry_hops(entry);
+                    // What the scanners found in what it runs: how the attacker gets in.
+                    let way_in = workloads
+                        .get(entry.net.object.as_ref())
+                        .and_then(|w| way_in(w, reports));
+                    if let (Some((image, vulnerability, _)), Some(reaches)) =
+                        (way_in, hops.last_mut())
+                    {
+                        reaches.explanation.push_str(&format!(
+                            "; it runs {image}, with {}",
+                            vulnerability.describe()
+                        ));
+                    }
+                    (entry.net.object.as_ref(), hops)
+                })
                 .collect();
             beyond_workloads(inventory, &graph, goal, &prefixes)
+        }
+        Start::Vulnerable => {
+            let starts: Vec<(&ObjectRef, Vec<Hop>)> = inventory
+                .workloads
+                .iter()
+                .filter_map(|w| {
+                    let (image, vulnerability, at) = way_in(w, reports)?;
+                    let hop = Hop {
+                        edge: Edge::Exploits,
+                        reached: describe(&w.object),
+                        explanation: format!(
+                            "it runs {image}, with {}: whoever exploits it runs code in its pods",
+                            vulnerability.describe()
+                        ),
+                        source: Some(at.clone()),
+                    };
+                    Some((w.object.as_ref(), vec![hop]))
+                })
+                .collect();
+            beyond_workloads(inventory, &graph, goal, &starts)
         }
         Start::Workload {
             namespace,
@@ -323,7 +368,32 @@ pub fn from_internet(
     exposures: &Exposures,
     goal: Goal,
 ) -> Vec<AttackPath> {
-    paths(inventory, network, exposures, &Start::Internet, goal)
+    paths(inventory, network, exposures, &[], &Start::Internet, goal)
+}
+
+fn workloads_by_object(inventory: &Inventory) -> std::collections::HashMap<&ObjectRef, &Workload> {
+    inventory
+        .workloads
+        .iter()
+        .map(|w| (w.object.as_ref(), w))
+        .collect()
+}
+
+/// The first image of `workload` with a vulnerability that lets an attacker in, the worst
+/// such vulnerability (known exploited first), and the image's field.
+fn way_in<'w, 'r>(
+    workload: &'w Workload,
+    reports: &'r [ImageReport],
+) -> Option<(&'w str, &'r Vulnerability, &'w Source)> {
+    workload.images.iter().find_map(|(image, at)| {
+        let report = crate::vulns::report_for(reports, image)?;
+        let worst = report
+            .vulnerabilities
+            .iter()
+            .filter(|v| v.is_entry())
+            .max_by_key(|v| (v.known_exploited, v.severity == "critical", v.id.clone()))?;
+        Some((image.as_str(), worst, at))
+    })
 }
 
 /// The exposed workloads the internet's traffic gets into.
@@ -393,11 +463,7 @@ fn beyond_workloads(
     reached: &[(&ObjectRef, Vec<Hop>)],
 ) -> Vec<AttackPath> {
     let target = goal.identity();
-    let workloads: std::collections::HashMap<&ObjectRef, &Workload> = inventory
-        .workloads
-        .iter()
-        .map(|w| (w.object.as_ref(), w))
-        .collect();
+    let workloads = workloads_by_object(inventory);
     let mut accounts: BTreeSet<Subject> = BTreeSet::new();
     let mut tokens: Vec<(usize, Subject, Source, String)> = Vec::new();
     let mut escapes: Vec<(usize, Source)> = Vec::new();

@@ -26,4 +26,5 @@ pub mod pss;
 pub mod rbac;
 pub mod resources;
 pub mod selector;
+pub mod vulns;
 pub use inventory::{Inventory, InventoryBuilder};

@@ -123,8 +123,10 @@ pub enum PathsOutput {
 pub struct AttackPathsArgs {
     #[command(flatten)]
     pub input: PolicyInput,
-    /// Where the paths start: internet, workload:NS/KIND/NAME (code running in its pods, as
-    /// after a compromise; `pod:` works too), sa:NS/NAME, user:NAME or group:NAME.
+    /// Where the paths start: internet, vulnerable (every workload whose image has a critical
+    /// vulnerability with a fix, or a known exploited one, by --vulnerabilities),
+    /// workload:NS/KIND/NAME (code running in its pods, as after a compromise; `pod:` works
+    /// too), sa:NS/NAME, user:NAME or group:NAME.
     #[arg(long, value_name = "START", default_value = "internet", value_parser = parse_start)]
     pub from: palisade_analysis::attack::Start,
     /// Where the paths lead.
@@ -137,6 +139,12 @@ pub struct AttackPathsArgs {
     /// Leave out paths longer than this many hops.
     #[arg(long, value_name = "N")]
     pub max_hops: Option<usize>,
+    /// Vulnerability reports of the images (Trivy `--format json`, Grype `-o json`), matched
+    /// to the workloads by digest, else by reference: a critical vulnerability with a fix, or
+    /// a known exploited one, is named where the internet gets in, and makes the workload a
+    /// start for `--from vulnerable`. Repeatable; nothing is downloaded.
+    #[arg(long, value_name = "FILE")]
+    pub vulnerabilities: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -1384,7 +1392,10 @@ fn parse_start(value: &str) -> Result<palisade_analysis::attack::Start, String> 
     if value == "internet" {
         return Ok(Start::Internet);
     }
-    let usage = "internet, workload:NS/KIND/NAME, sa:NS/NAME, user:NAME or group:NAME";
+    if value == "vulnerable" {
+        return Ok(Start::Vulnerable);
+    }
+    let usage = "internet, vulnerable, workload:NS/KIND/NAME, sa:NS/NAME, user:NAME or group:NAME";
     let Some((kind, rest)) = value.split_once(':') else {
         return Err(format!("`{value}`: expected {usage}"));
     };

@@ -37,10 +37,23 @@ pub fn run(args: &AttackPathsArgs) -> Result<u8> {
         AttackTarget::ClusterAdmin => Goal::ClusterAdmin,
         AttackTarget::Node => Goal::Node,
     };
+    let mut reports = Vec::new();
+    for file in &args.vulnerabilities {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        reports.push(
+            palisade_analysis::vulns::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+        );
+    }
+    if args.from == Start::Vulnerable && reports.is_empty() {
+        anyhow::bail!("--from vulnerable needs the images' reports: --vulnerabilities FILE (Trivy or Grype JSON)");
+    }
     let mut found = attack::paths(
         &inventory.rbac,
         &inventory.network,
         &inventory.exposures,
+        &reports,
         &args.from,
         goal,
     );

@@ -287,3 +287,74 @@ fn scan_reports_each_exposed_start_and_sarif_walks_the_chain() {
     assert!(first["message"]["text"].as_str().is_some_and(|m| m
         .starts_with("the internet reaches cluster-admin in 5 hops: 1. → Service storefront/web")));
 }
+
+fn vulnerability_report(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../palisade-analysis/tests/data/vulns")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// With the images' vulnerability reports: the internet's way into the web front is named
+/// (its critical, fixable minimist), and every workload whose image lets an attacker in is a
+/// start of its own (`--from vulnerable`).
+#[test]
+fn vulnerability_reports_name_the_way_in_and_start_paths() {
+    let dir = example();
+    let dir = dir.to_str().expect("UTF-8");
+    let trivy = vulnerability_report("trivy-storefront-web.json");
+    let grype = vulnerability_report("grype-payments-status.json");
+    let (code, out) = paths(&["--vulnerabilities", &trivy, "--format", "json", dir]);
+    assert_eq!(code, Some(1));
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    let reaches = report["paths"][0]["hops"][1]["explanation"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reaches.ends_with("; it runs registry.example.com/storefront/web:2.8.1, with CVE-2021-44906 in minimist 1.2.5 (critical, fixed in 1.2.6)"),
+        "{reaches}"
+    );
+
+    let (code, out) = paths(&[
+        "--from",
+        "vulnerable",
+        "--to",
+        "node",
+        "--vulnerabilities",
+        &trivy,
+        "--vulnerabilities",
+        &grype,
+        "--format",
+        "json",
+        dir,
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    let starts: Vec<(String, String)> = report["paths"]
+        .as_array()
+        .expect("paths")
+        .iter()
+        .map(|p| {
+            let first = &hops(p)[0];
+            (first.0.clone(), first.1.clone())
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            (
+                "exploits".to_string(),
+                "Deployment payments/status".to_string()
+            ),
+            (
+                "exploits".to_string(),
+                "Deployment storefront/web".to_string()
+            ),
+        ]
+    );
+    let (code, _) = paths(&["--from", "vulnerable", dir]);
+    assert_eq!(code, Some(2), "--from vulnerable needs reports");
+    let (code, _) = paths(&["--vulnerabilities", dir, dir]);
+    assert_eq!(code, Some(2), "a directory is not a report");
+}

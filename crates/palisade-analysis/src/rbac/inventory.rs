@@ -40,6 +40,8 @@ pub struct Workload {
     pub automount: Option<(bool, Source)>,
     /// The pod spec, where a finding about the pod as a whole points.
     pub spec: Source,
+    /// The images its containers run (init and ephemeral ones too), each with its field.
+    pub images: Vec<(String, Source)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +150,14 @@ impl InventoryBuilder {
                                 (value, Source::of(object, &path, false))
                             }),
                         spec: Source::of(object, &pod.spec_path, false),
+                        images: pod
+                            .containers()
+                            .filter_map(|container| {
+                                let image = container.node.str_of("image")?;
+                                let path = container.path.key("image");
+                                Some((image.to_string(), Source::of(object, &path, false)))
+                            })
+                            .collect(),
                     });
                 }
             }

@@ -1,0 +1,230 @@
+//! Vulnerability reports of container images, as the scanners write them (Trivy's and Grype's
+//! JSON), matched to the images the workloads run: what makes a workload an attacker's way in.
+//! Nothing is downloaded; the reports are files the user gives.
+
+use serde_json::Value;
+
+/// One vulnerability of one package in an image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vulnerability {
+    /// `CVE-2024-3094`, `GHSA-...`.
+    pub id: String,
+    pub package: String,
+    pub installed: String,
+    /// The first version that fixes it, when the scanner knows one.
+    pub fixed: Option<String>,
+    /// `critical`, `high`, `medium`, `low`, `unknown` (lower case, whatever the scanner wrote).
+    pub severity: String,
+    /// Listed as exploited in the wild (CISA KEV), when the scanner says so.
+    pub known_exploited: bool,
+}
+
+impl Vulnerability {
+    /// What makes an image a way in: critical with a fix available, or known to be exploited.
+    pub fn is_entry(&self) -> bool {
+        self.known_exploited || (self.severity == "critical" && self.fixed.is_some())
+    }
+
+    /// `CVE-2024-3094 in xz-utils 5.6.0 (critical, fixed in 5.6.1)`.
+    pub fn describe(&self) -> String {
+        let mut facts = vec![self.severity.clone()];
+        if self.known_exploited {
+            facts.push("known exploited".to_string());
+        }
+        if let Some(fixed) = &self.fixed {
+            facts.push(format!("fixed in {fixed}"));
+        }
+        format!(
+            "{} in {} {} ({})",
+            self.id,
+            self.package,
+            self.installed,
+            facts.join(", ")
+        )
+    }
+}
+
+/// The vulnerabilities a report found in one image.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageReport {
+    /// The image as the scanner was asked for it (`registry.example.com/shop/web:1.4.2`).
+    pub image: String,
+    /// The image's digests (`sha256:...`), from the report's repository digests.
+    pub digests: Vec<String>,
+    pub vulnerabilities: Vec<Vulnerability>,
+}
+
+/// Why a report could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error(
+        "not a vulnerability report Palisade reads (Trivy `--format json`, Grype `-o json`): {0}"
+    )]
+    Unknown(String),
+}
+
+/// Reads a Trivy or Grype JSON report.
+pub fn parse(text: &str) -> Result<ImageReport, ReportError> {
+    let report: Value =
+        serde_json::from_str(text).map_err(|e| ReportError::NotJson(e.to_string()))?;
+    if report.get("Results").is_some() || report.get("SchemaVersion").is_some() {
+        Ok(trivy(&report))
+    } else if report.get("matches").is_some() {
+        Ok(grype(&report))
+    } else {
+        Err(ReportError::Unknown(
+            "neither Trivy's `Results` nor Grype's `matches`".to_string(),
+        ))
+    }
+}
+
+fn text(value: &Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The digest part of `repo@sha256:...` entries.
+fn digests(values: Option<&Value>) -> Vec<String> {
+    values
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|d| d.rsplit_once('@').map(|(_, digest)| digest.to_string()))
+        .collect()
+}
+
+/// Trivy (`trivy image --format json`): `ArtifactName`, `Metadata.RepoDigests`, and
+/// `Results[].Vulnerabilities[]`.
+fn trivy(report: &Value) -> ImageReport {
+    let mut vulnerabilities = Vec::new();
+    for result in report
+        .get("Results")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for v in result
+            .get("Vulnerabilities")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let fixed = text(v, "FixedVersion");
+            vulnerabilities.push(Vulnerability {
+                id: text(v, "VulnerabilityID"),
+                package: text(v, "PkgName"),
+                installed: text(v, "InstalledVersion"),
+                fixed: (!fixed.is_empty()).then_some(fixed),
+                severity: text(v, "Severity").to_ascii_lowercase(),
+                known_exploited: false,
+            });
+        }
+    }
+    ImageReport {
+        image: text(report, "ArtifactName"),
+        digests: digests(report.pointer("/Metadata/RepoDigests")),
+        vulnerabilities,
+    }
+}
+
+/// Grype (`grype IMAGE -o json`): `source.target.userInput`, `source.target.repoDigests`,
+/// and `matches[]` with `vulnerability` (id, severity, fix, knownExploited) and `artifact`.
+fn grype(report: &Value) -> ImageReport {
+    let mut vulnerabilities = Vec::new();
+    for m in report
+        .get("matches")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let v = m.get("vulnerability").unwrap_or(&Value::Null);
+        let artifact = m.get("artifact").unwrap_or(&Value::Null);
+        let fixed = v
+            .pointer("/fix/versions")
+            .and_then(Value::as_array)
+            .and_then(|versions| versions.first())
+            .and_then(Value::as_str)
+            .filter(|_| v.pointer("/fix/state").and_then(Value::as_str) == Some("fixed"))
+            .map(str::to_string);
+        let known_exploited = v
+            .get("knownExploited")
+            .and_then(Value::as_array)
+            .is_some_and(|k| !k.is_empty());
+        vulnerabilities.push(Vulnerability {
+            id: text(v, "id"),
+            package: text(artifact, "name"),
+            installed: text(artifact, "version"),
+            fixed,
+            severity: text(v, "severity").to_ascii_lowercase(),
+            known_exploited,
+        });
+    }
+    ImageReport {
+        image: report
+            .pointer("/source/target/userInput")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        digests: digests(report.pointer("/source/target/repoDigests")),
+        vulnerabilities,
+    }
+}
+
+/// `nginx` and `docker.io/library/nginx:latest` are one image; names compare in that form.
+fn normal(reference: &str) -> String {
+    let (name, digest) = match reference.split_once('@') {
+        Some((name, digest)) => (name, Some(digest)),
+        None => (reference, None),
+    };
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let name = if last.contains(':') {
+        name.to_string()
+    } else {
+        format!("{name}:latest")
+    };
+    let first = name.split('/').next().unwrap_or_default();
+    let registry = first.contains('.') || first.contains(':') || first == "localhost";
+    let name = match (registry, name.matches('/').count()) {
+        (true, _) => name,
+        (false, 0) => format!("docker.io/library/{name}"),
+        (false, _) => format!("docker.io/{name}"),
+    };
+    match digest {
+        Some(digest) => format!("{name}@{digest}"),
+        None => name,
+    }
+}
+
+/// The report that describes `image` (a container's `image:`): by digest when the reference
+/// pins one, else by the reference itself.
+pub fn report_for<'r>(reports: &'r [ImageReport], image: &str) -> Option<&'r ImageReport> {
+    if let Some((_, digest)) = image.split_once('@') {
+        return reports
+            .iter()
+            .find(|r| r.digests.iter().any(|d| d == digest));
+    }
+    let wanted = normal(image);
+    reports.iter().find(|r| normal(&r.image) == wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_compare_as_the_runtime_resolves_them() {
+        assert_eq!(normal("nginx"), "docker.io/library/nginx:latest");
+        assert_eq!(normal("shop/web:1.2"), "docker.io/shop/web:1.2");
+        assert_eq!(
+            normal("registry.example.com:5000/shop/web"),
+            "registry.example.com:5000/shop/web:latest"
+        );
+        assert_eq!(normal("localhost/web:1"), "localhost/web:1");
+    }
+}

@@ -1,0 +1,73 @@
+//! Vulnerability reports as Trivy and Grype write them, and which images they describe.
+
+use palisade_analysis::vulns::{parse, report_for};
+
+fn data(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/vulns")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn trivy_reports_are_read_and_only_fixable_criticals_are_ways_in() {
+    let report = parse(&data("trivy-storefront-web.json")).expect("a Trivy report");
+    assert_eq!(report.image, "registry.example.com/storefront/web:2.8.1");
+    assert_eq!(
+        report.digests,
+        ["sha256:4c1e0b9f2a3d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7"]
+    );
+    assert_eq!(report.vulnerabilities.len(), 3);
+    let entries: Vec<String> = report
+        .vulnerabilities
+        .iter()
+        .filter(|v| v.is_entry())
+        .map(|v| v.describe())
+        .collect();
+    // High with a fix, and critical without one, are not; critical with a fix is.
+    assert_eq!(
+        entries,
+        ["CVE-2021-44906 in minimist 1.2.5 (critical, fixed in 1.2.6)"]
+    );
+}
+
+#[test]
+fn grype_reports_are_read_with_their_known_exploited_flag() {
+    let report = parse(&data("grype-payments-status.json")).expect("a Grype report");
+    assert_eq!(report.image, "registry.example.com/payments/status:0.9.0");
+    let xz = &report.vulnerabilities[0];
+    assert!(xz.known_exploited && xz.is_entry());
+    assert_eq!(
+        xz.describe(),
+        "CVE-2024-3094 in xz-utils 5.6.0-0.2 (critical, known exploited, fixed in 5.6.1+really5.4.5-1)"
+    );
+    let libc = &report.vulnerabilities[1];
+    assert_eq!(libc.fixed, None);
+    assert!(!libc.is_entry());
+}
+
+#[test]
+fn a_report_matches_an_image_by_digest_else_by_reference() {
+    let reports = vec![
+        parse(&data("trivy-storefront-web.json")).expect("Trivy"),
+        parse(&data("grype-payments-status.json")).expect("Grype"),
+    ];
+    let by_tag = report_for(&reports, "registry.example.com/storefront/web:2.8.1");
+    assert_eq!(
+        by_tag.map(|r| r.image.as_str()),
+        Some("registry.example.com/storefront/web:2.8.1")
+    );
+    let by_digest = report_for(
+        &reports,
+        "registry.example.com/payments/status@sha256:9a2b7c1d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d",
+    );
+    assert_eq!(
+        by_digest.map(|r| r.image.as_str()),
+        Some("registry.example.com/payments/status:0.9.0")
+    );
+    // Another tag, or a digest no report names: no report.
+    assert!(report_for(&reports, "registry.example.com/storefront/web:2.9.0").is_none());
+    assert!(report_for(&reports, "registry.example.com/storefront/web@sha256:0000").is_none());
+    assert!(parse("{\"bomFormat\": \"SPDX\"}").is_err());
+    assert!(parse("not json").is_err());
+}
