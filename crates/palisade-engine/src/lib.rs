@@ -601,6 +601,7 @@ impl Collected {
             }
         }
         palisade_rules::fold_restated(&mut findings);
+        palisade_rules::mark_on_paths(&mut findings);
         findings.shrink_to_fit();
         if pipeline.code_frames {
             add_snippets(&mut findings, stdin_text.as_deref());

@@ -9,6 +9,7 @@ mod engine;
 pub mod fix;
 mod fold;
 mod meta;
+mod on_paths;
 pub mod registry;
 mod rules;
 mod selection;
@@ -21,4 +22,5 @@ pub use meta::{
     AuditDetector, AuditHit, Check, Emitter, OptionKind, OptionValue, OptionValues, Rule, RuleMeta,
     RuleOption,
 };
+pub use on_paths::mark_on_paths;
 pub use selection::{did_you_mean, matches, Selection, SelectionError};

@@ -358,3 +358,36 @@ fn vulnerability_reports_name_the_way_in_and_start_paths() {
     let (code, _) = paths(&["--vulnerabilities", dir, dir]);
     assert_eq!(code, Some(2), "a directory is not a report");
 }
+
+/// The findings a path goes through say so (a related place at the path's start); the same
+/// misconfiguration off every path says nothing of the kind.
+#[test]
+fn findings_on_a_path_say_they_are_on_it() {
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args(["scan", "--no-config", "--format", "json"])
+        .arg(example())
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let findings = report["findings"].as_array().expect("findings");
+    let note = |rule: &str, name: &str| {
+        findings
+            .iter()
+            .find(|f| f["rule"] == rule && f["object"]["name"] == name)
+            .unwrap_or_else(|| panic!("{rule} on {name}"))["related"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["message"].as_str())
+            .find(|m| m.starts_with("on an attack path (PAL-PATH-001)"))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        note("PAL-EXP-001", "web").as_deref(),
+        Some("on an attack path (PAL-PATH-001): the internet reaches cluster-admin in 5 hops, starting at Service storefront/web")
+    );
+    assert!(note("PAL-RBAC-003", "web-runs-reports").is_some());
+    // The checkout API is exposed too, but leads nowhere: its LoadBalancer finding has no note.
+    assert_eq!(note("PAL-EXP-001", "checkout"), None);
+}

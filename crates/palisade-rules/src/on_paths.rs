@@ -1,0 +1,88 @@
+//! Findings on an attack path say so: a misconfiguration an attacker walks through on the way
+//! from the internet to cluster-admin matters more than the same one off every path.
+
+use palisade_model::{Finding, Related};
+
+/// The rule whose findings are attack paths (the hops are its related places).
+const PATH_RULE: &str = "PAL-PATH-001";
+
+/// Whether `inner` is `outer` or a field below it.
+fn within(inner: &str, outer: &str) -> bool {
+    inner == outer
+        || inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Gives every finding on a field an attack path goes through (or below it) a related place:
+/// the path's start, and where it leads. Findings of the path rule itself, and suppressed
+/// findings, are left as they are.
+pub fn mark_on_paths(findings: &mut [Finding]) {
+    let notes: Vec<(
+        Vec<(std::sync::Arc<palisade_model::ObjectRef>, String)>,
+        Related,
+    )> = findings
+        .iter()
+        .filter(|f| f.rule.code == PATH_RULE && f.suppressed.is_none())
+        .map(|path| {
+            let mut hops = vec![(path.object.clone(), path.path.as_str().to_string())];
+            hops.extend(
+                path.related
+                    .iter()
+                    .map(|hop| (hop.object.clone(), hop.path.as_str().to_string())),
+            );
+            // "the internet reaches cluster-admin in 5 hops: ..." names the goal up to
+            // its colon.
+            let summary = path.message.split(':').next().unwrap_or_default();
+            let note = Related {
+                object: path.object.clone(),
+                path: path.path.clone(),
+                location: path.location.clone(),
+                message: format!(
+                    "on an attack path ({PATH_RULE}): {summary}, starting at {}",
+                    path.object.display_name()
+                ),
+            };
+            (hops, note)
+        })
+        .collect();
+    if notes.is_empty() {
+        return;
+    }
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.rule.code != PATH_RULE && f.suppressed.is_none())
+    {
+        let on: Vec<Related> = notes
+            .iter()
+            .filter(|(hops, _)| {
+                hops.iter().any(|(object, path)| {
+                    *object == finding.object && within(finding.path.as_str(), path)
+                })
+            })
+            .map(|(_, note)| note.clone())
+            .collect();
+        if !on.is_empty() {
+            let mut related = std::mem::take(&mut finding.related).into_vec();
+            related.extend(on);
+            finding.related = related.into_boxed_slice();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within;
+
+    #[test]
+    fn fields_below_a_hop_are_on_it_and_lookalikes_are_not() {
+        assert!(within(
+            "/spec/template/spec/containers/0/image",
+            "/spec/template/spec"
+        ));
+        assert!(within("/spec/type", "/spec/type"));
+        assert!(within("/spec", ""));
+        assert!(!within("/spec/templates", "/spec/template"));
+        assert!(!within("/spec", "/spec/type"));
+    }
+}
