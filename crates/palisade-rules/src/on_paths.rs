@@ -6,6 +6,9 @@ use palisade_model::{Finding, Related};
 /// The rule whose findings are attack paths (the hops are its related places).
 const PATH_RULE: &str = "PAL-PATH-001";
 
+/// A field a path goes through: the object and the field's path.
+type Hop = (std::sync::Arc<palisade_model::ObjectRef>, String);
+
 /// Whether `inner` is `outer` or a field below it.
 fn within(inner: &str, outer: &str) -> bool {
     inner == outer
@@ -18,10 +21,7 @@ fn within(inner: &str, outer: &str) -> bool {
 /// the path's start, and where it leads. Findings of the path rule itself, and suppressed
 /// findings, are left as they are.
 pub fn mark_on_paths(findings: &mut [Finding]) {
-    let notes: Vec<(
-        Vec<(std::sync::Arc<palisade_model::ObjectRef>, String)>,
-        Related,
-    )> = findings
+    let notes: Vec<(Vec<Hop>, Related)> = findings
         .iter()
         .filter(|f| f.rule.code == PATH_RULE && f.suppressed.is_none())
         .map(|path| {
