@@ -158,6 +158,9 @@ const TEMPLATE: &str = r##"<!doctype html>
   .detail td { background:#fafbfd; }
   .muted { color:var(--muted); }
   .errors li { margin:4px 0; }
+  ol.chain { margin:6px 0; padding-left:0; list-style:none; display:flex; flex-wrap:wrap; gap:6px; align-items:center; }
+  ol.chain li { background:#fff; border:1px solid var(--line); border-left:4px solid var(--critical); border-radius:6px; padding:4px 8px; }
+  ol.chain li + li::before { content:"\2192  "; color:var(--muted); }
 </style>
 </head>
 <body>
@@ -302,6 +305,17 @@ const TEMPLATE: &str = r##"<!doctype html>
       lines.push("suppressed by " + f.suppressed.kind + (f.suppressed.expires ? " until " + f.suppressed.expires : "") + ": " + f.suppressed.reason);
     }
     var parts = [el("pre", { "class": "frame", text: lines.join("\n") })];
+    // An attack path, drawn: where it starts, then each hop, with its place.
+    if (f.category === "attack-paths" && (f.related || []).length) {
+      var chain = el("ol", { "class": "chain", "aria-label": "attack path" });
+      chain.appendChild(el("li", {}, [el("b", { text: objectName(f.object) }),
+        el("span", { "class": "muted", text: " " + place(f.location) })]));
+      f.related.forEach(function (hop) {
+        chain.appendChild(el("li", {}, [rich(hop.message),
+          el("span", { "class": "muted", text: hop.location ? " " + place(hop.location) : "" })]));
+      });
+      parts.unshift(chain);
+    }
     var rule = rules[f.rule];
     if (rule) {
       var fix = el("p", { "class": "fix" }, [el("b", { text: "Fix: " }),

@@ -104,6 +104,7 @@ fn the_html_report_renders_every_finding_without_script_errors() {
     let json = dir.path().join("report.json");
     let inputs = [
         repo.join("examples/shop").display().to_string(),
+        repo.join("examples/paths").display().to_string(),
         hostile.display().to_string(),
     ];
     for (format, out) in [("html", &page), ("json", &json)] {
@@ -161,6 +162,26 @@ fn the_html_report_renders_every_finding_without_script_errors() {
     );
     assert_eq!(dom.matches("<p class=\"fix\">").count(), findings.len());
     assert!(dom.contains("docs/rules.md#pal-pss-002"), "a docs link");
+    // Attack paths are drawn: the start, then one box per hop.
+    let paths: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["rule"] == "PAL-PATH-001")
+        .collect();
+    assert!(!paths.is_empty(), "the paths example has some");
+    assert_eq!(
+        dom.matches("<ol class=\"chain\" aria-label=\"attack path\">").count(),
+        paths.len()
+    );
+    let hops: usize = paths
+        .iter()
+        .map(|f| 1 + f["related"].as_array().map_or(0, Vec::len))
+        .sum();
+    let drawn: usize = dom
+        .split("<ol class=\"chain\"")
+        .skip(1)
+        .map(|chain| chain.split("</ol>").next().unwrap_or("").matches("<li>").count())
+        .sum();
+    assert_eq!(drawn, hops);
     // Names quoted in messages are code, not raw backticks; places wrap at separators only.
     let rows: Vec<&str> = dom
         .split("<tr class=\"finding")
