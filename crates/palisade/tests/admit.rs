@@ -422,13 +422,7 @@ fn installing_as_printed_never_locks_the_cluster_out() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     certs(dir.path());
-    let manifests = Command::new(binary())
-        .args(["admit", "manifests", "--ca-bundle"])
-        .arg(dir.path().join("ca.crt"))
-        .output()
-        .expect("runs");
-    assert!(manifests.status.success());
-    let manifests = String::from_utf8_lossy(&manifests.stdout).into_owned();
+    let manifests = manifests_with_ca(dir.path());
     cluster.apply(&manifests);
     let settings = |name: &str| {
         json!({"apiVersion": "v1", "kind": "ConfigMap",
@@ -479,6 +473,17 @@ fn installing_as_printed_never_locks_the_cluster_out() {
     );
 }
 
+/// `admit manifests` with the CA in `dir` as the webhook's caBundle.
+fn manifests_with_ca(dir: &Path) -> String {
+    let manifests = Command::new(binary())
+        .args(["admit", "manifests", "--ca-bundle"])
+        .arg(dir.join("ca.crt"))
+        .output()
+        .expect("runs");
+    assert!(manifests.status.success());
+    String::from_utf8_lossy(&manifests.stdout).into_owned()
+}
+
 /// SIGTERM: the process drains and exits 0.
 fn stop(mut webhook: Webhook) {
     stop_gracefully(&mut webhook.child, "the webhook");
@@ -517,13 +522,7 @@ fn a_new_certificate_is_served_without_a_restart() {
 fn the_install_manifests_pass_their_own_scan_at_high() {
     let dir = tempfile::tempdir().expect("tempdir");
     certs(dir.path());
-    let manifests = Command::new(binary())
-        .args(["admit", "manifests", "--ca-bundle"])
-        .arg(dir.path().join("ca.crt"))
-        .output()
-        .expect("runs");
-    assert!(manifests.status.success());
-    let text = String::from_utf8_lossy(&manifests.stdout).into_owned();
+    let text = manifests_with_ca(dir.path());
     for kind in [
         "kind: Namespace",
         "kind: ServiceAccount",

@@ -169,7 +169,8 @@ fn the_html_report_renders_every_finding_without_script_errors() {
         .collect();
     assert!(!paths.is_empty(), "the paths example has some");
     assert_eq!(
-        dom.matches("<ol class=\"chain\" aria-label=\"attack path\">").count(),
+        dom.matches("<ol class=\"chain\" aria-label=\"attack path\">")
+            .count(),
         paths.len()
     );
     let hops: usize = paths
@@ -179,7 +180,14 @@ fn the_html_report_renders_every_finding_without_script_errors() {
     let drawn: usize = dom
         .split("<ol class=\"chain\"")
         .skip(1)
-        .map(|chain| chain.split("</ol>").next().unwrap_or("").matches("<li>").count())
+        .map(|chain| {
+            chain
+                .split("</ol>")
+                .next()
+                .unwrap_or("")
+                .matches("<li>")
+                .count()
+        })
         .sum();
     assert_eq!(drawn, hops);
     // Names quoted in messages are code, not raw backticks; places wrap at separators only.

@@ -57,6 +57,15 @@ fn tool_command(path: impl AsRef<std::ffi::OsStr>) -> Command {
     command
 }
 
+/// `PATH` with the `palisade` under test first, as an installed one would be found.
+fn path_with_palisade() -> std::ffi::OsString {
+    let bin_dir = binary().parent().expect("a directory").to_path_buf();
+    std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .expect("PATH")
+}
+
 fn palisade(args: &[&str]) -> String {
     let output = Command::new(binary()).args(args).output().expect("runs");
     assert!(
@@ -402,11 +411,7 @@ fn the_pre_commit_hook_fails_a_privileged_pod_and_passes_a_clean_one() {
     git(dir, &["add", "."]);
     // The hook from this checkout, as a user's `.pre-commit-config.yaml` would name it
     // (`try-repo` takes the working tree, uncommitted changes included).
-    let bin_dir = binary().parent().expect("a directory").to_path_buf();
-    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
-    .expect("PATH");
+    let path = path_with_palisade();
     let run = |files: &[&str]| {
         tool_command(&pre_commit)
             .current_dir(dir)
@@ -570,11 +575,7 @@ fn the_readmes_completion_commands_work_on_a_fresh_account() {
         .and_then(|rest| rest.split("```").next())
         .expect("the README's completions block");
     let home = tempfile::tempdir().expect("tempdir");
-    let bin_dir = binary().parent().expect("a directory").to_path_buf();
-    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
-    .expect("PATH");
+    let path = path_with_palisade();
     let output = Command::new("bash")
         .args(["-euo", "pipefail", "-c", block])
         .env("HOME", home.path())
