@@ -188,8 +188,10 @@ fn normal(reference: &str) -> String {
     } else {
         format!("{name}:latest")
     };
-    let first = name.split('/').next().unwrap_or_default();
-    let registry = first.contains('.') || first.contains(':') || first == "localhost";
+    // The first part names a registry only when more follows it (`nginx:1` is a tag).
+    let registry = name.split_once('/').is_some_and(|(first, _)| {
+        first.contains('.') || first.contains(':') || first == "localhost"
+    });
     let name = match (registry, name.matches('/').count()) {
         (true, _) => name,
         (false, 0) => format!("docker.io/library/{name}"),
