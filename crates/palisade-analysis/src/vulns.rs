@@ -1,5 +1,5 @@
 //! Vulnerability reports of container images, as the scanners write them (Trivy's and Grype's
-//! JSON), matched to the images the workloads run: what makes a workload an attacker's way in.
+//! JSON, and CycloneDX with vulnerabilities), matched to the images the workloads run: what makes a workload an attacker's way in.
 //! Nothing is downloaded; the reports are files the user gives.
 
 use serde_json::Value;
@@ -73,9 +73,11 @@ pub fn parse(text: &str) -> Result<ImageReport, ReportError> {
         Ok(trivy(&report))
     } else if report.get("matches").is_some() {
         Ok(grype(&report))
+    } else if report.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+        Ok(cyclonedx(&report))
     } else {
         Err(ReportError::Unknown(
-            "neither Trivy's `Results` nor Grype's `matches`".to_string(),
+            "neither Trivy's `Results`, Grype's `matches` nor a CycloneDX `bomFormat`".to_string(),
         ))
     }
 }
@@ -172,6 +174,101 @@ fn grype(report: &Value) -> ImageReport {
             .unwrap_or_default()
             .to_string(),
         digests: digests(report.pointer("/source/target/repoDigests")),
+        vulnerabilities,
+    }
+}
+
+/// CycloneDX (`trivy image --format cyclonedx --scanners vuln`, `grype -o cyclonedx-json`):
+/// the image is `metadata.component` (its name, and its digest from the `pkg:oci` purl or
+/// Trivy's `RepoDigest` property), each `vulnerabilities[]` entry names the components it
+/// `affects` by `bom-ref`. CycloneDX has no field for the fixing version: it is read from an
+/// `affects[].versions[]` entry marked `unaffected`, else from a `recommendation` that says
+/// "... version X" (as Trivy writes it).
+fn cyclonedx(report: &Value) -> ImageReport {
+    let image = report
+        .pointer("/metadata/component")
+        .unwrap_or(&Value::Null);
+    let mut digests: Vec<String> = image
+        .get("properties")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| text(p, "name").ends_with("RepoDigest"))
+        .filter_map(|p| {
+            text(p, "value")
+                .rsplit_once('@')
+                .map(|(_, d)| d.to_string())
+        })
+        .collect();
+    if let Some(digest) = text(image, "purl")
+        .split_once('@')
+        .map(|(_, rest)| rest.split('?').next().unwrap_or(rest).replace("%3A", ":"))
+        .filter(|d| d.starts_with("sha256:") && !digests.contains(d))
+    {
+        digests.push(digest);
+    }
+    let components: std::collections::HashMap<String, (String, String)> = report
+        .get("components")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| (text(c, "bom-ref"), (text(c, "name"), text(c, "version"))))
+        .collect();
+    let mut vulnerabilities = Vec::new();
+    for v in report
+        .get("vulnerabilities")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        // The worst rating any source gives.
+        const ORDER: &[&str] = &[
+            "unknown", "none", "info", "low", "medium", "high", "critical",
+        ];
+        let severity = v
+            .get("ratings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|r| text(r, "severity").to_ascii_lowercase())
+            .max_by_key(|s| ORDER.iter().position(|o| o == s).unwrap_or(0))
+            .unwrap_or_else(|| "unknown".to_string());
+        let recommended = text(v, "recommendation")
+            .rsplit_once("version ")
+            .map(|(_, version)| version.trim().trim_end_matches('.').to_string())
+            .filter(|version| !version.is_empty());
+        for affected in v
+            .get("affects")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (package, installed) = components
+                .get(&text(affected, "ref"))
+                .cloned()
+                .unwrap_or_default();
+            let versions = affected
+                .get("versions")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let unaffected = versions
+                .iter()
+                .find(|version| text(version, "status") == "unaffected")
+                .map(|version| text(version, "version"));
+            vulnerabilities.push(Vulnerability {
+                id: text(v, "id"),
+                package,
+                installed,
+                fixed: unaffected.or_else(|| recommended.clone()),
+                severity: severity.clone(),
+                known_exploited: false,
+            });
+        }
+    }
+    ImageReport {
+        image: text(image, "name"),
+        digests,
         vulnerabilities,
     }
 }

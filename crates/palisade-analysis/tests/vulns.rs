@@ -71,3 +71,31 @@ fn a_report_matches_an_image_by_digest_else_by_reference() {
     assert!(parse("{\"bomFormat\": \"SPDX\"}").is_err());
     assert!(parse("not json").is_err());
 }
+
+#[test]
+fn cyclonedx_boms_with_vulnerabilities_are_read_as_the_same_report() {
+    let bom = parse(&data("cyclonedx-storefront-web.json")).expect("a CycloneDX BOM");
+    let trivy = parse(&data("trivy-storefront-web.json")).expect("Trivy");
+    assert_eq!(bom.image, trivy.image);
+    assert_eq!(
+        bom.digests, trivy.digests,
+        "from the RepoDigest property and the purl"
+    );
+    let described: Vec<String> = bom.vulnerabilities.iter().map(|v| v.describe()).collect();
+    assert_eq!(
+        described,
+        [
+            "CVE-2021-44906 in minimist 1.2.5 (critical, fixed in 1.2.6)",
+            "CVE-2023-45853 in zlib1g 1:1.2.13.dfsg-1 (critical)",
+        ]
+    );
+    // The same way in as Trivy's JSON gives.
+    let entries = |r: &palisade_analysis::vulns::ImageReport| -> Vec<String> {
+        r.vulnerabilities
+            .iter()
+            .filter(|v| v.is_entry())
+            .map(|v| v.id.clone())
+            .collect()
+    };
+    assert_eq!(entries(&bom), entries(&trivy));
+}
