@@ -525,3 +525,46 @@ fn the_lease_is_renewed_while_an_evaluation_holds_the_thread() {
         .and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_string));
     assert_eq!(holder.as_deref(), Some(""), "given up on stop");
 }
+
+/// Attack paths in the cluster's reports: the operator runs the same engine, so the exposed
+/// web front that leads to cluster-admin is a result of the storefront namespace's report,
+/// and goes when the token is no longer mounted.
+#[test]
+fn attack_paths_are_published_and_follow_the_cluster() {
+    let Some(cluster) = TestCluster::own("operator and attack paths") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/paths");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&example)
+        .expect("example")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let all: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("read"))
+        .collect();
+    cluster.apply(&all.join("\n---\n"));
+    let operator = install_and_start(&cluster, dir.path(), "one");
+    eventually("the attack path's result", 30, || {
+        results(&cluster, "storefront", "PAL-PATH-001", "web")
+            .first()
+            .is_some_and(|r| r["result"] == "fail" && r["severity"] == "critical")
+    });
+    let result = results(&cluster, "storefront", "PAL-PATH-001", "web");
+    assert!(
+        result[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("the internet reaches cluster-admin")),
+        "{result:?}"
+    );
+    // The web account's token no longer mounted: the path, and its result, go.
+    cluster.apply(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: storefront}\nautomountServiceAccountToken: false\n",
+    );
+    eventually("the result to go", 30, || {
+        results(&cluster, "storefront", "PAL-PATH-001", "web").is_empty()
+    });
+    operator.stop();
+}
