@@ -382,6 +382,22 @@ impl TestCluster {
             .unwrap_or_else(|e| panic!("applying test objects: {e}"))
     }
 
+    /// Every `*.yaml` of `dir` (a bundled example), in name order, applied as one stream so
+    /// that Namespaces are created before what lives in them.
+    pub fn apply_dir(&self, dir: &Path) -> Applied {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        let all: Vec<String> = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())))
+            .collect();
+        self.apply(&all.join("\n---\n"))
+    }
+
     /// [`TestCluster::apply`] that returns the API server's refusal instead of panicking.
     pub fn try_apply(&self, yaml: &str) -> Result<Applied, String> {
         self.runtime

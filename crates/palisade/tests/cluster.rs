@@ -24,16 +24,7 @@ fn read(path: &Path) -> String {
 
 /// Every `*.yaml` of an example directory, applied.
 fn apply_example(cluster: &TestCluster, name: &str) {
-    let dir = repo_root().join("examples").join(name);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("example directory")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    // One stream, so that Namespaces are created before what lives in them.
-    let all: Vec<String> = files.iter().map(|f| read(f)).collect();
-    cluster.apply(&all.join("\n---\n"));
+    cluster.apply_dir(&repo_root().join("examples").join(name));
 }
 
 fn json_of(output: &std::process::Output) -> Value {

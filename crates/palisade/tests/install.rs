@@ -445,7 +445,7 @@ fn the_pre_commit_hook_fails_a_privileged_pod_and_passes_a_clean_one() {
 
 /// The bundled examples apply as a newcomer would apply them (`kubectl apply -R -f DIR` on an
 /// empty cluster, once): every object defined once, namespaces before what they hold, no
-/// values file among the manifests. Then `--cluster` reads what the files say.
+/// values file among the manifests.
 #[test]
 fn the_bundled_examples_apply_cleanly_to_a_real_cluster() {
     let Some(kubectl) = tool("kubectl", "applying the bundled examples") else {

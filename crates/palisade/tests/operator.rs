@@ -535,17 +535,8 @@ fn attack_paths_are_published_and_follow_the_cluster() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/paths");
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&example)
-        .expect("example")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    let all: Vec<String> = files
-        .iter()
-        .map(|f| std::fs::read_to_string(f).expect("read"))
-        .collect();
-    cluster.apply(&all.join("\n---\n"));
+    cluster
+        .apply_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/paths"));
     let operator = install_and_start(&cluster, dir.path(), "one");
     eventually("the attack path's result", 30, || {
         results(&cluster, "storefront", "PAL-PATH-001", "web")

@@ -188,16 +188,7 @@ fn a_live_cluster_has_the_same_paths_as_its_files() {
     let Some(cluster) = palisade_testkit::TestCluster::own("paths --cluster") else {
         return;
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(example())
-        .expect("example")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    let all: Vec<String> = files
-        .iter()
-        .map(|f| std::fs::read_to_string(f).expect("read"))
-        .collect();
-    cluster.apply(&all.join("\n---\n"));
+    cluster.apply_dir(&example());
     let dir = example();
     let (_, from_files) = paths(&["--format", "json", dir.to_str().expect("UTF-8")]);
     let live = Command::cargo_bin("palisade")
