@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::image::ImageRef;
+
 /// One vulnerability of one package in an image.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vulnerability {
@@ -273,57 +275,24 @@ fn cyclonedx(report: &Value) -> ImageReport {
     }
 }
 
-/// `nginx` and `docker.io/library/nginx:latest` are one image; names compare in that form.
-fn normal(reference: &str) -> String {
-    let (name, digest) = match reference.split_once('@') {
-        Some((name, digest)) => (name, Some(digest)),
-        None => (reference, None),
-    };
-    let last = name.rsplit('/').next().unwrap_or(name);
-    let name = if last.contains(':') {
-        name.to_string()
-    } else {
-        format!("{name}:latest")
-    };
-    // The first part names a registry only when more follows it (`nginx:1` is a tag).
-    let registry = name.split_once('/').is_some_and(|(first, _)| {
-        first.contains('.') || first.contains(':') || first == "localhost"
-    });
-    let name = match (registry, name.matches('/').count()) {
-        (true, _) => name,
-        (false, 0) => format!("docker.io/library/{name}"),
-        (false, _) => format!("docker.io/{name}"),
-    };
-    match digest {
-        Some(digest) => format!("{name}@{digest}"),
-        None => name,
-    }
-}
-
 /// The report that describes `image` (a container's `image:`): by digest when the reference
-/// pins one, else by the reference itself.
+/// pins one, else by repository and tag as the runtime resolves them ([`ImageRef`]: `nginx`
+/// is `docker.io/library/nginx:latest`).
 pub fn report_for<'r>(reports: &'r [ImageReport], image: &str) -> Option<&'r ImageReport> {
-    if let Some((_, digest)) = image.split_once('@') {
+    let wanted = ImageRef::parse(image)?;
+    if let Some(digest) = &wanted.digest {
         return reports
             .iter()
             .find(|r| r.digests.iter().any(|d| d == digest));
     }
-    let wanted = normal(image);
-    reports.iter().find(|r| normal(&r.image) == wanted)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn references_compare_as_the_runtime_resolves_them() {
-        assert_eq!(normal("nginx"), "docker.io/library/nginx:latest");
-        assert_eq!(normal("shop/web:1.2"), "docker.io/shop/web:1.2");
-        assert_eq!(
-            normal("registry.example.com:5000/shop/web"),
-            "registry.example.com:5000/shop/web:latest"
-        );
-        assert_eq!(normal("localhost/web:1"), "localhost/web:1");
-    }
+    let key = |r: &ImageRef| {
+        (
+            r.repository(),
+            r.tag.clone().unwrap_or_else(|| "latest".into()),
+        )
+    };
+    let wanted = key(&wanted);
+    reports
+        .iter()
+        .find(|r| ImageRef::parse(&r.image).is_some_and(|i| key(&i) == wanted))
 }

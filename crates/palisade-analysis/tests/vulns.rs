@@ -68,6 +68,15 @@ fn a_report_matches_an_image_by_digest_else_by_reference() {
     // Another tag, or a digest no report names: no report.
     assert!(report_for(&reports, "registry.example.com/storefront/web:2.9.0").is_none());
     assert!(report_for(&reports, "registry.example.com/storefront/web@sha256:0000").is_none());
+    // As the runtime reads names: Docker Hub's library, `latest` when no tag is given.
+    let hub = vec![palisade_analysis::vulns::ImageReport {
+        image: "nginx".to_string(),
+        ..Default::default()
+    }];
+    assert!(report_for(&hub, "docker.io/library/nginx:latest").is_some());
+    assert!(report_for(&hub, "index.docker.io/library/nginx").is_some());
+    assert!(report_for(&hub, "nginx:1.27").is_none());
+    assert!(report_for(&hub, "registry.example.com/nginx").is_none());
     assert!(parse("{\"bomFormat\": \"SPDX\"}").is_err());
     assert!(parse("not json").is_err());
 }
