@@ -18,7 +18,6 @@
 //! its exposed workload; they are listed shortest first.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use palisade_model::{FieldPath, Object, ObjectRef};
 
@@ -572,9 +571,4 @@ fn escalation_hop(step: &Step) -> Hop {
         explanation: format!("{} {}", step.from.display(), step.reason),
         source: step.granted_by.clone(),
     }
-}
-
-/// The object a hop's place names, for reports.
-pub fn object_of(hop: &Hop) -> Option<Arc<ObjectRef>> {
-    hop.source.as_ref().map(|s| Arc::clone(&s.object))
 }
