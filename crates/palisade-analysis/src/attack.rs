@@ -370,6 +370,55 @@ pub fn from_internet(
     paths(inventory, network, exposures, &[], &Start::Internet, goal)
 }
 
+/// A workload the internet's traffic gets into that runs an image with a vulnerability that
+/// lets an attacker in: every finding on it is a step closer than the same finding elsewhere.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExposedVulnerable {
+    pub workload: std::sync::Arc<ObjectRef>,
+    /// `Service shop/web (type LoadBalancer) routes the internet to it, and it runs
+    /// shop/web:1.4, with CVE-... (critical, fixed in ...)`.
+    pub reason: String,
+    /// The image field of the vulnerable container.
+    pub at: Source,
+}
+
+/// Every exposed workload running a vulnerable image, by the reports given, in input order.
+pub fn exposed_vulnerable(
+    inventory: &Inventory,
+    network: &Network,
+    exposures: &Exposures,
+    reports: &[ImageReport],
+) -> Vec<ExposedVulnerable> {
+    if reports.is_empty() {
+        return Vec::new();
+    }
+    let workloads = workloads_by_object(inventory);
+    let mut found: Vec<ExposedVulnerable> = Vec::new();
+    for entry in entries(network, exposures) {
+        let Some(workload) = workloads.get(entry.net.object.as_ref()) else {
+            continue;
+        };
+        if found.iter().any(|f| f.workload == workload.object) {
+            continue;
+        }
+        let Some((image, vulnerability, at)) = way_in(workload, reports) else {
+            continue;
+        };
+        found.push(ExposedVulnerable {
+            workload: workload.object.clone(),
+            reason: format!(
+                "Service {}/{} ({}) lets the internet in, and it runs {image}, with {}",
+                entry.exposure.namespace,
+                entry.exposure.service,
+                entry.exposure.how,
+                vulnerability.describe()
+            ),
+            at: at.clone(),
+        });
+    }
+    found
+}
+
 fn workloads_by_object(inventory: &Inventory) -> std::collections::HashMap<&ObjectRef, &Workload> {
     inventory
         .workloads

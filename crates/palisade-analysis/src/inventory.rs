@@ -1,13 +1,17 @@
 //! Everything whole-input analyses read, collected in one pass over the objects and kept
 //! compact (no object trees, no Secret data).
 
-use palisade_model::Object;
+use std::sync::Arc;
+
+use palisade_model::{Date, Object};
 
 use crate::attack::Exposures;
 use crate::kubelet::{Kubelet, KubeletsBuilder};
 use crate::netpol::Network;
-use crate::rbac;
+use crate::rbac::{self, Source};
+use crate::releases::{ReleaseData, Versions};
 use crate::resources::{Resources, ResourcesBuilder};
+use crate::vulns::ImageReport;
 
 #[derive(Clone, Default, PartialEq)]
 pub struct InventoryBuilder {
@@ -16,6 +20,8 @@ pub struct InventoryBuilder {
     resources: ResourcesBuilder,
     kubelets: KubeletsBuilder,
     exposures: Exposures,
+    versions: Versions,
+    image_reports: Vec<ImageReport>,
 }
 
 /// Built-in kinds no whole-input analysis reads (RBAC, NetworkPolicy, resources, kubelets):
@@ -44,7 +50,6 @@ const IGNORED_KINDS: &[&str] = &[
     "RuntimeClass",
     "FlowSchema",
     "PriorityLevelConfiguration",
-    "Node",
 ];
 
 impl InventoryBuilder {
@@ -59,6 +64,15 @@ impl InventoryBuilder {
         self.resources.add(object);
         self.kubelets.add(object);
         self.exposures.add(object);
+        self.versions.add(object);
+        if let Some(report) = crate::vulns::from_vulnerability_report(object) {
+            self.image_reports.push(report);
+        }
+    }
+
+    /// A live API server's version (`/version`); `at` names the cluster.
+    pub fn add_server_version(&mut self, git_version: &str, at: Source) {
+        self.versions.add_server(git_version, at);
     }
 
     pub fn merge(&mut self, other: InventoryBuilder) {
@@ -67,6 +81,8 @@ impl InventoryBuilder {
         self.resources.merge(other.resources);
         self.kubelets.merge(other.kubelets);
         self.exposures.exposures.extend(other.exposures.exposures);
+        self.versions.merge(other.versions);
+        self.image_reports.extend(other.image_reports);
     }
 
     /// `rbac_bootstrap`: assume Kubernetes' default RBAC policy.
@@ -77,6 +93,10 @@ impl InventoryBuilder {
             resources: self.resources.build(),
             kubelets: self.kubelets.build(),
             exposures: self.exposures,
+            versions: self.versions,
+            image_reports: self.image_reports,
+            releases: ReleaseData::bundled(),
+            today: Date::today(),
         }
     }
 }
@@ -89,4 +109,12 @@ pub struct Inventory {
     pub kubelets: Vec<Kubelet>,
     /// The Services the internet reaches (attack paths start there).
     pub exposures: Exposures,
+    /// Vulnerability reports of images: trivy-operator's in the input, and the files given.
+    pub image_reports: Vec<ImageReport>,
+    /// Which Kubernetes versions the input says run.
+    pub versions: Versions,
+    /// Kubernetes releases and their vulnerabilities (bundled, or `--k8s-data`).
+    pub releases: Arc<ReleaseData>,
+    /// The day end-of-life dates are judged on (today, or `--as-of`).
+    pub today: Date,
 }

@@ -24,6 +24,7 @@ pub mod kubelet;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
+pub mod releases;
 pub mod resources;
 pub mod selector;
 pub mod vulns;

@@ -275,6 +275,67 @@ fn cyclonedx(report: &Value) -> ImageReport {
     }
 }
 
+/// A trivy-operator `VulnerabilityReport` (`aquasecurity.github.io`), as the operator keeps
+/// one per container in the cluster: `report.registry.server`, `report.artifact` (repository,
+/// tag, digest) and `report.vulnerabilities[]`. Only the vulnerabilities that make an image a
+/// way in are kept ([`Vulnerability::is_entry`]): a cluster holds thousands of these reports
+/// and the rest would only take memory.
+pub fn from_vulnerability_report(object: &palisade_model::Object) -> Option<ImageReport> {
+    use palisade_model::Node;
+    if object.group() != "aquasecurity.github.io" || object.kind() != "VulnerabilityReport" {
+        return None;
+    }
+    let report = object.root.get("report")?;
+    let field = |keys: &[&str]| report.at(keys).and_then(Node::as_str).unwrap_or_default();
+    let repository = field(&["artifact", "repository"]);
+    if repository.is_empty() {
+        return None;
+    }
+    // trivy-operator names Docker Hub by its index host.
+    let server = match field(&["registry", "server"]) {
+        "index.docker.io" => "docker.io",
+        other => other,
+    };
+    let mut image = if server.is_empty() {
+        repository.to_string()
+    } else {
+        format!("{server}/{repository}")
+    };
+    let tag = field(&["artifact", "tag"]);
+    if !tag.is_empty() {
+        image.push(':');
+        image.push_str(tag);
+    }
+    let digest = field(&["artifact", "digest"]);
+    let vulnerabilities = report
+        .get("vulnerabilities")
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .map(|v| {
+            let text = |key: &str| v.str_of(key).unwrap_or_default().to_string();
+            let fixed = text("fixedVersion");
+            Vulnerability {
+                id: text("vulnerabilityID"),
+                package: text("resource"),
+                installed: text("installedVersion"),
+                fixed: (!fixed.is_empty()).then_some(fixed),
+                severity: text("severity").to_ascii_lowercase(),
+                known_exploited: false,
+            }
+        })
+        .filter(Vulnerability::is_entry)
+        .collect();
+    Some(ImageReport {
+        image,
+        digests: (!digest.is_empty())
+            .then(|| digest.to_string())
+            .into_iter()
+            .collect(),
+        vulnerabilities,
+    })
+}
+
 /// The report that describes `image` (a container's `image:`): by digest when the reference
 /// pins one, else by repository and tag as the runtime resolves them ([`ImageRef`]: `nginx`
 /// is `docker.io/library/nginx:latest`).

@@ -26,6 +26,8 @@ const fn kind(group: &'static str, resource: &'static str, kind: &'static str) -
 /// Every kind a live scan reads, in the order reports and snapshots list them.
 pub const READ_KINDS: &[ReadKind] = &[
     kind("", "namespaces", "Namespace"),
+    // The kubelets' versions (status.nodeInfo), judged by the version rules.
+    kind("", "nodes", "Node"),
     kind("", "pods", "Pod"),
     kind("", "replicationcontrollers", "ReplicationController"),
     kind("", "podtemplates", "PodTemplate"),
@@ -93,6 +95,12 @@ pub const READ_KINDS: &[ReadKind] = &[
         "AuthorizationPolicy",
     ),
     kind("networking.istio.io", "destinationrules", "DestinationRule"),
+    // trivy-operator's findings per container: how attack paths get in.
+    kind(
+        "aquasecurity.github.io",
+        "vulnerabilityreports",
+        "VulnerabilityReport",
+    ),
 ];
 
 /// Read to find the custom resources that carry a pod template (Argo Rollouts, ...); not

@@ -60,6 +60,13 @@ pub struct Overrides {
     pub no_bootstrap: bool,
     /// Admission policies every object is judged against ([`load_admission_policies`]).
     pub admission: Option<Arc<palisade_analysis::admission::Policies>>,
+    /// Kubernetes release data read from `--k8s-data` (else the bundled data).
+    pub releases: Option<Arc<palisade_analysis::releases::ReleaseData>>,
+    /// `--as-of`: the day end-of-life dates are judged on.
+    pub as_of: Option<Date>,
+    /// `--vulnerabilities`: the images' vulnerability reports (besides trivy-operator's in
+    /// the input).
+    pub image_reports: Arc<Vec<palisade_analysis::vulns::ImageReport>>,
 }
 
 /// Why a pipeline could not be built.
@@ -114,6 +121,9 @@ pub fn build_pipeline(
         options: loaded.options.clone(),
         admission: flags.admission.clone(),
         custom_rules: loaded.custom_rules.clone(),
+        releases: flags.releases.clone(),
+        as_of: flags.as_of,
+        image_reports: flags.image_reports.clone(),
     };
     let engine = Engine::new(&settings)?;
     let overrides: Vec<(String, Severity)> = config
@@ -581,10 +591,18 @@ impl Collected {
         // The array grew by doubling while files came in: its spare half is given back before
         // the whole-input rules, the scan's peak.
         findings.shrink_to_fit();
+        let mut exposed_vulnerable = Vec::new();
         if let Some(inventory) = inventory {
+            let inventory = engine.build_inventory(inventory);
             // Appended in place, sized exactly: the findings of a large input are most of the
             // memory a scan keeps, and a second array of them would be the peak.
-            engine.check_inventory_into(&engine.build_inventory(inventory), &mut findings);
+            engine.check_inventory_into(&inventory, &mut findings);
+            exposed_vulnerable = palisade_analysis::attack::exposed_vulnerable(
+                &inventory.rbac,
+                &inventory.network,
+                &inventory.exposures,
+                &inventory.image_reports,
+            );
         }
         let active: Vec<&'static palisade_rules::Rule> = engine.rules().collect();
         let mut used = suppressions.mark(&mut findings);
@@ -602,6 +620,7 @@ impl Collected {
         }
         palisade_rules::fold_restated(&mut findings);
         palisade_rules::mark_on_paths(&mut findings);
+        palisade_rules::raise_exposed_vulnerable(&mut findings, &exposed_vulnerable);
         findings.shrink_to_fit();
         if pipeline.code_frames {
             add_snippets(&mut findings, stdin_text.as_deref());
@@ -700,6 +719,25 @@ impl<'a> StreamScan<'a> {
             .add_object(object, &self.pipeline.suppression);
         if let Some(inventory) = collected.inventory.as_mut() {
             inventory.add(object);
+        }
+    }
+
+    /// The version a live API server reports (`/version`), for the version rules; findings
+    /// about it name the API server of the kubeconfig context `context`.
+    pub fn add_server_version(&mut self, git_version: &str, context: &str) {
+        if let Some(inventory) = self.collected.inventory.as_mut() {
+            let at = palisade_analysis::rbac::Source {
+                object: Arc::new(ObjectRef {
+                    api_version: "version".into(),
+                    kind: "APIServer".into(),
+                    namespace: None,
+                    name: context.to_string(),
+                }),
+                path: palisade_model::FieldPath::root().key("gitVersion"),
+                location: None,
+                bootstrap: false,
+            };
+            inventory.add_server_version(git_version, at);
         }
     }
 

@@ -8,6 +8,7 @@
 //! * [`Finding`], [`Severity`], [`LoadError`]: what analyses produce;
 //! * [`kinds`]: which kinds the built-in API groups define.
 
+mod date;
 mod finding;
 pub mod kinds;
 mod node;
@@ -16,6 +17,7 @@ mod path;
 mod pod;
 pub mod suggest;
 
+pub use date::Date;
 pub use finding::{
     fingerprint, printable, About, AdmissionVerdict, Finding, Fingerprint, LoadError, Location,
     Related, Restated, RuleRef, Severity, Suppression,

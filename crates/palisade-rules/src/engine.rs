@@ -31,6 +31,12 @@ pub struct Settings {
     pub admission: Option<std::sync::Arc<palisade_analysis::admission::Policies>>,
     /// The config's custom rules ([`crate::registry::custom_rule`]), selected like the others.
     pub custom_rules: Vec<&'static Rule>,
+    /// Kubernetes releases and their vulnerabilities (`--k8s-data`); the bundled data if unset.
+    pub releases: Option<std::sync::Arc<palisade_analysis::releases::ReleaseData>>,
+    /// The day end-of-life dates are judged on (`--as-of`); today if unset.
+    pub as_of: Option<palisade_model::Date>,
+    /// Vulnerability reports of images given as files (`--vulnerabilities`).
+    pub image_reports: std::sync::Arc<Vec<palisade_analysis::vulns::ImageReport>>,
 }
 
 impl Default for Settings {
@@ -44,6 +50,9 @@ impl Default for Settings {
             options: HashMap::new(),
             admission: None,
             custom_rules: Vec::new(),
+            releases: None,
+            as_of: None,
+            image_reports: std::sync::Arc::default(),
         }
     }
 }
@@ -97,6 +106,9 @@ pub struct Engine {
     audit: Vec<(&'static Rule, AuditCheck)>,
     rbac_bootstrap: bool,
     kubernetes_version: Version,
+    releases: Option<std::sync::Arc<palisade_analysis::releases::ReleaseData>>,
+    as_of: Option<palisade_model::Date>,
+    image_reports: std::sync::Arc<Vec<palisade_analysis::vulns::ImageReport>>,
     /// The admission policy rule, with the policies it judges against.
     admission: Option<(
         &'static Rule,
@@ -217,6 +229,9 @@ impl Engine {
             audit,
             rbac_bootstrap: settings.rbac_bootstrap,
             kubernetes_version: settings.kubernetes_version,
+            releases: settings.releases.clone(),
+            as_of: settings.as_of,
+            image_reports: settings.image_reports.clone(),
             admission,
         })
     }
@@ -311,6 +326,15 @@ impl Engine {
     pub fn build_inventory(&self, builder: InventoryBuilder) -> Inventory {
         let mut inventory = builder.build(self.rbac_bootstrap);
         inventory.rbac.kubernetes_version = self.kubernetes_version;
+        if let Some(releases) = &self.releases {
+            inventory.releases = std::sync::Arc::clone(releases);
+        }
+        if let Some(day) = self.as_of {
+            inventory.today = day;
+        }
+        inventory
+            .image_reports
+            .extend(self.image_reports.iter().cloned());
         inventory
     }
 

@@ -22,5 +22,5 @@ pub use meta::{
     AuditDetector, AuditHit, Check, Emitter, OptionKind, OptionValue, OptionValues, Rule, RuleMeta,
     RuleOption,
 };
-pub use on_paths::mark_on_paths;
+pub use on_paths::{mark_on_paths, raise_exposed_vulnerable};
 pub use selection::{did_you_mean, matches, Selection, SelectionError};

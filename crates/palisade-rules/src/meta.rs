@@ -104,6 +104,23 @@ impl Emitter {
         });
     }
 
+    /// [`Self::report`], at `severity` when given instead of the rule's.
+    pub fn report_with(
+        &mut self,
+        at: &Source,
+        severity: Option<Severity>,
+        message: String,
+        related: Vec<Related>,
+    ) {
+        self.hits.push(Hit {
+            at: at.clone(),
+            message,
+            related,
+            about: None,
+            severity,
+        });
+    }
+
     /// [`Self::report`] at another severity than the rule's: a milder case of the problem.
     pub fn report_at(&mut self, at: &Source, severity: Severity, message: String) {
         self.hits.push(Hit {

@@ -1,7 +1,7 @@
 //! Findings on an attack path say so: a misconfiguration an attacker walks through on the way
 //! from the internet to cluster-admin matters more than the same one off every path.
 
-use palisade_model::{Finding, Related};
+use palisade_model::{Finding, Related, Severity};
 
 /// The rule whose findings are attack paths (the hops are its related places).
 const PATH_RULE: &str = "PAL-PATH-001";
@@ -67,6 +67,49 @@ pub fn mark_on_paths(findings: &mut [Finding]) {
             related.extend(on);
             finding.related = related.into_boxed_slice();
         }
+    }
+}
+
+/// Raises by one level every finding on a workload the internet gets into that runs an image
+/// with a vulnerability that lets an attacker in ([`palisade_analysis::attack::exposed_vulnerable`]):
+/// there the attacker is already inside, and each misconfiguration is their next step.
+/// Informational findings, the path rule's own and suppressed ones are left as they are; the
+/// finding says why it was raised, from what.
+pub fn raise_exposed_vulnerable(
+    findings: &mut [Finding],
+    exposed: &[palisade_analysis::attack::ExposedVulnerable],
+) {
+    if exposed.is_empty() {
+        return;
+    }
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.rule.code != PATH_RULE && f.suppressed.is_none())
+    {
+        let Some(workload) = exposed.iter().find(|e| e.workload == finding.object) else {
+            continue;
+        };
+        let raised = match finding.severity {
+            Severity::Low => Severity::Medium,
+            Severity::Medium => Severity::High,
+            Severity::High => Severity::Critical,
+            Severity::Info | Severity::Critical => continue,
+        };
+        let note = Related {
+            object: workload.at.object.clone(),
+            path: workload.at.path.clone(),
+            location: workload.at.location.clone(),
+            message: format!(
+                "raised from {} to {}: {}",
+                finding.severity.as_str(),
+                raised.as_str(),
+                workload.reason
+            ),
+        };
+        finding.severity = raised;
+        let mut related = std::mem::take(&mut finding.related).into_vec();
+        related.push(note);
+        finding.related = related.into_boxed_slice();
     }
 }
 

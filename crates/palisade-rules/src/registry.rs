@@ -3,7 +3,7 @@
 use crate::rules::{
     admission, api, audit, audit_log, control_plane, encryption, exposure, image, kubelet, mesh,
     namespace, netpol, node_files, paths, pss, rbac, resources, secrets, service_account,
-    suppression, workload,
+    suppression, version, workload,
 };
 use crate::Rule;
 
@@ -82,6 +82,8 @@ pub static RULES: &[&Rule] = &[
     &exposure::node_port::RULE,
     &exposure::external_ips::RULE,
     &paths::from_internet::RULE,
+    &version::end_of_life::RULE,
+    &version::missing_fixes::RULE,
     &exposure::ingress_without_tls::RULE,
     &exposure::nginx_snippets::RULE,
     &exposure::default_namespace::RULE,

@@ -125,8 +125,8 @@ mod tests {
                 Some("PAL-PSS-002")
             ))
         );
-        let far = codes(&["kubernetes"], &[]);
-        assert_eq!(far, Err(SelectionError::NoMatch("kubernetes".into(), None)));
+        let far = codes(&["nonsense"], &[]);
+        assert_eq!(far, Err(SelectionError::NoMatch("nonsense".into(), None)));
         assert!(SelectionError::NoMatch("x".into(), Some("y"))
             .to_string()
             .contains("did you mean `y`?"));

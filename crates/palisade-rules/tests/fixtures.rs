@@ -3,7 +3,8 @@
 //! (`# expect: <CODE>, <CODE>` for two findings on one line).
 //! A fixture may set the Pod Security level or version with `# pss-level:` / `# pss-version:`,
 //! set the Kubernetes version with `# kubernetes-version:`, and turn the default RBAC policy off
-//! with `# rbac-bootstrap: false`. Whole-input rules see
+//! with `# rbac-bootstrap: false`, and judge end-of-life dates on another day than today with
+//! `# as-of: YYYY-MM-DD`. Whole-input rules see
 //! every object of the fixture file. Suppressions (annotations, `# palisade:ignore` comments)
 //! apply as in a scan: suppressed findings do not count as reported. `# select: RULES` runs more
 //! rules next to the one under test (the suppression rules judge suppressions of other rules);
@@ -144,6 +145,9 @@ fn run_fixture(code: &str, path: &Path) -> (Reported, Marks) {
     }
     if let Some(version) = directive(&text, "kubernetes-version:") {
         settings.kubernetes_version = version.parse().expect("valid kubernetes-version");
+    }
+    if let Some(day) = directive(&text, "as-of:") {
+        settings.as_of = Some(palisade_model::Date::parse(day).expect("# as-of: YYYY-MM-DD"));
     }
     if directive(&text, "rbac-bootstrap:") == Some("false") {
         settings.rbac_bootstrap = false;

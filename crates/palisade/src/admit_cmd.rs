@@ -104,6 +104,7 @@ fn serve(args: &AdmitArgs, kubernetes_version: Option<Version>) -> Result<u8> {
             no_bootstrap: false,
             // The API server itself enforces its admission policies at admission.
             admission: None,
+            ..Overrides::default()
         },
         mode: serve.mode.map(|m| match m {
             ModeArg::Enforce => Mode::Enforce,

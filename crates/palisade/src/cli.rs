@@ -256,7 +256,7 @@ pub struct ManArgs {
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Report what looks like an attack in audit logs (the audit-log rules, PAL-AL-*).
-    Detect(AuditDetectArgs),
+    Detect(Box<AuditDetectArgs>),
     /// Print Roles, ClusterRoles and bindings that allow exactly what a subject was seen doing.
     Roles(AuditRolesArgs),
     /// List the rules a subject is granted but never used in the log's time window.
@@ -1038,6 +1038,24 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_bootstrap: bool,
 
+    /// Vulnerability reports of the images (Trivy `--format json`, Grype `-o json`, CycloneDX
+    /// with vulnerabilities; trivy-operator's VulnerabilityReports in the input count too):
+    /// findings on a workload the internet gets into that runs an image with a critical fixable
+    /// or known exploited vulnerability are raised a level, and attack paths say how the
+    /// attacker gets in. Repeatable; nothing is downloaded.
+    #[arg(long, value_name = "FILE")]
+    pub vulnerabilities: Vec<PathBuf>,
+
+    /// Kubernetes releases (end-of-life dates) and their vulnerabilities, in the shape of the
+    /// bundled data (`palisade rules explain PAL-VER-002`): a newer file than this build's.
+    #[arg(long, value_name = "FILE")]
+    pub k8s_data: Option<PathBuf>,
+
+    /// Judge end-of-life dates on DATE (YYYY-MM-DD) instead of today: "are we still supported
+    /// next quarter?"
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<palisade_model::Date>,
+
     #[command(flatten)]
     pub source: ClusterSource,
 
@@ -1314,6 +1332,10 @@ fn parse_level(s: &str) -> Result<Level, String> {
 
 fn parse_version(s: &str) -> Result<Version, String> {
     s.parse()
+}
+
+fn parse_date(s: &str) -> Result<palisade_model::Date, String> {
+    palisade_model::Date::parse(s).ok_or_else(|| format!("`{s}` is not a YYYY-MM-DD date"))
 }
 
 /// `30s`, `2m`, `1h`, `500ms` or plain seconds, as kubectl's --request-timeout takes them.

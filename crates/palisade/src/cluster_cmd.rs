@@ -136,6 +136,7 @@ pub fn scan(
         ..ReadOptions::default()
     };
     let mut scan = StreamScan::new(pipeline);
+    scan.add_server_version(&cluster.version.git_version, &cluster.context);
     // One thread checks while the client's two read: on a machine shared with the API server
     // (or its node), checking pages in parallel measured slower, not faster.
     let errors = read_objects(cluster, &options, progress, &mut |page| {

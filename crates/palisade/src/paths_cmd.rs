@@ -37,17 +37,11 @@ pub fn run(args: &AttackPathsArgs) -> Result<u8> {
         AttackTarget::ClusterAdmin => Goal::ClusterAdmin,
         AttackTarget::Node => Goal::Node,
     };
-    let mut reports = Vec::new();
-    for file in &args.vulnerabilities {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-        reports.push(
-            palisade_analysis::vulns::parse(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
-        );
-    }
+    let mut reports = read_vulnerability_reports(&args.vulnerabilities)?;
+    // trivy-operator's VulnerabilityReports in the input (or the cluster) count too.
+    reports.extend(inventory.image_reports.iter().cloned());
     if args.from == Start::Vulnerable && reports.is_empty() {
-        anyhow::bail!("--from vulnerable needs the images' reports: --vulnerabilities FILE (Trivy or Grype JSON)");
+        anyhow::bail!("--from vulnerable needs the images' reports: --vulnerabilities FILE (Trivy, Grype or CycloneDX JSON), or trivy-operator's VulnerabilityReports in the input");
     }
     let mut found = attack::paths(
         &inventory.rbac,
@@ -209,4 +203,20 @@ fn graph(paths: &[AttackPath], from: &Start, format: PathsOutput) -> String {
         }
     }
     out
+}
+
+/// `--vulnerabilities FILE...`: the images' vulnerability reports (Trivy, Grype, CycloneDX).
+pub(crate) fn read_vulnerability_reports(
+    files: &[std::path::PathBuf],
+) -> Result<Vec<palisade_analysis::vulns::ImageReport>> {
+    let mut reports = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        reports.push(
+            palisade_analysis::vulns::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+        );
+    }
+    Ok(reports)
 }

@@ -70,6 +70,14 @@ fn pipeline_with(
         strict: args.strict,
         fail_on: args.fail_on,
         no_bootstrap: args.no_bootstrap,
+        releases: match &args.k8s_data {
+            Some(path) => Some(std::sync::Arc::new(read_release_data(path)?)),
+            None => None,
+        },
+        as_of: args.as_of,
+        image_reports: std::sync::Arc::new(crate::paths_cmd::read_vulnerability_reports(
+            &args.vulnerabilities,
+        )?),
     };
     let (mut pipeline, fail_on) = palisade_engine::build_pipeline(loaded, &flags)?;
     pipeline.code_frames = matches!(
@@ -77,6 +85,14 @@ fn pipeline_with(
         OutputFormat::Text | OutputFormat::Sarif | OutputFormat::Html
     );
     Ok((pipeline, fail_on))
+}
+
+/// `--k8s-data FILE`: Kubernetes releases and vulnerabilities newer than the bundled ones.
+fn read_release_data(path: &Path) -> Result<palisade_analysis::releases::ReleaseData> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading --k8s-data {}", path.display()))?;
+    palisade_analysis::releases::ReleaseData::parse(&text)
+        .with_context(|| format!("--k8s-data {}", path.display()))
 }
 
 fn rule_infos(pipeline: &Pipeline) -> Vec<RuleInfo> {

@@ -20,6 +20,7 @@ pub mod resources;
 pub mod secrets;
 pub mod service_account;
 pub mod suppression;
+pub mod version;
 pub mod workload;
 
 /// How a message names the namespace of `object` (`namespace` is the one the analyses assumed):

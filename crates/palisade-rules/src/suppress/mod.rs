@@ -20,8 +20,6 @@
 //! Collection happens per file while its objects are in memory ([`FileSuppressions`]); only
 //! objects that carry or match a suppression are remembered, so memory stays flat.
 
-mod date;
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -31,7 +29,7 @@ use crate::rules::suppression::{expired, invalid, unused};
 use crate::selection::matches;
 use crate::Rule;
 
-pub use date::Date;
+pub use palisade_model::Date;
 
 /// The annotation that suppresses rules on the whole object (or on one container, suffixed
 /// with `.<container name>`).

@@ -1,4 +1,4 @@
-use palisade_analysis::attack::{from_internet, AttackPath, Goal};
+use palisade_analysis::attack::{paths, AttackPath, Goal, Start};
 use palisade_analysis::Inventory;
 use palisade_model::Related;
 
@@ -52,10 +52,13 @@ rule! {
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let mut reported: Vec<palisade_analysis::rbac::Source> = Vec::new();
     for goal in [Goal::ClusterAdmin, Goal::Node] {
-        let paths = from_internet(
+        // With vulnerability reports, the first hop says how the attacker gets in.
+        let paths = paths(
             &inventory.rbac,
             &inventory.network,
             &inventory.exposures,
+            &inventory.image_reports,
+            &Start::Internet,
             goal,
         );
         for path in &paths {

@@ -1,4 +1,4 @@
-//! Calendar dates for suppression expiry: `YYYY-MM-DD`, compared as days.
+//! Calendar dates (`YYYY-MM-DD`), compared as days: suppression expiry, end-of-life dates.
 
 use std::fmt;
 
@@ -35,6 +35,23 @@ impl Date {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         Date::from_days_since_epoch(i64::try_from(seconds / 86_400).unwrap_or(0))
+    }
+
+    /// Days from `self` to `later` (negative when `later` is earlier).
+    pub fn days_until(self, later: Date) -> i64 {
+        later.days_since_epoch() - self.days_since_epoch()
+    }
+
+    /// Howard Hinnant's `days_from_civil`.
+    fn days_since_epoch(self) -> i64 {
+        let year = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = year.div_euclid(400);
+        let yoe = year.rem_euclid(400);
+        let month = i64::from(self.month);
+        let mp = if month > 2 { month - 3 } else { month + 9 };
+        let doy = (153 * mp + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
     }
 
     /// Howard Hinnant's `civil_from_days`.
@@ -100,5 +117,10 @@ mod tests {
             Date::from_days_since_epoch(11_016).to_string(),
             "2000-02-29"
         );
+        for days in [0, 11_016, 20_779, -1, 59, 60] {
+            assert_eq!(Date::from_days_since_epoch(days).days_since_epoch(), days);
+        }
+        let (a, b) = (Date::parse("2026-12-07"), Date::parse("2027-02-28"));
+        assert_eq!(a.zip(b).map(|(a, b)| a.days_until(b)), Some(83));
     }
 }
