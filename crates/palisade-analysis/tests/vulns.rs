@@ -108,3 +108,39 @@ fn cyclonedx_boms_with_vulnerabilities_are_read_as_the_same_report() {
     };
     assert_eq!(entries(&bom), entries(&trivy));
 }
+
+/// trivy-operator's VulnerabilityReports, as the operator keeps them in a cluster: the image
+/// from the registry and artifact (Docker Hub's index host is docker.io), and only the
+/// vulnerabilities that let an attacker in are kept.
+#[test]
+fn trivy_operator_reports_are_read_from_the_cluster_objects() {
+    use palisade_analysis::vulns::from_vulnerability_report;
+    let text = data("trivy-operator-storefront-web.yaml");
+    let mut reports = Vec::new();
+    let name: std::sync::Arc<str> = "reports.yaml".into();
+    palisade_load::load_text(&name, &text, &mut |loaded| {
+        if let palisade_load::Loaded::Object(object) = loaded {
+            reports.extend(from_vulnerability_report(&object));
+        }
+    });
+    assert_eq!(reports.len(), 2);
+    let web = &reports[0];
+    assert_eq!(web.image, "registry.example.com/storefront/web:2.8.1");
+    assert_eq!(
+        web.digests,
+        ["sha256:4c1e0b9f2a3d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7"]
+    );
+    let kept: Vec<String> = web.vulnerabilities.iter().map(|v| v.describe()).collect();
+    assert_eq!(
+        kept,
+        ["CVE-2021-44906 in minimist 1.2.5 (critical, fixed in 1.2.6)"]
+    );
+    // The same Trivy finding, from the CLI's JSON, describes the same image.
+    let cli = parse(&data("trivy-storefront-web.json")).expect("a Trivy report");
+    assert_eq!(cli.image, web.image);
+    let redis = &reports[1];
+    assert_eq!(redis.image, "docker.io/library/redis:7.0.11");
+    assert!(redis.vulnerabilities.is_empty(), "a high is no way in");
+    assert!(report_for(&reports, "redis:7.0.11").is_some());
+    assert!(report_for(&reports, "redis:7.2").is_none());
+}

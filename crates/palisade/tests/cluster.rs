@@ -306,7 +306,15 @@ fn a_snapshot_answers_every_command_as_the_cluster_does() {
             })
             .collect()
     };
-    assert_eq!(messages(&live), messages(&from_file));
+    // A snapshot holds objects; the API server's `/version` is none, so the version rules
+    // judge it live only (its static pods' images and the Nodes are in the snapshot).
+    let objects = |report: &Value| -> BTreeSet<(Key, String)> {
+        messages(report)
+            .into_iter()
+            .filter(|(key, _)| key.1 != "APIServer")
+            .collect()
+    };
+    assert_eq!(objects(&live), messages(&from_file));
     assert!(!messages(&live).is_empty());
 
     let same = |args: &[&str]| {
@@ -814,5 +822,140 @@ fn netpol_reads_administrator_and_cilium_policies_from_the_cluster() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&back.stdout)
+    );
+}
+
+/// Kubernetes version currency live: the API server's `/version` (the test server is 1.26.5,
+/// past its end of life since 2024-02-28 and behind the 1.26.6 fixes), and each kubelet
+/// version the Nodes report, one finding per version however many Nodes run it; trivy-operator's
+/// VulnerabilityReports in the cluster name how the internet gets in.
+#[test]
+fn versions_and_vulnerability_reports_are_read_from_the_cluster() {
+    // Its own control plane: Nodes and a CRD are cluster-wide.
+    let Some(cluster) = TestCluster::own("versions live") else {
+        return;
+    };
+    let cluster = &cluster;
+    let node = |name: &str, version: &str| {
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\n\
+             status:\n  nodeInfo:\n    kubeletVersion: {version}\n    kubeProxyVersion: {version}\n    \
+             machineID: m\n    systemUUID: s\n    bootID: b\n    kernelVersion: 6.1.0\n    \
+             osImage: Debian GNU/Linux 12\n    containerRuntimeVersion: containerd://1.7.0\n    \
+             operatingSystem: linux\n    architecture: amd64\n"
+        )
+    };
+    cluster.apply(
+        &[
+            node("worker-1", "v1.26.5"),
+            node("worker-2", "v1.26.5"),
+            node("worker-3", "v1.35.1"),
+        ]
+        .join("---\n"),
+    );
+    for name in ["worker-1", "worker-3"] {
+        let stored = cluster.get(&format!("/api/v1/nodes/{name}")).expect("node");
+        assert!(
+            stored["status"]["nodeInfo"]["kubeletVersion"].is_string(),
+            "the API server kept no nodeInfo: {stored}"
+        );
+    }
+    let report = json_of(&scan_live(
+        cluster,
+        &["--select", "version", "--as-of", "2026-12-07"],
+    ));
+    let found: Vec<(String, String, String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+            (
+                text(&f["rule"]),
+                format!(
+                    "{} {}",
+                    text(&f["object"]["kind"]),
+                    text(&f["object"]["name"])
+                ),
+                text(&f["path"]),
+                text(&f["message"]),
+            )
+        })
+        .collect();
+    let mut summary: Vec<(&str, &str)> =
+        found.iter().map(|f| (f.0.as_str(), f.1.as_str())).collect();
+    summary.sort();
+    assert_eq!(
+        summary,
+        [
+            ("PAL-VER-001", "APIServer admin"),
+            ("PAL-VER-001", "Node worker-1"),
+            ("PAL-VER-002", "APIServer admin"),
+            ("PAL-VER-002", "Node worker-1"),
+        ],
+        "{found:#?}"
+    );
+    let message = |rule: &str, object: &str| {
+        found
+            .iter()
+            .find(|f| f.0 == rule && f.1 == object)
+            .map(|f| f.3.clone())
+            .unwrap_or_default()
+    };
+    let server = message("PAL-VER-001", "APIServer admin");
+    assert!(server.starts_with("kube-apiserver v1.26.5 (from the API server's /version): Kubernetes 1.26 is past its end of life (2024-02-28)"), "{server}");
+    let server = message("PAL-VER-002", "APIServer admin");
+    assert!(
+        server.contains("CVE-2023-2728 (fixed in 1.26.6)"),
+        "{server}"
+    );
+    let kubelet = message("PAL-VER-002", "Node worker-1");
+    assert!(
+        kubelet.contains("CVE-2023-5528 (fixed in 1.26.11)"),
+        "{kubelet}"
+    );
+    let worker = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["object"]["name"] == "worker-1")
+        .expect("worker-1's finding");
+    assert_eq!(worker["path"], "/status/nodeInfo/kubeletVersion");
+    assert_eq!(
+        worker["related"][0]["object"]["name"], "worker-2",
+        "the second Node at 1.26.5 is the same finding"
+    );
+
+    // trivy-operator's reports, as its CRD serves them.
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n\
+        metadata: {name: vulnerabilityreports.aquasecurity.github.io}\n\
+        spec:\n  group: aquasecurity.github.io\n  scope: Namespaced\n  \
+        names: {kind: VulnerabilityReport, plural: vulnerabilityreports, listKind: VulnerabilityReportList, singular: vulnerabilityreport}\n  \
+        versions:\n  - name: v1alpha1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        \
+        properties:\n          report: {type: object, x-kubernetes-preserve-unknown-fields: true}\n";
+    apply_example(cluster, "paths");
+    let report = read(
+        &repo_root()
+            .join("crates/palisade-analysis/tests/data/vulns/trivy-operator-storefront-web.yaml"),
+    );
+    cluster.apply(&format!("{crd}---\n{report}"));
+    let live = palisade()
+        .args(["paths", "--cluster", "--format", "json", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let paths = json_of(&live);
+    let reaches = paths["paths"][0]["hops"][1]["explanation"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reaches.ends_with("; it runs registry.example.com/storefront/web:2.8.1, with CVE-2021-44906 in minimist 1.2.5 (critical, fixed in 1.2.6)"),
+        "{reaches}"
     );
 }

@@ -382,3 +382,92 @@ fn findings_on_a_path_say_they_are_on_it() {
     // The checkout API is exposed too, but leads nowhere: its LoadBalancer finding has no note.
     assert_eq!(note("PAL-EXP-001", "checkout"), None);
 }
+
+/// trivy-operator's VulnerabilityReports read with the manifests (as `kubectl get -A -o yaml`
+/// dumps them, or live with `--cluster`) name the way in as Trivy's own JSON does.
+#[test]
+fn trivy_operator_reports_in_the_input_name_the_way_in() {
+    let dir = example();
+    let report = vulnerability_report("trivy-operator-storefront-web.yaml");
+    let (code, out) = paths(&["--format", "json", dir.to_str().expect("UTF-8"), &report]);
+    assert_eq!(code, Some(1));
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    let reaches = report["paths"][0]["hops"][1]["explanation"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reaches.ends_with("; it runs registry.example.com/storefront/web:2.8.1, with CVE-2021-44906 in minimist 1.2.5 (critical, fixed in 1.2.6)"),
+        "{reaches}"
+    );
+}
+
+/// `scan --vulnerabilities`: every finding on a workload the internet gets into that runs an
+/// image with a way in is raised a level and says why; the same findings elsewhere, and
+/// everything without the reports, keep their severity.
+#[test]
+fn scan_raises_findings_on_an_exposed_vulnerable_workload() {
+    let scan = |extra: &[&str]| -> Vec<(String, String, String, String, Value)> {
+        let output = Command::cargo_bin("palisade")
+            .expect("binary")
+            .args(["scan", "--no-config", "--format", "json"])
+            .args(extra)
+            .arg(example())
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(1));
+        let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                let object = &f["object"];
+                (
+                    f["rule"]["code"].as_str().unwrap_or_default().to_string(),
+                    format!("{}/{}", object["kind"], object["name"]),
+                    f["path"].as_str().unwrap_or_default().to_string(),
+                    f["severity"].as_str().unwrap_or_default().to_string(),
+                    f["related"].clone(),
+                )
+            })
+            .collect()
+    };
+    let trivy = vulnerability_report("trivy-storefront-web.json");
+    let before = scan(&[]);
+    let after = scan(&["--vulnerabilities", &trivy]);
+    assert_eq!(before.len(), after.len());
+    fn raise(s: &str) -> &str {
+        match s {
+            "low" => "medium",
+            "medium" => "high",
+            "high" => "critical",
+            other => other,
+        }
+    }
+    let mut raised = 0;
+    for (old, new) in before.iter().zip(&after) {
+        assert_eq!((&old.0, &old.1, &old.2), (&new.0, &new.1, &new.2));
+        let on_web = old.1 == "\"Deployment\"/\"web\"" && old.0 != "PAL-PATH-001";
+        let expected = if on_web {
+            raise(&old.3)
+        } else {
+            old.3.as_str()
+        };
+        assert_eq!(new.3, expected, "{} on {} at {}", old.0, old.1, old.2);
+        if on_web && expected != old.3 {
+            raised += 1;
+            let why = new
+                .4
+                .as_array()
+                .and_then(|r| r.last())
+                .cloned()
+                .unwrap_or_default();
+            let message = why["message"].as_str().unwrap_or_default();
+            assert!(
+                message.starts_with(&format!("raised from {} to {expected}: Service storefront/web (type LoadBalancer) lets the internet in, and it runs registry.example.com/storefront/web:2.8.1, with CVE-2021-44906", old.3)),
+                "{message}"
+            );
+        }
+    }
+    assert!(raised >= 3, "{raised} raised");
+}
