@@ -161,6 +161,13 @@ const TEMPLATE: &str = r##"<!doctype html>
   ol.chain { margin:6px 0; padding-left:0; list-style:none; display:flex; flex-wrap:wrap; gap:6px; align-items:center; }
   ol.chain li { background:#fff; border:1px solid var(--line); border-left:4px solid var(--critical); border-radius:6px; padding:4px 8px; }
   ol.chain li + li::before { content:"\2192  "; color:var(--muted); }
+  .paths-graph { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 16px; margin:18px 0 0; overflow-x:auto; }
+  .paths-graph h2 { font-size:14px; margin:0 0 8px; }
+  .paths-graph svg text { font:12px system-ui,-apple-system,"Segoe UI",sans-serif; fill:var(--fg); }
+  .paths-graph svg rect { fill:#fff; stroke:#9aa7b8; }
+  .paths-graph svg g.start rect { fill:#eef2f7; }
+  .paths-graph svg g.goal rect { stroke:var(--critical); stroke-width:2; }
+  .paths-graph svg path { fill:none; stroke:#7a8797; stroke-width:1.3; }
 </style>
 </head>
 <body>
@@ -170,6 +177,10 @@ const TEMPLATE: &str = r##"<!doctype html>
 </header>
 <main>
   <section class="cards" id="cards" aria-label="Findings by severity"></section>
+  <section class="paths-graph" id="paths-graph" hidden>
+    <h2>Attack paths</h2>
+    <p class="muted" id="paths-note"></p>
+  </section>
   <section class="charts">
     <div class="chart"><h2>By category</h2><div id="by-category"></div></div>
     <div class="chart"><h2>By namespace</h2><div id="by-namespace"></div></div>
@@ -285,6 +296,80 @@ const TEMPLATE: &str = r##"<!doctype html>
     return el("span", {}, [el("code", { text: key.slice(0, at) }), document.createTextNode(" "),
       el("small", { text: key.slice(at + 1) })]);
   });
+
+  // Every attack path at once, as a graph: the internet on the left, each hop one column
+  // further right (a place reached by several paths is one box, in the column of its
+  // shortest), the goals outlined. Drawn with SVG text nodes only: no input becomes markup.
+  (function drawPaths() {
+    var chains = open.filter(function (f) { return f.category === "attack-paths" && (f.related || []).length; })
+      .map(function (f) {
+        return ["the internet", objectName(f.object)].concat(f.related.map(function (hop) {
+          return String(hop.message).replace(/^\u2192 /, "");
+        }));
+      });
+    if (!chains.length) { return; }
+    var column = {}, order = [], edges = {}, goals = {};
+    chains.forEach(function (chain) {
+      chain.forEach(function (name, i) {
+        if (!(name in column)) { column[name] = i; order.push(name); }
+        column[name] = Math.min(column[name], i);
+        if (i) { edges[chain[i - 1] + "\u0000" + name] = [chain[i - 1], name]; }
+      });
+      goals[chain[chain.length - 1]] = 1;
+    });
+    var rows = {}, at = {}, W = 230, H = 34, GAP_X = 50, GAP_Y = 16, height = 0;
+    order.forEach(function (name) {
+      var c = column[name];
+      rows[c] = (rows[c] || 0);
+      at[name] = { x: c * (W + GAP_X), y: rows[c] * (H + GAP_Y) };
+      rows[c] += 1;
+      height = Math.max(height, rows[c] * (H + GAP_Y));
+    });
+    var columns = Object.keys(rows).length;
+    var NS = "http://www.w3.org/2000/svg";
+    function svg(tag, attrs) {
+      var node = document.createElementNS(NS, tag);
+      Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+      return node;
+    }
+    var width = columns * (W + GAP_X);
+    var canvas = svg("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
+      role: "img", "aria-label": "attack paths graph" });
+    var defs = svg("defs", {}), marker = svg("marker", { id: "hop", viewBox: "0 0 10 10", refX: "10", refY: "5",
+      markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
+    marker.appendChild(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", style: "fill:#7a8797;stroke:none" }));
+    defs.appendChild(marker);
+    canvas.appendChild(defs);
+    Object.keys(edges).forEach(function (key) {
+      var a = at[edges[key][0]], b = at[edges[key][1]];
+      var x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, mid = (x1 + x2) / 2;
+      var line = svg("path", { d: "M" + x1 + " " + y1 + " C" + mid + " " + y1 + " " + mid + " " + y2 + " " + x2 + " " + y2,
+        "class": "edge", "marker-end": "url(#hop)" });
+      var title = svg("title", {});
+      title.textContent = edges[key][0] + " \u2192 " + edges[key][1];
+      line.appendChild(title);
+      canvas.appendChild(line);
+    });
+    order.forEach(function (name, i) {
+      var group = svg("g", { "class": "node" + (i === 0 ? " start" : "") + (goals[name] ? " goal" : "") });
+      group.appendChild(svg("rect", { x: at[name].x, y: at[name].y, width: W, height: H, rx: 5 }));
+      var label = svg("text", { x: at[name].x + 8, y: at[name].y + H / 2 + 4 });
+      label.textContent = name.length > 34 ? name.slice(0, 33) + "\u2026" : name;
+      var title = svg("title", {});
+      title.textContent = name;
+      group.appendChild(title);
+      group.appendChild(label);
+      canvas.appendChild(group);
+    });
+    var section = document.getElementById("paths-graph");
+    section.appendChild(canvas);
+    document.getElementById("paths-note").textContent = count(chains.length, "path", "paths") +
+      " from the internet through " + count(order.length - 1, "place", "places") +
+      "; each box one place, each line one hop (open a PAL-PATH-001 finding below for the reasons).";
+    section.hidden = false;
+    section.dataset.nodes = String(order.length);
+    section.dataset.edges = String(Object.keys(edges).length);
+  })();
 
   var categories = {};
   report.findings.forEach(function (f) { categories[f.category] = 1; });

@@ -190,6 +190,43 @@ fn the_html_report_renders_every_finding_without_script_errors() {
         })
         .sum();
     assert_eq!(drawn, hops);
+    // And all of them at once, as one graph: every place a path reaches is one box (the
+    // internet, each start and each hop), every hop one line.
+    let mut places = std::collections::BTreeSet::from(["the internet".to_string()]);
+    let mut lines = std::collections::BTreeSet::new();
+    for path in &paths {
+        let start = format!(
+            "{} {}/{}",
+            path["object"]["kind"].as_str().unwrap_or_default(),
+            path["object"]["namespace"].as_str().unwrap_or_default(),
+            path["object"]["name"].as_str().unwrap_or_default()
+        );
+        let mut chain = vec!["the internet".to_string(), start];
+        chain.extend(path["related"].as_array().into_iter().flatten().map(|hop| {
+            let message = hop["message"].as_str().unwrap_or_default();
+            message.trim_start_matches("→ ").to_string()
+        }));
+        for pair in chain.windows(2) {
+            lines.insert((pair[0].clone(), pair[1].clone()));
+        }
+        places.extend(chain);
+    }
+    let graph = dom
+        .split("<section class=\"paths-graph\" id=\"paths-graph\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .expect("the paths graph");
+    assert!(
+        graph.contains(&format!("data-nodes=\"{}\"", places.len())),
+        "{places:?}: {graph}"
+    );
+    assert!(graph.contains(&format!("data-edges=\"{}\"", lines.len())));
+    assert_eq!(graph.matches("<g class=\"node").count(), places.len());
+    assert_eq!(graph.matches("class=\"edge\"").count(), lines.len());
+    assert!(
+        graph.contains("<title>cluster-admin</title>"),
+        "the goal is drawn"
+    );
     // Names quoted in messages are code, not raw backticks; places wrap at separators only.
     let rows: Vec<&str> = dom
         .split("<tr class=\"finding")
