@@ -154,8 +154,26 @@ fn inline(value: &Json) -> String {
     }
 }
 
+/// A string as YAML: plain where no YAML reader could take it for anything else (as kubectl
+/// prints `name: web`), else double-quoted. Plain needs a letter first (a digit, `-`, `.`
+/// or an indicator could read as a number or as syntax), only name-like characters after
+/// it (no space, no `#`, no `:` at the end), and no word that YAML 1.1 reads as a boolean
+/// or null (`on`, `yes`, `null`, ...).
 fn quote(text: &str) -> String {
-    Json::String(text.to_string()).to_string()
+    let name_like =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-' | ':' | '@' | '+');
+    let plain = text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text.chars().all(name_like)
+        && !text.ends_with(':')
+        && !matches!(
+            text.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        );
+    if plain {
+        text.to_string()
+    } else {
+        Json::String(text.to_string()).to_string()
+    }
 }
 
 #[cfg(test)]
@@ -172,33 +190,103 @@ mod tests {
     }
 
     #[test]
-    fn yaml_lists_nest_maps_and_quote_every_string() {
+    fn yaml_lists_nest_maps_and_quote_what_could_read_as_something_else() {
         let text = yaml(&json!({
             "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "web", "labels": {"on": "true"}},
+            "metadata": {"name": "web", "labels": {"on": "true", "app.kubernetes.io/name": "web", "note": "a: b # c", "n": "No", "empty": ""}},
             "spec": {"containers": [{"name": "app", "args": ["-v", "0755"], "ports": [{"containerPort": 80}]}],
                      "volumes": [], "nodeSelector": {}}
         }));
         let expected = concat!(
             "# from test\napiVersion: v1\nkind: List\nitems:\n",
-            "- \"apiVersion\": \"v1\"\n",
-            "  \"kind\": \"Pod\"\n",
-            "  \"metadata\":\n",
-            "    \"labels\":\n",
+            "- apiVersion: v1\n",
+            "  kind: Pod\n",
+            "  metadata:\n",
+            "    labels:\n",
+            "      app.kubernetes.io/name: web\n",
+            "      empty: \"\"\n",
+            "      \"n\": \"No\"\n",
+            "      note: \"a: b # c\"\n",
             "      \"on\": \"true\"\n",
-            "    \"name\": \"web\"\n",
-            "  \"spec\":\n",
-            "    \"containers\":\n",
-            "    - \"args\":\n",
+            "    name: web\n",
+            "  spec:\n",
+            "    containers:\n",
+            "    - args:\n",
             "      - \"-v\"\n",
             "      - \"0755\"\n",
-            "      \"name\": \"app\"\n",
-            "      \"ports\":\n",
-            "      - \"containerPort\": 80\n",
-            "    \"nodeSelector\": {}\n",
-            "    \"volumes\": []\n",
+            "      name: app\n",
+            "      ports:\n",
+            "      - containerPort: 80\n",
+            "    nodeSelector: {}\n",
+            "    volumes: []\n",
         );
         assert_eq!(text, expected);
+    }
+
+    /// Whatever a string holds, the YAML reads back as the same string: plain where that is
+    /// safe, quoted where a reader could take it for a number, a boolean, null or syntax.
+    #[test]
+    fn every_string_reads_back_as_itself() {
+        let strings = [
+            "web",
+            "v1.26.5",
+            "registry.k8s.io/pause:3.9",
+            "app@sha256:abc",
+            "a:b",
+            "a:",
+            "1e3",
+            "0x1F",
+            "0755",
+            "2026-12-07",
+            "~",
+            "-",
+            "- x",
+            "yes",
+            "Yes",
+            "NO",
+            "off",
+            "y",
+            "null",
+            "Null",
+            "true",
+            "a#b",
+            "a #b",
+            "*ref",
+            "&a",
+            "!tag",
+            "%x",
+            "@x",
+            "`x",
+            "'x'",
+            "\"x\"",
+            ".inf",
+            "-.5",
+            "+1",
+            "a b",
+            "",
+            "multi\nline",
+            "tab\there",
+            "ünïcode",
+            "{x}",
+            "[x]",
+        ];
+        let data: serde_json::Map<String, Json> = strings
+            .iter()
+            .map(|s| (format!("k{s}"), json!(*s)))
+            .collect();
+        let list: Vec<Json> = strings.iter().map(|s| json!(*s)).collect();
+        let value = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "strings"},
+            "data": data, "list": list, "keys": strings.iter().map(|s| json!({*s: 1})).collect::<Vec<_>>()});
+        let text = yaml(&value);
+        let name: std::sync::Arc<str> = "snapshot.yaml".into();
+        let mut read = Vec::new();
+        palisade_load::load_text(&name, &text, &mut |loaded| {
+            if let palisade_load::Loaded::Object(object) = loaded {
+                read.push(palisade_load::json::to_json(&object.root));
+            }
+        });
+        assert_eq!(read.len(), 1, "{text}");
+        assert_eq!(read[0], value, "{text}");
     }
 
     #[test]

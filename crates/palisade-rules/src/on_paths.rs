@@ -49,18 +49,35 @@ pub fn mark_on_paths(findings: &mut [Finding]) {
     if notes.is_empty() {
         return;
     }
+    // Each object a path goes through, with the paths (indexes into `notes`) and fields: a
+    // finding looks up its own object instead of every hop of every path (on a large input,
+    // hundreds of thousands of findings against thousands of paths).
+    let mut by_object: std::collections::HashMap<&palisade_model::ObjectRef, Vec<(usize, &str)>> =
+        std::collections::HashMap::new();
+    for (index, (hops, _)) in notes.iter().enumerate() {
+        for (object, path) in hops {
+            by_object
+                .entry(object.as_ref())
+                .or_default()
+                .push((index, path.as_str()));
+        }
+    }
     for finding in findings
         .iter_mut()
         .filter(|f| f.rule.code != PATH_RULE && f.suppressed.is_none())
     {
-        let on: Vec<Related> = notes
+        let Some(hops) = by_object.get(finding.object.as_ref()) else {
+            continue;
+        };
+        let mut on_paths: Vec<usize> = hops
             .iter()
-            .filter(|(hops, _)| {
-                hops.iter().any(|(object, path)| {
-                    *object == finding.object && within(finding.path.as_str(), path)
-                })
-            })
-            .map(|(_, note)| note.clone())
+            .filter(|(_, path)| within(finding.path.as_str(), path))
+            .map(|(index, _)| *index)
+            .collect();
+        on_paths.dedup();
+        let on: Vec<Related> = on_paths
+            .into_iter()
+            .map(|index| notes[index].1.clone())
             .collect();
         if !on.is_empty() {
             let mut related = std::mem::take(&mut finding.related).into_vec();

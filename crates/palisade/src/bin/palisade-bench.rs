@@ -8,6 +8,7 @@
 //! cargo run --release --features bench --bin palisade-bench -- --rbac 10000 5000
 //! cargo run --release --features bench --bin palisade-bench -- --netpol 10000 100 2000
 //! cargo run --release --features bench --bin palisade-bench -- --copies 10 ../shared/corpus/real
+//! cargo run --release --features bench --bin palisade-bench -- --snapshot-from ../shared/corpus/real 100000
 //! ```
 //!
 //! `--rbac BINDINGS ROLES` generates an RBAC inventory (100 namespaces, service accounts,
@@ -30,7 +31,7 @@ use palisade_load::discover;
 use palisade_rules::{Engine, Settings};
 use rayon::prelude::*;
 
-const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS | palisade-bench --snapshot OBJECTS [FILE] | palisade-bench --parse FILE | palisade-bench --copies N DIR | palisade-bench --vap POLICIES OBJECTS";
+const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGABYTES [--dir DIR] | palisade-bench --rbac BINDINGS ROLES | palisade-bench --netpol PODS NAMESPACES POLICIES | palisade-bench --audit EVENTS | palisade-bench --snapshot OBJECTS [FILE] | palisade-bench --snapshot-from DIR OBJECTS [FILE] | palisade-bench --parse FILE | palisade-bench --copies N DIR | palisade-bench --vap POLICIES OBJECTS";
 
 fn main() -> Result<()> {
     // The allocator as `palisade` has it, so that the two compare.
@@ -49,6 +50,15 @@ fn main() -> Result<()> {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(format!("target/bench-snapshot-{objects}.yaml")));
             return snapshot(objects, &path);
+        }
+        Some("--snapshot-from") => {
+            let source = PathBuf::from(args.get(1).context(USAGE)?);
+            let objects: usize = args.get(2).and_then(|s| s.parse().ok()).context(USAGE)?;
+            let path = args
+                .get(3)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(format!("target/bench-real-{objects}.yaml")));
+            return snapshot_from(&source, objects, &path);
         }
         Some("--copies") => {
             let copies: usize = args.get(1).and_then(|s| s.parse().ok()).context(USAGE)?;
@@ -785,6 +795,136 @@ fn snapshot(objects: usize, path: &Path) -> Result<()> {
 /// Writes `copies` copies of the directory `source` under `target/bench-copies-N` and prints
 /// the commands that compare a scan of them with a scan of one: time should grow with the
 /// copies, memory should not.
+/// Whether objects of `kind` live outside namespaces (the built-in cluster-scoped kinds, and
+/// custom kinds named `Cluster*` or of the administrator network policy tiers).
+fn cluster_scoped(group: &str, kind: &str) -> bool {
+    kind == "Namespace"
+        || kind.starts_with("Cluster")
+        || matches!(kind, "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy")
+        || palisade_analysis::rbac::resources::is_cluster_scoped(
+            group,
+            &palisade_analysis::admission::plural(kind),
+        )
+}
+
+/// Writes a cluster dump made of real objects, as `kubectl get -A -o yaml` lays one out: every
+/// object under `source` (CustomResourceDefinitions left out: a cluster serves each once)
+/// copied until there are `objects`. Copy `k` lives in namespaces of its own (`<ns>-c<k>`,
+/// `default-c<k>` for a namespaced object that names none); cluster-scoped objects are renamed
+/// (`<name>-c<k>`), and what refers to them across a copy (binding subjects, a
+/// ClusterRoleBinding's role, Namespaces) is renamed with them. Synthetic snapshots are mostly
+/// ConfigMap text, which parses cheaply; this one costs what real objects cost.
+fn snapshot_from(source: &Path, objects: usize, path: &Path) -> Result<()> {
+    use serde_json::Value as Json;
+    // What a scan of `source` would skip (Helm charts, unreadable files) is skipped here too.
+    let (inputs, _skipped) = discover(&[source.to_string_lossy().into_owned()]);
+    let mut originals: Vec<Json> = Vec::new();
+    for input in dedup_inputs(inputs) {
+        let palisade_load::Input::File(file) = &input else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let name = input.display_name();
+        palisade_load::load_text(&name, &text, &mut |loaded| {
+            if let palisade_load::Loaded::Object(object) = loaded {
+                if object.kind() != "CustomResourceDefinition" && !object.reference.name.is_empty()
+                {
+                    originals.push(palisade_load::json::to_json(&object.root));
+                }
+            }
+        });
+    }
+    if originals.is_empty() {
+        bail!("no Kubernetes objects under {}", source.display());
+    }
+    let cluster_roles: std::collections::HashSet<String> = originals
+        .iter()
+        .filter(|o| o["kind"] == "ClusterRole")
+        .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_string))
+        .collect();
+    let file = std::fs::File::create(path).with_context(|| path.display().to_string())?;
+    let header = [format!(
+        "{objects} objects: renamed copies of the {} objects under {}",
+        originals.len(),
+        source.display()
+    )];
+    let mut out = palisade_cluster::SnapshotWriter::new(
+        BufWriter::with_capacity(1 << 20, file),
+        palisade_cluster::SnapshotFormat::Yaml,
+        &header,
+    )?;
+    let renamed = |name: &str, copy: usize| format!("{name}-c{copy}");
+    for i in 0..objects {
+        let copy = i / originals.len();
+        let mut object = originals[i % originals.len()].clone();
+        let api_version = object["apiVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let group = api_version
+            .rsplit_once('/')
+            .map_or("", |(g, _)| g)
+            .to_string();
+        let kind = object["kind"].as_str().unwrap_or_default().to_string();
+        let metadata = object
+            .as_object_mut()
+            .and_then(|o| o.get_mut("metadata"))
+            .and_then(Json::as_object_mut);
+        let Some(metadata) = metadata else { continue };
+        let name = metadata
+            .get("name")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        if cluster_scoped(&group, &kind) {
+            // A Namespace takes the name its copy's objects use.
+            let name = renamed(name, copy);
+            metadata.insert("name".into(), Json::from(name));
+            metadata.remove("namespace");
+        } else {
+            let namespace = metadata
+                .get("namespace")
+                .and_then(Json::as_str)
+                .unwrap_or("default");
+            let namespace = renamed(namespace, copy);
+            metadata.insert("namespace".into(), Json::from(namespace));
+        }
+        metadata.insert(
+            "uid".into(),
+            Json::from(format!("00000000-0000-4000-8000-{i:012}")),
+        );
+        metadata.insert("resourceVersion".into(), Json::from(i.to_string()));
+        if let Some(subjects) = object.get_mut("subjects").and_then(Json::as_array_mut) {
+            for subject in subjects {
+                if let Some(ns) = subject.get("namespace").and_then(Json::as_str) {
+                    let ns = renamed(ns, copy);
+                    subject["namespace"] = Json::from(ns);
+                }
+            }
+        }
+        if kind == "ClusterRoleBinding" || kind == "RoleBinding" {
+            let role = &mut object["roleRef"];
+            if role["kind"] == "ClusterRole" {
+                if let Some(name) = role["name"].as_str().filter(|n| cluster_roles.contains(*n)) {
+                    role["name"] = Json::from(renamed(name, copy));
+                }
+            }
+        }
+        out.item(&object)?;
+    }
+    out.finish()?;
+    let size = std::fs::metadata(path)?.len() as f64 / (1024.0 * 1024.0);
+    println!(
+        "wrote {} ({objects} objects, {size:.0} MB, copies of {} objects)\nmeasure with:\n  /usr/bin/time -f '%e s, %U s CPU, %M KB peak' target/release/palisade-bench --parse {}\n  /usr/bin/time -f '%e s, %U s CPU, %M KB peak' target/release/palisade scan --no-config --format json -o /dev/null {}",
+        path.display(),
+        originals.len(),
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
 fn copies_of(copies: usize, source: &Path) -> Result<()> {
     fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         std::fs::create_dir_all(to)?;

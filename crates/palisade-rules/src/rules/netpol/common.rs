@@ -19,18 +19,12 @@ pub(crate) fn workload_namespaces(network: &Network) -> Vec<String> {
 
 /// Where a namespace-level finding points: the Namespace object, or its first workload.
 pub(crate) fn namespace_anchor<'n>(network: &'n Network, namespace: &str) -> Option<&'n Source> {
+    // Through the namespace indexes: this is asked once per workload, and scanning every
+    // workload each time made the scan quadratic in a cluster's size.
     network
-        .namespaces
-        .iter()
-        .find(|n| n.name == namespace)
+        .namespace(namespace)
         .and_then(|n| n.source.as_ref())
-        .or_else(|| {
-            network
-                .workloads
-                .iter()
-                .find(|w| w.namespace == namespace)
-                .map(|w| &w.source)
-        })
+        .or_else(|| network.workloads_in(namespace).next().map(|w| &w.source))
 }
 
 /// What isolates every pod of `namespace` for ingress (`ingress = true`) or egress, named:

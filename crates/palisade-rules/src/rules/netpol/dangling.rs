@@ -50,10 +50,16 @@ fn peer_matches_something(network: &Network, policy: &NetworkPolicy, peer: &Peer
     if peer.ip_block.is_some() {
         return true;
     }
-    let any_workload = network
-        .workloads
-        .iter()
-        .any(|w| network.peer_matches(peer, &policy.namespace, Endpoint::Workload(w)));
+    let matches = |w: &palisade_analysis::netpol::NetWorkload| {
+        network.peer_matches(peer, &policy.namespace, Endpoint::Workload(w))
+    };
+    // A pod selector alone picks pods of the policy's namespace: only those are looked at
+    // (looking at every workload for every peer made large inputs quadratic).
+    let any_workload = if peer.namespace_selector.is_none() {
+        network.workloads_in(&policy.namespace).any(matches)
+    } else {
+        network.workloads.iter().any(matches)
+    };
     let namespace_only = peer.pod_selector.is_none();
     let any_namespace = peer.namespace_selector.as_ref().is_some_and(|selector| {
         network
