@@ -57,6 +57,35 @@ async fn settled(client: &kube::Client, namespace: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Waits until the CustomResourceDefinition `name` says `Established`: the API server serves
+/// its resources from then on (a condition, not a sleep).
+async fn established(client: &kube::Client, name: &str) -> Result<(), String> {
+    let path = format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}");
+    for _ in 0..120 {
+        let request = http::Request::get(path.as_str())
+            .body(Vec::new())
+            .map_err(|e| e.to_string())?;
+        if let Ok(text) = client.request_text(request).await {
+            let crd: Json = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            let conditions = crd
+                .pointer("/status/conditions")
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if conditions
+                .iter()
+                .any(|c| c["type"] == "Established" && c["status"] == "True")
+            {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    Err(format!(
+        "CustomResourceDefinition {name} never became Established"
+    ))
+}
+
 pub async fn apply(
     client: &kube::Client,
     yaml: &str,
@@ -147,16 +176,31 @@ pub async fn apply(
         } else {
             Api::all_with(client.clone(), &resource)
         };
-        let stored = api
-            .patch(&name, &params, &Patch::Apply(&object))
-            .await
-            .map_err(|e| format!("{kind} {namespace}/{name}: {e}"))?;
+        // A custom resource right after its definition: discovery may list it a moment before
+        // the API server serves it (404), or the server may be busy (429, 503). Retried for a
+        // bounded time, on those answers only.
+        let mut tries = 0;
+        let stored = loop {
+            match api.patch(&name, &params, &Patch::Apply(&object)).await {
+                Ok(stored) => break stored,
+                Err(kube::Error::Api(status))
+                    if matches!(status.code, 404 | 429 | 503) && tries < 80 =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(format!("{kind} {namespace}/{name}: {e}")),
+            }
+        };
         let uid = stored.metadata.uid.unwrap_or_default();
         applied
             .objects
             .push((format!("{kind} {namespace}/{name}"), uid));
         if kind == "Namespace" && controller_manager {
             settled(client, &name).await?;
+        }
+        if kind == "CustomResourceDefinition" {
+            established(client, &name).await?;
         }
     }
     Ok(applied)
