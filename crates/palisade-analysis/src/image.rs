@@ -14,6 +14,28 @@ pub struct ImageRef {
     pub digest: Option<String>,
 }
 
+/// Tags that name a branch or a release channel, not a release: the registry moves them with
+/// every push (`latest-alpine` and other `latest-*` tags too).
+pub const BRANCH_TAGS: &[&str] = &[
+    "latest", "master", "main", "stable", "edge", "nightly", "dev",
+];
+
+/// Why the tag of an image without a valid digest moves, or `None` when it names a release.
+/// `extra` are the tags a team treats the same way (the `mutable-tags` option).
+pub fn moving_tag(tag: Option<&str>, extra: &[String]) -> Option<String> {
+    match tag {
+        None => Some("has no tag, which means `latest`".to_string()),
+        Some("latest") => Some("uses the tag `latest`".to_string()),
+        Some(tag) if BRANCH_TAGS.contains(&tag) || tag.starts_with("latest-") => Some(format!(
+            "uses the moving tag `{tag}` (a branch or channel: the registry moves it with each push)"
+        )),
+        Some(tag) if extra.iter().any(|t| t == tag) => {
+            Some(format!("uses the moving tag `{tag}`"))
+        }
+        Some(_) => None,
+    }
+}
+
 impl ImageRef {
     /// Whether the digest is one a registry can resolve: `sha256:` and 64 lowercase hex
     /// digits, `sha512:` and 128, or another registered algorithm with an encoded part of at

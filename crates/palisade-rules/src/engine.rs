@@ -557,12 +557,22 @@ impl Engine {
     }
 }
 
+/// Options one rule reads as another rule is configured: (reader, owner, option). The
+/// stale-pull-policy rule judges tags as the mutable-tag rule is told to.
+const SHARED_OPTIONS: &[(&str, &str, &str)] = &[("PAL-IMG-004", "PAL-IMG-002", "mutable-tags")];
+
 fn options_of(settings: &Settings, rule: &Rule) -> OptionValues {
-    settings
-        .options
-        .get(rule.meta.info.code)
-        .cloned()
-        .unwrap_or_default()
+    let code = rule.meta.info.code;
+    let mut values = settings.options.get(code).cloned().unwrap_or_default();
+    for &(reader, owner, option) in SHARED_OPTIONS {
+        if reader != code || values.0.contains_key(option) {
+            continue;
+        }
+        if let Some(value) = settings.options.get(owner).and_then(|o| o.0.get(option)) {
+            values.0.insert(option, value.clone());
+        }
+    }
+    values
 }
 
 /// Kinds whose lines may hold secret values or keys: never quoted.

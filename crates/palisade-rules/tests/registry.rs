@@ -120,3 +120,39 @@ fn pss_level_and_version_decide_which_pss_rules_run() {
     );
     assert!(codes(Level::Restricted, Version::new(1, 23)).contains(&"PAL-PSS-016"));
 }
+
+/// The stale-pull-policy rule judges tags as the mutable-tag rule is configured: a tag the team
+/// lists in PAL-IMG-002's `mutable-tags` moves for PAL-IMG-004 too.
+#[test]
+fn the_pull_policy_rule_reads_the_mutable_tags_of_the_tag_rule() {
+    use palisade_rules::{Engine, OptionValue, OptionValues, Selection, Settings};
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: ui, namespace: shop}\nspec:\n  containers:\n  - name: ui\n    image: ghcr.io/example/ui:preview\n    imagePullPolicy: IfNotPresent\n";
+    let name: std::sync::Arc<str> = "pod.yaml".into();
+    let mut objects = Vec::new();
+    palisade_load::load_text(&name, text, &mut |loaded| {
+        if let palisade_load::Loaded::Object(object) = loaded {
+            objects.push(*object);
+        }
+    });
+    let findings = |options: Vec<(&'static str, Vec<&str>)>| {
+        let mut settings = Settings {
+            selection: Selection {
+                select: vec!["PAL-IMG-004".into()],
+                ignore: Vec::new(),
+            },
+            ..Settings::default()
+        };
+        for (code, tags) in options {
+            let mut values = OptionValues::default();
+            values.0.insert(
+                "mutable-tags",
+                OptionValue::StringList(tags.iter().map(|t| t.to_string()).collect()),
+            );
+            settings.options.insert(code, values);
+        }
+        let engine = Engine::new(&settings).expect("engine");
+        engine.check(&objects[0], None).len()
+    };
+    assert_eq!(findings(vec![]), 0, "`preview` names a release unless told");
+    assert_eq!(findings(vec![("PAL-IMG-002", vec!["preview"])]), 1);
+}

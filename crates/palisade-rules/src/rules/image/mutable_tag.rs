@@ -1,4 +1,4 @@
-use palisade_analysis::image::ImageRef;
+use palisade_analysis::image::{moving_tag, ImageRef};
 use palisade_analysis::pss::Violation;
 use palisade_model::PodView;
 
@@ -7,10 +7,11 @@ use crate::{Check, OptionKind, OptionValues, RuleOption};
 
 rule! {
     /// ## What it does
-    /// Flags containers (init and ephemeral ones included) whose image has no tag or the tag
-    /// `latest`, and no digest. The `mutable-tags` option adds the tags your team treats the
-    /// same way (`main`, `stable`, `edge`). An image pinned by digest passes whatever its tag,
-    /// since the digest decides what runs.
+    /// Flags containers (init and ephemeral ones included) whose image has no tag, the tag
+    /// `latest`, or a tag that names a branch or channel (`master`, `main`, `stable`, `edge`,
+    /// `nightly`, `dev`, `latest-*`), and no digest. The `mutable-tags` option adds the tags
+    /// your team treats the same way (`PAL-IMG-004` reads it too). An image pinned by digest
+    /// passes whatever its tag, since the digest decides what runs.
     ///
     /// ## Why is this bad?
     /// `latest` (which is what a missing tag means) points at whatever was pushed last: two
@@ -61,13 +62,8 @@ fn check(pod: &PodView<'_>, options: &OptionValues) -> Vec<Violation> {
         if reference.has_valid_digest() {
             continue;
         }
-        let problem = match reference.tag.as_deref() {
-            None => "has no tag, which means `latest`".to_string(),
-            Some("latest") => "uses the tag `latest`".to_string(),
-            Some(tag) if extra.iter().any(|t| t == tag) => {
-                format!("uses the moving tag `{tag}`")
-            }
-            Some(_) => continue,
+        let Some(problem) = moving_tag(reference.tag.as_deref(), extra) else {
+            continue;
         };
         violations.push(Violation {
             path: container.path.key("image"),

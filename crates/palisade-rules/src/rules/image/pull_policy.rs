@@ -1,4 +1,4 @@
-use palisade_analysis::image::ImageRef;
+use palisade_analysis::image::{moving_tag, ImageRef};
 use palisade_analysis::pss::Violation;
 use palisade_model::PodView;
 
@@ -12,9 +12,9 @@ rule! {
     /// Flags containers (init and ephemeral ones included) whose `imagePullPolicy` keeps them
     /// on an image the node happens to have:
     /// - `Never`: the node's local image is used unverified, whoever put it there;
-    /// - `IfNotPresent` on an image without a tag or with `latest` (and no digest): Kubernetes
-    ///   would default such an image to `Always`; set explicitly, nodes keep whatever `latest`
-    ///   they pulled first.
+    /// - `IfNotPresent` on an image whose tag moves (none, `latest`, a branch or channel such
+    ///   as `main`, and the tags of `PAL-IMG-002`'s `mutable-tags` option) and no digest: nodes
+    ///   keep whatever they pulled first under that tag.
     ///
     /// The default policy is not flagged: Kubernetes sets `Always` for `latest` and untagged
     /// images and `IfNotPresent` otherwise, which is safe once images are versioned.
@@ -56,23 +56,28 @@ rule! {
     };
 }
 
-fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
+fn check(pod: &PodView<'_>, options: &OptionValues) -> Vec<Violation> {
+    let extra = options.strings("mutable-tags");
     let mut violations = Vec::new();
     for container in pod.containers() {
         let Some(policy) = container.node.str_of("imagePullPolicy") else {
             continue;
         };
         let image = container.node.str_of("image").unwrap_or("");
-        let moving = ImageRef::parse(image)
-            .is_some_and(|r| r.digest.is_none() && r.tag.as_deref().is_none_or(|t| t == "latest"));
+        let moving = ImageRef::parse(image).and_then(|r| {
+            (!r.has_valid_digest())
+                .then(|| moving_tag(r.tag.as_deref(), extra))
+                .flatten()
+        });
         let message = match policy {
             "Never" => format!(
                 "{} never pulls `{image}`: it runs whatever image the node has under that name",
                 container.describe()
             ),
-            "IfNotPresent" if moving => format!(
-                "{} pulls `{image}` only if absent: nodes keep the first `latest` they pulled",
-                container.describe()
+            "IfNotPresent" if moving.is_some() => format!(
+                "{} pulls `{image}` only if absent, and the image {}: nodes keep the first they pulled",
+                container.describe(),
+                moving.as_deref().unwrap_or_default()
             ),
             _ => continue,
         };
