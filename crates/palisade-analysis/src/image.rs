@@ -37,35 +37,25 @@ pub fn moving_tag(tag: Option<&str>, extra: &[String]) -> Option<String> {
 }
 
 impl ImageRef {
-    /// Whether the digest is one a registry can resolve: `sha256:` and 64 lowercase hex
-    /// digits, `sha512:` and 128, or another registered algorithm with an encoded part of at
-    /// least 32 characters (the OCI image spec's grammar). `@sha256:abc` pins nothing: the
-    /// runtime refuses it.
+    /// Whether the digest is one a runtime resolves: an algorithm registered for OCI digests
+    /// with its exact length of lowercase hex (`sha256` and `blake3` 64 digits, `sha384` 96,
+    /// `sha512` 128). Anything else pins nothing: containerd and CRI-O refuse the reference
+    /// (`@sha256:abc`, a 63-digit `blake3`, an algorithm of one's own).
     pub fn has_valid_digest(&self) -> bool {
         let Some((algorithm, encoded)) = self.digest.as_deref().and_then(|d| d.split_once(':'))
         else {
             return false;
         };
-        let hex = |n: usize| {
-            encoded.len() == n
-                && encoded
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        let digits = match algorithm {
+            "sha256" | "blake3" => 64,
+            "sha384" => 96,
+            "sha512" => 128,
+            _ => return false,
         };
-        match algorithm {
-            "sha256" => hex(64),
-            "sha512" => hex(128),
-            _ => {
-                !algorithm.is_empty()
-                    && algorithm
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+._-".contains(c))
-                    && encoded.len() >= 32
-                    && encoded
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "=_-".contains(c))
-            }
-        }
+        encoded.len() == digits
+            && encoded
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
     }
 
     /// Parses a reference; `None` for an empty or malformed one (spaces, empty components,

@@ -53,10 +53,20 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             continue;
         }
         let message = match reference.and_then(|r| r.digest) {
-            Some(digest) => format!(
-                "{} image `{image}` has a malformed digest `{digest}` (expected sha256: and 64 hex digits): it pins nothing and the runtime refuses it",
-                container.describe()
-            ),
+            Some(digest) => {
+                let expected = match digest.split_once(':').map(|(a, _)| a) {
+                    Some(algorithm @ ("sha256" | "blake3")) => {
+                        format!("{algorithm}: and 64 hex digits")
+                    }
+                    Some("sha384") => "sha384: and 96 hex digits".to_string(),
+                    Some("sha512") => "sha512: and 128 hex digits".to_string(),
+                    _ => "an algorithm runtimes know: sha256, sha384, sha512 or blake3".to_string(),
+                };
+                format!(
+                    "{} image `{image}` has a malformed digest `{digest}` (expected {expected}): it pins nothing and the runtime refuses it",
+                    container.describe()
+                )
+            }
             None => format!(
                 "{} image `{image}` is not pinned by digest",
                 container.describe()
