@@ -245,19 +245,22 @@ fn is_plausible_secret_value(value: &str) -> bool {
 }
 
 /// `Bearer <token>` (an `Authorization` header's value), with a token long enough to be real.
+/// The scheme is matched in any letter case (`bearer`, `BEARER`), as HTTP matches it.
 fn bearer_token(text: &str) -> bool {
-    let mut rest = text;
-    while let Some(at) = rest.find("Bearer ") {
-        let token: String = rest[at + 7..]
+    // Without copying the text: values of every scanned object come through here.
+    text.match_indices(['b', 'B']).any(|(at, _)| {
+        let scheme = text.get(at..at + 7);
+        if !scheme.is_some_and(|s| s.eq_ignore_ascii_case("bearer ")) {
+            return false;
+        }
+        let token: String = text
+            .get(at + 7..)
+            .unwrap_or_default()
             .chars()
             .take_while(|c| is_token_char(*c) || matches!(c, '.' | '~' | '+' | '/' | '='))
             .collect();
-        if token.len() >= 16 && !token.contains("xxxx") {
-            return true;
-        }
-        rest = &rest[at + 7..];
-    }
-    false
+        token.len() >= 16 && !token.contains("xxxx")
+    })
 }
 
 fn is_token_char(c: char) -> bool {
@@ -540,6 +543,15 @@ mod tests {
             Some("a bearer token")
         );
         assert_eq!(suspect_value("Authorization: Bearer $TOKEN"), None);
+        for scheme in ["bearer", "BEARER", "BeArEr"] {
+            assert_eq!(
+                suspect_value(&format!(
+                    "Authorization: {scheme} eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9x"
+                )),
+                Some("a bearer token"),
+                "{scheme}"
+            );
+        }
         assert_eq!(
             suspect_value(r#"{"type": "service_account", "project_id": "shop"}"#),
             Some("a GCP service-account key")
