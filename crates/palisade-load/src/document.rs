@@ -353,6 +353,89 @@ fn validate(root: &Node, api_version: &str, kind: &str) -> Result<(), Problem> {
             }
         }
     }
+    validate_pod_spec(root, group, kind)
+}
+
+/// Where the built-in kinds keep their pod spec, from the object's root.
+fn pod_spec_path(group: &str, kind: &str) -> Option<&'static [&'static str]> {
+    match (group, kind) {
+        ("", "Pod") => Some(&["spec"]),
+        ("", "PodTemplate") => Some(&["template", "spec"]),
+        ("", "ReplicationController")
+        | ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch", "Job") => Some(&["spec", "template", "spec"]),
+        ("batch", "CronJob") => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
+        _ => None,
+    }
+}
+
+/// A built-in kind's pod spec has the shape the API server decodes, or the object is refused
+/// as it would be (a `spec` that is a list, `containers` that is a mapping): otherwise every
+/// rule would pass an object no cluster would hold.
+fn validate_pod_spec(root: &Node, group: &str, kind: &str) -> Result<(), Problem> {
+    let Some(path) = pod_spec_path(group, kind) else {
+        return Ok(());
+    };
+    let mut node = root;
+    let mut walked: Vec<&str> = Vec::new();
+    for key in path {
+        walked.push(key);
+        let Some(entry) = node.entry(key) else {
+            return Ok(());
+        };
+        if entry.value.is_null() {
+            return Ok(());
+        }
+        if !entry.value.is_map() {
+            return Err((
+                entry.key_pos,
+                format!(
+                    "`{}` must be a mapping, found a {}",
+                    walked.join("."),
+                    entry.value.type_name()
+                ),
+            ));
+        }
+        node = &entry.value;
+    }
+    for list in [
+        "containers",
+        "initContainers",
+        "ephemeralContainers",
+        "volumes",
+    ] {
+        let Some(entry) = node.entry(list) else {
+            continue;
+        };
+        if entry.value.is_null() {
+            continue;
+        }
+        let field = format!("{}.{list}", walked.join("."));
+        if !entry.value.is_seq() {
+            return Err((
+                entry.key_pos,
+                format!(
+                    "`{field}` must be a sequence, found a {}",
+                    entry.value.type_name()
+                ),
+            ));
+        }
+        if let Some((i, item)) = entry
+            .value
+            .as_seq()
+            .iter()
+            .enumerate()
+            .find(|(_, item)| !item.is_map())
+        {
+            return Err((
+                item.pos,
+                format!(
+                    "`{field}[{i}]` must be a mapping, found a {}",
+                    item.type_name()
+                ),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -464,6 +547,22 @@ mod tests {
             (
                 "apiVersion: v1\nkind: Pod\nmetadata: {name: 3}\n",
                 "`metadata.name` must be a string",
+            ),
+            (
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  - name: app\n    image: nginx\n",
+                "`spec` must be a mapping, found a sequence",
+            ),
+            (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template: [1]\n",
+                "`spec.template` must be a mapping",
+            ),
+            (
+                "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: {name: app}\n",
+                "`spec.jobTemplate.spec.template.spec.containers` must be a sequence, found a mapping",
+            ),
+            (
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - nginx\n",
+                "`spec.containers[0]` must be a mapping, found a string",
             ),
         ] {
             let loaded = load(text);
