@@ -71,12 +71,20 @@ fn request(
         "proxy",
         "*",
     ];
-    if !KNOWN_VERBS.contains(&verb) {
-        let hint = palisade_rules::did_you_mean(verb, KNOWN_VERBS.iter().copied())
+    // A non-resource URL (`/healthz`, `/logs`) is asked with the request's HTTP verb.
+    const HTTP_VERBS: &[&str] = &[
+        "get", "post", "put", "patch", "delete", "head", "options", "*",
+    ];
+    let parsed = parse_target(target);
+    let known = match parsed.target {
+        Target::NonResource(_) => HTTP_VERBS,
+        Target::Resource { .. } => KNOWN_VERBS,
+    };
+    if !known.contains(&verb) {
+        let hint = palisade_rules::did_you_mean(verb, known.iter().copied())
             .map_or(String::new(), |s| format!(" (did you mean '{s}'?)"));
         eprintln!("Warning: verb '{verb}' is not a known verb{hint}");
     }
-    let parsed = parse_target(target);
     if let Some(warning) = &parsed.warning {
         eprintln!("Warning: {warning}");
     }

@@ -248,7 +248,7 @@ fn paths_explain_each_step_in_every_format() {
 
 /// Like kubectl: a type Palisade does not know is asked about as written with a warning
 /// (`users` and `groups` without one), `RESOURCE.VERSION.GROUP` drops the version, `-n` on a
-/// cluster-scoped resource warns, and an unknown verb warns.
+/// cluster-scoped resource warns, and an unknown verb warns (HTTP verbs for non-resource URLs).
 #[test]
 fn resource_arguments_are_read_as_kubectl_reads_them() {
     let unknown = rbac(&["can-i", "get", "widgets", "--as", "alice"]);
@@ -307,6 +307,21 @@ fn resource_arguments_are_read_as_kubectl_reads_them() {
     let stderr = String::from_utf8_lossy(&verb.stderr);
     assert!(
         stderr.contains("Warning: verb 'gett' is not a known verb (did you mean 'get'?)"),
+        "{stderr}"
+    );
+    // A non-resource URL takes the request's HTTP verbs; a resource's verbs are not those.
+    for http in ["post", "put", "head", "options"] {
+        let asked = rbac(&["can-i", http, "/logs", "--as", "alice"]);
+        assert!(
+            asked.stderr.is_empty(),
+            "{http}: {}",
+            String::from_utf8_lossy(&asked.stderr)
+        );
+    }
+    let watch = rbac(&["can-i", "watch", "/logs", "--as", "alice"]);
+    let stderr = String::from_utf8_lossy(&watch.stderr);
+    assert!(
+        stderr.contains("Warning: verb 'watch' is not a known verb"),
         "{stderr}"
     );
 }
