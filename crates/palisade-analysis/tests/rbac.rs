@@ -735,6 +735,53 @@ fn escalation_paths_of_length_one_two_and_three() {
     assert!(by_start("intern").is_none(), "reading pods leads nowhere");
 }
 
+/// `escalate` with `update` or `patch` on the ClusterRole a ClusterRoleBinding gives the
+/// subject is cluster-admin in one step (it writes `*` on `*` into its own role); either verb
+/// alone, or an aggregated role the controller rewrites, is not.
+#[test]
+fn escalating_ones_own_bound_role_is_cluster_admin() {
+    let bot = |name: &str, verbs: &str, aggregated: bool| {
+        let aggregation = if aggregated {
+            "aggregationRule:\n  clusterRoleSelectors: [{matchLabels: {team: platform}}]\n"
+        } else {
+            ""
+        };
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}}}\n{aggregation}\
+             rules:\n- apiGroups: [rbac.authorization.k8s.io]\n  resources: [clusterroles]\n  resourceNames: [{name}]\n  verbs: [{verbs}]\n---\n\
+             apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {name}}}\n\
+             roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {name}}}\n\
+             subjects: [{{kind: ServiceAccount, name: {name}, namespace: platform}}]\n---\n"
+        )
+    };
+    let text = [
+        bot("updates", "get, update, escalate", false),
+        bot("patches", "patch, escalate", false),
+        bot("edits-only", "get, update, patch", false),
+        bot("escalates-only", "escalate", false),
+        bot("aggregated", "update, escalate", true),
+    ]
+    .concat();
+    let inv = inventory(&text, true);
+    let graph = Graph::build(&inv);
+    let paths = graph.paths_to(&Identity::ClusterAdmin, |s| !s.is_system());
+    let mut starts: Vec<(&str, usize)> = paths
+        .iter()
+        .map(|p| (p.start.name.as_str(), p.steps.len()))
+        .collect();
+    starts.sort();
+    assert_eq!(starts, [("patches", 1), ("updates", 1)], "{paths:#?}");
+    let step = &paths[0].steps[0];
+    assert!(
+        step.reason.contains("can escalate and edit ClusterRole")
+            && step
+                .reason
+                .ends_with("cluster-wide: it can give that role `*` on `*`"),
+        "{}",
+        step.reason
+    );
+}
+
 #[test]
 fn privileged_pods_lead_to_nodes_only_where_pod_security_allows_them() {
     let inv = inventory(RISKY, true);

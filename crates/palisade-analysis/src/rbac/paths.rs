@@ -10,6 +10,8 @@
 //! * impersonating users, groups or service accounts → the impersonated subject;
 //! * `bind`/`escalate` with binding creation → cluster-admin (cluster-wide), or the power to
 //!   run pods in the namespace;
+//! * `escalate` with `update`/`patch` on a role bound to the subject → cluster-admin (a
+//!   ClusterRole bound cluster-wide), or the power to run pods in the binding's namespace;
 //! * a node → every service account whose pods the input runs (their tokens sit on nodes).
 //!
 //! Fan-out is shared: "can run pods in namespace N" is one vertex with an edge to each account
@@ -426,6 +428,63 @@ impl Graph {
                 ));
                 if let (Some(grant), Some(_)) = (role_verb, create) {
                     add(&from, Identity::ClusterAdmin, format!("can {verb} ClusterRole cluster-admin and create ClusterRoleBindings ({grant})"));
+                }
+            }
+            // `escalate` with `update` or `patch` on a role bound to the subject: it can write
+            // any permission into that role, and the binding hands it over. A ClusterRole bound
+            // cluster-wide leads to cluster-admin; a role bound in a namespace, to everything
+            // there. Aggregated ClusterRoles are left out: the controller rewrites their rules.
+            for binding in &bindings {
+                let Some(role) = policy.role_of(binding) else {
+                    continue;
+                };
+                if role.aggregation.is_some() {
+                    continue;
+                }
+                let (resource, role_namespace) = if role.cluster {
+                    ("clusterroles", None)
+                } else {
+                    ("roles", role.namespace.as_deref())
+                };
+                let may = |verb: &str| {
+                    describe(&Request::resource(
+                        verb,
+                        "rbac.authorization.k8s.io",
+                        resource,
+                        "",
+                        &role.name,
+                        role_namespace,
+                    ))
+                };
+                let Some(escalate) = may("escalate") else {
+                    continue;
+                };
+                let Some(edit) = may("update").or_else(|| may("patch")) else {
+                    continue;
+                };
+                let grants = if escalate == edit {
+                    escalate
+                } else {
+                    format!("{escalate}; {edit}")
+                };
+                let what = format!(
+                    "can escalate and edit {} {} ({grants}), which {} binds to it",
+                    role.kind(),
+                    role.name,
+                    binding.display()
+                );
+                if binding.cluster {
+                    add(
+                        &from,
+                        Identity::ClusterAdmin,
+                        format!("{what} cluster-wide: it can give that role `*` on `*`"),
+                    );
+                } else if let Some(ns) = &binding.namespace {
+                    add(
+                        &from,
+                        Identity::Capability(Capability::RunPods, Some(ns.clone())),
+                        format!("{what} in namespace {ns}: it can give itself any permission there, including pod creation"),
+                    );
                 }
             }
             let mut role_binding_namespaces: Vec<&str> = bindings
