@@ -45,7 +45,8 @@ const REQUIREMENTS: &[Requirement] = &[
         component: Component::ControllerManager,
         flag: "terminated-pod-gc-threshold",
         default: None,
-        want: Want::Set,
+        // 0 or below turns the garbage collection of terminated pods off.
+        want: Want::Positive,
         why: "terminated pods pile up until etcd and the API slow down",
     },
     Requirement {
