@@ -114,10 +114,16 @@ impl Subject {
         }
     }
 
-    /// Kubernetes' own identities (`system:` users and groups, kube-system service accounts).
+    /// Kubernetes' own identities: `system:` users and groups, and the control plane's own
+    /// service accounts in kube-system (those the default policy binds: the controllers,
+    /// kube-dns, the bootstrap signer and token cleaner). Any other kube-system account
+    /// (kube-state-metrics, a CNI's agent, `default`) is judged like every account.
     pub fn is_system(&self) -> bool {
         match self.kind {
-            SubjectKind::ServiceAccount => self.namespace.as_deref() == Some("kube-system"),
+            SubjectKind::ServiceAccount => {
+                self.namespace.as_deref() == Some("kube-system")
+                    && control_plane_accounts().contains(self.name.as_str())
+            }
             _ => self.name.starts_with("system:"),
         }
     }
@@ -386,6 +392,37 @@ pub(crate) fn binding_of(object: &Object, bootstrap: bool) -> Option<Binding> {
         auto_update: auto_update(object),
         privileged: false,
         source: Source::of(object, &FieldPath::root().key("roleRef"), bootstrap),
+    })
+}
+
+/// The kube-system service accounts Kubernetes' default policy binds, and those of
+/// controllers newer than the bundled policy (1.26).
+fn control_plane_accounts() -> &'static std::collections::HashSet<String> {
+    static ACCOUNTS: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    ACCOUNTS.get_or_init(|| {
+        let mut accounts: std::collections::HashSet<String> = [
+            "legacy-service-account-token-cleaner",
+            "validatingadmissionpolicy-status-controller",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+        for object in bootstrap_objects() {
+            for subject in object
+                .root
+                .get("subjects")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+            {
+                if subject.str_of("kind") == Some("ServiceAccount")
+                    && subject.str_of("namespace") == Some("kube-system")
+                {
+                    accounts.extend(subject.str_of("name").map(str::to_string));
+                }
+            }
+        }
+        accounts
     })
 }
 

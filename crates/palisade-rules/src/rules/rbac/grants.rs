@@ -117,9 +117,36 @@ pub(crate) fn report_risk(inventory: &Inventory, out: &mut Emitter, risk: Risk) 
         if rules.is_empty() {
             continue;
         }
+        // Every granting rule limited to `resourceNames`: the grant reaches those objects only.
+        let names: Option<Vec<&str>> =
+            rules.iter().all(|r| !r.resource_names.is_empty()).then(|| {
+                let mut names: Vec<&str> = rules
+                    .iter()
+                    .flat_map(|r| r.resource_names.iter().map(String::as_str))
+                    .collect();
+                names.sort_unstable();
+                names.dedup();
+                names
+            });
         for (subject, at) in binding.subjects.iter().filter(|(s, _)| !s.is_system()) {
+            // Minting tokens only for itself gives an account nothing it does not hold; a
+            // ClusterRoleBinding would reach accounts of that name in every namespace.
+            if risk == Risk::CreateTokens
+                && subject.kind == palisade_analysis::rbac::SubjectKind::ServiceAccount
+                && !binding.cluster
+                && binding.namespace == subject.namespace
+                && names
+                    .as_ref()
+                    .is_some_and(|names| names.iter().all(|n| *n == subject.name))
+            {
+                continue;
+            }
+            let limited = names
+                .as_ref()
+                .map(|names| format!(" (only the objects named {})", names.join(", ")))
+                .unwrap_or_default();
             let message = format!(
-                "{} {} {} via {} → {} {}{}",
+                "{} {}{limited} {} via {} → {} {}{}",
                 subject.display(),
                 risk.describe(),
                 scope(binding),
@@ -128,7 +155,9 @@ pub(crate) fn report_risk(inventory: &Inventory, out: &mut Emitter, risk: Risk) 
                 role.name,
                 version_suffix(inventory, risk)
             );
-            out.report(at, message, related_rules(role, &rules));
+            // A grant on named objects is a smaller one: reported, at low severity.
+            let severity = names.is_some().then_some(palisade_model::Severity::Low);
+            out.report_with(at, severity, message, related_rules(role, &rules));
         }
     }
 }
