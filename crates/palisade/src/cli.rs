@@ -1046,8 +1046,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub vulnerabilities: Vec<PathBuf>,
 
-    /// Kubernetes releases (end-of-life dates) and their vulnerabilities, in the shape of the
-    /// bundled data (`palisade rules explain PAL-VER-002`): a newer file than this build's.
+    /// Kubernetes releases (end-of-life dates) and their vulnerabilities (OSV records), in the
+    /// shape of the bundled crates/palisade-analysis/data/kubernetes-releases.json: newer data
+    /// than this build's (PAL-VER-001, PAL-VER-002).
     #[arg(long, value_name = "FILE")]
     pub k8s_data: Option<PathBuf>,
 

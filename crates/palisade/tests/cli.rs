@@ -966,3 +966,64 @@ fn explain_says_which_rules_share_a_finding() {
         explain("pss-restricted-volumes").contains("Leaves to PAL-PSS-004 (pss-host-path-volumes)")
     );
 }
+
+/// `--k8s-data` replaces the bundled release data (a newer file); `--as-of` moves the day
+/// end-of-life is judged on; a broken data file is an error that names it, never a clean scan.
+#[test]
+fn kubernetes_release_data_and_the_day_can_be_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = dir.path().join("node.yaml");
+    std::fs::write(
+        &node,
+        "apiVersion: v1\nkind: Node\nmetadata: {name: worker-1}\nstatus:\n  nodeInfo:\n    kubeletVersion: v1.35.2\n",
+    )
+    .expect("write");
+    let scan = |extra: &[&str]| {
+        let output = palisade()
+            .args([
+                "scan",
+                "--no-config",
+                "--select",
+                "PAL-VER-001",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .arg(&node)
+            .output()
+            .expect("runs");
+        let findings = serde_json::from_slice::<serde_json::Value>(&output.stdout)
+            .ok()
+            .and_then(|r| r["findings"].as_array().map(Vec::len));
+        (
+            output.status.code(),
+            findings,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // 1.35 is supported until 2027-02-28: nothing on 2026-12-07, a reminder in January, a
+    // finding after it ended.
+    assert_eq!(scan(&["--as-of", "2026-12-07"]).1, Some(0));
+    assert_eq!(scan(&["--as-of", "2027-01-05"]).1, Some(1));
+    assert_eq!(scan(&["--as-of", "2027-03-01"]).1, Some(1));
+    // Data that ends 1.35 early.
+    let data = dir.path().join("releases.json");
+    std::fs::write(
+        &data,
+        r#"{"updated": "2026-12-01", "releases": [{"minor": "1.35", "endOfLife": "2026-11-30"}], "vulnerabilities": []}"#,
+    )
+    .expect("write");
+    let data_arg = data.to_string_lossy().into_owned();
+    let (code, found, _) = scan(&["--as-of", "2026-12-07", "--k8s-data", &data_arg]);
+    assert_eq!((code, found), (Some(1), Some(1)));
+    std::fs::write(&data, "{\"releases\": 3}").expect("write");
+    let (code, _, stderr) = scan(&["--k8s-data", &data_arg]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("releases.json") && stderr.contains("no `releases` list"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = scan(&["--as-of", "next week"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is not a YYYY-MM-DD date"), "{stderr}");
+}

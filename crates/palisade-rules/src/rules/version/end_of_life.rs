@@ -19,10 +19,10 @@ rule! {
     /// `--cluster` the API server's `/version`. One finding per component and version, however
     /// many Nodes run it (the others are related places).
     ///
-    /// End-of-life dates come from the Kubernetes project's releases data, bundled (see
-    /// `palisade rules explain PAL-VER-001` for its date) or from `scan --k8s-data FILE`;
-    /// `scan --as-of DATE` judges them on another day than today (planning an upgrade). A
-    /// minor release newer than the data knows is not judged.
+    /// End-of-life dates come from the Kubernetes project's releases data, bundled (read
+    /// 2026-12-07: releases 1.18 to 1.36) or from `scan --k8s-data FILE`; `scan --as-of DATE`
+    /// judges them on another day than today (planning an upgrade). A minor release newer
+    /// than the data knows is not judged.
     ///
     /// ## Why is this bad?
     /// A minor release past its end of life gets no more patch releases: every vulnerability

@@ -16,9 +16,10 @@ rule! {
     /// upgrade to. Versions are read where `PAL-VER-001` reads them; one finding per component
     /// and version.
     ///
-    /// Vulnerabilities come from the official Kubernetes CVE feed in OSV form, bundled with
-    /// its date, or from `scan --k8s-data FILE` (the same shape; append newer OSV records).
-    /// A vulnerability announced after the data's date is not known here.
+    /// Vulnerabilities come from the official Kubernetes CVE feed in OSV form
+    /// (kubernetes-sigs/cve-feed-osv), bundled as of 2024-11-18, or from `scan --k8s-data
+    /// FILE` (the bundled file's shape: append newer OSV records to `vulnerabilities`). A
+    /// vulnerability announced after the data's date is not known here.
     ///
     /// ## Why is this bad?
     /// A fixed, published vulnerability is the cheapest kind to exploit: the fix shows where
