@@ -63,6 +63,13 @@ pub struct Gap {
     pub source: Source,
 }
 
+impl Gap {
+    /// Whether the container also ends up without `bound` for `resource`.
+    pub fn lacks(&self, resource: Resource, bound: Bound) -> bool {
+        self.missing & resource.bit(bound) != 0
+    }
+}
+
 /// What a namespace's LimitRanges give containers that set nothing: a bit per resource and
 /// bound ([`Resource::bit`]).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -190,7 +197,7 @@ pub struct Resources {
 }
 
 impl Resources {
-    pub fn gaps(&self, resource: Resource, bound: Bound) -> impl Iterator<Item = &Gap> {
+    pub fn gaps(&self, resource: Resource, bound: Bound) -> impl Iterator<Item = &Gap> + '_ {
         self.gaps
             .iter()
             .filter(move |g| g.missing & resource.bit(bound) != 0)

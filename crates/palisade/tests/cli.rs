@@ -1027,3 +1027,40 @@ fn kubernetes_release_data_and_the_day_can_be_given() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("is not a YYYY-MM-DD date"), "{stderr}");
 }
+
+/// A container without a `resources` block is one finding (the memory limit's) that lists
+/// what else is missing; the other gaps are restated under it, not reported beside it.
+#[test]
+fn one_missing_resources_block_is_one_finding() {
+    let output = palisade()
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "resources",
+            "--format",
+            "json",
+        ])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/shop/postgres.yaml"))
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let finding = &findings[0];
+    assert_eq!(finding["rule"], "PAL-RES-003");
+    assert!(
+        finding["message"]
+            .as_str()
+            .is_some_and(|m| m
+                .contains("has no memory limit (nor a memory request, cpu request or cpu limit)")),
+        "{finding}"
+    );
+    let also: Vec<&str> = finding["also"]
+        .as_array()
+        .expect("also")
+        .iter()
+        .filter_map(|a| a["rule"].as_str())
+        .collect();
+    assert_eq!(also, ["PAL-RES-002", "PAL-RES-001", "PAL-RES-004"]);
+}

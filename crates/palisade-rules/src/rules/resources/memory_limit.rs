@@ -40,6 +40,9 @@ rule! {
         severity: Medium,
         category: "resources",
         controls: ["NSA:resource-policies", "MITRE:T1499"],
+        // One missing `resources` block is one root cause: the other gaps of the container
+        // are listed under this finding.
+        subsumes: ["PAL-RES-001", "PAL-RES-002", "PAL-RES-004"],
         check: Check::Inventory(check),
     };
 }
