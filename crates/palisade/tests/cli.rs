@@ -1064,3 +1064,62 @@ fn one_missing_resources_block_is_one_finding() {
         .collect();
     assert_eq!(also, ["PAL-RES-002", "PAL-RES-001", "PAL-RES-004"]);
 }
+
+/// `runAsUser: 0`, `runAsNonRoot: false` and `runAsGroup: 0` on one container are one root
+/// cause, "runs as root": one finding with the other two restated under it. Another container
+/// that only misses runAsNonRoot keeps its own finding.
+#[test]
+fn running_as_root_is_one_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pod = dir.path().join("pod.yaml");
+    std::fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n    securityContext:\n      runAsUser: 0\n      runAsNonRoot: false\n      runAsGroup: 0\n  - name: side\n    image: registry.example.com/side:1.0\n",
+    )
+    .expect("write");
+    let output = palisade()
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "PAL-PSS-015,PAL-PSS-016,PAL-WL-006",
+            "--format",
+            "json",
+        ])
+        .arg(&pod)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let found: Vec<(String, String, Vec<String>)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["also"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a["rule"].as_str().map(str::to_string))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "PAL-PSS-016".to_string(),
+                "/spec/containers/0/securityContext/runAsUser".to_string(),
+                vec!["PAL-WL-006".to_string(), "PAL-PSS-015".to_string()]
+            ),
+            (
+                "PAL-PSS-015".to_string(),
+                "/spec/containers/1/securityContext/runAsNonRoot".to_string(),
+                vec![]
+            ),
+        ]
+    );
+}

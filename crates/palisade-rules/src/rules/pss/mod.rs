@@ -19,3 +19,15 @@ pub mod seccomp_profile_baseline;
 pub mod seccomp_profile_restricted;
 pub mod sysctls;
 pub mod windows_host_process;
+
+/// What a finding on `runAsUser`, `runAsNonRoot` or `runAsGroup` is about: the security
+/// context that holds it. Set to root there, they are one root cause, and the rules that judge
+/// them fold into one finding (PAL-PSS-016 restates the other two).
+pub(crate) fn run_as_identity(
+    _: &palisade_model::Object,
+    path: &palisade_model::FieldPath,
+) -> Option<palisade_model::FieldPath> {
+    let (parent, field) = path.as_str().rsplit_once('/')?;
+    matches!(field, "runAsUser" | "runAsNonRoot" | "runAsGroup")
+        .then(|| palisade_model::FieldPath::parse(parent))
+}

@@ -36,6 +36,7 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:runAsNonRoot", "CIS-5.2.7", "NSA:pod-security", "MITRE:T1611"],
+        about: super::run_as_identity,
         fix: repair,
         cel: [(
             "!(has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsNonRoot) && variables.spec.securityContext.runAsNonRoot == false) && variables.containers.all(c, (has(c.securityContext) && has(c.securityContext.runAsNonRoot)) ? c.securityContext.runAsNonRoot == true : (has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsNonRoot) && variables.spec.securityContext.runAsNonRoot == true))",

@@ -26,6 +26,8 @@ rule! {
         severity: Medium,
         category: "pod-security",
         controls: ["PSS:restricted:runAsUser", "CIS-5.2.7", "NSA:pod-security"],
+        subsumes: ["PAL-PSS-015", "PAL-WL-006"],
+        about: super::run_as_identity,
         fix: crate::fix::needs_decision,
         cel: [(
             "!(has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsUser) && variables.spec.securityContext.runAsUser == 0) && variables.containers.all(c, !(has(c.securityContext) && has(c.securityContext.runAsUser) && c.securityContext.runAsUser == 0))",

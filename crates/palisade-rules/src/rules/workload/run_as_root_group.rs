@@ -38,6 +38,7 @@ rule! {
         severity: Medium,
         category: "workload",
         controls: ["NSA:pod-security", "CIS-5.7.3"],
+        about: crate::rules::pss::run_as_identity,
         fix: crate::fix::needs_decision,
         check: Check::Pod(check),
     };
