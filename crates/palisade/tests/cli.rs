@@ -1123,3 +1123,49 @@ fn running_as_root_is_one_finding() {
         ]
     );
 }
+
+/// A moving tag pulled only when absent, without a digest, is one root cause: PAL-IMG-002's
+/// finding restates the missing digest and the stale pull policy. `Never` on a versioned image
+/// is its own problem and keeps its own finding.
+#[test]
+fn a_moving_tag_and_its_pull_policy_are_one_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pod = dir.path().join("pod.yaml");
+    std::fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/app:latest\n    imagePullPolicy: IfNotPresent\n  - name: pinned\n    image: registry.example.com/app:1.0\n    imagePullPolicy: Never\n",
+    )
+    .expect("write");
+    let output = palisade()
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "images",
+            "--format",
+            "json",
+        ])
+        .arg(&pod)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let found: Vec<(String, usize)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["also"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("PAL-IMG-002".to_string(), 2),
+            ("PAL-IMG-003".to_string(), 0),
+            ("PAL-IMG-004".to_string(), 0)
+        ]
+    );
+}

@@ -43,7 +43,8 @@ rule! {
             kind: OptionKind::StringList,
             doc: "tags treated like `latest`, besides `latest` itself",
         }],
-        subsumes: ["PAL-IMG-003"],
+        subsumes: ["PAL-IMG-003", "PAL-IMG-004"],
+        about: super::container_image,
         fix: crate::fix::needs_decision,
         check: Check::Pod(check),
     };

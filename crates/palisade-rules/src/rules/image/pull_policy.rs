@@ -51,6 +51,7 @@ rule! {
         severity: Low,
         category: "images",
         controls: ["NSA:supply-chain", "CIS-1.2.11"],
+        about: super::container_image,
         fix: repair,
         check: Check::Pod(check),
     };
