@@ -1169,3 +1169,43 @@ fn a_moving_tag_and_its_pull_policy_are_one_finding() {
         ]
     );
 }
+
+/// A privileged container can escalate and holds every capability: its privilege-escalation
+/// and capability findings are restated under the privileged one, not reported beside it.
+#[test]
+fn a_privileged_container_is_one_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pod = dir.path().join("pod.yaml");
+    std::fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n    securityContext:\n      privileged: true\n      allowPrivilegeEscalation: true\n      capabilities:\n        add: [SYS_ADMIN]\n",
+    )
+    .expect("write");
+    let output = palisade()
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "pss,PAL-WL-002",
+            "--format",
+            "json",
+        ])
+        .arg(&pod)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["rule"], "PAL-PSS-002");
+    let mut also: Vec<&str> = findings[0]["also"]
+        .as_array()
+        .expect("also")
+        .iter()
+        .filter_map(|a| a["rule"].as_str())
+        .collect();
+    also.sort_unstable();
+    assert_eq!(
+        also,
+        ["PAL-PSS-003", "PAL-PSS-014", "PAL-PSS-018", "PAL-WL-002"]
+    );
+}

@@ -31,3 +31,14 @@ pub(crate) fn run_as_identity(
     matches!(field, "runAsUser" | "runAsNonRoot" | "runAsGroup")
         .then(|| palisade_model::FieldPath::parse(parent))
 }
+
+/// What a `privileged` finding is about: the security context that holds it. A privileged
+/// container can escalate and holds every capability, so its privilege-escalation and
+/// capability findings (at fields of the same security context) restate it.
+pub(crate) fn privileged_context(
+    _: &palisade_model::Object,
+    path: &palisade_model::FieldPath,
+) -> Option<palisade_model::FieldPath> {
+    let (parent, field) = path.as_str().rsplit_once('/')?;
+    (field == "privileged").then(|| palisade_model::FieldPath::parse(parent))
+}

@@ -39,6 +39,8 @@ rule! {
         severity: Critical,
         category: "pod-security",
         controls: ["PSS:baseline:privileged", "CIS-5.2.2", "NSA:pod-security", "MITRE:T1611"],
+        subsumes: ["PAL-PSS-014", "PAL-PSS-003", "PAL-PSS-018", "PAL-WL-002"],
+        about: super::privileged_context,
         fix: repair,
         cel: [(
             "variables.containers.all(c, !(has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true))",
