@@ -958,6 +958,7 @@ fn admin_subjects_peers_and_ports() {
     let by_number = rule("{portNumber: {protocol: TCP, port: 8080}}");
     let by_range = rule("{portRange: {protocol: TCP, start: 9000, end: 9100}}");
     let by_name = rule("{namedPort: http}");
+    let by_udp_name = rule("{namedPort: dns}");
     let pods_subject = anp(
         "web-only",
         10,
@@ -1023,6 +1024,24 @@ fn admin_subjects_peers_and_ports() {
             "shop/deployment/web",
             TCP,
             9090,
+            true,
+        ),
+        (
+            "namedPort has no protocol: it matches a UDP port of that name",
+            &by_udp_name,
+            "ops/pod/debug",
+            "shop/deployment/api",
+            UDP,
+            53,
+            false,
+        ),
+        (
+            "…and not the pod's other ports",
+            &by_udp_name,
+            "ops/pod/debug",
+            "shop/deployment/api",
+            TCP,
+            3000,
             true,
         ),
         (

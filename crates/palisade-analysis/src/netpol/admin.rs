@@ -149,6 +149,23 @@ fn peer_of(node: &Node) -> AdminPeer {
     }
 }
 
+/// The ports one entry of an administrator policy's `ports` names. A `namedPort` has no
+/// protocol: it matches a container port of that name whatever its protocol (a UDP `dns`
+/// too), so it stands for the name under each protocol.
+fn ports_of(node: &Node) -> Vec<PolicyPort> {
+    if let Some(name) = node.str_of("namedPort") {
+        return [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
+            .into_iter()
+            .map(|protocol| PolicyPort {
+                protocol,
+                port: Some(PortRef::Name(name.to_string())),
+                end_port: None,
+            })
+            .collect();
+    }
+    port_of(node).into_iter().collect()
+}
+
 fn port_of(node: &Node) -> Option<PolicyPort> {
     let protocol = |n: &Node| {
         n.str_of("protocol")
@@ -160,12 +177,6 @@ fn port_of(node: &Node) -> Option<PolicyPort> {
         Some(PolicyPort {
             protocol: protocol(n),
             port: Some(PortRef::Number(number(n, "port")?)),
-            end_port: None,
-        })
-    } else if let Some(name) = node.str_of("namedPort") {
-        Some(PolicyPort {
-            protocol: Protocol::Tcp,
-            port: Some(PortRef::Name(name.to_string())),
             end_port: None,
         })
     } else if let Some(n) = node.get("portRange") {
@@ -208,7 +219,7 @@ fn rules_of(object: &Object, key: &str, peers_key: &str, baseline: bool) -> Vec<
                     .collect(),
                 ports: rule
                     .get("ports")
-                    .map(|ports| ports.as_seq().iter().filter_map(port_of).collect()),
+                    .map(|ports| ports.as_seq().iter().flat_map(ports_of).collect()),
                 source: Source::of(object, &path, false),
                 path,
             }
