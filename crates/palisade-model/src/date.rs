@@ -54,8 +54,8 @@ impl Date {
         era * 146_097 + doe - 719_468
     }
 
-    /// Howard Hinnant's `civil_from_days`.
-    fn from_days_since_epoch(days: i64) -> Date {
+    /// The day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    pub fn from_days_since_epoch(days: i64) -> Date {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z.rem_euclid(146_097);

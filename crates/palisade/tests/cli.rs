@@ -1070,40 +1070,17 @@ fn one_missing_resources_block_is_one_finding() {
 /// that only misses runAsNonRoot keeps its own finding.
 #[test]
 fn running_as_root_is_one_finding() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pod = dir.path().join("pod.yaml");
-    std::fs::write(
-        &pod,
+    let findings = findings_of(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n    securityContext:\n      runAsUser: 0\n      runAsNonRoot: false\n      runAsGroup: 0\n  - name: side\n    image: registry.example.com/side:1.0\n",
-    )
-    .expect("write");
-    let output = palisade()
-        .args([
-            "scan",
-            "--no-config",
-            "--select",
-            "PAL-PSS-015,PAL-PSS-016,PAL-WL-006",
-            "--format",
-            "json",
-        ])
-        .arg(&pod)
-        .output()
-        .expect("runs");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let found: Vec<(String, String, Vec<String>)> = report["findings"]
-        .as_array()
-        .expect("findings")
+        "PAL-PSS-015,PAL-PSS-016,PAL-WL-006",
+    );
+    let found: Vec<(&str, &str, Vec<String>)> = findings
         .iter()
         .map(|f| {
             (
-                f["rule"].as_str().unwrap_or_default().to_string(),
-                f["path"].as_str().unwrap_or_default().to_string(),
-                f["also"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|a| a["rule"].as_str().map(str::to_string))
-                    .collect(),
+                f["rule"].as_str().unwrap_or_default(),
+                f["path"].as_str().unwrap_or_default(),
+                also_of(f),
             )
         })
         .collect();
@@ -1111,13 +1088,13 @@ fn running_as_root_is_one_finding() {
         found,
         [
             (
-                "PAL-PSS-016".to_string(),
-                "/spec/containers/0/securityContext/runAsUser".to_string(),
+                "PAL-PSS-016",
+                "/spec/containers/0/securityContext/runAsUser",
                 vec!["PAL-WL-006".to_string(), "PAL-PSS-015".to_string()]
             ),
             (
-                "PAL-PSS-015".to_string(),
-                "/spec/containers/1/securityContext/runAsNonRoot".to_string(),
+                "PAL-PSS-015",
+                "/spec/containers/1/securityContext/runAsNonRoot",
                 vec![]
             ),
         ]
@@ -1129,44 +1106,17 @@ fn running_as_root_is_one_finding() {
 /// is its own problem and keeps its own finding.
 #[test]
 fn a_moving_tag_and_its_pull_policy_are_one_finding() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pod = dir.path().join("pod.yaml");
-    std::fs::write(
-        &pod,
+    let findings = findings_of(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/app:latest\n    imagePullPolicy: IfNotPresent\n  - name: pinned\n    image: registry.example.com/app:1.0\n    imagePullPolicy: Never\n",
-    )
-    .expect("write");
-    let output = palisade()
-        .args([
-            "scan",
-            "--no-config",
-            "--select",
-            "images",
-            "--format",
-            "json",
-        ])
-        .arg(&pod)
-        .output()
-        .expect("runs");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let found: Vec<(String, usize)> = report["findings"]
-        .as_array()
-        .expect("findings")
+        "images",
+    );
+    let found: Vec<(&str, usize)> = findings
         .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap_or_default().to_string(),
-                f["also"].as_array().map_or(0, Vec::len),
-            )
-        })
+        .map(|f| (f["rule"].as_str().unwrap_or_default(), also_of(f).len()))
         .collect();
     assert_eq!(
         found,
-        [
-            ("PAL-IMG-002".to_string(), 2),
-            ("PAL-IMG-003".to_string(), 0),
-            ("PAL-IMG-004".to_string(), 0)
-        ]
+        [("PAL-IMG-002", 2), ("PAL-IMG-003", 0), ("PAL-IMG-004", 0)]
     );
 }
 
@@ -1174,38 +1124,47 @@ fn a_moving_tag_and_its_pull_policy_are_one_finding() {
 /// and capability findings are restated under the privileged one, not reported beside it.
 #[test]
 fn a_privileged_container_is_one_finding() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pod = dir.path().join("pod.yaml");
-    std::fs::write(
-        &pod,
+    let findings = findings_of(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: app\n    image: registry.example.com/app:1.0\n    securityContext:\n      privileged: true\n      allowPrivilegeEscalation: true\n      capabilities:\n        add: [SYS_ADMIN]\n",
-    )
-    .expect("write");
-    let output = palisade()
-        .args([
-            "scan",
-            "--no-config",
-            "--select",
-            "pss,PAL-WL-002",
-            "--format",
-            "json",
-        ])
-        .arg(&pod)
-        .output()
-        .expect("runs");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let findings = report["findings"].as_array().expect("findings");
+        "pss,PAL-WL-002",
+    );
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0]["rule"], "PAL-PSS-002");
-    let mut also: Vec<&str> = findings[0]["also"]
-        .as_array()
-        .expect("also")
-        .iter()
-        .filter_map(|a| a["rule"].as_str())
-        .collect();
+    let mut also = also_of(&findings[0]);
     also.sort_unstable();
     assert_eq!(
         also,
         ["PAL-PSS-003", "PAL-PSS-014", "PAL-PSS-018", "PAL-WL-002"]
     );
+}
+
+/// The findings of `scan --select SELECT --format json` over one manifest written as `yaml`.
+fn findings_of(yaml: &str, select: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("manifest.yaml");
+    std::fs::write(&file, yaml).expect("write");
+    let output = palisade()
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            select,
+            "--format",
+            "json",
+        ])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    report["findings"].as_array().cloned().unwrap_or_default()
+}
+
+/// The rule codes a finding restates under `also`.
+fn also_of(finding: &serde_json::Value) -> Vec<String> {
+    finding["also"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["rule"].as_str().map(str::to_string))
+        .collect()
 }
