@@ -1138,6 +1138,27 @@ fn a_privileged_container_is_one_finding() {
     );
 }
 
+/// A binding whose grant is the first step of an escalation path: its risky grants are steps
+/// of that path, restated under the path's finding rather than beside it.
+#[test]
+fn risky_grants_on_an_escalation_path_are_restated_under_it() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../palisade-rules/fixtures/PAL-RBAC-015/fail.yaml");
+    let yaml = std::fs::read_to_string(fixture).expect("fixture");
+    let findings = findings_of(&yaml, "rbac");
+    let on_dev: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["object"]["name"] == "dev-edit")
+        .collect();
+    assert_eq!(on_dev.len(), 1, "{on_dev:#?}");
+    assert_eq!(on_dev[0]["rule"], "PAL-RBAC-015");
+    let also = also_of(on_dev[0]);
+    assert!(
+        also.contains(&"PAL-RBAC-003".to_string()) && also.contains(&"PAL-RBAC-002".to_string()),
+        "{also:?}"
+    );
+}
+
 /// The findings of `scan --select SELECT --format json` over one manifest written as `yaml`.
 fn findings_of(yaml: &str, select: &str) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().expect("tempdir");

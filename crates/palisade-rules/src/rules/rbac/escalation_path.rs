@@ -39,6 +39,12 @@ rule! {
         severity: Critical,
         category: "rbac",
         controls: ["NSA:rbac", "MITRE:T1078", "MITRE:T1068"],
+        // At the binding subject whose grant is the path's first step: that binding's risky
+        // grants are steps of the path, restated under it.
+        subsumes: [
+            "PAL-RBAC-002", "PAL-RBAC-003", "PAL-RBAC-004", "PAL-RBAC-005", "PAL-RBAC-006",
+            "PAL-RBAC-007", "PAL-RBAC-008", "PAL-RBAC-009", "PAL-RBAC-010", "PAL-RBAC-011",
+        ],
         check: Check::Inventory(check),
     };
 }
