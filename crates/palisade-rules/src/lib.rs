@@ -5,6 +5,7 @@
 //! declares it (`rules/<category>/<rule>.rs`). The engine dispatches on what a rule's
 //! [`Check`] targets; adding a rule is its file plus one line in [`registry::RULES`].
 
+pub mod docs;
 mod engine;
 pub mod fix;
 mod fold;

@@ -50,7 +50,7 @@ pub fn list(args: &RulesArgs) -> Result<()> {
             s.push('\n');
             s
         }
-        RulesFormat::Markdown => palisade_engine::markdown_reference(&rules),
+        RulesFormat::Markdown => palisade_rules::docs::markdown_reference(&rules),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
@@ -108,6 +108,6 @@ pub fn explain(args: &ExplainArgs) -> Result<u8> {
         );
     };
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(palisade_engine::explain_text(rule).as_bytes())?;
+    stdout.write_all(palisade_rules::docs::explain_text(rule).as_bytes())?;
     Ok(0)
 }

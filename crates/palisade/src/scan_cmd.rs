@@ -7,15 +7,11 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use palisade_analysis::pss::Version;
 use palisade_engine::config::{self, LoadedConfig};
-use palisade_engine::{
-    apply_baseline, dedup_inputs, node, scan_with_extras, scan_with_progress, Extras, Overrides,
-    Pipeline,
-};
-use palisade_load::discover_with_notes;
+use palisade_engine::{node, Extras, Keep, Outcome, Overrides, Pipeline, ScanRequest, Verdict};
 use palisade_model::Severity;
 use palisade_report::{
     summary_line, write_html, write_json, write_junit, write_markdown, write_sarif, write_text,
-    Report, RuleInfo, SarifOptions, TextOptions,
+    Report, SarifOptions, TextOptions,
 };
 
 use crate::cli::{
@@ -95,29 +91,6 @@ fn read_release_data(path: &Path) -> Result<palisade_analysis::releases::Release
         .with_context(|| format!("--k8s-data {}", path.display()))
 }
 
-fn rule_infos(pipeline: &Pipeline) -> Vec<RuleInfo> {
-    pipeline
-        .engine
-        .rules()
-        .map(|rule| {
-            let meta = &rule.meta;
-            RuleInfo {
-                code: meta.info.code,
-                name: meta.info.name,
-                severity: pipeline
-                    .severity
-                    .get(meta.info.code)
-                    .copied()
-                    .unwrap_or(meta.severity),
-                category: meta.info.category,
-                controls: meta.info.controls,
-                summary: meta.summary(),
-                docs: meta.docs(),
-            }
-        })
-        .collect()
-}
-
 /// The fingerprints of a JSON report written by an earlier scan.
 fn read_baseline(path: &Path) -> Result<HashSet<String>> {
     let text = std::fs::read_to_string(path)
@@ -141,24 +114,51 @@ fn read_baseline(path: &Path) -> Result<HashSet<String>> {
         .collect())
 }
 
-fn progress_bar(files: usize, args: &ScanArgs) -> Option<indicatif::ProgressBar> {
-    let show = !args.no_progress
-        && files >= PROGRESS_MIN_FILES
-        && std::io::stderr().is_terminal()
-        && std::env::var_os("CI").is_none();
-    if !show {
-        return None;
+/// A progress bar on standard error for scans of many files, when it is a terminal and not CI.
+struct Bar {
+    wanted: bool,
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
+}
+
+impl Bar {
+    fn new(args: &ScanArgs) -> Self {
+        Bar {
+            wanted: !args.no_progress
+                && std::io::stderr().is_terminal()
+                && std::env::var_os("CI").is_none(),
+            bar: std::sync::OnceLock::new(),
+        }
     }
-    let bar = indicatif::ProgressBar::new(u64::try_from(files).unwrap_or(u64::MAX));
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} scanning {pos}/{len} files [{bar:30}] {elapsed}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-    .progress_chars("=> ");
-    bar.set_style(style);
-    // Drawn at once, so even a scan that ends quickly showed where it was.
-    bar.tick();
-    Some(bar)
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl palisade_engine::Progress for Bar {
+    fn start(&self, files: usize) {
+        if !self.wanted || files < PROGRESS_MIN_FILES {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(u64::try_from(files).unwrap_or(u64::MAX));
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} scanning {pos}/{len} files [{bar:30}] {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        // Drawn at once, so even a scan that ends quickly showed where it was.
+        bar.tick();
+        let _ = self.bar.set(bar);
+    }
+
+    fn advance(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.inc(1);
+        }
+    }
 }
 
 /// The working directory as a `file://` URI ending in `/`, for SARIF's `%SRCROOT%`.
@@ -241,45 +241,49 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
     let (policies, policy_errors) = palisade_engine::load_admission_policies(&policy_paths, target);
     let admission = (!policies.is_empty()).then(|| std::sync::Arc::new(policies));
     let (pipeline, fail_on) = pipeline_with(args, &loaded, kubernetes_version, admission)?;
-    let (mut inputs, mut discovery_errors, notes) = discover_with_notes(&paths);
-    discovery_errors.extend(policy_errors);
     let rendered: Vec<crate::render::Rendered> = args
         .render
         .iter()
         .map(|dir| crate::render::render(dir))
         .collect::<Result<_>>()?;
-    inputs.extend(
-        rendered
-            .iter()
-            .map(|r| palisade_load::Input::File(r.path().to_path_buf())),
+    let bar = Bar::new(args);
+    let outcome = palisade_engine::run(
+        &pipeline,
+        ScanRequest {
+            paths,
+            more_inputs: rendered
+                .iter()
+                .map(|r| palisade_load::Input::File(r.path().to_path_buf()))
+                .collect(),
+            extras: Extras::default(),
+            errors: policy_errors,
+            rendered_from: &|note| rendered.iter().any(|r| r.covers(Path::new(&note.file))),
+            relocate: &|report| {
+                for rendered in &rendered {
+                    rendered.map_back(report);
+                }
+            },
+            keep: keep(args)?,
+            progress: &bar,
+        },
     );
-    let inputs = dedup_inputs(inputs);
-    let bar = progress_bar(inputs.len(), args);
-    let tick = || {
-        if let Some(bar) = &bar {
-            bar.inc(1);
-        }
-    };
-    let mut report = scan_with_progress(&inputs, &pipeline, discovery_errors, &tick);
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    for rendered in &rendered {
-        rendered.map_back(&mut report);
-    }
-    // An overlay --render renders is judged as deployed: its note would say otherwise.
-    let notes: Vec<_> = notes
-        .into_iter()
-        .filter(|note| !rendered.iter().any(|r| r.covers(Path::new(&note.file))))
-        .collect();
-    report.summary.warnings += notes.len();
-    report.warnings.extend(notes);
+    bar.finish();
     // A pipe that brought nothing (a CI step whose stdin is an empty pipe) must not pass as
     // a clean scan of nothing.
+    let report = &outcome.report;
     if implicit_stdin && report.summary.objects == 0 && report.summary.errors == 0 {
         bail!("no path given and standard input brought no Kubernetes object: give the files or directories to scan (`palisade scan .` for the current directory)");
     }
-    finish(report, &pipeline, fail_on, args)
+    finish(outcome, fail_on, args, None)
+}
+
+/// What the report keeps, from `--namespace`, `--baseline` and `--write-baseline`.
+fn keep(args: &ScanArgs) -> Result<Keep> {
+    Ok(Keep {
+        namespaces: split_list(&args.namespaces),
+        baseline: args.baseline.as_deref().map(read_baseline).transpose()?,
+        unbaselined: args.write_baseline.is_some(),
+    })
 }
 
 /// Whether standard input is a pipe or a redirected file, as ripgrep decides whether to read
@@ -338,7 +342,8 @@ fn run_cluster(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u
     );
     report.errors.extend(policy_errors);
     report.summary.errors = report.errors.len();
-    finish(report, &pipeline, fail_on, &args)
+    let outcome = palisade_engine::finish(&pipeline, report, &keep(&args)?);
+    finish(outcome, fail_on, &args, None)
 }
 
 /// The cluster's ValidatingAdmissionPolicies and bindings, the files of `--policies`, and the
@@ -423,33 +428,22 @@ fn kind_of_collection(
         .unwrap_or_default()
 }
 
-/// Writes the report (and baseline) as `args` ask, and picks the exit code.
-fn finish(report: Report, pipeline: &Pipeline, fail_on: Severity, args: &ScanArgs) -> Result<u8> {
-    finish_with(report, pipeline, fail_on, args, None)
-}
-
-/// [`finish`], with what to say when nothing was found to check.
-fn finish_with(
-    mut report: Report,
-    pipeline: &Pipeline,
+/// Writes the report (and baseline) as `args` ask, and picks the exit code; `empty_message`
+/// says what is wrong when nothing was found to check.
+fn finish(
+    outcome: Outcome,
     fail_on: Severity,
     args: &ScanArgs,
     empty_message: Option<&str>,
 ) -> Result<u8> {
-    report.rules = rule_infos(pipeline);
-    let namespaces = split_list(&args.namespaces);
-    if !namespaces.is_empty() {
-        palisade_engine::retain_namespaces(&mut report, &namespaces);
-    }
-
-    if let Some(path) = &args.write_baseline {
+    let Outcome {
+        mut report,
+        unbaselined,
+    } = outcome;
+    if let (Some(path), Some(whole)) = (&args.write_baseline, &unbaselined) {
         let mut out = create(path, "baseline")?;
-        write_json(&report, env!("CARGO_PKG_VERSION"), &mut out)?;
+        write_json(whole, env!("CARGO_PKG_VERSION"), &mut out)?;
         out.flush()?;
-    }
-    if let Some(path) = &args.baseline {
-        let known = read_baseline(path)?;
-        apply_baseline(&mut report, &known);
     }
 
     // People read reports top down: the most severe first. Machines get the documented
@@ -482,30 +476,24 @@ fn finish_with(
         );
     }
 
-    // Writing a baseline accepts today's findings: that run succeeds unless the input did
-    // not load.
-    let failing = args.write_baseline.is_none()
-        && report
-            .findings
-            .iter()
-            .any(|f| f.suppressed.is_none() && f.severity >= fail_on);
-    let empty = report.summary.objects == 0
-        && report.errors.is_empty()
-        && report.findings.is_empty()
-        && !args.allow_empty;
-    if empty {
-        eprintln!(
-            "palisade: error: {}",
-            empty_message
-                .unwrap_or("no Kubernetes object in the input (--allow-empty accepts that)")
-        );
-    }
-    Ok(if !report.errors.is_empty() || empty {
-        EXIT_ERROR
-    } else if failing {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
+    let verdict = palisade_engine::verdict(
+        &report,
+        fail_on,
+        args.write_baseline.is_some(),
+        args.allow_empty,
+    );
+    Ok(match verdict {
+        Verdict::Clean => EXIT_CLEAN,
+        Verdict::Findings => EXIT_FINDINGS,
+        Verdict::Errors => EXIT_ERROR,
+        Verdict::Empty => {
+            eprintln!(
+                "palisade: error: {}",
+                empty_message
+                    .unwrap_or("no Kubernetes object in the input (--allow-empty accepts that)")
+            );
+            EXIT_ERROR
+        }
     })
 }
 
@@ -525,9 +513,9 @@ pub fn run_audit_detect(args: &AuditDetectArgs) -> Result<u8> {
         bail!("--select leaves no audit-log rule (PAL-AL-*) to run");
     }
     let report = palisade_engine::scan_audit_logs(&scan.paths, &pipeline);
-    finish_with(
-        report,
-        &pipeline,
+    let outcome = palisade_engine::finish(&pipeline, report, &keep(&scan_args)?);
+    finish(
+        outcome,
         fail_on,
         &scan_args,
         Some("no audit event in the input (--allow-empty accepts that)"),
@@ -551,20 +539,31 @@ pub fn run_node(args: &NodeArgs) -> Result<u8> {
     }
     let (pipeline, fail_on) = pipeline(&scan_args, &loaded, None)?;
     let found = node::discover(&args.root);
-    let extras = Extras {
-        objects: found.objects,
-        files: found.files,
-    };
-    let mut report = scan_with_extras(&found.inputs, &pipeline, Vec::new(), &|| {}, extras);
-    report.absent = found.absent;
+    let mut outcome = palisade_engine::run(
+        &pipeline,
+        ScanRequest {
+            paths: Vec::new(),
+            more_inputs: found.inputs,
+            extras: Extras {
+                objects: found.objects,
+                files: found.files,
+            },
+            errors: Vec::new(),
+            rendered_from: &|_| false,
+            relocate: &|_| {},
+            keep: keep(&scan_args)?,
+            progress: &palisade_engine::Quiet,
+        },
+    );
+    outcome.report.absent = found.absent;
     let not_a_node = format!(
         "{} holds no control-plane or kubelet file Palisade knows: not a Kubernetes node (or the wrong --root)",
         args.root.display()
     );
+    let report = &outcome.report;
     let empty = report.summary.objects == 0 && report.findings.is_empty();
-    finish_with(
-        report,
-        &pipeline,
+    finish(
+        outcome,
         fail_on,
         &scan_args,
         empty.then_some(not_a_node.as_str()),
