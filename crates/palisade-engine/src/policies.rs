@@ -160,3 +160,44 @@ fn located_error(at: &palisade_analysis::rbac::Source, message: String) -> LoadE
         message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_of(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(bytes).expect("write");
+        file
+    }
+
+    #[test]
+    fn a_kind_split_across_two_reads_is_found() {
+        let needle = "ValidatingAdmissionPolicy";
+        for split in [1, 7, needle.len() - 1] {
+            // The first read is one megabyte: the needle starts `split` bytes before its end.
+            let mut bytes = vec![b'#'; (1 << 20) - split];
+            bytes.extend_from_slice(needle.as_bytes());
+            bytes.extend_from_slice(b"\n");
+            let file = file_of(&bytes);
+            assert!(
+                file_mentions(file.path(), &[needle.to_string()]),
+                "split {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_without_the_kind_is_not_read_further() {
+        let file = file_of(&vec![b'x'; (1 << 20) * 2 + 5]);
+        assert!(!file_mentions(
+            file.path(),
+            &["ValidatingAdmissionPolicyBinding".to_string()]
+        ));
+        assert!(!file_mentions(
+            std::path::Path::new("/nonexistent/palisade"),
+            &["Pod".to_string()]
+        ));
+    }
+}

@@ -298,3 +298,31 @@ pub(crate) fn analysis_warnings(object: &palisade_model::Object) -> Vec<LoadErro
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_merged_in_the_items_order_whatever_order_they_finish_in() {
+        let mut merged = Vec::new();
+        in_order(
+            0..64u64,
+            |i| {
+                // The early items finish last.
+                std::thread::sleep(std::time::Duration::from_micros((64 - i) * 200));
+                i * 10
+            },
+            |result| merged.push(result),
+        );
+        assert_eq!(merged, (0..64u64).map(|i| i * 10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn repeated_inputs_are_read_once_in_first_order() {
+        let a = Input::File("a.yaml".into());
+        let b = Input::File("b.yaml".into());
+        let inputs = vec![a.clone(), b.clone(), a.clone(), Input::Stdin, Input::Stdin];
+        assert_eq!(dedup_inputs(inputs), vec![a, b, Input::Stdin]);
+    }
+}

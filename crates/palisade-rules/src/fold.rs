@@ -43,6 +43,9 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
     i
 }
 
+/// Findings that can fold, grouped by what they are about (object, file, aspect).
+type BySubject = HashMap<(Arc<ObjectRef>, Option<Arc<str>>, &'static str), Vec<usize>>;
+
 /// Folds the findings that restate another into it. Suppressed findings are left alone: a
 /// suppression is a decision about one rule.
 pub fn fold_restated(findings: &mut Vec<Finding>) {
@@ -52,11 +55,20 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     {
         return;
     }
-    type Key = (Arc<ObjectRef>, Option<Arc<str>>, &'static str);
-    let mut by_subject: HashMap<Key, Vec<usize>> = HashMap::new();
+    let by_subject = index_by_subject(findings);
+    let Some(mut parent) = join_restating(findings, &by_subject) else {
+        return;
+    };
+    let keeper_of = keepers(findings, by_subject, &mut parent);
+    move_into_keepers(findings, &keeper_of);
+}
+
+/// The findings that can fold (unsuppressed, of a rule that restates or is restated), by
+/// subject. Most findings are of rules that restate none and that none restates: not indexed
+/// (on a large input this index would be a tenth of the scan's memory).
+fn index_by_subject(findings: &[Finding]) -> BySubject {
+    let mut by_subject = BySubject::new();
     for (i, finding) in findings.iter().enumerate() {
-        // Most findings are of rules that restate none and that none restates: not indexed (on
-        // a large input this index would be a tenth of the scan's memory).
         if finding.suppressed.is_none() && folds(finding.rule.code) {
             let (object, file, _, aspect) = finding.subject();
             by_subject
@@ -65,13 +77,18 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
                 .push(i);
         }
     }
+    by_subject
+}
+
+/// Joins (union-find) each finding with those it restates or that restate it, at its own field
+/// or one above it; `None` when nothing joined.
+fn join_restating(findings: &[Finding], by_subject: &BySubject) -> Option<Vec<usize>> {
     let mut parent: Vec<usize> = (0..findings.len()).collect();
-    let mut folded_any = false;
+    let mut joined_any = false;
     for members in by_subject.values() {
-        // Two findings can fold only when one's field holds the other's: each finding is
-        // compared with those at its own field and at the fields above it, looked up by path,
-        // never with every other finding of the subject (a pod of 5,000 containers has tens
-        // of thousands, and comparing them pairwise took minutes).
+        // Each finding is compared with those at its own field and at the fields above it,
+        // looked up by path, never with every other finding of the subject (a pod of 5,000
+        // containers has tens of thousands, and comparing them pairwise took minutes).
         let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
         for &i in members {
             by_path
@@ -85,10 +102,7 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
                 .chain(path.match_indices('/').skip(1).map(|(at, _)| &path[..at]))
                 .chain((!path.is_empty()).then_some(path));
             for ancestor in ancestors {
-                let Some(near) = by_path.get(ancestor) else {
-                    continue;
-                };
-                for &i in near {
+                for &i in by_path.get(ancestor).into_iter().flatten() {
                     // Findings at one field meet once, from the later of the two.
                     if i == j || (ancestor == path && i > j) {
                         continue;
@@ -101,28 +115,34 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
                         let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
                         if ri != rj {
                             parent[rj] = ri;
-                            folded_any = true;
+                            joined_any = true;
                         }
                     }
                 }
             }
         }
     }
-    if !folded_any {
-        return;
-    }
+    joined_any.then_some(parent)
+}
+
+/// For every finding folded into another, the one it folds into: in each joined group, the
+/// most severe; on a tie, the one that restates the most of the others (the most specific),
+/// then the first.
+fn keepers(
+    findings: &[Finding],
+    by_subject: BySubject,
+    parent: &mut [usize],
+) -> HashMap<usize, usize> {
     // Only indexed findings were ever joined to another: the rest stay alone.
     let mut candidates: Vec<usize> = by_subject.into_values().flatten().collect();
     candidates.sort_unstable();
     let mut components: HashMap<usize, Vec<usize>> = HashMap::new();
     for i in candidates {
-        let root = find(&mut parent, i);
+        let root = find(parent, i);
         components.entry(root).or_default().push(i);
     }
     let mut keeper_of: HashMap<usize, usize> = HashMap::new();
     for members in components.into_values().filter(|m| m.len() > 1) {
-        // The most severe; on a tie, the one that restates the most of the others (the most
-        // specific), then the first.
         // Counted per rule, not per pair of members: a component may hold thousands.
         let mut per_rule: HashMap<&str, usize> = HashMap::new();
         for &j in &members {
@@ -157,8 +177,13 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
             }
         }
     }
-    // In place: the findings of a large input are most of a scan's memory, and a second list
-    // of them would double its peak.
+    keeper_of
+}
+
+/// Moves each folded finding into its keeper's `also` (most severe first, then by path) and
+/// drops it from the list, in place: the findings of a large input are most of a scan's
+/// memory, and a second list of them would double its peak.
+fn move_into_keepers(findings: &mut Vec<Finding>, keeper_of: &HashMap<usize, usize>) {
     let mut also: HashMap<usize, Vec<Restated>> = HashMap::new();
     // In the findings' order, so that restated findings of one severity and path keep it (a
     // map's order would differ between runs).
@@ -188,4 +213,134 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
         index += 1;
         keep
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_model::{FieldPath, Severity, Suppression};
+
+    fn object(name: &str) -> Arc<ObjectRef> {
+        Arc::new(ObjectRef {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: Some("shop".into()),
+            name: name.into(),
+        })
+    }
+
+    /// A finding of `code` on `pod` at `path` (`/`-separated keys).
+    fn finding(code: &str, pod: &Arc<ObjectRef>, path: &str) -> Finding {
+        let rule = crate::registry::find(code).expect("a built-in rule");
+        let keys: Vec<&str> = path.split('/').filter(|k| !k.is_empty()).collect();
+        rule.meta.finding(
+            format!("{code} at {path}"),
+            Arc::clone(pod),
+            FieldPath::root().keys(&keys),
+            None,
+        )
+    }
+
+    const PRIVILEGED: &str = "/spec/containers/0/securityContext/privileged";
+    const CONTEXT: &str = "/spec/containers/0/securityContext";
+
+    /// PAL-PSS-002's finding at `privileged`, about its security context (as the rule's
+    /// `about` function says in a scan).
+    fn privileged(pod: &Arc<ObjectRef>) -> Finding {
+        let mut finding = finding("PAL-PSS-002", pod, PRIVILEGED);
+        finding.about = Some(Box::new(palisade_model::About {
+            object: Arc::clone(pod),
+            file: None,
+            path: FieldPath::parse(CONTEXT),
+            aspect: "",
+        }));
+        finding
+    }
+    const ESCALATION: &str = "/spec/containers/0/securityContext/allowPrivilegeEscalation";
+
+    fn codes(findings: &[Finding]) -> Vec<(&'static str, Vec<&'static str>)> {
+        findings
+            .iter()
+            .map(|f| (f.rule.code, f.also.iter().map(|a| a.rule).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn a_restated_finding_is_listed_with_the_finding_that_states_it() {
+        let pod = object("web");
+        // PAL-PSS-002 (privileged) subsumes PAL-PSS-014 (privilege escalation) on one container.
+        let mut findings = vec![finding("PAL-PSS-014", &pod, ESCALATION), privileged(&pod)];
+        fold_restated(&mut findings);
+        assert_eq!(codes(&findings), vec![("PAL-PSS-002", vec!["PAL-PSS-014"])]);
+        assert_eq!(findings[0].also[0].path.as_str(), ESCALATION);
+    }
+
+    #[test]
+    fn the_most_severe_finding_is_kept_as_severities_stand_when_folding() {
+        let pod = object("web");
+        let mut escalation = finding("PAL-PSS-014", &pod, ESCALATION);
+        let mut privileged = privileged(&pod);
+        // As a config's severity overrides leave them.
+        escalation.severity = Severity::Critical;
+        privileged.severity = Severity::Low;
+        let mut findings = vec![privileged, escalation];
+        fold_restated(&mut findings);
+        assert_eq!(codes(&findings), vec![("PAL-PSS-014", vec!["PAL-PSS-002"])]);
+    }
+
+    #[test]
+    fn findings_on_other_containers_or_objects_do_not_fold() {
+        let (web, api) = (object("web"), object("api"));
+        let mut findings = vec![
+            privileged(&web),
+            // Another container of the same pod.
+            finding(
+                "PAL-PSS-014",
+                &web,
+                "/spec/containers/1/securityContext/allowPrivilegeEscalation",
+            ),
+            // The same container path on another pod.
+            finding("PAL-PSS-014", &api, ESCALATION),
+        ];
+        fold_restated(&mut findings);
+        assert_eq!(
+            codes(&findings),
+            vec![
+                ("PAL-PSS-002", vec![]),
+                ("PAL-PSS-014", vec![]),
+                ("PAL-PSS-014", vec![])
+            ]
+        );
+    }
+
+    #[test]
+    fn a_suppressed_finding_stays_on_its_own() {
+        let pod = object("web");
+        let mut escalation = finding("PAL-PSS-014", &pod, ESCALATION);
+        escalation.suppressed = Some(Box::new(Suppression {
+            kind: "annotation",
+            reason: "accepted for the debug pod".into(),
+            expires: None,
+            location: None,
+        }));
+        let mut findings = vec![privileged(&pod), escalation];
+        fold_restated(&mut findings);
+        assert_eq!(
+            codes(&findings),
+            vec![("PAL-PSS-002", vec![]), ("PAL-PSS-014", vec![])]
+        );
+    }
+
+    #[test]
+    fn findings_of_rules_that_restate_nothing_are_not_indexed() {
+        let pod = object("web");
+        let findings = vec![
+            finding("PAL-EXP-006", &pod, "/metadata/namespace"),
+            privileged(&pod),
+        ];
+        let index = index_by_subject(&findings);
+        let indexed: Vec<usize> = index.into_values().flatten().collect();
+        assert_eq!(indexed, vec![1]);
+        assert!(join_restating(&findings, &index_by_subject(&findings)).is_none());
+    }
 }
