@@ -133,46 +133,20 @@ pub struct Verdict {
     pub denied_by: Vec<&'static str>,
 }
 
-/// The kinds Palisade has rules for; others are admitted unjudged (with a warning in warn
-/// mode). Custom resources that carry a pod template are judged too, and whatever the config's
-/// custom rules match.
-const JUDGED_KINDS: &[&str] = &[
-    "Pod",
-    "ReplicationController",
-    "PodTemplate",
-    "Service",
-    "ServiceAccount",
-    "ConfigMap",
-    "Secret",
-    "Namespace",
-    "LimitRange",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Job",
-    "CronJob",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "NetworkPolicy",
-    "Ingress",
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-    "RuntimeClass",
-    "PeerAuthentication",
-    "AuthorizationPolicy",
-    "DestinationRule",
-];
-
 /// The kind as a metrics label: one Palisade judges, `Pod`-carrying or not, else `other`, so
 /// that a caller cannot grow `/metrics` with kinds of its own making.
 pub fn metric_kind(kind: &str) -> &'static str {
-    const ALSO: &[&str] = &["Pod", "Binding", "Lease", "Event", "Node"];
-    JUDGED_KINDS
+    static KNOWN: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    const ALSO: &[&str] = &["Binding", "Lease", "Event", "Node"];
+    let known = KNOWN.get_or_init(|| {
+        let mut known = palisade_rules::registry::judged_kinds();
+        known.extend(RBAC_KINDS);
+        known.extend(["ServiceAccount"]);
+        known.extend(ALSO);
+        known
+    });
+    known
         .iter()
-        .chain(ALSO)
         .find(|k| **k == kind)
         .copied()
         .unwrap_or("other")
@@ -186,6 +160,13 @@ const MAX_WARNING_CHARS: usize = 256;
 const MAX_MESSAGE_BYTES: usize = 4096;
 
 impl Judge {
+    /// Whether the cluster's RBAC state judges `object`: an RBAC object by the escalation it
+    /// adds, a workload by its service account's grants.
+    fn judged_in_cluster(object: &Object) -> bool {
+        (RBAC_KINDS.contains(&object.kind()) && object.group() == "rbac.authorization.k8s.io")
+            || palisade_model::PodView::of(object).is_some()
+    }
+
     /// Judges one AdmissionReview body. `mode_of` gives a namespace's mode from its label,
     /// when it has one.
     pub fn review(
@@ -261,9 +242,9 @@ impl Judge {
             }
         }
         let object = palisade_load::json::to_object(&object);
-        let judged = JUDGED_KINDS.contains(&object.kind())
-            || palisade_model::PodView::of(&object).is_some()
-            || self.pipeline.engine.custom_rules_judge(&object);
+        // What some selected rule judges alone, and what the cluster's RBAC state judges.
+        let judged = self.pipeline.engine.judges(&object)
+            || (cluster.is_some() && Self::judged_in_cluster(&object));
         let is_namespace = object.kind() == "Namespace" && object.group().is_empty();
         let home = if is_namespace {
             object.reference.name.clone()
@@ -318,11 +299,7 @@ impl Judge {
             return Ok(allow("skipped", warnings));
         }
         let in_cluster = match cluster {
-            Some(view)
-                if (RBAC_KINDS.contains(&object.kind())
-                    && object.group() == "rbac.authorization.k8s.io")
-                    || palisade_model::PodView::of(&object).is_some() =>
-            {
+            Some(view) if Self::judged_in_cluster(&object) => {
                 view.added_findings(&self.pipeline, &object)
             }
             _ => Vec::new(),

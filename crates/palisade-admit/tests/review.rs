@@ -318,7 +318,14 @@ fn kinds_without_rules_are_admitted_with_a_warning_in_warn_mode() {
         "metadata": {"name": "web-tls", "namespace": "shop"},
         "spec": {"secretName": "web-tls", "dnsNames": ["shop.example.com"]}
     });
-    let judge = judge();
+    // Pod Security rules judge pod specs only; a Certificate carries none.
+    let judge = judge_with(
+        Overrides {
+            select: vec!["pss".into()],
+            ..Overrides::default()
+        },
+        "",
+    );
     let enforce = judge
         .review(&review("CREATE", "shop", certificate.clone()), &no_labels)
         .expect("review");
@@ -332,6 +339,34 @@ fn kinds_without_rules_are_admitted_with_a_warning_in_warn_mode() {
     assert!(warn.review["response"]["warnings"][0]
         .as_str()
         .is_some_and(|w| w.contains("cert-manager.io/v1 Certificate")));
+}
+
+#[test]
+fn every_kind_a_selected_rule_judges_is_judged() {
+    let claim = json!({
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "uploads", "namespace": "default"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}
+    });
+    // PAL-EXP-006 judges every kind for its namespace: a claim in `default` is reported.
+    let (pipeline, _) =
+        build_pipeline(&LoadedConfig::default(), &Overrides::default()).expect("pipeline");
+    let judge = Judge::new(pipeline, Severity::Low, Mode::Enforce);
+    let verdict = judge
+        .review(&review("CREATE", "default", claim.clone()), &no_labels)
+        .expect("review");
+    assert!(!verdict.allowed, "{}", verdict.review);
+    assert_eq!(verdict.denied_by, vec!["PAL-EXP-006"]);
+    // The same claim in its team's namespace has nothing against it.
+    let mut in_shop = claim;
+    in_shop["metadata"]["namespace"] = json!("shop");
+    let verdict = judge
+        .review(&review("CREATE", "shop", in_shop), &no_labels)
+        .expect("review");
+    assert_eq!(verdict.outcome, "allowed", "{}", verdict.review);
+    // Each object rule says which kinds it judges, and the engine runs it on those only.
+    let service = palisade_rules::registry::find("PAL-EXP-002").expect("rule");
+    assert!(service.judges_kind("Service") && !service.judges_kind("ConfigMap"));
 }
 
 #[test]

@@ -444,9 +444,7 @@ pub fn parse(file: &str, text: &str) -> Result<LoadedConfig, ConfigError> {
     let mut options: HashMap<&'static str, OptionValues> = HashMap::new();
     for (key, values) in &config.rules {
         let key_path = FieldPath::root().keys(&["rules", key]);
-        let Some(rule) = palisade_rules::registry::RULES.iter().find(|r| {
-            r.meta.info.code.eq_ignore_ascii_case(key) || r.meta.info.name.eq_ignore_ascii_case(key)
-        }) else {
+        let Some(rule) = palisade_rules::registry::built_in(key) else {
             return Err(fail_at(
                 &key_path,
                 format!("`{key}` is not a rule code or name"),
@@ -629,13 +627,11 @@ fn custom_rule(
             ),
         ));
     }
-    let taken = palisade_rules::registry::RULES
-        .iter()
-        .chain(before)
-        .find(|r| {
-            r.meta.info.code.eq_ignore_ascii_case(&rule.code)
-                || r.meta.info.name.eq_ignore_ascii_case(&rule.name)
-        });
+    // Built-in rules and those made before in this file (not those of other configs this
+    // process loaded: a webhook reloading its config must not collide with itself).
+    let known = || palisade_rules::registry::RULES.iter().chain(before);
+    let taken = palisade_rules::registry::named(known(), &rule.code)
+        .or_else(|| palisade_rules::registry::named(known(), &rule.name));
     if let Some(taken) = taken {
         return Err((
             path.clone(),

@@ -27,4 +27,5 @@ pub use object::{FileRole, NodeFile, Object, ObjectRef, Origin};
 pub use path::FieldPath;
 pub use pod::{
     ContainerKind, ContainerView, EffectiveSecurityContext, Inherited, PodView, SeccompSource,
+    TEMPLATE_KINDS,
 };

@@ -3,7 +3,7 @@ use crate::object::Object;
 use crate::path::FieldPath;
 
 /// Kinds whose pod template sits at `spec.template`.
-const TEMPLATE_KINDS: &[&str] = &[
+pub const TEMPLATE_KINDS: &[&str] = &[
     "Deployment",
     "ReplicaSet",
     "StatefulSet",

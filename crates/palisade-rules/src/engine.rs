@@ -236,6 +236,23 @@ impl Engine {
         })
     }
 
+    /// Whether a selected rule judges `object` on its own, as admission sees it: a pod spec
+    /// rule and the object carries one, an object rule that declares its kind, the admission
+    /// policies the engine was given, or a custom rule that matches it. Whole-input rules
+    /// judge no object alone.
+    pub fn judges(&self, object: &Object) -> bool {
+        let carries_pod = std::cell::OnceCell::new();
+        let carries_pod = || *carries_pod.get_or_init(|| PodView::of(object).is_some());
+        self.admission.is_some()
+            || self.active.iter().any(|active| match active.check {
+                PodCheck::Pss(_) | PodCheck::WithOptions(..) => carries_pod(),
+                PodCheck::Object(..) | PodCheck::Versioned(..) => {
+                    active.rule.judges_kind(object.kind())
+                }
+                PodCheck::Custom(check) => check.matches(object),
+            })
+    }
+
     /// Whether one of the config's custom rules judges `object` (the webhook judges the kinds
     /// they name besides those Palisade's own rules know).
     pub fn custom_rules_judge(&self, object: &Object) -> bool {
@@ -396,8 +413,16 @@ impl Engine {
             .map(|active| match (&active.check, &pod) {
                 (PodCheck::Pss(versioned), Some(pod)) => (versioned.check)(pod),
                 (PodCheck::WithOptions(check, options), Some(pod)) => check(pod, options),
-                (PodCheck::Object(check, options), _) => check(object, options),
-                (PodCheck::Versioned(check, version), _) => check(object, *version),
+                // Object rules run on the kinds they declare only.
+                (PodCheck::Object(check, options), _) if active.rule.judges_kind(object.kind()) => {
+                    check(object, options)
+                }
+                (PodCheck::Versioned(check, version), _)
+                    if active.rule.judges_kind(object.kind()) =>
+                {
+                    check(object, *version)
+                }
+                (PodCheck::Object(..) | PodCheck::Versioned(..), _) => Vec::new(),
                 (PodCheck::Custom(check), _) => check
                     .judge(object)
                     .into_iter()

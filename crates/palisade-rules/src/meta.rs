@@ -184,6 +184,10 @@ pub struct RuleMeta {
     /// Pod or of a workload's template) and `variables.containers` (every container, init and
     /// ephemeral ones included). Empty when the rule has no CEL form.
     pub cel: &'static [(&'static str, &'static str)],
+    /// The kinds of object an object rule judges (any group), `"*"` for every kind; what the
+    /// engine runs it on and what the admission webhook judges. Empty for the other checks,
+    /// whose targets follow from the check (pod specs, the whole input, node files, events).
+    pub kinds: &'static [&'static str],
 }
 
 /// What a finding at a path is about (see [`RuleMeta::about`]).
@@ -316,6 +320,13 @@ pub struct Rule {
     pub check: Check,
 }
 
+impl Rule {
+    /// Whether this rule judges objects of `kind` on their own (see [`RuleMeta::kinds`]).
+    pub fn judges_kind(&self, kind: &str) -> bool {
+        self.meta.kinds.iter().any(|k| *k == "*" || *k == kind)
+    }
+}
+
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rule")
@@ -340,6 +351,7 @@ macro_rules! rule {
             $(about: $about:expr,)?
             $(fix: $fix:expr,)?
             $(cel: [$($cel:expr),* $(,)?],)?
+            $(kinds: [$($kind:literal),* $(,)?],)?
             check: $check:expr $(,)?
         };
     ) => {
@@ -360,6 +372,7 @@ macro_rules! rule {
                 about: $crate::meta::optional_about!($($about)?),
                 fix: $crate::meta::optional_about!($($fix)?),
                 cel: &[$($($cel),*)?],
+                kinds: &[$($($kind),*)?],
             },
             check: $check,
         };

@@ -201,6 +201,7 @@ pub fn custom_rule(
             about: None,
             fix: None,
             cel: &[],
+            kinds: &[],
         },
         check: crate::Check::Custom(Box::leak(Box::new(check))),
     }));
@@ -208,6 +209,21 @@ pub fn custom_rule(
         custom.push(rule);
     }
     rule
+}
+
+/// The rule in `rules` that `token` names by code or name, in any letter case.
+pub fn named<'r>(
+    rules: impl IntoIterator<Item = &'r &'static Rule>,
+    token: &str,
+) -> Option<&'static Rule> {
+    rules.into_iter().copied().find(|r| {
+        r.meta.info.code.eq_ignore_ascii_case(token) || r.meta.info.name.eq_ignore_ascii_case(token)
+    })
+}
+
+/// The built-in rule that `token` names by code or name, in any letter case.
+pub fn built_in(token: &str) -> Option<&'static Rule> {
+    named(RULES.iter(), token)
 }
 
 /// The rule with `code`: a built-in one, else a custom rule made in this process.
@@ -223,6 +239,21 @@ pub fn find(code: &str) -> Option<&'static Rule> {
             .copied()
             .find(|r| r.meta.info.code == code)
     })
+}
+
+/// The kinds the built-in rules judge on their own: the kinds object rules declare and the
+/// kinds that carry a pod spec (any other kind with `spec.template` does too).
+pub fn judged_kinds() -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = RULES
+        .iter()
+        .flat_map(|rule| rule.meta.kinds.iter().copied())
+        .filter(|kind| *kind != "*")
+        .chain(["Pod", "PodTemplate", "CronJob"])
+        .chain(palisade_model::TEMPLATE_KINDS.iter().copied())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
 }
 
 /// Every built-in rule and every custom rule made in this process, for checking what a

@@ -156,3 +156,63 @@ fn the_pull_policy_rule_reads_the_mutable_tags_of_the_tag_rule() {
     assert_eq!(findings(vec![]), 0, "`preview` names a release unless told");
     assert_eq!(findings(vec![("PAL-IMG-002", vec!["preview"])]), 1);
 }
+
+#[test]
+fn object_rules_declare_the_kinds_they_judge_and_no_other_rule_does() {
+    for rule in RULES.iter() {
+        let code = rule.meta.info.code;
+        match rule.check {
+            Check::Object(_) | Check::Versioned(_) => {
+                assert!(
+                    !rule.meta.kinds.is_empty(),
+                    "{code}: an object rule names the kinds it judges (`kinds: [..]`, `\"*\"` for all)"
+                );
+                assert!(
+                    !rule.meta.kinds.contains(&"*") || rule.meta.kinds.len() == 1,
+                    "{code}: `*` stands alone"
+                );
+            }
+            _ => assert!(
+                rule.meta.kinds.is_empty(),
+                "{code}: only object rules declare kinds; the others' targets follow from their check"
+            ),
+        }
+    }
+    let judged = palisade_rules::registry::judged_kinds();
+    for kind in [
+        "Pod",
+        "Deployment",
+        "CronJob",
+        "Service",
+        "Namespace",
+        "Ingress",
+        "Secret",
+    ] {
+        assert!(judged.contains(&kind), "{kind} in {judged:?}");
+    }
+    assert!(!judged.contains(&"*"));
+}
+
+#[test]
+fn an_object_rule_runs_on_its_kinds_only() {
+    let engine = Engine::new(&Settings {
+        selection: Selection {
+            select: vec!["PAL-EXP-002".into()],
+            ignore: Vec::new(),
+        },
+        ..Settings::default()
+    })
+    .expect("engine");
+    let object = |kind: &str| {
+        palisade_load::json::to_object(&serde_json::json!({
+            "apiVersion": "v1", "kind": kind,
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"type": "NodePort", "ports": [{"port": 80}]}
+        }))
+    };
+    assert_eq!(engine.check(&object("Service"), None).len(), 1);
+    assert!(engine.judges(&object("Service")));
+    // A custom resource that borrows the Service's shape is not a Service.
+    assert!(engine.check(&object("ServiceEntry"), None).is_empty());
+    assert!(!engine.judges(&object("ServiceEntry")));
+}

@@ -93,10 +93,7 @@ fn table(rules: &[&Rule]) -> String {
 
 pub fn explain(args: &ExplainArgs) -> Result<u8> {
     let all = all_rules(args.config.as_deref())?;
-    let Some(rule) = all.iter().find(|r| {
-        r.meta.info.code.eq_ignore_ascii_case(&args.rule)
-            || r.meta.info.name.eq_ignore_ascii_case(&args.rule)
-    }) else {
+    let Some(rule) = palisade_rules::registry::named(&all, &args.rule) else {
         let names = all
             .iter()
             .flat_map(|r| [r.meta.info.code, r.meta.info.name]);

@@ -37,6 +37,7 @@ rule! {
         severity: Medium,
         category: "admission",
         controls: ["NSA:pod-security", "MITRE:T1562"],
+        kinds: ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"],
         check: Check::Object(check),
     };
 }

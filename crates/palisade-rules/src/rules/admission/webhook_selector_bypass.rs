@@ -48,6 +48,7 @@ rule! {
         severity: Medium,
         category: "admission",
         controls: ["NSA:pod-security", "MITRE:T1562"],
+        kinds: ["ValidatingWebhookConfiguration"],
         check: Check::Object(check),
     };
 }

@@ -39,6 +39,7 @@ rule! {
         severity: Low,
         category: "admission",
         controls: ["NSA:pod-security"],
+        kinds: ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"],
         check: Check::Object(check),
     };
 }

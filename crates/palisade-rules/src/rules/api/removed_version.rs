@@ -39,6 +39,7 @@ rule! {
         severity: Medium,
         category: "api",
         controls: ["NSA:upgrades"],
+        kinds: ["*"],
         check: Check::Versioned(check),
     };
 }

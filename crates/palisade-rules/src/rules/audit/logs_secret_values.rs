@@ -54,6 +54,7 @@ rule! {
         severity: High,
         category: "audit",
         controls: ["CIS-3.2.2", "NSA:audit-logging", "MITRE:T1552"],
+        kinds: ["Policy"],
         check: Check::Object(check),
     };
 }

@@ -69,6 +69,7 @@ rule! {
         severity: Medium,
         category: "audit",
         controls: ["CIS-3.2.1", "CIS-3.2.2", "NSA:audit-logging", "MITRE:T1562"],
+        kinds: ["Policy"],
         check: Check::Object(check),
     };
 }

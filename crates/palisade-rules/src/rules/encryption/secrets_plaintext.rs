@@ -43,6 +43,7 @@ rule! {
         category: "encryption",
         controls: ["CIS-1.2.28", "NSA:secrets", "MITRE:T1552"],
         sensitive: true,
+        kinds: ["EncryptionConfiguration", "EncryptionConfig"],
         check: Check::Object(check),
     };
 }

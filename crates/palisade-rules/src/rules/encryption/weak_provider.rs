@@ -44,6 +44,7 @@ rule! {
         category: "encryption",
         controls: ["CIS-1.2.28", "NSA:secrets"],
         sensitive: true,
+        kinds: ["EncryptionConfiguration", "EncryptionConfig"],
         check: Check::Object(check),
     };
 }

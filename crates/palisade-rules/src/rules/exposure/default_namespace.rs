@@ -47,6 +47,7 @@ rule! {
         severity: Low,
         category: "exposure",
         controls: ["CIS-5.7.4", "NSA:network-separation"],
+        kinds: ["*"],
         check: Check::Object(check),
     };
 }

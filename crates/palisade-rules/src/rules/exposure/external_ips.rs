@@ -34,6 +34,7 @@ rule! {
         severity: High,
         category: "exposure",
         controls: ["NSA:network-separation", "MITRE:T1557"],
+        kinds: ["Service"],
         check: Check::Object(check),
     };
 }

@@ -46,6 +46,7 @@ rule! {
         severity: Medium,
         category: "exposure",
         controls: ["NSA:network-separation", "MITRE:T1557"],
+        kinds: ["Ingress"],
         check: Check::Object(check),
     };
 }

@@ -63,6 +63,7 @@ rule! {
         severity: Medium,
         category: "exposure",
         controls: ["NSA:network-separation", "MITRE:T1190"],
+        kinds: ["Service"],
         check: Check::Object(check),
     };
 }

@@ -47,6 +47,7 @@ rule! {
         severity: High,
         category: "exposure",
         controls: ["NSA:network-separation", "MITRE:T1552.007"],
+        kinds: ["Ingress", "ConfigMap"],
         check: Check::Object(check),
     };
 }

@@ -33,6 +33,7 @@ rule! {
         severity: Low,
         category: "exposure",
         controls: ["NSA:network-separation", "MITRE:T1190"],
+        kinds: ["Service"],
         check: Check::Object(check),
     };
 }

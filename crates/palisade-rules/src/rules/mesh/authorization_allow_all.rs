@@ -38,6 +38,7 @@ rule! {
         severity: High,
         category: "mesh",
         controls: ["NSA:network-separation", "NSA:rbac"],
+        kinds: ["AuthorizationPolicy"],
         check: Check::Object(check),
     };
 }

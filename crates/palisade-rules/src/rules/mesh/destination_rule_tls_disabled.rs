@@ -38,6 +38,7 @@ rule! {
         severity: Medium,
         category: "mesh",
         controls: ["NSA:network-separation", "MITRE:T1557"],
+        kinds: ["DestinationRule"],
         check: Check::Object(check),
     };
 }

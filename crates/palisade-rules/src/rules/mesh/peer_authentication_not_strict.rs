@@ -46,6 +46,7 @@ rule! {
             kind: OptionKind::StringList,
             doc: "Istio's root namespace, where mesh-wide policies live (default istio-system)",
         }],
+        kinds: ["PeerAuthentication"],
         check: Check::Object(check),
     };
 }

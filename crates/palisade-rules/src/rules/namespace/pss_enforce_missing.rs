@@ -41,6 +41,7 @@ rule! {
         severity: Medium,
         category: "namespaces",
         controls: ["CIS-5.2.1", "NSA:pod-security"],
+        kinds: ["Namespace"],
         check: Check::Object(check),
     };
 }

@@ -36,6 +36,7 @@ rule! {
         severity: High,
         category: "namespaces",
         controls: ["CIS-5.2.1", "NSA:pod-security", "MITRE:T1611"],
+        kinds: ["Namespace"],
         check: Check::Object(check),
     };
 }

@@ -35,6 +35,7 @@ rule! {
         severity: Low,
         category: "namespaces",
         controls: ["CIS-5.2.1", "NSA:pod-security"],
+        kinds: ["Namespace"],
         check: Check::Object(check),
     };
 }

@@ -45,6 +45,7 @@ rule! {
         category: "secrets",
         controls: ["NSA:secrets", "MITRE:T1552.001"],
         sensitive: true,
+        kinds: ["ConfigMap"],
         check: Check::Object(check),
     };
 }

@@ -51,6 +51,7 @@ rule! {
         severity: High,
         category: "secrets",
         controls: ["CIS-5.4.2", "NSA:secrets", "MITRE:T1552.001"],
+        kinds: ["Secret"],
         check: Check::Object(check),
     };
 }

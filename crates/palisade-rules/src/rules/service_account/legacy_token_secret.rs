@@ -42,6 +42,7 @@ rule! {
         severity: Medium,
         category: "service-accounts",
         controls: ["NSA:authentication", "MITRE:T1528"],
+        kinds: ["Secret"],
         check: Check::Object(check),
     };
 }
