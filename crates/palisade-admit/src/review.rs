@@ -186,6 +186,134 @@ impl Judge {
         mode_of: &dyn Fn(&str) -> Option<Mode>,
         cluster: Option<&dyn ClusterView>,
     ) -> Result<Verdict, BadReview> {
+        let request = Incoming::parse(body)?;
+        if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
+            return Ok(request.allow("skipped", Vec::new()));
+        }
+        let object = request.object()?;
+        // What some selected rule judges alone, and what the cluster's RBAC state judges.
+        let judged = self.pipeline.engine.judges(&object)
+            || (cluster.is_some() && Self::judged_in_cluster(&object));
+        let (home, mode, lowered) = self.mode_of_write(&request, &object, mode_of);
+        if !judged {
+            let warnings = match mode {
+                Mode::Warn => vec![format!(
+                    "palisade: no rules for {} {}; admitted without a verdict",
+                    printable(&object.reference.api_version),
+                    printable(object.kind())
+                )],
+                _ => Vec::new(),
+            };
+            return Ok(request.allow("skipped", warnings));
+        }
+        let findings = self.failing_findings(&object, &home, cluster);
+        let name = object.reference.display_name();
+        if let Some((before, after)) = lowered {
+            if let Some(verdict) = request.lowering(&object, before, after, mode, &name, &findings)
+            {
+                return Ok(verdict);
+            }
+        }
+        Ok(request.verdict(mode, &name, &findings))
+    }
+
+    /// The namespace a write belongs to, the mode it is judged under, and, for a Namespace
+    /// whose label lowers its own mode, the modes before and after. A namespace's mode is what
+    /// the config sets, else its label, else the default; a Namespace write is judged under
+    /// the mode it had (the default for a new one), and one that lowers it by label is the
+    /// cluster admin's decision, not a tenant's.
+    fn mode_of_write(
+        &self,
+        request: &Incoming,
+        object: &Object,
+        mode_of: &dyn Fn(&str) -> Option<Mode>,
+    ) -> (String, Mode, Option<(Mode, Mode)>) {
+        let is_namespace = object.kind() == "Namespace" && object.group().is_empty();
+        let home = if is_namespace {
+            object.reference.name.clone()
+        } else {
+            request.namespace.clone()
+        };
+        let configured = self.namespace_modes.get(&home).copied();
+        if !is_namespace {
+            let mode = if home.is_empty() {
+                self.default_mode
+            } else {
+                configured
+                    .or_else(|| mode_of(&home))
+                    .unwrap_or(self.default_mode)
+            };
+            return (home, mode, None);
+        }
+        let label_of = |value: &Json| {
+            value
+                .pointer(&format!(
+                    "/metadata/labels/{}",
+                    MODE_LABEL.replace('/', "~1")
+                ))
+                .and_then(Json::as_str)
+                .and_then(Mode::parse)
+        };
+        let before = configured
+            .or_else(|| {
+                (request.operation == "UPDATE")
+                    .then(|| {
+                        request
+                            .review
+                            .pointer("/request/oldObject")
+                            .and_then(label_of)
+                    })
+                    .flatten()
+            })
+            .unwrap_or(self.default_mode);
+        let after = configured
+            .or_else(|| object.label(MODE_LABEL).and_then(Mode::parse))
+            .unwrap_or(self.default_mode);
+        let lowered = (after.strength() < before.strength()).then_some((before, after));
+        (home, before, lowered)
+    }
+
+    /// The unsuppressed findings at or above the fail threshold, the worst first (a long list
+    /// is cut at the end), with what the object adds to the cluster's RBAC state.
+    fn failing_findings(
+        &self,
+        object: &Object,
+        home: &str,
+        cluster: Option<&dyn ClusterView>,
+    ) -> Vec<Finding> {
+        let in_cluster = match cluster {
+            Some(view) if Self::judged_in_cluster(object) => {
+                view.added_findings(&self.pipeline, object)
+            }
+            _ => Vec::new(),
+        };
+        let mut findings: Vec<Finding> = judge_object_under(
+            &self.pipeline,
+            self.suppression_in(home),
+            object,
+            in_cluster,
+        )
+        .into_iter()
+        .filter(|f| f.suppressed.is_none() && f.severity >= self.fail_on)
+        .collect();
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        findings
+    }
+}
+
+/// An AdmissionReview request as read: the review, and what every answer needs of it.
+struct Incoming {
+    review: Json,
+    uid: String,
+    operation: String,
+    /// The kind as a metrics label ([`metric_kind`]).
+    kind: String,
+    namespace: String,
+}
+
+impl Incoming {
+    /// Reads an AdmissionReview body: `admission.k8s.io/v1`, with a uid and an operation.
+    fn parse(body: &[u8]) -> Result<Self, BadReview> {
         let review: Json =
             serde_json::from_slice(body).map_err(|e| BadReview::NotJson(e.to_string()))?;
         let text = |pointer: &str| review.pointer(pointer).and_then(Json::as_str);
@@ -200,37 +328,40 @@ impl Judge {
             .ok_or_else(|| BadReview::NotAReview("request.uid is missing".into()))?
             .to_string();
         let operation = text("/request/operation")
-            .ok_or_else(|| BadReview::NotAReview("request.operation is missing".into()))?;
+            .ok_or_else(|| BadReview::NotAReview("request.operation is missing".into()))?
+            .to_string();
         let kind = metric_kind(text("/request/kind/kind").unwrap_or("")).to_string();
         let namespace = text("/request/namespace").unwrap_or("").to_string();
-        let allow = |outcome: &'static str, warnings: Vec<String>| Verdict {
-            review: answer(&uid, true, None, &warnings, None),
-            allowed: true,
-            outcome,
-            kind: kind.clone(),
-            denied_by: Vec::new(),
-        };
-        if !matches!(operation, "CREATE" | "UPDATE") {
-            return Ok(allow("skipped", Vec::new()));
-        }
-        let Some(mut object) = review
+        Ok(Incoming {
+            review,
+            uid,
+            operation,
+            kind,
+            namespace,
+        })
+    }
+
+    /// The object to judge: a Secret's values blanked before anything reads them (its rules
+    /// are about its kind, type, owners and how many values it holds), and the namespace of
+    /// the request filled in when the object as sent does not say it.
+    fn object(&self) -> Result<Object, BadReview> {
+        let Some(mut object) = self
+            .review
             .pointer("/request/object")
             .filter(|o| o.is_object())
             .cloned()
         else {
             return Err(BadReview::NotAReview(format!(
-                "{operation} without request.object"
+                "{} without request.object",
+                self.operation
             )));
         };
-        // A Secret's values are never needed (its rules are about its kind, type, owners and
-        // how many values it holds) and so never kept: blanked before anything reads them.
         if object.get("apiVersion").and_then(Json::as_str) == Some("v1")
             && object.get("kind").and_then(Json::as_str) == Some("Secret")
         {
             blank_values(&mut object);
         }
-        // The request knows the namespace even when the object as sent does not say it.
-        if !namespace.is_empty() {
+        if !self.namespace.is_empty() {
             if let Some(metadata) = object
                 .as_object_mut()
                 .map(|o| o.entry("metadata").or_insert_with(|| json!({})))
@@ -238,130 +369,80 @@ impl Judge {
             {
                 metadata
                     .entry("namespace")
-                    .or_insert_with(|| Json::String(namespace.clone()));
+                    .or_insert_with(|| Json::String(self.namespace.clone()));
             }
         }
-        let object = palisade_load::json::to_object(&object);
-        // What some selected rule judges alone, and what the cluster's RBAC state judges.
-        let judged = self.pipeline.engine.judges(&object)
-            || (cluster.is_some() && Self::judged_in_cluster(&object));
-        let is_namespace = object.kind() == "Namespace" && object.group().is_empty();
-        let home = if is_namespace {
-            object.reference.name.clone()
-        } else {
-            namespace.clone()
-        };
-        let configured = self.namespace_modes.get(&home).copied();
-        // A namespace's mode is what the config sets, else its label, else the default; a
-        // Namespace write is judged under the mode it had (the default for a new one), and
-        // one that lowers it by label is the cluster admin's decision, not a tenant's.
-        let mut lowered: Option<(Mode, Mode)> = None;
-        let mode = if is_namespace {
-            let label_of = |value: &Json| {
-                value
-                    .pointer(&format!(
-                        "/metadata/labels/{}",
-                        MODE_LABEL.replace('/', "~1")
-                    ))
-                    .and_then(Json::as_str)
-                    .and_then(Mode::parse)
-            };
-            let before = configured
-                .or_else(|| {
-                    (operation == "UPDATE")
-                        .then(|| review.pointer("/request/oldObject").and_then(label_of))
-                        .flatten()
-                })
-                .unwrap_or(self.default_mode);
-            let after = configured
-                .or_else(|| object.label(MODE_LABEL).and_then(Mode::parse))
-                .unwrap_or(self.default_mode);
-            if after.strength() < before.strength() {
-                lowered = Some((before, after));
-            }
-            before
-        } else if home.is_empty() {
-            self.default_mode
-        } else {
-            configured
-                .or_else(|| mode_of(&home))
-                .unwrap_or(self.default_mode)
-        };
-        if !judged {
-            let warnings = match mode {
-                Mode::Warn => vec![format!(
-                    "palisade: no rules for {} {}; admitted without a verdict",
-                    printable(&object.reference.api_version),
-                    printable(object.kind())
-                )],
-                _ => Vec::new(),
-            };
-            return Ok(allow("skipped", warnings));
+        Ok(palisade_load::json::to_object(&object))
+    }
+
+    fn allow(&self, outcome: &'static str, warnings: Vec<String>) -> Verdict {
+        Verdict {
+            review: answer(&self.uid, true, None, &warnings, None),
+            allowed: true,
+            outcome,
+            kind: self.kind.clone(),
+            denied_by: Vec::new(),
         }
-        let in_cluster = match cluster {
-            Some(view) if Self::judged_in_cluster(&object) => {
-                view.added_findings(&self.pipeline, &object)
-            }
-            _ => Vec::new(),
-        };
-        let mut findings: Vec<Finding> = judge_object_under(
-            &self.pipeline,
-            self.suppression_in(&home),
-            &object,
-            in_cluster,
-        )
-        .into_iter()
-        .filter(|f| f.suppressed.is_none() && f.severity >= self.fail_on)
-        .collect();
-        // The worst first: a long list is cut at the end.
-        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        let name = object.reference.display_name();
-        if let Some((before, after)) = lowered {
-            let why = format!(
-                "palisade: lowering namespace {}'s mode from {} to {} by its {MODE_LABEL} label is the cluster admin's decision: set it in the webhook's config (admission.namespaces)",
-                printable(&object.reference.name),
-                before.as_str(),
-                after.as_str()
-            );
-            match mode {
-                Mode::Enforce => {
-                    let mut message = why;
-                    if !findings.is_empty() {
-                        message.push('\n');
-                        message.push_str(&denial(&name, &findings));
-                    }
-                    return Ok(Verdict {
-                        review: answer(&uid, false, Some(&message), &[], None),
-                        allowed: false,
-                        outcome: "denied",
-                        kind,
-                        denied_by: findings.iter().map(|f| f.rule.code).collect(),
-                    });
+    }
+
+    fn deny(&self, message: &str, findings: &[Finding]) -> Verdict {
+        Verdict {
+            review: answer(&self.uid, false, Some(message), &[], None),
+            allowed: false,
+            outcome: "denied",
+            kind: self.kind.clone(),
+            denied_by: findings.iter().map(|f| f.rule.code).collect(),
+        }
+    }
+
+    /// The answer to a Namespace write that lowers its own mode by label, when that decides it:
+    /// denied in enforce mode (with the findings, if any), a warning in warn mode when nothing
+    /// else is said.
+    fn lowering(
+        &self,
+        object: &Object,
+        before: Mode,
+        after: Mode,
+        mode: Mode,
+        name: &str,
+        findings: &[Finding],
+    ) -> Option<Verdict> {
+        let why = format!(
+            "palisade: lowering namespace {}'s mode from {} to {} by its {MODE_LABEL} label is the cluster admin's decision: set it in the webhook's config (admission.namespaces)",
+            printable(&object.reference.name),
+            before.as_str(),
+            after.as_str()
+        );
+        match mode {
+            Mode::Enforce => {
+                let mut message = why;
+                if !findings.is_empty() {
+                    message.push('\n');
+                    message.push_str(&denial(name, findings));
                 }
-                Mode::Warn if findings.is_empty() => return Ok(allow("warned", vec![why])),
-                _ => {}
+                Some(self.deny(&message, findings))
             }
+            Mode::Warn if findings.is_empty() => Some(self.allow("warned", vec![why])),
+            _ => None,
         }
+    }
+
+    /// The answer on `findings` (those at or above the fail threshold) in `mode`.
+    fn verdict(&self, mode: Mode, name: &str, findings: &[Finding]) -> Verdict {
         if findings.is_empty() {
-            return Ok(allow("allowed", Vec::new()));
+            return self.allow("allowed", Vec::new());
         }
-        Ok(match mode {
-            Mode::Enforce => Verdict {
-                review: answer(&uid, false, Some(&denial(&name, &findings)), &[], None),
-                allowed: false,
-                outcome: "denied",
-                kind,
-                denied_by: findings.iter().map(|f| f.rule.code).collect(),
-            },
-            Mode::Warn => allow("warned", warnings(&findings)),
+        match mode {
+            Mode::Enforce => self.deny(&denial(name, findings), findings),
+            Mode::Warn => self.allow("warned", warnings(findings)),
             Mode::Audit => Verdict {
-                review: answer(&uid, true, None, &[], Some(&audit_value(&findings))),
+                review: answer(&self.uid, true, None, &[], Some(&audit_value(findings))),
                 allowed: true,
                 outcome: "audited",
-                kind,
+                kind: self.kind.clone(),
                 denied_by: Vec::new(),
             },
-        })
+        }
     }
 }
 

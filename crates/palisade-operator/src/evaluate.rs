@@ -115,34 +115,37 @@ impl Evaluator {
     ) -> Evaluation {
         let complete = complete || self.judged.is_empty();
         let mut dirty: HashSet<Group> = state.dirty.drain().map(|ns| group_of(&ns)).collect();
-        let first = self.parts.is_empty();
-        let mut members: HashMap<Group, Vec<(&Key, &Entry)>> = HashMap::new();
-        for (key, entry) in &state.objects {
-            members
-                .entry(group_of(&key.1))
-                .or_default()
-                .push((key, entry));
+        let members = members_by_group(state);
+        self.refresh_whole_input(pipeline, &members, &dirty);
+        let mut judged_now = self.settle_groups(&members, &mut dirty, complete);
+        self.judge_groups(pipeline, &members, dirty, &mut judged_now);
+        self.refresh_config_findings(pipeline, &mut judged_now);
+        Evaluation {
+            groups: judged_now,
+            complete,
+            owners: state.namespace_uids.clone(),
+            objects: state.objects.len(),
+            counts: self.counts(),
         }
-        // Trees are made for the group at hand and dropped: they are several times the size
-        // of what the state keeps.
-        let trees = |entries: &[(&Key, &Entry)]| -> Vec<Object> {
-            entries.iter().map(|(_, entry)| entry.object()).collect()
-        };
-        // In a fixed order, so that what the rules say does not depend on the order objects
-        // arrived in.
-        for objects in members.values_mut() {
-            objects.sort_by(|a, b| a.0.cmp(b.0));
-        }
+    }
 
-        // Whether anything the whole-cluster rules read changed: most changes (an image, a
-        // container's securityContext in a pod no binding makes risky) do not.
+    /// Runs the whole-cluster rules again when anything they read changed (most changes, an
+    /// image or a container's securityContext in a pod no binding makes risky, do not), and
+    /// keeps their findings by group.
+    fn refresh_whole_input(
+        &mut self,
+        pipeline: &Pipeline,
+        members: &Members<'_>,
+        dirty: &HashSet<Group>,
+    ) {
+        let first = self.parts.is_empty();
         let mut read_changed = first;
-        for group in &dirty {
+        for group in dirty {
             if !members.contains_key(group) {
                 read_changed |= self.parts.remove(group).is_some();
             }
         }
-        for (group, objects) in &members {
+        for (group, objects) in members {
             if first || dirty.contains(group) {
                 let part = whole_input_part(pipeline, &trees(objects));
                 if self.parts.get(group) != Some(&part) {
@@ -151,24 +154,36 @@ impl Evaluator {
                 }
             }
         }
-        if read_changed {
-            let mut in_order: Vec<&Group> = self.parts.keys().collect();
-            in_order.sort();
-            let mut merged = InventoryBuilder::default();
-            for group in in_order {
-                if let Some(part) = self.parts.get(group) {
-                    merged.merge(part.clone());
-                }
-            }
-            self.whole.clear();
-            for finding in whole_input_findings(pipeline, merged) {
-                self.whole
-                    .entry(finding.object.namespace.clone())
-                    .or_default()
-                    .push(finding);
+        if !read_changed {
+            return;
+        }
+        let mut in_order: Vec<&Group> = self.parts.keys().collect();
+        in_order.sort();
+        let mut merged = InventoryBuilder::default();
+        for group in in_order {
+            if let Some(part) = self.parts.get(group) {
+                merged.merge(part.clone());
             }
         }
+        self.whole.clear();
+        for finding in whole_input_findings(pipeline, merged) {
+            self.whole
+                .entry(finding.object.namespace.clone())
+                .or_default()
+                .push(finding);
+        }
+    }
 
+    /// Adds to `dirty` the groups whose whole-cluster findings changed (every group when
+    /// `complete`), forgets the groups that are gone and keeps in `dirty` only those that
+    /// exist. Returns the groups judged so far: the ones that are gone (judged to have no
+    /// findings).
+    fn settle_groups(
+        &mut self,
+        members: &Members<'_>,
+        dirty: &mut HashSet<Group>,
+        complete: bool,
+    ) -> BTreeSet<Group> {
         let mut present: HashSet<Group> = members.keys().cloned().collect();
         present.extend(self.whole.keys().cloned());
         // The cluster-scoped group always exists: the config file's findings land there.
@@ -180,22 +195,31 @@ impl Evaluator {
                 dirty.insert(group.clone());
             }
         }
-        let mut judged_now = BTreeSet::new();
         let gone: Vec<Group> = self
             .judged
             .keys()
             .filter(|group| !present.contains(*group))
             .cloned()
             .collect();
+        let mut judged_now = BTreeSet::new();
         for group in gone {
             self.judged.remove(&group);
             judged_now.insert(group);
         }
         dirty.retain(|group| present.contains(group));
+        judged_now
+    }
 
-        let no_objects = Vec::new();
+    /// Scans each group of `dirty` with the whole-cluster findings about it.
+    fn judge_groups(
+        &mut self,
+        pipeline: &Pipeline,
+        members: &Members<'_>,
+        dirty: HashSet<Group>,
+        judged_now: &mut BTreeSet<Group>,
+    ) {
         for group in dirty {
-            let objects = members.get(&group).unwrap_or(&no_objects);
+            let objects = members.get(&group).map_or(&[][..], Vec::as_slice);
             let whole = self.whole.get(&group).map_or(&[][..], Vec::as_slice);
             let (findings, used) = judge(pipeline, &trees(objects), whole);
             let judged = Judged {
@@ -207,6 +231,12 @@ impl Evaluator {
             self.judged.insert(group.clone(), judged);
             judged_now.insert(group);
         }
+    }
+
+    /// Says again what the config file's exceptions are worth (unused, expired) when any
+    /// group's use of them changed, or the cluster-scoped group that carries those findings
+    /// was judged again.
+    fn refresh_config_findings(&mut self, pipeline: &Pipeline, judged_now: &mut BTreeSet<Group>) {
         let mut used = vec![false; self.used.len()];
         for judged in self.judged.values() {
             if used.len() < judged.used.len() {
@@ -216,8 +246,6 @@ impl Evaluator {
                 *all |= *this;
             }
         }
-        // What is said about the config file's exceptions, when any group's use of them (or the
-        // cluster-scoped group itself) changed.
         if used != self.used || judged_now.contains(&None) {
             if let Some(judged) = self.judged.get_mut(&None) {
                 judged.findings.truncate(judged.config_from);
@@ -228,7 +256,10 @@ impl Evaluator {
             }
         }
         self.used = used;
+    }
 
+    /// Unsuppressed findings by severity, over every group.
+    fn counts(&self) -> BTreeMap<&'static str, u64> {
         let mut counts = BTreeMap::new();
         for severity in Severity::ALL {
             counts.insert(severity.as_str(), 0);
@@ -238,14 +269,33 @@ impl Evaluator {
                 *counts.entry(finding.severity.as_str()).or_default() += 1;
             }
         }
-        Evaluation {
-            groups: judged_now,
-            complete,
-            owners: state.namespace_uids.clone(),
-            objects: state.objects.len(),
-            counts,
-        }
+        counts
     }
+}
+
+/// The state's objects by group.
+type Members<'s> = HashMap<Group, Vec<(&'s Key, &'s Entry)>>;
+
+/// The state's objects by group, each group in a fixed order, so that what the rules say does
+/// not depend on the order objects arrived in.
+fn members_by_group(state: &State) -> Members<'_> {
+    let mut members: Members<'_> = HashMap::new();
+    for (key, entry) in &state.objects {
+        members
+            .entry(group_of(&key.1))
+            .or_default()
+            .push((key, entry));
+    }
+    for objects in members.values_mut() {
+        objects.sort_by(|a, b| a.0.cmp(b.0));
+    }
+    members
+}
+
+/// The objects' trees, made for the group at hand and dropped after: they are several times
+/// the size of what the state keeps.
+fn trees(entries: &[(&Key, &Entry)]) -> Vec<Object> {
+    entries.iter().map(|(_, entry)| entry.object()).collect()
 }
 
 #[cfg(test)]
