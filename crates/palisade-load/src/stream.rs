@@ -174,6 +174,14 @@ fn indentation(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
+/// Whether `line` is a document separator: `---` alone or before a comment.
+fn is_separator(line: &str) -> bool {
+    line.strip_prefix("---").is_some_and(|rest| {
+        let rest = rest.trim();
+        rest.is_empty() || rest.starts_with('#')
+    })
+}
+
 fn is_blank_or_comment(line: &str) -> bool {
     let trimmed = line.trim();
     trimmed.is_empty() || trimmed.starts_with('#')
@@ -306,25 +314,15 @@ impl<R: BufRead> Splitter<R> {
         }
     }
 
-    /// Takes one line (with its newline).
+    /// Takes one line (with its newline): a document separator ends the document; any other
+    /// line goes where the state says (the document, the start of a list's items, an item,
+    /// or the lines after the items).
     fn take_line(&mut self, line: String) {
         let number = self.line;
         self.line += 1;
-        if let Some(rest) = line.strip_prefix("---") {
-            let rest = rest.trim();
-            if rest.is_empty() || rest.starts_with('#') {
-                let empty = self.buffer.trim().is_empty()
-                    && self.item.is_empty()
-                    && matches!(self.state, State::Document);
-                if !empty {
-                    self.end_document();
-                } else {
-                    self.buffer.clear();
-                }
-                self.buffer_line = number;
-                self.buffer.push_str(&line);
-                return;
-            }
+        if is_separator(&line) {
+            self.take_separator(number, line);
+            return;
         }
         if self.syntax.is_none() && !is_blank_or_comment(&line) && line.trim() != "---" {
             self.syntax = Some(if line.trim_start().starts_with('{') {
@@ -335,149 +333,176 @@ impl<R: BufRead> Splitter<R> {
         }
         match self.state {
             State::Skipping => {}
-            State::Document => {
-                if self.buffer.is_empty() {
-                    self.buffer_line = number;
-                }
-                if self.syntax == Some(Syntax::Json)
-                    && self.top_indent.is_none()
-                    && !is_blank_or_comment(&line)
-                    && line.trim() != "{"
-                {
-                    self.top_indent = Some(indentation(&line));
-                }
-                let header = match self.syntax {
-                    Some(Syntax::Yaml) => indentation(&line) == 0,
-                    Some(Syntax::Json) => Some(indentation(&line)) == self.top_indent,
-                    None => false,
-                };
-                if header {
-                    if let Some(v) = header_value(&line, "apiVersion") {
-                        self.list.0.get_or_insert_with(|| v.to_string());
-                    }
-                    if let Some(v) = header_value(&line, "kind") {
-                        self.list.1.get_or_insert_with(|| v.to_string());
-                    }
-                }
-                // Only an object's `items` (its apiVersion came first, as kubectl and the API
-                // server write lists) is read item by item: a values file's `items:` is not.
-                let opens_items = self.list.0.is_some()
-                    && match self.syntax {
-                        Some(Syntax::Yaml) => {
-                            let trimmed = line.trim_end();
-                            trimmed == "items:" || trimmed.starts_with("items: #")
-                        }
-                        Some(Syntax::Json) => {
-                            line.trim() == "\"items\": [" && header && indentation(&line) > 0
-                        }
-                        None => false,
-                    };
-                if opens_items {
-                    self.state = State::ItemsStart {
-                        key_line: indentation(&line),
-                    };
-                    self.pending.push(line);
-                    return;
-                }
-                self.buffer.push_str(&line);
-                if self.buffer.len() > MAX_PIECE_BYTES {
-                    let error = self.error(
-                        self.buffer_line + 1,
-                        format!(
-                            "document larger than {} MiB (and not a list read item by item), not read",
-                            MAX_PIECE_BYTES >> 20
-                        ),
-                    );
-                    self.ready.push_back(Err(error));
-                    self.buffer.clear();
-                    self.state = State::Skipping;
-                }
+            State::Document => self.document_line(number, line),
+            State::ItemsStart { key_line } => self.items_start_line(number, key_line, line),
+            State::Items { column } => self.item_line(number, column, line),
+            State::Trailer { column } => self.after_items_line(number, column, line),
+        }
+    }
+
+    /// A `---` line: ends the document unless nothing came since the last one.
+    fn take_separator(&mut self, number: u32, line: String) {
+        let empty = self.buffer.trim().is_empty()
+            && self.item.is_empty()
+            && matches!(self.state, State::Document);
+        if !empty {
+            self.end_document();
+        } else {
+            self.buffer.clear();
+        }
+        self.buffer_line = number;
+        self.buffer.push_str(&line);
+    }
+
+    /// A line of a document not (yet) read item by item: its header keys are noted, and an
+    /// object's `items` opens the list.
+    fn document_line(&mut self, number: u32, line: String) {
+        if self.buffer.is_empty() {
+            self.buffer_line = number;
+        }
+        if self.syntax == Some(Syntax::Json)
+            && self.top_indent.is_none()
+            && !is_blank_or_comment(&line)
+            && line.trim() != "{"
+        {
+            self.top_indent = Some(indentation(&line));
+        }
+        let header = match self.syntax {
+            Some(Syntax::Yaml) => indentation(&line) == 0,
+            Some(Syntax::Json) => Some(indentation(&line)) == self.top_indent,
+            None => false,
+        };
+        if header {
+            if let Some(v) = header_value(&line, "apiVersion") {
+                self.list.0.get_or_insert_with(|| v.to_string());
             }
-            State::ItemsStart { key_line } => {
-                if is_blank_or_comment(&line) {
-                    self.pending.push(line);
-                    return;
-                }
-                let column = indentation(&line);
-                let content = line[column..].trim_end();
-                let starts = match self.syntax {
-                    Some(Syntax::Json) => content == "{" && column > key_line,
-                    _ => content == "-" || content.starts_with("- "),
-                };
-                if starts {
-                    self.pending.clear();
-                    self.check_header();
-                    self.state = State::Items { column };
-                    self.start_item(number, line);
-                } else {
-                    // Not a block sequence of items after all: an ordinary document.
-                    for pending in self.pending.drain(..) {
-                        self.buffer.push_str(&pending);
-                    }
-                    self.buffer.push_str(&line);
-                    self.state = State::Document;
-                }
-            }
-            State::Items { column } => {
-                if is_blank_or_comment(&line) {
-                    self.item.push_str(&line);
-                    return;
-                }
-                let indent = indentation(&line);
-                let content = line[indent..].trim_end();
-                // A tab where indentation belongs is the item's own (broken) line: the item's
-                // parse names it, and the items after it are still read.
-                if content.starts_with('\t') {
-                    self.item.push_str(&line);
-                    return;
-                }
-                match self.syntax {
-                    Some(Syntax::Json) => {
-                        if indent == column && content == "{" {
-                            self.start_item(number, line);
-                        } else if indent == column && (content == "}" || content == "},") {
-                            self.item.push_str(&line[..indent]);
-                            self.item.push_str("}\n");
-                            self.push_item();
-                        } else if indent < column {
-                            self.push_item();
-                            self.start_trailer(number, column, line);
-                        } else {
-                            self.item.push_str(&line);
-                        }
-                    }
-                    _ => {
-                        if indent == column && (content == "-" || content.starts_with("- ")) {
-                            self.start_item(number, line);
-                        } else if indent <= column {
-                            self.push_item();
-                            self.start_trailer(number, column, line);
-                        } else {
-                            self.item.push_str(&line);
-                        }
-                    }
-                }
-            }
-            State::Trailer { column } => {
-                let indent = indentation(&line);
-                let content = line[indent..].trim_end();
-                let resumes = indent == column
-                    && match self.syntax {
-                        Some(Syntax::Json) => content == "{",
-                        _ => content == "-" || content.starts_with("- "),
-                    };
-                if resumes {
-                    // Items again after lines that belong to none: those lines are broken
-                    // (a key between items); say so and read on.
-                    self.stray_lines(number);
-                    self.state = State::Items { column };
-                    self.start_item(number, line);
-                    return;
-                }
-                self.trailer_line(&line);
-                self.trailer.push_str(&line);
+            if let Some(v) = header_value(&line, "kind") {
+                self.list.1.get_or_insert_with(|| v.to_string());
             }
         }
+        // Only an object's `items` (its apiVersion came first, as kubectl and the API server
+        // write lists) is read item by item: a values file's `items:` is not.
+        let opens_items = self.list.0.is_some()
+            && match self.syntax {
+                Some(Syntax::Yaml) => {
+                    let trimmed = line.trim_end();
+                    trimmed == "items:" || trimmed.starts_with("items: #")
+                }
+                Some(Syntax::Json) => {
+                    line.trim() == "\"items\": [" && header && indentation(&line) > 0
+                }
+                None => false,
+            };
+        if opens_items {
+            self.state = State::ItemsStart {
+                key_line: indentation(&line),
+            };
+            self.pending.push(line);
+            return;
+        }
+        self.buffer.push_str(&line);
+        if self.buffer.len() > MAX_PIECE_BYTES {
+            let error = self.error(
+                self.buffer_line + 1,
+                format!(
+                    "document larger than {} MiB (and not a list read item by item), not read",
+                    MAX_PIECE_BYTES >> 20
+                ),
+            );
+            self.ready.push_back(Err(error));
+            self.buffer.clear();
+            self.state = State::Skipping;
+        }
+    }
+
+    /// A line after `items:` and before its first item: the first item starts the list, or
+    /// the document was not a block sequence of items after all.
+    fn items_start_line(&mut self, number: u32, key_line: usize, line: String) {
+        if is_blank_or_comment(&line) {
+            self.pending.push(line);
+            return;
+        }
+        let column = indentation(&line);
+        let content = line[column..].trim_end();
+        let starts = match self.syntax {
+            Some(Syntax::Json) => content == "{" && column > key_line,
+            _ => content == "-" || content.starts_with("- "),
+        };
+        if starts {
+            self.pending.clear();
+            self.check_header();
+            self.state = State::Items { column };
+            self.start_item(number, line);
+        } else {
+            for pending in self.pending.drain(..) {
+                self.buffer.push_str(&pending);
+            }
+            self.buffer.push_str(&line);
+            self.state = State::Document;
+        }
+    }
+
+    /// A line among the items (at `column`): the start of the next item, a line of the
+    /// current one, or the first line after the list.
+    fn item_line(&mut self, number: u32, column: usize, line: String) {
+        if is_blank_or_comment(&line) {
+            self.item.push_str(&line);
+            return;
+        }
+        let indent = indentation(&line);
+        let content = line[indent..].trim_end();
+        // A tab where indentation belongs is the item's own (broken) line: the item's parse
+        // names it, and the items after it are still read.
+        if content.starts_with('\t') {
+            self.item.push_str(&line);
+            return;
+        }
+        match self.syntax {
+            Some(Syntax::Json) => {
+                if indent == column && content == "{" {
+                    self.start_item(number, line);
+                } else if indent == column && (content == "}" || content == "},") {
+                    self.item.push_str(&line[..indent]);
+                    self.item.push_str("}\n");
+                    self.push_item();
+                } else if indent < column {
+                    self.push_item();
+                    self.start_trailer(number, column, line);
+                } else {
+                    self.item.push_str(&line);
+                }
+            }
+            _ => {
+                if indent == column && (content == "-" || content.starts_with("- ")) {
+                    self.start_item(number, line);
+                } else if indent <= column {
+                    self.push_item();
+                    self.start_trailer(number, column, line);
+                } else {
+                    self.item.push_str(&line);
+                }
+            }
+        }
+    }
+
+    /// A line after the items: the list's own keys, or items again after lines that belong
+    /// to none (those lines are broken, a key between items: said, and the items read on).
+    fn after_items_line(&mut self, number: u32, column: usize, line: String) {
+        let indent = indentation(&line);
+        let content = line[indent..].trim_end();
+        let resumes = indent == column
+            && match self.syntax {
+                Some(Syntax::Json) => content == "{",
+                _ => content == "-" || content.starts_with("- "),
+            };
+        if resumes {
+            self.stray_lines(number);
+            self.state = State::Items { column };
+            self.start_item(number, line);
+            return;
+        }
+        self.trailer_line(&line);
+        self.trailer.push_str(&line);
     }
 
     fn trailer_line(&mut self, line: &str) {
