@@ -23,7 +23,7 @@ pub use kinds::{
 };
 pub use palisade_load::json::{to_node, to_object};
 pub use read::{owned_by_workload, Message, ReadOptions};
-pub use snapshot::{yaml_document, SnapshotFormat, SnapshotWriter};
+pub use snapshot::{SnapshotFormat, SnapshotWriter};
 
 /// What went wrong talking to a cluster; each names the context, and the kind when there is one.
 #[derive(Debug, thiserror::Error)]

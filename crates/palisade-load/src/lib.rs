@@ -2,6 +2,7 @@
 //! positions, and every problem becomes a [`palisade_model::LoadError`], never a panic.
 
 mod document;
+pub mod emit;
 pub mod json;
 pub mod stream;
 mod walk;

@@ -392,7 +392,7 @@ fn fix_objects(
                 safe_segment(&kind),
                 safe_segment(name)
             ));
-            let text = manifest_yaml(&object);
+            let text = palisade_load::emit::yaml_document(&object);
             let shown = format!("{source}: {}", path.display());
             let fix = fix_text(pipeline, &shown, &text, options);
             Outcome {
@@ -424,98 +424,6 @@ fn safe_segment(text: &str) -> String {
     }
 }
 
-/// Block YAML for a manifest: keys and plain words as they are, other strings quoted so
-/// nothing is re-typed (`"true"`, `"0755"`).
-fn manifest_yaml(value: &serde_json::Value) -> String {
-    let mut out = String::new();
-    yaml_block(&mut out, value, 0);
-    out
-}
-
-fn yaml_scalar(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => {
-            let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-                && !matches!(
-                    s.to_ascii_lowercase().as_str(),
-                    "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null"
-                );
-            if plain {
-                s.clone()
-            } else {
-                serde_json::Value::String(s.clone()).to_string()
-            }
-        }
-        serde_json::Value::Object(_) => "{}".to_string(),
-        serde_json::Value::Array(_) => "[]".to_string(),
-        other => other.to_string(),
-    }
-}
-
-fn yaml_key(key: &str) -> String {
-    yaml_scalar(&serde_json::Value::String(key.to_string()))
-}
-
-fn yaml_block(out: &mut String, value: &serde_json::Value, indent: usize) {
-    let pad = " ".repeat(indent);
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, value) in map {
-                out.push_str(&pad);
-                out.push_str(&yaml_key(key));
-                out.push(':');
-                yaml_after_key(out, value, indent);
-            }
-        }
-        serde_json::Value::Array(items) => {
-            for item in items {
-                out.push_str(&pad);
-                out.push_str("- ");
-                match item {
-                    serde_json::Value::Object(map) if !map.is_empty() => {
-                        let mut nested = String::new();
-                        yaml_block(&mut nested, item, indent + 2);
-                        // The first key goes on the dash's line.
-                        out.push_str(nested.trim_start());
-                    }
-                    serde_json::Value::Array(inner) if !inner.is_empty() => {
-                        out.push('\n');
-                        yaml_block(out, item, indent + 2);
-                    }
-                    _ => {
-                        out.push_str(&yaml_scalar(item));
-                        out.push('\n');
-                    }
-                }
-            }
-        }
-        other => {
-            out.push_str(&pad);
-            out.push_str(&yaml_scalar(other));
-            out.push('\n');
-        }
-    }
-}
-
-fn yaml_after_key(out: &mut String, value: &serde_json::Value, indent: usize) {
-    match value {
-        serde_json::Value::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            yaml_block(out, value, indent + 2);
-        }
-        serde_json::Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            yaml_block(out, value, indent);
-        }
-        _ => {
-            out.push(' ');
-            out.push_str(&yaml_scalar(value));
-            out.push('\n');
-        }
-    }
-}
 /// The Helm chart (a directory with a `Chart.yaml`) that `path` belongs to, if any.
 fn chart_of(path: &Path) -> Option<PathBuf> {
     path.ancestors()

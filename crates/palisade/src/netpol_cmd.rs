@@ -4,9 +4,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use anyhow::{anyhow, bail, Result};
+use palisade_analysis::netpol::generate;
 use palisade_analysis::netpol::{
-    Action, AdminTier, Cidr, Decision, Endpoint, Groups, Network, PortSet, Protocol, ServicePort,
-    TargetPort, Tier, Verdict,
+    Action, Cidr, Decision, Endpoint, Groups, Network, PortSet, Protocol, ServicePort, TargetPort,
+    Tier, Verdict,
 };
 use palisade_model::LoadError;
 use serde_json::{json, Value};
@@ -772,83 +773,13 @@ fn write_class_matrix(
     out.flush()
 }
 
-const MANAGED: &str = "  labels:\n    app.kubernetes.io/managed-by: palisade\n";
-
-fn default_deny(namespace: &str) -> String {
-    format!(
-        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: {namespace}\n{MANAGED}spec:\n  \
-         podSelector: {{}}\n  policyTypes:\n    - Ingress\n    - Egress\n  egress:\n    # DNS stays open, to kube-dns only.\n    - to:\n        \
-         - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: kube-system\n          podSelector:\n            \
-         matchLabels:\n              k8s-app: kube-dns\n      ports:\n        - protocol: UDP\n          port: 53\n        - protocol: TCP\n          port: 53\n"
-    )
-}
-
-fn deny_metadata(namespace: &str) -> String {
-    format!(
-        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny-cloud-metadata\n  namespace: {namespace}\n{MANAGED}spec:\n  \
-         podSelector: {{}}\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n        - ipBlock:\n            cidr: 0.0.0.0/0\n            except:\n              \
-         - 169.254.169.254/32\n        # Pods in every namespace stay reachable.\n        - namespaceSelector: {{}}\n"
-    )
-}
-
-/// The cluster's BaselineAdminNetworkPolicy (there is one, named `default`): deny by default
-/// in `namespace`, DNS to kube-dns open; the namespace's own NetworkPolicies open the rest.
-fn baseline_default_deny(namespace: &str) -> String {
-    format!(
-        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata:\n  name: default\n{MANAGED}spec:\n  \
-         subject:\n    namespaces:\n      matchLabels:\n        kubernetes.io/metadata.name: {namespace}\n  \
-         ingress:\n    - name: default-deny-ingress\n      action: Deny\n      from:\n        - namespaces: {{}}\n  \
-         egress:\n    - name: allow-dns\n      action: Allow\n      to:\n        - pods:\n            namespaceSelector:\n              \
-         matchLabels:\n                kubernetes.io/metadata.name: kube-system\n            podSelector:\n              matchLabels:\n                \
-         k8s-app: kube-dns\n      ports:\n        - portNumber: {{protocol: UDP, port: 53}}\n        - portNumber: {{protocol: TCP, port: 53}}\n    \
-         - name: default-deny-egress\n      action: Deny\n      to:\n        - namespaces: {{}}\n        - networks: [0.0.0.0/0, \"::/0\"]\n"
-    )
-}
-
-/// `matchLabels` lines for `labels`, indented by `indent` spaces, sorted.
-fn match_labels(labels: &[(String, String)], indent: usize) -> Result<String> {
-    let mut sorted: Vec<&(String, String)> = labels.iter().collect();
-    sorted.sort();
-    let mut out = String::new();
-    for (key, value) in sorted {
-        let _ = writeln!(
-            out,
-            "{:indent$}{key}: {}",
-            "",
-            serde_json::to_string(value)?
-        );
-    }
-    Ok(out)
-}
-
-/// Policies that still allow traffic of `target` in the NetworkPolicy tier (they are additive).
-fn warn_additive(network: &Network, target: &palisade_analysis::netpol::NetWorkload) {
-    for ingress in [true, false] {
-        let allowing: Vec<String> = network
-            .policies
-            .iter()
-            .filter(|p| p.namespace == target.namespace && p.pod_selector.matches(&target.labels))
-            .filter(|p| {
-                if ingress {
-                    p.ingress_type && !p.ingress.is_empty()
-                } else {
-                    p.egress_type && !p.egress.is_empty()
-                }
-            })
-            .map(|p| p.display())
-            .collect();
-        if !allowing.is_empty() {
-            eprintln!(
-                "palisade: warning: policies are additive; these still allow some {} traffic for {}: {} (--style admin or cilium writes a quarantine that holds)",
-                if ingress { "ingress" } else { "egress" },
-                target.id(),
-                allowing.join(", ")
-            );
-        }
-    }
-}
-
-fn quarantine(input: &NetInput, workload: &str, style: QuarantineStyle) -> Result<Option<String>> {
+/// The quarantine of `workload` in `style`; `None` when the input did not load (its errors
+/// were said).
+fn quarantine(
+    input: &NetInput,
+    workload: &str,
+    style: QuarantineStyle,
+) -> Result<Option<generate::Generated>> {
     let (network, errors) = load(input)?;
     if !errors.is_empty() {
         return Ok(None);
@@ -856,64 +787,16 @@ fn quarantine(input: &NetInput, workload: &str, style: QuarantineStyle) -> Resul
     let Spec::Workload(index) = resolve(&network, workload)? else {
         bail!("quarantine needs a workload NS/KIND/NAME, not a CIDR");
     };
-    let target = &network.workloads[index];
-    if target.host_network.is_some() {
-        bail!(
-            "{} runs on the node's network (hostNetwork: true): no network policy isolates its pods; cordon the node or scale the workload down",
-            target.id()
-        );
-    }
-    if target.labels.is_empty() {
-        bail!(
-            "{} has no pod labels, so no policy can select it alone",
-            target.id()
-        );
-    }
-    let (namespace, name) = (&target.namespace, &target.object.name);
-    Ok(Some(match style {
-        QuarantineStyle::Networkpolicy => {
-            warn_additive(&network, target);
-            format!(
-                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: quarantine-{name}\n  namespace: {namespace}\n{MANAGED}spec:\n  podSelector:\n    matchLabels:\n{}  policyTypes:\n    - Ingress\n    - Egress\n",
-                match_labels(&target.labels, 6)?
-            )
-        }
-        QuarantineStyle::Admin => {
-            // Priority 0 goes first; another policy there makes the order undefined.
-            let rivals: Vec<String> = network
-                .admin
-                .iter()
-                .filter(|p| p.tier == AdminTier::Admin(0))
-                .filter(|p| !p.name.starts_with("quarantine-"))
-                .map(|p| p.display())
-                .collect();
-            if !rivals.is_empty() {
-                eprintln!(
-                    "palisade: warning: {} also has priority 0: which of the two decides is undefined; move it to a higher number",
-                    rivals.join(", ")
-                );
-            }
-            eprintln!(
-                "palisade: note: AdminNetworkPolicy ingress rules name pods and namespaces only: connections from outside the cluster to {} are left to NetworkPolicies",
-                target.id()
-            );
-            format!(
-                "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata:\n  name: quarantine-{namespace}-{name}\n{MANAGED}spec:\n  \
-                 # 0 goes before every other AdminNetworkPolicy, and every NetworkPolicy.\n  priority: 0\n  subject:\n    pods:\n      \
-                 namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {namespace}\n      podSelector:\n        matchLabels:\n{}  \
-                 ingress:\n    - name: quarantine-ingress\n      action: Deny\n      from:\n        - namespaces: {{}}\n  \
-                 egress:\n    - name: quarantine-egress\n      action: Deny\n      to:\n        - namespaces: {{}}\n        - networks: [0.0.0.0/0, \"::/0\"]\n",
-                match_labels(&target.labels, 10)?
-            )
-        }
-        QuarantineStyle::Cilium => format!(
-            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: quarantine-{name}\n  namespace: {namespace}\n{MANAGED}spec:\n  \
-             endpointSelector:\n    matchLabels:\n{}  \
-             # Denies win over every allow, Cilium's and NetworkPolicies' alike.\n  \
-             ingressDeny:\n    - fromEntities: [all]\n  egressDeny:\n    - toEntities: [all]\n",
-            match_labels(&target.labels, 6)?
-        ),
-    }))
+    let style = match style {
+        QuarantineStyle::Networkpolicy => generate::QuarantineStyle::NetworkPolicy,
+        QuarantineStyle::Admin => generate::QuarantineStyle::Admin,
+        QuarantineStyle::Cilium => generate::QuarantineStyle::Cilium,
+    };
+    Ok(Some(generate::quarantine(
+        &network,
+        &network.workloads[index],
+        style,
+    )?))
 }
 
 fn generate(command: &GenerateCommand) -> Result<u8> {
@@ -921,21 +804,24 @@ fn generate(command: &GenerateCommand) -> Result<u8> {
         GenerateCommand::Quarantine { input, .. } => input.output.as_deref(),
         _ => None,
     };
-    let yaml = match command {
+    let generated = match command {
         GenerateCommand::DefaultDeny { namespace, style } => match style {
-            DefaultDenyStyle::Networkpolicy => default_deny(namespace),
-            DefaultDenyStyle::Baseline => baseline_default_deny(namespace),
+            DefaultDenyStyle::Networkpolicy => generate::default_deny(namespace),
+            DefaultDenyStyle::Baseline => generate::baseline_default_deny(namespace),
         },
-        GenerateCommand::DenyMetadata { namespace } => deny_metadata(namespace),
+        GenerateCommand::DenyMetadata { namespace } => generate::deny_metadata(namespace),
         GenerateCommand::Quarantine {
             workload,
             style,
             input,
         } => match quarantine(input, workload, *style)? {
-            Some(yaml) => yaml,
+            Some(generated) => generated,
             None => return Ok(EXIT_ERROR),
         },
     };
-    crate::emit(output, &yaml)?;
+    for note in &generated.notes {
+        eprintln!("palisade: {note}");
+    }
+    crate::emit(output, &generated.yaml())?;
     Ok(0)
 }

@@ -41,7 +41,7 @@ fn export(args: &PolicyExportArgs, kubernetes_version: Option<Version>) -> Resul
     }
     for document in &exported.documents {
         text.push_str("---\n");
-        text.push_str(&palisade_cluster::yaml_document(document));
+        text.push_str(&palisade_load::emit::yaml_document(document));
     }
     crate::emit(args.output.as_deref(), &text)?;
     for note in &exported.notes {

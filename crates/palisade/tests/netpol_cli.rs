@@ -411,7 +411,7 @@ fn generated_quarantine_isolates_the_workload_and_warns_about_additive_policies(
     assert_eq!(output.status.code(), Some(0));
     let yaml = stdout(&output);
     assert!(
-        yaml.contains("name: quarantine-api") && yaml.contains("app: \"api\""),
+        yaml.contains("name: quarantine-api") && yaml.contains("app: api"),
         "{yaml}"
     );
     assert!(
