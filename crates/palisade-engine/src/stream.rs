@@ -43,13 +43,19 @@ impl<'a> StreamScan<'a> {
     /// Ends a [`Self::part`]: its report, and which of the config file's exceptions
     /// suppressed a finding in it.
     pub fn finish_part(self) -> (Report, Vec<bool>) {
+        self.settled(&|_| usize::MAX)
+    }
+
+    /// The report and which of the config file's exceptions were used, files ranked by
+    /// `file_rank`.
+    fn settled(self, file_rank: &dyn Fn(&Arc<str>) -> usize) -> (Report, Vec<bool>) {
         let StreamScan {
             pipeline,
             mut collected,
             suppressions,
         } = self;
         collected.suppressions.merge(suppressions.finish());
-        collected.into_report_and_use(pipeline, &|_| usize::MAX)
+        collected.into_report_and_use(pipeline, file_rank)
     }
 
     /// Checks one object.
@@ -102,14 +108,8 @@ impl<'a> StreamScan<'a> {
 
     /// [`Self::finish`], with findings in the order of `files` (then line and column).
     pub fn finish_in_order(self, files: &[Arc<str>]) -> Report {
-        let StreamScan {
-            pipeline,
-            mut collected,
-            suppressions,
-        } = self;
-        collected.suppressions.merge(suppressions.finish());
         let rank = |file: &Arc<str>| files.iter().position(|f| f == file).unwrap_or(usize::MAX);
-        collected.into_report(pipeline, &rank)
+        self.settled(&rank).0
     }
 }
 
