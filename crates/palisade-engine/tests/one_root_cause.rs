@@ -333,3 +333,26 @@ spec:
         );
     }
 }
+
+#[test]
+fn the_default_account_and_its_mounted_token_are_one_finding() {
+    let findings = scan_text(NODE_AGENT, &["service-accounts"]);
+    assert_eq!(
+        shape(&findings),
+        vec![(
+            "PAL-SA-001",
+            "/spec/template/spec".to_string(),
+            vec!["PAL-SA-002"]
+        )]
+    );
+    // An account of its own that still mounts its token: that finding alone.
+    let own = NODE_AGENT.replace(
+        "    spec:\n      containers:",
+        "    spec:\n      serviceAccountName: log-shipper\n      containers:",
+    );
+    assert_ne!(own, NODE_AGENT);
+    assert_eq!(
+        shape(&scan_text(&own, &["service-accounts"])),
+        vec![("PAL-SA-001", "/spec/template/spec".to_string(), vec![])]
+    );
+}

@@ -17,6 +17,10 @@ rule! {
     /// ServiceAccount's `false`) made a decision rather than missed a default: it is reported
     /// at low severity, so the decision is reviewed without drowning the oversights.
     ///
+    /// A pod that runs as its namespace's `default` account and mounts its token is one
+    /// finding of this rule, with `PAL-SA-002` (default account used) listed with it: one pod
+    /// spec, one decision to make.
+    ///
     /// ## Why is this bad?
     /// Most applications never call the Kubernetes API, yet every pod gets a token that
     /// does: whoever compromises the container can use the account's permissions (and the
@@ -50,6 +54,7 @@ rule! {
         severity: Medium,
         category: "service-accounts",
         controls: ["CIS-5.1.6", "NSA:rbac", "MITRE:T1528"],
+        subsumes: ["PAL-SA-002"],
         fix: repair,
         check: Check::Inventory(check),
     };
