@@ -169,6 +169,51 @@ fn an_added_capability_is_one_finding() {
 }
 
 #[test]
+fn a_container_adding_several_dangerous_capabilities_is_one_finding() {
+    // What a CNI or mesh init container typically asks for.
+    let text = r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: kube-flannel, namespace: kube-flannel}
+spec:
+  selector:
+    matchLabels: {app: flannel}
+  template:
+    metadata:
+      labels: {app: flannel}
+    spec:
+      containers:
+        - name: kube-flannel
+          image: docker.io/flannel/flannel:v0.25.1
+          securityContext:
+            privileged: false
+            capabilities:
+              add: ["NET_ADMIN", "NET_RAW"]
+"#;
+    let findings = scan_text(text, FAMILIES);
+    let capability: Vec<_> = shape(&findings)
+        .into_iter()
+        .filter(|(rule, _, _)| *rule == "PAL-WL-002" || *rule == "PAL-PSS-003")
+        .collect();
+    assert_eq!(
+        capability,
+        vec![(
+            "PAL-WL-002",
+            "/spec/template/spec/containers/0/securityContext/capabilities/add".to_string(),
+            vec!["PAL-PSS-003", "PAL-PSS-003"]
+        )]
+    );
+    let kept = findings
+        .iter()
+        .find(|f| f.rule.code == "PAL-WL-002")
+        .expect("kept");
+    assert!(
+        kept.message.contains("NET_ADMIN") && kept.message.contains("NET_RAW"),
+        "{}",
+        kept.message
+    );
+}
+
+#[test]
 fn a_rule_alone_reports_what_it_finds() {
     let findings = scan_text(NODE_AGENT, &["image-not-pinned-by-digest"]);
     assert_eq!(shape(&findings).len(), 1);

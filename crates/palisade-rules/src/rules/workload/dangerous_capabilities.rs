@@ -9,7 +9,7 @@ const DANGEROUS: &[(&str, &str)] = &[
     ("ALL", "every capability"),
     (
         "SYS_ADMIN",
-        "mounts, namespaces and most of root's power; the usual escape route",
+        "mounts, namespaces and most of root's power, the usual escape route",
     ),
     ("SYS_MODULE", "loads kernel modules"),
     ("SYS_PTRACE", "traces and injects into other processes"),
@@ -27,7 +27,7 @@ const DANGEROUS: &[(&str, &str)] = &[
     ),
     (
         "NET_RAW",
-        "crafts raw packets (spoofing, ARP and DNS poisoning)",
+        "crafts raw packets to spoof, ARP-poison and DNS-poison",
     ),
     ("BPF", "loads eBPF programs into the kernel"),
     ("PERFMON", "reads kernel and process memory through perf"),
@@ -47,7 +47,8 @@ rule! {
     /// `SYS_PTRACE`, `SYS_RAWIO`, `SYS_BOOT`, `SYS_TIME`, `DAC_READ_SEARCH`, `DAC_OVERRIDE`,
     /// `NET_ADMIN`, `NET_RAW`, `BPF`, `PERFMON`, `MAC_ADMIN`, `MAC_OVERRIDE`, `SYSLOG`,
     /// `SETFCAP`. Names are compared as container runtimes read them: case-insensitive, with
-    /// or without the `CAP_` prefix.
+    /// or without the `CAP_` prefix. One finding per container, naming every dangerous
+    /// capability it adds (at the `add` entry when there is one, else at the list).
     ///
     /// The Pod Security Standards rules `pss-capabilities-baseline` and
     /// `pss-capabilities-restricted` flag every capability outside their allowed sets; this
@@ -96,19 +97,33 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         let add_path = container
             .security_context_path()
             .keys(&["capabilities", "add"]);
-        for (i, capability) in added.iter().enumerate() {
-            let Some(name) = capability.as_str() else {
-                continue;
-            };
-            let upper = name.to_ascii_uppercase();
-            let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
-            if let Some((_, why)) = DANGEROUS.iter().find(|(cap, _)| *cap == bare) {
-                violations.push(Violation {
-                    path: add_path.index(i),
-                    message: format!("{} adds {name}: {why}", container.describe()),
-                });
-            }
-        }
+        let dangerous: Vec<(usize, &str, &str)> = added
+            .iter()
+            .enumerate()
+            .filter_map(|(i, capability)| {
+                let name = capability.as_str()?;
+                let upper = name.to_ascii_uppercase();
+                let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
+                let (_, why) = DANGEROUS.iter().find(|(cap, _)| *cap == bare)?;
+                Some((i, name, *why))
+            })
+            .collect();
+        // One finding per container: its `add` list is one decision, however many of its
+        // entries are dangerous (pointing at the entry when only one is).
+        let listed = dangerous
+            .iter()
+            .map(|(_, name, why)| format!("{name}: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let path = match dangerous.as_slice() {
+            [] => continue,
+            [(i, _, _)] => add_path.index(*i),
+            _ => add_path,
+        };
+        violations.push(Violation {
+            path,
+            message: format!("{} adds {listed}", container.describe()),
+        });
     }
     violations
 }
