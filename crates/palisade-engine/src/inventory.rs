@@ -1,6 +1,8 @@
 //! Whole inputs read into the inventory the RBAC, NetworkPolicy and attack-path commands
 //! analyse.
 
+use std::sync::Arc;
+
 use palisade_load::{decode, load_text, Input, Loaded};
 use palisade_model::LoadError;
 use rayon::prelude::*;
@@ -18,9 +20,12 @@ struct InventoryPart {
 }
 
 impl InventoryPart {
-    fn take(&mut self, loaded: Loaded) {
+    fn take(&mut self, loaded: Loaded, unset_namespace: Option<&Arc<str>>) {
         match loaded {
-            Loaded::Object(object) => {
+            Loaded::Object(mut object) => {
+                if let Some(namespace) = unset_namespace {
+                    object.place_in(namespace);
+                }
                 self.warnings.extend(analysis_warnings(&object));
                 self.builder.add(&object)
             }
@@ -49,14 +54,27 @@ pub struct InventoryRead {
 pub fn load_inventory(paths: &[String], bootstrap: bool) -> InventoryRead {
     let (inputs, errors) = palisade_load::discover(paths);
     let inputs = dedup_inputs(inputs);
+    let unset_namespaces = palisade_load::unset_namespaces(
+        paths,
+        &inputs
+            .iter()
+            .map(|input| palisade_load::ProjectInput {
+                input,
+                project: None,
+            })
+            .collect::<Vec<_>>(),
+    );
     let each = |input: &Input| {
         let mut part = InventoryPart::default();
         let name = input.display_name();
+        let unset_namespace = unset_namespaces.of(input);
         match reading(input) {
             Err(e) => part.errors.push(e),
             Ok(Reading::Whole(bytes)) => match decode(&name, &bytes) {
                 Err(e) => part.errors.push(e),
-                Ok(text) => load_text(&name, text, &mut |loaded| part.take(loaded)),
+                Ok(text) => load_text(&name, text, &mut |loaded| {
+                    part.take(loaded, unset_namespace)
+                }),
             },
             Ok(Reading::Streamed(reader)) => {
                 let each = |piece: Result<palisade_load::Piece, LoadError>| {
@@ -72,7 +90,7 @@ pub fn load_inventory(paths: &[String], bootstrap: bool) -> InventoryRead {
                             // Nor what the server writes into each object.
                             let piece = piece.without_server_fields();
                             palisade_load::load_piece(&name, &piece, &mut |loaded| {
-                                part.take(loaded)
+                                part.take(loaded, unset_namespace)
                             })
                         }
                     }

@@ -34,10 +34,12 @@ pub use pipeline::{
     build_pipeline, resolve_severity_overrides, Overrides, Pipeline, PipelineError,
 };
 pub use policies::load_admission_policies;
-pub use read::{dedup_inputs, scan_input, scan_streamed, FileResult, STREAM_BYTES};
+pub use read::{
+    dedup_inputs, scan_input, scan_input_placed, scan_streamed, FileResult, STREAM_BYTES,
+};
 pub use request::{
-    apply_baseline, finish, retain_namespaces, run, verdict, Keep, Outcome, Progress, Quiet,
-    ScanRequest, Verdict,
+    apply_baseline, finish, retain_namespaces, run, verdict, Keep, MoreInput, Outcome, Progress,
+    Quiet, ScanRequest, Verdict,
 };
 pub use scan::{scan, scan_with_extras, scan_with_progress, Extras};
 pub use stream::{

@@ -421,6 +421,7 @@ fn flags_object(path: &Path, words_of: fn(&str) -> Vec<String>) -> Option<Object
         file: Arc::from(path.to_string_lossy().as_ref()),
         document: 1,
         item: None,
+        unset_namespace: None,
     };
     Some(Object::new(
         format!("{FLAGS_GROUP}/v1"),

@@ -48,9 +48,13 @@ impl FileResult {
         pipeline: &Pipeline,
         source: Option<&Source<'_>>,
         suppressions: &mut FileSuppressions,
+        unset_namespace: Option<&Arc<str>>,
     ) {
         match loaded {
-            Loaded::Object(object) => {
+            Loaded::Object(mut object) => {
+                if let Some(namespace) = unset_namespace {
+                    object.place_in(namespace);
+                }
                 self.objects += 1;
                 self.warnings.extend(analysis_warnings(&object));
                 self.findings.extend(pipeline.engine.check(&object, source));
@@ -94,11 +98,23 @@ pub const STREAM_BYTES: u64 = 32 << 20;
 
 /// Reads, parses and checks one input.
 pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
+    scan_input_placed(input, pipeline, None)
+}
+
+/// [`scan_input`], its objects that name no namespace applied to `unset_namespace` when set
+/// (see [`palisade_load::UnsetNamespaces`]).
+pub fn scan_input_placed(
+    input: &Input,
+    pipeline: &Pipeline,
+    unset_namespace: Option<&Arc<str>>,
+) -> FileResult {
     let mut result = FileResult::for_pipeline(pipeline);
     let name: Arc<str> = input.display_name();
     let bytes = match reading(input) {
         Ok(Reading::Whole(bytes)) => bytes,
-        Ok(Reading::Streamed(reader)) => return scan_streamed(&name, reader, pipeline),
+        Ok(Reading::Streamed(reader)) => {
+            return scan_streamed(&name, reader, pipeline, unset_namespace)
+        }
         Err(e) => {
             result.errors.push(e);
             return result;
@@ -116,7 +132,7 @@ pub fn scan_input(input: &Input, pipeline: &Pipeline) -> FileResult {
     let frames = pipeline.code_frames.then_some(&source);
     let mut suppressions = FileSuppressions::new(&name, text, &pipeline.suppression);
     load_text(&name, text, &mut |loaded| {
-        result.take(loaded, pipeline, frames, &mut suppressions)
+        result.take(loaded, pipeline, frames, &mut suppressions, unset_namespace)
     });
     result.keep_suppressions(suppressions);
     if pipeline.code_frames && matches!(input, Input::Stdin) && result.inventory.is_some() {
@@ -186,6 +202,7 @@ pub fn scan_streamed(
     name: &Arc<str>,
     reader: Box<dyn std::io::BufRead + Send>,
     pipeline: &Pipeline,
+    unset_namespace: Option<&Arc<str>>,
 ) -> FileResult {
     let each = |piece: Result<palisade_load::Piece, LoadError>| {
         let mut part = FileResult::for_pipeline(pipeline);
@@ -201,7 +218,7 @@ pub fn scan_streamed(
         // as a live scan drops them too): not parsed.
         let piece = piece.without_server_fields();
         palisade_load::load_piece(name, &piece, &mut |loaded| {
-            part.take(loaded, pipeline, None, &mut suppressions)
+            part.take(loaded, pipeline, None, &mut suppressions, unset_namespace)
         });
         part.keep_suppressions(suppressions);
         part

@@ -2,7 +2,8 @@
 //! (and the benchmarks from theirs). The binary parses flags and renders; reading, checking,
 //! settling, namespace filtering and baselines happen here.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 use palisade_load::Input;
 use palisade_model::{LoadError, Severity};
@@ -27,7 +28,10 @@ pub struct ScanRequest<'a> {
     /// Files, directories (walked as `scan` walks them) and `-` for standard input, as given.
     pub paths: Vec<String>,
     /// Inputs made elsewhere (a rendered Helm chart or kustomization), read after `paths`.
-    pub more_inputs: Vec<Input>,
+    pub more_inputs: Vec<MoreInput>,
+    /// Where objects that name no namespace are applied (`--default-namespace`); when unset,
+    /// each project of the input is its own ([`palisade_load::unset_namespaces`]).
+    pub default_namespace: Option<String>,
     /// Objects and node files made from other formats (a kubelet's flags, file modes).
     pub extras: Extras,
     /// Errors found before the scan (admission policies that could not be read).
@@ -40,6 +44,22 @@ pub struct ScanRequest<'a> {
     pub relocate: &'a dyn Fn(&mut Report),
     pub keep: Keep,
     pub progress: &'a dyn Progress,
+}
+
+/// An input made elsewhere, and the directory it was made from (a chart's or kustomization's:
+/// its project), when it was.
+pub struct MoreInput {
+    pub input: Input,
+    pub project: Option<PathBuf>,
+}
+
+impl From<Input> for MoreInput {
+    fn from(input: Input) -> Self {
+        MoreInput {
+            input,
+            project: None,
+        }
+    }
 }
 
 /// What a report keeps of a scan, however it was made (files, a cluster, audit logs).
@@ -79,11 +99,31 @@ pub fn run(pipeline: &Pipeline, request: ScanRequest<'_>) -> Outcome {
     let (inputs, mut errors, notes) = palisade_load::discover_with_notes(&request.paths);
     errors.extend(request.errors);
     let mut inputs = inputs;
-    inputs.extend(request.more_inputs);
+    let mut made_from = HashMap::new();
+    for more in request.more_inputs {
+        if let Some(project) = more.project {
+            made_from.insert(more.input.clone(), project);
+        }
+        inputs.push(more.input);
+    }
     let inputs = crate::dedup_inputs(inputs);
+    let mut extras = request.extras;
+    extras.unset_namespaces = match &request.default_namespace {
+        Some(namespace) => palisade_load::UnsetNamespaces::all_in(namespace, &inputs),
+        None => palisade_load::unset_namespaces(
+            &request.paths,
+            &inputs
+                .iter()
+                .map(|input| palisade_load::ProjectInput {
+                    input,
+                    project: made_from.get(input).map(PathBuf::as_path),
+                })
+                .collect::<Vec<_>>(),
+        ),
+    };
     request.progress.start(inputs.len());
     let advance = || request.progress.advance();
-    let mut report = crate::scan_with_extras(&inputs, pipeline, errors, &advance, request.extras);
+    let mut report = crate::scan_with_extras(&inputs, pipeline, errors, &advance, extras);
     let notes: Vec<LoadError> = notes
         .into_iter()
         .filter(|note| !(request.rendered_from)(note))

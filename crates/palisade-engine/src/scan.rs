@@ -9,7 +9,7 @@ use palisade_model::{Finding, LoadError};
 use palisade_report::{Report, SeverityCounts, Summary};
 use palisade_rules::suppress::Suppressions;
 
-use crate::read::{in_order, is_large, scan_input, FileResult};
+use crate::read::{in_order, is_large, scan_input_placed, FileResult};
 use crate::settle::{settle, Order, Settling};
 use crate::{InventoryBuilder, Pipeline};
 
@@ -36,11 +36,13 @@ pub fn scan_with_progress(
 }
 
 /// What a scan checks besides its input files: objects made from other formats (a kubelet's
-/// flags) and node files (their modes and owners).
+/// flags) and node files (their modes and owners); and where the inputs' objects that name no
+/// namespace are applied.
 #[derive(Default)]
 pub struct Extras {
     pub objects: Vec<palisade_model::Object>,
     pub files: Vec<palisade_model::NodeFile>,
+    pub unset_namespaces: palisade_load::UnsetNamespaces,
 }
 
 /// [`scan_with_progress`], with `extras` checked alongside the inputs.
@@ -58,7 +60,7 @@ pub fn scan_with_extras(
     // Each file's results join the report as soon as the files before it are in: no moment
     // holds every file's findings twice.
     let each = |input: &Input| {
-        let result = scan_input(input, pipeline);
+        let result = scan_input_placed(input, pipeline, extras.unset_namespaces.of(input));
         progress();
         result
     };

@@ -118,6 +118,7 @@ fn request_over(path: &std::path::Path, keep: Keep) -> palisade_engine::Outcome 
         ScanRequest {
             paths: vec![path.to_string_lossy().into_owned()],
             more_inputs: Vec::new(),
+            default_namespace: None,
             extras: Default::default(),
             errors: Vec::new(),
             rendered_from: &|_| false,
@@ -222,6 +223,7 @@ fn fingerprints_are_taken_where_relocated_findings_end() {
             ScanRequest {
                 paths: vec![file.path().to_string_lossy().into_owned()],
                 more_inputs: Vec::new(),
+                default_namespace: None,
                 extras: Default::default(),
                 errors: Vec::new(),
                 rendered_from: &|_| false,
@@ -300,4 +302,196 @@ fn verdicts_put_errors_first_then_emptiness_then_findings() {
         Verdict::Empty
     );
     assert_eq!(verdict(&empty, Severity::Info, false, true), Verdict::Clean);
+}
+
+const SHOP_DEPLOYMENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: shop/web:1.4.2
+"#;
+
+const SHOP_DEFAULT_DENY: &str = r#"apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+"#;
+
+const BLOG_DEPLOYMENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: blog, labels: {app: blog}}
+spec:
+  selector: {matchLabels: {app: blog}}
+  template:
+    metadata: {labels: {app: blog}}
+    spec:
+      containers:
+        - name: blog
+          image: ghost:5.80.0
+"#;
+
+/// The files the missing-ingress-default-deny rule points at, scanning `paths`.
+fn missing_default_deny(
+    paths: &[&std::path::Path],
+    default_namespace: Option<&str>,
+) -> Vec<String> {
+    let outcome = palisade_engine::run(
+        &pipeline(),
+        ScanRequest {
+            paths: paths
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+            more_inputs: Vec::new(),
+            default_namespace: default_namespace.map(str::to_string),
+            extras: Default::default(),
+            errors: Vec::new(),
+            rendered_from: &|_| false,
+            relocate: &|_| {},
+            keep: Keep::default(),
+            progress: &Quiet,
+        },
+    );
+    let mut files: Vec<String> = outcome
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "PAL-NET-001")
+        .filter_map(|f| f.location.as_ref().map(|l| l.file.to_string()))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn namespace_less_manifests_of_two_projects_are_two_namespaces() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (shop, blog) = (dir.path().join("shop"), dir.path().join("blog"));
+    std::fs::create_dir_all(&shop).expect("shop");
+    std::fs::create_dir_all(&blog).expect("blog");
+    std::fs::write(shop.join("deployment.yaml"), SHOP_DEPLOYMENT).expect("write");
+    std::fs::write(shop.join("default-deny.yaml"), SHOP_DEFAULT_DENY).expect("write");
+    std::fs::write(blog.join("deployment.yaml"), BLOG_DEPLOYMENT).expect("write");
+    let blog_file = blog.join("deployment.yaml").to_string_lossy().into_owned();
+    // Two roots: shop's default deny isolates shop's pods, not blog's.
+    assert_eq!(
+        missing_default_deny(&[&shop, &blog], None),
+        vec![blog_file.clone()]
+    );
+    // One root holding both, the blog a kustomization of its own: the same.
+    std::fs::write(
+        blog.join("kustomization.yaml"),
+        "resources: [deployment.yaml]\n",
+    )
+    .expect("write");
+    assert_eq!(missing_default_deny(&[dir.path()], None), vec![blog_file]);
+    // Told they are applied to one namespace, shop's policy covers both.
+    assert!(missing_default_deny(&[&shop, &blog], Some("team")).is_empty());
+    // A kustomization that names its namespace puts the blog there.
+    std::fs::write(
+        blog.join("kustomization.yaml"),
+        "namespace: blog\nresources: [deployment.yaml]\n",
+    )
+    .expect("write");
+    let outcome_blog = missing_default_deny(&[dir.path()], None);
+    assert_eq!(outcome_blog.len(), 1, "{outcome_blog:?}");
+}
+
+const MONITORING: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: grafana, namespace: monitoring, labels: {app: grafana}}
+spec:
+  selector: {matchLabels: {app: grafana}}
+  template:
+    metadata: {labels: {app: grafana}}
+    spec:
+      containers:
+        - name: grafana
+          image: grafana/grafana:11.2.0
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: prometheus, namespace: monitoring}
+spec:
+  podSelector: {matchLabels: {app.kubernetes.io/name: prometheus}}
+  policyTypes: [Ingress]
+"#;
+
+const ARGO_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: applications.argoproj.io}
+spec:
+  group: argoproj.io
+  names: {kind: Application, plural: applications}
+  scope: Namespaced
+  versions: [{name: v1alpha1, served: true, storage: true}]
+"#;
+
+/// The severity and message of each finding of `code`, scanning `paths`.
+fn findings_of(paths: &[&std::path::Path], code: &str) -> Vec<(Severity, String)> {
+    let outcome = palisade_engine::run(
+        &pipeline(),
+        ScanRequest {
+            paths: paths
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+            more_inputs: Vec::new(),
+            default_namespace: None,
+            extras: Default::default(),
+            errors: Vec::new(),
+            rendered_from: &|_| false,
+            relocate: &|_| {},
+            keep: Keep::default(),
+            progress: &Quiet,
+        },
+    );
+    outcome
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == code)
+        .map(|f| (f.severity, f.message.to_string()))
+        .collect()
+}
+
+#[test]
+fn only_an_operator_of_the_policys_own_project_may_make_its_pods() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (monitoring, argo) = (dir.path().join("monitoring"), dir.path().join("argo-cd"));
+    std::fs::create_dir_all(&monitoring).expect("mkdir");
+    std::fs::create_dir_all(&argo).expect("mkdir");
+    std::fs::write(monitoring.join("prometheus.yaml"), MONITORING).expect("write");
+    std::fs::write(argo.join("crds.yaml"), ARGO_CRD).expect("write");
+    // Argo CD's CRD says nothing about who makes the monitoring project's pods.
+    assert_eq!(
+        findings_of(&[&monitoring, &argo], "PAL-NET-004"),
+        vec![(
+            Severity::Low,
+            "NetworkPolicy monitoring/prometheus selects no workload of namespace monitoring"
+                .to_string()
+        )]
+    );
+    // An operator the project itself installs may.
+    std::fs::write(
+        monitoring.join("crds.yaml"),
+        ARGO_CRD.replace("argoproj.io", "monitoring.coreos.com"),
+    )
+    .expect("write");
+    assert_eq!(
+        findings_of(&[&monitoring, &argo], "PAL-NET-004"),
+        vec![(
+            Severity::Info,
+            "NetworkPolicy monitoring/prometheus selects no pod in the input; the operator of CustomResourceDefinition applications.monitoring.coreos.com may create matching pods at runtime"
+                .to_string()
+        )]
+    );
 }

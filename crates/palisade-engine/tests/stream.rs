@@ -44,7 +44,7 @@ fn compare(file: &str) {
     let whole = scan_input(&Input::File(path.clone()), &pipeline);
     let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
     let reader = std::io::BufReader::new(std::fs::File::open(&path).expect("open"));
-    let streamed = scan_streamed(&name, Box::new(reader), &pipeline);
+    let streamed = scan_streamed(&name, Box::new(reader), &pipeline, None);
     assert!(whole.errors.is_empty(), "{:?}", whole.errors);
     assert!(streamed.errors.is_empty(), "{:?}", streamed.errors);
     assert_eq!(whole.objects, 27);

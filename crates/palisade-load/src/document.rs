@@ -127,6 +127,7 @@ impl DocContext<'_> {
             file: Arc::clone(self.file),
             document: self.document,
             item,
+            unset_namespace: None,
         })
     }
 }

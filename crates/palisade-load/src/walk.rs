@@ -174,13 +174,27 @@ fn same_file(a: &Path, b: &Path) -> bool {
             .is_some_and(|a| Some(a) == std::fs::canonicalize(b).ok())
 }
 
+/// The kustomization file of `dir`, if it has one.
+pub(crate) fn kustomization_in(dir: &Path) -> Option<PathBuf> {
+    KUSTOMIZATIONS
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+/// A kustomization's first document, when it reads as YAML.
+pub(crate) fn read_kustomization(kustomization: &Path) -> Option<palisade_model::Node> {
+    let text = std::fs::read_to_string(kustomization).ok()?;
+    crate::yaml::parse_documents(&text, 0)
+        .into_iter()
+        .next()?
+        .ok()
+}
+
 /// The patch files a kustomization names (`patches[].path`, `patchesStrategicMerge[]`,
 /// `patchesJson6902[].path`), relative to its directory.
 fn kustomize_patches(kustomization: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(kustomization) else {
-        return Vec::new();
-    };
-    let Some(Ok(root)) = crate::yaml::parse_documents(&text, 0).into_iter().next() else {
+    let Some(root) = read_kustomization(kustomization) else {
         return Vec::new();
     };
     let mut out = Vec::new();

@@ -23,7 +23,7 @@ pub use finding::{
     Related, Restated, RuleRef, Severity, Suppression,
 };
 pub use node::{Entry, Node, Pos, Value};
-pub use object::{FileRole, NodeFile, Object, ObjectRef, Origin};
+pub use object::{unset_namespace_of_project, FileRole, NodeFile, Object, ObjectRef, Origin};
 pub use path::FieldPath;
 pub use pod::{
     ContainerKind, ContainerView, EffectiveSecurityContext, Inherited, PodView, SeccompSource,

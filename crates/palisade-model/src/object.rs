@@ -11,6 +11,19 @@ pub struct Origin {
     pub file: Arc<str>,
     pub document: u32,
     pub item: Option<u32>,
+    /// The namespace the file's objects that name none are applied to, when the input says:
+    /// the `--default-namespace`, its kustomization's `namespace`, or, when the input holds
+    /// several projects, `default` of its project ([`unset_namespace_of_project`]). `None`:
+    /// `default`, as `kubectl apply` without `-n` would. Set on every object of the file,
+    /// namespaced or not: it also tells which project an object belongs to.
+    pub unset_namespace: Option<Arc<str>>,
+}
+
+/// The namespace key of objects that name none in `project` (a directory), when the input
+/// holds several projects: `default`, told apart per project, so that two projects'
+/// namespace-less manifests are not taken for one namespace.
+pub fn unset_namespace_of_project(project: &str) -> String {
+    format!("default (of {project})")
 }
 
 /// The identity of an object, as reports print it.
@@ -44,6 +57,20 @@ pub struct Object {
 }
 
 impl Object {
+    /// Records that this object comes from a file whose objects, when they name no namespace,
+    /// are applied to `namespace` (see [`Origin::unset_namespace`]).
+    pub fn place_in(&mut self, namespace: &Arc<str>) {
+        if let Some(origin) = self.origin.as_mut() {
+            origin.unset_namespace = Some(Arc::clone(namespace));
+        }
+    }
+
+    /// The project of the input this object comes from, named by where its objects without a
+    /// namespace go (see [`Origin::unset_namespace`]); `None`: the input's only project.
+    pub fn project(&self) -> Option<&Arc<str>> {
+        self.origin.as_ref()?.unset_namespace.as_ref()
+    }
+
     /// Builds an object from a mapping that has `apiVersion` and `kind`; the name is
     /// `metadata.name`, or `metadata.generateName` followed by `*`, or `""`.
     pub fn new(api_version: String, kind: String, root: Node, origin: Option<Origin>) -> Self {

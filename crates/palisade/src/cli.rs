@@ -1065,6 +1065,13 @@ pub struct ScanArgs {
     /// them).
     #[arg(long = "namespace", short = 'n', value_name = "NS")]
     pub namespaces: Vec<String>,
+
+    /// The namespace objects that name none are applied to (`kubectl apply -n NS`). Without
+    /// it they go to `default`, each project its own: every PATH given, and each directory
+    /// below one holding a kustomization.yaml (its `namespace` when it sets one), Chart.yaml
+    /// or .git, so that two projects' manifests are never judged as one namespace.
+    #[arg(long, value_name = "NS", conflicts_with = "cluster")]
+    pub default_namespace: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -85,6 +85,11 @@ impl Rendered {
                 .is_some_and(|d| Some(d) == std::fs::canonicalize(&self.dir).ok())
     }
 
+    /// The chart or kustomization directory rendered: the project its objects belong to.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The rendered manifests, to scan.
     pub fn path(&self) -> &Path {
         self.file.path()

@@ -253,8 +253,12 @@ pub fn run(args: &ScanArgs, kubernetes_version: Option<Version>) -> Result<u8> {
             paths,
             more_inputs: rendered
                 .iter()
-                .map(|r| palisade_load::Input::File(r.path().to_path_buf()))
+                .map(|r| palisade_engine::MoreInput {
+                    input: palisade_load::Input::File(r.path().to_path_buf()),
+                    project: Some(r.dir().to_path_buf()),
+                })
                 .collect(),
+            default_namespace: args.default_namespace.clone(),
             extras: Extras::default(),
             errors: policy_errors,
             rendered_from: &|note| rendered.iter().any(|r| r.covers(Path::new(&note.file))),
@@ -543,10 +547,12 @@ pub fn run_node(args: &NodeArgs) -> Result<u8> {
         &pipeline,
         ScanRequest {
             paths: Vec::new(),
-            more_inputs: found.inputs,
+            more_inputs: found.inputs.into_iter().map(Into::into).collect(),
+            default_namespace: None,
             extras: Extras {
                 objects: found.objects,
                 files: found.files,
+                ..Extras::default()
             },
             errors: Vec::new(),
             rendered_from: &|_| false,

@@ -1189,3 +1189,59 @@ fn also_of(finding: &serde_json::Value) -> Vec<String> {
         .filter_map(|a| a["rule"].as_str().map(str::to_string))
         .collect()
 }
+
+#[test]
+fn namespace_less_projects_are_told_apart_unless_a_default_namespace_joins_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (shop, blog) = (dir.path().join("shop"), dir.path().join("blog"));
+    for (project, app) in [(&shop, "web"), (&blog, "ghost")] {
+        std::fs::create_dir_all(project).expect("mkdir");
+        std::fs::write(
+            project.join("deployment.yaml"),
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {app}}}\nspec:\n  selector: {{matchLabels: {{app: {app}}}}}\n  template:\n    metadata: {{labels: {{app: {app}}}}}\n    spec:\n      containers:\n        - {{name: {app}, image: 'example/{app}:1.0.0'}}\n"
+            ),
+        )
+        .expect("write");
+    }
+    std::fs::write(
+        shop.join("default-deny.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: default-deny}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n",
+    )
+    .expect("write");
+    let missing_default_deny = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "--no-config",
+            "--select",
+            "PAL-NET-001",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let output = palisade()
+            .args(&args)
+            .arg(&shop)
+            .arg(&blog)
+            .output()
+            .expect("runs");
+        json_of(&output)["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                f["location"]["file"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    // Each project is its own namespace: the blog has no default deny.
+    assert_eq!(
+        missing_default_deny(&[]),
+        vec![blog.join("deployment.yaml").to_string_lossy().into_owned()]
+    );
+    // Applied to one namespace, the shop's policy isolates the blog's pods too.
+    assert!(missing_default_deny(&["--default-namespace", "team"]).is_empty());
+}

@@ -176,10 +176,10 @@ pub struct Network {
     pub policies: Vec<NetworkPolicy>,
     pub workloads: Vec<NetWorkload>,
     pub namespaces: Vec<NetNamespace>,
-    /// Namespaced custom resources (`Prometheus monitoring/k8s`), by namespace, and the
-    /// operators the input installs (by their CustomResourceDefinitions, in every namespace:
-    /// `""`): they may create pods at runtime that the input does not hold.
-    pub pod_makers: Vec<(String, String)>,
+    /// Namespaced custom resources (`Prometheus monitoring/k8s`) and the operators the input
+    /// installs (by their CustomResourceDefinitions): they may create pods at runtime that the
+    /// input does not hold.
+    pub pod_makers: Vec<PodMaker>,
     /// Services: the pods they send to and how their ports map (`reach` to a Service).
     pub services: Vec<NetService>,
     /// AdminNetworkPolicies and BaselineAdminNetworkPolicies.
@@ -247,6 +247,20 @@ impl InvalidPolicy {
     }
 }
 
+/// Something the input holds that may create pods at runtime.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodMaker {
+    /// The namespace of a custom resource; `None` for an operator (its CRD), which makes pods
+    /// wherever it is told.
+    pub namespace: Option<String>,
+    /// The project of the input it comes from ([`palisade_model::Object::project`]).
+    pub project: Option<std::sync::Arc<str>>,
+    /// The file it was read from.
+    pub file: Option<std::sync::Arc<str>>,
+    /// Who makes the pods, for messages: `the operator of Prometheus monitoring/k8s`.
+    pub maker: String,
+}
+
 impl Network {
     /// Takes the object if it is a NetworkPolicy, a Namespace or carries pods.
     pub fn add(&mut self, object: &Object) {
@@ -284,17 +298,30 @@ impl Network {
         } else if object.group() == "cilium.io" && object.kind().ends_with("NetworkPolicy") {
             self.cilium.extend(cilium::cilium_rules_of(object));
         } else if object.kind() == "CustomResourceDefinition" {
-            // An operator ships its CRDs; the pods it makes for them run wherever it is told.
-            self.pod_makers.push((
-                String::new(),
-                format!("the operator of {}", object.reference.display_name()),
-            ));
+            // An operator ships its CRDs; the pods it makes for them run wherever it is told,
+            // but only its own project's policies are written with them in mind.
+            self.pod_makers.push(PodMaker {
+                namespace: None,
+                project: object.project().cloned(),
+                file: object
+                    .origin
+                    .as_ref()
+                    .map(|o| std::sync::Arc::clone(&o.file)),
+                maker: format!("the operator of {}", object.reference.display_name()),
+            });
         } else if let Some(namespace) = &object.reference.namespace {
             let custom = palisade_model::kinds::status(object.group(), object.kind())
                 == palisade_model::kinds::KindStatus::Custom;
             if custom {
-                self.pod_makers
-                    .push((namespace.clone(), object.reference.display_name()));
+                self.pod_makers.push(PodMaker {
+                    namespace: Some(namespace.clone()),
+                    project: object.project().cloned(),
+                    file: object
+                        .origin
+                        .as_ref()
+                        .map(|o| std::sync::Arc::clone(&o.file)),
+                    maker: format!("the operator of {}", object.reference.display_name()),
+                });
             }
         }
     }
@@ -354,13 +381,27 @@ impl Network {
             .collect()
     }
 
-    /// A custom resource in `namespace` (any namespace when `None`) that an operator may
-    /// create pods for: what makes "no pod in the input" unknowable.
-    pub fn pod_maker_in(&self, namespace: Option<&str>) -> Option<&str> {
+    /// What may create pods at runtime for `policy`'s pods in `namespace` (any namespace when
+    /// `None`): a custom resource in that namespace, else an operator the policy's own file
+    /// installs, else one of its project; what makes "no pod in the input" unknowable. Another
+    /// project's operator says nothing about this one's pods.
+    pub fn pod_maker_for(&self, policy: &NetworkPolicy, namespace: Option<&str>) -> Option<&str> {
+        let file = policy.source.location.as_ref().map(|l| &l.file);
         self.pod_makers
             .iter()
-            .find(|(ns, _)| ns.is_empty() || namespace.is_none_or(|n| n == ns))
-            .map(|(_, name)| name.as_str())
+            .filter_map(|maker| {
+                let same_project = maker.project == policy.project;
+                let rank = match (&maker.namespace, namespace) {
+                    (Some(made_in), Some(wanted)) if made_in == wanted => 0,
+                    _ if !same_project => return None,
+                    (Some(_), Some(_)) => return None,
+                    _ if file.is_some() && maker.file.as_ref() == file => 1,
+                    _ => 2,
+                };
+                Some((rank, maker))
+            })
+            .min_by_key(|(rank, _)| *rank)
+            .map(|(_, maker)| maker.maker.as_str())
     }
 
     /// The workloads of namespace `name`, in input order.

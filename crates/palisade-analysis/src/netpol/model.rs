@@ -157,6 +157,8 @@ pub struct NetworkPolicy {
     pub ingress: Vec<PolicyRule>,
     pub egress: Vec<PolicyRule>,
     pub source: Source,
+    /// The project of the input it comes from ([`palisade_model::Object::project`]).
+    pub project: Option<std::sync::Arc<str>>,
 }
 
 impl NetworkPolicy {
@@ -321,6 +323,7 @@ pub(crate) fn policy_of(object: &Object) -> Option<NetworkPolicy> {
         _ => (true, !egress.is_empty()),
     };
     Some(NetworkPolicy {
+        project: object.project().cloned(),
         namespace: crate::rbac::namespace_of(object),
         name: object.reference.name.clone(),
         selects_all: pod_selector.requirements.is_empty(),

@@ -73,13 +73,18 @@ pub struct InventoryBuilder {
     namespaces: Vec<Namespace>,
 }
 
-/// The object's namespace; `default` for manifests that name none.
+/// The object's namespace; for manifests that name none, the namespace the input says they
+/// are applied to ([`palisade_model::Origin::unset_namespace`]), else `default`.
 pub(crate) fn namespace_of(object: &Object) -> String {
-    object
-        .reference
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".to_string())
+    match &object.reference.namespace {
+        Some(namespace) => namespace.clone(),
+        None => object
+            .origin
+            .as_ref()
+            .and_then(|o| o.unset_namespace.as_deref())
+            .unwrap_or("default")
+            .to_string(),
+    }
 }
 
 impl InventoryBuilder {

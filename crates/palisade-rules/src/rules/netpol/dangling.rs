@@ -14,9 +14,11 @@ rule! {
     /// Operators create pods the manifests do not hold (Prometheus and Alertmanager for their
     /// custom resources, a storage operator for its instance managers). Where the input holds a
     /// custom resource in the namespace the selector can reach (any namespace, for a peer with
-    /// a `namespaceSelector`), or installs an operator (a CustomResourceDefinition), "matches
-    /// nothing" cannot be known: the finding says "no pod in the input", names what may make
-    /// them, and is `info` rather than `low`.
+    /// a `namespaceSelector`), or installs an operator (a CustomResourceDefinition) in the
+    /// policy's own project (see `scan --default-namespace`), "matches nothing" cannot be
+    /// known: the finding says "no pod in the input", names what may make them (a custom
+    /// resource of the namespace first, then an operator of the policy's own file), and is
+    /// `info` rather than `low`.
     ///
     /// ## Why is this bad?
     /// A policy that selects nothing protects nothing; a peer that matches nothing allows
@@ -80,12 +82,12 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
         if !in_namespace.any(|w| policy.pod_selector.matches(&w.labels)) {
             let namespace =
                 crate::rules::namespace_phrase(&policy.source.object, &policy.namespace);
-            match network.pod_maker_in(Some(&policy.namespace)) {
+            match network.pod_maker_for(policy, Some(&policy.namespace)) {
                 Some(maker) => out.report_at(
                     &policy.source,
                     Severity::Info,
                     format!(
-                        "{} selects no pod in the input; {maker} may have an operator create matching pods at runtime",
+                        "{} selects no pod in the input; {maker} may create matching pods at runtime",
                         policy.display()
                     ),
                 ),
@@ -106,12 +108,12 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
                     Some(_) => None,
                     None => Some(policy.namespace.as_str()),
                 };
-                match network.pod_maker_in(scope) {
+                match network.pod_maker_for(policy, scope) {
                     Some(maker) => out.report_at(
                         &peer.source,
                         Severity::Info,
                         format!(
-                            "a peer of {} matches no pod in the input; {maker} may have an operator create matching pods at runtime",
+                            "a peer of {} matches no pod in the input; {maker} may create matching pods at runtime",
                             policy.display()
                         ),
                     ),
