@@ -104,6 +104,9 @@ impl FromStr for Version {
 pub struct Violation {
     pub path: FieldPath,
     pub message: String,
+    /// The finding's severity when it is not the rule's (a problem the input itself
+    /// mitigates, said in the message).
+    pub severity: Option<palisade_model::Severity>,
 }
 
 type CheckFn = fn(&PodView<'_>) -> Vec<Violation>;
@@ -345,7 +348,11 @@ fn present<'a>(node: Option<&'a Node>, key: &str) -> Option<&'a Node> {
 }
 
 fn violation(path: FieldPath, message: String) -> Violation {
-    Violation { path, message }
+    Violation {
+        path,
+        message,
+        severity: None,
+    }
 }
 
 fn strings(node: Option<&Node>) -> impl Iterator<Item = (usize, &str)> {

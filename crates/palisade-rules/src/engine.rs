@@ -427,6 +427,7 @@ impl Engine {
                     .judge(object)
                     .into_iter()
                     .map(|f| Violation {
+                        severity: None,
                         path: f.path,
                         message: f.message,
                     })
@@ -506,7 +507,7 @@ impl Engine {
                         palisade_model::FieldPath::root(),
                     ),
                 };
-                let mut finding = self.finding(rule, object, Violation { path, message }, source);
+                let mut finding = self.finding(rule, object, Violation { path, message, severity: None }, source);
                 finding.severity = severity;
                 finding.related = vec![palisade_model::Related {
                     object: std::sync::Arc::clone(&verdict.at.object),
@@ -568,7 +569,8 @@ impl Engine {
             }
             _ => None,
         };
-        Finding {
+        let severity = violation.severity;
+        let mut finding = Finding {
             snippet,
             sensitive,
             about,
@@ -578,7 +580,11 @@ impl Engine {
                 violation.path,
                 location,
             )
+        };
+        if let Some(severity) = severity {
+            finding.severity = severity;
         }
+        finding
     }
 }
 

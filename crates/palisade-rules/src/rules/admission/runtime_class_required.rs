@@ -58,10 +58,12 @@ fn check(pod: &PodView<'_>, options: &OptionValues) -> Vec<Violation> {
     match pod.spec.str_of("runtimeClassName") {
         Some(class) if required.iter().any(|r| r == class) => Vec::new(),
         Some(class) => vec![Violation {
+            severity: None,
             path: pod.spec_path.key("runtimeClassName"),
             message: format!("the pod runs under RuntimeClass {class}, not one of: {wanted}"),
         }],
         None => vec![Violation {
+            severity: None,
             path: pod.spec_path.clone(),
             message: format!("the pod sets no runtimeClassName; required: {wanted}"),
         }],

@@ -61,7 +61,11 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         } else {
             path
         };
-        violations.push(Violation { path: at, message });
+        violations.push(Violation {
+            path: at,
+            message,
+            severity: None,
+        });
     }
     violations
 }

@@ -16,7 +16,11 @@ rule! {
     ///   can;
     /// - a `namespaceSelector` that exempts namespaces (`NotIn`, `DoesNotExist`) by any label
     ///   other than `kubernetes.io/metadata.name`: anyone who can label a namespace can
-    ///   switch enforcement off for it. Exemptions by name are fine.
+    ///   switch enforcement off for it. Exemptions by name are fine. When another webhook of
+    ///   the same configuration guards that label (it validates namespace creates and updates,
+    ///   fails closed, and does not itself skip namespaces with the label: Gatekeeper's
+    ///   `check-ignore-label`, say), the exemption is reported at `low`, naming the guard:
+    ///   it holds as long as the guard refuses the label to whoever should not set it.
     ///
     /// Opt-in selectors (`In`, `Exists`, `matchLabels`) scope a webhook to what it is for and
     /// pass. Mutating webhooks are not judged: their selectors usually decide injection or
@@ -67,15 +71,70 @@ fn is_exemption(expression: &Node) -> bool {
     )
 }
 
+fn strings<'a>(node: &'a Node, key: &str) -> Vec<&'a str> {
+    node.get(key)
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Node::as_str)
+        .collect()
+}
+
+/// Whether `hook` is called on every create and update of a Namespace.
+fn validates_namespace_writes(hook: &Node) -> bool {
+    hook.get("rules")
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .any(|rule| {
+            let groups = strings(rule, "apiGroups");
+            let resources = strings(rule, "resources");
+            let operations = strings(rule, "operations");
+            (groups.contains(&"") || groups.contains(&"*"))
+                && (resources.contains(&"namespaces") || resources.contains(&"*"))
+                && (operations.contains(&"*")
+                    || (operations.contains(&"CREATE") && operations.contains(&"UPDATE")))
+        })
+}
+
+/// Another webhook of the configuration that can refuse namespace label `key`: it validates
+/// namespace writes, fails closed, and does not skip namespaces carrying the label itself.
+fn guard_of<'a>(
+    object: &'a Object,
+    hooks: &[(&'a Node, palisade_model::FieldPath)],
+    exempting: &Node,
+    key: &str,
+) -> Option<&'a str> {
+    let fails_closed = |hook: &Node| match hook.str_of("failurePolicy") {
+        Some(policy) => policy == "Fail",
+        None => !crate::rules::admission::is_v1beta1(object),
+    };
+    hooks
+        .iter()
+        .map(|(hook, _)| *hook)
+        .filter(|hook| !std::ptr::eq(*hook, exempting))
+        .find(|hook| {
+            let skips_labelled = hook.get("namespaceSelector").is_some_and(|selector| {
+                expressions(selector)
+                    .iter()
+                    .any(|e| is_exemption(e) && e.str_of("key") == Some(key))
+            });
+            fails_closed(hook) && validates_namespace_writes(hook) && !skips_labelled
+        })
+        .map(name_of)
+}
+
 fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     if object.kind() != "ValidatingWebhookConfiguration" {
         return Vec::new();
     }
     let mut violations = Vec::new();
-    for (hook, path) in webhooks(object) {
+    let hooks = webhooks(object);
+    for (hook, path) in hooks.iter().map(|(hook, path)| (*hook, path)) {
         if let Some(selector) = hook.get("objectSelector") {
             if expressions(selector).iter().any(is_exemption) {
                 violations.push(Violation {
+                    severity: None,
                     path: path.key("objectSelector"),
                     message: format!(
                         "webhook {} exempts objects by their own labels: a requester picks labels that skip it",
@@ -90,16 +149,30 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
                 .enumerate()
                 .filter(|(_, e)| is_exemption(e) && e.str_of("key") != Some(NAME_LABEL));
             for (i, expression) in exemptions {
+                let key = expression.str_of("key").unwrap_or("?");
+                let (message, severity) = match guard_of(object, &hooks, hook, key) {
+                    Some(guard) => (
+                        format!(
+                            "webhook {} exempts namespaces by label {key}, which webhook {guard} guards (it validates every namespace create and update, failing closed): the exemption holds as long as {guard} refuses the label to whoever should not set it",
+                            name_of(hook)
+                        ),
+                        Some(palisade_model::Severity::Low),
+                    ),
+                    None => (
+                        format!(
+                            "webhook {} exempts namespaces by label {key}: whoever can label a namespace can turn it off there",
+                            name_of(hook)
+                        ),
+                        None,
+                    ),
+                };
                 violations.push(Violation {
                     path: path
                         .key("namespaceSelector")
                         .key("matchExpressions")
                         .index(i),
-                    message: format!(
-                        "webhook {} exempts namespaces by label {}: whoever can label a namespace can turn it off there",
-                        name_of(hook),
-                        expression.str_of("key").unwrap_or("?")
-                    ),
+                    message,
+                    severity,
                 });
             }
         }

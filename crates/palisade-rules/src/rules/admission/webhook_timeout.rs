@@ -50,6 +50,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     for (hook, path) in webhooks(object) {
         match hook.get("timeoutSeconds").and_then(Node::as_i64) {
             Some(seconds) if seconds > LONGEST_SECONDS => violations.push(Violation {
+                severity: None,
                 path: path.key("timeoutSeconds"),
                 message: format!(
                     "webhook {} may hold API requests for {seconds} s (more than {LONGEST_SECONDS})",
@@ -58,6 +59,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
             }),
             Some(_) => {}
             None => violations.push(Violation {
+                severity: None,
                 path,
                 message: format!(
                     "webhook {} sets no timeoutSeconds: API requests wait the default {default} s",

@@ -85,6 +85,7 @@ fn check(object: &Object, version: Version) -> Vec<Violation> {
     match removed {
         Some(&(api, _, minor, replacement)) if version >= Version::new(1, minor) => {
             vec![Violation {
+                severity: None,
                 path: FieldPath::root().key("apiVersion"),
                 message: format!(
                     "{kind} `{api}` was removed in Kubernetes v1.{minor} (assuming {version}): the API server rejects it; use {replacement}"

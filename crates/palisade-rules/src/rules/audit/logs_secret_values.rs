@@ -79,6 +79,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     by_rule
         .into_iter()
         .map(|(index, level, names)| Violation {
+            severity: None,
             path: rule_path(index).key("level"),
             message: format!(
                 "CIS 3.2.2: rule {index} logs {} at {}: their values are written into the audit log",

@@ -89,6 +89,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     let mut violations = Vec::new();
     if rules.is_empty() {
         violations.push(Violation {
+            severity: None,
             path: FieldPath::root().key("kind"),
             message: "CIS 3.2.1: the audit policy has no rules: nothing is logged".to_string(),
         });
@@ -97,6 +98,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     if let Some(index) = rules.iter().position(is_catch_all) {
         if index + 1 < rules.len() {
             violations.push(Violation {
+                severity: None,
                 path: rule_path(index),
                 message: format!(
                     "rule {index} matches every request: the {} rule(s) after it never apply",
@@ -126,6 +128,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
             ),
         };
         violations.push(Violation {
+            severity: None,
             path,
             message: format!("CIS 3.2.2: {} are not audited: {why}", whats.join(", ")),
         });
@@ -139,6 +142,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         .position(|s| s.as_str() == Some("ResponseComplete"));
     if let Some(i) = omitted {
         violations.push(Violation {
+            severity: None,
             path: FieldPath::root().key("omitStages").index(i),
             message: "omitStages drops ResponseComplete for every request: the log no longer shows how requests ended".to_string(),
         });

@@ -59,6 +59,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         return Vec::new();
     }
     vec![Violation {
+        severity: None,
         path: flags.command_path.clone(),
         message: "CIS 3.1.1: kube-apiserver has no identity provider for people (--oidc-issuer-url, --authentication-config): users end up with unrevocable client certificates".to_string(),
     }]

@@ -161,6 +161,7 @@ pub(crate) fn check_pod(pod: &PodView<'_>, requirements: &[Requirement]) -> Vec<
                 ""
             };
             violations.push(Violation {
+                severity: None,
                 path: given.map_or_else(|| flags.command_path.clone(), |f| f.path.clone()),
                 message: format!(
                     "CIS {}: {} --{} {problem}{defaulted}: {}",

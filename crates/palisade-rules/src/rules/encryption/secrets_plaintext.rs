@@ -54,6 +54,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     }
     let Some((entry, path)) = entries(object).into_iter().find(|(e, _)| covers_secrets(e)) else {
         return vec![Violation {
+            severity: None,
             path: FieldPath::root().key("resources"),
             message: "CIS 1.2.28: no entry covers secrets: Secrets are stored in plain text"
                 .to_string(),
@@ -61,10 +62,12 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     };
     match write_provider(entry, &path) {
         Some(("identity", _, provider_path)) => vec![Violation {
+            severity: None,
             path: provider_path,
             message: "CIS 1.2.28: identity is the first provider for secrets: new Secrets are written in plain text".to_string(),
         }],
         None => vec![Violation {
+            severity: None,
             path,
             message: "CIS 1.2.28: the entry for secrets lists no provider".to_string(),
         }],

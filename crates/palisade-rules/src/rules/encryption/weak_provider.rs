@@ -75,6 +75,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         };
         if let Some(problem) = problem {
             violations.push(Violation {
+                severity: None,
                 path: provider_path.clone(),
                 message: format!("CIS 1.2.28: write provider {problem}"),
             });
@@ -88,6 +89,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
                 let bytes = decoded_len(secret);
                 if bytes < 32 {
                     violations.push(Violation {
+                        severity: None,
                         path: provider_path.key("keys").index(i),
                         message: format!(
                             "{kind} key `{}` is {bytes} bytes; use 32",

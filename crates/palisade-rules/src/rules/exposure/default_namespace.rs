@@ -66,6 +66,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         return Vec::new();
     }
     vec![Violation {
+        severity: None,
         path: FieldPath::root().keys(&["metadata", "namespace"]),
         message: format!("{kind} {name} lives in the default namespace"),
     }]

@@ -51,6 +51,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         return Vec::new();
     }
     vec![Violation {
+        severity: None,
         path: FieldPath::root().keys(&["spec", "externalIPs"]),
         message: format!(
             "Service claims {count} external IP(s): kube-proxy hijacks their traffic (CVE-2020-8554)"

@@ -62,6 +62,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     let tls = spec.get("tls").map(Node::as_seq).unwrap_or_default();
     if tls.is_empty() {
         return vec![Violation {
+            severity: None,
             path: FieldPath::root().key("spec"),
             message: "Ingress has no tls section: it serves plain HTTP".to_string(),
         }];
@@ -87,6 +88,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
             continue;
         }
         violations.push(Violation {
+            severity: None,
             path: FieldPath::root()
                 .keys(&["spec", "rules"])
                 .index(i)

@@ -94,6 +94,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         .map(|p| p.to_string())
         .collect();
     vec![Violation {
+        severity: None,
         path: FieldPath::root().keys(&["spec", "type"]),
         message: format!(
             "Service is a public load balancer (port {}) with no loadBalancerSourceRanges",

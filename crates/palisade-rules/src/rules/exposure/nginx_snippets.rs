@@ -58,6 +58,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
             .iter()
             .filter(|key| object.annotation(key).is_some())
             .map(|key| Violation {
+                severity: None,
                 path: FieldPath::root().keys(&["metadata", "annotations", key]),
                 message: format!(
                     "annotation {key} pastes raw configuration into the ingress-nginx controller (CVE-2021-25742)"
@@ -74,6 +75,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
                 return Vec::new();
             }
             vec![Violation {
+                severity: None,
                 path: FieldPath::root().keys(&["data", "allow-snippet-annotations"]),
                 message: "the ingress-nginx controller accepts snippet annotations from every Ingress (CVE-2021-25742)".to_string(),
             }]

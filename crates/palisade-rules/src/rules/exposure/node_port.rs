@@ -43,6 +43,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         return Vec::new();
     }
     vec![Violation {
+        severity: None,
         path: FieldPath::root().keys(&["spec", "type"]),
         message: "Service opens a port on every node (type NodePort)".to_string(),
     }]

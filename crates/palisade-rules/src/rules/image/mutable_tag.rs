@@ -67,6 +67,7 @@ fn check(pod: &PodView<'_>, options: &OptionValues) -> Vec<Violation> {
             continue;
         };
         violations.push(Violation {
+            severity: None,
             path: container.path.key("image"),
             message: format!("{} image `{image}` {problem}", container.describe()),
         });

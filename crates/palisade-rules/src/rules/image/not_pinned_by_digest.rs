@@ -73,6 +73,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             ),
         };
         violations.push(Violation {
+            severity: None,
             path: container.path.key("image"),
             message,
         });

@@ -83,6 +83,7 @@ fn check(pod: &PodView<'_>, options: &OptionValues) -> Vec<Violation> {
             _ => continue,
         };
         violations.push(Violation {
+            severity: None,
             path: container.path.key("imagePullPolicy"),
             message,
         });

@@ -79,7 +79,11 @@ fn check(pod: &PodView<'_>, options: &OptionValues) -> Vec<Violation> {
                 container.describe()
             ),
         };
-        violations.push(Violation { path, message });
+        violations.push(Violation {
+            path,
+            message,
+            severity: None,
+        });
     }
     violations
 }

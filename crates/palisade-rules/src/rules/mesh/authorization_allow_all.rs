@@ -64,6 +64,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         .enumerate()
         .filter(|(_, rule)| ["from", "to", "when"].iter().all(|k| empty(rule, k)))
         .map(|(i, _)| Violation {
+            severity: None,
             path: FieldPath::root().keys(&["spec", "rules"]).index(i),
             message: format!(
                 "rule {i} matches every request: the policy allows all callers and operations"

@@ -97,6 +97,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     found
         .into_iter()
         .map(|(path, what)| Violation {
+            severity: None,
             path,
             message: format!("{what} to {host} is sent in plain text (tls.mode DISABLE)"),
         })

@@ -86,10 +86,12 @@ fn check(object: &Object, options: &OptionValues) -> Vec<Violation> {
         .and_then(|m| m.as_str());
     match mode {
         Some(mode @ ("PERMISSIVE" | "DISABLE")) => violations.push(Violation {
+            severity: None,
             path: FieldPath::root().keys(&["spec", "mtls", "mode"]),
             message: format!("mTLS mode {mode} {scope}: plain-text traffic is accepted"),
         }),
         None | Some("UNSET") if scope == "mesh-wide" => violations.push(Violation {
+            severity: None,
             path: FieldPath::root().key("spec"),
             message: "the mesh-wide policy leaves the mTLS mode unset: Istio's default PERMISSIVE applies".to_string(),
         }),
@@ -100,6 +102,7 @@ fn check(object: &Object, options: &OptionValues) -> Vec<Violation> {
             let port_mode = entry.value.str_of("mode");
             if let Some(port_mode @ ("PERMISSIVE" | "DISABLE")) = port_mode {
                 violations.push(Violation {
+                    severity: None,
                     path: FieldPath::root().keys(&["spec", "portLevelMtls", &entry.key, "mode"]),
                     message: format!(
                         "mTLS mode {port_mode} on port {} {scope}: plain-text traffic is accepted",

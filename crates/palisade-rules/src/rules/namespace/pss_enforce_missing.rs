@@ -56,6 +56,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         FieldPath::root().key("metadata")
     };
     vec![Violation {
+        severity: None,
         path,
         message: format!(
             "Namespace {} has no Pod Security enforce label: any pod is admitted",

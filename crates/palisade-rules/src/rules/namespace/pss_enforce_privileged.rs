@@ -47,6 +47,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         return Vec::new();
     }
     vec![Violation {
+        severity: None,
         path: FieldPath::root().keys(&["metadata", "labels", &key]),
         message: format!(
             "Namespace {} enforces the privileged level: pods that take over the node are admitted",

@@ -52,6 +52,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
     for mode in ["enforce", "audit", "warn"] {
         if let Some(level) = level_of(mode).filter(|l| strictness(l).is_none()) {
             violations.push(Violation {
+                severity: None,
                 path: label_path(mode),
                 message: format!(
                     "Pod Security {mode} level `{level}` is not privileged, baseline or restricted"
@@ -68,6 +69,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         };
         if strictness(level).is_some_and(|rank| rank < enforce) {
             violations.push(Violation {
+                severity: None,
                 path: label_path(mode),
                 message: format!(
                     "Pod Security {mode} level {level} is weaker than the enforce level {}",

@@ -72,6 +72,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
             continue;
         };
         violations.push(Violation {
+            severity: None,
             path: FieldPath::root().keys(&["data", key]),
             message,
         });

@@ -56,6 +56,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             };
             if let Some(kind) = credentials::suspect(name, value) {
                 violations.push(Violation {
+                    severity: None,
                     path: path.key("value"),
                     message: format!(
                         "{} environment variable {name} holds {kind}",
@@ -74,6 +75,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
                 }
                 if let Some(kind) = credentials::suspect(flag.trim_start_matches('-'), value) {
                     violations.push(Violation {
+                        severity: None,
                         path,
                         message: format!(
                             "{} passes {kind} in {field} flag {flag}",

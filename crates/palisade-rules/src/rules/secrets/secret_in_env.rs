@@ -47,6 +47,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
                 continue;
             };
             violations.push(Violation {
+                severity: None,
                 path: path.keys(&["valueFrom", "secretKeyRef"]),
                 message: format!(
                     "{} reads Secret {} into environment variable {}",
@@ -61,6 +62,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
                 continue;
             };
             violations.push(Violation {
+                severity: None,
                 path: path.key("secretRef"),
                 message: format!(
                     "{} loads every key of Secret {} into its environment",

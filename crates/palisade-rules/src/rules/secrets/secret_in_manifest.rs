@@ -82,6 +82,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         let count = object.root.get(field).map_or(0, |d| d.as_map().len());
         if count > 0 {
             violations.push(Violation {
+                severity: None,
                 path: FieldPath::root().key(field),
                 message: format!(
                     "Secret carries {count} value(s) in {field}: whoever reads the manifest reads them"

@@ -46,6 +46,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         (None, Some(name)) => (name, pod.spec_path.key("serviceAccount")),
         (None, None) => {
             return vec![Violation {
+            severity: None,
             path: pod.spec_path.clone(),
             message:
                 "the pod runs as the namespace's default service account (no serviceAccountName)"
@@ -57,6 +58,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         return Vec::new();
     }
     vec![Violation {
+        severity: None,
         path,
         message: "the pod runs as the namespace's default service account".to_string(),
     }]

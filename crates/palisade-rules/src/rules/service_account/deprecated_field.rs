@@ -52,6 +52,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         _ => format!("deprecated field serviceAccount `{old}`: use serviceAccountName"),
     };
     vec![Violation {
+        severity: None,
         path: pod.spec_path.key("serviceAccount"),
         message,
     }]

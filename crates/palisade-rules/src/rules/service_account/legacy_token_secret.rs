@@ -58,6 +58,7 @@ fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
         .annotation("kubernetes.io/service-account.name")
         .unwrap_or("?");
     vec![Violation {
+        severity: None,
         path: FieldPath::root().key("type"),
         message: format!("long-lived token Secret for service account {account}: it never expires"),
     }]

@@ -76,6 +76,7 @@ fn check(pod: &PodView<'_>, options: &OptionValues) -> Vec<Violation> {
                 continue;
             }
             violations.push(Violation {
+                severity: None,
                 path: volumes_path.index(v).keys(&["projected", "sources"]).index(s).keys(&[
                     "serviceAccountToken",
                     "expirationSeconds",

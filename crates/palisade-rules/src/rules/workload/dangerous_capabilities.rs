@@ -121,6 +121,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             _ => add_path,
         };
         violations.push(Violation {
+            severity: None,
             path,
             message: format!("{} adds {listed}", container.describe()),
         });

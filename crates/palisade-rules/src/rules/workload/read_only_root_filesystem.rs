@@ -67,6 +67,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             None => container.path.clone(),
         };
         violations.push(Violation {
+            severity: None,
             path,
             message: format!(
                 "{} has a writable root file system (set readOnlyRootFilesystem: true)",

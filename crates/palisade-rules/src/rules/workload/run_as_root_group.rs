@@ -54,6 +54,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         == Some(0)
     {
         violations.push(Violation {
+            severity: None,
             path: pod_sc_path.key("fsGroup"),
             message: "the pod's volumes are owned by group 0 (fsGroup: 0)".to_string(),
         });
@@ -65,6 +66,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
     for (i, group) in supplemental.iter().enumerate() {
         if group.as_i64() == Some(0) {
             violations.push(Violation {
+                severity: None,
                 path: pod_sc_path.key("supplementalGroups").index(i),
                 message: "every container of the pod is also in group 0 (supplementalGroups)"
                     .to_string(),
@@ -86,11 +88,13 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             }
             pod_level_reported = true;
             violations.push(Violation {
+                severity: None,
                 path: group.path,
                 message: "the pod's containers run as group 0 (runAsGroup: 0)".to_string(),
             });
         } else {
             violations.push(Violation {
+                severity: None,
                 path: group.path,
                 message: format!("{} runs as group 0 (runAsGroup: 0)", container.describe()),
             });

@@ -175,6 +175,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         .filter_map(|(name, host_path, path)| {
             let why = exposure(&normalize(host_path))?;
             Some(Violation {
+                severity: None,
                 path: path.keys(&["hostPath", "path"]),
                 message: format!("hostPath volume `{name}` mounts {host_path}: {why}"),
             })

@@ -42,6 +42,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
         return Vec::new();
     }
     vec![Violation {
+        severity: None,
         path: pod.spec_path.key("shareProcessNamespace"),
         message: "the pod's containers share one process namespace: each can read the others' environment and files through /proc".to_string(),
     }]

@@ -68,6 +68,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
                 continue;
             }
             violations.push(Violation {
+                severity: None,
                 path,
                 message: format!(
                     "{} mounts hostPath volume `{name}` ({host_path}) writable",
