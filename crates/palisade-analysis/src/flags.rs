@@ -104,6 +104,8 @@ pub enum Component {
     ControllerManager,
     Scheduler,
     Etcd,
+    /// A kubelet run in a container (kind, some test clusters and distributions do).
+    Kubelet,
 }
 
 impl Component {
@@ -113,6 +115,7 @@ impl Component {
             Component::ControllerManager => "kube-controller-manager",
             Component::Scheduler => "kube-scheduler",
             Component::Etcd => "etcd",
+            Component::Kubelet => "kubelet",
         }
     }
 }
@@ -131,20 +134,23 @@ pub fn component_flags(pod: &PodView<'_>, component: Component) -> Option<Flags>
             .get("args")
             .map(Node::as_seq)
             .unwrap_or_default();
-        let binary = command
+        let first = command
             .first()
             .or_else(|| args.first())
-            .and_then(Node::as_str)
+            .and_then(Node::as_str);
+        // A flag is no binary, even when its value is a path (`--kubeconfig=/etc/...`).
+        let binary = first
+            .filter(|word| !word.starts_with('-'))
             .map(|b| b.rsplit('/').next().unwrap_or(b));
-        // Images whose entrypoint is the binary carry only flags in `args`.
         let image_binary = container
             .node
             .str_of("image")
             .and_then(|i| i.rsplit('/').next())
             .and_then(|i| i.split([':', '@']).next());
+        // Images whose entrypoint is the binary carry only flags in `args`, or none at all.
         let runs = binary == Some(component.binary())
             || (command.is_empty()
-                && binary.is_some_and(|b| b.starts_with("--"))
+                && first.is_none_or(|word| word.starts_with("--"))
                 && image_binary == Some(component.binary()));
         if !runs {
             continue;

@@ -10,6 +10,7 @@
 
 use palisade_model::{FieldPath, Node, Object};
 
+use crate::flags::{component_flags, Component};
 use crate::rbac::Source;
 
 /// The group of the objects `palisade node` makes from a kubelet's command line.
@@ -286,8 +287,13 @@ impl Kubelet {
         &self.anchor
     }
 
-    /// A name for messages: the config file or the flags' source file.
+    /// A name for messages: the config file or the flags' source file, or the workload a
+    /// kubelet runs in.
     pub fn describe(&self) -> String {
+        let anchor = &self.anchor().object;
+        if anchor.kind != FLAGS_KIND && anchor.kind != "KubeletConfiguration" {
+            return format!("kubelet in {}", anchor.display_name());
+        }
         let location = self.anchor().location.as_ref().map(|l| l.file.to_string());
         format!(
             "kubelet ({})",
@@ -358,8 +364,36 @@ impl KubeletsBuilder {
                     }),
                 }
             }
-            _ => {}
+            _ => self.add_containerised(object),
         }
+    }
+
+    /// A kubelet run in a container, its command line in the pod spec: judged like one run by
+    /// systemd on a node.
+    fn add_containerised(&mut self, object: &Object) {
+        let Some(pod) = palisade_model::PodView::of(object) else {
+            return;
+        };
+        let Some(flags) = component_flags(&pod, Component::Kubelet) else {
+            return;
+        };
+        let values: Vec<(String, String, Source)> = flags
+            .iter()
+            .map(|flag| {
+                (
+                    flag.name.clone(),
+                    flag.value.clone(),
+                    Source::of(object, &flag.path, false),
+                )
+            })
+            .collect();
+        self.flags.push(Side {
+            config_file: flags.get("config").map(|flag| flag.value.clone()),
+            values,
+            anchor: Source::of(object, &flags.command_path, false),
+            // Its own kubelet: never merged with another object's flags.
+            name: object.reference.display_name(),
+        });
     }
 
     pub fn merge(&mut self, other: KubeletsBuilder) {

@@ -77,6 +77,8 @@ pub struct NodeScan {
     pub files: Vec<NodeFile>,
     /// Expected files that are not there: `path (what)`.
     pub absent: Vec<String>,
+    /// What was read otherwise than as written (a kubelet config file without `kind`).
+    pub warnings: Vec<palisade_model::LoadError>,
 }
 
 /// The path on the node for `path` below `root` (`/etc/kubernetes/admin.conf`).
@@ -240,13 +242,7 @@ pub fn discover(root: &Path) -> NodeScan {
             .as_deref()
             .unwrap_or("/var/lib/kubelet/config.yaml"),
     );
-    scan.yaml(root, &config_path, FileRole::KubeletConfig);
-    let client_ca = objects_in(&config_path).iter().find_map(|o| {
-        o.root
-            .at(&["authentication", "x509", "clientCAFile"])
-            .and_then(Node::as_str)
-            .map(str::to_string)
-    });
+    let client_ca = kubelet_config(root, &config_path, &mut scan);
     let client_ca = client_ca.or_else(|| {
         scan.objects.iter().rev().find_map(|o| {
             o.root
@@ -278,6 +274,73 @@ pub fn discover(root: &Path) -> NodeScan {
         scan.file(root, &below(root, &data_dir), FileRole::EtcdDataDir, owner);
     }
     scan
+}
+
+/// The kubelet's config file, when present: scanned as it is, or, when it has no `kind` (the
+/// kubelet reads it as a KubeletConfiguration all the same), read as one with a warning. The
+/// client CA file it names, if any.
+fn kubelet_config(root: &Path, path: &Path, scan: &mut NodeScan) -> Option<String> {
+    if !scan.file(root, path, FileRole::KubeletConfig, None) {
+        return None;
+    }
+    let client_ca = |object: &Object| {
+        object
+            .root
+            .at(&["authentication", "x509", "clientCAFile"])
+            .and_then(Node::as_str)
+            .map(str::to_string)
+    };
+    let objects = objects_in(path);
+    if !objects.is_empty() {
+        scan.inputs.push(Input::File(path.to_path_buf()));
+        return objects.iter().find_map(client_ca);
+    }
+    let Some(object) = kindless_kubelet_config(path) else {
+        // Not YAML, or not a mapping: scanned, so that the error is reported.
+        scan.inputs.push(Input::File(path.to_path_buf()));
+        return None;
+    };
+    scan.warnings.push(palisade_model::LoadError {
+        file: path.to_string_lossy().into_owned(),
+        document: Some(1),
+        line: Some(object.root.pos.line),
+        column: Some(object.root.pos.column),
+        message: format!(
+            "the kubelet's --config file has no `kind`: read as the {KUBELET_CONFIG_API}/{KUBELET_CONFIG_KIND} the kubelet takes it for"
+        ),
+    });
+    let named = client_ca(&object);
+    scan.objects.push(object);
+    named
+}
+
+const KUBELET_CONFIG_API: &str = "kubelet.config.k8s.io/v1beta1";
+const KUBELET_CONFIG_KIND: &str = "KubeletConfiguration";
+
+/// The first document of `path` as a KubeletConfiguration, when it is a mapping.
+fn kindless_kubelet_config(path: &Path) -> Option<Object> {
+    let bytes = read_input(&Input::File(path.to_path_buf())).ok()?;
+    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    let text = decode(&name, &bytes).ok()?;
+    let root = palisade_load::yaml::parse_documents(text, 0)
+        .into_iter()
+        .next()?
+        .ok()?;
+    if !root.is_map() {
+        return None;
+    }
+    let origin = Origin {
+        file: name,
+        document: 1,
+        item: None,
+        unset_namespace: None,
+    };
+    Some(Object::new(
+        KUBELET_CONFIG_API.to_string(),
+        KUBELET_CONFIG_KIND.to_string(),
+        root,
+        Some(origin),
+    ))
 }
 
 /// Reads the kubelet's flags from its systemd unit, drop-ins and environment files into one
@@ -390,9 +453,19 @@ fn flags_object(path: &Path, words_of: fn(&str) -> Vec<String>) -> Option<Object
             });
         }
     }
-    if entries.is_empty() {
-        return None;
-    }
+    // A unit that runs the kubelet without flags runs it on its defaults: still a kubelet.
+    let runs_kubelet = || {
+        text.lines().enumerate().find_map(|(index, line)| {
+            let words = words_of(line);
+            let binary = words.first()?;
+            let runs = !binary.starts_with('-') && binary.rsplit('/').next() == Some("kubelet");
+            runs.then(|| Pos::new(u32::try_from(index + 1).unwrap_or(u32::MAX), 1))
+        })
+    };
+    let flags_at = match entries.first() {
+        Some(entry) => entry.key_pos,
+        None => runs_kubelet()?,
+    };
     let start = Pos::new(1, 1);
     let field = |key: &str, value: Node| Entry {
         key: key.to_string(),
@@ -400,7 +473,7 @@ fn flags_object(path: &Path, words_of: fn(&str) -> Vec<String>) -> Option<Object
         value,
     };
     let text_node = |s: &str| Node::new(Value::Str(s.to_string()), start);
-    let first = entries[0].key_pos;
+    let first = flags_at;
     let root = Node::new(
         Value::Map(vec![
             field("apiVersion", text_node(&format!("{FLAGS_GROUP}/v1"))),

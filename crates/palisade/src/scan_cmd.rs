@@ -562,6 +562,8 @@ pub fn run_node(args: &NodeArgs) -> Result<u8> {
         },
     );
     outcome.report.absent = found.absent;
+    outcome.report.summary.warnings += found.warnings.len();
+    outcome.report.warnings.extend(found.warnings);
     let not_a_node = format!(
         "{} holds no control-plane or kubelet file Palisade knows: not a Kubernetes node (or the wrong --root)",
         args.root.display()

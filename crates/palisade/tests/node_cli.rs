@@ -428,3 +428,72 @@ fn the_node_example_script_prepares_trees_for_node_root() {
         }
     }
 }
+
+fn write_below(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn a_kubelet_without_flags_or_config_file_is_judged_on_its_defaults() {
+    let root = tempfile::tempdir().expect("tempdir");
+    write_below(
+        root.path(),
+        "etc/systemd/system/kubelet.service",
+        "[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\n",
+    );
+    let (report, code, stderr) = scan(root.path(), &["--select", "PAL-KUBELET-001"]);
+    assert_eq!(code, 1, "{stderr}");
+    let places: Vec<String> = findings(&report)
+        .iter()
+        .map(|f| place(f, root.path()))
+        .collect();
+    assert_eq!(
+        places,
+        vec!["PAL-KUBELET-001 /etc/systemd/system/kubelet.service:2:1"]
+    );
+    let message = findings(&report)[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        message.contains("--anonymous-auth") && message.contains("flag default, no config file"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_kubelet_config_file_without_kind_is_read_as_one_with_a_warning() {
+    let root = tempfile::tempdir().expect("tempdir");
+    write_below(
+        root.path(),
+        "etc/systemd/system/kubelet.service",
+        "[Service]\nExecStart=/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml\n",
+    );
+    write_below(
+        root.path(),
+        "var/lib/kubelet/config.yaml",
+        "# written by hand, without apiVersion and kind\nauthentication:\n  anonymous:\n    enabled: true\n",
+    );
+    let (report, code, stderr) = scan(root.path(), &["--select", "PAL-KUBELET-001"]);
+    assert_eq!(code, 1, "{stderr}");
+    let places: Vec<String> = findings(&report)
+        .iter()
+        .map(|f| place(f, root.path()))
+        .collect();
+    assert_eq!(
+        places,
+        vec!["PAL-KUBELET-001 /var/lib/kubelet/config.yaml:4:5"]
+    );
+    let warnings = report["warnings"].as_array().cloned().unwrap_or_default();
+    assert!(
+        warnings.iter().any(|w| w["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("var/lib/kubelet/config.yaml"))
+            && w["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no `kind`"))),
+        "{warnings:?}"
+    );
+}

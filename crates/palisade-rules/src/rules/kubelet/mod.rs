@@ -36,7 +36,9 @@ pub(crate) fn check_kubelets(
             };
             let setting = requirement.setting;
             let name = match (resolved.origin, setting.field) {
+                // A kubelet without a config file is configured by flags alone.
                 (Origin::Flag, _) | (_, None) => format!("--{}", setting.flag),
+                (Origin::Default, _) if !kubelet.has_file() => format!("--{}", setting.flag),
                 (_, Some(field)) => field.join("."),
             };
             let origin = match resolved.origin {
