@@ -954,3 +954,148 @@ fn versions_and_vulnerability_reports_are_read_from_the_cluster() {
     );
     attack_example::assert_the_way_in_is_named(&json_of(&live));
 }
+
+const AGGREGATION_CHAINS: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: palisade-test-everything}
+aggregationRule:
+  # An empty selector selects every ClusterRole, cluster-admin's included.
+  clusterRoleSelectors: [{}]
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: palisade-test-chain-top}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {palisade-test/chain: top}}]
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: palisade-test-chain-middle
+  labels: {palisade-test/chain: top}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {palisade-test/chain: middle}}]
+rules:
+  # Written by hand, replaced by what the middle aggregates.
+  - {apiGroups: [""], resources: [secrets], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: palisade-test-chain-leaf
+  labels: {palisade-test/chain: middle}
+rules:
+  - {apiGroups: [""], resources: [configmaps], verbs: [list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: palisade-test-lonely}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {palisade-test/nobody: here}}]
+rules:
+  - {apiGroups: [""], resources: [services], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: palisade-test-everything}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: palisade-test-everything}
+subjects: [{kind: User, name: palisade-test-everyone, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: palisade-test-chain-top}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: palisade-test-chain-top}
+subjects: [{kind: User, name: palisade-test-top, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: palisade-test-lonely}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: palisade-test-lonely}
+subjects: [{kind: User, name: palisade-test-hermit, apiGroup: rbac.authorization.k8s.io}]
+"#;
+
+/// Whether the API server allows `user` to `verb` `resource` (core group) cluster-wide.
+fn server_allows(cluster: &TestCluster, user: &str, verb: &str, resource: &str) -> bool {
+    let review = serde_json::json!({
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {"user": user, "resourceAttributes": {"verb": verb, "resource": resource}},
+    });
+    let posted = cluster.post(
+        "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        &review,
+        false,
+    );
+    let answer: Value = serde_json::from_str(&posted.body).expect("a review");
+    answer["status"]["allowed"] == true
+}
+
+#[test]
+fn aggregation_chains_and_empty_selectors_are_read_as_the_controller_converges() {
+    let Some(cluster) = TestCluster::shared("aggregation_chains") else {
+        return;
+    };
+    if !cluster.controller_manager {
+        eprintln!(
+            "SKIPPED aggregation_chains: needs kube-controller-manager beside kube-apiserver"
+        );
+        return;
+    }
+    cluster.apply(AGGREGATION_CHAINS);
+    let rules_of = |name: &str| {
+        cluster
+            .get(&format!(
+                "/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}"
+            ))
+            .map(|role| role["rules"].to_string())
+            .unwrap_or_default()
+    };
+    palisade_testkit::eventually("the aggregation controller converges", 30, || {
+        rules_of("palisade-test-chain-top").contains("configmaps")
+            && rules_of("palisade-test-everything").contains("\"*\"")
+    });
+    let file = tempfile::Builder::new()
+        .suffix(".yaml")
+        .tempfile()
+        .expect("temp file");
+    std::fs::write(file.path(), AGGREGATION_CHAINS).expect("write");
+    let questions = [
+        ("palisade-test-top", "list", "configmaps"),
+        ("palisade-test-top", "get", "secrets"),
+        ("palisade-test-hermit", "get", "services"),
+        ("palisade-test-hermit", "get", "configmaps"),
+        ("palisade-test-everyone", "delete", "nodes"),
+        ("palisade-test-everyone", "escalate", "clusterroles"),
+    ];
+    let mut disagreements = Vec::new();
+    for (user, verb, resource) in questions {
+        let server = server_allows(cluster, user, verb, resource);
+        let output = palisade()
+            .args(["rbac", "can-i", verb, resource, "--as", user])
+            .arg(file.path())
+            .output()
+            .expect("runs");
+        let palisade_allows = output.status.code() == Some(0);
+        if server != palisade_allows {
+            disagreements.push(format!(
+                "{user} {verb} {resource}: the server says {server}, palisade {palisade_allows}"
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    // Both answers agree with what the chain means, so the test cannot pass by both being wrong.
+    assert!(server_allows(
+        cluster,
+        "palisade-test-top",
+        "list",
+        "configmaps"
+    ));
+    assert!(!server_allows(
+        cluster,
+        "palisade-test-top",
+        "get",
+        "secrets"
+    ));
+}

@@ -433,3 +433,37 @@ fn inputs_read_as_kubectl_reads_them_are_said_on_stderr() {
         "{stderr}"
     );
 }
+
+/// Roles and bindings that share the names of Kubernetes' default ones (reconciled with them
+/// as the API server does), bound to people.
+const NAMED_LIKE_DEFAULTS: &str = include_str!("data/named-like-defaults.yaml");
+
+#[test]
+fn roles_named_like_defaults_are_reported_in_the_users_file_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("rbac.yaml");
+    std::fs::write(&file, NAMED_LIKE_DEFAULTS).expect("write");
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args(["scan", "--no-config", "--select", "rbac", "--format", "json"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(findings.len() >= 3, "{findings:#?}");
+    let mut places = Vec::new();
+    for finding in findings {
+        places.push(&finding["location"]);
+        for listed in ["related", "also"] {
+            for entry in finding[listed].as_array().into_iter().flatten() {
+                places.push(&entry["location"]);
+            }
+        }
+    }
+    let elsewhere: Vec<&&Value> = places
+        .iter()
+        .filter(|place| !place.is_null() && place["file"].as_str() != file.to_str())
+        .collect();
+    assert!(elsewhere.is_empty(), "{elsewhere:#?}");
+}
