@@ -1099,3 +1099,58 @@ fn aggregation_chains_and_empty_selectors_are_read_as_the_controller_converges()
         "secrets"
     ));
 }
+
+/// `rule kind/name` of every finding of a live scan.
+fn live_findings(cluster: &TestCluster) -> Vec<String> {
+    let output = scan_live(cluster, &["--no-config", "--select", "rbac,namespaces"]);
+    json_of(&output)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}/{}",
+                f["rule"].as_str().unwrap_or(""),
+                f["object"]["kind"].as_str().unwrap_or(""),
+                f["object"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_fresh_cluster_is_not_a_list_of_findings_until_its_defaults_change() {
+    let Some(cluster) = TestCluster::own("a_fresh_cluster") else {
+        return;
+    };
+    let fresh = live_findings(&cluster);
+    // Kubernetes' own default bindings and namespaces, as a fresh cluster has them, are judged
+    // as a file scan judges the bundled defaults. (A build may add bindings of its own that
+    // upstream Kubernetes lacks: those are the cluster's, and may be reported.)
+    let about_defaults: Vec<&String> = fresh
+        .iter()
+        .filter(|f| {
+            [
+                "ClusterRoleBinding/system:basic-user",
+                "ClusterRoleBinding/system:discovery",
+                "ClusterRoleBinding/system:public-info-viewer",
+                "Namespace/kube-system",
+                "Namespace/kube-public",
+                "Namespace/kube-node-lease",
+            ]
+            .iter()
+            .any(|d| f.ends_with(d))
+        })
+        .collect();
+    assert!(about_defaults.is_empty(), "{fresh:#?}");
+    // A subject the cluster adds to a default binding is the cluster's: reported.
+    cluster.apply(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: system:discovery\n  annotations: {rbac.authorization.kubernetes.io/autoupdate: \"true\"}\n  labels: {kubernetes.io/bootstrapping: rbac-defaults}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: \"system:discovery\"}\nsubjects:\n  - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: \"system:authenticated\"}\n  - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: \"system:unauthenticated\"}\n",
+    );
+    let changed = live_findings(&cluster);
+    let discovery: Vec<&String> = changed
+        .iter()
+        .filter(|f| f.as_str() == "PAL-RBAC-012 ClusterRoleBinding/system:discovery")
+        .collect();
+    assert_eq!(discovery.len(), 1, "{changed:#?}");
+}

@@ -445,7 +445,14 @@ fn roles_named_like_defaults_are_reported_in_the_users_file_only() {
     std::fs::write(&file, NAMED_LIKE_DEFAULTS).expect("write");
     let output = Command::cargo_bin("palisade")
         .expect("binary")
-        .args(["scan", "--no-config", "--select", "rbac", "--format", "json"])
+        .args([
+            "scan",
+            "--no-config",
+            "--select",
+            "rbac",
+            "--format",
+            "json",
+        ])
         .arg(&file)
         .output()
         .expect("runs");

@@ -356,7 +356,10 @@ impl PolicyBuilder {
     /// An input object that redefines a default one is reconciled as the API server does at
     /// start: the default rules (and aggregation selectors, and binding subjects) it lacks are
     /// added back, unless it is annotated `rbac.authorization.kubernetes.io/autoupdate: "false"`.
-    /// A whole cluster's policy is taken as it is: its server has reconciled it already.
+    /// A whole cluster's policy is taken as it is: its server has reconciled it already. Its
+    /// roles and bindings that grant no more than the default of their name are the defaults,
+    /// judged as the bundled ones are, with or without `bootstrap` (a live scan reads the
+    /// cluster's own and never adds Palisade's).
     pub fn build(mut self, bootstrap: bool) -> Policy {
         let whole_cluster = self
             .roles
@@ -366,18 +369,11 @@ impl PolicyBuilder {
                 .bindings
                 .iter()
                 .any(|b| b.cluster && b.name == "cluster-admin");
+        if whole_cluster {
+            self.recognise_defaults(default_policy());
+        }
         if bootstrap && !whole_cluster {
-            // Read once per process: the operator builds a policy at every change.
-            static DEFAULTS: std::sync::OnceLock<PolicyBuilder> = std::sync::OnceLock::new();
-            let defaults = DEFAULTS
-                .get_or_init(|| {
-                    let mut defaults = PolicyBuilder::default();
-                    for object in model::bootstrap_objects() {
-                        defaults.add_with(&object, true);
-                    }
-                    defaults
-                })
-                .clone();
+            let defaults = default_policy().clone();
             let role_keys: HashMap<Key, usize> = self
                 .roles
                 .iter()
@@ -404,6 +400,73 @@ impl PolicyBuilder {
             }
         }
         Policy::new(self.roles, self.bindings)
+    }
+}
+
+/// Kubernetes' default roles and bindings, read once per process (the operator builds a
+/// policy at every change).
+fn default_policy() -> &'static PolicyBuilder {
+    static DEFAULTS: std::sync::OnceLock<PolicyBuilder> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(|| {
+        let mut defaults = PolicyBuilder::default();
+        for object in model::bootstrap_objects() {
+            defaults.add_with(&object, true);
+        }
+        defaults
+    })
+}
+
+impl PolicyBuilder {
+    /// In a whole cluster's policy, marks the roles and bindings that grant no more than
+    /// Kubernetes' default of the same name as the defaults they are, so that they are judged
+    /// as a file scan judges the bundled defaults (not at all), and only what the cluster
+    /// changed is reported: a binding with a subject the default lacks, a role with a rule it
+    /// lacks. An aggregated role's rules are the controller's: its selectors are compared.
+    fn recognise_defaults(&mut self, defaults: &PolicyBuilder) {
+        let default_roles: HashMap<Key, &Role> =
+            defaults.roles.iter().map(|r| (role_key(r), r)).collect();
+        for role in &mut self.roles {
+            let Some(default) = default_roles.get(&role_key(role)) else {
+                continue;
+            };
+            let no_more = match (&role.aggregation, &default.aggregation) {
+                (Some(own), Some(theirs)) => own.iter().all(|s| theirs.contains(s)),
+                (None, None) => role
+                    .rules
+                    .iter()
+                    .all(|rule| default.rules.iter().any(|d| same_rule(rule, d))),
+                _ => false,
+            };
+            if no_more {
+                role.source.bootstrap = true;
+                for rule in &mut role.rules {
+                    rule.source.bootstrap = true;
+                }
+            }
+        }
+        let default_bindings: HashMap<Key, &Binding> = defaults
+            .bindings
+            .iter()
+            .map(|b| (binding_key(b), b))
+            .collect();
+        for binding in &mut self.bindings {
+            let Some(default) = default_bindings.get(&binding_key(binding)) else {
+                continue;
+            };
+            if binding.role_ref != default.role_ref {
+                continue;
+            }
+            // The default's own subjects are the default's, even in a binding the cluster
+            // added subjects to.
+            for (subject, source) in &mut binding.subjects {
+                if default.subjects.iter().any(|(d, _)| d == subject) {
+                    source.bootstrap = true;
+                }
+            }
+            if binding.subjects.iter().all(|(_, source)| source.bootstrap) {
+                binding.source.bootstrap = true;
+            }
+        }
     }
 }
 

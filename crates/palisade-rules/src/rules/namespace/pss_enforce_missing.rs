@@ -13,6 +13,11 @@ rule! {
     /// admission configuration, which manifests cannot show; if yours sets an enforce level,
     /// ignore this rule.
     ///
+    /// The namespaces the API server makes for itself are not judged: `kube-system`, whose
+    /// control plane and node agents need privileges (Pod Security's own guidance exempts
+    /// it), and `kube-public` and `kube-node-lease`, which hold no pods. Their pods are still
+    /// judged one by one, so a fresh cluster is not a list of findings.
+    ///
     /// ## Why is this bad?
     /// Without an enforce level, the built-in Pod Security admission lets any pod in: a
     /// privileged pod with host namespaces and the node's file system is accepted as readily
@@ -46,8 +51,14 @@ rule! {
     };
 }
 
+/// The namespaces the API server creates for itself.
+const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
 fn check(object: &Object, _: &OptionValues) -> Vec<Violation> {
-    if !is_namespace(object) || object.label(&format!("{LABEL_PREFIX}enforce")).is_some() {
+    if !is_namespace(object)
+        || SYSTEM_NAMESPACES.contains(&object.reference.name.as_str())
+        || object.label(&format!("{LABEL_PREFIX}enforce")).is_some()
+    {
         return Vec::new();
     }
     let path = if object.root.at(&["metadata", "labels"]).is_some() {
