@@ -72,6 +72,24 @@ pub struct AuditEvent {
     pub request_received_timestamp: String,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// The name the server gave the object (`responseObject.metadata.name`), where the policy
+    /// logs responses: all that is kept of a response, which names an object created with
+    /// `generateName`.
+    #[serde(default, rename = "responseObject")]
+    pub response: Option<ResponseName>,
+}
+
+/// What is kept of a logged response: the object's name, never its content.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+pub struct ResponseName {
+    #[serde(default)]
+    metadata: ResponseMetadata,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+struct ResponseMetadata {
+    #[serde(default)]
+    name: String,
 }
 
 /// What the authorizer decided, from the event's annotations (or its status code where the
@@ -121,6 +139,15 @@ impl AuditEvent {
         if self.resource() == "secrets" {
             self.request_object = None;
         }
+    }
+
+    /// The name the server gave the object, when the response was logged: what names an object
+    /// created with `generateName`, whose request has none.
+    pub fn response_object_name(&self) -> Option<&str> {
+        self.response
+            .as_ref()
+            .map(|r| r.metadata.name.as_str())
+            .filter(|name| !name.is_empty())
     }
 
     /// The user the request acted as: the impersonated one when impersonation was used.
@@ -216,10 +243,12 @@ impl AuditEvent {
             api_version,
             kind: kind_of(&object.api_group, &object.resource),
             namespace: (!object.namespace.is_empty()).then(|| object.namespace.clone()),
-            name: if object.name.is_empty() {
-                format!("({} {})", self.verb, object.resource)
-            } else {
+            name: if !object.name.is_empty() {
                 object.name.clone()
+            } else if let Some(name) = self.response_object_name() {
+                name.to_string()
+            } else {
+                format!("({} {})", self.verb, object.resource)
             },
         }
     }
@@ -276,9 +305,14 @@ fn display_user(name: &str) -> String {
 }
 
 /// Kubernetes' own identities: the control plane's components, nodes, and the controllers that
-/// run as kube-system service accounts.
+/// run as the kube-system service accounts Kubernetes' default policy binds. Any other
+/// kube-system account is judged like any other: a stolen `kube-system:default` token
+/// creating a privileged pod is the classic.
 pub fn is_control_plane(user: &EventUser) -> bool {
     let name = user.username.as_str();
+    let control_plane_account = name
+        .strip_prefix("system:serviceaccount:kube-system:")
+        .is_some_and(palisade_analysis::rbac::is_control_plane_account);
     matches!(
         name,
         "system:kube-controller-manager"
@@ -287,7 +321,7 @@ pub fn is_control_plane(user: &EventUser) -> bool {
             | "system:kube-proxy"
             | "system:volume-scheduler"
     ) || name.starts_with("system:node:")
-        || name.starts_with("system:serviceaccount:kube-system:")
+        || control_plane_account
         || user.groups.iter().any(|g| g == "system:nodes")
 }
 

@@ -6,5 +6,5 @@ pub mod event;
 pub mod observed;
 pub mod read;
 
-pub use event::{is_control_plane, AuditEvent, Decision, EventObject, EventUser};
+pub use event::{is_control_plane, AuditEvent, Decision, EventObject, EventUser, ResponseName};
 pub use read::{read_events, At, ReadSummary};

@@ -35,7 +35,8 @@ pub use inventory::{
     Inventory, InventoryBuilder, Namespace, ServiceAccount, TokenSecret, Workload,
 };
 pub use model::{
-    aggregation_problems, Binding, PolicyRule, Role, Source, Subject, SubjectKind, PRIVILEGED_GROUP,
+    aggregation_problems, is_control_plane_account, Binding, PolicyRule, Role, Source, Subject,
+    SubjectKind, PRIVILEGED_GROUP,
 };
 
 /// Who is asking.

@@ -397,6 +397,13 @@ pub(crate) fn binding_of(object: &Object, bootstrap: bool) -> Option<Binding> {
 
 /// The kube-system service accounts Kubernetes' default policy binds, and those of
 /// controllers newer than the bundled policy (1.26).
+/// Whether `kube-system/name` is a service account of Kubernetes' own control plane (a
+/// controller of kube-controller-manager, the bootstrap signer, ...): one the default policy
+/// binds, not any account of kube-system.
+pub fn is_control_plane_account(name: &str) -> bool {
+    control_plane_accounts().contains(name)
+}
+
 fn control_plane_accounts() -> &'static std::collections::HashSet<String> {
     static ACCOUNTS: std::sync::OnceLock<std::collections::HashSet<String>> =
         std::sync::OnceLock::new();
