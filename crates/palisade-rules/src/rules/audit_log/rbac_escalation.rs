@@ -10,7 +10,10 @@ rule! {
     /// ## What it does
     /// Reports RBAC writes that hand out power: a RoleBinding or ClusterRoleBinding created or
     /// changed to bind `cluster-admin`, and a Role or ClusterRole created or changed to grant
-    /// `escalate`, `bind` or `impersonate`, or `*` verbs on `*` resources. It reads the request
+    /// `escalate`, `bind` or `impersonate`, `*` verbs on `*` resources, or the partial
+    /// wildcards that come to much the same: `*` resources with a read verb (which reads every
+    /// Secret), `*` verbs on pods, and `create` (or `get`, before Kubernetes 1.31) on
+    /// `pods/exec` or `pods/attach`. It reads the request
     /// body, so the audit policy must log RBAC writes at the `Request` level or above; at
     /// `Metadata` level only the write itself is known, and nothing is reported.
     ///
@@ -49,6 +52,55 @@ fn strings(value: Option<&Value>) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// What a rule hands out that this rule reports, if anything: `escalate`, `bind` or
+/// `impersonate`; `*` on `*`; and the partial wildcards that amount to much the same: `*`
+/// resources with a read verb (every Secret), `*` verbs on pods, and a way into running
+/// containers (`pods/exec`, `pods/attach`).
+fn power_of(verbs: &[&str], resources: &[&str], groups: &[&str]) -> Option<String> {
+    let any_verb = verbs.contains(&"*");
+    let any_resource = resources.contains(&"*");
+    if any_verb && any_resource {
+        return Some("`*` on `*`".to_string());
+    }
+    let powerful: Vec<&str> = verbs
+        .iter()
+        .copied()
+        .filter(|v| matches!(*v, "escalate" | "bind" | "impersonate"))
+        .collect();
+    if !powerful.is_empty() {
+        return Some(format!("`{}`", powerful.join("`, `")));
+    }
+    let core = groups.iter().any(|g| g.is_empty() || *g == "*");
+    let reads: Vec<&str> = verbs
+        .iter()
+        .copied()
+        .filter(|v| matches!(*v, "get" | "list" | "watch"))
+        .collect();
+    if any_resource && core && !reads.is_empty() {
+        return Some(format!(
+            "`{}` on `*` resources, which reads every Secret",
+            reads.join("`, `")
+        ));
+    }
+    if any_verb && core && resources.contains(&"pods") {
+        return Some("`*` verbs on pods (exec and attach included)".to_string());
+    }
+    let into_containers: Vec<&str> = resources
+        .iter()
+        .copied()
+        .filter(|r| matches!(*r, "pods/exec" | "pods/attach" | "pods/*"))
+        .collect();
+    let opens = any_verb || verbs.contains(&"create") || verbs.contains(&"get");
+    if core && opens && !into_containers.is_empty() {
+        return Some(format!(
+            "a shell in running containers (`{}` on `{}`)",
+            verbs.join("`, `"),
+            into_containers.join("`, `")
+        ));
+    }
+    None
+}
+
 fn check(event: &AuditEvent) -> Vec<AuditHit> {
     if event.api_group() != "rbac.authorization.k8s.io"
         || !matches!(event.verb.as_str(), "create" | "update" | "patch")
@@ -78,19 +130,9 @@ fn check(event: &AuditEvent) -> Vec<AuditHit> {
             for (i, rule) in rules.into_iter().flatten().enumerate() {
                 let verbs = strings(rule.get("verbs"));
                 let resources = strings(rule.get("resources"));
-                let powerful: Vec<&str> = verbs
-                    .iter()
-                    .copied()
-                    .filter(|v| matches!(*v, "escalate" | "bind" | "impersonate"))
-                    .collect();
-                let everything = verbs.contains(&"*") && resources.contains(&"*");
-                if powerful.is_empty() && !everything {
+                let Some(what) = power_of(&verbs, &resources, &strings(rule.get("apiGroups")))
+                else {
                     continue;
-                }
-                let what = if everything {
-                    "`*` on `*`".to_string()
-                } else {
-                    format!("`{}`", powerful.join("`, `"))
                 };
                 hits.push(AuditHit {
                     path: FieldPath::root().key("rules").index(i),
