@@ -305,7 +305,7 @@ fn version_as_json_names_the_build() {
         .expect("runs");
     let version = json_of(&output);
     assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(version["rules"], 129);
+    assert_eq!(version["rules"], 133);
     let target = version["target"].as_str().expect("a target");
     assert!(
         target.contains(std::env::consts::ARCH) && target.contains(std::env::consts::OS),
@@ -330,7 +330,7 @@ fn rules_and_explain_document_every_rule() {
         .expect("runs");
     let rules = json_of(&output);
     let rules = rules.as_array().expect("array");
-    assert_eq!(rules.len(), 129);
+    assert_eq!(rules.len(), 133);
     assert!(rules.iter().all(|r| r["docs"]
         .as_str()
         .is_some_and(|d| d.contains("## Why is this bad?"))));

@@ -560,7 +560,7 @@ fn an_image_of_the_binary_runs_as_the_non_root_user() {
     ]);
     let version: Value = serde_json::from_str(&version).expect("version is JSON");
     assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(version["rules"], 129);
+    assert_eq!(version["rules"], 133);
 }
 
 /// The README's completion and manual-page commands, pasted into bash on a fresh account (no

@@ -6,14 +6,18 @@ use palisade_audit::AuditEvent;
 
 pub mod anonymous_allowed;
 pub mod auth_failure_burst;
+pub mod configmap_credentials;
 pub mod csr_approval;
 pub mod exec_into_pod;
 pub mod impersonation;
+pub mod kube_system_create;
 pub mod nodes_proxy;
+pub mod nodeport_service;
 pub mod privileged_pod;
 pub mod rbac_escalation;
 pub mod secret_list;
 pub mod secret_read;
+pub mod system_role_change;
 pub mod token_for_other_account;
 pub mod webhook_change;
 
