@@ -35,12 +35,15 @@ pub struct At {
 pub struct ReadSummary {
     pub files: usize,
     pub events: usize,
+    /// Files of a directory that are not audit logs (a README, the API server's own log),
+    /// skipped: one warning each.
+    pub skipped: Vec<LoadError>,
 }
 
 /// The inputs `paths` name: `-` is stdin, a directory is every file under it (sorted), a
 /// file is itself.
-fn expand(paths: &[String], errors: &mut Vec<LoadError>) -> Vec<Option<PathBuf>> {
-    fn walk(dir: &Path, out: &mut Vec<Option<PathBuf>>, errors: &mut Vec<LoadError>) {
+fn expand(paths: &[String], errors: &mut Vec<LoadError>) -> Vec<(Option<PathBuf>, bool)> {
+    fn walk(dir: &Path, out: &mut Vec<(Option<PathBuf>, bool)>, errors: &mut Vec<LoadError>) {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) => {
@@ -54,21 +57,21 @@ fn expand(paths: &[String], errors: &mut Vec<LoadError>) -> Vec<Option<PathBuf>>
             if path.is_dir() {
                 walk(&path, out, errors);
             } else if path.is_file() {
-                out.push(Some(path));
+                out.push((Some(path), true));
             }
         }
     }
     let mut out = Vec::new();
     for path in paths {
         if path == "-" {
-            out.push(None);
+            out.push((None, false));
             continue;
         }
         let path = PathBuf::from(path);
         if path.is_dir() {
             walk(&path, &mut out, errors);
         } else if path.exists() {
-            out.push(Some(path));
+            out.push((Some(path), false));
         } else {
             errors.push(whole_file_error(
                 &path.to_string_lossy(),
@@ -224,7 +227,7 @@ pub fn read_events(
 ) -> (ReadSummary, Vec<LoadError>) {
     let mut errors = Vec::new();
     let mut summary = ReadSummary::default();
-    for path in expand(paths, &mut errors) {
+    for (path, in_directory) in expand(paths, &mut errors) {
         let name: Arc<str> = match &path {
             None => Arc::from("-"),
             Some(path) => Arc::from(path.to_string_lossy().as_ref()),
@@ -285,10 +288,24 @@ pub fn read_events(
                     if text.is_empty() {
                         continue;
                     }
-                    if number_is_first(&mut index) && starts_list(text) {
-                        read_list(text, &mut *reader, &name, number, &mut errors, &mut |e| {
+                    let first = number_is_first(&mut index);
+                    if first && starts_document(text) {
+                        read_document(text, &mut *reader, &name, number, &mut errors, &mut |e| {
                             emit(e, number, &mut index)
                         });
+                        break;
+                    }
+                    // A file found in a log directory that does not start like an audit log is
+                    // some other file kept there: skipped, with one warning.
+                    let is_event = || {
+                        AuditEvent::parse(text).is_ok_and(|e| e.not_an_audit_event(false).is_none())
+                    };
+                    if first && in_directory && !is_event() {
+                        summary.skipped.push(line_error(
+                            &name,
+                            number,
+                            "not an audit log (its first line is no audit event), skipped".into(),
+                        ));
                         break;
                     }
                     match AuditEvent::parse(text) {
@@ -317,15 +334,18 @@ fn number_is_first(index: &mut u32) -> bool {
     *index == 0
 }
 
-/// A line that opens an `EventList` (all on one line, or a pretty-printed one's first line).
-fn starts_list(text: &str) -> bool {
+/// A line that opens a JSON document rather than one event per line: an `EventList` (on one
+/// line, or a pretty-printed one's first line), a pretty-printed single Event, or a JSON array
+/// of events.
+fn starts_document(text: &str) -> bool {
     text == "{"
+        || text.starts_with('[')
         || (text.starts_with('{') && text.contains("\"EventList\"") && text.contains("\"kind\""))
 }
 
-/// Reads an `EventList` document whose first line is `first`, whole (up to
-/// [`MAX_LIST_BYTES`]).
-fn read_list(
+/// Reads the JSON document whose first line is `first`, whole (up to [`MAX_LIST_BYTES`]): an
+/// `EventList`, a JSON array of events, or one pretty-printed Event.
+fn read_document(
     first: &str,
     reader: &mut dyn BufRead,
     name: &str,
@@ -339,7 +359,66 @@ fn read_list(
         errors.push(line_error(name, line, format!("cannot read: {e}")));
         return;
     }
-    match serde_json::from_str::<EventList>(&text) {
+    if text.trim_start().starts_with('[') {
+        return read_array(&text, name, line, errors, emit);
+    }
+    if let Ok(event) = AuditEvent::parse(&text) {
+        if event.not_an_audit_event(false).is_none() {
+            return emit(event);
+        }
+    }
+    read_list(&text, name, line, errors, emit);
+}
+
+/// A JSON array of events (what `jq -s` makes of a log): each item carries its own kind.
+fn read_array(
+    text: &str,
+    name: &str,
+    line: u32,
+    errors: &mut Vec<LoadError>,
+    emit: &mut dyn FnMut(AuditEvent),
+) {
+    let items: Vec<serde_json::Value> = match serde_json::from_str(text) {
+        Ok(items) => items,
+        Err(e) => {
+            errors.push(line_error(
+                name,
+                line,
+                format!("not a JSON array of audit events ({e})"),
+            ));
+            return;
+        }
+    };
+    for (position, item) in items.into_iter().enumerate() {
+        let event = serde_json::from_value::<AuditEvent>(item)
+            .map_err(|e| e.to_string())
+            .and_then(|event| match event.not_an_audit_event(false) {
+                None => Ok(event),
+                Some(why) => Err(why),
+            });
+        match event {
+            Ok(mut event) => {
+                event.forget_secret_bodies();
+                emit(event);
+            }
+            Err(why) => errors.push(line_error(
+                name,
+                line,
+                format!("item {position} of the array: {why}, skipped"),
+            )),
+        }
+    }
+}
+
+/// Reads an `EventList` document.
+fn read_list(
+    text: &str,
+    name: &str,
+    line: u32,
+    errors: &mut Vec<LoadError>,
+    emit: &mut dyn FnMut(AuditEvent),
+) {
+    match serde_json::from_str::<EventList>(text) {
         Ok(list) if list.kind != "EventList" || !list.api_version.starts_with("audit.k8s.io/") => {
             errors.push(line_error(
                 name,

@@ -198,15 +198,15 @@ fn event_lists_of_other_kinds_are_errors() {
     assert!(seen.is_empty(), "{seen:?}");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("not an audit EventList"), "{errors:?}");
-    // A pretty-printed single event is not a list either: said, not read as an empty one.
+    // A pretty-printed single event is no list, and no empty one: it is that one event.
     std::fs::write(
         &path,
         "{\n  \"kind\": \"Event\",\n  \"apiVersion\": \"audit.k8s.io/v1\"\n}\n",
     )
     .expect("write");
     let (seen, errors) = read(std::slice::from_ref(&name));
-    assert!(seen.is_empty());
-    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 #[test]
@@ -230,4 +230,66 @@ fn blank_lines_are_skipped_and_lines_still_counted() {
             (name.clone(), 300_004, "list".into())
         ]
     );
+}
+
+#[test]
+fn a_pretty_printed_event_and_a_json_array_are_read_as_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let single = dir.path().join("event.json");
+    let pretty: serde_json::Value =
+        serde_json::from_str(&event(1, "get", "configmaps", "shop", "web")).expect("json");
+    std::fs::write(
+        &single,
+        serde_json::to_string_pretty(&pretty).expect("pretty"),
+    )
+    .expect("write");
+    let array = dir.path().join("events.json");
+    std::fs::write(
+        &array,
+        format!(
+            "[{},\n {}]\n",
+            event(2, "list", "pods", "shop", ""),
+            event(3, "delete", "pods", "shop", "web-0")
+        ),
+    )
+    .expect("write");
+    let paths = [
+        single.to_string_lossy().into_owned(),
+        array.to_string_lossy().into_owned(),
+    ];
+    let (seen, errors) = read(&paths);
+    assert!(errors.is_empty(), "{errors:?}");
+    let verbs: Vec<&str> = seen.iter().map(|(_, _, verb)| verb.as_str()).collect();
+    assert_eq!(verbs, ["get", "list", "delete"]);
+}
+
+#[test]
+fn files_of_a_log_directory_that_are_not_audit_logs_are_skipped_with_one_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("audit.log"),
+        format!("{}\n", event(1, "get", "configmaps", "shop", "web")),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("kube-apiserver.log"),
+        "I1130 08:00:01.000000       1 server.go:565] external host was not specified\nI1130 08:00:02.000000       1 server.go:165] Version: v1.30.2\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("README"), "Audit logs rotate daily.\n").expect("write");
+    let mut verbs = Vec::new();
+    let (summary, errors) = read_events(
+        &[dir.path().to_string_lossy().into_owned()],
+        &mut |event: AuditEvent, _| verbs.push(event.verb.clone()),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(verbs, ["get"]);
+    let skipped: Vec<String> = summary.skipped.iter().map(|w| w.file.clone()).collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert!(skipped
+        .iter()
+        .all(|f| f.ends_with("README") || f.ends_with("kube-apiserver.log")));
+    // Named on its own, a file that is no audit log is an error, as before.
+    let (_, errors) = read(&[dir.path().join("README").to_string_lossy().into_owned()]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
 }

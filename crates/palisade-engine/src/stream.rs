@@ -166,5 +166,7 @@ pub fn scan_audit_logs(paths: &[String], pipeline: &Pipeline) -> Report {
     let mut report = stream.finish_in_order(&files);
     report.summary.files = read.files;
     report.summary.objects = read.events;
+    report.summary.warnings += read.skipped.len();
+    report.warnings.extend(read.skipped);
     report
 }

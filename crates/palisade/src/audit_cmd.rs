@@ -21,7 +21,11 @@ pub fn run(command: &AuditCommand) -> Result<u8> {
 /// The subject's allowed requests in the logs; read errors go to stderr.
 fn observe(subject: &str, paths: &[String]) -> (Observed, Vec<LoadError>) {
     let mut observed = Observed::new(subject);
-    let (_, errors) = palisade_audit::read_events(paths, &mut |event, _| observed.observe(&event));
+    let (read, errors) =
+        palisade_audit::read_events(paths, &mut |event, _| observed.observe(&event));
+    for skipped in &read.skipped {
+        eprintln!("palisade: warning: {skipped}");
+    }
     for error in &errors {
         eprintln!("palisade: error: {error}");
     }

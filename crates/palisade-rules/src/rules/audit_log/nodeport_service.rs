@@ -59,10 +59,12 @@ fn check(event: &AuditEvent) -> Vec<AuditHit> {
         .and_then(serde_json::Value::as_array)
         .into_iter()
         .flatten()
-        .map(|port| match port.get("nodePort").and_then(serde_json::Value::as_u64) {
-            Some(node_port) => node_port.to_string(),
-            None => "picked by the server".to_string(),
-        })
+        .map(
+            |port| match port.get("nodePort").and_then(serde_json::Value::as_u64) {
+                Some(node_port) => node_port.to_string(),
+                None => "picked by the server".to_string(),
+            },
+        )
         .collect();
     let ports = match ports.as_slice() {
         [] => String::new(),
