@@ -28,6 +28,10 @@ pub struct Seen {
 pub struct Observed {
     pub subject: String,
     pub requests: BTreeSet<Seen>,
+    /// The requests the authorizer denied (403): what the roles must also allow for the
+    /// subject to work (audit2rbac's use: run it with no rights, then grant what it asked).
+    pub denied: BTreeSet<Seen>,
+    pub denied_events: usize,
     /// Groups the API server gave the subject in the log.
     pub groups: BTreeSet<String>,
     pub first: Option<String>,
@@ -43,13 +47,22 @@ impl Observed {
         }
     }
 
-    /// Takes the event if the subject made it (as itself or impersonated) and was allowed.
+    /// Takes the event if the subject made it (as itself or impersonated): allowed, or denied
+    /// by the authorizer.
     pub fn observe(&mut self, event: &AuditEvent) {
         let user = event.acting_user();
-        if user.username != self.subject || !event.allowed() {
+        if user.username != self.subject {
             return;
         }
-        self.events += 1;
+        let denied = event.decision() == crate::Decision::Forbidden;
+        if !denied && !event.allowed() {
+            return;
+        }
+        if denied {
+            self.denied_events += 1;
+        } else {
+            self.events += 1;
+        }
         self.groups.extend(user.groups.iter().cloned());
         let time = &event.request_received_timestamp;
         if !time.is_empty() {
@@ -88,7 +101,11 @@ impl Observed {
                 url: None,
             },
         };
-        self.requests.insert(seen);
+        if denied {
+            self.denied.insert(seen);
+        } else {
+            self.requests.insert(seen);
+        }
     }
 
     /// The window the log covered for this subject, for messages.
@@ -158,6 +175,65 @@ fn object_name(subject: &str) -> String {
     name.chars().take(253).collect()
 }
 
+impl Observed {
+    /// Whether the subject was allowed nothing beyond what every authenticated user may do:
+    /// then its denied requests are what its roles are for (it ran with no rights).
+    pub fn allowed_nothing_of_its_own(&self) -> bool {
+        self.requests.iter().all(everyone_may)
+    }
+}
+
+/// Whether every authenticated user may already make `seen`: Kubernetes' default policy grants
+/// API discovery, health and version endpoints (`system:discovery`,
+/// `system:public-info-viewer`) and reviewing one's own access (`system:basic-user`).
+fn everyone_may(seen: &Seen) -> bool {
+    if let Some(url) = &seen.url {
+        let discovery = [
+            "/api", "/apis", "/openapi", "/version", "/healthz", "/livez", "/readyz",
+        ]
+        .iter()
+        .any(|prefix| url == prefix || url.starts_with(&format!("{prefix}/")));
+        return discovery && matches!(seen.verb.as_str(), "get" | "head");
+    }
+    let own_access = (seen.group == "authorization.k8s.io"
+        && matches!(
+            seen.resource.as_str(),
+            "selfsubjectaccessreviews" | "selfsubjectrulesreviews"
+        ))
+        || (seen.group == "authentication.k8s.io" && seen.resource == "selfsubjectreviews");
+    own_access && seen.verb == "create"
+}
+
+/// What the API server asks beyond the generated grants: writing roles needs the permissions
+/// they grant, or `escalate`; writing bindings needs the permissions of the role they bind,
+/// or `bind` on it.
+fn privilege_notes(namespaced: &BTreeMap<String, Grants>, cluster: &Grants) -> Vec<String> {
+    let writes = |grants: &Grants, resources: &[&str]| {
+        grants.iter().any(|((group, resource), verbs)| {
+            group == "rbac.authorization.k8s.io"
+                && resources.contains(&resource.as_str())
+                && verbs
+                    .keys()
+                    .any(|v| matches!(v.as_str(), "create" | "update" | "patch"))
+        })
+    };
+    let all = || std::iter::once(cluster).chain(namespaced.values());
+    let mut notes = Vec::new();
+    if all().any(|g| writes(g, &["roles", "clusterroles"])) {
+        notes.push(
+            "Writing roles also needs every permission they grant, or `escalate` on roles: the API server refuses the rest."
+                .to_string(),
+        );
+    }
+    if all().any(|g| writes(g, &["rolebindings", "clusterrolebindings"])) {
+        notes.push(
+            "Writing bindings also needs every permission of the role bound, or `bind` on that role: the API server refuses the rest."
+                .to_string(),
+        );
+    }
+    notes
+}
+
 /// Verbs that name one object: these can be restricted by `resourceNames`.
 fn names_one(verb: &str) -> bool {
     matches!(verb, "get" | "update" | "patch" | "delete")
@@ -209,11 +285,21 @@ fn rules_yaml(grants: &Grants, with_names: bool) -> String {
 /// subject doing: a Role and RoleBinding per namespace, and a ClusterRole and
 /// ClusterRoleBinding for cluster-scoped, cluster-wide and non-resource requests. With
 /// `with_names`, `get`, `update`, `patch` and `delete` are restricted to the objects named.
-pub fn roles_yaml(observed: &Observed, with_names: bool) -> String {
+pub fn roles_yaml(observed: &Observed, with_names: bool, with_denied: bool) -> String {
     let mut namespaced: BTreeMap<String, Grants> = BTreeMap::new();
     let mut cluster: Grants = BTreeMap::new();
     let mut urls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for seen in &observed.requests {
+    let denied = if with_denied {
+        &observed.denied
+    } else {
+        &BTreeSet::new()
+    };
+    let wanted = observed
+        .requests
+        .iter()
+        .chain(denied)
+        .filter(|seen| !everyone_may(seen));
+    for seen in wanted {
         if let Some(url) = &seen.url {
             urls.entry(url.clone())
                 .or_default()
@@ -250,6 +336,27 @@ pub fn roles_yaml(observed: &Observed, with_names: bool) -> String {
         observed.events,
         observed.window()
     );
+    match (observed.denied_events, with_denied) {
+        (0, _) => {}
+        (denied, true) => {
+            let _ = writeln!(
+                out,
+                "# It also allows the {denied} requests the authorizer denied: review them before applying."
+            );
+        }
+        (denied, false) => {
+            let _ = writeln!(
+                out,
+                "# The {denied} requests the authorizer denied are not allowed (--denied allows them too)."
+            );
+        }
+    }
+    out.push_str(
+        "# Left out: what every authenticated user may already do (API discovery, health and\n# version endpoints, reviewing its own access).\n",
+    );
+    for note in privilege_notes(&namespaced, &cluster) {
+        let _ = writeln!(out, "# {note}");
+    }
     for (namespace, grants) in &namespaced {
         let _ = write!(
             out,

@@ -124,7 +124,7 @@ fn roles_merge_verbs_per_resource_and_split_by_scope() {
         .annotations
         .insert("authorization.k8s.io/decision".into(), "forbid".into());
     observed.observe(&forbidden);
-    let plain = roles_yaml(&observed, false);
+    let plain = roles_yaml(&observed, false, false);
     assert!(plain.contains("kind: Role\nmetadata:\n  name: palisade-observed-system-serviceaccount-shop-web\n  namespace: \"shop\""), "{plain}");
     assert!(
         plain.contains("resources: [\"pods\"]\n    verbs: [\"list\", \"watch\"]"),
@@ -140,7 +140,7 @@ fn roles_merge_verbs_per_resource_and_split_by_scope() {
         "forbidden requests are not granted: {plain}"
     );
     assert!(plain.contains("  - kind: ServiceAccount\n    name: \"web\"\n    namespace: \"shop\""));
-    let named = roles_yaml(&observed, true);
+    let named = roles_yaml(&observed, true, false);
     assert!(
         named.contains("resources: [\"configmaps\"]\n    verbs: [\"get\"]\n    resourceNames: [\"web-config\", \"web-flags\"]"),
         "{named}"
@@ -292,4 +292,56 @@ fn files_of_a_log_directory_that_are_not_audit_logs_are_skipped_with_one_warning
     // Named on its own, a file that is no audit log is an error, as before.
     let (_, errors) = read(&[dir.path().join("README").to_string_lossy().into_owned()]);
     assert_eq!(errors.len(), 1, "{errors:?}");
+}
+
+/// `event`, denied by the authorizer as the API server logs it.
+fn denied(line: u32, verb: &str, resource: &str, namespace: &str, name: &str) -> String {
+    event(line, verb, resource, namespace, name)
+        .replace("/decision\":\"allow\"", "/decision\":\"forbid\"")
+        .replace("\"code\":200", "\"code\":403")
+}
+
+#[test]
+fn roles_allow_what_was_denied_and_leave_out_what_everyone_may_do() {
+    let discovery = event(3, "get", "pods", "shop", "x")
+        .replace("\"requestURI\":\"/api/v1/namespaces/shop/pods/x\"", "\"requestURI\":\"/apis/apps/v1\"")
+        .replace(
+            ",\"objectRef\":{\"resource\":\"pods\",\"namespace\":\"shop\",\"name\":\"x\",\"apiVersion\":\"v1\"}",
+            "",
+        );
+    let log = [
+        event(1, "get", "configmaps", "shop", "web"),
+        denied(2, "list", "secrets", "shop", ""),
+        discovery,
+        denied(4, "create", "rolebindings", "shop", "").replace(
+            "\"apiVersion\":\"v1\"}",
+            "\"apiGroup\":\"rbac.authorization.k8s.io\",\"apiVersion\":\"v1\"}",
+        ),
+    ]
+    .join("\n");
+    let mut observed = Observed::new("system:serviceaccount:shop:web");
+    for line in log.lines() {
+        observed.observe(&AuditEvent::parse(line).expect("an event"));
+    }
+    assert_eq!((observed.events, observed.denied_events), (2, 2));
+    // Allowed something of its own: the denied requests are granted only when asked.
+    assert!(!observed.allowed_nothing_of_its_own());
+    let tight = roles_yaml(&observed, false, false);
+    assert!(!tight.contains("secrets"), "{tight}");
+    assert!(tight.contains("(--denied allows them too)"), "{tight}");
+    let yaml = roles_yaml(&observed, false, true);
+    assert!(
+        yaml.contains("the 2 requests the authorizer denied"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("resources: [\"secrets\"]") && yaml.contains("\"list\""),
+        "{yaml}"
+    );
+    assert!(yaml.contains("resources: [\"rolebindings\"]"), "{yaml}");
+    assert!(yaml.contains("`bind` on that role"), "{yaml}");
+    assert!(
+        !yaml.contains("nonResourceURLs"),
+        "discovery is everyone's: {yaml}"
+    );
 }

@@ -34,13 +34,14 @@ fn observe(subject: &str, paths: &[String]) -> (Observed, Vec<LoadError>) {
 
 fn roles(args: &AuditRolesArgs) -> Result<u8> {
     let (observed, errors) = observe(&args.subject, &args.paths);
-    if observed.requests.is_empty() {
+    if observed.requests.is_empty() && observed.denied.is_empty() {
         bail!(
-            "no allowed request by {} in the audit logs: check the name (service accounts are system:serviceaccount:NAMESPACE:NAME)",
+            "no request by {} in the audit logs, allowed or denied: check the name (service accounts are system:serviceaccount:NAMESPACE:NAME)",
             args.subject
         );
     }
-    let text = roles_yaml(&observed, args.names);
+    let with_denied = args.denied || observed.allowed_nothing_of_its_own();
+    let text = roles_yaml(&observed, args.names, with_denied);
     match &args.output {
         Some(path) => {
             std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?

@@ -313,6 +313,11 @@ pub struct AuditRolesArgs {
     /// Restrict get, update, patch and delete to the object names seen (resourceNames).
     #[arg(long)]
     pub names: bool,
+    /// Also allow the requests the authorizer denied (what audit2rbac does: run the workload
+    /// with no rights, then grant what it asked for). Implied when the subject was allowed
+    /// nothing beyond what every authenticated user may do.
+    #[arg(long)]
+    pub denied: bool,
     /// Write the YAML to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -102,7 +102,7 @@ fn usage_errors() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr)
-        .contains("no allowed request by nobody@example.com"));
+        .contains("no request by nobody@example.com in the audit logs, allowed or denied"));
 }
 
 #[test]
