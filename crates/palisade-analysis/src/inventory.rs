@@ -7,6 +7,7 @@ use palisade_model::{Date, Object};
 
 use crate::attack::Exposures;
 use crate::kubelet::{Kubelet, KubeletsBuilder};
+use crate::mesh::Mesh;
 use crate::netpol::Network;
 use crate::rbac::{self, Source};
 use crate::releases::{ReleaseData, Versions};
@@ -19,6 +20,7 @@ pub struct InventoryBuilder {
     network: Network,
     resources: ResourcesBuilder,
     kubelets: KubeletsBuilder,
+    mesh: Mesh,
     exposures: Exposures,
     versions: Versions,
     image_reports: Vec<ImageReport>,
@@ -63,6 +65,7 @@ impl InventoryBuilder {
         self.network.add(object);
         self.resources.add(object);
         self.kubelets.add(object);
+        self.mesh.add(object);
         self.exposures.add(object);
         self.versions.add(object);
         if let Some(report) = crate::vulns::from_vulnerability_report(object) {
@@ -80,6 +83,7 @@ impl InventoryBuilder {
         self.network.merge(other.network);
         self.resources.merge(other.resources);
         self.kubelets.merge(other.kubelets);
+        self.mesh.merge(other.mesh);
         self.exposures.exposures.extend(other.exposures.exposures);
         self.versions.merge(other.versions);
         self.image_reports.extend(other.image_reports);
@@ -92,6 +96,7 @@ impl InventoryBuilder {
             network: self.network,
             resources: self.resources.build(),
             kubelets: self.kubelets.build(),
+            mesh: self.mesh,
             exposures: self.exposures,
             versions: self.versions,
             image_reports: self.image_reports,
@@ -107,6 +112,8 @@ pub struct Inventory {
     pub network: Network,
     pub resources: Resources,
     pub kubelets: Vec<Kubelet>,
+    /// Istio's peer authentication, and the Services the API server calls.
+    pub mesh: Mesh,
     /// The Services the internet reaches (attack paths start there).
     pub exposures: Exposures,
     /// Vulnerability reports of images: trivy-operator's in the input, and the files given.

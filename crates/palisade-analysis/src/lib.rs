@@ -21,6 +21,7 @@ pub mod flags;
 pub mod image;
 mod inventory;
 pub mod kubelet;
+pub mod mesh;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;

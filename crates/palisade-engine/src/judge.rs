@@ -10,9 +10,10 @@ use crate::Pipeline;
 
 /// The findings on one object judged alone, as admission judges it: its object and pod rules,
 /// with suppression annotations (ignored in strict mode), config exceptions and severity
-/// overrides applied as in a scan, ordered by field path. Rules over the whole inventory
-/// (RBAC, NetworkPolicy coverage) need the other objects and do not run here; findings about the
-/// suppressions themselves are left to `scan`.
+/// overrides applied as in a scan, ordered by field path. Rules over the whole inventory run
+/// only where the object alone brings their findings about (those that declare its kind: a
+/// PeerAuthentication's modes); the rest (RBAC, NetworkPolicy coverage) need the other
+/// objects; findings about the suppressions themselves are left to `scan`.
 pub fn judge_object(pipeline: &Pipeline, object: &palisade_model::Object) -> Vec<Finding> {
     judge_object_with(pipeline, object, Vec::new())
 }
@@ -41,6 +42,7 @@ pub fn judge_object_under(
     let mut suppressions = Suppressions::new(suppression);
     suppressions.merge(file.finish());
     let mut findings = pipeline.engine.check(object, None);
+    findings.extend(pipeline.engine.check_alone(object));
     findings.extend(extra);
     let active: Vec<&'static palisade_rules::Rule> = pipeline.engine.rules().collect();
     settle(

@@ -495,3 +495,23 @@ fn only_an_operator_of_the_policys_own_project_may_make_its_pods() {
         )]
     );
 }
+
+#[test]
+fn admission_judges_a_peer_authentication_alone() {
+    // PAL-MESH-001 reads the whole input (webhook ports need Services and workloads), yet a
+    // PeerAuthentication alone brings its findings about: admission still judges it.
+    let value = serde_json::json!({
+        "apiVersion": "security.istio.io/v1",
+        "kind": "PeerAuthentication",
+        "metadata": {"name": "default", "namespace": "istio-system"},
+        "spec": {"mtls": {"mode": "PERMISSIVE"}},
+    });
+    let object = palisade_load::json::to_object(&value);
+    let pipeline = pipeline();
+    assert!(pipeline.engine.judges(&object));
+    let rules: Vec<&str> = judge_object(&pipeline, &object)
+        .iter()
+        .map(|f| f.rule.code)
+        .collect();
+    assert_eq!(rules, ["PAL-MESH-001"]);
+}

@@ -91,6 +91,7 @@ enum AuditCheck {
 struct ActiveInventory {
     rule: &'static Rule,
     check: fn(&Inventory, &mut Emitter),
+    options: OptionValues,
 }
 
 /// The selected rules, ready to run on objects and on the whole input. Rules never see where
@@ -174,7 +175,11 @@ impl Engine {
                         });
                     }
                 }
-                Check::Inventory(check) => inventory.push(ActiveInventory { rule, check }),
+                Check::Inventory(check) => inventory.push(ActiveInventory {
+                    rule,
+                    check,
+                    options: options_of(settings, rule),
+                }),
                 Check::Suppression => suppression.push(rule),
                 Check::Admission => {
                     admission = settings
@@ -251,6 +256,29 @@ impl Engine {
                 }
                 PodCheck::Custom(check) => check.matches(object),
             })
+            || self
+                .inventory
+                .iter()
+                .any(|active| active.rule.judges_kind(object.kind()))
+    }
+
+    /// The findings of the whole-input rules that an object of its kind brings about on its
+    /// own (those that declare `kinds`), over an input of that object alone: what admission,
+    /// which sees one object, can judge of them.
+    pub fn check_alone(&self, object: &Object) -> Vec<Finding> {
+        let kind = object.kind();
+        if !self.inventory.iter().any(|a| a.rule.judges_kind(kind)) {
+            return Vec::new();
+        }
+        let mut alone = InventoryBuilder::default();
+        alone.add(object);
+        let inventory = self.build_inventory(alone);
+        let mut all = Vec::new();
+        append_all(
+            &mut all,
+            self.check_inventory_where(&inventory, &|rule| rule.judges_kind(kind)),
+        );
+        all
     }
 
     /// Whether one of the config's custom rules judges `object` (the webhook judges the kinds
@@ -664,7 +692,10 @@ impl AuditSession<'_> {
 
 /// Runs one inventory rule: its findings, in the order it reported them.
 fn run_inventory_rule(active: &ActiveInventory, inventory: &Inventory) -> Vec<Finding> {
-    let mut emitter = Emitter::default();
+    let mut emitter = Emitter {
+        hits: Vec::new(),
+        options: active.options.clone(),
+    };
     (active.check)(inventory, &mut emitter);
     let meta = &active.rule.meta;
     emitter

@@ -91,9 +91,16 @@ pub struct Hit {
 #[derive(Default)]
 pub struct Emitter {
     pub(crate) hits: Vec<Hit>,
+    /// The rule's configured options.
+    pub(crate) options: OptionValues,
 }
 
 impl Emitter {
+    /// The rule's configured options (`options:` in the config file).
+    pub fn options(&self) -> &OptionValues {
+        &self.options
+    }
+
     pub fn report(&mut self, at: &Source, message: String, related: Vec<Related>) {
         self.hits.push(Hit {
             at: at.clone(),
@@ -185,8 +192,10 @@ pub struct RuleMeta {
     /// ephemeral ones included). Empty when the rule has no CEL form.
     pub cel: &'static [(&'static str, &'static str)],
     /// The kinds of object an object rule judges (any group), `"*"` for every kind; what the
-    /// engine runs it on and what the admission webhook judges. Empty for the other checks,
-    /// whose targets follow from the check (pod specs, the whole input, node files, events).
+    /// engine runs it on and what the admission webhook judges. For a whole-input rule, the
+    /// kinds whose objects bring its findings about on their own, which admission judges over
+    /// an input of that object alone. Empty for the other checks, whose targets follow from
+    /// the check (pod specs, node files, events).
     pub kinds: &'static [&'static str],
 }
 

@@ -158,7 +158,7 @@ fn the_pull_policy_rule_reads_the_mutable_tags_of_the_tag_rule() {
 }
 
 #[test]
-fn object_rules_declare_the_kinds_they_judge_and_no_other_rule_does() {
+fn object_rules_declare_the_kinds_they_judge_and_pod_or_event_rules_do_not() {
     for rule in RULES.iter() {
         let code = rule.meta.info.code;
         match rule.check {
@@ -172,9 +172,15 @@ fn object_rules_declare_the_kinds_they_judge_and_no_other_rule_does() {
                     "{code}: `*` stands alone"
                 );
             }
+            // A whole-input rule names the kinds that bring its findings about on their own
+            // (admission judges those objects with it), if any.
+            Check::Inventory(_) => assert!(
+                !rule.meta.kinds.contains(&"*"),
+                "{code}: a whole-input rule names the kinds it judges alone, never `*`"
+            ),
             _ => assert!(
                 rule.meta.kinds.is_empty(),
-                "{code}: only object rules declare kinds; the others' targets follow from their check"
+                "{code}: only object and whole-input rules declare kinds; the others' targets follow from their check"
             ),
         }
     }

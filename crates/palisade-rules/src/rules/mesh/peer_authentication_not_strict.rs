@@ -1,8 +1,9 @@
-use palisade_analysis::pss::Violation;
-use palisade_model::{FieldPath, Object};
+use palisade_analysis::mesh::PeerAuthentication;
+use palisade_analysis::Inventory;
+use palisade_model::Severity;
 
 use crate::meta::rule;
-use crate::{Check, OptionKind, OptionValues, RuleOption};
+use crate::{Check, Emitter, OptionKind, RuleOption};
 
 rule! {
     /// ## What it does
@@ -12,6 +13,11 @@ rule! {
     /// option says otherwise, without a selector) that leaves the mode unset is flagged too:
     /// Istio's default then applies, which is `PERMISSIVE`. `UNSET` elsewhere inherits and
     /// passes.
+    ///
+    /// A port that the API server calls (the target of an admission or conversion webhook's
+    /// Service, on the pods the policy selects) must accept the API server's plain TLS, which
+    /// comes without a sidecar: `PERMISSIVE` or `DISABLE` there is reported at `low`, naming
+    /// the webhook, as what Istio itself advises for webhook ports.
     ///
     /// ## Why is this bad?
     /// In permissive mode a sidecar accepts both mTLS and plain text, so any pod, in the mesh
@@ -47,70 +53,75 @@ rule! {
             doc: "Istio's root namespace, where mesh-wide policies live (default istio-system)",
         }],
         kinds: ["PeerAuthentication"],
-        check: Check::Object(check),
+        check: Check::Inventory(check),
     };
 }
 
-fn scope(object: &Object, root_namespace: &str) -> String {
-    let selector = object
-        .root
-        .at(&["spec", "selector"])
-        .is_some_and(|s| !s.is_null());
-    let namespace = object.reference.namespace.as_deref().unwrap_or("default");
-    match (selector, namespace == root_namespace) {
+fn scope(policy: &PeerAuthentication, root_namespace: &str) -> String {
+    let namespace = policy.namespace.as_str();
+    match (policy.selector.is_some(), namespace == root_namespace) {
         (true, _) => format!(
             "for the selected workloads of {}",
-            crate::rules::namespace_phrase(&object.reference, namespace)
+            crate::rules::namespace_phrase(&policy.object, namespace)
         ),
         (false, true) => "mesh-wide".to_string(),
         (false, false) => format!(
             "for {}",
-            crate::rules::namespace_phrase(&object.reference, namespace)
+            crate::rules::namespace_phrase(&policy.object, namespace)
         ),
     }
 }
 
-fn check(object: &Object, options: &OptionValues) -> Vec<Violation> {
-    if !(object.group() == "security.istio.io" && object.kind() == "PeerAuthentication") {
-        return Vec::new();
-    }
-    let root_namespace = options
+fn check(inventory: &Inventory, out: &mut Emitter) {
+    let root_namespace = out
+        .options()
         .strings("root-namespace")
         .first()
-        .map_or("istio-system", String::as_str);
-    let scope = scope(object, root_namespace);
-    let mut violations = Vec::new();
-    let mode = object
-        .root
-        .at(&["spec", "mtls", "mode"])
-        .and_then(|m| m.as_str());
-    match mode {
-        Some(mode @ ("PERMISSIVE" | "DISABLE")) => violations.push(Violation {
-            severity: None,
-            path: FieldPath::root().keys(&["spec", "mtls", "mode"]),
-            message: format!("mTLS mode {mode} {scope}: plain-text traffic is accepted"),
-        }),
-        None | Some("UNSET") if scope == "mesh-wide" => violations.push(Violation {
-            severity: None,
-            path: FieldPath::root().key("spec"),
-            message: "the mesh-wide policy leaves the mTLS mode unset: Istio's default PERMISSIVE applies".to_string(),
-        }),
-        _ => {}
-    }
-    if let Some(ports) = object.root.at(&["spec", "portLevelMtls"]) {
-        for entry in ports.as_map() {
-            let port_mode = entry.value.str_of("mode");
-            if let Some(port_mode @ ("PERMISSIVE" | "DISABLE")) = port_mode {
-                violations.push(Violation {
-                    severity: None,
-                    path: FieldPath::root().keys(&["spec", "portLevelMtls", &entry.key, "mode"]),
-                    message: format!(
-                        "mTLS mode {port_mode} on port {} {scope}: plain-text traffic is accepted",
-                        entry.key
+        .cloned()
+        .unwrap_or_else(|| "istio-system".to_string());
+    for policy in &inventory.mesh.peer_authentications {
+        let scope = scope(policy, &root_namespace);
+        let mode = policy.mode.as_ref().map(|(mode, at)| (mode.as_str(), at));
+        match mode {
+            Some((mode @ ("PERMISSIVE" | "DISABLE"), at)) => out.report(
+                at,
+                format!("mTLS mode {mode} {scope}: plain-text traffic is accepted"),
+                Vec::new(),
+            ),
+            None | Some(("UNSET", _)) if scope == "mesh-wide" => out.report(
+                &policy.spec,
+                "the mesh-wide policy leaves the mTLS mode unset: Istio's default PERMISSIVE applies"
+                    .to_string(),
+                Vec::new(),
+            ),
+            _ => {}
+        }
+        for (port, mode, at) in &policy.ports {
+            if !matches!(mode.as_str(), "PERMISSIVE" | "DISABLE") {
+                continue;
+            }
+            let caller = port.parse::<u16>().ok().and_then(|number| {
+                inventory
+                    .mesh
+                    .api_server_caller(&inventory.network, policy, number)
+            });
+            match caller {
+                Some(target) => out.report_at(
+                    at,
+                    Severity::Low,
+                    format!(
+                        "mTLS mode {mode} on port {port} {scope}: the API server calls it ({} through Service {}/{}) without a sidecar, so it must accept plain TLS; keep the exception to this port",
+                        target.caller, target.namespace, target.service
                     ),
-                });
+                ),
+                None => out.report(
+                    at,
+                    format!(
+                        "mTLS mode {mode} on port {port} {scope}: plain-text traffic is accepted"
+                    ),
+                    Vec::new(),
+                ),
             }
         }
     }
-    violations
 }
