@@ -798,3 +798,64 @@ proptest! {
         }
     }
 }
+
+/// A resource type unknown in a known group (`deployments` in `batch`) is scoped by its group
+/// and resource, never matched by its name alone.
+#[test]
+fn unknown_types_of_a_known_group_are_told_apart_by_group() {
+    let text = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: deployers}
+rules:
+  - {apiGroups: [apps], resources: [deployments], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: odd}
+rules:
+  - {apiGroups: [batch], resources: [deployments], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: deployers}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: deployers}
+subjects: [{kind: User, name: dana}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: odd}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: odd}
+subjects: [{kind: User, name: otto}]
+"#;
+    table(
+        text,
+        false,
+        &[
+            (
+                "deployments in apps",
+                user("dana"),
+                res("create", "apps", "deployments", "", "", Some("shop")),
+                true,
+            ),
+            (
+                "deployments.batch is not apps' deployments",
+                user("dana"),
+                res("create", "batch", "deployments", "", "", Some("shop")),
+                false,
+            ),
+            (
+                "a rule naming deployments in batch",
+                user("otto"),
+                res("get", "batch", "deployments", "", "nightly", Some("shop")),
+                true,
+            ),
+            (
+                "nor is it apps' deployments",
+                user("otto"),
+                res("get", "apps", "deployments", "", "web", Some("shop")),
+                false,
+            ),
+        ],
+    );
+}

@@ -370,6 +370,19 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_type_of_a_known_group_keeps_its_group() {
+        let parsed = parse_target("deployments.batch");
+        assert_eq!(
+            resource("deployments.batch"),
+            owned("batch", "deployments", "")
+        );
+        assert!(parsed
+            .warning
+            .is_some_and(|w| w.contains("'deployments' in group 'batch'")));
+        assert!(!is_cluster_scoped("batch", "deployments"));
+    }
+
+    #[test]
     fn resource_version_group_drops_the_version() {
         assert_eq!(
             resource("deployments.v1.apps"),

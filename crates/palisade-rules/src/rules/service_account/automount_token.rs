@@ -1,3 +1,6 @@
+use std::collections::HashSet;
+
+use palisade_analysis::rbac::SubjectKind;
 use palisade_analysis::Inventory;
 use palisade_model::Severity;
 
@@ -16,6 +19,9 @@ rule! {
     /// A pod that sets `automountServiceAccountToken: true` itself (even over its
     /// ServiceAccount's `false`) made a decision rather than missed a default: it is reported
     /// at low severity, so the decision is reviewed without drowning the oversights.
+    ///
+    /// A pod whose account the input binds to a Role or ClusterRole calls the API and needs
+    /// its token: not reported (what the account may do is the RBAC rules' to judge).
     ///
     /// A pod that runs as its namespace's `default` account and mounts its token is one
     /// finding of this rule, with `PAL-SA-002` (default account used) listed with it: one pod
@@ -62,7 +68,21 @@ rule! {
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let rbac = &inventory.rbac;
+    // Accounts the input binds to a role: their pods call the API, and need the token.
+    let bound: HashSet<(&str, &str)> = rbac
+        .policy
+        .input_bindings()
+        .flat_map(|binding| &binding.subjects)
+        .filter(|(subject, _)| subject.kind == SubjectKind::ServiceAccount)
+        .filter_map(|(subject, _)| Some((subject.namespace.as_deref()?, subject.name.as_str())))
+        .collect();
     for workload in &rbac.workloads {
+        if bound.contains(&(
+            workload.namespace.as_str(),
+            workload.service_account.as_str(),
+        )) {
+            continue;
+        }
         let account = rbac.service_account(&workload.namespace, &workload.service_account);
         let message = match (&workload.automount, account.and_then(|a| a.automount.as_ref())) {
             // The pod asks for the token itself: a decision, reported at low severity so it is
