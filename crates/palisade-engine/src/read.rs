@@ -294,26 +294,35 @@ pub fn dedup_inputs(inputs: Vec<Input>) -> Vec<Input> {
 }
 
 /// What an analysis reads otherwise than the API server would (it would refuse it), located:
-/// a ClusterRole's malformed aggregation selectors.
+/// a ClusterRole's malformed aggregation selectors; and a network policy of a kind the
+/// NetworkPolicy engine does not evaluate, which it leaves out.
 pub(crate) fn analysis_warnings(object: &palisade_model::Object) -> Vec<LoadError> {
-    palisade_analysis::rbac::aggregation_problems(object)
+    let origin = object.origin.as_ref();
+    let at = |pos: palisade_model::Pos, message: String| LoadError {
+        file: origin.map_or_else(|| object.reference.display_name(), |o| o.file.to_string()),
+        document: origin.map(|o| o.document),
+        line: origin.map(|_| pos.line),
+        column: origin.map(|_| pos.column),
+        message,
+    };
+    let mut warnings: Vec<LoadError> = palisade_analysis::rbac::aggregation_problems(object)
         .into_iter()
         .map(|(path, message)| {
             let (pos, _) = path.locate(&object.root);
-            let origin = object.origin.as_ref();
-            LoadError {
-                file: origin.map_or_else(|| object.reference.display_name(), |o| o.file.to_string()),
-                document: origin.map(|o| o.document),
-                line: origin.map(|_| pos.line),
-                column: origin.map(|_| pos.column),
-                message: format!(
+            at(
+                pos,
+                format!(
                     "{}: `{}`: {message}: the API server would refuse this ClusterRole; its aggregation is read as far as it can be (a selector that cannot be read selects every labelled ClusterRole), which may overstate what it grants",
                     object.reference.display_name(),
                     path.as_str()
                 ),
-            }
+            )
         })
-        .collect()
+        .collect();
+    warnings.extend(
+        palisade_analysis::netpol::unevaluated(object).map(|message| at(object.root.pos, message)),
+    );
+    warnings
 }
 
 #[cfg(test)]

@@ -900,3 +900,45 @@ fn quarantine_refuses_host_network_pods_and_warns_of_a_rival_at_priority_zero() 
         "{stderr}"
     );
 }
+
+const CALICO_POLICY: &str = "apiVersion: crd.projectcalico.org/v1
+kind: GlobalNetworkPolicy
+metadata:
+  name: deny-egress-to-metadata
+spec:
+  selector: all()
+  types: [Egress]
+  egress:
+    - action: Deny
+      destination:
+        nets: [169.254.169.254/32]
+";
+
+#[test]
+fn policy_kinds_that_are_not_evaluated_are_named_never_ignored_in_silence() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("calico.yaml"), CALICO_POLICY).expect("write");
+    // The analysis commands say it on stderr...
+    let output = netpol(&["matrix"], &[&example(), dir.path()]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        stderr.contains("GlobalNetworkPolicy deny-egress-to-metadata: a Calico cluster-wide policy, which Palisade does not evaluate"),
+        "{stderr}"
+    );
+    // ... and a scan lists it among its warnings, with its place.
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args(["scan", "--no-config", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("a Calico cluster-wide policy"))
+            && w["line"] == 1),
+        "{warnings:#?}"
+    );
+}

@@ -22,6 +22,7 @@ pub mod generate;
 mod matrix;
 mod model;
 pub mod ports;
+mod unevaluated;
 pub mod validate;
 
 pub use admin::{Action, AdminPeer, AdminPolicy, AdminRule, AdminTier, Subject};
@@ -35,6 +36,7 @@ use palisade_model::{FieldPath, Object};
 
 use crate::selector::LabelSelector;
 pub use ports::{PortRange, PortSet};
+pub use unevaluated::unevaluated;
 
 /// Whether an `ipBlock` (or Cilium CIDR set) holds the whole of `cidr`: inside the block and
 /// outside every exception.
