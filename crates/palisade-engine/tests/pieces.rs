@@ -338,12 +338,9 @@ spec:
           image: ghost:5.80.0
 "#;
 
-/// The files the missing-ingress-default-deny rule points at, scanning `paths`.
-fn missing_default_deny(
-    paths: &[&std::path::Path],
-    default_namespace: Option<&str>,
-) -> Vec<String> {
-    let outcome = palisade_engine::run(
+/// A scan of `paths`, objects that name no namespace applied to `default_namespace` if given.
+fn scan_paths(paths: &[&std::path::Path], default_namespace: Option<&str>) -> Report {
+    palisade_engine::run(
         &pipeline(),
         ScanRequest {
             paths: paths
@@ -359,9 +356,16 @@ fn missing_default_deny(
             keep: Keep::default(),
             progress: &Quiet,
         },
-    );
-    let mut files: Vec<String> = outcome
-        .report
+    )
+    .report
+}
+
+/// The files the missing-ingress-default-deny rule points at, scanning `paths`.
+fn missing_default_deny(
+    paths: &[&std::path::Path],
+    default_namespace: Option<&str>,
+) -> Vec<String> {
+    let mut files: Vec<String> = scan_paths(paths, default_namespace)
         .findings
         .iter()
         .filter(|f| f.rule.code == "PAL-NET-001")
@@ -437,25 +441,7 @@ spec:
 
 /// The severity and message of each finding of `code`, scanning `paths`.
 fn findings_of(paths: &[&std::path::Path], code: &str) -> Vec<(Severity, String)> {
-    let outcome = palisade_engine::run(
-        &pipeline(),
-        ScanRequest {
-            paths: paths
-                .iter()
-                .map(|p| p.to_string_lossy().into_owned())
-                .collect(),
-            more_inputs: Vec::new(),
-            default_namespace: None,
-            extras: Default::default(),
-            errors: Vec::new(),
-            rendered_from: &|_| false,
-            relocate: &|_| {},
-            keep: Keep::default(),
-            progress: &Quiet,
-        },
-    );
-    outcome
-        .report
+    scan_paths(paths, None)
         .findings
         .iter()
         .filter(|f| f.rule.code == code)

@@ -263,6 +263,21 @@ pub struct PodMaker {
     pub maker: String,
 }
 
+impl PodMaker {
+    /// `object` (a CRD, or a custom resource of `namespace`) as what may make pods.
+    fn of(object: &Object, namespace: Option<String>) -> Self {
+        PodMaker {
+            namespace,
+            project: object.project().cloned(),
+            file: object
+                .origin
+                .as_ref()
+                .map(|o| std::sync::Arc::clone(&o.file)),
+            maker: format!("the operator of {}", object.reference.display_name()),
+        }
+    }
+}
+
 impl Network {
     /// Takes the object if it is a NetworkPolicy, a Namespace or carries pods.
     pub fn add(&mut self, object: &Object) {
@@ -302,28 +317,13 @@ impl Network {
         } else if object.kind() == "CustomResourceDefinition" {
             // An operator ships its CRDs; the pods it makes for them run wherever it is told,
             // but only its own project's policies are written with them in mind.
-            self.pod_makers.push(PodMaker {
-                namespace: None,
-                project: object.project().cloned(),
-                file: object
-                    .origin
-                    .as_ref()
-                    .map(|o| std::sync::Arc::clone(&o.file)),
-                maker: format!("the operator of {}", object.reference.display_name()),
-            });
+            self.pod_makers.push(PodMaker::of(object, None));
         } else if let Some(namespace) = &object.reference.namespace {
             let custom = palisade_model::kinds::status(object.group(), object.kind())
                 == palisade_model::kinds::KindStatus::Custom;
             if custom {
-                self.pod_makers.push(PodMaker {
-                    namespace: Some(namespace.clone()),
-                    project: object.project().cloned(),
-                    file: object
-                        .origin
-                        .as_ref()
-                        .map(|o| std::sync::Arc::clone(&o.file)),
-                    maker: format!("the operator of {}", object.reference.display_name()),
-                });
+                self.pod_makers
+                    .push(PodMaker::of(object, Some(namespace.clone())));
             }
         }
     }
