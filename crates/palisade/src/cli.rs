@@ -1075,7 +1075,7 @@ pub struct ScanArgs {
     /// it they go to `default`, each project its own: every PATH given, and each directory
     /// below one holding a kustomization.yaml (its `namespace` when it sets one), Chart.yaml
     /// or .git, so that two projects' manifests are never judged as one namespace.
-    #[arg(long, value_name = "NS", conflicts_with = "cluster")]
+    #[arg(long, value_name = "NS", conflicts_with = "cluster", value_parser = parse_namespace)]
     pub default_namespace: Option<String>,
 }
 
@@ -1345,6 +1345,24 @@ fn parse_level(s: &str) -> Result<Level, String> {
 
 fn parse_version(s: &str) -> Result<Version, String> {
     s.parse()
+}
+
+/// A namespace name as the API server accepts it: an RFC 1123 label (lowercase letters,
+/// digits and `-`, starting and ending with a letter or digit, at most 63 characters).
+fn parse_namespace(s: &str) -> Result<String, String> {
+    let valid = !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if valid {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a namespace name (lowercase letters, digits and `-`, starting and ending with a letter or digit, at most 63 characters)"
+        ))
+    }
 }
 
 fn parse_date(s: &str) -> Result<palisade_model::Date, String> {

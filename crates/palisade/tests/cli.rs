@@ -1244,4 +1244,12 @@ fn namespace_less_projects_are_told_apart_unless_a_default_namespace_joins_them(
     );
     // Applied to one namespace, the shop's policy isolates the blog's pods too.
     assert!(missing_default_deny(&["--default-namespace", "team"]).is_empty());
+    // A name the API server would refuse is a usage error, before anything is read.
+    let output = palisade()
+        .args(["scan", "--default-namespace", "Team_A"])
+        .arg(&shop)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`Team_A` is not a namespace name"));
 }

@@ -435,6 +435,15 @@ fn write_below(root: &Path, path: &str, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
+/// `palisade node` on `root` with the anonymous-kubelet rule alone, which must find something:
+/// the report and the places of its findings.
+fn anonymous_kubelets(root: &Path) -> (Value, Vec<String>) {
+    let (report, code, stderr) = scan(root, &["--select", "PAL-KUBELET-001"]);
+    assert_eq!(code, 1, "{stderr}");
+    let places = findings(&report).iter().map(|f| place(f, root)).collect();
+    (report, places)
+}
+
 #[test]
 fn a_kubelet_without_flags_or_config_file_is_judged_on_its_defaults() {
     let root = tempfile::tempdir().expect("tempdir");
@@ -443,12 +452,7 @@ fn a_kubelet_without_flags_or_config_file_is_judged_on_its_defaults() {
         "etc/systemd/system/kubelet.service",
         "[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\n",
     );
-    let (report, code, stderr) = scan(root.path(), &["--select", "PAL-KUBELET-001"]);
-    assert_eq!(code, 1, "{stderr}");
-    let places: Vec<String> = findings(&report)
-        .iter()
-        .map(|f| place(f, root.path()))
-        .collect();
+    let (report, places) = anonymous_kubelets(root.path());
     assert_eq!(
         places,
         vec!["PAL-KUBELET-001 /etc/systemd/system/kubelet.service:2:1"]
@@ -476,12 +480,7 @@ fn a_kubelet_config_file_without_kind_is_read_as_one_with_a_warning() {
         "var/lib/kubelet/config.yaml",
         "# written by hand, without apiVersion and kind\nauthentication:\n  anonymous:\n    enabled: true\n",
     );
-    let (report, code, stderr) = scan(root.path(), &["--select", "PAL-KUBELET-001"]);
-    assert_eq!(code, 1, "{stderr}");
-    let places: Vec<String> = findings(&report)
-        .iter()
-        .map(|f| place(f, root.path()))
-        .collect();
+    let (report, places) = anonymous_kubelets(root.path());
     assert_eq!(
         places,
         vec!["PAL-KUBELET-001 /var/lib/kubelet/config.yaml:4:5"]

@@ -141,7 +141,11 @@ impl AuditDetector for Privileged {
             return Vec::new();
         };
         let root = self.root_of((namespace.clone(), owner_kind, owner_name));
-        self.made_for.insert(this, root.clone());
+        // Only what can own pods is remembered (a Deployment's ReplicaSet, a CronJob's Job):
+        // a log of millions of pods must not grow this map.
+        if this.1 != "Pod" {
+            self.made_for.insert(this, root.clone());
+        }
         let Some(first) = violations.first() else {
             return Vec::new();
         };
