@@ -8,6 +8,7 @@
 //!   turns its registration from `Ignore` to `Fail`.
 
 pub mod arm;
+pub mod backlog;
 pub mod certs;
 mod cluster_view;
 pub mod guard;

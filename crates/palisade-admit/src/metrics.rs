@@ -76,7 +76,7 @@ impl Metrics {
         family(
             "palisade_admission_reviews_total",
             "counter",
-            "Admission reviews answered, by outcome (allowed, denied, warned, audited, skipped) and kind.",
+            "Admission reviews answered, by outcome (allowed, denied, warned, audited, skipped; timeout: past the deadline, shed: refused at once while too busy) and kind.",
         );
         for ((outcome, kind), n) in &c.reviews {
             let _ = writeln!(

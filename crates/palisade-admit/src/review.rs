@@ -457,6 +457,17 @@ pub fn out_of_time(uid: &str, deadline: std::time::Duration) -> Json {
     answer(uid, false, Some(&message), &[], None)
 }
 
+/// The answer to a review refused unjudged because `ahead` reviews were waiting and it would
+/// not have been judged within `deadline`: a denial, as `failurePolicy: Fail` would give, but
+/// at once, so the API server is not held until its timeout.
+pub fn too_busy(uid: &str, ahead: usize, deadline: std::time::Duration) -> Json {
+    let message = format!(
+        "palisade: too busy to judge this object within {} s ({ahead} reviews ahead of it); denied without a verdict, as failurePolicy: Fail would; retry shortly",
+        deadline.as_secs_f64()
+    );
+    answer(uid, false, Some(&message), &[], None)
+}
+
 fn answer(
     uid: &str,
     allowed: bool,

@@ -18,6 +18,7 @@ use axum::Router;
 use palisade_engine::config::{self, AdmissionMode};
 use palisade_engine::{build_pipeline, Overrides};
 
+use crate::backlog::Backlog;
 use crate::cluster_view::RbacView;
 use crate::guard::{ConnectionLimits, Guard};
 use crate::metrics::Metrics;
@@ -160,6 +161,8 @@ pub struct AppState {
     /// Reviews judged at once, on the blocking pool: a flood of costly objects waits here
     /// rather than taking every thread.
     judging: Arc<tokio::sync::Semaphore>,
+    /// The reviews taken for judging: one that would wait past its deadline is refused at once.
+    backlog: Arc<Backlog>,
     /// How long a request body may take to arrive.
     body_timeout: Duration,
 }
@@ -177,30 +180,31 @@ impl AppState {
 
     /// [`AppState::new`] with another deadline per review.
     pub fn with_deadline(judge: Judge, deadline: Duration) -> Arc<AppState> {
+        Arc::new(AppState::alone(judge, deadline))
+    }
+
+    /// [`AppState::new`] that keeps every review's time in the handler, for [`AppState::samples`].
+    pub fn sampled(judge: Judge) -> Arc<AppState> {
         Arc::new(AppState {
+            samples: Some(std::sync::Mutex::new(Vec::new())),
+            ..AppState::alone(judge, DEFAULT_DEADLINE)
+        })
+    }
+
+    /// State without a cluster, ready at once.
+    fn alone(judge: Judge, deadline: Duration) -> AppState {
+        let slots = judging_slots();
+        AppState {
             judge: RwLock::new(Arc::new(judge)),
             metrics: Metrics::default(),
             cluster: None,
             ready: AtomicBool::new(true),
             samples: None,
             deadline,
-            judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
+            judging: Arc::new(tokio::sync::Semaphore::new(slots)),
+            backlog: Backlog::new(slots),
             body_timeout: ConnectionLimits::default().body,
-        })
-    }
-
-    /// [`AppState::new`] that keeps every review's time in the handler, for [`AppState::samples`].
-    pub fn sampled(judge: Judge) -> Arc<AppState> {
-        Arc::new(AppState {
-            judge: RwLock::new(Arc::new(judge)),
-            metrics: Metrics::default(),
-            cluster: None,
-            ready: AtomicBool::new(true),
-            samples: Some(std::sync::Mutex::new(Vec::new())),
-            deadline: DEFAULT_DEADLINE,
-            judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
-            body_timeout: ConnectionLimits::default().body,
-        })
+        }
     }
 
     /// The times kept so far (empty unless built with [`AppState::sampled`]).
@@ -243,11 +247,14 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    let mut text = state.metrics.render();
+    text.push_str(&format!(
+        "# HELP palisade_admission_reviews_in_flight Reviews taken and not yet judged (judged now or waiting for a slot).\n\
+         # TYPE palisade_admission_reviews_in_flight gauge\n\
+         palisade_admission_reviews_in_flight {}\n",
+        state.backlog.taken()
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
@@ -285,17 +292,36 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
     // Judged on the blocking pool, a few at a time, within the deadline: the async workers
     // stay free for health checks and other reviews whatever one object costs.
     let uid = review_uid(&bytes);
+    let ticket = match state
+        .backlog
+        .take(state.deadline.saturating_sub(started.elapsed()))
+    {
+        Ok(ticket) => ticket,
+        Err(busy) => {
+            state
+                .metrics
+                .review("shed", "other", &[], started.elapsed());
+            return unjudged(&state, uid, |uid| {
+                crate::review::too_busy(uid, busy.ahead, state.deadline)
+            });
+        }
+    };
     let deadline = tokio::time::Instant::now() + state.deadline;
     let judged = async {
         let permit = Arc::clone(&state.judging).acquire_owned().await.ok()?;
         let task_state = Arc::clone(&state);
         let task = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            // Held until judging ends, even when the answer has gone out at the deadline: the
+            // backlog counts the work the slots still do.
+            let _held = (permit, ticket);
+            let judging = Instant::now();
             let cluster = task_state
                 .cluster
                 .as_deref()
                 .map(|view| view as &dyn crate::review::ClusterView);
-            judge.review_in(&bytes, &|ns| task_state.mode_of(ns), cluster)
+            let verdict = judge.review_in(&bytes, &|ns| task_state.mode_of(ns), cluster);
+            task_state.backlog.judged(judging.elapsed());
+            verdict
         });
         task.await.ok()
     };
@@ -325,12 +351,25 @@ async fn validate(State(state): State<Arc<AppState>>, body: Body) -> Response {
             state
                 .metrics
                 .review("timeout", "other", &[], started.elapsed());
-            let Some(uid) = uid else {
-                state.metrics.bad_request(400);
-                return (StatusCode::BAD_REQUEST, "palisade: not an AdmissionReview")
-                    .into_response();
-            };
-            axum::Json(crate::review::out_of_time(&uid, state.deadline)).into_response()
+            unjudged(&state, uid, |uid| {
+                crate::review::out_of_time(uid, state.deadline)
+            })
+        }
+    }
+}
+
+/// The answer to a review that was not judged: `answer` for its uid, or 400 when the body is
+/// no AdmissionReview (there is no uid to answer).
+fn unjudged(
+    state: &AppState,
+    uid: Option<String>,
+    answer: impl FnOnce(&str) -> serde_json::Value,
+) -> Response {
+    match uid {
+        Some(uid) => axum::Json(answer(&uid)).into_response(),
+        None => {
+            state.metrics.bad_request(400);
+            (StatusCode::BAD_REQUEST, "palisade: not an AdmissionReview").into_response()
         }
     }
 }
@@ -396,6 +435,19 @@ pub fn run(options: ServeOptions) -> Result<(), ServeError> {
 
 /// Runs the webhook until SIGTERM or Ctrl-C, then drains in-flight requests.
 pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
+    serve_until(options, stop_signal()).await
+}
+
+/// How long in-flight requests may take to finish once told to stop: below the pod's default
+/// `terminationGracePeriodSeconds` (30), so the kubelet does not kill what is being answered.
+pub const DRAIN: Duration = Duration::from_secs(25);
+
+/// [`serve`] until `stop` completes: then no new connection is accepted, each open one is
+/// told to close (HTTP/2 GOAWAY) and the requests in flight are answered, for [`DRAIN`] at most.
+pub async fn serve_until(
+    options: ServeOptions,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     // One crypto provider for the whole process (a second one would panic at the first TLS use).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let judge = load_judge(options.config.as_deref(), &options.flags, options.mode)?;
@@ -418,14 +470,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         (None, _) => None,
     };
     let state = Arc::new(AppState {
-        judge: RwLock::new(Arc::new(judge)),
-        metrics: Metrics::default(),
         ready: AtomicBool::new(cluster.is_none()),
         cluster,
-        samples: None,
-        deadline: options.deadline,
-        judging: Arc::new(tokio::sync::Semaphore::new(judging_slots())),
         body_timeout: options.limits.body,
+        ..AppState::alone(judge, options.deadline)
     });
     let handle = axum_server::Handle::new();
     if let Some(view) = state.cluster.clone() {
@@ -449,9 +497,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     ));
     let shutdown = handle.clone();
     tokio::spawn(async move {
-        stop_signal().await;
+        stop.await;
         eprintln!("palisade admit: stopping; finishing requests in flight");
-        shutdown.graceful_shutdown(Some(Duration::from_secs(25)));
+        shutdown.graceful_shutdown(Some(DRAIN));
     });
     eprintln!("palisade admit: listening on https://{}", options.listen);
     let counting = Arc::clone(&state);

@@ -3,107 +3,16 @@
 //! limit on HTTP/1.1 and HTTP/2, clients without the API server's certificate, and an object
 //! that costs far more to judge than the deadline allows while health checks go on.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use palisade_admit::guard::ConnectionLimits;
-use palisade_admit::server::{serve, ServeOptions};
-use palisade_engine::Overrides;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 
-const LIMITS: ConnectionLimits = ConnectionLimits {
-    max_connections: 8,
-    // Longer than the body's timeout, as by default: a stalled body gets its 408 first.
-    idle: Duration::from_secs(2),
-    headers: Duration::from_secs(1),
-    body: Duration::from_secs(1),
-};
+mod common;
 
-struct Server {
-    addr: SocketAddr,
-    ca: String,
-    dir: tempfile::TempDir,
-}
-
-/// A server for 127.0.0.1; with `client_ca` (PEM), it serves only clients that CA signed.
-fn start(client_ca: Option<&str>) -> Server {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().expect("tempdir");
-    palisade_admit::certs::write(dir.path(), &["127.0.0.1".to_string()]).expect("certs");
-    let ca = std::fs::read_to_string(dir.path().join("ca.crt")).expect("ca");
-    let addr: SocketAddr = format!("127.0.0.1:{}", palisade_testkit::free_port())
-        .parse()
-        .expect("address");
-    let options = ServeOptions {
-        listen: addr,
-        tls_cert: dir.path().join("tls.crt"),
-        tls_key: dir.path().join("tls.key"),
-        config: None,
-        flags: Overrides::default(),
-        mode: None,
-        cluster: None,
-        reload_every: Duration::from_secs(60),
-        deadline: Duration::from_millis(500),
-        limits: LIMITS,
-        client_ca: client_ca.map(|pem| {
-            let path = dir.path().join("client-ca.crt");
-            std::fs::write(&path, pem).expect("client CA");
-            path
-        }),
-        arm: None,
-    };
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let _ = runtime.block_on(serve(options));
-    });
-    let started = Instant::now();
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the server starts"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server { addr, ca, dir }
-}
-
-fn client_config(ca: &str, alpn: &[&[u8]], identity: Option<&Path>) -> rustls::ClientConfig {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
-        roots.add(cert.expect("pem")).expect("root");
-    }
-    let builder = rustls::ClientConfig::builder().with_root_certificates(roots);
-    let mut config = match identity {
-        None => builder.with_no_client_auth(),
-        Some(dir) => {
-            let chain: Vec<CertificateDer<'static>> =
-                CertificateDer::pem_file_iter(dir.join("client.crt"))
-                    .expect("client cert")
-                    .collect::<Result<_, _>>()
-                    .expect("pem");
-            let key = PrivateKeyDer::from_pem_file(dir.join("client.key")).expect("client key");
-            builder
-                .with_client_auth_cert(chain, key)
-                .expect("client auth")
-        }
-    };
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    config
-}
-
-async fn tls(server: &Server, alpn: &[&[u8]]) -> std::io::Result<TlsStream<TcpStream>> {
-    let connector =
-        tokio_rustls::TlsConnector::from(Arc::new(client_config(&server.ca, alpn, None)));
-    let tcp = TcpStream::connect(server.addr).await?;
-    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
-    connector.connect(name, tcp).await
-}
+use common::{client_config, get, post_review, privileged_pod_review, start, tls, LIMITS};
 
 /// Whether the peer closes the stream (EOF or error) within `within`.
 async fn closed_within<S: tokio::io::AsyncRead + Unpin>(stream: &mut S, within: Duration) -> bool {
@@ -115,15 +24,6 @@ async fn closed_within<S: tokio::io::AsyncRead + Unpin>(stream: &mut S, within: 
             Ok(Ok(_)) => continue,
         }
     }
-}
-
-async fn get(server: &Server, path: &str) -> Option<String> {
-    let mut stream = tls(server, &[b"http/1.1"]).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.ok()?;
-    Some(answer)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,61 +93,23 @@ async fn bodies_over_the_limit_get_413_on_http1_and_http2() {
     let _ = stream.read_to_string(&mut answer).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.80}");
     // HTTP/2
-    let stream = tls(&server, &[b"h2"]).await.expect("tls");
-    let (client, connection) = h2::client::handshake(stream).await.expect("h2");
-    tokio::spawn(connection);
-    let mut client = client.ready().await.expect("ready");
-    let request = http::Request::post("https://127.0.0.1/validate")
-        .header("content-type", "application/json")
-        .body(())
-        .expect("request");
-    let (response, mut send) = client.send_request(request, false).expect("send");
-    send.reserve_capacity(body.len());
-    let mut rest: &[u8] = &body;
-    while !rest.is_empty() {
-        let capacity = std::future::poll_fn(|cx| send.poll_capacity(cx))
-            .await
-            .expect("capacity")
-            .expect("capacity");
-        let (chunk, tail) = rest.split_at(capacity.min(rest.len()));
-        send.send_data(bytes::Bytes::copy_from_slice(chunk), tail.is_empty())
-            .expect("data");
-        rest = tail;
-    }
-    let response = response.await.expect("an answer, not a reset stream");
-    assert_eq!(response.status(), 413);
+    let client = common::h2_client(&server).await;
+    let (status, _) = common::post_review_h2(&client, bytes::Bytes::from(body))
+        .await
+        .expect("an answer, not a reset stream");
+    assert_eq!(status, 413);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_costly_object_is_answered_at_the_deadline_while_health_checks_go_on() {
     let server = start(None);
     // 5,000 containers (550 KB): minutes of judging before folding was linear.
-    let containers: Vec<String> = (0..5000)
-        .map(|i| format!(r#"{{"name":"c{i}","image":"registry.example.com/c:1","securityContext":{{"privileged":true}}}}"#))
-        .collect();
-    let review = format!(
-        r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{"uid":"big","kind":{{"group":"","version":"v1","kind":"Pod"}},"namespace":"shop","operation":"CREATE","object":{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"big"}},"spec":{{"containers":[{}]}}}}}}}}"#,
-        containers.join(",")
-    );
+    let review = privileged_pod_review("big", 5000);
     let started = Instant::now();
     let judging = {
-        let server_addr = server.addr;
-        let ca = server.ca.clone();
+        let endpoint = server.endpoint.clone();
         tokio::spawn(async move {
-            let server = Server {
-                addr: server_addr,
-                ca,
-                dir: tempfile::tempdir().expect("tempdir"),
-            };
-            let mut stream = tls(&server, &[b"http/1.1"]).await.expect("tls");
-            let head = format!(
-                "POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                review.len()
-            );
-            stream.write_all(head.as_bytes()).await.expect("head");
-            stream.write_all(review.as_bytes()).await.expect("body");
-            let mut answer = String::new();
-            let _ = stream.read_to_string(&mut answer).await;
+            let answer = post_review(&endpoint, &review).await;
             (answer, started.elapsed())
         })
     };
@@ -263,7 +125,6 @@ async fn a_costly_object_is_answered_at_the_deadline_while_health_checks_go_on()
     // Answered by the deadline (500 ms) or by a verdict before it; never after the API
     // server would have given up (5 s).
     assert!(took < Duration::from_secs(5), "{took:?}");
-    drop(server.dir);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -289,7 +150,7 @@ async fn with_a_client_ca_only_its_clients_are_served() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
 
-async fn healthz_as(server: &Server, identity: &Path) -> Option<String> {
+async fn healthz_as(server: &common::Endpoint, identity: &Path) -> Option<String> {
     let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(
         &server.ca,
         &[b"http/1.1"],
