@@ -240,93 +240,115 @@ pub fn read_events(
             }
         };
         summary.files += 1;
-        let mut stages = Stages::default();
-        let mut index = 0u32;
-        let mut emit = |event: AuditEvent, line: u32, index: &mut u32| {
-            if stages.keep(&event) {
-                *index += 1;
-                summary.events += 1;
-                sink(
-                    event,
-                    &At {
-                        file: Arc::clone(&name),
-                        line,
-                        index: *index,
+        read_log(
+            &name,
+            &mut *reader,
+            in_directory,
+            &mut summary,
+            &mut errors,
+            sink,
+        );
+    }
+    (summary, errors)
+}
+
+/// Reads one log (JSON lines, a pretty-printed event, a JSON array or an `EventList`) from
+/// `reader`, named `name` in errors, calling `sink` with each event; a log found in a
+/// directory (`in_directory`) whose first line is no audit event is skipped with a warning.
+pub fn read_log(
+    name: &Arc<str>,
+    reader: &mut dyn BufRead,
+    in_directory: bool,
+    summary: &mut ReadSummary,
+    errors: &mut Vec<LoadError>,
+    sink: &mut dyn FnMut(AuditEvent, &At),
+) {
+    let mut stages = Stages::default();
+    let mut index = 0u32;
+    let mut emit = |event: AuditEvent, line: u32, index: &mut u32| {
+        if stages.keep(&event) {
+            *index += 1;
+            summary.events += 1;
+            sink(
+                event,
+                &At {
+                    file: Arc::clone(name),
+                    line,
+                    index: *index,
+                },
+            );
+        }
+    };
+    let mut line = Vec::new();
+    let mut number = 0u32;
+    loop {
+        match skip_blank_lines(reader) {
+            Ok(skipped) => number = number.saturating_add(skipped),
+            Err(e) => {
+                errors.push(line_error(name, number + 1, format!("cannot read: {e}")));
+                break;
+            }
+        }
+        let read = next_line(reader, &mut line);
+        number += 1;
+        match read {
+            Err(e) => {
+                errors.push(line_error(name, number, format!("cannot read: {e}")));
+                break;
+            }
+            Ok(Ok(false)) => break,
+            Ok(Err(len)) => errors.push(line_error(
+                name,
+                number,
+                format!(
+                    "line of {len} bytes is longer than the {MAX_LINE_BYTES}-byte limit, skipped"
+                ),
+            )),
+            Ok(Ok(true)) => {
+                let Ok(text) = std::str::from_utf8(&line) else {
+                    errors.push(line_error(name, number, "not UTF-8, skipped".into()));
+                    continue;
+                };
+                let text = text.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                let first = number_is_first(&mut index);
+                if first && starts_document(text) {
+                    read_document(text, reader, name, number, errors, &mut |e| {
+                        emit(e, number, &mut index)
+                    });
+                    break;
+                }
+                // A file found in a log directory that does not start like an audit log is
+                // some other file kept there: skipped, with one warning.
+                let is_event =
+                    || AuditEvent::parse(text).is_ok_and(|e| e.not_an_audit_event(false).is_none());
+                if first && in_directory && !is_event() {
+                    summary.skipped.push(line_error(
+                        name,
+                        number,
+                        "not an audit log (its first line is no audit event), skipped".into(),
+                    ));
+                    break;
+                }
+                match AuditEvent::parse(text) {
+                    Ok(event) => match event.not_an_audit_event(false) {
+                        None => emit(event, number, &mut index),
+                        Some(why) => {
+                            errors.push(line_error(name, number, format!("{why}, skipped")))
+                        }
                     },
-                );
-            }
-        };
-        let mut line = Vec::new();
-        let mut number = 0u32;
-        loop {
-            match skip_blank_lines(&mut *reader) {
-                Ok(skipped) => number = number.saturating_add(skipped),
-                Err(e) => {
-                    errors.push(line_error(&name, number + 1, format!("cannot read: {e}")));
-                    break;
-                }
-            }
-            let read = next_line(&mut *reader, &mut line);
-            number += 1;
-            match read {
-                Err(e) => {
-                    errors.push(line_error(&name, number, format!("cannot read: {e}")));
-                    break;
-                }
-                Ok(Ok(false)) => break,
-                Ok(Err(len)) => errors.push(line_error(
-                    &name,
-                    number,
-                    format!("line of {len} bytes is longer than the {MAX_LINE_BYTES}-byte limit, skipped"),
-                )),
-                Ok(Ok(true)) => {
-                    let Ok(text) = std::str::from_utf8(&line) else {
-                        errors.push(line_error(&name, number, "not UTF-8, skipped".into()));
-                        continue;
-                    };
-                    let text = text.trim();
-                    if text.is_empty() {
-                        continue;
-                    }
-                    let first = number_is_first(&mut index);
-                    if first && starts_document(text) {
-                        read_document(text, &mut *reader, &name, number, &mut errors, &mut |e| {
-                            emit(e, number, &mut index)
-                        });
-                        break;
-                    }
-                    // A file found in a log directory that does not start like an audit log is
-                    // some other file kept there: skipped, with one warning.
-                    let is_event = || {
-                        AuditEvent::parse(text).is_ok_and(|e| e.not_an_audit_event(false).is_none())
-                    };
-                    if first && in_directory && !is_event() {
-                        summary.skipped.push(line_error(
-                            &name,
-                            number,
-                            "not an audit log (its first line is no audit event), skipped".into(),
-                        ));
-                        break;
-                    }
-                    match AuditEvent::parse(text) {
-                        Ok(event) => match event.not_an_audit_event(false) {
-                            None => emit(event, number, &mut index),
-                            Some(why) => {
-                                errors.push(line_error(&name, number, format!("{why}, skipped")))
-                            }
-                        },
-                        // serde_json's messages name positions, never the text.
-                        Err(e) => errors.push(line_error(
-                            &name,
-                            number,
-                            format!("not an audit event ({e}), skipped"),
-                        )),
-                    }
+                    // serde_json's messages name positions, never the text.
+                    Err(e) => errors.push(line_error(
+                        name,
+                        number,
+                        format!("not an audit event ({e}), skipped"),
+                    )),
                 }
             }
         }
     }
-    (summary, errors)
 }
 
 /// Whether nothing has been read from the file yet (an `EventList` must come first).
