@@ -12,6 +12,7 @@ mod evaluate;
 pub mod lease;
 pub mod manifests;
 pub mod reports;
+mod retry;
 mod run;
 pub mod watch;
 

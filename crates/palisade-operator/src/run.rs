@@ -64,6 +64,8 @@ struct Metrics {
     synced: AtomicBool,
     last_evaluation_micros: AtomicU64,
     config_reloads: AtomicU64,
+    /// Kinds listed again after their first list (shared with the watches' state).
+    relists: Arc<AtomicU64>,
     findings: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -80,6 +82,7 @@ impl Metrics {
              # HELP palisade_operator_leader Whether this replica writes reports.\n# TYPE palisade_operator_leader gauge\npalisade_operator_leader {}\n\
              # HELP palisade_operator_synced Whether the reports say what the last evaluation found.\n# TYPE palisade_operator_synced gauge\npalisade_operator_synced {}\n\
              # HELP palisade_operator_config_reloads_total Times the config file changed and was loaded.\n# TYPE palisade_operator_config_reloads_total counter\npalisade_operator_config_reloads_total {}\n\
+             # HELP palisade_operator_relists_total Kinds listed again because their watch could not resume (410 Gone, a restarted API server).\n# TYPE palisade_operator_relists_total counter\npalisade_operator_relists_total {}\n\
              # HELP palisade_operator_findings Unsuppressed findings by severity.\n# TYPE palisade_operator_findings gauge\n",
             get(&self.objects),
             get(&self.evaluations),
@@ -90,6 +93,7 @@ impl Metrics {
             u8::from(self.leader.load(Ordering::Relaxed)),
             u8::from(self.synced.load(Ordering::Relaxed)),
             get(&self.config_reloads),
+            get(&self.relists),
         );
         if let Ok(findings) = self.findings.lock() {
             for (severity, n) in findings.iter() {
@@ -157,7 +161,10 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         errors.api_errors.fetch_add(1, Ordering::Relaxed);
         eprintln!("palisade operator: watching in `{context_for_errors}`: {message}");
     });
-    let state: Shared = Default::default();
+    let state: Shared = Arc::new(Mutex::new(watch::State {
+        relists: Arc::clone(&metrics.relists),
+        ..Default::default()
+    }));
     let watched = watch::start(&client, Arc::clone(&state), changed_tx, on_error).await?;
     // Every kind listed once before the first evaluation: reports never show a half-read cluster.
     loop {
@@ -205,6 +212,8 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
     let mut evaluator = Evaluator::default();
     let mut stop = tokio::spawn(stop_signal());
     let mut pending = true;
+    let mut write_backoff =
+        crate::retry::WriteBackoff::new(Duration::from_secs(1), Duration::from_secs(8));
     let mut last_evaluation = Instant::now();
     loop {
         tokio::select! {
@@ -304,7 +313,10 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         // Still leading after the evaluation (the lease task may have lost the lease meanwhile).
         if leading && *leading_rx.borrow() {
             match writer.write(&evaluation, &evaluator, &metrics).await {
-                Ok(()) => metrics.synced.store(true, Ordering::Relaxed),
+                Ok(()) => {
+                    write_backoff.succeeded();
+                    metrics.synced.store(true, Ordering::Relaxed);
+                }
                 Err(e) => {
                     metrics.api_errors.fetch_add(1, Ordering::Relaxed);
                     eprintln!("palisade operator: writing reports: {e}");
@@ -312,9 +324,9 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
                     // written next time.
                     writer.seeded = false;
                     pending = true;
-                    // Exponential backoff would be finer; a pause keeps a failing API server
-                    // from being hammered.
-                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    // Less and less often while it fails (the client has already retried
+                    // throttling with the server's Retry-After).
+                    tokio::time::sleep(write_backoff.failed()).await;
                 }
             }
         }

@@ -43,6 +43,10 @@ pub struct State {
     /// Namespaces (`""` for cluster-scoped objects) with an object added, changed or deleted
     /// since the last evaluation.
     pub dirty: HashSet<String>,
+    /// Lists after a kind's first: a watch that could not resume (410 Gone after etcd
+    /// compacted, an API server restart) lists again; objects whose resourceVersion did not
+    /// change are not taken for changes, so a relist alone writes nothing.
+    pub relists: Arc<std::sync::atomic::AtomicU64>,
 }
 
 pub type Shared = Arc<Mutex<State>>;
@@ -51,6 +55,27 @@ pub type Shared = Arc<Mutex<State>>;
 /// held whole (raw, then decoded) while its objects are converted: 500 pods a page, the
 /// client's default, held tens of megabytes per kind at the operator's peak.
 const LIST_PAGE: u32 = 100;
+
+/// How a failed watch retries: from 250 ms, doubling to 5 s at most, jittered, back to the
+/// start after a minute without failures. kube's default climbs to 30 s and stays high for two
+/// minutes, so after an API server restart a fix could wait that long to show; 5 s keeps the
+/// operator's reports within seconds of a recovered server, while every watch of a server that
+/// is down asks once per few seconds, spread by the jitter, instead of all at once.
+/// Throttling (429 from API Priority and Fairness, 503) is retried by the client itself
+/// first, honouring `Retry-After`.
+fn watch_backoff() -> kube::runtime::utils::ResetTimerBackoff<watcher::ExponentialBackoff> {
+    kube::runtime::utils::ResetTimerBackoff::new(
+        watcher::ExponentialBackoff::from(
+            backon::ExponentialBuilder::new()
+                .with_min_delay(std::time::Duration::from_millis(250))
+                .with_max_delay(std::time::Duration::from_secs(5))
+                .with_factor(2.0)
+                .with_jitter()
+                .without_max_times(),
+        ),
+        std::time::Duration::from_secs(60),
+    )
+}
 
 fn convert(
     resource: &ApiResource,
@@ -179,7 +204,11 @@ fn apply(
                     keep
                 });
             }
-            state.synced.insert(resource.plural.clone());
+            if !state.synced.insert(resource.plural.clone()) {
+                state
+                    .relists
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
 }
@@ -236,7 +265,7 @@ pub async fn start(
             let config = watcher::Config::default()
                 .page_size(LIST_PAGE)
                 .fields(&format!("type={secret_type}"));
-            let stream = watcher(api, config).default_backoff().map(|event| {
+            let stream = watcher(api, config).backoff(watch_backoff()).map(|event| {
                 event.map(|event| {
                     map_event(event, |o| {
                         serde_json::json!({ "metadata": serde_json::to_value(&o.metadata).unwrap_or_default() })
@@ -247,7 +276,7 @@ pub async fn start(
         } else {
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
             let stream = watcher(api, watcher::Config::default().page_size(LIST_PAGE))
-                .default_backoff()
+                .backoff(watch_backoff())
                 .map(|event| {
                     event.map(|event| {
                         map_event(event, |o| serde_json::to_value(&o).unwrap_or_default())

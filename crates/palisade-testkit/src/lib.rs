@@ -373,6 +373,37 @@ impl TestCluster {
         &self.dir
     }
 
+    /// Kills a component of the control plane (`"apiserver"` or `"etcd"`) as a crash would
+    /// (SIGKILL) and keeps it down until [`TestCluster::bring_up`]; returns once it is gone.
+    pub fn take_down(&self, component: &str) {
+        std::fs::write(self.dir.join(format!("{component}.down")), b"")
+            .unwrap_or_else(|e| panic!("taking {component} down: {e}"));
+        eventually(&format!("{component} to stop"), 30, || {
+            !self.dir.join(format!("{component}.pid")).exists()
+        });
+    }
+
+    /// Starts a component [`TestCluster::take_down`] stopped, and returns once the API server
+    /// answers `/readyz` (which checks etcd too).
+    pub fn bring_up(&self, component: &str) {
+        std::fs::remove_file(self.dir.join(format!("{component}.down")))
+            .unwrap_or_else(|e| panic!("bringing {component} up: {e}"));
+        eventually(&format!("{component} to be back"), 90, || self.ready());
+    }
+
+    /// Whether the API server answers `/readyz` with `ok`.
+    pub fn ready(&self) -> bool {
+        self.runtime.block_on(async {
+            let Ok(request) = http::Request::get("/readyz").body(Vec::new()) else {
+                return false;
+            };
+            matches!(
+                tokio::time::timeout(Duration::from_secs(2), self.client.request_text(request)).await,
+                Ok(Ok(text)) if text == "ok"
+            )
+        })
+    }
+
     /// Creates or updates every object in `yaml` (server-side apply, field manager
     /// `palisade-test`), Namespaces and CustomResourceDefinitions first. Panics on failure:
     /// a test cannot go on without its objects.
@@ -457,6 +488,16 @@ impl TestCluster {
             Err(kube::Error::Api(status)) if status.code == 404 => None,
             Err(e) => panic!("GET {path}: {e}"),
         }
+    }
+
+    /// GETs `path` as the admin as text (`/metrics`, `/readyz?verbose`).
+    pub fn raw_get(&self, path: &str) -> Result<String, String> {
+        let request = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(|e| e.to_string())?;
+        self.runtime
+            .block_on(self.client.request_text(request))
+            .map_err(|e| format!("GET {path}: {e}"))
     }
 
     /// DELETEs `path` as the admin (absent is fine).
@@ -548,6 +589,75 @@ impl TestCluster {
                 Err(e) => panic!("{method} {path}: {e}"),
             }
         })
+    }
+
+    /// Sends GET `path` with `token` from `concurrency` callers at once, again and again, for
+    /// `lasting`, without retrying what the server refuses: how many requests were served and
+    /// how many refused with 429. A noisy neighbour, for tests of API Priority and Fairness.
+    pub fn flood_as(
+        &self,
+        token: &str,
+        path: &str,
+        concurrency: usize,
+        lasting: Duration,
+    ) -> (u64, u64) {
+        let kubeconfig = self.kubeconfig_with_token("flood", token);
+        self.runtime.block_on(async {
+            let mut config = kube::Config::from_custom_kubeconfig(
+                kube::config::Kubeconfig::read_from(&kubeconfig)
+                    .unwrap_or_else(|e| panic!("kubeconfig: {e}")),
+                &kube::config::KubeConfigOptions::default(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("kubeconfig: {e}"));
+            config.default_retry = false;
+            let client = kube::Client::try_from(config).unwrap_or_else(|e| panic!("client: {e}"));
+            let until = Instant::now() + lasting;
+            let callers = (0..concurrency).map(|_| {
+                let client = client.clone();
+                async move {
+                    let (mut served, mut refused) = (0u64, 0u64);
+                    while Instant::now() < until {
+                        let Ok(request) = http::Request::get(path).body(Vec::new()) else {
+                            break;
+                        };
+                        match client.request_text(request).await {
+                            Ok(_) => served += 1,
+                            Err(kube::Error::Api(status)) if status.code == 429 => refused += 1,
+                            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                        }
+                    }
+                    (served, refused)
+                }
+            });
+            futures::future::join_all(callers)
+                .await
+                .into_iter()
+                .fold((0, 0), |(s, r), (served, refused)| {
+                    (s + served, r + refused)
+                })
+        })
+    }
+
+    /// The requests the audit log holds of `user`: how many in all, and how many the server
+    /// refused with `status`.
+    pub fn audited_requests(&self, user: &str, status: u16) -> (u64, u64) {
+        let log = std::fs::read_to_string(&self.audit_log).unwrap_or_default();
+        let mut all = 0;
+        let mut refused = 0;
+        for event in log
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|event| {
+                event["stage"] == "ResponseComplete" && event["user"]["username"] == user
+            })
+        {
+            all += 1;
+            if event["responseStatus"]["code"] == status {
+                refused += 1;
+            }
+        }
+        (all, refused)
     }
 
     /// A token for ServiceAccount `namespace/name` (which must exist), from the TokenRequest API.
@@ -751,16 +861,29 @@ fn watched(dir: &Path, name: &str, command: &Command) -> Result<(), String> {
         .chain(command.get_args().map(quote))
         .collect();
     let log = dir.join(format!("{name}.log"));
+    // The component runs until the test process ends or `stop` appears. While `NAME.down`
+    // exists it is killed (SIGKILL, as a crash) and not restarted; once the file is gone it
+    // starts again ([`TestCluster::take_down`], [`TestCluster::bring_up`]). One that exits by
+    // itself is left down and says so in `NAME.exited`.
     let script = format!(
-        "{} >{} 2>&1 & child=$!\n\
-         while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null && [ ! -e {stop} ]; do sleep 0.5; done\n\
-         kill $child 2>/dev/null; wait $child 2>/dev/null; touch {exited}\n\
+        "while kill -0 {parent} 2>/dev/null && [ ! -e {stop} ]; do\n\
+           if [ -e {down} ]; then sleep 0.1; continue; fi\n\
+           {} >>{} 2>&1 & child=$!\n\
+           echo $child >{pid}\n\
+           while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null && [ ! -e {stop} ] && [ ! -e {down} ]; do sleep 0.1; done\n\
+           if [ -e {down} ]; then kill -9 $child 2>/dev/null; else kill $child 2>/dev/null; fi\n\
+           wait $child 2>/dev/null; rm -f {pid}\n\
+           [ -e {down} ] || break\n\
+         done\n\
+         touch {exited}\n\
          if ! kill -0 {parent} 2>/dev/null || [ -e {stop} ]; then rm -rf {dir}; fi",
         line.join(" "),
         quote(log.as_os_str()),
         parent = std::process::id(),
         dir = quote(dir.as_os_str()),
         stop = quote(dir.join("stop").as_os_str()),
+        down = quote(dir.join(format!("{name}.down")).as_os_str()),
+        pid = quote(dir.join(format!("{name}.pid")).as_os_str()),
         exited = quote(dir.join(format!("{name}.exited")).as_os_str()),
     );
     Command::new("sh")

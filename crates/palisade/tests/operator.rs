@@ -559,3 +559,147 @@ fn attack_paths_are_published_and_follow_the_cluster() {
     });
     operator.stop();
 }
+
+/// How long a component stays down in the restart test: long enough for every watch to fail
+/// and back off a few times.
+const OUTAGE: Duration = Duration::from_secs(6);
+
+/// A FlowSchema that puts the operator's ServiceAccount and a noisy neighbour's in a priority
+/// level of the fewest seats (one share) that rejects (429) what it cannot seat at once.
+const STARVED: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: noisy, namespace: palisade-system}\n---\n\
+apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: PriorityLevelConfiguration\n\
+metadata: {name: palisade-starved}\nspec:\n  type: Limited\n  limited:\n    nominalConcurrencyShares: 1\n    \
+limitResponse: {type: Reject}\n---\napiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\n\
+metadata: {name: palisade-operator}\nspec:\n  priorityLevelConfiguration: {name: palisade-starved}\n  \
+matchingPrecedence: 100\n  distinguisherMethod: {type: ByUser}\n  rules:\n  - subjects:\n    - kind: ServiceAccount\n      \
+serviceAccount: {name: palisade-operator, namespace: palisade-system}\n    - kind: ServiceAccount\n      \
+serviceAccount: {name: noisy, namespace: palisade-system}\n    resourceRules:\n    - {verbs: [\"*\"], apiGroups: [\"*\"], \
+resources: [\"*\"], namespaces: [\"*\"], clusterScope: true}\n    nonResourceRules:\n    - {verbs: [\"*\"], nonResourceURLs: [\"*\"]}\n";
+
+#[test]
+fn throttled_by_priority_and_fairness_it_backs_off_and_converges() {
+    // Fifteen seats in all, so the operator's level has one.
+    let Some(cluster) = TestCluster::own_with(
+        "operator throttled by API Priority and Fairness",
+        &[
+            "--max-requests-inflight=10",
+            "--max-mutating-requests-inflight=5",
+        ],
+    ) else {
+        return;
+    };
+    let manifests = Command::new(binary())
+        .args(["operator", "manifests"])
+        .output()
+        .expect("runs");
+    cluster.apply(&String::from_utf8_lossy(&manifests.stdout));
+    cluster.apply(STARVED);
+    cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n");
+    cluster.apply(&daemonset(true));
+    let noisy = cluster.token("palisade-system", "noisy");
+    let token = cluster.token("palisade-system", "palisade-operator");
+    let kubeconfig = cluster.kubeconfig_with_token("palisade-operator", &token);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The operator starts while a neighbour of its priority level keeps the level's seat busy.
+    let (operator, (flood_served, flood_refused)) = std::thread::scope(|scope| {
+        let flood =
+            scope.spawn(|| cluster.flood_as(&noisy, "/openapi/v2", 16, Duration::from_secs(10)));
+        let operator = Operator::start(&kubeconfig, "one", &dir.path().join("one.log"));
+        (operator, flood.join().expect("the flood"))
+    });
+    eventually("the privileged result once the flood ends", 60, || {
+        !results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()
+    });
+    let (requests, throttled) = cluster.audited_requests(
+        "system:serviceaccount:palisade-system:palisade-operator",
+        429,
+    );
+    eprintln!(
+        "throttled: the neighbour was served {flood_served} and refused {flood_refused}; the operator sent {requests} requests, {throttled} refused with 429"
+    );
+    // The level was full, and the operator was refused for real...
+    assert!(flood_refused > 0, "the neighbour filled nothing");
+    assert!(throttled > 0, "the operator was never throttled");
+    // ...and backed off: a few tries per kind it lists, not a retry storm (the neighbour,
+    // which does not back off, sends thousands in the same time).
+    assert!(
+        throttled * 5 < flood_refused,
+        "{throttled} of the operator's requests refused, against {flood_refused} of a caller that never backs off"
+    );
+    operator.stop();
+}
+
+#[test]
+fn reports_converge_after_the_api_server_and_etcd_come_back() {
+    let Some(cluster) = TestCluster::own("operator across API server and etcd restarts") else {
+        return;
+    };
+    cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let operator = install_and_start(&cluster, dir.path(), "one");
+    operator.wait_evaluated();
+    cluster.apply(&daemonset(true));
+    eventually("the privileged result", 10, || {
+        !results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()
+    });
+
+    // The API server crashes and comes back after the outage; a fix made the moment it is
+    // back shows within 10 s. Its watches cannot resume where they were (410 Gone): every
+    // kind lists again, and what did not change is not written again: the fix is one write.
+    eventually("the report written", 10, || {
+        operator.metric("palisade_operator_synced") == Some(1.0)
+    });
+    let writes = operator
+        .metric("palisade_operator_report_writes_total")
+        .unwrap_or(0.0);
+    let relists = operator
+        .metric("palisade_operator_relists_total")
+        .unwrap_or(0.0);
+    cluster.take_down("apiserver");
+    std::thread::sleep(OUTAGE);
+    cluster.bring_up("apiserver");
+    let back = std::time::Instant::now();
+    cluster.apply(&daemonset(false));
+    eventually("the fix to show after the API server's restart", 10, || {
+        results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()
+    });
+    eprintln!(
+        "API server restart: the fix showed {:?} after it was back",
+        back.elapsed()
+    );
+    assert!(
+        operator
+            .metric("palisade_operator_relists_total")
+            .unwrap_or(0.0)
+            > relists,
+        "the watches listed again"
+    );
+    eventually("the operator synced", 10, || {
+        operator.metric("palisade_operator_synced") == Some(1.0)
+    });
+    assert_eq!(
+        operator.metric("palisade_operator_report_writes_total"),
+        Some(writes + 1.0),
+        "the fix is one write; the relist wrote nothing"
+    );
+
+    // etcd crashes and comes back: the API server stays up, its watches resume.
+    cluster.take_down("etcd");
+    std::thread::sleep(OUTAGE);
+    cluster.bring_up("etcd");
+    let back = std::time::Instant::now();
+    cluster.apply(&daemonset(true));
+    eventually("the regression to show after etcd's restart", 10, || {
+        !results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()
+    });
+    eprintln!(
+        "etcd restart: the regression showed {:?} after it was back",
+        back.elapsed()
+    );
+    // One report for the namespace, whatever was retried.
+    let reports = cluster
+        .get("/apis/wgpolicyk8s.io/v1alpha2/namespaces/web/policyreports")
+        .expect("reports");
+    assert_eq!(reports["items"].as_array().map(Vec::len), Some(1));
+    operator.stop();
+}
