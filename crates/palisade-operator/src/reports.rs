@@ -337,6 +337,44 @@ pub fn digest_of_written(body: &Json, first_seen: &mut HashMap<u64, i64>) -> u64
     digest.0
 }
 
+/// What brings one group's report set (its namespace's parts) from what was written to what is
+/// wanted: the parts whose digest changed, and the parts no longer wanted. The writer carries
+/// out one group's plan whole before it looks at its lease again, so a leader that loses it
+/// leaves every set as one evaluation wrote it: never new parts beside a stale one, which would
+/// show a result twice or not at all.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct GroupPlan {
+    pub apply: Vec<ReportKey>,
+    pub delete: Vec<ReportKey>,
+}
+
+impl GroupPlan {
+    /// `wanted`: the group's parts and their digests; `written`: every report written, with
+    /// its digest (other groups' are left alone).
+    pub fn of(
+        group: &Option<String>,
+        wanted: &BTreeMap<ReportKey, u64>,
+        written: &HashMap<ReportKey, u64>,
+    ) -> GroupPlan {
+        let apply = wanted
+            .iter()
+            .filter(|(key, digest)| written.get(*key) != Some(*digest))
+            .map(|(key, _)| key.clone())
+            .collect();
+        let mut delete: Vec<ReportKey> = written
+            .keys()
+            .filter(|key| &key.0 == group && !wanted.contains_key(*key))
+            .cloned()
+            .collect();
+        delete.sort();
+        GroupPlan { apply, delete }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.apply.is_empty() && self.delete.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,5 +480,84 @@ mod tests {
             .filter(|(key, report)| after.get(*key).map(|r| r.digest) != Some(report.digest))
             .count();
         assert_eq!(differing, 1);
+    }
+
+    /// A store of written reports, one digest per part.
+    type Store = HashMap<ReportKey, u64>;
+
+    fn set(ns: &str, parts: &[(&str, u64)]) -> BTreeMap<ReportKey, u64> {
+        parts
+            .iter()
+            .map(|(name, digest)| ((Some(ns.to_string()), name.to_string()), *digest))
+            .collect()
+    }
+
+    fn group_in(store: &Store, ns: &str) -> BTreeMap<ReportKey, u64> {
+        store
+            .iter()
+            .filter(|(key, _)| key.0.as_deref() == Some(ns))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    #[test]
+    fn a_plan_applies_changed_parts_and_deletes_stale_ones_of_its_group_only() {
+        let mut written: Store = set(
+            "web",
+            &[("palisade", 1), ("palisade-2", 2), ("palisade-3", 3)],
+        )
+        .into_iter()
+        .collect();
+        written.extend(set("shop", &[("palisade", 9)]));
+        let wanted = set("web", &[("palisade", 1), ("palisade-2", 5)]);
+        let plan = GroupPlan::of(&Some("web".into()), &wanted, &written);
+        assert_eq!(plan.apply, vec![(Some("web".into()), "palisade-2".into())]);
+        assert_eq!(plan.delete, vec![(Some("web".into()), "palisade-3".into())]);
+        let unchanged = GroupPlan::of(
+            &Some("shop".into()),
+            &set("shop", &[("palisade", 9)]),
+            &written,
+        );
+        assert!(unchanged.is_empty());
+    }
+
+    #[test]
+    fn a_leader_stopping_between_groups_leaves_each_set_old_or_new_never_mixed() {
+        // Three namespaces whose sets change shape: more parts, fewer, other digests.
+        let old: Vec<(&str, BTreeMap<ReportKey, u64>)> = vec![
+            ("a", set("a", &[("palisade", 1)])),
+            (
+                "b",
+                set(
+                    "b",
+                    &[("palisade", 2), ("palisade-2", 3), ("palisade-3", 4)],
+                ),
+            ),
+            ("c", set("c", &[("palisade", 5), ("palisade-2", 6)])),
+        ];
+        let new: Vec<(&str, BTreeMap<ReportKey, u64>)> = vec![
+            ("a", set("a", &[("palisade", 7), ("palisade-2", 8)])),
+            ("b", set("b", &[("palisade", 9)])),
+            ("c", set("c", &[("palisade", 5), ("palisade-2", 10)])),
+        ];
+        for stop_after in 0..=new.len() {
+            let mut store: Store = old.iter().flat_map(|(_, s)| s.clone()).collect();
+            for (ns, wanted) in new.iter().take(stop_after) {
+                let plan = GroupPlan::of(&Some(ns.to_string()), wanted, &store);
+                for key in plan.apply {
+                    store.insert(key.clone(), wanted[&key]);
+                }
+                for key in plan.delete {
+                    store.remove(&key);
+                }
+            }
+            for ((ns, before), (_, after)) in old.iter().zip(&new) {
+                let now = group_in(&store, ns);
+                assert!(
+                    now == *before || now == *after,
+                    "stopped after {stop_after} groups: {ns} is {now:?}"
+                );
+            }
+        }
     }
 }

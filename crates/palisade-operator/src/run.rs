@@ -1,7 +1,7 @@
 //! The operator's loop: watch, evaluate what changed (debounced), write the reports that
 //! changed when leading; and `/healthz`, `/readyz`, `/metrics` beside it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -312,10 +312,18 @@ pub async fn run(options: OperatorOptions) -> Result<(), OperatorError> {
         metrics.synced.store(false, Ordering::Relaxed);
         // Still leading after the evaluation (the lease task may have lost the lease meanwhile).
         if leading && *leading_rx.borrow() {
-            match writer.write(&evaluation, &evaluator, &metrics).await {
-                Ok(()) => {
+            let still_leading = || *leading_rx.borrow();
+            match writer
+                .write(&evaluation, &evaluator, &metrics, &still_leading)
+                .await
+            {
+                Ok(whole) => {
                     write_backoff.succeeded();
-                    metrics.synced.store(true, Ordering::Relaxed);
+                    metrics.synced.store(whole, Ordering::Relaxed);
+                    if !whole {
+                        eprintln!("palisade operator: lost the lease; stopped writing between report sets");
+                        pending = true;
+                    }
                 }
                 Err(e) => {
                     metrics.api_errors.fetch_add(1, Ordering::Relaxed);
@@ -443,12 +451,17 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes what the evaluation found, a group (namespace) at a time, each group's report
+    /// set whole ([`reports::GroupPlan`]). Before each group it asks `still_leading`: a
+    /// replica that lost its lease stops between sets, never inside one, and reads the
+    /// written reports again when it leads again. `Ok(false)`: stopped for that.
     async fn write(
         &mut self,
         evaluation: &Evaluation,
         evaluator: &Evaluator,
         metrics: &Metrics,
-    ) -> Result<(), kube::Error> {
+        still_leading: &dyn Fn() -> bool,
+    ) -> Result<bool, kube::Error> {
         if !self.seeded {
             self.seed().await?;
         }
@@ -456,17 +469,24 @@ impl Writer {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let mut wanted_keys: HashSet<ReportKey> = HashSet::new();
         for group in &evaluation.groups {
+            if !still_leading() {
+                self.seeded = false;
+                return Ok(false);
+            }
             let findings = evaluator.findings(group);
             let first_seen = self.first_seen.entry(group.clone()).or_default();
             let wanted: BTreeMap<ReportKey, Report> =
                 reports::build(findings, first_seen, now, &evaluation.owners);
-            for (key, report) in &wanted {
-                wanted_keys.insert(key.clone());
-                if self.written.get(key) == Some(&report.digest) {
+            let digests = wanted
+                .iter()
+                .map(|(key, report)| (key.clone(), report.digest))
+                .collect();
+            let plan = reports::GroupPlan::of(group, &digests, &self.written);
+            for key in &plan.apply {
+                let Some(report) = wanted.get(key) else {
                     continue;
-                }
+                };
                 let uri = format!("{}?fieldManager=palisade&force=true", path(key, false));
                 match self
                     .request(
@@ -490,26 +510,41 @@ impl Writer {
                 metrics.writes.fetch_add(1, Ordering::Relaxed);
                 self.written.insert(key.clone(), report.digest);
             }
+            self.delete_reports(&plan.delete, metrics).await?;
             if findings.is_empty() {
                 self.first_seen.remove(group);
             }
         }
-        // Reports of the groups judged that no longer have those results; after a complete
-        // evaluation, every report not wanted (a namespace deleted while no one was leading).
-        let gone: Vec<ReportKey> = self
-            .written
-            .keys()
-            .filter(|key| {
-                !wanted_keys.contains(*key)
-                    && (evaluation.complete || evaluation.groups.contains(&key.0))
-            })
-            .cloned()
-            .collect();
-        for key in gone {
+        // After a complete evaluation, the reports of groups it did not judge (a namespace
+        // deleted while no one was leading), a group at a time.
+        if evaluation.complete {
+            let mut stale: BTreeMap<Group, Vec<ReportKey>> = BTreeMap::new();
+            for key in self.written.keys() {
+                if !evaluation.groups.contains(&key.0) {
+                    stale.entry(key.0.clone()).or_default().push(key.clone());
+                }
+            }
+            for keys in stale.values() {
+                if !still_leading() {
+                    self.seeded = false;
+                    return Ok(false);
+                }
+                self.delete_reports(keys, metrics).await?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn delete_reports(
+        &mut self,
+        keys: &[ReportKey],
+        metrics: &Metrics,
+    ) -> Result<(), kube::Error> {
+        for key in keys {
             match self
                 .request(
                     http::Method::DELETE,
-                    &path(&key, false),
+                    &path(key, false),
                     "application/json",
                     Some(&json!({})),
                 )
@@ -521,7 +556,7 @@ impl Writer {
                 Err(kube::Error::Api(status)) if status.code == 404 => {}
                 Err(e) => return Err(e),
             }
-            self.written.remove(&key);
+            self.written.remove(key);
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::core::PartialObjectMeta;
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::watcher;
 use palisade_cluster::{ADMISSION_KINDS, READ_KINDS};
 use palisade_model::Object;
 use serde_json::Value as Json;
@@ -56,25 +56,38 @@ pub type Shared = Arc<Mutex<State>>;
 /// client's default, held tens of megabytes per kind at the operator's peak.
 const LIST_PAGE: u32 = 100;
 
-/// How a failed watch retries: from 250 ms, doubling to 5 s at most, jittered, back to the
-/// start after a minute without failures. kube's default climbs to 30 s and stays high for two
-/// minutes, so after an API server restart a fix could wait that long to show; 5 s keeps the
-/// operator's reports within seconds of a recovered server, while every watch of a server that
-/// is down asks once per few seconds, spread by the jitter, instead of all at once.
-/// Throttling (429 from API Priority and Fairness, 503) is retried by the client itself
-/// first, honouring `Retry-After`.
+/// How a failed watch retries: from 250 ms, doubling to 3 s at most, jittered, back to the
+/// start after half a minute without failures. kube's default climbs to 30 s and stays high
+/// for two minutes, so after an API server restart a fix could wait that long to show; 3 s
+/// keeps the reports within seconds of a recovered server, while every watch of a server that
+/// is down asks once per few seconds, spread by the jitter. Throttling (429 from API Priority
+/// and Fairness, 503) is retried by the client itself first, honouring `Retry-After`.
 fn watch_backoff() -> kube::runtime::utils::ResetTimerBackoff<watcher::ExponentialBackoff> {
     kube::runtime::utils::ResetTimerBackoff::new(
         watcher::ExponentialBackoff::from(
             backon::ExponentialBuilder::new()
                 .with_min_delay(std::time::Duration::from_millis(250))
-                .with_max_delay(std::time::Duration::from_secs(5))
+                .with_max_delay(std::time::Duration::from_secs(3))
                 .with_factor(2.0)
                 .with_jitter()
                 .without_max_times(),
         ),
-        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(30),
     )
+}
+
+/// A watch that could not resume where it was because the server no longer has that history
+/// (410 Gone: etcd compacted, or the API server restarted): the watcher lists again at once,
+/// as client-go does; it is no failure of the server to back off from.
+fn expired(error: &watcher::Error) -> bool {
+    let code = match error {
+        watcher::Error::WatchError(status) => status.code,
+        watcher::Error::WatchStartFailed(kube::Error::Api(status))
+        | watcher::Error::WatchFailed(kube::Error::Api(status))
+        | watcher::Error::InitialListFailed(kube::Error::Api(status)) => status.code,
+        _ => 0,
+    };
+    code == 410
 }
 
 fn convert(
@@ -265,7 +278,7 @@ pub async fn start(
             let config = watcher::Config::default()
                 .page_size(LIST_PAGE)
                 .fields(&format!("type={secret_type}"));
-            let stream = watcher(api, config).backoff(watch_backoff()).map(|event| {
+            let stream = watcher(api, config).map(|event| {
                 event.map(|event| {
                     map_event(event, |o| {
                         serde_json::json!({ "metadata": serde_json::to_value(&o.metadata).unwrap_or_default() })
@@ -275,9 +288,8 @@ pub async fn start(
             (stream.boxed(), Some(secret_type))
         } else {
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-            let stream = watcher(api, watcher::Config::default().page_size(LIST_PAGE))
-                .backoff(watch_backoff())
-                .map(|event| {
+            let stream =
+                watcher(api, watcher::Config::default().page_size(LIST_PAGE)).map(|event| {
                     event.map(|event| {
                         map_event(event, |o| serde_json::to_value(&o).unwrap_or_default())
                     })
@@ -287,10 +299,18 @@ pub async fn start(
         tokio::spawn(async move {
             futures::pin_mut!(stream);
             let mut listing = None;
+            let mut backoff = watch_backoff();
             while let Some(event) = stream.next().await {
                 match event {
                     Ok(event) => apply(&state, &resource, secret_type, event, &mut listing),
-                    Err(e) => errors(format!("{}: {e}", resource.plural)),
+                    Err(e) => {
+                        errors(format!("{}: {e}", resource.plural));
+                        if !expired(&e) {
+                            if let Some(delay) = backoff.next() {
+                                tokio::time::sleep(delay).await;
+                            }
+                        }
+                    }
                 }
                 let _ = tx.send(());
             }

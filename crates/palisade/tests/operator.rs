@@ -562,7 +562,7 @@ fn attack_paths_are_published_and_follow_the_cluster() {
 
 /// How long a component stays down in the restart test: long enough for every watch to fail
 /// and back off a few times.
-const OUTAGE: Duration = Duration::from_secs(6);
+const OUTAGE: Duration = Duration::from_secs(10);
 
 /// A FlowSchema that puts the operator's ServiceAccount and a noisy neighbour's in a priority
 /// level of the fewest seats (one share) that rejects (429) what it cannot seat at once.
@@ -660,8 +660,13 @@ fn reports_converge_after_the_api_server_and_etcd_come_back() {
     cluster.bring_up("apiserver");
     let back = std::time::Instant::now();
     cluster.apply(&daemonset(false));
+    // The report is read back (a CRD's objects are served a moment after the server is
+    // ready; a missing report is no fix) without the result.
     eventually("the fix to show after the API server's restart", 10, || {
-        results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()
+        cluster
+            .get("/apis/wgpolicyk8s.io/v1alpha2/namespaces/web/policyreports/palisade")
+            .is_some()
+            && results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()
     });
     eprintln!(
         "API server restart: the fix showed {:?} after it was back",
