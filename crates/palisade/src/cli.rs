@@ -820,6 +820,17 @@ pub struct MatrixArgs {
     /// Refuse a workload matrix with more allowed pairs than this (use --by class, or -n).
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub max_pairs: u64,
+    /// Only pairs with this workload at either end (repeat for several). A pod, ReplicaSet or
+    /// Job that a workload of the input controls is named by that workload.
+    #[arg(long, value_name = "NS/KIND/NAME")]
+    pub focus_workload: Vec<String>,
+    /// Only pairs allowed on this destination port (8080, 53/UDP), and only that port shown.
+    #[arg(long, value_name = "PORT[/PROTO]")]
+    pub focus_port: Option<String>,
+    /// Also list each workload's connections to itself (its pods to one another), which are
+    /// left out by default: they rarely answer a question and double a matrix's noise.
+    #[arg(long)]
+    pub self_pairs: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

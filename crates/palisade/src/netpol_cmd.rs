@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use anyhow::{anyhow, bail, Result};
 use palisade_analysis::netpol::generate;
 use palisade_analysis::netpol::{
-    Action, Cidr, Decision, Endpoint, Groups, Network, PortSet, Protocol, ServicePort, TargetPort,
-    Tier, Verdict,
+    Action, Cidr, Decision, Endpoint, Groups, Network, PortRange, PortSet, Protocol, ServicePort,
+    TargetPort, Tier, Verdict,
 };
 use palisade_model::LoadError;
 use serde_json::{json, Value};
@@ -476,9 +476,73 @@ fn deciding(
     json!({"egress": side(&reach.egress), "ingress": side(&reach.ingress)})
 }
 
+/// Which rows of a workload matrix are shown: `--focus-workload`, `--focus-port`,
+/// `--self-pairs`.
+struct Focus {
+    workloads: Vec<usize>,
+    port: Option<PortSet>,
+    self_pairs: bool,
+}
+
+impl Focus {
+    fn of(args: &MatrixArgs, network: &Network, shown_as: &[usize]) -> Result<Focus> {
+        if args.by == MatrixBy::Class
+            && (!args.focus_workload.is_empty() || args.focus_port.is_some())
+        {
+            bail!("--focus-workload and --focus-port narrow a workload matrix: drop --by class");
+        }
+        let mut workloads = Vec::new();
+        for spec in &args.focus_workload {
+            match resolve(network, spec)? {
+                Spec::Workload(i) => workloads.push(shown_as[i]),
+                Spec::Cidr(_) => bail!("--focus-workload takes NS/KIND/NAME, not an address"),
+            }
+        }
+        let port = match args.focus_port.as_deref() {
+            None => None,
+            Some(text) => {
+                let (port, protocol) = text.split_once('/').unwrap_or((text, "TCP"));
+                let protocol = Protocol::parse(protocol)
+                    .ok_or_else(|| anyhow!("unknown protocol `{protocol}` (TCP, UDP or SCTP)"))?;
+                let port: u16 = port.parse().ok().filter(|p| *p > 0).ok_or_else(|| {
+                    anyhow!("--focus-port takes a port number (1-65535), not `{port}`")
+                })?;
+                Some(PortSet::ranges(vec![PortRange {
+                    protocol,
+                    start: port,
+                    end: port,
+                }]))
+            }
+        };
+        Ok(Focus {
+            workloads,
+            port,
+            self_pairs: args.self_pairs,
+        })
+    }
+
+    /// The ports of the pair `from` → `to` to show, or `None` for a pair left out.
+    fn keep(&self, from: usize, to: usize, ports: &PortSet) -> Option<PortSet> {
+        if from == to && !self.self_pairs {
+            return None;
+        }
+        if !self.workloads.is_empty() && !self.workloads.iter().any(|w| *w == from || *w == to) {
+            return None;
+        }
+        match &self.port {
+            None => Some(ports.clone()),
+            Some(port) => Some(ports.intersect(port)).filter(|p| !p.is_empty()),
+        }
+    }
+}
+
 fn matrix(args: &MatrixArgs) -> Result<u8> {
     let (network, errors) = load(&args.input)?;
+    // Pods and ReplicaSets the input's workloads control are shown as those workloads.
+    let shown_as = network.shown_as();
+    let focus = Focus::of(args, &network, &shown_as)?;
     let members: Vec<usize> = (0..network.workloads.len())
+        .filter(|&i| shown_as[i] == i)
         .filter(|&i| {
             args.namespace
                 .as_ref()
@@ -521,7 +585,8 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
             pairs,
         ))?,
         MatrixBy::Workload => {
-            if pairs > args.max_pairs {
+            let focused = !focus.workloads.is_empty() || focus.port.is_some();
+            if pairs > args.max_pairs && !focused {
                 bail!(
                     "the workload matrix has {pairs} allowed pairs ({} workloads; limit --max-pairs {}): use --by class ({} source and {} destination groups, {} allowed group pairs), -n NAMESPACE, or a higher --max-pairs",
                     members.len(),
@@ -538,7 +603,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
                 &groups,
                 (&edges, &why),
                 &members,
-                pairs,
+                &focus,
             ))?;
         }
     }
@@ -553,29 +618,33 @@ fn write_workload_matrix(
     groups: &Groups,
     (edges, why): (&[(usize, usize, PortSet)], &[Value]),
     members: &[usize],
-    pairs: u64,
+    focus: &Focus,
 ) -> std::io::Result<()> {
     let id = |i: usize| network.workloads[i].id();
     let mut ids: Vec<(String, usize)> = members.iter().map(|&i| (id(i), i)).collect();
     ids.sort();
     let source_of = groups.source_of(network.workloads.len());
-    let mut by_source: Vec<Vec<(usize, String, usize)>> = vec![Vec::new(); groups.sources.len()];
-    for (e, (a, b, ports)) in edges.iter().enumerate() {
-        by_source[*a].push((*b, ports.to_string(), e));
+    let mut by_source: Vec<Vec<(usize, usize)>> = vec![Vec::new(); groups.sources.len()];
+    for (e, (a, b, _)) in edges.iter().enumerate() {
+        by_source[*a].push((*b, e));
     }
     let position: HashMap<usize, &str> = ids.iter().map(|(s, i)| (*i, s.as_str())).collect();
     let rows_of = |from: usize| {
-        let mut rows: Vec<(&str, &str, usize)> = Vec::new();
-        for (b, ports, e) in &by_source[source_of[from]] {
+        let mut rows: Vec<(&str, String, usize)> = Vec::new();
+        for (b, e) in &by_source[source_of[from]] {
             for m in &groups.destinations[*b] {
-                if let Some(to) = position.get(m) {
-                    rows.push((to, ports.as_str(), *e));
+                let Some(to) = position.get(m) else {
+                    continue;
+                };
+                if let Some(ports) = focus.keep(from, *m, &edges[*e].2) {
+                    rows.push((to, ports.to_string(), *e));
                 }
             }
         }
         rows.sort_unstable();
         rows
     };
+    let pairs: usize = ids.iter().map(|(_, from)| rows_of(*from).len()).sum();
     match format {
         MatrixFormat::Text => {
             writeln!(out, "{} workloads, {pairs} allowed pairs", ids.len())?;

@@ -263,10 +263,12 @@ fn matrix_by_class_groups_what_policies_treat_alike_and_big_workload_matrices_ar
         serde_json::json!(["NetworkPolicy shop/db-from-api /spec/ingress/0"]),
         "{edge}"
     );
-    // The workload pairs the groups stand for are those the workload matrix lists.
-    let workloads: Value =
-        serde_json::from_slice(&netpol(&["matrix", "--format", "json"], &[&ex]).stdout)
-            .expect("json");
+    // The workload pairs the groups stand for are those the workload matrix lists, with each
+    // workload's pairs with itself.
+    let workloads: Value = serde_json::from_slice(
+        &netpol(&["matrix", "--format", "json", "--self-pairs"], &[&ex]).stdout,
+    )
+    .expect("json");
     assert_eq!(
         json["summary"]["workloadPairs"].as_u64(),
         workloads["edges"].as_array().map(|e| e.len() as u64)
@@ -283,6 +285,95 @@ fn matrix_by_class_groups_what_policies_treat_alike_and_big_workload_matrices_ar
         "{stderr}"
     );
     assert!(refused.stdout.is_empty(), "nothing half-written");
+}
+
+/// The example as a cluster dump lays it out: shop's api Deployment with the ReplicaSet it
+/// made and two of that ReplicaSet's pods.
+fn with_owned_pods() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in ["namespaces.yaml", "policies.yaml", "workloads.yaml"] {
+        std::fs::copy(example().join(file), dir.path().join(file)).expect("copy");
+    }
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\n  labels: {{app: api, tier: backend, pod-template-hash: 7d9f}}\n  \
+             ownerReferences: [{{apiVersion: apps/v1, kind: ReplicaSet, name: api-7d9f, uid: 1, controller: true}}]\n\
+             spec:\n  containers:\n  - name: api\n    image: registry.example.com/shop/api:2.3.0\n    \
+             ports: [{{name: http, containerPort: 3000}}, {{name: metrics, containerPort: 9090}}]\n"
+        )
+    };
+    let dump = format!(
+        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: api-7d9f\n  namespace: shop\n  \
+         ownerReferences: [{{apiVersion: apps/v1, kind: Deployment, name: api, uid: 2, controller: true}}]\n\
+         spec:\n  selector: {{matchLabels: {{app: api, pod-template-hash: 7d9f}}}}\n  template:\n    \
+         metadata: {{labels: {{app: api, tier: backend, pod-template-hash: 7d9f}}}}\n    spec:\n      containers:\n      \
+         - {{name: api, image: registry.example.com/shop/api:2.3.0, ports: [{{name: http, containerPort: 3000}}]}}\n\
+         ---\n{}---\n{}",
+        pod("api-7d9f-x1"),
+        pod("api-7d9f-x2")
+    );
+    std::fs::write(dir.path().join("dump.yaml"), dump).expect("write");
+    dir
+}
+
+#[test]
+fn matrix_focus_and_noise() {
+    let ex = example();
+    let rows = |args: &[&str], path: &Path| -> Vec<String> {
+        let output = netpol(args, &[path]);
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+        stdout(&output)
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect()
+    };
+    // A workload's pairs with itself are left out unless asked for.
+    let all = rows(&["matrix"], &ex);
+    let with_self = rows(&["matrix", "--self-pairs"], &ex);
+    assert!(all.iter().all(|row| {
+        let (from, to) = row.split_once(" → ").expect("row");
+        !to.starts_with(&format!("{from}:"))
+    }));
+    let web_to_itself = "shop/deployment/web → shop/deployment/web: 8080/TCP".to_string();
+    assert!(with_self.contains(&web_to_itself), "{with_self:?}");
+    assert!(!all.contains(&web_to_itself), "{all:?}");
+    assert!(with_self.len() > all.len());
+    // One workload at either end.
+    let focused = rows(&["matrix", "--focus-workload", "shop/statefulset/db"], &ex);
+    assert!(!focused.is_empty());
+    assert!(
+        focused.iter().all(|r| r.contains("shop/statefulset/db")),
+        "{focused:?}"
+    );
+    assert!(focused.contains(&"shop/deployment/api → shop/statefulset/db: 5432/TCP".to_string()));
+    // One destination port: only pairs allowed on it, shown with it alone.
+    let port = rows(&["matrix", "--focus-port", "5432"], &ex);
+    assert!(!port.is_empty());
+    assert!(port.iter().all(|r| r.ends_with(": 5432/TCP")), "{port:?}");
+    // The database takes 5432 over TCP only; pods no policy isolates take UDP too.
+    let udp = rows(&["matrix", "--focus-port", "5432/UDP"], &ex);
+    assert!(udp.iter().all(|r| r.ends_with(": 5432/UDP")), "{udp:?}");
+    assert!(!udp.iter().any(|r| r.contains("→ shop/statefulset/db")), "{udp:?}");
+    assert!(udp.iter().any(|r| r.contains("→ ops/pod/debug")), "{udp:?}");
+    // Pods and ReplicaSets a Deployment of the input made are shown as that Deployment.
+    let dump = with_owned_pods();
+    let header = stdout(&netpol(&["matrix"], &[dump.path()]));
+    assert!(header.starts_with("6 workloads,"), "{header}");
+    assert!(!header.contains("api-7d9f"), "{header}");
+    let by_pod = rows(
+        &["matrix", "--focus-workload", "shop/pod/api-7d9f-x1"],
+        dump.path(),
+    );
+    assert!(
+        by_pod.iter().all(|r| r.contains("shop/deployment/api")) && !by_pod.is_empty(),
+        "{by_pod:?}"
+    );
+    // Focus narrows a workload matrix; on classes it is a usage error.
+    let refused = netpol(&["matrix", "--by", "class", "--focus-port", "80"], &[&ex]);
+    assert!(stderr_after(&refused, 2).contains("drop --by class"));
+    let bad = netpol(&["matrix", "--focus-port", "http"], &[&ex]);
+    assert!(stderr_after(&bad, 2).contains("--focus-port takes a port number"));
 }
 
 /// Writes a generated policy next to the example and returns a directory with both.

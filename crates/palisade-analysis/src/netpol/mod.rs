@@ -32,6 +32,8 @@ pub use model::{
     Cidr, IpBlock, NamedPort, NetNamespace, NetService, NetWorkload, NetworkPolicy, Peer,
     PolicyPort, PolicyRule, PortRef, Protocol, ServicePort, TargetPort,
 };
+use std::collections::HashMap;
+
 use palisade_model::{FieldPath, Object};
 
 use crate::selector::LabelSelector;
@@ -443,6 +445,46 @@ impl Network {
     }
 
     /// Finds a workload by `NS/KIND/NAME` (kind case-insensitive).
+    /// For each workload, the one it is shown as: itself, or the top of its chain of
+    /// controllers that the input holds (a pod of a ReplicaSet of a Deployment is shown as the
+    /// Deployment, whose template describes it). A workload is shown as itself when its
+    /// controller is not in the input.
+    pub fn shown_as(&self) -> Vec<usize> {
+        let by_name: HashMap<(&str, &str, &str), usize> = self
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                (
+                    (
+                        w.namespace.as_str(),
+                        w.object.kind.as_str(),
+                        w.object.name.as_str(),
+                    ),
+                    i,
+                )
+            })
+            .collect();
+        (0..self.workloads.len())
+            .map(|start| {
+                let mut at = start;
+                // Owner chains are short (pod, ReplicaSet, Deployment); the bound stops a cycle.
+                for _ in 0..8 {
+                    let workload = &self.workloads[at];
+                    let Some((kind, name)) = &workload.owner else {
+                        break;
+                    };
+                    match by_name.get(&(workload.namespace.as_str(), kind.as_str(), name.as_str()))
+                    {
+                        Some(&owner) if owner != at => at = owner,
+                        _ => break,
+                    }
+                }
+                at
+            })
+            .collect()
+    }
+
     pub fn workload(&self, id: &str) -> Option<&NetWorkload> {
         let mut parts = id.splitn(3, '/');
         let (ns, kind, name) = (parts.next()?, parts.next()?, parts.next()?);

@@ -186,6 +186,10 @@ pub struct NetWorkload {
     /// Where the pods ask for the node's network (`hostNetwork: true`): NetworkPolicies do not
     /// apply to them.
     pub host_network: Option<Source>,
+    /// What controls these pods (the controller `ownerReference`: kind and name, in the same
+    /// namespace), as a cluster dump holds both a Deployment and the ReplicaSet and pods it
+    /// made. Shown as that owner when the input holds it ([`super::Network::shown_as`]).
+    pub owner: Option<(String, String)>,
 }
 
 impl NetWorkload {
@@ -218,6 +222,7 @@ impl NetWorkload {
                 bootstrap: false,
             },
             host_network: None,
+            owner: None,
         }
     }
 
@@ -373,7 +378,28 @@ pub(crate) fn workload_of(object: &Object) -> Option<NetWorkload> {
             .spec
             .flag("hostNetwork")
             .then(|| Source::of(object, &pod.spec_path.key("hostNetwork"), false)),
+        owner: controller_of(object),
     })
+}
+
+/// The controller among the object's `ownerReferences` (kind, name).
+fn controller_of(object: &Object) -> Option<(String, String)> {
+    object
+        .metadata()?
+        .get("ownerReferences")?
+        .as_seq()
+        .iter()
+        .find(|owner| {
+            owner
+                .get("controller")
+                .is_some_and(|c| c.as_bool() == Some(true))
+        })
+        .and_then(|owner| {
+            Some((
+                owner.str_of("kind")?.to_string(),
+                owner.str_of("name")?.to_string(),
+            ))
+        })
 }
 
 pub(crate) fn namespace_of(object: &Object) -> Option<NetNamespace> {
