@@ -1787,3 +1787,52 @@ fn cilium_layer7_and_unmodelled_peers_are_noted_on_the_allow() {
     assert_eq!(allowing.len(), 1, "world allows it");
     assert_eq!(allowing[0].note.as_deref(), Some("not evaluated: toFQDNs"));
 }
+
+/// The outside ranges of `id` in `direction`, as `RANGE: PORTS` lines.
+fn outside(
+    network: &Network,
+    id: &str,
+    direction: palisade_analysis::netpol::Direction,
+) -> Vec<String> {
+    let workload = network.workload(id).expect("workload");
+    network
+        .outside(workload, direction)
+        .iter()
+        .map(|r| format!("{}: {}", r.label(), r.ports))
+        .collect()
+}
+
+#[test]
+fn outside_ranges_are_cut_where_policies_draw_lines_and_joined_where_they_agree() {
+    use palisade_analysis::netpol::Direction;
+    let network = network(&format!(
+        "{WORKLOADS}---\n\
+         apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: web-egress, namespace: shop}}\n\
+         spec:\n  podSelector: {{matchLabels: {{app: web}}}}\n  policyTypes: [Egress]\n  egress:\n  \
+         - to: [{{ipBlock: {{cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}}}]\n    ports: [{{port: 443}}]\n  \
+         - to: [{{ipBlock: {{cidr: 10.1.0.0/16}}}}]\n    ports: [{{port: 5432}}]\n  \
+         - to: [{{ipBlock: {{cidr: 2001:db8::/32}}}}]\n    ports: [{{port: 443}}]\n"
+    ));
+    // Denied: 10.0.0.0/16 and 10.2.0.0-10.255.255.255 (inside the except, outside 10.1/16),
+    // and IPv6 outside 2001:db8::/32. Allowed: the rest of IPv4 on 443, joined across the
+    // except's two sides only where they touch (they do not), and 10.1/16 on 5432.
+    assert_eq!(
+        outside(&network, "shop/deployment/web", Direction::Egress),
+        [
+            "0.0.0.0-9.255.255.255: 443/TCP",
+            "10.1.0.0/16: 5432/TCP",
+            "11.0.0.0-255.255.255.255: 443/TCP",
+            "2001:db8::/32: 443/TCP",
+        ]
+    );
+    // Ingress is not isolated: every address of both families, on every port.
+    assert_eq!(
+        outside(&network, "shop/deployment/web", Direction::Ingress),
+        ["0.0.0.0/0: all ports", "::/0: all ports"]
+    );
+    // A workload no policy selects: everything, both ways, whatever others draw.
+    assert_eq!(
+        outside(&network, "shop/deployment/api", Direction::Egress),
+        ["0.0.0.0/0: all ports", "::/0: all ports"]
+    );
+}

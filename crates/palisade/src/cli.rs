@@ -766,9 +766,10 @@ pub struct NetInput {
 
 #[derive(Args, Debug)]
 pub struct ReachArgs {
-    /// NS/KIND/NAME or CIDR.
+    /// NS/KIND/NAME, or outside addresses: 203.0.113.7, a CIDR (10.0.0.0/8) or a range
+    /// (10.0.0.1-10.0.0.9), allowed on the ports allowed for all of it.
     pub from: String,
-    /// NS/KIND/NAME or CIDR.
+    /// NS/KIND/NAME, NS/service/NAME, or outside addresses as for FROM.
     pub to: String,
     #[command(flatten)]
     pub input: NetInput,
@@ -831,6 +832,10 @@ pub struct MatrixArgs {
     /// left out by default: they rarely answer a question and double a matrix's noise.
     #[arg(long)]
     pub self_pairs: bool,
+    /// Leave out the outside address ranges each workload can reach and be reached from
+    /// (listed after the pairs of the workload matrix, cut where policies draw lines).
+    #[arg(long)]
+    pub no_outside: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

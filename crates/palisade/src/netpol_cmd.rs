@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use anyhow::{anyhow, bail, Result};
 use palisade_analysis::netpol::generate;
 use palisade_analysis::netpol::{
-    Action, Cidr, Decision, Endpoint, Groups, Network, PortRange, PortSet, Protocol, ServicePort,
-    TargetPort, Tier, Verdict,
+    Action, Cidr, Decision, Direction, Endpoint, Groups, Network, OutsideRange, PortRange, PortSet,
+    Protocol, Reach, ServicePort, TargetPort, Tier, Verdict,
 };
 use palisade_model::LoadError;
 use serde_json::{json, Value};
@@ -60,18 +60,22 @@ fn load(input: &NetInput) -> Result<(Network, Vec<LoadError>)> {
     Ok((inventory.network, errors))
 }
 
-/// A CIDR, or a workload `NS/KIND/NAME` of the input.
+/// Outside addresses (a CIDR, an address, or a range `a.b.c.d-e.f.g.h`: the CIDR blocks it
+/// is made of, and how the user wrote it), or a workload `NS/KIND/NAME` of the input.
 enum Spec {
-    Cidr(Cidr),
+    Cidr(Vec<Cidr>, String),
     Workload(usize),
 }
 
 fn resolve(network: &Network, spec: &str) -> Result<Spec> {
-    if let Some(cidr) = Cidr::parse(spec) {
-        return Ok(Spec::Cidr(cidr));
+    if let Some(range) = OutsideRange::parse(spec) {
+        return Ok(Spec::Cidr(range.blocks(), range.label()));
+    }
+    if spec.contains('-') && !spec.contains('/') {
+        bail!("`{spec}` is no address range: give FIRST-LAST, both of one family, FIRST not after LAST");
     }
     if spec.split('/').count() != 3 {
-        bail!("`{spec}` is neither NS/KIND/NAME nor a CIDR");
+        bail!("`{spec}` is neither NS/KIND/NAME nor an address, CIDR or range");
     }
     let found = network.workload(spec).ok_or_else(|| {
         anyhow!("no workload `{spec}` in the input (use NS/KIND/NAME such as shop/deployment/web)")
@@ -84,16 +88,55 @@ fn resolve(network: &Network, spec: &str) -> Result<Spec> {
     Ok(Spec::Workload(index))
 }
 
-fn endpoint<'n>(network: &'n Network, spec: &'n Spec) -> Endpoint<'n> {
+/// Each end `spec` stands for: the workload, or every block of a range.
+fn endpoints<'n>(network: &'n Network, spec: &'n Spec) -> Vec<Endpoint<'n>> {
     match spec {
-        Spec::Cidr(cidr) => Endpoint::External(cidr),
-        Spec::Workload(i) => Endpoint::Workload(&network.workloads[*i]),
+        Spec::Cidr(blocks, _) => blocks.iter().map(Endpoint::External).collect(),
+        Spec::Workload(i) => vec![Endpoint::Workload(&network.workloads[*i])],
     }
+}
+
+/// What `from` may open to `to` when an end is a range: the ports allowed for every block of
+/// it, explained by a block that allows no more; and each block's own ports when they differ.
+fn reach_between(
+    network: &Network,
+    from: &[Endpoint<'_>],
+    to: &[Endpoint<'_>],
+) -> (Reach, Vec<(String, PortSet)>) {
+    let mut judged: Vec<(String, Reach)> = Vec::new();
+    for f in from {
+        for t in to {
+            let block = match (f, t) {
+                (Endpoint::External(c), _) | (_, Endpoint::External(c)) => c.to_string(),
+                _ => String::new(),
+            };
+            judged.push((block, network.reach(*f, *t)));
+        }
+    }
+    let ports = judged
+        .iter()
+        .fold(PortSet::All, |all, (_, r)| all.intersect(&r.ports));
+    let differ = judged.iter().any(|(_, r)| r.ports != ports);
+    let parts = if differ {
+        judged
+            .iter()
+            .map(|(block, r)| (block.clone(), r.ports.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let position = judged
+        .iter()
+        .position(|(_, r)| r.ports == ports)
+        .unwrap_or(0);
+    let mut result = judged.swap_remove(position).1;
+    result.ports = ports;
+    (result, parts)
 }
 
 fn describe(network: &Network, spec: &Spec) -> String {
     match spec {
-        Spec::Cidr(cidr) => cidr.to_string(),
+        Spec::Cidr(_, label) => label.clone(),
         Spec::Workload(i) => network.workloads[*i].id(),
     }
 }
@@ -300,7 +343,11 @@ fn reach_service(
     let mut judged = Vec::new();
     for &i in &backends {
         let workload = &network.workloads[i];
-        let result = network.reach(endpoint(network, from), Endpoint::Workload(workload));
+        let (result, _) = reach_between(
+            network,
+            &endpoints(network, from),
+            &[Endpoint::Workload(workload)],
+        );
         for port in &ports {
             let target = port.target_on(workload);
             let allowed = target.is_some_and(|(protocol, p)| result.ports.contains(protocol, p));
@@ -388,7 +435,11 @@ fn reach(args: &ReachArgs) -> Result<u8> {
         .as_deref()
         .map(|text| parse_port(text, &network, &to))
         .transpose()?;
-    let result = network.reach(endpoint(&network, &from), endpoint(&network, &to));
+    let (result, parts) = reach_between(
+        &network,
+        &endpoints(&network, &from),
+        &endpoints(&network, &to),
+    );
     let allowed = match port {
         Some((protocol, p)) => result.ports.contains(protocol, p),
         None => !result.ports.is_empty(),
@@ -415,6 +466,10 @@ fn reach(args: &ReachArgs) -> Result<u8> {
                 "egress": verdict_json(&result.egress, matches!(from, Spec::Workload(_))),
                 "ingress": verdict_json(&result.ingress, matches!(to, Spec::Workload(_))),
                 "hostNetwork": host_network,
+                "parts": parts
+                    .iter()
+                    .map(|(block, ports)| json!({"block": block, "ports": ports.to_string()}))
+                    .collect::<Vec<_>>(),
             });
             crate::emit_json(output, &body)?;
         }
@@ -426,6 +481,15 @@ fn reach(args: &ReachArgs) -> Result<u8> {
             }
             if matches!(to, Spec::Workload(_)) {
                 verdict_text(&mut out, "ingress", &to_name, &result.ingress, port);
+            }
+            if !parts.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  note: the range is not judged alike throughout; the ports above are those allowed to all of it:"
+                );
+                for (block, ports) in &parts {
+                    let _ = writeln!(out, "    {block}: {ports}");
+                }
             }
             for spec in [&from, &to] {
                 if let Spec::Workload(i) = spec {
@@ -478,10 +542,14 @@ fn deciding(
 
 /// Which rows of a workload matrix are shown: `--focus-workload`, `--focus-port`,
 /// `--self-pairs`.
+/// An outside range shown for a workload: the direction, the range, the ports shown.
+type OutsideRow = (Direction, String, PortSet);
+
 struct Focus {
     workloads: Vec<usize>,
     port: Option<PortSet>,
     self_pairs: bool,
+    outside: bool,
 }
 
 impl Focus {
@@ -495,7 +563,7 @@ impl Focus {
         for spec in &args.focus_workload {
             match resolve(network, spec)? {
                 Spec::Workload(i) => workloads.push(shown_as[i]),
-                Spec::Cidr(_) => bail!("--focus-workload takes NS/KIND/NAME, not an address"),
+                Spec::Cidr(..) => bail!("--focus-workload takes NS/KIND/NAME, not an address"),
             }
         }
         let port = match args.focus_port.as_deref() {
@@ -518,7 +586,28 @@ impl Focus {
             workloads,
             port,
             self_pairs: args.self_pairs,
+            outside: !args.no_outside,
         })
+    }
+
+    /// The outside ranges of `workload` to show, each with the ports shown: egress first.
+    fn outside(&self, network: &Network, workload: usize) -> Vec<OutsideRow> {
+        if !self.outside || !(self.workloads.is_empty() || self.workloads.contains(&workload)) {
+            return Vec::new();
+        }
+        let mut rows = Vec::new();
+        for direction in [Direction::Egress, Direction::Ingress] {
+            for range in network.outside(&network.workloads[workload], direction) {
+                let ports = match &self.port {
+                    None => range.ports.clone(),
+                    Some(port) => range.ports.intersect(port),
+                };
+                if !ports.is_empty() {
+                    rows.push((direction, range.label(), ports));
+                }
+            }
+        }
+        rows
     }
 
     /// The ports of the pair `from` → `to` to show, or `None` for a pair left out.
@@ -645,13 +734,36 @@ fn write_workload_matrix(
         rows
     };
     let pairs: usize = ids.iter().map(|(_, from)| rows_of(*from).len()).sum();
+    let outside: Vec<(&str, Vec<OutsideRow>)> = ids
+        .iter()
+        .map(|(id, i)| (id.as_str(), focus.outside(network, *i)))
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect();
+    let ranges: usize = outside.iter().map(|(_, rows)| rows.len()).sum();
+    // Outside rows read like pairs: the workload's side first for egress, last for ingress.
+    let outside_rows = || {
+        outside.iter().flat_map(|(id, rows)| {
+            rows.iter()
+                .map(move |(direction, range, ports)| match direction {
+                    Direction::Egress => (id.to_string(), range.clone(), ports.to_string()),
+                    Direction::Ingress => (range.clone(), id.to_string(), ports.to_string()),
+                })
+        })
+    };
     match format {
         MatrixFormat::Text => {
-            writeln!(out, "{} workloads, {pairs} allowed pairs", ids.len())?;
+            writeln!(
+                out,
+                "{} workloads, {pairs} allowed pairs, {ranges} outside ranges",
+                ids.len()
+            )?;
             for (from_id, from) in &ids {
                 for (to, ports, _) in rows_of(*from) {
                     writeln!(out, "{from_id} → {to}: {ports}")?;
                 }
+            }
+            for (from, to, ports) in outside_rows() {
+                writeln!(out, "{from} → {to}: {ports}")?;
             }
         }
         MatrixFormat::Csv => {
@@ -660,6 +772,9 @@ fn write_workload_matrix(
                 for (to, ports, _) in rows_of(*from) {
                     writeln!(out, "{from_id},{to},\"{ports}\"")?;
                 }
+            }
+            for (from, to, ports) in outside_rows() {
+                writeln!(out, "{from},{to},\"{ports}\"")?;
             }
         }
         MatrixFormat::Json => {
@@ -672,7 +787,19 @@ fn write_workload_matrix(
                     );
                 }
             }
-            let body = json!({"workloads": workloads, "edges": edges});
+            let outside: Vec<Value> = outside
+                .iter()
+                .flat_map(|(id, rows)| {
+                    rows.iter().map(move |(direction, range, ports)| {
+                        let direction = match direction {
+                            Direction::Egress => "egress",
+                            Direction::Ingress => "ingress",
+                        };
+                        json!({"workload": id, "direction": direction, "range": range, "ports": ports.to_string()})
+                    })
+                })
+                .collect();
+            let body = json!({"workloads": workloads, "edges": edges, "outside": outside});
             writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
         }
         MatrixFormat::Dot => {
@@ -683,10 +810,22 @@ fn write_workload_matrix(
             for (id, _) in &ids {
                 writeln!(out, "  \"{id}\";")?;
             }
+            let mut ranges: Vec<&str> = outside
+                .iter()
+                .flat_map(|(_, rows)| rows.iter().map(|(_, range, _)| range.as_str()))
+                .collect();
+            ranges.sort_unstable();
+            ranges.dedup();
+            for range in ranges {
+                writeln!(out, "  \"{range}\" [shape=ellipse];")?;
+            }
             for (from_id, from) in &ids {
                 for (to, ports, _) in rows_of(*from) {
                     writeln!(out, "  \"{from_id}\" -> \"{to}\" [label=\"{ports}\"];")?;
                 }
+            }
+            for (from, to, ports) in outside_rows() {
+                writeln!(out, "  \"{from}\" -> \"{to}\" [label=\"{ports}\"];")?;
             }
             writeln!(out, "}}")?;
         }

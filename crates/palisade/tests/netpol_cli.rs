@@ -354,7 +354,10 @@ fn matrix_focus_and_noise() {
     // The database takes 5432 over TCP only; pods no policy isolates take UDP too.
     let udp = rows(&["matrix", "--focus-port", "5432/UDP"], &ex);
     assert!(udp.iter().all(|r| r.ends_with(": 5432/UDP")), "{udp:?}");
-    assert!(!udp.iter().any(|r| r.contains("→ shop/statefulset/db")), "{udp:?}");
+    assert!(
+        !udp.iter().any(|r| r.contains("→ shop/statefulset/db")),
+        "{udp:?}"
+    );
     assert!(udp.iter().any(|r| r.contains("→ ops/pod/debug")), "{udp:?}");
     // Pods and ReplicaSets a Deployment of the input made are shown as that Deployment.
     let dump = with_owned_pods();
@@ -1032,4 +1035,70 @@ fn policy_kinds_that_are_not_evaluated_are_named_never_ignored_in_silence() {
             && w["line"] == 1),
         "{warnings:#?}"
     );
+}
+
+#[test]
+fn outside_ranges_in_every_matrix_format_and_reach_to_a_range() {
+    let ex = example();
+    // billing may reach everything outside on 443 but 10.0.0.0/8 and the metadata address:
+    // three maximal ranges, in every format.
+    let text = stdout(&netpol(&["matrix"], &[&ex]));
+    for row in [
+        "payments/deployment/billing → 0.0.0.0-9.255.255.255: 443/TCP",
+        "payments/deployment/billing → 11.0.0.0-169.254.169.253: 443/TCP",
+        "payments/deployment/billing → 169.254.169.255-255.255.255.255: 443/TCP",
+        // Nothing isolates api's egress: both families whole.
+        "shop/deployment/api → 0.0.0.0/0: all ports",
+        "shop/deployment/api → ::/0: all ports",
+    ] {
+        assert!(text.contains(&format!("{row}\n")), "{row}\n{text}");
+    }
+    assert!(
+        !text.contains("payments/deployment/billing → 10."),
+        "{text}"
+    );
+    let csv = stdout(&netpol(&["matrix", "--format", "csv"], &[&ex]));
+    assert!(
+        csv.contains("payments/deployment/billing,0.0.0.0-9.255.255.255,\"443/TCP\"\n"),
+        "{csv}"
+    );
+    let json: Value =
+        serde_json::from_slice(&netpol(&["matrix", "--format", "json"], &[&ex]).stdout)
+            .expect("json");
+    assert!(json["outside"]
+        .as_array()
+        .is_some_and(|o| o.contains(&serde_json::json!({
+            "workload": "payments/deployment/billing",
+            "direction": "egress",
+            "range": "11.0.0.0-169.254.169.253",
+            "ports": "443/TCP"
+        }))));
+    let dot = stdout(&netpol(&["matrix", "--format", "dot"], &[&ex]));
+    assert!(
+        dot.contains("\"0.0.0.0-9.255.255.255\" [shape=ellipse];"),
+        "{dot}"
+    );
+    let quiet = stdout(&netpol(&["matrix", "--no-outside"], &[&ex]));
+    assert!(
+        quiet.starts_with("6 workloads, 16 allowed pairs, 0 outside ranges"),
+        "{quiet}"
+    );
+    // reach takes a range: allowed on the ports allowed to all of it.
+    let billing = "payments/deployment/billing";
+    let inside = netpol(
+        &["reach", billing, "11.0.0.0-11.0.0.255", "--port", "443"],
+        &[&ex],
+    );
+    assert_eq!(inside.status.code(), Some(0), "{}", stdout(&inside));
+    assert!(stdout(&inside).contains("→ 11.0.0.0/24: 443/TCP"));
+    let across = netpol(
+        &["reach", billing, "9.255.255.0-10.0.0.5", "--port", "443"],
+        &[&ex],
+    );
+    let answer = stdout(&across);
+    assert_eq!(across.status.code(), Some(1), "{answer}");
+    assert!(answer.contains("    9.255.255.0/24: 443/TCP\n"), "{answer}");
+    assert!(answer.contains("    10.0.0.0/30: no ports\n"), "{answer}");
+    let reversed = netpol(&["reach", billing, "10.0.0.9-10.0.0.1"], &[&ex]);
+    assert!(stderr_after(&reversed, 2).contains("is no address range"));
 }

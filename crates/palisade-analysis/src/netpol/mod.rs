@@ -21,6 +21,7 @@ pub mod cilium;
 pub mod generate;
 mod matrix;
 mod model;
+mod outside;
 pub mod ports;
 mod unevaluated;
 pub mod validate;
@@ -32,6 +33,7 @@ pub use model::{
     Cidr, IpBlock, NamedPort, NetNamespace, NetService, NetWorkload, NetworkPolicy, Peer,
     PolicyPort, PolicyRule, PortRef, Protocol, ServicePort, TargetPort,
 };
+pub use outside::OutsideRange;
 use std::collections::HashMap;
 
 use palisade_model::{FieldPath, Object};
