@@ -1836,3 +1836,67 @@ fn outside_ranges_are_cut_where_policies_draw_lines_and_joined_where_they_agree(
         ["0.0.0.0/0: all ports", "::/0: all ports"]
     );
 }
+
+#[test]
+fn a_diff_names_what_opened_and_closed_and_the_rules_behind_each() {
+    use palisade_analysis::netpol::diff::{changes, End};
+    let api_ingress = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api-ingress, namespace: shop}\n\
+        spec:\n  podSelector: {matchLabels: {app: api}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: 3000}]\n";
+    let old = network(&format!("{WORKLOADS}---\n{api_ingress}"));
+    let new = network(&format!(
+        "{WORKLOADS}---\n{api_ingress}  \
+         - from: [{{namespaceSelector: {{matchLabels: {{team: payments}}}}}}]\n    ports: [{{port: 3000}}]\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: web-egress, namespace: shop}}\n\
+         spec:\n  podSelector: {{matchLabels: {{app: web}}}}\n  policyTypes: [Egress]\n  egress:\n  \
+         - to: [{{podSelector: {{matchLabels: {{app: api}}}}}}]\n    ports: [{{port: 3000}}]\n  \
+         - to: [{{ipBlock: {{cidr: 203.0.113.0/24}}}}]\n    ports: [{{port: 443}}]\n"
+    ));
+    let all = changes(&old, &new);
+    let find = |from: &str, to: &str| {
+        all.iter()
+            .find(|c| c.from.to_string() == from && c.to.to_string() == to)
+            .unwrap_or_else(|| panic!("no change {from} → {to}: {all:#?}"))
+    };
+    // Opened: payments' pods to api on 3000, by the new rule.
+    let billing = find("payments/deployment/billing", "shop/deployment/api");
+    assert_eq!(billing.opened.to_string(), "3000/TCP");
+    assert!(billing.closed.is_empty());
+    assert_eq!(
+        billing.opened_by,
+        ["NetworkPolicy shop/api-ingress /spec/ingress/1"]
+    );
+    // Closed: web's egress is isolated now; before, nothing isolated it.
+    let web = find("shop/deployment/web", "payments/deployment/billing");
+    assert!(web.opened.is_empty());
+    assert_eq!(web.closed.to_string(), "all ports");
+    assert!(web
+        .closed_by
+        .contains(&"nothing isolates the egress of shop/deployment/web".to_string()));
+    // Unchanged pairs are not listed: web to api stays allowed on 3000 alone (api's ingress
+    // allowed no more before; web's new egress allows no less), api to billing stays open.
+    for (from, to) in [
+        ("shop/deployment/web", "shop/deployment/api"),
+        ("shop/deployment/api", "payments/deployment/billing"),
+    ] {
+        assert!(
+            !all.iter()
+                .any(|c| c.from.to_string() == from && c.to.to_string() == to),
+            "{from} → {to}: {all:#?}"
+        );
+    }
+    // Outside: web keeps 443 to 203.0.113.0/24 and loses the rest, cut where the rule draws.
+    let kept = find("shop/deployment/web", "203.0.113.0/24");
+    assert!(!kept.closed.contains(Protocol::Tcp, 443) && kept.closed.contains(Protocol::Tcp, 80));
+    assert_eq!(
+        find("shop/deployment/web", "0.0.0.0-203.0.112.255")
+            .closed
+            .to_string(),
+        "all ports"
+    );
+    assert!(matches!(kept.to, End::Outside(_)));
+    // Nothing opened toward the outside, nothing changed for ingress from it.
+    assert!(!all.iter().any(|c| matches!(c.from, End::Outside(_))
+        || (matches!(c.to, End::Outside(_)) && !c.opened.is_empty())));
+    // The same version twice: no change.
+    assert!(changes(&new, &new).is_empty());
+}

@@ -719,7 +719,7 @@ pub enum NetpolCommand {
     /// Whether FROM can open a connection to TO: prints allowed (exit 0) or denied (exit 1)
     /// and the policies and rules that decide each direction.
     #[command(
-        after_help = "FROM and TO are NS/KIND/NAME of a workload or pod (kind case-insensitive), or a CIDR for traffic from or to outside the cluster.\n\
+        after_help = "FROM and TO are NS/KIND/NAME of a workload or pod (kind case-insensitive), or outside addresses: an address, a CIDR or a range FIRST-LAST.\n\
         \n\
         Examples:\n  \
         palisade netpol reach shop/deployment/web shop/deployment/api --port 3000 \\\n      \
@@ -744,6 +744,21 @@ pub enum NetpolCommand {
         palisade netpol matrix --by class --format json --cluster -o m.json"
     )]
     Matrix(MatrixArgs),
+    /// What changed in connectivity between two versions: workload pairs and outside ranges
+    /// whose allowed ports differ, with the rules behind each; exit 1 when anything opened.
+    #[command(
+        after_help = "OLD and NEW are directories or files of manifests, or git revisions of the \
+        repository in the current directory (REV for all of it, REV:DIR for one directory). \
+        With --cluster and no NEW, OLD is compared with the live cluster.\n\
+        \n\
+        Exit codes: 0 nothing opened (closing is fine), 1 something opened, 2 an error.\n\
+        \n\
+        Examples:\n  \
+        palisade netpol diff k8s-before/ k8s/\n  \
+        palisade netpol diff origin/main:k8s HEAD:k8s --format markdown > comment.md\n  \
+        palisade netpol diff k8s/ --cluster    # what applying k8s/ would change, reversed"
+    )]
+    Diff(DiffArgs),
     /// Write a policy: default-deny, quarantine (incident response) or deny-metadata.
     #[command(subcommand)]
     Generate(GenerateCommand),
@@ -759,6 +774,30 @@ pub struct NetInput {
     #[command(flatten)]
     pub source: ClusterSource,
 
+    /// Write the answer to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    /// A table for a pull-request comment.
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The version before: a directory or file, or a git revision (REV or REV:DIR).
+    pub old: String,
+    /// The version after, as OLD; leave it out with --cluster to compare with the cluster.
+    pub new: Option<String>,
+    #[command(flatten)]
+    pub source: ClusterSource,
+    /// text, json or markdown.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
     /// Write the answer to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -13,18 +13,21 @@ use palisade_model::LoadError;
 use serde_json::{json, Value};
 
 use crate::cli::{
-    AnswerFormat, DefaultDenyStyle, GenerateCommand, MatrixArgs, MatrixBy, MatrixFormat, NetInput,
-    NetpolCommand, QuarantineStyle, ReachArgs,
+    AnswerFormat, ClusterSource, DefaultDenyStyle, DiffArgs, DiffFormat, GenerateCommand,
+    MatrixArgs, MatrixBy, MatrixFormat, NetInput, NetpolCommand, QuarantineStyle, ReachArgs,
 };
 
 const EXIT_ALLOWED: u8 = 0;
 const EXIT_DENIED: u8 = 1;
+/// `netpol diff`: some connection opened.
+const EXIT_OPENED: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 pub fn run(command: &NetpolCommand) -> Result<u8> {
     match command {
         NetpolCommand::Reach(args) => reach(args),
         NetpolCommand::Matrix(args) => matrix(args),
+        NetpolCommand::Diff(args) => diff(args),
         NetpolCommand::Generate(command) => generate(command),
     }
 }
@@ -1032,4 +1035,172 @@ fn generate(command: &GenerateCommand) -> Result<u8> {
     }
     crate::emit(output, &generated.yaml())?;
     Ok(0)
+}
+
+/// One version for `netpol diff`: the paths to read, and the directory a git revision was
+/// written to (removed when dropped).
+fn version(spec: &str) -> Result<(Vec<String>, Option<tempfile::TempDir>)> {
+    if std::path::Path::new(spec).exists() {
+        return Ok((vec![spec.to_string()], None));
+    }
+    let (revision, dir) = spec.split_once(':').unwrap_or((spec, ""));
+    let verified = std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "--quiet"])
+        .arg(format!("{revision}^{{commit}}"))
+        .output();
+    if !verified.is_ok_and(|o| o.status.success()) {
+        bail!("`{spec}` is neither a file or directory nor a git revision of the repository here (REV or REV:DIR)");
+    }
+    let tree = tempfile::tempdir()?;
+    // `git archive` writes the revision's files as they were, without touching the work tree.
+    let mut archive = std::process::Command::new("git");
+    archive.args(["archive", "--format=tar", revision]);
+    if !dir.is_empty() {
+        archive.args(["--", dir]);
+    }
+    let tar = archive.output()?;
+    if !tar.status.success() {
+        bail!(
+            "git archive {spec}: {}",
+            String::from_utf8_lossy(&tar.stderr).trim()
+        );
+    }
+    let mut untar = std::process::Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(tree.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(mut input) = untar.stdin.take() {
+        std::io::Write::write_all(&mut input, &tar.stdout)?;
+    }
+    if !untar.wait()?.success() {
+        bail!("unpacking {spec} failed");
+    }
+    let root = tree.path().join(dir);
+    Ok((vec![root.to_string_lossy().into_owned()], Some(tree)))
+}
+
+fn diff(args: &DiffArgs) -> Result<u8> {
+    let (old_paths, _old_tree) = version(&args.old)?;
+    let old_input = NetInput {
+        paths: old_paths,
+        source: ClusterSource::default(),
+        output: None,
+    };
+    let (new_paths, _new_tree) = match (&args.new, args.source.cluster) {
+        (Some(new), false) => version(new)?,
+        (None, true) => (Vec::new(), None),
+        (Some(_), true) => bail!("give NEW or --cluster, not both"),
+        (None, false) => bail!("give NEW (a directory, file or git revision), or --cluster"),
+    };
+    let new_input = NetInput {
+        paths: new_paths,
+        source: args.source.clone(),
+        output: None,
+    };
+    let (old, mut errors) = load(&old_input)?;
+    let (new, new_errors) = load(&new_input)?;
+    errors.extend(new_errors);
+    let changes = palisade_analysis::netpol::diff::changes(&old, &new);
+    let opened = changes.iter().any(|c| !c.opened.is_empty());
+    let out = render_diff(
+        &changes,
+        args.format,
+        (&args.old, args.new.as_deref().unwrap_or("the cluster")),
+    )?;
+    crate::emit(args.output.as_deref(), &out)?;
+    Ok(if !errors.is_empty() {
+        EXIT_ERROR
+    } else if opened {
+        EXIT_OPENED
+    } else {
+        0
+    })
+}
+
+fn render_diff(
+    changes: &[palisade_analysis::netpol::diff::Change],
+    format: DiffFormat,
+    (old, new): (&str, &str),
+) -> Result<String> {
+    let opened = changes.iter().filter(|c| !c.opened.is_empty()).count();
+    let closed = changes.iter().filter(|c| !c.closed.is_empty()).count();
+    let summary = format!("{old} → {new}: {opened} connections opened, {closed} closed");
+    let mut out = String::new();
+    match format {
+        DiffFormat::Json => {
+            let body = json!({
+                "old": old,
+                "new": new,
+                "opened": opened,
+                "closed": closed,
+                "changes": changes.iter().map(|c| json!({
+                    "from": c.from.to_string(),
+                    "to": c.to.to_string(),
+                    "outside": matches!(c.from, palisade_analysis::netpol::diff::End::Outside(_))
+                        || matches!(c.to, palisade_analysis::netpol::diff::End::Outside(_)),
+                    "opened": (!c.opened.is_empty()).then(|| c.opened.to_string()),
+                    "closed": (!c.closed.is_empty()).then(|| c.closed.to_string()),
+                    "openedBy": c.opened_by,
+                    "closedBy": c.closed_by,
+                })).collect::<Vec<_>>(),
+            });
+            out = serde_json::to_string_pretty(&body)? + "\n";
+        }
+        DiffFormat::Text => {
+            let _ = writeln!(out, "{summary}");
+            for c in changes {
+                if !c.opened.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "+ {} → {}: {} (by {})",
+                        c.from,
+                        c.to,
+                        c.opened,
+                        c.opened_by.join("; ")
+                    );
+                }
+                if !c.closed.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "- {} → {}: {} (was by {})",
+                        c.from,
+                        c.to,
+                        c.closed,
+                        c.closed_by.join("; ")
+                    );
+                }
+            }
+        }
+        DiffFormat::Markdown => {
+            let _ = writeln!(out, "### Network connectivity\n\n{summary}\n");
+            if !changes.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "| | From | To | Ports | Because of |\n|---|---|---|---|---|"
+                );
+                // Table cells: `|` would end the cell.
+                let cell = |text: &str| text.replace('|', "\\|");
+                for c in changes {
+                    for (mark, ports, by) in [
+                        ("➕ opened", &c.opened, &c.opened_by),
+                        ("➖ closed", &c.closed, &c.closed_by),
+                    ] {
+                        if !ports.is_empty() {
+                            let _ = writeln!(
+                                out,
+                                "| {mark} | `{}` | `{}` | {} | {} |",
+                                cell(&c.from.to_string()),
+                                cell(&c.to.to_string()),
+                                cell(&ports.to_string()),
+                                cell(&by.join("; "))
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }

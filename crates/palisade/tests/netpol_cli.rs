@@ -1102,3 +1102,89 @@ fn outside_ranges_in_every_matrix_format_and_reach_to_a_range() {
     let reversed = netpol(&["reach", billing, "10.0.0.9-10.0.0.1"], &[&ex]);
     assert!(stderr_after(&reversed, 2).contains("is no address range"));
 }
+
+/// The example with web let into the database too.
+fn with_web_into_db(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("dir");
+    for file in ["namespaces.yaml", "workloads.yaml"] {
+        std::fs::copy(example().join(file), dir.join(file)).expect("copy");
+    }
+    let policies = std::fs::read_to_string(example().join("policies.yaml")).expect("read");
+    let opened = policies.replacen(
+        "    - from: [{podSelector: {matchLabels: {tier: backend}}}]\n      ports: [{port: 5432}]",
+        "    - from: [{podSelector: {matchLabels: {tier: backend}}}, {podSelector: {matchLabels: {app: web}}}]\n      ports: [{port: 5432}]",
+        1,
+    );
+    assert_ne!(opened, policies, "the example's db policy changed shape");
+    std::fs::write(dir.join("policies.yaml"), opened).expect("write");
+}
+
+#[test]
+fn diff_lists_what_opened_and_closed_between_directories_and_git_revisions() {
+    let ex = example();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let new = dir.path().join("new");
+    with_web_into_db(&new);
+    let diff = |args: &[&str]| netpol(&[&["diff"], args].concat(), &[]);
+    let (ex_text, new_text) = (ex.to_string_lossy(), new.to_string_lossy());
+    // Opened: exit 1, with the rule that lets it through.
+    let output = diff(&[&ex_text, &new_text]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(text.contains("1 connections opened, 0 closed"), "{text}");
+    assert!(
+        text.contains("+ shop/deployment/web → shop/statefulset/db: 5432/TCP (by NetworkPolicy shop/db-from-api /spec/ingress/0)\n"),
+        "{text}"
+    );
+    // Reversed, it only closes: exit 0.
+    let back = diff(&[&new_text, &ex_text]);
+    assert_eq!(back.status.code(), Some(0));
+    assert!(stdout(&back).contains("- shop/deployment/web → shop/statefulset/db: 5432/TCP (was by NetworkPolicy shop/db-from-api /spec/ingress/0)"));
+    let json: Value =
+        serde_json::from_slice(&diff(&[&ex_text, &new_text, "--format", "json"]).stdout)
+            .expect("json");
+    assert_eq!(json["opened"], 1);
+    assert_eq!(json["changes"][0]["opened"], "5432/TCP");
+    assert_eq!(json["changes"][0]["closed"], Value::Null);
+    let markdown = stdout(&diff(&[&ex_text, &new_text, "--format", "markdown"]));
+    assert!(
+        markdown.contains("| ➕ opened | `shop/deployment/web` | `shop/statefulset/db` | 5432/TCP | NetworkPolicy shop/db-from-api /spec/ingress/0 |"),
+        "{markdown}"
+    );
+    // Two git revisions of a repository: REV:DIR.
+    let repo = dir.path().join("repo");
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .expect("git");
+        assert!(status.success(), "git {args:?}");
+    };
+    std::fs::create_dir_all(repo.join("k8s")).expect("repo");
+    for file in ["namespaces.yaml", "workloads.yaml", "policies.yaml"] {
+        std::fs::copy(ex.join(file), repo.join("k8s").join(file)).expect("copy");
+    }
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "before"]);
+    with_web_into_db(&repo.join("k8s"));
+    git(&["commit", "-q", "-am", "after"]);
+    let output = Command::cargo_bin("palisade")
+        .expect("binary")
+        .args(["netpol", "diff", "HEAD~1:k8s", "HEAD:k8s"])
+        .current_dir(&repo)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout(&output).contains("+ shop/deployment/web → shop/statefulset/db: 5432/TCP"));
+    // Neither a path nor a revision: a usage error.
+    let bad = diff(&["no-such-dir", &new_text]);
+    assert!(stderr_after(&bad, 2).contains("neither a file or directory nor a git revision"));
+}

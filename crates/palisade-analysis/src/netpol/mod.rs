@@ -18,6 +18,7 @@
 
 pub mod admin;
 pub mod cilium;
+pub mod diff;
 pub mod generate;
 mod matrix;
 mod model;

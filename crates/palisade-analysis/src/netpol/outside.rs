@@ -171,7 +171,7 @@ impl OutsideRange {
 impl Network {
     /// Every address where what some policy decides may change, per family: the first
     /// address of each block and the one after its last.
-    fn address_cuts(&self) -> [BTreeSet<u128>; 2] {
+    pub(crate) fn address_cuts(&self) -> [BTreeSet<u128>; 2] {
         let mut cuts = [BTreeSet::from([0u128]), BTreeSet::from([0u128])];
         let mut cut = |cidr: &Cidr| {
             let (family, first, last) = bounds(cidr);
@@ -222,41 +222,69 @@ impl Network {
     /// The outside ranges `pod` may open connections to (`Egress`) or accept them from
     /// (`Ingress`), each maximal, with its ports; ranges with no port are left out.
     pub fn outside(&self, pod: &NetWorkload, direction: Direction) -> Vec<OutsideRange> {
+        let mut ranges = join(self.outside_pieces(pod, direction, &self.address_cuts()));
+        ranges.retain(|r| !r.ports.is_empty());
+        ranges
+    }
+
+    /// Each piece of the address space between `cuts` (both families) with the ports `pod`
+    /// has with it, pieces with no port included.
+    pub(crate) fn outside_pieces(
+        &self,
+        pod: &NetWorkload,
+        direction: Direction,
+        cuts: &[BTreeSet<u128>; 2],
+    ) -> Vec<OutsideRange> {
         let selected = self.selected(pod, direction);
-        let mut ranges: Vec<OutsideRange> = Vec::new();
-        for (family, cuts) in [Family::V4, Family::V6]
-            .into_iter()
-            .zip(self.address_cuts())
-        {
-            let starts: Vec<u128> = cuts.into_iter().filter(|c| *c <= family.last()).collect();
+        let mut pieces = Vec::new();
+        for (family, cuts) in [Family::V4, Family::V6].into_iter().zip(cuts) {
+            let starts: Vec<u128> = cuts
+                .iter()
+                .copied()
+                .filter(|c| *c <= family.last())
+                .collect();
             for (i, start) in starts.iter().enumerate() {
                 let last = starts.get(i + 1).map_or(family.last(), |next| next - 1);
                 let probe = Cidr {
                     addr: family.address(*start),
                     prefix: if family == Family::V4 { 32 } else { 128 },
                 };
-                let ports = self
-                    .judge(pod, direction, Endpoint::External(&probe), &selected, false)
-                    .ports;
-                match ranges.last_mut() {
-                    Some(previous)
-                        if previous.ports == ports
-                            && family.address(start.wrapping_sub(1)) == previous.last
-                            && *start > 0 =>
-                    {
-                        previous.last = family.address(last);
-                    }
-                    _ => ranges.push(OutsideRange {
-                        first: family.address(*start),
-                        last: family.address(last),
-                        ports,
-                    }),
-                }
+                pieces.push(OutsideRange {
+                    first: family.address(*start),
+                    last: family.address(last),
+                    ports: self
+                        .judge(pod, direction, Endpoint::External(&probe), &selected, false)
+                        .ports,
+                });
             }
         }
-        ranges.retain(|r| !r.ports.is_empty());
-        ranges
+        pieces
     }
+}
+
+/// Whether `next` starts right after `previous` ends, in one family.
+pub(crate) fn adjacent(previous: &IpAddr, next: &IpAddr) -> bool {
+    match (previous, next) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(*a).checked_add(1) == Some(u32::from(*b)),
+        (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(*a).checked_add(1) == Some(u128::from(*b)),
+        _ => false,
+    }
+}
+
+/// Pieces side by side with the same ports joined.
+fn join(pieces: Vec<OutsideRange>) -> Vec<OutsideRange> {
+    let mut ranges: Vec<OutsideRange> = Vec::new();
+    for piece in pieces {
+        match ranges.last_mut() {
+            Some(previous)
+                if previous.ports == piece.ports && adjacent(&previous.last, &piece.first) =>
+            {
+                previous.last = piece.last;
+            }
+            _ => ranges.push(piece),
+        }
+    }
+    ranges
 }
 
 #[cfg(test)]
