@@ -1900,3 +1900,167 @@ fn a_diff_names_what_opened_and_closed_and_the_rules_behind_each() {
     // The same version twice: no change.
     assert!(changes(&new, &new).is_empty());
 }
+
+/// Two Nodes (a control-plane node and a worker, with their addresses) and host-network pods:
+/// one pinned to the worker by nodeSelector, one to the control-plane node by nodeName, one
+/// that may run anywhere.
+const NODES: &str = "apiVersion: v1\nkind: Node\nmetadata: {name: cp-1, labels: {node-role.kubernetes.io/control-plane: \"\"}}\n\
+status:\n  addresses: [{type: InternalIP, address: 10.0.0.10}, {type: Hostname, address: cp-1}]\n---\n\
+apiVersion: v1\nkind: Node\nmetadata: {name: worker-1, labels: {role: worker}}\n\
+status:\n  addresses: [{type: InternalIP, address: 10.0.0.20}]\n---\n\
+apiVersion: v1\nkind: Pod\nmetadata: {name: exporter, namespace: monitoring, labels: {app: exporter}}\n\
+spec: {hostNetwork: true, nodeSelector: {role: worker}, containers: [{name: exporter}]}\n---\n\
+apiVersion: v1\nkind: Pod\nmetadata: {name: etcd-probe, namespace: monitoring}\n\
+spec: {hostNetwork: true, nodeName: cp-1, containers: [{name: probe}]}\n---\n\
+apiVersion: v1\nkind: Pod\nmetadata: {name: anywhere, namespace: monitoring}\n\
+spec: {hostNetwork: true, containers: [{name: agent}]}";
+
+/// An AdminNetworkPolicy over shop's pods with one egress rule to `nodes`.
+fn to_nodes(action: &str, nodes: &str) -> String {
+    anp(
+        "shop-to-nodes",
+        10,
+        SHOP,
+        &format!("  egress:\n    - {{action: {action}, to: [{{nodes: {nodes}}}]}}\n"),
+    )
+}
+
+#[test]
+fn nodes_peers_hold_node_addresses_and_the_host_network_pods_on_those_nodes() {
+    let control_plane =
+        "{matchExpressions: [{key: node-role.kubernetes.io/control-plane, operator: Exists}]}";
+    let deny_cp = join(&[NODES, &to_nodes("Deny", control_plane)]);
+    let allow_all_nodes = join(&[
+        NODES,
+        &to_nodes("Allow", "{}"),
+        &banp(
+            SHOP,
+            "  egress:\n    - {action: Deny, to: [{networks: [0.0.0.0/0]}, {namespaces: {}}]}\n",
+        ),
+    ]);
+    let deny_cp_no_nodes = to_nodes("Deny", control_plane)
+        + "\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: anywhere, namespace: monitoring}\nspec: {hostNetwork: true, containers: [{name: agent}]}";
+    let allow_cp_no_nodes = to_nodes("Allow", control_plane)
+        + "\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: anywhere, namespace: monitoring}\nspec: {hostNetwork: true, containers: [{name: agent}]}\n---\n"
+        + &banp(SHOP, "  egress:\n    - {action: Deny, to: [{networks: [0.0.0.0/0]}, {namespaces: {}}]}\n");
+    let web = "shop/deployment/web";
+    check(&[
+        (
+            "the control-plane node's address",
+            &deny_cp,
+            web,
+            "10.0.0.10/32",
+            Protocol::Tcp,
+            6443,
+            false,
+        ),
+        (
+            "the worker's address",
+            &deny_cp,
+            web,
+            "10.0.0.20/32",
+            Protocol::Tcp,
+            9100,
+            true,
+        ),
+        (
+            "an address no node has",
+            &deny_cp,
+            web,
+            "10.0.0.30/32",
+            Protocol::Tcp,
+            80,
+            true,
+        ),
+        (
+            "a host-network pod pinned to the worker",
+            &deny_cp,
+            web,
+            "monitoring/pod/exporter",
+            Protocol::Tcp,
+            9100,
+            true,
+        ),
+        (
+            "a host-network pod on the control-plane node",
+            &deny_cp,
+            web,
+            "monitoring/pod/etcd-probe",
+            Protocol::Tcp,
+            2379,
+            false,
+        ),
+        (
+            "a host-network pod that may run on it",
+            &deny_cp,
+            web,
+            "monitoring/pod/anywhere",
+            Protocol::Tcp,
+            80,
+            false,
+        ),
+        (
+            "a pod on the pod network is no node",
+            &deny_cp,
+            web,
+            "shop/deployment/api",
+            Protocol::Tcp,
+            3000,
+            true,
+        ),
+        (
+            "every node: a host-network pod",
+            &allow_all_nodes,
+            web,
+            "monitoring/pod/exporter",
+            Protocol::Tcp,
+            9100,
+            true,
+        ),
+        (
+            "every node: a node's address",
+            &allow_all_nodes,
+            web,
+            "10.0.0.20/32",
+            Protocol::Tcp,
+            22,
+            true,
+        ),
+        (
+            "every node: not a pod of the pod network",
+            &allow_all_nodes,
+            web,
+            "shop/deployment/api",
+            Protocol::Tcp,
+            3000,
+            false,
+        ),
+        (
+            "every node: not an address no node has",
+            &allow_all_nodes,
+            web,
+            "10.0.0.30/32",
+            Protocol::Tcp,
+            80,
+            false,
+        ),
+        (
+            "no Node in the input: a deny fails closed",
+            &deny_cp_no_nodes,
+            web,
+            "monitoring/pod/anywhere",
+            Protocol::Tcp,
+            80,
+            false,
+        ),
+        (
+            "no Node in the input: an allow does not hold",
+            &allow_cp_no_nodes,
+            web,
+            "monitoring/pod/anywhere",
+            Protocol::Tcp,
+            80,
+            false,
+        ),
+    ]);
+}

@@ -70,7 +70,8 @@ pub enum AdminPeer {
         namespaces: LabelSelector,
         pods: LabelSelector,
     },
-    /// Node addresses: no workload of the input is one.
+    /// Nodes by label: their addresses (`status.addresses` of the input's Nodes) and the
+    /// host-network pods running on them ([`super::Network`]'s `nodes_hold_pod`).
     Nodes(LabelSelector),
     Networks(Vec<Cidr>),
     /// A field this version does not know (or `domainNames`, resolved at runtime).

@@ -31,7 +31,7 @@ pub use admin::{Action, AdminPeer, AdminPolicy, AdminRule, AdminTier, Subject};
 pub use cilium::{CiliumPeers, CiliumRule, CiliumSection};
 pub use matrix::Groups;
 pub use model::{
-    Cidr, IpBlock, NamedPort, NetNamespace, NetService, NetWorkload, NetworkPolicy, Peer,
+    Cidr, IpBlock, NamedPort, NetNamespace, NetNode, NetService, NetWorkload, NetworkPolicy, Peer,
     PolicyPort, PolicyRule, PortRef, Protocol, ServicePort, TargetPort,
 };
 pub use outside::OutsideRange;
@@ -196,6 +196,9 @@ pub struct Network {
     /// Policies the API server would refuse, left out of the analysis as the cluster leaves
     /// them out.
     pub invalid: Vec<InvalidPolicy>,
+    /// Nodes: administrator `nodes` peers select them by label, and hold their addresses and
+    /// the host-network pods that run on them.
+    pub nodes: Vec<NetNode>,
     /// `namespaces` by name and `policies` by namespace, built on first use.
     index: Index,
 }
@@ -313,6 +316,8 @@ impl Network {
         } else if let Some(workload) = model::workload_of(object) {
             self.workloads.push(workload);
             self.index = Index::default();
+        } else if let Some(node) = model::node_of(object) {
+            self.nodes.push(node);
         } else if let Some(service) = model::service_of(object) {
             self.services.push(service);
         } else if let Some(admin) = admin::admin_policy_of(object) {
@@ -345,8 +350,10 @@ impl Network {
             admin,
             cilium,
             invalid,
+            nodes,
             index: _,
         } = other;
+        self.nodes.extend(nodes);
         self.policies.extend(policies);
         self.workloads.extend(workloads);
         self.namespaces.extend(namespaces);
@@ -547,6 +554,32 @@ impl Network {
             && pods.is_none_or(|p| p.matches(&pod.labels))
     }
 
+    /// Whether a `nodes` peer holds `pod`: a host-network pod is its node, so it is held when
+    /// a node the selector picks may run it (its `nodeName`, else a node its `nodeSelector`
+    /// admits). Every node (an empty selector) holds every host-network pod. Which node runs
+    /// it unknown (no Node in the input it could run on), the peer fails closed: it matches
+    /// for Deny and Pass, not for Allow.
+    fn nodes_hold_pod(&self, selector: &LabelSelector, action: Action, pod: &NetWorkload) -> bool {
+        if pod.host_network.is_none() {
+            return false;
+        }
+        if selector.requirements.is_empty() {
+            return true;
+        }
+        let could_run = |node: &NetNode| {
+            pod.node_name.as_ref().is_none_or(|name| *name == node.name)
+                && pod
+                    .node_selector
+                    .iter()
+                    .all(|(k, v)| node.labels.iter().any(|(nk, nv)| nk == k && nv == v))
+        };
+        let candidates: Vec<&NetNode> = self.nodes.iter().filter(|n| could_run(n)).collect();
+        if candidates.is_empty() {
+            return action != Action::Allow;
+        }
+        candidates.iter().any(|n| selector.matches(&n.labels))
+    }
+
     /// Whether `policy`'s subject holds `pod`.
     pub fn admin_subject_holds(&self, policy: &AdminPolicy, pod: &NetWorkload) -> bool {
         match &policy.subject {
@@ -569,6 +602,20 @@ impl Network {
             (AdminPeer::Networks(cidrs), Endpoint::External(cidr)) => {
                 cidrs.iter().any(|c| c.contains(cidr))
             }
+            (AdminPeer::Nodes(selector), Endpoint::Workload(w)) => {
+                self.nodes_hold_pod(selector, action, w)
+            }
+            // A node's own address: the Nodes of the input with it, by their labels.
+            (AdminPeer::Nodes(selector), Endpoint::External(cidr)) => self.nodes.iter().any(|n| {
+                selector.matches(&n.labels)
+                    && n.addresses.iter().any(|a| {
+                        Cidr {
+                            addr: *a,
+                            prefix: if a.is_ipv4() { 32 } else { 128 },
+                        }
+                        .contains(cidr)
+                    })
+            }),
             // Pod addresses are not in the input; a network of every address holds them all.
             (AdminPeer::Networks(cidrs), Endpoint::Workload(_)) => {
                 cidrs.iter().any(|c| c.prefix == 0)

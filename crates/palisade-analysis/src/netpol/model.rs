@@ -190,6 +190,39 @@ pub struct NetWorkload {
     /// namespace), as a cluster dump holds both a Deployment and the ReplicaSet and pods it
     /// made. Shown as that owner when the input holds it ([`super::Network::shown_as`]).
     pub owner: Option<(String, String)>,
+    /// Where the pods may run: `spec.nodeName` and `spec.nodeSelector` (for `nodes` peers,
+    /// which hold host-network pods on the nodes they select).
+    pub node_name: Option<String>,
+    pub node_selector: Vec<(String, String)>,
+}
+
+/// A Node of the input: its labels (for `nodes` peers) and addresses (`status.addresses`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetNode {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub addresses: Vec<std::net::IpAddr>,
+}
+
+pub(crate) fn node_of(object: &Object) -> Option<NetNode> {
+    if (object.group(), object.kind()) != ("", "Node") {
+        return None;
+    }
+    let addresses = object
+        .root
+        .get("status")
+        .and_then(|s| s.get("addresses"))
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| matches!(a.str_of("type"), Some("InternalIP" | "ExternalIP")))
+        .filter_map(|a| a.str_of("address")?.parse().ok())
+        .collect();
+    Some(NetNode {
+        name: object.reference.name.clone(),
+        labels: labels_of(object.metadata().and_then(|m| m.get("labels"))),
+        addresses,
+    })
 }
 
 impl NetWorkload {
@@ -223,6 +256,8 @@ impl NetWorkload {
             },
             host_network: None,
             owner: None,
+            node_name: None,
+            node_selector: Vec::new(),
         }
     }
 
@@ -379,6 +414,8 @@ pub(crate) fn workload_of(object: &Object) -> Option<NetWorkload> {
             .flag("hostNetwork")
             .then(|| Source::of(object, &pod.spec_path.key("hostNetwork"), false)),
         owner: controller_of(object),
+        node_name: pod.spec.str_of("nodeName").map(str::to_string),
+        node_selector: labels_of(pod.spec.get("nodeSelector")),
     })
 }
 

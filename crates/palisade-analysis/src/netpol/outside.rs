@@ -207,6 +207,15 @@ impl Network {
                 }
             }
         }
+        // A node's address is judged apart: `nodes` peers hold it.
+        for node in &self.nodes {
+            for address in &node.addresses {
+                cut(&Cidr {
+                    addr: *address,
+                    prefix: if address.is_ipv4() { 32 } else { 128 },
+                });
+            }
+        }
         for policy in &self.admin {
             for rule in policy.ingress.iter().chain(&policy.egress) {
                 for peer in &rule.peers {
