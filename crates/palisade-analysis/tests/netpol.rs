@@ -2064,3 +2064,283 @@ fn nodes_peers_hold_node_addresses_and_the_host_network_pods_on_those_nodes() {
         ),
     ]);
 }
+
+// ---- ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) ----
+
+/// A ClusterNetworkPolicy `name` of `tier` at `priority` over `subject`, with `rules`.
+fn cluster_policy(name: &str, tier: &str, priority: u32, subject: &str, rules: &str) -> String {
+    format!(
+        "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {{name: {name}}}\nspec:\n  tier: {tier}\n  priority: {priority}\n  subject: {subject}\n{rules}"
+    )
+}
+
+fn cnp_ingress(action: &str, from: &str, protocols: &str) -> String {
+    if protocols.is_empty() {
+        format!("  ingress:\n    - {{action: {action}, from: {from}}}\n")
+    } else {
+        format!("  ingress:\n    - {{action: {action}, from: {from}, protocols: {protocols}}}\n")
+    }
+}
+
+#[test]
+fn cluster_network_policies_decide_in_their_tier_by_priority() {
+    let deny_all = cluster_policy(
+        "deny-shop",
+        "Admin",
+        10,
+        SHOP,
+        &cnp_ingress("Deny", FROM_ALL, ""),
+    );
+    let accept_ops = cluster_policy(
+        "accept-ops",
+        "Admin",
+        5,
+        SHOP,
+        &cnp_ingress("Accept", FROM_OPS, ""),
+    );
+    let pass_ops = cluster_policy(
+        "pass-ops",
+        "Admin",
+        5,
+        SHOP,
+        &cnp_ingress("Pass", FROM_OPS, ""),
+    );
+    let baseline_deny = cluster_policy(
+        "baseline-deny",
+        "Baseline",
+        20,
+        SHOP,
+        &cnp_ingress("Deny", FROM_ALL, ""),
+    );
+    let baseline_pass = cluster_policy(
+        "baseline-pass-ops",
+        "Baseline",
+        10,
+        SHOP,
+        &cnp_ingress("Pass", FROM_OPS, ""),
+    );
+    let deny_8080 = cluster_policy(
+        "deny-8080",
+        "Admin",
+        1,
+        SHOP,
+        &cnp_ingress(
+            "Deny",
+            FROM_ALL,
+            "[{tcp: {destinationPort: {number: 8080}}}]",
+        ),
+    );
+    let deny_range = cluster_policy(
+        "deny-range",
+        "Admin",
+        1,
+        SHOP,
+        &cnp_ingress(
+            "Deny",
+            FROM_ALL,
+            "[{tcp: {destinationPort: {range: {start: 9000, end: 9100}}}}]",
+        ),
+    );
+    let deny_named = cluster_policy(
+        "deny-metrics",
+        "Admin",
+        1,
+        SHOP,
+        &cnp_ingress("Deny", FROM_ALL, "[{destinationNamedPort: metrics}]"),
+    );
+    let (debug, web, billing) = (
+        "ops/pod/debug",
+        "shop/deployment/web",
+        "payments/deployment/billing",
+    );
+    let admin_over_np = join(&[ALLOW_ALL_SHOP, &deny_all]);
+    let accept_first = join(&[&accept_ops, &deny_all]);
+    let pass_to_np = join(&[&pass_ops, &deny_all, DENY_INGRESS_SHOP]);
+    let pass_to_default = join(&[&pass_ops, &deny_all]);
+    let baseline_under_np = join(&[&baseline_deny, ALLOW_ALL_SHOP]);
+    let baseline_pass_first = join(&[&baseline_pass, &baseline_deny]);
+    check(&[
+        (
+            "admin Deny over a NetworkPolicy allow",
+            &admin_over_np,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            false,
+        ),
+        (
+            "a lower priority number first: Accept",
+            &accept_first,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            true,
+        ),
+        (
+            "a lower priority number first: the Deny after it",
+            &accept_first,
+            billing,
+            web,
+            Protocol::Tcp,
+            8080,
+            false,
+        ),
+        (
+            "Pass to the NetworkPolicy tier, which isolates",
+            &pass_to_np,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            false,
+        ),
+        (
+            "Pass to the NetworkPolicy tier, which is empty: allowed",
+            &pass_to_default,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            true,
+        ),
+        (
+            "Pass skips the rest of its tier",
+            &pass_to_default,
+            billing,
+            web,
+            Protocol::Tcp,
+            8080,
+            false,
+        ),
+        (
+            "baseline Deny: pods no NetworkPolicy isolates",
+            &baseline_deny,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            false,
+        ),
+        (
+            "baseline Deny: what a NetworkPolicy decides stands",
+            &baseline_under_np,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            true,
+        ),
+        (
+            "baseline Pass goes to the default",
+            &baseline_pass_first,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            true,
+        ),
+        (
+            "baseline Pass: others still denied",
+            &baseline_pass_first,
+            billing,
+            web,
+            Protocol::Tcp,
+            8080,
+            false,
+        ),
+        (
+            "protocols: the port named",
+            &deny_8080,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            false,
+        ),
+        (
+            "protocols: another port",
+            &deny_8080,
+            debug,
+            web,
+            Protocol::Tcp,
+            9090,
+            true,
+        ),
+        (
+            "protocols: TCP only",
+            &deny_8080,
+            debug,
+            web,
+            Protocol::Udp,
+            8080,
+            true,
+        ),
+        (
+            "protocols: a range",
+            &deny_range,
+            debug,
+            web,
+            Protocol::Tcp,
+            9090,
+            false,
+        ),
+        (
+            "protocols: outside the range",
+            &deny_range,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            true,
+        ),
+        (
+            "protocols: a named port",
+            &deny_named,
+            debug,
+            web,
+            Protocol::Tcp,
+            9090,
+            false,
+        ),
+        (
+            "protocols: not the named port",
+            &deny_named,
+            debug,
+            web,
+            Protocol::Tcp,
+            8080,
+            true,
+        ),
+    ]);
+}
+
+#[test]
+fn cluster_network_policies_the_api_server_refuses_are_left_out_and_said() {
+    let refused = [
+        ("a tier that is none", cluster_policy("x", "Middle", 1, SHOP, &cnp_ingress("Deny", FROM_ALL, ""))),
+        ("AdminNetworkPolicy's Allow", cluster_policy("x", "Admin", 1, SHOP, &cnp_ingress("Allow", FROM_ALL, ""))),
+        ("a priority past 1000", cluster_policy("x", "Admin", 1001, SHOP, &cnp_ingress("Deny", FROM_ALL, ""))),
+        (
+            "a range of one port",
+            cluster_policy("x", "Admin", 1, SHOP, &cnp_ingress("Deny", FROM_ALL, "[{tcp: {destinationPort: {range: {start: 9000, end: 9000}}}}]")),
+        ),
+        (
+            "two protocols in one entry",
+            cluster_policy("x", "Admin", 1, SHOP, &cnp_ingress("Deny", FROM_ALL, "[{tcp: {destinationPort: {number: 80}}, udp: {destinationPort: {number: 53}}}]")),
+        ),
+    ];
+    for (what, policy) in refused {
+        let network = network(&format!("{WORKLOADS}\n---\n{policy}"));
+        assert_eq!(network.invalid.len(), 1, "{what}: {:?}", network.invalid);
+        assert!(network.admin.is_empty(), "{what}: read loosely");
+        let web = network.workload("shop/deployment/web").expect("web");
+        let debug = network.workload("ops/pod/debug").expect("debug");
+        let reach = network.reach(Endpoint::Workload(debug), Endpoint::Workload(web));
+        assert!(
+            reach.ports.contains(Protocol::Tcp, 8080),
+            "{what}: the refused deny was applied"
+        );
+    }
+}

@@ -23,14 +23,19 @@ use super::model::{Cidr, PolicyPort, PortRef, Protocol};
 use crate::rbac::Source;
 use crate::selector::LabelSelector;
 
-/// Which of the two cluster tiers a policy belongs to.
+/// Which of the two cluster tiers a policy belongs to, and its priority there (lower first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AdminTier {
-    /// AdminNetworkPolicy, with its priority.
+    /// An AdminNetworkPolicy, or a ClusterNetworkPolicy of the `Admin` tier.
     Admin(i64),
-    /// BaselineAdminNetworkPolicy.
-    Baseline,
+    /// The BaselineAdminNetworkPolicy (after every baseline ClusterNetworkPolicy), or a
+    /// ClusterNetworkPolicy of the `Baseline` tier.
+    Baseline(i64),
 }
+
+/// The priority the BaselineAdminNetworkPolicy, which has none, is ordered at: after every
+/// baseline ClusterNetworkPolicy (0-1000).
+const BANP_PRIORITY: i64 = 1001;
 
 /// What a rule does with the traffic it matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +97,8 @@ pub struct AdminRule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdminPolicy {
     pub tier: AdminTier,
+    /// AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy.
+    pub kind: &'static str,
     pub name: String,
     pub subject: Subject,
     pub ingress: Vec<AdminRule>,
@@ -102,18 +109,29 @@ pub struct AdminPolicy {
 
 impl AdminPolicy {
     pub fn kind(&self) -> &'static str {
-        match self.tier {
-            AdminTier::Admin(_) => "AdminNetworkPolicy",
-            AdminTier::Baseline => "BaselineAdminNetworkPolicy",
-        }
+        self.kind
+    }
+
+    pub fn is_baseline(&self) -> bool {
+        matches!(self.tier, AdminTier::Baseline(_))
     }
 
     pub fn display(&self) -> String {
-        match self.tier {
-            AdminTier::Admin(priority) => {
-                format!("{} {} (priority {priority})", self.kind(), self.name)
+        match (self.kind, self.tier) {
+            (CLUSTER_NETWORK_POLICY, AdminTier::Admin(priority)) => {
+                format!(
+                    "{} {} (Admin tier, priority {priority})",
+                    self.kind, self.name
+                )
             }
-            AdminTier::Baseline => format!("{} {}", self.kind(), self.name),
+            (CLUSTER_NETWORK_POLICY, AdminTier::Baseline(priority)) => format!(
+                "{} {} (Baseline tier, priority {priority})",
+                self.kind, self.name
+            ),
+            (_, AdminTier::Admin(priority)) => {
+                format!("{} {} (priority {priority})", self.kind, self.name)
+            }
+            (_, AdminTier::Baseline(_)) => format!("{} {}", self.kind, self.name),
         }
     }
 }
@@ -155,14 +173,7 @@ fn peer_of(node: &Node) -> AdminPeer {
 /// too), so it stands for the name under each protocol.
 fn ports_of(node: &Node) -> Vec<PolicyPort> {
     if let Some(name) = node.str_of("namedPort") {
-        return [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
-            .into_iter()
-            .map(|protocol| PolicyPort {
-                protocol,
-                port: Some(PortRef::Name(name.to_string())),
-                end_port: None,
-            })
-            .collect();
+        return ports_of_name(name);
     }
     port_of(node).into_iter().collect()
 }
@@ -191,7 +202,62 @@ fn port_of(node: &Node) -> Option<PolicyPort> {
     }
 }
 
+const CLUSTER_NETWORK_POLICY: &str = "ClusterNetworkPolicy";
+
+/// The ports one entry of a ClusterNetworkPolicy rule's `protocols` names: `tcp`, `udp` or
+/// `sctp` with a `destinationPort` (`number` or `range`), or `destinationNamedPort` (under
+/// each protocol, as a `namedPort`).
+fn protocols_of(node: &Node) -> Vec<PolicyPort> {
+    if let Some(name) = node.str_of("destinationNamedPort") {
+        return ports_of_name(name);
+    }
+    let number = |n: &Node, key: &str| n.get(key)?.as_i64().and_then(|p| u16::try_from(p).ok());
+    [
+        ("tcp", Protocol::Tcp),
+        ("udp", Protocol::Udp),
+        ("sctp", Protocol::Sctp),
+    ]
+    .into_iter()
+    .filter_map(|(key, protocol)| {
+        let port = node.get(key)?.get("destinationPort");
+        // No destination port (the API server refuses it): every port of the protocol.
+        let Some(port) = port else {
+            return Some(PolicyPort {
+                protocol,
+                port: None,
+                end_port: None,
+            });
+        };
+        if let Some(range) = port.get("range") {
+            return Some(PolicyPort {
+                protocol,
+                port: Some(PortRef::Number(number(range, "start")?)),
+                end_port: Some(number(range, "end")?),
+            });
+        }
+        Some(PolicyPort {
+            protocol,
+            port: Some(PortRef::Number(number(port, "number")?)),
+            end_port: None,
+        })
+    })
+    .collect()
+}
+
+/// A container port's name under each protocol: a name has none of its own.
+fn ports_of_name(name: &str) -> Vec<PolicyPort> {
+    [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
+        .into_iter()
+        .map(|protocol| PolicyPort {
+            protocol,
+            port: Some(PortRef::Name(name.to_string())),
+            end_port: None,
+        })
+        .collect()
+}
+
 fn rules_of(object: &Object, key: &str, peers_key: &str, baseline: bool) -> Vec<AdminRule> {
+    let cluster = object.kind() == CLUSTER_NETWORK_POLICY;
     let base = FieldPath::root().keys(&["spec", key]);
     object
         .root
@@ -202,9 +268,10 @@ fn rules_of(object: &Object, key: &str, peers_key: &str, baseline: bool) -> Vec<
         .enumerate()
         .map(|(i, rule)| {
             let path = base.index(i);
-            let action = match rule.str_of("action") {
-                Some("Allow") => Action::Allow,
-                Some("Pass") if !baseline => Action::Pass,
+            let action = match (rule.str_of("action"), cluster) {
+                (Some("Allow"), false) | (Some("Accept"), true) => Action::Allow,
+                // A baseline ClusterNetworkPolicy may pass too: to the default, allowed.
+                (Some("Pass"), _) if !baseline || cluster => Action::Pass,
                 // Deny, and what the API server would reject: fail closed.
                 _ => Action::Deny,
             };
@@ -218,9 +285,13 @@ fn rules_of(object: &Object, key: &str, peers_key: &str, baseline: bool) -> Vec<
                     .iter()
                     .map(peer_of)
                     .collect(),
-                ports: rule
-                    .get("ports")
-                    .map(|ports| ports.as_seq().iter().flat_map(ports_of).collect()),
+                ports: if cluster {
+                    rule.get("protocols")
+                        .map(|ports| ports.as_seq().iter().flat_map(protocols_of).collect())
+                } else {
+                    rule.get("ports")
+                        .map(|ports| ports.as_seq().iter().flat_map(ports_of).collect())
+                },
                 source: Source::of(object, &path, false),
                 path,
             }
@@ -233,13 +304,22 @@ pub(crate) fn admin_policy_of(object: &Object) -> Option<AdminPolicy> {
         return None;
     }
     let spec = object.root.get("spec");
-    let tier = match object.kind() {
-        "AdminNetworkPolicy" => AdminTier::Admin(
-            spec.and_then(|s| s.get("priority"))
-                .and_then(Node::as_i64)
-                .unwrap_or(1000),
+    let priority = || {
+        spec.and_then(|s| s.get("priority"))
+            .and_then(Node::as_i64)
+            .unwrap_or(1000)
+    };
+    let (tier, kind) = match object.kind() {
+        "AdminNetworkPolicy" => (AdminTier::Admin(priority()), "AdminNetworkPolicy"),
+        "BaselineAdminNetworkPolicy" => (
+            AdminTier::Baseline(BANP_PRIORITY),
+            "BaselineAdminNetworkPolicy",
         ),
-        "BaselineAdminNetworkPolicy" => AdminTier::Baseline,
+        CLUSTER_NETWORK_POLICY => match spec.and_then(|s| s.str_of("tier")) {
+            Some("Baseline") => (AdminTier::Baseline(priority()), CLUSTER_NETWORK_POLICY),
+            // Admin, and what the API server would refuse (left out before this is read).
+            _ => (AdminTier::Admin(priority()), CLUSTER_NETWORK_POLICY),
+        },
         _ => return None,
     };
     let subject_node = spec.and_then(|s| s.get("subject"));
@@ -253,9 +333,10 @@ pub(crate) fn admin_policy_of(object: &Object) -> Option<AdminPolicy> {
         }
         _ => Subject::Unknown,
     };
-    let baseline = tier == AdminTier::Baseline;
+    let baseline = matches!(tier, AdminTier::Baseline(_));
     Some(AdminPolicy {
         tier,
+        kind,
         name: object.reference.name.clone(),
         subject,
         ingress: rules_of(object, "ingress", "from", baseline),

@@ -729,11 +729,12 @@ impl Network {
             .filter(|p| matches!(p.tier, AdminTier::Admin(_)) && admin_rules(p))
             .collect();
         admin.sort_by(|a, b| (a.tier, &a.name).cmp(&(b.tier, &b.name)));
-        let baseline = self
+        let mut baseline: Vec<&AdminPolicy> = self
             .admin
             .iter()
-            .filter(|p| p.tier == AdminTier::Baseline && admin_rules(p))
+            .filter(|p| p.is_baseline() && admin_rules(p))
             .collect();
+        baseline.sort_by(|a, b| (a.tier, &a.name).cmp(&(b.tier, &b.name)));
         let cilium: Vec<&CiliumRule> = self
             .cilium
             .iter()
@@ -842,9 +843,14 @@ impl Network {
             decisions: Vec::new(),
         };
         self.judge_admin_tier(&selected.admin, Tier::Admin, &mut state);
-        state.undecided = state.undecided.union(&state.passed);
+        // What a tier passes goes on to the next: the NetworkPolicy tier after the admin
+        // tier, the default (allowed) after the baseline tier.
+        let passed = std::mem::replace(&mut state.passed, PortSet::none());
+        state.undecided = state.undecided.union(&passed);
         self.judge_network_policy_tier(selected, &mut state);
         self.judge_admin_tier(&selected.baseline, Tier::Baseline, &mut state);
+        let passed = std::mem::replace(&mut state.passed, PortSet::none());
+        state.undecided = state.undecided.union(&passed);
         let open_by_default = std::mem::replace(&mut state.undecided, PortSet::none());
         let mut selecting = Vec::new();
         if explain {

@@ -6,11 +6,6 @@ use palisade_model::Object;
 /// (API group, kind, what it is) of the policy kinds the engine reads nothing of.
 const UNEVALUATED: &[(&str, &str, &str)] = &[
     (
-        "policy.networking.k8s.io",
-        "ClusterNetworkPolicy",
-        "the network-policy-api's cluster-wide policy (v1alpha2)",
-    ),
-    (
         "k8s.ovn.org",
         "UserDefinedNetwork",
         "an OVN-Kubernetes user-defined network",
@@ -83,12 +78,8 @@ mod tests {
     fn kinds_the_engine_does_not_read_are_named_and_those_it_reads_are_not() {
         let calico = unevaluated(&object("crd.projectcalico.org/v1", "NetworkPolicy"));
         assert!(calico.is_some_and(|w| w.contains("a Calico policy")));
-        let cluster = unevaluated(&object(
-            "policy.networking.k8s.io/v1alpha2",
-            "ClusterNetworkPolicy",
-        ));
-        assert!(cluster.is_some_and(|w| w.contains("v1alpha2")));
         for (api_version, kind) in [
+            ("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy"),
             ("networking.k8s.io/v1", "NetworkPolicy"),
             ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
             ("cilium.io/v2", "CiliumNetworkPolicy"),

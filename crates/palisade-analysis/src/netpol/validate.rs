@@ -1,5 +1,5 @@
-//! What the API server refuses in a NetworkPolicy, an AdminNetworkPolicy or a
-//! BaselineAdminNetworkPolicy, checked before the engine reads one.
+//! What the API server refuses in a NetworkPolicy, an AdminNetworkPolicy, a
+//! BaselineAdminNetworkPolicy or a ClusterNetworkPolicy, checked before the engine reads one.
 //!
 //! The engine reads leniently (a port it cannot read means every port, an unknown protocol
 //! TCP), which is right for a policy the cluster holds and wrong for one it would refuse: read
@@ -153,10 +153,13 @@ pub fn problems(object: &Object) -> Vec<Problem> {
     match (object.group(), object.kind()) {
         ("networking.k8s.io", "NetworkPolicy") => network_policy(object, &mut checker),
         ("policy.networking.k8s.io", "AdminNetworkPolicy") => {
-            admin_policy(object, false, &mut checker)
+            admin_policy(object, Api::Admin, &mut checker)
         }
         ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy") => {
-            admin_policy(object, true, &mut checker)
+            admin_policy(object, Api::Baseline, &mut checker)
+        }
+        ("policy.networking.k8s.io", "ClusterNetworkPolicy") => {
+            admin_policy(object, Api::Cluster, &mut checker)
         }
         _ => {}
     }
@@ -311,7 +314,20 @@ fn network_policy_peer(peer: &Node, path: &FieldPath, c: &mut Checker) {
     }
 }
 
-fn admin_policy(object: &Object, baseline: bool, c: &mut Checker) {
+/// Which administrator policy API a policy is written in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Api {
+    /// AdminNetworkPolicy (v1alpha1).
+    Admin,
+    /// BaselineAdminNetworkPolicy (v1alpha1).
+    Baseline,
+    /// ClusterNetworkPolicy (v1alpha2): a `tier`, `Accept` for `Allow`, `protocols` for
+    /// `ports`, at most 25 rules.
+    Cluster,
+}
+
+fn admin_policy(object: &Object, api: Api, c: &mut Checker) {
+    let baseline = api == Api::Baseline;
     let spec_path = FieldPath::root().key("spec");
     if baseline && object.reference.name != "default" {
         c.add(
@@ -326,6 +342,18 @@ fn admin_policy(object: &Object, baseline: bool, c: &mut Checker) {
     let Some(spec) = c.map(spec, &spec_path) else {
         return;
     };
+    if api == Api::Cluster {
+        match spec.str_of("tier") {
+            Some("Admin" | "Baseline") => {}
+            _ => c.add(
+                &spec_path.key("tier"),
+                format!(
+                    "`{}` is not a tier: Admin, Baseline",
+                    spec.get("tier").map(shown).unwrap_or_default()
+                ),
+            ),
+        }
+    }
     if !baseline {
         match spec.get("priority") {
             None => c.add(&spec_path.key("priority"), "required"),
@@ -371,15 +399,19 @@ fn admin_policy(object: &Object, baseline: bool, c: &mut Checker) {
             }
         }
     }
-    let actions: &[&str] = if baseline {
-        &["Allow", "Deny"]
-    } else {
-        &["Allow", "Deny", "Pass"]
+    let actions: &[&str] = match api {
+        Api::Baseline => &["Allow", "Deny"],
+        Api::Admin => &["Allow", "Deny", "Pass"],
+        Api::Cluster => &["Accept", "Deny", "Pass"],
     };
+    let most = if api == Api::Cluster { 25 } else { 100 };
     for (direction, peers_key) in [("ingress", "from"), ("egress", "to")] {
         let rules = c.seq(spec, direction, &spec_path);
-        if rules.len() > 100 {
-            c.add(&spec_path.key(direction), "may hold at most 100 rules");
+        if rules.len() > most {
+            c.add(
+                &spec_path.key(direction),
+                format!("may hold at most {most} rules"),
+            );
         }
         for (i, rule) in rules.iter().enumerate() {
             let path = spec_path.key(direction).index(i);
@@ -407,10 +439,91 @@ fn admin_policy(object: &Object, baseline: bool, c: &mut Checker) {
                     admin_peer(peer, &peer_path, c);
                 }
             }
-            for (j, port) in c.seq(rule, "ports", &path).iter().enumerate() {
-                let port_path = path.key("ports").index(j);
+            let ports_key = if api == Api::Cluster {
+                "protocols"
+            } else {
+                "ports"
+            };
+            for (j, port) in c.seq(rule, ports_key, &path).iter().enumerate() {
+                let port_path = path.key(ports_key).index(j);
                 if let Some(port) = c.map(port, &port_path) {
-                    admin_port(port, &port_path, c);
+                    if api == Api::Cluster {
+                        cluster_protocol(port, &port_path, c);
+                    } else {
+                        admin_port(port, &port_path, c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One entry of a ClusterNetworkPolicy rule's `protocols`: exactly one of `tcp`, `udp`,
+/// `sctp` (each with a `destinationPort`: a `number` or a `range` with `start` below `end`) or
+/// `destinationNamedPort`.
+fn cluster_protocol(entry: &Node, path: &FieldPath, c: &mut Checker) {
+    let forms: Vec<&str> = ["tcp", "udp", "sctp", "destinationNamedPort"]
+        .into_iter()
+        .filter(|k| entry.get(k).is_some())
+        .collect();
+    if forms.len() != 1 {
+        c.add(
+            path,
+            "must name exactly one of `tcp`, `udp`, `sctp` or `destinationNamedPort`",
+        );
+    }
+    if let Some(name) = entry.get("destinationNamedPort") {
+        match name.as_str() {
+            Some(text) if !text.is_empty() => {}
+            _ => c.add(
+                &path.key("destinationNamedPort"),
+                "must be a container port's name",
+            ),
+        }
+    }
+    for protocol in ["tcp", "udp", "sctp"] {
+        let Some(node) = entry.get(protocol) else {
+            continue;
+        };
+        let protocol_path = path.key(protocol);
+        let Some(node) = c.map(node, &protocol_path) else {
+            continue;
+        };
+        let Some(port) = node.get("destinationPort") else {
+            c.add(&protocol_path.key("destinationPort"), "required");
+            continue;
+        };
+        let port_path = protocol_path.key("destinationPort");
+        let Some(port) = c.map(port, &port_path) else {
+            continue;
+        };
+        let forms = ["number", "range"]
+            .iter()
+            .filter(|k| port.get(k).is_some())
+            .count();
+        if forms != 1 {
+            c.add(&port_path, "must name exactly one of `number` or `range`");
+        }
+        if port.get("number").is_some() {
+            c.port_number(port.get("number"), &port_path.key("number"));
+        }
+        if let Some(range) = port.get("range") {
+            let range_path = port_path.key("range");
+            if let Some(range) = c.map(range, &range_path) {
+                let start = c.port_number(range.get("start"), &range_path.key("start"));
+                let end = c.port_number(range.get("end"), &range_path.key("end"));
+                for key in ["start", "end"] {
+                    if range.get(key).is_none() {
+                        c.add(&range_path.key(key), "required");
+                    }
+                }
+                if let (Some(start), Some(end)) = (start, end) {
+                    if start >= end {
+                        c.add(
+                            &range_path.key("end"),
+                            format!("{end} is not above `start` ({start}): the range must be more than one port"),
+                        );
+                    }
                 }
             }
         }
