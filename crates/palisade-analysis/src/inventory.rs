@@ -33,7 +33,6 @@ const IGNORED_KINDS: &[&str] = &[
     "Endpoints",
     "EndpointSlice",
     "Event",
-    "IngressClass",
     "PersistentVolume",
     "PersistentVolumeClaim",
     "StorageClass",

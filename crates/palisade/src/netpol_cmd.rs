@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use anyhow::{anyhow, bail, Result};
 use palisade_analysis::netpol::generate;
+use palisade_analysis::netpol::ingress::Routed;
 use palisade_analysis::netpol::{
     Action, Cidr, Decision, Direction, Endpoint, Groups, Network, OutsideRange, PortRange, PortSet,
     Protocol, Reach, ServicePort, TargetPort, Tier, Verdict,
@@ -425,9 +426,92 @@ fn reach_service(
     Ok(reach_exit(errors, allowed))
 }
 
+/// How a routed hop's source is named: the controller's workload, or a stand-in.
+fn controller_name(network: &Network, hop: &Routed<'_>) -> String {
+    hop.controller.map_or_else(
+        || "the ingress controller (not in the input)".to_string(),
+        |i| network.workloads[i].id(),
+    )
+}
+
+/// `reach internet TO`: the routes (Ingresses, HTTPRoutes) that send to TO's pods, each hop
+/// from its controller judged; allowed when some hop is, on `--port` when given.
+fn reach_from_internet(args: &ReachArgs, network: &Network, errors: &[LoadError]) -> Result<u8> {
+    let output = args.input.output.as_deref();
+    let to = match resolve(network, &args.to)? {
+        Spec::Workload(i) => network.shown_as()[i],
+        Spec::Cidr(..) => {
+            bail!("the internet reaches workloads through routes: give TO as NS/KIND/NAME")
+        }
+    };
+    let shown_as = network.shown_as();
+    let port = args
+        .port
+        .as_deref()
+        .map(|text| parse_port(text, network, &Spec::Workload(to)))
+        .transpose()?;
+    let hops: Vec<Routed<'_>> = network
+        .routed()
+        .into_iter()
+        .filter(|h| shown_as[h.backend] == to)
+        .filter(|h| port.is_none_or(|p| p == h.port))
+        .collect();
+    let allowed = hops.iter().any(|h| h.allowed);
+    let to_name = network.workloads[to].id();
+    match args.format {
+        AnswerFormat::Json => {
+            let routes: Vec<Value> = hops
+                .iter()
+                .map(|h| {
+                    json!({
+                        "route": h.route.display(),
+                        "from": controller_name(network, h),
+                        "port": format!("{}/{}", h.port.1, h.port.0.as_str()),
+                        "allowed": h.allowed,
+                    })
+                })
+                .collect();
+            let body =
+                json!({"allowed": allowed, "from": "internet", "to": to_name, "routes": routes});
+            crate::emit_json(output, &body)?;
+        }
+        AnswerFormat::Text => {
+            let mut out = String::from(if allowed { "allowed\n" } else { "denied\n" });
+            if hops.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  no Ingress or HTTPRoute of the input sends to {to_name}{}",
+                    port.map(|(proto, p)| format!(" on {p}/{}", proto.as_str()))
+                        .unwrap_or_default()
+                );
+            }
+            for hop in &hops {
+                let _ = writeln!(
+                    out,
+                    "  {}: {} → {to_name}: {}/{} {}",
+                    hop.route.display(),
+                    controller_name(network, hop),
+                    hop.port.1,
+                    hop.port.0.as_str(),
+                    if hop.allowed {
+                        "allowed"
+                    } else {
+                        "denied by the network policies"
+                    }
+                );
+            }
+            crate::emit(output, &out)?;
+        }
+    }
+    Ok(reach_exit(errors, allowed))
+}
+
 fn reach(args: &ReachArgs) -> Result<u8> {
     let output = args.input.output.as_deref();
     let (network, errors) = load(&args.input)?;
+    if args.from == "internet" {
+        return reach_from_internet(args, &network, &errors);
+    }
     let from = resolve(&network, &args.from)?;
     if let Some(service) = service_spec(&args.to) {
         return reach_service(args, &network, &from, service, &errors);
@@ -743,6 +827,35 @@ fn write_workload_matrix(
         .filter(|(_, rows)| !rows.is_empty())
         .collect();
     let ranges: usize = outside.iter().map(|(_, rows)| rows.len()).sum();
+    // Traffic routes send: from the controller to each backend, allowed hops only.
+    let shown_as = network.shown_as();
+    let mut routed: Vec<(String, String, String, String)> = network
+        .routed()
+        .into_iter()
+        .filter(|h| h.allowed)
+        .filter(|h| {
+            let backend = shown_as[h.backend];
+            let ends = [Some(backend), h.controller.map(|c| shown_as[c])];
+            (focus.workloads.is_empty() || focus.workloads.iter().any(|w| ends.contains(&Some(*w))))
+                && focus
+                    .port
+                    .as_ref()
+                    .is_none_or(|p| p.contains(h.port.0, h.port.1))
+        })
+        .map(|h| {
+            (
+                h.controller.map_or_else(
+                    || "the ingress controller (not in the input)".to_string(),
+                    |c| network.workloads[shown_as[c]].id(),
+                ),
+                network.workloads[shown_as[h.backend]].id(),
+                format!("{}/{}", h.port.1, h.port.0.as_str()),
+                h.route.display(),
+            )
+        })
+        .collect();
+    routed.sort();
+    routed.dedup();
     // Outside rows read like pairs: the workload's side first for egress, last for ingress.
     let outside_rows = || {
         outside.iter().flat_map(|(id, rows)| {
@@ -757,8 +870,9 @@ fn write_workload_matrix(
         MatrixFormat::Text => {
             writeln!(
                 out,
-                "{} workloads, {pairs} allowed pairs, {ranges} outside ranges",
-                ids.len()
+                "{} workloads, {pairs} allowed pairs, {ranges} outside ranges, {} routed",
+                ids.len(),
+                routed.len()
             )?;
             for (from_id, from) in &ids {
                 for (to, ports, _) in rows_of(*from) {
@@ -767,6 +881,9 @@ fn write_workload_matrix(
             }
             for (from, to, ports) in outside_rows() {
                 writeln!(out, "{from} → {to}: {ports}")?;
+            }
+            for (from, to, port, route) in &routed {
+                writeln!(out, "{from} → {to}: {port} (via {route})")?;
             }
         }
         MatrixFormat::Csv => {
@@ -778,6 +895,9 @@ fn write_workload_matrix(
             }
             for (from, to, ports) in outside_rows() {
                 writeln!(out, "{from},{to},\"{ports}\"")?;
+            }
+            for (from, to, port, _) in &routed {
+                writeln!(out, "{from},{to},\"{port}\"")?;
             }
         }
         MatrixFormat::Json => {
@@ -802,7 +922,11 @@ fn write_workload_matrix(
                     })
                 })
                 .collect();
-            let body = json!({"workloads": workloads, "edges": edges, "outside": outside});
+            let routed: Vec<Value> = routed
+                .iter()
+                .map(|(from, to, port, route)| json!({"from": from, "to": to, "port": port, "route": route}))
+                .collect();
+            let body = json!({"workloads": workloads, "edges": edges, "outside": outside, "routed": routed});
             writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
         }
         MatrixFormat::Dot => {
@@ -829,6 +953,12 @@ fn write_workload_matrix(
             }
             for (from, to, ports) in outside_rows() {
                 writeln!(out, "  \"{from}\" -> \"{to}\" [label=\"{ports}\"];")?;
+            }
+            for (from, to, port, route) in &routed {
+                writeln!(
+                    out,
+                    "  \"{from}\" -> \"{to}\" [label=\"{port} ({route})\", style=dashed];"
+                )?;
             }
             writeln!(out, "}}")?;
         }

@@ -1188,3 +1188,99 @@ fn diff_lists_what_opened_and_closed_between_directories_and_git_revisions() {
     let bad = diff(&["no-such-dir", &new_text]);
     assert!(stderr_after(&bad, 2).contains("neither a file or directory nor a git revision"));
 }
+
+/// The example behind an ingress-nginx controller and an Istio gateway: an Ingress sends `/`
+/// to web and `/api` to api, an HTTPRoute sends to api; with `controllers`, the controllers'
+/// workloads are in the input.
+fn behind_front_doors(dir: &Path, controllers: bool) {
+    for file in ["namespaces.yaml", "policies.yaml", "workloads.yaml"] {
+        std::fs::copy(example().join(file), dir.join(file)).expect("copy");
+    }
+    let mut routes = String::from(
+        "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: nginx\n  annotations: {ingressclass.kubernetes.io/is-default-class: \"true\"}\nspec: {controller: k8s.io/ingress-nginx}\n---\n\
+         apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: http}]\n---\n\
+         apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec:\n  selector: {app: api}\n  ports: [{port: 80, targetPort: 3000}]\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: storefront, namespace: shop}\nspec:\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      \
+         - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n      \
+         - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}\n---\n\
+         apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api-route, namespace: shop}\nspec:\n  parentRefs: [{name: public, namespace: gateways}]\n  \
+         rules: [{backendRefs: [{name: api, port: 80}]}]\n",
+    );
+    if controllers {
+        routes.push_str(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ingress-nginx-controller, namespace: ingress-nginx}\nspec:\n  \
+             selector: {matchLabels: {app.kubernetes.io/name: ingress-nginx}}\n  template:\n    metadata: {labels: {app.kubernetes.io/name: ingress-nginx}}\n    \
+             spec:\n      containers: [{name: controller, image: registry.k8s.io/ingress-nginx/controller:v1.10.1}]\n---\n\
+             apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: public-istio, namespace: gateways}\nspec:\n  \
+             selector: {matchLabels: {gateway.networking.k8s.io/gateway-name: public}}\n  template:\n    metadata: {labels: {gateway.networking.k8s.io/gateway-name: public}}\n    \
+             spec:\n      containers: [{name: istio-proxy, image: docker.io/istio/proxyv2:1.22.1}]\n",
+        );
+    }
+    std::fs::write(dir.join("routes.yaml"), routes).expect("write");
+}
+
+#[test]
+fn what_the_internet_reaches_through_ingresses_and_routes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    behind_front_doors(dir.path(), true);
+    let text = stdout(&netpol(&["matrix"], &[dir.path()]));
+    assert!(
+        text.contains("ingress-nginx/deployment/ingress-nginx-controller → shop/deployment/web: 8080/TCP (via Ingress shop/storefront)\n"),
+        "{text}"
+    );
+    // api takes traffic from web only: the routes to it are denied, and not listed.
+    assert!(
+        !text.contains("→ shop/deployment/api: 3000/TCP (via"),
+        "{text}"
+    );
+    let web = netpol(&["reach", "internet", "shop/deployment/web"], &[dir.path()]);
+    assert_eq!(web.status.code(), Some(0), "{}", stdout(&web));
+    assert!(stdout(&web).contains(
+        "Ingress shop/storefront: ingress-nginx/deployment/ingress-nginx-controller → shop/deployment/web: 8080/TCP allowed"
+    ));
+    let api = netpol(&["reach", "internet", "shop/deployment/api"], &[dir.path()]);
+    let answer = stdout(&api);
+    assert_eq!(api.status.code(), Some(1), "{answer}");
+    assert!(answer.contains("HTTPRoute shop/api-route: gateways/deployment/public-istio → shop/deployment/api: 3000/TCP denied"), "{answer}");
+    assert!(answer.contains("Ingress shop/storefront: ingress-nginx/deployment/ingress-nginx-controller → shop/deployment/api: 3000/TCP denied"), "{answer}");
+    // Let the ingress controller's namespace in: the Ingress hop opens, the gateway's does not.
+    std::fs::write(
+        dir.path().join("api-from-ingress.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api-from-ingress, namespace: shop}\nspec:\n  \
+         podSelector: {matchLabels: {app: api}}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]\n",
+    )
+    .expect("write");
+    let json: Value = serde_json::from_slice(
+        &netpol(
+            &[
+                "reach",
+                "internet",
+                "shop/deployment/api",
+                "--format",
+                "json",
+            ],
+            &[dir.path()],
+        )
+        .stdout,
+    )
+    .expect("json");
+    assert_eq!(json["allowed"], true);
+    let routes = json["routes"].as_array().expect("routes");
+    assert!(routes
+        .iter()
+        .any(|r| r["route"] == "Ingress shop/storefront" && r["allowed"] == true));
+    assert!(routes
+        .iter()
+        .any(|r| r["route"] == "HTTPRoute shop/api-route" && r["allowed"] == false));
+    // Controllers not in the input: a pod nobody labelled sends, named as such.
+    let bare = tempfile::tempdir().expect("tempdir");
+    behind_front_doors(bare.path(), false);
+    let text = stdout(&netpol(&["matrix"], &[bare.path()]));
+    assert!(
+        text.contains("the ingress controller (not in the input) → shop/deployment/web: 8080/TCP (via Ingress shop/storefront)\n"),
+        "{text}"
+    );
+    let none = netpol(&["reach", "internet", "ops/pod/debug"], &[bare.path()]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stdout(&none).contains("no Ingress or HTTPRoute of the input sends to ops/pod/debug"));
+}

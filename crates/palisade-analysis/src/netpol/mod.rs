@@ -20,6 +20,7 @@ pub mod admin;
 pub mod cilium;
 pub mod diff;
 pub mod generate;
+pub mod ingress;
 mod matrix;
 mod model;
 mod outside;
@@ -199,6 +200,9 @@ pub struct Network {
     /// Nodes: administrator `nodes` peers select them by label, and hold their addresses and
     /// the host-network pods that run on them.
     pub nodes: Vec<NetNode>,
+    /// Ingresses and HTTPRoutes: traffic from their controllers to the Services they name.
+    pub routes: Vec<ingress::Route>,
+    pub ingress_classes: Vec<ingress::IngressClass>,
     /// `namespaces` by name and `policies` by namespace, built on first use.
     index: Index,
 }
@@ -318,6 +322,10 @@ impl Network {
             self.index = Index::default();
         } else if let Some(node) = model::node_of(object) {
             self.nodes.push(node);
+        } else if let Some(route) = ingress::route_of(object) {
+            self.routes.push(route);
+        } else if let Some(class) = ingress::ingress_class_of(object) {
+            self.ingress_classes.push(class);
         } else if let Some(service) = model::service_of(object) {
             self.services.push(service);
         } else if let Some(admin) = admin::admin_policy_of(object) {
@@ -351,9 +359,13 @@ impl Network {
             cilium,
             invalid,
             nodes,
+            routes,
+            ingress_classes,
             index: _,
         } = other;
         self.nodes.extend(nodes);
+        self.routes.extend(routes);
+        self.ingress_classes.extend(ingress_classes);
         self.policies.extend(policies);
         self.workloads.extend(workloads);
         self.namespaces.extend(namespaces);

@@ -194,6 +194,8 @@ pub struct NetWorkload {
     /// which hold host-network pods on the nodes they select).
     pub node_name: Option<String>,
     pub node_selector: Vec<(String, String)>,
+    /// The containers' images (an Ingress controller is known by its image).
+    pub images: Vec<String>,
 }
 
 /// A Node of the input: its labels (for `nodes` peers) and addresses (`status.addresses`).
@@ -258,6 +260,7 @@ impl NetWorkload {
             owner: None,
             node_name: None,
             node_selector: Vec::new(),
+            images: Vec::new(),
         }
     }
 
@@ -416,6 +419,10 @@ pub(crate) fn workload_of(object: &Object) -> Option<NetWorkload> {
         owner: controller_of(object),
         node_name: pod.spec.str_of("nodeName").map(str::to_string),
         node_selector: labels_of(pod.spec.get("nodeSelector")),
+        images: pod
+            .containers()
+            .filter_map(|c| c.node.str_of("image").map(str::to_string))
+            .collect(),
     })
 }
 
