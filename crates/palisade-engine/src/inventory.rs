@@ -17,6 +17,8 @@ struct InventoryPart {
     builder: InventoryBuilder,
     errors: Vec<LoadError>,
     warnings: Vec<LoadError>,
+    /// Documents that are no Kubernetes objects (a chart's values, a CI file).
+    skipped: usize,
 }
 
 impl InventoryPart {
@@ -29,7 +31,7 @@ impl InventoryPart {
                 self.warnings.extend(analysis_warnings(&object));
                 self.builder.add(&object)
             }
-            Loaded::Skipped => {}
+            Loaded::Skipped => self.skipped += 1,
             Loaded::Error(e) => self.errors.push(e),
             Loaded::Warning(w) => self.warnings.push(w),
         }
@@ -39,6 +41,25 @@ impl InventoryPart {
         self.builder.merge(part.builder);
         self.errors.extend(part.errors);
         self.warnings.extend(part.warnings);
+        self.skipped += part.skipped;
+    }
+
+    /// One warning for the documents of `file` that were no Kubernetes objects.
+    fn say_skipped(&mut self, file: &str) {
+        if self.skipped > 0 {
+            self.warnings.push(LoadError {
+                file: file.to_string(),
+                document: None,
+                line: None,
+                column: None,
+                message: format!(
+                    "{} document{} with neither apiVersion nor kind (no Kubernetes object), skipped",
+                    self.skipped,
+                    if self.skipped == 1 { "" } else { "s" }
+                ),
+            });
+            self.skipped = 0;
+        }
     }
 }
 
@@ -99,6 +120,7 @@ pub fn load_inventory(paths: &[String], bootstrap: bool) -> InventoryRead {
                 in_pieces(&name, reader, each, |piece| part.absorb(piece));
             }
         }
+        part.say_skipped(&name);
         part
     };
     // Large inputs from this thread (they use every core themselves), then the rest in

@@ -1284,3 +1284,41 @@ fn what_the_internet_reaches_through_ingresses_and_routes() {
     assert_eq!(none.status.code(), Some(1));
     assert!(stdout(&none).contains("no Ingress or HTTPRoute of the input sends to ops/pod/debug"));
 }
+
+#[test]
+fn stray_files_are_skipped_with_a_warning_and_api_lists_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A chart's values beside the manifests, and a NetworkPolicyList as the API returns it:
+    // items without apiVersion and kind.
+    std::fs::write(
+        dir.path().join("values.yaml"),
+        "replicaCount: 2\nimage: {repository: nginx}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("policies.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicyList\nmetadata: {resourceVersion: \"7\"}\nitems:\n\
+         - metadata: {name: deny-all, namespace: shop}\n  spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+    )
+    .expect("write");
+    std::fs::copy(
+        example().join("workloads.yaml"),
+        dir.path().join("workloads.yaml"),
+    )
+    .expect("copy");
+    let output = netpol(
+        &["reach", "shop/deployment/web", "shop/deployment/api"],
+        &[dir.path()],
+    );
+    let stderr = stderr_after(&output, 1);
+    assert!(
+        stderr.contains("values.yaml: 1 document with neither apiVersion nor kind (no Kubernetes object), skipped"),
+        "{stderr}"
+    );
+    // The list's policy was read: shop is denied both ways.
+    assert!(
+        stdout(&output).contains("NetworkPolicy shop/deny-all"),
+        "{}",
+        stdout(&output)
+    );
+}
