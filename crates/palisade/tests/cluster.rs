@@ -1154,3 +1154,49 @@ fn a_fresh_cluster_is_not_a_list_of_findings_until_its_defaults_change() {
         .collect();
     assert_eq!(discovery.len(), 1, "{changed:#?}");
 }
+
+#[test]
+fn netpol_diff_compares_files_with_the_live_cluster() {
+    let Some(cluster) = TestCluster::own("netpol diff against the cluster") else {
+        return;
+    };
+    apply_example(&cluster, "netpol");
+    // The example with web let into the database: applying the cluster's state over it
+    // would close that connection.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = repo_root().join("examples/netpol");
+    for file in ["namespaces.yaml", "workloads.yaml"] {
+        std::fs::copy(example.join(file), dir.path().join(file)).expect("copy");
+    }
+    let policies = read(&example.join("policies.yaml")).replacen(
+        "    - from: [{podSelector: {matchLabels: {tier: backend}}}]\n      ports: [{port: 5432}]",
+        "    - from: [{podSelector: {matchLabels: {tier: backend}}}, {podSelector: {matchLabels: {app: web}}}]\n      ports: [{port: 5432}]",
+        1,
+    );
+    std::fs::write(dir.path().join("policies.yaml"), policies).expect("write");
+    let diff = |old: &Path| {
+        palisade()
+            .args(["netpol", "diff"])
+            .arg(old)
+            .args(["--cluster", "--kubeconfig"])
+            .arg(&cluster.kubeconfig)
+            .output()
+            .expect("runs")
+    };
+    let output = diff(dir.path());
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        text.contains("- shop/deployment/web → shop/statefulset/db: 5432/TCP (was by NetworkPolicy shop/db-from-api /spec/ingress/0)"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!text.contains("+ shop/"), "{text}");
+    // The files the cluster was made from: no connection of theirs differs.
+    let same = diff(&example);
+    let text = String::from_utf8_lossy(&same.stdout).into_owned();
+    assert!(
+        !text.contains("shop/deployment/web → shop/statefulset/db"),
+        "{text}"
+    );
+    assert!(text.contains("0 closed"), "{text}");
+}
