@@ -564,6 +564,15 @@ fn attack_paths_are_published_and_follow_the_cluster() {
 /// and back off a few times.
 const OUTAGE: Duration = Duration::from_secs(10);
 
+/// Kills `component` of the control plane, keeps it down for [`OUTAGE`], brings it back:
+/// when it was back.
+fn outage(cluster: &TestCluster, component: &str) -> std::time::Instant {
+    cluster.take_down(component);
+    std::thread::sleep(OUTAGE);
+    cluster.bring_up(component);
+    std::time::Instant::now()
+}
+
 /// A FlowSchema that puts the operator's ServiceAccount and a noisy neighbour's in a priority
 /// level of the fewest seats (one share) that rejects (429) what it cannot seat at once.
 const STARVED: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: noisy, namespace: palisade-system}\n---\n\
@@ -655,10 +664,7 @@ fn reports_converge_after_the_api_server_and_etcd_come_back() {
     let relists = operator
         .metric("palisade_operator_relists_total")
         .unwrap_or(0.0);
-    cluster.take_down("apiserver");
-    std::thread::sleep(OUTAGE);
-    cluster.bring_up("apiserver");
-    let back = std::time::Instant::now();
+    let back = outage(&cluster, "apiserver");
     cluster.apply(&daemonset(false));
     // The report is read back (a CRD's objects are served a moment after the server is
     // ready; a missing report is no fix) without the result.
@@ -689,10 +695,7 @@ fn reports_converge_after_the_api_server_and_etcd_come_back() {
     );
 
     // etcd crashes and comes back: the API server stays up, its watches resume.
-    cluster.take_down("etcd");
-    std::thread::sleep(OUTAGE);
-    cluster.bring_up("etcd");
-    let back = std::time::Instant::now();
+    let back = outage(&cluster, "etcd");
     cluster.apply(&daemonset(true));
     eventually("the regression to show after etcd's restart", 10, || {
         !results(&cluster, "web", "PAL-PSS-002", "log-agent").is_empty()

@@ -80,6 +80,17 @@ pub struct CiliumRule {
 }
 
 impl CiliumRule {
+    /// Every section of the rule: allows and denies, both directions.
+    pub fn sections(&self) -> impl Iterator<Item = &CiliumSection> {
+        self.ingress
+            .iter()
+            .chain(&self.ingress_deny)
+            .chain(&self.egress)
+            .chain(&self.egress_deny)
+    }
+}
+
+impl CiliumRule {
     pub fn display(&self) -> String {
         let name = match &self.namespace {
             Some(ns) => format!("{ns}/{}", self.name),

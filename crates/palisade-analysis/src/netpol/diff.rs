@@ -39,6 +39,27 @@ pub struct Change {
     pub closed_by: Vec<String>,
 }
 
+impl Change {
+    /// The change between `ends` whose ports went from `before` to `after`, with the reasons
+    /// each version's reach (`was`, `is`) gives.
+    fn of(
+        (from, to): (End, End),
+        (was, is): (Option<&super::Reach>, Option<&super::Reach>),
+        (before, after): (&PortSet, &PortSet),
+    ) -> Change {
+        let opened = after.subtract(before);
+        let closed = before.subtract(after);
+        Change {
+            opened_by: reasons(is, was, &opened, (&from, &to)),
+            closed_by: reasons(was, is, &closed, (&from, &to)),
+            from,
+            to,
+            opened,
+            closed,
+        }
+    }
+}
+
 /// The workloads each version shows (pods under their controllers), by id.
 fn shown(network: &Network) -> BTreeMap<String, &NetWorkload> {
     let shown_as = network.shown_as();
@@ -122,17 +143,12 @@ pub fn changes(old: &Network, new: &Network) -> Vec<Change> {
             if was_ports == is_ports {
                 continue;
             }
-            let (from, to) = (End::Workload((*from).clone()), End::Workload((*to).clone()));
-            let opened = is_ports.subtract(&was_ports);
-            let closed = was_ports.subtract(&is_ports);
-            changes.push(Change {
-                opened_by: reasons(is.as_ref(), was.as_ref(), &opened, (&from, &to)),
-                closed_by: reasons(was.as_ref(), is.as_ref(), &closed, (&from, &to)),
-                from,
-                to,
-                opened,
-                closed,
-            });
+            let ends = (End::Workload((*from).clone()), End::Workload((*to).clone()));
+            changes.push(Change::of(
+                ends,
+                (was.as_ref(), is.as_ref()),
+                (&was_ports, &is_ports),
+            ));
         }
     }
     // Outside: both versions judged on the cuts either draws, piece by piece.
@@ -190,17 +206,12 @@ pub fn changes(old: &Network, new: &Network) -> Vec<Change> {
                         }
                     })
                 };
-                let opened = after.subtract(&before);
-                let closed = before.subtract(&after);
                 let (was, is) = (reach(&old_side, old), reach(&new_side, new));
-                changes.push(Change {
-                    opened_by: reasons(is.as_ref(), was.as_ref(), &opened, (&from, &to)),
-                    closed_by: reasons(was.as_ref(), is.as_ref(), &closed, (&from, &to)),
-                    from,
-                    to,
-                    opened,
-                    closed,
-                });
+                changes.push(Change::of(
+                    (from, to),
+                    (was.as_ref(), is.as_ref()),
+                    (&before, &after),
+                ));
             }
         }
     }

@@ -1076,13 +1076,7 @@ impl Network {
         }
         for rule in &self.cilium {
             keys.extend(rule.selector.iter().flat_map(LabelSelector::keys));
-            for section in rule
-                .ingress
-                .iter()
-                .chain(&rule.ingress_deny)
-                .chain(&rule.egress)
-                .chain(&rule.egress_deny)
-            {
+            for section in rule.sections() {
                 for selector in section.peers.iter().flat_map(|p| &p.endpoints) {
                     keys.extend(selector.keys());
                 }

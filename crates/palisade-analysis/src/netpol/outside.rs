@@ -195,13 +195,7 @@ impl Network {
             }
         }
         for rule in &self.cilium {
-            for section in rule
-                .ingress
-                .iter()
-                .chain(&rule.ingress_deny)
-                .chain(&rule.egress)
-                .chain(&rule.egress_deny)
-            {
+            for section in rule.sections() {
                 if let Some(peers) = &section.peers {
                     peers.cidrs.iter().for_each(&mut block);
                 }
