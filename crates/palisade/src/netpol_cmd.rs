@@ -629,6 +629,11 @@ fn deciding(
 
 /// Which rows of a workload matrix are shown: `--focus-workload`, `--focus-port`,
 /// `--self-pairs`.
+/// An allowed pair of groups: source group, destination group, ports.
+type GroupEdge = (usize, usize, PortSet);
+/// Why the pair of groups at an index of the edges connects (explained on demand).
+type Explain<'a> = &'a dyn Fn(usize) -> Value;
+
 /// An outside range shown for a workload: the direction, the range, the ports shown.
 type OutsideRow = (Direction, String, PortSet);
 
@@ -732,22 +737,15 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
         .iter()
         .map(|(a, b, _)| (groups.sources[*a].len() * groups.destinations[*b].len()) as u64)
         .sum();
-    // Why each pair of groups connects: judged again, with explanations, once per pair.
-    let explained = matches!(args.format, MatrixFormat::Json)
-        || (args.by == MatrixBy::Class && args.format == MatrixFormat::Text);
-    let why: Vec<Value> = if explained {
-        edges
-            .iter()
-            .map(|(a, b, _)| {
-                deciding(
-                    &network,
-                    &network.workloads[groups.sources[*a][0]],
-                    &network.workloads[groups.destinations[*b][0]],
-                )
-            })
-            .collect()
-    } else {
-        Vec::new()
+    // Why a pair of groups connects: judged again, with explanations, when it is written (a
+    // whole cluster has hundreds of thousands of group pairs: their explanations are not kept).
+    let why = |e: usize| -> Value {
+        let (a, b, _) = &edges[e];
+        deciding(
+            &network,
+            &network.workloads[groups.sources[*a][0]],
+            &network.workloads[groups.destinations[*b][0]],
+        )
     };
     let mut out = crate::answer_writer(args.input.output.as_deref())?;
     match args.by {
@@ -756,7 +754,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
             args.format,
             &network,
             &groups,
-            (&edges, &why),
+            (&edges, &why as Explain<'_>),
             members.len(),
             pairs,
         ))?,
@@ -777,7 +775,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
                 args.format,
                 &network,
                 &groups,
-                (&edges, &why),
+                (&edges, &why as Explain<'_>),
                 &members,
                 &focus,
             ))?;
@@ -792,7 +790,7 @@ fn write_workload_matrix(
     format: MatrixFormat,
     network: &Network,
     groups: &Groups,
-    (edges, why): (&[(usize, usize, PortSet)], &[Value]),
+    (edges, why): (&[GroupEdge], Explain<'_>),
     members: &[usize],
     focus: &Focus,
 ) -> std::io::Result<()> {
@@ -903,11 +901,13 @@ fn write_workload_matrix(
         MatrixFormat::Json => {
             let workloads: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
             let mut edges = Vec::new();
+            // Many workload pairs share a pair of groups: each explained once.
+            let mut explained: HashMap<usize, Value> = HashMap::new();
             for (from_id, from) in &ids {
                 for (to, ports, e) in rows_of(*from) {
-                    edges.push(
-                        json!({"from": from_id, "to": to, "ports": ports, "allowedBy": why[e]}),
-                    );
+                    let why = explained.entry(e).or_insert_with(|| why(e)).clone();
+                    edges
+                        .push(json!({"from": from_id, "to": to, "ports": ports, "allowedBy": why}));
                 }
             }
             let outside: Vec<Value> = outside
@@ -972,7 +972,7 @@ fn write_class_matrix(
     format: MatrixFormat,
     network: &Network,
     groups: &Groups,
-    (edges, why): (&[(usize, usize, PortSet)], &[Value]),
+    (edges, why): (&[GroupEdge], Explain<'_>),
     workloads: usize,
     pairs: u64,
 ) -> std::io::Result<()> {
@@ -1022,8 +1022,9 @@ fn write_class_matrix(
                     label('S', *a, &groups.sources[*a]),
                     label('D', *b, &groups.destinations[*b])
                 )?;
+                let why = why(e);
                 for direction in ["egress", "ingress"] {
-                    let by: Vec<&str> = why[e][direction]
+                    let by: Vec<&str> = why[direction]
                         .as_array()
                         .map(|l| l.iter().filter_map(Value::as_str).collect())
                         .unwrap_or_default();
@@ -1059,31 +1060,36 @@ fn write_class_matrix(
             }
         }
         MatrixFormat::Json => {
+            // Streamed: the groups, the summary, then one edge at a time.
             let list = |prefix: char, list: &Vec<Vec<usize>>| -> Vec<Value> {
                 list.iter()
                     .enumerate()
                     .map(|(g, m)| json!({"group": format!("{prefix}{}", g + 1), "workloads": names(m)}))
                     .collect()
             };
-            let edges: Vec<Value> = edges
-                .iter()
-                .zip(why)
-                .map(|((a, b, p), why)| {
-                    json!({
+            write!(out, "{{\n\"sources\": ")?;
+            serde_json::to_writer(&mut *out, &list('S', &groups.sources))?;
+            write!(out, ",\n\"destinations\": ")?;
+            serde_json::to_writer(&mut *out, &list('D', &groups.destinations))?;
+            write!(out, ",\n\"summary\": ")?;
+            serde_json::to_writer(
+                &mut *out,
+                &json!({"workloads": workloads, "workloadPairs": pairs}),
+            )?;
+            write!(out, ",\n\"edges\": [")?;
+            for (e, (a, b, p)) in edges.iter().enumerate() {
+                write!(out, "{}\n  ", if e == 0 { "" } else { "," })?;
+                serde_json::to_writer(
+                    &mut *out,
+                    &json!({
                         "from": format!("S{}", a + 1),
                         "to": format!("D{}", b + 1),
                         "ports": p.to_string(),
-                        "allowedBy": why,
-                    })
-                })
-                .collect();
-            let body = json!({
-                "sources": list('S', &groups.sources),
-                "destinations": list('D', &groups.destinations),
-                "edges": edges,
-                "summary": {"workloads": workloads, "workloadPairs": pairs},
-            });
-            writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
+                        "allowedBy": why(e),
+                    }),
+                )?;
+            }
+            writeln!(out, "\n]}}")?;
         }
         MatrixFormat::Dot => {
             writeln!(
