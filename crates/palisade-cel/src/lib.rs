@@ -17,6 +17,14 @@ use serde_json::Value as Json;
 /// Comprehensions (`all`, `exists`, `map`, `filter`, ...) nested deeper than this are refused:
 /// their cost multiplies with every level and cel-rust cannot interrupt an evaluation.
 pub const MAX_NESTING: usize = 3;
+/// Expressions nested deeper than this (brackets, parentheses, braces, conditionals) are
+/// refused before they are parsed: cel-rust's parser recurses for every level, with large
+/// frames (about 70 KB each in a debug build), and its own recursion limit (96) trips an
+/// arithmetic overflow in cel 0.12. Real policies nest a handful of levels.
+pub const MAX_DEPTH: usize = 48;
+/// The parser runs on a thread of its own with this much stack, whatever thread compiles
+/// (a webhook's blocking pool, rayon's workers: 2 MB each), so [`MAX_DEPTH`] levels fit.
+const PARSER_STACK: usize = 16 << 20;
 /// Longer expressions are refused (the API server's limit is on cost, this one on size).
 pub const MAX_EXPRESSION: usize = 5_000;
 /// An evaluation whose comprehensions could take more steps than this is refused before it
@@ -90,6 +98,59 @@ fn nesting(source: &str) -> usize {
         }
     }
     deepest
+}
+
+/// How deep `source` nests, as the parser will recurse: the deepest brackets, parentheses and
+/// braces, plus every conditional (`a ? b : c ? d : e` nests on the right). Quoted text is
+/// skipped; the `?` of optional syntax (`.?field`, `[?key]`) is no conditional.
+fn syntax_depth(source: &str) -> usize {
+    let bytes = source.as_bytes();
+    let (mut depth, mut deepest, mut conditionals) = (0usize, 0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if let Some(q) = quote {
+            if b == q && bytes.get(i.wrapping_sub(1)) != Some(&b'\\') {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'\'' | b'"' => quote = Some(b),
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'?' if !matches!(bytes.get(i.wrapping_sub(1)), Some(b'.' | b'[')) => {
+                conditionals += 1;
+            }
+            _ => {}
+        }
+    }
+    deepest + conditionals
+}
+
+/// Parses on a thread with [`PARSER_STACK`] of stack (see there).
+fn parse(source: &str) -> Result<cel::IdedExpr, String> {
+    let parse = || {
+        cel::parser::Parser::new()
+            .enable_optional_syntax(true)
+            .parse(source)
+            .map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())
+    };
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("cel-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, parse)
+        {
+            Ok(parser) => parser
+                .join()
+                .unwrap_or_else(|_| Err("the CEL parser failed on this expression".to_string())),
+            // No thread to be had: parse here (the depth limit keeps that within the stack).
+            Err(_) => parse(),
+        }
+    })
 }
 
 /// Rewrites every `x.?field` as `x[?'field']`, which CEL defines the same way on maps (what a
@@ -265,13 +326,16 @@ impl Expression {
                 ),
             });
         }
+        let nested = syntax_depth(source);
+        if nested > MAX_DEPTH {
+            return Err(CompileError {
+                message: format!(
+                    "nested {nested} levels deep (brackets and conditionals; at most {MAX_DEPTH})"
+                ),
+            });
+        }
         // Kubernetes compiles with CEL's optional types (`.?field`, `[?key]`, `orValue`).
-        let mut program = cel::parser::Parser::new()
-            .enable_optional_syntax(true)
-            .parse(source)
-            .map_err(|e| CompileError {
-                message: e.to_string().lines().next().unwrap_or("").to_string(),
-            })?;
+        let mut program = parse(source).map_err(|message| CompileError { message })?;
         optional_select_as_index(&mut program);
         Ok(Expression {
             source: source.to_string(),
@@ -538,6 +602,47 @@ pub struct Inputs {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn deep_expressions_are_refused_before_the_parser_and_the_deepest_allowed_parse() {
+        // Each shape at the deepest allowed nesting compiles (on the parser's own stack; the
+        // test thread's 2 MB held 10 levels of brackets, not 30), one level more is refused.
+        type Shape = fn(usize) -> String;
+        let shapes: [(&str, Shape); 5] = [
+            ("index", |n| format!("x{}1{}", "[".repeat(n), "]".repeat(n))),
+            ("parentheses", |n| {
+                format!("{}1{}", "(".repeat(n), ")".repeat(n))
+            }),
+            ("calls", |n| {
+                format!("{}[1]{}", "size(".repeat(n - 1), ")".repeat(n - 1))
+            }),
+            ("maps", |n| {
+                format!("{}1{}", "{1: ".repeat(n), "}".repeat(n))
+            }),
+            ("conditionals", |n| format!("{}1", "true ? 1 : ".repeat(n))),
+        ];
+        for (what, shape) in shapes {
+            let deepest = shape(MAX_DEPTH);
+            assert!(
+                Expression::compile(&deepest).is_ok(),
+                "{what} at {MAX_DEPTH}"
+            );
+            let refused = Expression::compile(&shape(MAX_DEPTH + 1)).map(|_| ());
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.message.contains("levels deep")),
+                "{what}: {refused:?}"
+            );
+        }
+        // What the fuzzer found: unbalanced brackets past the parser's own limit (an arithmetic
+        // overflow inside cel 0.12, a panic where overflow is checked).
+        let found = format!("ixms{}??.?.", "[".repeat(100));
+        assert!(Expression::compile(&found).is_err());
+        // Optional syntax and quoted text are no nesting.
+        let optional = format!("object.?spec.?x[?'a'].orValue('{}')", "[(?".repeat(60));
+        assert!(Expression::compile(&optional).is_ok(), "{optional}");
+    }
 
     fn eval(source: &str, object: Json) -> Result<Json, String> {
         let expression = Expression::compile(source).map_err(|e| e.to_string())?;
