@@ -755,8 +755,8 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
             &network,
             &groups,
             (&edges, &why as Explain<'_>),
-            members.len(),
-            pairs,
+            (members.len(), pairs),
+            !args.no_outside,
         ))?,
         MatrixBy::Workload => {
             let focused = !focus.workloads.is_empty() || focus.port.is_some();
@@ -973,9 +973,24 @@ fn write_class_matrix(
     network: &Network,
     groups: &Groups,
     (edges, why): (&[GroupEdge], Explain<'_>),
-    workloads: usize,
-    pairs: u64,
+    (workloads, pairs): (usize, u64),
+    with_outside: bool,
 ) -> std::io::Result<()> {
+    // Outside ranges per group, judged on its first member: a source group's members share
+    // the policies that select them for egress, a destination group's those for ingress.
+    let mut outside: Vec<(char, usize, Direction, String, PortSet)> = Vec::new();
+    if with_outside {
+        for (prefix, direction, list) in [
+            ('S', Direction::Egress, &groups.sources),
+            ('D', Direction::Ingress, &groups.destinations),
+        ] {
+            for (g, members) in list.iter().enumerate() {
+                for range in network.outside(&network.workloads[members[0]], direction) {
+                    outside.push((prefix, g, direction, range.label(), range.ports));
+                }
+            }
+        }
+    }
     let names = |members: &Vec<usize>| {
         let mut names: Vec<String> = members.iter().map(|&m| network.workloads[m].id()).collect();
         names.sort();
@@ -1007,10 +1022,11 @@ fn write_class_matrix(
         }
     };
     let summary = format!(
-        "{workloads} workloads in {} source and {} destination groups; {} allowed group pairs ({pairs} workload pairs)",
+        "{workloads} workloads in {} source and {} destination groups; {} allowed group pairs ({pairs} workload pairs); {} outside ranges",
         groups.sources.len(),
         groups.destinations.len(),
-        edges.len()
+        edges.len(),
+        outside.len()
     );
     match format {
         MatrixFormat::Text => {
@@ -1029,6 +1045,18 @@ fn write_class_matrix(
                         .map(|l| l.iter().filter_map(Value::as_str).collect())
                         .unwrap_or_default();
                     writeln!(out, "    {direction}: {}", by.join("; "))?;
+                }
+            }
+            for (prefix, g, direction, range, ports) in &outside {
+                let list = if *prefix == 'S' {
+                    &groups.sources
+                } else {
+                    &groups.destinations
+                };
+                let group = label(*prefix, *g, &list[*g]);
+                match direction {
+                    Direction::Egress => writeln!(out, "{group} → {range}: {ports}")?,
+                    Direction::Ingress => writeln!(out, "{range} → {group}: {ports}")?,
                 }
             }
             for (prefix, title, list) in [
@@ -1058,6 +1086,23 @@ fn write_class_matrix(
                     example('D', *b)
                 )?;
             }
+            for (prefix, g, direction, range, ports) in &outside {
+                let list = if *prefix == 'S' {
+                    &groups.sources
+                } else {
+                    &groups.destinations
+                };
+                let group = format!(
+                    "{prefix}{},{},{}",
+                    g + 1,
+                    list[*g].len(),
+                    example(*prefix, *g)
+                );
+                match direction {
+                    Direction::Egress => writeln!(out, "{group},{range},,,\"{ports}\"")?,
+                    Direction::Ingress => writeln!(out, "{range},,,{group},\"{ports}\"")?,
+                }
+            }
         }
         MatrixFormat::Json => {
             // Streamed: the groups, the summary, then one edge at a time.
@@ -1076,6 +1121,19 @@ fn write_class_matrix(
                 &mut *out,
                 &json!({"workloads": workloads, "workloadPairs": pairs}),
             )?;
+            write!(out, ",\n\"outside\": ")?;
+            let outside: Vec<Value> = outside
+                .iter()
+                .map(|(prefix, g, direction, range, ports)| {
+                    json!({
+                        "group": format!("{prefix}{}", g + 1),
+                        "direction": if *direction == Direction::Egress { "egress" } else { "ingress" },
+                        "range": range,
+                        "ports": ports.to_string(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer(&mut *out, &outside)?;
             write!(out, ",\n\"edges\": [")?;
             for (e, (a, b, p)) in edges.iter().enumerate() {
                 write!(out, "{}\n  ", if e == 0 { "" } else { "," })?;
@@ -1105,6 +1163,15 @@ fn write_class_matrix(
                         label(prefix, g, members)
                     )?;
                 }
+            }
+            for (prefix, g, direction, range, ports) in &outside {
+                let group = format!("{prefix}{}", g + 1);
+                let (from, to) = match direction {
+                    Direction::Egress => (group.as_str(), range.as_str()),
+                    Direction::Ingress => (range.as_str(), group.as_str()),
+                };
+                writeln!(out, "  \"{range}\" [shape=ellipse];")?;
+                writeln!(out, "  \"{from}\" -> \"{to}\" [label=\"{ports}\"];")?;
             }
             for (a, b, ports) in edges {
                 writeln!(

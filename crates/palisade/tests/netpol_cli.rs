@@ -273,9 +273,51 @@ fn matrix_by_class_groups_what_policies_treat_alike_and_big_workload_matrices_ar
         json["summary"]["workloadPairs"].as_u64(),
         workloads["edges"].as_array().map(|e| e.len() as u64)
     );
+    // Each group's outside ranges are those of every member in the workload matrix.
+    let members = |list: &str, group: &str| -> Vec<String> {
+        json[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|g| g["group"] == group)
+            .and_then(|g| g["workloads"].as_array())
+            .map(|w| {
+                w.iter()
+                    .filter_map(|w| w.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let of_workloads = workloads["outside"].as_array().expect("outside");
+    let by_group = json["outside"].as_array().expect("outside");
+    assert!(!by_group.is_empty());
+    for entry in by_group {
+        let group = entry["group"].as_str().unwrap_or_default();
+        let list = if group.starts_with('S') {
+            "sources"
+        } else {
+            "destinations"
+        };
+        for member in members(list, group) {
+            let same = serde_json::json!({
+                "workload": member,
+                "direction": entry["direction"],
+                "range": entry["range"],
+                "ports": entry["ports"],
+            });
+            assert!(
+                of_workloads.contains(&same),
+                "{same} not in {of_workloads:?}"
+            );
+        }
+    }
     let text = stdout(&netpol(&["matrix", "--by", "class"], &[&ex]));
     assert!(
         text.contains("source groups:") && text.contains("destination groups:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(payments/deployment/billing) → 11.0.0.0-169.254.169.253: 443/TCP\n"),
         "{text}"
     );
     let refused = netpol(&["matrix", "--max-pairs", "3"], &[&ex]);
