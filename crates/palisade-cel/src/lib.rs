@@ -66,21 +66,32 @@ impl std::fmt::Debug for Expression {
 
 const COMPREHENSIONS: &[&str] = &["all", "exists", "exists_one", "map", "filter"];
 
-/// How deeply comprehension macros nest in `source`, by their parentheses.
-fn nesting(source: &str) -> usize {
+/// The bytes of `source` outside quoted text, with their positions (a quote closes at the
+/// same quote character not escaped by a backslash).
+fn code_bytes(source: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
     let bytes = source.as_bytes();
-    let mut stack: Vec<bool> = Vec::new();
-    let mut deepest = 0;
     let mut quote: Option<u8> = None;
-    for (i, &b) in bytes.iter().enumerate() {
+    bytes.iter().enumerate().filter_map(move |(i, &b)| {
         if let Some(q) = quote {
             if b == q && bytes.get(i.wrapping_sub(1)) != Some(&b'\\') {
                 quote = None;
             }
-            continue;
+            return None;
         }
+        if matches!(b, b'\'' | b'"') {
+            quote = Some(b);
+            return None;
+        }
+        Some((i, b))
+    })
+}
+
+/// How deeply comprehension macros nest in `source`, by their parentheses.
+fn nesting(source: &str) -> usize {
+    let mut stack: Vec<bool> = Vec::new();
+    let mut deepest = 0;
+    for (i, b) in code_bytes(source) {
         match b {
-            b'\'' | b'"' => quote = Some(b),
             b'(' => {
                 let before = &source[..i];
                 let comprehension = COMPREHENSIONS.iter().any(|m| {
@@ -106,16 +117,8 @@ fn nesting(source: &str) -> usize {
 fn syntax_depth(source: &str) -> usize {
     let bytes = source.as_bytes();
     let (mut depth, mut deepest, mut conditionals) = (0usize, 0usize, 0usize);
-    let mut quote: Option<u8> = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        if let Some(q) = quote {
-            if b == q && bytes.get(i.wrapping_sub(1)) != Some(&b'\\') {
-                quote = None;
-            }
-            continue;
-        }
+    for (i, b) in code_bytes(source) {
         match b {
-            b'\'' | b'"' => quote = Some(b),
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 deepest = deepest.max(depth);

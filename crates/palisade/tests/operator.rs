@@ -128,14 +128,30 @@ fn serves(cluster: &TestCluster, group: &str, resource: &str) -> bool {
 
 /// The operator as installed, running as its own ServiceAccount.
 fn install_and_start(cluster: &TestCluster, dir: &std::path::Path, identity: &str) -> Operator {
+    install(cluster);
+    Operator::start(
+        &kubeconfig_of_operator(cluster),
+        identity,
+        &dir.join(format!("{identity}.log")),
+    )
+}
+
+/// The install manifests, applied as printed (the API server accepts the CRDs' schemas and
+/// the RBAC); returned as applied.
+fn install(cluster: &TestCluster) -> String {
     let manifests = Command::new(binary())
         .args(["operator", "manifests"])
         .output()
         .expect("runs");
-    cluster.apply(&String::from_utf8_lossy(&manifests.stdout));
+    let manifests = String::from_utf8_lossy(&manifests.stdout).into_owned();
+    cluster.apply(&manifests);
+    manifests
+}
+
+/// A kubeconfig with the operator's ServiceAccount token: only the RBAC its manifests grant.
+fn kubeconfig_of_operator(cluster: &TestCluster) -> std::path::PathBuf {
     let token = cluster.token("palisade-system", "palisade-operator");
-    let kubeconfig = cluster.kubeconfig_with_token("palisade-operator", &token);
-    Operator::start(&kubeconfig, identity, &dir.join(format!("{identity}.log")))
+    cluster.kubeconfig_with_token("palisade-operator", &token)
 }
 
 #[test]
@@ -235,15 +251,10 @@ fn a_config_change_reaches_the_running_operator() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("palisade.yaml");
     std::fs::write(&config, "fail-on: high\n").expect("config");
-    let manifests = Command::new(binary())
-        .args(["operator", "manifests"])
-        .output()
-        .expect("runs");
-    cluster.apply(&String::from_utf8_lossy(&manifests.stdout));
+    install(&cluster);
     cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n");
     cluster.apply(&daemonset(true));
-    let token = cluster.token("palisade-system", "palisade-operator");
-    let kubeconfig = cluster.kubeconfig_with_token("palisade-operator", &token);
+    let kubeconfig = kubeconfig_of_operator(&cluster);
     let operator = Operator::start_with(
         &kubeconfig,
         "one",
@@ -302,15 +313,9 @@ fn reports_follow_the_cluster() {
     let Some(cluster) = TestCluster::own("operator behind kube-apiserver") else {
         return;
     };
-    // The install manifests as they are: the API server accepts the CRDs' schemas and the RBAC.
-    let manifests = Command::new(binary())
-        .args(["operator", "manifests"])
-        .output()
-        .expect("runs");
-    cluster.apply(&String::from_utf8_lossy(&manifests.stdout));
+    let manifests = install(&cluster);
     cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n");
-    let token = cluster.token("palisade-system", "palisade-operator");
-    let kubeconfig = cluster.kubeconfig_with_token("palisade-operator", &token);
+    let kubeconfig = kubeconfig_of_operator(&cluster);
     let dir = tempfile::tempdir().expect("tempdir");
     let operator = Operator::start(&kubeconfig, "one", &dir.path().join("one.log"));
     operator.wait_evaluated();
@@ -415,7 +420,6 @@ fn reports_follow_the_cluster() {
 
     // Every permission the manifests grant was used, as the API server's audit log shows,
     // and nothing it asked for was refused.
-    let manifests = String::from_utf8_lossy(&manifests.stdout);
     let granted = least_privilege::granted(
         &manifests,
         &[
@@ -597,17 +601,12 @@ fn throttled_by_priority_and_fairness_it_backs_off_and_converges() {
     ) else {
         return;
     };
-    let manifests = Command::new(binary())
-        .args(["operator", "manifests"])
-        .output()
-        .expect("runs");
-    cluster.apply(&String::from_utf8_lossy(&manifests.stdout));
+    install(&cluster);
     cluster.apply(STARVED);
     cluster.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n");
     cluster.apply(&daemonset(true));
     let noisy = cluster.token("palisade-system", "noisy");
-    let token = cluster.token("palisade-system", "palisade-operator");
-    let kubeconfig = cluster.kubeconfig_with_token("palisade-operator", &token);
+    let kubeconfig = kubeconfig_of_operator(&cluster);
     let dir = tempfile::tempdir().expect("tempdir");
     // The operator starts while a neighbour of its priority level keeps the level's seat busy.
     let (operator, (flood_served, flood_refused)) = std::thread::scope(|scope| {
