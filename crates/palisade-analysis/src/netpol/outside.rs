@@ -27,6 +27,13 @@ enum Family {
 }
 
 impl Family {
+    fn bits(self) -> u32 {
+        match self {
+            Family::V4 => 32,
+            Family::V6 => 128,
+        }
+    }
+
     fn last(self) -> u128 {
         match self {
             Family::V4 => u128::from(u32::MAX),
@@ -72,16 +79,10 @@ fn bounds(cidr: &Cidr) -> (Family, u128, u128) {
 impl OutsideRange {
     /// `10.0.0.0/8` when the range is one CIDR block, else `10.0.0.0-10.0.0.5`.
     pub fn label(&self) -> String {
-        let (family, first, last) = match (self.first, self.last) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => (
-                Family::V4,
-                u128::from(u32::from(a)),
-                u128::from(u32::from(b)),
-            ),
-            (IpAddr::V6(a), IpAddr::V6(b)) => (Family::V6, u128::from(a), u128::from(b)),
-            _ => return format!("{}-{}", self.first, self.last),
+        let Some((family, first, last)) = numbered(self.first, self.last) else {
+            return format!("{}-{}", self.first, self.last);
         };
-        let bits = if family == Family::V4 { 32 } else { 128 };
+        let bits = family.bits();
         // A block: its size (last - first + 1) a power of two, and first aligned to it.
         let span = last - first;
         let block = span
@@ -99,16 +100,10 @@ impl OutsideRange {
 
     /// The CIDR blocks that make up the range, largest first from its start.
     pub fn blocks(&self) -> Vec<Cidr> {
-        let (family, mut at, last) = match (self.first, self.last) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => (
-                Family::V4,
-                u128::from(u32::from(a)),
-                u128::from(u32::from(b)),
-            ),
-            (IpAddr::V6(a), IpAddr::V6(b)) => (Family::V6, u128::from(a), u128::from(b)),
-            _ => return Vec::new(),
+        let Some((family, mut at, last)) = numbered(self.first, self.last) else {
+            return Vec::new();
         };
-        let bits: u32 = if family == Family::V4 { 32 } else { 128 };
+        let bits = family.bits();
         // The last address of the block of 2^size addresses starting at `start` (aligned).
         let end_of = |start: u128, size: u32| {
             if size >= 128 {
@@ -147,11 +142,7 @@ impl OutsideRange {
         if let Some((first, last)) = text.split_once('-') {
             let (first, last): (IpAddr, IpAddr) =
                 (first.trim().parse().ok()?, last.trim().parse().ok()?);
-            let ordered = match (first, last) {
-                (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(a) <= u32::from(b),
-                (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(a) <= u128::from(b),
-                _ => false,
-            };
+            let ordered = numbered(first, last).is_some_and(|(_, a, b)| a <= b);
             return ordered.then_some(OutsideRange {
                 first,
                 last,
@@ -267,10 +258,20 @@ impl Network {
 
 /// Whether `next` starts right after `previous` ends, in one family.
 pub(crate) fn adjacent(previous: &IpAddr, next: &IpAddr) -> bool {
-    match (previous, next) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(*a).checked_add(1) == Some(u32::from(*b)),
-        (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(*a).checked_add(1) == Some(u128::from(*b)),
-        _ => false,
+    numbered(*previous, *next).is_some_and(|(_, a, b)| a.checked_add(1) == Some(b))
+}
+
+/// Two addresses of one family as numbers of it (IPv4 in the low 32 bits); `None` across
+/// families.
+fn numbered(a: IpAddr, b: IpAddr) -> Option<(Family, u128, u128)> {
+    match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => Some((
+            Family::V4,
+            u128::from(u32::from(a)),
+            u128::from(u32::from(b)),
+        )),
+        (IpAddr::V6(a), IpAddr::V6(b)) => Some((Family::V6, u128::from(a), u128::from(b))),
+        _ => None,
     }
 }
 
