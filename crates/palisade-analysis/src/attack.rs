@@ -274,7 +274,7 @@ pub fn paths(
     start: &Start,
     goal: Goal,
 ) -> Vec<AttackPath> {
-    let graph = Graph::build(inventory);
+    let graph = inventory.escalation_graph();
     let target = goal.identity();
     let mut found = match start {
         Start::Internet => {

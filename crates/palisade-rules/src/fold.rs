@@ -3,36 +3,87 @@
 //! with the others listed in its `also`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use palisade_model::{Finding, ObjectRef, Restated};
+use palisade_model::{Finding, ObjectRef, Restated, RuleRef};
 
-use crate::registry::RULES;
 use crate::RuleMeta;
 
 fn meta(code: &str) -> Option<&'static RuleMeta> {
     crate::registry::find(code).map(|r| &r.meta)
 }
 
-/// Whether `rule` restates another rule or is restated by one: only such findings can fold.
-fn folds(rule: &str) -> bool {
-    static FOLDING: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
-    FOLDING
-        .get_or_init(|| {
-            RULES
-                .iter()
-                .filter(|r| !r.meta.subsumes.is_empty())
-                .flat_map(|r| {
-                    std::iter::once(r.meta.info.code).chain(r.meta.subsumes.iter().copied())
-                })
-                .collect()
-        })
-        .contains(rule)
+/// The rules of one list of findings, numbered, with which fold and which restate which: a
+/// finding's rule is looked up by its address (findings of one rule share it), so that the
+/// pairwise tests of a large scan never hash a rule's code.
+struct Rules {
+    /// Per rule: whether it restates another or is restated by one (only those can fold).
+    folds: Vec<bool>,
+    /// `restates[a * n + b]`: rule `a` declares that it restates rule `b`.
+    restates: Vec<bool>,
+    /// Per finding: its rule's number.
+    of_finding: Vec<usize>,
 }
 
-/// Whether `rule` declares that it restates `other`.
-fn subsumes(rule: &str, other: &str) -> bool {
-    meta(rule).is_some_and(|m| m.subsumes.contains(&other))
+impl Rules {
+    fn of(findings: &[Finding]) -> Rules {
+        let mut index: HashMap<*const RuleRef, usize> = HashMap::new();
+        let mut met: Vec<&'static RuleRef> = Vec::new();
+        let mut last: Option<(*const RuleRef, usize)> = None;
+        let of_finding = findings
+            .iter()
+            .map(|finding| {
+                let address: *const RuleRef = finding.rule;
+                // Findings of one rule come in runs: most lookups end here.
+                if let Some((_, number)) = last.filter(|(seen, _)| *seen == address) {
+                    return number;
+                }
+                let number = *index.entry(address).or_insert_with(|| {
+                    met.push(finding.rule);
+                    met.len() - 1
+                });
+                last = Some((address, number));
+                number
+            })
+            .collect();
+        let metas: Vec<Option<&'static RuleMeta>> = met.iter().map(|r| meta(r.code)).collect();
+        let n = met.len();
+        let mut restates = vec![false; n * n];
+        for (a, meta_a) in metas.iter().enumerate() {
+            for (b, rule_b) in met.iter().enumerate() {
+                restates[a * n + b] =
+                    a != b && meta_a.is_some_and(|m| m.subsumes.contains(&rule_b.code));
+            }
+        }
+        let folds = (0..n)
+            .map(|a| (0..n).any(|b| restates[a * n + b] || restates[b * n + a]))
+            .collect();
+        Rules {
+            folds,
+            restates,
+            of_finding,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.folds.len()
+    }
+
+    /// Whether finding `i`'s rule can fold with a rule of these findings.
+    fn folds(&self, i: usize) -> bool {
+        self.folds[self.of_finding[i]]
+    }
+
+    /// Whether the rules of findings `i` and `j` differ and one restates the other.
+    fn related(&self, i: usize, j: usize) -> bool {
+        let (a, b, n) = (self.of_finding[i], self.of_finding[j], self.count());
+        self.restates[a * n + b] || self.restates[b * n + a]
+    }
+
+    /// Whether rule number `a` restates rule number `b`.
+    fn restates(&self, a: usize, b: usize) -> bool {
+        self.restates[a * self.count() + b]
+    }
 }
 
 fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -49,27 +100,25 @@ type BySubject = HashMap<(Arc<ObjectRef>, Option<Arc<str>>, &'static str), Vec<u
 /// Folds the findings that restate another into it. Suppressed findings are left alone: a
 /// suppression is a decision about one rule.
 pub fn fold_restated(findings: &mut Vec<Finding>) {
-    if !findings
-        .iter()
-        .any(|f| meta(f.rule.code).is_some_and(|m| !m.subsumes.is_empty()))
-    {
+    let rules = Rules::of(findings);
+    if !rules.folds.contains(&true) {
         return;
     }
-    let by_subject = index_by_subject(findings);
-    let Some(mut parent) = join_restating(findings, &by_subject) else {
+    let by_subject = index_by_subject(findings, &rules);
+    let Some(mut parent) = join_restating(findings, &rules, &by_subject) else {
         return;
     };
-    let keeper_of = keepers(findings, by_subject, &mut parent);
+    let keeper_of = keepers(findings, &rules, by_subject, &mut parent);
     move_into_keepers(findings, &keeper_of);
 }
 
 /// The findings that can fold (unsuppressed, of a rule that restates or is restated), by
 /// subject. Most findings are of rules that restate none and that none restates: not indexed
 /// (on a large input this index would be a tenth of the scan's memory).
-fn index_by_subject(findings: &[Finding]) -> BySubject {
+fn index_by_subject(findings: &[Finding], rules: &Rules) -> BySubject {
     let mut by_subject = BySubject::new();
     for (i, finding) in findings.iter().enumerate() {
-        if finding.suppressed.is_none() && folds(finding.rule.code) {
+        if finding.suppressed.is_none() && rules.folds(i) {
             let (object, file, _, aspect) = finding.subject();
             by_subject
                 .entry((Arc::clone(object), file.cloned(), aspect))
@@ -82,7 +131,11 @@ fn index_by_subject(findings: &[Finding]) -> BySubject {
 
 /// Joins (union-find) each finding with those it restates or that restate it, at its own field
 /// or one above it; `None` when nothing joined.
-fn join_restating(findings: &[Finding], by_subject: &BySubject) -> Option<Vec<usize>> {
+fn join_restating(
+    findings: &[Finding],
+    rules: &Rules,
+    by_subject: &BySubject,
+) -> Option<Vec<usize>> {
     let mut parent: Vec<usize> = (0..findings.len()).collect();
     let mut joined_any = false;
     for members in by_subject.values() {
@@ -107,11 +160,7 @@ fn join_restating(findings: &[Finding], by_subject: &BySubject) -> Option<Vec<us
                     if i == j || (ancestor == path && i > j) {
                         continue;
                     }
-                    let (a, b) = (&findings[i], &findings[j]);
-                    if !std::ptr::eq(a.rule, b.rule)
-                        && (subsumes(a.rule.code, b.rule.code)
-                            || subsumes(b.rule.code, a.rule.code))
-                    {
+                    if rules.related(i, j) {
                         let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
                         if ri != rj {
                             parent[rj] = ri;
@@ -130,6 +179,7 @@ fn join_restating(findings: &[Finding], by_subject: &BySubject) -> Option<Vec<us
 /// then the first.
 fn keepers(
     findings: &[Finding],
+    rules: &Rules,
     by_subject: BySubject,
     parent: &mut [usize],
 ) -> HashMap<usize, usize> {
@@ -144,16 +194,16 @@ fn keepers(
     let mut keeper_of: HashMap<usize, usize> = HashMap::new();
     for members in components.into_values().filter(|m| m.len() > 1) {
         // Counted per rule, not per pair of members: a component may hold thousands.
-        let mut per_rule: HashMap<&str, usize> = HashMap::new();
+        let mut per_rule: HashMap<usize, usize> = HashMap::new();
         for &j in &members {
-            *per_rule.entry(findings[j].rule.code).or_default() += 1;
+            *per_rule.entry(rules.of_finding[j]).or_default() += 1;
         }
-        let restated_by: HashMap<&str, usize> = per_rule
+        let restated_by: HashMap<usize, usize> = per_rule
             .keys()
             .map(|&rule| {
                 let count = per_rule
                     .iter()
-                    .filter(|(&other, _)| subsumes(rule, other))
+                    .filter(|(&other, _)| rules.restates(rule, other))
                     .map(|(_, &n)| n)
                     .sum();
                 (rule, count)
@@ -161,7 +211,7 @@ fn keepers(
             .collect();
         let restates = |i: usize| {
             restated_by
-                .get(findings[i].rule.code)
+                .get(&rules.of_finding[i])
                 .copied()
                 .unwrap_or_default()
         };
@@ -332,15 +382,24 @@ mod tests {
     }
 
     #[test]
-    fn findings_of_rules_that_restate_nothing_are_not_indexed() {
-        let pod = object("web");
+    fn only_findings_of_rules_that_restate_one_present_are_indexed() {
+        let (web, api) = (object("web"), object("api"));
         let findings = vec![
-            finding("PAL-EXP-006", &pod, "/metadata/namespace"),
-            privileged(&pod),
+            finding("PAL-EXP-006", &web, "/metadata/namespace"),
+            privileged(&web),
+            finding("PAL-PSS-014", &api, ESCALATION),
         ];
-        let index = index_by_subject(&findings);
-        let indexed: Vec<usize> = index.into_values().flatten().collect();
-        assert_eq!(indexed, vec![1]);
-        assert!(join_restating(&findings, &index_by_subject(&findings)).is_none());
+        let rules = Rules::of(&findings);
+        let mut indexed: Vec<usize> = index_by_subject(&findings, &rules)
+            .into_values()
+            .flatten()
+            .collect();
+        indexed.sort_unstable();
+        assert_eq!(indexed, vec![1, 2]);
+        assert!(join_restating(&findings, &rules, &index_by_subject(&findings, &rules)).is_none());
+        // Without a rule it restates, a privileged container's finding is not indexed at all.
+        let alone = &findings[..2];
+        let rules = Rules::of(alone);
+        assert!(index_by_subject(alone, &rules).is_empty());
     }
 }

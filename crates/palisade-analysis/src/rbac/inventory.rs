@@ -62,6 +62,9 @@ pub struct Inventory {
     pub kubernetes_version: Version,
     /// `service_accounts` by namespace and name (the first of each), asked once per workload.
     accounts_by_name: std::collections::HashMap<(String, String), usize>,
+    /// The escalation graph, built at its first use and shared by every rule and attack path
+    /// that walks it (building it is the largest cost of RBAC analysis on a large input).
+    escalation_graph: std::sync::OnceLock<super::paths::Graph>,
 }
 
 #[derive(Clone, Default, PartialEq)]
@@ -186,6 +189,7 @@ impl InventoryBuilder {
         }
         Inventory {
             accounts_by_name,
+            escalation_graph: std::sync::OnceLock::new(),
             policy: self.policy.build(bootstrap),
             service_accounts: self.service_accounts,
             token_secrets: self.token_secrets,
@@ -197,6 +201,12 @@ impl InventoryBuilder {
 }
 
 impl Inventory {
+    /// The escalation graph of this inventory ([`super::paths::Graph::build`]), built once.
+    pub fn escalation_graph(&self) -> &super::paths::Graph {
+        self.escalation_graph
+            .get_or_init(|| super::paths::Graph::build(self))
+    }
+
     /// Every namespace the input mentions.
     pub fn namespace_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self

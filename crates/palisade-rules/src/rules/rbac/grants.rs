@@ -1,6 +1,6 @@
 //! The template behind the risky-grant rules: one implementation, one rule entry per risk.
 
-use palisade_analysis::rbac::paths::{Graph, Identity};
+use palisade_analysis::rbac::paths::Identity;
 use palisade_analysis::rbac::risk::{granting_rules, Reach, Risk};
 use palisade_analysis::rbac::{Binding, Inventory, PolicyRule, Role, Source, Subject, UserInfo};
 use palisade_model::Related;
@@ -207,7 +207,7 @@ pub(crate) fn report_escalation_paths(inventory: &Inventory, out: &mut Emitter) 
         }
     }
     let first_mention = |subject: &Subject| first_mentions.get(subject).copied();
-    let graph = Graph::build(inventory);
+    let graph = inventory.escalation_graph();
     let paths = graph.paths_to(&Identity::ClusterAdmin, |s| {
         !s.is_system() && first_mention(s).is_some()
     });
