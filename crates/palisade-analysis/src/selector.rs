@@ -4,7 +4,7 @@
 use palisade_model::{FieldPath, Node, Value};
 
 /// One requirement of a selector.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Requirement {
     Equals(String, String),
     In(String, Vec<String>),
@@ -14,7 +14,7 @@ pub enum Requirement {
 }
 
 /// A label selector. The empty selector matches everything.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LabelSelector {
     pub requirements: Vec<Requirement>,
 }

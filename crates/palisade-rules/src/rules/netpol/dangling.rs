@@ -1,4 +1,7 @@
+use std::collections::HashMap;
+
 use palisade_analysis::netpol::{Endpoint, Network, NetworkPolicy, Peer};
+use palisade_analysis::selector::LabelSelector;
 use palisade_analysis::Inventory;
 use palisade_model::Severity;
 
@@ -48,7 +51,16 @@ rule! {
     };
 }
 
-fn peer_matches_something(network: &Network, policy: &NetworkPolicy, peer: &Peer) -> bool {
+/// Whether a peer with a namespace selector matches something, by its two selectors: the
+/// answer holds for every policy that has such a peer, whatever its namespace.
+type AcrossNamespaces<'n> = HashMap<(&'n LabelSelector, Option<&'n LabelSelector>), bool>;
+
+fn peer_matches_something<'n>(
+    network: &'n Network,
+    policy: &NetworkPolicy,
+    peer: &'n Peer,
+    across_namespaces: &mut AcrossNamespaces<'n>,
+) -> bool {
     if peer.ip_block.is_some() {
         return true;
     }
@@ -57,23 +69,28 @@ fn peer_matches_something(network: &Network, policy: &NetworkPolicy, peer: &Peer
     };
     // A pod selector alone picks pods of the policy's namespace: only those are looked at
     // (looking at every workload for every peer made large inputs quadratic).
-    let any_workload = if peer.namespace_selector.is_none() {
-        network.workloads_in(&policy.namespace).any(matches)
-    } else {
-        network.workloads.iter().any(matches)
+    let Some(namespace_selector) = &peer.namespace_selector else {
+        return network.workloads_in(&policy.namespace).any(matches);
     };
-    let namespace_only = peer.pod_selector.is_none();
-    let any_namespace = peer.namespace_selector.as_ref().is_some_and(|selector| {
-        network
-            .namespaces
-            .iter()
-            .any(|n| selector.matches(&n.labels))
-    });
-    any_workload || (namespace_only && any_namespace)
+    // A namespace selector looks at every workload: asked once per pair of selectors (the
+    // policies of many namespaces share their peers, as copies of one chart do).
+    *across_namespaces
+        .entry((namespace_selector, peer.pod_selector.as_ref()))
+        .or_insert_with(|| {
+            let any_workload = network.workloads.iter().any(matches);
+            let namespace_only = peer.pod_selector.is_none();
+            any_workload
+                || (namespace_only
+                    && network
+                        .namespaces
+                        .iter()
+                        .any(|n| namespace_selector.matches(&n.labels)))
+        })
 }
 
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let network = &inventory.network;
+    let mut across_namespaces = AcrossNamespaces::new();
     for policy in &network.policies {
         let mut in_namespace = network.workloads_in(&policy.namespace).peekable();
         if in_namespace.peek().is_none() {
@@ -100,7 +117,7 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
         }
         for rule in policy.ingress.iter().chain(&policy.egress) {
             for peer in rule.peers.iter().flatten() {
-                if peer_matches_something(network, policy, peer) {
+                if peer_matches_something(network, policy, peer, &mut across_namespaces) {
                     continue;
                 }
                 // A peer with a namespace selector may select pods anywhere.
