@@ -299,7 +299,7 @@ pub fn paths(
                     (entry.net.object.as_ref(), hops)
                 })
                 .collect();
-            beyond_workloads(inventory, &graph, goal, &prefixes)
+            beyond_workloads(inventory, graph, goal, &prefixes)
         }
         Start::Vulnerable => {
             let starts: Vec<(&ObjectRef, Vec<Hop>)> = inventory
@@ -319,7 +319,7 @@ pub fn paths(
                     Some((w.object.as_ref(), vec![hop]))
                 })
                 .collect();
-            beyond_workloads(inventory, &graph, goal, &starts)
+            beyond_workloads(inventory, graph, goal, &starts)
         }
         Start::Workload {
             namespace,
@@ -336,7 +336,7 @@ pub fn paths(
                 })
                 .map(|w| (w.object.as_ref(), Vec::new()))
                 .collect();
-            beyond_workloads(inventory, &graph, goal, &chosen)
+            beyond_workloads(inventory, graph, goal, &chosen)
         }
         Start::Subject(subject) => graph
             .paths_to(&target, |s| s == subject)

@@ -1,6 +1,7 @@
 //! Inputs to objects: files, directories and stdin become [`palisade_model::Object`]s with
 //! positions, and every problem becomes a [`palisade_model::LoadError`], never a panic.
 
+mod block;
 mod document;
 pub mod emit;
 pub mod json;

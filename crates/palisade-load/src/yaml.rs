@@ -439,7 +439,7 @@ fn collect(
     lenient: bool,
 ) -> (Vec<Document>, Vec<(usize, YamlError)>) {
     let mut documents = Vec::new();
-    let (error, warnings) = parse(text, line_offset, lenient, false, &mut |parsed| {
+    let (error, warnings) = parse(text, line_offset, lenient, false, true, &mut |parsed| {
         if let Parsed::Document(_, node) = parsed {
             documents.push(Ok(node));
         }
@@ -459,7 +459,19 @@ pub fn parse_manifests_streaming(
     stream_items: bool,
     out: &mut dyn FnMut(Parsed),
 ) -> (Option<YamlError>, Vec<(usize, YamlError)>) {
-    parse(text, line_offset, true, stream_items, out)
+    parse(text, line_offset, true, stream_items, true, out)
+}
+
+/// [`parse_manifests_streaming`] with saphyr's parser alone, never the block-style reader: the
+/// reference the block-style reader is held to (tests, fuzzing, benchmarks).
+#[doc(hidden)]
+pub fn parse_manifests_streaming_with_saphyr(
+    text: &str,
+    line_offset: u32,
+    stream_items: bool,
+    out: &mut dyn FnMut(Parsed),
+) -> (Option<YamlError>, Vec<(usize, YamlError)>) {
+    parse(text, line_offset, true, stream_items, false, out)
 }
 
 /// How many lines one piece may have re-indented (go-yaml's leniencies) before its error
@@ -471,6 +483,7 @@ fn parse(
     line_offset: u32,
     lenient: bool,
     stream_items: bool,
+    block_reader: bool,
     out: &mut dyn FnMut(Parsed),
 ) -> (Option<YamlError>, Vec<(usize, YamlError)>) {
     let mut warnings = Vec::new();
@@ -494,14 +507,8 @@ fn parse(
             }
         }
     };
-    let (mut count, mut error) = parse_into(
-        text,
-        line_offset,
-        lenient,
-        stream_items,
-        &mut warnings,
-        &mut once,
-    );
+    let modes = (lenient, stream_items, block_reader);
+    let (mut count, mut error) = parse_into(text, line_offset, modes, &mut warnings, &mut once);
     if !lenient {
         return (error, warnings);
     }
@@ -525,14 +532,7 @@ fn parse(
         };
         reindented.push(failure.pos.line);
         warnings.clear();
-        (count, error) = parse_into(
-            &fixed,
-            line_offset,
-            lenient,
-            stream_items,
-            &mut warnings,
-            &mut once,
-        );
+        (count, error) = parse_into(&fixed, line_offset, modes, &mut warnings, &mut once);
         patched = Some(fixed);
     }
     if error.is_none() {
@@ -599,7 +599,87 @@ fn reindent(text: &str, line: usize, message: &str) -> Option<String> {
 
 /// Parses `text`, handing on each document (and, with `stream_items`, each list item) as it
 /// completes; returns how many documents were handed on and the error that ended the text.
+/// The block-style text most manifests are is read by [`crate::block`]; what it leaves,
+/// saphyr reads from the start (what was handed on already is not handed on again: see
+/// [`parse`]).
 fn parse_into(
+    text: &str,
+    line_offset: u32,
+    (lenient, stream_items, block_reader): (bool, bool, bool),
+    warnings: &mut Vec<(usize, YamlError)>,
+    out: &mut dyn FnMut(Parsed),
+) -> (usize, Option<YamlError>) {
+    if block_reader {
+        // What the block-style reader makes is handed on only once it has read the whole
+        // text: where it stops, saphyr may stop earlier, with an error.
+        let warned = warnings.len();
+        let mut made = Vec::new();
+        let mut keep = |parsed| made.push(parsed);
+        let mut events = Events::new(lenient, stream_items, warnings, &mut keep);
+        let outcome =
+            crate::block::read(text, line_offset, &mut |event, pos| events.feed(event, pos));
+        let documents = events.documents;
+        if outcome == crate::block::Outcome::Read {
+            made.into_iter().for_each(&mut *out);
+            return (documents, None);
+        }
+        warnings.truncate(warned);
+    }
+    parse_with_saphyr(text, line_offset, lenient, stream_items, warnings, out)
+}
+
+/// How the two readers compare on `text` (as manifests, list items streamed and not): `Ok`
+/// with whether the block-style reader read it itself, or what differs. The block-style
+/// reader must hand on exactly what saphyr's does, or leave the text to it.
+#[doc(hidden)]
+pub fn compare_readers(text: &str) -> Result<bool, String> {
+    for stream_items in [false, true] {
+        let mut both: Vec<Vec<String>> = Vec::new();
+        for block_reader in [false, true] {
+            let mut seen = Vec::new();
+            let (error, warnings) = parse(text, 0, true, stream_items, block_reader, &mut |p| {
+                seen.push(format!("{p:?}"));
+            });
+            seen.push(format!("{error:?} {warnings:?}"));
+            both.push(seen);
+        }
+        if both[0] != both[1] {
+            let at = both[0]
+                .iter()
+                .zip(&both[1])
+                .position(|(a, b)| a != b)
+                .unwrap_or(both[0].len().min(both[1].len()));
+            let (a, b) = (
+                both[0].get(at).map_or("", String::as_str),
+                both[1].get(at).map_or("", String::as_str),
+            );
+            let from = a
+                .bytes()
+                .zip(b.bytes())
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.len().min(b.len()))
+                .saturating_sub(150);
+            let context = |s: &str| {
+                s.get(from..)
+                    .unwrap_or("")
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            };
+            return Err(format!(
+                "saphyr:       …{}\nblock reader: …{}",
+                context(a),
+                context(b)
+            ));
+        }
+    }
+    let (mut warnings, mut ignore) = (Vec::new(), |_| {});
+    let mut lenient_events = Events::new(true, false, &mut warnings, &mut ignore);
+    let outcome = crate::block::read(text, 0, &mut |event, pos| lenient_events.feed(event, pos));
+    Ok(outcome == crate::block::Outcome::Read)
+}
+
+fn parse_with_saphyr(
     text: &str,
     line_offset: u32,
     lenient: bool,
@@ -607,12 +687,8 @@ fn parse_into(
     warnings: &mut Vec<(usize, YamlError)>,
     out: &mut dyn FnMut(Parsed),
 ) -> (usize, Option<YamlError>) {
-    let mut documents = 0usize;
     let mut parser = Parser::new_from_str(text);
-    let mut builder = Builder::new(lenient, stream_items);
-    let mut in_document = false;
-    let mut root: Option<Node> = None;
-    let mut document_pos = Pos::new(line_offset + 1, 1);
+    let mut events = Events::new(lenient, stream_items, warnings, out);
     while let Some(event) = parser.next_event() {
         let (event, span) = match event {
             Ok(pair) => pair,
@@ -624,27 +700,72 @@ fn parse_into(
                     pos: Pos::new(line.saturating_add(line_offset), col + 1),
                     message: err.info().to_string(),
                 };
-                return (documents, Some(error));
+                return (events.documents, Some(error));
             }
         };
-        let pos = pos_of(&span, line_offset);
+        if let Err(err) = events.feed(event, pos_of(&span, line_offset)) {
+            return (events.documents, Some(err));
+        }
+    }
+    (events.documents, None)
+}
+
+/// Turns parser events into documents and list items, handed on as they complete.
+struct Events<'w, 'o> {
+    lenient: bool,
+    stream_items: bool,
+    builder: Builder,
+    in_document: bool,
+    root: Option<Node>,
+    document_pos: Pos,
+    /// Documents handed on so far.
+    documents: usize,
+    warnings: &'w mut Vec<(usize, YamlError)>,
+    out: &'o mut dyn FnMut(Parsed),
+}
+
+impl<'w, 'o> Events<'w, 'o> {
+    fn new(
+        lenient: bool,
+        stream_items: bool,
+        warnings: &'w mut Vec<(usize, YamlError)>,
+        out: &'o mut dyn FnMut(Parsed),
+    ) -> Self {
+        Events {
+            lenient,
+            stream_items,
+            builder: Builder::new(lenient, stream_items),
+            in_document: false,
+            root: None,
+            document_pos: Pos::default(),
+            documents: 0,
+            warnings,
+            out,
+        }
+    }
+
+    fn feed(&mut self, event: Event<'_>, pos: Pos) -> Result<(), YamlError> {
+        let builder = &mut self.builder;
         let step = match event {
             Event::DocumentStart(_) => {
-                in_document = true;
-                document_pos = pos;
-                builder = Builder::new(lenient, stream_items);
+                self.in_document = true;
+                self.document_pos = pos;
+                *builder = Builder::new(self.lenient, self.stream_items);
                 Ok(None)
             }
             Event::DocumentEnd => {
-                warnings.extend(builder.warnings.drain(..).map(|w| (documents, w)));
-                if in_document {
-                    let node = root
+                let documents = self.documents;
+                self.warnings
+                    .extend(builder.warnings.drain(..).map(|w| (documents, w)));
+                if self.in_document {
+                    let node = self
+                        .root
                         .take()
-                        .unwrap_or_else(|| Node::new(Value::Null, document_pos));
-                    out(Parsed::Document(documents, node));
-                    documents += 1;
+                        .unwrap_or_else(|| Node::new(Value::Null, self.document_pos));
+                    (self.out)(Parsed::Document(self.documents, node));
+                    self.documents += 1;
                 }
-                in_document = false;
+                self.in_document = false;
                 Ok(None)
             }
             Event::Scalar(text, style, anchor, tag) => {
@@ -677,21 +798,19 @@ fn parse_into(
             Event::MappingEnd => builder.end_map(),
             Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(None),
         };
-        if let Some((index, node)) = builder.ready_item.take() {
-            out(Parsed::Item {
-                document: documents,
+        if let Some((index, node)) = self.builder.ready_item.take() {
+            (self.out)(Parsed::Item {
+                document: self.documents,
                 index,
-                list: builder.list_identity(),
+                list: self.builder.list_identity(),
                 node,
             });
         }
-        match step {
-            Ok(Some(node)) => root = Some(node),
-            Ok(None) => {}
-            Err(err) => return (documents, Some(err)),
+        if let Some(node) = step? {
+            self.root = Some(node);
         }
+        Ok(())
     }
-    (documents, None)
 }
 
 #[cfg(test)]
