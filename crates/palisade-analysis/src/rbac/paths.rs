@@ -178,15 +178,32 @@ impl Graph {
         let mut edges: BTreeMap<Identity, Vec<Step>> = BTreeMap::new();
         // The binding whose rules are being read: it grants the steps added meanwhile.
         let granted_by: std::cell::RefCell<Option<Source>> = std::cell::RefCell::new(None);
+        // One step per pair of vertices, the first found: the search below only ever takes
+        // the first of equal steps, and a subject whose roles grant one thing many times over
+        // (most of a large cluster's edges) would hold a copy per rule.
+        let mut targets_of: (Option<Identity>, std::collections::HashSet<Identity>) =
+            (None, std::collections::HashSet::new());
         let mut add = |from: &Identity, to: Identity, reason: String| {
-            if &to != from {
-                edges.entry(from.clone()).or_default().push(Step {
-                    from: from.clone(),
-                    to,
-                    reason,
-                    granted_by: granted_by.borrow().clone(),
-                });
+            if &to == from {
+                return;
             }
+            let (current, targets) = &mut targets_of;
+            if current.as_ref() != Some(from) {
+                *current = Some(from.clone());
+                targets.clear();
+                if let Some(steps) = edges.get(from) {
+                    targets.extend(steps.iter().map(|s| s.to.clone()));
+                }
+            }
+            if !targets.insert(to.clone()) {
+                return;
+            }
+            edges.entry(from.clone()).or_default().push(Step {
+                from: from.clone(),
+                to,
+                reason,
+                granted_by: granted_by.borrow().clone(),
+            });
         };
 
         // Shared fan-out from capabilities to the identities they lead to.
