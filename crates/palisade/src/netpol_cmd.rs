@@ -632,7 +632,24 @@ fn deciding(
 /// An allowed pair of groups: source group, destination group, ports.
 type GroupEdge = (usize, usize, PortSet);
 /// Why the pair of groups at an index of the edges connects (explained on demand).
-type Explain<'a> = &'a dyn Fn(usize) -> Value;
+type Explain<'a> = &'a (dyn Fn(usize) -> Value + Sync);
+
+/// Edges explained per batch, on every core, in order: each explanation judges its pair
+/// again, and one thread doing it was most of a large matrix's time.
+const EXPLAINED_BATCH: usize = 1024;
+
+/// The explanations of `edges` (by index), a batch at a time.
+fn explained_batches(
+    edges: usize,
+    why: Explain<'_>,
+) -> impl Iterator<Item = (std::ops::Range<usize>, Vec<Value>)> + '_ {
+    use rayon::prelude::*;
+    (0..edges).step_by(EXPLAINED_BATCH).map(move |start| {
+        let range = start..(start + EXPLAINED_BATCH).min(edges);
+        let explanations = range.clone().into_par_iter().map(why).collect();
+        (range, explanations)
+    })
+}
 
 /// An outside range shown for a workload: the direction, the range, the ports shown.
 type OutsideRow = (Direction, String, PortSet);
@@ -1031,20 +1048,21 @@ fn write_class_matrix(
     match format {
         MatrixFormat::Text => {
             writeln!(out, "{summary}")?;
-            for (e, (a, b, ports)) in edges.iter().enumerate() {
-                writeln!(
-                    out,
-                    "{} → {}: {ports}",
-                    label('S', *a, &groups.sources[*a]),
-                    label('D', *b, &groups.destinations[*b])
-                )?;
-                let why = why(e);
-                for direction in ["egress", "ingress"] {
-                    let by: Vec<&str> = why[direction]
-                        .as_array()
-                        .map(|l| l.iter().filter_map(Value::as_str).collect())
-                        .unwrap_or_default();
-                    writeln!(out, "    {direction}: {}", by.join("; "))?;
+            for (range, explanations) in explained_batches(edges.len(), why) {
+                for ((a, b, ports), why) in edges[range].iter().zip(explanations) {
+                    writeln!(
+                        out,
+                        "{} → {}: {ports}",
+                        label('S', *a, &groups.sources[*a]),
+                        label('D', *b, &groups.destinations[*b])
+                    )?;
+                    for direction in ["egress", "ingress"] {
+                        let by: Vec<&str> = why[direction]
+                            .as_array()
+                            .map(|l| l.iter().filter_map(Value::as_str).collect())
+                            .unwrap_or_default();
+                        writeln!(out, "    {direction}: {}", by.join("; "))?;
+                    }
                 }
             }
             for (prefix, g, direction, range, ports) in &outside {
@@ -1135,17 +1153,20 @@ fn write_class_matrix(
                 .collect();
             serde_json::to_writer(&mut *out, &outside)?;
             write!(out, ",\n\"edges\": [")?;
-            for (e, (a, b, p)) in edges.iter().enumerate() {
-                write!(out, "{}\n  ", if e == 0 { "" } else { "," })?;
-                serde_json::to_writer(
-                    &mut *out,
-                    &json!({
-                        "from": format!("S{}", a + 1),
-                        "to": format!("D{}", b + 1),
-                        "ports": p.to_string(),
-                        "allowedBy": why(e),
-                    }),
-                )?;
+            for (range, explanations) in explained_batches(edges.len(), why) {
+                let first = range.start;
+                for ((e, (a, b, p)), why) in edges[range].iter().enumerate().zip(explanations) {
+                    write!(out, "{}\n  ", if first + e == 0 { "" } else { "," })?;
+                    serde_json::to_writer(
+                        &mut *out,
+                        &json!({
+                            "from": format!("S{}", a + 1),
+                            "to": format!("D{}", b + 1),
+                            "ports": p.to_string(),
+                            "allowedBy": why,
+                        }),
+                    )?;
+                }
             }
             writeln!(out, "\n]}}")?;
         }

@@ -13,9 +13,22 @@
 
 use std::collections::HashMap;
 
-use super::{Direction, Endpoint, NetWorkload, Network, PortSet, Protocol, Selected};
+use super::{
+    Direction, Endpoint, NetWorkload, Network, NetworkPolicy, Peer, PortSet, Protocol, Selected,
+};
 
 /// Workloads (indexes into [`Network::workloads`]) grouped as sources and as destinations.
+/// The peers of every policy in one direction, numbered (see [`Network::numbered_peers`]).
+#[derive(Default)]
+struct NumberedPeers<'n> {
+    /// Peers with a pod selector alone, by their policy's namespace.
+    in_namespace: HashMap<&'n str, Vec<(u32, &'n Peer)>>,
+    /// Peers with a namespace selector, and their policy.
+    across_namespaces: Vec<(u32, &'n Peer, &'n NetworkPolicy)>,
+    /// The number of the first peer of an administrator or Cilium policy.
+    others_from: u32,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Groups {
     pub sources: Vec<Vec<usize>>,
@@ -81,18 +94,14 @@ fn selected_key(selected: &Selected<'_>) -> Vec<usize> {
 }
 
 impl Network {
-    /// The numbers of the peers of `direction` rules (of every policy kind) that `endpoint`
-    /// matches, in a fixed order: what a rule of that direction can tell about it.
-    fn peers_matched(&self, direction: Direction, endpoint: Endpoint<'_>) -> Vec<u32> {
+    /// The peers of one direction, numbered as [`Self::peers_matched`] numbers them: a
+    /// NetworkPolicy peer that names only a pod selector picks pods of its policy's namespace
+    /// alone, so those are filed by namespace and a workload is held against its own
+    /// namespace's only (held against every peer, a large input made grouping quadratic).
+    fn numbered_peers(&self, direction: Direction) -> NumberedPeers<'_> {
         let ingress = direction == Direction::Ingress;
-        let mut matched = Vec::new();
+        let mut numbered = NumberedPeers::default();
         let mut number = 0u32;
-        let mut note = |hit: bool| {
-            if hit {
-                matched.push(number);
-            }
-            number += 1;
-        };
         for policy in &self.policies {
             let rules = if ingress {
                 &policy.ingress
@@ -100,9 +109,56 @@ impl Network {
                 &policy.egress
             };
             for peer in rules.iter().flat_map(|r| r.peers.iter().flatten()) {
-                note(self.peer_matches(peer, &policy.namespace, endpoint));
+                match (&peer.pod_selector, &peer.namespace_selector) {
+                    // An address block: never a workload.
+                    (None, None) => {}
+                    (Some(_), None) => numbered
+                        .in_namespace
+                        .entry(policy.namespace.as_str())
+                        .or_default()
+                        .push((number, peer)),
+                    (_, Some(_)) => numbered.across_namespaces.push((number, peer, policy)),
+                }
+                number += 1;
             }
         }
+        numbered.others_from = number;
+        numbered
+    }
+
+    /// The numbers of the peers (of every policy, in one direction) that `endpoint` matches.
+    fn peers_matched(
+        &self,
+        direction: Direction,
+        numbered: &NumberedPeers<'_>,
+        endpoint: Endpoint<'_>,
+    ) -> Vec<u32> {
+        let ingress = direction == Direction::Ingress;
+        let mut matched = Vec::new();
+        if let Endpoint::Workload(w) = endpoint {
+            for &(number, peer) in numbered
+                .in_namespace
+                .get(w.namespace.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                if self.peer_matches(peer, &w.namespace, endpoint) {
+                    matched.push(number);
+                }
+            }
+        }
+        for &(number, peer, policy) in &numbered.across_namespaces {
+            if self.peer_matches(peer, &policy.namespace, endpoint) {
+                matched.push(number);
+            }
+        }
+        let mut number = numbered.others_from;
+        let mut note = |hit: bool| {
+            if hit {
+                matched.push(number);
+            }
+            number += 1;
+        };
         for policy in &self.admin {
             let rules = if ingress {
                 &policy.ingress
@@ -125,6 +181,7 @@ impl Network {
                 note(self.cilium_peer_matches(section.peers.as_ref(), endpoint));
             }
         }
+        matched.sort_unstable();
         matched
     }
 
@@ -139,6 +196,10 @@ impl Network {
         // Workloads with the same namespace, selector-visible labels, named ports and network
         // have the same keys: compute them once per such class.
         let keys = self.selector_keys();
+        let (ingress_peers, egress_peers) = (
+            self.numbered_peers(Direction::Ingress),
+            self.numbered_peers(Direction::Egress),
+        );
         type ClassKey<'a> = (
             &'a str,
             Vec<(&'a str, &'a str)>,
@@ -170,7 +231,7 @@ impl Network {
             let (source, destination) = *classes.entry(class).or_insert_with(|| {
                 let source_key = (
                     selected_key(&self.selected(w, Direction::Egress)),
-                    self.peers_matched(Direction::Ingress, Endpoint::Workload(w)),
+                    self.peers_matched(Direction::Ingress, &ingress_peers, Endpoint::Workload(w)),
                 );
                 let next = sources.len();
                 let source = *sources.entry(source_key).or_insert(next);
@@ -185,7 +246,7 @@ impl Network {
                 named.sort_unstable();
                 let destination_key = (
                     selected_key(&self.selected(w, Direction::Ingress)),
-                    self.peers_matched(Direction::Egress, Endpoint::Workload(w)),
+                    self.peers_matched(Direction::Egress, &egress_peers, Endpoint::Workload(w)),
                     named,
                 );
                 let next = destinations.len();
