@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::{
     group_matches, resource_matches, verb_matches, Binding, Inventory, PolicyRule, Request,
-    Subject, SubjectKind, UserInfo,
+    Subject, SubjectKind, UserInfo, PRIVILEGED_GROUP,
 };
 
 /// A power that leads to several identities at once.
@@ -301,6 +301,25 @@ impl Graph {
                 continue;
             }
             let bindings: Vec<&Binding> = policy.bindings_for(&user);
+            // Whether a role bound to the subject holds one of `verbs` on RBAC roles at all
+            // (names and scope aside): without it, none of the checks of those verbs below can
+            // allow anything, and they are skipped. Asked for every binding of every subject,
+            // they made inputs with many group bindings (every service account's) quadratic.
+            let privileged = user.groups.iter().any(|g| g == PRIVILEGED_GROUP);
+            let holds = |verbs: &[&str]| {
+                privileged
+                    || bindings
+                        .iter()
+                        .filter_map(|b| policy.role_of(b))
+                        .flat_map(|role| policy.rules_of(role))
+                        .any(|rule| {
+                            verbs.iter().any(|v| verb_matches(rule, v))
+                                && group_matches(rule, "rbac.authorization.k8s.io")
+                                && (resource_matches(rule, "clusterroles", "")
+                                    || resource_matches(rule, "roles", ""))
+                        })
+            };
+            let (may_bind, may_escalate) = (holds(&["bind", "escalate"]), holds(&["escalate"]));
             for binding in &bindings {
                 let Some(role) = policy.role_of(binding) else {
                     continue;
@@ -426,7 +445,7 @@ impl Graph {
                 }
             }
             // bind/escalate need binding creation too.
-            for verb in ["bind", "escalate"] {
+            for verb in ["bind", "escalate"].into_iter().filter(|_| may_bind) {
                 let role_verb = describe(&Request::resource(
                     verb,
                     "rbac.authorization.k8s.io",
@@ -451,7 +470,7 @@ impl Graph {
             // any permission into that role, and the binding hands it over. A ClusterRole bound
             // cluster-wide leads to cluster-admin; a role bound in a namespace, to everything
             // there. Aggregated ClusterRoles are left out: the controller rewrites their rules.
-            for binding in &bindings {
+            for binding in bindings.iter().filter(|_| may_escalate) {
                 let Some(role) = policy.role_of(binding) else {
                     continue;
                 };
@@ -506,7 +525,7 @@ impl Graph {
             }
             let mut role_binding_namespaces: Vec<&str> = bindings
                 .iter()
-                .filter(|b| !b.cluster)
+                .filter(|b| may_bind && !b.cluster)
                 .filter_map(|b| b.namespace.as_deref())
                 .collect();
             role_binding_namespaces.sort_unstable();
