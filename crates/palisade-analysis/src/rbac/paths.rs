@@ -180,23 +180,27 @@ impl Graph {
         let granted_by: std::cell::RefCell<Option<Source>> = std::cell::RefCell::new(None);
         // One step per pair of vertices, the first found: the search below only ever takes
         // the first of equal steps, and a subject whose roles grant one thing many times over
-        // (most of a large cluster's edges) would hold a copy per rule.
+        // (most of a large cluster's edges) would hold a copy per rule. A subject's steps are
+        // added together, so the targets of the subject at hand are all there is to keep; the
+        // other vertices' steps are made without repeats.
         let mut targets_of: (Option<Identity>, std::collections::HashSet<Identity>) =
             (None, std::collections::HashSet::new());
         let mut add = |from: &Identity, to: Identity, reason: String| {
             if &to == from {
                 return;
             }
-            let (current, targets) = &mut targets_of;
-            if current.as_ref() != Some(from) {
-                *current = Some(from.clone());
-                targets.clear();
-                if let Some(steps) = edges.get(from) {
-                    targets.extend(steps.iter().map(|s| s.to.clone()));
+            if let Identity::Subject(_) = from {
+                let (current, targets) = &mut targets_of;
+                if current.as_ref() != Some(from) {
+                    *current = Some(from.clone());
+                    targets.clear();
+                    if let Some(steps) = edges.get(from) {
+                        targets.extend(steps.iter().map(|s| s.to.clone()));
+                    }
                 }
-            }
-            if !targets.insert(to.clone()) {
-                return;
+                if !targets.insert(to.clone()) {
+                    return;
+                }
             }
             edges.entry(from.clone()).or_default().push(Step {
                 from: from.clone(),
@@ -270,7 +274,13 @@ impl Graph {
                 format!("so it can act as {}", target.display()),
             );
         }
+        // A node holds the tokens of every account its pods run as: one step per account, named
+        // after the first workload that runs as it.
+        let mut accounts_run: std::collections::HashSet<(&str, &str)> = Default::default();
         for workload in &inventory.workloads {
+            if !accounts_run.insert((&workload.namespace, &workload.service_account)) {
+                continue;
+            }
             add(
                 &Identity::Node,
                 Identity::Subject(sa(&workload.namespace, &workload.service_account)),
