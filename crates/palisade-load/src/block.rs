@@ -302,19 +302,12 @@ impl<'t> Reader<'t, '_> {
         let pos = self.pos(line, at);
         let written = rest[..colon].trim_end_matches(' ');
         let event = match written.as_bytes().first() {
-            Some(b'"') => {
-                let (text, used) = double_quoted(written).ok_or(Stop)?;
+            Some(b'"' | b'\'') => {
+                let (event, used) = quoted_scalar(written).ok_or(Stop)?;
                 if used != written.len() {
                     return Err(Stop);
                 }
-                Event::Scalar(text, ScalarStyle::DoubleQuoted, 0, None)
-            }
-            Some(b'\'') => {
-                let (text, used) = single_quoted(written).ok_or(Stop)?;
-                if used != written.len() {
-                    return Err(Stop);
-                }
-                Event::Scalar(text, ScalarStyle::SingleQuoted, 0, None)
+                event
             }
             Some(_) if plain_may_start(written) && written.len() <= MAX_KEY_BYTES => {
                 Event::Scalar(Cow::Borrowed(written), ScalarStyle::Plain, 0, None)
@@ -333,20 +326,7 @@ impl<'t> Reader<'t, '_> {
         let pos = self.pos(&line, at);
         let (event, used) = match rest.as_bytes()[0] {
             b'|' => return self.literal(line, at, parent),
-            b'"' => {
-                let (text, used) = double_quoted(rest).ok_or(Stop)?;
-                (
-                    Event::Scalar(text, ScalarStyle::DoubleQuoted, 0, None),
-                    used,
-                )
-            }
-            b'\'' => {
-                let (text, used) = single_quoted(rest).ok_or(Stop)?;
-                (
-                    Event::Scalar(text, ScalarStyle::SingleQuoted, 0, None),
-                    used,
-                )
-            }
+            b'"' | b'\'' => quoted_scalar(rest).ok_or(Stop)?,
             b'[' | b'{' if !rest.starts_with("[]") && !rest.starts_with("{}") => {
                 let used = self.flow_collection(&line, at)?;
                 if !only_comment(&rest[used..]) {
@@ -610,20 +590,7 @@ fn plain_scalar(text: &str) -> Option<&str> {
 /// `: `), and the bytes it takes.
 fn flow_scalar(text: &str, key: bool) -> Result<(Event<'_>, usize), Stop> {
     match text.as_bytes().first() {
-        Some(b'"') => {
-            let (value, used) = double_quoted(text).ok_or(Stop)?;
-            Ok((
-                Event::Scalar(value, ScalarStyle::DoubleQuoted, 0, None),
-                used,
-            ))
-        }
-        Some(b'\'') => {
-            let (value, used) = single_quoted(text).ok_or(Stop)?;
-            Ok((
-                Event::Scalar(value, ScalarStyle::SingleQuoted, 0, None),
-                used,
-            ))
-        }
+        Some(b'"' | b'\'') => quoted_scalar(text).ok_or(Stop),
         Some(_) if plain_may_start(text) => {
             let end = text
                 .find([',', ']', '[', '{', '}', '#', ':'])
@@ -646,6 +613,36 @@ fn flow_scalar(text: &str, key: bool) -> Result<(Event<'_>, usize), Stop> {
     }
 }
 
+/// The quoted scalar (`"` or `'`) at the start of `text`, closed on this line, as an event,
+/// and the bytes it takes.
+fn quoted_scalar(text: &str) -> Option<(Event<'_>, usize)> {
+    let (value, used, style) = match text.as_bytes().first()? {
+        b'"' => {
+            let (value, used) = double_quoted(text)?;
+            (value, used, ScalarStyle::DoubleQuoted)
+        }
+        b'\'' => {
+            let (value, used) = single_quoted(text)?;
+            (value, used, ScalarStyle::SingleQuoted)
+        }
+        _ => return None,
+    };
+    Some((Event::Scalar(value, style, 0, None), used))
+}
+
+/// A quoted scalar's value once its closing quote is at byte `close`: borrowed from the text
+/// when nothing was unescaped, else the unescaped text with the rest (from `from`) added.
+fn closed(text: &str, owned: Option<String>, from: usize, close: usize) -> (Cow<'_, str>, usize) {
+    let value = match owned {
+        Some(mut buffer) => {
+            buffer.push_str(&text[from..close]);
+            Cow::Owned(buffer)
+        }
+        None => Cow::Borrowed(&text[1..close]),
+    };
+    (value, close + 1)
+}
+
 /// The single-quoted scalar at the start of `text` (closed on this line), and the bytes it
 /// takes.
 fn single_quoted(text: &str) -> Option<(Cow<'_, str>, usize)> {
@@ -662,14 +659,7 @@ fn single_quoted(text: &str) -> Option<(Cow<'_, str>, usize)> {
                 from = i;
                 continue;
             }
-            let value = match owned {
-                Some(mut buffer) => {
-                    buffer.push_str(&text[from..i]);
-                    Cow::Owned(buffer)
-                }
-                None => Cow::Borrowed(&text[1..i]),
-            };
-            return Some((value, i + 1));
+            return Some(closed(text, owned, from, i));
         }
         i += 1;
     }
@@ -685,16 +675,7 @@ fn double_quoted(text: &str) -> Option<(Cow<'_, str>, usize)> {
     let mut from = 1;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' => {
-                let value = match owned {
-                    Some(mut buffer) => {
-                        buffer.push_str(&text[from..i]);
-                        Cow::Owned(buffer)
-                    }
-                    None => Cow::Borrowed(&text[1..i]),
-                };
-                return Some((value, i + 1));
-            }
+            b'"' => return Some(closed(text, owned, from, i)),
             b'\\' => {
                 let buffer = owned.get_or_insert_with(String::new);
                 buffer.push_str(&text[from..i]);
