@@ -157,20 +157,40 @@ impl TestCluster {
                     "no etcd (apt-get install etcd-server, or put it beside kube-apiserver)".into(),
                 )
             })?;
-        Self::launch(&bin, &etcd, apiserver_args).map_err(Unavailable::Failed)
+        // Free ports are found by binding and letting go: on a busy machine another test (or
+        // another test binary) may take one before etcd or kube-apiserver binds it. Such a
+        // start is abandoned and made again on other ports.
+        Self::launch_on(&bin, &etcd, apiserver_args, free_ports).map_err(Unavailable::Failed)
+    }
+
+    /// [`Self::launch`] on the ports `ports` gives, again on the next ones while a port was
+    /// taken before its component bound it (at most five times).
+    fn launch_on(
+        bin: &Path,
+        etcd: &Path,
+        apiserver_args: &[&str],
+        mut ports: impl FnMut() -> Result<[u16; 3], String>,
+    ) -> Result<TestCluster, String> {
+        let mut attempts = 0;
+        loop {
+            match Self::launch(bin, etcd, apiserver_args, ports()?) {
+                Err(why) if why.contains(PORT_TAKEN) && attempts < 4 => attempts += 1,
+                started => return started,
+            }
+        }
     }
 
     fn launch(
         bin: &std::path::Path,
         etcd: &std::path::Path,
         apiserver_args: &[&str],
+        [etcd_port, peer_port, api_port]: [u16; 3],
     ) -> Result<TestCluster, String> {
         let dir = tempfile::Builder::new()
             .prefix("palisade-k8s.")
             .tempdir()
             .map_err(|e| format!("temporary directory: {e}"))?
             .keep();
-        let [etcd_port, peer_port, api_port] = free_ports()?;
         let path = |name: &str| dir.join(name);
         run(Command::new("openssl")
             .args(["genrsa", "-out"])
@@ -254,6 +274,29 @@ impl TestCluster {
                     &format!("http://127.0.0.1:{peer_port}"),
                 ]),
         )?;
+        // etcd serving, or why not: kube-apiserver would otherwise wait on it for its own
+        // timeout.
+        let etcd_deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let log = std::fs::read_to_string(path("etcd.log")).unwrap_or_default();
+            if log.contains("ready to serve client requests") {
+                break;
+            }
+            if path("etcd.exited").exists() || Instant::now() > etcd_deadline {
+                let _ = write(&path("stop"), "");
+                let taken = if log.contains(PORT_TAKEN) {
+                    PORT_TAKEN
+                } else {
+                    ""
+                };
+                let tail: Vec<&str> = log.lines().rev().take(3).collect();
+                return Err(format!(
+                    "etcd did not start ({taken}): {}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let flag = |name: &str, value: &Path| format!("--{name}={}", value.display());
         watched(
             &dir,
@@ -280,6 +323,7 @@ impl TestCluster {
         while !cert.is_file() {
             // A kube-apiserver that exits is not waited for.
             if path("apiserver.exited").exists() {
+                let _ = write(&path("stop"), "");
                 let log = std::fs::read_to_string(path("apiserver.log")).unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(5).collect();
                 return Err(format!(
@@ -820,6 +864,9 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// What etcd and kube-apiserver say when a port they were given was taken meanwhile.
+const PORT_TAKEN: &str = "address already in use";
+
 fn free_ports() -> Result<[u16; 3], String> {
     let listeners: Vec<std::net::TcpListener> = (0..3)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
@@ -917,4 +964,48 @@ fn kubeconfig_text(server: &str, ca: &str, users: &[(&str, &str)], current: &str
 fn base64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port taken between being found free and being bound (another test's server took it)
+    /// does not fail the start: it is made again on other ports, without waiting on the
+    /// component that could not bind.
+    #[test]
+    fn a_port_taken_before_etcd_binds_it_starts_the_control_plane_on_others() {
+        let (Ok(bin), Some(etcd)) = (
+            binaries(),
+            which("etcd").or_else(|| {
+                let debian = PathBuf::from("/usr/bin/etcd");
+                debian.is_file().then_some(debian)
+            }),
+        ) else {
+            eprintln!("SKIPPED: needs kube-apiserver and etcd (README, \"Cluster tests\")");
+            return;
+        };
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let taken_port = taken.local_addr().expect("its address").port();
+        let mut given = 0;
+        let started = Instant::now();
+        let cluster = TestCluster::launch_on(&bin, &etcd, &[], || {
+            given += 1;
+            let [_, peer, api] = free_ports()?;
+            Ok(if given == 1 {
+                [taken_port, peer, api]
+            } else {
+                [free_ports()?[0], peer, api]
+            })
+        })
+        .expect("started on other ports");
+        assert_eq!(given, 2, "a second set of ports");
+        assert!(cluster.server.starts_with("https://127.0.0.1:"));
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            started.elapsed()
+        );
+        drop(taken);
+    }
 }
