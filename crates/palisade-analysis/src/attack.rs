@@ -347,15 +347,13 @@ pub fn paths(
             })
             .collect(),
     };
-    found.sort_by(|a, b| {
-        let key = |p: &AttackPath| {
-            (
-                p.hops.len(),
-                p.hops.get(1).map(|h| h.reached.clone()),
-                p.hops.first().map(|h| h.reached.clone()),
-            )
-        };
-        key(a).cmp(&key(b))
+    // Keys made once per path, not twice per comparison (they copy two names each).
+    found.sort_by_cached_key(|p| {
+        (
+            p.hops.len(),
+            p.hops.get(1).map(|h| h.reached.clone()),
+            p.hops.first().map(|h| h.reached.clone()),
+        )
     });
     found
 }
