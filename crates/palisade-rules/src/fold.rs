@@ -100,16 +100,25 @@ type BySubject = HashMap<(Arc<ObjectRef>, Option<Arc<str>>, &'static str), Vec<u
 /// Folds the findings that restate another into it. Suppressed findings are left alone: a
 /// suppression is a decision about one rule.
 pub fn fold_restated(findings: &mut Vec<Finding>) {
+    use rayon::prelude::*;
     let rules = Rules::of(findings);
     if !rules.folds.contains(&true) {
         return;
     }
     let by_subject = index_by_subject(findings, &rules);
-    let Some(mut parent) = join_restating(findings, &rules, &by_subject) else {
+    // Findings fold only with findings of their own subject: each subject is folded on its
+    // own, on every core.
+    let subjects: Vec<&Vec<usize>> = by_subject.values().filter(|m| m.len() > 1).collect();
+    let shared: &[Finding] = findings;
+    let mut folded: Vec<(usize, usize)> = subjects
+        .par_iter()
+        .flat_map_iter(|members| fold_subject(shared, &rules, members))
+        .collect();
+    if folded.is_empty() {
         return;
-    };
-    let keeper_of = keepers(findings, &rules, by_subject, &mut parent);
-    move_into_keepers(findings, &keeper_of);
+    }
+    folded.sort_unstable();
+    move_into_keepers(findings, &folded);
 }
 
 /// The findings that can fold (unsuppressed, of a rule that restates or is restated), by
@@ -129,43 +138,46 @@ fn index_by_subject(findings: &[Finding], rules: &Rules) -> BySubject {
     by_subject
 }
 
-/// Joins (union-find) each finding with those it restates or that restate it, at its own field
-/// or one above it; `None` when nothing joined.
-fn join_restating(
-    findings: &[Finding],
-    rules: &Rules,
-    by_subject: &BySubject,
-) -> Option<Vec<usize>> {
-    let mut parent: Vec<usize> = (0..findings.len()).collect();
+/// For the findings of one subject (`members`, in increasing order), every finding that folds
+/// into another, with the one it folds into.
+fn fold_subject(findings: &[Finding], rules: &Rules, members: &[usize]) -> Vec<(usize, usize)> {
+    let Some(mut parent) = join_restating(findings, rules, members) else {
+        return Vec::new();
+    };
+    keepers(findings, rules, members, &mut parent)
+}
+
+/// Joins (union-find over positions in `members`) each finding with those it restates or that
+/// restate it, at its own field or one above it; `None` when nothing joined.
+fn join_restating(findings: &[Finding], rules: &Rules, members: &[usize]) -> Option<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..members.len()).collect();
     let mut joined_any = false;
-    for members in by_subject.values() {
-        // Each finding is compared with those at its own field and at the fields above it,
-        // looked up by path, never with every other finding of the subject (a pod of 5,000
-        // containers has tens of thousands, and comparing them pairwise took minutes).
-        let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
-        for &i in members {
-            by_path
-                .entry(findings[i].subject().2.as_str())
-                .or_default()
-                .push(i);
-        }
-        for &j in members {
-            let path = findings[j].subject().2.as_str();
-            let ancestors = std::iter::once("")
-                .chain(path.match_indices('/').skip(1).map(|(at, _)| &path[..at]))
-                .chain((!path.is_empty()).then_some(path));
-            for ancestor in ancestors {
-                for &i in by_path.get(ancestor).into_iter().flatten() {
-                    // Findings at one field meet once, from the later of the two.
-                    if i == j || (ancestor == path && i > j) {
-                        continue;
-                    }
-                    if rules.related(i, j) {
-                        let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
-                        if ri != rj {
-                            parent[rj] = ri;
-                            joined_any = true;
-                        }
+    // Each finding is compared with those at its own field and at the fields above it, looked
+    // up by path, never with every other finding of the subject (a pod of 5,000 containers
+    // has tens of thousands, and comparing them pairwise took minutes).
+    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (at, &i) in members.iter().enumerate() {
+        by_path
+            .entry(findings[i].subject().2.as_str())
+            .or_default()
+            .push(at);
+    }
+    for (b, &j) in members.iter().enumerate() {
+        let path = findings[j].subject().2.as_str();
+        let ancestors = std::iter::once("")
+            .chain(path.match_indices('/').skip(1).map(|(at, _)| &path[..at]))
+            .chain((!path.is_empty()).then_some(path));
+        for ancestor in ancestors {
+            for &a in by_path.get(ancestor).into_iter().flatten() {
+                // Findings at one field meet once, from the later of the two.
+                if a == b || (ancestor == path && a > b) {
+                    continue;
+                }
+                if rules.related(members[a], j) {
+                    let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                    if ra != rb {
+                        parent[rb] = ra;
+                        joined_any = true;
                     }
                 }
             }
@@ -174,24 +186,21 @@ fn join_restating(
     joined_any.then_some(parent)
 }
 
-/// For every finding folded into another, the one it folds into: in each joined group, the
-/// most severe; on a tie, the one that restates the most of the others (the most specific),
-/// then the first.
+/// For every finding of `members` folded into another, the one it folds into: in each joined
+/// group, the most severe; on a tie, the one that restates the most of the others (the most
+/// specific), then the first.
 fn keepers(
     findings: &[Finding],
     rules: &Rules,
-    by_subject: BySubject,
+    members: &[usize],
     parent: &mut [usize],
-) -> HashMap<usize, usize> {
-    // Only indexed findings were ever joined to another: the rest stay alone.
-    let mut candidates: Vec<usize> = by_subject.into_values().flatten().collect();
-    candidates.sort_unstable();
+) -> Vec<(usize, usize)> {
     let mut components: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in candidates {
-        let root = find(parent, i);
+    for (at, &i) in members.iter().enumerate() {
+        let root = find(parent, at);
         components.entry(root).or_default().push(i);
     }
-    let mut keeper_of: HashMap<usize, usize> = HashMap::new();
+    let mut keeper_of = Vec::new();
     for members in components.into_values().filter(|m| m.len() > 1) {
         // Counted per rule, not per pair of members: a component may hold thousands.
         let mut per_rule: HashMap<usize, usize> = HashMap::new();
@@ -221,11 +230,12 @@ fn keepers(
         else {
             continue;
         };
-        for &i in &members {
-            if i != keeper {
-                keeper_of.insert(i, keeper);
-            }
-        }
+        keeper_of.extend(
+            members
+                .iter()
+                .filter(|&&i| i != keeper)
+                .map(|&i| (i, keeper)),
+        );
     }
     keeper_of
 }
@@ -233,13 +243,13 @@ fn keepers(
 /// Moves each folded finding into its keeper's `also` (most severe first, then by path) and
 /// drops it from the list, in place: the findings of a large input are most of a scan's
 /// memory, and a second list of them would double its peak.
-fn move_into_keepers(findings: &mut Vec<Finding>, keeper_of: &HashMap<usize, usize>) {
+/// `folded` is in the findings' order, so that restated findings of one severity and path
+/// keep it.
+fn move_into_keepers(findings: &mut Vec<Finding>, folded: &[(usize, usize)]) {
     let mut also: HashMap<usize, Vec<Restated>> = HashMap::new();
-    // In the findings' order, so that restated findings of one severity and path keep it (a
-    // map's order would differ between runs).
-    let mut folded: Vec<(usize, usize)> = keeper_of.iter().map(|(&i, &k)| (i, k)).collect();
-    folded.sort_unstable();
-    for (i, keeper) in folded {
+    let mut gone = vec![false; findings.len()];
+    for &(i, keeper) in folded {
+        gone[i] = true;
         let finding = &mut findings[i];
         also.entry(keeper).or_default().push(Restated {
             rule: finding.rule.code,
@@ -259,7 +269,7 @@ fn move_into_keepers(findings: &mut Vec<Finding>, keeper_of: &HashMap<usize, usi
     }
     let mut index = 0;
     findings.retain(|_| {
-        let keep = !keeper_of.contains_key(&index);
+        let keep = !gone[index];
         index += 1;
         keep
     });
@@ -390,13 +400,14 @@ mod tests {
             finding("PAL-PSS-014", &api, ESCALATION),
         ];
         let rules = Rules::of(&findings);
-        let mut indexed: Vec<usize> = index_by_subject(&findings, &rules)
-            .into_values()
-            .flatten()
-            .collect();
+        let by_subject = index_by_subject(&findings, &rules);
+        let mut indexed: Vec<usize> = by_subject.values().flatten().copied().collect();
         indexed.sort_unstable();
         assert_eq!(indexed, vec![1, 2]);
-        assert!(join_restating(&findings, &rules, &index_by_subject(&findings, &rules)).is_none());
+        // Two subjects of one finding each: nothing to join.
+        assert!(by_subject
+            .values()
+            .all(|members| fold_subject(&findings, &rules, members).is_empty()));
         // Without a rule it restates, a privileged container's finding is not indexed at all.
         let alone = &findings[..2];
         let rules = Rules::of(alone);
