@@ -466,6 +466,11 @@ impl<'t> Reader<'t, '_> {
             }
             self.advance();
         }
+        // A block that runs to the end of a text without a final line break is saphyr's
+        // (found by the fuzzer: its last line, blank, counts there).
+        if self.line.is_none() && !self.text.ends_with('\n') {
+            return Err(Stop);
+        }
         match chomp {
             Chomp::Clip => {}
             Chomp::Strip => {
@@ -516,11 +521,12 @@ fn only_comment(text: &str) -> bool {
 }
 
 /// Whether a plain scalar may start `text`: not with an indicator (a `-` followed by more than
-/// a space is a plain scalar, `-1`).
+/// a space or a flow indicator is a plain scalar, `-1`; saphyr refuses `-]`, found by the
+/// fuzzer).
 fn plain_may_start(text: &str) -> bool {
     match text.as_bytes() {
         [] => false,
-        [b'-', next, ..] => *next != b' ',
+        [b'-', next, ..] => !matches!(next, b' ' | b',' | b'[' | b']' | b'{' | b'}'),
         [first, ..] => !matches!(
             first,
             b'-' | b'?'
@@ -583,7 +589,12 @@ fn plain_scalar(text: &str) -> Option<&str> {
         }
     }
     let plain = text[..end].trim_end_matches(' ');
-    (!plain.is_empty()).then_some(plain)
+    // saphyr refuses a `-` followed by a flow indicator inside a plain scalar too.
+    let dash_before_indicator = plain
+        .as_bytes()
+        .windows(2)
+        .any(|pair| pair[0] == b'-' && matches!(pair[1], b',' | b'[' | b']' | b'{' | b'}'));
+    (!plain.is_empty() && !dash_before_indicator).then_some(plain)
 }
 
 /// The scalar entry of a flow collection at the start of `text` (a mapping's `key`, ended by
@@ -601,7 +612,8 @@ fn flow_scalar(text: &str, key: bool) -> Result<(Event<'_>, usize), Stop> {
                 _ => false,
             };
             let plain = text[..end].trim_end_matches(' ');
-            if !ends_right || plain.is_empty() {
+            // A `-` before the flow indicator that ends the entry is refused by saphyr.
+            if !ends_right || plain.is_empty() || plain.ends_with('-') {
                 return Err(Stop);
             }
             Ok((

@@ -104,6 +104,15 @@ fn what_the_block_reader_does_not_read_is_left_to_saphyr() {
         "just a scalar\n",
         "lit: |2\n   indented\n",
         "lit: |\n\n  leading blank\n",
+        // A literal block at the end of a text without a final line break (found by the
+        // fuzzer: saphyr counts a last blank line there).
+        "- |\n $eway\n  selector:\n ",
+        "lit: |\n  text",
+        // A plain `-` before a flow indicator, which saphyr refuses (found by the fuzzer).
+        "args: [s, -]\n",
+        "dash: -]\n",
+        "args: [s, a -]\n",
+        "words: a -] b\n",
         // Syntax errors: saphyr's message stands.
         "a: b: c\n",
         "metadata:\n  name: a\n labels: {}\n",
