@@ -46,7 +46,7 @@ struct Line {
 }
 
 impl Line {
-    fn is_blank(&self, text: &str) -> bool {
+    fn is_blank_or_comment(&self, text: &str) -> bool {
         self.start + self.indent == self.end || text.as_bytes()[self.start + self.indent] == b'#'
     }
 }
@@ -96,7 +96,7 @@ impl<'t> Reader<'t, '_> {
             return None;
         }
         let bytes = self.text.as_bytes();
-        let end = memchr_newline(&bytes[start..]).map_or(self.text.len(), |i| start + i);
+        let end = newline_in(&bytes[start..]).map_or(self.text.len(), |i| start + i);
         let indent = bytes[start..end].iter().take_while(|&&b| b == b' ').count();
         Some(Line {
             number,
@@ -116,7 +116,7 @@ impl<'t> Reader<'t, '_> {
     /// Skips blank lines and comment lines.
     fn skip_blank(&mut self) {
         while let Some(line) = self.line {
-            if !line.is_blank(self.text) {
+            if !line.is_blank_or_comment(self.text) {
                 return;
             }
             self.advance();
@@ -501,7 +501,7 @@ enum Chomp {
     Keep,
 }
 
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+fn newline_in(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n')
 }
 

@@ -148,15 +148,11 @@ impl TestCluster {
             Some(bin) => bin,
             None => binaries().map_err(Unavailable::Missing)?,
         };
-        let etcd = [bin.join("etcd"), PathBuf::from("/usr/bin/etcd")]
-            .into_iter()
-            .chain(which("etcd"))
-            .find(|p| p.is_file())
-            .ok_or_else(|| {
-                Unavailable::Missing(
-                    "no etcd (apt-get install etcd-server, or put it beside kube-apiserver)".into(),
-                )
-            })?;
+        let etcd = etcd_for(&bin).ok_or_else(|| {
+            Unavailable::Missing(
+                "no etcd (apt-get install etcd-server, or put it beside kube-apiserver)".into(),
+            )
+        })?;
         // Free ports are found by binding and letting go: on a busy machine another test (or
         // another test binary) may take one before etcd or kube-apiserver binds it. Such a
         // start is abandoned and made again on other ports.
@@ -857,6 +853,14 @@ fn binaries() -> Result<PathBuf, String> {
         })
 }
 
+/// The etcd to run with the binaries in `bin`: beside them, Debian's, or on `PATH`.
+fn etcd_for(bin: &Path) -> Option<PathBuf> {
+    [bin.join("etcd"), PathBuf::from("/usr/bin/etcd")]
+        .into_iter()
+        .chain(which("etcd"))
+        .find(|p| p.is_file())
+}
+
 fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -975,13 +979,10 @@ mod tests {
     /// component that could not bind.
     #[test]
     fn a_port_taken_before_etcd_binds_it_starts_the_control_plane_on_others() {
-        let (Ok(bin), Some(etcd)) = (
-            binaries(),
-            which("etcd").or_else(|| {
-                let debian = PathBuf::from("/usr/bin/etcd");
-                debian.is_file().then_some(debian)
-            }),
-        ) else {
+        let Some((bin, etcd)) = binaries()
+            .ok()
+            .and_then(|bin| Some((bin.clone(), etcd_for(&bin)?)))
+        else {
             eprintln!("SKIPPED: needs kube-apiserver and etcd (README, \"Cluster tests\")");
             return;
         };
