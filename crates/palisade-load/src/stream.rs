@@ -22,6 +22,9 @@ use palisade_model::Node;
 /// One piece, or one document past this size, is refused.
 pub const MAX_PIECE_BYTES: usize = 256 << 20;
 
+/// What an item's text starts with room for: most objects of a cluster dump are a few KiB.
+const ITEM_CAPACITY: usize = 4 << 10;
+
 /// A piece of a large input, parsed on its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Piece {
@@ -317,7 +320,7 @@ impl<R: BufRead> Splitter<R> {
     /// Takes one line (with its newline): a document separator ends the document; any other
     /// line goes where the state says (the document, the start of a list's items, an item,
     /// or the lines after the items).
-    fn take_line(&mut self, line: String) {
+    fn take_line(&mut self, line: &str) {
         let number = self.line;
         self.line += 1;
         if is_separator(&line) {
@@ -341,7 +344,7 @@ impl<R: BufRead> Splitter<R> {
     }
 
     /// A `---` line: ends the document unless nothing came since the last one.
-    fn take_separator(&mut self, number: u32, line: String) {
+    fn take_separator(&mut self, number: u32, line: &str) {
         let empty = self.buffer.trim().is_empty()
             && self.item.is_empty()
             && matches!(self.state, State::Document);
@@ -356,7 +359,7 @@ impl<R: BufRead> Splitter<R> {
 
     /// A line of a document not (yet) read item by item: its header keys are noted, and an
     /// object's `items` opens the list.
-    fn document_line(&mut self, number: u32, line: String) {
+    fn document_line(&mut self, number: u32, line: &str) {
         if self.buffer.is_empty() {
             self.buffer_line = number;
         }
@@ -397,7 +400,7 @@ impl<R: BufRead> Splitter<R> {
             self.state = State::ItemsStart {
                 key_line: indentation(&line),
             };
-            self.pending.push(line);
+            self.pending.push(line.to_string());
             return;
         }
         self.buffer.push_str(&line);
@@ -417,9 +420,9 @@ impl<R: BufRead> Splitter<R> {
 
     /// A line after `items:` and before its first item: the first item starts the list, or
     /// the document was not a block sequence of items after all.
-    fn items_start_line(&mut self, number: u32, key_line: usize, line: String) {
+    fn items_start_line(&mut self, number: u32, key_line: usize, line: &str) {
         if is_blank_or_comment(&line) {
-            self.pending.push(line);
+            self.pending.push(line.to_string());
             return;
         }
         let column = indentation(&line);
@@ -444,7 +447,7 @@ impl<R: BufRead> Splitter<R> {
 
     /// A line among the items (at `column`): the start of the next item, a line of the
     /// current one, or the first line after the list.
-    fn item_line(&mut self, number: u32, column: usize, line: String) {
+    fn item_line(&mut self, number: u32, column: usize, line: &str) {
         if is_blank_or_comment(&line) {
             self.item.push_str(&line);
             return;
@@ -487,7 +490,7 @@ impl<R: BufRead> Splitter<R> {
 
     /// A line after the items: the list's own keys, or items again after lines that belong
     /// to none (those lines are broken, a key between items: said, and the items read on).
-    fn after_items_line(&mut self, number: u32, column: usize, line: String) {
+    fn after_items_line(&mut self, number: u32, column: usize, line: &str) {
         let indent = indentation(&line);
         let content = line[indent..].trim_end();
         let resumes = indent == column
@@ -521,7 +524,7 @@ impl<R: BufRead> Splitter<R> {
         }
     }
 
-    fn start_trailer(&mut self, number: u32, column: usize, line: String) {
+    fn start_trailer(&mut self, number: u32, column: usize, line: &str) {
         self.state = State::Trailer { column };
         self.trailer_start = number;
         self.trailer_line(&line);
@@ -616,14 +619,19 @@ impl<R: BufRead> Splitter<R> {
     }
 
     /// Starts an item at `line`; a YAML item's `- ` becomes spaces, so columns stay exact.
-    fn start_item(&mut self, number: u32, mut line: String) {
+    fn start_item(&mut self, number: u32, line: &str) {
         self.push_item();
         self.item_line = number;
-        if self.syntax != Some(Syntax::Json) {
-            let column = indentation(&line);
-            line.replace_range(column..column + 1, " ");
+        // Sized for a typical object, so that an item grows a few times rather than per line.
+        self.item = String::with_capacity(ITEM_CAPACITY.max(line.len()));
+        if self.syntax == Some(Syntax::Json) {
+            self.item.push_str(line);
+        } else {
+            let column = indentation(line);
+            self.item.push_str(&line[..column]);
+            self.item.push(' ');
+            self.item.push_str(&line[column + 1..]);
         }
-        self.item = line;
     }
 
     fn fill(&mut self) {
@@ -641,20 +649,20 @@ impl<R: BufRead> Splitter<R> {
                     if !self.raw.ends_with(b"\n") {
                         self.raw.push(b'\n');
                     }
-                    match String::from_utf8(std::mem::take(&mut self.raw)) {
+                    // The line is lent from the reading buffer, which every line reuses.
+                    let raw = std::mem::take(&mut self.raw);
+                    match std::str::from_utf8(&raw) {
                         Ok(line) => self.take_line(line),
                         Err(e) => {
                             let error = self.error(
                                 self.line + 1,
-                                format!(
-                                    "invalid UTF-8 at byte {} of the line",
-                                    e.utf8_error().valid_up_to()
-                                ),
+                                format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
                             );
                             self.ready.push_back(Err(error));
-                            self.take_line("\n".to_string());
+                            self.take_line("\n");
                         }
                     }
+                    self.raw = raw;
                 }
                 Err(e) => {
                     let error = self.error(self.line + 1, format!("cannot read: {e}"));

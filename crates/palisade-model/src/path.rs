@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::node::{Node, Pos, Value};
@@ -46,12 +47,16 @@ impl FieldPath {
         &self.0
     }
 
-    /// The unescaped segments of the pointer.
-    pub fn segments(&self) -> impl Iterator<Item = String> + '_ {
-        self.0
-            .split('/')
-            .skip(1)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+    /// The unescaped segments of the pointer. Segments without an escape (nearly all) are
+    /// borrowed: locating every finding's field unescaped each one into a new string.
+    pub fn segments(&self) -> impl Iterator<Item = Cow<'_, str>> + '_ {
+        self.0.split('/').skip(1).map(|s| {
+            if s.contains('~') {
+                Cow::Owned(s.replace("~1", "/").replace("~0", "~"))
+            } else {
+                Cow::Borrowed(s)
+            }
+        })
     }
 
     /// Where this pointer lands in `root`: the position of the addressed key (or sequence item),
@@ -64,7 +69,7 @@ impl FieldPath {
             let next = match &node.value {
                 Value::Map(entries) => entries
                     .iter()
-                    .find(|e| e.key == segment)
+                    .find(|e| e.key == *segment)
                     .map(|e| (&e.value, e.key_pos)),
                 Value::Seq(items) => segment
                     .parse::<usize>()

@@ -168,8 +168,8 @@ impl<'a> PodView<'a> {
 
     /// The pod at `path` (an object with `metadata` and `spec`) below `root`.
     fn at(root: &'a Node, path: FieldPath, require_containers: bool) -> Option<Self> {
-        let segments: Vec<String> = path.segments().collect();
-        let keys: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let segments: Vec<_> = path.segments().collect();
+        let keys: Vec<&str> = segments.iter().map(|s| s.as_ref()).collect();
         let pod = root.at(&keys)?;
         let spec = pod.get("spec").filter(|s| s.is_map())?;
         if require_containers && !spec.get("containers").is_some_and(Node::is_seq) {

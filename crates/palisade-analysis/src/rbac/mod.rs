@@ -202,14 +202,20 @@ fn group_matches(rule: &PolicyRule, group: &str) -> bool {
 
 /// Kubernetes' `ResourceMatches`: `*`, an exact `resource/subresource`, or `*/subresource`.
 pub(crate) fn resource_matches(rule: &PolicyRule, resource: &str, subresource: &str) -> bool {
-    let combined = if subresource.is_empty() {
-        resource.to_string()
-    } else {
-        format!("{resource}/{subresource}")
+    // `resource/subresource` is compared in parts: it was built per rule and request.
+    let is_combined = |r: &str| {
+        if subresource.is_empty() {
+            r == resource
+        } else {
+            r.len() == resource.len() + 1 + subresource.len()
+                && r.starts_with(resource)
+                && r.as_bytes().get(resource.len()) == Some(&b'/')
+                && r.ends_with(subresource)
+        }
     };
     rule.resources.iter().any(|r| {
         r == "*"
-            || *r == combined
+            || is_combined(r)
             || (!subresource.is_empty()
                 && r.len() == subresource.len() + 2
                 && r.starts_with("*/")
@@ -308,6 +314,18 @@ pub struct PolicyBuilder {
 }
 
 type Key = (bool, Option<String>, String);
+
+/// The index of `item` in `slice` when it is one of its elements (by address, not value).
+fn index_in<T>(slice: &[T], item: &T) -> Option<usize> {
+    let size = std::mem::size_of::<T>();
+    let offset = (item as *const T as usize).checked_sub(slice.as_ptr() as usize)?;
+    if size == 0 || offset % size != 0 {
+        return None;
+    }
+    let i = offset / size;
+    slice.get(i).filter(|found| std::ptr::eq(*found, item))?;
+    Some(i)
+}
 
 fn role_key(role: &Role) -> Key {
     (role.cluster, role.namespace.clone(), role.name.clone())
@@ -571,6 +589,10 @@ impl Policy {
         if binding.privileged {
             return Some(&self.privileged.1);
         }
+        // A binding of this policy knows its role's index: no key is built to look it up.
+        if let Some(i) = index_in(&self.bindings, binding) {
+            return self.binding_roles[i].map(|r| &self.roles[r]);
+        }
         let (cluster, name) = &binding.role_ref;
         let namespace = if *cluster {
             None
@@ -584,7 +606,8 @@ impl Policy {
 
     /// A role's rules after aggregation.
     pub fn rules_of<'p>(&'p self, role: &'p Role) -> impl Iterator<Item = &'p PolicyRule> + 'p {
-        let index = self.role_index.get(&role_key(role)).copied();
+        let index =
+            index_in(&self.roles, role).or_else(|| self.role_index.get(&role_key(role)).copied());
         let aggregated = index
             .filter(|&i| std::ptr::eq(&self.roles[i], role))
             .map(|i| self.effective[i].as_slice());
@@ -841,4 +864,67 @@ fn aggregate(roles: &[Role]) -> Vec<Vec<(usize, usize)>> {
     (0..roles.len())
         .map(|i| resolve(i, roles, &mut effective, &mut visiting))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_model::{FieldPath, ObjectRef};
+    use std::sync::Arc;
+
+    fn rule_on(resources: &[&str]) -> PolicyRule {
+        PolicyRule {
+            verbs: vec!["get".into()],
+            api_groups: vec!["".into()],
+            resources: resources.iter().map(|r| r.to_string()).collect(),
+            resource_names: Vec::new(),
+            non_resource_urls: Vec::new(),
+            path: FieldPath::root(),
+            source: Source {
+                object: Arc::new(ObjectRef {
+                    api_version: "rbac.authorization.k8s.io/v1".into(),
+                    kind: "ClusterRole".into(),
+                    namespace: None,
+                    name: "reader".into(),
+                }),
+                path: FieldPath::root(),
+                location: None,
+                bootstrap: false,
+            },
+        }
+    }
+
+    #[test]
+    fn resource_and_subresource_match_only_as_written() {
+        let cases: &[(&str, &str, &str, bool)] = &[
+            ("pods", "pods", "", true),
+            ("pods", "pods", "exec", false),
+            ("pods/exec", "pods", "exec", true),
+            ("pods/exec", "pods", "", false),
+            // As long as `pods/exec`, but no slash where the resource ends.
+            ("podsXexec", "pods", "exec", false),
+            ("pod/sexec", "pods", "exec", false),
+            ("pods/exe", "pods", "exec", false),
+            ("*/exec", "pods", "exec", true),
+            ("*/exec", "pods", "", false),
+            ("*", "pods", "exec", true),
+        ];
+        for &(written, resource, subresource, expected) in cases {
+            assert_eq!(
+                resource_matches(&rule_on(&[written]), resource, subresource),
+                expected,
+                "{written} against {resource}/{subresource}"
+            );
+        }
+    }
+
+    #[test]
+    fn index_in_finds_elements_by_address_only() {
+        let items = vec![String::from("a"), String::from("b"), String::from("c")];
+        assert_eq!(index_in(&items, &items[2]), Some(2));
+        let equal_elsewhere = String::from("b");
+        assert_eq!(index_in(&items, &equal_elsewhere), None);
+        let other = [String::from("a")];
+        assert_eq!(index_in(&items, &other[0]), None);
+    }
 }

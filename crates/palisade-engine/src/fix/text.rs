@@ -111,7 +111,7 @@ struct Reached<'n> {
 }
 
 fn reach<'n>(root: &'n Node, path: &FieldPath) -> Option<Reached<'n>> {
-    let segments: Vec<String> = path.segments().collect();
+    let segments: Vec<_> = path.segments().collect();
     let mut node = root;
     let mut entry_key = None;
     for (i, segment) in segments.iter().enumerate() {
@@ -136,7 +136,7 @@ fn reach<'n>(root: &'n Node, path: &FieldPath) -> Option<Reached<'n>> {
                 return matches!(node.value, Value::Map(_) | Value::Null).then(|| Reached {
                     node,
                     entry_key,
-                    missing: segments[i..].to_vec(),
+                    missing: segments[i..].iter().map(|s| s.to_string()).collect(),
                 });
             }
         }
