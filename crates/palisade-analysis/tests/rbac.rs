@@ -8,7 +8,7 @@ use common::{inventory, res, user};
 use palisade_analysis::pss::Version;
 use palisade_analysis::rbac::paths::{Graph, Identity};
 use palisade_analysis::rbac::risk::{granting_rules, Reach, Risk};
-use palisade_analysis::rbac::{Inventory, PolicyRule, Request, UserInfo};
+use palisade_analysis::rbac::{Inventory, PolicyRule, Request, Subject, SubjectKind, UserInfo};
 
 fn url(verb: &str, path: &str) -> Request {
     Request::NonResource {
@@ -797,4 +797,134 @@ fn privileged_pods_lead_to_nodes_only_where_pod_security_allows_them() {
         .contains("Pod Security Admission does not enforce"));
     assert!(!inv.forbids_privileged_pods("ci"));
     assert!(inv.forbids_privileged_pods("prod"));
+    let forbidding = inv.namespaces_forbidding_privileged_pods();
+    assert!(forbidding.contains("prod") && !forbidding.contains("ci"));
+    for namespace in &inv.namespaces {
+        assert_eq!(
+            forbidding.contains(namespace.name.as_str()),
+            inv.forbids_privileged_pods(&namespace.name),
+            "{}",
+            namespace.name
+        );
+    }
+}
+
+/// Each aggregation selector operator picks the ClusterRoles its labels match, and only
+/// ClusterRoles; rules two picked roles share are held once, in the order of the roles' names.
+#[test]
+fn aggregation_selectors_pick_by_every_operator() {
+    let piece = |name: &str, labels: &str, resource: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}, labels: {{{labels}}}}}\n\
+             rules:\n- {{apiGroups: [\"\"], resources: [{resource}], verbs: [get]}}\n---\n"
+        )
+    };
+    let aggregator = |name: &str, selector: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}}}\n\
+             aggregationRule:\n  clusterRoleSelectors: [{selector}]\nrules: []\n---\n"
+        )
+    };
+    let text = [
+        piece("a-pods", "tier: web, team: blue", "pods"),
+        piece("b-services", "tier: db", "services"),
+        piece("c-pods-again", "tier: cache, team: red", "pods"),
+        piece("d-secrets", "", "secrets"),
+        // A namespaced Role with matching labels is never aggregated.
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: e-nodes, namespace: x, labels: {tier: web}}\nrules:\n- {apiGroups: [\"\"], resources: [nodes], verbs: [get]}\n---\n".to_string(),
+        aggregator("equals", "{matchLabels: {tier: web}}"),
+        aggregator("in", "{matchExpressions: [{key: tier, operator: In, values: [db, cache]}]}"),
+        aggregator("exists", "{matchExpressions: [{key: team, operator: Exists}]}"),
+        aggregator("not-in", "{matchExpressions: [{key: tier, operator: NotIn, values: [web]}]}"),
+        aggregator("does-not-exist", "{matchExpressions: [{key: tier, operator: DoesNotExist}]}"),
+        aggregator("both", "{matchLabels: {team: red}, matchExpressions: [{key: tier, operator: In, values: [web, cache]}]}"),
+        aggregator("none", "{matchLabels: {tier: gone}}"),
+    ]
+    .concat();
+    let inv = inventory(&text, false);
+    let resources_of = |name: &str| -> Vec<String> {
+        let role = inv
+            .policy
+            .roles()
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("role {name}"));
+        inv.policy
+            .rules_of(role)
+            .flat_map(|rule| rule.resources.clone())
+            .collect()
+    };
+    let cases: &[(&str, &[&str])] = &[
+        ("equals", &["pods"]),
+        ("in", &["services", "pods"]),
+        ("exists", &["pods"]),
+        // Every other ClusterRole without `tier: web`, aggregators included: what they
+        // aggregate, or their own (empty) rules while resolving.
+        ("not-in", &["services", "pods", "secrets"]),
+        ("does-not-exist", &["pods", "secrets", "services"]),
+        ("both", &["pods"]),
+        ("none", &[]),
+    ];
+    for (name, expected) in cases {
+        assert_eq!(resources_of(name), *expected, "{name}");
+    }
+}
+
+/// A cluster-wide grant on named service accounts leads to the accounts of that name the input
+/// has (declared, used by a workload, named in a binding, or `default`), in whichever
+/// namespace: not to the name in every namespace, where it has no binding and leads nowhere.
+#[test]
+fn named_account_grants_reach_the_accounts_that_exist() {
+    let namespaces: String = ["apps", "web", "batch", "deploy"]
+        .iter()
+        .map(|ns| format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\n"))
+        .collect();
+    let text = format!(
+        "{namespaces}\
+         apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: deployer, namespace: deploy}}\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: token-minter}}\n\
+         rules:\n- {{apiGroups: [\"\"], resources: [serviceaccounts/token], resourceNames: [deployer, default], verbs: [create]}}\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: minter}}\n\
+         roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: token-minter}}\n\
+         subjects: [{{kind: ServiceAccount, name: minter, namespace: ci}}]\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: deployer-admin}}\n\
+         roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}\n\
+         subjects: [{{kind: ServiceAccount, name: deployer, namespace: deploy}}]\n"
+    );
+    let inv = inventory(&text, true);
+    let graph = Graph::build(&inv);
+    let minter = Identity::Subject(Subject {
+        kind: SubjectKind::ServiceAccount,
+        name: "minter".into(),
+        namespace: Some("ci".into()),
+    });
+    let mut reached: Vec<String> = graph.edges[&minter]
+        .iter()
+        .map(|step| step.to.display())
+        .collect();
+    reached.sort();
+    let mut expected = vec!["ServiceAccount deploy/deployer".to_string()];
+    // `default` is in every namespace: the minter's own, and those the bundled default
+    // policy binds in.
+    for ns in [
+        "apps",
+        "batch",
+        "ci",
+        "deploy",
+        "web",
+        "kube-public",
+        "kube-system",
+    ] {
+        expected.push(format!("ServiceAccount {ns}/default"));
+    }
+    expected.sort();
+    assert_eq!(reached, expected);
+
+    let paths = graph.paths_to(&Identity::ClusterAdmin, |s| s.name == "minter");
+    assert_eq!(paths.len(), 1, "{paths:#?}");
+    assert_eq!(paths[0].steps.len(), 2, "{:#?}", paths[0].steps);
+    assert_eq!(
+        paths[0].steps[0].to.display(),
+        "ServiceAccount deploy/deployer"
+    );
 }

@@ -51,6 +51,13 @@ pub struct Namespace {
     pub enforce: Option<String>,
 }
 
+impl Namespace {
+    /// Whether its enforced Pod Security level (baseline or restricted) refuses privileged pods.
+    pub fn forbids_privileged_pods(&self) -> bool {
+        matches!(self.enforce.as_deref(), Some("baseline" | "restricted"))
+    }
+}
+
 /// The input as RBAC analysis sees it.
 pub struct Inventory {
     pub policy: Policy,
@@ -234,19 +241,31 @@ impl Inventory {
         names
     }
 
-    /// Whether Pod Security Admission would stop a privileged pod in `namespace`: only when
-    /// the input has the Namespace with an `enforce` level of baseline or restricted.
+    /// The ServiceAccount `namespace/name` of the input, if it has one.
     pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
         self.accounts_by_name
             .get(&(namespace.to_string(), name.to_string()))
             .and_then(|&i| self.service_accounts.get(i))
     }
 
+    /// Whether Pod Security Admission would stop a privileged pod in `namespace`: only when
+    /// the input has the Namespace with an `enforce` level of baseline or restricted.
     pub fn forbids_privileged_pods(&self, namespace: &str) -> bool {
         self.namespaces
             .iter()
             .find(|n| n.name == namespace)
-            .and_then(|n| n.enforce.as_deref())
-            .is_some_and(|level| level == "baseline" || level == "restricted")
+            .is_some_and(Namespace::forbids_privileged_pods)
+    }
+
+    /// The namespaces for which [`Self::forbids_privileged_pods`] holds, found at once (the
+    /// first Namespace of a name decides, as there).
+    pub fn namespaces_forbidding_privileged_pods(&self) -> std::collections::HashSet<&str> {
+        let mut seen = std::collections::HashSet::new();
+        self.namespaces
+            .iter()
+            .filter(|n| seen.insert(n.name.as_str()))
+            .filter(|n| n.forbids_privileged_pods())
+            .map(|n| n.name.as_str())
+            .collect()
     }
 }

@@ -26,9 +26,11 @@ pub mod paths;
 pub mod resources;
 pub mod risk;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use palisade_model::Object;
+
+use crate::selector::{LabelSelector, Requirement};
 
 pub(crate) use inventory::namespace_of;
 pub use inventory::{
@@ -811,59 +813,134 @@ impl<'r> RequestScope<'r> {
 /// role holds the written rules of the other ClusterRoles its selectors match (which, for an
 /// aggregated one, are its aggregated rules), or its own rules while none matches.
 fn aggregate(roles: &[Role]) -> Vec<Vec<(usize, usize)>> {
-    fn resolve(
-        i: usize,
-        roles: &[Role],
-        effective: &mut [Option<Vec<(usize, usize)>>],
-        visiting: &mut [bool],
-    ) -> Vec<(usize, usize)> {
-        if let Some(done) = &effective[i] {
-            return done.clone();
-        }
-        let own: Vec<(usize, usize)> = (0..roles[i].rules.len()).map(|j| (i, j)).collect();
-        let Some(selectors) = &roles[i].aggregation else {
-            return own;
-        };
-        // A cycle of aggregated roles has no fixed point; the controller's last write would
-        // win. Stop at the role already being resolved and take its written rules.
-        if visiting[i] {
-            return own;
-        }
-        visiting[i] = true;
-        let mut matched = false;
-        let mut union: Vec<(usize, usize)> = Vec::new();
-        for selector in selectors {
-            let mut selected: Vec<usize> = (0..roles.len())
-                .filter(|&j| {
-                    roles[j].cluster
-                        && roles[j].name != roles[i].name
-                        && selector.matches(&roles[j].labels)
-                })
-                .collect();
-            selected.sort_by(|&a, &b| roles[a].name.cmp(&roles[b].name));
-            for j in selected {
-                matched = true;
-                for (holder, rule) in resolve(j, roles, effective, visiting) {
-                    let candidate = &roles[holder].rules[rule];
-                    if !union
-                        .iter()
-                        .any(|&(h, r)| same_rule(&roles[h].rules[r], candidate))
-                    {
-                        union.push((holder, rule));
-                    }
-                }
-            }
-        }
-        visiting[i] = false;
-        let result = if matched { union } else { own };
-        effective[i] = Some(result.clone());
-        result
-    }
+    let candidates = AggregationCandidates::new(roles);
     let mut effective: Vec<Option<Vec<(usize, usize)>>> = vec![None; roles.len()];
     let mut visiting = vec![false; roles.len()];
     (0..roles.len())
-        .map(|i| resolve(i, roles, &mut effective, &mut visiting))
+        .map(|i| resolve_aggregation(i, roles, &candidates, &mut effective, &mut visiting))
         .collect()
+}
+
+fn resolve_aggregation(
+    i: usize,
+    roles: &[Role],
+    candidates: &AggregationCandidates<'_>,
+    effective: &mut [Option<Vec<(usize, usize)>>],
+    visiting: &mut [bool],
+) -> Vec<(usize, usize)> {
+    if let Some(done) = &effective[i] {
+        return done.clone();
+    }
+    let own: Vec<(usize, usize)> = (0..roles[i].rules.len()).map(|j| (i, j)).collect();
+    let Some(selectors) = &roles[i].aggregation else {
+        return own;
+    };
+    // A cycle of aggregated roles has no fixed point; the controller's last write would
+    // win. Stop at the role already being resolved and take its written rules.
+    if visiting[i] {
+        return own;
+    }
+    visiting[i] = true;
+    let mut matched = false;
+    let mut union: Vec<(usize, usize)> = Vec::new();
+    // Rules already in the union, by what `same_rule` compares: a role aggregating from
+    // thousands of others compared each new rule with every one before it.
+    let mut seen: HashSet<RuleKey<'_>> = HashSet::new();
+    for selector in selectors {
+        let mut selected: Vec<usize> = candidates
+            .for_selector(selector)
+            .into_iter()
+            .filter(|&j| roles[j].name != roles[i].name && selector.matches(&roles[j].labels))
+            .collect();
+        selected.sort_by(|&a, &b| roles[a].name.cmp(&roles[b].name));
+        for j in selected {
+            matched = true;
+            for (holder, rule) in resolve_aggregation(j, roles, candidates, effective, visiting) {
+                if seen.insert(RuleKey::of(&roles[holder].rules[rule])) {
+                    union.push((holder, rule));
+                }
+            }
+        }
+    }
+    visiting[i] = false;
+    let result = if matched { union } else { own };
+    effective[i] = Some(result.clone());
+    result
+}
+
+/// What [`same_rule`] compares, as a hash key.
+#[derive(PartialEq, Eq, Hash)]
+struct RuleKey<'r>([&'r [String]; 5]);
+
+impl<'r> RuleKey<'r> {
+    fn of(rule: &'r PolicyRule) -> Self {
+        RuleKey([
+            &rule.verbs,
+            &rule.api_groups,
+            &rule.resources,
+            &rule.resource_names,
+            &rule.non_resource_urls,
+        ])
+    }
+}
+
+/// The ClusterRoles an aggregation selector may pick, found through their labels rather than
+/// by asking every role: a dump with thousands of ClusterRoles and hundreds of aggregated
+/// ones asked each selector of each about every other.
+struct AggregationCandidates<'r> {
+    cluster_roles: Vec<usize>,
+    by_label: HashMap<(&'r str, &'r str), Vec<usize>>,
+    by_key: HashMap<&'r str, Vec<usize>>,
+}
+
+impl<'r> AggregationCandidates<'r> {
+    fn new(roles: &'r [Role]) -> Self {
+        let mut candidates = AggregationCandidates {
+            cluster_roles: Vec::new(),
+            by_label: HashMap::new(),
+            by_key: HashMap::new(),
+        };
+        for (i, role) in roles.iter().enumerate().filter(|(_, r)| r.cluster) {
+            candidates.cluster_roles.push(i);
+            for (key, value) in &role.labels {
+                candidates
+                    .by_label
+                    .entry((key.as_str(), value.as_str()))
+                    .or_default()
+                    .push(i);
+                candidates.by_key.entry(key.as_str()).or_default().push(i);
+            }
+        }
+        candidates
+    }
+
+    /// ClusterRoles, in their order, that meet the selector's first requirement that an
+    /// index answers; all of them when none does. The caller still asks the whole selector.
+    fn for_selector(&self, selector: &LabelSelector) -> Vec<usize> {
+        for requirement in &selector.requirements {
+            let mut found = match requirement {
+                Requirement::Equals(key, value) => self
+                    .by_label
+                    .get(&(key.as_str(), value.as_str()))
+                    .cloned()
+                    .unwrap_or_default(),
+                Requirement::In(key, values) => values
+                    .iter()
+                    .filter_map(|value| self.by_label.get(&(key.as_str(), value.as_str())))
+                    .flatten()
+                    .copied()
+                    .collect(),
+                Requirement::Exists(key) => {
+                    self.by_key.get(key.as_str()).cloned().unwrap_or_default()
+                }
+                Requirement::NotIn(..) | Requirement::DoesNotExist(_) => continue,
+            };
+            found.sort_unstable();
+            found.dedup();
+            return found;
+        }
+        self.cluster_roles.clone()
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 //! of N, so the graph stays linear in the input. Such capability vertices cost nothing on a
 //! path (0-1 breadth-first search) and their steps merge into the step that reached them.
 
-use crate::rbac::Source;
+use crate::rbac::{Source, TokenSecret};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::{
@@ -174,6 +174,22 @@ impl Graph {
         }
         subjects.sort();
         subjects.dedup();
+        // Only accounts the input knows are steps' targets: any other has no edge out (it
+        // holds no binding), so a step to it leads nowhere, and a cluster-wide grant on named
+        // accounts would otherwise reach that name in every namespace (quadratic in copies of
+        // one application, each with its own ClusterRoleBinding and namespaces).
+        let known_accounts: std::collections::HashSet<(&str, &str)> = accounts
+            .iter()
+            .flat_map(|(ns, names)| names.iter().map(move |n| (ns.as_str(), n.as_str())))
+            .collect();
+        let mut token_secrets_in: HashMap<&str, Vec<&TokenSecret>> = HashMap::new();
+        for secret in &inventory.token_secrets {
+            token_secrets_in
+                .entry(secret.namespace.as_str())
+                .or_default()
+                .push(secret);
+        }
+        let enforcing = inventory.namespaces_forbidding_privileged_pods();
 
         let mut edges: BTreeMap<Identity, Vec<Step>> = BTreeMap::new();
         // The binding whose rules are being read: it grants the steps added meanwhile.
@@ -242,18 +258,14 @@ impl Graph {
                     format!("so it can act as ServiceAccount {ns}/{account}"),
                 );
             }
-            if !inventory.forbids_privileged_pods(ns) {
+            if !enforcing.contains(ns.as_str()) {
                 add(
                     &in_ns(Capability::RunPods),
                     Identity::Node,
                     format!("and Pod Security Admission does not enforce baseline in namespace {ns}, so it can run a privileged pod there and take over its node"),
                 );
             }
-            for secret in inventory
-                .token_secrets
-                .iter()
-                .filter(|t| &t.namespace == ns)
-            {
+            for secret in token_secrets_in.get(ns.as_str()).into_iter().flatten() {
                 add(
                     &in_ns(Capability::ReadSecrets),
                     Identity::Subject(sa(ns, &secret.service_account)),
@@ -406,7 +418,9 @@ impl Graph {
                                     None => namespaces.iter().collect(),
                                 };
                                 for ns in namespaces_here {
-                                    for name in names {
+                                    for name in names.iter().filter(|name| {
+                                        known_accounts.contains(&(ns.as_str(), name.as_str()))
+                                    }) {
                                         add(
                                             &from,
                                             Identity::Subject(sa(ns, name)),
