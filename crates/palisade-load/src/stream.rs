@@ -323,11 +323,11 @@ impl<R: BufRead> Splitter<R> {
     fn take_line(&mut self, line: &str) {
         let number = self.line;
         self.line += 1;
-        if is_separator(&line) {
+        if is_separator(line) {
             self.take_separator(number, line);
             return;
         }
-        if self.syntax.is_none() && !is_blank_or_comment(&line) && line.trim() != "---" {
+        if self.syntax.is_none() && !is_blank_or_comment(line) && line.trim() != "---" {
             self.syntax = Some(if line.trim_start().starts_with('{') {
                 Syntax::Json
             } else {
@@ -354,7 +354,7 @@ impl<R: BufRead> Splitter<R> {
             self.buffer.clear();
         }
         self.buffer_line = number;
-        self.buffer.push_str(&line);
+        self.buffer.push_str(line);
     }
 
     /// A line of a document not (yet) read item by item: its header keys are noted, and an
@@ -365,21 +365,21 @@ impl<R: BufRead> Splitter<R> {
         }
         if self.syntax == Some(Syntax::Json)
             && self.top_indent.is_none()
-            && !is_blank_or_comment(&line)
+            && !is_blank_or_comment(line)
             && line.trim() != "{"
         {
-            self.top_indent = Some(indentation(&line));
+            self.top_indent = Some(indentation(line));
         }
         let header = match self.syntax {
-            Some(Syntax::Yaml) => indentation(&line) == 0,
-            Some(Syntax::Json) => Some(indentation(&line)) == self.top_indent,
+            Some(Syntax::Yaml) => indentation(line) == 0,
+            Some(Syntax::Json) => Some(indentation(line)) == self.top_indent,
             None => false,
         };
         if header {
-            if let Some(v) = header_value(&line, "apiVersion") {
+            if let Some(v) = header_value(line, "apiVersion") {
                 self.list.0.get_or_insert_with(|| v.to_string());
             }
-            if let Some(v) = header_value(&line, "kind") {
+            if let Some(v) = header_value(line, "kind") {
                 self.list.1.get_or_insert_with(|| v.to_string());
             }
         }
@@ -392,18 +392,18 @@ impl<R: BufRead> Splitter<R> {
                     trimmed == "items:" || trimmed.starts_with("items: #")
                 }
                 Some(Syntax::Json) => {
-                    line.trim() == "\"items\": [" && header && indentation(&line) > 0
+                    line.trim() == "\"items\": [" && header && indentation(line) > 0
                 }
                 None => false,
             };
         if opens_items {
             self.state = State::ItemsStart {
-                key_line: indentation(&line),
+                key_line: indentation(line),
             };
             self.pending.push(line.to_string());
             return;
         }
-        self.buffer.push_str(&line);
+        self.buffer.push_str(line);
         if self.buffer.len() > MAX_PIECE_BYTES {
             let error = self.error(
                 self.buffer_line + 1,
@@ -421,11 +421,11 @@ impl<R: BufRead> Splitter<R> {
     /// A line after `items:` and before its first item: the first item starts the list, or
     /// the document was not a block sequence of items after all.
     fn items_start_line(&mut self, number: u32, key_line: usize, line: &str) {
-        if is_blank_or_comment(&line) {
+        if is_blank_or_comment(line) {
             self.pending.push(line.to_string());
             return;
         }
-        let column = indentation(&line);
+        let column = indentation(line);
         let content = line[column..].trim_end();
         let starts = match self.syntax {
             Some(Syntax::Json) => content == "{" && column > key_line,
@@ -440,7 +440,7 @@ impl<R: BufRead> Splitter<R> {
             for pending in self.pending.drain(..) {
                 self.buffer.push_str(&pending);
             }
-            self.buffer.push_str(&line);
+            self.buffer.push_str(line);
             self.state = State::Document;
         }
     }
@@ -448,16 +448,16 @@ impl<R: BufRead> Splitter<R> {
     /// A line among the items (at `column`): the start of the next item, a line of the
     /// current one, or the first line after the list.
     fn item_line(&mut self, number: u32, column: usize, line: &str) {
-        if is_blank_or_comment(&line) {
-            self.item.push_str(&line);
+        if is_blank_or_comment(line) {
+            self.item.push_str(line);
             return;
         }
-        let indent = indentation(&line);
+        let indent = indentation(line);
         let content = line[indent..].trim_end();
         // A tab where indentation belongs is the item's own (broken) line: the item's parse
         // names it, and the items after it are still read.
         if content.starts_with('\t') {
-            self.item.push_str(&line);
+            self.item.push_str(line);
             return;
         }
         match self.syntax {
@@ -472,7 +472,7 @@ impl<R: BufRead> Splitter<R> {
                     self.push_item();
                     self.start_trailer(number, column, line);
                 } else {
-                    self.item.push_str(&line);
+                    self.item.push_str(line);
                 }
             }
             _ => {
@@ -482,7 +482,7 @@ impl<R: BufRead> Splitter<R> {
                     self.push_item();
                     self.start_trailer(number, column, line);
                 } else {
-                    self.item.push_str(&line);
+                    self.item.push_str(line);
                 }
             }
         }
@@ -491,7 +491,7 @@ impl<R: BufRead> Splitter<R> {
     /// A line after the items: the list's own keys, or items again after lines that belong
     /// to none (those lines are broken, a key between items: said, and the items read on).
     fn after_items_line(&mut self, number: u32, column: usize, line: &str) {
-        let indent = indentation(&line);
+        let indent = indentation(line);
         let content = line[indent..].trim_end();
         let resumes = indent == column
             && match self.syntax {
@@ -504,8 +504,8 @@ impl<R: BufRead> Splitter<R> {
             self.start_item(number, line);
             return;
         }
-        self.trailer_line(&line);
-        self.trailer.push_str(&line);
+        self.trailer_line(line);
+        self.trailer.push_str(line);
     }
 
     fn trailer_line(&mut self, line: &str) {
@@ -527,9 +527,9 @@ impl<R: BufRead> Splitter<R> {
     fn start_trailer(&mut self, number: u32, column: usize, line: &str) {
         self.state = State::Trailer { column };
         self.trailer_start = number;
-        self.trailer_line(&line);
+        self.trailer_line(line);
         self.trailer.clear();
-        self.trailer.push_str(&line);
+        self.trailer.push_str(line);
     }
 
     /// Lines between two items, at the indentation of the list's own keys.
