@@ -217,6 +217,16 @@ struct Index {
     policies: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
     /// The workloads of each namespace, in input order.
     workloads: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+    /// The first Service of each (namespace, name).
+    services: std::sync::OnceLock<std::collections::HashMap<(String, String), usize>>,
+    /// Pod makers: those of each namespace (custom resources), and those of each project.
+    pod_makers: std::sync::OnceLock<PodMakerIndex>,
+}
+
+#[derive(Default)]
+struct PodMakerIndex {
+    in_namespace: std::collections::HashMap<String, Vec<usize>>,
+    of_project: std::collections::HashMap<Option<std::sync::Arc<str>>, Vec<usize>>,
 }
 
 /// Positions of `items` by the key `of` gives each, in order.
@@ -328,6 +338,7 @@ impl Network {
             self.ingress_classes.push(class);
         } else if let Some(service) = model::service_of(object) {
             self.services.push(service);
+            self.index = Index::default();
         } else if let Some(admin) = admin::admin_policy_of(object) {
             self.admin.push(admin);
         } else if object.group() == "cilium.io" && object.kind().ends_with("NetworkPolicy") {
@@ -336,12 +347,14 @@ impl Network {
             // An operator ships its CRDs; the pods it makes for them run wherever it is told,
             // but only its own project's policies are written with them in mind.
             self.pod_makers.push(PodMaker::of(object, None));
+            self.index = Index::default();
         } else if let Some(namespace) = &object.reference.namespace {
             let custom = palisade_model::kinds::status(object.group(), object.kind())
                 == palisade_model::kinds::KindStatus::Custom;
             if custom {
                 self.pod_makers
                     .push(PodMaker::of(object, Some(namespace.clone())));
+                self.index = Index::default();
             }
         }
     }
@@ -379,9 +392,18 @@ impl Network {
 
     /// The Service `namespace/name`.
     pub fn service(&self, namespace: &str, name: &str) -> Option<&NetService> {
-        self.services
-            .iter()
-            .find(|s| s.namespace == namespace && s.name == name)
+        let index = self.index.services.get_or_init(|| {
+            let mut index = std::collections::HashMap::new();
+            for (i, service) in self.services.iter().enumerate() {
+                index
+                    .entry((service.namespace.clone(), service.name.clone()))
+                    .or_insert(i);
+            }
+            index
+        });
+        index
+            .get(&(namespace.to_string(), name.to_string()))
+            .and_then(|&i| self.services.get(i))
     }
 
     /// The workloads (indexes into `workloads`) whose pods `service` sends to: those of its
@@ -412,6 +434,65 @@ impl Network {
     /// installs, else one of its project; what makes "no pod in the input" unknowable. Another
     /// project's operator says nothing about this one's pods.
     pub fn pod_maker_for(&self, policy: &NetworkPolicy, namespace: Option<&str>) -> Option<&str> {
+        // First a custom resource of the namespace (any project's), then, of the policy's own
+        // project, an operator the policy's file installs, then any other that may make pods
+        // there; the first of each kind in input order. Found through an index: asked for
+        // every policy and peer, a scan of every maker was quadratic in large inputs.
+        let index = self.index.pod_makers.get_or_init(|| {
+            let mut index = PodMakerIndex::default();
+            for (i, maker) in self.pod_makers.iter().enumerate() {
+                if let Some(namespace) = &maker.namespace {
+                    index
+                        .in_namespace
+                        .entry(namespace.clone())
+                        .or_default()
+                        .push(i);
+                }
+                index
+                    .of_project
+                    .entry(maker.project.clone())
+                    .or_default()
+                    .push(i);
+            }
+            index
+        });
+        let maker = |i: &usize| self.pod_makers.get(*i);
+        if let Some(found) = namespace
+            .and_then(|wanted| index.in_namespace.get(wanted))
+            .and_then(|makers| makers.first())
+            .and_then(maker)
+        {
+            return Some(&found.maker);
+        }
+        let file = policy.source.location.as_ref().map(|l| &l.file);
+        let mut elsewhere = None;
+        for found in index
+            .of_project
+            .get(&policy.project)
+            .into_iter()
+            .flatten()
+            .filter_map(maker)
+        {
+            // A custom resource of another namespace makes no pods in this one.
+            if found.namespace.is_some() && namespace.is_some() {
+                continue;
+            }
+            if file.is_some() && found.file.as_ref() == file {
+                return Some(&found.maker);
+            }
+            elsewhere.get_or_insert(&found.maker);
+        }
+        elsewhere.map(String::as_str)
+    }
+
+    /// The same answer as [`Self::pod_maker_for`], by asking every maker in turn: what the
+    /// index must agree with.
+    #[cfg(test)]
+    fn pod_maker_for_by_scan(
+        &self,
+        policy: &NetworkPolicy,
+        namespace: Option<&str>,
+    ) -> Option<&str> {
         let file = policy.source.location.as_ref().map(|l| &l.file);
         self.pod_makers
             .iter()
@@ -1083,5 +1164,101 @@ impl Network {
             }
         }
         keys
+    }
+}
+
+#[cfg(test)]
+mod pod_maker_tests {
+    use std::sync::Arc;
+
+    use palisade_load::{load_text, Loaded};
+
+    use super::Network;
+
+    fn crd(name: &str) -> String {
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: {name}.example.com}}\n---\n"
+        )
+    }
+
+    fn custom(namespace: &str, name: &str) -> String {
+        format!("apiVersion: example.com/v1\nkind: Cluster\nmetadata: {{name: {name}, namespace: {namespace}}}\n---\n")
+    }
+
+    fn policy(namespace: &str, name: &str) -> String {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec: {{podSelector: {{matchLabels: {{app: {name}}}}}}}\n---\n"
+        )
+    }
+
+    /// Files of three projects (and of none), each with operators, custom resources and
+    /// policies: the index answers as asking every maker in turn does, for every policy and
+    /// every namespace (or none).
+    #[test]
+    fn the_index_finds_the_maker_a_scan_finds() {
+        let files: &[(&str, Option<&str>, String)] = &[
+            ("a/operator.yaml", Some("a"), crd("alpha") + &crd("beta")),
+            (
+                "a/app.yaml",
+                Some("a"),
+                custom("shop", "one") + &policy("shop", "web") + &policy("data", "db"),
+            ),
+            (
+                "b/app.yaml",
+                Some("b"),
+                crd("gamma") + &policy("api", "api") + &custom("api", "two"),
+            ),
+            (
+                "b/more.yaml",
+                Some("b"),
+                policy("shop", "cache") + &custom("data", "three"),
+            ),
+            (
+                "c.yaml",
+                None,
+                crd("delta") + &policy("tools", "lone") + &custom("shop", "four"),
+            ),
+            ("d.yaml", None, policy("empty", "empty")),
+            ("e/app.yaml", Some("e"), policy("tools", "solo")),
+        ];
+        let mut network = Network::default();
+        for (file, project, text) in files {
+            load_text(&Arc::from(*file), text, &mut |loaded| match loaded {
+                Loaded::Object(mut object) => {
+                    if let Some(project) = project {
+                        object.place_in(&Arc::from(*project));
+                    }
+                    network.add(&object);
+                }
+                Loaded::Skipped => {}
+                Loaded::Error(e) | Loaded::Warning(e) => panic!("{e}"),
+            });
+        }
+        assert_eq!(network.pod_makers.len(), 8);
+        let mut answered = 0;
+        for policy in &network.policies {
+            for namespace in [
+                None,
+                Some("shop"),
+                Some("api"),
+                Some("data"),
+                Some("tools"),
+                Some("empty"),
+            ] {
+                let indexed = network.pod_maker_for(policy, namespace);
+                assert_eq!(
+                    indexed,
+                    network.pod_maker_for_by_scan(policy, namespace),
+                    "{} in {namespace:?}",
+                    policy.name
+                );
+                answered += usize::from(indexed.is_some());
+            }
+        }
+        // Both kinds of answer are asked about.
+        assert!(
+            answered > 0 && answered < network.policies.len() * 6,
+            "{answered}"
+        );
     }
 }

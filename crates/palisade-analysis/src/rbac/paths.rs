@@ -201,7 +201,8 @@ impl Graph {
         // other vertices' steps are made without repeats.
         let mut targets_of: (Option<Identity>, std::collections::HashSet<Identity>) =
             (None, std::collections::HashSet::new());
-        let mut add = |from: &Identity, to: Identity, reason: String| {
+        // The reason is written out only for a step that is kept: most are repeats.
+        let mut add = |from: &Identity, to: Identity, reason: std::fmt::Arguments<'_>| {
             if &to == from {
                 return;
             }
@@ -221,7 +222,7 @@ impl Graph {
             edges.entry(from.clone()).or_default().push(Step {
                 from: from.clone(),
                 to,
-                reason,
+                reason: reason.to_string(),
                 granted_by: granted_by.borrow().clone(),
             });
         };
@@ -236,40 +237,40 @@ impl Graph {
                 Capability::CreateTokens,
                 Capability::ImpersonateServiceAccounts,
             ] {
-                add(&Identity::Capability(c, None), in_ns(c), String::new());
+                add(&Identity::Capability(c, None), in_ns(c), format_args!(""));
             }
             for account in ns_accounts {
                 let to = || Identity::Subject(sa(ns, account));
                 add(
                     &in_ns(Capability::RunPods),
                     to(),
-                    format!(
+                    format_args!(
                         "so it can run a pod in namespace {ns} as ServiceAccount {ns}/{account}"
                     ),
                 );
                 add(
                     &in_ns(Capability::CreateTokens),
                     to(),
-                    format!("so it can request a token for ServiceAccount {ns}/{account}"),
+                    format_args!("so it can request a token for ServiceAccount {ns}/{account}"),
                 );
                 add(
                     &in_ns(Capability::ImpersonateServiceAccounts),
                     to(),
-                    format!("so it can act as ServiceAccount {ns}/{account}"),
+                    format_args!("so it can act as ServiceAccount {ns}/{account}"),
                 );
             }
             if !enforcing.contains(ns.as_str()) {
                 add(
                     &in_ns(Capability::RunPods),
                     Identity::Node,
-                    format!("and Pod Security Admission does not enforce baseline in namespace {ns}, so it can run a privileged pod there and take over its node"),
+                    format_args!("and Pod Security Admission does not enforce baseline in namespace {ns}, so it can run a privileged pod there and take over its node"),
                 );
             }
             for secret in token_secrets_in.get(ns.as_str()).into_iter().flatten() {
                 add(
                     &in_ns(Capability::ReadSecrets),
                     Identity::Subject(sa(ns, &secret.service_account)),
-                    format!(
+                    format_args!(
                         "including Secret {ns}/{}, the long-lived token of ServiceAccount {ns}/{}",
                         secret.name, secret.service_account
                     ),
@@ -283,7 +284,7 @@ impl Graph {
             add(
                 &Identity::Capability(Capability::ImpersonateAnyone, None),
                 Identity::Subject(target.clone()),
-                format!("so it can act as {}", target.display()),
+                format_args!("so it can act as {}", target.display()),
             );
         }
         // A node holds the tokens of every account its pods run as: one step per account, named
@@ -296,7 +297,7 @@ impl Graph {
             add(
                 &Identity::Node,
                 Identity::Subject(sa(&workload.namespace, &workload.service_account)),
-                format!(
+                format_args!(
                     "which holds the tokens of the pods it runs, such as {} {}/{} running as ServiceAccount {}/{}",
                     workload.object.kind, workload.namespace, workload.object.name, workload.namespace, workload.service_account
                 ),
@@ -318,7 +319,7 @@ impl Graph {
                 add(
                     &from,
                     Identity::ClusterAdmin,
-                    format!("holds `*` on `*` cluster-wide ({grant})"),
+                    format_args!("holds `*` on `*` cluster-wide ({grant})"),
                 );
                 continue;
             }
@@ -366,14 +367,14 @@ impl Graph {
                         add(
                             &from,
                             capability(Capability::RunPods),
-                            format!("can create {res} {where_} ({via})"),
+                            format_args!("can create {res} {where_} ({via})"),
                         );
                     }
                     match allows_any_name(rule, "get", "", "secrets", "") {
                         Some([]) => add(
                             &from,
                             capability(Capability::ReadSecrets),
-                            format!("can read Secrets {where_} ({via})"),
+                            format_args!("can read Secrets {where_} ({via})"),
                         ),
                         Some(names) => {
                             for secret in inventory.token_secrets.iter().filter(|t| {
@@ -383,7 +384,7 @@ impl Graph {
                                 add(
                                     &from,
                                     Identity::Subject(sa(&secret.namespace, &secret.service_account)),
-                                    format!(
+                                    format_args!(
                                         "can read Secret {}/{}, the long-lived token of ServiceAccount {}/{} ({via})",
                                         secret.namespace, secret.name, secret.namespace, secret.service_account
                                     ),
@@ -410,7 +411,7 @@ impl Graph {
                             Some([]) => add(
                                 &from,
                                 capability(capability_kind),
-                                format!("{what} service accounts {where_} ({via})"),
+                                format_args!("{what} service accounts {where_} ({via})"),
                             ),
                             Some(names) => {
                                 let namespaces_here: Vec<&String> = match &scope {
@@ -424,7 +425,9 @@ impl Graph {
                                         add(
                                             &from,
                                             Identity::Subject(sa(ns, name)),
-                                            format!("{what} ServiceAccount {ns}/{name} ({via})"),
+                                            format_args!(
+                                                "{what} ServiceAccount {ns}/{name} ({via})"
+                                            ),
                                         );
                                     }
                                 }
@@ -440,7 +443,7 @@ impl Graph {
                                 Some([]) => add(
                                     &from,
                                     Identity::Capability(Capability::ImpersonateAnyone, None),
-                                    format!(
+                                    format_args!(
                                         "can impersonate any {} ({via})",
                                         &resource[..resource.len() - 1]
                                     ),
@@ -455,7 +458,7 @@ impl Graph {
                                         add(
                                             &from,
                                             Identity::Subject(target),
-                                            format!(
+                                            format_args!(
                                                 "can impersonate {} {name} ({via})",
                                                 kind.as_str()
                                             ),
@@ -487,7 +490,7 @@ impl Graph {
                     None,
                 ));
                 if let (Some(grant), Some(_)) = (role_verb, create) {
-                    add(&from, Identity::ClusterAdmin, format!("can {verb} ClusterRole cluster-admin and create ClusterRoleBindings ({grant})"));
+                    add(&from, Identity::ClusterAdmin, format_args!("can {verb} ClusterRole cluster-admin and create ClusterRoleBindings ({grant})"));
                 }
             }
             // `escalate` with `update` or `patch` on a role bound to the subject: it can write
@@ -537,13 +540,13 @@ impl Graph {
                     add(
                         &from,
                         Identity::ClusterAdmin,
-                        format!("{what} cluster-wide: it can give that role `*` on `*`"),
+                        format_args!("{what} cluster-wide: it can give that role `*` on `*`"),
                     );
                 } else if let Some(ns) = &binding.namespace {
                     add(
                         &from,
                         Identity::Capability(Capability::RunPods, Some(ns.clone())),
-                        format!("{what} in namespace {ns}: it can give itself any permission there, including pod creation"),
+                        format_args!("{what} in namespace {ns}: it can give itself any permission there, including pod creation"),
                     );
                 }
             }
@@ -587,7 +590,7 @@ impl Graph {
                     add(
                         &from,
                         Identity::Capability(Capability::RunPods, Some(ns.to_string())),
-                        format!("can grant itself any role in namespace {ns} ({grant}), including pod creation"),
+                        format_args!("can grant itself any role in namespace {ns} ({grant}), including pod creation"),
                     );
                 }
             }
