@@ -839,6 +839,12 @@ fn aggregation_selectors_pick_by_every_operator() {
         aggregator("does-not-exist", "{matchExpressions: [{key: tier, operator: DoesNotExist}]}"),
         aggregator("both", "{matchLabels: {team: red}, matchExpressions: [{key: tier, operator: In, values: [web, cache]}]}"),
         aggregator("none", "{matchLabels: {tier: gone}}"),
+        // Two roles with one selector aggregate the same rules; a role never aggregates
+        // itself, even where another role of its name is picked.
+        aggregator("equals-again", "{matchLabels: {tier: web}}"),
+        piece("twin", "group: twin", "configmaps"),
+        aggregator("twin", "{matchLabels: {group: twin}}"),
+        aggregator("twin-reader", "{matchLabels: {group: twin}}"),
     ]
     .concat();
     let inv = inventory(&text, false);
@@ -847,7 +853,7 @@ fn aggregation_selectors_pick_by_every_operator() {
             .policy
             .roles()
             .iter()
-            .find(|r| r.name == name)
+            .rfind(|r| r.name == name)
             .unwrap_or_else(|| panic!("role {name}"));
         inv.policy
             .rules_of(role)
@@ -860,10 +866,16 @@ fn aggregation_selectors_pick_by_every_operator() {
         ("exists", &["pods"]),
         // Every other ClusterRole without `tier: web`, aggregators included: what they
         // aggregate, or their own (empty) rules while resolving.
-        ("not-in", &["services", "pods", "secrets"]),
-        ("does-not-exist", &["pods", "secrets", "services"]),
+        ("not-in", &["services", "pods", "secrets", "configmaps"]),
+        (
+            "does-not-exist",
+            &["pods", "secrets", "services", "configmaps"],
+        ),
         ("both", &["pods"]),
         ("none", &[]),
+        ("equals-again", &["pods"]),
+        ("twin", &[]),
+        ("twin-reader", &["configmaps"]),
     ];
     for (name, expected) in cases {
         assert_eq!(resources_of(name), *expected, "{name}");

@@ -821,10 +821,10 @@ fn aggregate(roles: &[Role]) -> Vec<Vec<(usize, usize)>> {
         .collect()
 }
 
-fn resolve_aggregation(
+fn resolve_aggregation<'r>(
     i: usize,
-    roles: &[Role],
-    candidates: &AggregationCandidates<'_>,
+    roles: &'r [Role],
+    candidates: &AggregationCandidates<'r>,
     effective: &mut [Option<Vec<(usize, usize)>>],
     visiting: &mut [bool],
 ) -> Vec<(usize, usize)> {
@@ -839,6 +839,11 @@ fn resolve_aggregation(
     // win. Stop at the role already being resolved and take its written rules.
     if visiting[i] {
         return own;
+    }
+    if let Some(shared) = candidates.shared_union(selectors, &roles[i].name) {
+        let result = shared.unwrap_or(own);
+        effective[i] = Some(result.clone());
+        return result;
     }
     visiting[i] = true;
     let mut matched = false;
@@ -888,17 +893,31 @@ impl<'r> RuleKey<'r> {
 /// by asking every role: a dump with thousands of ClusterRoles and hundreds of aggregated
 /// ones asked each selector of each about every other.
 struct AggregationCandidates<'r> {
+    roles: &'r [Role],
     cluster_roles: Vec<usize>,
     by_label: HashMap<(&'r str, &'r str), Vec<usize>>,
     by_key: HashMap<&'r str, Vec<usize>>,
+    /// Per set of selectors, what they aggregate when no role they pick aggregates itself
+    /// (`None` when one does): copies of one application each aggregate the same roles, and
+    /// the union was made again for every copy.
+    shared: std::cell::RefCell<HashMap<&'r [LabelSelector], Option<SharedUnion<'r>>>>,
+}
+
+/// The rules a set of selectors aggregates, and the names of the roles they pick (an
+/// aggregating role never picks itself, so the union holds only for a role of another name).
+struct SharedUnion<'r> {
+    picked: HashSet<&'r str>,
+    union: Vec<(usize, usize)>,
 }
 
 impl<'r> AggregationCandidates<'r> {
     fn new(roles: &'r [Role]) -> Self {
         let mut candidates = AggregationCandidates {
+            roles,
             cluster_roles: Vec::new(),
             by_label: HashMap::new(),
             by_key: HashMap::new(),
+            shared: Default::default(),
         };
         for (i, role) in roles.iter().enumerate().filter(|(_, r)| r.cluster) {
             candidates.cluster_roles.push(i);
@@ -912,6 +931,54 @@ impl<'r> AggregationCandidates<'r> {
             }
         }
         candidates
+    }
+
+    /// What a role named `name` with `selectors` aggregates, when a union shared by every
+    /// role with those selectors answers: `Some(None)` when they pick no role (the role keeps
+    /// its own rules), `None` when the union must be made for this role alone.
+    fn shared_union(
+        &self,
+        selectors: &'r [LabelSelector],
+        name: &str,
+    ) -> Option<Option<Vec<(usize, usize)>>> {
+        let mut shared = self.shared.borrow_mut();
+        let found = shared
+            .entry(selectors)
+            .or_insert_with(|| self.make_shared_union(selectors))
+            .as_ref()?;
+        if found.picked.contains(name) {
+            return None;
+        }
+        Some((!found.picked.is_empty()).then(|| found.union.clone()))
+    }
+
+    fn make_shared_union(&self, selectors: &'r [LabelSelector]) -> Option<SharedUnion<'r>> {
+        let roles = self.roles;
+        let mut shared = SharedUnion {
+            picked: HashSet::new(),
+            union: Vec::new(),
+        };
+        let mut seen: HashSet<RuleKey<'_>> = HashSet::new();
+        for selector in selectors {
+            let mut selected: Vec<usize> = self
+                .for_selector(selector)
+                .into_iter()
+                .filter(|&j| selector.matches(&roles[j].labels))
+                .collect();
+            if selected.iter().any(|&j| roles[j].aggregation.is_some()) {
+                return None;
+            }
+            selected.sort_by(|&a, &b| roles[a].name.cmp(&roles[b].name));
+            for j in selected {
+                shared.picked.insert(roles[j].name.as_str());
+                for (rule_index, rule) in roles[j].rules.iter().enumerate() {
+                    if seen.insert(RuleKey::of(rule)) {
+                        shared.union.push((j, rule_index));
+                    }
+                }
+            }
+        }
+        Some(shared)
     }
 
     /// ClusterRoles, in their order, that meet the selector's first requirement that an
