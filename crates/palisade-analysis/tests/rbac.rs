@@ -940,3 +940,33 @@ fn named_account_grants_reach_the_accounts_that_exist() {
         "ServiceAccount deploy/deployer"
     );
 }
+
+/// A binding to a group gives each member the same steps, each granted by the binding (at its
+/// role reference), and a member the binding also names gets them at its own entry.
+#[test]
+fn group_bindings_give_every_member_their_steps() {
+    let text = "\
+apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: ci}\n---\n\
+apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: tester, namespace: ci}\n---\n\
+apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: pod-maker}\n\
+rules:\n- {apiGroups: [\"\"], resources: [pods], verbs: [create]}\n---\n\
+apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: ci-makes-pods, namespace: ci}\n\
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-maker}\n\
+subjects:\n- {kind: Group, name: \"system:serviceaccounts:ci\"}\n- {kind: ServiceAccount, name: tester, namespace: ci}\n";
+    let inv = inventory(text, true);
+    let graph = Graph::build(&inv);
+    for (account, entry) in [("builder", "/roleRef"), ("tester", "/subjects/1")] {
+        let from = Identity::Subject(Subject {
+            kind: SubjectKind::ServiceAccount,
+            name: account.into(),
+            namespace: Some("ci".into()),
+        });
+        let step = graph.edges[&from]
+            .iter()
+            .find(|step| step.reason.starts_with("can create pods in namespace ci"))
+            .unwrap_or_else(|| panic!("{account}: {:#?}", graph.edges[&from]));
+        let granted_by = step.granted_by.as_ref().expect("granted by the binding");
+        assert_eq!(granted_by.object.name, "ci-makes-pods", "{account}");
+        assert_eq!(granted_by.path.as_str(), entry, "{account}");
+    }
+}

@@ -722,6 +722,19 @@ impl Policy {
         grants
     }
 
+    /// The first grant of `binding` (one of this policy's) for `request`, as [`Self::grants`]
+    /// lists that binding's: what a subject the binding applies to gets from it, whoever it is.
+    pub fn first_grant_of<'p>(
+        &'p self,
+        binding: &'p Binding,
+        request: &Request,
+    ) -> Option<Grant<'p>> {
+        let index = index_in(&self.bindings, binding)?;
+        let mut grants = Vec::new();
+        self.binding_grants(index, request, &RequestScope::of(request), &mut grants);
+        grants.into_iter().next()
+    }
+
     pub fn can(&self, user: &UserInfo, request: &Request) -> bool {
         !self.grants(user, request).is_empty()
     }

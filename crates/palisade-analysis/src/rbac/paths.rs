@@ -18,7 +18,7 @@
 //! of N, so the graph stays linear in the input. Such capability vertices cost nothing on a
 //! path (0-1 breadth-first search) and their steps merge into the step that reached them.
 
-use crate::rbac::{Source, TokenSecret};
+use crate::rbac::{Grant, Policy, Role, Source, TokenSecret};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::{
@@ -115,6 +115,129 @@ fn allows_any_name<'r>(
         && group_matches(rule, group)
         && resource_matches(rule, resource, sub))
     .then_some(rule.resource_names.as_slice())
+}
+
+/// The steps `binding` (to `role`) gives whoever it applies to, in the order they are found:
+/// the same for every member of a group it binds, so they are worked out once per binding for
+/// those (every service account is in `system:serviceaccounts` and `system:authenticated`).
+#[allow(clippy::too_many_arguments)]
+fn binding_steps(
+    policy: &Policy,
+    inventory: &Inventory,
+    namespaces: &[String],
+    known_accounts: &std::collections::HashSet<(&str, &str)>,
+    binding: &Binding,
+    role: &Role,
+    emit: &mut dyn FnMut(Identity, std::fmt::Arguments<'_>),
+) {
+    let scope = if binding.cluster {
+        None
+    } else {
+        binding.namespace.clone()
+    };
+    let where_ = scope
+        .as_deref()
+        .map_or("in every namespace".to_string(), |ns| {
+            format!("in namespace {ns}")
+        });
+    let via = format!("{} binds {} {}", binding.display(), role.kind(), role.name);
+    let capability = |c| Identity::Capability(c, scope.clone());
+    for rule in policy.rules_of(role) {
+        if let Some((_, res)) = WORKLOAD_RESOURCES.iter().find(|(g, r)| {
+            allows_any_name(rule, "create", g, r, "").is_some_and(<[String]>::is_empty)
+        }) {
+            emit(
+                capability(Capability::RunPods),
+                format_args!("can create {res} {where_} ({via})"),
+            );
+        }
+        match allows_any_name(rule, "get", "", "secrets", "") {
+            Some([]) => emit(
+                capability(Capability::ReadSecrets),
+                format_args!("can read Secrets {where_} ({via})"),
+            ),
+            Some(names) => {
+                for secret in inventory.token_secrets.iter().filter(|t| {
+                    names.contains(&t.name) && scope.as_ref().is_none_or(|ns| *ns == t.namespace)
+                }) {
+                    emit(
+                        Identity::Subject(sa(&secret.namespace, &secret.service_account)),
+                        format_args!(
+                            "can read Secret {}/{}, the long-lived token of ServiceAccount {}/{} ({via})",
+                            secret.namespace, secret.name, secret.namespace, secret.service_account
+                        ),
+                    );
+                }
+            }
+            None => {}
+        }
+        for (verb, sub, capability_kind, what) in [
+            (
+                "create",
+                "token",
+                Capability::CreateTokens,
+                "can create tokens for",
+            ),
+            (
+                "impersonate",
+                "",
+                Capability::ImpersonateServiceAccounts,
+                "can impersonate",
+            ),
+        ] {
+            match allows_any_name(rule, verb, "", "serviceaccounts", sub) {
+                Some([]) => emit(
+                    capability(capability_kind),
+                    format_args!("{what} service accounts {where_} ({via})"),
+                ),
+                Some(names) => {
+                    let namespaces_here: Vec<&String> = match &scope {
+                        Some(ns) => vec![ns],
+                        None => namespaces.iter().collect(),
+                    };
+                    for ns in namespaces_here {
+                        for name in names
+                            .iter()
+                            .filter(|name| known_accounts.contains(&(ns.as_str(), name.as_str())))
+                        {
+                            emit(
+                                Identity::Subject(sa(ns, name)),
+                                format_args!("{what} ServiceAccount {ns}/{name} ({via})"),
+                            );
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+        if binding.cluster {
+            for (resource, kind) in [("users", SubjectKind::User), ("groups", SubjectKind::Group)] {
+                match allows_any_name(rule, "impersonate", "", resource, "") {
+                    Some([]) => emit(
+                        Identity::Capability(Capability::ImpersonateAnyone, None),
+                        format_args!(
+                            "can impersonate any {} ({via})",
+                            &resource[..resource.len() - 1]
+                        ),
+                    ),
+                    Some(names) => {
+                        for name in names {
+                            let target = Subject {
+                                kind,
+                                name: name.clone(),
+                                namespace: None,
+                            };
+                            emit(
+                                Identity::Subject(target),
+                                format_args!("can impersonate {} {name} ({via})", kind.as_str()),
+                            );
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
 }
 
 /// Where `binding` names `subject` (its entry in `subjects`), or the binding when it names
@@ -304,7 +427,12 @@ impl Graph {
             );
         }
 
-        // Each subject's own edges, from the rules of the bindings that apply to it.
+        // Each subject's own edges, from the rules of the bindings that apply to it; the steps
+        // of a binding that applies through a group, by binding.
+        let mut group_steps: HashMap<usize, Vec<(Identity, String)>> = HashMap::new();
+        let everything = Request::resource("*", "*", "*", "", "", None);
+        let mut first_grants: HashMap<usize, Option<Grant<'_>>> = HashMap::new();
+        let mut role_verbs: HashMap<usize, (bool, bool)> = HashMap::new();
         for subject in &subjects {
             *granted_by.borrow_mut() = None;
             let from = Identity::Subject(subject.clone());
@@ -315,7 +443,23 @@ impl Graph {
                     g.describe()
                 })
             };
-            if let Some(grant) = describe(&Request::resource("*", "*", "*", "", "", None)) {
+            let bindings: Vec<&Binding> = policy.bindings_for(&user);
+            let privileged = user.groups.iter().any(|g| g == PRIVILEGED_GROUP);
+            // `*` on `*`: the first grant of the subject's bindings in order (as `grants` lists
+            // them), each binding judged once for all the subjects it applies to.
+            let holds_everything = if privileged {
+                describe(&everything)
+            } else {
+                bindings.iter().find_map(|binding| {
+                    let grant = *first_grants
+                        .entry(std::ptr::from_ref(*binding) as usize)
+                        .or_insert_with(|| policy.first_grant_of(binding, &everything))
+                        .as_ref()?;
+                    *granted_by.borrow_mut() = Some(entry_of(grant.binding, subject));
+                    Some(grant.describe())
+                })
+            };
+            if let Some(grant) = holds_everything {
                 add(
                     &from,
                     Identity::ClusterAdmin,
@@ -323,152 +467,66 @@ impl Graph {
                 );
                 continue;
             }
-            let bindings: Vec<&Binding> = policy.bindings_for(&user);
-            // Whether a role bound to the subject holds one of `verbs` on RBAC roles at all
-            // (names and scope aside): without it, none of the checks of those verbs below can
-            // allow anything, and they are skipped. Asked for every binding of every subject,
-            // they made inputs with many group bindings (every service account's) quadratic.
-            let privileged = user.groups.iter().any(|g| g == PRIVILEGED_GROUP);
-            let holds = |verbs: &[&str]| {
-                privileged
-                    || bindings
-                        .iter()
-                        .filter_map(|b| policy.role_of(b))
-                        .flat_map(|role| policy.rules_of(role))
-                        .any(|rule| {
-                            verbs.iter().any(|v| verb_matches(rule, v))
-                                && group_matches(rule, "rbac.authorization.k8s.io")
-                                && (resource_matches(rule, "clusterroles", "")
-                                    || resource_matches(rule, "roles", ""))
-                        })
+            // Whether a role bound to the subject holds `bind` or `escalate` (and `escalate`)
+            // on RBAC roles at all (names and scope aside): without it, none of the checks of
+            // those verbs below can allow anything, and they are skipped. Asked for every
+            // binding of every subject, they made inputs with many group bindings (every
+            // service account's) quadratic; each binding is judged once.
+            let (may_bind, may_escalate) = if privileged {
+                (true, true)
+            } else {
+                bindings
+                    .iter()
+                    .fold((false, false), |(bind, escalate), binding| {
+                        let (b, e) = *role_verbs
+                            .entry(std::ptr::from_ref(*binding) as usize)
+                            .or_insert_with(|| {
+                                let holds = |verbs: &[&str]| {
+                                    policy
+                                        .role_of(binding)
+                                        .into_iter()
+                                        .flat_map(|role| policy.rules_of(role))
+                                        .any(|rule| {
+                                            verbs.iter().any(|v| verb_matches(rule, v))
+                                                && group_matches(rule, "rbac.authorization.k8s.io")
+                                                && (resource_matches(rule, "clusterroles", "")
+                                                    || resource_matches(rule, "roles", ""))
+                                        })
+                                };
+                                (holds(&["bind", "escalate"]), holds(&["escalate"]))
+                            });
+                        (bind || b, escalate || e)
+                    })
             };
-            let (may_bind, may_escalate) = (holds(&["bind", "escalate"]), holds(&["escalate"]));
             for binding in &bindings {
                 let Some(role) = policy.role_of(binding) else {
                     continue;
                 };
                 *granted_by.borrow_mut() = Some(entry_of(binding, subject));
-                let scope = if binding.cluster {
-                    None
-                } else {
-                    binding.namespace.clone()
+                let steps = |emit: &mut dyn FnMut(Identity, std::fmt::Arguments<'_>)| {
+                    binding_steps(
+                        policy,
+                        inventory,
+                        &namespaces,
+                        &known_accounts,
+                        binding,
+                        role,
+                        emit,
+                    )
                 };
-                let where_ = scope
-                    .as_deref()
-                    .map_or("in every namespace".to_string(), |ns| {
-                        format!("in namespace {ns}")
+                if binding.subjects.iter().any(|(s, _)| s == subject) {
+                    steps(&mut |to, reason| add(&from, to, reason));
+                    continue;
+                }
+                let recorded = group_steps
+                    .entry(std::ptr::from_ref(*binding) as usize)
+                    .or_insert_with(|| {
+                        let mut recorded = Vec::new();
+                        steps(&mut |to, reason| recorded.push((to, reason.to_string())));
+                        recorded
                     });
-                let via = format!("{} binds {} {}", binding.display(), role.kind(), role.name);
-                let capability = |c| Identity::Capability(c, scope.clone());
-                for rule in policy.rules_of(role) {
-                    if let Some((_, res)) = WORKLOAD_RESOURCES.iter().find(|(g, r)| {
-                        allows_any_name(rule, "create", g, r, "").is_some_and(<[String]>::is_empty)
-                    }) {
-                        add(
-                            &from,
-                            capability(Capability::RunPods),
-                            format_args!("can create {res} {where_} ({via})"),
-                        );
-                    }
-                    match allows_any_name(rule, "get", "", "secrets", "") {
-                        Some([]) => add(
-                            &from,
-                            capability(Capability::ReadSecrets),
-                            format_args!("can read Secrets {where_} ({via})"),
-                        ),
-                        Some(names) => {
-                            for secret in inventory.token_secrets.iter().filter(|t| {
-                                names.contains(&t.name)
-                                    && scope.as_ref().is_none_or(|ns| *ns == t.namespace)
-                            }) {
-                                add(
-                                    &from,
-                                    Identity::Subject(sa(&secret.namespace, &secret.service_account)),
-                                    format_args!(
-                                        "can read Secret {}/{}, the long-lived token of ServiceAccount {}/{} ({via})",
-                                        secret.namespace, secret.name, secret.namespace, secret.service_account
-                                    ),
-                                );
-                            }
-                        }
-                        None => {}
-                    }
-                    for (verb, sub, capability_kind, what) in [
-                        (
-                            "create",
-                            "token",
-                            Capability::CreateTokens,
-                            "can create tokens for",
-                        ),
-                        (
-                            "impersonate",
-                            "",
-                            Capability::ImpersonateServiceAccounts,
-                            "can impersonate",
-                        ),
-                    ] {
-                        match allows_any_name(rule, verb, "", "serviceaccounts", sub) {
-                            Some([]) => add(
-                                &from,
-                                capability(capability_kind),
-                                format_args!("{what} service accounts {where_} ({via})"),
-                            ),
-                            Some(names) => {
-                                let namespaces_here: Vec<&String> = match &scope {
-                                    Some(ns) => vec![ns],
-                                    None => namespaces.iter().collect(),
-                                };
-                                for ns in namespaces_here {
-                                    for name in names.iter().filter(|name| {
-                                        known_accounts.contains(&(ns.as_str(), name.as_str()))
-                                    }) {
-                                        add(
-                                            &from,
-                                            Identity::Subject(sa(ns, name)),
-                                            format_args!(
-                                                "{what} ServiceAccount {ns}/{name} ({via})"
-                                            ),
-                                        );
-                                    }
-                                }
-                            }
-                            None => {}
-                        }
-                    }
-                    if binding.cluster {
-                        for (resource, kind) in
-                            [("users", SubjectKind::User), ("groups", SubjectKind::Group)]
-                        {
-                            match allows_any_name(rule, "impersonate", "", resource, "") {
-                                Some([]) => add(
-                                    &from,
-                                    Identity::Capability(Capability::ImpersonateAnyone, None),
-                                    format_args!(
-                                        "can impersonate any {} ({via})",
-                                        &resource[..resource.len() - 1]
-                                    ),
-                                ),
-                                Some(names) => {
-                                    for name in names {
-                                        let target = Subject {
-                                            kind,
-                                            name: name.clone(),
-                                            namespace: None,
-                                        };
-                                        add(
-                                            &from,
-                                            Identity::Subject(target),
-                                            format_args!(
-                                                "can impersonate {} {name} ({via})",
-                                                kind.as_str()
-                                            ),
-                                        );
-                                    }
-                                }
-                                None => {}
-                            }
-                        }
-                    }
+                for (to, reason) in recorded.iter() {
+                    add(&from, to.clone(), format_args!("{reason}"));
                 }
             }
             // bind/escalate need binding creation too.
