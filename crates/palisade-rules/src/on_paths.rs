@@ -52,8 +52,9 @@ pub fn mark_on_paths(findings: &mut [Finding]) {
     // Each object a path goes through, with the paths (indexes into `notes`) and fields: a
     // finding looks up its own object instead of every hop of every path (on a large input,
     // hundreds of thousands of findings against thousands of paths).
-    let mut by_object: std::collections::HashMap<&palisade_model::ObjectRef, Vec<(usize, &str)>> =
-        std::collections::HashMap::new();
+    // Looked up for every finding by its object's names: foldhash rather than SipHash.
+    let mut by_object: foldhash::HashMap<&palisade_model::ObjectRef, Vec<(usize, &str)>> =
+        foldhash::HashMap::default();
     for (index, (hops, _)) in notes.iter().enumerate() {
         for (object, path) in hops {
             by_object
