@@ -627,8 +627,6 @@ fn deciding(
     json!({"egress": side(&reach.egress), "ingress": side(&reach.ingress)})
 }
 
-/// Which rows of a workload matrix are shown: `--focus-workload`, `--focus-port`,
-/// `--self-pairs`.
 /// An allowed pair of groups: source group, destination group, ports.
 type GroupEdge = (usize, usize, PortSet);
 /// Why the pair of groups at an index of the edges connects (explained on demand).
@@ -643,17 +641,28 @@ fn explained_batches(
     edges: usize,
     why: Explain<'_>,
 ) -> impl Iterator<Item = (std::ops::Range<usize>, Vec<Value>)> + '_ {
+    in_batches(edges, why)
+}
+
+/// `each` of `0..count`, a batch at a time, every batch made on every core and handed on in
+/// order.
+fn in_batches<T: Send>(
+    count: usize,
+    each: impl Fn(usize) -> T + Sync,
+) -> impl Iterator<Item = (std::ops::Range<usize>, Vec<T>)> {
     use rayon::prelude::*;
-    (0..edges).step_by(EXPLAINED_BATCH).map(move |start| {
-        let range = start..(start + EXPLAINED_BATCH).min(edges);
-        let explanations = range.clone().into_par_iter().map(why).collect();
-        (range, explanations)
+    (0..count).step_by(EXPLAINED_BATCH).map(move |start| {
+        let range = start..(start + EXPLAINED_BATCH).min(count);
+        let made = range.clone().into_par_iter().map(&each).collect();
+        (range, made)
     })
 }
 
 /// An outside range shown for a workload: the direction, the range, the ports shown.
 type OutsideRow = (Direction, String, PortSet);
 
+/// Which rows of a workload matrix are shown: `--focus-workload`, `--focus-port`,
+/// `--self-pairs`.
 struct Focus {
     workloads: Vec<usize>,
     port: Option<PortSet>,
@@ -1153,19 +1162,21 @@ fn write_class_matrix(
                 .collect();
             serde_json::to_writer(&mut *out, &outside)?;
             write!(out, ",\n\"edges\": [")?;
-            for (range, explanations) in explained_batches(edges.len(), why) {
-                let first = range.start;
-                for ((e, (a, b, p)), why) in edges[range].iter().enumerate().zip(explanations) {
-                    write!(out, "{}\n  ", if first + e == 0 { "" } else { "," })?;
-                    serde_json::to_writer(
-                        &mut *out,
-                        &json!({
-                            "from": format!("S{}", a + 1),
-                            "to": format!("D{}", b + 1),
-                            "ports": p.to_string(),
-                            "allowedBy": why,
-                        }),
-                    )?;
+            // Each edge is explained and written out as JSON on every core; this thread only
+            // copies the text (serializing them here left the other cores idle).
+            let rendered = in_batches(edges.len(), |e| {
+                let (a, b, p) = &edges[e];
+                serde_json::to_vec(&json!({
+                    "from": format!("S{}", a + 1),
+                    "to": format!("D{}", b + 1),
+                    "ports": p.to_string(),
+                    "allowedBy": why(e),
+                }))
+            });
+            for (range, texts) in rendered {
+                for (e, text) in range.zip(texts) {
+                    write!(out, "{}\n  ", if e == 0 { "" } else { "," })?;
+                    out.write_all(&text?)?;
                 }
             }
             writeln!(out, "\n]}}")?;
@@ -1427,4 +1438,29 @@ fn render_diff(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Over several batches (the last one short), every index is made once, and batches come
+    /// in order with the ranges they cover.
+    #[test]
+    fn batches_hand_on_every_item_in_order() {
+        let count = 2 * EXPLAINED_BATCH + 17;
+        let mut next = 0;
+        let mut batches = 0;
+        for (range, made) in in_batches(count, |i| i * 3) {
+            assert_eq!(range.start, next);
+            assert_eq!(made.len(), range.len());
+            for (i, value) in range.clone().zip(&made) {
+                assert_eq!(*value, i * 3);
+            }
+            next = range.end;
+            batches += 1;
+        }
+        assert_eq!((next, batches), (count, 3));
+        assert_eq!(in_batches(0, |i| i).count(), 0);
+    }
 }

@@ -13,6 +13,10 @@
 
 use std::collections::HashMap;
 
+/// Source groups whose rows are judged at once: enough for every core, few enough that the
+/// rows waiting to be handed on stay small.
+const ROWS_AT_ONCE: usize = 64;
+
 use super::{
     Direction, Endpoint, NetWorkload, Network, NetworkPolicy, Peer, PortSet, Protocol, Selected,
 };
@@ -206,38 +210,49 @@ impl Network {
             Vec<(&'a str, u16, Protocol)>,
             bool,
         );
-        let mut classes: HashMap<ClassKey<'_>, (usize, usize)> = HashMap::new();
-        for &i in members {
-            let w = &self.workloads[i];
-            let mut labels: Vec<(&str, &str)> = w
-                .labels
-                .iter()
-                .filter(|(k, _)| keys.contains(k.as_str()))
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            labels.sort_unstable();
-            let mut ports: Vec<(&str, u16, Protocol)> = w
-                .ports
-                .iter()
-                .map(|p| (p.name.as_str(), p.port, p.protocol))
-                .collect();
-            ports.sort_unstable();
-            let class = (
-                w.namespace.as_str(),
-                labels,
-                ports,
-                w.host_network.is_some(),
-            );
-            let (source, destination) = *classes.entry(class).or_insert_with(|| {
+        // Each member's class, the classes numbered in order of first member.
+        let mut classes: HashMap<ClassKey<'_>, usize> = HashMap::new();
+        let mut firsts: Vec<usize> = Vec::new();
+        let class_of: Vec<usize> = members
+            .iter()
+            .map(|&i| {
+                let w = &self.workloads[i];
+                let mut labels: Vec<(&str, &str)> = w
+                    .labels
+                    .iter()
+                    .filter(|(k, _)| keys.contains(k.as_str()))
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                labels.sort_unstable();
+                let mut ports: Vec<(&str, u16, Protocol)> = w
+                    .ports
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.port, p.protocol))
+                    .collect();
+                ports.sort_unstable();
+                let class = (
+                    w.namespace.as_str(),
+                    labels,
+                    ports,
+                    w.host_network.is_some(),
+                );
+                *classes.entry(class).or_insert_with(|| {
+                    firsts.push(i);
+                    firsts.len() - 1
+                })
+            })
+            .collect();
+        // What each class selects and is selected by, judged for its first member on every
+        // core: thousands of classes made this a long stretch on one.
+        use rayon::prelude::*;
+        let class_keys: Vec<(SourceKey, DestinationKey)> = firsts
+            .par_iter()
+            .map(|&i| {
+                let w = &self.workloads[i];
                 let source_key = (
                     selected_key(&self.selected(w, Direction::Egress)),
                     self.peers_matched(Direction::Ingress, &ingress_peers, Endpoint::Workload(w)),
                 );
-                let next = sources.len();
-                let source = *sources.entry(source_key).or_insert(next);
-                if source == groups.sources.len() {
-                    groups.sources.push(Vec::new());
-                }
                 let mut named: Vec<(String, u16, Protocol)> = w
                     .ports
                     .iter()
@@ -249,13 +264,26 @@ impl Network {
                     self.peers_matched(Direction::Egress, &egress_peers, Endpoint::Workload(w)),
                     named,
                 );
-                let next = destinations.len();
-                let destination = *destinations.entry(destination_key).or_insert(next);
-                if destination == groups.destinations.len() {
-                    groups.destinations.push(Vec::new());
-                }
-                (source, destination)
-            });
+                (source_key, destination_key)
+            })
+            .collect();
+        // Groups numbered in order of first member, as classes are.
+        let mut group_of_class: Vec<(usize, usize)> = Vec::with_capacity(class_keys.len());
+        for (source_key, destination_key) in class_keys {
+            let next = sources.len();
+            let source = *sources.entry(source_key).or_insert(next);
+            if source == groups.sources.len() {
+                groups.sources.push(Vec::new());
+            }
+            let next = destinations.len();
+            let destination = *destinations.entry(destination_key).or_insert(next);
+            if destination == groups.destinations.len() {
+                groups.destinations.push(Vec::new());
+            }
+            group_of_class.push((source, destination));
+        }
+        for (&i, &class) in members.iter().zip(&class_of) {
+            let (source, destination) = group_of_class[class];
             groups.sources[source].push(i);
             groups.destinations[destination].push(i);
         }
@@ -263,7 +291,8 @@ impl Network {
     }
 
     /// Calls `found` with every (source group, destination group) pair that some port
-    /// connects, in group order. Holds one policy selection per group and nothing per pair.
+    /// connects, in group order. Holds one policy selection per group, and the connected
+    /// pairs of a batch of [`ROWS_AT_ONCE`] source groups.
     pub fn for_each_group_pair(
         &self,
         groups: &Groups,
@@ -285,8 +314,11 @@ impl Network {
         let open = |s: &Selected<'_>| {
             !s.isolated && s.admin.is_empty() && s.cilium.is_empty() && s.baseline.is_empty()
         };
-        for (a, source) in sources.iter().enumerate() {
+        // One source's row: the destinations its traffic reaches, with the ports.
+        let row = |a: usize| -> Vec<(usize, PortSet)> {
+            let source = sources[a];
             let source_open = open(&egress[a]);
+            let mut reached = Vec::new();
             for (b, destination) in destinations.iter().enumerate() {
                 let out_ports = if source_open {
                     PortSet::All
@@ -317,6 +349,18 @@ impl Network {
                 };
                 let ports = out_ports.intersect(&in_ports);
                 if !ports.is_empty() {
+                    reached.push((b, ports));
+                }
+            }
+            reached
+        };
+        // Rows are judged a batch at a time on every core and handed on in order: a cluster
+        // dump's thousands of groups made this the longest stretch on one core.
+        use rayon::prelude::*;
+        for batch in (0..sources.len()).collect::<Vec<_>>().chunks(ROWS_AT_ONCE) {
+            let rows: Vec<Vec<(usize, PortSet)>> = batch.par_iter().map(|&a| row(a)).collect();
+            for (&a, reached) in batch.iter().zip(rows) {
+                for (b, ports) in reached {
                     found(a, b, ports);
                 }
             }
