@@ -636,14 +636,6 @@ type Explain<'a> = &'a (dyn Fn(usize) -> Value + Sync);
 /// again, and one thread doing it was most of a large matrix's time.
 const EXPLAINED_BATCH: usize = 1024;
 
-/// The explanations of `edges` (by index), a batch at a time.
-fn explained_batches(
-    edges: usize,
-    why: Explain<'_>,
-) -> impl Iterator<Item = (std::ops::Range<usize>, Vec<Value>)> + '_ {
-    in_batches(edges, why)
-}
-
 /// `each` of `0..count`, a batch at a time, every batch made on every core and handed on in
 /// order.
 fn in_batches<T: Send>(
@@ -1057,7 +1049,7 @@ fn write_class_matrix(
     match format {
         MatrixFormat::Text => {
             writeln!(out, "{summary}")?;
-            for (range, explanations) in explained_batches(edges.len(), why) {
+            for (range, explanations) in in_batches(edges.len(), why) {
                 for ((a, b, ports), why) in edges[range].iter().zip(explanations) {
                     writeln!(
                         out,
