@@ -214,31 +214,29 @@ impl Inventory {
             .get_or_init(|| super::paths::Graph::build(self))
     }
 
-    /// Every namespace the input mentions.
+    /// Every namespace the input mentions, in order. Gathered borrowed and unique before
+    /// they are sorted and copied: every workload, account and binding names one.
     pub fn namespace_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
+        let names: std::collections::BTreeSet<&str> = self
             .namespaces
             .iter()
-            .map(|n| n.name.clone())
-            .chain(self.service_accounts.iter().map(|s| s.namespace.clone()))
-            .chain(self.workloads.iter().map(|w| w.namespace.clone()))
-            .chain(self.token_secrets.iter().map(|t| t.namespace.clone()))
+            .map(|n| n.name.as_str())
+            .chain(self.service_accounts.iter().map(|s| s.namespace.as_str()))
+            .chain(self.workloads.iter().map(|w| w.namespace.as_str()))
+            .chain(self.token_secrets.iter().map(|t| t.namespace.as_str()))
             .chain(
                 self.policy
                     .bindings()
                     .iter()
-                    .filter_map(|b| b.namespace.clone()),
+                    .filter_map(|b| b.namespace.as_deref()),
             )
-            .chain(
-                self.policy
-                    .bindings()
+            .chain(self.policy.bindings().iter().flat_map(|b| {
+                b.subjects
                     .iter()
-                    .flat_map(|b| b.subjects.iter().filter_map(|(s, _)| s.namespace.clone())),
-            )
+                    .filter_map(|(s, _)| s.namespace.as_deref())
+            }))
             .collect();
-        names.sort();
-        names.dedup();
-        names
+        names.into_iter().map(str::to_string).collect()
     }
 
     /// The ServiceAccount `namespace/name` of the input, if it has one.

@@ -102,7 +102,7 @@ enum Scope {
 }
 
 /// What is being asked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Request {
     Resource {
         verb: String,

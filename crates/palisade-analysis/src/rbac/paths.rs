@@ -431,35 +431,37 @@ impl Graph {
         // of a binding that applies through a group, by binding.
         let mut group_steps: HashMap<usize, Vec<(Identity, String)>> = HashMap::new();
         let everything = Request::resource("*", "*", "*", "", "", None);
-        let mut first_grants: HashMap<usize, Option<Grant<'_>>> = HashMap::new();
+        let first_grants: std::cell::RefCell<HashMap<Request, HashMap<usize, Option<Grant<'_>>>>> =
+            Default::default();
         let mut role_verbs: HashMap<usize, (bool, bool)> = HashMap::new();
         for subject in &subjects {
             *granted_by.borrow_mut() = None;
             let from = Identity::Subject(subject.clone());
             let user = UserInfo::of_subject(subject);
-            let describe = |request: &Request| {
-                policy.grants(&user, request).first().map(|g| {
-                    *granted_by.borrow_mut() = Some(entry_of(g.binding, subject));
-                    g.describe()
-                })
-            };
             let bindings: Vec<&Binding> = policy.bindings_for(&user);
             let privileged = user.groups.iter().any(|g| g == PRIVILEGED_GROUP);
-            // `*` on `*`: the first grant of the subject's bindings in order (as `grants` lists
-            // them), each binding judged once for all the subjects it applies to.
-            let holds_everything = if privileged {
-                describe(&everything)
-            } else {
-                bindings.iter().find_map(|binding| {
-                    let grant = *first_grants
-                        .entry(std::ptr::from_ref(*binding) as usize)
-                        .or_insert_with(|| policy.first_grant_of(binding, &everything))
-                        .as_ref()?;
-                    *granted_by.borrow_mut() = Some(entry_of(grant.binding, subject));
-                    Some(grant.describe())
-                })
+            // The first grant of `request` among the subject's bindings, in order (as `grants`
+            // lists them), each binding judged once per request for all the subjects it
+            // applies to; the binding that grants it becomes the step's source.
+            let describe = |request: &Request| {
+                let grant = if privileged {
+                    policy.grants(&user, request).into_iter().next()
+                } else {
+                    let mut memo = first_grants.borrow_mut();
+                    if !memo.contains_key(request) {
+                        memo.insert(request.clone(), HashMap::new());
+                    }
+                    let by_binding = memo.get_mut(request)?;
+                    bindings.iter().find_map(|binding| {
+                        *by_binding
+                            .entry(std::ptr::from_ref(*binding) as usize)
+                            .or_insert_with(|| policy.first_grant_of(binding, request))
+                    })
+                }?;
+                *granted_by.borrow_mut() = Some(entry_of(grant.binding, subject));
+                Some(grant.describe())
             };
-            if let Some(grant) = holds_everything {
+            if let Some(grant) = describe(&everything) {
                 add(
                     &from,
                     Identity::ClusterAdmin,
@@ -659,15 +661,18 @@ impl Graph {
 
     /// For every vertex that can reach `target`, the first step of a shortest path there, by a
     /// 0-1 breadth-first search backwards (steps out of capability vertices cost nothing).
-    fn next_steps(&self, target: &Identity) -> HashMap<&Identity, &Step> {
-        let mut reverse: HashMap<&Identity, Vec<&Step>> = HashMap::new();
+    fn next_steps(&self, target: &Identity) -> foldhash::HashMap<&Identity, &Step> {
+        // Keyed by identities (names), asked for every step of every walk: foldhash, not
+        // SipHash.
+        let mut reverse: foldhash::HashMap<&Identity, Vec<&Step>> = Default::default();
         for steps in self.edges.values() {
             for step in steps {
                 reverse.entry(&step.to).or_default().push(step);
             }
         }
-        let mut distance: HashMap<&Identity, usize> = HashMap::from([(target, 0)]);
-        let mut next: HashMap<&Identity, &Step> = HashMap::new();
+        let mut distance: foldhash::HashMap<&Identity, usize> = Default::default();
+        distance.insert(target, 0);
+        let mut next: foldhash::HashMap<&Identity, &Step> = Default::default();
         let mut queue: VecDeque<(&Identity, usize)> = VecDeque::from([(target, 0)]);
         while let Some((node, d)) = queue.pop_front() {
             if distance.get(node).is_some_and(|&best| best < d) {
@@ -740,7 +745,7 @@ impl Graph {
 /// Follows `next` from `start` to `target`, merging the steps through capability vertices into
 /// the step that reached them; `None` when `start` cannot get there.
 fn walk(
-    next: &HashMap<&Identity, &Step>,
+    next: &foldhash::HashMap<&Identity, &Step>,
     start: &Identity,
     target: &Identity,
 ) -> Option<Vec<Step>> {
