@@ -14,6 +14,9 @@
 
 use serde_json::Value as Json;
 
+mod lexer;
+use lexer::Token;
+
 /// Comprehensions (`all`, `exists`, `map`, `filter`, ...) nested deeper than this are refused:
 /// their cost multiplies with every level and cel-rust cannot interrupt an evaluation.
 pub const MAX_NESTING: usize = 3;
@@ -66,69 +69,59 @@ impl std::fmt::Debug for Expression {
 
 const COMPREHENSIONS: &[&str] = &["all", "exists", "exists_one", "map", "filter"];
 
-/// The bytes of `source` outside quoted text, with their positions (a quote closes at the
-/// same quote character not escaped by a backslash).
-fn code_bytes(source: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
-    let bytes = source.as_bytes();
-    let mut quote: Option<u8> = None;
-    bytes.iter().enumerate().filter_map(move |(i, &b)| {
-        if let Some(q) = quote {
-            if b == q && bytes.get(i.wrapping_sub(1)) != Some(&b'\\') {
-                quote = None;
-            }
-            return None;
-        }
-        if matches!(b, b'\'' | b'"') {
-            quote = Some(b);
-            return None;
-        }
-        Some((i, b))
-    })
-}
-
-/// How deeply comprehension macros nest in `source`, by their parentheses.
+/// How deeply comprehension macros nest in `source`, by their parentheses: a `(` after `.`
+/// and a macro's name opens a comprehension (whitespace and comments between are allowed).
 fn nesting(source: &str) -> usize {
     let mut stack: Vec<bool> = Vec::new();
     let mut deepest = 0;
-    for (i, b) in code_bytes(source) {
-        match b {
-            b'(' => {
-                let before = &source[..i];
-                let comprehension = COMPREHENSIONS.iter().any(|m| {
-                    before
-                        .strip_suffix(m)
-                        .is_some_and(|rest| rest.ends_with('.'))
-                });
+    // The word just before, when a `.` came before it.
+    let mut method = None;
+    let mut previous = None;
+    for (i, token) in lexer::tokens(source) {
+        match token {
+            Token::Punct(b'(') => {
+                let comprehension = matches!(previous, Some(Token::Word))
+                    && method.is_some_and(|name| COMPREHENSIONS.contains(&name));
                 stack.push(comprehension);
                 deepest = deepest.max(stack.iter().filter(|c| **c).count());
             }
-            b')' => {
+            Token::Punct(b')') => {
                 stack.pop();
+            }
+            Token::Word => {
+                let rest = &source[i..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                method = matches!(previous, Some(Token::Punct(b'.'))).then_some(&rest[..end]);
             }
             _ => {}
         }
+        previous = Some(token);
     }
     deepest
 }
 
 /// How deep `source` nests, as the parser will recurse: the deepest brackets, parentheses and
-/// braces, plus every conditional (`a ? b : c ? d : e` nests on the right). Quoted text is
-/// skipped; the `?` of optional syntax (`.?field`, `[?key]`) is no conditional.
+/// braces, plus every conditional (`a ? b : c ? d : e` nests on the right). Counted on the
+/// parser's own tokens (see [`lexer`]): quoted text and comments are no nesting, and the `?`
+/// of optional syntax (`.?field`, `[?key]`) is no conditional.
 fn syntax_depth(source: &str) -> usize {
-    let bytes = source.as_bytes();
     let (mut depth, mut deepest, mut conditionals) = (0usize, 0usize, 0usize);
-    for (i, b) in code_bytes(source) {
-        match b {
-            b'(' | b'[' | b'{' => {
+    let mut previous = None;
+    for (_, token) in lexer::tokens(source) {
+        match token {
+            Token::Punct(b'(' | b'[' | b'{') => {
                 depth += 1;
                 deepest = deepest.max(depth);
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'?' if !matches!(bytes.get(i.wrapping_sub(1)), Some(b'.' | b'[')) => {
+            Token::Punct(b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+            Token::Punct(b'?') if !matches!(previous, Some(Token::Punct(b'.' | b'['))) => {
                 conditionals += 1;
             }
             _ => {}
         }
+        previous = Some(token);
     }
     deepest + conditionals
 }
@@ -642,6 +635,28 @@ mod tests {
         // overflow inside cel 0.12, a panic where overflow is checked).
         let found = format!("ixms{}??.?.", "[".repeat(100));
         assert!(Expression::compile(&found).is_err());
+        // What the fuzzer found next: text the old count took for a string (it knew neither
+        // `'\\'`, raw strings, triple quotes holding a quote, bad escapes nor comments) hid
+        // brackets from it, and the parser went past its own limit (cel-rust#305: the same
+        // overflow, on error recovery).
+        let deep = format!(
+            "{}?[{}{}l\u{0}?(-",
+            "{".repeat(63),
+            "(".repeat(11),
+            "{".repeat(26)
+        );
+        for hiding in [r"'\\' + ", r"r'\' + ", "'''it's''' + ", r"'\q", "1 // '\n"] {
+            let refused = Expression::compile(&format!(">{hiding}{deep}")).map(|_| ());
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.message.contains("levels deep")),
+                "{hiding:?}: {refused:?}"
+            );
+        }
+        // A comprehension's name may stand apart from its parenthesis.
+        let spaced = "[1].all (a, [1].all(b, [1].all (c, [1].exists // d\n(d, true))))";
+        assert!(Expression::compile(spaced).is_err_and(|e| e.message.contains("comprehensions")));
         // Optional syntax and quoted text are no nesting.
         let optional = format!("object.?spec.?x[?'a'].orValue('{}')", "[(?".repeat(60));
         assert!(Expression::compile(&optional).is_ok(), "{optional}");
