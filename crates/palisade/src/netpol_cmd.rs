@@ -602,14 +602,9 @@ fn reach(args: &ReachArgs) -> Result<u8> {
     Ok(reach_exit(&errors, allowed))
 }
 
-/// What lets `from` reach `to`, per direction: the allowing rules ("Kind name /rule"), or that
+/// What lets one end reach the other, per direction: the allowing rules ("Kind name /rule"), or that
 /// nothing isolates that end.
-fn deciding(
-    network: &Network,
-    from: &palisade_analysis::netpol::NetWorkload,
-    to: &palisade_analysis::netpol::NetWorkload,
-) -> Value {
-    let reach = network.reach(Endpoint::Workload(from), Endpoint::Workload(to));
+fn deciding(reach: &Reach) -> Value {
     let side = |verdict: &Verdict| -> Vec<String> {
         let mut by: Vec<String> = verdict
             .allowing()
@@ -749,8 +744,11 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
         })
         .collect();
     let groups = network.matrix_groups(&members);
+    let selections = network.group_selections(&groups);
     let mut edges: Vec<(usize, usize, PortSet)> = Vec::new();
-    network.for_each_group_pair(&groups, |a, b, ports| edges.push((a, b, ports)));
+    network.for_each_group_pair(&groups, &selections, |a, b, ports| {
+        edges.push((a, b, ports))
+    });
     let pairs: u64 = edges
         .iter()
         .map(|(a, b, _)| (groups.sources[*a].len() * groups.destinations[*b].len()) as u64)
@@ -759,11 +757,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
     // whole cluster has hundreds of thousands of group pairs: their explanations are not kept).
     let why = |e: usize| -> Value {
         let (a, b, _) = &edges[e];
-        deciding(
-            &network,
-            &network.workloads[groups.sources[*a][0]],
-            &network.workloads[groups.destinations[*b][0]],
-        )
+        deciding(&network.group_reach(&groups, &selections, *a, *b))
     };
     let mut out = crate::answer_writer(args.input.output.as_deref())?;
     match args.by {

@@ -18,7 +18,8 @@ use std::collections::HashMap;
 const ROWS_AT_ONCE: usize = 64;
 
 use super::{
-    Direction, Endpoint, NetWorkload, Network, NetworkPolicy, Peer, PortSet, Protocol, Selected,
+    Direction, Endpoint, NetWorkload, Network, NetworkPolicy, Peer, PortSet, Protocol, Reach,
+    Selected,
 };
 
 /// Workloads (indexes into [`Network::workloads`]) grouped as sources and as destinations.
@@ -37,6 +38,12 @@ struct NumberedPeers<'n> {
 pub struct Groups {
     pub sources: Vec<Vec<usize>>,
     pub destinations: Vec<Vec<usize>>,
+}
+
+/// The policies selecting each group (see [`Network::group_selections`]).
+pub struct GroupSelections<'n> {
+    egress: Vec<Selected<'n>>,
+    ingress: Vec<Selected<'n>>,
 }
 
 impl Groups {
@@ -290,26 +297,69 @@ impl Network {
         groups
     }
 
+    /// The policies selecting each group's first member: each source group's for egress, each
+    /// destination group's for ingress (what every member of the group shares).
+    pub fn group_selections(&self, groups: &Groups) -> GroupSelections<'_> {
+        use rayon::prelude::*;
+        let of = |list: &Vec<Vec<usize>>, direction: Direction| -> Vec<Selected<'_>> {
+            list.par_iter()
+                .map(|members| self.selected(&self.workloads[members[0]], direction))
+                .collect()
+        };
+        GroupSelections {
+            egress: of(&groups.sources, Direction::Egress),
+            ingress: of(&groups.destinations, Direction::Ingress),
+        }
+    }
+
+    /// Why source group `a` reaches destination group `b`: both directions judged for their
+    /// first members, with the deciding rules (what [`Network::reach`] says of those two,
+    /// without selecting their policies again).
+    pub fn group_reach(
+        &self,
+        groups: &Groups,
+        selections: &GroupSelections<'_>,
+        a: usize,
+        b: usize,
+    ) -> Reach {
+        let source = &self.workloads[groups.sources[a][0]];
+        let destination = &self.workloads[groups.destinations[b][0]];
+        let egress = self.judge(
+            source,
+            Direction::Egress,
+            Endpoint::Workload(destination),
+            &selections.egress[a],
+            true,
+        );
+        let ingress = self.judge(
+            destination,
+            Direction::Ingress,
+            Endpoint::Workload(source),
+            &selections.ingress[b],
+            true,
+        );
+        let ports = egress.ports.intersect(&ingress.ports);
+        Reach {
+            egress,
+            ingress,
+            ports,
+        }
+    }
+
     /// Calls `found` with every (source group, destination group) pair that some port
-    /// connects, in group order. Holds one policy selection per group, and the connected
-    /// pairs of a batch of [`ROWS_AT_ONCE`] source groups.
+    /// connects, in group order. Holds the connected pairs of a batch of [`ROWS_AT_ONCE`]
+    /// source groups.
     pub fn for_each_group_pair(
         &self,
         groups: &Groups,
+        selections: &GroupSelections<'_>,
         mut found: impl FnMut(usize, usize, PortSet),
     ) {
         let representative = |members: &Vec<usize>| &self.workloads[members[0]];
         let sources: Vec<&NetWorkload> = groups.sources.iter().map(representative).collect();
         let destinations: Vec<&NetWorkload> =
             groups.destinations.iter().map(representative).collect();
-        let egress: Vec<Selected<'_>> = sources
-            .iter()
-            .map(|w| self.selected(w, Direction::Egress))
-            .collect();
-        let ingress: Vec<Selected<'_>> = destinations
-            .iter()
-            .map(|w| self.selected(w, Direction::Ingress))
-            .collect();
+        let (egress, ingress) = (&selections.egress, &selections.ingress);
         // Nothing selects it: open whatever the other end is.
         let open = |s: &Selected<'_>| {
             !s.isolated && s.admin.is_empty() && s.cilium.is_empty() && s.baseline.is_empty()

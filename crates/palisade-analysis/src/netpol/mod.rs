@@ -30,7 +30,7 @@ pub mod validate;
 
 pub use admin::{Action, AdminPeer, AdminPolicy, AdminRule, AdminTier, Subject};
 pub use cilium::{CiliumPeers, CiliumRule, CiliumSection};
-pub use matrix::Groups;
+pub use matrix::{GroupSelections, Groups};
 pub use model::{
     Cidr, IpBlock, NamedPort, NetNamespace, NetNode, NetService, NetWorkload, NetworkPolicy, Peer,
     PolicyPort, PolicyRule, PortRef, Protocol, ServicePort, TargetPort,

@@ -544,7 +544,8 @@ fn netpol_bench(pods: usize, namespaces: usize, policies: usize) -> Result<()> {
     let groups = network.matrix_groups(&members);
     let mut group_pairs = 0usize;
     let mut workload_pairs = 0usize;
-    network.for_each_group_pair(&groups, |a, b, _| {
+    let selections = network.group_selections(&groups);
+    network.for_each_group_pair(&groups, &selections, |a, b, _| {
         group_pairs += 1;
         workload_pairs += groups.sources[a].len() * groups.destinations[b].len();
     });
