@@ -35,7 +35,15 @@ impl FieldPath {
 
     /// The pointer to item `index` below this one.
     pub fn index(&self, index: usize) -> Self {
-        FieldPath(format!("{}/{index}", self.0).into_boxed_str())
+        use std::fmt::Write;
+        // Sized exactly (boxing a larger string reallocates it): made for every item of every
+        // list a rule walks.
+        let digits = index.checked_ilog10().map_or(1, |log| log as usize + 1);
+        let mut s = String::with_capacity(self.0.len() + 1 + digits);
+        s.push_str(&self.0);
+        // Writing to a String cannot fail.
+        let _ = write!(s, "/{index}");
+        FieldPath(s.into_boxed_str())
     }
 
     /// Follows several keys at once.
@@ -131,6 +139,20 @@ mod tests {
         );
     }
 
+    #[test]
+    fn indexes_write_every_digit() {
+        let list = FieldPath::root().keys(&["spec", "containers"]);
+        for (index, written) in [
+            (0, "/spec/containers/0"),
+            (9, "/spec/containers/9"),
+            (10, "/spec/containers/10"),
+            (12345, "/spec/containers/12345"),
+            (usize::MAX, &*format!("/spec/containers/{}", usize::MAX)),
+        ] {
+            assert_eq!(list.index(index).as_str(), written);
+        }
+        assert_eq!(FieldPath::root().index(3).as_str(), "/3");
+    }
     #[test]
     fn locates_existing_fields_and_nearest_parents() {
         let container = Node::new(

@@ -229,10 +229,19 @@ impl<'a> PodView<'a> {
             .map(move |e| (e.key.as_str(), &e.value, base.key(&e.key)))
     }
 
+    /// The annotation `key`, with its path (made for that one only: every rule looking for
+    /// an annotation made one for each of the pod's).
     fn annotation(&self, key: &str) -> Option<(&'a str, FieldPath)> {
-        self.annotations()
-            .find(|(k, _, _)| *k == key)
-            .and_then(|(_, v, path)| v.as_str().map(|s| (s, path)))
+        let value = self
+            .metadata
+            .and_then(|m| m.get("annotations"))
+            .map(Node::as_map)
+            .unwrap_or_default()
+            .iter()
+            .find(|e| e.key.as_str() == key)?
+            .value
+            .as_str()?;
+        Some((value, self.metadata_path.keys(&["annotations", key])))
     }
 
     /// The pod's volumes, each with its path.
