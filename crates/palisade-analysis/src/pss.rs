@@ -366,7 +366,7 @@ fn strings(node: Option<&Node>) -> impl Iterator<Item = (usize, &str)> {
 /// Every container with its `securityContext`, if present.
 fn with_security_context<'p, 'a>(
     pod: &'p PodView<'a>,
-) -> impl Iterator<Item = (ContainerView<'a>, Option<&'a Node>)> + 'p {
+) -> impl Iterator<Item = (&'p ContainerView<'a>, Option<&'a Node>)> + 'p {
     pod.containers().map(|c| {
         let sc = present(Some(c.node), "securityContext");
         (c, sc)

@@ -20,6 +20,8 @@ pub struct PodView<'a> {
     /// The pod's own metadata (the template's, for controllers): annotations live here.
     pub metadata: Option<&'a Node>,
     pub metadata_path: FieldPath,
+    /// Every container, with its path, made once: each rule walks them.
+    containers: Vec<ContainerView<'a>>,
 }
 
 /// Which list of a pod spec a container comes from.
@@ -175,27 +177,16 @@ impl<'a> PodView<'a> {
         if require_containers && !spec.get("containers").is_some_and(Node::is_seq) {
             return None;
         }
-        Some(PodView {
-            spec,
-            spec_path: path.key("spec"),
-            metadata: pod.get("metadata"),
-            metadata_path: path.key("metadata"),
-        })
-    }
-
-    /// Every container in the order the pod-security-admission library visits them:
-    /// init containers, containers, then ephemeral containers.
-    pub fn containers(&self) -> impl Iterator<Item = ContainerView<'a>> + '_ {
-        [
+        let spec_path = path.key("spec");
+        let containers = [
             ContainerKind::Init,
             ContainerKind::Regular,
             ContainerKind::Ephemeral,
         ]
         .into_iter()
-        .flat_map(move |kind| {
-            let list_path = self.spec_path.key(kind.field());
-            self.spec
-                .get(kind.field())
+        .flat_map(|kind| {
+            let list_path = spec_path.key(kind.field());
+            spec.get(kind.field())
                 .map(Node::as_seq)
                 .unwrap_or_default()
                 .iter()
@@ -208,6 +199,20 @@ impl<'a> PodView<'a> {
                     path: list_path.index(index),
                 })
         })
+        .collect();
+        Some(PodView {
+            spec,
+            spec_path,
+            metadata: pod.get("metadata"),
+            metadata_path: path.key("metadata"),
+            containers,
+        })
+    }
+
+    /// Every container in the order the pod-security-admission library visits them:
+    /// init containers, containers, then ephemeral containers.
+    pub fn containers(&self) -> impl Iterator<Item = &ContainerView<'a>> + '_ {
+        self.containers.iter()
     }
 
     pub fn security_context(&self) -> Option<&'a Node> {
