@@ -427,7 +427,7 @@ fn added_capabilities<'a>(
 fn capabilities_baseline(pod: &PodView<'_>) -> Vec<Violation> {
     with_security_context(pod)
         .flat_map(|(c, sc)| {
-            added_capabilities(&c, sc)
+            added_capabilities(c, sc)
                 .filter(|(_, cap)| !BASELINE_CAPABILITIES.contains(cap))
                 .map(|(path, cap)| {
                     violation(path, format!("{} adds capability {cap}", c.describe()))
@@ -980,7 +980,7 @@ fn capabilities_restricted_1_22(pod: &PodView<'_>) -> Vec<Violation> {
                 ),
             });
         }
-        for (path, cap) in added_capabilities(&c, sc) {
+        for (path, cap) in added_capabilities(c, sc) {
             if cap != "NET_BIND_SERVICE" {
                 out.push(violation(
                     path,

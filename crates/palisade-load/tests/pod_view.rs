@@ -130,8 +130,8 @@ spec:
     );
     let pod = PodView::of(&obj).expect("pod");
     let containers: Vec<_> = pod.containers().collect();
-    let setup = pod.effective_security_context(&containers[0]);
-    let app = pod.effective_security_context(&containers[1]);
+    let setup = pod.effective_security_context(containers[0]);
+    let app = pod.effective_security_context(containers[1]);
 
     let non_root = setup.run_as_non_root.expect("inherited");
     assert!(non_root.value && non_root.from_pod);
@@ -186,8 +186,8 @@ spec:
     );
     let pod = PodView::of(&obj).expect("pod");
     let containers: Vec<_> = pod.containers().collect();
-    let app = pod.effective_security_context(&containers[0]);
-    let tool = pod.effective_security_context(&containers[1]);
+    let app = pod.effective_security_context(containers[0]);
+    let tool = pod.effective_security_context(containers[1]);
     assert_eq!(
         app.seccomp.as_ref().map(|s| &s.value),
         Some(&SeccompSource::RuntimeDefault)

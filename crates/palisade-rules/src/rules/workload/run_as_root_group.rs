@@ -75,7 +75,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
     }
     let mut pod_level_reported = false;
     for container in pod.containers() {
-        let Some(group) = pod.effective_security_context(&container).run_as_group else {
+        let Some(group) = pod.effective_security_context(container).run_as_group else {
             continue;
         };
         if group.value != 0 {
