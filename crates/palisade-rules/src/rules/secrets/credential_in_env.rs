@@ -49,7 +49,7 @@ rule! {
 fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
     let mut violations = Vec::new();
     for container in pod.containers() {
-        for (path, variable) in container.items("env") {
+        for (i, variable) in container.items("env") {
             let (Some(name), Some(value)) = (variable.str_of("name"), variable.str_of("value"))
             else {
                 continue;
@@ -57,7 +57,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             if let Some(kind) = credentials::suspect(name, value) {
                 violations.push(Violation {
                     severity: None,
-                    path: path.key("value"),
+                    path: container.item_path("env", i).key("value"),
                     message: format!(
                         "{} environment variable {name} holds {kind}",
                         container.describe()
@@ -66,7 +66,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             }
         }
         for field in ["command", "args"] {
-            for (path, item) in container.items(field) {
+            for (i, item) in container.items(field) {
                 let Some((flag, value)) = item.as_str().and_then(|a| a.split_once('=')) else {
                     continue;
                 };
@@ -76,7 +76,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
                 if let Some(kind) = credentials::suspect(flag.trim_start_matches('-'), value) {
                     violations.push(Violation {
                         severity: None,
-                        path,
+                        path: container.item_path(field, i),
                         message: format!(
                             "{} passes {kind} in {field} flag {flag}",
                             container.describe()

@@ -42,13 +42,15 @@ rule! {
 fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
     let mut violations = Vec::new();
     for container in pod.containers() {
-        for (path, variable) in container.items("env") {
+        for (i, variable) in container.items("env") {
             let Some(reference) = variable.at(&["valueFrom", "secretKeyRef"]) else {
                 continue;
             };
             violations.push(Violation {
                 severity: None,
-                path: path.keys(&["valueFrom", "secretKeyRef"]),
+                path: container
+                    .item_path("env", i)
+                    .keys(&["valueFrom", "secretKeyRef"]),
                 message: format!(
                     "{} reads Secret {} into environment variable {}",
                     container.describe(),
@@ -57,13 +59,13 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
                 ),
             });
         }
-        for (path, source) in container.items("envFrom") {
+        for (i, source) in container.items("envFrom") {
             let Some(reference) = source.get("secretRef") else {
                 continue;
             };
             violations.push(Violation {
                 severity: None,
-                path: path.key("secretRef"),
+                path: container.item_path("envFrom", i).key("secretRef"),
                 message: format!(
                     "{} loads every key of Secret {} into its environment",
                     container.describe(),

@@ -57,7 +57,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
     }
     let mut violations = Vec::new();
     for container in pod.containers() {
-        for (path, mount) in container.items("volumeMounts") {
+        for (i, mount) in container.items("volumeMounts") {
             let Some(&(name, host_path)) = volumes
                 .iter()
                 .find(|(name, _)| mount.str_of("name") == Some(name))
@@ -69,7 +69,7 @@ fn check(pod: &PodView<'_>, _: &OptionValues) -> Vec<Violation> {
             }
             violations.push(Violation {
                 severity: None,
-                path,
+                path: container.item_path("volumeMounts", i),
                 message: format!(
                     "{} mounts hostPath volume `{name}` ({host_path}) writable",
                     container.describe()
@@ -87,7 +87,7 @@ fn mounted_volume(object: &Object, mount_path: &FieldPath) -> Option<FieldPath> 
     let name = pod.containers().find_map(|container| {
         container
             .items("volumeMounts")
-            .find(|(path, _)| path == mount_path)
+            .find(|(i, _)| container.item_path("volumeMounts", *i) == *mount_path)
             .and_then(|(_, mount)| mount.str_of("name"))
     })?;
     let volume = pod
