@@ -258,6 +258,25 @@ pub fn rule_allows(rule: &PolicyRule, request: &Request) -> bool {
     }
 }
 
+/// [`rule_allows`] whatever `resourceNames` the rule lists: it grants the request for some
+/// object (what the rule would allow with its names cleared).
+fn rule_allows_some_object(rule: &PolicyRule, request: &Request) -> bool {
+    match request {
+        Request::Resource {
+            verb,
+            group,
+            resource,
+            subresource,
+            ..
+        } => {
+            verb_matches(rule, verb)
+                && group_matches(rule, group)
+                && resource_matches(rule, resource, subresource)
+        }
+        Request::NonResource { .. } => rule_allows(rule, request),
+    }
+}
+
 /// Why a request is allowed: the binding, the role it binds, and the rule (which an aggregated
 /// ClusterRole may hold on behalf of another).
 #[derive(Clone, Copy, Debug)]
@@ -650,10 +669,8 @@ impl Policy {
     ) -> Vec<&'p PolicyRule> {
         self.rules_of(role)
             .filter(|rule| {
-                if any_name && !rule.resource_names.is_empty() {
-                    let mut unnamed = (*rule).clone();
-                    unnamed.resource_names.clear();
-                    rule_allows(&unnamed, request)
+                if any_name {
+                    rule_allows_some_object(rule, request)
                 } else {
                     rule_allows(rule, request)
                 }
@@ -1073,6 +1090,41 @@ mod tests {
                 "{written} against {resource}/{subresource}"
             );
         }
+    }
+
+    #[test]
+    fn some_object_is_the_rule_with_its_names_cleared() {
+        let named = |names: &[&str]| PolicyRule {
+            resource_names: names.iter().map(|n| n.to_string()).collect(),
+            ..rule_on(&["secrets", "pods/exec"])
+        };
+        let requests = [
+            Request::resource("get", "", "secrets", "", "db", Some("shop")),
+            Request::resource("get", "", "secrets", "", "", Some("shop")),
+            Request::resource("get", "", "pods", "exec", "web", Some("shop")),
+            Request::resource("get", "", "pods", "", "web", Some("shop")),
+            Request::resource("list", "", "secrets", "", "db", Some("shop")),
+            Request::resource("get", "apps", "secrets", "", "db", Some("shop")),
+            Request::NonResource {
+                verb: "get".into(),
+                path: "/healthz".into(),
+            },
+        ];
+        for names in [&[][..], &["db"], &["other", "web"]] {
+            let rule = named(names);
+            let mut cleared = rule.clone();
+            cleared.resource_names.clear();
+            for request in &requests {
+                assert_eq!(
+                    rule_allows_some_object(&rule, request),
+                    rule_allows(&cleared, request),
+                    "{names:?} {request:?}"
+                );
+            }
+        }
+        // Names still decide the exact question.
+        assert!(!rule_allows(&named(&["other"]), &requests[0]));
+        assert!(rule_allows_some_object(&named(&["other"]), &requests[0]));
     }
 
     #[test]
