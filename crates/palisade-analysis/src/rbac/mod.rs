@@ -240,22 +240,11 @@ fn url_matches(rule: &PolicyRule, path: &str) -> bool {
 
 /// Whether one rule allows the request (Kubernetes' `RuleAllows`).
 pub fn rule_allows(rule: &PolicyRule, request: &Request) -> bool {
-    match request {
-        Request::Resource {
-            verb,
-            group,
-            resource,
-            subresource,
-            name,
-            ..
-        } => {
-            verb_matches(rule, verb)
-                && group_matches(rule, group)
-                && resource_matches(rule, resource, subresource)
-                && name_matches(rule, name)
+    rule_allows_some_object(rule, request)
+        && match request {
+            Request::Resource { name, .. } => name_matches(rule, name),
+            Request::NonResource { .. } => true,
         }
-        Request::NonResource { verb, path } => verb_matches(rule, verb) && url_matches(rule, path),
-    }
 }
 
 /// [`rule_allows`] whatever `resourceNames` the rule lists: it grants the request for some
@@ -273,7 +262,7 @@ fn rule_allows_some_object(rule: &PolicyRule, request: &Request) -> bool {
                 && group_matches(rule, group)
                 && resource_matches(rule, resource, subresource)
         }
-        Request::NonResource { .. } => rule_allows(rule, request),
+        Request::NonResource { verb, path } => verb_matches(rule, verb) && url_matches(rule, path),
     }
 }
 
