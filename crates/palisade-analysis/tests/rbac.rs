@@ -970,3 +970,60 @@ subjects:\n- {kind: Group, name: \"system:serviceaccounts:ci\"}\n- {kind: Servic
         assert_eq!(granted_by.path.as_str(), entry, "{account}");
     }
 }
+
+/// A subject bound in several places, with other subjects' bindings between, keeps one step
+/// per target: the first binding's (the graph keeps an index of each subject's targets for
+/// the whole build).
+#[test]
+fn a_subject_bound_many_times_keeps_one_step_per_target() {
+    let binding = |name: &str, namespace: &str, subject: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n\
+metadata: {{name: {name}, namespace: {namespace}}}\n\
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-maker}}\n\
+subjects:\n- {{kind: User, name: {subject}, apiGroup: rbac.authorization.k8s.io}}\n---\n"
+        )
+    };
+    let mut text = String::from(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: pod-maker}\n\
+rules:\n- {apiGroups: [\"\"], resources: [pods], verbs: [create]}\n---\n",
+    );
+    for (name, namespace, subject) in [
+        ("first", "shop", "alice"),
+        ("between", "shop", "bob"),
+        ("again", "shop", "alice"),
+        ("elsewhere", "billing", "alice"),
+        ("between-again", "billing", "bob"),
+        ("once-more", "shop", "alice"),
+    ] {
+        text.push_str(&binding(name, namespace, subject));
+    }
+    let graph = Graph::build(&inventory(&text, true));
+    let alice = Identity::Subject(Subject {
+        kind: SubjectKind::User,
+        name: "alice".into(),
+        namespace: None,
+    });
+    let steps = &graph.edges[&alice];
+    let targets: Vec<String> = steps.iter().map(|s| s.to.display()).collect();
+    let mut unique = targets.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), targets.len(), "{targets:#?}");
+    let granted = |namespace: &str| {
+        steps
+            .iter()
+            .find(|s| {
+                s.reason
+                    .starts_with(&format!("can create pods in namespace {namespace}"))
+            })
+            .and_then(|s| s.granted_by.as_ref())
+            .map(|g| g.object.name.clone())
+    };
+    assert_eq!(granted("shop").as_deref(), Some("first"), "{targets:#?}");
+    assert_eq!(
+        granted("billing").as_deref(),
+        Some("elsewhere"),
+        "{targets:#?}"
+    );
+}

@@ -319,27 +319,38 @@ impl Graph {
         let granted_by: std::cell::RefCell<Option<Source>> = std::cell::RefCell::new(None);
         // One step per pair of vertices, the first found: the search below only ever takes
         // the first of equal steps, and a subject whose roles grant one thing many times over
-        // (most of a large cluster's edges) would hold a copy per rule. A subject's steps are
-        // added together, so the targets of the subject at hand are all there is to keep; the
-        // other vertices' steps are made without repeats.
-        let mut targets_of: (Option<Identity>, std::collections::HashSet<Identity>) =
-            (None, std::collections::HashSet::new());
+        // (most of a large cluster's edges) would hold a copy per rule. Each subject's steps
+        // are indexed by the hash of their target (checked against the step itself, so a
+        // collision keeps both), kept for the whole build: a subject bound in many places
+        // (a group every copy of an application binds) gets steps at many times, and
+        // gathering its targets again at each was quadratic in copies. The other vertices'
+        // steps are made without repeats.
+        let mut step_index: foldhash::HashMap<Identity, foldhash::HashMap<u64, usize>> =
+            Default::default();
+        let target_hash = foldhash::fast::FixedState::default();
         // The reason is written out only for a step that is kept: most are repeats.
         let mut add = |from: &Identity, to: Identity, reason: std::fmt::Arguments<'_>| {
             if &to == from {
                 return;
             }
             if let Identity::Subject(_) = from {
-                let (current, targets) = &mut targets_of;
-                if current.as_ref() != Some(from) {
-                    *current = Some(from.clone());
-                    targets.clear();
-                    if let Some(steps) = edges.get(from) {
-                        targets.extend(steps.iter().map(|s| s.to.clone()));
+                use std::hash::BuildHasher;
+                let steps = edges.get(from).map(Vec::as_slice).unwrap_or_default();
+                let index = match step_index.get_mut(from) {
+                    Some(index) => index,
+                    None => step_index.entry(from.clone()).or_default(),
+                };
+                let hash = target_hash.hash_one(&to);
+                match index.get(&hash) {
+                    Some(&at) if steps[at].to == to => return,
+                    Some(_) => {
+                        if steps.iter().any(|step| step.to == to) {
+                            return;
+                        }
                     }
-                }
-                if !targets.insert(to.clone()) {
-                    return;
+                    None => {
+                        index.insert(hash, steps.len());
+                    }
                 }
             }
             edges.entry(from.clone()).or_default().push(Step {
