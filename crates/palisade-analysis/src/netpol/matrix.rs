@@ -40,6 +40,18 @@ pub struct Groups {
     pub destinations: Vec<Vec<usize>>,
 }
 
+/// A workload's ports as `(name, port, protocol)`, sorted: part of what tells its class and
+/// its destination group (named ports resolve per workload).
+fn named_ports(workload: &NetWorkload) -> Vec<(&str, u16, Protocol)> {
+    let mut ports: Vec<(&str, u16, Protocol)> = workload
+        .ports
+        .iter()
+        .map(|p| (p.name.as_str(), p.port, p.protocol))
+        .collect();
+    ports.sort_unstable();
+    ports
+}
+
 /// The policies selecting each group (see [`Network::group_selections`]).
 pub struct GroupSelections<'n> {
     egress: Vec<Selected<'n>>,
@@ -200,9 +212,9 @@ impl Network {
     /// one group are judged alike by every policy of the input.
     pub fn matrix_groups(&self, members: &[usize]) -> Groups {
         type SourceKey = (Vec<usize>, Vec<u32>);
-        type DestinationKey = (Vec<usize>, Vec<u32>, Vec<(String, u16, Protocol)>);
+        type DestinationKey<'n> = (Vec<usize>, Vec<u32>, Vec<(&'n str, u16, Protocol)>);
         let mut sources: HashMap<SourceKey, usize> = HashMap::new();
-        let mut destinations: HashMap<DestinationKey, usize> = HashMap::new();
+        let mut destinations: HashMap<DestinationKey<'_>, usize> = HashMap::new();
         let mut groups = Groups::default();
         // Workloads with the same namespace, selector-visible labels, named ports and network
         // have the same keys: compute them once per such class.
@@ -231,16 +243,10 @@ impl Network {
                     .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect();
                 labels.sort_unstable();
-                let mut ports: Vec<(&str, u16, Protocol)> = w
-                    .ports
-                    .iter()
-                    .map(|p| (p.name.as_str(), p.port, p.protocol))
-                    .collect();
-                ports.sort_unstable();
                 let class = (
                     w.namespace.as_str(),
                     labels,
-                    ports,
+                    named_ports(w),
                     w.host_network.is_some(),
                 );
                 *classes.entry(class).or_insert_with(|| {
@@ -260,16 +266,10 @@ impl Network {
                     selected_key(&self.selected(w, Direction::Egress)),
                     self.peers_matched(Direction::Ingress, &ingress_peers, Endpoint::Workload(w)),
                 );
-                let mut named: Vec<(String, u16, Protocol)> = w
-                    .ports
-                    .iter()
-                    .map(|p| (p.name.clone(), p.port, p.protocol))
-                    .collect();
-                named.sort_unstable();
                 let destination_key = (
                     selected_key(&self.selected(w, Direction::Ingress)),
                     self.peers_matched(Direction::Egress, &egress_peers, Endpoint::Workload(w)),
-                    named,
+                    named_ports(w),
                 );
                 (source_key, destination_key)
             })

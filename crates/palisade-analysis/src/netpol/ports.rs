@@ -53,7 +53,6 @@ impl PortSet {
             }
         }
         ranges.truncate(kept);
-        let out = ranges;
         let full = [
             super::model::Protocol::Tcp,
             super::model::Protocol::Udp,
@@ -61,13 +60,14 @@ impl PortSet {
         ]
         .iter()
         .all(|p| {
-            out.iter()
+            ranges
+                .iter()
                 .any(|r| r.protocol == *p && r.start <= 1 && r.end == u16::MAX)
         });
         if full {
             PortSet::All
         } else {
-            PortSet::Ranges(out)
+            PortSet::Ranges(ranges)
         }
     }
 
