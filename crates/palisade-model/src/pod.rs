@@ -231,22 +231,24 @@ impl<'a> PodView<'a> {
     /// The pod's annotations as (key, value, path) triples.
     pub fn annotations(&self) -> impl Iterator<Item = (&'a str, &'a Node, FieldPath)> + '_ {
         let base = self.metadata_path.key("annotations");
+        self.annotation_entries()
+            .iter()
+            .map(move |e| (e.key.as_str(), &e.value, base.key(&e.key)))
+    }
+
+    /// The entries of the pod's `metadata.annotations` (none when it has no such map).
+    fn annotation_entries(&self) -> &'a [crate::node::Entry] {
         self.metadata
             .and_then(|m| m.get("annotations"))
             .map(Node::as_map)
             .unwrap_or_default()
-            .iter()
-            .map(move |e| (e.key.as_str(), &e.value, base.key(&e.key)))
     }
 
     /// The annotation `key`, with its path (made for that one only: every rule looking for
     /// an annotation made one for each of the pod's).
     fn annotation(&self, key: &str) -> Option<(&'a str, FieldPath)> {
         let value = self
-            .metadata
-            .and_then(|m| m.get("annotations"))
-            .map(Node::as_map)
-            .unwrap_or_default()
+            .annotation_entries()
             .iter()
             .find(|e| e.key.as_str() == key)?
             .value
