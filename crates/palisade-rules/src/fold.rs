@@ -2,7 +2,6 @@
 //! `subsumes`) about the same field of the same object become one finding, the most severe,
 //! with the others listed in its `also`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use palisade_model::{Finding, ObjectRef, Restated, RuleRef};
@@ -27,7 +26,7 @@ struct Rules {
 
 impl Rules {
     fn of(findings: &[Finding]) -> Rules {
-        let mut index: HashMap<*const RuleRef, usize> = HashMap::new();
+        let mut index: foldhash::HashMap<*const RuleRef, usize> = Default::default();
         let mut met: Vec<&'static RuleRef> = Vec::new();
         let mut last: Option<(*const RuleRef, usize)> = None;
         let of_finding = findings
@@ -157,7 +156,7 @@ fn join_restating(findings: &[Finding], rules: &Rules, members: &[usize]) -> Opt
     // Each finding is compared with those at its own field and at the fields above it, looked
     // up by path, never with every other finding of the subject (a pod of 5,000 containers
     // has tens of thousands, and comparing them pairwise took minutes).
-    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_path: foldhash::HashMap<&str, Vec<usize>> = Default::default();
     for (at, &i) in members.iter().enumerate() {
         by_path
             .entry(findings[i].subject().2.as_str())
@@ -197,7 +196,7 @@ fn keepers(
     members: &[usize],
     parent: &mut [usize],
 ) -> Vec<(usize, usize)> {
-    let mut components: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut components: foldhash::HashMap<usize, Vec<usize>> = Default::default();
     for (at, &i) in members.iter().enumerate() {
         let root = find(parent, at);
         components.entry(root).or_default().push(i);
@@ -205,11 +204,11 @@ fn keepers(
     let mut keeper_of = Vec::new();
     for members in components.into_values().filter(|m| m.len() > 1) {
         // Counted per rule, not per pair of members: a component may hold thousands.
-        let mut per_rule: HashMap<usize, usize> = HashMap::new();
+        let mut per_rule: foldhash::HashMap<usize, usize> = Default::default();
         for &j in &members {
             *per_rule.entry(rules.of_finding[j]).or_default() += 1;
         }
-        let restated_by: HashMap<usize, usize> = per_rule
+        let restated_by: foldhash::HashMap<usize, usize> = per_rule
             .keys()
             .map(|&rule| {
                 let count = per_rule
@@ -248,7 +247,7 @@ fn keepers(
 /// `folded` is in the findings' order, so that restated findings of one severity and path
 /// keep it.
 fn move_into_keepers(findings: &mut Vec<Finding>, folded: &[(usize, usize)]) {
-    let mut also: HashMap<usize, Vec<Restated>> = HashMap::new();
+    let mut also: foldhash::HashMap<usize, Vec<Restated>> = Default::default();
     let mut gone = vec![false; findings.len()];
     for &(i, keeper) in folded {
         gone[i] = true;
