@@ -1,6 +1,5 @@
 //! The one order in which findings are settled, for scans and admission alike.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use palisade_load::{decode, read_input, Input};
@@ -11,9 +10,13 @@ use crate::{Pipeline, STREAM_BYTES};
 
 /// Gives every finding its fingerprint; findings that share one are numbered in report order.
 fn set_fingerprints(findings: &mut [Finding]) {
-    let mut seen: HashMap<u64, std::num::NonZeroU32> = HashMap::with_capacity(findings.len());
-    for finding in findings {
-        let hash = fingerprint(finding);
+    use rayon::prelude::*;
+    // Hashing reads every finding's names and path: on every core. Numbering repeats is in
+    // report order, on one.
+    let hashes: Vec<u64> = findings.par_iter().map(fingerprint).collect();
+    let mut seen: foldhash::HashMap<u64, std::num::NonZeroU32> = Default::default();
+    seen.reserve(findings.len());
+    for (finding, hash) in findings.iter_mut().zip(hashes) {
         let occurrence = *seen
             .entry(hash)
             .and_modify(|n| *n = n.saturating_add(1))
