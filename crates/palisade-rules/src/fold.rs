@@ -148,23 +148,71 @@ fn fold_subject(findings: &[Finding], rules: &Rules, members: &[usize]) -> Vec<(
     keepers(findings, rules, members, &mut parent)
 }
 
+/// Subjects with at most this many foldable findings are joined by comparing every pair:
+/// most subjects hold a handful, and indexing them by path cost more (in allocations) than
+/// the comparisons.
+const PAIRWISE: usize = 24;
+
 /// Joins (union-find over positions in `members`) each finding with those it restates or that
 /// restate it, at its own field or one above it; `None` when nothing joined.
 fn join_restating(findings: &[Finding], rules: &Rules, members: &[usize]) -> Option<Vec<usize>> {
     let mut parent: Vec<usize> = (0..members.len()).collect();
-    let mut joined_any = false;
-    // Each finding is compared with those at its own field and at the fields above it, looked
-    // up by path, never with every other finding of the subject (a pod of 5,000 containers
-    // has tens of thousands, and comparing them pairwise took minutes).
-    let mut by_path: foldhash::HashMap<&str, Vec<usize>> = Default::default();
-    for (at, &i) in members.iter().enumerate() {
-        by_path
-            .entry(findings[i].subject().2.as_str())
-            .or_default()
-            .push(at);
+    let joined_any = if members.len() <= PAIRWISE {
+        join_pairwise(findings, rules, members, &mut parent)
+    } else {
+        join_by_path(findings, rules, members, &mut parent)
+    };
+    joined_any.then_some(parent)
+}
+
+/// Joins `parent`'s sets of `a` and `b`; whether they were apart.
+fn join(parent: &mut [usize], a: usize, b: usize) -> bool {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[rb] = ra;
     }
+    ra != rb
+}
+
+/// [`join_restating`] by comparing every pair of members; whether any joined.
+fn join_pairwise(
+    findings: &[Finding],
+    rules: &Rules,
+    members: &[usize],
+    parent: &mut [usize],
+) -> bool {
+    let path_of = |at: usize| findings[members[at]].subject().2.as_str();
+    let mut joined_any = false;
+    for b in 0..members.len() {
+        for a in 0..b {
+            if rules.related(members[a], members[b])
+                && (at_or_above(path_of(a), path_of(b)) || at_or_above(path_of(b), path_of(a)))
+            {
+                joined_any |= join(parent, a, b);
+            }
+        }
+    }
+    joined_any
+}
+
+/// [`join_restating`] for larger subjects: each finding is compared with those at its own
+/// field and at the fields above it, looked up by path, never with every other finding of the
+/// subject (a pod of 5,000 containers has tens of thousands, and comparing them pairwise took
+/// minutes); whether any joined.
+fn join_by_path(
+    findings: &[Finding],
+    rules: &Rules,
+    members: &[usize],
+    parent: &mut [usize],
+) -> bool {
+    let path_of = |at: usize| findings[members[at]].subject().2.as_str();
+    let mut by_path: foldhash::HashMap<&str, Vec<usize>> = Default::default();
+    for at in 0..members.len() {
+        by_path.entry(path_of(at)).or_default().push(at);
+    }
+    let mut joined_any = false;
     for (b, &j) in members.iter().enumerate() {
-        let path = findings[j].subject().2.as_str();
+        let path = path_of(b);
         let ancestors = std::iter::once("")
             .chain(path.match_indices('/').skip(1).map(|(at, _)| &path[..at]))
             .chain((!path.is_empty()).then_some(path));
@@ -175,16 +223,21 @@ fn join_restating(findings: &[Finding], rules: &Rules, members: &[usize]) -> Opt
                     continue;
                 }
                 if rules.related(members[a], j) {
-                    let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-                    if ra != rb {
-                        parent[rb] = ra;
-                        joined_any = true;
-                    }
+                    joined_any |= join(parent, a, b);
                 }
             }
         }
     }
-    joined_any.then_some(parent)
+    joined_any
+}
+
+/// Whether the field at `upper` is the field at `path` or one above it (`/spec` is above
+/// `/spec/containers/0`, not above `/specs`; the root, `""`, is above every field).
+fn at_or_above(upper: &str, path: &str) -> bool {
+    upper.is_empty()
+        || path
+            .strip_prefix(upper)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// For every finding of `members` folded into another, the one it folds into: in each joined
@@ -196,46 +249,45 @@ fn keepers(
     members: &[usize],
     parent: &mut [usize],
 ) -> Vec<(usize, usize)> {
-    let mut components: foldhash::HashMap<usize, Vec<usize>> = Default::default();
-    for (at, &i) in members.iter().enumerate() {
-        let root = find(parent, at);
-        components.entry(root).or_default().push(i);
-    }
+    // Grouped by sorting (root, finding) pairs rather than in a map: a scan folds hundreds of
+    // thousands of subjects, and most of their groups are of two or three findings.
+    let mut by_root: Vec<(usize, usize)> = (0..members.len())
+        .map(|at| (find(parent, at), members[at]))
+        .collect();
+    by_root.sort_unstable();
     let mut keeper_of = Vec::new();
-    for members in components.into_values().filter(|m| m.len() > 1) {
-        // Counted per rule, not per pair of members: a component may hold thousands.
-        let mut per_rule: foldhash::HashMap<usize, usize> = Default::default();
-        for &j in &members {
-            *per_rule.entry(rules.of_finding[j]).or_default() += 1;
+    for group in by_root.chunk_by(|x, y| x.0 == y.0).filter(|g| g.len() > 1) {
+        // Counted per rule, not per pair of members: a group may hold thousands, of a few
+        // rules.
+        let mut per_rule: Vec<(usize, usize)> = Vec::new();
+        for &(_, j) in group {
+            let rule = rules.of_finding[j];
+            match per_rule.iter_mut().find(|(r, _)| *r == rule) {
+                Some((_, n)) => *n += 1,
+                None => per_rule.push((rule, 1)),
+            }
         }
-        let restated_by: foldhash::HashMap<usize, usize> = per_rule
-            .keys()
-            .map(|&rule| {
-                let count = per_rule
-                    .iter()
-                    .filter(|(&other, _)| rules.restates(rule, other))
-                    .map(|(_, &n)| n)
-                    .sum();
-                (rule, count)
-            })
-            .collect();
-        let restates = |i: usize| {
-            restated_by
-                .get(&rules.of_finding[i])
-                .copied()
-                .unwrap_or_default()
+        let restates = |i: usize| -> usize {
+            let rule = rules.of_finding[i];
+            per_rule
+                .iter()
+                .filter(|&&(other, _)| rules.restates(rule, other))
+                .map(|&(_, n)| n)
+                .sum()
         };
-        let Some(&keeper) = members
+        let Some(keeper) = group
             .iter()
-            .max_by_key(|&&i| (findings[i].severity, restates(i), std::cmp::Reverse(i)))
+            .map(|&(_, i)| i)
+            .max_by_key(|&i| (findings[i].severity, restates(i), std::cmp::Reverse(i)))
         else {
             continue;
         };
         keeper_of.extend(
-            members
+            group
                 .iter()
-                .filter(|&&i| i != keeper)
-                .map(|&i| (i, keeper)),
+                .map(|&(_, i)| i)
+                .filter(|&i| i != keeper)
+                .map(|i| (i, keeper)),
         );
     }
     keeper_of
@@ -413,5 +465,121 @@ mod tests {
         let alone = &findings[..2];
         let rules = Rules::of(alone);
         assert!(index_by_subject(alone, &rules).is_empty());
+    }
+
+    #[test]
+    fn a_field_is_at_or_above_itself_and_the_fields_below_it() {
+        let cases = [
+            ("", "", true),
+            ("", "/spec", true),
+            ("/spec", "/spec", true),
+            ("/spec", "/spec/containers/0", true),
+            ("/spec/containers/1", "/spec/containers/10", false),
+            ("/spec", "/specs", false),
+            ("/spec/containers/0", "/spec", false),
+            ("/spec", "", false),
+            // An empty key (`"": x` under annotations) is a field of its own.
+            ("/metadata/annotations", "/metadata/annotations/", true),
+            ("/metadata/annotations/", "/metadata/annotations//x", true),
+            ("/metadata/annotations/", "/metadata/annotations/x", false),
+        ];
+        for (upper, path, expected) in cases {
+            assert_eq!(
+                at_or_above(upper, path),
+                expected,
+                "{upper:?} over {path:?}"
+            );
+        }
+    }
+
+    /// The sets each member of a subject ends in, as the first member of each.
+    fn partition(mut parent: Vec<usize>) -> Vec<usize> {
+        let roots: Vec<usize> = (0..parent.len()).map(|at| find(&mut parent, at)).collect();
+        roots
+            .iter()
+            .map(|root| roots.iter().position(|r| r == root).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn comparing_every_pair_joins_as_the_index_by_path_does() {
+        let pod = object("web");
+        let paths = [
+            "",
+            "/spec",
+            "/specs",
+            "/spec/containers/0",
+            CONTEXT,
+            PRIVILEGED,
+            ESCALATION,
+            "/spec/containers/1/securityContext",
+            "/spec/containers/10/securityContext/privileged",
+            "/metadata/annotations/",
+            "/metadata/annotations//x",
+        ];
+        // Privileged restates the other three; the image rule restates none of them.
+        let codes = [
+            "PAL-PSS-002",
+            "PAL-PSS-014",
+            "PAL-PSS-003",
+            "PAL-WL-002",
+            "PAL-IMG-002",
+            "PAL-IMG-003",
+        ];
+        let findings: Vec<Finding> = codes
+            .iter()
+            .flat_map(|code| paths.iter().map(|path| finding(code, &pod, path)))
+            .collect();
+        let rules = Rules::of(&findings);
+        let members: Vec<usize> = (0..findings.len()).filter(|&i| rules.folds(i)).collect();
+        assert_eq!(members.len(), findings.len());
+        // Every pair of findings, runs of a dozen (subjects of the size compared pairwise), and
+        // the whole subject, each joined both ways.
+        let mut subjects: Vec<Vec<usize>> = vec![members.clone()];
+        for (at, &i) in members.iter().enumerate() {
+            subjects.extend(members[at + 1..].iter().map(|&j| vec![i, j]));
+        }
+        subjects.extend(members.chunks(12).map(<[usize]>::to_vec));
+        for window in &subjects {
+            let mut pairwise: Vec<usize> = (0..window.len()).collect();
+            let mut by_path = pairwise.clone();
+            let any_pairwise = join_pairwise(&findings, &rules, window, &mut pairwise);
+            let any_by_path = join_by_path(&findings, &rules, window, &mut by_path);
+            assert_eq!(any_pairwise, any_by_path, "members {window:?}");
+            assert_eq!(
+                partition(pairwise),
+                partition(by_path),
+                "members {window:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pod_of_many_containers_folds_each_on_its_own() {
+        // Sixty findings on one pod: past the subjects compared pairwise.
+        let pod = object("web");
+        let mut findings = Vec::new();
+        for container in 0..30 {
+            let context = format!("/spec/containers/{container}/securityContext");
+            findings.push(finding(
+                "PAL-PSS-014",
+                &pod,
+                &format!("{context}/allowPrivilegeEscalation"),
+            ));
+            // Privileged as the rule reports it, on the container's context.
+            findings.push(finding("PAL-PSS-002", &pod, &context));
+        }
+        assert!(findings.len() > PAIRWISE);
+        fold_restated(&mut findings);
+        assert_eq!(
+            codes(&findings),
+            vec![("PAL-PSS-002", vec!["PAL-PSS-014"]); 30]
+        );
+        for (container, kept) in findings.iter().enumerate() {
+            assert_eq!(
+                kept.also[0].path.as_str(),
+                format!("/spec/containers/{container}/securityContext/allowPrivilegeEscalation")
+            );
+        }
     }
 }
