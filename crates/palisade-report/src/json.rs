@@ -75,25 +75,140 @@ impl Fields<'_> {
 }
 
 /// `value` pretty-printed as it would be at nesting `depth` (two spaces a level): every line
-/// after the first is indented. JSON strings hold no raw line breaks, so every `\n` in the
-/// output is the printer's own.
+/// after the first is indented.
 fn pretty(value: &(impl Serialize + ?Sized), depth: usize) -> std::io::Result<Vec<u8>> {
-    let flat = serde_json::to_vec_pretty(value)?;
-    let indent = depth * 2;
-    let breaks = flat.iter().filter(|&&b| b == b'\n').count();
-    let mut indented = Vec::with_capacity(flat.len() + breaks * indent);
-    for (i, line) in flat.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            indented.push(b'\n');
-            indented.resize(indented.len() + indent, b' ');
+    let mut text = Vec::new();
+    pretty_into(value, depth, &mut text)?;
+    Ok(text)
+}
+
+/// [`pretty`], appended to `out`: printed at its depth in one pass, rather than printed at
+/// the left margin and indented in a second copy.
+fn pretty_into(
+    value: &(impl Serialize + ?Sized),
+    depth: usize,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, Nested::at(depth));
+    value.serialize(&mut serializer)?;
+    Ok(())
+}
+
+/// `serde_json`'s pretty printer (two spaces a level), starting `depth` levels in.
+struct Nested {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(depth: usize) -> Self {
+        Nested {
+            depth,
+            has_value: false,
         }
-        indented.extend_from_slice(line);
     }
-    Ok(indented)
+
+    fn open<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        out.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            out.write_all(b"\n")?;
+            indent(out, self.depth)?;
+        }
+        out.write_all(bracket)
+    }
+
+    fn item<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(out, self.depth)
+    }
+}
+
+fn indent<W: ?Sized + std::io::Write>(out: &mut W, depth: usize) -> std::io::Result<()> {
+    const SPACES: &[u8; 32] = b"                                ";
+    let mut left = depth * 2;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.write_all(&SPACES[..now])?;
+        left -= now;
+    }
+    Ok(())
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(out, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(out, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+    ) -> std::io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// Findings serialized per batch, in parallel; a batch bounds the memory the text takes.
 const BATCH: usize = 4096;
+
+/// Findings printed into one buffer per task: a buffer per finding was an allocation (and
+/// a copy) per finding.
+const PER_TASK: usize = 128;
 
 fn write_findings(out: &mut dyn std::io::Write, findings: &Findings<'_>) -> std::io::Result<()> {
     use rayon::prelude::*;
@@ -102,23 +217,26 @@ fn write_findings(out: &mut dyn std::io::Write, findings: &Findings<'_>) -> std:
     }
     out.write_all(b"[")?;
     for (batch_number, batch) in findings.findings.chunks(BATCH).enumerate() {
+        // Every finding follows `,` and its line break: the very first drops the comma.
         let texts: Vec<Vec<u8>> = batch
-            .par_iter()
-            .map(
-                |finding| match findings.cluster.filter(|_| finding.location.is_none()) {
-                    Some(cluster) => pretty(&LiveFinding { finding, cluster }, 2),
-                    None => pretty(finding, 2),
-                },
-            )
+            .par_chunks(PER_TASK)
+            .map(|chunk| {
+                let mut text = Vec::with_capacity(chunk.len() * 1024);
+                for finding in chunk {
+                    text.extend_from_slice(b",\n    ");
+                    match findings.cluster.filter(|_| finding.location.is_none()) {
+                        Some(cluster) => {
+                            pretty_into(&LiveFinding { finding, cluster }, 2, &mut text)?
+                        }
+                        None => pretty_into(finding, 2, &mut text)?,
+                    }
+                }
+                Ok(text)
+            })
             .collect::<std::io::Result<_>>()?;
         for (i, text) in texts.iter().enumerate() {
-            let separator: &[u8] = if batch_number == 0 && i == 0 {
-                b"\n    "
-            } else {
-                b",\n    "
-            };
-            out.write_all(separator)?;
-            out.write_all(text)?;
+            let first = batch_number == 0 && i == 0;
+            out.write_all(if first { &text[1..] } else { text })?;
         }
     }
     out.write_all(b"\n  ]")
@@ -177,6 +295,32 @@ mod tests {
     #[test]
     fn an_empty_report_keeps_the_layout_of_serde_json() {
         insta::assert_snapshot!(render_json(&Report::default(), "0.1.0"));
+    }
+
+    #[test]
+    fn printing_at_a_depth_is_serde_json_pretty_indented() {
+        let value = serde_json::json!({
+            "empty_list": [],
+            "empty_map": {},
+            "nested": [{"a": [1, [2, []]], "b": {"c": null}}, "text with \n escaped"],
+            "scalar": 1.5
+        });
+        let finding = &sample::report().findings[0];
+        for depth in [0, 1, 2, 7, 20] {
+            for (expected, printed) in [
+                (serde_json::to_vec_pretty(&value), pretty(&value, depth)),
+                (serde_json::to_vec_pretty(finding), pretty(finding, depth)),
+            ] {
+                let expected = expected.expect("serializes");
+                // Each line after the first, indented by the depth.
+                let margin = format!("\n{}", " ".repeat(depth * 2));
+                let indented = String::from_utf8(expected)
+                    .expect("UTF-8")
+                    .replace('\n', &margin);
+                let printed = String::from_utf8(printed.expect("serializes")).expect("UTF-8");
+                assert_eq!(printed, indented, "depth {depth}");
+            }
+        }
     }
 
     #[test]
