@@ -75,7 +75,12 @@ impl Rules {
 
     /// Whether the rules of findings `i` and `j` differ and one restates the other.
     fn related(&self, i: usize, j: usize) -> bool {
-        let (a, b, n) = (self.of_finding[i], self.of_finding[j], self.count());
+        self.rules_related(self.of_finding[i], self.of_finding[j])
+    }
+
+    /// Whether rule numbers `a` and `b` differ and one restates the other.
+    fn rules_related(&self, a: usize, b: usize) -> bool {
+        let n = self.count();
         self.restates[a * n + b] || self.restates[b * n + a]
     }
 
@@ -195,10 +200,14 @@ fn join_pairwise(
     joined_any
 }
 
-/// [`join_restating`] for larger subjects: each finding is compared with those at its own
-/// field and at the fields above it, looked up by path, never with every other finding of the
-/// subject (a pod of 5,000 containers has tens of thousands, and comparing them pairwise took
-/// minutes); whether any joined.
+/// [`join_restating`] for larger subjects, without comparing every pair (a pod of 5,000
+/// containers has tens of thousands of findings; a namespace without a default deny gathers
+/// one from each of its workloads, all at one field). The findings of one rule at one field
+/// form a group; groups whose rules restate one another, at one field or one above the other,
+/// are joined (each group is compared with the groups at its own field and the fields above
+/// it, looked up by path). A group joined to another holds one set: each of its findings is
+/// related to each of the other's. A group joined to none holds findings that join nothing
+/// (a rule never restates itself). Whether any joined.
 fn join_by_path(
     findings: &[Finding],
     rules: &Rules,
@@ -206,26 +215,45 @@ fn join_by_path(
     parent: &mut [usize],
 ) -> bool {
     let path_of = |at: usize| findings[members[at]].subject().2.as_str();
-    let mut by_path: foldhash::HashMap<&str, Vec<usize>> = Default::default();
-    for at in 0..members.len() {
-        by_path.entry(path_of(at)).or_default().push(at);
-    }
-    let mut joined_any = false;
-    for (b, &j) in members.iter().enumerate() {
-        let path = path_of(b);
+    // Per group: its field, its rule and its first member's position.
+    let mut groups: Vec<(&str, usize, usize)> = Vec::new();
+    let mut group_by_key: foldhash::HashMap<(&str, usize), usize> = Default::default();
+    let mut groups_at: foldhash::HashMap<&str, Vec<usize>> = Default::default();
+    let group_of_member: Vec<usize> = (0..members.len())
+        .map(|at| {
+            let key = (path_of(at), rules.of_finding[members[at]]);
+            *group_by_key.entry(key).or_insert_with(|| {
+                groups.push((key.0, key.1, at));
+                groups_at.entry(key.0).or_default().push(groups.len() - 1);
+                groups.len() - 1
+            })
+        })
+        .collect();
+    let mut group_parent: Vec<usize> = (0..groups.len()).collect();
+    let mut joined = vec![false; groups.len()];
+    for (g, &(path, rule, _)) in groups.iter().enumerate() {
         let ancestors = std::iter::once("")
             .chain(path.match_indices('/').skip(1).map(|(at, _)| &path[..at]))
             .chain((!path.is_empty()).then_some(path));
         for ancestor in ancestors {
-            for &a in by_path.get(ancestor).into_iter().flatten() {
-                // Findings at one field meet once, from the later of the two.
-                if a == b || (ancestor == path && a > b) {
+            for &h in groups_at.get(ancestor).into_iter().flatten() {
+                // Groups at one field meet once, from the later of the two.
+                if h == g || (ancestor == path && h > g) {
                     continue;
                 }
-                if rules.related(members[a], j) {
-                    joined_any |= join(parent, a, b);
+                if rules.rules_related(rule, groups[h].1) {
+                    join(&mut group_parent, h, g);
+                    joined[g] = true;
+                    joined[h] = true;
                 }
             }
+        }
+    }
+    let mut joined_any = false;
+    for (at, &g) in group_of_member.iter().enumerate() {
+        if joined[g] {
+            let first_of_set = groups[find(&mut group_parent, g)].2;
+            joined_any |= join(parent, first_of_set, at);
         }
     }
     joined_any
@@ -502,7 +530,7 @@ mod tests {
     }
 
     #[test]
-    fn comparing_every_pair_joins_as_the_index_by_path_does() {
+    fn comparing_every_pair_joins_as_the_groups_by_field_do() {
         let pod = object("web");
         let paths = [
             "",
@@ -526,9 +554,11 @@ mod tests {
             "PAL-IMG-002",
             "PAL-IMG-003",
         ];
-        let findings: Vec<Finding> = codes
-            .iter()
-            .flat_map(|code| paths.iter().map(|path| finding(code, &pod, path)))
+        // Each finding twice: a rule's findings at one field (a namespace's workloads) too.
+        let findings: Vec<Finding> = (0..2)
+            .flat_map(|_| codes)
+            .flat_map(|code| paths.iter().map(move |path| (code, path)))
+            .map(|(code, path)| finding(code, &pod, path))
             .collect();
         let rules = Rules::of(&findings);
         let members: Vec<usize> = (0..findings.len()).filter(|&i| rules.folds(i)).collect();
