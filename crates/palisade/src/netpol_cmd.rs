@@ -604,7 +604,7 @@ fn reach(args: &ReachArgs) -> Result<u8> {
 
 /// What lets one end reach the other, per direction: the allowing rules ("Kind name /rule"), or that
 /// nothing isolates that end.
-fn deciding(reach: &Reach) -> Value {
+fn deciding(reach: &Reach) -> Deciding {
     let side = |verdict: &Verdict| -> Vec<String> {
         let mut by: Vec<String> = verdict
             .allowing()
@@ -619,13 +619,43 @@ fn deciding(reach: &Reach) -> Value {
         }
         by
     };
-    json!({"egress": side(&reach.egress), "ingress": side(&reach.ingress)})
+    Deciding {
+        egress: side(&reach.egress),
+        ingress: side(&reach.ingress),
+    }
+}
+
+/// The rules that allow a pair's traffic, per direction (a matrix edge's `allowedBy`).
+#[derive(Clone, Debug, serde::Serialize)]
+struct Deciding {
+    egress: Vec<String>,
+    ingress: Vec<String>,
+}
+
+/// A group of the class matrix by name (`S3`, `D12`), written without a string of its own.
+struct GroupName(char, usize);
+
+impl serde::Serialize for GroupName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{}{}", self.0, self.1 + 1))
+    }
+}
+
+/// An edge of the class matrix as JSON writes it (fields in the order of the first release,
+/// which wrote a sorted map).
+#[derive(serde::Serialize)]
+struct ClassEdge {
+    #[serde(rename = "allowedBy")]
+    allowed_by: Deciding,
+    from: GroupName,
+    ports: String,
+    to: GroupName,
 }
 
 /// An allowed pair of groups: source group, destination group, ports.
 type GroupEdge = (usize, usize, PortSet);
 /// Why the pair of groups at an index of the edges connects (explained on demand).
-type Explain<'a> = &'a (dyn Fn(usize) -> Value + Sync);
+type Explain<'a> = &'a (dyn Fn(usize) -> Deciding + Sync);
 
 /// Edges explained per batch, on every core, in order: each explanation judges its pair
 /// again, and one thread doing it was most of a large matrix's time.
@@ -755,7 +785,7 @@ fn matrix(args: &MatrixArgs) -> Result<u8> {
         .sum();
     // Why a pair of groups connects: judged again, with explanations, when it is written (a
     // whole cluster has hundreds of thousands of group pairs: their explanations are not kept).
-    let why = |e: usize| -> Value {
+    let why = |e: usize| -> Deciding {
         let (a, b, _) = &edges[e];
         deciding(&network.group_reach(&groups, &selections, *a, *b))
     };
@@ -914,7 +944,7 @@ fn write_workload_matrix(
             let workloads: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
             let mut edges = Vec::new();
             // Many workload pairs share a pair of groups: each explained once.
-            let mut explained: HashMap<usize, Value> = HashMap::new();
+            let mut explained: HashMap<usize, Deciding> = HashMap::new();
             for (from_id, from) in &ids {
                 for (to, ports, e) in rows_of(*from) {
                     let why = explained.entry(e).or_insert_with(|| why(e)).clone();
@@ -1051,11 +1081,7 @@ fn write_class_matrix(
                         label('S', *a, &groups.sources[*a]),
                         label('D', *b, &groups.destinations[*b])
                     )?;
-                    for direction in ["egress", "ingress"] {
-                        let by: Vec<&str> = why[direction]
-                            .as_array()
-                            .map(|l| l.iter().filter_map(Value::as_str).collect())
-                            .unwrap_or_default();
+                    for (direction, by) in [("egress", &why.egress), ("ingress", &why.ingress)] {
                         writeln!(out, "    {direction}: {}", by.join("; "))?;
                     }
                 }
@@ -1152,12 +1178,12 @@ fn write_class_matrix(
             // copies the text (serializing them here left the other cores idle).
             let rendered = in_batches(edges.len(), |e| {
                 let (a, b, p) = &edges[e];
-                serde_json::to_vec(&json!({
-                    "from": format!("S{}", a + 1),
-                    "to": format!("D{}", b + 1),
-                    "ports": p.to_string(),
-                    "allowedBy": why(e),
-                }))
+                serde_json::to_vec(&ClassEdge {
+                    allowed_by: why(e),
+                    from: GroupName('S', *a),
+                    ports: p.to_string(),
+                    to: GroupName('D', *b),
+                })
             });
             for (range, texts) in rendered {
                 for (e, text) in range.zip(texts) {

@@ -18,8 +18,8 @@ use std::collections::HashMap;
 const ROWS_AT_ONCE: usize = 64;
 
 use super::{
-    Direction, Endpoint, NetWorkload, Network, NetworkPolicy, Peer, PortSet, Protocol, Reach,
-    Selected,
+    Detail, Direction, Endpoint, NetWorkload, Network, NetworkPolicy, Peer, PortSet, Protocol,
+    Reach, Selected,
 };
 
 /// Workloads (indexes into [`Network::workloads`]) grouped as sources and as destinations.
@@ -314,7 +314,8 @@ impl Network {
 
     /// Why source group `a` reaches destination group `b`: both directions judged for their
     /// first members, with the deciding rules (what [`Network::reach`] says of those two,
-    /// without selecting their policies again).
+    /// without selecting their policies again, and without the list of them: each
+    /// `Verdict::selecting` is empty).
     pub fn group_reach(
         &self,
         groups: &Groups,
@@ -329,14 +330,14 @@ impl Network {
             Direction::Egress,
             Endpoint::Workload(destination),
             &selections.egress[a],
-            true,
+            Detail::Decisions,
         );
         let ingress = self.judge(
             destination,
             Direction::Ingress,
             Endpoint::Workload(source),
             &selections.ingress[b],
-            true,
+            Detail::Decisions,
         );
         let ports = egress.ports.intersect(&ingress.ports);
         Reach {
@@ -378,7 +379,7 @@ impl Network {
                         Direction::Egress,
                         Endpoint::Workload(destination),
                         &egress[a],
-                        false,
+                        Detail::Ports,
                     )
                     .ports
                 };
@@ -393,7 +394,7 @@ impl Network {
                         Direction::Ingress,
                         Endpoint::Workload(source),
                         &ingress[b],
-                        false,
+                        Detail::Ports,
                     )
                     .ports
                 };

@@ -165,6 +165,17 @@ impl Judging<'_> {
     }
 }
 
+/// How much of a verdict [`Network::judge`] explains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// The ports alone.
+    Ports,
+    /// The ports and the decisions that gave them.
+    Decisions,
+    /// The decisions, and the policies that select the pod ([`Verdict::selecting`]).
+    Full,
+}
+
 /// The policies of every tier that apply to one pod in one direction.
 #[derive(Clone, Debug, Default)]
 pub struct Selected<'n> {
@@ -890,7 +901,7 @@ impl Network {
         }
         let mut names = Vec::new();
         for peer in peers {
-            let verdict = self.judge(pod, direction, peer, &selected, true);
+            let verdict = self.judge(pod, direction, peer, &selected, Detail::Full);
             if !verdict.ports.is_empty() {
                 return Vec::new();
             }
@@ -904,22 +915,23 @@ impl Network {
     /// The verdict for `pod`'s `direction` toward `peer` (the other end of the connection).
     pub fn verdict(&self, pod: &NetWorkload, direction: Direction, peer: Endpoint<'_>) -> Verdict {
         let selected = self.selected(pod, direction);
-        self.judge(pod, direction, peer, &selected, true)
+        self.judge(pod, direction, peer, &selected, Detail::Full)
     }
 
     /// Judges one direction through the tiers: AdminNetworkPolicy rules by priority (the first
     /// matching rule decides its ports; Pass hands them on), then the NetworkPolicy tier
     /// (NetworkPolicies and Cilium policies: if they isolate the pod, only what they allow,
     /// minus Cilium denies), then the BaselineAdminNetworkPolicy, then allowed.
-    /// `explain` records the decisions.
+    /// `detail` says how much of the verdict is explained.
     pub fn judge(
         &self,
         pod: &NetWorkload,
         direction: Direction,
         peer: Endpoint<'_>,
         selected: &Selected<'_>,
-        explain: bool,
+        detail: Detail,
     ) -> Verdict {
+        let explain = detail != Detail::Ports;
         let ingress = direction == Direction::Ingress;
         let mut state = Judging {
             ingress,
@@ -946,7 +958,7 @@ impl Network {
         state.undecided = state.undecided.union(&passed);
         let open_by_default = std::mem::replace(&mut state.undecided, PortSet::none());
         let mut selecting = Vec::new();
-        if explain {
+        if detail == Detail::Full {
             selecting.extend(selected.policies.iter().map(|p| p.display()));
             selecting.extend(selected.cilium.iter().map(|r| r.display()));
         }

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::admin::AdminPeer;
 use super::model::{Cidr, IpBlock};
-use super::{Direction, Endpoint, NetWorkload, Network, PortSet};
+use super::{Detail, Direction, Endpoint, NetWorkload, Network, PortSet};
 
 /// A range of outside addresses, first to last, and the ports allowed with them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -247,7 +247,13 @@ impl Network {
                     first: family.address(*start),
                     last: family.address(last),
                     ports: self
-                        .judge(pod, direction, Endpoint::External(&probe), &selected, false)
+                        .judge(
+                            pod,
+                            direction,
+                            Endpoint::External(&probe),
+                            &selected,
+                            Detail::Ports,
+                        )
                         .ports,
                 });
             }
