@@ -371,14 +371,60 @@ pub fn suspect_value(value: &str) -> Option<Suspicion> {
     if value.contains("\"type\"") && value.contains("\"service_account\"") {
         return Some("a GCP service-account key");
     }
-    // Tokens are ASCII: split the bytes (no character decoding over a config file's text), and
-    // only tokens long enough to be one are looked at.
-    value
-        .as_bytes()
-        .split(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
-        .filter(|token| token.len() >= SHORTEST_TOKEN)
-        .filter_map(|token| std::str::from_utf8(token).ok())
+    first_known_token(value)
+}
+
+/// The first token of `value` in a format [`known_token`] recognises. Tokens are runs of ASCII
+/// letters, digits, `_`, `-` and `.`; every format starts with a known prefix, so only runs
+/// that start with one are looked at, found in one pass over the bytes (walking every byte of
+/// a config file's text to cut it into runs was most of [`suspect_value`]'s time).
+fn first_known_token(value: &str) -> Option<Suspicion> {
+    let bytes = value.as_bytes();
+    token_prefixes()
+        .find_iter(bytes)
+        .map(|found| found.start())
+        // A prefix inside a run is no token's start.
+        .filter(|&start| start == 0 || !is_token_byte(bytes[start - 1]))
+        .filter_map(|start| {
+            let length = bytes[start..]
+                .iter()
+                .position(|&b| !is_token_byte(b))
+                .unwrap_or(bytes.len() - start);
+            let token = &bytes[start..start + length];
+            (token.len() >= SHORTEST_TOKEN)
+                .then(|| std::str::from_utf8(token).ok())
+                .flatten()
+        })
         .find_map(known_token)
+}
+
+/// A byte of a token [`suspect_value`] looks at.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// The prefixes every format [`known_token`] recognises starts with.
+fn token_prefixes() -> &'static aho_corasick::AhoCorasick {
+    static PREFIXES: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    PREFIXES.get_or_init(|| {
+        const PREFIXES: &[&str] = &[
+            "AKIA",
+            "ASIA",
+            "gh",
+            "github_pat_",
+            "glpat-",
+            "xox",
+            "AIza",
+            "sk_live_",
+            "rk_live_",
+            "npm_",
+            "eyJ",
+        ];
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(PREFIXES)
+            .unwrap_or_else(|_| unreachable!("the prefixes are a handful of short literals"))
+    })
 }
 
 /// What the value under `key` is, if it looks like a credential.
@@ -600,6 +646,69 @@ mod tests {
             suspect("CA_BUNDLE", "-----BEGIN CERTIFICATE-----\nMIIB"),
             None
         );
+    }
+
+    /// What `suspect_value` found in its token runs before it looked for their prefixes:
+    /// every run cut out and judged.
+    fn first_token_by_cutting_runs(value: &str) -> Option<Suspicion> {
+        value
+            .as_bytes()
+            .split(|&b| !is_token_byte(b))
+            .filter(|token| token.len() >= SHORTEST_TOKEN)
+            .filter_map(|token| std::str::from_utf8(token).ok())
+            .find_map(known_token)
+    }
+
+    #[test]
+    fn tokens_are_found_by_their_prefixes_as_by_cutting_every_run() {
+        let tokens = [
+            "AKIAIOSFODNN7EXAMPLE",
+            "ASIAIOSFODNN7EXAMPLE",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "ghs_abcdefghijklmnopqrstuvwxyz0123456789",
+            "github_pat_abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+            "glpat-abcdefghij0123456789",
+            "xoxp-123456789012-abcdefghij",
+            "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+            "sk_live_abcdefghij0123456789",
+            "rk_live_abcdefghij0123456789",
+            "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlLXZhbHVl",
+            // Prefixes of runs that are no token.
+            "ghp_short",
+            "AKIAlowercase1234567",
+            "eyJnotAJwt",
+            "ghost-writer-of-the-config-file",
+        ];
+        // Around each: nothing, separators, a run it is inside of, another token.
+        let frames = [
+            ("", ""),
+            ("key: ", "\n"),
+            ("x", ""),
+            ("", "x"),
+            ("a.b-", "_c"),
+            ("token=\"", "\";"),
+            (
+                "AKIAlowercase1234567 ",
+                " ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            ),
+            ("xoxp-123456789012-abcdefghij,", ""),
+            ("é", "é"),
+        ];
+        for token in tokens {
+            for (before, after) in frames {
+                let text = format!("{before}{token}{after}");
+                assert_eq!(
+                    first_known_token(&text),
+                    first_token_by_cutting_runs(&text),
+                    "{text:?}"
+                );
+            }
+        }
+        // Each format is found at all.
+        for token in &tokens[..12] {
+            assert!(first_known_token(token).is_some(), "{token}");
+        }
     }
 
     #[test]
