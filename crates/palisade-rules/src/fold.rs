@@ -98,11 +98,6 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
     i
 }
 
-/// Findings that can fold, grouped by what they are about (object, file, aspect). Hashed with
-/// foldhash: every finding of a large scan is hashed here by its object's names, on one core,
-/// and SipHash was most of that time.
-type BySubject = foldhash::HashMap<(Arc<ObjectRef>, Option<Arc<str>>, &'static str), Vec<usize>>;
-
 /// Folds the findings that restate another into it. Suppressed findings are left alone: a
 /// suppression is a decision about one rule.
 pub fn fold_restated(findings: &mut Vec<Finding>) {
@@ -111,14 +106,19 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     if !rules.folds.contains(&true) {
         return;
     }
-    let by_subject = index_by_subject(findings, &rules);
+    let subject_hash = foldhash::fast::FixedState::default();
+    let keyed = foldable_by_subject(findings, &rules, &|finding: &Finding| {
+        use std::hash::BuildHasher;
+        subject_hash.hash_one(subject_key(finding))
+    });
+    let subjects = Subjects::of(findings, &keyed);
     // Findings fold only with findings of their own subject: each subject is folded on its
     // own, on every core.
-    let subjects: Vec<&Vec<usize>> = by_subject.values().filter(|m| m.len() > 1).collect();
     let shared: &[Finding] = findings;
     let mut folded: Vec<(usize, usize)> = subjects
+        .runs
         .par_iter()
-        .flat_map_iter(|members| fold_subject(shared, &rules, members))
+        .flat_map_iter(|run| fold_subject(shared, &rules, &subjects.order[run.clone()]))
         .collect();
     if folded.is_empty() {
         return;
@@ -127,21 +127,87 @@ pub fn fold_restated(findings: &mut Vec<Finding>) {
     move_into_keepers(findings, &folded);
 }
 
-/// The findings that can fold (unsuppressed, of a rule that restates or is restated), by
-/// subject. Most findings are of rules that restate none and that none restates: not indexed
-/// (on a large input this index would be a tenth of the scan's memory).
-fn index_by_subject(findings: &[Finding], rules: &Rules) -> BySubject {
-    let mut by_subject = BySubject::default();
-    for (i, finding) in findings.iter().enumerate() {
-        if finding.suppressed.is_none() && rules.folds(i) {
-            let (object, file, _, aspect) = finding.subject();
-            by_subject
-                .entry((Arc::clone(object), file.cloned(), aspect))
-                .or_default()
-                .push(i);
+/// What a finding is about, as findings are grouped for folding: object, file, aspect.
+fn subject_key(finding: &Finding) -> (&Arc<ObjectRef>, Option<&Arc<str>>, &'static str) {
+    let (object, file, _, aspect) = finding.subject();
+    (object, file, aspect)
+}
+
+/// The findings that can fold (unsuppressed, of a rule that restates or is restated), each
+/// with the hash of its subject, ordered by hash then position. Most findings are of rules
+/// that restate none and that none restates: left out. Hashed on every core and sorted rather
+/// than gathered in a map of lists: a large scan has hundreds of thousands of subjects, and a
+/// list each, made on one core, was most of the fold's time.
+fn foldable_by_subject(
+    findings: &[Finding],
+    rules: &Rules,
+    hash: &(dyn Fn(&Finding) -> u64 + Sync),
+) -> Vec<(u64, usize)> {
+    use rayon::prelude::*;
+    let mut keyed: Vec<(u64, usize)> = (0..findings.len())
+        .into_par_iter()
+        .filter(|&i| findings[i].suppressed.is_none() && rules.folds(i))
+        .map(|i| (hash(&findings[i]), i))
+        .collect();
+    keyed.par_sort_unstable();
+    keyed
+}
+
+/// The subjects of more than one foldable finding: `order[run]` are one subject's findings,
+/// by position.
+struct Subjects {
+    order: Vec<usize>,
+    runs: Vec<std::ops::Range<usize>>,
+}
+
+impl Subjects {
+    /// The subjects of `keyed` ([`foldable_by_subject`]): findings of one hash, split by
+    /// subject where two subjects share a hash.
+    fn of(findings: &[Finding], keyed: &[(u64, usize)]) -> Subjects {
+        let mut subjects = Subjects {
+            order: Vec::new(),
+            runs: Vec::new(),
+        };
+        let mut add = |members: &mut dyn Iterator<Item = usize>| {
+            let start = subjects.order.len();
+            subjects.order.extend(members);
+            if subjects.order.len() - start > 1 {
+                subjects.runs.push(start..subjects.order.len());
+            } else {
+                subjects.order.truncate(start);
+            }
+        };
+        for run in keyed
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+        {
+            let first = subject_key(&findings[run[0].1]);
+            if run.iter().all(|&(_, i)| subject_key(&findings[i]) == first) {
+                add(&mut run.iter().map(|&(_, i)| i));
+                continue;
+            }
+            // Two subjects with one hash: each gathered on its own, in order.
+            let mut rest: Vec<usize> = run.iter().map(|&(_, i)| i).collect();
+            while let Some(&head) = rest.first() {
+                let key = subject_key(&findings[head]);
+                let (same, other): (Vec<usize>, Vec<usize>) = rest
+                    .iter()
+                    .partition(|&&i| subject_key(&findings[i]) == key);
+                add(&mut same.into_iter());
+                rest = other;
+            }
         }
+        subjects
     }
-    by_subject
+
+    /// Each subject's findings.
+    #[cfg(test)]
+    fn members(&self) -> Vec<&[usize]> {
+        self.runs
+            .iter()
+            .map(|run| &self.order[run.clone()])
+            .collect()
+    }
 }
 
 /// For the findings of one subject (`members`, in increasing order), every finding that folds
@@ -472,6 +538,15 @@ mod tests {
         );
     }
 
+    /// Subjects hashed as a scan hashes them.
+    fn by_subject(findings: &[Finding], rules: &Rules) -> Vec<(u64, usize)> {
+        let hasher = foldhash::fast::FixedState::default();
+        foldable_by_subject(findings, rules, &|finding: &Finding| {
+            use std::hash::BuildHasher;
+            hasher.hash_one(subject_key(finding))
+        })
+    }
+
     #[test]
     fn only_findings_of_rules_that_restate_one_present_are_indexed() {
         let (web, api) = (object("web"), object("api"));
@@ -481,18 +556,55 @@ mod tests {
             finding("PAL-PSS-014", &api, ESCALATION),
         ];
         let rules = Rules::of(&findings);
-        let by_subject = index_by_subject(&findings, &rules);
-        let mut indexed: Vec<usize> = by_subject.values().flatten().copied().collect();
+        let keyed = by_subject(&findings, &rules);
+        let mut indexed: Vec<usize> = keyed.iter().map(|&(_, i)| i).collect();
         indexed.sort_unstable();
         assert_eq!(indexed, vec![1, 2]);
         // Two subjects of one finding each: nothing to join.
-        assert!(by_subject
-            .values()
-            .all(|members| fold_subject(&findings, &rules, members).is_empty()));
+        assert!(Subjects::of(&findings, &keyed).runs.is_empty());
         // Without a rule it restates, a privileged container's finding is not indexed at all.
         let alone = &findings[..2];
         let rules = Rules::of(alone);
-        assert!(index_by_subject(alone, &rules).is_empty());
+        assert!(by_subject(alone, &rules).is_empty());
+    }
+
+    #[test]
+    fn subjects_that_share_a_hash_are_told_apart() {
+        let (web, api) = (object("web"), object("api"));
+        // Interleaved: web, api, web, api, ...; one container each, in two files for web.
+        let mut findings = Vec::new();
+        for container in 0..3 {
+            for pod in [&web, &api] {
+                let context = format!("/spec/containers/{container}/securityContext");
+                findings.push(finding(
+                    "PAL-PSS-014",
+                    pod,
+                    &format!("{context}/allowPrivilegeEscalation"),
+                ));
+            }
+        }
+        findings[4].location = Some(palisade_model::Location {
+            file: Arc::from("other.yaml"),
+            document: 1,
+            line: 1,
+            column: 1,
+        });
+        findings.push(privileged(&web));
+        let rules = Rules::of(&findings);
+        let hashed = Subjects::of(&findings, &by_subject(&findings, &rules));
+        // Every subject with one hash: gathered by comparing them.
+        let colliding = Subjects::of(
+            &findings,
+            &foldable_by_subject(&findings, &rules, &|_: &Finding| 7),
+        );
+        let mut expected = hashed.members();
+        expected.sort();
+        let mut told_apart = colliding.members();
+        told_apart.sort();
+        assert_eq!(told_apart, expected);
+        // web in the first file (0, 2 and the privileged finding) and api (1, 3, 5); web's
+        // finding in the other file is a subject of one.
+        assert_eq!(expected, vec![&[0, 2, 6][..], &[1, 3, 5][..]]);
     }
 
     #[test]
