@@ -162,26 +162,25 @@ impl<'a> PodView<'a> {
     pub fn of(object: &'a Object) -> Option<Self> {
         let root = &object.root;
         let kind = object.kind();
-        let (template_path, require_containers): (&[&str], bool) = match kind {
-            "Pod" => return Self::at(root, FieldPath::root(), false),
+        let (template_keys, require_containers): (&[&str], bool) = match kind {
+            "Pod" => (&[], false),
             "PodTemplate" => (&["template"], false),
             "CronJob" => (&["spec", "jobTemplate", "spec", "template"], false),
             k if TEMPLATE_KINDS.contains(&k) => (&["spec", "template"], false),
             _ => (&["spec", "template"], true),
         };
-        let template = FieldPath::root().keys(template_path);
-        Self::at(root, template, require_containers)
+        Self::at(root, template_keys, require_containers)
     }
 
-    /// The pod at `path` (an object with `metadata` and `spec`) below `root`.
-    fn at(root: &'a Node, path: FieldPath, require_containers: bool) -> Option<Self> {
-        let segments: Vec<_> = path.segments().collect();
-        let keys: Vec<&str> = segments.iter().map(|s| s.as_ref()).collect();
-        let pod = root.at(&keys)?;
+    /// The pod at `keys` (an object with `metadata` and `spec`) below `root`. Its paths are
+    /// made only once it is found: most objects carry no pod.
+    fn at(root: &'a Node, keys: &[&str], require_containers: bool) -> Option<Self> {
+        let pod = root.at(keys)?;
         let spec = pod.get("spec").filter(|s| s.is_map())?;
         if require_containers && !spec.get("containers").is_some_and(Node::is_seq) {
             return None;
         }
+        let path = FieldPath::root().keys(keys);
         let spec_path = path.key("spec");
         let containers = [
             ContainerKind::Init,
