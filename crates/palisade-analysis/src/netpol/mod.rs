@@ -223,29 +223,26 @@ pub struct Network {
 #[derive(Default)]
 struct Index {
     /// The first Namespace object of each name.
-    namespaces: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    namespaces: std::sync::OnceLock<foldhash::HashMap<String, usize>>,
     /// The NetworkPolicies of each namespace, in input order.
-    policies: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+    policies: std::sync::OnceLock<foldhash::HashMap<String, Vec<usize>>>,
     /// The workloads of each namespace, in input order.
-    workloads: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+    workloads: std::sync::OnceLock<foldhash::HashMap<String, Vec<usize>>>,
     /// The first Service of each (namespace, name).
-    services: std::sync::OnceLock<std::collections::HashMap<(String, String), usize>>,
+    services: std::sync::OnceLock<foldhash::HashMap<(String, String), usize>>,
     /// Pod makers: those of each namespace (custom resources), and those of each project.
     pod_makers: std::sync::OnceLock<PodMakerIndex>,
 }
 
 #[derive(Default)]
 struct PodMakerIndex {
-    in_namespace: std::collections::HashMap<String, Vec<usize>>,
-    of_project: std::collections::HashMap<Option<std::sync::Arc<str>>, Vec<usize>>,
+    in_namespace: foldhash::HashMap<String, Vec<usize>>,
+    of_project: foldhash::HashMap<Option<std::sync::Arc<str>>, Vec<usize>>,
 }
 
 /// Positions of `items` by the key `of` gives each, in order.
-fn positions<T>(
-    items: &[T],
-    of: impl Fn(&T) -> &str,
-) -> std::collections::HashMap<String, Vec<usize>> {
-    let mut index: std::collections::HashMap<String, Vec<usize>> = Default::default();
+fn positions<T>(items: &[T], of: impl Fn(&T) -> &str) -> foldhash::HashMap<String, Vec<usize>> {
+    let mut index: foldhash::HashMap<String, Vec<usize>> = Default::default();
     for (i, item) in items.iter().enumerate() {
         index.entry(of(item).to_string()).or_default().push(i);
     }
@@ -404,7 +401,7 @@ impl Network {
     /// The Service `namespace/name`.
     pub fn service(&self, namespace: &str, name: &str) -> Option<&NetService> {
         let index = self.index.services.get_or_init(|| {
-            let mut index = std::collections::HashMap::new();
+            let mut index = foldhash::HashMap::default();
             for (i, service) in self.services.iter().enumerate() {
                 index
                     .entry((service.namespace.clone(), service.name.clone()))
@@ -537,7 +534,7 @@ impl Network {
     /// The Namespace object `name` of the input (the first, if it holds several).
     pub fn namespace(&self, name: &str) -> Option<&NetNamespace> {
         let index = self.index.namespaces.get_or_init(|| {
-            let mut index = std::collections::HashMap::new();
+            let mut index = foldhash::HashMap::default();
             for (i, namespace) in self.namespaces.iter().enumerate() {
                 index.entry(namespace.name.clone()).or_insert(i);
             }
