@@ -19,7 +19,11 @@
 //! path (0-1 breadth-first search) and their steps merge into the step that reached them.
 
 use crate::rbac::{Grant, Policy, Role, Source, TokenSecret};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+// Hashed with foldhash: the graph of a large cluster looks up requests, bindings and accounts
+// millions of times.
+use foldhash::{HashMap, HashSet};
 
 use super::{
     group_matches, resource_matches, verb_matches, Binding, Inventory, PolicyRule, Request,
@@ -125,7 +129,7 @@ fn binding_steps(
     policy: &Policy,
     inventory: &Inventory,
     namespaces: &[String],
-    known_accounts: &std::collections::HashSet<(&str, &str)>,
+    known_accounts: &HashSet<(&str, &str)>,
     binding: &Binding,
     role: &Role,
     emit: &mut dyn FnMut(Identity, std::fmt::Arguments<'_>),
@@ -262,7 +266,7 @@ impl Graph {
         let namespaces = inventory.namespace_names();
         // Service accounts per namespace: declared, used by workloads, named in bindings, plus
         // `default`, which every namespace has.
-        let mut accounts: HashMap<String, Vec<String>> = HashMap::new();
+        let mut accounts: HashMap<String, Vec<String>> = HashMap::default();
         fn add_account(ns: &str, name: &str, accounts: &mut HashMap<String, Vec<String>>) {
             let list = accounts.entry(ns.to_string()).or_default();
             if !list.iter().any(|a| a == name) {
@@ -301,11 +305,11 @@ impl Graph {
         // holds no binding), so a step to it leads nowhere, and a cluster-wide grant on named
         // accounts would otherwise reach that name in every namespace (quadratic in copies of
         // one application, each with its own ClusterRoleBinding and namespaces).
-        let known_accounts: std::collections::HashSet<(&str, &str)> = accounts
+        let known_accounts: HashSet<(&str, &str)> = accounts
             .iter()
             .flat_map(|(ns, names)| names.iter().map(move |n| (ns.as_str(), n.as_str())))
             .collect();
-        let mut token_secrets_in: HashMap<&str, Vec<&TokenSecret>> = HashMap::new();
+        let mut token_secrets_in: HashMap<&str, Vec<&TokenSecret>> = HashMap::default();
         for secret in &inventory.token_secrets {
             token_secrets_in
                 .entry(secret.namespace.as_str())
@@ -423,7 +427,7 @@ impl Graph {
         }
         // A node holds the tokens of every account its pods run as: one step per account, named
         // after the first workload that runs as it.
-        let mut accounts_run: std::collections::HashSet<(&str, &str)> = Default::default();
+        let mut accounts_run: HashSet<(&str, &str)> = Default::default();
         for workload in &inventory.workloads {
             if !accounts_run.insert((&workload.namespace, &workload.service_account)) {
                 continue;
@@ -440,11 +444,11 @@ impl Graph {
 
         // Each subject's own edges, from the rules of the bindings that apply to it; the steps
         // of a binding that applies through a group, by binding.
-        let mut group_steps: HashMap<usize, Vec<(Identity, String)>> = HashMap::new();
+        let mut group_steps: HashMap<usize, Vec<(Identity, String)>> = HashMap::default();
         let everything = Request::resource("*", "*", "*", "", "", None);
         let first_grants: std::cell::RefCell<HashMap<Request, HashMap<usize, Option<Grant<'_>>>>> =
             Default::default();
-        let mut role_verbs: HashMap<usize, (bool, bool)> = HashMap::new();
+        let mut role_verbs: HashMap<usize, (bool, bool)> = HashMap::default();
         for subject in &subjects {
             *granted_by.borrow_mut() = None;
             let from = Identity::Subject(subject.clone());
@@ -460,7 +464,7 @@ impl Graph {
                 } else {
                     let mut memo = first_grants.borrow_mut();
                     if !memo.contains_key(request) {
-                        memo.insert(request.clone(), HashMap::new());
+                        memo.insert(request.clone(), HashMap::default());
                     }
                     let by_binding = memo.get_mut(request)?;
                     bindings.iter().find_map(|binding| {

@@ -166,7 +166,7 @@ pub(crate) fn report_risk(inventory: &Inventory, out: &mut Emitter, risk: Risk) 
 /// Whether a binding (by address, within one inventory) grants a risk: the same cluster-wide
 /// bindings (to `system:serviceaccounts`, say) apply to every service account, and are judged
 /// once.
-pub(crate) type RiskMemo = std::collections::HashMap<(usize, Risk), bool>;
+pub(crate) type RiskMemo = foldhash::HashMap<(usize, Risk), bool>;
 
 pub(crate) fn risks_of<'i>(
     inventory: &'i Inventory,
@@ -200,7 +200,7 @@ pub(crate) fn risks_of<'i>(
 pub(crate) fn report_escalation_paths(inventory: &Inventory, out: &mut Emitter) {
     // Where each subject is first bound in the input, indexed once: asked of every subject
     // the graph holds, a scan of the bindings per subject was most of this rule's time.
-    let mut first_mentions: std::collections::HashMap<&Subject, &Source> = Default::default();
+    let mut first_mentions: foldhash::HashMap<&Subject, &Source> = Default::default();
     for binding in inventory.policy.input_bindings() {
         for (subject, at) in &binding.subjects {
             first_mentions.entry(subject).or_insert(at);

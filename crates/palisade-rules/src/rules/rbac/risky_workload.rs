@@ -45,7 +45,7 @@ rule! {
 fn check(inventory: &Inventory, out: &mut Emitter) {
     let inventory = &inventory.rbac;
     // Many workloads share a service account: judge each account once.
-    let mut judged: std::collections::HashMap<(&str, &str), Vec<_>> = Default::default();
+    let mut judged: foldhash::HashMap<(&str, &str), Vec<_>> = Default::default();
     let mut bindings_judged = super::grants::RiskMemo::default();
     for workload in inventory
         .workloads
