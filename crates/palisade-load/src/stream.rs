@@ -52,11 +52,15 @@ impl Piece {
             return std::borrow::Cow::Borrowed(self);
         }
         let top = indentation(first);
-        let mut text = String::with_capacity(self.text.len());
+        // Copied only from the first server block on: an item without one (a manifest, most
+        // of a dump's kinds) is returned as it is, without a copy of its text.
+        let mut text: Option<String> = None;
         let mut skipping: Option<usize> = None;
         let mut in_metadata = false;
-        let mut blanked = false;
+        let mut at = 0;
         for line in self.text.split_inclusive('\n') {
+            let start = at;
+            at += line.len();
             let indent = indentation(line);
             let content = line.trim();
             if let Some(key_indent) = skipping {
@@ -64,7 +68,7 @@ impl Piece {
                     || indent > key_indent
                     || indent == key_indent && (content == "-" || content.starts_with("- "));
                 if inside {
-                    text.push('\n');
+                    text.get_or_insert_default().push('\n');
                     continue;
                 }
                 skipping = None;
@@ -78,18 +82,24 @@ impl Piece {
                 in_metadata && indent == top + 2 && content.starts_with("managedFields:")
                     || indent == top && content.starts_with("status:");
             if server_block {
-                blanked = true;
+                let text = text.get_or_insert_with(|| {
+                    let mut copy = String::with_capacity(self.text.len());
+                    copy.push_str(&self.text[..start]);
+                    copy
+                });
                 text.push('\n');
                 if content.ends_with(':') {
                     skipping = Some(indent);
                 }
                 continue;
             }
-            text.push_str(line);
+            if let Some(text) = text.as_mut() {
+                text.push_str(line);
+            }
         }
-        if !blanked {
+        let Some(text) = text else {
             return std::borrow::Cow::Borrowed(self);
-        }
+        };
         std::borrow::Cow::Owned(Piece {
             text,
             ..self.clone()
@@ -893,6 +903,20 @@ mod tests {
         let pod = &all[1];
         let blanked = pod.without_server_fields();
         assert_eq!(blanked.text.lines().count(), pod.text.lines().count());
+        // Every line is the original or blank: from the first line (copied before the first
+        // server block) to the last (after the last).
+        for (kept, original) in blanked.text.lines().zip(pod.text.lines()) {
+            assert!(
+                kept == original || kept.is_empty(),
+                "{kept:?} for {original:?}"
+            );
+        }
+        assert_eq!(blanked.text.lines().next(), pod.text.lines().next());
+        let blank_lines = blanked.text.lines().filter(|l| l.is_empty()).count();
+        assert_eq!(
+            blank_lines, 8,
+            "managedFields (4 lines) and status (4 lines)"
+        );
         let (before, after) = (load(pod), load(&blanked));
         let (before, after) = (&before[0], &after[0]);
         assert!(before
