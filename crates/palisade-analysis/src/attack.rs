@@ -417,7 +417,7 @@ pub fn exposed_vulnerable(
     found
 }
 
-fn workloads_by_object(inventory: &Inventory) -> std::collections::HashMap<&ObjectRef, &Workload> {
+fn workloads_by_object(inventory: &Inventory) -> foldhash::HashMap<&ObjectRef, &Workload> {
     inventory
         .workloads
         .iter()
