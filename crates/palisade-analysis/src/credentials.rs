@@ -275,51 +275,56 @@ fn all_of(s: &str, class: fn(char) -> bool) -> bool {
 /// The shortest token [`known_token`] recognises (a Slack token's prefix and ten characters).
 const SHORTEST_TOKEN: usize = 15;
 
-/// A token format that is a credential wherever it appears.
+/// AWS access key IDs start with one of these, then 16 capitals or digits.
+const AWS_KEY_PREFIXES: &[&str] = &["AKIA", "ASIA"];
+
+/// Token formats known by a prefix and a least number of token characters after it.
+const PREFIXED_TOKENS: &[(&str, usize, Suspicion)] = &[
+    ("ghp_", 36, "a GitHub token"),
+    ("gho_", 36, "a GitHub token"),
+    ("ghu_", 36, "a GitHub token"),
+    ("ghs_", 36, "a GitHub token"),
+    ("ghr_", 36, "a GitHub token"),
+    ("github_pat_", 40, "a GitHub token"),
+    ("glpat-", 20, "a GitLab token"),
+    ("xoxb-", 10, "a Slack token"),
+    ("xoxp-", 10, "a Slack token"),
+    ("xoxa-", 10, "a Slack token"),
+    ("xoxr-", 10, "a Slack token"),
+    ("xoxs-", 10, "a Slack token"),
+    ("AIza", 35, "a Google API key"),
+    ("sk_live_", 16, "a Stripe live key"),
+    ("rk_live_", 16, "a Stripe live key"),
+    ("npm_", 36, "an npm token"),
+];
+
+/// A JSON Web Token's header and payload start so (`{"` in base64url).
+const JWT_PREFIX: &str = "eyJ";
+
+/// A token format that is a credential wherever it appears. Every format starts with a
+/// prefix above: [`first_known_token`] looks only at tokens that start with one.
 fn known_token(token: &str) -> Option<Suspicion> {
     if token.len() < SHORTEST_TOKEN {
         return None;
     }
-    let prefixed = |prefix: &str, min: usize| {
-        token
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.len() >= min && all_of(rest, is_token_char))
-    };
-    if (token.starts_with("AKIA") || token.starts_with("ASIA"))
+    if AWS_KEY_PREFIXES.iter().any(|p| token.starts_with(p))
         && token.len() == 20
         && all_of(token, |c| c.is_ascii_uppercase() || c.is_ascii_digit())
     {
         return Some("an AWS access key ID");
     }
-    if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
-        .iter()
-        .any(|p| prefixed(p, 36))
-        || prefixed("github_pat_", 40)
-    {
-        return Some("a GitHub token");
+    let prefixed = PREFIXED_TOKENS.iter().find(|(prefix, min, _)| {
+        token
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.len() >= *min && all_of(rest, is_token_char))
+    });
+    if let Some((_, _, what)) = prefixed {
+        return Some(what);
     }
-    if prefixed("glpat-", 20) {
-        return Some("a GitLab token");
-    }
-    if ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"]
-        .iter()
-        .any(|p| prefixed(p, 10))
-    {
-        return Some("a Slack token");
-    }
-    if prefixed("AIza", 35) {
-        return Some("a Google API key");
-    }
-    if prefixed("sk_live_", 16) || prefixed("rk_live_", 16) {
-        return Some("a Stripe live key");
-    }
-    if prefixed("npm_", 36) {
-        return Some("an npm token");
-    }
-    if token.starts_with("eyJ") {
+    if token.starts_with(JWT_PREFIX) {
         let parts: Vec<&str> = token.split('.').collect();
         if parts.len() == 3
-            && parts[1].starts_with("eyJ")
+            && parts[1].starts_with(JWT_PREFIX)
             && parts
                 .iter()
                 .all(|p| p.len() >= 10 && all_of(p, is_token_char))
@@ -407,23 +412,14 @@ fn is_token_byte(b: u8) -> bool {
 fn token_prefixes() -> &'static aho_corasick::AhoCorasick {
     static PREFIXES: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
     PREFIXES.get_or_init(|| {
-        const PREFIXES: &[&str] = &[
-            "AKIA",
-            "ASIA",
-            "gh",
-            "github_pat_",
-            "glpat-",
-            "xox",
-            "AIza",
-            "sk_live_",
-            "rk_live_",
-            "npm_",
-            "eyJ",
-        ];
+        let prefixes = AWS_KEY_PREFIXES
+            .iter()
+            .chain(PREFIXED_TOKENS.iter().map(|(prefix, _, _)| prefix))
+            .chain([&JWT_PREFIX]);
         aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(PREFIXES)
-            .unwrap_or_else(|_| unreachable!("the prefixes are a handful of short literals"))
+            .build(prefixes)
+            .unwrap_or_else(|_| unreachable!("the prefixes are a few short literals"))
     })
 }
 
@@ -705,9 +701,22 @@ mod tests {
                 );
             }
         }
-        // Each format is found at all.
+        // Each format is found at all, each prefixed one at its least length.
         for token in &tokens[..12] {
             assert!(first_known_token(token).is_some(), "{token}");
+        }
+        for (prefix, least, what) in PREFIXED_TOKENS {
+            let token = format!("{prefix}{}", "a".repeat(*least));
+            assert_eq!(
+                first_known_token(&format!("key: {token}\n")),
+                Some(*what),
+                "{token}"
+            );
+            assert_eq!(
+                first_known_token(&token[..token.len() - 1]),
+                None,
+                "{token}"
+            );
         }
     }
 
