@@ -263,6 +263,23 @@ fn matrix_by_class_groups_what_policies_treat_alike_and_big_workload_matrices_ar
         serde_json::json!(["NetworkPolicy shop/db-from-api /spec/ingress/0"]),
         "{edge}"
     );
+    // Each edge is one line, its keys in the order the format has always had (sorted).
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .find(|l| {
+            l.contains(&format!("\"from\":\"{api}\",")) && l.contains(&format!("\"to\":\"{db}\""))
+        })
+        .unwrap_or_else(|| panic!("no line for {api} → {db}: {text}"));
+    let line = line.trim().trim_end_matches(',');
+    assert!(
+        line.starts_with("{\"allowedBy\":{\"egress\":[")
+            && line.ends_with(&format!(
+                "]}},\"from\":\"{api}\",\"ports\":\"5432/TCP\",\"to\":\"{db}\"}}"
+            ))
+            && line.contains("],\"ingress\":["),
+        "{line}"
+    );
     // The workload pairs the groups stand for are those the workload matrix lists, with each
     // workload's pairs with itself.
     let workloads: Value = serde_json::from_slice(
