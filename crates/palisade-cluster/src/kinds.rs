@@ -57,6 +57,11 @@ pub const READ_KINDS: &[ReadKind] = &[
     kind("rbac.authorization.k8s.io", "rolebindings", "RoleBinding"),
     kind("networking.k8s.io", "networkpolicies", "NetworkPolicy"),
     kind("networking.k8s.io", "ingresses", "Ingress"),
+    // Which controller serves an Ingress of a class: who the internet reaches it through.
+    kind("networking.k8s.io", "ingressclasses", "IngressClass"),
+    // Gateway API routes, the other front door (read when their CRDs are installed).
+    kind("gateway.networking.k8s.io", "httproutes", "HTTPRoute"),
+    kind("gateway.networking.k8s.io", "grpcroutes", "GRPCRoute"),
     kind(
         "policy.networking.k8s.io",
         "adminnetworkpolicies",

@@ -1200,3 +1200,75 @@ fn netpol_diff_compares_files_with_the_live_cluster() {
     );
     assert!(text.contains("0 closed"), "{text}");
 }
+
+/// The front doors live: an IngressClass says which controller serves an Ingress (ingress-nginx,
+/// not the Traefik that also runs), and a Gateway API HTTPRoute sends to api through its
+/// gateway's pods. Without the IngressClass every controller would be said to reach web; without
+/// the HTTPRoute, nothing would reach api.
+#[test]
+fn netpol_reads_ingress_classes_and_routes_from_the_cluster() {
+    // Its own control plane: a CRD and a cluster-wide IngressClass change what others read.
+    let Some(cluster) = TestCluster::own("front doors") else {
+        return;
+    };
+    let cluster = &cluster;
+    cluster.apply(&open_crd(
+        "gateway.networking.k8s.io",
+        "HTTPRoute",
+        "httproutes",
+        "Namespaced",
+        "v1",
+    ));
+    apply_example(cluster, "netpol");
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: ingress-nginx}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: traefik}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: gateways}\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: nginx}\nspec: {controller: k8s.io/ingress-nginx}\n---\n\
+         apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: http}]\n---\n\
+         apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec:\n  selector: {app: api}\n  ports: [{port: 80, targetPort: 3000}]\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: storefront, namespace: shop}\nspec:\n  ingressClassName: nginx\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      \
+         - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n---\n\
+         apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api-route, namespace: shop}\nspec:\n  parentRefs: [{name: public, namespace: gateways}]\n  \
+         rules: [{backendRefs: [{name: api, port: 80}]}]\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ingress-nginx-controller, namespace: ingress-nginx}\nspec:\n  \
+         selector: {matchLabels: {app.kubernetes.io/name: ingress-nginx}}\n  template:\n    metadata: {labels: {app.kubernetes.io/name: ingress-nginx}}\n    \
+         spec:\n      containers: [{name: controller, image: registry.k8s.io/ingress-nginx/controller:v1.10.1}]\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: traefik, namespace: traefik}\nspec:\n  \
+         selector: {matchLabels: {app.kubernetes.io/name: traefik}}\n  template:\n    metadata: {labels: {app.kubernetes.io/name: traefik}}\n    \
+         spec:\n      containers: [{name: traefik, image: docker.io/traefik:v3.0}]\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: public-istio, namespace: gateways}\nspec:\n  \
+         selector: {matchLabels: {gateway.networking.k8s.io/gateway-name: public}}\n  template:\n    metadata: {labels: {gateway.networking.k8s.io/gateway-name: public}}\n    \
+         spec:\n      containers: [{name: istio-proxy, image: docker.io/istio/proxyv2:1.22.1}]\n",
+    );
+    let reach = |to: &str| {
+        let output = palisade()
+            .args([
+                "netpol",
+                "reach",
+                "internet",
+                to,
+                "--cluster",
+                "--kubeconfig",
+            ])
+            .arg(&cluster.kubeconfig)
+            .output()
+            .expect("runs");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+    let web = reach("shop/deployment/web");
+    assert!(
+        web.contains("Ingress shop/storefront: ingress-nginx/deployment/ingress-nginx-controller → shop/deployment/web: 8080/TCP allowed"),
+        "{web}"
+    );
+    assert!(!web.contains("traefik/deployment/traefik"), "{web}");
+    let api = reach("shop/deployment/api");
+    assert!(
+        api.contains("HTTPRoute shop/api-route: gateways/deployment/public-istio → shop/deployment/api: 3000/TCP denied"),
+        "{api}"
+    );
+}
