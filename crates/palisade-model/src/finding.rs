@@ -90,7 +90,7 @@ pub struct Finding {
     pub severity: Severity,
     /// The finding points at a value that may be a credential: never quote its line.
     pub sensitive: bool,
-    pub message: Box<str>,
+    pub message: Arc<str>,
     /// Shared by every finding of the object.
     pub object: Arc<ObjectRef>,
     pub path: FieldPath,
@@ -240,7 +240,7 @@ pub struct Restated {
     pub object: Arc<ObjectRef>,
     pub name: &'static str,
     pub severity: Severity,
-    pub message: String,
+    pub message: Arc<str>,
     pub path: FieldPath,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,

@@ -15,6 +15,7 @@ mod node;
 mod object;
 mod path;
 mod pod;
+mod shared;
 pub mod suggest;
 
 pub use date::Date;
@@ -29,3 +30,4 @@ pub use pod::{
     ContainerKind, ContainerView, EffectiveSecurityContext, Inherited, PodView, SeccompSource,
     TEMPLATE_KINDS,
 };
+pub use shared::shared_message;

@@ -330,7 +330,7 @@ mod tests {
         report.findings = (0..BATCH * 2 + 3)
             .map(|i| {
                 let mut finding = one.clone();
-                finding.message = format!("finding {i}").into_boxed_str();
+                finding.message = format!("finding {i}").into();
                 finding
             })
             .collect();

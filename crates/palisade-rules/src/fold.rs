@@ -403,7 +403,7 @@ fn move_into_keepers(findings: &mut Vec<Finding>, folded: &[(usize, usize)]) {
             object: Arc::clone(&finding.object),
             name: finding.rule.name,
             severity: finding.severity,
-            message: std::mem::take(&mut finding.message).into_string(),
+            message: std::mem::take(&mut finding.message),
             path: std::mem::take(&mut finding.path),
             location: finding.location.take(),
         });

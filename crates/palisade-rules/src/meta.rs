@@ -217,9 +217,9 @@ impl RuleMeta {
             rule: &self.info,
             severity: self.severity,
             sensitive: self.sensitive,
-            message: message.into_boxed_str(),
+            message: palisade_model::shared_message(&message),
             object,
-            path,
+            path: path.shared(),
             location,
             related: Box::default(),
             suppressed: None,
@@ -399,3 +399,48 @@ macro_rules! optional_about {
     };
 }
 pub(crate) use optional_about;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use palisade_model::{FieldPath, ObjectRef};
+
+    fn object(name: &str) -> Arc<ObjectRef> {
+        Arc::new(ObjectRef {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: name.into(),
+        })
+    }
+
+    /// Findings of many objects at one field, saying one thing, hold one copy of the path and
+    /// of the message: what keeps a large scan's findings small.
+    #[test]
+    fn findings_share_equal_paths_and_messages() {
+        let meta = &crate::registry::find("PAL-RES-001").expect("a rule").meta;
+        let at = |name: &str, container: usize| {
+            let path = FieldPath::root()
+                .keys(&["spec", "template", "spec", "containers"])
+                .index(container)
+                .keys(&["resources", "limits", "memory"]);
+            meta.finding(
+                format!("container `app{container}` has no memory limit"),
+                object(name),
+                path,
+                None,
+            )
+        };
+        let (web, api, other) = (at("web", 0), at("api", 0), at("api", 1));
+        assert_eq!(web.path, api.path);
+        assert!(std::ptr::eq(web.path.as_str(), api.path.as_str()));
+        assert!(Arc::ptr_eq(&web.message, &api.message));
+        assert_eq!(
+            other.path.as_str(),
+            "/spec/template/spec/containers/1/resources/limits/memory"
+        );
+        assert!(!Arc::ptr_eq(&web.message, &other.message));
+        assert_eq!(&*other.message, "container `app1` has no memory limit");
+    }
+}

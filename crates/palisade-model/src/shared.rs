@@ -1,0 +1,69 @@
+//! Text that many findings repeat (a field's path, a message about a container called `app`),
+//! kept once: a large cluster's half-million findings point at a few hundred distinct fields
+//! and say far fewer distinct things than they are.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::thread::LocalKey;
+
+/// Texts a thread handed out lately, to share with the next equal one.
+pub(crate) type Recent = RefCell<foldhash::HashSet<Arc<str>>>;
+
+/// How many texts a thread keeps per table: bounded so that a long-running webhook or operator
+/// holds no more than this, whatever it has judged. Sharing is only a saving: a text not found
+/// here is simply kept on its own.
+const RECENT_LIMIT: usize = 4096;
+
+thread_local! {
+    static MESSAGES: Recent = RefCell::default();
+}
+
+/// `text`, shared with an equal text of `recent` when there is one; `own` makes it otherwise.
+pub(crate) fn share(
+    recent: &'static LocalKey<Recent>,
+    text: &str,
+    own: impl FnOnce() -> Arc<str>,
+) -> Arc<str> {
+    recent.with_borrow_mut(|table| {
+        if let Some(known) = table.get(text) {
+            return Arc::clone(known);
+        }
+        if table.len() >= RECENT_LIMIT {
+            table.clear();
+        }
+        let owned = own();
+        table.insert(Arc::clone(&owned));
+        owned
+    })
+}
+
+/// A finding's message, shared with an equal message this thread made lately.
+pub fn shared_message(message: &str) -> Arc<str> {
+    share(&MESSAGES, message, || Arc::from(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_messages_share_one_text_and_others_do_not() {
+        let first = shared_message("container `app` has no memory limit");
+        let again = shared_message(&String::from("container `app` has no memory limit"));
+        let other = shared_message("container `db` has no memory limit");
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert_eq!(&*other, "container `db` has no memory limit");
+    }
+
+    #[test]
+    fn the_table_stays_bounded_and_texts_stay_right() {
+        let texts: Vec<String> = (0..RECENT_LIMIT * 2 + 7).map(|i| format!("m{i}")).collect();
+        for text in &texts {
+            assert_eq!(&*shared_message(text), text.as_str());
+        }
+        assert!(MESSAGES.with_borrow(|t| t.len()) <= RECENT_LIMIT);
+        // Forgotten texts are made again, equal.
+        assert_eq!(&*shared_message("m0"), "m0");
+    }
+}
