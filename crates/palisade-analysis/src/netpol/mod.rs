@@ -799,16 +799,21 @@ impl Network {
         PortSet::ranges(ranges)
     }
 
-    /// The policies of `pod`'s namespace that select it for `direction`.
-    pub fn selecting(&self, pod: &NetWorkload, direction: Direction) -> Vec<&NetworkPolicy> {
+    /// The NetworkPolicies of namespace `name`, in input order.
+    pub fn policies_in(&self, name: &str) -> impl Iterator<Item = &NetworkPolicy> {
         self.index
             .policies
             .get_or_init(|| positions(&self.policies, |p| &p.namespace))
-            .get(&pod.namespace)
+            .get(name)
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
             .filter_map(|&i| self.policies.get(i))
+    }
+
+    /// The policies of `pod`'s namespace that select it for `direction`.
+    pub fn selecting(&self, pod: &NetWorkload, direction: Direction) -> Vec<&NetworkPolicy> {
+        self.policies_in(&pod.namespace)
             .filter(|p| match direction {
                 Direction::Ingress => p.ingress_type,
                 Direction::Egress => p.egress_type,

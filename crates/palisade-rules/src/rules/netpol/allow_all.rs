@@ -50,13 +50,17 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
             (true, &policy.ingress, "ingress"),
             (false, &policy.egress, "egress"),
         ] {
+            let mut allowing = rules.iter().filter(|r| allows_everything(r)).peekable();
+            if allowing.peek().is_none() {
+                continue;
+            }
             let Some(deny) = isolating_all(network, &policy.namespace, ingress)
                 .into_iter()
                 .next()
             else {
                 continue;
             };
-            for rule in rules.iter().filter(|r| allows_everything(r)) {
+            for rule in allowing {
                 let message = format!(
                     "{} allows all {word} to the pods it selects, cancelling the default deny of {}",
                     policy.display(),

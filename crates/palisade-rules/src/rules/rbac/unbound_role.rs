@@ -2,6 +2,7 @@ use std::collections::HashSet;
 
 use palisade_analysis::rbac::risk::{granting_rules, Reach, Risk};
 use palisade_analysis::rbac::Role;
+use palisade_analysis::selector::LabelSelector;
 use palisade_analysis::Inventory;
 
 use super::grants::{related_rules, version_suffix};
@@ -70,14 +71,19 @@ fn check(inventory: &Inventory, out: &mut Emitter) {
             (*cluster, namespace, name.as_str())
         })
         .collect();
+    // Only the aggregating roles can pick a role: asking every role for every unbound one grew
+    // with the square of the input.
+    let aggregating: Vec<(&str, &[LabelSelector])> = policy
+        .roles()
+        .iter()
+        .filter_map(|r| Some((r.name.as_str(), r.aggregation.as_deref()?)))
+        .collect();
     let aggregated = |role: &Role| {
         role.cluster
-            && policy.roles().iter().any(|other| {
-                other.name != role.name
-                    && other
-                        .aggregation
+            && aggregating.iter().any(|(name, selectors)| {
+                *name != role.name
+                    && selectors
                         .iter()
-                        .flatten()
                         .any(|selector| selector.matches(&role.labels))
             })
     };
