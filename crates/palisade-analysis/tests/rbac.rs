@@ -857,7 +857,7 @@ fn aggregation_selectors_pick_by_every_operator() {
             .unwrap_or_else(|| panic!("role {name}"));
         inv.policy
             .rules_of(role)
-            .flat_map(|rule| rule.resources.clone())
+            .flat_map(|rule| rule.resources.iter().map(|r| r.to_string()))
             .collect()
     };
     let cases: &[(&str, &[&str])] = &[
@@ -1026,4 +1026,36 @@ rules:\n- {apiGroups: [\"\"], resources: [pods], verbs: [create]}\n---\n",
         Some("elsewhere"),
         "{targets:#?}"
     );
+}
+
+/// Roles repeat a handful of verbs, groups and resources thousands of times over: each rule
+/// holds a shared copy, equal to what was written.
+#[test]
+fn rules_share_their_words() {
+    let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: a, namespace: shop}\n\
+                rules: [{apiGroups: [apps], resources: [deployments], verbs: [get, list]}]\n---\n\
+                apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: b}\n\
+                rules: [{apiGroups: [apps], resources: [deployments, statefulsets], verbs: [list, get]}]\n";
+    let inv = inventory(text, false);
+    let rule_of = |name: &str| {
+        let role = inv
+            .policy
+            .roles()
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("role {name}"));
+        &role.rules[0]
+    };
+    let (a, b) = (rule_of("a"), rule_of("b"));
+    assert_eq!(a.verbs, ["get", "list"]);
+    assert_eq!(b.resources, ["deployments", "statefulsets"]);
+    assert!(std::ptr::eq(a.verbs[0].as_str(), b.verbs[1].as_str()));
+    assert!(std::ptr::eq(
+        a.api_groups[0].as_str(),
+        b.api_groups[0].as_str()
+    ));
+    assert!(std::ptr::eq(
+        a.resources[0].as_str(),
+        b.resources[0].as_str()
+    ));
 }

@@ -16,6 +16,7 @@ const RECENT_LIMIT: usize = 4096;
 
 thread_local! {
     static MESSAGES: Recent = RefCell::default();
+    static WORDS: Recent = RefCell::default();
 }
 
 /// `text`, shared with an equal text of `recent` when there is one; `own` makes it otherwise.
@@ -42,6 +43,90 @@ pub fn shared_message(message: &str) -> Arc<str> {
     share(&MESSAGES, message, || Arc::from(message))
 }
 
+/// A short text that many objects repeat (an RBAC rule's verbs, resources and API groups:
+/// `get`, `pods`, `apps`), held once per thread's recent words rather than once per rule. It
+/// compares with `str` and reads as one, so that it stands where a `String` stood.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Word(Arc<str>);
+
+impl Word {
+    /// `text`, shared with an equal word this thread made lately.
+    pub fn new(text: &str) -> Self {
+        Word(share(&WORDS, text, || Arc::from(text)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Word {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Word {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Word {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Word {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Word {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Word {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl From<&str> for Word {
+    fn from(text: &str) -> Self {
+        Word::new(text)
+    }
+}
+
+impl From<String> for Word {
+    fn from(text: String) -> Self {
+        Word::new(&text)
+    }
+}
+
+impl std::fmt::Display for Word {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Word {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl serde::Serialize for Word {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +139,15 @@ mod tests {
         assert!(Arc::ptr_eq(&first, &again));
         assert!(!Arc::ptr_eq(&first, &other));
         assert_eq!(&*other, "container `db` has no memory limit");
+    }
+
+    #[test]
+    fn equal_words_share_one_text_and_compare_as_text() {
+        let verbs: Vec<Word> = ["get", "list", "get"].into_iter().map(Word::new).collect();
+        assert!(std::ptr::eq(verbs[0].as_str(), verbs[2].as_str()));
+        assert!(verbs[0] == "get" && verbs[1] != *"get" && verbs[1] == "list".to_string());
+        assert_eq!(verbs.join(","), "get,list,get");
+        assert_eq!(format!("{:?} {}", verbs[1], verbs[1]), "\"list\" list");
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub mod risk;
 
 use std::collections::{HashMap, HashSet};
 
-use palisade_model::Object;
+use palisade_model::{Object, Word};
 
 use crate::selector::{LabelSelector, Requirement};
 
@@ -894,7 +894,7 @@ fn resolve_aggregation<'r>(
 
 /// What [`same_rule`] compares, as a hash key.
 #[derive(PartialEq, Eq, Hash)]
-struct RuleKey<'r>([&'r [String]; 5]);
+struct RuleKey<'r>([&'r [Word]; 5]);
 
 impl<'r> RuleKey<'r> {
     fn of(rule: &'r PolicyRule) -> Self {
@@ -1039,7 +1039,7 @@ mod tests {
         PolicyRule {
             verbs: vec!["get".into()],
             api_groups: vec!["".into()],
-            resources: resources.iter().map(|r| r.to_string()).collect(),
+            resources: resources.iter().map(|r| Word::new(r)).collect(),
             resource_names: Vec::new(),
             non_resource_urls: Vec::new(),
             path: FieldPath::root(),
@@ -1084,7 +1084,7 @@ mod tests {
     #[test]
     fn some_object_is_the_rule_with_its_names_cleared() {
         let named = |names: &[&str]| PolicyRule {
-            resource_names: names.iter().map(|n| n.to_string()).collect(),
+            resource_names: names.iter().map(|n| Word::new(n)).collect(),
             ..rule_on(&["secrets", "pods/exec"])
         };
         let requests = [

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use palisade_model::{FieldPath, Location, Node, Object, ObjectRef};
+use palisade_model::{FieldPath, Location, Node, Object, ObjectRef, Word};
 
 use crate::selector::{labels_of, LabelSelector};
 
@@ -39,11 +39,11 @@ impl Source {
 /// One rule of a Role or ClusterRole.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyRule {
-    pub verbs: Vec<String>,
-    pub api_groups: Vec<String>,
-    pub resources: Vec<String>,
-    pub resource_names: Vec<String>,
-    pub non_resource_urls: Vec<String>,
+    pub verbs: Vec<Word>,
+    pub api_groups: Vec<Word>,
+    pub resources: Vec<Word>,
+    pub resource_names: Vec<Word>,
+    pub non_resource_urls: Vec<Word>,
     /// `/rules/<i>` in the role that holds the rule.
     pub path: FieldPath,
     pub source: Source,
@@ -180,6 +180,16 @@ pub(crate) fn strings(node: Option<&Node>) -> Vec<String> {
         .collect()
 }
 
+/// A rule's list of words (verbs, API groups, resources, ...): few distinct ones over
+/// thousands of roles, so each is shared.
+fn words(node: Option<&Node>) -> Vec<Word> {
+    node.map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| n.as_str().map(Word::new))
+        .collect()
+}
+
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
 fn auto_update(object: &Object) -> bool {
@@ -206,7 +216,7 @@ pub(crate) fn privileged_group() -> (Binding, Role) {
     };
     let rule = |i: usize, resource: bool| {
         let path = FieldPath::root().key("rules").index(i);
-        let all = vec!["*".to_string()];
+        let all = vec![Word::new("*")];
         PolicyRule {
             verbs: all.clone(),
             api_groups: if resource { all.clone() } else { Vec::new() },
@@ -263,11 +273,11 @@ pub(crate) fn role_of(object: &Object, bootstrap: bool) -> Option<Role> {
         .map(|(i, rule)| {
             let path = rules_path.index(i);
             PolicyRule {
-                verbs: strings(rule.get("verbs")),
-                api_groups: strings(rule.get("apiGroups")),
-                resources: strings(rule.get("resources")),
-                resource_names: strings(rule.get("resourceNames")),
-                non_resource_urls: strings(rule.get("nonResourceURLs")),
+                verbs: words(rule.get("verbs")),
+                api_groups: words(rule.get("apiGroups")),
+                resources: words(rule.get("resources")),
+                resource_names: words(rule.get("resourceNames")),
+                non_resource_urls: words(rule.get("nonResourceURLs")),
                 source: Source::of(object, &path, bootstrap),
                 path,
             }

@@ -19,6 +19,7 @@
 //! path (0-1 breadth-first search) and their steps merge into the step that reached them.
 
 use crate::rbac::{Grant, Policy, Role, Source, TokenSecret};
+use palisade_model::Word;
 use std::collections::{BTreeMap, VecDeque};
 
 // Hashed with foldhash: the graph of a large cluster looks up requests, bindings and accounts
@@ -112,7 +113,7 @@ fn allows_any_name<'r>(
     group: &str,
     resource: &str,
     sub: &str,
-) -> Option<&'r [String]> {
+) -> Option<&'r [Word]> {
     // The rule's own matchers, names left out: asked for every rule of every binding of every
     // subject, a copy of the rule without its names per question was most of the graph's cost.
     (verb_matches(rule, verb)
@@ -148,7 +149,7 @@ fn binding_steps(
     let capability = |c| Identity::Capability(c, scope.clone());
     for rule in policy.rules_of(role) {
         if let Some((_, res)) = WORKLOAD_RESOURCES.iter().find(|(g, r)| {
-            allows_any_name(rule, "create", g, r, "").is_some_and(<[String]>::is_empty)
+            allows_any_name(rule, "create", g, r, "").is_some_and(<[Word]>::is_empty)
         }) {
             emit(
                 capability(Capability::RunPods),
@@ -162,7 +163,8 @@ fn binding_steps(
             ),
             Some(names) => {
                 for secret in inventory.token_secrets.iter().filter(|t| {
-                    names.contains(&t.name) && scope.as_ref().is_none_or(|ns| *ns == t.namespace)
+                    names.iter().any(|n| *n == t.name)
+                        && scope.as_ref().is_none_or(|ns| *ns == t.namespace)
                 }) {
                     emit(
                         Identity::Subject(sa(&secret.namespace, &secret.service_account)),
@@ -228,7 +230,7 @@ fn binding_steps(
                         for name in names {
                             let target = Subject {
                                 kind,
-                                name: name.clone(),
+                                name: name.to_string(),
                                 namespace: None,
                             };
                             emit(

@@ -1,6 +1,7 @@
 use palisade_analysis::rbac::{Binding, Policy, SubjectKind};
 use palisade_analysis::Inventory;
 use palisade_model::Severity;
+use palisade_model::Word;
 
 use crate::meta::rule;
 use crate::{Check, Emitter};
@@ -82,7 +83,7 @@ fn only_reads_public_urls(policy: &Policy, binding: &Binding) -> Option<String> 
         if !(reads && public) {
             return None;
         }
-        urls.extend(rule.non_resource_urls.iter().map(String::as_str));
+        urls.extend(rule.non_resource_urls.iter().map(Word::as_str));
     }
     (!urls.is_empty()).then(|| urls.join(", "))
 }

@@ -4,6 +4,7 @@ use palisade_analysis::rbac::paths::Identity;
 use palisade_analysis::rbac::risk::{granting_rules, Reach, Risk};
 use palisade_analysis::rbac::{Binding, Inventory, PolicyRule, Role, Source, Subject, UserInfo};
 use palisade_model::Related;
+use palisade_model::Word;
 
 use crate::Emitter;
 
@@ -57,7 +58,7 @@ fn rule_summary(rule: &PolicyRule) -> String {
             if g.is_empty() {
                 "core".to_string()
             } else {
-                g.clone()
+                g.to_string()
             }
         })
         .collect();
@@ -122,7 +123,7 @@ pub(crate) fn report_risk(inventory: &Inventory, out: &mut Emitter, risk: Risk) 
             rules.iter().all(|r| !r.resource_names.is_empty()).then(|| {
                 let mut names: Vec<&str> = rules
                     .iter()
-                    .flat_map(|r| r.resource_names.iter().map(String::as_str))
+                    .flat_map(|r| r.resource_names.iter().map(Word::as_str))
                     .collect();
                 names.sort_unstable();
                 names.dedup();
