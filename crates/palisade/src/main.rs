@@ -29,6 +29,7 @@ pub(crate) const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     allocator::return_large_allocations_when_freed();
+    allocator::one_heap_per_core();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Scan(args) => scan_cmd::run(&args, cli.kubernetes_version),

@@ -36,6 +36,7 @@ const USAGE: &str = "usage: palisade-bench DIR | palisade-bench --generate MEGAB
 fn main() -> Result<()> {
     // The allocator as `palisade` has it, so that the two compare.
     allocator::return_large_allocations_when_freed();
+    allocator::one_heap_per_core();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let target = match args.first().map(String::as_str) {
         Some("--rbac") => {
