@@ -294,7 +294,7 @@ impl Judge {
             in_cluster,
         )
         .into_iter()
-        .filter(|f| f.suppressed.is_none() && f.severity >= self.fail_on)
+        .filter(|f| f.suppressed().is_none() && f.severity >= self.fail_on)
         .collect();
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         findings

@@ -182,7 +182,7 @@ pub fn verdict(
         && report
             .findings
             .iter()
-            .any(|f| f.suppressed.is_none() && f.severity >= fail_on)
+            .any(|f| f.suppressed().is_none() && f.severity >= fail_on)
     {
         Verdict::Findings
     } else {

@@ -223,7 +223,7 @@ impl Collected {
         summary.errors = errors.len();
         summary.warnings = warnings.len();
         summary.findings = SeverityCounts::count(&findings);
-        summary.suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
+        summary.suppressed = findings.iter().filter(|f| f.suppressed().is_some()).count();
         let report = Report {
             findings,
             errors,

@@ -39,7 +39,7 @@ fn shape(findings: &[Finding]) -> Vec<(&'static str, String, Vec<&'static str>)>
             (
                 f.rule.code,
                 f.path.as_str().to_string(),
-                f.also.iter().map(|a| a.rule).collect(),
+                f.also().iter().map(|a| a.rule).collect(),
             )
         })
         .collect();
@@ -136,7 +136,7 @@ fn a_host_path_volume_is_one_finding_per_volume() {
         .expect("kept");
     assert_eq!(kept.severity, Severity::Critical);
     let mount = kept
-        .also
+        .also()
         .iter()
         .find(|a| a.rule == "PAL-WL-005")
         .expect("the writable mount is listed");
@@ -217,7 +217,7 @@ spec:
 fn a_rule_alone_reports_what_it_finds() {
     let findings = scan_text(NODE_AGENT, &["image-not-pinned-by-digest"]);
     assert_eq!(shape(&findings).len(), 1);
-    assert!(findings[0].also.is_empty());
+    assert!(findings[0].also().is_empty());
 }
 
 #[test]
@@ -302,7 +302,7 @@ spec:
             .find(|f| f.rule.code == rule)
             .unwrap_or_else(|| panic!("{rule} reported: {:?}", shape(&findings)));
         let mut out: Vec<_> = finding
-            .also
+            .also()
             .iter()
             .map(|a| (a.object.display_name(), a.rule))
             .collect();
@@ -345,7 +345,7 @@ fn restated_findings_keep_the_order_of_the_input() {
         .iter()
         .find(|f| f.rule.code == "PAL-NET-001")
         .unwrap_or_else(|| panic!("default deny reported: {:?}", shape(&findings)));
-    let listed: Vec<String> = deny.also.iter().map(|a| a.object.name.clone()).collect();
+    let listed: Vec<String> = deny.also().iter().map(|a| a.object.name.clone()).collect();
     assert_eq!(
         listed, names,
         "the workloads in the order they are written, every run"

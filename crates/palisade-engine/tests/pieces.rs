@@ -38,12 +38,12 @@ fn kept_about_escalation(
 ) -> Option<(&'static str, Severity, Vec<&'static str>)> {
     findings
         .iter()
-        .find(|f| f.rule.code == "PAL-PSS-014" || f.also.iter().any(|a| a.rule == "PAL-PSS-014"))
+        .find(|f| f.rule.code == "PAL-PSS-014" || f.also().iter().any(|a| a.rule == "PAL-PSS-014"))
         .map(|f| {
             (
                 f.rule.code,
                 f.severity,
-                f.also.iter().map(|a| a.rule).collect(),
+                f.also().iter().map(|a| a.rule).collect(),
             )
         })
 }

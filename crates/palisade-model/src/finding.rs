@@ -95,16 +95,28 @@ pub struct Finding {
     pub object: Arc<ObjectRef>,
     pub path: FieldPath,
     pub location: Option<Location>,
-    /// Other objects involved (the role and binding behind an RBAC grant), when any.
-    pub related: Box<[Related]>,
-    /// Null unless a suppression applies; suppressed findings stay in reports.
-    pub suppressed: Option<Box<Suppression>>,
     /// Stable identity across runs: survives line shifts and reordering (see [`fingerprint`]);
     /// set by the scan pipeline once every finding is known.
     pub fingerprint: Option<Fingerprint>,
     /// The source line the location points at, for code frames. Never set for objects that
     /// may carry secret values.
     pub snippet: Option<Box<str>>,
+    /// What few findings carry (related objects, a suppression, what they are about, the
+    /// findings they restate, an admission verdict), boxed so that the many without it stay
+    /// small: a large cluster's scan holds half a million findings. Read through
+    /// [`Finding::related`], [`Finding::suppressed`], [`Finding::about`], [`Finding::also`] and
+    /// [`Finding::admission`]; written through [`Finding::extra_mut`].
+    pub extra: Option<Box<Extra>>,
+}
+
+/// The parts of a [`Finding`] that few findings have. Its own parts are boxed as well: a
+/// finding that restates others, the one that has this most often, needs only the list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Extra {
+    /// Other objects involved (the role and binding behind an RBAC grant), when any.
+    pub related: Box<[Related]>,
+    /// Null unless a suppression applies; suppressed findings stay in reports.
+    pub suppressed: Option<Box<Suppression>>,
     /// What the finding is about when that is not its own path: a hostPath mount's finding
     /// is about the volume it mounts; a workload's missing isolation is about its namespace's
     /// missing default deny. Findings of overlapping rules about the same thing are one
@@ -152,22 +164,22 @@ impl Serialize for Finding {
             None => out.skip_field("location")?,
         }
         out.serialize_field("controls", self.rule.controls)?;
-        if self.related.is_empty() {
+        if self.related().is_empty() {
             out.skip_field("related")?;
         } else {
-            out.serialize_field("related", &self.related)?;
+            out.serialize_field("related", self.related())?;
         }
-        out.serialize_field("suppressed", &self.suppressed)?;
+        out.serialize_field("suppressed", &self.suppressed())?;
         match &self.fingerprint {
             Some(fingerprint) => out.serialize_field("fingerprint", fingerprint)?,
             None => out.skip_field("fingerprint")?,
         }
-        if self.also.is_empty() {
+        if self.also().is_empty() {
             out.skip_field("also")?;
         } else {
-            out.serialize_field("also", &self.also)?;
+            out.serialize_field("also", self.also())?;
         }
-        match &self.admission {
+        match self.admission() {
             Some(admission) => out.serialize_field("admission", admission)?,
             None => out.skip_field("admission")?,
         }
@@ -212,9 +224,39 @@ pub struct About {
 }
 
 impl Finding {
+    /// Other objects involved (the role and binding behind an RBAC grant), when any.
+    pub fn related(&self) -> &[Related] {
+        self.extra.as_deref().map_or(&[], |e| &e.related)
+    }
+
+    /// The suppression that applies, if one does.
+    pub fn suppressed(&self) -> Option<&Suppression> {
+        self.extra.as_deref()?.suppressed.as_deref()
+    }
+
+    /// What the finding is about when that is not its own path (see [`Extra::about`]).
+    pub fn about(&self) -> Option<&About> {
+        self.extra.as_deref()?.about.as_deref()
+    }
+
+    /// The findings of other rules this one restates (see [`Extra::also`]).
+    pub fn also(&self) -> &[Restated] {
+        self.extra.as_deref().map_or(&[], |e| &e.also)
+    }
+
+    /// What an admission policy decided, for the findings of `PAL-VAP-001`.
+    pub fn admission(&self) -> Option<&AdmissionVerdict> {
+        self.extra.as_deref()?.admission.as_deref()
+    }
+
+    /// The rarer parts, made when first written.
+    pub fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_default()
+    }
+
     /// What the finding is about: [`Finding::about`], else its own object and path.
     pub fn subject(&self) -> (&Arc<ObjectRef>, Option<&Arc<str>>, &FieldPath, &'static str) {
-        match &self.about {
+        match self.about() {
             Some(about) => (
                 &about.object,
                 about.file.as_ref(),
@@ -355,6 +397,53 @@ impl fmt::Display for LoadError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large scan holds half a million findings before folding: what few of them carry
+    /// stays out of line, and what one finding carries stays a small box.
+    #[test]
+    fn findings_stay_small() {
+        assert!(std::mem::size_of::<Finding>() <= 128);
+        assert!(std::mem::size_of::<Extra>() <= 56);
+    }
+
+    #[test]
+    fn rare_parts_read_as_absent_until_written() {
+        let mut finding = Finding {
+            rule: &RuleRef {
+                code: "PAL-TEST-001",
+                name: "test",
+                category: "test",
+                controls: &[],
+            },
+            severity: Severity::Low,
+            sensitive: false,
+            message: "m".into(),
+            object: Arc::new(ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: None,
+                name: "p".into(),
+            }),
+            path: FieldPath::root(),
+            location: None,
+            fingerprint: None,
+            snippet: None,
+            extra: None,
+        };
+        assert!(finding.related().is_empty() && finding.also().is_empty());
+        assert!(finding.suppressed().is_none() && finding.about().is_none());
+        assert!(finding.admission().is_none());
+        finding.extra_mut().suppressed = Some(Box::new(Suppression {
+            kind: "config",
+            reason: "accepted".into(),
+            expires: None,
+            location: None,
+        }));
+        assert_eq!(finding.suppressed().map(|s| s.kind), Some("config"));
+        let json = serde_json::to_value(&finding).expect("serializes");
+        assert_eq!(json["suppressed"]["kind"], "config");
+        assert!(json.get("also").is_none() && json.get("related").is_none());
+    }
 
     #[test]
     fn load_errors_show_no_control_characters() {

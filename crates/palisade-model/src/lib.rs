@@ -20,8 +20,8 @@ pub mod suggest;
 
 pub use date::Date;
 pub use finding::{
-    fingerprint, printable, About, AdmissionVerdict, Finding, Fingerprint, LoadError, Location,
-    Related, Restated, RuleRef, Severity, Suppression,
+    fingerprint, printable, About, AdmissionVerdict, Extra, Finding, Fingerprint, LoadError,
+    Location, Related, Restated, RuleRef, Severity, Suppression,
 };
 pub use node::{Entry, Node, Pos, Value};
 pub use object::{unset_namespace_of_project, FileRole, NodeFile, Object, ObjectRef, Origin};

@@ -80,7 +80,7 @@ fn digest(findings: &[Finding]) -> u64 {
             finding.severity,
         )
             .hash(&mut hasher);
-        for related in &finding.related {
+        for related in finding.related() {
             related.message.hash(&mut hasher);
         }
         sum.wrapping_add(hasher.finish())
@@ -265,7 +265,7 @@ impl Evaluator {
             counts.insert(severity.as_str(), 0);
         }
         for finding in self.judged.values().flat_map(|j| &j.findings) {
-            if finding.suppressed.is_none() {
+            if finding.suppressed().is_none() {
                 *counts.entry(finding.severity.as_str()).or_default() += 1;
             }
         }
@@ -502,7 +502,7 @@ mod tests {
         let shop = &first.1[&Some("shop".to_string())];
         assert!(shop
             .iter()
-            .any(|f| f.rule.code == "PAL-PSS-002" && f.suppressed.is_some()));
+            .any(|f| f.rule.code == "PAL-PSS-002" && f.suppressed().is_some()));
 
         // Fixed: the exception suppresses nothing any more, which is said in the cluster group
         // although only shop changed.

@@ -91,7 +91,7 @@ impl Digest {
 }
 
 fn outcome(finding: &Finding) -> &'static str {
-    if finding.suppressed.is_some() {
+    if finding.suppressed().is_some() {
         "skip"
     } else {
         "fail"
@@ -100,14 +100,14 @@ fn outcome(finding: &Finding) -> &'static str {
 
 fn suppressed_text(finding: &Finding) -> String {
     finding
-        .suppressed
+        .suppressed()
         .as_ref()
         .map_or(String::new(), |s| format!("{}: {}", s.kind, s.reason))
 }
 
 /// The rules of the findings listed with this one (same root cause), comma-separated.
 fn also_text(finding: &Finding) -> String {
-    let codes: Vec<&str> = finding.also.iter().map(|a| a.rule).collect();
+    let codes: Vec<&str> = finding.also().iter().map(|a| a.rule).collect();
     codes.join(",")
 }
 
@@ -157,13 +157,13 @@ impl Report<'_> {
                         Json::String(finding.rule.controls.join(",")),
                     );
                 }
-                if finding.suppressed.is_some() {
+                if finding.suppressed().is_some() {
                     properties.insert("suppressed".into(), Json::String(suppressed_text(finding)));
                 }
-                if !finding.also.is_empty() {
+                if !finding.also().is_empty() {
                     properties.insert("also".into(), Json::String(also_text(finding)));
                 }
-                if let Some(admission) = &finding.admission {
+                if let Some(admission) = finding.admission() {
                     // PolicyReport properties are strings.
                     for (key, value) in [
                         ("admissionPolicy", admission.policy.as_str()),
@@ -200,7 +200,7 @@ impl Report<'_> {
         let skip = self
             .findings
             .iter()
-            .filter(|f| f.suppressed.is_some())
+            .filter(|f| f.suppressed().is_some())
             .count();
         let summary = json!({"pass": 0, "fail": self.findings.len() - skip, "warn": 0, "error": 0, "skip": skip});
         let mut metadata = json!({
@@ -396,7 +396,6 @@ mod tests {
 
     fn finding(namespace: Option<&str>, name: &str, rule: &'static RuleRef) -> Finding {
         Finding {
-            admission: None,
             rule,
             severity: Severity::Critical,
             message: format!("container `app` of {name} runs privileged").into(),
@@ -408,13 +407,10 @@ mod tests {
             }),
             path: FieldPath::root().key("spec"),
             location: None,
-            related: Box::default(),
-            suppressed: None,
             fingerprint: None,
             snippet: None,
             sensitive: false,
-            about: None,
-            also: Box::default(),
+            extra: None,
         }
     }
 

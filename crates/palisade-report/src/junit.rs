@@ -45,7 +45,7 @@ fn test_case(out: &mut String, finding: &Finding) {
         escape(finding.rule.code),
         escape(file),
     );
-    match &finding.suppressed {
+    match finding.suppressed() {
         Some(suppression) => {
             let _ = writeln!(
                 out,
@@ -66,7 +66,7 @@ fn test_case(out: &mut String, finding: &Finding) {
                 escape(name),
                 escape(&finding.rule.controls.join(", ")),
                 finding
-                    .also
+                    .also()
                     .iter()
                     .map(|a| format!("\nalso: {}", escape(&crate::restated_line(a))))
                     .collect::<String>(),
@@ -98,7 +98,7 @@ pub fn write_junit(report: &Report, out: &mut dyn std::io::Write) -> std::io::Re
             .iter()
             .find(|r| r.code == code)
             .map_or(code.to_string(), |r| format!("{} {}", r.code, r.name));
-        let suite_skipped = findings.iter().filter(|f| f.suppressed.is_some()).count();
+        let suite_skipped = findings.iter().filter(|f| f.suppressed().is_some()).count();
         let suite_failures = findings.len() - suite_skipped;
         let suite_tests = findings.len().max(1);
         tests += suite_tests;

@@ -54,7 +54,7 @@ impl Report {
         self.summary.suppressed = self
             .findings
             .iter()
-            .filter(|f| f.suppressed.is_some())
+            .filter(|f| f.suppressed().is_some())
             .count();
     }
 }
@@ -133,7 +133,7 @@ pub struct SeverityCounts {
 impl SeverityCounts {
     pub fn count(findings: &[Finding]) -> Self {
         let mut counts = SeverityCounts::default();
-        for finding in findings.iter().filter(|f| f.suppressed.is_none()) {
+        for finding in findings.iter().filter(|f| f.suppressed().is_none()) {
             *counts.slot(finding.severity) += 1;
         }
         counts
@@ -250,7 +250,6 @@ pub(crate) mod sample {
         });
         let findings = vec![
             Finding {
-                admission: None,
                 rule: &RuleRef {
                     code: "PAL-PSS-002",
                     name: "pss-privileged",
@@ -269,19 +268,15 @@ pub(crate) mod sample {
                     line: 21,
                     column: 13,
                 }),
-                related: Box::default(),
-                suppressed: None,
                 fingerprint: Some(Fingerprint {
                     hash: 0x1f6e2b0c8d4a9e31,
                     occurrence: std::num::NonZeroU32::MIN,
                 }),
                 snippet: Some("            privileged: true".into()),
                 sensitive: false,
-                about: None,
-                also: Box::default(),
+                extra: None,
             },
             Finding {
-                admission: None,
                 rule: &RuleRef {
                     code: "PAL-IMG-002",
                     name: "image-tag-mutable",
@@ -298,32 +293,31 @@ pub(crate) mod sample {
                     line: 18,
                     column: 16,
                 }),
-                related: Box::default(),
-                suppressed: None,
                 fingerprint: Some(Fingerprint {
                     hash: 0x7d0e5c2b9a4f1836,
                     occurrence: std::num::NonZeroU32::MIN,
                 }),
                 snippet: Some("        image: registry.example.com/shop/web:latest".into()),
                 sensitive: false,
-                about: None,
-                also: Box::new([palisade_model::Restated {
-                    rule: "PAL-IMG-003",
-                    object: web.clone(),
-                    name: "image-not-pinned-by-digest",
-                    severity: Severity::Low,
-                    message: "container `app` image `registry.example.com/shop/web:latest` is not pinned by digest".into(),
-                    path: FieldPath::parse("/spec/template/spec/containers/0/image"),
-                    location: Some(Location {
-                        file: "deploy/web.yaml".into(),
-                        document: 0,
-                        line: 18,
-                        column: 16,
-                    }),
-                }]),
+                extra: Some(Box::new(palisade_model::Extra {
+                    also: Box::new([palisade_model::Restated {
+                        rule: "PAL-IMG-003",
+                        object: web.clone(),
+                        name: "image-not-pinned-by-digest",
+                        severity: Severity::Low,
+                        message: "container `app` image `registry.example.com/shop/web:latest` is not pinned by digest".into(),
+                        path: FieldPath::parse("/spec/template/spec/containers/0/image"),
+                        location: Some(Location {
+                            file: "deploy/web.yaml".into(),
+                            document: 0,
+                            line: 18,
+                            column: 16,
+                        }),
+                    }]),
+                    ..Default::default()
+                })),
             },
             Finding {
-                admission: None,
                 rule: &RuleRef {
                     code: "PAL-PSS-015",
                     name: "pss-run-as-non-root",
@@ -344,19 +338,15 @@ pub(crate) mod sample {
                     line: 14,
                     column: 9,
                 }),
-                related: Box::default(),
-                suppressed: None,
                 fingerprint: Some(Fingerprint {
                     hash: 0xc3b9a7d2e0f14865,
                     occurrence: std::num::NonZeroU32::MIN,
                 }),
                 snippet: Some("      - name: migrate".into()),
                 sensitive: false,
-                about: None,
-                also: Box::default(),
+                extra: None,
             },
             Finding {
-                admission: None,
                 rule: &RuleRef {
                     code: "PAL-PSS-016",
                     name: "pss-run-as-user",
@@ -378,29 +368,28 @@ pub(crate) mod sample {
                     line: 30,
                     column: 13,
                 }),
-                related: Box::default(),
-                suppressed: Some(Box::new(Suppression {
-                    kind: "comment",
-                    reason: "reads /var/log as root until the log pipeline moves".into(),
-                    expires: Some("2027-03-31".into()),
-                    location: Some(Location {
-                        file: "deploy/agent.yaml".into(),
-                        document: 0,
-                        line: 30,
-                        column: 27,
-                    }),
-                })),
                 fingerprint: Some(Fingerprint {
                     hash: 0x5d1c0f3a9b2e4c77,
                     occurrence: std::num::NonZeroU32::MIN,
                 }),
                 snippet: Some("            runAsUser: 0  # palisade:ignore PAL-PSS-016 expires=2027-03-31 reads /var/log as root".into()),
                 sensitive: false,
-                about: None,
-                also: Box::default(),
+                extra: Some(Box::new(palisade_model::Extra {
+                    suppressed: Some(Box::new(Suppression {
+                        kind: "comment",
+                        reason: "reads /var/log as root until the log pipeline moves".into(),
+                        expires: Some("2027-03-31".into()),
+                        location: Some(Location {
+                            file: "deploy/agent.yaml".into(),
+                            document: 0,
+                            line: 30,
+                            column: 27,
+                        }),
+                    })),
+                    ..Default::default()
+                })),
             },
             Finding {
-                admission: None,
                 rule: &RuleRef {
                     code: "PAL-RBAC-002",
                     name: "rbac-read-secrets",
@@ -417,31 +406,31 @@ pub(crate) mod sample {
                     line: 2,
                     column: 1,
                 }),
-                related: Box::new([Related {
-                    object: std::sync::Arc::new(ObjectRef {
-                        api_version: "rbac.authorization.k8s.io/v1".into(),
-                        kind: "Role".into(),
-                        namespace: Some("shop".into()),
-                        name: "web-config".into(),
-                    }),
-                    path: FieldPath::parse("/rules/0"),
-                    location: Some(Location {
-                        file: "deploy/rbac.yaml".into(),
-                        document: 1,
-                        line: 12,
-                        column: 3,
-                    }),
-                    message: "Role shop/web-config rule 0 grants get on secrets".into(),
-                }]),
-                suppressed: None,
                 fingerprint: Some(Fingerprint {
                     hash: 0xa07e44c2d91f3b58,
                     occurrence: std::num::NonZeroU32::MIN,
                 }),
                 snippet: Some("apiVersion: v1".into()),
                 sensitive: false,
-                about: None,
-                also: Box::default(),
+                extra: Some(Box::new(palisade_model::Extra {
+                    related: Box::new([Related {
+                        object: std::sync::Arc::new(ObjectRef {
+                            api_version: "rbac.authorization.k8s.io/v1".into(),
+                            kind: "Role".into(),
+                            namespace: Some("shop".into()),
+                            name: "web-config".into(),
+                        }),
+                        path: FieldPath::parse("/rules/0"),
+                        location: Some(Location {
+                            file: "deploy/rbac.yaml".into(),
+                            document: 1,
+                            line: 12,
+                            column: 3,
+                        }),
+                        message: "Role shop/web-config rule 0 grants get on secrets".into(),
+                    }]),
+                    ..Default::default()
+                })),
             },
         ];
         let errors = vec![LoadError {
@@ -488,10 +477,13 @@ pub(crate) mod sample {
         for finding in &mut report.findings {
             finding.location = None;
             finding.snippet = None;
-            for restated in &mut finding.also {
+            let Some(extra) = finding.extra.as_deref_mut() else {
+                continue;
+            };
+            for restated in extra.also.iter_mut() {
                 restated.location = None;
             }
-            if let Some(suppression) = finding.suppressed.as_mut() {
+            if let Some(suppression) = extra.suppressed.as_mut() {
                 suppression.location = None;
             }
         }

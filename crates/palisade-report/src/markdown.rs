@@ -32,8 +32,8 @@ fn code(text: &str) -> String {
 
 fn row(out: &mut String, finding: &Finding) {
     let mut message = finding.message.to_string();
-    if !finding.also.is_empty() {
-        let codes: Vec<&str> = finding.also.iter().map(|a| a.rule).collect();
+    if !finding.also().is_empty() {
+        let codes: Vec<&str> = finding.also().iter().map(|a| a.rule).collect();
         message.push_str(&format!(" (also: {})", codes.join(", ")));
     }
     let place = finding.location.as_ref().map_or(String::new(), |l| {
@@ -111,7 +111,7 @@ pub fn write_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io:
     let open: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| f.suppressed.is_none())
+        .filter(|f| f.suppressed().is_none())
         .collect();
     if !open.is_empty() {
         table(&mut md, &open);
@@ -120,7 +120,7 @@ pub fn write_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io:
     let suppressed: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| f.suppressed.is_some())
+        .filter(|f| f.suppressed().is_some())
         .collect();
     if !suppressed.is_empty() {
         let _ = writeln!(
@@ -129,7 +129,7 @@ pub fn write_markdown(report: &Report, out: &mut dyn std::io::Write) -> std::io:
             suppressed.len()
         );
         for finding in suppressed.iter().take(MAX_ROWS) {
-            let Some(suppression) = &finding.suppressed else {
+            let Some(suppression) = finding.suppressed() else {
                 continue;
             };
             let place = finding

@@ -145,7 +145,7 @@ fn result(finding: &Finding, rule_index: Option<usize>, cluster: Option<&str>) -
         }]),
     );
     let related: Vec<Value> = finding
-        .related
+        .related()
         .iter()
         .enumerate()
         .map(|(i, related)| {
@@ -207,13 +207,13 @@ fn result(finding: &Finding, rule_index: Option<usize>, cluster: Option<&str>) -
     if !related.is_empty() {
         result["relatedLocations"] = Value::Array(related);
     }
-    if !finding.also.is_empty() {
-        result["properties"]["also"] = json!(finding.also);
+    if !finding.also().is_empty() {
+        result["properties"]["also"] = json!(finding.also());
     }
-    if let Some(admission) = &finding.admission {
+    if let Some(admission) = finding.admission() {
         result["properties"]["admission"] = json!(admission);
     }
-    if let Some(suppression) = &finding.suppressed {
+    if let Some(suppression) = finding.suppressed() {
         let kind = if suppression.kind == "config" {
             "external"
         } else {
@@ -438,7 +438,7 @@ mod schema {
             category: "attack-paths",
             controls: &["MITRE:T1190"],
         };
-        path.related = vec![
+        path.extra_mut().related = vec![
             palisade_model::Related {
                 object: path.object.clone(),
                 path: palisade_model::FieldPath::parse("/spec/template/spec"),

@@ -207,13 +207,13 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
     if !finding.path.as_str().is_empty() {
         let _ = writeln!(out, "  = path: {}", shown(finding.path.as_str()));
     }
-    for related in &finding.related {
+    for related in finding.related() {
         let place = related.location.as_ref().map_or(String::new(), |l| {
             format!(" ({}:{}:{})", shown(&l.file), l.line, l.column)
         });
         let _ = writeln!(out, "  = related: {}{place}", shown(&related.message));
     }
-    for restated in &finding.also {
+    for restated in finding.also() {
         let _ = writeln!(out, "  = also: {}", shown(&crate::restated_line(restated)));
     }
     if !finding.rule.controls.is_empty() {
@@ -224,7 +224,7 @@ fn write_finding(out: &mut String, finding: &Finding, painter: &Painter) {
 
 /// Suppressed findings: one line each, with who suppressed them and why.
 fn write_suppressed(out: &mut String, finding: &Finding, painter: &Painter) {
-    let Some(suppression) = &finding.suppressed else {
+    let Some(suppression) = finding.suppressed() else {
         return;
     };
     let place = finding.location.as_ref().map_or(String::new(), |l| {
@@ -279,7 +279,7 @@ pub fn write_text(
     let active: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| f.suppressed.is_none())
+        .filter(|f| f.suppressed().is_none())
         .collect();
     if options.group_by_cis {
         write_grouped(&mut out, &active, &painter);

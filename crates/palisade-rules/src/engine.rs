@@ -537,7 +537,7 @@ impl Engine {
                 };
                 let mut finding = self.finding(rule, object, Violation { path, message, severity: None }, source);
                 finding.severity = severity;
-                finding.related = vec![palisade_model::Related {
+                finding.extra_mut().related = vec![palisade_model::Related {
                     object: std::sync::Arc::clone(&verdict.at.object),
                     path: verdict.at.path.clone(),
                     location: verdict.at.location.clone(),
@@ -547,7 +547,7 @@ impl Engine {
                     },
                 }]
                 .into();
-                finding.admission = Some(Box::new(palisade_model::AdmissionVerdict {
+                finding.extra_mut().admission = Some(Box::new(palisade_model::AdmissionVerdict {
                     policy: verdict.policy,
                     binding: verdict.binding,
                     action: verdict.action.as_str(),
@@ -583,13 +583,11 @@ impl Engine {
             .meta
             .about
             .and_then(|about| about(object, &violation.path))
-            .map(|path| {
-                Box::new(palisade_model::About {
-                    object: std::sync::Arc::clone(&object.reference),
-                    file: location.as_ref().map(|l| std::sync::Arc::clone(&l.file)),
-                    path,
-                    aspect: "",
-                })
+            .map(|path| palisade_model::About {
+                object: std::sync::Arc::clone(&object.reference),
+                file: location.as_ref().map(|l| std::sync::Arc::clone(&l.file)),
+                path,
+                aspect: "",
             });
         let snippet = match (&location, source) {
             (Some(loc), Some(source)) if !holds_secrets(object.kind()) && !sensitive => {
@@ -601,7 +599,12 @@ impl Engine {
         let mut finding = Finding {
             snippet,
             sensitive,
-            about,
+            extra: about.map(|about| {
+                Box::new(palisade_model::Extra {
+                    about: Some(Box::new(about)),
+                    ..Default::default()
+                })
+            }),
             ..rule.meta.finding(
                 violation.message,
                 std::sync::Arc::clone(&object.reference),
@@ -702,9 +705,14 @@ fn run_inventory_rule(active: &ActiveInventory, inventory: &Inventory) -> Vec<Fi
         .hits
         .into_iter()
         .map(|hit| Finding {
-            related: hit.related.into(),
-            about: hit.about.map(Box::new),
             severity: hit.severity.unwrap_or(meta.severity),
+            extra: (!hit.related.is_empty() || hit.about.is_some()).then(|| {
+                Box::new(palisade_model::Extra {
+                    related: hit.related.into(),
+                    about: hit.about.map(Box::new),
+                    ..Default::default()
+                })
+            }),
             ..meta.finding(hit.message, hit.at.object, hit.at.path, hit.at.location)
         })
         .collect()

@@ -146,7 +146,7 @@ fn foldable_by_subject(
     use rayon::prelude::*;
     let mut keyed: Vec<(u64, usize)> = (0..findings.len())
         .into_par_iter()
-        .filter(|&i| findings[i].suppressed.is_none() && rules.folds(i))
+        .filter(|&i| findings[i].suppressed().is_none() && rules.folds(i))
         .map(|i| (hash(&findings[i]), i))
         .collect();
     keyed.par_sort_unstable();
@@ -410,9 +410,10 @@ fn move_into_keepers(findings: &mut Vec<Finding>, folded: &[(usize, usize)]) {
     }
     for (keeper, mut restated) in also {
         restated.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.path.cmp(&b.path)));
-        let mut all = std::mem::take(&mut findings[keeper].also).into_vec();
+        let extra = findings[keeper].extra_mut();
+        let mut all = std::mem::take(&mut extra.also).into_vec();
         all.extend(restated);
-        findings[keeper].also = all.into_boxed_slice();
+        extra.also = all.into_boxed_slice();
     }
     let mut index = 0;
     findings.retain(|_| {
@@ -455,7 +456,7 @@ mod tests {
     /// `about` function says in a scan).
     fn privileged(pod: &Arc<ObjectRef>) -> Finding {
         let mut finding = finding("PAL-PSS-002", pod, PRIVILEGED);
-        finding.about = Some(Box::new(palisade_model::About {
+        finding.extra_mut().about = Some(Box::new(palisade_model::About {
             object: Arc::clone(pod),
             file: None,
             path: FieldPath::parse(CONTEXT),
@@ -468,7 +469,7 @@ mod tests {
     fn codes(findings: &[Finding]) -> Vec<(&'static str, Vec<&'static str>)> {
         findings
             .iter()
-            .map(|f| (f.rule.code, f.also.iter().map(|a| a.rule).collect()))
+            .map(|f| (f.rule.code, f.also().iter().map(|a| a.rule).collect()))
             .collect()
     }
 
@@ -479,7 +480,7 @@ mod tests {
         let mut findings = vec![finding("PAL-PSS-014", &pod, ESCALATION), privileged(&pod)];
         fold_restated(&mut findings);
         assert_eq!(codes(&findings), vec![("PAL-PSS-002", vec!["PAL-PSS-014"])]);
-        assert_eq!(findings[0].also[0].path.as_str(), ESCALATION);
+        assert_eq!(findings[0].also()[0].path.as_str(), ESCALATION);
     }
 
     #[test]
@@ -524,7 +525,7 @@ mod tests {
     fn a_suppressed_finding_stays_on_its_own() {
         let pod = object("web");
         let mut escalation = finding("PAL-PSS-014", &pod, ESCALATION);
-        escalation.suppressed = Some(Box::new(Suppression {
+        escalation.extra_mut().suppressed = Some(Box::new(Suppression {
             kind: "annotation",
             reason: "accepted for the debug pod".into(),
             expires: None,
@@ -719,7 +720,7 @@ mod tests {
         );
         for (container, kept) in findings.iter().enumerate() {
             assert_eq!(
-                kept.also[0].path.as_str(),
+                kept.also()[0].path.as_str(),
                 format!("/spec/containers/{container}/securityContext/allowPrivilegeEscalation")
             );
         }

@@ -213,7 +213,6 @@ impl RuleMeta {
         location: Option<palisade_model::Location>,
     ) -> palisade_model::Finding {
         palisade_model::Finding {
-            admission: None,
             rule: &self.info,
             severity: self.severity,
             sensitive: self.sensitive,
@@ -221,12 +220,9 @@ impl RuleMeta {
             object,
             path: path.shared(),
             location,
-            related: Box::default(),
-            suppressed: None,
             fingerprint: None,
             snippet: None,
-            about: None,
-            also: Box::default(),
+            extra: None,
         }
     }
 }

@@ -23,11 +23,11 @@ fn within(inner: &str, outer: &str) -> bool {
 pub fn mark_on_paths(findings: &mut [Finding]) {
     let notes: Vec<(Vec<Hop>, Related)> = findings
         .iter()
-        .filter(|f| f.rule.code == PATH_RULE && f.suppressed.is_none())
+        .filter(|f| f.rule.code == PATH_RULE && f.suppressed().is_none())
         .map(|path| {
             let mut hops = vec![(path.object.clone(), path.path.as_str().to_string())];
             hops.extend(
-                path.related
+                path.related()
                     .iter()
                     .map(|hop| (hop.object.clone(), hop.path.as_str().to_string())),
             );
@@ -65,7 +65,7 @@ pub fn mark_on_paths(findings: &mut [Finding]) {
     }
     for finding in findings
         .iter_mut()
-        .filter(|f| f.rule.code != PATH_RULE && f.suppressed.is_none())
+        .filter(|f| f.rule.code != PATH_RULE && f.suppressed().is_none())
     {
         let Some(hops) = by_object.get(finding.object.as_ref()) else {
             continue;
@@ -81,9 +81,10 @@ pub fn mark_on_paths(findings: &mut [Finding]) {
             .map(|index| notes[index].1.clone())
             .collect();
         if !on.is_empty() {
-            let mut related = std::mem::take(&mut finding.related).into_vec();
+            let extra = finding.extra_mut();
+            let mut related = std::mem::take(&mut extra.related).into_vec();
             related.extend(on);
-            finding.related = related.into_boxed_slice();
+            extra.related = related.into_boxed_slice();
         }
     }
 }
@@ -102,7 +103,7 @@ pub fn raise_exposed_vulnerable(
     }
     for finding in findings
         .iter_mut()
-        .filter(|f| f.rule.code != PATH_RULE && f.suppressed.is_none())
+        .filter(|f| f.rule.code != PATH_RULE && f.suppressed().is_none())
     {
         let Some(workload) = exposed.iter().find(|e| e.workload == finding.object) else {
             continue;
@@ -125,9 +126,10 @@ pub fn raise_exposed_vulnerable(
             ),
         };
         finding.severity = raised;
-        let mut related = std::mem::take(&mut finding.related).into_vec();
+        let extra = finding.extra_mut();
+        let mut related = std::mem::take(&mut extra.related).into_vec();
         related.push(note);
-        finding.related = related.into_boxed_slice();
+        extra.related = related.into_boxed_slice();
     }
 }
 

@@ -227,7 +227,7 @@ fn run_fixture(code: &str, path: &Path) -> (Reported, Marks) {
     let mut listing = Vec::new();
     for finding in findings
         .into_iter()
-        .filter(|f| f.rule.code == code && f.suppressed.is_none())
+        .filter(|f| f.rule.code == code && f.suppressed().is_none())
     {
         let location = finding.location.as_ref().expect("fixtures come from files");
         reported.push((location.line, finding.severity.as_str().to_string()));

@@ -187,12 +187,15 @@ impl Rendered {
                     finding.snippet = snippet.map(String::into_boxed_str);
                 }
             }
-            for restated in &mut finding.also {
+            let Some(extra) = finding.extra.as_deref_mut() else {
+                continue;
+            };
+            for restated in extra.also.iter_mut() {
                 if let Some(location) = restated.location.as_mut() {
                     map(location, &restated.path, None);
                 }
             }
-            for related in &mut finding.related {
+            for related in extra.related.iter_mut() {
                 if let Some(location) = related.location.as_mut() {
                     map(location, &related.path, None);
                 }

@@ -131,7 +131,7 @@ fn judge(pipeline: &Pipeline, file: &Arc<str>, text: &str) -> Judged {
     suppressions.merge(file_suppressions.finish());
     let active: Vec<&'static palisade_rules::Rule> = pipeline.engine.rules().collect();
     let _ = suppressions.apply(&mut findings, &active);
-    findings.retain(|f| f.suppressed.is_none());
+    findings.retain(|f| f.suppressed().is_none());
     findings.sort_by(|a, b| {
         (a.object.as_ref(), a.path.as_str(), a.rule.code).cmp(&(
             b.object.as_ref(),

@@ -589,7 +589,7 @@ impl Suppressions {
             if let Some((id, _)) = applying {
                 used[*id] = true;
                 let directive = &self.directives[*id];
-                finding.suppressed = Some(Box::new(Suppression {
+                finding.extra_mut().suppressed = Some(Box::new(Suppression {
                     kind: directive.origin.kind(),
                     reason: directive.reason.clone().unwrap_or_default(),
                     expires: directive.expires.clone(),
