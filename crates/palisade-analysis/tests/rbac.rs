@@ -1047,9 +1047,12 @@ fn rules_share_their_words() {
         &role.rules[0]
     };
     let (a, b) = (rule_of("a"), rule_of("b"));
-    assert_eq!(a.verbs, ["get", "list"]);
-    assert_eq!(b.resources, ["deployments", "statefulsets"]);
+    assert_eq!(a.verbs[..], ["get", "list"]);
+    assert_eq!(b.resources[..], ["deployments", "statefulsets"]);
     assert!(std::ptr::eq(a.verbs[0].as_str(), b.verbs[1].as_str()));
+    // Two roles of one shape share the list itself.
+    let c = rule_of("a");
+    assert!(std::sync::Arc::ptr_eq(&a.api_groups, &b.api_groups) && std::ptr::eq(a, c));
     assert!(std::ptr::eq(
         a.api_groups[0].as_str(),
         b.api_groups[0].as_str()

@@ -30,4 +30,4 @@ pub use pod::{
     ContainerKind, ContainerView, EffectiveSecurityContext, Inherited, PodView, SeccompSource,
     TEMPLATE_KINDS,
 };
-pub use shared::{shared_message, Word};
+pub use shared::{shared_message, shared_words, Word};

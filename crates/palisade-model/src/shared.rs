@@ -17,6 +17,7 @@ const RECENT_LIMIT: usize = 4096;
 thread_local! {
     static MESSAGES: Recent = RefCell::default();
     static WORDS: Recent = RefCell::default();
+    static WORD_LISTS: RefCell<foldhash::HashSet<Arc<[Word]>>> = RefCell::default();
 }
 
 /// `text`, shared with an equal text of `recent` when there is one; `own` makes it otherwise.
@@ -58,6 +59,23 @@ impl Word {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A list of words (an RBAC rule's verbs, or its resources), shared with an equal list this
+/// thread made lately: copies of one application repeat their roles' rules word for word.
+pub fn shared_words(words: impl IntoIterator<Item = Word>) -> Arc<[Word]> {
+    let words: Vec<Word> = words.into_iter().collect();
+    WORD_LISTS.with_borrow_mut(|table| {
+        if let Some(known) = table.get(words.as_slice()) {
+            return Arc::clone(known);
+        }
+        if table.len() >= RECENT_LIMIT {
+            table.clear();
+        }
+        let owned: Arc<[Word]> = words.into();
+        table.insert(Arc::clone(&owned));
+        owned
+    })
 }
 
 impl std::ops::Deref for Word {
@@ -148,6 +166,20 @@ mod tests {
         assert!(verbs[0] == "get" && verbs[1] != *"get" && verbs[1] == "list".to_string());
         assert_eq!(verbs.join(","), "get,list,get");
         assert_eq!(format!("{:?} {}", verbs[1], verbs[1]), "\"list\" list");
+    }
+
+    #[test]
+    fn equal_word_lists_are_one_list() {
+        let list = |words: &[&str]| shared_words(words.iter().map(|w| Word::new(w)));
+        let (a, b, c) = (
+            list(&["get", "list"]),
+            list(&["get", "list"]),
+            list(&["list", "get"]),
+        );
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(&*c, ["list", "get"]);
+        assert!(list(&[]).is_empty());
     }
 
     #[test]

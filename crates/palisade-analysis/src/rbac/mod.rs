@@ -1037,11 +1037,11 @@ mod tests {
 
     fn rule_on(resources: &[&str]) -> PolicyRule {
         PolicyRule {
-            verbs: vec!["get".into()],
-            api_groups: vec!["".into()],
+            verbs: vec!["get".into()].into(),
+            api_groups: vec!["".into()].into(),
             resources: resources.iter().map(|r| Word::new(r)).collect(),
-            resource_names: Vec::new(),
-            non_resource_urls: Vec::new(),
+            resource_names: Default::default(),
+            non_resource_urls: Default::default(),
             path: FieldPath::root(),
             source: Source {
                 object: Arc::new(ObjectRef {
@@ -1102,7 +1102,7 @@ mod tests {
         for names in [&[][..], &["db"], &["other", "web"]] {
             let rule = named(names);
             let mut cleared = rule.clone();
-            cleared.resource_names.clear();
+            cleared.resource_names = Arc::new([]);
             for request in &requests {
                 assert_eq!(
                     rule_allows_some_object(&rule, request),

@@ -39,11 +39,11 @@ impl Source {
 /// One rule of a Role or ClusterRole.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyRule {
-    pub verbs: Vec<Word>,
-    pub api_groups: Vec<Word>,
-    pub resources: Vec<Word>,
-    pub resource_names: Vec<Word>,
-    pub non_resource_urls: Vec<Word>,
+    pub verbs: Arc<[Word]>,
+    pub api_groups: Arc<[Word]>,
+    pub resources: Arc<[Word]>,
+    pub resource_names: Arc<[Word]>,
+    pub non_resource_urls: Arc<[Word]>,
     /// `/rules/<i>` in the role that holds the rule.
     pub path: FieldPath,
     pub source: Source,
@@ -181,13 +181,14 @@ pub(crate) fn strings(node: Option<&Node>) -> Vec<String> {
 }
 
 /// A rule's list of words (verbs, API groups, resources, ...): few distinct ones over
-/// thousands of roles, so each is shared.
-fn words(node: Option<&Node>) -> Vec<Word> {
-    node.map(Node::as_seq)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|n| n.as_str().map(Word::new))
-        .collect()
+/// thousands of roles, so each word, and each list, is shared.
+fn words(node: Option<&Node>) -> Arc<[Word]> {
+    palisade_model::shared_words(
+        node.map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| n.as_str().map(Word::new)),
+    )
 }
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -216,13 +217,14 @@ pub(crate) fn privileged_group() -> (Binding, Role) {
     };
     let rule = |i: usize, resource: bool| {
         let path = FieldPath::root().key("rules").index(i);
-        let all = vec![Word::new("*")];
+        let all: Arc<[Word]> = Arc::new([Word::new("*")]);
+        let none: Arc<[Word]> = Arc::new([]);
         PolicyRule {
             verbs: all.clone(),
-            api_groups: if resource { all.clone() } else { Vec::new() },
-            resources: if resource { all.clone() } else { Vec::new() },
-            resource_names: Vec::new(),
-            non_resource_urls: if resource { Vec::new() } else { all },
+            api_groups: if resource { all.clone() } else { none.clone() },
+            resources: if resource { all.clone() } else { none.clone() },
+            resource_names: none.clone(),
+            non_resource_urls: if resource { none } else { all },
             source: source(path.clone()),
             path,
         }

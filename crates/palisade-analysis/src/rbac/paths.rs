@@ -119,7 +119,7 @@ fn allows_any_name<'r>(
     (verb_matches(rule, verb)
         && group_matches(rule, group)
         && resource_matches(rule, resource, sub))
-    .then_some(rule.resource_names.as_slice())
+    .then_some(&rule.resource_names[..])
 }
 
 /// The steps `binding` (to `role`) gives whoever it applies to, in the order they are found:
