@@ -273,7 +273,8 @@ pub(crate) fn role_of(object: &Object, bootstrap: bool) -> Option<Role> {
         .iter()
         .enumerate()
         .map(|(i, rule)| {
-            let path = rules_path.index(i);
+            // `/rules/0` is the path of most rules there are: one copy serves them all.
+            let path = rules_path.index(i).shared();
             PolicyRule {
                 verbs: words(rule.get("verbs")),
                 api_groups: words(rule.get("apiGroups")),
