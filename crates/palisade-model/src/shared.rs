@@ -163,7 +163,8 @@ mod tests {
     fn equal_words_share_one_text_and_compare_as_text() {
         let verbs: Vec<Word> = ["get", "list", "get"].into_iter().map(Word::new).collect();
         assert!(std::ptr::eq(verbs[0].as_str(), verbs[2].as_str()));
-        assert!(verbs[0] == "get" && verbs[1] != *"get" && verbs[1] == "list".to_string());
+        let list = String::from("list");
+        assert!(verbs[0] == "get" && verbs[1] != *"get" && verbs[1] == list);
         assert_eq!(verbs.join(","), "get,list,get");
         assert_eq!(format!("{:?} {}", verbs[1], verbs[1]), "\"list\" list");
     }
