@@ -864,7 +864,20 @@ fn write_workload_matrix(
         rows.sort_unstable();
         rows
     };
-    let pairs: usize = ids.iter().map(|(_, from)| rows_of(*from).len()).sum();
+    // The text header's count, without making the rows' text twice.
+    let count_of = |from: usize| -> usize {
+        by_source[source_of[from]]
+            .iter()
+            .map(|(b, e)| {
+                groups.destinations[*b]
+                    .iter()
+                    .filter(|m| {
+                        position.contains_key(*m) && focus.keep(from, **m, &edges[*e].2).is_some()
+                    })
+                    .count()
+            })
+            .sum()
+    };
     let outside: Vec<(&str, Vec<OutsideRow>)> = ids
         .iter()
         .map(|(id, i)| (id.as_str(), focus.outside(network, *i)))
@@ -912,6 +925,7 @@ fn write_workload_matrix(
     };
     match format {
         MatrixFormat::Text => {
+            let pairs: usize = ids.iter().map(|(_, from)| count_of(*from)).sum();
             writeln!(
                 out,
                 "{} workloads, {pairs} allowed pairs, {ranges} outside ranges, {} routed",

@@ -1142,6 +1142,30 @@ fn outside_ranges_in_every_matrix_format_and_reach_to_a_range() {
         quiet.starts_with("6 workloads, 16 allowed pairs, 0 outside ranges"),
         "{quiet}"
     );
+    // The header counts the rows it heads, focused or not.
+    for focus in [
+        &[][..],
+        &["--focus-port", "5432"],
+        &["--focus-workload", "shop/deployment/web"],
+    ] {
+        let args: Vec<&str> = ["matrix", "--no-outside"]
+            .iter()
+            .chain(focus)
+            .copied()
+            .collect();
+        let text = stdout(&netpol(&args, &[&ex]));
+        let rows = text
+            .lines()
+            .skip(1)
+            .filter(|l| !l.contains("(via "))
+            .count();
+        assert!(
+            text.starts_with(&format!(
+                "6 workloads, {rows} allowed pairs, 0 outside ranges"
+            )),
+            "{focus:?}: {text}"
+        );
+    }
     // reach takes a range: allowed on the ports allowed to all of it.
     let billing = "payments/deployment/billing";
     let inside = netpol(
