@@ -37,7 +37,12 @@ impl FieldPath {
         SCRATCH.with_borrow_mut(|text| {
             text.clear();
             write(text);
-            FieldPath(Arc::from(text.as_str()))
+            let path = FieldPath(Arc::from(text.as_str()));
+            // A hostile input's very long key would otherwise stay this buffer's size.
+            if text.capacity() > crate::shared::SHARED_LEN_LIMIT * 8 {
+                *text = String::new();
+            }
+            path
         })
     }
 

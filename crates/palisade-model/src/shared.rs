@@ -14,6 +14,11 @@ pub(crate) type Recent = RefCell<foldhash::HashSet<Arc<str>>>;
 /// here is simply kept on its own.
 const RECENT_LIMIT: usize = 4096;
 
+/// The longest text a table keeps: messages quote what objects hold (names, images, values),
+/// and a webhook judging request after request must not keep thousands of long ones. Paths,
+/// words and nearly every message are far shorter.
+pub(crate) const SHARED_LEN_LIMIT: usize = 512;
+
 thread_local! {
     static MESSAGES: Recent = RefCell::default();
     static WORDS: Recent = RefCell::default();
@@ -26,6 +31,9 @@ pub(crate) fn share(
     text: &str,
     own: impl FnOnce() -> Arc<str>,
 ) -> Arc<str> {
+    if text.len() > SHARED_LEN_LIMIT {
+        return own();
+    }
     recent.with_borrow_mut(|table| {
         if let Some(known) = table.get(text) {
             return Arc::clone(known);
@@ -65,6 +73,10 @@ impl Word {
 /// thread made lately: copies of one application repeat their roles' rules word for word.
 pub fn shared_words(words: impl IntoIterator<Item = Word>) -> Arc<[Word]> {
     let words: Vec<Word> = words.into_iter().collect();
+    // A long list (a role naming every resource there is) is kept on its own, as long texts are.
+    if words.len() > SHARED_LEN_LIMIT / 8 {
+        return words.into();
+    }
     WORD_LISTS.with_borrow_mut(|table| {
         if let Some(known) = table.get(words.as_slice()) {
             return Arc::clone(known);
@@ -160,6 +172,21 @@ mod tests {
     }
 
     #[test]
+    fn long_texts_are_kept_on_their_own() {
+        let long = "x".repeat(SHARED_LEN_LIMIT + 1);
+        let before = MESSAGES.with_borrow(|t| t.len());
+        let (a, b) = (shared_message(&long), shared_message(&long));
+        assert_eq!(&*a, long.as_str());
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert_eq!(MESSAGES.with_borrow(|t| t.len()), before);
+        let limit = "y".repeat(SHARED_LEN_LIMIT);
+        assert!(Arc::ptr_eq(
+            &shared_message(&limit),
+            &shared_message(&limit)
+        ));
+    }
+
+    #[test]
     fn equal_words_share_one_text_and_compare_as_text() {
         let verbs: Vec<Word> = ["get", "list", "get"].into_iter().map(Word::new).collect();
         assert!(std::ptr::eq(verbs[0].as_str(), verbs[2].as_str()));
@@ -181,6 +208,11 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(&*c, ["list", "get"]);
         assert!(list(&[]).is_empty());
+        let many: Vec<String> = (0..=SHARED_LEN_LIMIT / 8)
+            .map(|i| format!("r{i}"))
+            .collect();
+        let many = |()| shared_words(many.iter().map(|w| Word::new(w)));
+        assert!(!Arc::ptr_eq(&many(()), &many(())));
     }
 
     #[test]
