@@ -73,8 +73,10 @@ impl Word {
 /// thread made lately: copies of one application repeat their roles' rules word for word.
 pub fn shared_words(words: impl IntoIterator<Item = Word>) -> Arc<[Word]> {
     let words: Vec<Word> = words.into_iter().collect();
-    // A long list (a role naming every resource there is) is kept on its own, as long texts are.
-    if words.len() > SHARED_LEN_LIMIT / 8 {
+    // A long list (a role naming every resource there is, or a few very long names) is kept on
+    // its own, as long texts are: the table holds no more text than the others.
+    let text: usize = words.iter().map(|w| w.len()).sum();
+    if words.len() > SHARED_LEN_LIMIT / 8 || text > SHARED_LEN_LIMIT {
         return words.into();
     }
     WORD_LISTS.with_borrow_mut(|table| {
@@ -213,6 +215,10 @@ mod tests {
             .collect();
         let many = |()| shared_words(many.iter().map(|w| Word::new(w)));
         assert!(!Arc::ptr_eq(&many(()), &many(())));
+        // Two long names: few words, but more text than a table keeps.
+        let long = "n".repeat(SHARED_LEN_LIMIT / 2 + 1);
+        let pair = || shared_words([Word::new(&long), Word::new(&long)]);
+        assert!(!Arc::ptr_eq(&pair(), &pair()));
     }
 
     #[test]
